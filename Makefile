@@ -1,0 +1,42 @@
+# The README's contract: `make run` and `make test`. CI (.ci/run) calls `make test` once per database.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the project with test extras
+
+setup: install ## Migrate the database, load definitions and demo data (idempotent)
+	$(FLASK) setup --demo
+
+run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install ## Run the whole test suite (SQLite, or TEST_DATABASE_URL)
+	$(BIN)/pytest
+
+lint: install ## ruff over app/ and tests/
+	$(BIN)/ruff check app tests bench
+
+bench: install ## Benchmarks (ratios measured side by side in one run)
+	$(BIN)/python bench/lifecycle.py
+
+ci: ## What CI runs: the suite on SQLite and on PostgreSQL
+	bash .ci/run
+
+.PHONY: help install setup run test lint bench ci

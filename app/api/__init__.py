@@ -1,0 +1,33 @@
+"""REST API v1 (flask-smorest). OpenAPI at /api/openapi.json, human docs at /api/docs."""
+from __future__ import annotations
+
+from flask import Flask, Response
+from flask_smorest import Api
+
+
+def init_api(app: Flask) -> None:
+    api = Api(app, spec_kwargs={"info": {"description": "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"},
+                                "components": {"securitySchemes": {
+                                    "bearer": {"type": "http", "scheme": "bearer"}}}})
+    api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web
+    from app.api import applications, auth, business_types, tasks, units
+
+    for module in (auth, business_types, applications, tasks, units):
+        api.register_blueprint(module.blp)
+
+    @app.get("/api/docs")
+    def api_docs() -> Response:
+        # Self-contained (no CDN): ReDoc/Swagger assets cannot be fetched here, so list the operations.
+        spec = api.spec.to_dict()
+        rows = []
+        for path, ops in sorted(spec.get("paths", {}).items()):
+            for method, op in ops.items():
+                if method in ("get", "post", "put", "patch", "delete"):
+                    rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>{path}</code></td>"
+                                f"<td>{op.get('summary', '')}</td></tr>")
+        html = ("<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>接口文档</title>"
+                "<style>body{font-family:sans-serif;margin:2rem}td{padding:.2rem .8rem;border-bottom:1px solid #ddd}"
+                "</style><h1>互联网+不动产登记 API v1</h1><p>机器可读规范：<a href='/api/openapi.json'>"
+                "/api/openapi.json</a>（OpenAPI 3）。认证：<code>POST /api/v1/auth/token</code> 取得令牌，"
+                "以 <code>Authorization: Bearer …</code> 调用。</p><table>" + "".join(rows) + "</table></html>")
+        return Response(html, mimetype="text/html")

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.cases import intake, materials, progress
+from app.cases.access import cases_of_applicant, definition_of, get_case, is_party
+from app.cases.summary import case_summary
+from app.errors import PermissionDenied, ValidationFailed
+from app.security import audit
+from app.web import current_actor, db_session, settings
+
+blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications", description="登记申请")
+
+
+class CreateApplication(Schema):
+    business_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    form = fields.Dict(required=True)
+    tenant_id = fields.String(load_default=None)
+
+
+class UpdateApplication(Schema):
+    form = fields.Dict(required=True)
+
+
+class ShowArgs(Schema):
+    unmask = fields.Boolean(load_default=False)
+
+
+def _show(case: Any, unmask: bool = False) -> dict[str, Any]:
+    actor = current_actor()
+    session = db_session()
+    if unmask:
+        allowed = is_party(actor, case) if actor.kind != "staff" else actor.has("pii:unmask")
+        if not allowed:
+            raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
+        audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,
+                     tenant_id=case.tenant_id)
+    return case_summary(session, case, unmasked=unmask)
+
+
+@blp.get("")
+def list_mine() -> dict[str, Any]:
+    """我的申请"""
+    actor = current_actor()
+    actor.require("application:read_own")
+    return {"items": [case_summary(db_session(), c) for c in cases_of_applicant(db_session(), actor)]}
+
+
+@blp.post("")
+@blp.arguments(CreateApplication)
+@blp.response(201)
+def create(body: dict[str, Any]) -> dict[str, Any]:
+    """创建申请（草稿）"""
+    case = intake.create_application(db_session(), current_actor(), body["business_type"], body["form"],
+                                     tenant_id=body.get("tenant_id"))
+    return _show(case)
+
+
+@blp.get("/<case_id>")
+@blp.arguments(ShowArgs, location="query")
+def show(args: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """申请详情（个人信息默认脱敏；unmask=1 需权限并留痕）"""
+    return _show(get_case(db_session(), current_actor(), case_id), args["unmask"])
+
+
+@blp.patch("/<case_id>")
+@blp.arguments(UpdateApplication)
+def update(body: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """修改草稿或补正中的申请"""
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    return _show(intake.update_application(db_session(), actor, case, body["form"]))
+
+
+@blp.post("/<case_id>/materials")
+@blp.response(201)
+def upload_material(case_id: str) -> dict[str, Any]:
+    """上传申请材料（multipart：code、file；按文件内容识别类型）"""
+    actor = current_actor()
+    session = db_session()
+    case = get_case(session, actor, case_id)
+    code = request.form.get("code", "").strip()
+    upload = request.files.get("file")
+    if not code:
+        raise ValidationFailed("请指定材料类型", field="code")
+    if upload is None:
+        raise ValidationFailed("请选择要上传的文件", field="file")
+    content = upload.read(settings().max_upload_mb * 1024 * 1024 + 1)
+    material = materials.add_material(session, current_app.extensions["storage"], actor, case,
+                                      definition_of(session, case), code=code, filename=upload.filename or "",
+                                      content=content)
+    return {"id": material.id, "code": material.code, "content_type": material.content_type,
+            "size": material.size, "sha256": material.sha256,
+            "materials_missing": materials.missing_codes(definition_of(session, case), case)}
+
+
+@blp.delete("/<case_id>/materials/<material_id>")
+@blp.response(204)
+def delete_material(case_id: str, material_id: str) -> None:
+    """删除已上传的材料"""
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    materials.remove_material(db_session(), actor, case, material_id)
+
+
+@blp.post("/<case_id>/confirm")
+def confirm(case_id: str) -> dict[str, Any]:
+    """当事人确认申请（双方申请须各方确认后方可提交）"""
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    intake.confirm_application(db_session(), actor, case)
+    return _show(case)
+
+
+@blp.post("/<case_id>/submit")
+def submit(case_id: str) -> dict[str, Any]:
+    """提交申请；补正中的申请再次提交即完成补正"""
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    if actor.kind == "staff":
+        raise PermissionDenied("工作人员不能代替申请人提交网上申请", code="forbidden")
+    intake.submit_application(db_session(), actor, case)
+    return _show(case)
+
+
+@blp.get("/<case_id>/progress")
+def show_progress(case_id: str) -> dict[str, Any]:
+    """办理进度（时间线）"""
+    case = get_case(db_session(), current_actor(), case_id)
+    return {"business_no": case.business_no, "status": case.status,
+            "events": progress.timeline(db_session(), case)}

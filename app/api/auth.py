@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.identity.service import authenticate, issue_token
+from app.web import db_session, settings
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录认证")
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenResponse(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+@blp.post("/token")
+@blp.arguments(TokenRequest)
+@blp.response(200, TokenResponse)
+def token(body: dict[str, Any]) -> dict[str, Any]:
+    """用户名密码换取访问令牌"""
+    user = authenticate(db_session(), body["username"], body["password"])
+    return {"access_token": issue_token(settings().secret_key, user), "token_type": "Bearer",
+            "expires_in": settings().token_ttl_seconds}

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.cases import handling
+from app.cases.access import get_task
+from app.cases.inbox import inbox_query
+from app.cases.models import Case, Task
+from app.cases.status import status_label
+from app.cases.summary import case_summary
+from app.web import current_actor, db_session
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
+
+
+class InboxArgs(Schema):
+    business_no = fields.String(load_default=None)
+    stage = fields.String(load_default=None)
+    mine = fields.Boolean(load_default=False)
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "completed"]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class CompleteTask(Schema):
+    decision = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    opinion = fields.String(required=True)
+    data = fields.Dict(load_default=dict)
+
+
+def _task_json(task: Task, case: Case) -> dict[str, Any]:
+    return {"id": task.id, "case_id": case.id, "business_no": case.business_no,
+            "business_type": case.business_type_code, "title": task.title, "stage": task.stage,
+            "role": task.role, "form_key": task.form_key, "status": task.status,
+            "assignee_id": task.assignee_id, "tenant_id": task.tenant_id,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+            "created_at": task.created_at.isoformat(), "decision": task.decision,
+            "case_status": case.status, "case_status_label": status_label(case.status)}
+
+
+@blp.get("")
+@blp.arguments(InboxArgs, location="query")
+def inbox(args: dict[str, Any]) -> dict[str, Any]:
+    """待办箱：按业务号、环节、是否本人领取筛选"""
+    actor = current_actor()
+    actor.require("task:read")
+    stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
+                       status=args["status"])
+    rows = db_session().execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+    return {"items": [_task_json(t, c) for t, c in rows], "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.get("/<task_id>")
+def show(task_id: str) -> dict[str, Any]:
+    """任务详情（含案件信息）"""
+    actor = current_actor()
+    actor.require("task:read")
+    task = get_task(db_session(), actor, task_id)
+    case = db_session().get_one(Case, task.case_id)
+    return {**_task_json(task, case), "case": case_summary(db_session(), case)}
+
+
+@blp.post("/<task_id>/claim")
+def claim(task_id: str) -> dict[str, Any]:
+    """领取任务"""
+    actor = current_actor()
+    task = handling.claim_task(db_session(), actor, get_task(db_session(), actor, task_id))
+    return _task_json(task, db_session().get_one(Case, task.case_id))
+
+
+@blp.post("/<task_id>/complete")
+@blp.arguments(CompleteTask)
+def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """办理任务：decision（approve / reject / correct）与 opinion 必填"""
+    actor = current_actor()
+    task = get_task(db_session(), actor, task_id)
+    case = handling.complete_task(db_session(), actor, task, decision=body["decision"], opinion=body["opinion"],
+                                  data=body["data"])
+    return {"task": _task_json(task, case), "case_status": case.status, "case_status_label": status_label(case.status)}

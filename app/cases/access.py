@@ -1,0 +1,53 @@
+"""Finding a case the actor may see. Staff see their offices' cases (the session's tenant scope does the
+filtering, so another office's case is simply not found); applicants see the cases they are a party to."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.models import Case, Party, Task
+from app.catalog.models import ProcessVersion
+from app.errors import NotFound
+from app.identity.actor import Actor
+
+
+def is_party(actor: Actor, case: Case) -> bool:
+    if actor.user_id and case.applicant_id == actor.user_id:
+        return True
+    return bool(actor.id_number_bidx) and any(p.id_number_bidx == actor.id_number_bidx for p in case.parties)
+
+
+def get_case(session: Session, actor: Actor, case_id: str) -> Case:
+    case = session.execute(select(Case).where(Case.id == case_id)).scalar_one_or_none()
+    if case is None:
+        raise NotFound("未找到该申请", code="case_not_found")
+    if actor.kind == "staff" and actor.has("case:read"):
+        return case
+    if actor.kind in ("applicant", "institution") and is_party(actor, case):
+        return case
+    raise NotFound("未找到该申请", code="case_not_found")
+
+
+def get_task(session: Session, actor: Actor, task_id: str) -> Task:
+    task = session.execute(select(Task).where(Task.id == task_id)).scalar_one_or_none()
+    if task is None or actor.kind != "staff":
+        raise NotFound("未找到该任务", code="task_not_found")
+    return task
+
+
+def definition_of(session: Session, case: Case) -> dict[str, Any]:
+    version = session.get(ProcessVersion, case.process_version_id)
+    assert version is not None
+    return version.definition
+
+
+def cases_of_applicant(session: Session, actor: Actor) -> list[Case]:
+    stmt = select(Case).where(Case.applicant_id == actor.user_id)
+    if actor.id_number_bidx:
+        stmt = select(Case).where(
+            (Case.applicant_id == actor.user_id)
+            | Case.id.in_(select(Party.case_id).where(Party.id_number_bidx == actor.id_number_bidx))
+        )
+    return list(session.execute(stmt.order_by(Case.created_at.desc())).scalars())

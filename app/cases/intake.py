@@ -1,0 +1,209 @@
+"""Intake use cases: an application from draft to submission (and resubmission after 补正).
+
+The portal and the API call these; the portal never reaches the engine or the register directly, so the
+internet zone can later be cut off from the back office along this seam (DESIGN.md §5)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases import inbox, progress
+from app.cases.access import definition_of
+from app.cases.context import CaseContext
+from app.cases.materials import checklist, missing_codes
+from app.cases.models import Case, Party, Task
+from app.cases.numbers import next_business_no
+from app.cases.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
+from app.catalog.models import ProcessVersion
+from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
+from app.catalog.service import current_version
+from app.db import utcnow
+from app.engine.runtime import StepOutcome, WorkflowRuntime
+from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.identity.actor import Actor
+from app.identity.models import Tenant, User
+from app.registry.models import RealtyUnit
+from app.security import audit
+
+EDITABLE = (DRAFT,)
+
+
+def _application_schema(definition: dict[str, Any]) -> dict[str, Any]:
+    return definition["forms"][definition["application_form"]]
+
+
+def _prefill(session: Session, actor: Actor, schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+    sources = prefill_fields(schema)
+    if not sources or not actor.user_id:
+        return form
+    user = session.get(User, actor.user_id)
+    identity = {"identity.real_name": user.real_name, "identity.id_number": user.id_number,
+                "identity.phone": user.phone} if user else {}
+    filled = dict(form)
+    for field, source in sources.items():
+        if filled.get(field) in (None, "") and identity.get(source):
+            filled[field] = identity[source]
+    return filled
+
+
+def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: dict[str, Any],
+                *, partial: bool) -> None:
+    schema = _application_schema(definition)
+    data = validate_form_data(schema, form, partial=partial)
+    secret = pii_fields(schema)
+    case.form_data = data
+    case.form_public = {k: v for k, v in data.items() if k not in secret}
+    case.unit_code = data.get("unit_code")
+    existing = {p.role: p for p in case.parties}
+    case.parties.clear()
+    session.flush()
+    for position, role in enumerate(definition.get("parties", [])):
+        party = Party(case_id=case.ensure_id(), tenant_id=case.tenant_id, position=position, role=role["role"],
+                      label=role["label"], kind=role.get("kind", "person"))
+        party.ensure_id()
+        party.name = data.get(role["name_field"])
+        party.id_number = data.get(role["id_field"])
+        old = existing.get(role["role"])
+        if old is not None and old.id_number_bidx == party.id_number_bidx and old.name == party.name:
+            party.confirmed_at, party.confirmed_by = old.confirmed_at, old.confirmed_by
+        case.parties.append(party)
+
+
+def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -> str:
+    unit_code = str(form.get("unit_code") or "").replace(" ", "")
+    if unit_code:
+        unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code)
+                               .execution_options(all_tenants=True)).scalar_one_or_none()
+        if unit is None:
+            raise ValidationFailed("登记簿中没有该不动产单元，请核对不动产单元代码", field="unit_code")
+        return unit.tenant_id
+    tenant = session.get(Tenant, tenant_id) if tenant_id else None
+    if tenant is None or tenant.level != "district":
+        raise ValidationFailed("请选择办理辖区", field="tenant_id")
+    return tenant.code
+
+
+def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
+                       tenant_id: str | None = None, channel: str = "online") -> Case:
+    actor.require("application:create")
+    version = current_version(session, business_type)
+    definition = version.definition
+    form = _prefill(session, actor, _application_schema(definition), form)
+    case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
+                channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
+    case.ensure_id()
+    session.add(case)
+    _apply_form(session, case, definition, form, partial=True)
+    if actor.id_number_bidx not in {p.id_number_bidx for p in case.parties}:
+        raise PermissionDenied("您不是本申请的当事人，不能以本人名义申请", code="not_a_party")
+    progress.add_event(session, case, kind="created", actor=actor, message="申请已创建（草稿）")
+    audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
+                 tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status})
+    return case
+
+
+def update_application(session: Session, actor: Actor, case: Case, form: dict[str, Any]) -> Case:
+    if case.status not in (DRAFT, "correcting"):
+        raise Conflict("申请已提交，不能修改", code="case_not_editable")
+    definition = definition_of(session, case)
+    merged = {**case.form_data, **form}
+    _apply_form(session, case, definition, merged, partial=True)
+    if case.unit_code and _tenant_for(session, merged, None) != case.tenant_id:
+        raise ValidationFailed("不动产单元不属于本申请的办理辖区", field="unit_code")
+    audit.record(session, actor_id=actor.user_id, action="case.update", object_type="case", object_id=case.id,
+                 tenant_id=case.tenant_id, after={"fields": sorted(form)})
+    return case
+
+
+def confirm_application(session: Session, actor: Actor, case: Case) -> list[Party]:
+    """The co-applicant reviews the application and confirms it as theirs (signs)."""
+    if case.status not in (DRAFT, "correcting"):
+        raise Conflict("申请已提交，无需确认", code="case_not_editable")
+    mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
+    if not mine:
+        raise PermissionDenied("您不是本申请的当事人，不能确认", code="not_a_party")
+    now = utcnow()
+    for party in mine:
+        party.confirmed_at, party.confirmed_by = now, actor.user_id
+    labels = "、".join(p.label for p in mine)
+    progress.add_event(session, case, kind="confirmed", actor=actor, message=f"{labels}已确认申请")
+    audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
+                 tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
+    return mine
+
+
+def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
+    definition = definition_of(session, case)
+    problems: dict[str, list[str]] = {}
+    try:
+        validate_form_data(_application_schema(definition), case.form_data)
+    except ValidationFailed as exc:
+        problems.update(exc.errors)
+    names = {m["code"]: m["name"] for m in checklist(definition)}
+    missing = missing_codes(definition, case)
+    if missing:
+        problems["materials"] = [f"请上传：{names.get(c, c)}" for c in missing]
+    pending = [p.label for p in case.parties if p.confirmed_at is None]
+    if pending:
+        problems["confirmations"] = [f"待{label}确认申请" for label in pending]
+    return problems
+
+
+def submit_application(session: Session, actor: Actor, case: Case, *, today: date | None = None) -> Case:
+    if case.status == "correcting":
+        return _resubmit(session, actor, case, today)
+    if case.status != DRAFT:
+        raise Conflict("该申请已提交", code="already_submitted")
+    problems = submission_problems(session, case)
+    if problems:
+        raise ValidationFailed("申请尚不能提交：" + "；".join(m for ms in problems.values() for m in ms),
+                               code="not_ready", errors=problems)
+    definition = definition_of(session, case)
+    now = utcnow()
+    case.business_no = next_business_no(session, case.tenant_id, (today or now.date()).year,
+                                        definition["reg_class"])
+    case.submitted_at, case.status = now, SUBMITTED
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
+    outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
+    apply_outcome(session, case, outcome, today)
+    progress.add_event(session, case, kind="submitted", actor=actor, message=f"申请已提交，业务号 {case.business_no}")
+    audit.record(session, actor_id=actor.user_id, action="case.submit", object_type="case", object_id=case.id,
+                 tenant_id=case.tenant_id, before={"status": DRAFT},
+                 after={"status": case.status, "business_no": case.business_no})
+    return case
+
+
+def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) -> Case:
+    problems = submission_problems(session, case)
+    problems.pop("confirmations", None)
+    if problems:
+        raise ValidationFailed("补正尚未完成：" + "；".join(m for ms in problems.values() for m in ms),
+                               code="not_ready", errors=problems)
+    task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open",
+                                              Task.role == "applicant")).scalars().first()
+    if task is None:
+        raise Conflict("没有待补正的事项", code="nothing_to_correct")
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
+    task.status, task.completed_at, task.completed_by, task.decision = "completed", utcnow(), actor.user_id, "approve"
+    case.correction_items = []
+    apply_outcome(session, case, outcome, today)
+    progress.add_event(session, case, kind="resubmitted", actor=actor, stage="补正", decision="approve",
+                       actor_role="applicant", message="申请人已补正并重新提交")
+    audit.record(session, actor_id=actor.user_id, action="case.resubmit", object_type="case", object_id=case.id,
+                 tenant_id=case.tenant_id, before={"status": "correcting"}, after={"status": case.status})
+    return case
+
+
+def apply_outcome(session: Session, case: Case, outcome: StepOutcome, today: date | None = None) -> None:
+    """Mirror the engine's new state into the inbox and the case status."""
+    inbox.sync_tasks(session, case, outcome.ready, today)
+    if outcome.finished:
+        case.status = status_for_outcome(outcome.end_event)
+        case.completed_at = utcnow()
+    elif outcome.ready:
+        case.status = status_for_stage(outcome.ready[0].properties.get("stage", ""))

@@ -1,0 +1,142 @@
+"""An application (申请/案件) and everything hanging off it: parties, materials, the clerk inbox, the
+progress timeline and the gap-free business-number counters."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
+from app.security.fields import EncryptedField, decrypt_json, encrypt_json
+
+
+class Case(IdMixin, TenantScoped, Base):
+    __tablename__ = "reg_case"
+
+    business_type_code: Mapped[str] = mapped_column(ForeignKey("business_type.code"), index=True)
+    process_version_id: Mapped[str] = mapped_column(ForeignKey("process_version.id"), index=True)
+    business_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="online")  # online | window | institution
+    applicant_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"), index=True)
+    unit_code: Mapped[str | None] = mapped_column(String(28), index=True)
+    form_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Fields of the form that are not personal data (unit code, price, contract no …): readable for
+    # lists, rules and gateway conditions without decrypting.
+    form_public: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    correction_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan",
+                                                order_by="Party.position")
+    materials: Mapped[list[Material]] = relationship(back_populates="case", cascade="all, delete-orphan",
+                                                     order_by="Material.created_at")
+
+    @property
+    def form_data(self) -> dict[str, Any]:
+        return decrypt_json(self.form_enc, f"reg_case:form:{self.ensure_id()}") if self.form_enc else {}
+
+    @form_data.setter
+    def form_data(self, value: dict[str, Any]) -> None:
+        self.form_enc = encrypt_json(value, f"reg_case:form:{self.ensure_id()}")
+
+
+class Party(IdMixin, TenantScoped, Base):
+    """An applicant of the case in one role (seller, buyer, mortgagor …), identified by the form."""
+
+    __tablename__ = "party"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    role: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # person | org
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+
+    name = EncryptedField("name_enc")
+    id_number = EncryptedField("id_number_enc", index="id_number_bidx")
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Material(IdMixin, TenantScoped, Base):
+    __tablename__ = "material"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    filename_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # file names often carry names
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(128))
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    filename = EncryptedField("filename_enc")
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+
+class Task(IdMixin, TenantScoped, Base):
+    """A READY user task mirrored out of the workflow so inboxes are one indexed query."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_inbox", "tenant_id", "role", "status", "due_at"),
+        Index("ix_task_assignee", "assignee_id", "status"),
+        UniqueConstraint("case_id", "spiff_task_id"),
+    )
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(64))  # BPMN element id
+    title: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(32))
+    form_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[date | None] = mapped_column(Date)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CaseEvent(IdMixin, TenantScoped, Base):
+    """One line of the progress timeline. Carries no personal data: it is shown and pushed widely."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BusinessNumberCounter(Base):
+    """Last business number handed out per office and year. Incremented inside the submitting
+    transaction (row lock on PostgreSQL, the database lock on SQLite), so numbers are gap-free."""
+
+    __tablename__ = "business_number_counter"
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

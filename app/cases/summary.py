@@ -1,0 +1,62 @@
+"""A case as skins show it: personal data masked unless the caller may and asks to see it whole."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.access import definition_of
+from app.cases.materials import missing_codes
+from app.cases.models import Case, Task
+from app.cases.status import status_label
+from app.catalog.forms import pii_fields
+from app.security.masking import mask_id_number, mask_name, mask_phone
+
+
+def mask_value(field: str, spec: dict[str, Any], value: Any) -> Any:
+    if value in (None, ""):
+        return value
+    text = str(value)
+    if spec.get("format") == "id-card" or field.endswith("id_number"):
+        return mask_id_number(text)
+    if "phone" in field:
+        return mask_phone(text)
+    return mask_name(text)
+
+
+def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dict[str, Any]:
+    definition = definition_of(session, case)
+    schema = definition["forms"][definition["application_form"]]
+    secret = pii_fields(schema)
+    props = schema.get("properties", {})
+    form = case.form_data
+    shown = {k: (v if unmasked or k not in secret else mask_value(k, props.get(k, {}), v)) for k, v in form.items()}
+    open_tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")).scalars().all()
+    return {
+        "id": case.id,
+        "business_no": case.business_no,
+        "business_type": case.business_type_code,
+        "business_type_name": definition["name"],
+        "status": case.status,
+        "status_label": status_label(case.status),
+        "tenant_id": case.tenant_id,
+        "channel": case.channel,
+        "unit_code": case.unit_code,
+        "form": shown,
+        "masked": not unmasked,
+        "parties": [{
+            "role": p.role, "label": p.label, "kind": p.kind,
+            "name": p.name if unmasked else mask_name(p.name),
+            "id_number": p.id_number if unmasked else mask_id_number(p.id_number),
+            "confirmed": p.confirmed_at is not None,
+        } for p in case.parties],
+        "materials": [{"id": m.id, "code": m.code, "content_type": m.content_type, "size": m.size,
+                       "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
+        "materials_missing": missing_codes(definition, case) if case.status in ("draft", "correcting") else [],
+        "correction_items": case.correction_items,
+        "current_stages": sorted({t.stage for t in open_tasks}),
+        "created_at": case.created_at.isoformat(),
+        "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+        "completed_at": case.completed_at.isoformat() if case.completed_at else None,
+    }

@@ -1,0 +1,93 @@
+"""``flask --app wsgi …`` commands. Each runs in one unit of work: all or nothing."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.db import Database
+
+
+def _db() -> Database:
+    return current_app.extensions["db"]
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("setup")
+    @click.option("--demo", is_flag=True, help="同时写入演示数据（辖区、账号、登记簿）")
+    def setup_command(demo: bool) -> None:
+        """Migrate to head, load dictionaries and definitions; --demo seeds demo data. Idempotent."""
+        from app.catalog.service import sync_definitions
+        from app.identity.seed import load_roles
+        from app.migrate import upgrade_to_head
+
+        settings = current_app.config["SETTINGS"]
+        upgrade_to_head(settings.database_url)
+        with _db().unit_of_work() as session:
+            load_roles(session)
+            for line in sync_definitions(session, settings.definitions_root):
+                click.echo(line)
+        if demo:
+            from app.demo import seed_demo
+
+            with _db().unit_of_work() as session:
+                click.echo(seed_demo(session))
+        click.echo("setup done")
+
+    users = AppGroup("users", help="账号管理")
+
+    @users.command("create")
+    @click.argument("username")
+    @click.option("--password", required=True)
+    @click.option("--role", "roles", multiple=True, required=True, help="角色代码，可重复")
+    @click.option("--tenant", default=None, help="辖区代码，如 330106")
+    @click.option("--real-name", default=None)
+    @click.option("--id-number", default=None)
+    @click.option("--phone", default=None)
+    def create_user_command(username: str, password: str, roles: tuple[str, ...], tenant: str | None,
+                            real_name: str | None, id_number: str | None, phone: str | None) -> None:
+        """Create an account."""
+        from app.errors import DomainError
+        from app.identity.service import create_user
+
+        try:
+            with _db().unit_of_work() as session:
+                user = create_user(session, username=username, password=password, roles=list(roles),
+                                   tenant_id=tenant, real_name=real_name, id_number=id_number, phone=phone)
+                click.echo(f"created {user.username} ({user.id})")
+        except DomainError as exc:
+            for field, messages in (exc.errors or {"_": [exc.message]}).items():
+                click.echo(f"{field}: {'；'.join(messages)}", err=True)
+            sys.exit(1)
+
+    app.cli.add_command(users)
+
+    defs = AppGroup("defs", help="业务定义（流程、表单、材料清单）")
+
+    @defs.command("check")
+    @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+    def check_command(path: Path | None) -> None:
+        """Validate definitions without loading them; exit 1 with file/element/line on error."""
+        from app.catalog.definitions import check_definitions
+
+        root = current_app.config["SETTINGS"].definitions_root
+        problems = check_definitions(root, only=path.resolve() if path else None)
+        for problem in problems:
+            click.echo(f"错误：{problem.message}", err=True)
+        if problems:
+            sys.exit(1)
+        click.echo("定义检查通过")
+
+    @defs.command("load")
+    def load_command() -> None:
+        """Load definitions into the database (changed files become new versions)."""
+        from app.catalog.service import sync_definitions
+
+        with _db().unit_of_work() as session:
+            for line in sync_definitions(session, current_app.config["SETTINGS"].definitions_root):
+                click.echo(line)
+
+    app.cli.add_command(defs)

@@ -1,0 +1,104 @@
+"""Every setting comes from the environment, with safe development defaults.
+
+Production (`APP_ENV=production`) refuses the development keys, so a deployment cannot run by accident with
+the keys that are printed in this repository.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Read NAME, or the file named by NAME_FILE (for secrets mounted as files)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        return Path(file_name).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be a boolean, got {raw!r}")
+
+
+def _dev_key(label: str, size: int) -> str:
+    """Deterministic development key: fine for a laptop, refused in production."""
+    return base64.b64encode(hashlib.sha256(f"bdcdj-dev-{label}".encode()).digest()[:size]).decode()
+
+
+DEV_SECRET = "dev-secret-change-me"
+
+
+@dataclass
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    secret_key: str = DEV_SECRET
+    field_algorithm: str = "SM4-GCM"
+    field_keys: str = ""
+    field_active_key: str = "dev1"
+    blind_index_key: str = ""
+    instance_path: Path = ROOT / "instance"
+    definitions_root: Path = ROOT
+    storage_dir: Path = ROOT / "instance" / "files"
+    token_ttl_seconds: int = 8 * 3600
+    max_upload_mb: int = 20
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        instance = Path(env_str("INSTANCE_PATH") or ROOT / "instance")
+        algorithm = env_str("FIELD_ALGORITHM", "SM4-GCM") or "SM4-GCM"
+        key_size = 16 if algorithm == "SM4-GCM" else 32
+        settings = cls(
+            env=env_str("APP_ENV", "development") or "development",
+            database_url=env_str("DATABASE_URL") or f"sqlite:///{instance / 'bdcdj.sqlite3'}",
+            secret_key=env_str("SECRET_KEY", DEV_SECRET) or DEV_SECRET,
+            field_algorithm=algorithm,
+            field_keys=env_str("FIELD_KEYS") or f"dev1:{_dev_key('field', key_size)}",
+            field_active_key=env_str("FIELD_ACTIVE_KEY", "dev1") or "dev1",
+            blind_index_key=env_str("BLIND_INDEX_KEY") or _dev_key("blind-index", 32),
+            instance_path=instance,
+            definitions_root=Path(env_str("DEFINITIONS_ROOT") or ROOT),
+            storage_dir=Path(env_str("STORAGE_DIR") or instance / "files"),
+            token_ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
+            max_upload_mb=env_int("MAX_UPLOAD_MB", 20),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.field_algorithm not in {"SM4-GCM", "AES-256-GCM"}:
+            raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
+        if self.env == "production":
+            if self.secret_key == DEV_SECRET or "FIELD_KEYS" not in os.environ and not os.environ.get("FIELD_KEYS_FILE"):
+                raise ConfigError("production needs SECRET_KEY, FIELD_KEYS and BLIND_INDEX_KEY from the environment")
+            if not (os.environ.get("BLIND_INDEX_KEY") or os.environ.get("BLIND_INDEX_KEY_FILE")):
+                raise ConfigError("production needs BLIND_INDEX_KEY from the environment")

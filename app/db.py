@@ -1,0 +1,147 @@
+"""Database plumbing shared by every context package: the typed declarative base, mixins, UTC timestamps,
+tenant scoping and encrypted personal-data fields.
+
+Use cases receive a ``Session`` and never commit; the skin (request teardown, CLI command, job wrapper)
+commits once, so everything a step writes lands together or not at all.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    """Random 32-hex identifiers: known before INSERT (row-bound encryption needs it) and not enumerable."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC — the same on SQLite (which drops zones) and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+
+    def ensure_id(self) -> str:
+        if self.id is None:
+            self.id = new_id()
+        return self.id
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class TenantScoped:
+    """Rows of one district office. Queries through a session whose ``info['tenant_scope']`` is a set of
+    tenant codes only ever see those tenants' rows (city-level sessions have no scope)."""
+
+    tenant_id: Mapped[str] = mapped_column(String(12), index=True)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenants(state: ORMExecuteState) -> None:
+    scope = state.session.info.get("tenant_scope")
+    if scope is None or not state.is_select or state.execution_options.get("all_tenants"):
+        return
+    allowed = tuple(sorted(scope))
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id.in_(allowed), include_aliases=True)
+    )
+
+
+def set_tenant_scope(session: Session, tenants: set[str] | frozenset[str] | None) -> None:
+    """None = unscoped (city level, applicants, jobs); otherwise the tenant codes this session may see."""
+    session.info["tenant_scope"] = None if tenants is None else frozenset(tenants)
+
+
+class Database:
+    """One engine + session factory per app (tests create many apps)."""
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        if url.startswith("sqlite"):
+            engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        else:
+            engine_kwargs.setdefault("pool_pre_ping", True)
+        self.engine: Engine = create_engine(url, **engine_kwargs)
+        if url.startswith("sqlite"):
+            _configure_sqlite(self.engine)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """Commit once on success, roll back on any error: the boundary for CLI commands, jobs and benches."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    # BEGIN IMMEDIATE: writers queue on SQLite's lock instead of failing late with "database is locked".
+    @event.listens_for(engine, "connect")
+    def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

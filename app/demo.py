@@ -1,0 +1,109 @@
+"""Demo data for `flask setup --demo`: 杭州市 with 西湖区 and 余杭区, an account for every role in each
+district, applicants 张三 and 李四, a bank, and a small register book. All people are fictional; their ID
+numbers and credit codes are generated with valid check characters. Idempotent."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.identity.models import Tenant, User
+from app.identity.service import create_user
+from app.registry.book import append_entry
+from app.registry.codes import make_id_card, make_unit_code, make_uscc
+from app.registry.models import RealtyUnit, Right, RightHolder
+
+DEMO_PASSWORD = "Demo@2026"
+CITY = ("330100", "杭州市")
+DISTRICTS = [("330106", "西湖区", "xh", "文三路"), ("330110", "余杭区", "yh", "文一西路")]
+STAFF_ROLES = ["acceptor", "reviewer", "recorder", "certifier"]
+
+ZHANG_SAN = {"name": "张三", "id_number": make_id_card("330106", date(1985, 3, 12), 31), "phone": "13800000001"}
+LI_SI = {"name": "李四", "id_number": make_id_card("330110", date(1990, 7, 8), 42), "phone": "13800000002"}
+BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number": make_uscc("91", "330100", "MA2DEM01")}
+SURNAMES = "王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
+
+
+def _user(session: Session, username: str, **kwargs: object) -> User:
+    existing = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    return existing or create_user(session, username=username, password=DEMO_PASSWORD, **kwargs)  # type: ignore[arg-type]
+
+
+def _tenants(session: Session) -> None:
+    if session.get(Tenant, CITY[0]) is None:
+        session.add(Tenant(code=CITY[0], name=CITY[1], level="city", province_abbr="浙"))
+        session.flush()
+    for code, name, _, _ in DISTRICTS:
+        if session.get(Tenant, code) is None:
+            session.add(Tenant(code=code, name=name, level="district", parent_code=CITY[0], province_abbr="浙"))
+    session.flush()
+
+
+def _owner(i: int, district: str) -> dict[str, str]:
+    return {"name": SURNAMES[i % 20] + GIVEN[(i * 7) % 20],
+            "id_number": make_id_card(district, date(1960 + i % 40, 1 + i % 12, 1 + i % 28), 100 + i)}
+
+
+def _add_right(session: Session, unit: RealtyUnit, right_type: str, business_no: str,
+               holders: list[dict[str, str]], kind: str = "person", **extra: object) -> Right:
+    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_type, status="current",
+                  business_no=business_no, **extra)
+    right.ensure_id()
+    for pos, h in enumerate(holders):
+        holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=pos, kind=kind)
+        holder.ensure_id()
+        holder.name, holder.id_number = h["name"], h["id_number"]
+        right.holders.append(holder)
+    session.add(right)
+    session.flush()
+    append_entry(session, unit, business_no=business_no, kind=f"initial_{right_type}",
+                 change={"created": {"right_id": right.id, "type": right_type,
+                                     "holders": [h.id_number_bidx for h in right.holders]}, "ended": []},
+                 recorded_by=None)
+    return right
+
+
+def _units(session: Session, district: str, street: str, zhang_owns: int) -> int:
+    created = 0
+    for n in range(1, 25):
+        code = make_unit_code(district, 1, 1, "GB", 100 + (n - 1) // 8, 1 + (n - 1) // 8, 100 + n)
+        if session.execute(select(RealtyUnit.id).where(RealtyUnit.unit_code == code)).first():
+            continue
+        unit = RealtyUnit(unit_code=code, tenant_id=district, location=f"杭州市{street}{n}号{n % 6 + 1}单元{100 + n}室",
+                          use="住宅" if n % 10 else "非住宅", area_m2=Decimal("60") + n * 3, right_nature="出让",
+                          land_term_end="2088-12-31")
+        unit.ensure_id()
+        session.add(unit)
+        session.flush()
+        owner = ZHANG_SAN if n <= zhang_owns else _owner(n, district)
+        base_no = f"2015{district}10{n:06d}"
+        _add_right(session, unit, "ownership", base_no, [owner], cert_no=f"浙(2015){'西湖区' if district == '330106' else '余杭区'}不动产权第{n:07d}号")
+        if n == 4:  # seized by a court
+            _add_right(session, unit, "seizure", f"2024{district}80{n:06d}",
+                       [{"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}],
+                       kind="org", details={"court_doc": "(2024)浙0106执1234号"})
+        if n == 5:  # mortgaged to the demo bank
+            _add_right(session, unit, "mortgage", f"2023{district}90{n:06d}", [BANK], kind="org",
+                       amount_yuan=Decimal("800000"))
+        created += 1
+    return created
+
+
+def seed_demo(session: Session) -> str:
+    _tenants(session)
+    _user(session, "admin", roles=["admin"])
+    _user(session, "analyst", roles=["analyst"])
+    for code, _, prefix, _ in DISTRICTS:
+        for role in STAFF_ROLES:
+            _user(session, f"{prefix}_{role}", roles=[role], tenant_id=code)
+    _user(session, "zhangsan", roles=["applicant"], real_name=ZHANG_SAN["name"], id_number=ZHANG_SAN["id_number"],
+          phone=ZHANG_SAN["phone"])
+    _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],
+          phone=LI_SI["phone"])
+    _user(session, "bank", roles=["institution"], real_name=BANK["name"], id_number=BANK["id_number"])
+    created = sum(_units(session, code, street, zhang_owns=3 if code == "330106" else 0)
+                  for code, _, _, street in DISTRICTS)
+    return f"demo data ready (password {DEMO_PASSWORD}; {created} new units)"

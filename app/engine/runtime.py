@@ -1,0 +1,138 @@
+"""The workflow runtime: the only module that touches ``BpmnWorkflow`` and the serializer.
+
+Per request: load the case's state → run one user task → ``do_engine_steps`` → save. The state row has a
+version column, so a second concurrent completion of the same task fails with ``Conflict`` instead of
+running the step twice. Task data holds no personal data (only ids, public form fields and decisions):
+the state is stored in plain JSON and must stay that way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.catalog.models import ProcessVersion
+from app.engine.expressions import SafeScriptEngine
+from app.engine.models import WorkflowState
+from app.engine.specs import cached_spec, serializer
+from app.errors import Conflict, DomainError
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    spiff_task_id: str
+    task_name: str
+    title: str
+    role: str
+    properties: dict[str, str]
+
+
+@dataclass
+class StepOutcome:
+    ready: list[ReadyTask] = field(default_factory=list)
+    finished: bool = False
+    end_event: str | None = None
+
+
+class WorkflowRuntime:
+    def __init__(self, session: Session, context: Any = None) -> None:
+        self.session = session
+        self.context = context
+
+    def _engine(self) -> SafeScriptEngine:
+        engine = SafeScriptEngine()
+        engine.context = self.context
+        return engine
+
+    def start(self, case_id: str, version: ProcessVersion, data: dict[str, Any]) -> StepOutcome:
+        spec, subprocess_specs = cached_spec(version.id, version.spec_json)
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine())
+        wf.spec_ref = version.id  # type: ignore[attr-defined]
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.set_data(**data)
+        self._run_engine(wf)
+        state = WorkflowState(case_id=case_id, process_version_id=version.id, state_json="{}")
+        self.session.add(state)
+        return self._save(wf, state)
+
+    def complete(self, case_id: str, spiff_task_id: str, data: dict[str, Any]) -> StepOutcome:
+        wf, state = self._load(case_id)
+        task = wf.get_task_from_id(UUID(spiff_task_id)) if spiff_task_id else None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise Conflict("该任务已办理或不可办理", code="task_not_ready")
+        task.set_data(**data)
+        task.run()
+        self._run_engine(wf)
+        return self._save(wf, state)
+
+    def ready_tasks(self, case_id: str) -> list[ReadyTask]:
+        wf, _ = self._load(case_id)
+        return _ready(wf)
+
+    def _run_engine(self, wf: BpmnWorkflow) -> None:
+        try:
+            wf.do_engine_steps()
+        except WorkflowException as exc:
+            cause = _domain_cause(exc)
+            if cause is not None:
+                raise cause from exc
+            raise DomainError(f"流程执行出错：{exc}", code="workflow_error") from exc
+
+    def _load(self, case_id: str) -> tuple[BpmnWorkflow, WorkflowState]:
+        state = self.session.get(WorkflowState, case_id)
+        if state is None:
+            raise Conflict("该申请尚未进入办理流程", code="workflow_not_started")
+        version = self.session.get(ProcessVersion, state.process_version_id)
+        assert version is not None
+        cached_spec(version.id, version.spec_json)
+        wf = serializer().deserialize_json(state.state_json)
+        wf.script_engine = self._engine()
+        return wf, state
+
+    def _save(self, wf: BpmnWorkflow, state: WorkflowState) -> StepOutcome:
+        state.state_json = serializer().serialize_json(wf)
+        state.completed = wf.completed
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            raise Conflict("该案件已被他人同时办理，请刷新后重试", code="concurrent_update") from exc
+        outcome = StepOutcome(ready=_ready(wf), finished=wf.completed)
+        if wf.completed:
+            outcome.end_event = _end_event(wf)
+        return outcome
+
+
+def _ready(wf: BpmnWorkflow) -> list[ReadyTask]:
+    ready = []
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        ready.append(ReadyTask(
+            spiff_task_id=str(task.id), task_name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.name,
+            role=spec.lane or "", properties=dict(spec.extensions.get("properties", {})),
+        ))
+    return ready
+
+
+def _end_event(wf: BpmnWorkflow) -> str | None:
+    reached = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
+               and t.task_spec.bpmn_id]
+    return reached[-1].task_spec.bpmn_id if reached else None
+
+
+def _domain_cause(exc: BaseException) -> DomainError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DomainError):
+            return current
+        seen.add(id(current))
+        inner = getattr(current, "exception", None) or getattr(current, "error", None)
+        current = inner if isinstance(inner, BaseException) else (current.__cause__ or current.__context__)
+    return None

@@ -1,0 +1,50 @@
+"""Who is acting: resolved once per request by the skin and passed to every use case."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import PermissionDenied
+from app.identity.models import Role, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str | None
+    username: str
+    kind: str  # staff | applicant | institution | system
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+    tenant_id: str | None = None
+    id_number_bidx: str | None = None
+    city_level: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def has(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise PermissionDenied("您没有执行此操作的权限", code="forbidden")
+
+    @property
+    def tenant_scope(self) -> frozenset[str] | None:
+        """Tenants whose rows this actor's queries may see; None = unscoped (city level, applicants)."""
+        if self.kind == "staff" and not self.city_level:
+            return frozenset({self.tenant_id}) if self.tenant_id else frozenset()
+        return None
+
+
+SYSTEM = Actor(user_id=None, username="system", kind="system", city_level=True)
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    codes = user.role_codes
+    roles = session.execute(select(Role).where(Role.code.in_(codes))).scalars().all() if codes else []
+    permissions = frozenset(p for r in roles for p in r.permissions)
+    city_level = any(r.scope == "city" for r in roles) and user.tenant_id is None
+    return Actor(user_id=user.id, username=user.username, kind=user.kind, roles=frozenset(codes),
+                 permissions=permissions, tenant_id=user.tenant_id, id_number_bidx=user.id_number_bidx,
+                 city_level=city_level)

@@ -1,0 +1,68 @@
+"""People, offices and what they may do."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, IdMixin, TimestampMixin, UTCDateTime
+from app.security.fields import EncryptedField
+
+
+class Tenant(Base):
+    """A registration office. District offices own cases; the city level (parent) sees all of them."""
+
+    __tablename__ = "tenant"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)  # GB/T 2260 division code
+    name: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))  # city | district
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("tenant.code"))
+    province_abbr: Mapped[str] = mapped_column(String(4), default="浙")  # 证书号 prefix, e.g. 浙
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Role(Base):
+    __tablename__ = "role"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(16))  # public | tenant | city
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    role_code: Mapped[str] = mapped_column(ForeignKey("role.code"), primary_key=True)
+
+
+class User(IdMixin, TimestampMixin, Base):
+    """Staff, applicants and institution accounts. Identity fields are encrypted; the blind index finds
+    a person by exact ID number without decrypting every row."""
+
+    __tablename__ = "app_user"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(16))  # staff | applicant | institution
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenant.code"), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    real_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    real_name = EncryptedField("real_name_enc")
+    id_number = EncryptedField("id_number_enc", index="id_number_bidx")
+    phone = EncryptedField("phone_enc", index="phone_bidx")
+
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def role_codes(self) -> list[str]:
+        return sorted(r.role_code for r in self.roles)

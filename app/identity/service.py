@@ -1,0 +1,87 @@
+"""Accounts and API tokens."""
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.errors import AuthenticationRequired, NotFound, ValidationFailed
+from app.identity.models import Role, Tenant, User, UserRole
+from app.registry.codes import InvalidIdentifier, check_id_card, check_uscc
+from app.security import audit
+
+_TOKEN_SALT = "bdcdj-api-token"
+
+
+def create_user(session: Session, *, username: str, password: str, roles: list[str], kind: str | None = None,
+                tenant_id: str | None = None, real_name: str | None = None, id_number: str | None = None,
+                phone: str | None = None, actor_id: str | None = None) -> User:
+    errors: dict[str, list[str]] = {}
+    if not username or len(username) > 64:
+        errors["username"] = ["用户名应为 1–64 个字符"]
+    elif session.execute(select(User.id).where(User.username == username)).first():
+        errors["username"] = ["该用户名已被使用"]
+    if len(password or "") < 8:
+        errors["password"] = ["密码至少 8 位"]
+    known = set(session.execute(select(Role.code)).scalars())
+    unknown = [r for r in roles if r not in known]
+    if not roles or unknown:
+        errors["role"] = [f"未知角色：{', '.join(unknown)}" if unknown else "请至少指定一个角色"]
+    if tenant_id is not None and session.get(Tenant, tenant_id) is None:
+        errors["tenant"] = [f"未知辖区：{tenant_id}"]
+    if id_number:
+        try:
+            id_number = check_uscc(id_number) if "institution" in roles else check_id_card(id_number)
+        except InvalidIdentifier as exc:
+            errors["id_number"] = [exc.message]
+    if errors:
+        raise ValidationFailed("用户信息有误", errors=errors)
+    if kind is None:
+        kind = "institution" if "institution" in roles else "applicant" if roles == ["applicant"] else "staff"
+    user = User(username=username, password_hash=generate_password_hash(password), kind=kind, tenant_id=tenant_id)
+    user.ensure_id()
+    user.real_name = real_name
+    user.id_number = id_number
+    user.phone = phone
+    user.roles = [UserRole(role_code=r) for r in roles]
+    if id_number and real_name:
+        from app.db import utcnow
+
+        user.verified_at = utcnow()
+    session.add(user)
+    audit.record(session, actor_id=actor_id, action="user.create", object_type="user", object_id=user.id,
+                 tenant_id=tenant_id, after={"username": username, "roles": roles, "kind": kind})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active or not check_password_hash(user.password_hash, password or ""):
+        raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
+    return user
+
+
+def issue_token(secret: str, user: User) -> str:
+    # The password-hash fingerprint invalidates every token when the password changes.
+    return URLSafeTimedSerializer(secret, salt=_TOKEN_SALT).dumps({"uid": user.id, "pw": user.password_hash[-12:]})
+
+
+def user_for_token(session: Session, secret: str, token: str, max_age: int) -> User:
+    try:
+        data = URLSafeTimedSerializer(secret, salt=_TOKEN_SALT).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise AuthenticationRequired("登录已过期，请重新登录", code="token_expired") from exc
+    except BadSignature as exc:
+        raise AuthenticationRequired("登录凭证无效", code="bad_token") from exc
+    user = session.get(User, data.get("uid"))
+    if user is None or not user.is_active or user.password_hash[-12:] != data.get("pw"):
+        raise AuthenticationRequired("登录凭证无效", code="bad_token")
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user

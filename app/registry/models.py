@@ -1,0 +1,83 @@
+"""The register book (不动产登记簿), minimal first cut: units, rights with holders, and the append-only
+entries that record every change. Current rights are the rows with status 现势 (current); a 登簿 that
+replaces a right moves the old one to 历史 (history) and appends an entry chained to the unit's previous one.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
+from app.security.fields import EncryptedField
+
+
+class RealtyUnit(IdMixin, TenantScoped, Base):
+    __tablename__ = "realty_unit"
+
+    unit_code: Mapped[str] = mapped_column(String(28), unique=True)
+    location: Mapped[str] = mapped_column(String(200))  # 坐落
+    use: Mapped[str] = mapped_column(String(16))  # 住宅 | 非住宅 …
+    area_m2: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    right_nature: Mapped[str | None] = mapped_column(String(16))  # 出让 / 划拨 …
+    land_term_end: Mapped[str | None] = mapped_column(String(10))
+
+    rights: Mapped[list[Right]] = relationship(back_populates="unit", order_by="Right.created_at")
+
+
+class Right(IdMixin, TenantScoped, Base):
+    __tablename__ = "realty_right"
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("realty_unit.id"), index=True)
+    right_type: Mapped[str] = mapped_column(String(16))  # ownership | mortgage | seizure | advance_notice | objection
+    status: Mapped[str] = mapped_column(String(16), default="current", index=True)  # current | history
+    business_no: Mapped[str | None] = mapped_column(String(32))
+    cert_no: Mapped[str | None] = mapped_column(String(64))
+    amount_yuan: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by_business_no: Mapped[str | None] = mapped_column(String(32))
+
+    unit: Mapped[RealtyUnit] = relationship(back_populates="rights")
+    holders: Mapped[list[RightHolder]] = relationship(back_populates="right", cascade="all, delete-orphan",
+                                                      order_by="RightHolder.position")
+
+
+class RightHolder(IdMixin, TenantScoped, Base):
+    __tablename__ = "right_holder"
+
+    right_id: Mapped[str] = mapped_column(ForeignKey("realty_right.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16), default="person")
+    share: Mapped[str | None] = mapped_column(String(16))  # 共有份额, e.g. "1/2"
+    share_mode: Mapped[str] = mapped_column(String(16), default="单独所有")
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    name = EncryptedField("name_enc")
+    id_number = EncryptedField("id_number_enc", index="id_number_bidx")
+
+    right: Mapped[Right] = relationship(back_populates="holders")
+
+
+class RegisterEntry(IdMixin, TenantScoped, Base):
+    """Append-only: one row per 登簿, hash-chained per unit. Holders are referenced by right id and blind
+    index only, so the chain never carries readable personal data."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (UniqueConstraint("unit_id", "seq"),)
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("realty_unit.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    business_no: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # initial | transfer | mortgage …
+    recorded_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    change: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

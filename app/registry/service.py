@@ -1,0 +1,114 @@
+"""登簿 (recording) and unit look-ups.
+
+``record_case`` is what the engine's ``registry.record`` service task calls, inside the same transaction as
+the recorder's task completion: the register changes if and only if the step commits. What a type records
+is data (business.yaml ``record``): the right it creates, which parties hold it, which right it replaces.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.context import CaseContext
+from app.cases.models import Case
+from app.db import utcnow
+from app.engine.connectors import connector
+from app.errors import Conflict, NotFound
+from app.identity.actor import Actor
+from app.registry.book import append_entry
+from app.registry.models import RealtyUnit, Right, RightHolder
+from app.security import audit
+
+FLAG_RIGHTS = {"mortgage": "mortgaged", "seizure": "seized", "advance_notice": "advance_noticed",
+               "objection": "objection"}
+
+
+def unit_by_code(session: Session, unit_code: str) -> RealtyUnit:
+    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", "")))\
+        .scalar_one_or_none()
+    if unit is None:
+        raise NotFound("登记簿中没有该不动产单元", code="unit_not_found")
+    return unit
+
+
+def current_rights(session: Session, unit: RealtyUnit, right_type: str | None = None) -> list[Right]:
+    stmt = select(Right).where(Right.unit_id == unit.id, Right.status == "current")
+    if right_type:
+        stmt = stmt.where(Right.right_type == right_type)
+    return list(session.execute(stmt.order_by(Right.created_at)).scalars())
+
+
+def unit_flags(session: Session, unit: RealtyUnit) -> dict[str, bool]:
+    types = {r.right_type for r in current_rights(session, unit)}
+    flags = {flag: t in types for t, flag in FLAG_RIGHTS.items()}
+    flags["has_current_title"] = "ownership" in types
+    return flags
+
+
+def units_of_holder(session: Session, id_number_bidx: str) -> list[RealtyUnit]:
+    stmt = (select(RealtyUnit).join(Right, Right.unit_id == RealtyUnit.id)
+            .join(RightHolder, RightHolder.right_id == Right.id)
+            .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == "current",
+                   Right.right_type == "ownership").order_by(RealtyUnit.unit_code))
+    return list(session.execute(stmt).scalars().unique())
+
+
+def is_holder(session: Session, unit: RealtyUnit, id_number_bidx: str | None) -> bool:
+    if not id_number_bidx:
+        return False
+    return any(h.id_number_bidx == id_number_bidx for r in current_rights(session, unit, "ownership")
+               for h in r.holders)
+
+
+def _amount(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]) -> dict[str, Any]:
+    if not case.business_no or not case.unit_code:
+        raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
+    unit = unit_by_code(session, case.unit_code)
+    right_type = rule["right_type"]
+    form = case.form_data
+    ended = []
+    if rule.get("replaces"):
+        for old in current_rights(session, unit, rule["replaces"]):
+            old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
+            ended.append(old.id)
+    holder_roles = set(rule.get("holder_roles", []))
+    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_type, status="current",
+                  business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
+                  details={k: case.form_public.get(k) for k in rule.get("detail_fields", [])})
+    right.ensure_id()
+    for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
+        holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,
+                             share_mode=str(form.get("share_mode") or "单独所有"))
+        holder.ensure_id()
+        holder.name = party.name
+        holder.id_number = party.id_number
+        right.holders.append(holder)
+    session.add(right)
+    change = {"created": {"right_id": right.id, "type": right_type,
+                          "holders": [h.id_number_bidx for h in right.holders]},
+              "ended": ended}
+    entry = append_entry(session, unit, business_no=case.business_no, kind=rule.get("entry_kind", right_type),
+                         change=change, recorded_by=actor.user_id)
+    audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
+                 object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
+    return {"entry_seq": entry.seq, "right_id": right.id}
+
+
+@connector("registry.record")
+def _record_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
+    from app.cases.access import definition_of
+
+    rule = definition_of(context.session, context.case).get("record")
+    if not rule:
+        raise Conflict("该业务类型未配置登簿规则（business.yaml 的 record）", code="no_record_rule")
+    return record_case(context.session, context.case, context.actor, rule)

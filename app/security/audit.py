@@ -1,0 +1,75 @@
+"""Appending to and verifying the hash-chained audit log.
+
+Callers pass before/after dictionaries that carry no personal data (ids, statuses, decisions); the audit
+trail is read by operators, so it must not become a second copy of the encrypted fields.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.security.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    body = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
+
+
+def _fields(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq, "at": entry.at.isoformat(), "actor_id": entry.actor_id, "tenant_id": entry.tenant_id,
+        "action": entry.action, "object_type": entry.object_type, "object_id": entry.object_id,
+        "before": entry.before, "after": entry.after,
+    }
+
+
+def record(session: Session, *, actor_id: str | None, action: str, object_type: str, object_id: str | None,
+           tenant_id: str | None = None, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None) -> AuditEntry:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    entry = AuditEntry(seq=head.seq + 1, at=utcnow(),
+                       actor_id=actor_id, tenant_id=tenant_id, action=action, object_type=object_type,
+                       object_id=object_id, before=before, after=after, prev_hash=head.hash)
+    entry.hash = _digest(entry.prev_hash, _fields(entry))
+    head.seq, head.hash = entry.seq, entry.hash
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+def verify_chain(session: Session, batch: int = 1000) -> list[ChainBreak]:
+    """Recompute every hash in order; report the first entry of each break."""
+    problems: list[ChainBreak] = []
+    prev_hash, expected_seq, last_seq = GENESIS, 1, 0
+    while True:
+        rows = session.execute(
+            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                problems.append(ChainBreak(entry.seq, f"missing entries before {entry.seq}"))
+            if entry.prev_hash != prev_hash:
+                problems.append(ChainBreak(entry.seq, "prev_hash does not match the previous entry"))
+            if _digest(entry.prev_hash, _fields(entry)) != entry.hash:
+                problems.append(ChainBreak(entry.seq, "content does not match its hash"))
+            prev_hash, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
+    return problems

@@ -1,0 +1,107 @@
+"""Request plumbing shared by every skin: one database session per request committed once at the end,
+the acting user, and rendering of domain errors (RFC 7807 problem JSON for the API)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from app.config import Settings
+from app.db import Database, set_tenant_scope
+from app.errors import AuthenticationRequired, DomainError
+from app.identity.actor import Actor, actor_for
+
+log = logging.getLogger(__name__)
+
+HTTP_TITLES = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "未找到", 405: "不支持的请求方法",
+               409: "状态冲突", 413: "文件过大", 415: "不支持的内容类型", 422: "输入有误", 429: "请求过于频繁",
+               500: "服务器内部错误"}
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        database: Database = current_app.extensions["db"]
+        g.db_session = database.session_factory()
+    return g.db_session
+
+
+def current_actor(required: bool = True) -> Actor | None:
+    if "actor" in g:
+        return g.actor
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        if required:
+            raise AuthenticationRequired("请先登录", code="unauthenticated")
+        return None
+    from app.identity.service import user_for_token
+
+    session = db_session()
+    user = user_for_token(session, settings().secret_key, header[7:].strip(), settings().token_ttl_seconds)
+    actor = actor_for(session, user)
+    set_tenant_scope(session, actor.tenant_scope)
+    g.actor = actor
+    return actor
+
+
+def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, Any] | None = None) -> tuple[Any, int]:
+    body: dict[str, Any] = {"type": f"about:blank#{code}", "title": HTTP_TITLES.get(status, "错误"),
+                            "status": status, "detail": detail, "code": code}
+    if errors:
+        body["errors"] = errors
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response, status
+
+
+def init_request_handling(app: Flask) -> None:
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        session = g.pop("db_session", None)
+        if session is not None:
+            try:
+                if response.status_code < 400:
+                    session.commit()
+                else:
+                    session.rollback()
+            finally:
+                session.close()
+        return response
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Any:
+        return problem(exc.status, exc.message, code=exc.code, errors=exc.errors or None)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if messages:
+            from app.api.errors import flatten_marshmallow
+
+            errors = flatten_marshmallow(messages)
+            return problem(422, "输入有误：" + "；".join(f"{k}：{v[0]}" for k, v in errors.items()),
+                           code="validation_failed", errors=errors)
+        detail = {404: "请求的资源不存在", 405: "不支持该请求方法", 413: "上传内容超过大小限制",
+                  401: "请先登录", 403: "没有权限"}.get(status, HTTP_TITLES.get(status, "请求有误"))
+        return problem(status, detail, code=f"http_{status}")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "服务器内部错误，请稍后重试", code="internal_error")
