@@ -1,0 +1,328 @@
+"""Registration-type definitions on disk → checked, immutable dataclasses.
+
+Why: registration types are data (processes/<code>/business.yaml, materials.yaml, process.bpmn and the
+forms they name in forms/), so an analyst can add a type without a code change. Everything that could
+break a running case is checked here, before any case sees the type, and every problem comes back as a
+``DefinitionError`` carrying the file, the element (key path or BPMN id) and the line.
+
+``content_sha256`` covers every file a type uses, so changing any of them yields a new process version
+while running cases keep theirs.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.catalog.bpmn_conventions import UserTaskDef, Vocabulary, check_bpmn
+from app.catalog.meta_schemas import BUSINESS_SCHEMA, MATERIALS_SCHEMA
+from app.catalog.sources import load_form, read_yaml, yaml_error
+from app.errors import DefinitionError
+
+__all__ = ["BusinessTypeDef", "FeeItem", "MaterialItem", "PartyRole", "UserTaskDef", "check_definitions",
+           "load_all", "load_business_type"]
+
+BUSINESS_FILE, MATERIALS_FILE, BPMN_FILE = "business.yaml", "materials.yaml", "process.bpmn"
+TYPE_FILES = (BUSINESS_FILE, MATERIALS_FILE, BPMN_FILE)
+DEFAULT_DICTIONARIES = Path(__file__).resolve().parents[2] / "dictionaries"
+
+
+@dataclass(frozen=True)
+class MaterialItem:
+    """One entry of the checklist; ``condition`` (over application fields) limits when it applies."""
+
+    code: str
+    name: str
+    required: bool
+    condition: str | None
+    accepted_types: list[str]
+    max_size_mb: float
+    exemptible_by: str | None  # data-sharing source that makes an upload unnecessary; None = never
+    description: str
+    sample: str | None
+
+
+@dataclass(frozen=True)
+class PartyRole:
+    """A party of the application and the application fields that identify it."""
+
+    role: str
+    label: str
+    kind: str  # person | org | either
+    name_field: str
+    id_field: str
+
+
+@dataclass(frozen=True)
+class FeeItem:
+    """A fee charged per 件 when ``when`` (over application fields) holds, or always without one."""
+
+    code: str
+    name: str
+    amount_yuan: int
+    basis: str
+    payer_role: str
+    when: str | None
+
+
+@dataclass(frozen=True)
+class BusinessTypeDef:
+    """Everything the platform needs to offer, run and record one registration type."""
+
+    code: str
+    name: str
+    category: str
+    reg_class: str
+    applicant_mode: str
+    time_limit_days: int
+    application_form: str
+    parties: list[PartyRole]
+    fees: list[FeeItem]
+    legal_basis: list[str]
+    guide: str
+    faq: list[dict[str, str]]
+    materials: list[MaterialItem]
+    process_id: str
+    bpmn: bytes
+    bpmn_sha256: str
+    forms: dict[str, dict[str, Any]]
+    user_tasks: list[UserTaskDef]
+    content_sha256: str
+    record: dict[str, Any] | None = None  # what 登簿 writes (business.yaml ``record``; app/registry)
+
+
+def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
+    """Load one type; raise the first ``DefinitionError`` (all of them in ``.errors["definitions"]``)."""
+    definition, errors = _Run(Path(forms_dir), operators).inspect(Path(type_dir))
+    if errors or definition is None:
+        raise _summary(errors)
+    return definition
+
+
+def load_all(root: Path, operators: set[str] | None = None) -> list[BusinessTypeDef]:
+    """Every type under ``root/processes``, or ``DefinitionError`` if any definition has a problem."""
+    definitions, errors = _check_root(Path(root), operators)
+    if errors:
+        raise _summary(errors)
+    return definitions
+
+
+def check_definitions(root: Path, only: Path | None = None,
+                      operators: set[str] | None = None) -> list[DefinitionError]:
+    """Every problem found; ``only`` narrows to a root, a processes/<code> directory or a single file.
+
+    ``operators`` are the service-task operator ids to accept (None: the connector registry).
+    """
+    root = Path(root)
+    target = Path(only) if only is not None else root
+    if target.is_dir() and (target / "processes").is_dir():
+        return _check_root(target, operators)[1]
+    run = _Run(root / "forms", operators)
+    if target.is_dir():
+        if not (target / BUSINESS_FILE).is_file():
+            return [DefinitionError("不是业务类型目录（缺少 business.yaml）", file=run.name(target))]
+        return _dedupe(run.inspect(target)[1])
+    if target.suffix == ".json":
+        return run.form(target)[2]
+    if target.name in TYPE_FILES:
+        file = run.name(target)
+        return [e for e in _dedupe(run.inspect(target.parent)[1]) if e.file == file]
+    return [DefinitionError("无法识别的定义文件（应为 business.yaml、materials.yaml、process.bpmn 或 forms/*.json）",
+                            file=run.name(target))]
+
+
+def _check_root(root: Path, operators: set[str] | None) -> tuple[list[BusinessTypeDef], list[DefinitionError]]:
+    run = _Run(root / "forms", operators)
+    definitions: list[BusinessTypeDef] = []
+    errors: list[DefinitionError] = []
+    processes = root / "processes"
+    type_dirs = sorted(p for p in processes.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
+        if processes.is_dir() else []
+    for type_dir in type_dirs:
+        definition, found = run.inspect(type_dir)
+        errors += found
+        if definition is not None:
+            definitions.append(definition)
+    for path in sorted(run.forms_dir.glob("*.json")):  # unreferenced forms are checked too
+        errors += run.form(path)[2]
+    owners: dict[str, str] = {}
+    for d in definitions:
+        if d.process_id in owners:
+            errors.append(DefinitionError(f"流程 id “{d.process_id}” 与业务类型 {owners[d.process_id]} 重复",
+                                          file=run.name(processes / d.code / BPMN_FILE), element=d.process_id))
+        owners.setdefault(d.process_id, d.code)
+    return definitions, _dedupe(errors)
+
+
+class _Run:
+    """One checking pass: the vocabulary to check against and a cache so shared forms load once."""
+
+    def __init__(self, forms_dir: Path, operators: set[str] | None) -> None:
+        self.forms_dir = forms_dir
+        self.root = forms_dir.parent
+        self.vocab = _vocabulary(self.root, operators)
+        self._forms: dict[Path, tuple[dict[str, Any] | None, bytes, list[DefinitionError]]] = {}
+
+    def name(self, path: Path) -> str:
+        """File names in errors are relative to the definitions root, as analysts know them."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def form(self, path: Path) -> tuple[dict[str, Any] | None, bytes, list[DefinitionError]]:
+        key = path.resolve()
+        if key not in self._forms:
+            self._forms[key] = load_form(path, self.name(path))
+        return self._forms[key]
+
+    def inspect(self, type_dir: Path) -> tuple[BusinessTypeDef | None, list[DefinitionError]]:
+        files = {n: type_dir / n for n in TYPE_FILES}
+        names = {n: self.name(p) for n, p in files.items()}
+        business, b_raw, errors = read_yaml(files[BUSINESS_FILE], names[BUSINESS_FILE], BUSINESS_SCHEMA)
+        materials, m_raw, m_errors = read_yaml(files[MATERIALS_FILE], names[MATERIALS_FILE], MATERIALS_SCHEMA)
+        errors += m_errors
+        code = business["code"] if business else type_dir.name
+        if business and code != type_dir.name:
+            errors.append(yaml_error(b_raw, names[BUSINESS_FILE], ["code"],
+                                     f"code “{code}” 应与目录名 “{type_dir.name}” 一致"))
+        if not files[BPMN_FILE].is_file():
+            return None, errors + [DefinitionError("缺少流程文件", file=names[BPMN_FILE])]
+        bpmn = files[BPMN_FILE].read_bytes()
+        facts, bpmn_errors = check_bpmn(bpmn, file=names[BPMN_FILE], code=code, forms_dir=self.forms_dir,
+                                        vocab=self.vocab)
+        errors += bpmn_errors
+        form_names = ([business["application_form"]] if business else []) + facts.form_keys
+        forms: dict[str, dict[str, Any]] = {}
+        hashed = [(BUSINESS_FILE, b_raw), (MATERIALS_FILE, m_raw), (BPMN_FILE, bpmn)]
+        for form_name in dict.fromkeys(form_names):
+            path = self.forms_dir / f"{form_name}.json"
+            if not path.is_file():
+                continue  # reported where it is referenced (business.yaml below, the BPMN task above)
+            schema, raw, form_errors = self.form(path)
+            errors += form_errors
+            hashed.append((f"forms/{form_name}.json", raw))
+            if schema is not None:
+                forms[form_name] = schema
+        if business:
+            errors += _business_problems(business, b_raw, names[BUSINESS_FILE], forms, self.forms_dir)
+        if business and materials is not None:
+            fields = set(forms.get(business["application_form"], {}).get("properties", {}))
+            errors += _material_problems(materials, m_raw, names[MATERIALS_FILE], fields)
+        if errors or business is None or materials is None or facts.process_id is None:
+            return None, errors
+        return _build(business, materials, facts.process_id, bpmn, forms, facts.user_tasks, hashed), []
+
+
+def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, bpmn: bytes,
+           forms: dict[str, dict[str, Any]], user_tasks: list[UserTaskDef],
+           hashed: list[tuple[str, bytes]]) -> BusinessTypeDef:
+    digest = hashlib.sha256()
+    for name, raw in sorted(hashed):  # name, length and bytes: no two file sets hash alike
+        digest.update(f"{name}\0{len(raw)}\0".encode())
+        digest.update(raw)
+    exempt = {None, "none"}
+    return BusinessTypeDef(
+        code=b["code"], name=b["name"], category=b["category"], reg_class=b["reg_class"],
+        applicant_mode=b["applicant_mode"], time_limit_days=b["time_limit_days"],
+        application_form=b["application_form"], parties=[PartyRole(**p) for p in b["parties"]],
+        fees=[FeeItem(**{"when": None, **f}) for f in b["fees"]], legal_basis=list(b["legal_basis"]),
+        guide=b["guide"], faq=[dict(x) for x in b["faq"]],
+        materials=[MaterialItem(
+            code=m["code"], name=m["name"], required=m["required"], condition=m.get("condition"),
+            accepted_types=list(m["accepted_types"]), max_size_mb=m["max_size_mb"],
+            exemptible_by=None if m.get("exemptible_by") in exempt else m["exemptible_by"],
+            description=m["description"], sample=m.get("sample")) for m in materials],
+        process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
+        user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"))
+
+
+def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
+                       forms_dir: Path) -> list[DefinitionError]:
+    errors: list[DefinitionError] = []
+    app_form = b["application_form"]
+    if not (forms_dir / f"{app_form}.json").is_file():
+        return [yaml_error(raw, file, ["application_form"], f"申请表单 forms/{app_form}.json 不存在")]
+    fields = set(forms.get(app_form, {}).get("properties", {}))
+    roles = [p["role"] for p in b["parties"]]
+    for i, party in enumerate(b["parties"]):
+        if party["role"] in roles[:i]:
+            errors.append(yaml_error(raw, file, ["parties", i, "role"], f"当事人角色 {party['role']} 重复"))
+        for key in ("name_field", "id_field"):
+            if fields and party[key] not in fields:
+                errors.append(yaml_error(raw, file, ["parties", i, key],
+                                          f"申请表单 {app_form} 中没有字段 {party[key]}"))
+    for i, fee in enumerate(b["fees"]):
+        if fee["payer_role"] not in roles:
+            errors.append(yaml_error(raw, file, ["fees", i, "payer_role"],
+                                      f"缴费人 {fee['payer_role']} 不是本业务的当事人角色（{'、'.join(roles)}）"))
+        if "when" in fee and (reason := _expression_problem(fee["when"], fields)):
+            errors.append(yaml_error(raw, file, ["fees", i, "when"], f"收费条件无效：{reason}"))
+    record = b.get("record") or {}
+    for role in record.get("holder_roles", []):
+        if role not in roles:
+            errors.append(yaml_error(raw, file, ["record", "holder_roles"], f"权利人角色 {role} 不是本业务的当事人角色"))
+    for field in [record.get("amount_field"), *record.get("detail_fields", [])]:
+        if field and fields and field not in fields:
+            errors.append(yaml_error(raw, file, ["record"], f"登簿规则引用了申请表单中没有的字段 {field}"))
+    return errors
+
+
+def _material_problems(items: list[dict[str, Any]], raw: bytes, file: str, fields: set[str]) -> list[DefinitionError]:
+    errors: list[DefinitionError] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item["code"] in seen:
+            errors.append(yaml_error(raw, file, [i, "code"], f"材料代码 {item['code']} 重复"))
+        seen.add(item["code"])
+        if "condition" in item and (reason := _expression_problem(item["condition"], fields)):
+            errors.append(yaml_error(raw, file, [i, "condition"], f"材料“{item['name']}”的适用条件无效：{reason}"))
+    return errors
+
+
+def _expression_problem(text: str, fields: set[str]) -> str | None:
+    """Unsafe syntax, or a name that is not an application field (a typo would silently be False)."""
+    # Imported lazily: the engine package owns the expression language and imports more than we need.
+    from app.engine.expressions import check_expression
+
+    reason = check_expression(text)
+    if reason or not fields:
+        return reason
+    tree = ast.parse(text.strip(), mode="eval")
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    unknown = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called and n.id not in fields]
+    if not unknown:
+        return None
+    hint = "（布尔值请写 True / False）" if {"true", "false"} & set(unknown) else ""
+    return f"引用了申请表单中没有的字段 {'、'.join(dict.fromkeys(unknown))}{hint}"
+
+
+def _vocabulary(root: Path, operators: set[str] | None) -> Vocabulary:
+    folder = root / "dictionaries" if (root / "dictionaries").is_dir() else DEFAULT_DICTIONARIES
+    roles = yaml.safe_load((folder / "roles.yaml").read_text(encoding="utf-8"))["roles"]
+    stages = yaml.safe_load((folder / "stages.yaml").read_text(encoding="utf-8"))
+    if operators is None:
+        # Imported lazily: integrations register their operators when the app imports them.
+        from app.engine.connectors import known_operators
+
+        operators = known_operators()
+    return Vocabulary(roles=frozenset(r["code"] for r in roles), stages=tuple(s["code"] for s in stages["stages"]),
+                      outcomes=frozenset(stages["outcomes"]), operators=frozenset(operators))
+
+
+def _dedupe(errors: list[DefinitionError]) -> list[DefinitionError]:
+    """Shared forms are checked once per type that uses them; report each problem once."""
+    seen: dict[tuple[Any, ...], DefinitionError] = {}
+    for e in errors:
+        seen.setdefault((e.file, e.element, e.line, e.reason), e)
+    return list(seen.values())
+
+
+def _summary(errors: list[DefinitionError]) -> DefinitionError:
+    first = errors[0] if errors else DefinitionError("定义无法加载")
+    first.errors["definitions"] = [e.message for e in errors]
+    return first

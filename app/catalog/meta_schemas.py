@@ -1,0 +1,116 @@
+"""JSON Schemas for the hand-written YAML files of a registration type (business.yaml, materials.yaml).
+
+Why schemas and not ad-hoc checks: an analyst editing YAML gets every mistake at once, each with the
+key path (``fees[1].amount_yuan``), and the accepted shape is documented in one readable place.
+Names that become file names (``application_form``) are restricted to a safe pattern so a definition
+can never point outside ``forms/``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+CATEGORIES = ["首次", "转移", "变更", "注销", "更正", "异议", "预告", "查封", "其他"]
+APPLICANT_MODES = ["单方", "双方", "嘱托"]
+PARTY_KINDS = ["person", "org", "either"]
+FILE_TYPES = ["pdf", "jpg", "png"]
+EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "none"]
+
+CODE_PATTERN = "^[a-z][a-z0-9_]{1,63}$"
+FORM_NAME_PATTERN = "^[a-z][a-z0-9_]{0,63}$"
+
+_TEXT: dict[str, Any] = {"type": "string", "minLength": 1}
+_CODE: dict[str, Any] = {"type": "string", "pattern": CODE_PATTERN}
+_FIELD: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
+
+_PARTY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["role", "label", "kind", "name_field", "id_field"],
+    "properties": {
+        "role": _CODE,
+        "label": _TEXT,
+        "kind": {"enum": PARTY_KINDS},
+        "name_field": _FIELD,
+        "id_field": _FIELD,
+    },
+}
+
+_FEE: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "name", "amount_yuan", "basis", "payer_role"],
+    "properties": {
+        "code": _CODE,
+        "name": _TEXT,
+        "amount_yuan": {"type": "integer", "minimum": 0},
+        "basis": _TEXT,
+        "payer_role": _CODE,
+        "when": _TEXT,
+    },
+}
+
+_FAQ: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["q", "a"],
+    "properties": {"q": _TEXT, "a": _TEXT},
+}
+
+# What 登簿 writes (read by app/registry/service.py): the right created, its holders, the right it ends.
+_RIGHT_TYPE: dict[str, Any] = {"type": "string", "pattern": "^[a-z][a-z_]{0,15}$"}
+_RECORD: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["right_type", "holder_roles"],
+    "properties": {
+        "right_type": _RIGHT_TYPE,
+        "replaces": _RIGHT_TYPE,
+        "holder_roles": {"type": "array", "minItems": 1, "items": _CODE},
+        "amount_field": _FIELD,
+        "detail_fields": {"type": "array", "items": _FIELD},
+        "entry_kind": _RIGHT_TYPE,
+    },
+}
+
+BUSINESS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "name", "category", "reg_class", "applicant_mode", "time_limit_days",
+                 "application_form", "parties", "fees", "legal_basis", "guide", "faq"],
+    "properties": {
+        "code": _CODE,
+        "name": {"type": "string", "minLength": 2, "maxLength": 100},
+        "category": {"enum": CATEGORIES},
+        "reg_class": {"type": "string", "pattern": "^[0-9]{2}$"},
+        "applicant_mode": {"enum": APPLICANT_MODES},
+        # 条例 20: 30 working days is the statutory ceiling; a promise beyond it is a typo.
+        "time_limit_days": {"type": "integer", "minimum": 1, "maximum": 30},
+        "application_form": {"type": "string", "pattern": FORM_NAME_PATTERN},
+        "parties": {"type": "array", "minItems": 1, "items": _PARTY},
+        "fees": {"type": "array", "items": _FEE},
+        "legal_basis": {"type": "array", "items": _TEXT},
+        "guide": {"type": "string", "minLength": 10},
+        "faq": {"type": "array", "items": _FAQ},
+        "record": _RECORD,
+    },
+}
+
+_MATERIAL: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "name", "required", "accepted_types", "max_size_mb", "description"],
+    "properties": {
+        "code": _CODE,
+        "name": _TEXT,
+        "required": {"type": "boolean"},
+        "condition": _TEXT,
+        "accepted_types": {"type": "array", "minItems": 1, "uniqueItems": True,
+                           "items": {"enum": FILE_TYPES}},
+        "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 200},
+        "exemptible_by": {"enum": EXEMPTION_SOURCES},
+        "description": _TEXT,
+        "sample": _TEXT,
+    },
+}
+
+MATERIALS_SCHEMA: dict[str, Any] = {"type": "array", "minItems": 1, "items": _MATERIAL}
