@@ -86,22 +86,24 @@ def init_request_handling(app: Flask) -> None:
     def _domain_error(exc: DomainError) -> Any:
         return problem(exc.status, exc.message, code=exc.code, errors=exc.errors or None)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Any:
-        status = exc.code or 500
-        data = getattr(exc, "data", None) or {}
-        messages = data.get("messages") if isinstance(data, dict) else None
-        if messages:
-            from app.api.errors import flatten_marshmallow
-
-            errors = flatten_marshmallow(messages)
-            return problem(422, "输入有误：" + "；".join(f"{k}：{v[0]}" for k, v in errors.items()),
-                           code="validation_failed", errors=errors)
-        detail = {404: "请求的资源不存在", 405: "不支持该请求方法", 413: "上传内容超过大小限制",
-                  401: "请先登录", 403: "没有权限"}.get(status, HTTP_TITLES.get(status, "请求有误"))
-        return problem(status, detail, code=f"http_{status}")
+    app.register_error_handler(HTTPException, render_http_exception)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem(500, "服务器内部错误，请稍后重试", code="internal_error")
+
+
+def render_http_exception(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if messages:
+        from app.api.errors import flatten_marshmallow
+
+        errors = flatten_marshmallow(messages)
+        return problem(422, "输入有误：" + "；".join(f"{k}：{v[0]}" for k, v in errors.items()),
+                       code="validation_failed", errors=errors)
+    detail = {404: "请求的资源不存在", 405: "不支持该请求方法", 413: "上传内容超过大小限制",
+              401: "请先登录", 403: "没有权限"}.get(status, HTTP_TITLES.get(status, "请求有误"))
+    return problem(status, detail, code=f"http_{status}")

@@ -1,12 +1,24 @@
 """REST API v1 (flask-smorest). OpenAPI at /api/openapi.json, human docs at /api/docs."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response
 from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from app.web import render_http_exception
+
+
+class ProblemApi(Api):
+    """flask-smorest with errors rendered as RFC 7807 problem JSON in Chinese, like the rest of the app."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        return render_http_exception(error)
 
 
 def init_api(app: Flask) -> None:
-    api = Api(app, spec_kwargs={"info": {"description": "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"},
+    api = ProblemApi(app, spec_kwargs={"info": {"description": "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"},
                                 "components": {"securitySchemes": {
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web

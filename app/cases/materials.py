@@ -31,19 +31,23 @@ def checklist(case_definition: dict[str, Any]) -> list[dict[str, Any]]:
     return list(case_definition.get("materials", []))
 
 
-def _item_required(item: dict[str, Any], form: dict[str, Any]) -> bool:
+def _item_required(item: dict[str, Any], names: dict[str, Any]) -> bool:
     if item.get("condition"):
         from app.engine.expressions import evaluate_expression
 
         try:
-            return bool(evaluate_expression(item["condition"], form))
-        except Exception:  # a condition over a field not filled yet: not required yet
+            return bool(evaluate_expression(item["condition"], names))
+        except Exception:  # e.g. a comparison with a field not filled yet: decided once it is filled
             return False
     return bool(item.get("required"))
 
 
 def required_codes(definition: dict[str, Any], form_public: dict[str, Any]) -> list[str]:
-    return [m["code"] for m in checklist(definition) if _item_required(m, form_public)]
+    # Every field of the form is a name (None when empty), so `a == "x" or b == "x"` still sees b
+    # when a is empty instead of failing as a whole.
+    fields = definition["forms"][definition["application_form"]].get("properties", {})
+    names = {**{f: None for f in fields}, **form_public}
+    return [m["code"] for m in checklist(definition) if _item_required(m, names)]
 
 
 def missing_codes(definition: dict[str, Any], case: Case) -> list[str]:
