@@ -47,6 +47,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     init_request_handling(app)
 
+    from app.home import bp as home_bp
+
+    app.register_blueprint(home_bp)
+
     from app.api import init_api
 
     init_api(app)

@@ -140,3 +140,9 @@ def test_a_conditional_material_is_required_when_either_side_of_its_condition_ho
     assert "marriage_certificate" in case["materials_missing"]
     case = _create(login("zhangsan"), unit_code=case["unit_code"][:-3] + "102").get_json()
     assert "marriage_certificate" not in case["materials_missing"]
+
+
+def test_the_home_page_lists_the_business_types_in_chinese(client: Any) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "二手房转移登记" in page and "抵押权首次登记" in page
+    assert client.get("/healthz").get_json() == {"status": "ok"}
