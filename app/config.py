@@ -73,7 +73,7 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         instance = Path(env_str("INSTANCE_PATH") or ROOT / "instance")
         algorithm = env_str("FIELD_ALGORITHM", "SM4-GCM") or "SM4-GCM"
         key_size = 16 if algorithm == "SM4-GCM" else 32
@@ -98,7 +98,8 @@ class Settings:
         if self.field_algorithm not in {"SM4-GCM", "AES-256-GCM"}:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
         if self.env == "production":
-            if self.secret_key == DEV_SECRET or "FIELD_KEYS" not in os.environ and not os.environ.get("FIELD_KEYS_FILE"):
+            has_field_keys = "FIELD_KEYS" in os.environ or bool(os.environ.get("FIELD_KEYS_FILE"))
+            if self.secret_key == DEV_SECRET or not has_field_keys:
                 raise ConfigError("production needs SECRET_KEY, FIELD_KEYS and BLIND_INDEX_KEY from the environment")
             if not (os.environ.get("BLIND_INDEX_KEY") or os.environ.get("BLIND_INDEX_KEY_FILE")):
                 raise ConfigError("production needs BLIND_INDEX_KEY from the environment")

@@ -80,7 +80,8 @@ def _units(session: Session, district: str, street: str, zhang_owns: int) -> int
         session.flush()
         owner = ZHANG_SAN if n <= zhang_owns else _owner(n, district)
         base_no = f"2015{district}10{n:06d}"
-        _add_right(session, unit, "ownership", base_no, [owner], cert_no=f"浙(2015){'西湖区' if district == '330106' else '余杭区'}不动产权第{n:07d}号")
+        area = "西湖区" if district == "330106" else "余杭区"
+        _add_right(session, unit, "ownership", base_no, [owner], cert_no=f"浙(2015){area}不动产权第{n:07d}号")
         if n == 4:  # seized by a court
             _add_right(session, unit, "seizure", f"2024{district}80{n:06d}",
                        [{"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}],

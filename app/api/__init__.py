@@ -18,7 +18,8 @@ class ProblemApi(Api):
 
 
 def init_api(app: Flask) -> None:
-    api = ProblemApi(app, spec_kwargs={"info": {"description": "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"},
+    description = "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"
+    api = ProblemApi(app, spec_kwargs={"info": {"description": description},
                                 "components": {"securitySchemes": {
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web

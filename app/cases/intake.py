@@ -17,8 +17,8 @@ from app.cases.materials import checklist, missing_codes
 from app.cases.models import Case, Party, Task
 from app.cases.numbers import next_business_no
 from app.cases.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
-from app.catalog.models import ProcessVersion
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
+from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
 from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime

@@ -179,7 +179,7 @@ def _service_task(node: etree._Element, file: str, vocab: Vocabulary, errors: li
 
 def _expression_problems(xml: bytes, file: str) -> list[DefinitionError]:
     # Imported lazily: the engine package owns the expression language and imports more than we need.
-    from app.engine.expressions import check_bpmn_expressions
+    from app.engine.bpmn_check import check_bpmn_expressions
 
     return [DefinitionError(f"表达式不安全或无法解析：{p.expression}（{p.reason}）", file=file,
                             element=p.element_id or None, line=p.line)

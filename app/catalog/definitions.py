@@ -265,7 +265,8 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     record = b.get("record") or {}
     for role in record.get("holder_roles", []):
         if role not in roles:
-            errors.append(yaml_error(raw, file, ["record", "holder_roles"], f"权利人角色 {role} 不是本业务的当事人角色"))
+            errors.append(yaml_error(raw, file, ["record", "holder_roles"],
+                                     f"权利人角色 {role} 不是本业务的当事人角色"))
     for field in [record.get("amount_field"), *record.get("detail_fields", [])]:
         if field and fields and field not in fields:
             errors.append(yaml_error(raw, file, ["record"], f"登簿规则引用了申请表单中没有的字段 {field}"))

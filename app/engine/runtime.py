@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.catalog.models import ProcessVersion
-from app.engine.expressions import SafeScriptEngine
+from app.engine.script_engine import SafeScriptEngine
 from app.engine.models import WorkflowState
 from app.engine.specs import cached_spec, serializer
 from app.errors import Conflict, DomainError

@@ -25,7 +25,8 @@ class CalendarUnknown(DomainError):
     code = "calendar_unknown"
 
     def __init__(self, year: int) -> None:
-        super().__init__(f"尚未发布 {year} 年节假日安排，暂时无法计算该年度的工作日和办理期限，请联系管理员更新节假日配置")
+        super().__init__(f"尚未发布 {year} 年节假日安排，暂时无法计算该年度的工作日和办理期限，"
+                         "请联系管理员更新节假日配置")
         self.year = year
 
 

@@ -100,7 +100,7 @@ _PERMIT_PREFIXES = ("810000", "820000", "830000")  # 港澳台居民居住证 sh
 
 
 def _id_check_char(body17: str) -> str:
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS)) % 11]
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def check_id_card(value: str, *, today: date | None = None) -> str:
@@ -153,13 +153,13 @@ _ORG_BODY = re.compile(r"[0-9A-Z]{8}")
 
 
 def _uscc_check_char(body17: str) -> str:
-    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS))
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(body17, _USCC_WEIGHTS, strict=True))
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def _org_check_char(body8: str) -> str:
     # GB 11714: digits are 0-9 and letters A=10 … Z=35 (int(c, 36) does exactly that).
-    c = 11 - sum(int(ch, 36) * w for ch, w in zip(body8, _ORG_WEIGHTS)) % 11
+    c = 11 - sum(int(ch, 36) * w for ch, w in zip(body8, _ORG_WEIGHTS, strict=True)) % 11
     return {10: "X", 11: "0"}.get(c, str(c))
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
-
 from conftest import complete_stage
+from sqlalchemy import select, update
 
 
 def test_the_lifecycle_is_audited_and_the_chain_verifies(login: Any, seeded: Any, submitted_transfer: dict) -> None:

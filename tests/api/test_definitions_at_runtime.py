@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import complete_stage, transfer_form, upload_missing
+
 from app.config import ROOT
 
 
@@ -37,7 +37,8 @@ def test_defs_check_passes_on_the_shipped_definitions(seeded: Any) -> None:
 
 def test_a_diagram_that_imports_os_is_refused_with_its_location(seeded: Any, defs_root: Path) -> None:
     bpmn = defs_root / "processes" / "transfer_resale" / "process.bpmn"
-    _edit(bpmn, 'decision == &quot;approve&quot;', "__import__('os').system('touch /tmp/pwned') or decision == &quot;approve&quot;")
+    evil = "__import__('os').system('touch /tmp/pwned') or decision == &quot;approve&quot;"
+    _edit(bpmn, 'decision == &quot;approve&quot;', evil)
     seeded.config["SETTINGS"].definitions_root = defs_root
     result = _cli(seeded, "defs", "check")
     assert result.exit_code == 1

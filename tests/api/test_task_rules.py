@@ -5,8 +5,6 @@ from typing import Any
 
 import pytest
 
-from conftest import complete_stage
-
 
 def _accept_task(api: Any, business_no: str) -> dict:
     items = api.get("/api/v1/tasks", query_string={"business_no": business_no}).get_json()["items"]

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from app.db import Base
 import app.models  # noqa: F401
+from app.db import Base
 
 
 def test_the_migrated_database_matches_the_models(database_url: str) -> None:

@@ -16,7 +16,7 @@ from app.catalog.definitions import (
     load_all,
     load_business_type,
 )
-from app.engine.expressions import SafeScriptEngine
+from app.engine.script_engine import SafeScriptEngine
 from app.errors import DefinitionError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,7 +138,8 @@ def test_a_user_task_without_form_key_is_refused_with_its_element_and_line(root:
 
 
 def test_a_lane_named_by_an_unknown_role_is_refused(root: Path) -> None:
-    edit(bpmn_of(root), '<bpmn:lane id="lane_reviewer" name="reviewer">', '<bpmn:lane id="lane_reviewer" name="审核员">')
+    edit(bpmn_of(root), '<bpmn:lane id="lane_reviewer" name="reviewer">',
+         '<bpmn:lane id="lane_reviewer" name="审核员">')
     error = only_problem(root)
     assert (error.element, error.line) == ("lane_reviewer", line_of(bpmn_of(root), 'id="lane_reviewer"'))
     assert "角色" in error.message
