@@ -27,6 +27,10 @@ class Case(IdMixin, TenantScoped, Base):
     # lists, rules and gateway conditions without decrypting.
     form_public: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     correction_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Computed fee items (fees.py) and the last registration-rule results (rules.py), kept with the case so
+    # the clerk sees what was charged and checked, and why.
+    fee_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rule_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
