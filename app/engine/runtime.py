@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.catalog.models import ProcessVersion
-from app.engine.script_engine import SafeScriptEngine
 from app.engine.models import WorkflowState
+from app.engine.script_engine import SafeScriptEngine
 from app.engine.specs import cached_spec, serializer
 from app.errors import Conflict, DomainError
 

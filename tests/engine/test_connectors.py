@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.bpmn_check import check_bpmn_expressions
 from app.engine.connectors import (
     UnknownOperator,
     call_connector,
@@ -17,7 +18,7 @@ from app.engine.connectors import (
     known_operators,
     service_operators_in,
 )
-from app.engine.expressions import SafeScriptEngine, check_bpmn_expressions, domain_error_of
+from app.engine.script_engine import SafeScriptEngine, domain_error_of
 from app.errors import Conflict, DomainError
 
 CALLS: list[tuple[Any, dict[str, Any]]] = []

@@ -13,17 +13,17 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine.bpmn_check import check_bpmn_expressions
 from app.engine.expressions import (
     ExpressionError,
     ExpressionRejected,
-    SafeScriptEngine,
-    check_bpmn_expressions,
     check_expression,
     check_script,
     evaluate_expression,
     register_function,
     run_script,
 )
+from app.engine.script_engine import SafeScriptEngine
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
