@@ -37,10 +37,18 @@ def get_task(session: Session, actor: Actor, task_id: str) -> Task:
     return task
 
 
+# A process version never changes once stored, so its definition can be kept per process (read-only:
+# callers must not mutate it). Saves loading a ~50 KB row several times per request.
+_definitions: dict[str, dict[str, Any]] = {}
+
+
 def definition_of(session: Session, case: Case) -> dict[str, Any]:
-    version = session.get(ProcessVersion, case.process_version_id)
-    assert version is not None
-    return version.definition
+    definition = _definitions.get(case.process_version_id)
+    if definition is None:
+        definition = session.execute(select(ProcessVersion.definition)
+                                     .where(ProcessVersion.id == case.process_version_id)).scalar_one()
+        _definitions[case.process_version_id] = definition
+    return definition
 
 
 def cases_of_applicant(session: Session, actor: Actor) -> list[Case]:

@@ -15,13 +15,14 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.catalog.models import ProcessVersion
 from app.engine.models import WorkflowState
 from app.engine.script_engine import SafeScriptEngine
-from app.engine.specs import cached_spec, serializer
+from app.engine.specs import cached_spec, is_cached, serializer
 from app.errors import Conflict, DomainError
 
 
@@ -89,9 +90,10 @@ class WorkflowRuntime:
         state = self.session.get(WorkflowState, case_id)
         if state is None:
             raise Conflict("该申请尚未进入办理流程", code="workflow_not_started")
-        version = self.session.get(ProcessVersion, state.process_version_id)
-        assert version is not None
-        cached_spec(version.id, version.spec_json)
+        if not is_cached(state.process_version_id):
+            spec_json = self.session.execute(select(ProcessVersion.spec_json)
+                                             .where(ProcessVersion.id == state.process_version_id)).scalar_one()
+            cached_spec(state.process_version_id, spec_json)
         wf = serializer().deserialize_json(state.state_json)
         wf.script_engine = self._engine()
         return wf, state

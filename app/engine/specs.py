@@ -58,6 +58,10 @@ def cached_spec(version_id: str, spec_json: str) -> SpecPair:
     return pair
 
 
+def is_cached(version_id: str) -> bool:
+    return version_id in _cache
+
+
 def lookup(version_id: str) -> SpecPair:
     """Used by the deserializer: the runtime puts a version's spec in the cache before loading a case."""
     return _cache[version_id]
