@@ -11,6 +11,7 @@ from app.cases.materials import missing_codes
 from app.cases.models import Case, Task
 from app.cases.status import status_label
 from app.catalog.forms import pii_fields
+from app.registry.fees import fee_total_yuan
 from app.security.masking import mask_id_number, mask_name, mask_phone
 
 
@@ -55,6 +56,8 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
         "materials_missing": missing_codes(definition, case) if case.status in ("draft", "correcting") else [],
         "correction_items": case.correction_items,
+        "fee_items": case.fee_items or [],
+        "fee_total_yuan": fee_total_yuan(case.fee_items or []),
         "current_stages": sorted({t.stage for t in open_tasks}),
         "created_at": case.created_at.isoformat(),
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,

@@ -1,0 +1,70 @@
+"""不动产登记费 from the shipped business.yaml definitions (DOMAIN.md §1.6): 住宅 80, 非住宅 550 per 件, paid by
+the party that becomes the right holder; certificate 工本费 only for additional certificates."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.catalog.definitions import load_business_type
+from app.catalog.service import definition_dict
+from app.registry.fees import compute_fees, fee_total_yuan
+
+REPO = Path(__file__).resolve().parents[2]
+OPERATORS = {"registry.record"}  # the service-task operators the shipped diagrams call
+
+
+def definition(code: str) -> dict[str, Any]:
+    return definition_dict(load_business_type(REPO / "processes" / code, REPO / "forms", OPERATORS))
+
+
+@pytest.fixture(scope="module")
+def transfer() -> dict[str, Any]:
+    return definition("transfer_resale")
+
+
+@pytest.mark.parametrize(("use", "amount", "code"), [("住宅", 80, "registration_residential"),
+                                                     ("非住宅", 550, "registration_non_residential")])
+def test_transfer_charges_by_use_and_the_buyer_pays(transfer: dict[str, Any], use: str, amount: int,
+                                                    code: str) -> None:
+    items = compute_fees(transfer, {"use": use, "price": 2_350_000, "share_mode": "单独所有"})
+    assert [(i["code"], i["amount_yuan"], i["payer_role"]) for i in items] == [(code, amount, "buyer")]
+    assert "2559号" in items[0]["basis"]
+    assert fee_total_yuan(items) == amount
+
+
+def test_use_not_given_means_no_fee_rule_matches(transfer: dict[str, Any]) -> None:
+    assert compute_fees(transfer, {}) == []
+
+
+@pytest.mark.parametrize(("use", "amount"), [("住宅", 80), ("非住宅", 550)])
+def test_mortgage_is_paid_by_the_mortgagee(use: str, amount: int) -> None:
+    items = compute_fees(definition("mortgage_first"), {"use": use})
+    assert [(i["amount_yuan"], i["payer_role"]) for i in items] == [(amount, "mortgagee")]
+
+
+def test_a_free_type_has_no_fee_items(transfer: dict[str, Any]) -> None:
+    free = {**transfer, "fees": []}
+    assert compute_fees(free, {"use": "住宅"}) == []
+
+
+def test_no_certificate_fee_when_the_form_cannot_ask_for_separate_certificates(transfer: dict[str, Any]) -> None:
+    items = compute_fees(transfer, {"use": "住宅", "separate_certificates": True, "certificate_count": 3})
+    assert [i["code"] for i in items] == ["registration_residential"]
+
+
+def test_each_certificate_after_the_first_costs_ten_yuan(transfer: dict[str, Any]) -> None:
+    with_choice = copy.deepcopy(transfer)
+    props = with_choice["forms"][with_choice["application_form"]]["properties"]
+    props["separate_certificates"] = {"type": "boolean", "title": "共有人分别持证"}
+    props["certificate_count"] = {"type": "integer", "minimum": 1, "title": "证书本数"}
+
+    items = compute_fees(with_choice, {"use": "住宅", "separate_certificates": True, "certificate_count": 3})
+    assert [(i["code"], i["amount_yuan"], i["payer_role"]) for i in items] == [
+        ("registration_residential", 80, "buyer"), ("certificate_production", 20, "buyer")]
+    assert fee_total_yuan(items) == 100
+    one = compute_fees(with_choice, {"use": "住宅", "separate_certificates": True, "certificate_count": 1})
+    together = compute_fees(with_choice, {"use": "住宅", "separate_certificates": False, "certificate_count": 3})
+    assert fee_total_yuan(one) == fee_total_yuan(together) == 80
