@@ -91,3 +91,20 @@ def register_cli(app: Flask) -> None:
                 click.echo(line)
 
     app.cli.add_command(defs)
+
+    registry = AppGroup("registry", help="不动产登记簿")
+
+    @registry.command("verify")
+    def verify_command() -> None:
+        """Recompute every unit's hash chain; exit 1 listing each break (unit, seq, reason)."""
+        from app.registry.verify import verify_register_report
+
+        with _db().unit_of_work() as session:
+            report = verify_register_report(session)
+        for brk in report.breaks:
+            click.echo(f"错误：单元 {brk.unit_code} 第 {brk.seq} 条记载：{brk.reason}", err=True)
+        if report.breaks:
+            sys.exit(1)
+        click.echo(f"登记簿校验通过：{report.units} 个单元，{report.entries} 条记载")
+
+    app.cli.add_command(registry)
