@@ -5,5 +5,12 @@ from app.db import Base  # noqa: F401
 from app.engine.models import WorkflowState  # noqa: F401
 from app.identity.models import Role, Tenant, User, UserRole  # noqa: F401
 from app.integrations.models import OutboxMessage  # noqa: F401
-from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder  # noqa: F401
+from app.registry.models import (  # noqa: F401
+    Certificate,
+    CertificateCounter,
+    RealtyUnit,
+    RegisterEntry,
+    Right,
+    RightHolder,
+)
 from app.security.models import AuditEntry, AuditHead  # noqa: F401

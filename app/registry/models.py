@@ -81,3 +81,42 @@ class RegisterEntry(IdMixin, TenantScoped, Base):
     change: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Certificate(IdMixin, TenantScoped, Base):
+    """An issued 不动产权证书 / 不动产登记证明 / 无房证明: numbered per office, year and kind, rendered from the
+    book, signed, verifiable by ``verify_code``. Voided numbers (废号) stay as rows with status ``voided``."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "year", "seq"),)
+
+    kind: Mapped[str] = mapped_column(String(16))  # title | proof | no_property
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="valid", index=True)  # valid | revoked | voided
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("reg_case.id"), index=True)
+    business_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("realty_unit.id"), index=True)
+    right_id: Mapped[str | None] = mapped_column(ForeignKey("realty_right.id"), index=True)
+    verify_code: Mapped[str] = mapped_column(String(40), unique=True)
+    holder_bidx: Mapped[list[str]] = mapped_column(JSON, default=list)  # who may download it
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # masked, for the verification page
+    storage_key: Mapped[str | None] = mapped_column(String(128))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    issued_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_business_no: Mapped[str | None] = mapped_column(String(32))
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class CertificateCounter(Base):
+    """Last sequence number per office, year and certificate kind (gap-free except recorded 废号)."""
+
+    __tablename__ = "certificate_counter"
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
