@@ -19,7 +19,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install the project with test extras
+# The CJK TrueType font embedded in certificate PDFs (Debian package; CERT_FONT_FILE may name another).
+CERT_FONT ?= /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+$(CERT_FONT):
+	apt-get install -y -q fonts-wqy-zenhei || (apt-get update -q && apt-get install -y -q fonts-wqy-zenhei)
+
+install: $(VENV)/.installed $(CERT_FONT) ## Create .venv, install the project with test extras and the certificate font
 
 setup: install ## Migrate the database, load definitions and demo data (idempotent)
 	$(FLASK) setup --demo

@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     ))
     app.extensions["db"] = Database(settings.database_url)
     app.extensions["storage"] = LocalStorage(settings.storage_dir)
+    _configure_certificates(settings)
 
     from app.web import init_request_handling
 
@@ -51,6 +52,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(home_bp)
 
+    from app.verify_page import bp as verify_bp
+
+    app.register_blueprint(verify_bp)
+
     from app.api import init_api
 
     init_api(app)
@@ -59,3 +64,17 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _configure_certificates(settings: Settings) -> None:
+    """Signing keys (dev keys under instance/keys unless the settings name files), font and public URL.
+    Importing the module registers the ``certificates.issue`` connector for the definition loader."""
+    from app.registry import certificates, signing
+
+    if settings.cert_signing_key_file and settings.cert_signing_cert_file and settings.cert_trust_root_file:
+        keys = signing.KeyPaths(key=settings.cert_signing_key_file, cert=settings.cert_signing_cert_file,
+                                root=settings.cert_trust_root_file)
+    else:
+        keys = signing.dev_key_paths(settings.instance_path)
+    certificates.configure(certificates.IssuingConfig(keys=keys, font=settings.cert_font_file,
+                                                      verify_base_url=settings.public_base_url))

@@ -35,6 +35,10 @@ def register_cli(app: Flask) -> None:
 
             with _db().unit_of_work() as session:
                 click.echo(seed_demo(session))
+        from app.registry.signing import configured_paths, ensure_dev_keys
+
+        if ensure_dev_keys(configured_paths()):  # production: the configured key files must exist
+            click.echo(f"development certificate signing keys created in {configured_paths().key.parent}")
         click.echo("setup done")
 
     users = AppGroup("users", help="账号管理")

@@ -56,6 +56,11 @@ def _dev_key(label: str, size: int) -> str:
 DEV_SECRET = "dev-secret-change-me"
 
 
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass
 class Settings:
     env: str = "development"
@@ -70,6 +75,13 @@ class Settings:
     storage_dir: Path = ROOT / "instance" / "files"
     token_ttl_seconds: int = 8 * 3600
     max_upload_mb: int = 20
+    # Certificates: office signing key/cert and the verifier's trust root (None → dev keys under instance/keys),
+    # the CJK TrueType font embedded in certificate PDFs, and the public URL the QR code points at.
+    cert_signing_key_file: Path | None = None
+    cert_signing_cert_file: Path | None = None
+    cert_trust_root_file: Path | None = None
+    cert_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    public_base_url: str = "http://127.0.0.1:5000"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -90,6 +102,11 @@ class Settings:
             storage_dir=Path(env_str("STORAGE_DIR") or instance / "files"),
             token_ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
             max_upload_mb=env_int("MAX_UPLOAD_MB", 20),
+            cert_signing_key_file=_env_path("CERT_SIGNING_KEY_FILE"),
+            cert_signing_cert_file=_env_path("CERT_SIGNING_CERT_FILE"),
+            cert_trust_root_file=_env_path("CERT_TRUST_ROOT_FILE"),
+            cert_font_file=_env_path("CERT_FONT_FILE") or Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+            public_base_url=env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
         )
         settings.check()
         return settings
@@ -103,3 +120,9 @@ class Settings:
                 raise ConfigError("production needs SECRET_KEY, FIELD_KEYS and BLIND_INDEX_KEY from the environment")
             if not (os.environ.get("BLIND_INDEX_KEY") or os.environ.get("BLIND_INDEX_KEY_FILE")):
                 raise ConfigError("production needs BLIND_INDEX_KEY from the environment")
+            if not (self.cert_signing_key_file and self.cert_signing_cert_file and self.cert_trust_root_file):
+                raise ConfigError("production needs CERT_SIGNING_KEY_FILE, CERT_SIGNING_CERT_FILE and "
+                                  "CERT_TRUST_ROOT_FILE (development signing keys are refused)")
+        partial = [self.cert_signing_key_file, self.cert_signing_cert_file, self.cert_trust_root_file]
+        if any(partial) and not all(partial):
+            raise ConfigError("CERT_SIGNING_KEY_FILE, CERT_SIGNING_CERT_FILE and CERT_TRUST_ROOT_FILE go together")

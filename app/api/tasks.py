@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -78,5 +79,5 @@ def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     actor = current_actor()
     task = get_task(db_session(), actor, task_id)
     case = handling.complete_task(db_session(), actor, task, decision=body["decision"], opinion=body["opinion"],
-                                  data=body["data"])
+                                  data=body["data"], storage=current_app.extensions["storage"])
     return {"task": _task_json(task, case), "case_status": case.status, "case_status_label": status_label(case.status)}

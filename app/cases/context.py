@@ -1,4 +1,5 @@
-"""What a service-task connector gets: the open transaction, the case and who moved it."""
+"""What a service-task connector gets: the open transaction, the case, who moved it and, where the step may
+write files (缮证 stores the signed certificate), the storage the skin passed in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case
+from app.cases.storage import Storage
 from app.identity.actor import Actor
 
 
@@ -14,3 +16,4 @@ class CaseContext:
     session: Session
     case: Case
     actor: Actor
+    storage: Storage | None = None

@@ -11,6 +11,7 @@ from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.intake import apply_outcome
 from app.cases.models import Case, Task
+from app.cases.storage import Storage
 from app.catalog.forms import validate_form_data
 from app.db import utcnow
 from app.engine.runtime import WorkflowRuntime
@@ -47,14 +48,16 @@ def _decision_label(schema: dict[str, Any], decision: str) -> str:
 
 
 def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, opinion: str,
-                  data: dict[str, Any] | None = None, today: date | None = None) -> Case:
+                  data: dict[str, Any] | None = None, today: date | None = None,
+                  storage: Storage | None = None) -> Case:
+    """``storage`` is where service tasks after this step may write files (缮证 → the signed certificate)."""
     _check_can_act(actor, task)
     case = session.get_one(Case, task.case_id)
     definition = definition_of(session, case)
     schema = definition["forms"][task.form_key]
     payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})
     before = {"status": case.status, "task": task.task_name}
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor, storage))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": decision})
     now = utcnow()
     task.assignee_id = task.assignee_id or actor.user_id

@@ -11,6 +11,7 @@ from app.cases.materials import missing_codes
 from app.cases.models import Case, Task
 from app.cases.status import status_label
 from app.catalog.forms import pii_fields
+from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
 from app.security.masking import mask_id_number, mask_name, mask_phone
 
@@ -59,6 +60,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "fee_items": case.fee_items or [],
         "fee_total_yuan": fee_total_yuan(case.fee_items or []),
         "current_stages": sorted({t.stage for t in open_tasks}),
+        "certificates": certificates_of_case(session, case.id),
         "created_at": case.created_at.isoformat(),
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,

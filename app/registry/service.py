@@ -19,6 +19,7 @@ from app.engine.connectors import connector
 from app.errors import Conflict, NotFound
 from app.identity.actor import Actor
 from app.registry.book import append_entry
+from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
 from app.security import audit
 
@@ -81,6 +82,7 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
         for old in current_rights(session, unit, rule["replaces"]):
             old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
             ended.append(old.id)
+    revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
     holder_roles = set(rule.get("holder_roles", []))
     right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_type, status="current",
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),

@@ -13,7 +13,7 @@ from app.catalog.service import definition_dict
 from app.registry.fees import compute_fees, fee_total_yuan
 
 REPO = Path(__file__).resolve().parents[2]
-OPERATORS = {"registry.record"}  # the service-task operators the shipped diagrams call
+OPERATORS = {"registry.record", "certificates.issue"}  # the service-task operators the shipped diagrams call
 
 
 def definition(code: str) -> dict[str, Any]:

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.errors import Conflict
+from app.registry import certificates
+from app.web import current_actor, db_session
+
+blp = Blueprint("certificates", __name__, url_prefix="/api/v1/certificates", description="不动产权证书与登记证明")
+
+
+class VerifyArgs(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class NoPropertyRequest(Schema):
+    purpose = fields.String(required=True, validate=validate.Length(min=2, max=200))
+
+
+@blp.get("/verify")
+@blp.arguments(VerifyArgs, location="query")
+def verify(args: dict[str, Any]) -> dict[str, Any]:
+    """核验证书（无需登录）：status 为 valid / revoked / unknown，个人信息脱敏"""
+    return certificates.verification(db_session(), args["code"])
+
+
+@blp.get("/<certificate_id>/pdf")
+def download(certificate_id: str) -> Response:
+    """下载已签章的证书 PDF（权利人本人，或本辖区有案件查阅权限的工作人员）"""
+    cert = certificates.certificate_for_download(db_session(), current_actor(), certificate_id)
+    content = current_app.extensions["storage"].get(cert.storage_key)
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename=certificate-{cert.id}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.post("/no-property")
+@blp.arguments(NoPropertyRequest)
+@blp.response(201)
+def no_property(body: dict[str, Any]) -> dict[str, Any]:
+    """申请无房证明（实名申请人本人；须说明查询用途；查询留痕）"""
+    session = db_session()
+    try:
+        cert = certificates.issue_no_property(session, current_app.extensions["storage"], current_actor(),
+                                              purpose=body["purpose"])
+    except Conflict:
+        session.commit()  # a refused query is still a query of the register: keep its audit entry
+        raise
+    return {"id": cert.id, "number": cert.number, "kind": cert.kind, "status": cert.status,
+            "verify_code": cert.verify_code, "pdf": f"/api/v1/certificates/{cert.id}/pdf"}

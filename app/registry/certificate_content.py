@@ -1,0 +1,129 @@
+"""What a certificate says, read from the register book only (DOMAIN §4.2, §4.3, §4.5 R16): the unit, the
+right created by the case's 登簿, its holders and the entry's time. Never from the application form.
+
+Returns the printable rows and the masked summary the public verification page shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.identity.models import Tenant
+from app.registry.certificate_numbers import CHINA
+from app.registry.codes import format_unit_code
+from app.registry.models import RealtyUnit, RegisterEntry, Right
+from app.security.masking import mask_name
+
+RIGHT_TYPES = {"ownership": "国有建设用地使用权/房屋所有权", "mortgage": "抵押权", "easement": "地役权",
+               "advance_notice": "预告登记", "objection": "异议登记", "seizure": "查封登记"}
+MORTGAGE_KINDS = {"general": "一般抵押", "maximum": "最高额抵押"}
+
+
+@dataclass(frozen=True)
+class Content:
+    rows: list[tuple[str, str]]
+    summary: dict[str, Any]  # masked: safe for the public verification page
+    holder_bidx: list[str]
+
+
+def office_name(session: Session, tenant_id: str) -> str:
+    """``杭州市西湖区不动产登记中心`` for a district, ``杭州市不动产登记中心`` for the city."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        return "不动产登记中心"
+    parent = session.get(Tenant, tenant.parent_code) if tenant.parent_code else None
+    return f"{parent.name if parent else ''}{tenant.name}不动产登记中心"
+
+
+def chinese_date(at: datetime) -> str:
+    return at.astimezone(CHINA).strftime("%Y年%m月%d日")
+
+
+def chinese_time(at: datetime) -> str:
+    return at.astimezone(CHINA).strftime("%Y年%m月%d日 %H:%M")
+
+
+def _area(value: Decimal | None) -> str:
+    return f"{Decimal(value).quantize(Decimal('0.01'))}" if value is not None else "—"
+
+
+def _term(end: str | None) -> str:
+    if not end:
+        return "—"
+    year, month, day = (end.split("-") + ["", ""])[:3]
+    return f"国有建设用地使用权 至{year}年{month}月{day}日止" if day else f"至{end}止"
+
+
+def _holders_text(right: Right) -> tuple[str, str]:
+    names = "、".join(h.name or "" for h in right.holders)
+    modes = {h.share_mode for h in right.holders}
+    if any(h.share for h in right.holders):
+        mode = "按份共有（" + "、".join(f"{h.name} {h.share}" for h in right.holders if h.share) + "）"
+    else:
+        mode = "、".join(sorted(modes)) or "单独所有"
+    return names, mode
+
+
+def recorded_at(session: Session, right: Right) -> datetime:
+    entry = session.execute(
+        select(RegisterEntry).where(RegisterEntry.unit_id == right.unit_id,
+                                    RegisterEntry.business_no == right.business_no)
+        .order_by(RegisterEntry.seq.desc())
+    ).scalars().first()
+    return entry.recorded_at if entry is not None else right.created_at
+
+
+def _obligors(session: Session, unit: RealtyUnit) -> str:
+    owners = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == "current",
+                                                 Right.right_type == "ownership")).scalars().all()
+    return "、".join(h.name or "" for r in owners for h in r.holders) or "—"
+
+
+def content_for_right(session: Session, right: Right, kind: str) -> Content:
+    unit = session.get_one(RealtyUnit, right.unit_id)
+    names, mode = _holders_text(right)
+    at = recorded_at(session, right)
+    unit_code = format_unit_code(unit.unit_code)
+    record_note = f"业务号：{right.business_no}；登簿时间：{chinese_time(at)}"
+    if kind == "title":
+        rows = [("权利人", names), ("共有情况", mode), ("坐落", unit.location), ("不动产单元号", unit_code),
+                ("权利类型", RIGHT_TYPES.get(right.right_type, right.right_type)),
+                ("权利性质", unit.right_nature or "—"), ("用途", str(right.details.get("use") or unit.use)),
+                ("面积", f"房屋建筑面积 {_area(unit.area_m2)}㎡"), ("使用期限", _term(unit.land_term_end)),
+                ("权利其他状况", f"房屋建筑面积 {_area(unit.area_m2)}㎡；{record_note}")]
+    else:
+        other = []
+        if right.amount_yuan is not None:
+            label = "最高债权额" if right.details.get("mortgage_kind") == "maximum" else "被担保主债权数额"
+            other.append(f"{label}：{_area(right.amount_yuan)}元")
+        if right.details.get("mortgage_kind"):
+            kind_label = MORTGAGE_KINDS.get(str(right.details["mortgage_kind"]), right.details["mortgage_kind"])
+            other.append(f"抵押方式：{kind_label}")
+        start, end = right.details.get("debt_start") or "", right.details.get("debt_end") or ""
+        if start or end:
+            other.append(f"债务履行期限：{start}至{end}")
+        if right.details.get("guarantee_scope"):
+            other.append(f"担保范围：{right.details['guarantee_scope']}")
+        rows = [("证明权利或事项", RIGHT_TYPES.get(right.right_type, right.right_type)),
+                ("权利人（申请人）", names), ("义务人", _obligors(session, unit)), ("坐落", unit.location),
+                ("不动产单元号", unit_code), ("其他", "；".join(other) or "—"), ("附记", record_note)]
+    summary = {"unit_code": unit_code, "location": unit.location,
+               "right_type": RIGHT_TYPES.get(right.right_type, right.right_type),
+               "holders": [mask_name(h.name) for h in right.holders], "business_no": right.business_no,
+               "recorded_at": chinese_date(at)}
+    return Content(rows=rows, summary=summary,
+                   holder_bidx=[h.id_number_bidx for h in right.holders if h.id_number_bidx])
+
+
+def content_no_property(*, name: str, id_number: str, city: str, purpose: str, at: datetime) -> Content:
+    rows = [("申请人", name), ("身份证件号码", id_number),
+            ("查询范围", f"{city}行政区域内登记簿记载的房屋所有权"),
+            ("查询结果", f"经查询不动产登记簿，截至{chinese_time(at)}，申请人名下无现势房屋所有权登记记录。"),
+            ("查询用途", purpose)]
+    summary = {"holders": [mask_name(name)], "scope": city, "queried_at": chinese_time(at)}
+    return Content(rows=rows, summary=summary, holder_bidx=[])

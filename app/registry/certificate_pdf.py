@@ -1,0 +1,166 @@
+"""Drawing a certificate page: title, number, a two-column table of fields, the verification QR code and the
+office seal, with a CJK TrueType font embedded (subset).
+
+reportlab draws straight onto the page (~15 ms), several times faster than HTML → PDF, which keeps
+render + sign above the throughput target. The font is a TrueType-outline CJK font installed by the
+project (Debian ``fonts-wqy-zenhei`` via ``make install``; ``CERT_FONT_FILE`` points elsewhere). Nothing
+is fetched at run time.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+import segno
+from reportlab.lib.colors import Color, black
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from app.errors import DomainError
+
+DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+SEAL_RED = Color(0.82, 0.1, 0.1)
+_fonts: dict[Path, str] = {}
+
+
+class FontMissing(DomainError):
+    status = 500
+    code = "certificate_font_missing"
+
+
+@dataclass(frozen=True)
+class CertificatePage:
+    title: str  # 不动产权证书 | 不动产登记证明 | 无房证明
+    number: str
+    rows: list[tuple[str, str]]
+    office: str  # 杭州市西湖区不动产登记中心
+    issued_on: str  # 2026年03月01日
+    verify_url: str
+    remarks: list[str] = field(default_factory=list)
+
+
+def font_name(path: Path = DEFAULT_FONT) -> str:
+    name = _fonts.get(path)
+    if name is None:
+        if not path.exists():
+            raise FontMissing(f"证书字体文件不存在：{path}（请运行 make install 或设置 CERT_FONT_FILE）")
+        name = f"CJK{len(_fonts)}"
+        kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
+        pdfmetrics.registerFont(TTFont(name, str(path), **kwargs))
+        _fonts[path] = name
+    return name
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    lines: list[str] = []
+    for paragraph in (text or "").split("\n"):
+        line = ""
+        for char in paragraph:
+            if pdfmetrics.stringWidth(line + char, font, size) > width and line:
+                lines.append(line)
+                line = char
+            else:
+                line += char
+        lines.append(line)
+    return lines
+
+
+def _qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
+    matrix = segno.make(url, error="m").matrix
+    count = len(matrix) + 8  # quiet zone of 4 modules each side
+    module = size / count
+    c.setFillColor(black)
+    path = c.beginPath()
+    for r, row in enumerate(matrix):
+        for col, dark in enumerate(row):
+            if dark:
+                path.rect(x + (col + 4) * module, y + size - (r + 5) * module, module, module)
+    c.drawPath(path, stroke=0, fill=1)
+
+
+def _seal(c: Canvas, font: str, office: str, cx: float, cy: float, radius: float) -> None:
+    c.saveState()
+    c.setStrokeColor(SEAL_RED)
+    c.setFillColor(SEAL_RED)
+    c.setLineWidth(2.2)
+    c.circle(cx, cy, radius, stroke=1, fill=0)
+    star = c.beginPath()
+    for i in range(10):
+        r = radius * (0.2 if i % 2 == 0 else 0.08)
+        angle = math.pi / 2 + i * math.pi / 5
+        point = (cx + r * math.cos(angle), cy + r * math.sin(angle))
+        star.moveTo(*point) if i == 0 else star.lineTo(*point)
+    star.close()
+    c.drawPath(star, stroke=0, fill=1)
+    size = radius * 0.24
+    span = math.radians(240)
+    for i, char in enumerate(office):
+        angle = math.radians(210) - span * (i + 0.5) / len(office)
+        c.saveState()
+        c.translate(cx + (radius - size * 1.05) * math.cos(angle), cy + (radius - size * 1.05) * math.sin(angle))
+        c.rotate(math.degrees(angle) - 90)
+        c.setFont(font, size)
+        c.drawCentredString(0, -size * 0.35, char)
+        c.restoreState()
+    c.setFont(font, radius * 0.15)
+    c.drawCentredString(cx, cy - radius * 0.5, "不动产登记专用章")
+    c.restoreState()
+
+
+def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) -> bytes:
+    """One A4 page. Returns the unsigned PDF."""
+    font = font_name(font_path)
+    buffer = BytesIO()
+    c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=0)
+    c.setTitle(f"{page.title} {page.number}")
+    c.setAuthor(page.office)
+    c.setSubject(page.number)
+    width, height = A4
+    left, right = 22 * mm, width - 22 * mm
+    c.setFont(font, 24)
+    c.drawCentredString(width / 2, height - 32 * mm, page.title)
+    c.setFont(font, 12)
+    c.drawCentredString(width / 2, height - 42 * mm, page.number)
+
+    label_w, size, leading = 34 * mm, 10.5, 15.5
+    y = height - 54 * mm
+    c.setLineWidth(0.6)
+    c.line(left, y, right, y)
+    for label, value in page.rows:
+        lines = _wrap(value, font, size, right - left - label_w - 6 * mm)
+        row_h = max(1, len(lines)) * leading + 6
+        c.setFont(font, size)
+        c.drawString(left + 3 * mm, y - leading + 1, label)
+        for i, line in enumerate(lines):
+            c.drawString(left + label_w + 3 * mm, y - leading * (i + 1) + 1, line)
+        y -= row_h
+        c.line(left, y, right, y)
+    top = height - 54 * mm
+    c.line(left, top, left, y)
+    c.line(left + label_w, top, left + label_w, y)
+    c.line(right, top, right, y)
+
+    y -= 8 * mm
+    c.setFont(font, 9)
+    for remark in page.remarks:
+        for line in _wrap(remark, font, 9, right - left):
+            c.drawString(left, y, line)
+            y -= 13
+
+    qr_size = 32 * mm
+    _qr(c, page.verify_url, left, 24 * mm, qr_size)
+    c.setFont(font, 8)
+    c.drawString(left, 20 * mm, "扫码核验证书状态")
+    _seal(c, font, page.office, right - 30 * mm, 52 * mm, 21 * mm)
+    c.setFillColor(black)
+    c.setFont(font, 11)
+    c.drawRightString(right, 26 * mm, f"登记机构：{page.office}")
+    c.drawRightString(right, 20 * mm, f"{page.issued_on}")
+    c.showPage()
+    c.save()
+    return buffer.getvalue()

@@ -1,0 +1,235 @@
+"""Certificates (缮证 → 发证, 注销, 核验): issue the 不动产权证书 / 不动产登记证明 for what a case recorded, the
+无房证明 on request, revoke a certificate when a later 登簿 ends its right, and find one to verify or download.
+
+Every certificate is numbered (``certificate_numbers``), rendered from the register book
+(``certificate_content`` → ``certificate_pdf``), signed with the office key (``signing``), stored through the
+storage interface, and carries a random ``verify_code`` for the public QR verification page.
+"""
+from __future__ import annotations
+
+import secrets
+from base64 import b32encode
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.cases.context import CaseContext
+from app.cases.models import Case
+from app.cases.storage import Storage, sha256_hex
+from app.db import utcnow
+from app.engine.connectors import connector
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.identity.actor import Actor
+from app.identity.models import Tenant, User
+from app.registry import signing
+from app.registry.certificate_content import (
+    Content,
+    chinese_date,
+    content_for_right,
+    content_no_property,
+    office_name,
+)
+from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq
+from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
+from app.registry.models import Certificate, Right, RightHolder
+from app.security import audit
+
+TITLE_RIGHTS = {"ownership"}
+
+
+@dataclass(frozen=True)
+class IssuingConfig:
+    keys: signing.KeyPaths
+    font: Path = DEFAULT_FONT
+    verify_base_url: str = "http://127.0.0.1:5000"
+
+
+_config: IssuingConfig | None = None
+
+
+def configure(config: IssuingConfig) -> None:
+    """Set by ``create_app`` from the settings (key paths, font, public URL): configuration, not state."""
+    global _config
+    _config = config
+    signing.configure(config.keys)
+
+
+def issuing_config() -> IssuingConfig:
+    if _config is None:
+        raise RuntimeError("certificate issuing is not configured (create_app calls certificates.configure)")
+    return _config
+
+
+def verify_url(code: str) -> str:
+    return f"{issuing_config().verify_base_url.rstrip('/')}/verify/{code}"
+
+
+def _new_verify_code() -> str:
+    return b32encode(secrets.token_bytes(15)).decode()  # 24 characters, A-Z2-7
+
+
+def kind_for_right(right_type: str) -> str:
+    return "title" if right_type in TITLE_RIGHTS else "proof"
+
+
+def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, content: Content,
+           actor: Actor, case: Case | None = None, right: Right | None = None,
+           holder_bidx: list[str] | None = None) -> Certificate:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("未找到登记机构", code="tenant_not_found")
+    now = utcnow()
+    year = local_year(now)
+    seq = next_seq(session, tenant_id, kind, year)
+    number = format_number(tenant.province_abbr, year, tenant.name, kind, seq)
+    code = _new_verify_code()
+    office = office_name(session, tenant_id)
+    config = issuing_config()
+    page = CertificatePage(title=KIND_TITLES[kind], number=number, rows=content.rows, office=office,
+                           issued_on=chinese_date(now), verify_url=verify_url(code),
+                           remarks=[f"核验码：{code}。本证书为电子证照，经登记机构电子签章，可扫码或在登记机构网站核验。"])
+    pdf = signing.sign_pdf(render_certificate(page, config.font), reason=f"{KIND_TITLES[kind]} {number}",
+                           location=office, paths=config.keys)
+    cert = Certificate(tenant_id=tenant_id, kind=kind, number=number, year=year, seq=seq, status="valid",
+                       case_id=case.id if case else None, business_no=case.business_no if case else None,
+                       unit_id=right.unit_id if right else None, right_id=right.id if right else None,
+                       verify_code=code, holder_bidx=holder_bidx if holder_bidx is not None else content.holder_bidx,
+                       summary={**content.summary, "number": number, "kind": kind, "title": KIND_TITLES[kind],
+                                "office": office, "issued_on": chinese_date(now)},
+                       storage_key=storage.put(pdf), sha256=sha256_hex(pdf), issued_by=actor.user_id, issued_at=now)
+    cert.ensure_id()
+    session.add(cert)
+    if right is not None:
+        right.cert_no = number
+    session.flush()
+    audit.record(session, actor_id=actor.user_id, action="certificate.issue", object_type="certificate",
+                 object_id=cert.id, tenant_id=tenant_id,
+                 after={"number": number, "kind": kind, "right_id": cert.right_id, "sha256": cert.sha256})
+    return cert
+
+
+def right_recorded_by(session: Session, case: Case) -> Right:
+    """The current right this case's 登簿 created (its business number is the case's)."""
+    right = session.execute(select(Right).where(Right.business_no == case.business_no, Right.status == "current")
+                            .order_by(Right.created_at.desc())).scalars().first()
+    if not case.business_no or right is None:
+        raise Conflict("登记簿中没有本案登簿形成的现势权利，不能缮证", code="nothing_to_certify")
+    return right
+
+
+def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor) -> Certificate:
+    right = right_recorded_by(session, case)
+    existing = session.execute(select(Certificate).where(Certificate.right_id == right.id,
+                                                         Certificate.status == "valid")).scalars().first()
+    if existing is not None:  # issuing twice for one right would print two valid certificates
+        return existing
+    kind = kind_for_right(right.right_type)
+    content = content_for_right(session, right, kind)
+    return _issue(session, storage, tenant_id=right.tenant_id, kind=kind, content=content, actor=actor, case=case,
+                  right=right)
+
+
+@connector("certificates.issue")
+def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
+    storage = context.storage
+    if storage is None:
+        raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")
+    cert = issue_for_case(context.session, storage, context.case, context.actor)
+    return {"certificate_id": cert.id, "number": cert.number, "kind": cert.kind}
+
+
+def revoke_for_rights(session: Session, right_ids: list[str], business_no: str | None) -> int:
+    """注销: the valid certificates of rights a later 登簿 ended. Same transaction as that 登簿."""
+    if not right_ids:
+        return 0
+    result = session.execute(
+        update(Certificate)
+        .where(Certificate.right_id.in_(right_ids), Certificate.status == "valid")
+        .values(status="revoked", revoked_at=utcnow(), revoked_by_business_no=business_no)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)
+
+
+def _city_tenant(session: Session) -> Tenant:
+    city = session.execute(select(Tenant).where(Tenant.level == "city").order_by(Tenant.code)).scalars().first()
+    if city is None:
+        raise Conflict("未配置市级登记机构，不能出具无房证明", code="no_city_office")
+    return city
+
+
+def owned_units_count(session: Session, id_number_bidx: str) -> int:
+    """Units on which the person holds a current ownership right, in any office (never tenant-scoped)."""
+    stmt = (select(func.count(func.distinct(Right.unit_id))).select_from(Right)
+            .join(RightHolder, RightHolder.right_id == Right.id)
+            .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == "current",
+                   Right.right_type == "ownership").execution_options(all_tenants=True))
+    return int(session.execute(stmt).scalar_one())
+
+
+def issue_no_property(session: Session, storage: Storage, actor: Actor, *, purpose: str) -> Certificate:
+    """无房证明 for a real-name applicant who holds no current ownership in the city. Always audited."""
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise ValidationFailed("请填写查询用途", field="purpose")
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    if actor.kind != "applicant" or user is None or not actor.id_number_bidx or not user.real_name:
+        raise PermissionDenied("无房证明仅向已实名认证的申请人本人出具", code="real_name_required")
+    city = _city_tenant(session)
+    owned = owned_units_count(session, actor.id_number_bidx)
+    audit.record(session, actor_id=actor.user_id, action="certificate.no_property_query", object_type="person",
+                 object_id=actor.user_id, tenant_id=city.code,
+                 after={"purpose": purpose[:200], "owned_units": owned, "outcome": "refused" if owned else "issued"})
+    if owned:
+        raise Conflict(f"经查询，您名下在{city.name}登记有 {owned} 处不动产（现势房屋所有权），不能出具无房证明",
+                       code="owns_property")
+    content = content_no_property(name=user.real_name, id_number=user.id_number or "", city=city.name,
+                                  purpose=purpose[:200], at=utcnow())
+    return _issue(session, storage, tenant_id=city.code, kind="no_property", content=content, actor=actor,
+                  holder_bidx=[actor.id_number_bidx])
+
+
+def by_verify_code(session: Session, code: str) -> Certificate | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 40:
+        return None
+    return session.execute(select(Certificate).where(Certificate.verify_code == code)
+                           .execution_options(all_tenants=True)).scalar_one_or_none()
+
+
+def verification(session: Session, code: str) -> dict[str, Any]:
+    """Public, masked: valid | revoked (incl. voided numbers) | unknown."""
+    cert = by_verify_code(session, code)
+    if cert is None or cert.status not in ("valid", "revoked", "voided"):
+        return {"status": "unknown", "status_label": "未找到"}
+    status = "valid" if cert.status == "valid" else "revoked"
+    label = {"valid": "有效", "revoked": "已注销", "voided": "已作废"}[cert.status]
+    body: dict[str, Any] = {"status": status, "status_label": label, **cert.summary}
+    if cert.status == "voided":
+        body["reason"] = "voided"
+    if cert.revoked_at is not None:
+        body["revoked_on"] = chinese_date(cert.revoked_at)
+    return body
+
+
+def certificate_for_download(session: Session, actor: Actor, certificate_id: str) -> Certificate:
+    """The holder (blind index on the certificate) or office staff with case:read; 404 to everyone else.
+    Staff sessions are tenant-scoped, so another office's certificate is simply not found."""
+    cert = session.execute(select(Certificate).where(Certificate.id == certificate_id)).scalar_one_or_none()
+    if cert is None or cert.storage_key is None:
+        raise NotFound("未找到该证书", code="certificate_not_found")
+    if actor.kind == "staff" and actor.has("case:read"):
+        return cert
+    if actor.kind != "staff" and actor.id_number_bidx and actor.id_number_bidx in (cert.holder_bidx or []):
+        return cert
+    raise NotFound("未找到该证书", code="certificate_not_found")
+
+
+def certificates_of_case(session: Session, case_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(select(Certificate).where(Certificate.case_id == case_id)
+                           .order_by(Certificate.issued_at)).scalars()
+    return [{"id": c.id, "number": c.number, "kind": c.kind, "status": c.status} for c in rows]
+

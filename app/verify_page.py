@@ -1,0 +1,15 @@
+"""The public verification page the certificate's QR code opens: no login, Chinese, masked summary."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from app.registry.certificates import verification
+from app.web import db_session
+
+bp = Blueprint("verify_page", __name__)
+
+
+@bp.get("/verify/<code>")
+def verify(code: str) -> tuple[str, int]:
+    result = verification(db_session(), code)
+    return render_template("verify_certificate.html", result=result), 200
