@@ -3,9 +3,9 @@
 1. Raw SpiffWorkflow baseline: the transfer_resale diagram parsed once, then per lifecycle start the
    workflow and complete its four user tasks (受理 审核 登簿 缮证), deserializing before and serializing
    after every step with the app's spec-by-reference serializer, the way the runtime persists a case.
-   The ``registry.record`` service task is answered with ``{}`` (no database).
-2. Use-case lifecycle through the app's use-case layer (no HTTP, no PDF rendering) on SQLite (temp file)
-   and PostgreSQL (a fresh database created and dropped here; skipped with a note if unreachable):
+   The ``registry.record`` and ``certificates.issue`` service tasks are answered with ``{}`` (no database).
+2. Use-case lifecycle through the app's use-case layer (no HTTP; 缮证 renders and signs the certificate PDF)
+   on SQLite (temp file) and PostgreSQL (a fresh database created and dropped here; skipped with a note if unreachable):
    create → upload materials → both parties confirm → submit → 受理 → 审核 → 登簿 → 缮证, every step in its
    own ``unit_of_work`` like one request. Timed as a whole and as the engine-only part (submit + the
    four completions), which is the part the raw baseline covers.
@@ -296,7 +296,8 @@ class Bench:
             with self.step(clerk) as (s, actor):
                 task = s.execute(select(Task).where(Task.case_id == case_id, Task.status == "open")).scalar_one()
                 assert task.stage == stage, (task.stage, stage)
-                status = handling.complete_task(s, actor, task, decision="approve", opinion="符合规定").status
+                status = handling.complete_task(s, actor, task, decision="approve", opinion="符合规定",
+                                                storage=self.storage).status  # 缮证 issues the certificate
             last = done(f"complete {stage}")
         assert status == "completed", status
 
