@@ -99,7 +99,8 @@ def content_for_right(session: Session, right: Right, kind: str) -> Content:
     else:
         other = []
         if right.amount_yuan is not None:
-            label = "最高债权额" if right.details.get("mortgage_kind") == "maximum" else "被担保主债权数额"
+            maximum = right.details.get("mortgage_kind") in ("maximum", "最高额抵押")
+            label = "最高债权额" if maximum else "被担保主债权数额"
             other.append(f"{label}：{_area(right.amount_yuan)}元")
         if right.details.get("mortgage_kind"):
             kind_label = MORTGAGE_KINDS.get(str(right.details["mortgage_kind"]), right.details["mortgage_kind"])
