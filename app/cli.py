@@ -111,4 +111,24 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"登记簿校验通过：{report.units} 个单元，{report.entries} 条记载")
 
+    @registry.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="只校验并报告，不写入")
+    @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
+                  help="文件格式（默认按扩展名 .jsonl / .csv）")
+    def import_command(file: Path, dry_run: bool, fmt: str | None) -> None:
+        """Import existing register data (JSON Lines or CSV); all or nothing; exit 1 listing every bad line."""
+        from app.registry.importer import import_file
+
+        with _db().unit_of_work() as session:
+            report = import_file(session, file, fmt=fmt, dry_run=dry_run)
+            if dry_run or not report.ok:
+                session.rollback()
+        for problem in report.problems:
+            click.echo(f"错误：{problem}", err=True)
+        if not report.ok:
+            click.echo(f"导入失败：{len(report.problems)} 处错误，未写入任何数据", err=True)
+            sys.exit(1)
+        click.echo(("（试运行，未写入）" if dry_run else "导入完成：") + report.summary())
+
     app.cli.add_command(registry)

@@ -1,19 +1,20 @@
 """Demo data for `flask setup --demo`: 杭州市 with 西湖区 and 余杭区, an account for every role in each
-district, applicants 张三 and 李四, a bank, and a small register book. All people are fictional; their ID
-numbers and credit codes are generated with valid check characters. Idempotent."""
+district, applicants 张三 and 李四, a bank, and a small register book loaded through the register importer.
+All people are fictional; their ID numbers and credit codes are generated with valid check characters.
+Idempotent."""
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.identity.models import Tenant, User
 from app.identity.service import create_user
-from app.registry.book import append_entry
 from app.registry.codes import make_id_card, make_unit_code, make_uscc
-from app.registry.models import RealtyUnit, Right, RightHolder
+from app.registry.importer import import_records
 
 DEMO_PASSWORD = "Demo@2026"
 CITY = ("330100", "杭州市")
@@ -23,6 +24,7 @@ STAFF_ROLES = ["acceptor", "reviewer", "recorder", "certifier"]
 ZHANG_SAN = {"name": "张三", "id_number": make_id_card("330106", date(1985, 3, 12), 31), "phone": "13800000001"}
 LI_SI = {"name": "李四", "id_number": make_id_card("330110", date(1990, 7, 8), 42), "phone": "13800000002"}
 BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number": make_uscc("91", "330100", "MA2DEM01")}
+COURT = {"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}
 SURNAMES = "王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 
@@ -47,50 +49,33 @@ def _owner(i: int, district: str) -> dict[str, str]:
             "id_number": make_id_card(district, date(1960 + i % 40, 1 + i % 12, 1 + i % 28), 100 + i)}
 
 
-def _add_right(session: Session, unit: RealtyUnit, right_type: str, business_no: str,
-               holders: list[dict[str, str]], kind: str = "person", **extra: object) -> Right:
-    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_type, status="current",
-                  business_no=business_no, **extra)
-    right.ensure_id()
-    for pos, h in enumerate(holders):
-        holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=pos, kind=kind)
-        holder.ensure_id()
-        holder.name, holder.id_number = h["name"], h["id_number"]
-        right.holders.append(holder)
-    session.add(right)
-    session.flush()
-    append_entry(session, unit, business_no=business_no, kind=f"initial_{right_type}",
-                 change={"created": {"right_id": right.id, "type": right_type,
-                                     "holders": [h.id_number_bidx for h in right.holders]}, "ended": []},
-                 recorded_by=None)
-    return right
+def _holder(who: dict[str, str], id_type: str = "身份证") -> dict[str, str]:
+    return {"name": who["name"], "id_type": id_type, "id_number": who["id_number"], "share_mode": "单独所有"}
 
 
-def _units(session: Session, district: str, street: str, zhang_owns: int) -> int:
-    created = 0
+def unit_records(district: str, area: str, street: str, zhang_owns: int) -> list[dict[str, Any]]:
+    """The district's 24 demo units as register-import records (the JSON Lines shape of the importer)."""
+    records: list[dict[str, Any]] = []
     for n in range(1, 25):
-        code = make_unit_code(district, 1, 1, "GB", 100 + (n - 1) // 8, 1 + (n - 1) // 8, 100 + n)
-        if session.execute(select(RealtyUnit.id).where(RealtyUnit.unit_code == code)).first():
-            continue
-        unit = RealtyUnit(unit_code=code, tenant_id=district, location=f"杭州市{street}{n}号{n % 6 + 1}单元{100 + n}室",
-                          use="住宅" if n % 10 else "非住宅", area_m2=Decimal("60") + n * 3, right_nature="出让",
-                          land_term_end="2088-12-31")
-        unit.ensure_id()
-        session.add(unit)
-        session.flush()
         owner = ZHANG_SAN if n <= zhang_owns else _owner(n, district)
-        base_no = f"2015{district}10{n:06d}"
-        area = "西湖区" if district == "330106" else "余杭区"
-        _add_right(session, unit, "ownership", base_no, [owner], cert_no=f"浙(2015){area}不动产权第{n:07d}号")
+        rights: list[dict[str, Any]] = [
+            {"type": "ownership", "business_no": f"2015{district}10{n:06d}",
+             "cert_no": f"浙(2015){area}不动产权第{n:07d}号", "registered_at": f"2015-06-{n:02d}",
+             "holders": [_holder(owner)]}]
         if n == 4:  # seized by a court
-            _add_right(session, unit, "seizure", f"2024{district}80{n:06d}",
-                       [{"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}],
-                       kind="org", details={"court_doc": "(2024)浙0106执1234号"})
+            rights.append({"type": "seizure", "business_no": f"2024{district}80{n:06d}", "registered_at": "2024-03-15",
+                           "details": {"court_doc": "(2024)浙0106执1234号"},
+                           "holders": [_holder(COURT, "统一社会信用代码")]})
         if n == 5:  # mortgaged to the demo bank
-            _add_right(session, unit, "mortgage", f"2023{district}90{n:06d}", [BANK], kind="org",
-                       amount_yuan=Decimal("800000"))
-        created += 1
-    return created
+            rights.append({"type": "mortgage", "business_no": f"2023{district}90{n:06d}", "registered_at": "2023-09-20",
+                           "amount_yuan": "800000", "holders": [_holder(BANK, "统一社会信用代码")]})
+        code = make_unit_code(district, 1, 1, "GB", 100 + (n - 1) // 8, 1 + (n - 1) // 8, 100 + n)
+        records.append({
+            "unit_code": code, "tenant": district,
+            "location": f"杭州市{street}{n}号{n % 6 + 1}单元{100 + n}室",
+            "use": "住宅" if n % 10 else "非住宅", "area_m2": str(Decimal("60") + n * 3), "right_nature": "出让",
+            "land_term_end": "2088-12-31", "rights": rights})
+    return records
 
 
 def seed_demo(session: Session) -> str:
@@ -105,6 +90,12 @@ def seed_demo(session: Session) -> str:
     _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],
           phone=LI_SI["phone"])
     _user(session, "bank", roles=["institution"], real_name=BANK["name"], id_number=BANK["id_number"])
-    created = sum(_units(session, code, street, zhang_owns=3 if code == "330106" else 0)
-                  for code, _, _, street in DISTRICTS)
+    records = [r for code, area, _, street in DISTRICTS
+               for r in unit_records(code, area, street, zhang_owns=3 if code == "330106" else 0)]
+    for number, record in enumerate(records, start=1):
+        record["_line"] = number
+    report = import_records(session, records, source="demo")
+    if not report.ok:
+        raise RuntimeError("演示登记簿数据无效：" + "；".join(map(str, report.problems)))
+    created = report.created
     return f"demo data ready (password {DEMO_PASSWORD}; {created} new units)"
