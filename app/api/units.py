@@ -1,3 +1,4 @@
+"""不动产单元查询: thin HTTP skin over ``app.registry.queries`` (who sees what, purpose, audit trail)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,11 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.errors import NotFound
-from app.registry.codes import format_unit_code
-from app.registry.models import RealtyUnit
-from app.registry.service import current_rights, is_holder, unit_by_code, unit_flags, units_of_holder
-from app.security import audit
-from app.security.masking import mask_name
+from app.registry import queries
 from app.web import current_actor, db_session
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="不动产单元查询")
@@ -20,47 +17,35 @@ class UnitsArgs(Schema):
     mine = fields.Boolean(load_default=False)
 
 
-def _unit_json(unit: RealtyUnit, *, with_rights: bool) -> dict[str, Any]:
-    session = db_session()
-    data: dict[str, Any] = {"unit_code": unit.unit_code, "unit_code_display": format_unit_code(unit.unit_code),
-                            "location": unit.location, "use": unit.use, "area_m2": float(unit.area_m2),
-                            "tenant_id": unit.tenant_id, "flags": unit_flags(session, unit)}
-    if with_rights:
-        data["rights"] = [{"type": r.right_type, "business_no": r.business_no, "cert_no": r.cert_no,
-                           "amount_yuan": float(r.amount_yuan) if r.amount_yuan is not None else None,
-                           "since": r.created_at.isoformat(),
-                           "holders": [{"name": mask_name(h.name), "share_mode": h.share_mode, "share": h.share}
-                                       for h in r.holders]}
-                          for r in current_rights(session, unit)]
-    return data
+class UnitArgs(Schema):
+    purpose = fields.String(load_default=None, metadata={"description": "查询目的：" + "、".join(queries.PURPOSES)})
+    unmask = fields.Boolean(load_default=False, metadata={"description": "显示完整个人信息（权利人本人或 pii:unmask）"})
+
+
+class SearchArgs(UnitArgs):
+    cert_no = fields.String(load_default=None, metadata={"description": "不动产权证书号或登记证明号（精确）"})
+    location = fields.String(load_default=None, metadata={"description": "坐落（包含该文字）"})
 
 
 @blp.get("")
 @blp.arguments(UnitsArgs, location="query")
 def list_units(args: dict[str, Any]) -> dict[str, Any]:
-    """本人名下的不动产（mine=1，实名用户）"""
+    """本人名下的不动产（mine=1，实名用户；查询留痕）"""
     actor = current_actor()
     if not args["mine"]:
-        raise NotFound("请使用 mine=1 查询本人名下不动产，或按单元代码查询", code="use_mine")
-    actor.require("unit:read_own")
-    if not actor.id_number_bidx:
-        return {"items": []}
-    units = units_of_holder(db_session(), actor.id_number_bidx)
-    audit.record(db_session(), actor_id=actor.user_id, action="query.own_units", object_type="user",
-                 object_id=actor.user_id, after={"count": len(units)})
-    return {"items": [_unit_json(u, with_rights=True) for u in units]}
+        raise NotFound("请使用 mine=1 查询本人名下不动产，或按单元代码、证书号、坐落查询", code="use_mine")
+    return {"items": queries.own_units(db_session(), actor)}
+
+
+@blp.get("/search")
+@blp.arguments(SearchArgs, location="query")
+def search_units(args: dict[str, Any]) -> dict[str, Any]:
+    """按证书号（精确）或坐落（包含）查询登记簿；非权利人须说明查询目的（条例 27–28；查询留痕）"""
+    return queries.search_units(db_session(), current_actor(), **args)
 
 
 @blp.get("/<unit_code>")
-def show_unit(unit_code: str) -> dict[str, Any]:
-    """不动产单元自然状况与限制状态（权利人或工作人员；查询留痕）"""
-    actor = current_actor()
-    session = db_session()
-    unit = unit_by_code(session, unit_code)
-    holder = is_holder(session, unit, actor.id_number_bidx)
-    if not (holder or actor.has("unit:read")):
-        # Non-holders see the natural status and restrictions only (条例 27–28 interested parties).
-        actor.require("application:create")
-    audit.record(session, actor_id=actor.user_id, action="query.unit", object_type="realty_unit",
-                 object_id=unit.id, tenant_id=unit.tenant_id, after={"as_holder": holder})
-    return _unit_json(unit, with_rights=holder or actor.has("unit:read"))
+@blp.arguments(UnitArgs, location="query")
+def show_unit(args: dict[str, Any], unit_code: str) -> dict[str, Any]:
+    """不动产单元：权利人看全部，工作人员看现势权利（脱敏），利害关系人看自然状况、权利人（脱敏）与限制状态"""
+    return queries.show_unit(db_session(), current_actor(), unit_code, **args)

@@ -126,6 +126,12 @@ def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor)
                                                          Certificate.status == "valid")).scalars().first()
     if existing is not None:  # issuing twice for one right would print two valid certificates
         return existing
+    return issue_for_right(session, storage, right, actor, case=case)
+
+
+def issue_for_right(session: Session, storage: Storage, right: Right, actor: Actor, *,
+                    case: Case | None = None) -> Certificate:
+    """Number, render from the book, sign and store the certificate of one current right."""
     kind = kind_for_right(right.right_type)
     content = content_for_right(session, right, kind)
     return _issue(session, storage, tenant_id=right.tenant_id, kind=kind, content=content, actor=actor, case=case,

@@ -28,6 +28,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 FIELD_NAME = "登记机构电子签章"
+SIG_BYTES = 8192
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str, paths: KeyPaths | None =
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)
-    out = signers.sign_pdf(writer, meta, signer=_signer(paths or configured_paths()))
+    # A fixed reservation (an ECDSA CMS blob is ~1.5 KB) spares pyHanko its dry-run signature to measure size.
+    out = signers.sign_pdf(writer, meta, signer=_signer(paths or configured_paths()), bytes_reserved=SIG_BYTES)
     return out.getvalue()
 
 
