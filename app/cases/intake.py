@@ -27,6 +27,7 @@ from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.registry.fees import compute_fees
 from app.registry.models import RealtyUnit
+from app.registry.rules import blocking, check_case
 from app.security import audit
 
 EDITABLE = (DRAFT,)
@@ -163,6 +164,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
         raise ValidationFailed("申请尚不能提交：" + "；".join(m for ms in problems.values() for m in ms),
                                code="not_ready", errors=problems)
     definition = definition_of(session, case)
+    _check_register_rules(session, case, definition)
     now = utcnow()
     case.business_no = next_business_no(session, case.tenant_id, (today or now.date()).year,
                                         definition["reg_class"])
@@ -177,6 +179,16 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
                  tenant_id=case.tenant_id, before={"status": DRAFT},
                  after={"status": case.status, "business_no": case.business_no})
     return case
+
+
+def _check_register_rules(session: Session, case: Case, definition: dict[str, Any]) -> None:
+    """R1–R7 against the register book (app/registry/rules.py); results are kept with the case."""
+    results = check_case(session, case, definition)
+    case.rule_results = [r.as_dict() for r in results]
+    messages = [r.message for r in blocking(results)]
+    if messages:
+        raise ValidationFailed("该不动产单元当前不能办理此业务：" + "；".join(messages), code="rule_blocked",
+                               errors={"unit_code": messages})
 
 
 def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) -> Case:

@@ -59,6 +59,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "correction_items": case.correction_items,
         "fee_items": case.fee_items or [],
         "fee_total_yuan": fee_total_yuan(case.fee_items or []),
+        "rule_results": case.rule_results or [],
         "current_stages": sorted({t.stage for t in open_tasks}),
         "certificates": certificates_of_case(session, case.id),
         "created_at": case.created_at.isoformat(),

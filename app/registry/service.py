@@ -74,6 +74,13 @@ def _amount(value: Any) -> Decimal | None:
 def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]) -> dict[str, Any]:
     if not case.business_no or not case.unit_code:
         raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
+    from app.cases.access import definition_of
+    from app.registry.rules import blocking, check_case
+
+    blocked = blocking(check_case(session, case, definition_of(session, case)))  # R1: re-check at 登簿
+    if blocked:
+        raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
+                       code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
     unit = unit_by_code(session, case.unit_code)
     right_type = rule["right_type"]
     form = case.form_data

@@ -1,0 +1,212 @@
+"""Registration rules checked against the register book (DOMAIN.md §2.2): what the current rights on a
+unit allow a case to do. Run at submission (受理) and again inside the recording transaction (登簿),
+because the register may change in between (a seizure served after acceptance still takes effect, R1).
+
+Which rules apply is decided from the business type's ``record`` rule, not from its code: a type that
+replaces the ownership is a transfer; a type that records a mortgage is a mortgage. Both are disposals.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.models import Case, Party
+from app.registry.models import RealtyUnit, Right
+from app.registry.service import current_rights
+
+Severity = Literal["block", "warn", "pass"]
+TRANSFER, MORTGAGE = "transfer", "mortgage"
+DISPOSALS = frozenset({TRANSFER, MORTGAGE})
+# 民法典 399: homestead land and public-welfare facilities of schools, hospitals and elderly care.
+NON_MORTGAGEABLE_USES = frozenset({"宅基地", "教育", "医疗", "养老"})
+ADVANCE_NOTICE_CONSENT = "advance_notice_consent"
+MORTGAGEE_CONSENT = "mortgagee_consent"
+TWO_THIRDS = Fraction(2, 3)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    code: str
+    severity: Severity
+    message: str
+    basis: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    case: Case
+    unit: RealtyUnit
+    kind: str | None  # transfer | mortgage | None
+    business_name: str
+    rights: dict[str, list[Right]]
+    disposers: list[Party]  # the parties giving up or burdening the right (seller, mortgagor)
+    material_codes: frozenset[str]
+
+    @property
+    def unit_label(self) -> str:
+        return f"不动产单元 {self.unit.unit_code}（{self.unit.location}）"
+
+    def current(self, right_type: str) -> list[Right]:
+        return self.rights.get(right_type, [])
+
+
+def business_kind(definition: dict[str, Any]) -> str | None:
+    record = definition.get("record") or {}
+    if record.get("replaces") == "ownership":
+        return TRANSFER
+    if record.get("right_type") == "mortgage":
+        return MORTGAGE
+    return None
+
+
+def parse_share(value: str | None) -> Fraction:
+    """A 共有份额 as written in the register: "1/2", "0.5" or "50%"; unreadable counts as nothing."""
+    text = (value or "").strip().replace("％", "%")
+    try:
+        return Fraction(text[:-1]) / 100 if text.endswith("%") else Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return Fraction(0)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in {"true", "1", "yes", "是"}
+
+
+Rule = Callable[[RuleContext], RuleResult | None]
+
+
+def seizure(ctx: RuleContext) -> RuleResult:
+    basis = "《不动产登记暂行条例实施细则》第九十条至第九十二条；法发〔2004〕5号"
+    seized = ctx.current("seizure")
+    if seized:
+        docs = "、".join(str(r.details.get("court_doc")) for r in seized if (r.details or {}).get("court_doc"))
+        doc = f"（{docs}）" if docs else ""
+        return RuleResult("seizure", "block", f"{ctx.unit_label}已被查封{doc}，查封期间不得办理{ctx.business_name}",
+                          basis)
+    return RuleResult("seizure", "pass", f"{ctx.unit_label}未被查封", basis)
+
+
+def first_registration(ctx: RuleContext) -> RuleResult:
+    basis = "《不动产登记暂行条例实施细则》第二十四条、第六十六条"
+    if not ctx.current("ownership"):
+        return RuleResult("first_registration", "block",
+                          f"{ctx.unit_label}尚未办理首次登记（登记簿无现势所有权），不得办理{ctx.business_name}", basis)
+    return RuleResult("first_registration", "pass", f"{ctx.unit_label}已办理首次登记", basis)
+
+
+def holder_identity(ctx: RuleContext) -> RuleResult | None:
+    """The seller / mortgagor must be the registered holder; co-owned units need all joint owners or at
+    least two thirds of the shares among the applicants (R7)."""
+    holders = [h for r in ctx.current("ownership") for h in r.holders]
+    if not holders:
+        return None  # first_registration already blocks
+    code = "holder_identity"
+    if ctx.kind == MORTGAGE:
+        basis = "《不动产登记暂行条例实施细则》第十条、第六十六条；《民法典》第三百零一条"
+    else:
+        basis = "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第十条；《民法典》第三百零一条"
+    labels = "、".join(dict.fromkeys(p.label for p in ctx.disposers)) or "申请人"
+    applying = {p.id_number_bidx for p in ctx.disposers if p.id_number_bidx}
+    modes = {h.share_mode for h in holders}
+    matched = [h for h in holders if h.id_number_bidx in applying]
+    if len(holders) > 1 and "共同共有" in modes:
+        if len(matched) < len(holders):
+            return RuleResult(code, "block", f"{ctx.unit_label}为共同共有，须全体共同共有人作为{labels}申请"
+                              f"（登记簿记载 {len(holders)} 人，申请中 {len(matched)} 人）", basis)
+        return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}的全体共同共有人", basis)
+    if len(holders) > 1 and "按份共有" in modes:
+        share = sum((parse_share(h.share) for h in matched), Fraction(0))
+        if share < TWO_THIRDS:
+            return RuleResult(code, "block", f"{ctx.unit_label}为按份共有，申请处分的共有人份额合计 {share}，"
+                              "未达三分之二以上", basis)
+        return RuleResult(code, "pass", f"{labels}份额合计 {share}，达到三分之二以上", basis)
+    if not matched:
+        return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}登记簿记载的权利人", basis)
+    return RuleResult(code, "pass", f"{labels}与{ctx.unit_label}登记簿记载的权利人一致", basis)
+
+
+def advance_notice(ctx: RuleContext) -> RuleResult:
+    basis = "《民法典》第二百二十一条；《不动产登记暂行条例实施细则》第八十五条"
+    parties = {p.id_number_bidx for p in ctx.case.parties if p.id_number_bidx}
+    third = [r for r in ctx.current("advance_notice") if not any(h.id_number_bidx in parties for h in r.holders)]
+    if not third:
+        return RuleResult("advance_notice", "pass", f"{ctx.unit_label}无以第三人为权利人的预告登记", basis)
+    if ADVANCE_NOTICE_CONSENT in ctx.material_codes:
+        return RuleResult("advance_notice", "warn", f"{ctx.unit_label}存在以第三人为权利人的预告登记，已提交预告登记"
+                          "权利人的书面同意，请核验", basis)
+    return RuleResult("advance_notice", "block", f"{ctx.unit_label}存在以第三人为权利人的预告登记，未经预告登记权利人"
+                      f"书面同意，不得办理{ctx.business_name}", basis)
+
+
+def objection(ctx: RuleContext) -> RuleResult:
+    basis = "《不动产登记暂行条例实施细则》第八十三条、第八十四条；《民法典》第二百二十条"
+    if ctx.current("objection"):
+        return RuleResult("objection", "warn", f"{ctx.unit_label}存在异议登记，继续办理的，申请人须签署知悉异议、"
+                          "自担风险的书面声明", basis)
+    return RuleResult("objection", "pass", f"{ctx.unit_label}无异议登记", basis)
+
+
+def mortgage_on_transfer(ctx: RuleContext) -> RuleResult:
+    basis = "《民法典》第四百零六条；《自然资源部关于做好不动产抵押权登记工作的通知》（2021年）"
+    mortgages = ctx.current("mortgage")
+    if not mortgages:
+        return RuleResult("mortgage_on_transfer", "pass", f"{ctx.unit_label}未设定抵押", basis)
+    restricted = any(_truthy((r.details or {}).get("transfer_restricted")) for r in mortgages)
+    if restricted and MORTGAGEE_CONSENT not in ctx.material_codes:
+        return RuleResult("mortgage_on_transfer", "block", f"{ctx.unit_label}已设定抵押，登记簿记载禁止或限制转让，"
+                          "须提交抵押权人同意转让的书面意见", basis)
+    consent = "，已提交抵押权人同意转让的书面意见" if restricted else ""
+    return RuleResult("mortgage_on_transfer", "warn", f"{ctx.unit_label}已设定抵押（{len(mortgages)} 项），"
+                      f"转让不影响抵押权，抵押权随之转移{consent}", basis)
+
+
+def mortgageable(ctx: RuleContext) -> RuleResult:
+    basis = "《民法典》第三百九十九条"
+    if ctx.unit.use in NON_MORTGAGEABLE_USES:
+        return RuleResult("mortgageable", "block", f"{ctx.unit_label}用途为{ctx.unit.use}，依法不得抵押", basis)
+    return RuleResult("mortgageable", "pass", f"{ctx.unit_label}不属于依法不得抵押的财产", basis)
+
+
+# (rule, business kinds it applies to), in the order results are reported.
+RULES: list[tuple[Rule, frozenset[str]]] = [
+    (seizure, DISPOSALS),
+    (first_registration, DISPOSALS),
+    (holder_identity, DISPOSALS),
+    (advance_notice, DISPOSALS),
+    (objection, DISPOSALS),
+    (mortgage_on_transfer, frozenset({TRANSFER})),
+    (mortgageable, frozenset({MORTGAGE})),
+]
+
+
+def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list[RuleResult]:
+    """Every rule that applies to the case's business type, checked against the unit's current rights."""
+    kind = business_kind(definition)
+    if kind is None or not case.unit_code:
+        return []
+    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == case.unit_code.replace(" ", "")))\
+        .scalar_one_or_none()
+    if unit is None:
+        return [RuleResult("unit_exists", "block", f"登记簿中没有不动产单元 {case.unit_code}",
+                           "《不动产登记暂行条例》第八条")]
+    rights: dict[str, list[Right]] = {}
+    for right in current_rights(session, unit):
+        rights.setdefault(right.right_type, []).append(right)
+    holder_roles = set((definition.get("record") or {}).get("holder_roles", []))
+    ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
+                      rights=rights, disposers=[p for p in case.parties if p.role not in holder_roles],
+                      material_codes=frozenset(m.code for m in case.materials))
+    results = [rule(ctx) for rule, kinds in RULES if kind in kinds]
+    return [r for r in results if r is not None]
+
+
+def blocking(results: list[RuleResult]) -> list[RuleResult]:
+    return [r for r in results if r.severity == "block"]
