@@ -136,7 +136,9 @@ def test_a_demo_unit_is_conflicting_when_its_owner_differs(seeded: Flask, tmp_pa
 
 
 def test_the_csv_variant_loads_the_same_book(seeded: Flask, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "example.csv", example_records())
+    path = EXAMPLE.with_suffix(".csv")
+    assert path.read_text(encoding="utf-8") == write_csv(tmp_path / "example.csv", example_records())\
+        .read_text(encoding="utf-8")  # the shipped CSV example is the JSON Lines example, flattened
     result = run_import(seeded, path)
     assert result.exit_code == 0, result.output
     assert "新增 4 个单元（7 项权利）" in result.output
