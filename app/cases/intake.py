@@ -148,7 +148,9 @@ def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
     missing = missing_codes(definition, case)
     if missing:
         problems["materials"] = [f"请上传：{names.get(c, c)}" for c in missing]
-    pending = [p.label for p in case.parties if p.confirmed_at is None]
+    confirm_roles = definition.get("confirm_roles")  # None: every party confirms
+    pending = [p.label for p in case.parties if p.confirmed_at is None
+               and (confirm_roles is None or p.role in confirm_roles)]
     if pending:
         problems["confirmations"] = [f"待{label}确认申请" for label in pending]
     return problems

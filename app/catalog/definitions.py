@@ -93,6 +93,7 @@ class BusinessTypeDef:
     user_tasks: list[UserTaskDef]
     content_sha256: str
     record: dict[str, Any] | None = None  # what 登簿 writes (business.yaml ``record``; app/registry)
+    confirm_roles: list[str] | None = None  # party roles that must confirm before submission (None: all)
 
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
@@ -238,7 +239,8 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
             exemptible_by=None if m.get("exemptible_by") in exempt else m["exemptible_by"],
             description=m["description"], sample=m.get("sample")) for m in materials],
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
-        user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"))
+        user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
+        confirm_roles=b.get("confirm_roles"))
 
 
 def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
@@ -267,9 +269,19 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
         if role not in roles:
             errors.append(yaml_error(raw, file, ["record", "holder_roles"],
                                      f"权利人角色 {role} 不是本业务的当事人角色"))
-    for field in [record.get("amount_field"), *record.get("detail_fields", [])]:
+    if not record.get("right_type") and (record.get("holder_roles") or record.get("replaces")):
+        errors.append(yaml_error(raw, file, ["record"],
+                                 "登簿规则未设定形成的权利（right_type），不能指定权利人或被替代的权利"))
+    ends = record.get("ends") or {}
+    if ends and ends.get("holder_role") not in roles:
+        errors.append(yaml_error(raw, file, ["record", "ends", "holder_role"],
+                                 f"注销权利的持有人角色 {ends.get('holder_role')} 不是本业务的当事人角色"))
+    for field in [record.get("amount_field"), *record.get("detail_fields", []), ends.get("number_field")]:
         if field and fields and field not in fields:
             errors.append(yaml_error(raw, file, ["record"], f"登簿规则引用了申请表单中没有的字段 {field}"))
+    for i, role in enumerate(b.get("confirm_roles") or []):
+        if role not in roles:
+            errors.append(yaml_error(raw, file, ["confirm_roles", i], f"须确认的角色 {role} 不是本业务的当事人角色"))
     return errors
 
 

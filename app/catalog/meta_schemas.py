@@ -58,18 +58,34 @@ _FAQ: dict[str, Any] = {
 
 # What 登簿 writes (read by app/registry/service.py): the right created, its holders, the right it ends.
 _RIGHT_TYPE: dict[str, Any] = {"type": "string", "pattern": "^[a-z][a-z_]{0,15}$"}
+_ENDS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["right_type", "holder_role"],
+    "properties": {
+        "right_type": _RIGHT_TYPE,  # end the current rights of this type …
+        "holder_role": _CODE,  # … held by this party (e.g. the mortgagee cancelling its mortgage)
+        "number_field": _FIELD,  # optional form field naming the certificate / proof number of the right
+    },
+}
 _RECORD: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["right_type", "holder_roles"],
     "properties": {
-        "right_type": _RIGHT_TYPE,
+        "right_type": {"anyOf": [_RIGHT_TYPE, {"type": "null"}]},  # null / absent: 登簿 creates no right
         "replaces": _RIGHT_TYPE,
-        "holder_roles": {"type": "array", "minItems": 1, "items": _CODE},
+        "holder_roles": {"type": "array", "items": _CODE},
         "amount_field": _FIELD,
         "detail_fields": {"type": "array", "items": _FIELD},
         "entry_kind": _RIGHT_TYPE,
+        "ends": _ENDS,
     },
+    # A created right needs holders; a record that creates nothing must end something.
+    "anyOf": [
+        {"required": ["right_type", "holder_roles"],
+         "properties": {"right_type": _RIGHT_TYPE, "holder_roles": {"minItems": 1}}},
+        {"required": ["ends"]},
+    ],
 }
 
 BUSINESS_SCHEMA: dict[str, Any] = {
@@ -92,6 +108,8 @@ BUSINESS_SCHEMA: dict[str, Any] = {
         "guide": {"type": "string", "minLength": 10},
         "faq": {"type": "array", "items": _FAQ},
         "record": _RECORD,
+        # Party roles whose confirmation submission needs (default: every party).
+        "confirm_roles": {"type": "array", "minItems": 1, "items": _CODE},
     },
 }
 

@@ -140,6 +140,11 @@ def issue_for_right(session: Session, storage: Storage, right: Right, actor: Act
 
 @connector("certificates.issue")
 def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
+    from app.cases.access import definition_of
+
+    record = definition_of(context.session, context.case).get("record") or {}
+    if record and not record.get("right_type"):  # a cancellation creates no right: nothing to certify
+        return {"certificate_id": None, "number": None, "kind": None}
     storage = context.storage
     if storage is None:
         raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")

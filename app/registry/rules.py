@@ -3,7 +3,9 @@ unit allow a case to do. Run at submission (受理) and again inside the recordi
 because the register may change in between (a seizure served after acceptance still takes effect, R1).
 
 Which rules apply is decided from the business type's ``record`` rule, not from its code: a type that
-replaces the ownership is a transfer; a type that records a mortgage is a mortgage. Both are disposals.
+replaces the ownership is a transfer (a 变更 category one is a change of the holder's particulars); a type
+that records a mortgage is a mortgage (transfer and mortgage are disposals); a type that only ends a right
+(``record.ends``, e.g. 抵押权注销) is a release, checked only for the applicant holding that right.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from app.registry.models import RealtyUnit, Right
 from app.registry.service import current_rights
 
 Severity = Literal["block", "warn", "pass"]
-TRANSFER, MORTGAGE = "transfer", "mortgage"
+TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
 DISPOSALS = frozenset({TRANSFER, MORTGAGE})
 # 民法典 399: homestead land and public-welfare facilities of schools, hospitals and elderly care.
 NON_MORTGAGEABLE_USES = frozenset({"宅基地", "教育", "医疗", "养老"})
@@ -44,11 +46,13 @@ class RuleResult:
 class RuleContext:
     case: Case
     unit: RealtyUnit
-    kind: str | None  # transfer | mortgage | None
+    kind: str | None  # transfer | mortgage | change | release | None
     business_name: str
     rights: dict[str, list[Right]]
     disposers: list[Party]  # the parties giving up or burdening the right (seller, mortgagor)
     material_codes: frozenset[str]
+    ends: dict[str, Any] | None = None  # the record rule's ``ends`` (release types)
+    session: Session | None = None
 
     @property
     def unit_label(self) -> str:
@@ -60,8 +64,10 @@ class RuleContext:
 
 def business_kind(definition: dict[str, Any]) -> str | None:
     record = definition.get("record") or {}
+    if record.get("ends") and not record.get("right_type"):
+        return RELEASE
     if record.get("replaces") == "ownership":
-        return TRANSFER
+        return CHANGE if definition.get("category") == "变更" else TRANSFER
     if record.get("right_type") == "mortgage":
         return MORTGAGE
     return None
@@ -175,15 +181,45 @@ def mortgageable(ctx: RuleContext) -> RuleResult:
     return RuleResult("mortgageable", "pass", f"{ctx.unit_label}不属于依法不得抵押的财产", basis)
 
 
+def holds_ended_right(ctx: RuleContext) -> RuleResult:
+    """A release (e.g. 抵押权注销) may only be applied for by the holder of the right it ends; with several
+    such rights the application must name the one (by its certificate / proof number)."""
+    from app.registry.service import rights_ended_by
+
+    ends = ctx.ends or {}
+    basis = "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第七十条"
+    labels = "、".join(p.label for p in ctx.case.parties if p.role == ends.get("holder_role")) or "申请人"
+    name = RIGHT_NAMES.get(ends.get("right_type", ""), "权利")
+    holders = {p.id_number_bidx for p in ctx.case.parties if p.role == ends.get("holder_role") and p.id_number_bidx}
+    held = [r for r in ctx.current(ends.get("right_type", "")) if any(h.id_number_bidx in holders for h in r.holders)]
+    if not held:
+        return RuleResult("holds_ended_right", "block", f"{labels}不是{ctx.unit_label}现势{name}的权利人，"
+                          f"不能申请注销", basis)
+    targets = rights_ended_by(ctx.session, ctx.case, ctx.unit, ends)
+    number = str(ctx.case.form_data.get(ends.get("number_field") or "") or "").strip()
+    if not targets and number:
+        return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}没有证明号为 {number} 的现势{name}",
+                          basis)
+    if not targets:
+        return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}有 {len(held)} 项现势{name}，"
+                          "请填写要注销的不动产登记证明号", basis)
+    return RuleResult("holds_ended_right", "pass", f"{labels}为{ctx.unit_label}拟注销{name}的权利人", basis)
+
+
+RIGHT_NAMES = {"mortgage": "抵押权", "ownership": "所有权", "objection": "异议登记", "advance_notice": "预告登记",
+               "seizure": "查封登记"}
+
+
 # (rule, business kinds it applies to), in the order results are reported.
 RULES: list[tuple[Rule, frozenset[str]]] = [
     (seizure, DISPOSALS),
-    (first_registration, DISPOSALS),
-    (holder_identity, DISPOSALS),
+    (first_registration, DISPOSALS | {CHANGE}),
+    (holder_identity, DISPOSALS | {CHANGE}),
     (advance_notice, DISPOSALS),
     (objection, DISPOSALS),
     (mortgage_on_transfer, frozenset({TRANSFER})),
     (mortgageable, frozenset({MORTGAGE})),
+    (holds_ended_right, frozenset({RELEASE})),
 ]
 
 
@@ -203,7 +239,8 @@ def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list
     holder_roles = set((definition.get("record") or {}).get("holder_roles", []))
     ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
                       rights=rights, disposers=[p for p in case.parties if p.role not in holder_roles],
-                      material_codes=frozenset(m.code for m in case.materials))
+                      material_codes=frozenset(m.code for m in case.materials),
+                      ends=(definition.get("record") or {}).get("ends"), session=session)
     results = [rule(ctx) for rule, kinds in RULES if kind in kinds]
     return [r for r in results if r is not None]
 

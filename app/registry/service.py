@@ -82,16 +82,52 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
         raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
     unit = unit_by_code(session, case.unit_code)
-    right_type = rule["right_type"]
-    form = case.form_data
+    right_type = rule.get("right_type")
     ended = []
     if rule.get("replaces"):
         for old in current_rights(session, unit, rule["replaces"]):
             old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
             ended.append(old.id)
+    if rule.get("ends"):
+        targets = rights_ended_by(session, case, unit, rule["ends"])
+        if not targets:
+            raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
+        for old in targets:
+            old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
+            ended.append(old.id)
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
+    right = _create_right(case, unit, rule) if right_type else None
+    if right is not None:
+        session.add(right)
+    change = {"created": {"right_id": right.id, "type": right_type,
+                          "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
+              "ended": ended}
+    entry = append_entry(session, unit, business_no=case.business_no,
+                         kind=rule.get("entry_kind") or right_type or rule["ends"]["right_type"],
+                         change=change, recorded_by=actor.user_id)
+    audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
+                 object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
+    return {"entry_seq": entry.seq, "right_id": right.id if right is not None else None, "ended": ended}
+
+
+def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[str, Any]) -> list[Right]:
+    """The current rights a record rule's ``ends`` names: of ``right_type``, held by the party in
+    ``holder_role`` and, when the application gives a certificate / proof number, the one with that number."""
+    holders = {p.id_number_bidx for p in case.parties if p.role == ends["holder_role"] and p.id_number_bidx}
+    rights = [r for r in current_rights(session, unit, ends["right_type"])
+              if any(h.id_number_bidx in holders for h in r.holders)]
+    number = str(case.form_data.get(ends.get("number_field") or "") or "").strip()
+    if number:
+        rights = [r for r in rights if (r.cert_no or "").strip() == number]
+    elif len(rights) > 1:
+        return []  # ambiguous: the applicant must say which one (rules.py reports it)
+    return rights
+
+
+def _create_right(case: Case, unit: RealtyUnit, rule: dict[str, Any]) -> Right:
+    form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
-    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_type, status="current",
+    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status="current",
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
                   details={k: case.form_public.get(k) for k in rule.get("detail_fields", [])})
     right.ensure_id()
@@ -102,15 +138,7 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
         holder.name = party.name
         holder.id_number = party.id_number
         right.holders.append(holder)
-    session.add(right)
-    change = {"created": {"right_id": right.id, "type": right_type,
-                          "holders": [h.id_number_bidx for h in right.holders]},
-              "ended": ended}
-    entry = append_entry(session, unit, business_no=case.business_no, kind=rule.get("entry_kind", right_type),
-                         change=change, recorded_by=actor.user_id)
-    audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
-                 object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
-    return {"entry_seq": entry.seq, "right_id": right.id}
+    return right
 
 
 @connector("registry.record")
