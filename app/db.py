@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -145,3 +146,25 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def next_counter_value(session: Session, model: type[Any], **keys: Any) -> int:
+    """Increment the counter row ``model`` identified by ``keys`` (a ``last`` column) inside the caller's
+    transaction. The row is locked FOR UPDATE, so numbers are gap-free: a rolled-back transaction gives
+    its number back. The first use of a key creates the row in a savepoint, since two transactions may race."""
+
+    def locked() -> Any:
+        return session.execute(select(model).filter_by(**keys).with_for_update()).scalar_one_or_none()
+
+    counter = locked()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                session.add(model(**keys, last=0))
+        except IntegrityError:
+            pass
+        counter = locked()
+        assert counter is not None
+    counter.last += 1
+    session.flush()
+    return int(counter.last)

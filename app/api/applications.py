@@ -7,10 +7,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.cases import intake, materials, progress
-from app.cases.access import cases_of_applicant, definition_of, get_case, is_party
-from app.cases.summary import case_summary
+from app.cases.access import cases_of_applicant, definition_of, get_case
+from app.cases.summary import case_summary, show_case
 from app.errors import PermissionDenied, ValidationFailed
-from app.security import audit
 from app.web import current_actor, db_session, settings
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications", description="登记申请")
@@ -31,15 +30,7 @@ class ShowArgs(Schema):
 
 
 def _show(case: Any, unmask: bool = False) -> dict[str, Any]:
-    actor = current_actor()
-    session = db_session()
-    if unmask:
-        allowed = is_party(actor, case) if actor.kind != "staff" else actor.has("pii:unmask")
-        if not allowed:
-            raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
-        audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,
-                     tenant_id=case.tenant_id)
-    return case_summary(session, case, unmasked=unmask)
+    return show_case(db_session(), current_actor(), case, unmask=unmask)
 
 
 @blp.get("")

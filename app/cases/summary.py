@@ -6,13 +6,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of
+from app.cases.access import definition_of, is_party
 from app.cases.materials import missing_codes
 from app.cases.models import Case, Task
 from app.cases.status import status_label
 from app.catalog.forms import pii_fields
+from app.errors import PermissionDenied
+from app.identity.actor import Actor
 from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
+from app.security import audit
 from app.security.masking import mask_id_number, mask_name, mask_phone
 
 
@@ -66,3 +69,14 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,
     }
+
+
+def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
+    """A case for display; seeing personal data whole needs the permission (or being the party) and is audited."""
+    if unmask:
+        allowed = is_party(actor, case) if actor.kind != "staff" else actor.has("pii:unmask")
+        if not allowed:
+            raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
+        audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,
+                     tenant_id=case.tenant_id)
+    return case_summary(session, case, unmasked=unmask)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import next_counter_value, utcnow
 from app.errors import Conflict, ValidationFailed
 from app.registry.models import Certificate, CertificateCounter, Right
 
@@ -46,28 +44,8 @@ def parse_number(number: str) -> dict[str, str | int]:
             "seq": int(match["seq"])}
 
 
-def _locked(session: Session, tenant_id: str, kind: str, year: int) -> CertificateCounter | None:
-    return session.execute(
-        select(CertificateCounter)
-        .where(CertificateCounter.tenant_id == tenant_id, CertificateCounter.kind == kind,
-               CertificateCounter.year == year)
-        .with_for_update()
-    ).scalar_one_or_none()
-
-
 def next_seq(session: Session, tenant_id: str, kind: str, year: int) -> int:
-    counter = _locked(session, tenant_id, kind, year)
-    if counter is None:
-        try:  # the year's first certificate of this kind: two issues may race to create the row
-            with session.begin_nested():
-                session.add(CertificateCounter(tenant_id=tenant_id, kind=kind, year=year, last=0))
-        except IntegrityError:
-            pass
-        counter = _locked(session, tenant_id, kind, year)
-        assert counter is not None
-    counter.last += 1
-    session.flush()
-    return counter.last
+    return next_counter_value(session, CertificateCounter, tenant_id=tenant_id, kind=kind, year=year)
 
 
 def void_number(session: Session, certificate: Certificate, *, reason: str) -> Certificate:
