@@ -89,8 +89,10 @@ def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -
 
 
 def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
-                       tenant_id: str | None = None, channel: str = "online") -> Case:
-    actor.require("application:create")
+                       tenant_id: str | None = None, channel: str = "online",
+                       permission: str = "application:create") -> Case:
+    """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust)."""
+    actor.require(permission)
     version = current_version(session, business_type)
     definition = version.definition
     form = _prefill(session, actor, _application_schema(definition), form)

@@ -142,6 +142,8 @@ def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, 
     from app.cases.access import definition_of
 
     record = definition_of(context.session, context.case).get("record") or {}
+    if record.get("reissues"):
+        return _reissue(context, record["reissues"])
     if record and (not record.get("right_type") or record["right_type"] in NO_CERTIFICATE_RIGHTS):
         return {"certificate_id": None, "number": None, "kind": None}  # a cancellation or a seizure
     storage = context.storage
@@ -149,6 +151,20 @@ def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, 
         raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")
     cert = issue_for_case(context.session, storage, context.case, context.actor)
     return {"certificate_id": cert.id, "number": cert.number, "kind": cert.kind}
+
+
+def _reissue(context: CaseContext, right_type: str) -> dict[str, Any]:
+    """更正: a corrected certificate for each current right of the unit whose old one 登簿 revoked."""
+    from app.registry.service import current_rights, unit_by_code
+
+    if context.storage is None:
+        raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")
+    unit = unit_by_code(context.session, context.case.unit_code or "")
+    issued = [issue_for_right(context.session, context.storage, right, context.actor, case=context.case)
+              for right in current_rights(context.session, unit, right_type)]
+    if not issued:
+        raise Conflict("登记簿中没有需换发证书的现势权利", code="nothing_to_certify")
+    return {"certificate_id": issued[0].id, "number": issued[0].number, "kind": issued[0].kind}
 
 
 def revoke_for_rights(session: Session, right_ids: list[str], business_no: str | None) -> int:

@@ -96,6 +96,10 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
             ended.append(old.id)
     if rule.get("corrects_unit"):
         change["unit"] = _correct_unit(unit, case.form_public, rule["corrects_unit"])
+    if rule.get("reissues"):  # the certificate shows what was corrected: it no longer equals the book
+        reissued = [r.id for r in current_rights(session, unit, rule["reissues"])]
+        revoke_for_rights(session, reissued, case.business_no)
+        change["reissued"] = reissued
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
     promoted = _promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
     right = _create_right(session, case, unit, rule) if right_type else None
@@ -107,7 +111,7 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     if promoted:
         change["promoted"] = promoted
     entry = append_entry(session, unit, business_no=case.business_no,
-                         kind=rule.get("entry_kind") or right_type or rule["ends"]["right_type"],
+                         kind=rule.get("entry_kind") or right_type or (rule.get("ends") or {})["right_type"],
                          change=change, recorded_by=actor.user_id)
     audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
                  object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
