@@ -142,7 +142,7 @@ def _correct_unit(unit: RealtyUnit, form: dict[str, Any], mapping: dict[str, str
             continue
         new = _amount(value) if attribute == "area_m2" else str(value).strip()
         old = getattr(unit, attribute)
-        if new is not None and str(new) != str(old):
+        if new is not None and new != old:  # Decimal("70.5") == Decimal("70.50")
             changed[attribute] = [str(old), str(new)]
             setattr(unit, attribute, new)
     if not changed:
