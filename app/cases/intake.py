@@ -205,6 +205,7 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
                                               Task.role == "applicant")).scalars().first()
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
+    _check_register_rules(session, case, definition_of(session, case))  # the register may have changed since
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
     task.status, task.completed_at, task.completed_by, task.decision = "completed", utcnow(), actor.user_id, "approve"

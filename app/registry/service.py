@@ -25,9 +25,13 @@ from app.registry.right_types import FLAG_RIGHTS
 from app.security import audit
 
 
-def unit_by_code(session: Session, unit_code: str) -> RealtyUnit:
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", "")))\
-        .scalar_one_or_none()
+def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> RealtyUnit:
+    """``lock``: hold the unit's row until commit (登簿), so a concurrent 登簿 of the same unit waits and
+    then re-checks the rules against what this one recorded."""
+    stmt = select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    unit = session.execute(stmt).scalar_one_or_none()
     if unit is None:
         raise NotFound("登记簿中没有该不动产单元", code="unit_not_found")
     return unit
@@ -75,11 +79,11 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     from app.cases.access import definition_of
     from app.registry.rules import blocking, check_case
 
+    unit = unit_by_code(session, case.unit_code, lock=True)  # first: a racing 登簿 of this unit waits here
     blocked = blocking(check_case(session, case, definition_of(session, case)))  # R1: re-check at 登簿
     if blocked:
         raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
-    unit = unit_by_code(session, case.unit_code)
     right_type = rule.get("right_type")
     change: dict[str, Any] = {}
     ended = []
