@@ -89,6 +89,7 @@ _RECORD: dict[str, Any] = {
         "corrects_unit": {"type": "object", "minProperties": 1, "additionalProperties": False,
                           "properties": {k: _FIELD for k in _UNIT_FIELDS}},
         "reissues": _RIGHT_TYPE,  # revoke and reissue the certificate of the unit's current right of this type
+        "keeps_co_holders": {"type": "boolean"},  # 变更: carry the other holders of the replaced right over
     },
     # A created right needs holders; a record that creates nothing must end or correct something.
     "anyOf": [

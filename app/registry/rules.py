@@ -138,6 +138,10 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
     applying = {p.id_number_bidx for p in ctx.disposers if p.id_number_bidx}
     modes = {h.share_mode for h in holders}
     matched = [h for h in holders if h.id_number_bidx in applying]
+    if ctx.kind == CHANGE:  # a co-owner changes only their own particulars: the others need not apply
+        if not matched:
+            return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}登记簿记载的权利人", basis)
+        return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}登记簿记载的权利人", basis)
     if len(holders) > 1 and "共同共有" in modes:
         if len(matched) < len(holders):
             return RuleResult(code, "block", f"{ctx.unit_label}为共同共有，须全体共同共有人作为{labels}申请"

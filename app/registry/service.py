@@ -87,10 +87,10 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     right_type = rule.get("right_type")
     change: dict[str, Any] = {}
     ended = []
-    if rule.get("replaces"):
-        for old in current_rights(session, unit, rule["replaces"]):
-            _end(old, case)
-            ended.append(old.id)
+    replaced = current_rights(session, unit, rule["replaces"]) if rule.get("replaces") else []
+    for old in replaced:
+        _end(old, case)
+        ended.append(old.id)
     if rule.get("ends"):
         targets = rights_ended_by(session, case, unit, rule["ends"])
         if not targets and not rule["ends"].get("optional"):
@@ -106,7 +106,7 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
         change["reissued"] = reissued
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
     promoted = _promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
-    right = _create_right(session, case, unit, rule) if right_type else None
+    right = _create_right(session, case, unit, rule, replaced) if right_type else None
     if right is not None:
         session.add(right)
     change.update({"created": {"right_id": right.id, "type": right_type, "details": _entry_details(right),
@@ -193,7 +193,8 @@ def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[s
     return rights
 
 
-def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any]) -> Right:
+def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any],
+                  replaced: list[Right]) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
     details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
@@ -205,6 +206,9 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
                   details=details)
     right.ensure_id()
+    if rule.get("keeps_co_holders") and replaced:
+        _carry_holders(case, right, replaced, holder_roles)
+        return right
     for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
         holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,
                              share_mode=str(form.get("share_mode") or "单独所有"))
@@ -213,6 +217,22 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
         holder.id_number = party.id_number
         right.holders.append(holder)
     return right
+
+
+def _carry_holders(case: Case, right: Right, replaced: list[Right], holder_roles: set[str]) -> None:
+    """变更 of one holder's particulars: every registered holder carries over with its share; the applying
+    holder(s) (the parties not in ``holder_roles``) come back under the new particulars, paired in order."""
+    old_parties = [p for p in case.parties if p.role not in holder_roles]
+    new_parties = [p for p in case.parties if p.role in holder_roles]
+    renamed = {old.id_number_bidx: new for old, new in zip(old_parties, new_parties, strict=False)}
+    for position, old in enumerate(h for r in replaced for h in r.holders):
+        holder = RightHolder(right_id=right.id, tenant_id=right.tenant_id, position=position, kind=old.kind,
+                             share=old.share, share_mode=old.share_mode)
+        holder.ensure_id()
+        source = renamed.get(old.id_number_bidx)
+        holder.name = source.name if source is not None else old.name
+        holder.id_number = source.id_number if source is not None else old.id_number
+        right.holders.append(holder)
 
 
 @connector("registry.record")
