@@ -131,6 +131,20 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo(("（试运行，未写入）" if dry_run else "导入完成：") + report.summary())
 
+    @registry.command("expire")
+    @click.option("--today", default=None, help="按该日期判断（YYYY-MM-DD，默认今天）")
+    def expire_command(today: str | None) -> None:
+        """End attachments past their period and objections without a lawsuit within 15 days (细则 83, 92)."""
+        from datetime import date
+
+        from app.registry.expiry import expire_rights
+
+        with _db().unit_of_work() as session:
+            report = expire_rights(session, date.fromisoformat(today) if today else None)
+        for item in report.lapsed:
+            click.echo(f"已失效：{item['unit_code']} {item['kind']}（业务号 {item['business_no']}）")
+        click.echo(f"完成：{len(report.lapsed)} 项权利失效")
+
     @registry.command("void-certificate")
     @click.argument("number")
     @click.option("--reason", required=True, help="作废原因，如：打印错误")

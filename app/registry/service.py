@@ -105,7 +105,7 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
         revoke_for_rights(session, reissued, case.business_no)
         change["reissued"] = reissued
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
-    promoted = _promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
+    promoted = promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
     right = _create_right(session, case, unit, rule, replaced) if right_type else None
     if right is not None:
         session.add(right)
@@ -158,7 +158,7 @@ def _ends_seizure(session: Session, right_ids: list[str]) -> bool:
     return any(session.get(Right, rid).right_type == "seizure" for rid in right_ids)  # type: ignore[union-attr]
 
 
-def _promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
+def promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
     """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
     remaining = current_rights(session, unit, "seizure")
     if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
