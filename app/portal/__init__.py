@@ -4,11 +4,13 @@ Thin skin: every page calls the same use cases as the REST API (catalog guide, i
 queries, certificates) and never reaches the engine or the register tables itself (DESIGN §5)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.cases import appointments
 from app.cases.access import cases_of_applicant, get_case
 from app.cases.progress import timeline
 from app.cases.summary import case_summary
@@ -103,6 +105,44 @@ def certificate_pdf(certificate_id: str) -> Response:
     response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/appointments", methods=["GET", "POST"])
+@login_required
+def appointments_page() -> Any:
+    """预约: choose a hall, a business type and a half-day with places left; see and cancel one's bookings."""
+    session, actor = db_session(), page_actor()
+    halls = appointments.offices()
+    tenant_id = request.values.get("tenant_id") or next(iter(halls))
+    errors: dict[str, list[str]] = {}
+    message = None
+    if request.method == "POST":
+        day_half = (request.form.get("slot") or "").split("|")
+        try:
+            if len(day_half) != 2:
+                raise ValidationFailed("请选择预约时段", field="slot")
+            booked = appointments.book(session, actor, tenant_id=tenant_id,
+                                       business_type=request.form.get("business_type") or "",
+                                       day=date.fromisoformat(day_half[0]), half=day_half[1])
+        except (ValidationFailed, Conflict, NotFound) as exc:
+            errors, message = exc.errors or {}, exc.message
+        else:
+            flash(f"预约成功，预约码 {booked.code}。请在预约时段携带身份证件到{halls[tenant_id]['name']}办理。",
+                  "success")
+            return redirect(url_for("portal.appointments_page"))
+    types = [pv.definition for _, pv in list_business_types(session) if pv.definition["applicant_mode"] != "嘱托"]
+    return render_template("portal/appointments.html", halls=halls, tenant_id=tenant_id, types=types,
+                           slots=appointments.slots(session, tenant_id),
+                           mine=appointments.my_appointments(session, actor), halves=appointments.HALVES,
+                           errors=errors, message=message), (422 if message else 200)
+
+
+@bp.post("/appointments/<appointment_id>/cancel")
+@login_required
+def cancel_appointment(appointment_id: str) -> Any:
+    appointments.cancel(db_session(), page_actor(), appointment_id)
+    flash("预约已取消。", "info")
+    return redirect(url_for("portal.appointments_page"))
 
 
 def landing_context() -> dict[str, Any]:
