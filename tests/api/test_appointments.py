@@ -58,17 +58,23 @@ def test_the_last_place_goes_to_exactly_one_of_two_simultaneous_bookings(
     results: list[str] = []
     barrier = threading.Barrier(2)
 
+    with db.unit_of_work() as session:  # resolved first: a thread holding SQLite's lock must not wait below
+        actors = {u: actor_for(session, session.execute(select(User).where(User.username == u)).scalar_one())
+                  for u in ("zhangsan", "lisi")}
+
     def attempt(username: str) -> None:
+        barrier.wait()
         session = db.session_factory()
+        actor = actors[username]
         try:
-            actor = actor_for(session, session.execute(select(User).where(User.username == username)).scalar_one())
-            barrier.wait()
             appointments.book(session, actor, tenant_id="330106", business_type="transfer_resale", day=day, half="am")
             session.commit()
             results.append("booked")
         except Conflict as exc:
             session.rollback()
             results.append(exc.code)
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
+            results.append(repr(exc))
         finally:
             session.close()
 
