@@ -33,6 +33,21 @@ def guide(code: str) -> str:
     return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no)
 
 
+@bp.get("/info")
+def info() -> str:
+    """信息公开: fee standards, the laws the office applies and the FAQ of every type, from the definitions."""
+    page_actor(required=False)
+    guides = [service_guide(pv.definition) for _, pv in list_business_types(db_session())]
+    laws = list(dict.fromkeys(basis for g in guides for basis in g["legal_basis"]))
+    return render_template("portal/info.html", guides=guides, laws=laws)
+
+
+@bp.get("/terms")
+def terms() -> str:
+    page_actor(required=False)
+    return render_template("portal/terms.html")
+
+
 @bp.route("/track", methods=["GET", "POST"])
 def track() -> Any:
     """线下查询 (no login): business number + the name and ID number of a party."""
