@@ -171,3 +171,6 @@ def landing_context() -> dict[str, Any]:
             categories.setdefault(d["category"], []).append(d)
     entrusted = [d for d in types if d["applicant_mode"] == "嘱托"]
     return {"districts": list(districts), "categories": categories, "entrusted": entrusted}
+
+
+from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)
