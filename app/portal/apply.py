@@ -17,6 +17,8 @@ from app.catalog.service import current_version
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.pages import login_required, page_actor
 from app.portal import bp
+from app.registry import queries
+from app.registry.rules import blocking, unit_precheck
 from app.web import db_session, settings
 
 PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。"
@@ -55,6 +57,18 @@ def apply(code: str) -> Any:
     schema = _schema(definition)
     errors: dict[str, list[str]] = {}
     values = intake.prefill_for(session, actor, schema)
+    unit_code = (request.values.get("unit_code") or "").replace(" ", "").strip()
+    if "unit_code" in schema.get("properties", {}) and request.method == "GET":
+        if not unit_code:  # step 0: which unit? (own units offered) — checked before any typing
+            own = queries.own_units(session, actor) if actor.has("unit:read_own") else []
+            return render_template("portal/apply_unit.html", guide=service_guide(definition), own=own,
+                                   results=[], unit_code="")
+        unit, results = unit_precheck(session, definition, unit_code)
+        if unit is None or blocking(results):
+            return render_template("portal/apply_unit.html", guide=service_guide(definition), own=[],
+                                   results=blocking(results), unit_code=unit_code), 422
+        values = {**values, "unit_code": unit.unit_code, "location": unit.location, "use": unit.use}
+        values = {k: v for k, v in values.items() if k in schema.get("properties", {})}
     if request.method == "POST":
         values = {**values, **_form_values(schema)}
         try:

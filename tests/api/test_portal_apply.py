@@ -12,6 +12,11 @@ from flask.testing import FlaskClient
 from test_portal_pages import csrf, sign_in
 
 from app.demo import LI_SI, ZHANG_SAN
+from app.registry.codes import make_unit_code
+
+
+def unit(n: int) -> str:
+    return make_unit_code("330106", 1, 1, "GB", 100, 1, 100 + n)
 
 
 def _needed(page: str) -> list[str]:
@@ -21,8 +26,13 @@ def _needed(page: str) -> list[str]:
 def test_an_applicant_applies_online_from_form_to_submission(seeded: Any) -> None:
     seller, buyer = seeded.test_client(), seeded.test_client()
     sign_in(seller, "zhangsan")
-    form_page = seller.get("/apply/transfer_resale").get_data(as_text=True)
+    choose = seller.get("/apply/transfer_resale").get_data(as_text=True)
+    assert choose.count("杭州市文三路") == 3  # 张三's own units offered first
+    seized = seller.get("/apply/transfer_resale", query_string={"unit_code": unit(4)})
+    assert seized.status_code == 422 and "已被查封" in seized.get_data(as_text=True)
+    form_page = seller.get("/apply/transfer_resale", query_string={"unit_code": unit(1)}).get_data(as_text=True)
     assert f'value="{ZHANG_SAN["name"]}"' in form_page and "将自动填入您的实名认证信息" in form_page
+    assert f'value="{unit(1)}"' in form_page
 
     fields = {k: str(v) for k, v in transfer_form().items()}
     bad = seller.post("/apply/transfer_resale", data={**fields, "buyer_id_number": "330110199007081234",
