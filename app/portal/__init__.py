@@ -80,6 +80,7 @@ def my_application(case_id: str) -> str:
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
     return render_template("portal/my_application.html", case=case_summary(session, case),
+                           certificates=certificates.certificates_of_case(session, case.id, actor),
                            events=timeline(session, case))
 
 
