@@ -16,7 +16,7 @@ from app.cases.progress import timeline
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
 from app.catalog.guide import service_guide
-from app.catalog.service import current_version, list_business_types
+from app.catalog.service import current_version, enabled_definitions
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.models import Tenant
 from app.pages import login_required, page_actor
@@ -37,7 +37,7 @@ def guide(code: str) -> str:
 def info() -> str:
     """信息公开: fee standards, the laws the office applies and the FAQ of every type, from the definitions."""
     page_actor(required=False)
-    guides = [service_guide(pv.definition) for _, pv in list_business_types(db_session())]
+    guides = [service_guide(d) for _, d in enabled_definitions(db_session())]
     laws = list(dict.fromkeys(basis for g in guides for basis in g["legal_basis"]))
     return render_template("portal/info.html", guides=guides, laws=laws)
 
@@ -146,7 +146,7 @@ def appointments_page() -> Any:
             flash(f"预约成功，预约码 {booked.code}。请在预约时段携带身份证件到{halls[tenant_id]['name']}办理。",
                   "success")
             return redirect(url_for("portal.appointments_page"))
-    types = [pv.definition for _, pv in list_business_types(session) if pv.definition["applicant_mode"] != "嘱托"]
+    types = [d for _, d in enabled_definitions(session) if d["applicant_mode"] != "嘱托"]
     return render_template("portal/appointments.html", halls=halls, tenant_id=tenant_id, types=types,
                            slots=appointments.slots(session, tenant_id),
                            mine=appointments.my_appointments(session, actor), halves=appointments.HALVES,
@@ -165,7 +165,7 @@ def landing_context() -> dict[str, Any]:
     """The portal's front page: the districts served here and the types one can apply for online."""
     session = db_session()
     districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars()
-    types = [pv.definition for _, pv in list_business_types(session)]
+    types = [d for _, d in enabled_definitions(session)]
     categories: dict[str, list[dict[str, Any]]] = {}
     for d in types:
         if d["applicant_mode"] != "嘱托":
