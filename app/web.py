@@ -50,6 +50,12 @@ def current_actor(required: bool = True) -> Actor | None:
     return actor
 
 
+def keep_writes_on_error() -> None:
+    """This request's writes stand even if it answers with an error: a refused register query is still a
+    query, and its audit entry must be kept (条例 27–28). Only for requests whose writes are such logs."""
+    g.keep_writes_on_error = True
+
+
 def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, Any] | None = None) -> tuple[Any, int]:
     body: dict[str, Any] = {"type": f"about:blank#{code}", "title": HTTP_TITLES.get(status, "错误"),
                             "status": status, "detail": detail, "code": code}
@@ -67,7 +73,7 @@ def init_request_handling(app: Flask) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             try:
-                if response.status_code < 400:
+                if response.status_code < 400 or g.pop("keep_writes_on_error", False):
                     session.commit()
                 else:
                     session.rollback()

@@ -6,9 +6,8 @@ from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.errors import Conflict
 from app.registry import certificates
-from app.web import current_actor, db_session
+from app.web import current_actor, db_session, keep_writes_on_error
 
 blp = Blueprint("certificates", __name__, url_prefix="/api/v1/certificates", description="不动产权证书与登记证明")
 
@@ -54,13 +53,9 @@ def download(certificate_id: str) -> Response:
 @blp.response(201)
 def no_property(body: dict[str, Any]) -> dict[str, Any]:
     """申请无房证明（实名申请人本人；须说明查询用途；查询留痕）"""
-    session = db_session()
-    try:
-        cert = certificates.issue_no_property(session, current_app.extensions["storage"], current_actor(),
-                                              purpose=body["purpose"])
-    except Conflict:
-        session.commit()  # a refused query is still a query of the register: keep its audit entry
-        raise
+    keep_writes_on_error()  # a refused query is still a query of the register: keep its audit entry
+    cert = certificates.issue_no_property(db_session(), current_app.extensions["storage"], current_actor(),
+                                          purpose=body["purpose"])
     return _cert_json(cert)
 
 

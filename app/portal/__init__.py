@@ -21,7 +21,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.models import Tenant
 from app.pages import login_required, page_actor
 from app.registry import certificates, queries
-from app.web import db_session
+from app.web import db_session, keep_writes_on_error
 
 bp = Blueprint("portal", __name__)
 
@@ -100,6 +100,7 @@ def no_property() -> Any:
         if len(purpose) < 2:
             error = "请填写用途（如：购房资格审核、子女入学）"
         else:
+            keep_writes_on_error()  # a refused query keeps its audit entry
             try:
                 cert = certificates.issue_no_property(session, current_app.extensions["storage"], actor,
                                                       purpose=purpose)

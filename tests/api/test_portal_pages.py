@@ -85,11 +85,18 @@ def test_no_property_certificate_from_the_portal(client: FlaskClient) -> None:
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
-def test_an_owner_is_refused_a_no_property_certificate(client: FlaskClient) -> None:
+def test_an_owner_is_refused_a_no_property_certificate(client: FlaskClient, db: Any) -> None:
     sign_in(client, "zhangsan")
     token = csrf(client, "/my/no-property")
     resp = client.post("/my/no-property", data={"purpose": "购房资格审核", "csrf_token": token})
     assert resp.status_code == 422 and "不能出具无房证明" in resp.get_data(as_text=True)
+    from sqlalchemy import select
+
+    from app.security.models import AuditEntry
+
+    with db.unit_of_work() as session:  # the refused query is still in the audit log
+        actions = session.execute(select(AuditEntry.action)).scalars().all()
+    assert "certificate.no_property_query" in actions
 
 
 def test_public_information_comes_from_the_definitions(client: FlaskClient) -> None:
