@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TARGET = 20.0
 
 
-def _app(workdir: Path) -> Any:
+def _app(workdir: Path, database_url: str | None = None) -> Any:
+    """The seeded demo app on SQLite in ``workdir``, or on ``database_url`` (an empty database)."""
     from app import create_app
     from app.catalog.service import sync_definitions
     from app.config import ROOT, Settings
@@ -39,7 +40,7 @@ def _app(workdir: Path) -> Any:
     from app.migrate import upgrade_to_head
 
     settings = Settings.from_env()
-    settings.database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    settings.database_url = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     settings.instance_path = workdir / "instance"
     settings.storage_dir = workdir / "files"
     settings.definitions_root = ROOT

@@ -27,28 +27,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.certificates import _app  # noqa: E402  (the same seeded demo app)
+
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _app(workdir: Path, database_url: str | None) -> Any:
-    """The seeded demo app on SQLite in ``workdir`` or on the given database (which must be empty)."""
-    from app import create_app
-    from app.catalog.service import sync_definitions
-    from app.config import ROOT, Settings
-    from app.demo import seed_demo
-    from app.identity.seed import load_roles
-    from app.migrate import upgrade_to_head
-
-    settings = Settings.from_env()
-    settings.database_url = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    settings.instance_path, settings.storage_dir, settings.definitions_root = workdir / "i", workdir / "f", ROOT
-    upgrade_to_head(settings.database_url)
-    app = create_app(settings)
-    with app.extensions["db"].unit_of_work() as session:
-        load_roles(session)
-        sync_definitions(session, ROOT)
-        seed_demo(session)
-    return app
 
 
 def _fresh_pg_database(server_url: str) -> tuple[str, Any]:
