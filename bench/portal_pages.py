@@ -108,6 +108,8 @@ def load(base: str, paths: list[str], users: int, per_user: int) -> list[float]:
 
 
 def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
