@@ -23,9 +23,9 @@ def init_api(app: Flask) -> None:
                                 "components": {"securitySchemes": {
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web
-    from app.api import applications, auth, business_types, certificates, tasks, units
+    from app.api import applications, auth, business_types, certificates, integrations, tasks, units
 
-    for module in (auth, business_types, applications, tasks, units, certificates):
+    for module in (auth, business_types, applications, tasks, units, certificates, integrations):
         api.register_blueprint(module.blp)
 
     @app.get("/api/docs")
