@@ -14,6 +14,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.registry.certificate_pdf import DEFAULT_FONT, font_name
 
+FOOTER = ("本记录由不动产登记系统通过部门信息共享接口自动生成，"
+          "作为登记原始资料归档（《不动产登记暂行条例实施细则》第九十四条）。")
 MARK_COLOURS = {"一致": Color(0.1, 0.5, 0.2), "不一致": Color(0.8, 0.1, 0.1), "未核验": Color(0.45, 0.45, 0.45)}
 
 
@@ -51,7 +53,7 @@ def render_snapshot(shown: dict[str, Any], font_path: Path = DEFAULT_FONT) -> by
     c.setFillColor(black)
     c.line(22 * mm, y + 3 * mm, width - 22 * mm, y + 3 * mm)
     c.setFont(font, 9)
-    c.drawString(25 * mm, y - 5 * mm, "本记录由不动产登记系统通过部门信息共享接口自动生成，作为登记原始资料归档（《不动产登记暂行条例实施细则》第九十四条）。")
+    c.drawString(25 * mm, y - 5 * mm, FOOTER)
     c.showPage()
     c.save()
     return buffer.getvalue()

@@ -13,7 +13,8 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 from typing import Any
 
 from sqlalchemy import select
