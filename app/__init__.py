@@ -64,6 +64,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    if settings.scheduler_enabled:
+        from app.jobs import start_scheduler
+
+        start_scheduler(app)
     return app
 
 

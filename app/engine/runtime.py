@@ -86,14 +86,15 @@ class WorkflowRuntime:
         self._run_engine(wf)
         return self._save(wf, state)
 
-    def refresh_timers(self, case_id: str) -> StepOutcome:
-        """Fire the timers that are due (escalations), then run the engine; saved only when something moved."""
+    def refresh_timers(self, case_id: str) -> StepOutcome | None:
+        """Fire the timers that are due (escalations) and run the engine; None (nothing saved) when no
+        timer was due."""
         wf, state = self._load(case_id)
         before = {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
         wf.refresh_timers()
         self._run_engine(wf)
         if {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)} == before and not wf.completed:
-            return StepOutcome(ready=_ready(wf), finished=False)
+            return None
         return self._save(wf, state)
 
     def ready_tasks(self, case_id: str) -> list[ReadyTask]:

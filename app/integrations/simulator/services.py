@@ -23,12 +23,18 @@ SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平�
 def push_tax_case(mismatch: bool) -> Any:
     """Accept a tax case (idempotent per business number), compute the tax from the filed contract and,
     shortly after, call the platform back with 完税."""
-    q = body()
+    case = _open_tax_case(body())
+    if case is None:
+        return jsonify(accepted=False, message="未查询到网签备案合同，无法生成税务事项"), 422
+    return jsonify(accepted=True, tax_case_no=case["tax_case_no"], status=case["status"]), 202
+
+
+def _open_tax_case(q: dict[str, Any]) -> dict[str, Any] | None:
     business_no, contract_no = str(q.get("business_no", "")), str(q.get("contract_no", ""))
     sim = state()
     contract = sim.world.contracts.get(contract_no)
     if not business_no or contract is None:
-        return jsonify(accepted=False, message="未查询到网签备案合同，无法生成税务事项"), 422
+        return None
     with sim.lock:
         case = sim.tax_cases.get(business_no)
         if case is None:
@@ -39,7 +45,7 @@ def push_tax_case(mismatch: bool) -> Any:
             config = current_app.config["SIM"]
             threading.Thread(target=_settle, daemon=True, args=(sim, config, business_no,
                                                                 str(q.get("callback_url", "")))).start()
-    return jsonify(accepted=True, tax_case_no=case["tax_case_no"], status=case["status"]), 202
+    return case
 
 
 @bp.get("/shuiwu/tax-cases/<business_no>")
@@ -94,7 +100,10 @@ def subscriber_inbox(subscriber: str) -> Any:
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         return jsonify(error="missing Idempotency-Key"), 400
-    fresh = state().receive(subscriber, key, body())
+    message = body()
+    fresh = state().receive(subscriber, key, message)
+    if fresh and subscriber == "shuiwu" and message.get("topic") == "tax.case":
+        _open_tax_case(message)  # a tax case pushed late through the platform's outbox
     return jsonify(received=True, duplicate=not fresh), 200
 
 
