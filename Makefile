@@ -25,7 +25,12 @@ CERT_FONT ?= /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 $(CERT_FONT):
 	apt-get install -y -q fonts-wqy-zenhei || (apt-get update -q && apt-get install -y -q fonts-wqy-zenhei)
 
-install: $(VENV)/.installed $(CERT_FONT) ## Create .venv, install the project with test extras and the certificate font
+# Debian's Chromium for the Playwright browser tests (no browser download is possible here), with CJK fonts.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y -q chromium fonts-noto-cjk || (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+
+install: $(VENV)/.installed $(CERT_FONT) $(CHROMIUM) ## Create .venv, install the project with test extras, fonts, Chromium
 
 setup: install ## Migrate the database, load definitions and demo data (idempotent)
 	$(FLASK) setup --demo

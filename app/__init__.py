@@ -49,6 +49,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     init_request_handling(app)
 
+    from app.pages import init_pages
+
+    init_pages(app)
+
     from app.home import bp as home_bp
 
     app.register_blueprint(home_bp)

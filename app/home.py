@@ -11,6 +11,9 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index() -> str:
+    from app.pages import page_actor
+
+    page_actor(required=False)  # the header shows who is signed in
     types = [pv.definition for _, pv in list_business_types(db_session())]
     return render_template("home.html", types=types)
 

@@ -84,6 +84,10 @@ def init_request_handling(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Any:
+        from app.pages import domain_error_page, wants_html
+
+        if wants_html():
+            return domain_error_page(exc)
         return problem(exc.status, exc.message, code=exc.code, errors=exc.errors or None)
 
     app.register_error_handler(HTTPException, render_http_exception)
@@ -91,11 +95,21 @@ def init_request_handling(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        from app.pages import render_error_page, wants_html
+
+        if wants_html():
+            return render_error_page(500, "服务器内部错误，请稍后重试")
         return problem(500, "服务器内部错误，请稍后重试", code="internal_error")
 
 
 def render_http_exception(exc: HTTPException) -> Any:
     status = exc.code or 500
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(exc, CSRFError):
+        from app.pages import csrf_failed
+
+        return csrf_failed(exc)
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages") if isinstance(data, dict) else None
     if messages:
@@ -106,4 +120,8 @@ def render_http_exception(exc: HTTPException) -> Any:
                        code="validation_failed", errors=errors)
     detail = {404: "请求的资源不存在", 405: "不支持该请求方法", 413: "上传内容超过大小限制",
               401: "请先登录", 403: "没有权限"}.get(status, HTTP_TITLES.get(status, "请求有误"))
+    from app.pages import render_error_page, wants_html
+
+    if wants_html():
+        return render_error_page(status, detail)
     return problem(status, detail, code=f"http_{status}")

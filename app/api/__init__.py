@@ -24,9 +24,11 @@ def init_api(app: Flask) -> None:
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web
     from app.api import applications, auth, business_types, certificates, integrations, tasks, units
+    from app.pages import csrf
 
     for module in (auth, business_types, applications, tasks, units, certificates, integrations):
         api.register_blueprint(module.blp)
+        csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 
     @app.get("/api/docs")
     def api_docs() -> Response:

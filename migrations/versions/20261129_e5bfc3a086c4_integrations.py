@@ -1,7 +1,7 @@
 """integrations
 
 Revision ID: e5bfc3a086c4
-Revises: 12378c6f4490
+Revises: b7d2e4a1c9f0
 Create Date: 2026-11-29 (issue 4: interfaces, call log, job leases, verification snapshots, waivers, tax cases)
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = 'e5bfc3a086c4'
-down_revision = '12378c6f4490'
+down_revision = 'b7d2e4a1c9f0'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,136 @@
+"""Plumbing shared by the server-rendered skins (portal, workbench, admin): sign-in by session cookie,
+CSRF protection for every form and every fetch() a page makes, and domain errors rendered as HTML.
+
+The REST API stays bearer-token only; a page's session never authorises an API call, so a forged
+cross-site request cannot reach the API with the user's cookie.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from app.db import set_tenant_scope
+from app.errors import AuthenticationRequired, DomainError
+from app.identity.actor import Actor, actor_for
+from app.identity.service import authenticate, issue_token, user_for_token
+from app.web import db_session, settings
+
+csrf = CSRFProtect()
+bp = Blueprint("accounts", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def page_actor(required: bool = True) -> Actor | None:
+    """The signed-in user of a page request (from the session cookie), with tenant scoping applied."""
+    if "actor" in g:
+        return g.actor
+    token = session.get("token")
+    if not token:
+        if required:
+            raise AuthenticationRequired("请先登录", code="unauthenticated")
+        return None
+    db = db_session()
+    try:
+        user = user_for_token(db, settings().secret_key, token, settings().token_ttl_seconds)
+    except AuthenticationRequired:
+        session.pop("token", None)
+        raise
+    actor = actor_for(db, user)
+    set_tenant_scope(db, actor.tenant_scope)
+    g.actor = actor
+    return actor
+
+
+def login_required(view: F) -> F:
+    """Send anonymous visitors to the sign-in page and back to where they were going afterwards."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if page_actor(required=False) is None:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect to another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        try:
+            user = authenticate(db_session(), username, request.form.get("password") or "")
+        except AuthenticationRequired as exc:
+            error = exc.message
+        else:
+            session.clear()
+            session["token"] = issue_token(settings().secret_key, user)
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), (
+        401 if error else 200)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    session.clear()
+    flash("您已安全退出。", "info")
+    return redirect(url_for("accounts.login"))
+
+
+def init_pages(app: Flask) -> None:
+    from datetime import timedelta
+
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(seconds=settings_ttl(app)))
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session, which itself expires
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _layout_context() -> dict[str, Any]:
+        return {"actor": g.get("actor")}
+
+
+def settings_ttl(app: Flask) -> int:
+    return int(app.config["SETTINGS"].token_ttl_seconds)
+
+
+def wants_html() -> bool:
+    """Page requests get HTML errors; the API and fetch() calls asking for JSON keep problem+json."""
+    if request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "text/html" and not request.is_json
+
+
+def render_error_page(status: int, message: str) -> Any:
+    if status == 401:
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return render_template("error.html", status=status, message=message), status
+
+
+def csrf_failed(exc: CSRFError) -> Any:
+    if wants_html():
+        flash("页面已过期或来源不明，请重新提交。", "error")
+        return render_error_page(400, "页面已过期或来源不明，请返回后重新提交。")
+    from app.web import problem
+
+    return problem(400, "请求缺少有效的防伪令牌（CSRF），请刷新页面后重试", code="csrf_failed")
+
+
+def domain_error_page(exc: DomainError) -> Any:
+    return render_error_page(exc.status, exc.message)
