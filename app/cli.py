@@ -169,13 +169,17 @@ def register_cli(app: Flask) -> None:
         """Put a dead message back in the queue (after the subscriber is fixed)."""
         from app.db import utcnow
         from app.integrations.models import OutboxMessage
+        from app.security import audit
 
         with _db().unit_of_work() as session:
             message = session.get(OutboxMessage, message_id)
             if message is None:
                 click.echo("没有该消息", err=True)
                 sys.exit(1)
+            before = {"status": message.status, "attempts": message.attempts}
             message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+            audit.record(session, actor_id=None, action="outbox.retry", object_type="outbox_message",
+                         object_id=message.id, before=before, after={"status": "pending"})
         click.echo("已重新排队")
 
     app.cli.add_command(outbox)

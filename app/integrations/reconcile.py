@@ -15,6 +15,7 @@ from app.integrations import tax
 from app.integrations.adapters import shuiwu
 from app.integrations.client import CallContext, ServiceUnavailable
 from app.integrations.verification_models import TaxCase
+from app.security import audit
 
 OPEN = ("draft", "completed", "rejected", "refused", "withdrawn")
 
@@ -47,5 +48,7 @@ def refresh_waiting_cases(session: Session, limit: int = 200) -> int:
             apply_outcome(session, case, outcome)
             progress.add_event(session, case, kind="tax_overdue", actor=None, stage="完税",
                                message="完税信息超过期限未到，已转审核人员催办")
+            audit.record(session, actor_id=None, action="workflow.timer", object_type="case", object_id=case.id,
+                         tenant_id=case.tenant_id, after={"status": case.status, "timer": "tax_overdue"})
             moved += 1
     return moved

@@ -102,6 +102,10 @@ def _contracts(world: World) -> None:
             "seller": {"name": seller["name"], "id_number": seller["id_number"]},
             "buyer": {"name": LI_SI["name"], "id_number": LI_SI["id_number"]},
             "use": "住宅" if n % 10 else "非住宅"}
+    # 李四 sells unit …0101 back to 张三 (the demo's second transfer of the same flat).
+    first = world.contracts[DEMO_CONTRACT_NO]
+    world.contracts["WQ2026-000456"] = {**first, "contract_no": "WQ2026-000456", "filing_no": "BA2026-000456",
+                                        "filed_on": "2026-11-20", "seller": first["buyer"], "buyer": first["seller"]}
 
 
 def compute_tax(contract: dict[str, Any]) -> dict[str, Any]:
