@@ -63,7 +63,7 @@ def verify_marriage(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """民政: the marital status each person party declared (``<role>_marital_status``)."""
     ctx: CaseContext = context
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
-    definition, results = definition_of(session, case), {}
+    definition, results, last = definition_of(session, case), {}, None
     for party in case.parties:
         declared = case.form_public.get(f"{party.role}_marital_status")
         if party.kind == "org" or not declared or not party.id_number:
@@ -77,13 +77,12 @@ def verify_marriage(context: Any, params: dict[str, Any]) -> dict[str, Any]:
         if records:
             fields.append(field("婚姻登记", None, f"{records[-1].get('type')} {records[-1].get('date')} "
                                 f"{records[-1].get('office')}", "一致" if found == declared else "未核验"))
-        snap = snapshots.take(session, case, actor_id, source="marriage", operation="marriage.verify",
+        last = snapshots.take(session, case, actor_id, source="marriage", operation="marriage.verify",
                               fields=fields, role=party.role, label=party.label)
-        results[party.role] = snap.result
+        results[party.role] = last.result
     married = [r for role, r in results.items() if case.form_public.get(f"{role}_marital_status") == "已婚"]
-    if married and all(r == "一致" for r in married):
-        snap = snapshots.snapshots_of(session, case)[-1]
-        exemptions.waive(session, case, definition, source="marriage", role=None, snapshot=snap,
+    if last is not None and married and all(r == "一致" for r in married):
+        exemptions.waive(session, case, definition, source="marriage", role=None, snapshot=last,
                          reason="民政部门婚姻登记信息核验一致，免提交婚姻状况证明")
     return {"marriage": results}
 
