@@ -25,22 +25,25 @@ def push_tax_case(mismatch: bool) -> Any:
     shortly after, call the platform back with 完税."""
     case = _open_tax_case(body())
     if case is None:
-        return jsonify(accepted=False, message="未查询到网签备案合同，无法生成税务事项"), 422
+        return jsonify(accepted=False, message="缺少业务号或成交价格，无法生成税务事项"), 422
     return jsonify(accepted=True, tax_case_no=case["tax_case_no"], status=case["status"]), 202
 
 
 def _open_tax_case(q: dict[str, Any]) -> dict[str, Any] | None:
+    """The tax base is the declared transaction (price, use, unit) of the pushed case; the filed contract,
+    when 住建 shared it, fills in what the push left out."""
     business_no, contract_no = str(q.get("business_no", "")), str(q.get("contract_no", ""))
     sim = state()
-    contract = sim.world.contracts.get(contract_no)
-    if not business_no or contract is None:
+    contract = sim.world.contracts.get(contract_no) or {}
+    declared = {k: q.get(k) or contract.get(k) for k in ("price", "use", "unit_code")}
+    if not business_no or not declared["price"]:
         return None
     with sim.lock:
         case = sim.tax_cases.get(business_no)
         if case is None:
-            tax = compute_tax(contract)
+            tax = compute_tax({"price": str(declared["price"]), "use": declared["use"]})
             case = {"business_no": business_no, "tax_case_no": f"SW{business_no}", "status": "计税中",
-                    "contract_no": contract_no, "unit_code": contract["unit_code"], **tax}
+                    "contract_no": contract_no, "unit_code": declared["unit_code"], **tax}
             sim.tax_cases[business_no] = case
             config = current_app.config["SIM"]
             threading.Thread(target=_settle, daemon=True, args=(sim, config, business_no,
