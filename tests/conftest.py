@@ -65,12 +65,14 @@ class LiveServer:
         from werkzeug.serving import make_server
 
         self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.server.daemon_threads = False  # so stop() waits for requests in flight (a late callback's transaction)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()  # joins the request threads
         self.thread.join(timeout=5)
 
 
