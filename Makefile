@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+SIM_PORT ?= 5010
 
 .DEFAULT_GOAL := help
 
@@ -34,8 +35,15 @@ install: $(VENV)/.installed $(CERT_FONT) $(CHROMIUM) ## Create .venv, install th
 setup: install ## Migrate the database, load definitions and demo data (idempotent)
 	$(FLASK) setup --demo
 
-run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data
+run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data, the department simulator on :5010
+	@$(BIN)/python -m app.integrations.simulator --host $(HOST) --port $(SIM_PORT) & SIM=$$!; \
+	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
+	INTEGRATIONS_BASE_URL=$${INTEGRATIONS_BASE_URL:-http://$(HOST):$(SIM_PORT)} \
+	CALLBACK_BASE_URL=$${CALLBACK_BASE_URL:-http://$(HOST):$(PORT)} SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+simulator: install ## Serve only the department simulator on :5010 (make run starts it too)
+	$(BIN)/python -m app.integrations.simulator --host $(HOST) --port $(SIM_PORT)
 
 test: install ## Run the whole test suite (SQLite, or TEST_DATABASE_URL)
 	$(BIN)/pytest
@@ -49,4 +57,4 @@ bench: install ## Benchmarks (ratios measured side by side in one run)
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL
 	bash .ci/run
 
-.PHONY: help install setup run test lint bench ci
+.PHONY: help install setup run simulator test lint bench ci

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.extensions["db"] = Database(settings.database_url)
     app.extensions["storage"] = LocalStorage(settings.storage_dir)
     _configure_certificates(settings)
+    _configure_integrations(settings)
 
     from app.web import init_request_handling
 
@@ -75,6 +76,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    if settings.scheduler_enabled:
+        from app.jobs import start_scheduler
+
+        start_scheduler(app)
     return app
 
 
@@ -90,3 +95,12 @@ def _configure_certificates(settings: Settings) -> None:
         keys = signing.dev_key_paths(settings.instance_path)
     certificates.configure(certificates.IssuingConfig(keys=keys, font=settings.cert_font_file,
                                                       verify_base_url=settings.public_base_url))
+
+
+def _configure_integrations(settings: Settings) -> None:
+    """Importing the modules registers the data-sharing connectors (identity.verify, tax.push_case …)."""
+    from app.integrations import announce, tax, verification  # noqa: F401
+
+    tax.configure(tax.TaxConfig(callback_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/tax",
+                                secret=settings.tax_callback_secret,
+                                wait_working_days=settings.tax_wait_working_days))

@@ -30,6 +30,10 @@ def register_cli(app: Flask) -> None:
             load_roles(session)
             for line in sync_definitions(session, settings.definitions_root):
                 click.echo(line)
+        from app.integrations.interfaces import ensure_interfaces
+
+        with _db().unit_of_work() as session:
+            ensure_interfaces(session, settings)
         if demo:
             from app.demo import seed_demo
 
@@ -179,3 +183,58 @@ def register_cli(app: Flask) -> None:
             click.echo(f"已作废：{voided.number}" + (f"；补发：{replacement.number}" if replacement else ""))
 
     app.cli.add_command(registry)
+
+    outbox = AppGroup("outbox", help="消息外发（事务性发件箱）")
+
+    @outbox.command("deliver")
+    def deliver_command() -> None:
+        """One delivery pass over due messages (what the scheduler job runs), under the job lease."""
+        from app.jobs import deliver_outbox, run_job
+
+        settings = current_app.config["SETTINGS"]
+        report = run_job(_db(), "outbox", lambda s: deliver_outbox(s, settings.outbox_max_attempts))
+        click.echo("另一进程正在投递，本次跳过" if report is None else str(report))
+
+    @outbox.command("list")
+    @click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default="dead")
+    def list_command(status: str) -> None:
+        """Messages by status (default: dead letters, for operators)."""
+        from sqlalchemy import select
+
+        from app.integrations.models import OutboxMessage
+
+        with _db().unit_of_work() as session:
+            rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == status)
+                                   .order_by(OutboxMessage.created_at)).scalars().all()
+            for m in rows:
+                click.echo(f"{m.id}  {m.topic}  {m.idempotency_key}  尝试 {m.attempts} 次  {m.last_error or ''}")
+        click.echo(f"共 {len(rows)} 条（{status}）")
+
+    @outbox.command("retry")
+    @click.argument("message_id")
+    def retry_command(message_id: str) -> None:
+        """Put a dead message back in the queue (after the subscriber is fixed)."""
+        from app.db import utcnow
+        from app.integrations.models import OutboxMessage
+        from app.security import audit
+
+        with _db().unit_of_work() as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None:
+                click.echo("没有该消息", err=True)
+                sys.exit(1)
+            before = {"status": message.status, "attempts": message.attempts}
+            message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+            audit.record(session, actor_id=None, action="outbox.retry", object_type="outbox_message",
+                         object_id=message.id, before=before, after={"status": "pending"})
+        click.echo("已重新排队")
+
+    app.cli.add_command(outbox)
+
+    @app.cli.command("tax-waits")
+    def tax_waits_command() -> None:
+        """Fire due 完税 escalation timers and reconcile unpaid tax cases with 税务 (the scheduler job)."""
+        from app.jobs import refresh_tax_waits, run_job
+
+        moved = run_job(_db(), "tax_waits", refresh_tax_waits)
+        click.echo("另一进程正在处理，本次跳过" if moved is None else f"{moved} 件业务有进展")

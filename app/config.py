@@ -54,6 +54,8 @@ def _dev_key(label: str, size: int) -> str:
 
 
 DEV_SECRET = "dev-secret-change-me"
+DEV_SIMULATOR_KEY = "sim-dev-key"
+DEV_TAX_CALLBACK_SECRET = "dev-tax-callback-secret"
 
 
 def _env_path(name: str) -> Path | None:
@@ -82,6 +84,15 @@ class Settings:
     cert_trust_root_file: Path | None = None
     cert_font_file: Path = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
     public_base_url: str = "http://127.0.0.1:5000"
+    # Data sharing (app/integrations): default address and key of the departments (the simulator in
+    # development), the 税务 callback secret, where departments call back, how long to wait for 完税.
+    integrations_base_url: str = "http://127.0.0.1:5010"
+    integrations_api_key: str = DEV_SIMULATOR_KEY
+    tax_callback_secret: str = DEV_TAX_CALLBACK_SECRET
+    callback_base_url: str = "http://127.0.0.1:5000"
+    tax_wait_working_days: int = 5
+    outbox_max_attempts: int = 8
+    scheduler_enabled: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +118,13 @@ class Settings:
             cert_trust_root_file=_env_path("CERT_TRUST_ROOT_FILE"),
             cert_font_file=_env_path("CERT_FONT_FILE") or Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
             public_base_url=env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
+            integrations_base_url=env_str("INTEGRATIONS_BASE_URL") or "http://127.0.0.1:5010",
+            integrations_api_key=env_str("SIMULATOR_API_KEY") or DEV_SIMULATOR_KEY,
+            tax_callback_secret=env_str("TAX_CALLBACK_SECRET") or DEV_TAX_CALLBACK_SECRET,
+            callback_base_url=env_str("CALLBACK_BASE_URL") or env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
+            tax_wait_working_days=env_int("TAX_WAIT_WORKING_DAYS", 5),
+            outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
+            scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
         )
         settings.check()
         return settings
@@ -118,6 +136,8 @@ class Settings:
             has_field_keys = "FIELD_KEYS" in os.environ or bool(os.environ.get("FIELD_KEYS_FILE"))
             if self.secret_key == DEV_SECRET or not has_field_keys:
                 raise ConfigError("production needs SECRET_KEY, FIELD_KEYS and BLIND_INDEX_KEY from the environment")
+            if self.tax_callback_secret == DEV_TAX_CALLBACK_SECRET:
+                raise ConfigError("production needs TAX_CALLBACK_SECRET from the environment")
             if not (os.environ.get("BLIND_INDEX_KEY") or os.environ.get("BLIND_INDEX_KEY_FILE")):
                 raise ConfigError("production needs BLIND_INDEX_KEY from the environment")
             if not (self.cert_signing_key_file and self.cert_signing_cert_file and self.cert_trust_root_file):

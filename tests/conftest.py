@@ -2,7 +2,11 @@
 per test on emptied tables, demo data, and personas that log in through the real token endpoint."""
 from __future__ import annotations
 
+import json
 import os
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,12 +58,56 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     return settings
 
 
+class LiveServer:
+    """A real HTTP server on a free loopback port in a thread (werkzeug ``make_server``)."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.server.daemon_threads = False  # so stop() waits for requests in flight (a late callback's transaction)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()  # joins the request threads
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[LiveServer]:
+    """The department simulator (app/integrations/simulator) served for real, once per test session."""
+    from app.integrations.simulator import SimulatorConfig, create_simulator_app
+
+    config = SimulatorConfig(tax_callback_delay_s=0.02, callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0, 3.0))
+    server = LiveServer(create_simulator_app(config))
+    yield server
+    server.stop()
+
+
+def simulator_control(simulator: LiveServer, department: str, mode: str, delay_s: float = 0) -> None:
+    body = json.dumps({"mode": mode, "delay_s": delay_s}).encode()
+    request = urllib.request.Request(f"{simulator.url}/_control/{department}", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).close()
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path, simulator: LiveServer) -> Iterator[Flask]:
+    """A fresh app on emptied tables, also served on a loopback port so departments can call it back."""
     _empty_all_tables(database_url)
-    application = create_app(make_settings(database_url, tmp_path))
+    urllib.request.urlopen(urllib.request.Request(f"{simulator.url}/_control/reset", method="POST"), timeout=5).close()
+    holder: list[Flask] = []
+    live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))
+    application = create_app(make_settings(database_url, tmp_path, integrations_base_url=simulator.url,
+                                           callback_base_url=live.url))
     application.config["TESTING"] = True
+    application.config["LIVE_URL"] = live.url
+    holder.append(application)
     yield application
+    live.stop()
     application.extensions["db"].engine.dispose()
 
 
@@ -73,11 +121,13 @@ def seeded(app: Flask, db: Any) -> Flask:
     from app.catalog.service import sync_definitions
     from app.demo import seed_demo
     from app.identity.seed import load_roles
+    from app.integrations.interfaces import ensure_interfaces
 
     with db.unit_of_work() as session:
         load_roles(session)
         sync_definitions(session, ROOT)
         seed_demo(session)
+        ensure_interfaces(session, app.config["SETTINGS"])
     return app
 
 
@@ -160,11 +210,29 @@ def submitted_transfer(login: Any) -> dict[str, Any]:
     assert buyer.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     resp = seller.post(f"/api/v1/applications/{case_id}/submit")
     assert resp.status_code == 200, resp.get_json()
+    wait_for(lambda: any(s["source"] == "tax" for s in seller.get(
+        f"/api/v1/applications/{case_id}/verifications").get_json()["items"]), "完税回调")
     return resp.get_json()
 
 
+def wait_for(condition: Any, what: str, timeout_s: float = 15.0) -> None:
+    """Poll until ``condition()`` holds: departments answer asynchronously (e.g. the 完税 callback)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
 def complete_stage(api: Api, business_no: str, stage: str, decision: str = "approve", **data: Any) -> Any:
-    tasks = api.get("/api/v1/tasks", query_string={"business_no": business_no, "stage": stage}).get_json()["items"]
+    def open_tasks() -> list[dict[str, Any]]:
+        query = {"business_no": business_no, "stage": stage}
+        return api.get("/api/v1/tasks", query_string=query).get_json()["items"]  # type: ignore[no-any-return]
+
+    tasks = open_tasks()
+    if not tasks:  # e.g. 登簿 opens only once 税务 has called back with 完税
+        wait_for(lambda: bool(open_tasks()), f"an open {stage} task", timeout_s=10)
+        tasks = open_tasks()
     assert len(tasks) == 1, tasks
     return api.post(f"/api/v1/tasks/{tasks[0]['id']}/complete",
                     json={"decision": decision, "opinion": f"{stage}意见：符合规定", "data": data})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.cases.models import Case, Material
 from app.cases.storage import Storage, sha256_hex
@@ -51,7 +51,14 @@ def required_codes(definition: dict[str, Any], form_public: dict[str, Any]) -> l
 
 
 def missing_codes(definition: dict[str, Any], case: Case) -> list[str]:
+    """Required items neither uploaded nor waived by a successful data-sharing check, leaving out the
+    exemptible items whose check has not run yet (app/integrations/exemptions.py)."""
+    from app.integrations import exemptions
+
     have = {m.code for m in case.materials}
+    session = object_session(case)
+    if session is not None:
+        have |= exemptions.waived_codes(session, case) | exemptions.deferred_codes(session, definition, case)
     return [code for code in required_codes(definition, case.form_public) if code not in have]
 
 

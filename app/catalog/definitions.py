@@ -21,6 +21,7 @@ import yaml
 from app.catalog.bpmn_conventions import UserTaskDef, Vocabulary, check_bpmn
 from app.catalog.meta_schemas import BUSINESS_SCHEMA, MATERIALS_SCHEMA
 from app.catalog.sources import load_form, read_yaml, yaml_error
+from app.engine.connectors import service_operators_in
 from app.errors import DefinitionError
 
 __all__ = ["BusinessTypeDef", "FeeItem", "MaterialItem", "PartyRole", "UserTaskDef", "check_definitions",
@@ -44,6 +45,8 @@ class MaterialItem:
     exemptible_by: str | None  # data-sharing source that makes an upload unnecessary; None = never
     description: str
     sample: str | None
+    # The party whose verification waives the item (identity checks are per party); None = the case.
+    exempt_party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class BusinessTypeDef:
     content_sha256: str
     record: dict[str, Any] | None = None  # what 登簿 writes (business.yaml ``record``; app/registry)
     confirm_roles: list[str] | None = None  # party roles that must confirm before submission (None: all)
+    # Connector ids the diagram's service tasks call: tells which data-sharing checks this type runs, so
+    # exemptible materials are deferred to them only where a check will actually happen.
+    service_operators: list[str] | None = None
 
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
@@ -237,10 +243,12 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
             code=m["code"], name=m["name"], required=m["required"], condition=m.get("condition"),
             accepted_types=list(m["accepted_types"]), max_size_mb=m["max_size_mb"],
             exemptible_by=None if m.get("exemptible_by") in exempt else m["exemptible_by"],
-            description=m["description"], sample=m.get("sample")) for m in materials],
+            description=m["description"], sample=m.get("sample"), exempt_party=m.get("exempt_party"))
+            for m in materials],
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
-        confirm_roles=b.get("confirm_roles"))
+        confirm_roles=b.get("confirm_roles"),
+        service_operators=[op for _, op, _ in service_operators_in(bpmn)])
 
 
 def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],

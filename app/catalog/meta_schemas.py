@@ -138,6 +138,7 @@ _MATERIAL: dict[str, Any] = {
                            "items": {"enum": FILE_TYPES}},
         "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 200},
         "exemptible_by": {"enum": EXEMPTION_SOURCES},
+        "exempt_party": _CODE,
         "description": _TEXT,
         "sample": _TEXT,
     },

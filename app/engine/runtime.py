@@ -12,8 +12,10 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,6 +75,28 @@ class WorkflowRuntime:
         self._run_engine(wf)
         return self._save(wf, state)
 
+    def deliver_message(self, case_id: str, name: str, payload: dict[str, Any]) -> StepOutcome | None:
+        """Hand an inbound message (e.g. 完税 from 税务) to the case's workflow; None when nothing waits for it.
+        The caller correlated the message to this case (by business number) before calling."""
+        wf, state = self._load(case_id)
+        waiting = {e.name for e in _pending_events(wf)}
+        if name not in waiting:
+            return None
+        wf.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+        self._run_engine(wf)
+        return self._save(wf, state)
+
+    def refresh_timers(self, case_id: str) -> StepOutcome | None:
+        """Fire the timers that are due (escalations) and run the engine; None (nothing saved) when no
+        timer was due."""
+        wf, state = self._load(case_id)
+        before = {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+        wf.refresh_timers()
+        self._run_engine(wf)
+        if {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)} == before and not wf.completed:
+            return None
+        return self._save(wf, state)
+
     def ready_tasks(self, case_id: str) -> list[ReadyTask]:
         wf, _ = self._load(case_id)
         return _ready(wf)
@@ -120,6 +144,17 @@ def _ready(wf: BpmnWorkflow) -> list[ReadyTask]:
             role=spec.lane or "", properties=dict(spec.extensions.get("properties", {})),
         ))
     return ready
+
+
+def _pending_events(wf: BpmnWorkflow) -> list[Any]:
+    """Message names the workflow waits for, also inside an event-based gateway (a MultipleEventDefinition)."""
+    found = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        for each in getattr(definition, "event_definitions", None) or [definition]:
+            if each is not None and getattr(each, "name", None):
+                found.append(each)
+    return found
 
 
 def _end_event(wf: BpmnWorkflow) -> str | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, UTCDateTime, utcnow
+from app.security.fields import EncryptedField
 
 
 class OutboxMessage(IdMixin, Base):
@@ -25,3 +26,62 @@ class OutboxMessage(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Interface(IdMixin, Base):
+    """One external system the platform calls or pushes to (interface management): where it is, its
+    credential (encrypted), timeout, retry policy, and its circuit breaker — kept here, in the database, so
+    every app process sees the same breaker state."""
+
+    __tablename__ = "interface"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    base_url: Mapped[str] = mapped_column(String(300))
+    credential_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    timeout_ms: Mapped[int] = mapped_column(Integer, default=3000)
+    max_retries: Mapped[int] = mapped_column(Integer, default=1)
+    breaker_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    breaker_cooldown_s: Mapped[int] = mapped_column(Integer, default=30)
+    # Outbox subscriptions: topics pushed to ``base_url + inbox_path`` (empty: not a subscriber).
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inbox_path: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    breaker_state: Mapped[str] = mapped_column(String(16), default="closed")  # closed | open | half_open
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    credential = EncryptedField("credential_enc")
+
+
+class InterfaceCallLog(IdMixin, Base):
+    """Every outbound call: who, which case, what (a summary without personal data), outcome, latency.
+    Written even when the business transaction rolls back (see ``app.integrations.calllog``)."""
+
+    __tablename__ = "interface_call_log"
+    __table_args__ = (Index("ix_interface_call_log_code_at", "interface_code", "at"),)
+
+    interface_code: Mapped[str] = mapped_column(String(32))
+    operation: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    case_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    business_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    request_summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | error | timeout | rejected | short_circuit
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JobLease(Base):
+    """Who runs a scheduled job right now: a row per job with a lease that expires, so exactly one of
+    several app processes delivers the outbox or refreshes timers (works on SQLite and PostgreSQL)."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -114,7 +114,7 @@ def test_the_business_type_endpoints_publish_form_materials_fees_and_time_limit(
     assert {"unit_code", "buyer_name", "buyer_id_number", "price", "contract_no"} <= set(
         detail["form_schema"]["properties"])
     assert detail["time_limit_days"] > 0 and detail["fees"] and detail["materials"]
-    assert [s["stage"] for s in detail["stages"] if s["stage"] != "补正"] == ["受理", "审核", "登簿", "缮证"]
+    assert [s["stage"] for s in detail["stages"] if s["stage"] != "补正"] == ["受理", "审核", "完税", "登簿", "缮证"]
 
 
 def test_the_openapi_document_lists_the_v1_paths(client: Any) -> None:
@@ -136,10 +136,12 @@ def test_a_bad_password_and_a_bad_token_are_401(client: Any) -> None:
 
 
 def test_a_conditional_material_is_required_when_either_side_of_its_condition_holds(login: Any) -> None:
+    # Required, but exemptible: 民政 is asked at submission (materials_deferred) before anyone must upload it.
     case = _create(login("zhangsan"), buyer_marital_status="已婚").get_json()
-    assert "marriage_certificate" in case["materials_missing"]
-    case = _create(login("zhangsan"), unit_code=case["unit_code"][:-3] + "102").get_json()
+    assert "marriage_certificate" in case["materials_deferred"]
     assert "marriage_certificate" not in case["materials_missing"]
+    case = _create(login("zhangsan"), unit_code=case["unit_code"][:-3] + "102").get_json()
+    assert "marriage_certificate" not in case["materials_missing"] + case["materials_deferred"]
 
 
 def test_the_home_page_lists_the_business_types_in_chinese(client: Any) -> None:

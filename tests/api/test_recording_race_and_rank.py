@@ -93,7 +93,8 @@ def test_mortgage_rank_follows_acceptance_not_recording(login: Any) -> None:
 
 def test_the_rules_run_again_when_a_corrected_application_is_resubmitted(login: Any, db: Any) -> None:
     """A seizure served while the seller was correcting the application blocks the resubmission."""
-    resp = file_application(login, "zhangsan", "transfer_resale", transfer_form(unit_code=unit(3)), ("lisi",))
+    form = transfer_form(unit_code=unit(3), contract_no="WQ2026-000003", price=1_875_000)  # as filed with 住建
+    resp = file_application(login, "zhangsan", "transfer_resale", form, ("lisi",))
     business_no = resp.get_json()["business_no"]
     asked = complete_stage(login(STAFF["受理"]), business_no, "受理", decision="correct",
                            correction_items=["请补充完税凭证"])

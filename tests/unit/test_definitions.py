@@ -20,7 +20,11 @@ from app.engine.script_engine import SafeScriptEngine
 from app.errors import DefinitionError
 
 REPO = Path(__file__).resolve().parents[2]
-OPERATORS = {"registry.record", "certificates.issue"}
+import app.integrations.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
+
+OPERATORS = {"registry.record", "certificates.issue",  # + the data-sharing connectors (app/integrations)
+             "identity.verify", "contract.verify", "marriage.verify", "licence.verify", "tax.push_case",
+             "tax.await_payment", "results.announce"}
 
 
 @pytest.fixture
@@ -77,12 +81,13 @@ def test_a_loaded_type_carries_its_tasks_forms_parties_fees_and_materials() -> N
     assert [(t.name, t.role, t.stage, t.form_key) for t in transfer.user_tasks] == [
         ("受理", "acceptor", "受理", "decision_accept"),
         ("审核", "reviewer", "审核", "decision_review"),
+        ("完税催办", "reviewer", "完税", "decision_tax_wait"),
         ("登簿", "recorder", "登簿", "decision_record"),
         ("缮证", "certifier", "缮证", "decision_certify"),
         ("补正材料", "applicant", "补正", "correction"),
     ]
     assert set(transfer.forms) == {"transfer_resale_application", "decision_accept", "decision_review",
-                                   "decision_record", "decision_certify", "correction"}
+                                   "decision_record", "decision_certify", "correction", "decision_tax_wait"}
     assert [(p.role, p.label) for p in transfer.parties] == [("seller", "转让方"), ("buyer", "受让方")]
     assert {(f.amount_yuan, f.when) for f in transfer.fees} == {(80, 'use == "住宅"'), (550, 'use == "非住宅"')}
     assert "power_of_attorney" in {m.code for m in transfer.materials}
@@ -102,9 +107,12 @@ def test_loading_one_type_directory_gives_the_same_definition_as_loading_all() -
 
 @pytest.mark.parametrize("code", ["transfer_resale", "mortgage_first"])
 def test_a_shipped_process_runs_with_the_safe_engine_from_submission_to_registration(code: str) -> None:
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
     class OfflineEngine(SafeScriptEngine):
         def call_service(self, task, operation_name="", operation_params=None, **kwargs):  # type: ignore[no-untyped-def]
-            return "{}"
+            return '{"due_at": "2099-01-01T00:00:00+08:00"}' if operation_name == "tax.await_payment" else "{}"
 
     parser = SpiffBpmnParser(validator=VALIDATOR)
     parser.add_bpmn_file(str(REPO / "processes" / code / "process.bpmn"))
@@ -117,6 +125,9 @@ def test_a_shipped_process_runs_with_the_safe_engine_from_submission_to_registra
         task.set_data(decision=decision, opinion="同意")
         task.run()
         wf.do_engine_steps()
+        if not wf.get_tasks(state=TaskState.READY, manual=True) and not wf.completed:  # waits for 完税 (税务)
+            wf.send_event(BpmnEvent(MessageEventDefinition("tax_paid"), {}))
+            wf.do_engine_steps()
     assert seen == ["受理", "补正材料", "受理", "审核", "登簿", "缮证"]
     assert wf.completed
     assert "end_registered" in {t.task_spec.name for t in wf.get_tasks(state=TaskState.COMPLETED)}
@@ -173,10 +184,11 @@ def test_a_service_task_with_an_unregistered_operator_is_refused(root: Path) -> 
 
 
 def test_without_an_explicit_operator_set_the_connector_registry_decides(root: Path) -> None:
-    from app.engine.connectors import known_operators
+    from app.engine.connectors import known_operators, service_operators_in
 
     found = check_definitions(root)
-    expected = 2 * len({"registry.record", "certificates.issue"} - known_operators())  # two diagrams each
+    expected = sum(1 for bpmn in sorted((root / "processes").glob("*/process.bpmn"))
+                   for _, operator, _ in service_operators_in(bpmn.read_bytes()) if operator not in known_operators())
     assert len(found) == expected
 
 

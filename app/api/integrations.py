@@ -1,0 +1,90 @@
+"""Data sharing over HTTP: the signed 税务 callback, verification snapshots of a case (JSON and PDF), and
+the interfaces with their call logs for operators."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from app.cases.access import get_case
+from app.errors import NotFound, ValidationFailed
+from app.integrations import exemptions, snapshots, tax
+from app.integrations.models import Interface, InterfaceCallLog
+from app.integrations.snapshot_pdf import render_snapshot
+from app.registry.certificates import issuing_config
+from app.web import current_actor, db_session
+
+blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="部门信息共享")
+
+
+@blp.post("/callbacks/tax")
+def tax_callback() -> dict[str, Any]:
+    """税务完税回调（HMAC-SHA256 签名：X-Timestamp、X-Signature；按业务号关联；幂等）"""
+    raw = request.get_data(cache=True)
+    tax.check_signature(request.headers.get("X-Timestamp", ""), request.headers.get("X-Signature", ""), raw)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("business_no"):
+        raise ValidationFailed("回调内容缺少业务号", field="business_no")
+    return tax.record_tax_paid(db_session(), body)
+
+
+@blp.get("/applications/<case_id>/verifications")
+def list_verifications(case_id: str) -> dict[str, Any]:
+    """部门共享核验记录（逐项标注一致/不一致/未核验）及免提交的材料"""
+    session = db_session()
+    case = get_case(session, current_actor(), case_id)
+    return {"items": [snapshots.show(s) for s in snapshots.snapshots_of(session, case)],
+            "waivers": exemptions.waivers_of(session, case)}
+
+
+@blp.get("/applications/<case_id>/verifications/<snapshot_id>/pdf")
+def verification_pdf(case_id: str, snapshot_id: str) -> Response:
+    """下载核验记录 PDF（可打印归档）"""
+    session = db_session()
+    case = get_case(session, current_actor(), case_id)
+    snap = next((s for s in snapshots.snapshots_of(session, case) if s.id == snapshot_id), None)
+    if snap is None:
+        raise NotFound("未找到该核验记录", code="snapshot_not_found")
+    pdf = render_snapshot(snapshots.show(snap), issuing_config().font)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="verification-{snap.id}.pdf"'})
+
+
+class CallQuery(Schema):
+    interface = fields.String(load_default=None)
+    business_no = fields.String(load_default=None)
+    outcome = fields.String(load_default=None)
+    limit = fields.Integer(load_default=100)
+
+
+@blp.get("/interfaces")
+def list_interfaces() -> dict[str, Any]:
+    """接口管理：各部门接口地址、超时、重试与熔断状态"""
+    current_actor().require("interface:read")
+    rows = db_session().execute(select(Interface).order_by(Interface.code)).scalars()
+    return {"items": [{"code": i.code, "name": i.name, "base_url": i.base_url, "timeout_ms": i.timeout_ms,
+                       "max_retries": i.max_retries, "enabled": i.enabled, "topics": i.topics,
+                       "breaker_state": i.breaker_state, "failure_count": i.failure_count,
+                       "opened_at": i.opened_at.isoformat() if i.opened_at else None} for i in rows]}
+
+
+@blp.get("/interfaces/calls")
+@blp.arguments(CallQuery, location="query")
+def list_calls(args: dict[str, Any]) -> dict[str, Any]:
+    """接口调用日志（按接口、业务号、结果查询；请求摘要不含个人信息原文）"""
+    current_actor().require("interface:read")
+    stmt = select(InterfaceCallLog).order_by(InterfaceCallLog.at.desc()).limit(min(max(args["limit"], 1), 500))
+    if args["interface"]:
+        stmt = stmt.where(InterfaceCallLog.interface_code == args["interface"])
+    if args["business_no"]:
+        stmt = stmt.where(InterfaceCallLog.business_no == args["business_no"])
+    if args["outcome"]:
+        stmt = stmt.where(InterfaceCallLog.outcome == args["outcome"])
+    return {"items": [{"id": c.id, "interface": c.interface_code, "operation": c.operation, "actor_id": c.actor_id,
+                       "case_id": c.case_id, "business_no": c.business_no, "request": c.request_summary,
+                       "outcome": c.outcome, "http_status": c.http_status, "attempts": c.attempts,
+                       "latency_ms": c.latency_ms, "error": c.error, "at": c.at.isoformat()}
+                      for c in db_session().execute(stmt).scalars()]}

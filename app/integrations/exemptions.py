@@ -1,0 +1,78 @@
+"""Material exemption (条例 24–25): a checklist item marked ``exemptible_by: <source>`` need not be uploaded
+when that source's verification succeeded for the case (or for the item's ``exempt_party``).
+
+Before a type's checks have run (a draft), such items are *deferred*, not missing — but only for sources
+the type's diagram actually checks (its service operators), so a type without a check still asks for the
+upload. Once a check ran and did not succeed, the item is required again and the snapshot says why.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.models import Case
+from app.integrations.verification_models import MaterialWaiver, VerificationSnapshot
+
+# Which service operator performs which data-sharing check.
+OPERATOR_SOURCES = {"identity.verify": "identity", "marriage.verify": "marriage", "contract.verify": "contract",
+                    "licence.verify": "business_licence", "tax.push_case": "tax"}
+
+
+def verified_sources(definition: dict[str, Any]) -> set[str]:
+    return {OPERATOR_SOURCES[op] for op in definition.get("service_operators") or [] if op in OPERATOR_SOURCES}
+
+
+def waived_codes(session: Session, case: Case) -> set[str]:
+    if case.id is None:
+        return set()
+    return set(session.execute(select(MaterialWaiver.material_code)
+                               .where(MaterialWaiver.case_id == case.id)).scalars())
+
+
+def _checked(session: Session, case: Case) -> set[tuple[str, str | None]]:
+    if case.id is None:
+        return set()
+    rows = session.execute(select(VerificationSnapshot.source, VerificationSnapshot.subject_role)
+                           .where(VerificationSnapshot.case_id == case.id)).all()
+    return {(s, r) for s, r in rows} | {(s, None) for s, _ in rows}
+
+
+def deferred_codes(session: Session, definition: dict[str, Any], case: Case) -> set[str]:
+    """Exemptible items whose check has not run yet for this case."""
+    sources, checked = verified_sources(definition), _checked(session, case)
+    deferred = set()
+    for item in definition.get("materials", []):
+        source, party = item.get("exemptible_by"), item.get("exempt_party")
+        if source not in sources or (source == "identity" and not party):
+            continue  # not checked by this type, or an identity item of someone who is not verified
+        if (source, party) not in checked:
+            deferred.add(item["code"])
+    return deferred
+
+
+def waive(session: Session, case: Case, definition: dict[str, Any], *, source: str, role: str | None,
+          snapshot: VerificationSnapshot, reason: str) -> list[str]:
+    """Record a waiver for every item this successful check covers; returns the codes waived."""
+    have = waived_codes(session, case)
+    codes = []
+    for item in definition.get("materials", []):
+        if item.get("exemptible_by") != source or item["code"] in have:
+            continue
+        party = item.get("exempt_party")
+        if (party and party != role) or (source == "identity" and not party):
+            continue  # another party's item, or an identity item of someone not checked (an agent)
+        waiver = MaterialWaiver(case_id=case.id, tenant_id=case.tenant_id, material_code=item["code"],
+                                source=source, snapshot_id=snapshot.id, reason=reason[:300])
+        session.add(waiver)
+        codes.append(item["code"])
+    session.flush()
+    return codes
+
+
+def waivers_of(session: Session, case: Case) -> list[dict[str, Any]]:
+    rows = session.execute(select(MaterialWaiver).where(MaterialWaiver.case_id == case.id)
+                           .order_by(MaterialWaiver.created_at)).scalars()
+    return [{"code": w.material_code, "source": w.source, "snapshot_id": w.snapshot_id, "reason": w.reason,
+             "at": w.created_at.isoformat()} for w in rows]

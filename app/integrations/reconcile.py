@@ -1,0 +1,54 @@
+"""Cases waiting for 税务: fire due escalation timers, re-ask 税务 about tax cases whose callback has not
+come (callbacks get lost; the department's own record is the truth). Run by the ``tax_waits`` job."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases import progress
+from app.cases.context import CaseContext
+from app.cases.models import Case
+from app.engine.runtime import WorkflowRuntime
+from app.errors import DomainError
+from app.identity.actor import SYSTEM
+from app.integrations import tax
+from app.integrations.adapters import shuiwu
+from app.integrations.client import CallContext, ServiceUnavailable
+from app.integrations.verification_models import TaxCase
+from app.security import audit
+
+OPEN = ("draft", "completed", "rejected", "refused", "withdrawn")
+
+
+def refresh_waiting_cases(session: Session, limit: int = 200) -> int:
+    """Returns how many cases moved (a timer fired or 完税 was found)."""
+    from app.cases.intake import apply_outcome
+
+    moved = 0
+    waiting = session.execute(select(TaxCase, Case).join(Case, Case.id == TaxCase.case_id)
+                              .where(TaxCase.status != "paid", Case.status.not_in(OPEN)).limit(limit)).all()
+    for tax_case, case in waiting:
+        if tax_case.status in ("pending", "pushed"):  # pending: the push went through the outbox
+            try:
+                found = shuiwu.tax_case(session, CallContext(case_id=case.id, business_no=case.business_no),
+                                        tax_case.business_no)
+            except ServiceUnavailable:
+                found = None
+            if found and found.get("status") == "完税":
+                tax.record_tax_paid(session, found, via="reconcile")
+                moved += 1
+                continue
+        if case.status == "awaiting_tax":
+            try:
+                outcome = WorkflowRuntime(session, CaseContext(session, case, SYSTEM)).refresh_timers(case.id)
+            except DomainError:
+                continue
+            if outcome is None:
+                continue
+            apply_outcome(session, case, outcome)
+            progress.add_event(session, case, kind="tax_overdue", actor=None, stage="完税",
+                               message="完税信息超过期限未到，已转审核人员催办")
+            audit.record(session, actor_id=None, action="workflow.timer", object_type="case", object_id=case.id,
+                         tenant_id=case.tenant_id, after={"status": case.status, "timer": "tax_overdue"})
+            moved += 1
+    return moved

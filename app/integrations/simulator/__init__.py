@@ -1,0 +1,40 @@
+"""A separate WSGI app that plays every department the platform shares data with (公安, 民政, 市场监管, 税务,
+住建, 法院, 金融监管, 司法, 卫健) plus SMS, face verification, payment and express delivery.
+
+It has no access to the platform's database: it answers from its own fictional world (``data.py``) and
+talks to the platform only over HTTP, like the real departments would. Control endpoints under
+``/_control`` make a department slow, failing or returning mismatches, so failure paths are testable.
+
+Run it with ``python -m app.integrations.simulator --port 5010`` (``make run`` does) or, in tests, with
+``werkzeug.serving.make_server`` on a free loopback port.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+DEV_API_KEY = "sim-dev-key"
+DEV_CALLBACK_SECRET = "dev-tax-callback-secret"
+
+
+@dataclass
+class SimulatorConfig:
+    api_key: str = DEV_API_KEY
+    callback_secret: str = DEV_CALLBACK_SECRET
+    tax_callback_delay_s: float = 0.1
+    callback_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
+    from app.integrations.simulator import control, departments, services
+    from app.integrations.simulator.state import SimulatorState
+
+    app = Flask("bdcdj_simulator")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.config["SIM"] = config or SimulatorConfig()
+    app.extensions["sim_state"] = SimulatorState()
+    app.register_blueprint(departments.bp)
+    app.register_blueprint(services.bp)
+    app.register_blueprint(control.bp)
+    return app

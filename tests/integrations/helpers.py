@@ -1,0 +1,41 @@
+"""Helpers shared by the data-sharing tests: drafting a transfer without identity, contract or tax uploads."""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from conftest import PDF, Api, transfer_form
+
+
+def draft_transfer(seller: Api, buyer: Api, **overrides: Any) -> str:
+    """A confirmed 张三 → 李四 draft with only the materials no department can provide uploaded."""
+    created = seller.post("/api/v1/applications", json={"business_type": "transfer_resale",
+                                                        "form": transfer_form(**overrides)})
+    assert created.status_code == 201, created.get_json()
+    case_id = created.get_json()["id"]
+    for code in created.get_json()["materials_missing"]:
+        resp = seller.post(f"/api/v1/applications/{case_id}/materials",
+                           data={"code": code, "file": (io.BytesIO(PDF), f"{code}.pdf")},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 201, resp.get_json()
+    assert seller.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    assert buyer.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    return case_id
+
+
+def verifications(api: Api, case_id: str) -> dict[str, Any]:
+    resp = api.get(f"/api/v1/applications/{case_id}/verifications")
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+def interface_row(app: Any, code: str, **changes: Any) -> None:
+    """Change an interface's policy (timeout, retries, breaker) as an operator would."""
+    from sqlalchemy import select
+
+    from app.integrations.models import Interface
+
+    with app.extensions["db"].unit_of_work() as session:
+        iface = session.execute(select(Interface).where(Interface.code == code)).scalar_one()
+        for key, value in changes.items():
+            setattr(iface, key, value)

@@ -1,0 +1,77 @@
+"""Outbox delivery: at least once with idempotency keys (receivers dedupe), back-off, dead letters, and one
+deliverer at a time (the job lease)."""
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+from conftest import simulator_control
+from sqlalchemy import func, select, update
+
+from app.db import utcnow
+from app.integrations.models import OutboxMessage
+from app.integrations.outbox import deliver_pending
+from app.jobs import acquire_lease, release_lease
+
+
+def _received(simulator: Any) -> dict[str, list[dict[str, Any]]]:
+    with urllib.request.urlopen(f"{simulator.url}/_control/state", timeout=5) as resp:
+        return json.load(resp)["received"]  # type: ignore[no-any-return]
+
+
+def test_a_crash_between_send_and_commit_delivers_again_and_the_receiver_dedupes(
+        seeded: Any, simulator: Any, submitted_transfer: dict) -> None:
+    db = seeded.extensions["db"]
+    session = db.session_factory()
+    report = deliver_pending(session)
+    assert report.sent >= 2
+    session.rollback()  # the process died before committing: the messages are still pending
+    session.close()
+    with db.unit_of_work() as session:
+        pending = session.execute(select(func.count()).select_from(OutboxMessage)
+                                  .where(OutboxMessage.status == "pending", OutboxMessage.topic == "case.progress"))
+        assert pending.scalar() >= 2
+        again = deliver_pending(session)
+    assert again.sent == report.sent
+    with db.unit_of_work() as session:
+        left = session.execute(select(func.count()).select_from(OutboxMessage)
+                               .where(OutboxMessage.status != "sent")).scalar()
+        keys = set(session.execute(select(OutboxMessage.idempotency_key)
+                                   .where(OutboxMessage.topic == "case.progress")).scalars())
+    assert left == 0
+    province = _received(simulator)["province"]
+    assert sorted(m["key"] for m in province if m["body"]["topic"] == "case.progress") == sorted(keys)
+    for message in province:  # no personal data leaves through the outbox
+        assert "李四" not in json.dumps(message, ensure_ascii=False)
+
+
+def test_an_unreachable_subscriber_is_retried_with_backoff_then_dead(seeded: Any, simulator: Any,
+                                                                   submitted_transfer: dict) -> None:
+    db = seeded.extensions["db"]
+    simulator_control(simulator, "province", "fail")
+    with db.unit_of_work() as session:
+        first = deliver_pending(session, max_attempts=2)
+    assert first.retried >= 1 and first.sent == 0
+    with db.unit_of_work() as session:
+        message = session.execute(select(OutboxMessage).where(OutboxMessage.topic == "case.progress")).scalars().first()
+        assert message.attempts == 1 and message.next_attempt_at > utcnow() + timedelta(seconds=3)
+        assert "province" in (message.last_error or "")
+        session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+    with db.unit_of_work() as session:
+        second = deliver_pending(session, max_attempts=2)
+    assert second.dead >= 1
+    result = seeded.test_cli_runner().invoke(args=["outbox", "list", "--status", "dead"])
+    assert "case.progress" in result.output and "尝试 2 次" in result.output
+
+
+def test_only_one_process_holds_the_delivery_lease(seeded: Any) -> None:
+    db = seeded.extensions["db"]
+    assert acquire_lease(db, "outbox", ttl_s=60, holder="host-a:1")
+    assert not acquire_lease(db, "outbox", ttl_s=60, holder="host-b:2")
+    assert acquire_lease(db, "outbox", ttl_s=60, holder="host-a:1")  # renewal by the holder
+    release_lease(db, "outbox", holder="host-a:1")
+    assert acquire_lease(db, "outbox", ttl_s=60, holder="host-b:2")
+    result = seeded.test_cli_runner().invoke(args=["outbox", "deliver"])
+    assert "另一进程正在投递" in result.output
