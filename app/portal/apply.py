@@ -90,7 +90,10 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     summary = case_summary(session, case, unmasked=is_party(actor, case))
     have = {m["code"] for m in summary["materials"]}
     needed = set(materials.required_codes(definition, case.form_public))
-    checklist = [{**item, "uploaded": item["code"] in have, "needed": item["code"] in needed}
+    waived = {w["code"]: w["reason"] for w in summary.get("materials_waived", [])}
+    deferred = set(summary.get("materials_deferred", []))
+    checklist = [{**item, "uploaded": item["code"] in have, "needed": item["code"] in needed,
+                  "waived": waived.get(item["code"]), "deferred": item["code"] in deferred}
                  for item in materials.checklist(definition)]
     mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
     return render_template("portal/edit_application.html", case=summary, schema=_schema(definition),

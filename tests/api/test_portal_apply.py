@@ -48,7 +48,8 @@ def test_an_applicant_applies_online_from_form_to_submission(seeded: Any) -> Non
     case_id = edit_path.split("/")[-2]
     page = seller.get(edit_path).get_data(as_text=True)
     needed = _needed(page)
-    assert "title_certificate" in needed and "seller_identity" in needed
+    assert "title_certificate" in needed and "seller_identity" not in needed
+    assert '<tr id="material-seller_identity">' in page and "待核验" in page  # 公安 decides at submission
 
     early = seller.post(f"/my/applications/{case_id}/submit", data={"csrf_token": csrf(seller, edit_path)})
     assert early.status_code == 422 and "请上传：" in early.get_data(as_text=True)
