@@ -95,6 +95,7 @@ class Task(IdMixin, TenantScoped, Base):
     __table_args__ = (
         Index("ix_task_inbox", "tenant_id", "role", "status", "due_at"),
         Index("ix_task_assignee", "assignee_id", "status"),
+        Index("ix_task_done", "completed_by", "completed_at"),  # the 已办 tab
         UniqueConstraint("case_id", "spiff_task_id"),
     )
 

@@ -6,6 +6,7 @@ is data (business.yaml ``record``): the right it creates, which parties hold it,
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -71,6 +72,34 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
+@dataclass
+class RecordPlan:
+    """What a 登簿 would change, computed without writing: the rights it ends (moved to 历史) and the right
+    it creates (transient, not in the session). ``record_case`` applies it; the 登簿 screen previews it."""
+
+    unit: RealtyUnit
+    rule: dict[str, Any]
+    ended: list[Right] = field(default_factory=list)
+    created: Right | None = None
+
+
+def plan_record(session: Session, case: Case, rule: dict[str, Any]) -> RecordPlan:
+    if not case.business_no or not case.unit_code:
+        raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
+    unit = unit_by_code(session, case.unit_code)
+    plan = RecordPlan(unit=unit, rule=rule)
+    if rule.get("replaces"):
+        plan.ended.extend(current_rights(session, unit, rule["replaces"]))
+    if rule.get("ends"):
+        targets = rights_ended_by(session, case, unit, rule["ends"])
+        if not targets:
+            raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
+        plan.ended.extend(t for t in targets if t not in plan.ended)
+    if rule.get("right_type"):
+        plan.created = _create_right(case, unit, rule)
+    return plan
+
+
 def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]) -> dict[str, Any]:
     if not case.business_no or not case.unit_code:
         raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
@@ -81,29 +110,24 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     if blocked:
         raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
-    unit = unit_by_code(session, case.unit_code)
-    right_type = rule.get("right_type")
+    return apply_record(session, case, actor, plan_record(session, case, rule))
+
+
+def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -> dict[str, Any]:
+    assert case.business_no is not None
+    unit, rule, right = plan.unit, plan.rule, plan.created
     ended = []
-    if rule.get("replaces"):
-        for old in current_rights(session, unit, rule["replaces"]):
-            old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
-            ended.append(old.id)
-    if rule.get("ends"):
-        targets = rights_ended_by(session, case, unit, rule["ends"])
-        if not targets:
-            raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
-        for old in targets:
-            old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
-            ended.append(old.id)
+    for old in plan.ended:
+        old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
+        ended.append(old.id)
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
-    right = _create_right(case, unit, rule) if right_type else None
     if right is not None:
         session.add(right)
-    change = {"created": {"right_id": right.id, "type": right_type,
+    change = {"created": {"right_id": right.id, "type": right.right_type,
                           "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
               "ended": ended}
     entry = append_entry(session, unit, business_no=case.business_no,
-                         kind=rule.get("entry_kind") or right_type or rule["ends"]["right_type"],
+                         kind=rule.get("entry_kind") or rule.get("right_type") or rule["ends"]["right_type"],
                          change=change, recorded_by=actor.user_id)
     audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
                  object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
