@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from pypdf import PdfReader
-
 from conftest import complete_stage
+from pypdf import PdfReader
 
 
 def _text(resp: Any) -> str:

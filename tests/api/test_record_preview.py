@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conftest import complete_stage
 from sqlalchemy import func, select
 
 from app.cases.models import Case
@@ -11,7 +12,6 @@ from app.identity.actor import actor_for
 from app.identity.models import User
 from app.registry.models import RegisterEntry, Right
 from app.registry.preview import record_preview
-from conftest import complete_stage
 
 
 def _preview(seeded: Any, case_id: str) -> dict:
