@@ -33,6 +33,14 @@ def decision_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
             for o in schema.get("properties", {}).get("decision", {}).get("oneOf", [])]
 
 
+def _fields(schema: dict[str, Any], form: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(name, title, value) of the filled fields in the form's own layout order."""
+    props = schema.get("properties", {})
+    order = (schema.get("x-ui") or {}).get("order") or list(props)
+    names = [n for n in order if n in form] + [n for n in form if n not in order]
+    return [(n, str(props.get(n, {}).get("title", n)), form[n]) for n in names]
+
+
 def _checklist(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
     required = set(required_codes(definition, case.form_public))
     by_code: dict[str, list[Any]] = {}
@@ -85,8 +93,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         if user_ids else {}
     context: dict[str, Any] = {
         "case": case, "summary": summary, "definition": definition,
-        "fields": [(k, schema.get("properties", {}).get(k, {}).get("title", k), v)
-                   for k, v in summary["form"].items()],
+        "fields": _fields(schema, summary["form"]),
         "checklist": _checklist(definition, case), "register": register, "register_error": register_error,
         "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
         "notices": notices_of_case(session, case), "certificates": certificates,

@@ -63,7 +63,7 @@ def certificate_pdf(certificate_id: str) -> Response:
     cert = certificate_for_download(db_session(), clerk(), certificate_id)
     assert cert.storage_key is not None
     response = Response(storage().get(cert.storage_key), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.number}.pdf"
+    response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
     response.headers["Cache-Control"] = "no-store"
     return response
 
