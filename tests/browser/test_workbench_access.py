@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from sqlalchemy import select
+from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
 from app.security.models import AuditEntry
-from test_workbench_lifecycle import clerk_page  # noqa: F401  (fixture)
 
 
 def test_another_clerk_cannot_claim_a_claimed_task(clerk_page: Any, seeded: Any, submitted_transfer: dict) -> None:

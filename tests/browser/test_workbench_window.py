@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conftest import PDF, transfer_form
 from sqlalchemy import select
+from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
 from app.cases.models import Case
 from app.demo import LI_SI, ZHANG_SAN
-from conftest import PDF, transfer_form
-from test_workbench_lifecycle import clerk_page  # noqa: F401  (fixture)
 
 REQUIRED = ["application_form", "seller_identity", "buyer_identity", "title_certificate", "sale_contract",
             "tax_voucher"]
