@@ -12,10 +12,10 @@ from app.cases.access import definition_of
 from app.cases.models import Case
 from app.errors import Conflict
 from app.identity.actor import Actor
-from app.registry.certificate_content import RIGHT_TYPES
 from app.registry.models import Right
+from app.registry.right_types import FLAG_RIGHTS, RIGHT_TYPES
 from app.registry.rules import blocking, check_case
-from app.registry.service import FLAG_RIGHTS, current_rights, plan_record
+from app.registry.service import UNIT_FIELDS, current_rights, plan_record
 from app.security.masking import mask_name
 
 FLAG_LABELS = {"has_current_title": "有现势产权", "mortgaged": "抵押", "seized": "查封", "advance_noticed": "预告",
@@ -51,12 +51,16 @@ def record_preview(session: Session, actor: Actor, case: Case) -> dict[str, Any]
     before = current_rights(session, plan.unit)
     ended_ids = {r.id for r in plan.ended}
     after = [r for r in before if r.id not in ended_ids] + ([plan.created] if plan.created is not None else [])
+    promoted = {r.id for r in plan.promoted}
     flags_before, flags_after = _flags(before), _flags(after)
     return {
         "unit": {"unit_code": plan.unit.unit_code, "location": plan.unit.location, "use": plan.unit.use,
                  "area_m2": float(plan.unit.area_m2)},
         "before": [_right_json(r, "ended" if r.id in ended_ids else None) for r in before],
-        "after": [_right_json(r, "created" if r is plan.created else None) for r in after],
+        "after": [_right_json(r, "created" if r is plan.created else "promoted" if r.id in promoted else None)
+                  for r in after],
+        "unit_changes": [{"field": UNIT_FIELDS.get(a, a), "before": old, "after": new}
+                         for a, (old, new, _value) in plan.unit_changes.items()],
         "flags": [{"code": k, "label": FLAG_LABELS[k], "before": flags_before[k], "after": flags_after[k]}
                   for k in FLAG_LABELS],
         "rule_results": [r.as_dict() for r in results],

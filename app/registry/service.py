@@ -22,10 +22,8 @@ from app.identity.actor import Actor
 from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
+from app.registry.right_types import FLAG_RIGHTS
 from app.security import audit
-
-FLAG_RIGHTS = {"mortgage": "mortgaged", "seizure": "seized", "advance_notice": "advance_noticed",
-               "objection": "objection"}
 
 
 def unit_by_code(session: Session, unit_code: str) -> RealtyUnit:
@@ -74,13 +72,16 @@ def _amount(value: Any) -> Decimal | None:
 
 @dataclass
 class RecordPlan:
-    """What a 登簿 would change, computed without writing: the rights it ends (moved to 历史) and the right
-    it creates (transient, not in the session). ``record_case`` applies it; the 登簿 screen previews it."""
+    """What a 登簿 would change, computed without writing: the rights it ends (moved to 历史), the right it
+    creates (transient, not in the session), corrections of the unit's particulars and the queued seizure
+    that takes effect. ``record_case`` applies it; the 登簿 screen previews it (app/registry/preview.py)."""
 
     unit: RealtyUnit
     rule: dict[str, Any]
     ended: list[Right] = field(default_factory=list)
     created: Right | None = None
+    unit_changes: dict[str, tuple[str, str, Any]] = field(default_factory=dict)  # attr: (old, new, new value)
+    promoted: list[Right] = field(default_factory=list)
 
 
 def plan_record(session: Session, case: Case, rule: dict[str, Any]) -> RecordPlan:
@@ -92,11 +93,16 @@ def plan_record(session: Session, case: Case, rule: dict[str, Any]) -> RecordPla
         plan.ended.extend(current_rights(session, unit, rule["replaces"]))
     if rule.get("ends"):
         targets = rights_ended_by(session, case, unit, rule["ends"])
-        if not targets:
+        if not targets and not rule["ends"].get("optional"):
             raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
         plan.ended.extend(t for t in targets if t not in plan.ended)
+    if rule.get("corrects_unit"):
+        plan.unit_changes = _unit_corrections(unit, case.form_public, rule["corrects_unit"])
+    ended_ids = {r.id for r in plan.ended}
+    if any(r.right_type == "seizure" for r in plan.ended):
+        plan.promoted = _queued_seizure_to_promote(session, unit, ended_ids)
     if rule.get("right_type"):
-        plan.created = _create_right(case, unit, rule)
+        plan.created = _create_right(session, case, unit, rule, ended_ids)
     return plan
 
 
@@ -116,16 +122,25 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
 def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -> dict[str, Any]:
     assert case.business_no is not None
     unit, rule, right = plan.unit, plan.rule, plan.created
+    change: dict[str, Any] = {}
     ended = []
     for old in plan.ended:
-        old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
+        _end(old, case)
         ended.append(old.id)
+    if plan.unit_changes:
+        for attribute, (_old, _new, value) in plan.unit_changes.items():
+            setattr(unit, attribute, value)
+        change["unit"] = {a: [old, new] for a, (old, new, _v) in plan.unit_changes.items()}
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
+    for queued in plan.promoted:
+        queued.details = {**(queued.details or {}), "seizure_kind": "查封"}
     if right is not None:
         session.add(right)
-    change = {"created": {"right_id": right.id, "type": right.right_type,
-                          "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
-              "ended": ended}
+    change.update({"created": {"right_id": right.id, "type": right.right_type, "details": _entry_details(right),
+                               "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
+                   "ended": ended})
+    if plan.promoted:
+        change["promoted"] = [r.id for r in plan.promoted]
     entry = append_entry(session, unit, business_no=case.business_no,
                          kind=rule.get("entry_kind") or rule.get("right_type") or rule["ends"]["right_type"],
                          change=change, recorded_by=actor.user_id)
@@ -134,26 +149,85 @@ def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -
     return {"entry_seq": entry.seq, "right_id": right.id if right is not None else None, "ended": ended}
 
 
+def _end(right: Right, case: Case) -> None:
+    right.status, right.ended_at, right.ended_by_business_no = "history", utcnow(), case.business_no
+
+
+def _entry_details(right: Right) -> dict[str, Any]:
+    """What the entry keeps of a new right's particulars (no personal data: details hold none)."""
+    keep = ("seizure_kind", "court_doc", "start_date", "end_date", "accepted_at", "notice_kind")
+    return {k: v for k, v in (right.details or {}).items() if k in keep}
+
+
+UNIT_FIELDS = {"location": "坐落", "area_m2": "面积", "use": "用途"}
+
+
+def _unit_corrections(unit: RealtyUnit, form: dict[str, Any],
+                      mapping: dict[str, str]) -> dict[str, tuple[str, str, Any]]:
+    """更正登记 of the unit's natural particulars: before → after of each corrected field (applied by
+    ``apply_record``; the entry keeps them)."""
+    changed: dict[str, tuple[str, str, Any]] = {}
+    for attribute, form_field in mapping.items():
+        if attribute not in UNIT_FIELDS:
+            raise Conflict(f"登簿规则 corrects_unit 不支持字段 {attribute}", code="bad_record_rule")
+        value = form.get(form_field)
+        if value in (None, ""):
+            continue
+        new = _amount(value) if attribute == "area_m2" else str(value).strip()
+        old = getattr(unit, attribute)
+        if new is not None and str(new) != str(old):
+            changed[attribute] = (str(old), str(new), new)
+    if not changed:
+        raise Conflict("更正内容与登记簿记载一致，无需更正", code="nothing_to_correct")
+    return changed
+
+
+def _queued_seizure_to_promote(session: Session, unit: RealtyUnit, ended_ids: set[str]) -> list[Right]:
+    """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
+    remaining = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
+    if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
+        return []
+    return [remaining[0]]
+
+
+def mortgage_ranks(session: Session, unit: RealtyUnit) -> dict[str, int]:
+    """细则 67 / R10: current mortgages rank by acceptance time (sub-second), not by recording order."""
+    mortgages = current_rights(session, unit, "mortgage")
+    ordered = sorted(mortgages, key=lambda r: (str((r.details or {}).get("accepted_at") or r.created_at.isoformat()),
+                                               r.created_at))
+    return {r.id: n for n, r in enumerate(ordered, start=1)}
+
+
 def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[str, Any]) -> list[Right]:
     """The current rights a record rule's ``ends`` names: of ``right_type``, held by the party in
-    ``holder_role`` and, when the application gives a certificate / proof number, the one with that number."""
+    ``holder_role`` and, when the application gives a certificate / proof number (or the detail named by
+    ``match_detail``, e.g. a court's document number), the one with that number."""
     holders = {p.id_number_bidx for p in case.parties if p.role == ends["holder_role"] and p.id_number_bidx}
     rights = [r for r in current_rights(session, unit, ends["right_type"])
               if any(h.id_number_bidx in holders for h in r.holders)]
     number = str(case.form_data.get(ends.get("number_field") or "") or "").strip()
     if number:
-        rights = [r for r in rights if (r.cert_no or "").strip() == number]
+        detail = ends.get("match_detail")
+        rights = [r for r in rights
+                  if (str((r.details or {}).get(detail) or "") if detail else (r.cert_no or "")).strip() == number]
     elif len(rights) > 1:
         return []  # ambiguous: the applicant must say which one (rules.py reports it)
     return rights
 
 
-def _create_right(case: Case, unit: RealtyUnit, rule: dict[str, Any]) -> Right:
+def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any],
+                  ended_ids: set[str] | frozenset[str] = frozenset()) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
+    details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
+    if rule["right_type"] == "mortgage":  # R10: the rank is derived from this (mortgage_ranks)
+        details["accepted_at"] = (case.accepted_at or case.submitted_at or utcnow()).isoformat()
+    if rule["right_type"] == "seizure":  # 细则 91: a later attachment of an attached unit waits its turn
+        effective = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
+        details["seizure_kind"] = "轮候查封" if effective else "查封"
     right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status="current",
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
-                  details={k: case.form_public.get(k) for k in rule.get("detail_fields", [])})
+                  details=details)
     right.ensure_id()
     for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
         holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,

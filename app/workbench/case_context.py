@@ -19,11 +19,12 @@ from app.cases.summary import show_case
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.models import User
-from app.registry.certificate_content import RIGHT_TYPES, content_for_right
+from app.registry.certificate_content import content_for_right
 from app.registry.certificates import kind_for_right, right_recorded_by
 from app.registry.delivery import DELIVERY_LABELS
 from app.registry.models import Certificate
 from app.registry.preview import record_preview
+from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.registry.queries import register_page
 from app.workbench.diagram import process_diagram
 
@@ -64,8 +65,9 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
         if task.stage == "登簿":
             return {"record_preview": record_preview(session, actor, case)}
         if task.stage == "缮证":
-            if not (definition_of(session, case).get("record") or {}).get("right_type"):
-                return {"certificate_note": "本业务注销权利，不形成新的证书或证明"}
+            right_type = (definition_of(session, case).get("record") or {}).get("right_type")
+            if not right_type or right_type in NO_CERTIFICATE_RIGHTS:
+                return {"certificate_note": "本业务不发放不动产权证书或登记证明"}
             right = right_recorded_by(session, case)
             kind = kind_for_right(right.right_type)
             return {"certificate_preview": {"kind": kind, "rows": content_for_right(session, right, kind).rows}}

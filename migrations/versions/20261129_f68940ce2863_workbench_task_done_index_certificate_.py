@@ -1,7 +1,7 @@
 """workbench: task done index, certificate delivery
 
 Revision ID: f68940ce2863
-Revises: 12378c6f4490
+Revises: b7d2e4a1c9f0
 Create Date: 2026-11-29 09:29:11.148505
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = 'f68940ce2863'
-down_revision = '12378c6f4490'
+down_revision = 'b7d2e4a1c9f0'
 branch_labels = None
 depends_on = None
 
