@@ -24,8 +24,8 @@ from app.registry.certificates import kind_for_right, right_recorded_by
 from app.registry.delivery import DELIVERY_LABELS
 from app.registry.models import Certificate
 from app.registry.preview import record_preview
-from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.registry.queries import register_page
+from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.workbench.diagram import process_diagram
 
 
