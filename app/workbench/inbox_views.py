@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.cases import handling
 from app.cases.access import get_task
-from app.cases.inbox import CLAIMABLE, DUE_FILTERS, MINE, TABS, InboxFilter, can_see_all, inbox_page
+from app.cases.inbox import CLAIMABLE, COUNT_CAP, DUE_FILTERS, MINE, TABS, InboxFilter, can_see_all, inbox_page
 from app.cases.status import stage_codes, status_label
 from app.catalog.service import list_business_types
 from app.errors import DomainError, ValidationFailed
@@ -66,7 +66,8 @@ def inbox() -> Any:
                            stages=stage_codes(), districts=list(districts), due_filters=DUE_FILTERS,
                            errors=errors, status_label=status_label, query_args=_query_args,
                            claimable_tab=flt.tab == CLAIMABLE, can_assign=can_see_all(actor),
-                           request_path=request.full_path.rstrip("?"))
+                           request_path=request.full_path.rstrip("?"),
+                           cap_count=lambda n: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n))
 
 
 @bp.post("/tasks/claim")
