@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conftest import complete_stage
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.cases.models import Task
 from app.registry.models import RegisterEntry
 from app.security.models import AuditEntry
-from conftest import complete_stage
 
 
 class Page:
