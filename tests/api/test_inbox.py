@@ -115,3 +115,10 @@ def test_a_team_leader_assigns_and_reassigns(login: Any, seeded: Any, submitted_
     assert other_office.status_code == 404
     moved = leader.post(f"/api/v1/tasks/{task_id}/assign", json={"assignee_id": ids["xh_leader"]})
     assert moved.status_code == 200 and _inbox(clerk, tab="mine")["total"] == 0
+
+
+def test_city_level_staff_filter_the_all_tab_by_district(login: Any, submitted_transfer: dict) -> None:
+    admin = login("admin")
+    assert _inbox(admin, tab="all")["counts"]["all"] == 1
+    assert _inbox(admin, tab="all", district="330106")["total"] == 1
+    assert _inbox(admin, tab="all", district="330110")["total"] == 0
