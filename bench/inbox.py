@@ -191,15 +191,11 @@ def explain(app: Any, who: Any, flt: InboxFilter) -> list[str]:
     """EXPLAIN ANALYZE of the page query the use case runs for ``flt`` (first plan lines)."""
     from sqlalchemy.dialects import postgresql
 
-    from app.cases.models import Case, Task
-
-    stmt = inbox._filtered(who, flt, date.today(), select(Task, Case).join(Case, Case.id == Task.case_id))
-    stmt = stmt.order_by(Task.completed_at.desc(), Task.id) if flt.tab == inbox.DONE else \
-        stmt.order_by(Task.due_at.asc().nulls_last(), Task.id)
-    sql = str(stmt.limit(50).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    stmt = inbox.page_query(who, flt, date.today())
+    sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     with app.extensions["db"].engine.connect() as conn:
         rows = conn.execute(text("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql)).scalars().all()
-    return [r for r in rows if "Index" in r or "Scan" in r or "Sort" in r or "Limit" in r][:6]
+    return [r for r in rows if "Index" in r or "Scan" in r or "Sort" in r or "Limit" in r][:8]
 
 
 def scenarios(applicant_id: str, business_no: str) -> list[tuple[str, str, InboxFilter]]:
@@ -245,7 +241,7 @@ def run(pg_url: str, n: int, iterations: int) -> dict[str, tuple[float, float]]:
             used = conn.execute(text("SELECT indexrelname, idx_scan FROM pg_stat_user_indexes "
                                      "WHERE relname = 'task' AND idx_scan > 0 ORDER BY idx_scan DESC")).all()
         print("  task index scans during the run: " + ", ".join(f"{name} {count:,}" for name, count in used))
-        for label, username, flt in scenarios(LI_SI["id_number"], business_no)[:4]:
+        for label, username, flt in scenarios(LI_SI["id_number"], business_no)[:7]:
             print(f"  EXPLAIN {label}:")
             for line in explain(app, actors[username], flt):
                 print(f"      {line.strip()}")

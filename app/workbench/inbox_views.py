@@ -10,7 +10,7 @@ from app.cases import handling
 from app.cases.access import get_task
 from app.cases.inbox import CLAIMABLE, COUNT_CAP, DUE_FILTERS, MINE, TABS, InboxFilter, can_see_all, inbox_page
 from app.cases.status import stage_codes, status_label
-from app.catalog.service import list_business_types
+from app.catalog.service import business_type_names
 from app.errors import DomainError, ValidationFailed
 from app.identity.models import Tenant, User
 from app.web import db_session
@@ -58,7 +58,7 @@ def inbox() -> Any:
     assignee_ids = {r.task.assignee_id for r in page.rows if r.task.assignee_id}
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(assignee_ids))).all()) \
         if assignee_ids else {}
-    types = {bt.code: bt.name for bt, _ in list_business_types(session)}
+    types = business_type_names(session)
     districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars() \
         if actor.city_level else []
     tabs = [(code, TABS[code]) for code in page.counts]
