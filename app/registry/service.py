@@ -26,9 +26,13 @@ from app.registry.right_types import FLAG_RIGHTS
 from app.security import audit
 
 
-def unit_by_code(session: Session, unit_code: str) -> RealtyUnit:
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", "")))\
-        .scalar_one_or_none()
+def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> RealtyUnit:
+    """``lock``: hold the unit's row until commit (登簿), so a concurrent 登簿 of the same unit waits and
+    then re-checks the rules against what this one recorded."""
+    stmt = select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    unit = session.execute(stmt).scalar_one_or_none()
     if unit is None:
         raise NotFound("登记簿中没有该不动产单元", code="unit_not_found")
     return unit
@@ -73,24 +77,26 @@ def _amount(value: Any) -> Decimal | None:
 @dataclass
 class RecordPlan:
     """What a 登簿 would change, computed without writing: the rights it ends (moved to 历史), the right it
-    creates (transient, not in the session), corrections of the unit's particulars and the queued seizure
-    that takes effect. ``record_case`` applies it; the 登簿 screen previews it (app/registry/preview.py)."""
+    creates (transient, not in the session), corrections of the unit's particulars, the rights whose
+    certificates are reissued and the queued seizure that takes effect. ``record_case`` applies it; the
+    登簿 screen previews it (app/registry/preview.py)."""
 
     unit: RealtyUnit
     rule: dict[str, Any]
     ended: list[Right] = field(default_factory=list)
     created: Right | None = None
     unit_changes: dict[str, tuple[str, str, Any]] = field(default_factory=dict)  # attr: (old, new, new value)
+    reissued: list[Right] = field(default_factory=list)
     promoted: list[Right] = field(default_factory=list)
 
 
-def plan_record(session: Session, case: Case, rule: dict[str, Any]) -> RecordPlan:
+def plan_record(session: Session, case: Case, rule: dict[str, Any], unit: RealtyUnit | None = None) -> RecordPlan:
     if not case.business_no or not case.unit_code:
         raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
-    unit = unit_by_code(session, case.unit_code)
+    unit = unit or unit_by_code(session, case.unit_code)
     plan = RecordPlan(unit=unit, rule=rule)
-    if rule.get("replaces"):
-        plan.ended.extend(current_rights(session, unit, rule["replaces"]))
+    replaced = current_rights(session, unit, rule["replaces"]) if rule.get("replaces") else []
+    plan.ended.extend(replaced)
     if rule.get("ends"):
         targets = rights_ended_by(session, case, unit, rule["ends"])
         if not targets and not rule["ends"].get("optional"):
@@ -98,11 +104,13 @@ def plan_record(session: Session, case: Case, rule: dict[str, Any]) -> RecordPla
         plan.ended.extend(t for t in targets if t not in plan.ended)
     if rule.get("corrects_unit"):
         plan.unit_changes = _unit_corrections(unit, case.form_public, rule["corrects_unit"])
+    if rule.get("reissues"):  # the certificate shows what was corrected: it no longer equals the book
+        plan.reissued = current_rights(session, unit, rule["reissues"])
     ended_ids = {r.id for r in plan.ended}
     if any(r.right_type == "seizure" for r in plan.ended):
-        plan.promoted = _queued_seizure_to_promote(session, unit, ended_ids)
+        plan.promoted = queued_seizure_to_promote(session, unit, ended_ids)
     if rule.get("right_type"):
-        plan.created = _create_right(session, case, unit, rule, ended_ids)
+        plan.created = _create_right(session, case, unit, rule, replaced, ended_ids)
     return plan
 
 
@@ -112,11 +120,12 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     from app.cases.access import definition_of
     from app.registry.rules import blocking, check_case
 
+    unit = unit_by_code(session, case.unit_code, lock=True)  # first: a racing 登簿 of this unit waits here
     blocked = blocking(check_case(session, case, definition_of(session, case)))  # R1: re-check at 登簿
     if blocked:
         raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
-    return apply_record(session, case, actor, plan_record(session, case, rule))
+    return apply_record(session, case, actor, plan_record(session, case, rule, unit))
 
 
 def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -> dict[str, Any]:
@@ -131,6 +140,10 @@ def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -
         for attribute, (_old, _new, value) in plan.unit_changes.items():
             setattr(unit, attribute, value)
         change["unit"] = {a: [old, new] for a, (old, new, _v) in plan.unit_changes.items()}
+    if rule.get("reissues"):
+        reissued = [r.id for r in plan.reissued]
+        revoke_for_rights(session, reissued, case.business_no)
+        change["reissued"] = reissued
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
     for queued in plan.promoted:
         queued.details = {**(queued.details or {}), "seizure_kind": "查封"}
@@ -141,9 +154,9 @@ def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -
                    "ended": ended})
     if plan.promoted:
         change["promoted"] = [r.id for r in plan.promoted]
-    entry = append_entry(session, unit, business_no=case.business_no,
-                         kind=rule.get("entry_kind") or rule.get("right_type") or rule["ends"]["right_type"],
-                         change=change, recorded_by=actor.user_id)
+    kind = rule.get("entry_kind") or rule.get("right_type") or (rule.get("ends") or {})["right_type"]
+    entry = append_entry(session, unit, business_no=case.business_no, kind=kind, change=change,
+                         recorded_by=actor.user_id)
     audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
                  object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
     return {"entry_seq": entry.seq, "right_id": right.id if right is not None else None, "ended": ended}
@@ -175,19 +188,28 @@ def _unit_corrections(unit: RealtyUnit, form: dict[str, Any],
             continue
         new = _amount(value) if attribute == "area_m2" else str(value).strip()
         old = getattr(unit, attribute)
-        if new is not None and str(new) != str(old):
+        if new is not None and new != old:  # Decimal("70.5") == Decimal("70.50")
             changed[attribute] = (str(old), str(new), new)
     if not changed:
         raise Conflict("更正内容与登记簿记载一致，无需更正", code="nothing_to_correct")
     return changed
 
 
-def _queued_seizure_to_promote(session: Session, unit: RealtyUnit, ended_ids: set[str]) -> list[Right]:
+def queued_seizure_to_promote(session: Session, unit: RealtyUnit,
+                             ended_ids: set[str] | frozenset[str] = frozenset()) -> list[Right]:
     """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
     remaining = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
     if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
         return []
     return [remaining[0]]
+
+
+def promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
+    """Apply ``queued_seizure_to_promote`` after a seizure has ended (the expiry job)."""
+    promoted = queued_seizure_to_promote(session, unit)
+    for right in promoted:
+        right.details = {**(right.details or {}), "seizure_kind": "查封"}
+    return [r.id for r in promoted]
 
 
 def mortgage_ranks(session: Session, unit: RealtyUnit) -> dict[str, int]:
@@ -216,7 +238,7 @@ def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[s
 
 
 def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any],
-                  ended_ids: set[str] | frozenset[str] = frozenset()) -> Right:
+                  replaced: list[Right], ended_ids: set[str] | frozenset[str] = frozenset()) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
     details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
@@ -229,6 +251,9 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
                   details=details)
     right.ensure_id()
+    if rule.get("keeps_co_holders") and replaced:
+        _carry_holders(case, right, replaced, holder_roles)
+        return right
     for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
         holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,
                              share_mode=str(form.get("share_mode") or "单独所有"))
@@ -237,6 +262,22 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
         holder.id_number = party.id_number
         right.holders.append(holder)
     return right
+
+
+def _carry_holders(case: Case, right: Right, replaced: list[Right], holder_roles: set[str]) -> None:
+    """变更 of one holder's particulars: every registered holder carries over with its share; the applying
+    holder(s) (the parties not in ``holder_roles``) come back under the new particulars, paired in order."""
+    old_parties = [p for p in case.parties if p.role not in holder_roles]
+    new_parties = [p for p in case.parties if p.role in holder_roles]
+    renamed = {old.id_number_bidx: new for old, new in zip(old_parties, new_parties, strict=False)}
+    for position, old in enumerate(h for r in replaced for h in r.holders):
+        holder = RightHolder(right_id=right.id, tenant_id=right.tenant_id, position=position, kind=old.kind,
+                             share=old.share, share_mode=old.share_mode)
+        holder.ensure_id()
+        source = renamed.get(old.id_number_bidx)
+        holder.name = source.name if source is not None else old.name
+        holder.id_number = source.id_number if source is not None else old.id_number
+        right.holders.append(holder)
 
 
 @connector("registry.record")
