@@ -14,6 +14,8 @@ Figures are printed, never asserted. Usage::
     .venv/bin/python bench/inbox.py                       # 10k and 1M cases (1M: several minutes to load)
     .venv/bin/python bench/inbox.py --sizes 10000,200000  # other sizes
     .venv/bin/python bench/inbox.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/inbox.py --keep                # keep bdcdj_bench_inbox_<n> for …
+    .venv/bin/python bench/inbox.py --reuse               # … measuring again without reloading
 """
 from __future__ import annotations
 
@@ -44,16 +46,27 @@ STAGES = [("受理", "acceptor", "task_accept", "decision_accept", "accepting"),
 COLLEAGUES = 10  # synthetic clerks per role and office besides the demo one
 
 
-def fresh_database(admin_url: str) -> str:
+def database(admin_url: str, n: int, *, reuse: bool) -> tuple[str, bool]:
+    """The URL of the size's database and whether it must be loaded (a fresh one unless reusing a kept one)."""
+    name = f"{BENCH_DB}_{n}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is not None
+        if not (reuse and exists):
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
     engine.dispose()
-    return make_url(admin_url).set(database=BENCH_DB).render_as_string(hide_password=False)
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), not (reuse and exists)
 
 
-def make_app(url: str, workdir: Path) -> Any:
+def drop_database(admin_url: str, n: int) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB}_{n} WITH (FORCE)"))
+    engine.dispose()
+
+
+def make_app(url: str, workdir: Path, *, seed: bool = True) -> Any:
     from app import create_app
     from app.catalog.service import sync_definitions
     from app.config import Settings
@@ -61,15 +74,17 @@ def make_app(url: str, workdir: Path) -> Any:
     from app.identity.seed import load_roles
     from app.migrate import upgrade_to_head
 
-    upgrade_to_head(url)
+    if seed:
+        upgrade_to_head(url)
     settings = Settings.from_env()
     settings.database_url, settings.instance_path = url, workdir / "instance"
     settings.storage_dir, settings.definitions_root = workdir / "files", ROOT
     app = create_app(settings)
-    with app.extensions["db"].unit_of_work() as session:
-        load_roles(session)
-        sync_definitions(session, ROOT)
-        seed_demo(session)
+    if seed:
+        with app.extensions["db"].unit_of_work() as session:
+            load_roles(session)
+            sync_definitions(session, ROOT)
+            seed_demo(session)
     return app
 
 
@@ -211,20 +226,21 @@ def scenarios(applicant_id: str, business_no: str) -> list[tuple[str, str, Inbox
     ]
 
 
-def run(pg_url: str, n: int, iterations: int) -> dict[str, tuple[float, float]]:
+def run(pg_url: str, n: int, iterations: int, *, reuse: bool) -> dict[str, tuple[float, float]]:
     from app.demo import LI_SI
     from app.security.fields import blind_index
 
-    url = fresh_database(pg_url)
+    url, fresh = database(pg_url, n, reuse=reuse)
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(url, Path(tmp))
-        load = bulk_load(app, n, blind_index(LI_SI["id_number"]))
+        app = make_app(url, Path(tmp), seed=fresh)
+        load = bulk_load(app, n, blind_index(LI_SI["id_number"])) if fresh else 0.0
         with app.extensions["db"].engine.connect() as conn:
             counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
                       for t in ("reg_case", "task", "party")}
             business_no = conn.execute(text("SELECT business_no FROM reg_case WHERE tenant_id = '330106' "
                                             "ORDER BY business_no DESC LIMIT 1")).scalar()
-        print(f"\n== {n:,} cases: loaded in {load:.1f} s — rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        how = f"loaded in {load:.1f} s" if fresh else "reused"
+        print(f"\n== {n:,} cases: {how} — rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         results: dict[str, tuple[float, float]] = {}
         actors = {u: actor(app, u) for u in ("xh_acceptor", "xh_leader")}
         for label, username, flt in scenarios(LI_SI["id_number"], business_no):
@@ -254,9 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the loaded databases for a later --reuse")
+    parser.add_argument("--reuse", action="store_true", help="measure kept databases again without reloading")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    by_size = {n: run(args.pg_url, n, args.iterations) for n in sizes}
+    by_size = {n: run(args.pg_url, n, args.iterations, reuse=args.reuse) for n in sizes}
     if len(sizes) >= 2:
         small, large = by_size[sizes[0]], by_size[sizes[-1]]
         print(f"\n== p99 at {sizes[-1]:,} vs {sizes[0]:,} cases (target: ≤ 50 ms and ≤ 1.5× at 1M)")
@@ -264,10 +282,9 @@ def main(argv: list[str] | None = None) -> None:
             ratio = large[label][1] / small[label][1] if small[label][1] else 0.0
             print(f"  {label:32s} p50 {small[label][0]:7.2f} → {large[label][0]:7.2f} ms   "
                   f"p99 {small[label][1]:7.2f} → {large[label][1]:7.2f} ms  ×{ratio:.2f}")
-    engine = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-    engine.dispose()
+    if not args.keep:
+        for n in sizes:
+            drop_database(args.pg_url, n)
 
 
 if __name__ == "__main__":
