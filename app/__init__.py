@@ -69,6 +69,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     init_form_rendering(app)
 
+    from app.workbench import init_workbench
+
+    init_workbench(app)
+
     from app.api import init_api
 
     init_api(app)

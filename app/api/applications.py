@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.cases import intake, materials, progress
+from app.cases import intake, materials, notices, progress
 from app.cases.access import cases_of_applicant, definition_of, get_case
 from app.cases.summary import case_summary, show_case
-from app.errors import PermissionDenied, ValidationFailed
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.registry.certificates import issuing_config
 from app.web import current_actor, db_session, settings
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications", description="登记申请")
@@ -124,3 +125,25 @@ def show_progress(case_id: str) -> dict[str, Any]:
     case = get_case(db_session(), current_actor(), case_id)
     return {"business_no": case.business_no, "status": case.status,
             "events": progress.timeline(db_session(), case)}
+
+
+@blp.get("/<case_id>/notices")
+def list_notices(case_id: str) -> dict[str, Any]:
+    """告知文书：受理通知书、不予受理告知书、补正材料通知书（当事人与经办人员可下载 PDF）"""
+    case = get_case(db_session(), current_actor(), case_id)
+    return {"items": [{"kind": n.kind, "title": n.title, "decided_at": n.task.completed_at.isoformat()
+                       if n.task.completed_at else None, "pdf": f"/api/v1/applications/{case.id}/notices/{n.kind}.pdf"}
+                      for n in notices.notices_of_case(db_session(), case)]}
+
+
+@blp.get("/<case_id>/notices/<kind>.pdf")
+def notice_pdf(case_id: str, kind: str) -> Response:
+    """下载告知文书 PDF（kind：acceptance / rejection / correction）"""
+    if kind not in notices.KINDS:
+        raise NotFound("没有此类通知书", code="notice_not_found")
+    case = get_case(db_session(), current_actor(), case_id)
+    pdf = notices.render_notice(db_session(), case, kind, issuing_config().font)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"attachment; filename={kind}-{case.business_no}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from app.cases import handling
 from app.cases.access import get_task
-from app.cases.inbox import inbox_query
+from app.cases.inbox import TABS, InboxFilter, inbox_page, inbox_query
 from app.cases.models import Case, Task
 from app.cases.status import status_label
 from app.cases.summary import case_summary
@@ -18,12 +18,25 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待�
 
 
 class InboxArgs(Schema):
+    tab = fields.String(load_default=None, validate=validate.OneOf(list(TABS)))
+    business_type = fields.String(load_default=None)
+    district = fields.String(load_default=None)
+    due = fields.String(load_default=None, validate=validate.OneOf(["soon", "overdue"]))
+    applicant_id_number = fields.String(load_default=None)
     business_no = fields.String(load_default=None)
     stage = fields.String(load_default=None)
     mine = fields.Boolean(load_default=False)
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "completed"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class AssignTask(Schema):
+    assignee_id = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class BatchClaim(Schema):
+    task_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=200))
 
 
 class CompleteTask(Schema):
@@ -45,9 +58,20 @@ def _task_json(task: Task, case: Case) -> dict[str, Any]:
 @blp.get("")
 @blp.arguments(InboxArgs, location="query")
 def inbox(args: dict[str, Any]) -> dict[str, Any]:
-    """待办箱：按业务号、环节、是否本人领取筛选"""
+    """待办箱。tab=mine（待办）/claimable（待领）/done（已办）/all（全部，负责人）时按分类分页并返回各分类计数，
+    可按业务类型、环节、辖区（市级）、到期（soon/overdue）、业务号、申请人身份证号（精确匹配）筛选；
+    不带 tab 时保持原有筛选（业务号、环节、是否本人领取）"""
     actor = current_actor()
     actor.require("task:read")
+    if args["tab"]:
+        flt = InboxFilter(tab=args["tab"], business_type=args["business_type"], stage=args["stage"],
+                          district=args["district"], due=args["due"], business_no=args["business_no"],
+                          applicant_id_number=args["applicant_id_number"], page=args["page"],
+                          per_page=args["per_page"])
+        page = inbox_page(db_session(), actor, flt)
+        return {"items": [{**_task_json(r.task, r.case), "days_left": r.days_left, "overdue": r.overdue}
+                          for r in page.rows],
+                "page": args["page"], "per_page": args["per_page"], "total": page.total, "counts": page.counts}
     stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
                        status=args["status"])
     rows = db_session().execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
@@ -70,6 +94,33 @@ def claim(task_id: str) -> dict[str, Any]:
     actor = current_actor()
     task = handling.claim_task(db_session(), actor, get_task(db_session(), actor, task_id))
     return _task_json(task, db_session().get_one(Case, task.case_id))
+
+
+@blp.post("/<task_id>/release")
+def release(task_id: str) -> dict[str, Any]:
+    """退回待领（本人领取的任务；负责人可退回任何人的）"""
+    actor = current_actor()
+    task = handling.release_task(db_session(), actor, get_task(db_session(), actor, task_id))
+    return _task_json(task, db_session().get_one(Case, task.case_id))
+
+
+@blp.post("/<task_id>/assign")
+@blp.arguments(AssignTask)
+def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """指派/转办（科室负责人）：交给本辖区具备该环节角色的人员"""
+    actor = current_actor()
+    task = handling.assign_task(db_session(), actor, get_task(db_session(), actor, task_id), body["assignee_id"])
+    return _task_json(task, db_session().get_one(Case, task.case_id))
+
+
+@blp.post("/claim")
+@blp.arguments(BatchClaim)
+def claim_many(body: dict[str, Any]) -> dict[str, Any]:
+    """批量领取：返回领取成功的任务与未能领取的原因"""
+    actor = current_actor()
+    tasks = [get_task(db_session(), actor, task_id) for task_id in dict.fromkeys(body["task_ids"])]
+    claimed, failed = handling.claim_tasks(db_session(), actor, tasks)
+    return {"claimed": [t.id for t in claimed], "failed": failed}
 
 
 @blp.post("/<task_id>/complete")

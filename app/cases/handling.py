@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.cases import progress
+from app.cases import notices, progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.intake import apply_outcome
@@ -15,8 +16,9 @@ from app.cases.storage import Storage
 from app.catalog.forms import validate_form_data
 from app.db import utcnow
 from app.engine.runtime import WorkflowRuntime
-from app.errors import Conflict, PermissionDenied
+from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.identity.actor import Actor
+from app.identity.models import User
 from app.security import audit
 
 
@@ -31,12 +33,77 @@ def _check_can_act(actor: Actor, task: Task) -> None:
 
 
 def claim_task(session: Session, actor: Actor, task: Task) -> Task:
+    """Take a task into one's own inbox. A conditional UPDATE makes the claim atomic: of two clerks
+    clicking at the same moment, exactly one gets it, the other a Conflict."""
     actor.require("task:claim")
     _check_can_act(actor, task)
-    if task.assignee_id != actor.user_id:
-        task.assignee_id, task.claimed_at = actor.user_id, utcnow()
-        audit.record(session, actor_id=actor.user_id, action="task.claim", object_type="task", object_id=task.id,
-                     tenant_id=task.tenant_id, after={"assignee_id": actor.user_id})
+    if task.assignee_id == actor.user_id:
+        return task
+    now = utcnow()
+    result = session.execute(
+        update(Task).where(Task.id == task.id, Task.status == "open", Task.assignee_id.is_(None))
+        .values(assignee_id=actor.user_id, claimed_at=now).execution_options(synchronize_session=False))
+    session.refresh(task)
+    if not result.rowcount:
+        _check_can_act(actor, task)  # raises the precise reason (claimed by another, closed)
+        raise Conflict("该任务已由他人领取", code="task_claimed_by_other")
+    audit.record(session, actor_id=actor.user_id, action="task.claim", object_type="task", object_id=task.id,
+                 tenant_id=task.tenant_id, after={"assignee_id": actor.user_id})
+    return task
+
+
+def claim_tasks(session: Session, actor: Actor, tasks: list[Task]) -> tuple[list[Task], dict[str, str]]:
+    """批量领取: claims what can be claimed; returns the claimed tasks and, per task id, why the others failed."""
+    claimed: list[Task] = []
+    failed: dict[str, str] = {}
+    for task in tasks:
+        try:
+            claimed.append(claim_task(session, actor, task))
+        except DomainError as exc:
+            failed[task.id] = exc.message
+    return claimed, failed
+
+
+def release_task(session: Session, actor: Actor, task: Task) -> Task:
+    """退回待领: the assignee (or a team leader) puts a claimed task back for the role to pick up."""
+    if task.status != "open":
+        raise Conflict("该任务已办理", code="task_closed")
+    if task.assignee_id is None:
+        return task
+    if task.assignee_id != actor.user_id and not actor.has("task:assign"):
+        raise PermissionDenied("只能退回本人领取的任务", code="forbidden")
+    before = {"assignee_id": task.assignee_id}
+    task.assignee_id, task.claimed_at = None, None
+    audit.record(session, actor_id=actor.user_id, action="task.release", object_type="task", object_id=task.id,
+                 tenant_id=task.tenant_id, before=before, after={"assignee_id": None})
+    return task
+
+
+def eligible_assignees(session: Session, task: Task) -> list[User]:
+    """Active staff of the task's office who hold the task's role."""
+    users = session.execute(select(User).where(User.kind == "staff", User.is_active.is_(True),
+                                               User.tenant_id == task.tenant_id).order_by(User.username)).scalars()
+    return [u for u in users if task.role in u.role_codes]
+
+
+def assign_task(session: Session, actor: Actor, task: Task, assignee_id: str) -> Task:
+    """指派/转办 by a team leader: give an open task (claimed or not) to a colleague holding its role."""
+    actor.require("task:assign")
+    if task.status != "open":
+        raise Conflict("该任务已办理", code="task_closed")
+    assignee = next((u for u in eligible_assignees(session, task) if u.id == assignee_id), None)
+    if assignee is None:
+        raise NotFound("该人员不在本辖区或不具备办理该环节的角色", code="assignee_not_eligible")
+    before = {"assignee_id": task.assignee_id}
+    result = session.execute(
+        update(Task).where(Task.id == task.id, Task.status == "open",
+                           or_(Task.assignee_id.is_(None), Task.assignee_id == task.assignee_id))
+        .values(assignee_id=assignee.id, claimed_at=utcnow()).execution_options(synchronize_session=False))
+    session.refresh(task)
+    if not result.rowcount:
+        raise Conflict("任务状态已变化，请刷新后重试", code="concurrent_update")
+    audit.record(session, actor_id=actor.user_id, action="task.assign", object_type="task", object_id=task.id,
+                 tenant_id=task.tenant_id, before=before, after={"assignee_id": assignee.id})
     return task
 
 
@@ -72,6 +139,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     label = _decision_label(schema, decision)
     progress.add_event(session, case, kind="step_completed", actor=actor, stage=task.stage, decision=decision,
                        actor_role=task.role, message=f"{task.title}：{label}")
+    notices.announce(session, case, task, actor)
     audit.record(session, actor_id=actor.user_id, action="task.complete", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, before=before,
                  after={"status": case.status, "task": task.task_name, "decision": decision})

@@ -1,16 +1,35 @@
-"""The clerk inbox: READY user tasks mirrored into the indexed ``task`` table after every engine step."""
+"""The clerk inbox: READY user tasks mirrored into the indexed ``task`` table after every engine step, and
+the queries the workbench and the REST API page through (tabs, filters, counts, SLA countdown).
+
+Every query is one indexed SELECT on ``task`` (joined to ``reg_case`` for the business number and type);
+the session's tenant scope keeps a district clerk inside their office. ``bench/inbox.py`` measures it at
+10k and 1M cases.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, defer, load_only
 
-from app.cases.models import Case, Task
+from app.cases.models import Case, Party, Task
 from app.db import utcnow
 from app.engine.runtime import ReadyTask
-from app.engine.workdays import add_working_days
+from app.engine.workdays import CalendarUnknown, add_working_days, working_days_between
+from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
+from app.registry.codes import InvalidIdentifier, check_id_card
+from app.security.fields import blind_index
+
+MINE, CLAIMABLE, DONE, ALL = "mine", "claimable", "done", "all"
+TABS = {MINE: "待办", CLAIMABLE: "待领", DONE: "已办", ALL: "全部"}
+DUE_SOON_DAYS = 2  # working days: "due soon" = due within this many working days from today
+DUE_FILTERS = {"soon": "即将到期", "overdue": "已超期"}
+# Tab counts stop at this number ("1000+"): a clerk's 已办 history grows without bound, and counting half a
+# million rows on every page view would cost more than the page itself (bench/inbox.py).
+COUNT_CAP = 1000
 
 
 def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date | None = None) -> list[Task]:
@@ -38,6 +57,7 @@ def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date
 
 def inbox_query(actor: Actor, *, business_no: str | None = None, stage: str | None = None,
                 mine: bool = False, status: str = "open") -> Select[tuple[Task, Case]]:
+    """The original API filter set (kept for ``GET /api/v1/tasks`` callers)."""
     stmt = select(Task, Case).join(Case, Case.id == Task.case_id).where(Task.status == status)
     if mine:
         stmt = stmt.where(Task.assignee_id == actor.user_id)
@@ -48,3 +68,161 @@ def inbox_query(actor: Actor, *, business_no: str | None = None, stage: str | No
     if stage:
         stmt = stmt.where(Task.stage == stage)
     return stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    tab: str = CLAIMABLE
+    business_type: str | None = None
+    stage: str | None = None
+    district: str | None = None  # tenant code; only city-level roles may choose
+    due: str | None = None  # soon | overdue
+    business_no: str | None = None
+    applicant_id_number: str | None = None  # exact match through the blind index
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class InboxRow:
+    task: Task
+    case: Case
+    days_left: int | None  # working days until due (negative: overdue by that many)
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+
+@dataclass
+class InboxPage:
+    filter: InboxFilter
+    rows: list[InboxRow]
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+    today: date | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, COUNT_CAP) // self.filter.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.filter.page < self.pages or (self.total > COUNT_CAP and len(self.rows) == self.filter.per_page)
+
+
+def can_see_all(actor: Actor) -> bool:
+    """全部: team leaders (task:assign) see every task of their office, city-level staff every office."""
+    return actor.has("task:assign") or (actor.city_level and actor.has("task:read"))
+
+
+def _tab_condition(actor: Actor, tab: str) -> list[Any]:
+    if tab == MINE:
+        return [Task.status == "open", Task.assignee_id == actor.user_id]
+    if tab == CLAIMABLE:
+        return [Task.status == "open", Task.assignee_id.is_(None), Task.role.in_(sorted(actor.roles))]
+    if tab == DONE:
+        return [Task.status == "completed", Task.completed_by == actor.user_id]
+    if tab == ALL:
+        if not can_see_all(actor):
+            raise PermissionDenied("只有科室负责人可以查看全部任务", code="forbidden")
+        return [Task.status == "open"]
+    raise ValidationFailed("未知的任务分类", field="tab")
+
+
+def _applicant_bidx(id_number: str) -> str:
+    try:
+        return blind_index(check_id_card(id_number.strip()))
+    except InvalidIdentifier as exc:
+        raise ValidationFailed(exc.message, field="applicant_id_number") from exc
+
+
+def _needs_case(flt: InboxFilter) -> bool:
+    return bool(flt.business_type or flt.business_no)
+
+
+def _filtered(actor: Actor, flt: InboxFilter, today: date, base: Select[Any]) -> Select[Any]:
+    stmt = base.where(*_tab_condition(actor, flt.tab))
+    scope = actor.tenant_scope
+    if scope is not None:  # the session scopes too; explicit here so every index starts with the office
+        stmt = stmt.where(Task.tenant_id.in_(sorted(scope)))
+    if flt.business_type:
+        stmt = stmt.where(Case.business_type_code == flt.business_type)
+    if flt.stage:
+        stmt = stmt.where(Task.stage == flt.stage)
+    if flt.district:
+        if not actor.city_level:
+            raise PermissionDenied("只有市级人员可以按辖区筛选", code="forbidden")
+        stmt = stmt.where(Task.tenant_id == flt.district)
+    if flt.due == "overdue":
+        stmt = stmt.where(Task.due_at < today)
+    elif flt.due == "soon":
+        stmt = stmt.where(Task.due_at >= today, Task.due_at <= add_working_days(today, DUE_SOON_DAYS))
+    elif flt.due:
+        raise ValidationFailed("到期筛选应为“即将到期”或“已超期”", field="due")
+    if flt.business_no:
+        stmt = stmt.where(Case.business_no == flt.business_no.strip())
+    if flt.applicant_id_number:
+        bidx = _applicant_bidx(flt.applicant_id_number)
+        stmt = stmt.where(Task.case_id.in_(select(Party.case_id).where(Party.id_number_bidx == bidx)))
+    return stmt
+
+
+def _days_left(today: date, due: date | None) -> int | None:
+    if due is None:
+        return None
+    try:
+        return working_days_between(today, due)
+    except CalendarUnknown:
+        return (due - today).days  # past the published holiday plans: calendar days, still ordered
+
+
+def _capped(actor: Actor, flt: InboxFilter, today: date) -> Any:
+    """Rows of the tab under the filters, counted up to COUNT_CAP + 1, as a scalar subquery."""
+    base = select(Task.id).select_from(Task)
+    if _needs_case(flt):
+        base = base.join(Case, Case.id == Task.case_id)
+    capped = _filtered(actor, flt, today, base).limit(COUNT_CAP + 1).subquery()
+    return select(func.count()).select_from(capped).scalar_subquery()
+
+
+def _counts(session: Session, actor: Actor, flt: InboxFilter, today: date, tabs: list[str]) -> dict[str, int]:
+    """Every tab's count in one round trip."""
+    row = session.execute(select(*(_capped(actor, replace(flt, tab=t), today) for t in tabs))).one()
+    return {t: int(n) for t, n in zip(tabs, row, strict=True)}
+
+
+# A list row needs a few columns of the case, not its encrypted form or JSON documents.
+_LIST_COLUMNS = (load_only(Case.id, Case.tenant_id, Case.business_no, Case.business_type_code, Case.status,
+                           Case.channel, Case.unit_code), defer(Task.result), defer(Task.opinion))
+
+
+def page_query(actor: Actor, flt: InboxFilter, today: date) -> Select[tuple[Task, Case]]:
+    """The rows of one inbox page. The task ids are paged first (an index range read), then only those
+    rows are loaded with their cases: a deep page does not join the cases of every row it skips."""
+    order = (Task.completed_at.desc(), Task.id) if flt.tab == DONE else (Task.due_at.asc().nulls_last(), Task.id)
+    per_page = max(1, min(flt.per_page, 200))
+    ids = select(Task.id).select_from(Task)
+    if _needs_case(flt):
+        ids = ids.join(Case, Case.id == Task.case_id)
+    page_ids = _filtered(actor, flt, today, ids).order_by(*order).limit(per_page) \
+        .offset((max(flt.page, 1) - 1) * per_page).scalar_subquery()
+    return select(Task, Case).join(Case, Case.id == Task.case_id).options(*_LIST_COLUMNS) \
+        .where(Task.id.in_(page_ids)).order_by(*order)
+
+
+def inbox_page(session: Session, actor: Actor, flt: InboxFilter, *, today: date | None = None,
+               with_counts: bool = True) -> InboxPage:
+    """One page of the inbox for ``flt.tab`` plus, for the tab bar, the count of every tab the actor may
+    open under the same filters."""
+    actor.require("task:read")
+    today = today or utcnow().date()
+    stmt = page_query(actor, flt, today)
+    rows = session.execute(stmt).all()
+    tabs = [MINE, CLAIMABLE, DONE] + ([ALL] if can_see_all(actor) else [])
+    counts = _counts(session, actor, flt, today, tabs if with_counts else [flt.tab])
+    total = counts[flt.tab]
+    if not with_counts:
+        counts = {}
+    return InboxPage(filter=flt, total=total, counts=counts, today=today,
+                     rows=[InboxRow(task=t, case=c, days_left=_days_left(today, t.due_at)) for t, c in rows])

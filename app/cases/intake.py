@@ -4,6 +4,7 @@ The portal and the API call these; the portal never reaches the engine or the re
 internet zone can later be cut off from the back office along this seam (DESIGN.md §5)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -112,6 +113,59 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status})
     return case
+
+
+# 线下一窗受理 with an appointment: the portal (issue 5) will register a function here that turns a
+# check-in code into (business_type, tenant_id, form prefill) — until then a code is refused with a message.
+AppointmentCheckIn = Callable[[Session, Actor, str], tuple[str, str, dict[str, Any]]]
+_appointment_check_in: AppointmentCheckIn | None = None
+
+
+def register_appointment_check_in(check_in: AppointmentCheckIn | None) -> None:
+    global _appointment_check_in
+    _appointment_check_in = check_in
+
+
+def create_window_application(session: Session, actor: Actor, business_type: str | None, form: dict[str, Any], *,
+                              appointment_code: str | None = None) -> Case:
+    """线下一窗受理: a clerk enters a walk-in applicant's application at the office window. The case is the
+    same as an online one (channel ``window``) and runs the same process once submitted."""
+    actor.require("case:window_intake")
+    if appointment_code:
+        if _appointment_check_in is None:
+            raise ValidationFailed("网上预约签到尚未开通，请直接选择业务类型录入申请", field="appointment_code")
+        business_type, _tenant, prefill = _appointment_check_in(session, actor, appointment_code.strip())
+        form = {**prefill, **{k: v for k, v in form.items() if v not in (None, "")}}
+    if not business_type:
+        raise ValidationFailed("请选择业务类型", field="business_type")
+    version = current_version(session, business_type)
+    if not actor.tenant_id:
+        raise PermissionDenied("窗口受理须由区级登记机构的工作人员办理", code="forbidden")
+    case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT, channel="window",
+                applicant_id=actor.user_id, tenant_id=actor.tenant_id)
+    case.ensure_id()
+    session.add(case)
+    _apply_form(session, case, version.definition, form, partial=True)
+    if case.unit_code and _tenant_for(session, form, None) != actor.tenant_id:
+        raise ValidationFailed("该不动产单元不属于本登记机构辖区，请到不动产所在地登记机构办理", field="unit_code")
+    progress.add_event(session, case, kind="created", actor=actor, message="窗口录入申请（草稿）")
+    audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
+                 tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status,
+                                                  "channel": "window", "appointment": bool(appointment_code)})
+    return case
+
+
+def submit_window_application(session: Session, actor: Actor, case: Case, *, today: date | None = None) -> Case:
+    """The clerk has checked every applicant's identity documents and signatures in person: that is their
+    confirmation (recorded as given by the clerk), then the case is submitted like an online one."""
+    actor.require("case:window_intake")
+    if case.channel != "window" or case.status != DRAFT:
+        raise Conflict("只有窗口录入的草稿可以在窗口提交", code="case_not_editable")
+    now = utcnow()
+    for party in case.parties:
+        if party.confirmed_at is None:
+            party.confirmed_at, party.confirmed_by = now, actor.user_id
+    return submit_application(session, actor, case, today=today)
 
 
 def update_application(session: Session, actor: Actor, case: Case, form: dict[str, Any]) -> Case:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, object_session
 
 from app.cases.models import Case, Material
 from app.cases.storage import Storage, sha256_hex
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
 
@@ -102,3 +102,16 @@ def remove_material(session: Session, actor: Actor, case: Case, material_id: str
     session.delete(material)
     audit.record(session, actor_id=actor.user_id, action="material.remove", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, before={"material_id": material_id, "code": material.code})
+
+
+def material_for_viewing(session: Session, actor: Actor, case: Case, material_id: str) -> Material:
+    """A material of a case the actor may already see (``get_case``), for inline viewing. Staff viewing an
+    applicant's documents is audited like any other access to personal data."""
+    material = next((m for m in case.materials if m.id == material_id), None)
+    if material is None:
+        raise NotFound("材料不存在", code="material_not_found")
+    if actor.kind == "staff":
+        audit.record(session, actor_id=actor.user_id, action="material.view", object_type="case",
+                     object_id=case.id, tenant_id=case.tenant_id, after={"material_id": material.id,
+                                                                         "code": material.code})
+    return material

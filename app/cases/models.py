@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
@@ -97,6 +97,17 @@ class Task(IdMixin, TenantScoped, Base):
     __table_args__ = (
         Index("ix_task_inbox", "tenant_id", "role", "status", "due_at"),
         Index("ix_task_assignee", "assignee_id", "status"),
+        Index("ix_task_done", "completed_by", "completed_at"),  # the 已办 tab
+        # Partial indexes in the order the open tabs sort (due date, then id), so a page is an index range
+        # read however many finished tasks the table holds: 待领 (unclaimed, per office and role), 待办
+        # (mine) and a team leader's 全部 (every open task of the office).
+        Index("ix_task_claimable", "tenant_id", "role", "due_at", "id",
+              postgresql_where=text("status = 'open' AND assignee_id IS NULL"),
+              sqlite_where=text("status = 'open' AND assignee_id IS NULL")),
+        Index("ix_task_office_open", "tenant_id", "due_at", "id", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'")),
+        Index("ix_task_mine", "assignee_id", "due_at", "id", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'")),
         UniqueConstraint("case_id", "spiff_task_id"),
     )
 

@@ -41,3 +41,8 @@ def status_label(status: str) -> str:
 
 
 FINAL_STATUSES = frozenset(str(o["status"]) for o in _stages()["outcomes"].values())
+
+
+def stage_codes() -> list[str]:
+    """Stages in timeline order (dictionaries/stages.yaml), for filters and displays."""
+    return [str(s["code"]) for s in _stages()["stages"]]

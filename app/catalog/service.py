@@ -93,6 +93,13 @@ def list_business_types(session: Session) -> list[tuple[BusinessType, ProcessVer
     return [(bt, pv) for bt, pv in rows]
 
 
+def business_type_names(session: Session) -> dict[str, str]:
+    """code → name of the enabled types, for filters and lists (without loading the 50 KB definitions)."""
+    rows = session.execute(select(BusinessType.code, BusinessType.name).where(BusinessType.enabled.is_(True))
+                           .order_by(BusinessType.code)).all()
+    return {code: name for code, name in rows}
+
+
 def current_version(session: Session, code: str) -> ProcessVersion:
     bt = session.get(BusinessType, code)
     if bt is None or not bt.enabled or bt.current_version_id is None:

@@ -56,7 +56,7 @@ def font_name(path: Path = DEFAULT_FONT) -> str:
     return name
 
 
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         line = ""
@@ -132,7 +132,7 @@ def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) ->
     c.setLineWidth(0.6)
     c.line(left, y, right, y)
     for label, value in page.rows:
-        lines = _wrap(value, font, size, right - left - label_w - 6 * mm)
+        lines = wrap_text(value, font, size, right - left - label_w - 6 * mm)
         row_h = max(1, len(lines)) * leading + 6
         c.setFont(font, size)
         c.drawString(left + 3 * mm, y - leading + 1, label)
@@ -148,7 +148,7 @@ def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) ->
     y -= 8 * mm
     c.setFont(font, 9)
     for remark in page.remarks:
-        for line in _wrap(remark, font, 9, right - left):
+        for line in wrap_text(remark, font, 9, right - left):
             c.drawString(left, y, line)
             y -= 13
 

@@ -109,6 +109,12 @@ class Certificate(IdMixin, TenantScoped, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by_business_no: Mapped[str | None] = mapped_column(String(32))
     void_reason: Mapped[str | None] = mapped_column(String(200))
+    # 发证: how the paper certificate left the office — mailed (with the courier's tracking number) or
+    # collected in person at the window — when and by whom.
+    delivery: Mapped[str | None] = mapped_column(String(16))  # mailed | collected
+    tracking_no: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
 
 
 class CertificateCounter(Base):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.codes import format_unit_code
-from app.registry.models import RealtyUnit, Right
+from app.registry.models import RealtyUnit, RegisterEntry, Right
 from app.registry.service import (
     current_rights,
     is_holder,
@@ -159,3 +159,23 @@ def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, 
                         "unmasked": unmask})
     return {"items": [unit_view(session, u, v, unmask=unmask) for u, v in zip(units, views, strict=True)],
             "count": len(units), "truncated": truncated, "purpose": stated or OWN}
+
+
+def register_page(session: Session, actor: Actor, unit_code: str) -> dict[str, Any]:
+    """The unit's register-book page for a clerk handling a case: the staff view of its current rights plus
+    its history — every entry in order and the rights that ended. One audited query (purpose 办理登记)."""
+    actor.require("unit:read")
+    page = show_unit(session, actor, unit_code, purpose=STAFF_DEFAULT_PURPOSE)
+    unit = unit_by_code(session, unit_code)
+    entries = session.execute(select(RegisterEntry).where(RegisterEntry.unit_id == unit.id)
+                              .order_by(RegisterEntry.seq)).scalars()
+    ended = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == "history")
+                            .order_by(Right.ended_at)).scalars()
+    page["entries"] = [{"seq": e.seq, "business_no": e.business_no, "kind": e.kind,
+                        "recorded_at": e.recorded_at.isoformat(), "created": bool((e.change or {}).get("created")),
+                        "ended": len((e.change or {}).get("ended") or [])} for e in entries]
+    page["history"] = [{"type": r.right_type, "business_no": r.business_no, "cert_no": r.cert_no,
+                        "holders": [_holder_json(h, False)["name"] for h in r.holders],
+                        "since": r.created_at.isoformat(), "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+                        "ended_by": r.ended_by_business_no} for r in ended]
+    return page

@@ -6,6 +6,7 @@ is data (business.yaml ``record``): the right it creates, which parties hold it,
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -73,6 +74,46 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
+@dataclass
+class RecordPlan:
+    """What a 登簿 would change, computed without writing: the rights it ends (moved to 历史), the right it
+    creates (transient, not in the session), corrections of the unit's particulars, the rights whose
+    certificates are reissued and the queued seizure that takes effect. ``record_case`` applies it; the
+    登簿 screen previews it (app/registry/preview.py)."""
+
+    unit: RealtyUnit
+    rule: dict[str, Any]
+    ended: list[Right] = field(default_factory=list)
+    created: Right | None = None
+    unit_changes: dict[str, tuple[str, str, Any]] = field(default_factory=dict)  # attr: (old, new, new value)
+    reissued: list[Right] = field(default_factory=list)
+    promoted: list[Right] = field(default_factory=list)
+
+
+def plan_record(session: Session, case: Case, rule: dict[str, Any], unit: RealtyUnit | None = None) -> RecordPlan:
+    if not case.business_no or not case.unit_code:
+        raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
+    unit = unit or unit_by_code(session, case.unit_code)
+    plan = RecordPlan(unit=unit, rule=rule)
+    replaced = current_rights(session, unit, rule["replaces"]) if rule.get("replaces") else []
+    plan.ended.extend(replaced)
+    if rule.get("ends"):
+        targets = rights_ended_by(session, case, unit, rule["ends"])
+        if not targets and not rule["ends"].get("optional"):
+            raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
+        plan.ended.extend(t for t in targets if t not in plan.ended)
+    if rule.get("corrects_unit"):
+        plan.unit_changes = _unit_corrections(unit, case.form_public, rule["corrects_unit"])
+    if rule.get("reissues"):  # the certificate shows what was corrected: it no longer equals the book
+        plan.reissued = current_rights(session, unit, rule["reissues"])
+    ended_ids = {r.id for r in plan.ended}
+    if any(r.right_type == "seizure" for r in plan.ended):
+        plan.promoted = queued_seizure_to_promote(session, unit, ended_ids)
+    if rule.get("right_type"):
+        plan.created = _create_right(session, case, unit, rule, replaced, ended_ids)
+    return plan
+
+
 def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]) -> dict[str, Any]:
     if not case.business_no or not case.unit_code:
         raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
@@ -84,39 +125,38 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     if blocked:
         raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
-    right_type = rule.get("right_type")
+    return apply_record(session, case, actor, plan_record(session, case, rule, unit))
+
+
+def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -> dict[str, Any]:
+    assert case.business_no is not None
+    unit, rule, right = plan.unit, plan.rule, plan.created
     change: dict[str, Any] = {}
     ended = []
-    replaced = current_rights(session, unit, rule["replaces"]) if rule.get("replaces") else []
-    for old in replaced:
+    for old in plan.ended:
         _end(old, case)
         ended.append(old.id)
-    if rule.get("ends"):
-        targets = rights_ended_by(session, case, unit, rule["ends"])
-        if not targets and not rule["ends"].get("optional"):
-            raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
-        for old in targets:
-            _end(old, case)
-            ended.append(old.id)
-    if rule.get("corrects_unit"):
-        change["unit"] = _correct_unit(unit, case.form_public, rule["corrects_unit"])
-    if rule.get("reissues"):  # the certificate shows what was corrected: it no longer equals the book
-        reissued = [r.id for r in current_rights(session, unit, rule["reissues"])]
+    if plan.unit_changes:
+        for attribute, (_old, _new, value) in plan.unit_changes.items():
+            setattr(unit, attribute, value)
+        change["unit"] = {a: [old, new] for a, (old, new, _v) in plan.unit_changes.items()}
+    if rule.get("reissues"):
+        reissued = [r.id for r in plan.reissued]
         revoke_for_rights(session, reissued, case.business_no)
         change["reissued"] = reissued
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
-    promoted = promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
-    right = _create_right(session, case, unit, rule, replaced) if right_type else None
+    for queued in plan.promoted:
+        queued.details = {**(queued.details or {}), "seizure_kind": "查封"}
     if right is not None:
         session.add(right)
-    change.update({"created": {"right_id": right.id, "type": right_type, "details": _entry_details(right),
+    change.update({"created": {"right_id": right.id, "type": right.right_type, "details": _entry_details(right),
                                "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
                    "ended": ended})
-    if promoted:
-        change["promoted"] = promoted
-    entry = append_entry(session, unit, business_no=case.business_no,
-                         kind=rule.get("entry_kind") or right_type or (rule.get("ends") or {})["right_type"],
-                         change=change, recorded_by=actor.user_id)
+    if plan.promoted:
+        change["promoted"] = [r.id for r in plan.promoted]
+    kind = rule.get("entry_kind") or rule.get("right_type") or (rule.get("ends") or {})["right_type"]
+    entry = append_entry(session, unit, business_no=case.business_no, kind=kind, change=change,
+                         recorded_by=actor.user_id)
     audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
                  object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
     return {"entry_seq": entry.seq, "right_id": right.id if right is not None else None, "ended": ended}
@@ -135,37 +175,41 @@ def _entry_details(right: Right) -> dict[str, Any]:
 UNIT_FIELDS = {"location": "坐落", "area_m2": "面积", "use": "用途"}
 
 
-def _correct_unit(unit: RealtyUnit, form: dict[str, Any], mapping: dict[str, str]) -> dict[str, list[str]]:
-    """更正登记 of the unit's natural particulars: the entry keeps before → after of each corrected field."""
-    changed: dict[str, list[str]] = {}
-    for attribute, field in mapping.items():
+def _unit_corrections(unit: RealtyUnit, form: dict[str, Any],
+                      mapping: dict[str, str]) -> dict[str, tuple[str, str, Any]]:
+    """更正登记 of the unit's natural particulars: before → after of each corrected field (applied by
+    ``apply_record``; the entry keeps them)."""
+    changed: dict[str, tuple[str, str, Any]] = {}
+    for attribute, form_field in mapping.items():
         if attribute not in UNIT_FIELDS:
             raise Conflict(f"登簿规则 corrects_unit 不支持字段 {attribute}", code="bad_record_rule")
-        value = form.get(field)
+        value = form.get(form_field)
         if value in (None, ""):
             continue
         new = _amount(value) if attribute == "area_m2" else str(value).strip()
         old = getattr(unit, attribute)
         if new is not None and new != old:  # Decimal("70.5") == Decimal("70.50")
-            changed[attribute] = [str(old), str(new)]
-            setattr(unit, attribute, new)
+            changed[attribute] = (str(old), str(new), new)
     if not changed:
         raise Conflict("更正内容与登记簿记载一致，无需更正", code="nothing_to_correct")
     return changed
 
 
-def _ends_seizure(session: Session, right_ids: list[str]) -> bool:
-    return any(session.get(Right, rid).right_type == "seizure" for rid in right_ids)  # type: ignore[union-attr]
+def queued_seizure_to_promote(session: Session, unit: RealtyUnit,
+                             ended_ids: set[str] | frozenset[str] = frozenset()) -> list[Right]:
+    """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
+    remaining = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
+    if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
+        return []
+    return [remaining[0]]
 
 
 def promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
-    """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
-    remaining = current_rights(session, unit, "seizure")
-    if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
-        return []
-    first = remaining[0]
-    first.details = {**(first.details or {}), "seizure_kind": "查封"}
-    return [first.id]
+    """Apply ``queued_seizure_to_promote`` after a seizure has ended (the expiry job)."""
+    promoted = queued_seizure_to_promote(session, unit)
+    for right in promoted:
+        right.details = {**(right.details or {}), "seizure_kind": "查封"}
+    return [r.id for r in promoted]
 
 
 def mortgage_ranks(session: Session, unit: RealtyUnit) -> dict[str, int]:
@@ -194,14 +238,15 @@ def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[s
 
 
 def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any],
-                  replaced: list[Right]) -> Right:
+                  replaced: list[Right], ended_ids: set[str] | frozenset[str] = frozenset()) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
     details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
     if rule["right_type"] == "mortgage":  # R10: the rank is derived from this (mortgage_ranks)
         details["accepted_at"] = (case.accepted_at or case.submitted_at or utcnow()).isoformat()
     if rule["right_type"] == "seizure":  # 细则 91: a later attachment of an attached unit waits its turn
-        details["seizure_kind"] = "轮候查封" if current_rights(session, unit, "seizure") else "查封"
+        effective = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
+        details["seizure_kind"] = "轮候查封" if effective else "查封"
     right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status="current",
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
                   details=details)

@@ -1,0 +1,136 @@
+"""Written notices of the acceptance decision (条例 17): 受理通知书, 不予受理告知书 (with the reasons) and
+补正材料通知书 (everything to supplement, told once).
+
+A notice is derived from the completed task that decided it (decision, reasons, items, completion time),
+so it is rendered on request and always reads the same; nothing extra is stored. When the deciding task
+completes, a timeline event announces the notice (the outbox pushes it to the applicant's channels); the
+applicant downloads it through the API, the clerk from the case page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases import progress
+from app.cases.access import definition_of
+from app.cases.models import Case, Task
+from app.engine.workdays import CalendarUnknown, add_working_days
+from app.errors import NotFound
+from app.identity.actor import Actor
+from app.registry.certificate_content import office_name
+from app.registry.certificate_numbers import CHINA
+from app.registry.certificate_pdf import font_name, wrap_text
+
+KINDS = {"acceptance": "受理通知书", "rejection": "不予受理告知书", "correction": "补正材料通知书"}
+# (stage, decision) of the deciding task → notice kind
+_DECIDING = {("受理", "approve"): "acceptance", ("受理", "reject"): "rejection", ("受理", "correct"): "correction",
+             ("审核", "correct"): "correction"}
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    title: str
+    task: Task
+
+
+def notice_kind(task: Task) -> str | None:
+    return _DECIDING.get((task.stage, task.decision or ""))
+
+
+def notices_of_case(session: Session, case: Case) -> list[Notice]:
+    """The latest notice of each kind the case has had."""
+    tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "completed")
+                            .order_by(Task.completed_at)).scalars()
+    latest: dict[str, Task] = {}
+    for task in tasks:
+        kind = notice_kind(task)
+        if kind:
+            latest[kind] = task
+    return [Notice(kind, KINDS[kind], task) for kind, task in latest.items()]
+
+
+def announce(session: Session, case: Case, task: Task, actor: Actor) -> None:
+    """Called when a task completes: if its decision is one the applicant must be told in writing, say so
+    on the timeline (and thereby in the outbox)."""
+    kind = notice_kind(task)
+    if kind:
+        progress.add_event(session, case, kind="notice", actor=actor, stage=task.stage, decision=task.decision,
+                           actor_role=task.role, message=f"已出具《{KINDS[kind]}》，可在申请详情中查看和下载")
+
+
+def _local(task: Task) -> date:
+    assert task.completed_at is not None
+    return task.completed_at.astimezone(CHINA).date()
+
+
+def _cn(d: date) -> str:
+    return f"{d.year}年{d.month:02d}月{d.day:02d}日"
+
+
+def _body(session: Session, case: Case, notice: Notice) -> list[str]:
+    definition = definition_of(session, case)
+    names = "、".join(p.name or "" for p in case.parties) or "申请人"
+    decided = _local(notice.task)
+    head = (f"{names}：", f"你（单位）于{_cn(case.submitted_at.astimezone(CHINA).date()) if case.submitted_at else '—'}"
+            f"申请的{definition['name']}（业务号 {case.business_no}，不动产单元号 {case.unit_code or '—'}，"
+            f"坐落 {case.form_public.get('location') or '—'}），")
+    result: dict[str, Any] = notice.task.result or {}
+    if notice.kind == "acceptance":
+        try:
+            due = _cn(add_working_days(decided, int(definition["time_limit_days"])))
+        except CalendarUnknown:
+            due = f"受理之日起 {definition['time_limit_days']} 个工作日内"
+        return [*head[:1], head[1] + f"经查验，申请材料齐全、符合法定形式，本机构已于{_cn(decided)}予以受理。",
+                f"本机构将于{due}前办结（公告、补正等时间不计入办理时限）。",
+                f"受理意见：{notice.task.opinion or '—'}"]
+    if notice.kind == "rejection":
+        reasons = [f"{i}. {r}" for i, r in enumerate(result.get("reject_reasons") or [], 1)]
+        return [*head[:1], head[1] + "经查验，本机构决定不予受理，理由如下：", *reasons,
+                f"意见：{notice.task.opinion or '—'}",
+                "依据《不动产登记暂行条例》第十七条，特此书面告知。如不服本决定，可自收到本告知书之日起六十日内"
+                "依法申请行政复议，或者六个月内依法提起行政诉讼。"]
+    items = [f"{i}. {r}" for i, r in enumerate(result.get("correction_items") or case.correction_items or [], 1)]
+    return [*head[:1], head[1] + "经查验，申请材料尚需补正。现一次性告知需补正的全部内容如下：", *items,
+            f"意见：{notice.task.opinion or '—'}",
+            "请补正后通过原申请渠道重新提交，本机构收到全部补正材料后重新受理；补正期间不计入办理时限。"]
+
+
+def render_notice(session: Session, case: Case, kind: str, font_path: Any) -> bytes:
+    """One A4 page: title, number line, body paragraphs, office and date."""
+    notice = next((n for n in notices_of_case(session, case) if n.kind == kind), None)
+    if notice is None:
+        raise NotFound("该申请没有此类通知书", code="notice_not_found")
+    font = font_name(font_path)
+    office = office_name(session, case.tenant_id)
+    buffer = BytesIO()
+    c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1)
+    c.setTitle(f"{notice.title} {case.business_no}")
+    c.setAuthor(office)
+    width, height = A4
+    left, right = 25 * mm, width - 25 * mm
+    c.setFont(font, 20)
+    c.drawCentredString(width / 2, height - 32 * mm, notice.title)
+    c.setFont(font, 10.5)
+    c.drawRightString(right, height - 42 * mm, f"业务号：{case.business_no}")
+    y = height - 54 * mm
+    for paragraph in _body(session, case, notice):
+        for line in wrap_text(paragraph, font, 12, right - left):
+            c.setFont(font, 12)
+            c.drawString(left, y, line)
+            y -= 19
+        y -= 6
+    c.setFont(font, 12)
+    c.drawRightString(right, y - 20 * mm, office)
+    c.drawRightString(right, y - 28 * mm, _cn(_local(notice.task)))
+    c.showPage()
+    c.save()
+    return buffer.getvalue()

@@ -1,0 +1,19 @@
+"""The clerk workbench (/workbench): inbox, case handling, stage screens and window intake.
+
+A skin like the API: each view parses the request, calls one use case in app/cases or app/registry, and
+renders a server-side Jinja2 page (works without JavaScript; workbench.js adds keyboard shortcuts and
+the opinion-template picker). Sign-in, CSRF and HTML error pages come from app/pages.py.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("workbench", __name__, url_prefix="/workbench")
+
+
+def init_workbench(app: Flask) -> None:
+    from app.workbench import case_views, inbox_views, stage_views, window_views  # noqa: F401  (routes)
+    from app.workbench.common import local_time
+
+    app.add_template_filter(local_time, "local_time")
+    app.register_blueprint(bp)

@@ -1,0 +1,111 @@
+"""Everything the case page shows, gathered from the use cases (never queried here directly): the case
+summary (masked unless revealed), checklist, rule results, register page, timeline, the actor's open task
+with its decisions and 常用意见, the stage screen (登簿 preview, 缮证 preview), notices and certificates."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases import progress
+from app.cases.access import definition_of
+from app.cases.handling import eligible_assignees
+from app.cases.materials import checklist, required_codes
+from app.cases.models import Case, Task
+from app.cases.notices import notices_of_case
+from app.cases.opinions import opinion_templates
+from app.cases.summary import show_case
+from app.errors import DomainError
+from app.identity.actor import Actor
+from app.identity.models import User
+from app.registry.certificate_content import content_for_right
+from app.registry.certificates import kind_for_right, right_recorded_by
+from app.registry.delivery import DELIVERY_LABELS
+from app.registry.models import Certificate
+from app.registry.preview import record_preview
+from app.registry.queries import register_page
+from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
+from app.workbench.diagram import process_diagram
+
+
+def decision_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(str(o["const"]), str(o.get("title", o["const"])))
+            for o in schema.get("properties", {}).get("decision", {}).get("oneOf", [])]
+
+
+def _fields(schema: dict[str, Any], form: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(name, title, value) of the filled fields in the form's own layout order."""
+    props = schema.get("properties", {})
+    order = (schema.get("x-ui") or {}).get("order") or list(props)
+    names = [n for n in order if n in form] + [n for n in form if n not in order]
+    return [(n, str(props.get(n, {}).get("title", n)), form[n]) for n in names]
+
+
+def _checklist(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
+    required = set(required_codes(definition, case.form_public))
+    by_code: dict[str, list[Any]] = {}
+    for m in case.materials:
+        by_code.setdefault(m.code, []).append(m)
+    return [{"code": item["code"], "name": item["name"], "required": item["code"] in required,
+             "files": by_code.get(item["code"], [])} for item in checklist(definition)]
+
+
+def _actionable(session: Session, actor: Actor, case: Case) -> tuple[list[Task], Task | None]:
+    open_tasks = list(session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")
+                                      .order_by(Task.created_at)).scalars())
+    mine = next((t for t in open_tasks if t.role in actor.roles), None)
+    return open_tasks, mine
+
+
+def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None) -> dict[str, Any]:
+    if task is None or task.assignee_id != actor.user_id:
+        return {}
+    try:
+        if task.stage == "登簿":
+            return {"record_preview": record_preview(session, actor, case)}
+        if task.stage == "缮证":
+            right_type = (definition_of(session, case).get("record") or {}).get("right_type")
+            if not right_type or right_type in NO_CERTIFICATE_RIGHTS:
+                return {"certificate_note": "本业务不发放不动产权证书或登记证明"}
+            right = right_recorded_by(session, case)
+            kind = kind_for_right(right.right_type)
+            return {"certificate_preview": {"kind": kind, "rows": content_for_right(session, right, kind).rows}}
+    except DomainError as exc:
+        return {"stage_error": exc.message}
+    return {}
+
+
+def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
+    definition = definition_of(session, case)
+    summary = show_case(session, actor, case, unmask=unmask)
+    schema = definition["forms"][definition["application_form"]]
+    open_tasks, task = _actionable(session, actor, case)
+    register: dict[str, Any] | None = None
+    register_error = None
+    if case.unit_code and actor.has("unit:read"):
+        try:
+            register = register_page(session, actor, case.unit_code)
+        except DomainError as exc:
+            register_error = exc.message
+    certificates = list(session.execute(select(Certificate).where(Certificate.case_id == case.id)
+                                        .order_by(Certificate.issued_at)).scalars())
+    user_ids = {t.assignee_id for t in open_tasks if t.assignee_id}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
+        if user_ids else {}
+    context: dict[str, Any] = {
+        "case": case, "summary": summary, "definition": definition,
+        "fields": _fields(schema, summary["form"]),
+        "checklist": _checklist(definition, case), "register": register, "register_error": register_error,
+        "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
+        "notices": notices_of_case(session, case), "certificates": certificates,
+        "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,
+        "diagram": process_diagram(session, case, open_tasks),
+    }
+    if task is not None:
+        form = definition["forms"].get(task.form_key, {})
+        context["decisions"] = decision_options(form)
+        context["templates"] = opinion_templates(task.stage)
+        context["assignees"] = eligible_assignees(session, task) if actor.has("task:assign") else []
+        context.update(_stage_screen(session, actor, case, task))
+    return context

@@ -1,0 +1,63 @@
+"""Case view: everything for the decision on one screen; reveal personal data (permission, audited);
+materials inline; notices as PDFs."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, render_template
+
+from app.cases.access import get_case
+from app.cases.materials import material_for_viewing
+from app.cases.notices import KINDS, render_notice
+from app.errors import NotFound
+from app.registry.certificates import issuing_config
+from app.web import db_session
+from app.workbench import bp
+from app.workbench.case_context import case_context
+from app.workbench.common import clerk, staff_required, storage
+
+
+def render_case(case_id: str, *, unmask: bool = False, errors: dict[str, list[str]] | None = None,
+                values: dict[str, Any] | None = None, status: int = 200) -> Any:
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    context = case_context(session, actor, case, unmask=unmask)
+    return render_template("workbench/case.html", errors=errors or {}, values=values or {}, **context), status
+
+
+@bp.get("/cases/<case_id>")
+@staff_required
+def case_page(case_id: str) -> Any:
+    return render_case(case_id)
+
+
+@bp.post("/cases/<case_id>/reveal")
+@staff_required
+def reveal(case_id: str) -> Any:
+    """显示完整个人信息: a POST (it leaves an audit entry), answered with the page shown unmasked."""
+    return render_case(case_id, unmask=True)
+
+
+@bp.get("/cases/<case_id>/materials/<material_id>")
+@staff_required
+def material(case_id: str, material_id: str) -> Response:
+    session, actor = db_session(), clerk()
+    item = material_for_viewing(session, actor, get_case(session, actor, case_id), material_id)
+    response = Response(storage().get(item.storage_key), mimetype=item.content_type)
+    response.headers["Content-Disposition"] = f"inline; filename={item.code}-{item.id[:8]}"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/cases/<case_id>/notices/<kind>.pdf")
+@staff_required
+def notice_pdf(case_id: str, kind: str) -> Response:
+    if kind not in KINDS:
+        raise NotFound("没有此类通知书", code="notice_not_found")
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    response = Response(render_notice(session, case, kind, issuing_config().font), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename={kind}-{case.business_no}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response

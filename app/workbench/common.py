@@ -1,0 +1,66 @@
+"""What every workbench view needs: the signed-in staff member, and form errors rendered next to fields."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, flash, redirect, request, url_for
+
+from app.cases.storage import Storage
+from app.errors import DomainError, PermissionDenied
+from app.identity.actor import Actor
+from app.pages import login_required, page_actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def staff_required(view: F) -> F:
+    """Signed in (else to the login page) and office staff who may read cases or tasks (else 403)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        actor = page_actor()
+        if actor is None or actor.kind != "staff" or not (actor.has("task:read") or actor.has("case:read")):
+            raise PermissionDenied("工作台仅供登记机构工作人员使用", code="forbidden")
+        return view(*args, **kwargs)
+
+    return login_required(wrapper)  # type: ignore[return-value]
+
+
+def clerk() -> Actor:
+    actor = page_actor()
+    assert actor is not None
+    return actor
+
+
+def storage() -> Storage:
+    return current_app.extensions["storage"]  # type: ignore[no-any-return]
+
+
+def back_to(default: str) -> Any:
+    """Redirect to the page the form came from (same site only), else ``default``."""
+    target = request.form.get("next") or ""
+    if target.startswith("/workbench") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(default)
+
+
+def flash_error(exc: DomainError) -> None:
+    flash(exc.message, "error")
+
+
+def inbox_url() -> str:
+    return url_for("workbench.inbox")
+
+
+def local_time(value: Any) -> str:
+    """UTC timestamps (datetime or ISO string) as Beijing time for the screen: 2026-03-01 14:05."""
+    from datetime import datetime
+
+    from app.registry.certificate_numbers import CHINA
+
+    if not value:
+        return "—"
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return str(at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"))

@@ -1,0 +1,87 @@
+"""Deciding a task (受理 / 审核 / 登簿 / 缮证) and 发证 (print, mailed or collected)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, redirect, request, url_for
+
+from app.cases import handling
+from app.cases.access import get_case, get_task
+from app.cases.status import status_label
+from app.errors import DomainError, ValidationFailed
+from app.registry import delivery
+from app.registry.certificates import certificate_for_download
+from app.web import db_session
+from app.workbench import bp
+from app.workbench.case_views import render_case
+from app.workbench.common import clerk, flash_error, inbox_url, staff_required, storage
+
+
+def _lines(name: str) -> list[str]:
+    return [line.strip() for line in (request.form.get(name) or "").splitlines() if line.strip()]
+
+
+@bp.post("/tasks/<task_id>/complete")
+@staff_required
+def complete(task_id: str) -> Any:
+    session, actor = db_session(), clerk()
+    task = get_task(session, actor, task_id)
+    decision = request.form.get("decision") or ""
+    opinion = (request.form.get("opinion") or "").strip() or (request.form.get("opinion_template") or "").strip()
+    values = {"decision": decision, "opinion": opinion, "correction_items": request.form.get("correction_items", ""),
+              "reject_reasons": request.form.get("reject_reasons", "")}
+    data: dict[str, Any] = {}
+    if decision == "correct":
+        data["correction_items"] = _lines("correction_items")
+    if decision == "reject" and task.stage != "登簿":
+        data["reject_reasons"] = _lines("reject_reasons")
+    if task.stage == "登簿" and decision == "approve" and not request.form.get("confirm_record"):
+        session.rollback()
+        return render_case(task.case_id, values=values, status=422,
+                           errors={"confirm_record": ["请先核对登簿内容，勾选“已核对”后再确认登簿"]})
+    if not decision:
+        return render_case(task.case_id, values=values, status=422, errors={"decision": ["请选择办理结论"]})
+    try:
+        case = handling.complete_task(session, actor, task, decision=decision, opinion=opinion, data=data,
+                                      storage=storage())
+    except ValidationFailed as exc:
+        session.rollback()
+        return render_case(task.case_id, values=values, status=422,
+                           errors=exc.errors or {exc.field or "_form": [exc.message]})
+    except DomainError as exc:
+        session.rollback()
+        return render_case(task.case_id, values=values, status=exc.status,
+                           errors={"_form": [exc.message]})
+    flash(f"已办理：{case.business_no} {task.title}，案件状态：{status_label(case.status)}", "success")
+    return redirect(inbox_url())
+
+
+@bp.get("/certificates/<certificate_id>.pdf")
+@staff_required
+def certificate_pdf(certificate_id: str) -> Response:
+    """The signed certificate, inline, for printing (打印)."""
+    cert = certificate_for_download(db_session(), clerk(), certificate_id)
+    assert cert.storage_key is not None
+    response = Response(storage().get(cert.storage_key), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/cases/<case_id>/certificates/<certificate_id>/deliver")
+@staff_required
+def deliver(case_id: str, certificate_id: str) -> Any:
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    cert = delivery.certificate_of_case(session, case.id, certificate_id)
+    method = request.form.get("method") or ""
+    try:
+        delivery.deliver(session, actor, cert, method=method, tracking_no=request.form.get("tracking_no"))
+    except ValidationFailed as exc:
+        return render_case(case_id, status=422, errors={f"deliver_{cert.id}": [exc.message]},
+                           values={"tracking_no": request.form.get("tracking_no", "")})
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(f"证书 {cert.number} {delivery.DELIVERY_LABELS[method]}", "success")
+    return redirect(url_for("workbench.case_page", case_id=case_id))

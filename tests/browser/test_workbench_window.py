@@ -1,0 +1,86 @@
+"""Acceptance: 线下一窗受理 — a clerk enters a walk-in application, scans the materials in and submits; the
+case then waits in the 受理 inbox like an online one, marked as a window case. Appointment codes come
+with the portal: until then a code is refused with a clear message next to the field."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from conftest import PDF, transfer_form
+from sqlalchemy import select
+from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
+
+from app.cases.models import Case
+from app.demo import LI_SI, ZHANG_SAN
+
+REQUIRED = ["application_form", "seller_identity", "buyer_identity", "title_certificate", "sale_contract",
+            "tax_voucher"]
+
+
+def test_a_walk_in_transfer_is_entered_scanned_and_submitted(clerk_page: Any, seeded: Any) -> None:
+    page = clerk_page("xh_acceptor")
+    page.click("text=窗口受理")
+    page.select_option("#pick_business_type", "transfer_resale")
+    page.click("text=填写申请表")
+    form = transfer_form(seller_name=ZHANG_SAN["name"], seller_id_number=ZHANG_SAN["id_number"],
+                         buyer_id_number="110101199001011234")  # wrong check digit
+    for name in ("unit_code", "seller_name", "seller_id_number", "buyer_name", "buyer_id_number", "price",
+                 "contract_no"):
+        page.fill(f"#f-{name}", str(form[name]))
+    page.select_option("#f-use", "住宅")
+    page.click("#create-window-case")
+    assert page.locator(".field.has-error #buyer_id_number-error").count() == 1
+    page.fill("#f-buyer_id_number", LI_SI["id_number"])
+    page.click("#create-window-case")
+    page.wait_for_url(re.compile(r"/workbench/window/\w+$"))
+    assert page.is_disabled("#submit-window-case")
+    for code in REQUIRED:
+        page.set_input_files(f"input[data-code={code}]",
+                             files=[{"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+        page.locator("form", has=page.locator(f"input[data-code={code}]")).locator("button").click()
+        page.wait_for_load_state()
+        assert "材料已上传" in page.locator(".flash").first.inner_text()
+    page.click("#submit-window-case")
+    page.wait_for_url(re.compile(r"/workbench/cases/\w+$"))
+    assert "已进入受理环节" in page.locator(".flash").first.inner_text()
+    assert "窗口受理" in page.locator(".case-head").inner_text()
+    with seeded.extensions["db"].unit_of_work() as session:
+        case = session.execute(select(Case)).scalar_one()
+        assert (case.channel, case.status) == ("window", "accepting")
+        assert all(p.confirmed_at is not None for p in case.parties)
+        business_no = case.business_no
+    page.goto("/workbench/?tab=claimable")
+    row = page.locator("tr.task-row", has_text=business_no)
+    assert "窗口" in row.inner_text() and "受理" in row.inner_text()
+
+
+def test_a_wrong_material_type_is_refused_next_to_the_item(clerk_page: Any) -> None:
+    page = clerk_page("xh_acceptor")
+    page.goto("/workbench/window?business_type=transfer_resale")
+    form = transfer_form(seller_name=ZHANG_SAN["name"], seller_id_number=ZHANG_SAN["id_number"])
+    for name in ("unit_code", "seller_name", "seller_id_number"):
+        page.fill(f"#f-{name}", str(form[name]))
+    page.click("#create-window-case")
+    page.wait_for_url(re.compile(r"/workbench/window/\w+$"))
+    page.set_input_files("input[data-code=sale_contract]",
+                         files=[{"name": "x.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf"}])
+    page.locator("form", has=page.locator("input[data-code=sale_contract]")).locator("button").click()
+    assert "按文件内容识别" in page.locator("#file_sale_contract-error").inner_text()
+
+
+def test_an_appointment_code_is_refused_until_the_portal_provides_them(clerk_page: Any) -> None:
+    page = clerk_page("xh_acceptor")
+    page.goto("/workbench/window")
+    page.fill("#appointment_code", "YY20261129001")
+    page.click("#create-window-case")
+    assert "网上预约签到尚未开通" in page.locator("#appointment_code-error").inner_text()
+
+
+def test_a_unit_of_another_district_is_sent_to_its_office(clerk_page: Any) -> None:
+    from app.registry.codes import make_unit_code
+
+    page = clerk_page("xh_acceptor")
+    page.goto("/workbench/window?business_type=transfer_resale")
+    page.fill("#f-unit_code", make_unit_code("330110", 1, 1, "GB", 100, 1, 101))
+    page.click("#create-window-case")
+    assert "不属于本登记机构辖区" in page.locator("#unit_code-error").inner_text()

@@ -1,0 +1,45 @@
+"""Helpers for the workbench browser tests: clerks signed in each in their own browser context."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app.demo import DEMO_PASSWORD
+
+
+@pytest.fixture(name="clerk_page")
+def clerk_page_fixture(browser: Any, live_server: str) -> Iterator[Any]:
+    """``clerk_page(username)``: a fresh browser context signed in as that clerk, on the 待领 tab."""
+    contexts = []
+
+    def open_as(username: str) -> Any:
+        context = browser.new_context(locale="zh-CN", base_url=live_server, viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login?next=/workbench/?tab=claimable")
+        page.fill("#username", username)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"/workbench/"))
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def claim_and_open(page: Any, business_no: str) -> None:
+    row = page.locator("tr.task-row", has_text=business_no)
+    row.locator("button.claim").click()
+    page.wait_for_url(re.compile(r"/workbench/cases/"))
+    assert "已领取" in page.locator(".flash").first.inner_text()
+
+
+def submit_decision(page: Any) -> None:
+    page.click("#submit-decision")
+    page.wait_for_url(re.compile(r"/workbench/$|/workbench/\?"))
+    assert "已办理" in page.locator(".flash").first.inner_text()
