@@ -4,7 +4,6 @@ The portal and the API call these; the portal never reaches the engine or the re
 internet zone can later be cut off from the back office along this seam (DESIGN.md §5)."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -23,7 +22,7 @@ from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
 from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime
-from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.registry.fees import compute_fees
@@ -115,26 +114,25 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     return case
 
 
-# 线下一窗受理 with an appointment: the portal (issue 5) will register a function here that turns a
-# check-in code into (business_type, tenant_id, form prefill) — until then a code is refused with a message.
-AppointmentCheckIn = Callable[[Session, Actor, str], tuple[str, str, dict[str, Any]]]
-_appointment_check_in: AppointmentCheckIn | None = None
-
-
-def register_appointment_check_in(check_in: AppointmentCheckIn | None) -> None:
-    global _appointment_check_in
-    _appointment_check_in = check_in
-
-
 def create_window_application(session: Session, actor: Actor, business_type: str | None, form: dict[str, Any], *,
                               appointment_code: str | None = None) -> Case:
     """线下一窗受理: a clerk enters a walk-in applicant's application at the office window. The case is the
     same as an online one (channel ``window``) and runs the same process once submitted."""
     actor.require("case:window_intake")
-    if appointment_code:
-        if _appointment_check_in is None:
-            raise ValidationFailed("网上预约签到尚未开通，请直接选择业务类型录入申请", field="appointment_code")
-        business_type, _tenant, prefill = _appointment_check_in(session, actor, appointment_code.strip())
+    appointment = None
+    if appointment_code:  # 预约签到: the booking gives the type and the applicant's verified identity
+        from app.cases.appointments import check_in
+
+        try:
+            appointment = check_in(session, actor, appointment_code)
+        except (NotFound, Conflict) as exc:
+            raise ValidationFailed(exc.message, field="appointment_code") from exc
+        business_type = appointment.business_type_code
+        booker = session.get(User, appointment.user_id)
+        schema = _application_schema(current_version(session, business_type).definition)
+        identity = {"identity.real_name": booker.real_name, "identity.id_number": booker.id_number,
+                    "identity.phone": booker.phone} if booker else {}
+        prefill = {f: identity[src] for f, src in prefill_fields(schema).items() if identity.get(src)}
         form = {**prefill, **{k: v for k, v in form.items() if v not in (None, "")}}
     if not business_type:
         raise ValidationFailed("请选择业务类型", field="business_type")
@@ -148,6 +146,8 @@ def create_window_application(session: Session, actor: Actor, business_type: str
     _apply_form(session, case, version.definition, form, partial=True)
     if case.unit_code and _tenant_for(session, form, None) != actor.tenant_id:
         raise ValidationFailed("该不动产单元不属于本登记机构辖区，请到不动产所在地登记机构办理", field="unit_code")
+    if appointment is not None:
+        appointment.case_id = case.id
     progress.add_event(session, case, kind="created", actor=actor, message="窗口录入申请（草稿）")
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status,

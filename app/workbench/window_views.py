@@ -1,8 +1,8 @@
 """线下一窗受理 (window intake): a clerk enters a walk-in applicant's application, uploads the scanned
 materials and submits; the case then runs the same process as an online one (channel ``window``).
 
-An appointment check-in code field is on the first page; the portal (issue 5) plugs its look-up into
-``app.cases.intake.register_appointment_check_in`` — until then a code is refused with a clear message."""
+An appointment check-in code field is on the first page: the booking (app/cases/appointments.py) gives the
+business type and the booking applicant's verified identity, and is marked checked in."""
 from __future__ import annotations
 
 from typing import Any

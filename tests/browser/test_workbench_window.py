@@ -1,6 +1,6 @@
 """Acceptance: 线下一窗受理 — a clerk enters a walk-in application, scans the materials in and submits; the
-case then waits in the 受理 inbox like an online one, marked as a window case. Appointment codes come
-with the portal: until then a code is refused with a clear message next to the field."""
+case then waits in the 受理 inbox like an online one, marked as a window case. A portal appointment code
+starts the case with the booked type and the booking applicant's identity."""
 from __future__ import annotations
 
 import re
@@ -68,12 +68,36 @@ def test_a_wrong_material_type_is_refused_next_to_the_item(clerk_page: Any) -> N
     assert "按文件内容识别" in page.locator("#file_sale_contract-error").inner_text()
 
 
-def test_an_appointment_code_is_refused_until_the_portal_provides_them(clerk_page: Any) -> None:
+def test_an_appointment_code_starts_the_window_case(clerk_page: Any, seeded: Any, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from app.cases import appointments
+    from app.cases.models import Appointment
+    from app.identity.actor import actor_for
+    from app.identity.models import User
+
+    db = seeded.extensions["db"]
+    with db.unit_of_work() as session:
+        zhang = actor_for(session, session.execute(select(User).where(User.username == "zhangsan")).scalar_one())
+        today = appointments.today_in_china()
+        day = appointments.bookable_days(today - timedelta(days=1))[0]
+        code = appointments.book(session, zhang, tenant_id="330106", business_type="transfer_resale", day=day,
+                                 half="am", today=today - timedelta(days=1)).code
+    monkeypatch.setattr(appointments, "today_in_china", lambda: day)
     page = clerk_page("xh_acceptor")
     page.goto("/workbench/window")
-    page.fill("#appointment_code", "YY20261129001")
+    page.fill("#appointment_code", "NOSUCHCD")
     page.click("#create-window-case")
-    assert "网上预约签到尚未开通" in page.locator("#appointment_code-error").inner_text()
+    assert "预约码不存在" in page.locator("#appointment_code-error").inner_text()
+    page.fill("#appointment_code", code.lower())
+    page.click("#create-window-case")
+    page.wait_for_url(re.compile(r"/workbench/window/\w+$"))
+    with db.unit_of_work() as session:
+        case = session.execute(select(Case)).scalar_one()
+        booking = session.execute(select(Appointment)).scalar_one()
+        assert (case.channel, case.business_type_code) == ("window", "transfer_resale")
+        assert case.form_data["seller_name"] == ZHANG_SAN["name"]
+        assert (booking.status, booking.case_id) == ("checked_in", case.id)
 
 
 def test_a_unit_of_another_district_is_sent_to_its_office(clerk_page: Any) -> None:
