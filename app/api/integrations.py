@@ -10,11 +10,9 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from app.cases.access import get_case
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed
 from app.integrations import exemptions, snapshots, tax
 from app.integrations.models import Interface, InterfaceCallLog
-from app.integrations.snapshot_pdf import render_snapshot
-from app.registry.certificates import issuing_config
 from app.web import current_actor, db_session
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="部门信息共享")
@@ -44,13 +42,9 @@ def list_verifications(case_id: str) -> dict[str, Any]:
 def verification_pdf(case_id: str, snapshot_id: str) -> Response:
     """下载核验记录 PDF（可打印归档）"""
     session = db_session()
-    case = get_case(session, current_actor(), case_id)
-    snap = next((s for s in snapshots.snapshots_of(session, case) if s.id == snapshot_id), None)
-    if snap is None:
-        raise NotFound("未找到该核验记录", code="snapshot_not_found")
-    pdf = render_snapshot(snapshots.show(snap), issuing_config().font)
+    pdf = snapshots.snapshot_pdf(session, get_case(session, current_actor(), case_id), snapshot_id)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="verification-{snap.id}.pdf"'})
+                    headers={"Content-Disposition": f'inline; filename="verification-{snapshot_id}.pdf"'})
 
 
 class CallQuery(Schema):

@@ -65,3 +65,15 @@ def show(snap: VerificationSnapshot, *, unmask: bool = False) -> dict[str, Any]:
 def snapshots_of(session: Session, case: Case) -> list[VerificationSnapshot]:
     return list(session.execute(select(VerificationSnapshot).where(VerificationSnapshot.case_id == case.id)
                                 .order_by(VerificationSnapshot.checked_at)).scalars())
+
+
+def snapshot_pdf(session: Session, case: Case, snapshot_id: str, *, unmask: bool = False) -> bytes:
+    """The printable record of one check of this case (masked unless ``unmask``)."""
+    from app.errors import NotFound
+    from app.integrations.snapshot_pdf import render_snapshot
+    from app.registry.certificates import issuing_config
+
+    snap = next((s for s in snapshots_of(session, case) if s.id == snapshot_id), None)
+    if snap is None:
+        raise NotFound("未找到该核验记录", code="snapshot_not_found")
+    return render_snapshot(show(snap, unmask=unmask), issuing_config().font)

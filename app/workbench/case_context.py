@@ -19,6 +19,7 @@ from app.cases.summary import show_case
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.models import User
+from app.integrations import snapshots
 from app.registry.certificate_content import content_for_right
 from app.registry.certificates import kind_for_right, right_recorded_by
 from app.registry.delivery import DELIVERY_LABELS
@@ -101,6 +102,8 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "notices": notices_of_case(session, case), "certificates": certificates,
         "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,
         "diagram": process_diagram(session, case, open_tasks),
+        "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],
+        "waivers": {w["code"]: w for w in summary.get("materials_waived", [])},
     }
     if task is not None:
         form = definition["forms"].get(task.form_key, {})

@@ -38,6 +38,17 @@ def reveal(case_id: str) -> Any:
     return render_case(case_id, unmask=True)
 
 
+@bp.get("/cases/<case_id>/verifications/<snapshot_id>.pdf")
+@staff_required
+def verification_pdf(case_id: str, snapshot_id: str) -> Response:
+    from app.integrations.snapshots import snapshot_pdf
+
+    session = db_session()
+    pdf = snapshot_pdf(session, get_case(session, clerk(), case_id), snapshot_id)
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="verification-{snapshot_id}.pdf"'})
+
+
 @bp.get("/cases/<case_id>/materials/<material_id>")
 @staff_required
 def material(case_id: str, material_id: str) -> Response:

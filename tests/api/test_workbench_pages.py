@@ -98,3 +98,15 @@ def test_applicants_are_kept_out_of_the_workbench(seeded: Any) -> None:
     applicant = Page(seeded.test_client(), "zhangsan")
     assert applicant.get("/workbench/").status_code == 403
     assert seeded.test_client().get("/workbench/").status_code == 302  # anonymous: to the sign-in page
+
+
+def test_the_case_page_shows_the_department_checks_with_their_marks(seeded: Any, submitted_transfer: dict) -> None:
+    page = Page(seeded.test_client(), "xh_acceptor")
+    html = page.get(f"/workbench/cases/{submitted_transfer['id']}").get_data(as_text=True)
+    section = html.split('id="verifications"')[1].split("</section>")[0]
+    assert "一致" in section and "公安" in section and "暂无部门共享核验记录" not in section
+    assert "李*" in section  # masked by default
+    link = re.search(r'href="(/workbench/cases/[^"]+/verifications/[^"]+\.pdf)"', section)
+    assert link is not None
+    pdf = page.get(link[1])
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
