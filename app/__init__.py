@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(verify_bp)
 
+    from app.admin import init_admin
+
+    init_admin(app)
+
     from app.api import init_api
 
     init_api(app)

@@ -39,3 +39,16 @@ class ProcessVersion(IdMixin, Base):
     spec_json: Mapped[str] = mapped_column(Text)  # SpiffWorkflow spec + subprocess specs, serialized once
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # business.yaml + materials + forms + tasks
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProcessDraft(IdMixin, Base):
+    """An analyst's unpublished diagram for a business type (one working draft per type): saved from the
+    designer, validated and dry-run there, and only published as a new ``ProcessVersion``."""
+
+    __tablename__ = "process_draft"
+
+    business_type_code: Mapped[str] = mapped_column(ForeignKey("business_type.code"), unique=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    based_on_version_id: Mapped[str | None] = mapped_column(ForeignKey("process_version.id"))
+    author_id: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
