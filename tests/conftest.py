@@ -117,6 +117,15 @@ def login(client: FlaskClient) -> Any:
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+def upload_material(api: Api, case_id: str, code: str) -> None:
+    """Upload a small PDF as the checklist item ``code`` (e.g. an optional consent or statement)."""
+    import io
+
+    resp = api.post(f"/api/v1/applications/{case_id}/materials",
+                    data={"code": code, "file": (io.BytesIO(PDF), f"{code}.pdf")}, content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_json()
+
+
 def upload_missing(api: Api, case_id: str) -> None:
     """Upload a small PDF for every checklist item the case still needs."""
     import io

@@ -64,6 +64,8 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     task.status, task.completed_at, task.completed_by = "completed", now, actor.user_id
     task.decision, task.opinion = decision, opinion
     task.result = {k: v for k, v in payload.items() if k not in ("decision", "opinion")}
+    if task.stage == "受理" and decision == "approve":
+        case.accepted_at = now
     if decision == "correct":
         case.correction_items = list(payload.get("correction_items") or [])
     apply_outcome(session, case, outcome, today)

@@ -33,6 +33,8 @@ class Case(IdMixin, TenantScoped, Base):
     rule_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When 受理 accepted it (the latest acceptance after any 补正): mortgage rank follows it (细则 67, R10).
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan",

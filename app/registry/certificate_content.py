@@ -17,10 +17,9 @@ from app.identity.models import Tenant
 from app.registry.certificate_numbers import CHINA
 from app.registry.codes import format_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry, Right
+from app.registry.right_types import RIGHT_TYPES
 from app.security.masking import mask_name
 
-RIGHT_TYPES = {"ownership": "国有建设用地使用权/房屋所有权", "mortgage": "抵押权", "easement": "地役权",
-               "advance_notice": "预告登记", "objection": "异议登记", "seizure": "查封登记"}
 MORTGAGE_KINDS = {"general": "一般抵押", "maximum": "最高额抵押"}
 
 

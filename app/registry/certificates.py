@@ -35,9 +35,8 @@ from app.registry.certificate_content import (
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
 from app.registry.models import Certificate, Right, RightHolder
+from app.registry.right_types import NO_CERTIFICATE_RIGHTS, TITLE_RIGHTS
 from app.security import audit
-
-TITLE_RIGHTS = {"ownership"}
 
 
 @dataclass(frozen=True)
@@ -143,8 +142,8 @@ def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, 
     from app.cases.access import definition_of
 
     record = definition_of(context.session, context.case).get("record") or {}
-    if record and not record.get("right_type"):  # a cancellation creates no right: nothing to certify
-        return {"certificate_id": None, "number": None, "kind": None}
+    if record and (not record.get("right_type") or record["right_type"] in NO_CERTIFICATE_RIGHTS):
+        return {"certificate_id": None, "number": None, "kind": None}  # a cancellation or a seizure
     storage = context.storage
     if storage is None:
         raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")

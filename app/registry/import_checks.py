@@ -17,9 +17,8 @@ from typing import Any
 from app.db import utcnow
 from app.registry.codes import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
 from app.registry.import_files import ImportProblem
+from app.registry.right_types import RIGHT_TYPES
 
-RIGHT_TYPES = {"ownership": "所有权", "mortgage": "抵押权", "seizure": "查封", "advance_notice": "预告登记",
-               "objection": "异议登记"}
 ID_TYPES = {"身份证": "person", "统一社会信用代码": "org"}
 SHARE_MODES = ("单独所有", "共同共有", "按份共有", "其它共有")  # GYFS 0–3
 RIGHT_NATURES = {"101": "划拨", "102": "出让", "103": "作价出资（入股）", "104": "租赁", "105": "授权经营",

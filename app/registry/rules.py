@@ -19,14 +19,17 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Case, Party
 from app.registry.models import RealtyUnit, Right
+from app.registry.right_types import right_name
 from app.registry.service import current_rights
 
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
+FIRST, ADVANCE, SEIZURE, CORRECTION = "first", "advance", "seizure", "correction"
 DISPOSALS = frozenset({TRANSFER, MORTGAGE})
 # 民法典 399: homestead land and public-welfare facilities of schools, hospitals and elderly care.
 NON_MORTGAGEABLE_USES = frozenset({"宅基地", "教育", "医疗", "养老"})
 ADVANCE_NOTICE_CONSENT = "advance_notice_consent"
+OBJECTION_RISK_STATEMENT = "objection_risk_statement"
 MORTGAGEE_CONSENT = "mortgagee_consent"
 TWO_THIRDS = Fraction(2, 3)
 
@@ -66,6 +69,14 @@ def business_kind(definition: dict[str, Any]) -> str | None:
     record = definition.get("record") or {}
     if record.get("ends") and not record.get("right_type"):
         return RELEASE
+    if record.get("right_type") == "seizure":
+        return SEIZURE
+    if record.get("replaces") == "land_use":
+        return FIRST
+    if definition.get("category") == "更正":
+        return CORRECTION
+    if record.get("right_type") == "advance_notice":
+        return ADVANCE
     if record.get("replaces") == "ownership":
         return CHANGE if definition.get("category") == "变更" else TRANSFER
     if record.get("right_type") == "mortgage":
@@ -111,8 +122,12 @@ def first_registration(ctx: RuleContext) -> RuleResult:
 def holder_identity(ctx: RuleContext) -> RuleResult | None:
     """The seller / mortgagor must be the registered holder; co-owned units need all joint owners or at
     least two thirds of the shares among the applicants (R7)."""
-    holders = [h for r in ctx.current("ownership") for h in r.holders]
+    holders = [h for r in ctx.current(_title_type(ctx)) for h in r.holders]
     if not holders:
+        if ctx.kind in (FIRST, ADVANCE):
+            return RuleResult("holder_identity", "block", f"{ctx.unit_label}登记簿无现势国有建设用地使用权"
+                              f"或房屋所有权，不能办理{ctx.business_name}",
+                              "《不动产登记暂行条例实施细则》第二十四条、第三十五条")
         return None  # first_registration already blocks
     code = "holder_identity"
     if ctx.kind == MORTGAGE:
@@ -139,6 +154,43 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
     return RuleResult(code, "pass", f"{labels}与{ctx.unit_label}登记簿记载的权利人一致", basis)
 
 
+def _title_type(ctx: RuleContext) -> str:
+    """Whose right proves the applicant may act: the developer's land right before first registration."""
+    if ctx.kind == FIRST or (ctx.kind == ADVANCE and not ctx.current("ownership")):
+        return "land_use"
+    return "ownership"
+
+
+def not_yet_registered(ctx: RuleContext) -> RuleResult:
+    basis = "《不动产登记暂行条例实施细则》第二十四条、第三十五条"
+    if ctx.current("ownership"):
+        return RuleResult("not_yet_registered", "block", f"{ctx.unit_label}已办理房屋所有权首次登记，不能重复办理",
+                          basis)
+    return RuleResult("not_yet_registered", "pass", f"{ctx.unit_label}尚未办理房屋所有权首次登记", basis)
+
+
+def queued_seizure(ctx: RuleContext) -> RuleResult:
+    basis = "《不动产登记暂行条例实施细则》第九十一条"
+    if ctx.current("seizure"):
+        return RuleResult("queued_seizure", "warn", f"{ctx.unit_label}已被查封，本次查封将登记为轮候查封，"
+                          "自在先的查封解除时起生效", basis)
+    return RuleResult("queued_seizure", "pass", f"{ctx.unit_label}无在先查封，本次查封登簿即生效", basis)
+
+
+def correction_limits(ctx: RuleContext) -> RuleResult:
+    """R9 (细则 80–81): no correction once a disposal, 预告 or 查封 has been registered after the entry."""
+    basis = "《不动产登记暂行条例实施细则》第七十九条至第八十一条"
+    titles = ctx.current("ownership")
+    since = max((r.created_at for r in titles), default=None)
+    later = [r for t in ("mortgage", "advance_notice", "seizure") for r in ctx.current(t)
+             if since is not None and r.created_at > since]
+    if later:
+        names = "、".join(dict.fromkeys(right_name(r.right_type) for r in later))
+        return RuleResult("correction_limits", "block", f"{ctx.unit_label}在所涉登记之后已办理{names}，"
+                          "不能办理更正登记，请通过诉讼等途径解决", basis)
+    return RuleResult("correction_limits", "pass", f"{ctx.unit_label}所涉登记之后无处分、预告或查封登记", basis)
+
+
 def advance_notice(ctx: RuleContext) -> RuleResult:
     basis = "《民法典》第二百二十一条；《不动产登记暂行条例实施细则》第八十五条"
     parties = {p.id_number_bidx for p in ctx.case.parties if p.id_number_bidx}
@@ -153,9 +205,13 @@ def advance_notice(ctx: RuleContext) -> RuleResult:
 
 
 def objection(ctx: RuleContext) -> RuleResult:
+    """R4: an objection warns; going on needs the applicants' signed statement that they accept the risk."""
     basis = "《不动产登记暂行条例实施细则》第八十三条、第八十四条；《民法典》第二百二十条"
     if ctx.current("objection"):
-        return RuleResult("objection", "warn", f"{ctx.unit_label}存在异议登记，继续办理的，申请人须签署知悉异议、"
+        if OBJECTION_RISK_STATEMENT not in ctx.material_codes:
+            return RuleResult("objection", "block", f"{ctx.unit_label}存在异议登记，继续办理的，须上传申请人签署的"
+                              "知悉异议、自担风险的书面声明", basis)
+        return RuleResult("objection", "warn", f"{ctx.unit_label}存在异议登记，申请人已签署知悉异议、"
                           "自担风险的书面声明", basis)
     return RuleResult("objection", "pass", f"{ctx.unit_label}无异议登记", basis)
 
@@ -189,7 +245,7 @@ def holds_ended_right(ctx: RuleContext) -> RuleResult:
     ends = ctx.ends or {}
     basis = "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第七十条"
     labels = "、".join(p.label for p in ctx.case.parties if p.role == ends.get("holder_role")) or "申请人"
-    name = RIGHT_NAMES.get(ends.get("right_type", ""), "权利")
+    name = right_name(ends.get("right_type"))
     holders = {p.id_number_bidx for p in ctx.case.parties if p.role == ends.get("holder_role") and p.id_number_bidx}
     held = [r for r in ctx.current(ends.get("right_type", "")) if any(h.id_number_bidx in holders for h in r.holders)]
     if not held:
@@ -197,26 +253,28 @@ def holds_ended_right(ctx: RuleContext) -> RuleResult:
                           f"不能申请注销", basis)
     targets = rights_ended_by(ctx.session, ctx.case, ctx.unit, ends)
     number = str(ctx.case.form_data.get(ends.get("number_field") or "") or "").strip()
+    number_label = ends.get("number_label") or "不动产登记证明号"
     if not targets and number:
-        return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}没有证明号为 {number} 的现势{name}",
-                          basis)
+        return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}没有{number_label}为 {number} 的"
+                          f"现势{name}", basis)
     if not targets:
         return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}有 {len(held)} 项现势{name}，"
-                          "请填写要注销的不动产登记证明号", basis)
+                          f"请填写要注销的{number_label}", basis)
     return RuleResult("holds_ended_right", "pass", f"{labels}为{ctx.unit_label}拟注销{name}的权利人", basis)
 
 
-RIGHT_NAMES = {"mortgage": "抵押权", "ownership": "所有权", "objection": "异议登记", "advance_notice": "预告登记",
-               "seizure": "查封登记"}
 
 
 # (rule, business kinds it applies to), in the order results are reported.
 RULES: list[tuple[Rule, frozenset[str]]] = [
-    (seizure, DISPOSALS),
-    (first_registration, DISPOSALS | {CHANGE}),
-    (holder_identity, DISPOSALS | {CHANGE}),
-    (advance_notice, DISPOSALS),
-    (objection, DISPOSALS),
+    (seizure, DISPOSALS | {ADVANCE}),
+    (queued_seizure, frozenset({SEIZURE})),
+    (not_yet_registered, frozenset({FIRST})),
+    (first_registration, DISPOSALS | {CHANGE, CORRECTION}),
+    (holder_identity, DISPOSALS | {CHANGE, CORRECTION, FIRST, ADVANCE}),
+    (correction_limits, frozenset({CORRECTION})),
+    (advance_notice, DISPOSALS | {ADVANCE}),
+    (objection, DISPOSALS | {ADVANCE}),
     (mortgage_on_transfer, frozenset({TRANSFER})),
     (mortgageable, frozenset({MORTGAGE})),
     (holds_ended_right, frozenset({RELEASE})),
@@ -237,8 +295,10 @@ def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list
     for right in current_rights(session, unit):
         rights.setdefault(right.right_type, []).append(right)
     holder_roles = set((definition.get("record") or {}).get("holder_roles", []))
+    acting_alone = kind in (FIRST, CORRECTION)  # the holder applies for its own right: it is the one checked
+    disposers = [p for p in case.parties if acting_alone or p.role not in holder_roles]
     ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
-                      rights=rights, disposers=[p for p in case.parties if p.role not in holder_roles],
+                      rights=rights, disposers=disposers,
                       material_codes=frozenset(m.code for m in case.materials),
                       ends=(definition.get("record") or {}).get("ends"), session=session)
     results = [rule(ctx) for rule, kinds in RULES if kind in kinds]

@@ -21,10 +21,8 @@ from app.identity.actor import Actor
 from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
+from app.registry.right_types import FLAG_RIGHTS
 from app.security import audit
-
-FLAG_RIGHTS = {"mortgage": "mortgaged", "seizure": "seized", "advance_notice": "advance_noticed",
-               "objection": "objection"}
 
 
 def unit_by_code(session: Session, unit_code: str) -> RealtyUnit:
@@ -83,25 +81,31 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
     unit = unit_by_code(session, case.unit_code)
     right_type = rule.get("right_type")
+    change: dict[str, Any] = {}
     ended = []
     if rule.get("replaces"):
         for old in current_rights(session, unit, rule["replaces"]):
-            old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
+            _end(old, case)
             ended.append(old.id)
     if rule.get("ends"):
         targets = rights_ended_by(session, case, unit, rule["ends"])
-        if not targets:
+        if not targets and not rule["ends"].get("optional"):
             raise Conflict("登记簿中没有本申请要注销的现势权利", code="nothing_to_end")
         for old in targets:
-            old.status, old.ended_at, old.ended_by_business_no = "history", utcnow(), case.business_no
+            _end(old, case)
             ended.append(old.id)
+    if rule.get("corrects_unit"):
+        change["unit"] = _correct_unit(unit, case.form_public, rule["corrects_unit"])
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
-    right = _create_right(case, unit, rule) if right_type else None
+    promoted = _promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
+    right = _create_right(session, case, unit, rule) if right_type else None
     if right is not None:
         session.add(right)
-    change = {"created": {"right_id": right.id, "type": right_type,
-                          "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
-              "ended": ended}
+    change.update({"created": {"right_id": right.id, "type": right_type, "details": _entry_details(right),
+                               "holders": [h.id_number_bidx for h in right.holders]} if right is not None else None,
+                   "ended": ended})
+    if promoted:
+        change["promoted"] = promoted
     entry = append_entry(session, unit, business_no=case.business_no,
                          kind=rule.get("entry_kind") or right_type or rule["ends"]["right_type"],
                          change=change, recorded_by=actor.user_id)
@@ -110,26 +114,88 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     return {"entry_seq": entry.seq, "right_id": right.id if right is not None else None, "ended": ended}
 
 
+def _end(right: Right, case: Case) -> None:
+    right.status, right.ended_at, right.ended_by_business_no = "history", utcnow(), case.business_no
+
+
+def _entry_details(right: Right) -> dict[str, Any]:
+    """What the entry keeps of a new right's particulars (no personal data: details hold none)."""
+    keep = ("seizure_kind", "court_doc", "start_date", "end_date", "accepted_at", "notice_kind")
+    return {k: v for k, v in (right.details or {}).items() if k in keep}
+
+
+UNIT_FIELDS = {"location": "坐落", "area_m2": "面积", "use": "用途"}
+
+
+def _correct_unit(unit: RealtyUnit, form: dict[str, Any], mapping: dict[str, str]) -> dict[str, list[str]]:
+    """更正登记 of the unit's natural particulars: the entry keeps before → after of each corrected field."""
+    changed: dict[str, list[str]] = {}
+    for attribute, field in mapping.items():
+        if attribute not in UNIT_FIELDS:
+            raise Conflict(f"登簿规则 corrects_unit 不支持字段 {attribute}", code="bad_record_rule")
+        value = form.get(field)
+        if value in (None, ""):
+            continue
+        new = _amount(value) if attribute == "area_m2" else str(value).strip()
+        old = getattr(unit, attribute)
+        if new is not None and str(new) != str(old):
+            changed[attribute] = [str(old), str(new)]
+            setattr(unit, attribute, new)
+    if not changed:
+        raise Conflict("更正内容与登记簿记载一致，无需更正", code="nothing_to_correct")
+    return changed
+
+
+def _ends_seizure(session: Session, right_ids: list[str]) -> bool:
+    return any(session.get(Right, rid).right_type == "seizure" for rid in right_ids)  # type: ignore[union-attr]
+
+
+def _promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
+    """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
+    remaining = current_rights(session, unit, "seizure")
+    if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
+        return []
+    first = remaining[0]
+    first.details = {**(first.details or {}), "seizure_kind": "查封"}
+    return [first.id]
+
+
+def mortgage_ranks(session: Session, unit: RealtyUnit) -> dict[str, int]:
+    """细则 67 / R10: current mortgages rank by acceptance time (sub-second), not by recording order."""
+    mortgages = current_rights(session, unit, "mortgage")
+    ordered = sorted(mortgages, key=lambda r: (str((r.details or {}).get("accepted_at") or r.created_at.isoformat()),
+                                               r.created_at))
+    return {r.id: n for n, r in enumerate(ordered, start=1)}
+
+
 def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[str, Any]) -> list[Right]:
     """The current rights a record rule's ``ends`` names: of ``right_type``, held by the party in
-    ``holder_role`` and, when the application gives a certificate / proof number, the one with that number."""
+    ``holder_role`` and, when the application gives a certificate / proof number (or the detail named by
+    ``match_detail``, e.g. a court's document number), the one with that number."""
     holders = {p.id_number_bidx for p in case.parties if p.role == ends["holder_role"] and p.id_number_bidx}
     rights = [r for r in current_rights(session, unit, ends["right_type"])
               if any(h.id_number_bidx in holders for h in r.holders)]
     number = str(case.form_data.get(ends.get("number_field") or "") or "").strip()
     if number:
-        rights = [r for r in rights if (r.cert_no or "").strip() == number]
+        detail = ends.get("match_detail")
+        rights = [r for r in rights
+                  if (str((r.details or {}).get(detail) or "") if detail else (r.cert_no or "")).strip() == number]
     elif len(rights) > 1:
         return []  # ambiguous: the applicant must say which one (rules.py reports it)
     return rights
 
 
-def _create_right(case: Case, unit: RealtyUnit, rule: dict[str, Any]) -> Right:
+def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any]) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
+    details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
+    if rule["right_type"] == "mortgage":  # R10: the rank is derived from this (mortgage_ranks)
+        details["accepted_at"] = (case.accepted_at or case.submitted_at or utcnow()).isoformat()
+    if rule["right_type"] == "seizure":  # 细则 91: a later attachment of an attached unit waits its turn
+        details["seizure_kind"] = "轮候查封" if current_rights(session, unit, "seizure") else "查封"
     right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status="current",
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
-                  details={k: case.form_public.get(k) for k in rule.get("detail_fields", [])})
+                  details=details)
     right.ensure_id()
     for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
         holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_missing
+from conftest import complete_stage, transfer_form, upload_material, upload_missing
 
 
 def _unit(n: int) -> str:
@@ -48,6 +48,9 @@ def test_an_objection_is_recorded_certified_and_warns_a_later_transfer(login: An
     upload_missing(seller, sale_id)
     assert seller.post(f"/api/v1/applications/{sale_id}/confirm").status_code == 200
     assert objector.post(f"/api/v1/applications/{sale_id}/confirm").status_code == 200
+    refused = seller.post(f"/api/v1/applications/{sale_id}/submit")  # R4: not without the risk statement
+    assert refused.status_code == 422 and "自担风险的书面声明" in refused.get_json()["detail"]
+    upload_material(seller, sale_id, "objection_risk_statement")
     resp = seller.post(f"/api/v1/applications/{sale_id}/submit")
     assert resp.status_code == 200, resp.get_json()
     results = {r["code"]: r for r in resp.get_json()["rule_results"]}

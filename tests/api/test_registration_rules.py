@@ -5,7 +5,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_missing
+from conftest import complete_stage, transfer_form, upload_material, upload_missing
 from sqlalchemy import select
 
 from app.demo import BANK, ZHANG_SAN
@@ -126,9 +126,14 @@ def test_a_homestead_or_public_welfare_unit_cannot_be_mortgaged(login: Any, db: 
     assert "用途为教育，依法不得抵押" in resp.get_json()["detail"]
 
 
-def test_a_unit_with_an_objection_is_accepted_with_a_warning(login: Any, db: Any) -> None:
+def test_a_unit_with_an_objection_needs_the_risk_statement_then_warns(login: Any, db: Any) -> None:
     add_right(db, unit(2), "objection", [WANG_WU], kind="person")
-    resp = submit_transfer(login, unit(2))
+    owner, case_id = prepare(login, "transfer_resale", transfer_form(unit_code=unit(2)), "lisi")
+    refused = owner.post(f"/api/v1/applications/{case_id}/submit")
+    assert refused.status_code == 422 and refused.get_json()["code"] == "rule_blocked"
+    assert "知悉异议、自担风险的书面声明" in refused.get_json()["errors"]["unit_code"][0]
+    upload_material(owner, case_id, "objection_risk_statement")
+    resp = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert resp.status_code == 200, resp.get_json()
     warning = results_by_code(resp.get_json())["objection"]
     assert warning["severity"] == "warn" and "风险" in warning["message"] and "第八十四条" in warning["basis"]
