@@ -187,6 +187,7 @@ export function start(config) {
   window.bdcModeler = modeler;
   return modeler.importXML(config.xml).then(() => {
     canvas.zoom('fit-viewport');
+    status(`已打开${config.source === '草稿' ? '草稿' : '版本 ' + config.source}。选中元素后在右侧“登记属性”中设置角色、表单、阶段等。`, 'info');
     document.body.dataset.designerReady = 'true';
   }).catch((e) => status(`流程图无法打开：${e.message}`, 'error'));
 }

@@ -246,12 +246,12 @@ function entriesFor(element) {
 }
 
 function BdcPropertiesProvider(propertiesPanel) {
-  propertiesPanel.registerProvider(400, this);
   this.getGroups = (element) => (groups) => {
     const entries = entriesFor(element);
     if (entries.length) groups.splice(1, 0, { id: 'bdc-registration', label: '登记属性', entries });
     return groups;
   };
+  propertiesPanel.registerProvider(400, this);
 }
 BdcPropertiesProvider.$inject = ['propertiesPanel'];
 

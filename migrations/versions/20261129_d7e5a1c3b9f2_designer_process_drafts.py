@@ -1,7 +1,7 @@
 """designer process drafts
 
 Revision ID: d7e5a1c3b9f2
-Revises: 12378c6f4490
+Revises: b7d2e4a1c9f0
 Create Date: 2026-11-29 09:50:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = 'd7e5a1c3b9f2'
-down_revision = '12378c6f4490'
+down_revision = 'b7d2e4a1c9f0'
 branch_labels = None
 depends_on = None
 
