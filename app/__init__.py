@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(verify_bp)
 
+    from app.form_render import init_form_rendering
+
+    init_form_rendering(app)
+
     from app.admin import init_admin
 
     init_admin(app)

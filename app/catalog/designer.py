@@ -8,8 +8,6 @@ makes, so running cases keep their version whichever way a type was changed.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.catalog.bpmn_conventions import check_bpmn
-from app.catalog.definitions import (
-    BPMN_FILE,
-    BUSINESS_FILE,
-    DEFAULT_DICTIONARIES,
-    MATERIALS_FILE,
-    load_business_type,
-    vocabulary,
-)
+from app.catalog.config import publish_changes
+from app.catalog.definitions import BPMN_FILE, DEFAULT_DICTIONARIES, vocabulary
 from app.catalog.models import BusinessType, ProcessDraft, ProcessVersion
-from app.catalog.service import publish_definition
 from app.engine.models import WorkflowState
-from app.errors import DefinitionError, NotFound, ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
 
@@ -130,30 +121,14 @@ def validate(root: Path, code: str, xml: str) -> list[DiagramProblem]:
 
 
 def publish(session: Session, actor: Actor, root: Path, code: str, xml: str) -> tuple[ProcessVersion, str]:
-    """A valid diagram + the type's business.yaml, materials.yaml and forms → a new current version.
-
-    The other files are read from the definitions root exactly as ``flask defs load`` reads them, so
-    exporting the published diagram to processes/<code>/process.bpmn reproduces the same content hash.
-    """
+    """A valid diagram becomes the type's new current version (the rest of the type as it is now)."""
     actor.require("defs:manage")
     business_type(session, code)
     problems = validate(root, code, xml)
     if problems:
         raise ValidationFailed("流程图未通过校验，不能发布", errors={
             "bpmn": [f"{p.element or '流程'}：{p.message}" for p in problems]})
-    source = root / "processes" / code
-    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
-        type_dir = Path(tmp) / code
-        type_dir.mkdir()
-        for name in (BUSINESS_FILE, MATERIALS_FILE):
-            shutil.copyfile(source / name, type_dir / name)
-        (type_dir / BPMN_FILE).write_text(xml, encoding="utf-8")
-        try:
-            definition = load_business_type(type_dir, root / "forms")
-        except DefinitionError as exc:
-            raise ValidationFailed("业务定义无法发布", errors={"bpmn": exc.errors.get("definitions", [exc.message])}) \
-                from exc
-    version, message = publish_definition(session, definition, actor.user_id)
+    version, message = publish_changes(session, actor, root, code, bpmn=xml, action="definition.publish_diagram")
     draft = get_draft(session, code)
     if draft is not None:
         session.delete(draft)
