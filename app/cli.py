@@ -94,6 +94,22 @@ def register_cli(app: Flask) -> None:
             for line in sync_definitions(session, current_app.config["SETTINGS"].definitions_root):
                 click.echo(line)
 
+    @defs.command("export")
+    @click.argument("codes", nargs=-1)
+    def export_command(codes: tuple[str, ...]) -> None:
+        """Write the current versions (all types, or CODES) back to processes/ and forms/ for git."""
+        from app.catalog.config import export_type
+        from app.catalog.service import list_business_types
+        from app.identity.actor import Actor
+
+        cli_actor = Actor(user_id=None, username="cli", kind="system", permissions=frozenset({"defs:manage"}),
+                          city_level=True)
+        root = current_app.config["SETTINGS"].definitions_root
+        with _db().unit_of_work() as session:
+            for code in codes or [bt.code for bt, _ in list_business_types(session)]:
+                written = export_type(session, cli_actor, root, code)
+                click.echo(f"{code}: {'、'.join(written) if written else '文件已是当前版本'}")
+
     app.cli.add_command(defs)
 
     registry = AppGroup("registry", help="不动产登记簿")

@@ -11,6 +11,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def init_admin(app: Flask) -> None:
-    from app.admin import designer_api, designer_pages, form_pages  # noqa: F401  (routes register on import)
+    from app.admin import designer_api, designer_pages, form_pages, type_pages  # noqa: F401  (routes register on import)
 
     app.register_blueprint(bp)
