@@ -30,6 +30,12 @@ def register_cli(app: Flask) -> None:
             load_roles(session)
             for line in sync_definitions(session, settings.definitions_root):
                 click.echo(line)
+        from app.catalog.dictionaries import seed_dictionaries
+
+        with _db().unit_of_work() as session:
+            added = seed_dictionaries(session, settings.definitions_root)
+            if added:
+                click.echo("dictionaries: " + ", ".join(f"{k} +{n}" for k, n in added.items()))
         if demo:
             from app.demo import seed_demo
 

@@ -11,6 +11,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def init_admin(app: Flask) -> None:
-    from app.admin import designer_api, designer_pages, form_pages, type_pages  # noqa: F401  (routes register on import)
+    from app.admin import (  # noqa: F401  (routes register on import)
+        designer_api,
+        designer_pages,
+        dictionary_pages,
+        form_pages,
+        type_pages,
+    )
 
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""designer process drafts
+"""designer process drafts and analyst dictionaries
 
 Revision ID: d7e5a1c3b9f2
 Revises: b7d2e4a1c9f0
@@ -16,6 +16,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('dictionary_entry',
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('parent_code', sa.String(length=64), nullable=True),
+    sa.Column('level', sa.String(length=16), nullable=True),
+    sa.Column('effective_from', sa.Date(), nullable=True),
+    sa.Column('effective_to', sa.Date(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('updated_at', app.db.UTCDateTime(), nullable=False),
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dictionary_entry')),
+    sa.UniqueConstraint('kind', 'code', name=op.f('uq_dictionary_entry_kind_code'))
+    )
+    op.create_index(op.f('ix_dictionary_entry_kind'), 'dictionary_entry', ['kind'], unique=False)
     op.create_table('process_draft',
     sa.Column('business_type_code', sa.String(length=64), nullable=False),
     sa.Column('bpmn_xml', sa.Text(), nullable=False),
@@ -32,3 +47,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('process_draft')
+    op.drop_index(op.f('ix_dictionary_entry_kind'), table_name='dictionary_entry')
+    op.drop_table('dictionary_entry')
