@@ -10,7 +10,7 @@ from app.admin import bp
 from app.admin.common import analyst, definitions_root
 from app.catalog import config, designer, type_editing
 from app.catalog.meta_schemas import APPLICANT_MODES
-from app.catalog.service import sync_definitions
+from app.catalog.service import current_version, sync_definitions
 from app.errors import ValidationFailed
 from app.pages import login_required
 from app.web import db_session
@@ -40,7 +40,9 @@ def _indexed(prefix: str, fields: tuple[str, ...], limit: int = 100) -> list[dic
 def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], errors: dict[str, list[str]],
           status: int = 200) -> Any:
     session = db_session()
+    roles = {r["code"]: r["name"] for r in designer.palette_vocabulary(definitions_root())["roles"]}
     return render_template("admin/type_edit.html", bt=designer.business_type(session, code), business=business,
+                           tasks=current_version(session, code).definition.get("user_tasks", []), roles=roles,
                            materials=materials, errors=errors, versions=designer.versions(session, code),
                            modes=APPLICANT_MODES, exemptions=type_editing.EXEMPTION_LABELS,
                            file_types=type_editing.FILE_TYPES), status

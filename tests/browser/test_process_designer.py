@@ -137,3 +137,34 @@ def test_analyst_adds_a_review_step_validates_dry_runs_and_publishes(
         assert done.status_code == 200, done.get_json()
     old = login("zhangsan").get(f"/api/v1/applications/{submitted_transfer['id']}").get_json()
     assert old["status"] == "completed"
+
+
+def test_service_task_connector_parameters_and_timer_are_edited_in_the_panel(page: Any, sign_in: Any) -> None:
+    sign_in(page, "analyst", next_path="/admin/designer/transfer_resale")
+    page.wait_for_selector("body[data-designer-ready=true]")
+    click_element(page, "service_record")
+    open_registration_group(page)
+    assert page.locator("#bio-properties-panel-bdc-connector").input_value() == "registry.record"
+    assert page.locator("#bio-properties-panel-bdc-result").input_value() == "record_result"
+    page.fill("#bio-properties-panel-bdc-params", 'note = "自动登簿"')
+    page.wait_for_timeout(1000)
+    xml = page.evaluate("async () => (await window.bdcModeler.saveXML()).xml")
+    assert '<spiffworkflow:parameter id="note" type="any" value="&#34;自动登簿&#34;" />' in xml
+    assert "<spiffworkflow:parameters>" in xml
+
+    # A timer on the 登簿 task: the panel offers its kind and expression; a bare P3D is refused on the event.
+    page.evaluate("""() => {
+      const m = window.bdcModeler, task = m.get('elementRegistry').get('task_record');
+      const def = m.get('moddle').create('bpmn:TimerEventDefinition');
+      m.get('modeling').createShape({ type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition',
+        businessObject: m.get('bpmnFactory').create('bpmn:BoundaryEvent', { id: 'timer_record', eventDefinitions: [def],
+          cancelActivity: false }) }, { x: task.x + task.width, y: task.y + task.height }, task, { attach: true });
+    }""")
+    click_element(page, "timer_record")
+    open_registration_group(page)
+    page.select_option("#bio-properties-panel-bdc-timer-kind", "timeDuration")
+    page.fill("#bio-properties-panel-bdc-timer", "P3D")
+    page.wait_for_timeout(1000)
+    page.click("#btn-validate")
+    page.locator(".bdc-error-badge[data-element='timer_record']").wait_for()
+    assert "加引号" in page.locator("#problems").inner_text()
