@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(home_bp)
 
+    from app.portal import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
+
     from app.verify_page import bp as verify_bp
 
     app.register_blueprint(verify_bp)

@@ -153,4 +153,51 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo(("（试运行，未写入）" if dry_run else "导入完成：") + report.summary())
 
+    @registry.command("expire")
+    @click.option("--today", default=None, help="按该日期判断（YYYY-MM-DD，默认今天）")
+    def expire_command(today: str | None) -> None:
+        """End attachments past their period and objections without a lawsuit within 15 days (细则 83, 92)."""
+        from datetime import date
+
+        from app.registry.expiry import expire_rights
+
+        with _db().unit_of_work() as session:
+            report = expire_rights(session, date.fromisoformat(today) if today else None)
+        for item in report.lapsed:
+            click.echo(f"已失效：{item['unit_code']} {item['kind']}（业务号 {item['business_no']}）")
+        click.echo(f"完成：{len(report.lapsed)} 项权利失效")
+
+    @registry.command("void-certificate")
+    @click.argument("number")
+    @click.option("--reason", required=True, help="作废原因，如：打印错误")
+    @click.option("--reissue", is_flag=True, help="依登记簿补发新证（新号）")
+    @click.option("--by", "username", required=True, help="办理人用户名（须有 certificate:void 权限）")
+    def void_command(number: str, reason: str, reissue: bool, username: str) -> None:
+        """Void a certificate number (废号 kept with its reason); optionally reissue from the book."""
+        from flask import current_app
+        from sqlalchemy import select
+
+        from app.errors import DomainError
+        from app.identity.actor import actor_for
+        from app.identity.models import User
+        from app.registry.certificates import void_certificate
+        from app.registry.models import Certificate
+
+        with _db().unit_of_work() as session:
+            user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            cert = session.execute(select(Certificate).where(Certificate.number == number.strip())
+                                   .execution_options(all_tenants=True)).scalar_one_or_none()
+            if user is None or cert is None:
+                click.echo("错误：" + ("用户不存在" if user is None else f"证书号 {number} 不存在"), err=True)
+                sys.exit(1)
+            try:
+                voided, replacement = void_certificate(session, current_app.extensions["storage"],
+                                                       actor_for(session, user), cert.id, reason=reason,
+                                                       reissue=reissue)
+            except DomainError as exc:
+                session.rollback()
+                click.echo(f"错误：{exc.message}", err=True)
+                sys.exit(1)
+            click.echo(f"已作废：{voided.number}" + (f"；补发：{replacement.number}" if replacement else ""))
+
     app.cli.add_command(registry)

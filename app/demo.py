@@ -25,6 +25,8 @@ ZHANG_SAN = {"name": "张三", "id_number": make_id_card("330106", date(1985, 3,
 LI_SI = {"name": "李四", "id_number": make_id_card("330110", date(1990, 7, 8), 42), "phone": "13800000002"}
 BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number": make_uscc("91", "330100", "MA2DEM01")}
 COURT = {"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}
+DEVELOPER = {"name": "杭州示范房地产开发有限公司", "id_number": make_uscc("91", "330106", "MA2DEF01")}
+NEW_BUILD_UNITS = 4  # per district: 示范花园 1幢 2单元, surveyed, land right only (first registration pending)
 SURNAMES = "王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 
@@ -75,6 +77,22 @@ def unit_records(district: str, area: str, street: str, zhang_owns: int) -> list
             "location": f"杭州市{street}{n}号{n % 6 + 1}单元{100 + n}室",
             "use": "住宅" if n % 10 else "非住宅", "area_m2": str(Decimal("60") + n * 3), "right_nature": "出让",
             "land_term_end": "2088-12-31", "rights": rights})
+    records.extend(new_build_records(district, area, street))
+    return records
+
+
+def new_build_records(district: str, area: str, street: str) -> list[dict[str, Any]]:
+    """New flats of the demo developer: surveyed units whose only right is the developer's land right
+    (国有建设用地使用权), waiting for 首次登记, 预告登记 and 首次转移登记."""
+    records: list[dict[str, Any]] = []
+    for n in range(1, NEW_BUILD_UNITS + 1):
+        code = make_unit_code(district, 1, 2, "GB", 200, 1, 200 + n)
+        records.append({
+            "unit_code": code, "tenant": district, "location": f"杭州市{street}示范花园1幢2单元{200 + n}室",
+            "use": "住宅", "area_m2": str(Decimal("88") + n), "right_nature": "出让", "land_term_end": "2094-06-30",
+            "rights": [{"type": "land_use", "business_no": f"2024{district}10{900 + n:06d}",
+                        "cert_no": f"浙(2024){area}不动产权第{9000 + n:07d}号", "registered_at": "2024-05-20",
+                        "holders": [_holder(DEVELOPER, "统一社会信用代码")]}]})
     return records
 
 
@@ -90,6 +108,8 @@ def seed_demo(session: Session) -> str:
     _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],
           phone=LI_SI["phone"])
     _user(session, "bank", roles=["institution"], real_name=BANK["name"], id_number=BANK["id_number"])
+    _user(session, "developer", roles=["institution"], real_name=DEVELOPER["name"], id_number=DEVELOPER["id_number"])
+    _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"])
     records = [r for code, area, _, street in DISTRICTS
                for r in unit_records(code, area, street, zhang_owns=3 if code == "330106" else 0)]
     for number, record in enumerate(records, start=1):

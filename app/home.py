@@ -1,9 +1,8 @@
-"""The landing page: what this server offers until the portal and workbench pages arrive."""
+"""The landing page (the portal's front page) and the health check."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from app.catalog.service import list_business_types
 from app.web import db_session
 
 bp = Blueprint("home", __name__)
@@ -12,10 +11,10 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index() -> str:
     from app.pages import page_actor
+    from app.portal import landing_context
 
     page_actor(required=False)  # the header shows who is signed in
-    types = [pv.definition for _, pv in list_business_types(db_session())]
-    return render_template("home.html", types=types)
+    return render_template("home.html", **landing_context())
 
 
 @bp.get("/healthz")

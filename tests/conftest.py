@@ -168,3 +168,30 @@ def complete_stage(api: Api, business_no: str, stage: str, decision: str = "appr
     assert len(tasks) == 1, tasks
     return api.post(f"/api/v1/tasks/{tasks[0]['id']}/complete",
                     json={"decision": decision, "opinion": f"{stage}意见：符合规定", "data": data})
+
+
+STAFF = {"受理": "xh_acceptor", "审核": "xh_reviewer", "登簿": "xh_recorder", "缮证": "xh_certifier"}
+
+
+def file_application(login: Any, creator: str, business_type: str, form: dict[str, Any],
+                     confirmers: tuple[str, ...] = ()) -> Any:
+    """``creator`` creates and uploads every required material; creator and ``confirmers`` confirm; the
+    creator submits. Returns the submit response (not asserted: a refusal may be what the test wants)."""
+    applicant = login(creator)
+    created = applicant.post("/api/v1/applications", json={"business_type": business_type, "form": form})
+    assert created.status_code == 201, created.get_json()
+    case_id = created.get_json()["id"]
+    upload_missing(applicant, case_id)
+    for username in (creator, *confirmers):
+        confirmed = login(username).post(f"/api/v1/applications/{case_id}/confirm")
+        assert confirmed.status_code == 200, confirmed.get_json()
+    return applicant.post(f"/api/v1/applications/{case_id}/submit")
+
+
+def take_through(login: Any, business_no: str, stages: tuple[str, ...] = ("受理", "审核", "登簿", "缮证")) -> Any:
+    """西湖区 clerks approve each stage in turn; returns the last response."""
+    resp = None
+    for stage in stages:
+        resp = complete_stage(login(STAFF[stage]), business_no, stage)
+        assert resp.status_code == 200, resp.get_json()
+    return resp

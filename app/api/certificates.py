@@ -17,6 +17,16 @@ class VerifyArgs(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class VoidRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    reissue = fields.Boolean(load_default=False)
+
+
+def _cert_json(cert: Any) -> dict[str, Any]:
+    return {"id": cert.id, "number": cert.number, "kind": cert.kind, "status": cert.status,
+            "verify_code": cert.verify_code, "pdf": f"/api/v1/certificates/{cert.id}/pdf"}
+
+
 class NoPropertyRequest(Schema):
     purpose = fields.String(required=True, validate=validate.Length(min=2, max=200))
 
@@ -51,5 +61,15 @@ def no_property(body: dict[str, Any]) -> dict[str, Any]:
     except Conflict:
         session.commit()  # a refused query is still a query of the register: keep its audit entry
         raise
-    return {"id": cert.id, "number": cert.number, "kind": cert.kind, "status": cert.status,
-            "verify_code": cert.verify_code, "pdf": f"/api/v1/certificates/{cert.id}/pdf"}
+    return _cert_json(cert)
+
+
+@blp.post("/<certificate_id>/void")
+@blp.arguments(VoidRequest)
+def void(body: dict[str, Any], certificate_id: str) -> dict[str, Any]:
+    """作废证书号（废号保留并留痕）；reissue=true 时依登记簿补发新证（新号）"""
+    cert, replacement = certificates.void_certificate(
+        db_session(), current_app.extensions["storage"], current_actor(), certificate_id, reason=body["reason"],
+        reissue=body["reissue"])
+    return {"voided": {**_cert_json(cert), "reason": cert.void_reason},
+            "replacement": _cert_json(replacement) if replacement else None}

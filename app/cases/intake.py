@@ -89,8 +89,10 @@ def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -
 
 
 def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
-                       tenant_id: str | None = None, channel: str = "online") -> Case:
-    actor.require("application:create")
+                       tenant_id: str | None = None, channel: str = "online",
+                       permission: str = "application:create") -> Case:
+    """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust)."""
+    actor.require(permission)
     version = current_version(session, business_type)
     definition = version.definition
     form = _prefill(session, actor, _application_schema(definition), form)
@@ -203,6 +205,7 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
                                               Task.role == "applicant")).scalars().first()
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
+    _check_register_rules(session, case, definition_of(session, case))  # the register may have changed since
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
     task.status, task.completed_at, task.completed_by, task.decision = "completed", utcnow(), actor.user_id, "approve"

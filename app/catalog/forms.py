@@ -69,7 +69,7 @@ def validate_form_data(schema: dict[str, Any], data: dict[str, Any], *, partial:
     validator = Draft202012Validator(schema, format_checker=_format_checker())
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(cleaned):
-        if partial and error.validator == "required":
+        if partial and _only_missing(error):
             continue
         for field, message in _field_messages(error, props):
             bucket = errors.setdefault(field, [])
@@ -84,6 +84,14 @@ def validate_form_data(schema: dict[str, Any], data: dict[str, Any], *, partial:
         if check is not None and isinstance(cleaned.get(name), str):
             cleaned[name] = check(cleaned[name])
     return cleaned
+
+
+def _only_missing(error: ValidationError) -> bool:
+    """A draft may lack fields: also when the schema asks for "one of these fields" (anyOf of requireds)."""
+    if error.validator == "required":
+        return True
+    return error.validator in ("anyOf", "oneOf") and bool(error.context) and all(
+        _only_missing(sub) for sub in error.context)
 
 
 def describe_error(error: ValidationError, label: str) -> str:
@@ -240,6 +248,10 @@ def _field_messages(error: ValidationError, props: dict[str, Any]) -> list[tuple
     if error.validator == "required" and not path:
         missing = [f for f in error.validator_value if f not in error.instance]
         return [(f, describe_error(error, _title(props, f))) for f in missing]
+    if error.validator == "anyOf" and not path and _only_missing(error):
+        fields = [f for sub in error.context for f in sub.validator_value if f not in error.instance]
+        names = "、".join(_title(props, f) for f in dict.fromkeys(fields))
+        return [(f, f"请至少填写以下一项：{names}") for f in dict.fromkeys(fields)]
     if error.validator == "additionalProperties" and not path:
         known = set(props)
         return [(f, "不允许的字段") for f in error.instance if f not in known]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.registry.right_types import RIGHT_TYPES
+
 CATEGORIES = ["首次", "转移", "变更", "注销", "更正", "异议", "预告", "查封", "其他"]
 APPLICANT_MODES = ["单方", "双方", "嘱托"]
 PARTY_KINDS = ["person", "org", "either"]
@@ -57,7 +59,8 @@ _FAQ: dict[str, Any] = {
 }
 
 # What 登簿 writes (read by app/registry/service.py): the right created, its holders, the right it ends.
-_RIGHT_TYPE: dict[str, Any] = {"type": "string", "pattern": "^[a-z][a-z_]{0,15}$"}
+_RIGHT_TYPE: dict[str, Any] = {"enum": sorted(RIGHT_TYPES)}
+_UNIT_FIELDS = ["location", "area_m2", "use"]
 _ENDS: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -66,6 +69,9 @@ _ENDS: dict[str, Any] = {
         "right_type": _RIGHT_TYPE,  # end the current rights of this type …
         "holder_role": _CODE,  # … held by this party (e.g. the mortgagee cancelling its mortgage)
         "number_field": _FIELD,  # optional form field naming the certificate / proof number of the right
+        "match_detail": _FIELD,  # compare that number with this detail instead (e.g. a court's court_doc)
+        "number_label": _TEXT,  # what the number is called in messages (default 不动产登记证明号)
+        "optional": {"type": "boolean"},  # nothing to end is fine (e.g. 预转本 when there was no 预告)
     },
 }
 _RECORD: dict[str, Any] = {
@@ -77,14 +83,20 @@ _RECORD: dict[str, Any] = {
         "holder_roles": {"type": "array", "items": _CODE},
         "amount_field": _FIELD,
         "detail_fields": {"type": "array", "items": _FIELD},
-        "entry_kind": _RIGHT_TYPE,
+        "entry_kind": {"type": "string", "pattern": "^[a-z][a-z_]{0,31}$"},
         "ends": _ENDS,
+        # 更正: unit particular → the form field holding its corrected value
+        "corrects_unit": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                          "properties": {k: _FIELD for k in _UNIT_FIELDS}},
+        "reissues": _RIGHT_TYPE,  # revoke and reissue the certificate of the unit's current right of this type
+        "keeps_co_holders": {"type": "boolean"},  # 变更: carry the other holders of the replaced right over
     },
-    # A created right needs holders; a record that creates nothing must end something.
+    # A created right needs holders; a record that creates nothing must end or correct something.
     "anyOf": [
         {"required": ["right_type", "holder_roles"],
          "properties": {"right_type": _RIGHT_TYPE, "holder_roles": {"minItems": 1}}},
         {"required": ["ends"]},
+        {"required": ["corrects_unit"]},
     ],
 }
 

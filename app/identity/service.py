@@ -14,6 +14,10 @@ from app.security import audit
 _TOKEN_SALT = "bdcdj-api-token"
 
 
+# Accounts of organisations (banks, developers, courts): identified by a USCC, not an ID card.
+ORGANISATION_ROLES = frozenset({"institution", "court"})
+
+
 def create_user(session: Session, *, username: str, password: str, roles: list[str], kind: str | None = None,
                 tenant_id: str | None = None, real_name: str | None = None, id_number: str | None = None,
                 phone: str | None = None, actor_id: str | None = None) -> User:
@@ -30,15 +34,15 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
         errors["role"] = [f"未知角色：{', '.join(unknown)}" if unknown else "请至少指定一个角色"]
     if tenant_id is not None and session.get(Tenant, tenant_id) is None:
         errors["tenant"] = [f"未知辖区：{tenant_id}"]
+    if kind is None:
+        kind = "institution" if set(roles) & ORGANISATION_ROLES else "applicant" if roles == ["applicant"] else "staff"
     if id_number:
         try:
-            id_number = check_uscc(id_number) if "institution" in roles else check_id_card(id_number)
+            id_number = check_uscc(id_number) if kind == "institution" else check_id_card(id_number)
         except InvalidIdentifier as exc:
             errors["id_number"] = [exc.message]
     if errors:
         raise ValidationFailed("用户信息有误", errors=errors)
-    if kind is None:
-        kind = "institution" if "institution" in roles else "applicant" if roles == ["applicant"] else "staff"
     user = User(username=username, password_hash=generate_password_hash(password), kind=kind, tenant_id=tenant_id)
     user.ensure_id()
     user.real_name = real_name

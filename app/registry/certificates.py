@@ -32,7 +32,7 @@ from app.registry.certificate_content import (
     content_no_property,
     office_name,
 )
-from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq
+from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
 from app.registry.models import Certificate, Right, RightHolder
 from app.registry.right_types import NO_CERTIFICATE_RIGHTS, TITLE_RIGHTS
@@ -142,6 +142,8 @@ def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, 
     from app.cases.access import definition_of
 
     record = definition_of(context.session, context.case).get("record") or {}
+    if record.get("reissues"):
+        return _reissue(context, record["reissues"])
     if record and (not record.get("right_type") or record["right_type"] in NO_CERTIFICATE_RIGHTS):
         return {"certificate_id": None, "number": None, "kind": None}  # a cancellation or a seizure
     storage = context.storage
@@ -149,6 +151,44 @@ def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, 
         raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")
     cert = issue_for_case(context.session, storage, context.case, context.actor)
     return {"certificate_id": cert.id, "number": cert.number, "kind": cert.kind}
+
+
+def _reissue(context: CaseContext, right_type: str) -> dict[str, Any]:
+    """更正: a corrected certificate for each current right of the unit whose old one 登簿 revoked."""
+    from app.registry.service import current_rights, unit_by_code
+
+    if context.storage is None:
+        raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")
+    unit = unit_by_code(context.session, context.case.unit_code or "")
+    issued = [issue_for_right(context.session, context.storage, right, context.actor, case=context.case)
+              for right in current_rights(context.session, unit, right_type)]
+    if not issued:
+        raise Conflict("登记簿中没有需换发证书的现势权利", code="nothing_to_certify")
+    return {"certificate_id": issued[0].id, "number": issued[0].number, "kind": issued[0].kind}
+
+
+def void_certificate(session: Session, storage: Storage, actor: Actor, certificate_id: str, *, reason: str,
+                     reissue: bool = False) -> tuple[Certificate, Certificate | None]:
+    """废号: a spoiled or wrongly filled certificate keeps its number and row as 已作废 (细则 80: the
+    replacement is recorded); with ``reissue`` a new one, with a new number, is rendered from the book."""
+    actor.require("certificate:void")
+    cert = session.execute(select(Certificate).where(Certificate.id == certificate_id)).scalar_one_or_none()
+    if cert is None:  # also another office's certificate: the tenant scope hides it
+        raise NotFound("证书不存在", code="certificate_not_found")
+    before = {"status": cert.status, "number": cert.number}
+    void_number(session, cert, reason=reason)
+    replacement = None
+    if reissue:
+        right = session.get(Right, cert.right_id) if cert.right_id else None
+        if right is None or right.status != "current":
+            raise Conflict("该证书记载的权利已不是现势权利，不能补发", code="right_not_current")
+        case = session.get(Case, cert.case_id) if cert.case_id else None
+        replacement = issue_for_right(session, storage, right, actor, case=case)
+    audit.record(session, actor_id=actor.user_id, action="certificate.void", object_type="certificate",
+                 object_id=cert.id, tenant_id=cert.tenant_id, before=before,
+                 after={"status": cert.status, "reason": cert.void_reason,
+                        "replacement": replacement.number if replacement else None})
+    return cert, replacement
 
 
 def revoke_for_rights(session: Session, right_ids: list[str], business_no: str | None) -> int:

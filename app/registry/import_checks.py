@@ -268,8 +268,10 @@ def validate_record(raw: dict[str, Any], offices: set[str]) -> tuple[UnitIn | No
             out.add(f"权利{n}的业务号 {right.business_no} 与权利{seen[right.business_no]}重复")
         elif right is not None:
             seen[right.business_no] = n
-    if sum(1 for r in rights if r is not None and r.type == "ownership") > 1:
-        out.add("一个不动产单元只能有一项现势所有权（共有人请写在同一权利的 holders 中）")
+    titles = [r.type for r in rights if r is not None and r.type in ("ownership", "land_use")]
+    if len(titles) > 1:
+        out.add("一个不动产单元只能有一项现势所有权或国有建设用地使用权（共有人请写在同一权利的 holders 中；"
+                "首次登记后的房屋所有权已包含国有建设用地使用权）")
     if out.problems:
         return None, out.problems
     assert unit_code and tenant and location and use and area is not None

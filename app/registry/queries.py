@@ -24,7 +24,14 @@ from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.codes import format_unit_code
 from app.registry.models import RealtyUnit, Right
-from app.registry.service import current_rights, is_holder, unit_by_code, unit_flags, units_of_holder
+from app.registry.service import (
+    current_rights,
+    is_holder,
+    mortgage_ranks,
+    unit_by_code,
+    unit_flags,
+    units_of_holder,
+)
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name, mask_uscc
 
@@ -82,9 +89,10 @@ def unit_view(session: Session, unit: RealtyUnit, view: str, *, unmask: bool = F
         data["holders"] = [{"name": mask_name(h.name), "share_mode": h.share_mode, "share": h.share}
                            for r in rights if r.right_type == "ownership" for h in r.holders]
         return data
+    ranks = mortgage_ranks(session, unit)
     data["rights"] = [{"type": r.right_type, "business_no": r.business_no, "cert_no": r.cert_no,
                        "amount_yuan": float(r.amount_yuan) if r.amount_yuan is not None else None,
-                       "since": r.created_at.isoformat(), "details": r.details or {},
+                       "since": r.created_at.isoformat(), "details": r.details or {}, "rank": ranks.get(r.id),
                        "holders": [_holder_json(h, unmask) for h in r.holders]}
                       for r in rights]
     return data

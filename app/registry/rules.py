@@ -24,7 +24,7 @@ from app.registry.service import current_rights
 
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
-FIRST, ADVANCE, SEIZURE, CORRECTION = "first", "advance", "seizure", "correction"
+FIRST, ADVANCE, SEIZURE, CORRECTION, OBJECTION = "first", "advance", "seizure", "correction", "objection"
 DISPOSALS = frozenset({TRANSFER, MORTGAGE})
 # 民法典 399: homestead land and public-welfare facilities of schools, hospitals and elderly care.
 NON_MORTGAGEABLE_USES = frozenset({"宅基地", "教育", "医疗", "养老"})
@@ -77,6 +77,8 @@ def business_kind(definition: dict[str, Any]) -> str | None:
         return CORRECTION
     if record.get("right_type") == "advance_notice":
         return ADVANCE
+    if record.get("right_type") == "objection":
+        return OBJECTION
     if record.get("replaces") == "ownership":
         return CHANGE if definition.get("category") == "变更" else TRANSFER
     if record.get("right_type") == "mortgage":
@@ -138,6 +140,10 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
     applying = {p.id_number_bidx for p in ctx.disposers if p.id_number_bidx}
     modes = {h.share_mode for h in holders}
     matched = [h for h in holders if h.id_number_bidx in applying]
+    if ctx.kind == CHANGE:  # a co-owner changes only their own particulars: the others need not apply
+        if not matched:
+            return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}登记簿记载的权利人", basis)
+        return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}登记簿记载的权利人", basis)
     if len(holders) > 1 and "共同共有" in modes:
         if len(matched) < len(holders):
             return RuleResult(code, "block", f"{ctx.unit_label}为共同共有，须全体共同共有人作为{labels}申请"
@@ -189,6 +195,27 @@ def correction_limits(ctx: RuleContext) -> RuleResult:
         return RuleResult("correction_limits", "block", f"{ctx.unit_label}在所涉登记之后已办理{names}，"
                           "不能办理更正登记，请通过诉讼等途径解决", basis)
     return RuleResult("correction_limits", "pass", f"{ctx.unit_label}所涉登记之后无处分、预告或查封登记", basis)
+
+
+def duplicate_objection(ctx: RuleContext) -> RuleResult:
+    """细则 83: no second objection by the same person while one stands, nor again on the same matter after
+    the first lapsed for want of a lawsuit."""
+    basis = "《不动产登记暂行条例实施细则》第八十三条"
+    objectors = {p.id_number_bidx for p in ctx.case.parties if p.id_number_bidx}
+    matter = str(ctx.case.form_public.get("objection_matter") or "").strip()
+    mine = [r for r in ctx.current("objection") if any(h.id_number_bidx in objectors for h in r.holders)]
+    if mine:
+        return RuleResult("duplicate_objection", "block", f"您已在{ctx.unit_label}办理异议登记，不能重复申请", basis)
+    lapsed = ctx.session.execute(select(Right).where(Right.unit_id == ctx.unit.id, Right.right_type == "objection",
+                                                     Right.status == "history")).scalars().all() \
+        if ctx.session is not None else []
+    again = [r for r in lapsed if (r.details or {}).get("lapsed_on") and
+             str((r.details or {}).get("objection_matter") or "").strip() == matter and
+             any(h.id_number_bidx in objectors for h in r.holders)]
+    if again:
+        return RuleResult("duplicate_objection", "block", "异议登记失效后，申请人就同一事项以同一理由"
+                          "再次申请异议登记的，不予受理", basis)
+    return RuleResult("duplicate_objection", "pass", f"申请人在{ctx.unit_label}无有效或已失效的同一异议登记", basis)
 
 
 def advance_notice(ctx: RuleContext) -> RuleResult:
@@ -270,7 +297,8 @@ RULES: list[tuple[Rule, frozenset[str]]] = [
     (seizure, DISPOSALS | {ADVANCE}),
     (queued_seizure, frozenset({SEIZURE})),
     (not_yet_registered, frozenset({FIRST})),
-    (first_registration, DISPOSALS | {CHANGE, CORRECTION}),
+    (first_registration, DISPOSALS | {CHANGE, CORRECTION, OBJECTION}),
+    (duplicate_objection, frozenset({OBJECTION})),
     (holder_identity, DISPOSALS | {CHANGE, CORRECTION, FIRST, ADVANCE}),
     (correction_limits, frozenset({CORRECTION})),
     (advance_notice, DISPOSALS | {ADVANCE}),

@@ -25,9 +25,13 @@ from app.registry.right_types import FLAG_RIGHTS
 from app.security import audit
 
 
-def unit_by_code(session: Session, unit_code: str) -> RealtyUnit:
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", "")))\
-        .scalar_one_or_none()
+def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> RealtyUnit:
+    """``lock``: hold the unit's row until commit (登簿), so a concurrent 登簿 of the same unit waits and
+    then re-checks the rules against what this one recorded."""
+    stmt = select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    unit = session.execute(stmt).scalar_one_or_none()
     if unit is None:
         raise NotFound("登记簿中没有该不动产单元", code="unit_not_found")
     return unit
@@ -75,18 +79,18 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     from app.cases.access import definition_of
     from app.registry.rules import blocking, check_case
 
+    unit = unit_by_code(session, case.unit_code, lock=True)  # first: a racing 登簿 of this unit waits here
     blocked = blocking(check_case(session, case, definition_of(session, case)))  # R1: re-check at 登簿
     if blocked:
         raise Conflict("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
                        code="rule_blocked_at_recording", errors={"unit_code": [r.message for r in blocked]})
-    unit = unit_by_code(session, case.unit_code)
     right_type = rule.get("right_type")
     change: dict[str, Any] = {}
     ended = []
-    if rule.get("replaces"):
-        for old in current_rights(session, unit, rule["replaces"]):
-            _end(old, case)
-            ended.append(old.id)
+    replaced = current_rights(session, unit, rule["replaces"]) if rule.get("replaces") else []
+    for old in replaced:
+        _end(old, case)
+        ended.append(old.id)
     if rule.get("ends"):
         targets = rights_ended_by(session, case, unit, rule["ends"])
         if not targets and not rule["ends"].get("optional"):
@@ -96,9 +100,13 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
             ended.append(old.id)
     if rule.get("corrects_unit"):
         change["unit"] = _correct_unit(unit, case.form_public, rule["corrects_unit"])
+    if rule.get("reissues"):  # the certificate shows what was corrected: it no longer equals the book
+        reissued = [r.id for r in current_rights(session, unit, rule["reissues"])]
+        revoke_for_rights(session, reissued, case.business_no)
+        change["reissued"] = reissued
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
-    promoted = _promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
-    right = _create_right(session, case, unit, rule) if right_type else None
+    promoted = promote_queued_seizures(session, unit) if ended and _ends_seizure(session, ended) else []
+    right = _create_right(session, case, unit, rule, replaced) if right_type else None
     if right is not None:
         session.add(right)
     change.update({"created": {"right_id": right.id, "type": right_type, "details": _entry_details(right),
@@ -107,7 +115,7 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     if promoted:
         change["promoted"] = promoted
     entry = append_entry(session, unit, business_no=case.business_no,
-                         kind=rule.get("entry_kind") or right_type or rule["ends"]["right_type"],
+                         kind=rule.get("entry_kind") or right_type or (rule.get("ends") or {})["right_type"],
                          change=change, recorded_by=actor.user_id)
     audit.record(session, actor_id=actor.user_id, action="register.record", object_type="realty_unit",
                  object_id=unit.id, tenant_id=unit.tenant_id, after={"entry_seq": entry.seq, **change})
@@ -138,7 +146,7 @@ def _correct_unit(unit: RealtyUnit, form: dict[str, Any], mapping: dict[str, str
             continue
         new = _amount(value) if attribute == "area_m2" else str(value).strip()
         old = getattr(unit, attribute)
-        if new is not None and str(new) != str(old):
+        if new is not None and new != old:  # Decimal("70.5") == Decimal("70.50")
             changed[attribute] = [str(old), str(new)]
             setattr(unit, attribute, new)
     if not changed:
@@ -150,7 +158,7 @@ def _ends_seizure(session: Session, right_ids: list[str]) -> bool:
     return any(session.get(Right, rid).right_type == "seizure" for rid in right_ids)  # type: ignore[union-attr]
 
 
-def _promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
+def promote_queued_seizures(session: Session, unit: RealtyUnit) -> list[str]:
     """细则 91: when the effective attachment is released, the first queued one (轮候查封) takes effect."""
     remaining = current_rights(session, unit, "seizure")
     if not remaining or any((r.details or {}).get("seizure_kind", "查封") != "轮候查封" for r in remaining):
@@ -185,7 +193,8 @@ def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[s
     return rights
 
 
-def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any]) -> Right:
+def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any],
+                  replaced: list[Right]) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
     details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
@@ -197,6 +206,9 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
                   details=details)
     right.ensure_id()
+    if rule.get("keeps_co_holders") and replaced:
+        _carry_holders(case, right, replaced, holder_roles)
+        return right
     for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
         holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,
                              share_mode=str(form.get("share_mode") or "单独所有"))
@@ -205,6 +217,22 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
         holder.id_number = party.id_number
         right.holders.append(holder)
     return right
+
+
+def _carry_holders(case: Case, right: Right, replaced: list[Right], holder_roles: set[str]) -> None:
+    """变更 of one holder's particulars: every registered holder carries over with its share; the applying
+    holder(s) (the parties not in ``holder_roles``) come back under the new particulars, paired in order."""
+    old_parties = [p for p in case.parties if p.role not in holder_roles]
+    new_parties = [p for p in case.parties if p.role in holder_roles]
+    renamed = {old.id_number_bidx: new for old, new in zip(old_parties, new_parties, strict=False)}
+    for position, old in enumerate(h for r in replaced for h in r.holders):
+        holder = RightHolder(right_id=right.id, tenant_id=right.tenant_id, position=position, kind=old.kind,
+                             share=old.share, share_mode=old.share_mode)
+        holder.ensure_id()
+        source = renamed.get(old.id_number_bidx)
+        holder.name = source.name if source is not None else old.name
+        holder.id_number = source.id_number if source is not None else old.id_number
+        right.holders.append(holder)
 
 
 @connector("registry.record")

@@ -79,3 +79,18 @@ def test_someone_who_is_not_the_holder_cannot_change_the_name(login: Any) -> Non
     refused = lisi.post(f"/api/v1/applications/{case_id}/submit")
     assert refused.status_code in (400, 409, 422), refused.get_json()
     assert "权利人" in str(refused.get_json())
+
+
+def test_a_co_owner_changes_their_name_and_the_other_owner_stays(login: Any, db: Any) -> None:
+    from test_registration_rules import WANG_WU, add_right
+
+    from app.demo import ZHANG_SAN
+
+    add_right(db, _unit(3), "ownership", [ZHANG_SAN, WANG_WU], kind="person", share_mode="按份共有",
+              shares=["1/2", "1/2"], end_current=True)
+    _change(login, {"unit_code": _unit(3), "new_name": "张叁", "new_id_number": ZHANG_SAN["id_number"],
+                    "reason": "name_change"})
+    unit = login("zhangsan").get(f"/api/v1/units/{_unit(3)}", query_string={"unmask": 1}).get_json()
+    owners = [(h["name"], h["share_mode"], h["share"]) for r in unit["rights"] if r["type"] == "ownership"
+              for h in r["holders"]]
+    assert owners == [("张叁", "按份共有", "1/2"), (WANG_WU["name"], "按份共有", "1/2")]

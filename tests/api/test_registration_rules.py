@@ -163,6 +163,17 @@ def test_an_advance_notice_for_a_third_party_blocks_without_consent(login: Any, 
     assert "预告登记" in resp.get_json()["detail"] and "书面同意" in resp.get_json()["detail"]
 
 
+def test_an_advance_notice_holders_written_consent_lets_the_transfer_through_with_a_warning(
+        login: Any, db: Any) -> None:
+    add_right(db, unit(1), "advance_notice", [WANG_WU], kind="person")
+    owner, case_id = prepare(login, "transfer_resale", transfer_form(unit_code=unit(1)), "lisi")
+    upload_material(owner, case_id, "advance_notice_consent")
+    resp = owner.post(f"/api/v1/applications/{case_id}/submit")
+    assert resp.status_code == 200, resp.get_json()
+    result = results_by_code(resp.get_json())["advance_notice"]
+    assert result["severity"] == "warn" and "书面同意" in result["message"] and "第二百二十一条" in result["basis"]
+
+
 def test_an_advance_notice_for_the_buyer_does_not_block(login: Any, db: Any) -> None:
     from app.demo import LI_SI
 

@@ -65,7 +65,9 @@ def by_code(root: Path) -> dict[str, BusinessTypeDef]:
 def test_the_shipped_types_load_without_problems() -> None:
     assert problems(REPO) == []
     types = by_code(REPO)
-    assert set(types) == {"transfer_resale", "mortgage_first", "mortgage_cancel", "holder_change", "objection"}
+    assert set(types) == {"transfer_resale", "mortgage_first", "mortgage_cancel", "holder_change", "objection",
+                          "seizure", "seizure_release", "first_registration", "advance_notice", "first_transfer",
+                          "correction"}
 
 
 def test_a_loaded_type_carries_its_tasks_forms_parties_fees_and_materials() -> None:

@@ -1,0 +1,55 @@
+"""The 办事指南 of a business type, generated from its definition — the same data the system enforces
+(checklist, fees, time limit, steps), so the guide can never say something the system does not do."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.catalog.forms import prefill_fields
+
+SECTION = re.compile(r"【(?P<title>[^】]+)】")
+EXEMPTION_SOURCES = {"identity": "公安部门身份核验", "marriage": "民政部门婚姻登记信息",
+                     "business_licence": "市场监管部门营业执照信息", "contract": "住建部门网签备案合同",
+                     "tax": "税务部门完税信息"}
+
+
+def guide_sections(text: str) -> list[dict[str, Any]]:
+    """Split the guide text at its 【…】 headings; paragraphs keep their line breaks."""
+    parts = SECTION.split(text or "")
+    sections = []
+    if parts[0].strip():
+        sections.append({"title": "说明", "paragraphs": [p for p in parts[0].strip().splitlines() if p.strip()]})
+    for title, body in zip(parts[1::2], parts[2::2], strict=False):
+        paragraphs = [p.strip() for p in body.strip().splitlines() if p.strip()]
+        sections.append({"title": title.strip(), "paragraphs": paragraphs})
+    return sections
+
+
+def _requirement(item: dict[str, Any]) -> str:
+    if item.get("required") and item.get("condition"):
+        return "符合条件时必交"
+    return "必交" if item.get("required") else "选交"
+
+
+def service_guide(definition: dict[str, Any]) -> dict[str, Any]:
+    schema = definition["forms"][definition["application_form"]]
+    materials = [{
+        "code": m["code"], "name": m["name"], "requirement": _requirement(m), "description": m.get("description", ""),
+        "accepted_types": [t.upper() for t in m.get("accepted_types", [])], "max_size_mb": m.get("max_size_mb"),
+        "sample": m.get("sample"),
+        "exempt_by": EXEMPTION_SOURCES.get(m.get("exemptible_by") or "", None),
+    } for m in definition.get("materials", [])]
+    steps = [t for t in definition.get("user_tasks", []) if t.get("stage") != "补正"]
+    return {
+        "code": definition["code"], "name": definition["name"], "category": definition["category"],
+        "applicant_mode": definition["applicant_mode"], "time_limit_days": definition["time_limit_days"],
+        "parties": [p["label"] for p in definition.get("parties", [])],
+        "sections": guide_sections(definition.get("guide", "")),
+        "materials": materials,
+        "fees": definition.get("fees", []),
+        "steps": [{"name": t["name"], "stage": t["stage"]} for t in steps],
+        "legal_basis": definition.get("legal_basis", []),
+        "faq": definition.get("faq", []),
+        "prefilled": sorted(prefill_fields(schema)),
+        "online": definition["applicant_mode"] != "嘱托",
+    }

@@ -1,0 +1,118 @@
+"""网上“一窗办事” — the applicant portal's pages (server-rendered, work without JavaScript).
+
+Thin skin: every page calls the same use cases as the REST API (catalog guide, intake, tracking, register
+queries, certificates) and never reaches the engine or the register tables itself (DESIGN §5)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.cases.access import cases_of_applicant, get_case
+from app.cases.progress import timeline
+from app.cases.summary import case_summary
+from app.cases.tracking import track_case
+from app.catalog.guide import service_guide
+from app.catalog.service import current_version, list_business_types
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.identity.models import Tenant
+from app.pages import login_required, page_actor
+from app.registry import certificates, queries
+from app.web import db_session
+
+bp = Blueprint("portal", __name__)
+
+
+@bp.get("/guide/<code>")
+def guide(code: str) -> str:
+    page_actor(required=False)
+    version = current_version(db_session(), code)
+    return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track() -> Any:
+    """线下查询 (no login): business number + the name and ID number of a party."""
+    page_actor(required=False)
+    result, errors, message = None, {}, None
+    values = {k: (request.form.get(k) or "").strip() for k in ("business_no", "name", "id_number")}
+    if request.method == "POST":
+        try:
+            result = track_case(db_session(), **values)
+        except ValidationFailed as exc:
+            errors, message = exc.errors, exc.message
+        except NotFound as exc:
+            message = exc.message
+    status = 200 if result or request.method == "GET" else 422 if errors else 404
+    return render_template("portal/track.html", result=result, errors=errors, message=message, values=values), status
+
+
+@bp.get("/my/applications")
+@login_required
+def my_applications() -> str:
+    session, actor = db_session(), page_actor()
+    actor.require("application:read_own")
+    items = [case_summary(session, c) for c in cases_of_applicant(session, actor)]
+    return render_template("portal/my_applications.html", items=items)
+
+
+@bp.get("/my/applications/<case_id>")
+@login_required
+def my_application(case_id: str) -> str:
+    session, actor = db_session(), page_actor()
+    case = get_case(session, actor, case_id)
+    return render_template("portal/my_application.html", case=case_summary(session, case),
+                           events=timeline(session, case))
+
+
+@bp.get("/my/units")
+@login_required
+def my_units() -> str:
+    return render_template("portal/my_units.html", units=queries.own_units(db_session(), page_actor()))
+
+
+@bp.route("/my/no-property", methods=["GET", "POST"])
+@login_required
+def no_property() -> Any:
+    """无房证明: issued as a signed PDF with the same verification as certificates."""
+    session, actor = db_session(), page_actor()
+    error, purpose = None, (request.form.get("purpose") or "").strip()
+    if request.method == "POST":
+        if len(purpose) < 2:
+            error = "请填写用途（如：购房资格审核、子女入学）"
+        else:
+            try:
+                cert = certificates.issue_no_property(session, current_app.extensions["storage"], actor,
+                                                      purpose=purpose)
+            except Conflict as exc:
+                error = exc.message
+            else:
+                flash(f"已出具无房证明 {cert.number}", "success")
+                return redirect(url_for("portal.no_property", issued=cert.id))
+    issued = request.args.get("issued")
+    return render_template("portal/no_property.html", error=error, purpose=purpose, issued=issued), (
+        422 if error else 200)
+
+
+@bp.get("/my/certificates/<certificate_id>.pdf")
+@login_required
+def certificate_pdf(certificate_id: str) -> Response:
+    cert = certificates.certificate_for_download(db_session(), page_actor(), certificate_id)
+    response = Response(current_app.extensions["storage"].get(cert.storage_key), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def landing_context() -> dict[str, Any]:
+    """The portal's front page: the districts served here and the types one can apply for online."""
+    session = db_session()
+    districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars()
+    types = [pv.definition for _, pv in list_business_types(session)]
+    categories: dict[str, list[dict[str, Any]]] = {}
+    for d in types:
+        if d["applicant_mode"] != "嘱托":
+            categories.setdefault(d["category"], []).append(d)
+    entrusted = [d for d in types if d["applicant_mode"] == "嘱托"]
+    return {"districts": list(districts), "categories": categories, "entrusted": entrusted}
