@@ -41,7 +41,7 @@ def test_metadata_and_fees_are_saved_as_a_new_version(page_login: Any, client: A
     assert resp.status_code == 302, resp.get_data(as_text=True)
     page = analyst.get(PAGE).get_data(as_text=True)
     assert "新版本 v2" in page and 'value="90"' in page
-    assert "承诺时限 3 个工作日" in client.get("/").get_data(as_text=True)
+    assert "受理后 3 个工作日" in client.get("/guide/transfer_resale").get_data(as_text=True)  # the portal guide
 
 
 def test_bad_values_are_refused_next_to_their_fields(page_login: Any) -> None:
