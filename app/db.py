@@ -148,23 +148,31 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def locked_row(session: Session, model: type[Any], defaults: dict[str, Any], **keys: Any) -> Any:
+    """The row of ``model`` identified by ``keys``, locked FOR UPDATE until the caller's transaction ends;
+    created with ``defaults`` on first use in a savepoint, since two transactions may race to create it."""
+
+    def locked() -> Any:
+        return session.execute(select(model).filter_by(**keys).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one_or_none()
+
+    row = locked()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(model(**keys, **defaults))
+        except IntegrityError:
+            pass
+        row = locked()
+        assert row is not None
+    return row
+
+
 def next_counter_value(session: Session, model: type[Any], **keys: Any) -> int:
     """Increment the counter row ``model`` identified by ``keys`` (a ``last`` column) inside the caller's
     transaction. The row is locked FOR UPDATE, so numbers are gap-free: a rolled-back transaction gives
-    its number back. The first use of a key creates the row in a savepoint, since two transactions may race."""
-
-    def locked() -> Any:
-        return session.execute(select(model).filter_by(**keys).with_for_update()).scalar_one_or_none()
-
-    counter = locked()
-    if counter is None:
-        try:
-            with session.begin_nested():
-                session.add(model(**keys, last=0))
-        except IntegrityError:
-            pass
-        counter = locked()
-        assert counter is not None
+    its number back."""
+    counter = locked_row(session, model, {"last": 0}, **keys)
     counter.last += 1
     session.flush()
     return int(counter.last)

@@ -23,10 +23,10 @@ def init_api(app: Flask) -> None:
                                 "components": {"securitySchemes": {
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web
-    from app.api import applications, auth, business_types, certificates, court, tasks, units
+    from app.api import applications, appointments, auth, business_types, certificates, court, tasks, units
     from app.pages import csrf
 
-    for module in (auth, business_types, applications, tasks, units, certificates, court):
+    for module in (auth, business_types, applications, tasks, units, certificates, court, appointments):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from app.catalog.service import current_version, list_business_types
+from app.catalog.service import current_version, enabled_definitions
 from app.web import db_session
 
 blp = Blueprint("business_types", __name__, url_prefix="/api/v1/business-types", description="业务类型")
@@ -18,7 +18,7 @@ def _summary(d: dict[str, Any], version_no: int) -> dict[str, Any]:
 @blp.get("")
 def list_types() -> dict[str, Any]:
     """可办理的业务类型"""
-    return {"items": [_summary(pv.definition, pv.version_no) for _, pv in list_business_types(db_session())]}
+    return {"items": [_summary(d, version_no) for version_no, d in enabled_definitions(db_session())]}
 
 
 @blp.get("/<code>")

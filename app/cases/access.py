@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case, Party, Task
-from app.catalog.models import ProcessVersion
+from app.catalog.service import definition_by_version
 from app.errors import NotFound
 from app.identity.actor import Actor
 
@@ -37,18 +37,8 @@ def get_task(session: Session, actor: Actor, task_id: str) -> Task:
     return task
 
 
-# A process version never changes once stored, so its definition can be kept per process (read-only:
-# callers must not mutate it). Saves loading a ~50 KB row several times per request.
-_definitions: dict[str, dict[str, Any]] = {}
-
-
 def definition_of(session: Session, case: Case) -> dict[str, Any]:
-    definition = _definitions.get(case.process_version_id)
-    if definition is None:
-        definition = session.execute(select(ProcessVersion.definition)
-                                     .where(ProcessVersion.id == case.process_version_id)).scalar_one()
-        _definitions[case.process_version_id] = definition
-    return definition
+    return definition_by_version(session, case.process_version_id)
 
 
 def cases_of_applicant(session: Session, actor: Actor) -> list[Case]:

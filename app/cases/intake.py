@@ -37,6 +37,11 @@ def _application_schema(definition: dict[str, Any]) -> dict[str, Any]:
     return definition["forms"][definition["application_form"]]
 
 
+def prefill_for(session: Session, actor: Actor, schema: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a new application that the verified identity fills in (shown before anything is saved)."""
+    return _prefill(session, actor, schema, {})
+
+
 def _prefill(session: Session, actor: Actor, schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
     sources = prefill_fields(schema)
     if not sources or not actor.user_id:

@@ -146,3 +146,33 @@ class BusinessNumberCounter(Base):
     tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AppointmentSlot(Base):
+    """Bookings taken in one half-day at one office; the row is locked while a booking counts against the
+    capacity, so a full slot refuses cleanly however many people book at once."""
+
+    __tablename__ = "appointment_slot"
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    half: Mapped[str] = mapped_column(String(2), primary_key=True)  # am | pm
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appointment(IdMixin, TenantScoped, Base):
+    """预约: a half-day at a district office for one business type; the code is shown at the window."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_day", "tenant_id", "day", "half", "status"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"), index=True)
+    business_type_code: Mapped[str] = mapped_column(ForeignKey("business_type.code"))
+    day: Mapped[date] = mapped_column(Date)
+    half: Mapped[str] = mapped_column(String(2))
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked | cancelled | checked_in
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("reg_case.id"))  # the window case it became

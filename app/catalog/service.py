@@ -70,6 +70,29 @@ def publish_definition(session: Session, d: BusinessTypeDef, actor_id: str | Non
     return version, f"{d.code}: 新版本 v{version.version_no}"
 
 
+# A process version never changes once stored, so its definition can be kept per version (read-only: callers
+# must not mutate it). Spares loading the row with its BPMN and serialized spec several times per request.
+_definitions: dict[str, dict[str, Any]] = {}
+
+
+def definition_by_version(session: Session, version_id: str) -> dict[str, Any]:
+    definition = _definitions.get(version_id)
+    if definition is None:
+        definition = session.execute(select(ProcessVersion.definition)
+                                     .where(ProcessVersion.id == version_id)).scalar_one()
+        _definitions[version_id] = definition
+    return definition
+
+
+def enabled_definitions(session: Session) -> list[tuple[int, dict[str, Any]]]:
+    """(version number, definition) of every enabled type's current version, by code — one light query."""
+    rows = session.execute(
+        select(ProcessVersion.id, ProcessVersion.version_no)
+        .join(BusinessType, ProcessVersion.id == BusinessType.current_version_id)
+        .where(BusinessType.enabled.is_(True)).order_by(BusinessType.code)).all()
+    return [(version_no, definition_by_version(session, version_id)) for version_id, version_no in rows]
+
+
 def list_business_types(session: Session) -> list[tuple[BusinessType, ProcessVersion]]:
     rows = session.execute(
         select(BusinessType, ProcessVersion).join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)

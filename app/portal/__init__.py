@@ -4,17 +4,19 @@ Thin skin: every page calls the same use cases as the REST API (catalog guide, i
 queries, certificates) and never reaches the engine or the register tables itself (DESIGN §5)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.cases import appointments
 from app.cases.access import cases_of_applicant, get_case
 from app.cases.progress import timeline
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
 from app.catalog.guide import service_guide
-from app.catalog.service import current_version, list_business_types
+from app.catalog.service import current_version, enabled_definitions
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.models import Tenant
 from app.pages import login_required, page_actor
@@ -29,6 +31,21 @@ def guide(code: str) -> str:
     page_actor(required=False)
     version = current_version(db_session(), code)
     return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no)
+
+
+@bp.get("/info")
+def info() -> str:
+    """信息公开: fee standards, the laws the office applies and the FAQ of every type, from the definitions."""
+    page_actor(required=False)
+    guides = [service_guide(d) for _, d in enabled_definitions(db_session())]
+    laws = list(dict.fromkeys(basis for g in guides for basis in g["legal_basis"]))
+    return render_template("portal/info.html", guides=guides, laws=laws)
+
+
+@bp.get("/terms")
+def terms() -> str:
+    page_actor(required=False)
+    return render_template("portal/terms.html")
 
 
 @bp.route("/track", methods=["GET", "POST"])
@@ -63,6 +80,7 @@ def my_application(case_id: str) -> str:
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
     return render_template("portal/my_application.html", case=case_summary(session, case),
+                           certificates=certificates.certificates_of_case(session, case.id, actor),
                            events=timeline(session, case))
 
 
@@ -105,14 +123,55 @@ def certificate_pdf(certificate_id: str) -> Response:
     return response
 
 
+@bp.route("/appointments", methods=["GET", "POST"])
+@login_required
+def appointments_page() -> Any:
+    """预约: choose a hall, a business type and a half-day with places left; see and cancel one's bookings."""
+    session, actor = db_session(), page_actor()
+    halls = appointments.offices()
+    tenant_id = request.values.get("tenant_id") or next(iter(halls))
+    errors: dict[str, list[str]] = {}
+    message = None
+    if request.method == "POST":
+        day_half = (request.form.get("slot") or "").split("|")
+        try:
+            if len(day_half) != 2:
+                raise ValidationFailed("请选择预约时段", field="slot")
+            booked = appointments.book(session, actor, tenant_id=tenant_id,
+                                       business_type=request.form.get("business_type") or "",
+                                       day=date.fromisoformat(day_half[0]), half=day_half[1])
+        except (ValidationFailed, Conflict, NotFound) as exc:
+            errors, message = exc.errors or {}, exc.message
+        else:
+            flash(f"预约成功，预约码 {booked.code}。请在预约时段携带身份证件到{halls[tenant_id]['name']}办理。",
+                  "success")
+            return redirect(url_for("portal.appointments_page"))
+    types = [d for _, d in enabled_definitions(session) if d["applicant_mode"] != "嘱托"]
+    return render_template("portal/appointments.html", halls=halls, tenant_id=tenant_id, types=types,
+                           slots=appointments.slots(session, tenant_id),
+                           mine=appointments.my_appointments(session, actor), halves=appointments.HALVES,
+                           errors=errors, message=message), (422 if message else 200)
+
+
+@bp.post("/appointments/<appointment_id>/cancel")
+@login_required
+def cancel_appointment(appointment_id: str) -> Any:
+    appointments.cancel(db_session(), page_actor(), appointment_id)
+    flash("预约已取消。", "info")
+    return redirect(url_for("portal.appointments_page"))
+
+
 def landing_context() -> dict[str, Any]:
     """The portal's front page: the districts served here and the types one can apply for online."""
     session = db_session()
     districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars()
-    types = [pv.definition for _, pv in list_business_types(session)]
+    types = [d for _, d in enabled_definitions(session)]
     categories: dict[str, list[dict[str, Any]]] = {}
     for d in types:
         if d["applicant_mode"] != "嘱托":
             categories.setdefault(d["category"], []).append(d)
     entrusted = [d for d in types if d["applicant_mode"] == "嘱托"]
     return {"districts": list(districts), "categories": categories, "entrusted": entrusted}
+
+
+from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)

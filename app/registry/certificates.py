@@ -265,21 +265,27 @@ def verification(session: Session, code: str) -> dict[str, Any]:
     return body
 
 
+def may_download(actor: Actor, cert: Certificate) -> bool:
+    """The holder (blind index on the certificate) or office staff with case:read (tenant-scoped)."""
+    if actor.kind == "staff":
+        return actor.has("case:read")
+    return bool(actor.id_number_bidx and actor.id_number_bidx in (cert.holder_bidx or []))
+
+
 def certificate_for_download(session: Session, actor: Actor, certificate_id: str) -> Certificate:
-    """The holder (blind index on the certificate) or office staff with case:read; 404 to everyone else.
-    Staff sessions are tenant-scoped, so another office's certificate is simply not found."""
+    """404 to everyone but those who ``may_download``: Staff sessions are tenant-scoped, so another office's
+    certificate is simply not found."""
     cert = session.execute(select(Certificate).where(Certificate.id == certificate_id)).scalar_one_or_none()
-    if cert is None or cert.storage_key is None:
+    if cert is None or cert.storage_key is None or not may_download(actor, cert):
         raise NotFound("未找到该证书", code="certificate_not_found")
-    if actor.kind == "staff" and actor.has("case:read"):
-        return cert
-    if actor.kind != "staff" and actor.id_number_bidx and actor.id_number_bidx in (cert.holder_bidx or []):
-        return cert
-    raise NotFound("未找到该证书", code="certificate_not_found")
+    return cert
 
 
-def certificates_of_case(session: Session, case_id: str) -> list[dict[str, Any]]:
+def certificates_of_case(session: Session, case_id: str, actor: Actor | None = None) -> list[dict[str, Any]]:
+    """``downloadable`` says whether ``actor`` (when given) may fetch the PDF, so pages only offer real links."""
     rows = session.execute(select(Certificate).where(Certificate.case_id == case_id)
                            .order_by(Certificate.issued_at)).scalars()
-    return [{"id": c.id, "number": c.number, "kind": c.kind, "status": c.status} for c in rows]
+    return [{"id": c.id, "number": c.number, "kind": c.kind, "status": c.status,
+             "downloadable": actor is not None and c.storage_key is not None and may_download(actor, c)}
+            for c in rows]
 

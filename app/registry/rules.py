@@ -333,5 +333,27 @@ def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list
     return [r for r in results if r is not None]
 
 
+UNIT_RULES = (seizure, first_registration, not_yet_registered, mortgageable)  # need no parties
+
+
+def unit_precheck(session: Session, definition: dict[str, Any], unit_code: str) -> tuple[RealtyUnit | None,
+                                                                                         list[RuleResult]]:
+    """Before anyone fills a form: the rules that depend on the unit alone (seized, not yet registered …),
+    so an applicant is told at once that the unit cannot go through this business."""
+    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
+                           .execution_options(all_tenants=True)).scalar_one_or_none()
+    if unit is None:
+        return None, [RuleResult("unit_exists", "block", f"登记簿中没有不动产单元 {unit_code}",
+                                 "《不动产登记暂行条例》第八条")]
+    kind = business_kind(definition)
+    rights: dict[str, list[Right]] = {}
+    for right in current_rights(session, unit):
+        rights.setdefault(right.right_type, []).append(right)
+    ctx = RuleContext(case=Case(), unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
+                      rights=rights, disposers=[], material_codes=frozenset(), session=session)
+    results = [rule(ctx) for rule, kinds in RULES if rule in UNIT_RULES and kind in kinds]
+    return unit, [r for r in results if r is not None]
+
+
 def blocking(results: list[RuleResult]) -> list[RuleResult]:
     return [r for r in results if r.severity == "block"]

@@ -7,12 +7,15 @@ fetches anything: validation trusts only the root shipped with the verifier and 
 """
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -26,6 +29,8 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+T = TypeVar("T")
 
 FIELD_NAME = "登记机构电子签章"
 SIG_BYTES = 8192
@@ -136,7 +141,24 @@ def trust_root(paths: KeyPaths | None = None) -> asn1_x509.Certificate:
 
 
 def sign_pdf(pdf: bytes, *, reason: str, location: str, paths: KeyPaths | None = None) -> bytes:
-    """Add an (invisible) PAdES signature by the office key; the seal is drawn on the page itself."""
+    """Add an (invisible) PAdES signature by the office key; the seal is drawn on the page itself.
+
+    pyHanko's synchronous API runs its own event loop (``asyncio.run``): see ``_outside_event_loop``."""
+    return _outside_event_loop(_sign, pdf, reason=reason, location=location, paths=paths)
+
+
+def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """pyHanko's synchronous calls use ``asyncio.run``, which fails in a thread that already runs an event loop
+    (an async server, or a test driving a browser): there they run in a short-lived worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()
+
+
+def _sign(pdf: bytes, *, reason: str, location: str, paths: KeyPaths | None) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)
@@ -163,7 +185,7 @@ def validate_certificate_pdf(pdf: bytes, *, root: asn1_x509.Certificate | None =
     context = ValidationContext(trust_roots=[root or trust_root()], allow_fetching=False,
                                 revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(embedded[0], context)
+        status = _outside_event_loop(validate_pdf_signature, embedded[0], context)
     except Exception as exc:
         return False, {**details, "error": f"validation failed: {type(exc).__name__}"}
     coverage = status.coverage.name if status.coverage is not None else None

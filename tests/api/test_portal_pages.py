@@ -90,3 +90,10 @@ def test_an_owner_is_refused_a_no_property_certificate(client: FlaskClient) -> N
     token = csrf(client, "/my/no-property")
     resp = client.post("/my/no-property", data={"purpose": "购房资格审核", "csrf_token": token})
     assert resp.status_code == 422 and "不能出具无房证明" in resp.get_data(as_text=True)
+
+
+def test_public_information_comes_from_the_definitions(client: FlaskClient) -> None:
+    html = client.get("/info").get_data(as_text=True)
+    assert "不动产登记费（住宅）" in html and "80 元/件" in html and "发改价格规〔2016〕2559号" in html
+    assert "查封登记" in html and "不收费" in html and "《不动产登记暂行条例实施细则》" in html
+    assert "如实申请" in client.get("/terms").get_data(as_text=True)

@@ -1,0 +1,178 @@
+"""申请 in the portal: the form generated from the type's JSON Schema (the shared renderer), pre-filled from
+the verified identity; then materials per checklist, each party's confirmation with the truthfulness
+pledge, and submission. Every step saves: the draft is there to come back to."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from app.cases import intake, materials
+from app.cases.access import definition_of, get_case, is_party
+from app.cases.models import Case
+from app.cases.summary import case_summary
+from app.catalog.guide import service_guide
+from app.catalog.service import current_version
+from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.pages import login_required, page_actor
+from app.portal import bp
+from app.registry import queries
+from app.registry.rules import blocking, unit_precheck
+from app.web import db_session, settings
+
+PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。"
+
+
+def _form_values(schema: dict[str, Any]) -> dict[str, Any]:
+    """What the browser sent for the schema's fields; empty inputs count as not filled."""
+    values: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("type") == "array":
+            raw = [v.strip() for v in request.form.getlist(name) if v.strip()]
+            if len(raw) == 1 and "\n" in raw[0]:
+                raw = [line.strip() for line in raw[0].splitlines() if line.strip()]
+            if raw:
+                values[name] = raw
+            continue
+        value = (request.form.get(name) or "").strip()
+        if value:
+            values[name] = value
+        elif prop.get("type") == "boolean" and name in request.form:
+            values[name] = False
+    return values
+
+
+def _schema(definition: dict[str, Any]) -> dict[str, Any]:
+    return definition["forms"][definition["application_form"]]
+
+
+@bp.route("/apply/<code>", methods=["GET", "POST"])
+@login_required
+def apply(code: str) -> Any:
+    session, actor = db_session(), page_actor()
+    definition = current_version(session, code).definition
+    if definition["applicant_mode"] == "嘱托":
+        raise PermissionDenied("该业务由有权机关嘱托办理，不能网上申请", code="entrusted_type")
+    schema = _schema(definition)
+    errors: dict[str, list[str]] = {}
+    values = intake.prefill_for(session, actor, schema)
+    unit_code = (request.values.get("unit_code") or "").replace(" ", "").strip()
+    if "unit_code" in schema.get("properties", {}) and request.method == "GET":
+        if not unit_code:  # step 0: which unit? (own units offered) — checked before any typing
+            own = queries.own_units(session, actor) if actor.has("unit:read_own") else []
+            return render_template("portal/apply_unit.html", guide=service_guide(definition), own=own,
+                                   results=[], unit_code="")
+        unit, results = unit_precheck(session, definition, unit_code)
+        if unit is None or blocking(results):
+            return render_template("portal/apply_unit.html", guide=service_guide(definition), own=[],
+                                   results=blocking(results), unit_code=unit_code), 422
+        values = {**values, "unit_code": unit.unit_code, "location": unit.location, "use": unit.use}
+        values = {k: v for k, v in values.items() if k in schema.get("properties", {})}
+    if request.method == "POST":
+        values = {**values, **_form_values(schema)}
+        try:
+            case = intake.create_application(session, actor, code, values)
+        except ValidationFailed as exc:
+            errors = exc.errors or {"_form": [exc.message]}
+        except PermissionDenied as exc:
+            errors = {"_form": [exc.message]}
+        else:
+            flash("草稿已保存。请上传材料、确认后提交。", "success")
+            return redirect(url_for("portal.edit_application", case_id=case.id))
+    return render_template("portal/apply.html", guide=service_guide(definition), schema=schema, values=values,
+                           errors=errors), (422 if errors else 200)
+
+
+def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
+    session, actor = db_session(), page_actor()
+    definition = definition_of(session, case)
+    summary = case_summary(session, case, unmasked=is_party(actor, case))
+    have = {m["code"] for m in summary["materials"]}
+    needed = set(materials.required_codes(definition, case.form_public))
+    checklist = [{**item, "uploaded": item["code"] in have, "needed": item["code"] in needed}
+                 for item in materials.checklist(definition)]
+    mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
+    return render_template("portal/edit_application.html", case=summary, schema=_schema(definition),
+                           values=case.form_data, checklist=checklist, errors=errors or {},
+                           can_confirm=any(p.confirmed_at is None for p in mine), pledge=PLEDGE,
+                           editable=case.status in ("draft", "correcting")), status
+
+
+def _editable_case(case_id: str) -> Case:
+    return get_case(db_session(), page_actor(), case_id)
+
+
+@bp.get("/my/applications/<case_id>/edit")
+@login_required
+def edit_application(case_id: str) -> Any:
+    return _case_page(_editable_case(case_id))
+
+
+@bp.post("/my/applications/<case_id>/form")
+@login_required
+def save_form(case_id: str) -> Any:
+    session, actor = db_session(), page_actor()
+    case = _editable_case(case_id)
+    try:
+        intake.update_application(session, actor, case, _form_values(_schema(definition_of(session, case))))
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
+    flash("已保存。", "success")
+    return redirect(url_for("portal.edit_application", case_id=case_id))
+
+
+@bp.post("/my/applications/<case_id>/materials")
+@login_required
+def upload(case_id: str) -> Any:
+    session, actor = db_session(), page_actor()
+    case = _editable_case(case_id)
+    upload_file = request.files.get("file")
+    try:
+        if upload_file is None or not upload_file.filename:
+            raise ValidationFailed("请选择要上传的文件", field="file")
+        content = upload_file.read(settings().max_upload_mb * 1024 * 1024 + 1)
+        materials.add_material(session, current_app.extensions["storage"], actor, case, definition_of(session, case),
+                               code=request.form.get("code", ""), filename=upload_file.filename, content=content)
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        code = request.form.get("code", "")
+        return _case_page(_editable_case(case_id), errors={f"material:{code}": [exc.message]}, status=422)
+    flash("材料已上传。", "success")
+    return redirect(url_for("portal.edit_application", case_id=case_id) + "#materials")
+
+
+@bp.post("/my/applications/<case_id>/materials/<material_id>/delete")
+@login_required
+def delete_material(case_id: str, material_id: str) -> Response:
+    session, actor = db_session(), page_actor()
+    materials.remove_material(session, actor, _editable_case(case_id), material_id)
+    flash("材料已删除。", "info")
+    return redirect(url_for("portal.edit_application", case_id=case_id) + "#materials")
+
+
+@bp.post("/my/applications/<case_id>/confirm")
+@login_required
+def confirm(case_id: str) -> Any:
+    session, actor = db_session(), page_actor()
+    case = _editable_case(case_id)
+    if request.form.get("pledge") != "yes":
+        return _case_page(case, errors={"pledge": ["请阅读并勾选真实性承诺"]}, status=422)
+    intake.confirm_application(session, actor, case)
+    flash("您已确认申请。", "success")
+    return redirect(url_for("portal.edit_application", case_id=case_id))
+
+
+@bp.post("/my/applications/<case_id>/submit")
+@login_required
+def submit(case_id: str) -> Any:
+    session, actor = db_session(), page_actor()
+    case = _editable_case(case_id)
+    try:
+        intake.submit_application(session, actor, case)
+    except (ValidationFailed, Conflict) as exc:
+        session.rollback()
+        return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
+    flash(f"申请已提交，业务号 {case.business_no}。", "success")
+    return redirect(url_for("portal.my_application", case_id=case_id))
