@@ -1,7 +1,7 @@
 """designer process drafts and analyst dictionaries
 
 Revision ID: d7e5a1c3b9f2
-Revises: b7d2e4a1c9f0
+Revises: c3e8f1a2b4d6
 Create Date: 2026-11-29 09:50:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = 'd7e5a1c3b9f2'
-down_revision = 'b7d2e4a1c9f0'
+down_revision = 'c3e8f1a2b4d6'
 branch_labels = None
 depends_on = None
 
