@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     init_workbench(app)
 
+    from app.admin import init_admin
+
+    init_admin(app)
+
     from app.api import init_api
 
     init_api(app)

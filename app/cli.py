@@ -34,6 +34,13 @@ def register_cli(app: Flask) -> None:
 
         with _db().unit_of_work() as session:
             ensure_interfaces(session, settings)
+
+        from app.catalog.dictionaries import seed_dictionaries
+
+        with _db().unit_of_work() as session:
+            added = seed_dictionaries(session, settings.definitions_root)
+            if added:
+                click.echo("dictionaries: " + ", ".join(f"{k} +{n}" for k, n in added.items()))
         if demo:
             from app.demo import seed_demo
 
@@ -97,6 +104,22 @@ def register_cli(app: Flask) -> None:
         with _db().unit_of_work() as session:
             for line in sync_definitions(session, current_app.config["SETTINGS"].definitions_root):
                 click.echo(line)
+
+    @defs.command("export")
+    @click.argument("codes", nargs=-1)
+    def export_command(codes: tuple[str, ...]) -> None:
+        """Write the current versions (all types, or CODES) back to processes/ and forms/ for git."""
+        from app.catalog.config import export_type
+        from app.catalog.service import list_business_types
+        from app.identity.actor import Actor
+
+        cli_actor = Actor(user_id=None, username="cli", kind="system", permissions=frozenset({"defs:manage"}),
+                          city_level=True)
+        root = current_app.config["SETTINGS"].definitions_root
+        with _db().unit_of_work() as session:
+            for code in codes or [bt.code for bt, _ in list_business_types(session)]:
+                written = export_type(session, cli_actor, root, code)
+                click.echo(f"{code}: {'、'.join(written) if written else '文件已是当前版本'}")
 
     app.cli.add_command(defs)
 

@@ -21,7 +21,7 @@ from app.config import ROOT, Settings
 from app.db import Base
 
 PASSWORD = "Demo@2026"
-pytest_plugins = ["browser_fixtures"]  # live server + Chromium fixtures for tests/browser
+pytest_plugins = ["browser_fixtures", "page_fixtures"]  # live server + Chromium fixtures for tests/browser
 
 
 @pytest.fixture(scope="session")

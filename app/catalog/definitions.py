@@ -25,7 +25,7 @@ from app.engine.connectors import service_operators_in
 from app.errors import DefinitionError
 
 __all__ = ["BusinessTypeDef", "FeeItem", "MaterialItem", "PartyRole", "UserTaskDef", "check_definitions",
-           "load_all", "load_business_type"]
+           "load_all", "load_business_type", "vocabulary"]
 
 BUSINESS_FILE, MATERIALS_FILE, BPMN_FILE = "business.yaml", "materials.yaml", "process.bpmn"
 TYPE_FILES = (BUSINESS_FILE, MATERIALS_FILE, BPMN_FILE)
@@ -320,6 +320,11 @@ def _expression_problem(text: str, fields: set[str]) -> str | None:
         return None
     hint = "（布尔值请写 True / False）" if {"true", "false"} & set(unknown) else ""
     return f"引用了申请表单中没有的字段 {'、'.join(dict.fromkeys(unknown))}{hint}"
+
+
+def vocabulary(root: Path) -> Vocabulary:
+    """Roles, stages, outcomes and registered connectors a diagram under ``root`` is checked against."""
+    return _vocabulary(Path(root), None)
 
 
 def _vocabulary(root: Path, operators: set[str] | None) -> Vocabulary:

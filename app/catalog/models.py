@@ -2,10 +2,10 @@
 version they started on, so publishing a changed diagram never breaks a running case."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, UTCDateTime, utcnow
@@ -39,3 +39,34 @@ class ProcessVersion(IdMixin, Base):
     spec_json: Mapped[str] = mapped_column(Text)  # SpiffWorkflow spec + subprocess specs, serialized once
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)  # business.yaml + materials + forms + tasks
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProcessDraft(IdMixin, Base):
+    """An analyst's unpublished diagram for a business type (one working draft per type): saved from the
+    designer, validated and dry-run there, and only published as a new ``ProcessVersion``."""
+
+    __tablename__ = "process_draft"
+
+    business_type_code: Mapped[str] = mapped_column(ForeignKey("business_type.code"), unique=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    based_on_version_id: Mapped[str | None] = mapped_column(ForeignKey("process_version.id"))
+    author_id: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DictionaryEntry(IdMixin, Base):
+    """One entry of a code list the analysts maintain (divisions, right types, uses …), with validity dates so
+    a retired code stays readable on old records instead of being deleted."""
+
+    __tablename__ = "dictionary_entry"
+    __table_args__ = (UniqueConstraint("kind", "code"),)
+
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[str | None] = mapped_column(String(16))
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    text: Mapped[str | None] = mapped_column(Text)  # opinion templates: the template text
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -31,6 +31,14 @@ def sync_definitions(session: Session, root: Path, actor_id: str | None = None) 
 
 
 def _sync_type(session: Session, d: BusinessTypeDef, actor_id: str | None) -> str:
+    return publish_definition(session, d, actor_id)[1]
+
+
+def publish_definition(session: Session, d: BusinessTypeDef, actor_id: str | None) -> tuple[ProcessVersion, str]:
+    """Make ``d`` the type's current version: an existing version with the same content hash, else n+1.
+
+    Shared by ``flask defs load`` and the designer's publish, so both make the same kind of rows.
+    """
     bt = session.get(BusinessType, d.code)
     if bt is None:
         bt = BusinessType(code=d.code, name=d.name, category=d.category)
@@ -43,8 +51,8 @@ def _sync_type(session: Session, d: BusinessTypeDef, actor_id: str | None) -> st
     if existing is not None:
         if bt.current_version_id != existing.id:
             bt.current_version_id = existing.id
-            return f"{d.code}: 切换到已有版本 v{existing.version_no}"
-        return f"{d.code}: 未变化 (v{existing.version_no})"
+            return existing, f"{d.code}: 切换到已有版本 v{existing.version_no}"
+        return existing, f"{d.code}: 未变化 (v{existing.version_no})"
     last = session.execute(select(func.max(ProcessVersion.version_no))
                            .where(ProcessVersion.business_type_code == d.code)).scalar() or 0
     version = ProcessVersion(
@@ -59,7 +67,7 @@ def _sync_type(session: Session, d: BusinessTypeDef, actor_id: str | None) -> st
     audit.record(session, actor_id=actor_id, action="definition.publish", object_type="process_version",
                  object_id=version.id, after={"code": d.code, "version_no": version.version_no,
                                               "sha256": d.content_sha256})
-    return f"{d.code}: 新版本 v{version.version_no}"
+    return version, f"{d.code}: 新版本 v{version.version_no}"
 
 
 # A process version never changes once stored, so its definition can be kept per version (read-only: callers

@@ -1,0 +1,22 @@
+"""The analysts' skin under /admin: process designer and business-type configuration.
+
+Views only parse, authorise, call one use case in ``app/catalog`` and render; JSON endpoints under
+/admin/api serve the designer's fetch() calls with the page session and its CSRF token.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def init_admin(app: Flask) -> None:
+    from app.admin import (  # noqa: F401  (routes register on import)
+        designer_api,
+        designer_pages,
+        dictionary_pages,
+        form_pages,
+        type_pages,
+    )
+
+    app.register_blueprint(bp)

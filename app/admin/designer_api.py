@@ -1,0 +1,75 @@
+"""JSON endpoints of the designer (fetch() with the session cookie and the X-CSRFToken header)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from app.admin import bp
+from app.admin.common import analyst, definitions_root, json_body, json_object
+from app.catalog import designer, trial
+from app.web import db_session
+
+
+@bp.get("/api/types/<code>/versions")
+def version_list(code: str) -> Any:
+    analyst()
+    return {"items": designer.versions(db_session(), code)}
+
+
+@bp.get("/api/types/<code>/versions/<version_id>/xml")
+def version_xml(code: str, version_id: str) -> Any:
+    analyst()
+    return {"xml": designer.version_of(db_session(), code, version_id).bpmn_xml}
+
+
+@bp.post("/api/types/<code>/draft")
+def save_draft(code: str) -> Any:
+    body = json_body("xml")
+    draft = designer.save_draft(db_session(), analyst("defs:manage"), code, body["xml"],
+                                body.get("based_on") or None)
+    return {"saved": True, "updated_at": draft.updated_at.isoformat()}
+
+
+@bp.post("/api/types/<code>/validate")
+def validate_diagram(code: str) -> Any:
+    analyst()
+    body = json_body("xml")
+    designer.business_type(db_session(), code)
+    problems = designer.validate(definitions_root(), code, body["xml"])
+    return {"ok": not problems, "errors": [p.as_dict() for p in problems]}
+
+
+@bp.post("/api/types/<code>/publish")
+def publish_diagram(code: str) -> Any:
+    body = json_body("xml")
+    actor = analyst("defs:manage")
+    session = db_session()
+    problems = designer.validate(definitions_root(), code, body["xml"])
+    if problems:
+        return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
+    version, message = designer.publish(session, actor, definitions_root(), code, body["xml"])
+    return {"ok": True, "version_id": version.id, "version_no": version.version_no, "message": message,
+            "versions": designer.versions(session, code)}
+
+
+@bp.post("/api/types/<code>/dry-run")
+def dry_run(code: str) -> Any:
+    analyst()
+    body = json_body("xml")
+    designer.business_type(db_session(), code)
+    problems = designer.validate(definitions_root(), code, body["xml"])
+    if problems:
+        return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
+    result = trial.run_trial(definitions_root(), code, body["xml"], json_object(body, "data"),
+                             json_object(body, "decisions"), json_object(body, "answers"))
+    return {"ok": True, **result}
+
+
+@bp.get("/api/types/<code>/compare")
+def compare_versions(code: str) -> Any:
+    analyst()
+    session = db_session()
+    old = designer.version_of(session, code, request.args.get("a", ""))
+    new = designer.version_of(session, code, request.args.get("b", ""))
+    return {"a": old.version_no, "b": new.version_no, **trial.compare(old.bpmn_xml, new.bpmn_xml)}

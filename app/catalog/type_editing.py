@@ -1,0 +1,81 @@
+"""Editing a business type's metadata (name, time limit, applicant mode, guide, legal basis, FAQ, fees) and
+its material checklist; each save is a new version through ``config.publish_changes``.
+
+Values arrive as text from a page; they are converted here with Chinese messages keyed like the loader's
+own (``fees[1].amount_yuan``, ``materials[0].max_size_mb``) so the page shows every problem next to its field.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.catalog.config import business_of, materials_of, publish_changes
+from app.catalog.service import current_version
+from app.errors import ValidationFailed
+from app.identity.actor import Actor
+
+EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees")
+EXEMPTION_LABELS = {"none": "不可免交", "identity": "身份核验", "marriage": "婚姻登记信息",
+                    "business_licence": "营业执照信息", "contract": "网签合同信息", "tax": "完税信息"}
+FILE_TYPES = ("pdf", "jpg", "png")
+
+
+def business_for_edit(session: Session, code: str) -> dict[str, Any]:
+    return business_of(current_version(session, code))
+
+
+def materials_for_edit(session: Session, code: str) -> list[dict[str, Any]]:
+    return materials_of(current_version(session, code))
+
+
+def _int(value: Any, key: str, errors: dict[str, list[str]], label: str) -> Any:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        errors.setdefault(key, []).append(f"{label}应为整数")
+        return value
+
+
+def _float(value: Any, key: str, errors: dict[str, list[str]], label: str) -> Any:
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        errors.setdefault(key, []).append(f"{label}应为数字")
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def save_business(session: Session, actor: Actor, root: Path, code: str, changes: dict[str, Any]) -> str:
+    """Apply the page's values to business.yaml and publish; text is converted, everything else is the
+    loader's job (time limit ≤ 30, payer is a party, ``when`` only names application fields …)."""
+    business = business_for_edit(session, code)
+    errors: dict[str, list[str]] = {}
+    data = {k: v for k, v in changes.items() if k in EDITABLE_KEYS}
+    if "time_limit_days" in data:
+        data["time_limit_days"] = _int(data["time_limit_days"], "time_limit_days", errors, "承诺时限")
+    for i, fee in enumerate(data.get("fees", [])):
+        fee["amount_yuan"] = _int(fee.get("amount_yuan"), f"fees[{i}].amount_yuan", errors, "金额")
+        if not fee.get("when"):
+            fee.pop("when", None)
+    if errors:
+        raise ValidationFailed("输入有误，未生成新版本", errors=errors)
+    business.update(data)
+    return publish_changes(session, actor, root, code, business=business, action="definition.business.save")[1]
+
+
+def save_materials(session: Session, actor: Actor, root: Path, code: str, items: list[dict[str, Any]]) -> str:
+    """Replace the checklist and publish (conditions are checked against the application form)."""
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for i, item in enumerate(items):
+        entry = {k: v for k, v in item.items() if v not in (None, "")}
+        entry["required"] = bool(item.get("required"))
+        entry["max_size_mb"] = _float(item.get("max_size_mb"), f"materials[{i}].max_size_mb", errors, "大小上限")
+        if not entry.get("accepted_types"):
+            errors.setdefault(f"materials[{i}].accepted_types", []).append("至少选择一种文件类型")
+        cleaned.append(entry)
+    if errors:
+        raise ValidationFailed("输入有误，未生成新版本", errors=errors)
+    return publish_changes(session, actor, root, code, materials=cleaned, action="definition.materials.save")[1]
