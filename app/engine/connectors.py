@@ -30,6 +30,8 @@ ConnectorFn = Callable[[object | None, dict[str, Any]], dict[str, Any]]
 _OPERATOR_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*([.\-][A-Za-z0-9_]+)*$")
 # Filled at import time by integration modules (configuration, not mutable business state).
 _CONNECTORS: dict[str, ConnectorFn] = {}
+# What a connector answers in a designer dry run when the analyst gives no answer (shape of its result).
+_SAMPLES: dict[str, dict[str, Any]] = {}
 
 
 class UnknownOperator(DefinitionError):
@@ -42,8 +44,10 @@ class UnknownOperator(DefinitionError):
         self.operator_id = operator_id
 
 
-def connector(operator_id: str, *, replace: bool = False) -> Callable[[ConnectorFn], ConnectorFn]:
-    """Register ``fn(context, params) -> dict`` as the implementation of ``operator_id``.
+def connector(operator_id: str, *, replace: bool = False,
+              sample: dict[str, Any] | None = None) -> Callable[[ConnectorFn], ConnectorFn]:
+    """Register ``fn(context, params) -> dict`` as the implementation of ``operator_id``; ``sample`` is the
+    answer a dry run uses when the analyst simulates none (so later expressions find the keys they read).
 
     Registering a different function under a taken id raises, so two integrations cannot silently
     shadow each other; re-registering the same definition (module reload) is harmless.
@@ -56,9 +60,15 @@ def connector(operator_id: str, *, replace: bool = False) -> Callable[[Connector
         if existing is not None and not replace and _identity(existing) != _identity(fn):
             raise ValueError(f"connector {operator_id!r} is already registered by {_identity(existing)}")
         _CONNECTORS[operator_id] = fn
+        if sample is not None:
+            _SAMPLES[operator_id] = sample
         return fn
 
     return register
+
+
+def dry_run_sample(operator_id: str) -> dict[str, Any]:
+    return dict(_SAMPLES.get(operator_id, {}))
 
 
 def _identity(fn: Callable[..., Any]) -> str:

@@ -17,7 +17,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine.connectors import NSMAP
+from app.engine.connectors import NSMAP, dry_run_sample
 from app.engine.script_engine import SafeScriptEngine
 from app.engine.specs import parse_bpmn
 
@@ -58,7 +58,7 @@ class _SimulatedServices(SafeScriptEngine):
 
     def call_service(self, task: Any, operation_name: str = "", operation_params: dict[str, Any] | None = None,
                      **kwargs: Any) -> str:
-        answer = self.answers.get(operation_name, {})
+        answer = self.answers.get(operation_name, dry_run_sample(operation_name))
         self.calls[str(task.id)] = {"operator": operation_name, "answer": answer}
         return json.dumps(answer, ensure_ascii=False)
 
@@ -77,8 +77,10 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
         wf.do_engine_steps()
         for _ in range(MAX_USER_STEPS):
             ready = wf.get_tasks(state=TaskState.READY, manual=True)
-            if not ready:
+            if not ready and not _deliver_simulated_message(wf, answers):
                 break
+            if not ready:
+                continue
             task = ready[0]
             spec = task.task_spec
             form_key = dict(spec.extensions.get("properties", {})).get("formKey", "")
@@ -98,6 +100,22 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
     if stopped is None and not wf.completed:
         stopped = "流程在等待计时器或外部消息，试运行在此停止"
     return _result(wf, xml, decided, engine.calls, stopped)
+
+
+def _deliver_simulated_message(wf: BpmnWorkflow, answers: dict[str, Any]) -> bool:
+    """A department's answer the process waits for (e.g. 完税 from 税务) arrives at once in a dry run, with
+    the payload given under its message name in ``answers`` (empty otherwise). Timers are not fired."""
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
+    from app.engine.runtime import pending_message_names
+
+    names = pending_message_names(wf)
+    if not names:
+        return False
+    wf.send_event(BpmnEvent(MessageEventDefinition(names[0]), answers.get(names[0], {})))
+    wf.do_engine_steps()
+    return True
 
 
 def _result(wf: BpmnWorkflow, xml: bytes, decided: dict[str, dict[str, Any]], calls: dict[str, dict[str, Any]],

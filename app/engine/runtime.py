@@ -146,6 +146,13 @@ def _ready(wf: BpmnWorkflow) -> list[ReadyTask]:
     return ready
 
 
+def pending_message_names(wf: BpmnWorkflow) -> list[str]:
+    """Names of the messages the workflow waits for (timers excluded)."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+
+    return [e.name for e in _pending_events(wf) if isinstance(e, MessageEventDefinition)]
+
+
 def _pending_events(wf: BpmnWorkflow) -> list[Any]:
     """Message names the workflow waits for, also inside an event-based gateway (a MultipleEventDefinition)."""
     found = []

@@ -108,7 +108,7 @@ def push_tax_case(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     return {"status": tax.status}
 
 
-@connector("tax.await_payment")
+@connector("tax.await_payment", sample={"due_at": "2099-12-31T00:00:00+08:00"})
 def await_payment(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Entered when 完税 has not arrived yet: shows the case as 待完税 and sets the escalation deadline."""
     ctx: CaseContext = context
