@@ -40,6 +40,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                            algorithm=settings.field_algorithm),
         blind_index=BlindIndex(__import__("base64").b64decode(settings.blind_index_key)),
     ))
+    from app.identity.service import configure_password_hashing
+
+    configure_password_hashing(settings.password_hash_method)
     app.extensions["db"] = Database(settings.database_url)
     app.extensions["storage"] = LocalStorage(settings.storage_dir)
     _configure_certificates(settings)

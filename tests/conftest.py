@@ -53,6 +53,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     settings.instance_path = tmp_path / "instance"
     settings.storage_dir = tmp_path / "files"
     settings.definitions_root = ROOT
+    settings.password_hash_method = "pbkdf2:sha256:1000"  # demo accounts are seeded for every test
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings

@@ -14,6 +14,15 @@ from app.security import audit
 _TOKEN_SALT = "bdcdj-api-token"
 
 
+_hash_method = "scrypt"
+
+
+def configure_password_hashing(method: str) -> None:
+    """Set at start-up from the settings (configuration, not request state)."""
+    global _hash_method
+    _hash_method = method
+
+
 # Accounts of organisations (banks, developers, courts): identified by a USCC, not an ID card.
 ORGANISATION_ROLES = frozenset({"institution", "court"})
 
@@ -43,7 +52,8 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
             errors["id_number"] = [exc.message]
     if errors:
         raise ValidationFailed("用户信息有误", errors=errors)
-    user = User(username=username, password_hash=generate_password_hash(password), kind=kind, tenant_id=tenant_id)
+    user = User(username=username, password_hash=generate_password_hash(password, method=_hash_method),
+                kind=kind, tenant_id=tenant_id)
     user.ensure_id()
     user.real_name = real_name
     user.id_number = id_number
