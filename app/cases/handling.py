@@ -119,7 +119,10 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
                   storage: Storage | None = None) -> Case:
     """``storage`` is where service tasks after this step may write files (缮证 → the signed certificate)."""
     _check_can_act(actor, task)
-    case = session.get_one(Case, task.case_id)
+    # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
+    # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
+    case = session.execute(select(Case).where(Case.id == task.case_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
     definition = definition_of(session, case)
     schema = definition["forms"][task.form_key]
     payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})

@@ -130,8 +130,10 @@ def record_tax_paid(session: Session, result: dict[str, Any], *, actor: Actor = 
                     via: str = "callback") -> dict[str, Any]:
     """Apply a 完税 result (idempotent): snapshot, waiver of the 完税凭证, event, and the workflow message."""
     business_no = str(result.get("business_no") or "")
-    case = session.execute(select(Case).where(Case.business_no == business_no)
-                           .execution_options(all_tenants=True)).scalar_one_or_none()
+    # Locked like a step completion locks it (cases.handling): a 完税 arriving while a clerk's step is being
+    # committed either lands first (the step's gateway then sees it paid) or after (and finds the wait).
+    case = session.execute(select(Case).where(Case.business_no == business_no).with_for_update()
+                           .execution_options(all_tenants=True, populate_existing=True)).scalar_one_or_none()
     if case is None:
         raise NotFound("没有该业务号的登记申请", code="case_not_found")
     tax = session.execute(select(TaxCase).where(TaxCase.case_id == case.id).with_for_update()).scalar_one_or_none()
