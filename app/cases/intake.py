@@ -39,14 +39,15 @@ def _application_schema(definition: dict[str, Any]) -> dict[str, Any]:
 
 def prefill_for(session: Session, actor: Actor, schema: dict[str, Any]) -> dict[str, Any]:
     """The fields of a new application that the verified identity fills in (shown before anything is saved)."""
-    return _prefill(session, actor, schema, {})
+    return _prefill(session, actor.user_id, schema, {})
 
 
-def _prefill(session: Session, actor: Actor, schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+    """Fill the form's empty x-prefill fields from the verified identity of user ``user_id``."""
     sources = prefill_fields(schema)
-    if not sources or not actor.user_id:
+    if not sources or not user_id:
         return form
-    user = session.get(User, actor.user_id)
+    user = session.get(User, user_id)
     identity = {"identity.real_name": user.real_name, "identity.id_number": user.id_number,
                 "identity.phone": user.phone} if user else {}
     filled = dict(form)
@@ -100,7 +101,7 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     actor.require(permission)
     version = current_version(session, business_type)
     definition = version.definition
-    form = _prefill(session, actor, _application_schema(definition), form)
+    form = _prefill(session, actor.user_id, _application_schema(definition), form)
     case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
                 channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
     case.ensure_id()
@@ -128,12 +129,8 @@ def create_window_application(session: Session, actor: Actor, business_type: str
         except (NotFound, Conflict) as exc:
             raise ValidationFailed(exc.message, field="appointment_code") from exc
         business_type = appointment.business_type_code
-        booker = session.get(User, appointment.user_id)
         schema = _application_schema(current_version(session, business_type).definition)
-        identity = {"identity.real_name": booker.real_name, "identity.id_number": booker.id_number,
-                    "identity.phone": booker.phone} if booker else {}
-        prefill = {f: identity[src] for f, src in prefill_fields(schema).items() if identity.get(src)}
-        form = {**prefill, **{k: v for k, v in form.items() if v not in (None, "")}}
+        form = _prefill(session, appointment.user_id, schema, {k: v for k, v in form.items() if v not in (None, "")})
     if not business_type:
         raise ValidationFailed("请选择业务类型", field="business_type")
     version = current_version(session, business_type)
