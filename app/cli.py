@@ -261,3 +261,31 @@ def register_cli(app: Flask) -> None:
 
         moved = run_job(_db(), "tax_waits", refresh_tax_waits)
         click.echo("另一进程正在处理，本次跳过" if moved is None else f"{moved} 件业务有进展")
+
+    verifications = AppGroup("verifications", help="部门核验（部门暂不可用时待重新核验的业务）")
+
+    @verifications.command("recheck")
+    def recheck_command() -> None:
+        """Re-run the checks departments could not answer, where their breaker allows (the scheduler job)."""
+        from app.jobs import recheck_verifications, run_job
+
+        report = run_job(_db(), "verifications", recheck_verifications)
+        click.echo("另一进程正在处理，本次跳过" if report is None else str(report))
+
+    @verifications.command("pending")
+    def pending_command() -> None:
+        """Checks still waiting for their department, per case."""
+        from sqlalchemy import select
+
+        from app.integrations.verification_models import VerificationSnapshot
+
+        with _db().unit_of_work() as session:
+            rows = session.execute(select(VerificationSnapshot).where(VerificationSnapshot.retry_state == "pending")
+                                   .order_by(VerificationSnapshot.checked_at)
+                                   .execution_options(all_tenants=True)).scalars().all()
+            for s in rows:
+                click.echo(f"{s.business_no}  {s.department}  {s.operation}  {s.subject_label or ''}  "
+                           f"自 {s.checked_at:%Y-%m-%d %H:%M}")
+        click.echo(f"共 {len(rows)} 项待部门恢复后核验")
+
+    app.cli.add_command(verifications)

@@ -1,4 +1,5 @@
-"""Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation) and 税务 reconciliation.
+"""Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation), 税务 reconciliation and
+the re-run of department checks that got no answer (cases 等待部门核验).
 
 Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
 conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -50,15 +52,16 @@ def release_lease(database: Database, name: str, holder: str = HOLDER) -> None:
                         .values(expires_at=utcnow()))
 
 
-def run_job(database: Database, name: str, work: Callable[[Session], Any], ttl_s: int = 60) -> Any:
-    """Run ``work`` in one transaction if this process holds the job's lease; None when it does not."""
-    if not acquire_lease(database, name, ttl_s):
+def run_job(database: Database, name: str, work: Callable[[Session], Any], ttl_s: int = 60,
+            holder: str = HOLDER) -> Any:
+    """Run ``work`` in one transaction if ``holder`` gets the job's lease; None when another holder has it."""
+    if not acquire_lease(database, name, ttl_s, holder):
         return None
     try:
         with database.unit_of_work() as session:
             return work(session)
     finally:
-        release_lease(database, name)
+        release_lease(database, name, holder)
 
 
 def deliver_outbox(session: Session, max_attempts: int = 8) -> Any:
@@ -74,27 +77,45 @@ def refresh_tax_waits(session: Session) -> int:
     return refresh_waiting_cases(session)
 
 
-def start_scheduler(app: Any) -> Any:
-    """Start the background scheduler for this process (``SCHEDULER_ENABLED=1``; ``make run`` sets it)."""
+def recheck_verifications(session: Session) -> Any:
+    """Ask again the departments that could not answer a case's checks, where their breaker allows."""
+    from app.integrations.rechecks import recheck_pending
+
+    return recheck_pending(session)
+
+
+INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60}
+
+
+def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
+    """Start the background scheduler of this app (``SCHEDULER_ENABLED=1``; ``make run`` sets it). Each
+    scheduler is its own lease holder, so two apps in one process coordinate like two processes do."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
     database: Database = app.extensions["db"]
     settings = app.config["SETTINGS"]
     scheduler = BackgroundScheduler(timezone="UTC")
+    holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
+    every = {**INTERVALS_S, **(intervals or {})}
 
     def guarded(name: str, work: Callable[[Session], Any]) -> Callable[[], None]:
         def job() -> None:
             try:
                 with app.app_context():
-                    run_job(database, name, work)
+                    run_job(database, name, work, holder=holder)
             except Exception:  # a failed run is retried at the next tick; never kill the scheduler
                 log.exception("job %s failed", name)
         return job
 
-    scheduler.add_job(guarded("outbox", lambda s: deliver_outbox(s, settings.outbox_max_attempts)),
-                      "interval", seconds=10, id="outbox", max_instances=1, coalesce=True)
-    scheduler.add_job(guarded("tax_waits", refresh_tax_waits), "interval", seconds=60, id="tax_waits",
-                      max_instances=1, coalesce=True)
+    jobs: dict[str, Callable[[Session], Any]] = {
+        "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts),
+        "tax_waits": lambda s: refresh_tax_waits(s),
+        "verifications": lambda s: recheck_verifications(s),
+    }
+    for name, work in jobs.items():
+        scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,
+                          coalesce=True)
     scheduler.start()
+    app.extensions["scheduler_holder"] = holder
     app.extensions["scheduler"] = scheduler
     return scheduler

@@ -126,6 +126,10 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     definition = definition_of(session, case)
     schema = definition["forms"][task.form_key]
     payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})
+    if task.stage == "受理" and decision == "approve":
+        from app.integrations.rechecks import refuse_acceptance
+
+        refuse_acceptance(session, case)  # not on data a department has not verified yet
     before = {"status": case.status, "task": task.task_name}
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor, storage))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": decision})

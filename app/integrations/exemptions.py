@@ -1,15 +1,15 @@
 """Material exemption (条例 24–25): a checklist item marked ``exemptible_by: <source>`` need not be uploaded
 when that source's verification succeeded for the case (or for the item's ``exempt_party``).
 
-Before a type's checks have run (a draft), such items are *deferred*, not missing — but only for sources
-the type's diagram actually checks (its service operators), so a type without a check still asks for the
-upload. Once a check ran and did not succeed, the item is required again and the snapshot says why.
+Before a type's checks have run (a draft), or while a check waits for its department, such items are
+*deferred*, not missing — but only for sources the type's diagram actually checks (its service operators),
+so a type without a check still asks for the upload. Once a check ran and did not succeed, the item is required again and the snapshot says why.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case
@@ -32,10 +32,13 @@ def waived_codes(session: Session, case: Case) -> set[str]:
 
 
 def _checked(session: Session, case: Case) -> set[tuple[str, str | None]]:
+    """Checks that got an answer (a check whose department was unavailable is still to come)."""
     if case.id is None:
         return set()
     rows = session.execute(select(VerificationSnapshot.source, VerificationSnapshot.subject_role)
-                           .where(VerificationSnapshot.case_id == case.id)).all()
+                           .where(VerificationSnapshot.case_id == case.id,
+                                  or_(VerificationSnapshot.retry_state.is_(None),
+                                      VerificationSnapshot.retry_state != "pending"))).all()
     return {(s, r) for s, r in rows} | {(s, None) for s, _ in rows}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, UTCDateTime, utcnow
@@ -26,6 +26,23 @@ class OutboxMessage(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboxDelivery(IdMixin, Base):
+    """One message to one subscriber: tracked apart so a failing receiver is retried (and dead-lettered) on its
+    own, and the receivers that accepted are not sent the message again. Created on the first delivery pass
+    for the subscribers of the topic at that time."""
+
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (UniqueConstraint("message_id", "interface_code"),
+                      Index("ix_outbox_delivery_status", "status"))
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"))
+    interface_code: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Interface(IdMixin, Base):

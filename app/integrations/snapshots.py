@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case
@@ -30,20 +30,75 @@ def overall(fields: list[dict[str, Any]]) -> str:
     return "不一致" if "不一致" in marks else ("未核验" if "未核验" in marks or not marks else "一致")
 
 
+UNAVAILABLE = "部门服务暂不可用"
+PENDING, RESOLVED, CANCELLED = "pending", "resolved", "cancelled"
+
+
+def _same_subject(role: str | None) -> Any:
+    return VerificationSnapshot.subject_role.is_(None) if role is None else VerificationSnapshot.subject_role == role
+
+
 def take(session: Session, case: Case, actor_id: str | None, *, source: str, operation: str,
-         fields: list[dict[str, Any]], role: str | None = None, label: str | None = None) -> VerificationSnapshot:
+         fields: list[dict[str, Any]], role: str | None = None, label: str | None = None,
+         retry_state: str | None = None) -> VerificationSnapshot:
+    """Keep the record of one check. An answered check resolves the pending (unanswered) one of the same
+    operation and subject, so the verification job does not ask again."""
+    if retry_state is None:
+        session.execute(update(VerificationSnapshot).where(
+            VerificationSnapshot.case_id == case.id, VerificationSnapshot.operation == operation,
+            _same_subject(role), VerificationSnapshot.retry_state == PENDING)
+            .values(retry_state=RESOLVED).execution_options(synchronize_session="fetch"))
     snap = VerificationSnapshot(case_id=case.id, tenant_id=case.tenant_id, business_no=case.business_no,
                                 source=source, department=DEPARTMENTS.get(source, source), operation=operation,
                                 subject_role=role, subject_label=label, result=overall(fields),
-                                marks={f["label"]: f["mark"] for f in fields})
+                                marks={f["label"]: f["mark"] for f in fields}, retry_state=retry_state)
     snap.ensure_id()
     snap.fields = fields
     session.add(snap)
     session.flush()
     audit.record(session, actor_id=actor_id, action="verification.record", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"snapshot_id": snap.id, "source": source, "role": role,
-                                                  "result": snap.result})
+                                                  "result": snap.result, "retry_state": retry_state})
     return snap
+
+
+def take_unavailable(session: Session, case: Case, actor_id: str | None, *, source: str, operation: str,
+                     declared: list[tuple[str, Any, str | None]], role: str | None = None,
+                     label: str | None = None) -> VerificationSnapshot:
+    """The department could not be asked: a 未核验 record saying so, pending for the verification job. At most
+    one pending record per operation and subject (a failed re-run keeps the one it has); the first pending
+    check of a department puts a line on the timeline (and through the outbox, a text to the applicant)."""
+    from app.cases import progress
+
+    pending = pending_of(session, case)
+    mine = next((s for s in pending if s.operation == operation and s.subject_role == role), None)
+    if mine is not None:
+        return mine
+    department = DEPARTMENTS.get(source, source)
+    fields = [field(lab, value, None, "未核验", kind) for lab, value, kind in declared]
+    fields.append(field("核验说明", None, f"{UNAVAILABLE}，恢复后自动重新核验", "未核验"))
+    snap = take(session, case, actor_id, source=source, operation=operation, fields=fields, role=role, label=label,
+                retry_state=PENDING)
+    if not any(s.source == source for s in pending):
+        progress.add_event(session, case, kind="verification_pending", actor=None, stage="受理",
+                           message=f"等待部门核验：{department}{UNAVAILABLE}，恢复后系统自动重新核验")
+    return snap
+
+
+def pending_of(session: Session, case: Case) -> list[VerificationSnapshot]:
+    """Checks of this case still waiting for their department."""
+    return list(session.execute(select(VerificationSnapshot).where(
+        VerificationSnapshot.case_id == case.id, VerificationSnapshot.retry_state == PENDING)
+        .order_by(VerificationSnapshot.checked_at)).scalars())
+
+
+def latest_by_role(session: Session, case: Case, source: str) -> dict[str | None, VerificationSnapshot]:
+    """The latest check of ``source`` per subject (a pending one counts: it is 未核验)."""
+    latest: dict[str | None, VerificationSnapshot] = {}
+    for snap in snapshots_of(session, case):
+        if snap.source == source:
+            latest[snap.subject_role] = snap
+    return latest
 
 
 def context_of(case: Case, actor_id: str | None) -> CallContext:
@@ -59,7 +114,8 @@ def show(snap: VerificationSnapshot, *, unmask: bool = False) -> dict[str, Any]:
                       "mark": f["mark"]})
     return {"id": snap.id, "source": snap.source, "department": snap.department, "operation": snap.operation,
             "subject_role": snap.subject_role, "subject_label": snap.subject_label, "result": snap.result,
-            "business_no": snap.business_no, "checked_at": snap.checked_at.isoformat(), "fields": lines}
+            "business_no": snap.business_no, "checked_at": snap.checked_at.isoformat(), "fields": lines,
+            "pending": snap.retry_state == PENDING, "retry_state": snap.retry_state}
 
 
 def snapshots_of(session: Session, case: Case) -> list[VerificationSnapshot]:

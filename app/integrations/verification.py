@@ -3,11 +3,16 @@ department, keeps a snapshot, and waives the materials the check makes unnecessa
 
 An identity mismatch blocks the submission (the applicant must correct the name or number); other
 mismatches are recorded as 不一致 and the material stays required, for the acceptor to see and decide.
-A department that cannot be reached raises ``ServiceUnavailable`` (503): the submission is not made, the
-draft stays as it was, and the applicant can submit again later.
+
+A department that cannot be reached does not stop the submission: the check is stored as 未核验 (pending,
+“部门服务暂不可用”), its exemptible materials stay deferred, and the case waits at 受理 as 等待部门核验
+until the verification job (app/integrations/rechecks.py) has run the check again — with ``rerun=True``, so
+a late identity mismatch is recorded for the acceptor instead of refusing a submission already made.
+Each check therefore works per subject (``roles``): a re-run asks only about the parties still pending.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +22,7 @@ from app.engine.connectors import connector
 from app.errors import ValidationFailed
 from app.integrations import exemptions, snapshots
 from app.integrations.adapters import gongan, minzheng, shichang, zhujian
+from app.integrations.client import ServiceUnavailable
 from app.integrations.snapshots import field
 
 
@@ -31,17 +37,32 @@ def _amount(value: Any) -> Decimal | None:
         return None
 
 
+def _wanted(role: str | None, roles: Iterable[str | None] | None) -> bool:
+    return roles is None or role in set(roles)
+
+
 @connector("identity.verify")
 def verify_identity(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """公安: every person party's name against their ID number."""
-    ctx: CaseContext = context
+    return check_identity(context)
+
+
+def check_identity(ctx: CaseContext, roles: Iterable[str | None] | None = None, rerun: bool = False) -> dict[str, Any]:
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
     definition, results = definition_of(session, case), {}
     for party in case.parties:
-        if party.kind == "org" or not party.id_number or len(party.id_number) != 18:
+        if party.kind == "org" or not party.id_number or len(party.id_number) != 18 or not _wanted(party.role, roles):
             continue
-        answer = gongan.verify_identity(session, snapshots.context_of(case, actor_id), party.name or "",
-                                        party.id_number)
+        try:
+            answer = gongan.verify_identity(session, snapshots.context_of(case, actor_id), party.name or "",
+                                            party.id_number)
+        except ServiceUnavailable:
+            snapshots.take_unavailable(session, case, actor_id, source="identity", operation="identity.verify",
+                                       declared=[("姓名", party.name, "name"),
+                                                 ("公民身份号码", party.id_number, "id_number")],
+                                       role=party.role, label=party.label)
+            results[party.role] = "未核验"
+            continue
         marks = answer.get("fields") or {}
         fields = [field("姓名", party.name, party.name if marks.get("name") == "一致" else None,
                         marks.get("name", "未核验"), "name"),
@@ -51,6 +72,8 @@ def verify_identity(context: Any, params: dict[str, Any]) -> dict[str, Any]:
                               fields=fields, role=party.role, label=party.label)
         results[party.role] = snap.result
         if snap.result != "一致":
+            if rerun:  # submitted already: the mismatch is the acceptor's to act on (补正 or 不予受理)
+                continue
             message = f"{party.label}身份核验不一致：姓名与公民身份号码不符（公安部门核验），请核对后重新提交"
             raise ValidationFailed(message, code="identity_mismatch", field=f"{party.role}_name")
         exemptions.waive(session, case, definition, source="identity", role=party.role, snapshot=snap,
@@ -61,14 +84,25 @@ def verify_identity(context: Any, params: dict[str, Any]) -> dict[str, Any]:
 @connector("marriage.verify")
 def verify_marriage(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """民政: the marital status each person party declared (``<role>_marital_status``)."""
-    ctx: CaseContext = context
+    return check_marriage(context)
+
+
+def check_marriage(ctx: CaseContext, roles: Iterable[str | None] | None = None, rerun: bool = False) -> dict[str, Any]:
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
-    definition, results, last = definition_of(session, case), {}, None
+    definition, results = definition_of(session, case), {}
     for party in case.parties:
         declared = case.form_public.get(f"{party.role}_marital_status")
-        if party.kind == "org" or not declared or not party.id_number:
+        if party.kind == "org" or not declared or not party.id_number or not _wanted(party.role, roles):
             continue
-        answer = minzheng.marriage_status(session, snapshots.context_of(case, actor_id), party.id_number)
+        try:
+            answer = minzheng.marriage_status(session, snapshots.context_of(case, actor_id), party.id_number)
+        except ServiceUnavailable:
+            snapshots.take_unavailable(session, case, actor_id, source="marriage", operation="marriage.verify",
+                                       declared=[("公民身份号码", party.id_number, "id_number"),
+                                                 ("婚姻状况", declared, None)],
+                                       role=party.role, label=party.label)
+            results[party.role] = "未核验"
+            continue
         found = answer.get("status")
         fields = [field("公民身份号码", party.id_number, party.id_number, "一致" if answer.get("found") else "未核验",
                         "id_number"),
@@ -77,12 +111,15 @@ def verify_marriage(context: Any, params: dict[str, Any]) -> dict[str, Any]:
         if records:
             fields.append(field("婚姻登记", None, f"{records[-1].get('type')} {records[-1].get('date')} "
                                 f"{records[-1].get('office')}", "一致" if found == declared else "未核验"))
-        last = snapshots.take(session, case, actor_id, source="marriage", operation="marriage.verify",
+        snap = snapshots.take(session, case, actor_id, source="marriage", operation="marriage.verify",
                               fields=fields, role=party.role, label=party.label)
-        results[party.role] = last.result
-    married = [r for role, r in results.items() if case.form_public.get(f"{role}_marital_status") == "已婚"]
-    if last is not None and married and all(r == "一致" for r in married):
-        exemptions.waive(session, case, definition, source="marriage", role=None, snapshot=last,
+        results[party.role] = snap.result
+    # The waiver needs every married party's latest check, also those answered before a re-run (a pending
+    # one is 未核验, so nothing is waived while a married party is still unchecked).
+    latest = snapshots.latest_by_role(session, case, "marriage")
+    married = [role for role in latest if case.form_public.get(f"{role}_marital_status") == "已婚"]
+    if married and all(latest[role].result == "一致" for role in married):
+        exemptions.waive(session, case, definition, source="marriage", role=None, snapshot=latest[married[-1]],
                          reason="民政部门婚姻登记信息核验一致，免提交婚姻状况证明")
     return {"marriage": results}
 
@@ -90,11 +127,20 @@ def verify_marriage(context: Any, params: dict[str, Any]) -> dict[str, Any]:
 @connector("contract.verify")
 def verify_contract(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """住建: the 网签备案 contract — filed, same unit, price, seller and buyer."""
-    ctx: CaseContext = context
+    return check_contract(context)
+
+
+def check_contract(ctx: CaseContext, roles: Iterable[str | None] | None = None, rerun: bool = False) -> dict[str, Any]:
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
     form = case.form_public
     contract_no = str(form.get("contract_no") or "")
-    filed = zhujian.filed_contract(session, snapshots.context_of(case, actor_id), contract_no) if contract_no else None
+    try:
+        filed = zhujian.filed_contract(session, snapshots.context_of(case, actor_id), contract_no) \
+            if contract_no else None
+    except ServiceUnavailable:
+        snapshots.take_unavailable(session, case, actor_id, source="contract", operation="contract.verify",
+                                   declared=[("网签合同编号", contract_no, None)])
+        return {"contract": "未核验"}
     parties = {p.role: p for p in case.parties}
     if filed is None:
         fields = [field("网签合同编号", contract_no, None, "不一致")]
@@ -123,15 +169,28 @@ def verify_contract(context: Any, params: dict[str, Any]) -> dict[str, Any]:
 @connector("licence.verify")
 def verify_licence(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """市场监管: every organisation party's business licence (credit code, name, 存续)."""
-    ctx: CaseContext = context
+    return check_licence(context)
+
+
+def check_licence(ctx: CaseContext, roles: Iterable[str | None] | None = None, rerun: bool = False) -> dict[str, Any]:
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
     definition, results = definition_of(session, case), {}
     for party in case.parties:
         if party.kind == "person" or not party.id_number or len(party.id_number) != 18 or \
                 party.id_number[:1].isdigit() and party.kind != "org":
             continue  # persons (and "either" parties identified by an ID card) are checked by 公安
-        answer = shichang.business_licence(session, snapshots.context_of(case, actor_id), party.id_number,
-                                           party.name or "")
+        if not _wanted(party.role, roles):
+            continue
+        try:
+            answer = shichang.business_licence(session, snapshots.context_of(case, actor_id), party.id_number,
+                                               party.name or "")
+        except ServiceUnavailable:
+            snapshots.take_unavailable(session, case, actor_id, source="business_licence",
+                                       operation="licence.verify",
+                                       declared=[("统一社会信用代码", party.id_number, None), ("名称", party.name, None)],
+                                       role=party.role, label=party.label)
+            results[party.role] = "未核验"
+            continue
         marks, licence = answer.get("fields") or {}, answer.get("licence") or {}
         fields = [field("统一社会信用代码", party.id_number, licence.get("uscc"), marks.get("uscc", "不一致")),
                   field("名称", party.name, licence.get("name"), marks.get("name", "不一致")),
@@ -144,3 +203,12 @@ def verify_licence(context: Any, params: dict[str, Any]) -> dict[str, Any]:
                              reason=f"市场监管部门营业执照核验一致（{party.label}），免提交营业执照")
     return {"licence": results}
 
+
+Check = Callable[..., dict[str, Any]]
+# What the verification job re-runs for a pending check, and which interface's breaker it asks first.
+RECHECKS: dict[str, tuple[Check, str]] = {
+    "identity.verify": (check_identity, "gongan"),
+    "marriage.verify": (check_marriage, "minzheng"),
+    "contract.verify": (check_contract, "zhujian"),
+    "licence.verify": (check_licence, "shichang"),
+}

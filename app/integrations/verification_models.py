@@ -31,6 +31,9 @@ class VerificationSnapshot(IdMixin, TenantScoped, Base):
     marks: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     fields_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     call_log_id: Mapped[str | None] = mapped_column(String(32))
+    # A check the department could not answer (result 未核验): ``pending`` until the verification job has run
+    # it again (app/integrations/rechecks.py), then ``resolved``; None for a check that was answered.
+    retry_state: Mapped[str | None] = mapped_column(String(16), index=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
