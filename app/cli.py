@@ -208,6 +208,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(registry)
 
     outbox = AppGroup("outbox", help="消息外发（事务性发件箱）")
+    DELIVERY_LABELS = {"pending": "待送达", "sent": "已送达", "dead": "死信"}
 
     @outbox.command("deliver")
     def deliver_command() -> None:
@@ -221,24 +222,25 @@ def register_cli(app: Flask) -> None:
     @outbox.command("list")
     @click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default="dead")
     def list_command(status: str) -> None:
-        """Messages by status (default: dead letters, for operators)."""
-        from sqlalchemy import select
-
-        from app.integrations.models import OutboxMessage
+        """Messages by status (default: dead letters, for operators), each with its receivers' state."""
+        from app.integrations.outbox import listing
 
         with _db().unit_of_work() as session:
-            rows = session.execute(select(OutboxMessage).where(OutboxMessage.status == status)
-                                   .order_by(OutboxMessage.created_at)).scalars().all()
+            rows = listing(session, status=status)
             for m in rows:
-                click.echo(f"{m.id}  {m.topic}  {m.idempotency_key}  尝试 {m.attempts} 次  {m.last_error or ''}")
+                click.echo(f"{m['id']}  {m['topic']}  {m['idempotency_key']}  尝试 {m['attempts']} 次  "
+                           f"{m['last_error'] or ''}")
+                for d in m["deliveries"]:
+                    click.echo(f"    → {d['interface']}  {DELIVERY_LABELS.get(d['status'], d['status'])}  "
+                               f"尝试 {d['attempts']} 次  {d['last_error'] or ''}")
         click.echo(f"共 {len(rows)} 条（{status}）")
 
     @outbox.command("retry")
     @click.argument("message_id")
     def retry_command(message_id: str) -> None:
-        """Put a dead message back in the queue (after the subscriber is fixed)."""
-        from app.db import utcnow
+        """Put a dead message back in the queue for its dead receivers (after the subscriber is fixed)."""
         from app.integrations.models import OutboxMessage
+        from app.integrations.outbox import retry_dead
         from app.security import audit
 
         with _db().unit_of_work() as session:
@@ -247,10 +249,10 @@ def register_cli(app: Flask) -> None:
                 click.echo("没有该消息", err=True)
                 sys.exit(1)
             before = {"status": message.status, "attempts": message.attempts}
-            message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+            receivers = retry_dead(session, message)
             audit.record(session, actor_id=None, action="outbox.retry", object_type="outbox_message",
-                         object_id=message.id, before=before, after={"status": "pending"})
-        click.echo("已重新排队")
+                         object_id=message.id, before=before, after={"status": "pending", "receivers": receivers})
+        click.echo("已重新排队" + (f"（{'、'.join(receivers)}）" if receivers else ""))
 
     app.cli.add_command(outbox)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.cases.access import get_case
 from app.errors import ValidationFailed
-from app.integrations import exemptions, snapshots, tax
+from app.integrations import exemptions, outbox, snapshots, tax
 from app.integrations.models import Interface, InterfaceCallLog
 from app.web import current_actor, db_session
 
@@ -50,7 +50,18 @@ def verification_pdf(case_id: str, snapshot_id: str) -> Response:
 class CallQuery(Schema):
     interface = fields.String(load_default=None)
     business_no = fields.String(load_default=None)
+    case_id = fields.String(load_default=None)
+    operation = fields.String(load_default=None)
     outcome = fields.String(load_default=None)
+    since = fields.AwareDateTime(load_default=None, metadata={"description": "起始时间（ISO 8601，含时区）"})
+    until = fields.AwareDateTime(load_default=None, metadata={"description": "截止时间（ISO 8601，含时区）"})
+    limit = fields.Integer(load_default=100)
+
+
+class OutboxQuery(Schema):
+    status = fields.String(load_default=None, validate=lambda v: v in ("pending", "sent", "dead"))
+    topic = fields.String(load_default=None)
+    interface = fields.String(load_default=None)
     limit = fields.Integer(load_default=100)
 
 
@@ -68,17 +79,34 @@ def list_interfaces() -> dict[str, Any]:
 @blp.get("/interfaces/calls")
 @blp.arguments(CallQuery, location="query")
 def list_calls(args: dict[str, Any]) -> dict[str, Any]:
-    """接口调用日志（按接口、业务号、结果查询；请求摘要不含个人信息原文）"""
+    """接口调用日志（按接口、业务号、案件、操作、结果、时间段查询；请求摘要不含个人信息原文）"""
     current_actor().require("interface:read")
     stmt = select(InterfaceCallLog).order_by(InterfaceCallLog.at.desc()).limit(min(max(args["limit"], 1), 500))
     if args["interface"]:
         stmt = stmt.where(InterfaceCallLog.interface_code == args["interface"])
     if args["business_no"]:
         stmt = stmt.where(InterfaceCallLog.business_no == args["business_no"])
+    if args["case_id"]:
+        stmt = stmt.where(InterfaceCallLog.case_id == args["case_id"])
+    if args["operation"]:
+        stmt = stmt.where(InterfaceCallLog.operation == args["operation"])
     if args["outcome"]:
         stmt = stmt.where(InterfaceCallLog.outcome == args["outcome"])
+    if args["since"]:
+        stmt = stmt.where(InterfaceCallLog.at >= args["since"])
+    if args["until"]:
+        stmt = stmt.where(InterfaceCallLog.at < args["until"])
     return {"items": [{"id": c.id, "interface": c.interface_code, "operation": c.operation, "actor_id": c.actor_id,
                        "case_id": c.case_id, "business_no": c.business_no, "request": c.request_summary,
                        "outcome": c.outcome, "http_status": c.http_status, "attempts": c.attempts,
                        "latency_ms": c.latency_ms, "error": c.error, "at": c.at.isoformat()}
                       for c in db_session().execute(stmt).scalars()]}
+
+
+@blp.get("/outbox")
+@blp.arguments(OutboxQuery, location="query")
+def list_outbox(args: dict[str, Any]) -> dict[str, Any]:
+    """消息外发（发件箱）：按状态、主题、接收方查询，逐个接收方显示送达/待重试/死信"""
+    current_actor().require("interface:read")
+    return {"items": outbox.listing(db_session(), status=args["status"], topic=args["topic"],
+                                    interface=args["interface"], limit=args["limit"])}

@@ -75,3 +75,77 @@ def test_only_one_process_holds_the_delivery_lease(seeded: Any) -> None:
     assert acquire_lease(db, "outbox", ttl_s=60, holder="host-b:2")
     result = seeded.test_cli_runner().invoke(args=["outbox", "deliver"])
     assert "另一进程正在投递" in result.output
+
+
+def _pushes(db: Any, code: str) -> int:
+    from app.integrations.models import InterfaceCallLog
+
+    with db.unit_of_work() as session:
+        return int(session.execute(select(func.count()).select_from(InterfaceCallLog).where(
+            InterfaceCallLog.interface_code == code, InterfaceCallLog.operation.like("push.%"))).scalar_one())
+
+
+def test_each_subscriber_is_tracked_on_its_own_and_dead_lettered_alone(
+        login: Any, seeded: Any, simulator: Any, submitted_transfer: dict) -> None:
+    """case.progress goes to the province and the SMS platform: the province failing does not make the SMS
+    platform receive the messages again, and only the province's deliveries end as dead letters."""
+    db = seeded.extensions["db"]
+    simulator_control(simulator, "province", "fail")
+    with db.unit_of_work() as session:
+        first = deliver_pending(session, max_attempts=2)
+    assert first.retried >= 2 and first.sent == 0
+    sms_pushes = _pushes(db, "sms")
+    with db.unit_of_work() as session:
+        progress = session.execute(select(func.count()).select_from(OutboxMessage)
+                                   .where(OutboxMessage.topic == "case.progress")).scalar_one()
+        session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+    assert sms_pushes == progress  # each message once to the SMS platform
+    with db.unit_of_work() as session:
+        second = deliver_pending(session, max_attempts=2)
+    assert second.dead >= 2
+    assert _pushes(db, "sms") == sms_pushes  # not resent to the receiver that had accepted
+
+    listed = seeded.test_cli_runner().invoke(args=["outbox", "list", "--status", "dead"]).output
+    assert "→ province  死信  尝试 2 次" in listed and "→ sms  已送达  尝试 1 次" in listed
+    admin = login("admin")
+    dead = admin.get("/api/v1/outbox", query_string={"status": "dead", "interface": "province"}).get_json()["items"]
+    assert len(dead) >= 2 and all({d["interface"]: d["status"] for d in m["deliveries"]}
+                                  == {"province": "dead", "sms": "sent"} for m in dead if m["topic"] == "case.progress")
+    assert admin.get("/api/v1/outbox", query_string={"status": "dead", "interface": "sms"}).get_json()["items"] == []
+    assert login("zhangsan").get("/api/v1/outbox").status_code == 403
+
+    simulator_control(simulator, "province", "ok")  # fixed: the operator puts the dead letters back
+    from app.integrations.models import Interface
+
+    with db.unit_of_work() as session:
+        session.execute(update(Interface).where(Interface.code == "province")
+                        .values(breaker_state="closed", failure_count=0))
+    for m in dead:
+        result = seeded.test_cli_runner().invoke(args=["outbox", "retry", m["id"]])
+        assert "已重新排队（province）" in result.output
+    with db.unit_of_work() as session:
+        third = deliver_pending(session, max_attempts=2)
+    assert third.sent == len(dead) and _pushes(db, "sms") == sms_pushes
+    keys = {m["idempotency_key"] for m in dead}
+    assert keys <= {m["key"] for m in _received(simulator)["province"]}
+
+
+def test_a_crash_between_commit_and_send_loses_nothing(seeded: Any, simulator: Any, submitted_transfer: dict) -> None:
+    """The state change and its message commit together; if the process dies before any delivery pass, the
+    message waits in the table and the next process (a new app on the same database) delivers it."""
+    from app import create_app
+
+    db = seeded.extensions["db"]
+    with db.unit_of_work() as session:
+        keys = set(session.execute(select(OutboxMessage.idempotency_key)
+                                   .where(OutboxMessage.status == "pending")).scalars())
+    assert keys and _received(simulator) == {}  # committed, never sent: the "crash" came before the send
+    restarted = create_app(seeded.config["SETTINGS"])
+    try:
+        with restarted.extensions["db"].unit_of_work() as session:
+            report = deliver_pending(session)
+        assert report.sent == len(keys)
+    finally:
+        restarted.extensions["db"].engine.dispose()
+    received = _received(simulator)
+    assert keys == {m["key"] for subscriber in received.values() for m in subscriber}
