@@ -1,13 +1,17 @@
 """After 登簿: the registration result goes to 住建 and 税务 (and the provincial platform) through the outbox,
-in the recording transaction — announced if and only if the register changed."""
+in the recording transaction — announced if and only if the register changed. After 缮证: the issued
+e-certificate is collected into the 电子证照库 (电子证照归集) the same way, in the issuing transaction."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cases.context import CaseContext
 from app.db import utcnow
 from app.engine.connectors import connector
 from app.integrations.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from app.registry.models import Certificate
 
 
 @connector("results.announce")
@@ -21,3 +25,21 @@ def announce_result(context: Any, params: dict[str, Any]) -> dict[str, Any]:
                  "unit_code": case.unit_code, "contract_no": form.get("contract_no"), "result": "已登簿",
                  "recorded_at": utcnow().isoformat()}))
     return {"announced": True}
+
+
+def announce_certificate(session: Any, cert: Certificate, verify_url: str) -> OutboxMessage:
+    """电子证照归集: the certificate's metadata for the 证照库 — number, kind, unit, right, office, date, the
+    signed file's SHA-256 and where to verify and fetch it. Holders only masked (张*三) and no ID numbers: the
+    outbox carries no personal data; the 证照库 fetches the signed certificate itself, by its verification
+    link, over its authenticated connection, when it needs to bind it to a holder."""
+    summary = cert.summary or {}
+    message = OutboxMessage(
+        topic="certificate.issued", idempotency_key=f"certificate:{cert.id}", tenant_id=cert.tenant_id,
+        payload={"business_no": cert.business_no, "certificate_no": cert.number, "kind": cert.kind,
+                 "title": summary.get("title"), "status": "有效", "unit_code": summary.get("unit_code"),
+                 "right_type": summary.get("right_type"), "holders_masked": list(summary.get("holders") or []),
+                 "holder_count": len(summary.get("holders") or []), "office": summary.get("office"),
+                 "issued_on": summary.get("issued_on"), "issued_at": cert.issued_at.isoformat(),
+                 "sha256": cert.sha256, "verify_url": verify_url})
+    session.add(message)
+    return message

@@ -107,6 +107,10 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
     audit.record(session, actor_id=actor.user_id, action="certificate.issue", object_type="certificate",
                  object_id=cert.id, tenant_id=tenant_id,
                  after={"number": number, "kind": kind, "right_id": cert.right_id, "sha256": cert.sha256})
+    if case is not None:  # 缮证 of a case (not a 无房证明): collected into the 电子证照库 through the outbox
+        from app.integrations.announce import announce_certificate
+
+        announce_certificate(session, cert, verify_url(code))
     return cert
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from typing import Any
 
 from conftest import complete_stage, simulator_control, wait_for
@@ -97,3 +98,40 @@ def test_after_登簿_the_result_is_pushed_to_housing_and_tax(login: Any, seeded
         results = [m for m in received[subscriber] if m["body"]["topic"] == "registration.result"]
         assert [m["body"]["business_no"] for m in results] == [business_no]
         assert results[0]["key"] == f"result:{submitted_transfer['id']}"
+
+
+def test_完税催办_can_end_the_case_as_不予登记_with_reasons(login: Any, seeded: Any, simulator: Any) -> None:
+    from sqlalchemy import select
+
+    from app.jobs import deliver_outbox, run_job
+    from app.security.models import AuditEntry
+
+    tax.configure(tax.TaxConfig(callback_url=tax._config.callback_url, secret=tax._config.secret,
+                                wait_working_days=0))
+    seller, buyer, reviewer = login("zhangsan"), login("lisi"), login("xh_reviewer")
+    case_id = draft_transfer(seller, buyer)
+    simulator_control(simulator, "shuiwu", "fail")  # 完税 never comes
+    business_no = seller.post(f"/api/v1/applications/{case_id}/submit").get_json()["business_no"]
+    for username, stage in [("xh_acceptor", "受理"), ("xh_reviewer", "审核")]:
+        assert complete_stage(login(username), business_no, stage).status_code == 200
+    assert seller.get(f"/api/v1/applications/{case_id}").get_json()["status_label"] == "待完税"
+
+    no_reasons = complete_stage(reviewer, business_no, "完税", decision="reject")
+    assert no_reasons.status_code == 422, no_reasons.get_json()  # 不予登记 needs its reasons (条例 22)
+    resp = complete_stage(reviewer, business_no, "完税", decision="reject",
+                          reject_reasons=["申请人逾期未缴纳税款，经催缴仍未完税"])
+    assert resp.status_code == 200 and resp.get_json()["case_status"] == "refused", resp.get_json()
+    case = seller.get(f"/api/v1/applications/{case_id}").get_json()
+    assert case["status_label"] == "不予登记"
+    events = seller.get(f"/api/v1/applications/{case_id}/progress").get_json()["events"]
+    assert "不予登记" in events[-1]["message"]
+    with seeded.extensions["db"].unit_of_work() as session:
+        entry = session.execute(select(AuditEntry).where(AuditEntry.object_id == case_id,
+                                                         AuditEntry.action == "task.complete")
+                                .order_by(AuditEntry.seq.desc())).scalars().first()
+        assert entry.after["decision"] == "reject" and entry.after["status"] == "refused"
+    simulator_control(simulator, "shuiwu", "ok")
+    run_job(seeded.extensions["db"], "outbox", lambda s: deliver_outbox(s))
+    with urllib.request.urlopen(f"{simulator.url}/_control/state", timeout=5) as state:
+        texts = [m["body"] for m in json.load(state)["received"]["sms"]]
+    assert any(t["business_no"] == business_no and t["status"] == "refused" for t in texts)  # the applicant is told

@@ -15,7 +15,7 @@ from app.integrations.simulator.data import compute_tax
 from app.integrations.simulator.state import SimulatorState
 
 bp = Blueprint("sim_services", __name__)
-SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平台", "sms": "短信"}
+SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平台", "sms": "短信", "zhengzhao": "电子证照库"}
 
 
 @bp.post("/shuiwu/tax-cases")
