@@ -3,7 +3,8 @@ when that source's verification succeeded for the case (or for the item's ``exem
 
 Before a type's checks have run (a draft), or while a check waits for its department, such items are
 *deferred*, not missing — but only for sources the type's diagram actually checks (its service operators),
-so a type without a check still asks for the upload. Once a check ran and did not succeed, the item is required again and the snapshot says why.
+so a type without a check still asks for the upload. Once a check ran and did not succeed, the item is
+required again and the snapshot says why.
 """
 from __future__ import annotations
 

@@ -187,7 +187,8 @@ def check_licence(ctx: CaseContext, roles: Iterable[str | None] | None = None, r
         except ServiceUnavailable:
             snapshots.take_unavailable(session, case, actor_id, source="business_licence",
                                        operation="licence.verify",
-                                       declared=[("统一社会信用代码", party.id_number, None), ("名称", party.name, None)],
+                                       declared=[("统一社会信用代码", party.id_number, None),
+                                                 ("名称", party.name, None)],
                                        role=party.role, label=party.label)
             results[party.role] = "未核验"
             continue

@@ -9,7 +9,7 @@ dead letters (test_outbox_delivery.py), the bad signature (test_tax_collaboratio
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conftest import STAFF, complete_stage
@@ -55,7 +55,7 @@ def test_interface_call_logs_are_queryable_by_case_department_operation_and_time
     gongan = calls(case_id=case_id, interface="gongan")
     assert len(gongan) == 2 and {c["operation"] for c in gongan} == {"identity.verify"}  # seller and buyer
     assert calls(case_id=case_id, operation="identity.verify") == gongan
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert len(calls(case_id=case_id, since=(now - timedelta(minutes=5)).isoformat())) == len(of_case)
     assert calls(case_id=case_id, until=(now - timedelta(minutes=5)).isoformat()) == []
     assert calls(case_id=case_id, since=(now + timedelta(minutes=1)).isoformat()) == []
