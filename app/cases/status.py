@@ -12,7 +12,7 @@ DRAFT, SUBMITTED = "draft", "submitted"
 
 STATUS_LABELS_EXTRA = {"draft": "草稿", "submitted": "已提交",
                        # at 受理, a department check still unanswered (app/integrations/rechecks.py)
-                       "awaiting_verification": "等待部门核验"}
+                       "awaiting_check": "等待部门核验"}
 
 
 @lru_cache(maxsize=1)

@@ -33,7 +33,7 @@ from app.integrations.models import Interface
 from app.integrations.verification_models import VerificationSnapshot
 from app.security import audit
 
-AWAITING = "awaiting_verification"
+AWAITING = "awaiting_check"
 ACCEPTING = status_for_stage("受理")
 
 

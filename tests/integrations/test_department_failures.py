@@ -46,7 +46,7 @@ def test_a_slow_department_times_out_within_the_interface_policy_and_the_case_wa
     calls = login("admin").get("/api/v1/interfaces/calls", query_string={"interface": "gongan"}).get_json()["items"]
     assert calls[0]["outcome"] == "timeout" and calls[0]["attempts"] == 2 and calls[0]["latency_ms"] >= 600
     case = seller.get(f"/api/v1/applications/{case_id}").get_json()
-    assert case["status"] == "awaiting_verification" and case["status_label"] == "等待部门核验"
+    assert case["status"] == "awaiting_check" and case["status_label"] == "等待部门核验"
     identity = [v for v in verifications(seller, case_id)["items"] if v["source"] == "identity"]
     assert {v["result"] for v in identity} == {"未核验"} and all(v["pending"] for v in identity)
     assert any("部门服务暂不可用" in (f["found"] or "") for f in identity[0]["fields"])
@@ -67,7 +67,7 @@ def test_department_down_at_submission_the_case_waits_and_proceeds_when_it_is_ba
     business_no = resp.get_json()["business_no"]
 
     case = seller.get(f"/api/v1/applications/{case_id}").get_json()
-    assert case["status"] == "awaiting_verification"
+    assert case["status"] == "awaiting_check"
     assert {"seller_identity", "buyer_identity"} <= set(case["materials_deferred"])  # not asked for: deferred
     assert any(e["kind"] == "verification_pending" and "等待部门核验" in e["message"]
                for e in seller.get(f"/api/v1/applications/{case_id}/progress").get_json()["events"])
@@ -147,7 +147,7 @@ def test_the_job_waits_for_the_breaker_before_asking_again(login: Any, seeded: A
     assert report.waiting == 2 and report.checked == 0
     calls = admin.get("/api/v1/interfaces/calls", query_string={"interface": "gongan"}).get_json()["items"]
     assert len(calls) == calls_before  # the job did not even knock
-    assert seller.get(f"/api/v1/applications/{case_id}").get_json()["status"] == "awaiting_verification"
+    assert seller.get(f"/api/v1/applications/{case_id}").get_json()["status"] == "awaiting_check"
 
     interface_row(seeded, "gongan", breaker_cooldown_s=0)  # cooldown over: the trial call goes through
     result = seeded.test_cli_runner().invoke(args=["verifications", "recheck"])
