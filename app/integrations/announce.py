@@ -43,3 +43,21 @@ def announce_certificate(session: Any, cert: Certificate, verify_url: str) -> Ou
                  "sha256": cert.sha256, "verify_url": verify_url})
     session.add(message)
     return message
+
+
+CERTIFICATE_STATUS = {"revoked": "注销", "voided": "作废"}
+
+
+def announce_certificate_status(session: Any, cert: Certificate) -> OutboxMessage | None:
+    """A collected certificate that is no longer valid (注销 by a later 登簿, 作废 as 废号): the 证照库 is told,
+    so it stops presenting it. Only certificates of cases were collected (not 无房证明)."""
+    if cert.case_id is None or cert.status not in CERTIFICATE_STATUS:
+        return None
+    message = OutboxMessage(
+        topic="certificate.status", idempotency_key=f"certificate-status:{cert.id}:{cert.status}",
+        tenant_id=cert.tenant_id,
+        payload={"business_no": cert.revoked_by_business_no or cert.business_no, "certificate_no": cert.number,
+                 "kind": cert.kind, "status": CERTIFICATE_STATUS[cert.status],
+                 "changed_at": (cert.revoked_at or utcnow()).isoformat()})
+    session.add(message)
+    return message

@@ -34,7 +34,7 @@ DEFAULTS = [
     InterfaceDefault("weijian", "卫健出生死亡证明"),
     InterfaceDefault("province", "省级不动产登记平台", topics=("case.progress", "registration.result")),
     InterfaceDefault("sms", "短信平台", topics=("case.progress",)),
-    InterfaceDefault("zhengzhao", "电子证照库", topics=("certificate.issued",)),
+    InterfaceDefault("zhengzhao", "电子证照库", topics=("certificate.issued", "certificate.status")),
     InterfaceDefault("face", "人脸核验"),
     InterfaceDefault("payment", "统一支付"),
     InterfaceDefault("express", "邮政快递"),

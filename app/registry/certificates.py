@@ -181,6 +181,9 @@ def void_certificate(session: Session, storage: Storage, actor: Actor, certifica
         raise NotFound("证书不存在", code="certificate_not_found")
     before = {"status": cert.status, "number": cert.number}
     void_number(session, cert, reason=reason)
+    from app.integrations.announce import announce_certificate_status
+
+    announce_certificate_status(session, cert)
     replacement = None
     if reissue:
         right = session.get(Right, cert.right_id) if cert.right_id else None
@@ -199,12 +202,19 @@ def revoke_for_rights(session: Session, right_ids: list[str], business_no: str |
     """注销: the valid certificates of rights a later 登簿 ended. Same transaction as that 登簿."""
     if not right_ids:
         return 0
+    from app.integrations.announce import announce_certificate_status
+
+    now = utcnow()
+    ending = list(session.execute(select(Certificate).where(Certificate.right_id.in_(right_ids),
+                                                            Certificate.status == "valid")).scalars())
     result = session.execute(
         update(Certificate)
         .where(Certificate.right_id.in_(right_ids), Certificate.status == "valid")
-        .values(status="revoked", revoked_at=utcnow(), revoked_by_business_no=business_no)
+        .values(status="revoked", revoked_at=now, revoked_by_business_no=business_no)
         .execution_options(synchronize_session="fetch")
     )
+    for cert in ending:  # the 证照库 stops presenting them (电子证照归集)
+        announce_certificate_status(session, cert)
     return int(result.rowcount or 0)
 
 

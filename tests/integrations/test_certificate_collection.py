@@ -49,3 +49,20 @@ def test_the_issued_certificate_is_collected_without_personal_data(
         retry_dead(session, message)
         assert deliver_pending(session).sent == 1
     assert len(_received(simulator)) == 1
+
+
+def test_a_voided_certificate_is_reported_to_the_证照库_and_its_replacement_collected(
+        login: Any, seeded: Any, simulator: Any, submitted_transfer: dict) -> None:
+    business_no = submitted_transfer["business_no"]
+    assert take_through(login, business_no).status_code == 200
+    cert = login("lisi").get(f"/api/v1/applications/{submitted_transfer['id']}").get_json()["certificates"][0]
+    resp = login("xh_certifier").post(f"/api/v1/certificates/{cert['id']}/void",
+                                      json={"reason": "打印错误", "reissue": True})
+    assert resp.status_code == 200, resp.get_json()
+    result = seeded.test_cli_runner().invoke(args=["outbox", "deliver"])
+    assert "死信 0 条" in result.output, result.output
+    bodies = [m["body"] for m in _received(simulator)]
+    statuses = [(b["topic"], b["certificate_no"], b["status"]) for b in bodies]
+    assert ("certificate.status", cert["number"], "作废") in statuses
+    issued = [b["certificate_no"] for b in bodies if b["topic"] == "certificate.issued"]
+    assert len(issued) == 2 and issued[0] == cert["number"]  # the original and its replacement
