@@ -9,7 +9,7 @@ import urllib.request
 from typing import Any
 
 from conftest import complete_stage, simulator_control, wait_for
-from helpers import draft_transfer, interface_row, verifications
+from helpers import draft_mortgage, draft_transfer, interface_row, verifications
 from page_fixtures import PageUser
 
 
@@ -155,6 +155,26 @@ def test_the_job_waits_for_the_breaker_before_asking_again(login: Any, seeded: A
     gongan = next(i for i in admin.get("/api/v1/interfaces").get_json()["items"] if i["code"] == "gongan")
     assert gongan["breaker_state"] == "closed" and gongan["failure_count"] == 0
     assert seller.get(f"/api/v1/applications/{case_id}").get_json()["status"] == "accepting"
+
+
+def test_a_mortgage_waits_for_市场监管_and_the_bank_licence_is_waived_once_it_answers(
+        login: Any, seeded: Any, simulator: Any) -> None:
+    interface_row(seeded, "shichang", max_retries=0)
+    owner, case_id = draft_mortgage(login)
+    simulator_control(simulator, "shichang", "fail")
+    assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
+    case = owner.get(f"/api/v1/applications/{case_id}").get_json()
+    assert case["status"] == "awaiting_check"
+    licence = [v for v in verifications(owner, case_id)["items"] if v["source"] == "business_licence"]
+    assert [(v["subject_role"], v["result"], v["pending"]) for v in licence] == [("mortgagee", "未核验", True)]
+    assert all(v["result"] == "一致" for v in verifications(owner, case_id)["items"] if v["source"] == "identity")
+
+    simulator_control(simulator, "shichang", "ok")
+    interface_row(seeded, "shichang", breaker_state="closed", failure_count=0)
+    assert _recheck(seeded).resumed == [case_id]
+    case = owner.get(f"/api/v1/applications/{case_id}").get_json()
+    assert case["status"] == "accepting"
+    assert any(w["source"] == "business_licence" for w in case["materials_waived"])
 
 
 def test_tax_down_at_submission_queues_the_push_and_the_case_waits_then_recovers(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import wait_for
-from helpers import draft_transfer
+from helpers import draft_mortgage, draft_transfer
 
 
 def _share(api: Any, case_id: str) -> tuple[int, int]:
@@ -40,22 +40,6 @@ def test_most_materials_of_a_demo_transfer_come_from_data_sharing(login: Any) ->
 
 
 def _mortgage(login: Any) -> tuple[int, int]:
-    from conftest import upload_missing
-
-    from app.demo import BANK
-    from app.registry.codes import make_unit_code
-
-    owner, bank = login("zhangsan"), login("bank")
-    form = {"unit_code": make_unit_code("330106", 1, 1, "GB", 100, 1, 103), "use": "住宅",
-            "cert_no": "浙(2015)西湖区不动产权第0000003号", "mortgagee_name": BANK["name"],
-            "mortgagee_uscc": BANK["id_number"], "mortgage_kind": "一般抵押", "debt_amount": 900_000,
-            "debt_start": "2026-12-01", "debt_end": "2046-11-30", "transfer_restricted": False,
-            "guarantee_scope": "主债权及利息、违约金、损害赔偿金和实现抵押权的费用", "contract_no": "DY2026-0100"}
-    created = owner.post("/api/v1/applications", json={"business_type": "mortgage_first", "form": form})
-    assert created.status_code == 201, created.get_json()
-    case_id = created.get_json()["id"]
-    upload_missing(owner, case_id)
-    for api in (owner, bank):
-        assert api.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    owner, case_id = draft_mortgage(login)
     assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
     return _share(owner, case_id)
