@@ -13,7 +13,6 @@ transaction that stores it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -149,8 +148,3 @@ def _recheck_case(session: Session, case: Case, pending: list[VerificationSnapsh
                  after={"operations": done, "results": {f"{k[0]}:{k[1] or ''}": v.result for k, v in latest.items()},
                         "waived": waived, "required_again": required_again, "status": case.status})
 
-
-def pending_summary(session: Session, case: Case) -> list[dict[str, Any]]:
-    """What the case waits for (department, subject, since), for the case pages."""
-    return [{"department": s.department, "subject_label": s.subject_label, "since": s.checked_at.isoformat()}
-            for s in snapshots.pending_of(session, case)]
