@@ -76,6 +76,8 @@ class Settings:
     definitions_root: Path = ROOT
     storage_dir: Path = ROOT / "instance" / "files"
     token_ttl_seconds: int = 8 * 3600
+    # Applicants (portal accounts) are signed out after this long without a request (public devices).
+    portal_idle_timeout_seconds: int = 30 * 60
     # werkzeug's hashing method for new passwords; the default (scrypt) is deliberately slow. Tests choose a
     # cheap one so that seeding twenty demo accounts per test does not dominate the suite.
     password_hash_method: str = "scrypt"
@@ -115,6 +117,7 @@ class Settings:
             definitions_root=Path(env_str("DEFINITIONS_ROOT") or ROOT),
             storage_dir=Path(env_str("STORAGE_DIR") or instance / "files"),
             token_ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
+            portal_idle_timeout_seconds=env_int("PORTAL_IDLE_TIMEOUT_SECONDS", 30 * 60),
             password_hash_method=env_str("PASSWORD_HASH_METHOD", "scrypt") or "scrypt",
             max_upload_mb=env_int("MAX_UPLOAD_MB", 20),
             cert_signing_key_file=_env_path("CERT_SIGNING_KEY_FILE"),
