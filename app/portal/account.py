@@ -118,7 +118,7 @@ def _sms_page(signup: bool) -> Any:
                 return redirect(url_for("portal.verify", next=_next() or None))
             flash("登录成功。", "success")
             return redirect(_safe_next(_next()))
-    return render_template("portal/sms_codes.html", signup=signup, values=values, errors=errors, sent_to=sent_to,
+    return render_template("portal/sms_login.html", signup=signup, values=values, errors=errors, sent_to=sent_to,
                            next=_next()), status
 
 
