@@ -74,6 +74,14 @@ def refresh_tax_waits(session: Session) -> int:
     return refresh_waiting_cases(session)
 
 
+def prune_sign_in_records(session: Session) -> int:
+    """Drop used or expired SMS codes and rate-limit events that no window counts any more."""
+    from app.identity.sms_login import prune_codes
+    from app.security.rate_limit import prune
+
+    return prune_codes(session) + prune(session)
+
+
 def start_scheduler(app: Any) -> Any:
     """Start the background scheduler for this process (``SCHEDULER_ENABLED=1``; ``make run`` sets it)."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -95,6 +103,8 @@ def start_scheduler(app: Any) -> Any:
                       "interval", seconds=10, id="outbox", max_instances=1, coalesce=True)
     scheduler.add_job(guarded("tax_waits", refresh_tax_waits), "interval", seconds=60, id="tax_waits",
                       max_instances=1, coalesce=True)
+    scheduler.add_job(guarded("sign_in_prune", prune_sign_in_records), "interval", seconds=3600,
+                      id="sign_in_prune", max_instances=1, coalesce=True)
     scheduler.start()
     app.extensions["scheduler"] = scheduler
     return scheduler

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -119,3 +119,9 @@ def sign_up_or_in(session: Session, phone: str, *, accepted_terms: bool) -> tupl
     audit.record(session, actor_id=user.id, action="user.sign_up", object_type="user", object_id=user.id,
                  after={"kind": "applicant", "channel": "sms", "terms_accepted": True})
     return user, True
+
+
+def prune_codes(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    """Codes are worthless once expired; keep a day of them for support questions, then drop them."""
+    result = session.execute(delete(SmsCode).where(SmsCode.expires_at < utcnow() - older_than))
+    return int(result.rowcount or 0)

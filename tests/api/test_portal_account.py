@@ -244,3 +244,20 @@ def test_logging_out_ends_the_session(seeded: Flask, simulator: LiveServer) -> N
     sign_up(client, simulator.url, "13800000001", signup=False)
     assert post_form(client, "/logout", {}).status_code == 302
     assert client.get("/my/applications").status_code == 302
+
+
+def test_old_codes_and_rate_events_are_pruned_by_the_job(seeded: Flask) -> None:
+    from app.jobs import prune_sign_in_records
+
+    client = seeded.test_client()
+    request_code(client, NEW_PHONE)
+    assert prune_sign_in_records_now(seeded, prune_sign_in_records) == 0  # fresh ones stay
+    with seeded.extensions["db"].unit_of_work() as session:
+        session.execute(update(SmsCode).values(expires_at=utcnow() - timedelta(days=2)))
+    _age_rate_events(seeded, timedelta(days=2))
+    assert prune_sign_in_records_now(seeded, prune_sign_in_records) == 3  # the code, the phone and address events
+
+
+def prune_sign_in_records_now(app: Flask, job: Any) -> int:
+    with app.extensions["db"].unit_of_work() as session:
+        return int(job(session))

@@ -113,3 +113,46 @@ def test_a_face_photo_from_the_file_input_works_without_javascript(browser: Any,
     page.click("button:has-text('提交核验')")
     assert "实名认证成功" in page.content()
     context.close()
+
+
+def test_the_co_applicant_confirms_from_the_invitation_sms_in_a_second_browser(
+        browser: Any, live_server: str, simulator: LiveServer, sign_in: Any, login: Any) -> None:
+    from conftest import transfer_form
+
+    from app.demo import LI_SI
+
+    created = login("zhangsan").post("/api/v1/applications",
+                                     json={"business_type": "transfer_resale", "form": transfer_form()})
+    case_id = created.get_json()["id"]
+    seller = phone_page(browser, live_server)
+    sign_in(seller, "zhangsan", next_path=f"/my/applications/{case_id}/edit")
+    seller.fill("#invite-phone", LI_SI["phone"])
+    seller.click("button:has-text('发送邀请短信')")
+    assert "邀请短信已发送" in seller.locator(".flash").first.inner_text()
+    shot(seller, "16-invitation-sent")
+    with urllib.request.urlopen(f"{simulator.url}/sms/outbox", timeout=5) as resp:
+        text = next(m for m in json.loads(resp.read())["items"] if m["template"] == "case_invitation")
+    assert text["phone"] == LI_SI["phone"]
+
+    buyer = phone_page(browser, live_server)
+    buyer.goto("/invite/" + text["params"]["link"].split("/invite/")[1])
+    shot(buyer, "17-invitation-landing")
+    buyer.click("main >> text=验证码登录")
+    buyer.fill("#phone", LI_SI["phone"])
+    buyer.click("button:has-text('获取验证码')")
+    buyer.fill("#code", sms_code(simulator, LI_SI["phone"]))
+    buyer.click("button:has-text('登录')")
+    buyer.wait_for_url(f"**/my/applications/{case_id}/edit")
+    assert "请核对申请内容" in buyer.locator("main").inner_text()
+    shot(buyer, "18-invitee-reviews")
+    buyer.check("input[name=pledge]")
+    buyer.click("text=确认申请")
+    assert "您已确认申请" in buyer.content()
+    no_sideways_scroll(buyer)
+
+
+def phone_page(browser: Any, live_server: str) -> Any:
+    context = browser.new_context(locale="zh-CN", base_url=live_server, viewport=PHONE, is_mobile=True,
+                                  has_touch=True)
+    context.set_default_timeout(10_000)
+    return context.new_page()
