@@ -61,10 +61,12 @@ def verify_person(session: Session, user: User, *, name: str, id_number: str) ->
     reply = gongan.verify_identity(session, CallContext(actor_id=user.id), name, id_number)
     if not reply.get("found"):
         _audit(session, user, "user.identity_check_failed", source="公安", reason="not_found")
-        raise ValidationFailed("公安核验未通过：未查询到该身份证号码，请核对", field="id_number", code="identity_mismatch")
+        raise ValidationFailed("公安核验未通过：未查询到该身份证号码，请核对", field="id_number",
+                               code="identity_mismatch")
     if reply.get("result") != "一致":
         _audit(session, user, "user.identity_check_failed", source="公安", reason="name_mismatch")
-        raise ValidationFailed("公安核验未通过：姓名与身份证号码不一致，请核对", field="real_name", code="identity_mismatch")
+        raise ValidationFailed("公安核验未通过：姓名与身份证号码不一致，请核对", field="real_name",
+                               code="identity_mismatch")
     user.real_name, user.id_number, user.verification_level = name, id_number, "identity"
     _audit(session, user, "user.identity_checked", source="公安", result="一致")
 
@@ -95,7 +97,8 @@ def verify_organisation(session: Session, user: User, *, uscc: str, name: str, l
     """单位账户: 市场监管 confirms the credit code, the name, that it is 存续 and who represents it; the account
     then acts for the organisation."""
     if user.verified_at is not None and user.kind != "institution":
-        raise Conflict("本账户已实名认证为个人账户；开通单位账户请使用单位经办人的另一手机号注册", code="already_verified")
+        raise Conflict("本账户已实名认证为个人账户；开通单位账户请使用单位经办人的另一手机号注册",
+                       code="already_verified")
     _require_unverified(user)
     name, representative = (name or "").strip(), (legal_representative or "").strip()
     errors: dict[str, list[str]] = {}

@@ -50,7 +50,7 @@ def portal_user_by_phone(session: Session, phone: str) -> User | None:
                                               User.is_active.is_(True)).order_by(User.created_at)).scalars().first()
 
 
-def send_code(session: Session, phone: str, *, client_address: str, ctx: CallContext = CallContext()) -> str:
+def send_code(session: Session, phone: str, *, client_address: str, ctx: CallContext | None = None) -> str:
     """Send a fresh sign-in code to ``phone`` (normalised and returned). Raises ``ValidationFailed`` (phone),
     ``TooManyRequests`` or ``ServiceUnavailable`` (SMS gateway down)."""
     phone = normalise_phone(phone)
@@ -64,7 +64,8 @@ def send_code(session: Session, phone: str, *, client_address: str, ctx: CallCon
                   expires_at=now + CODE_TTL, attempts=0)
     row.ensure_id()
     session.add(row)
-    send_sms(session, ctx, phone, "verify_code", {"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)})
+    send_sms(session, ctx or CallContext(), phone, "verify_code",
+             {"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)})
     return phone
 
 

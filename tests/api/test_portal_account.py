@@ -8,8 +8,7 @@ from typing import Any
 
 from conftest import LiveServer, simulator_control
 from flask import Flask
-from portal_account_helpers import (enter_code, last_sms, post_form, request_code, sign_up, verify_face,
-                                    verify_person)
+from portal_account_helpers import enter_code, last_sms, post_form, request_code, sign_up, verify_face, verify_person
 from sqlalchemy import select, update
 
 from app.db import utcnow
