@@ -260,3 +260,25 @@ def test_old_codes_and_rate_events_are_pruned_by_the_job(seeded: Flask) -> None:
 def prune_sign_in_records_now(app: Flask, job: Any) -> int:
     with app.extensions["db"].unit_of_work() as session:
         return int(job(session))
+
+
+def test_behind_a_trusted_proxy_the_address_limit_counts_each_client(seeded: Flask, database_url: str,
+                                                                     tmp_path: Any, simulator: LiveServer) -> None:
+    from conftest import make_settings
+
+    from app import create_app
+
+    proxied = create_app(make_settings(database_url, tmp_path, integrations_base_url=simulator.url,
+                                       trusted_proxies=1))
+    try:
+        for n in range(6):  # six people behind the same load balancer
+            client = proxied.test_client()
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{n}"
+            assert request_code(client, f"1390000001{n}").status_code == 200
+        same = proxied.test_client()
+        same.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.0"
+        for n in range(4):
+            assert request_code(same, f"1390000002{n}").status_code == 200
+        assert request_code(same, "13900000029").status_code == 429  # 203.0.113.0's sixth in a minute
+    finally:
+        proxied.extensions["db"].engine.dispose()
