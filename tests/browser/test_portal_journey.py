@@ -81,6 +81,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
 
     seller.goto(edit_url)
     seller.click("text=提交申请")
+    seller.wait_for_load_state()  # content() read while the next page commits can be empty under load
     assert "申请已提交，业务号" in seller.content()
     business_no = seller.locator("main p strong").first.inner_text()
     shot(seller, "06-submitted")
