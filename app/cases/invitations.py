@@ -46,6 +46,15 @@ def invitable_parties(case: Case, actor: Actor) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+def invitations_of(session: Session, case: Case) -> list[dict[str, object]]:
+    """What the inviter sees: whom (by role) they invited, when, and whether the link was opened."""
+    labels = {p.role: p.label for p in case.parties}
+    rows = session.execute(select(Invitation).where(Invitation.case_id == case.id)
+                           .order_by(Invitation.created_at)).scalars()
+    return [{"label": labels.get(i.party_role, i.party_role), "at": i.created_at, "opened": i.opened_at is not None}
+            for i in rows]
+
+
 def invite(session: Session, actor: Actor, case: Case, *, phone: str, party_role: str, secret: str,
            base_url: str) -> SentInvitation:
     """Record the invitation and text the link. Raises ``ValidationFailed`` (phone, role), ``Conflict`` (case

@@ -102,7 +102,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     return render_template("portal/edit_application.html", case=summary, schema=_schema(definition),
                            values=case.form_data, checklist=checklist, errors=errors or {},
                            can_confirm=any(p.confirmed_at is None for p in mine), pledge=PLEDGE, editable=editable,
-                           invitable=invitations.invitable_parties(case, actor) if editable and mine else []), status
+                           invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
+                           invited=invitations.invitations_of(session, case) if mine else []), status
 
 
 def _editable_case(case_id: str) -> Case:

@@ -39,6 +39,7 @@ def test_the_invited_buyer_signs_in_from_the_sms_link_and_confirms(seeded: Flask
     text = last_sms(simulator.url, LI_SI["phone"], template="case_invitation")
     assert text["params"]["role"] == "受让方" and "/invite/" in text["params"]["link"]
     path = "/invite/" + text["params"]["link"].split("/invite/")[1]
+    assert "已短信邀请受让方，对方尚未查看" in seller.get(f"/my/applications/{case_id}/edit").get_data(as_text=True)
     again = _invite(seller, case_id, LI_SI["phone"])
     assert again.status_code == 429 and "刚刚已向该号码发送邀请" in again.get_data(as_text=True)
 
@@ -55,6 +56,7 @@ def test_the_invited_buyer_signs_in_from_the_sms_link_and_confirms(seeded: Flask
     assert confirmed.status_code == 302
     parties = login("zhangsan").get(f"/api/v1/applications/{case_id}").get_json()["parties"]  # type: ignore[operator]
     assert [p["confirmed"] for p in parties if p["role"] == "buyer"] == [True]
+    assert "对方已查看" in seller.get(f"/my/applications/{case_id}/edit").get_data(as_text=True)
     timeline = seller.get(f"/my/applications/{case_id}").get_data(as_text=True)
     assert "已通过短信邀请受让方确认申请" in timeline and LI_SI["phone"] not in timeline
 
