@@ -282,3 +282,18 @@ def test_behind_a_trusted_proxy_the_address_limit_counts_each_client(seeded: Fla
         assert request_code(same, "13900000029").status_code == 429  # 203.0.113.0's sixth in a minute
     finally:
         proxied.extensions["db"].engine.dispose()
+
+
+def test_departments_that_are_down_are_explained_and_nothing_is_half_done(seeded: Flask, simulator: LiveServer) -> None:
+    client = seeded.test_client()
+    simulator_control(simulator, "sms", "fail")
+    down = request_code(client, NEW_PHONE)
+    assert down.status_code == 503 and "短信平台服务暂不可用，请稍后重试" in down.get_data(as_text=True)
+    simulator_control(simulator, "sms", "ok")
+    assert request_code(client, NEW_PHONE).status_code == 200  # the failed send was not counted
+    enter_code(client, NEW_PHONE, last_sms(simulator.url, NEW_PHONE)["params"]["code"])
+    simulator_control(simulator, "gongan", "fail")
+    resp = verify_person(client, ZHAO_MIN["name"], ZHAO_MIN["id_number"])
+    assert resp.status_code == 503 and "公安身份核验服务暂不可用" in resp.get_data(as_text=True)
+    user = user_by_phone(seeded, NEW_PHONE)
+    assert user is not None and user.id_number is None and user.verification_level is None
