@@ -99,14 +99,16 @@ def _free_username(session: Session) -> str:
             return name
 
 
-def sign_up_or_in(session: Session, phone: str, *, accepted_terms: bool) -> tuple[User, bool]:
-    """The account of a verified ``phone``: the existing one, or a new applicant account (needs the 用户须知
-    accepted). Returns (user, created)."""
+def sign_up_or_in(session: Session, phone: str, *, accepted_terms: bool, may_create: bool = True) -> tuple[User, bool]:
+    """The account of a verified ``phone``: the existing one, or (``may_create``: the sign-up page) a new
+    applicant account, which needs the 用户须知 accepted. Returns (user, created)."""
     existing = portal_user_by_phone(session, phone)
     if existing is not None:
         audit.record(session, actor_id=existing.id, action="user.sms_login", object_type="user",
                      object_id=existing.id, after={"channel": "sms"})
         return existing, False
+    if not may_create:
+        raise ValidationFailed("该手机号尚未注册，请先注册", field="phone", code="not_registered")
     if not accepted_terms:
         raise ValidationFailed("请阅读并同意《用户须知》", field="terms", code="terms_required")
     now = utcnow()

@@ -105,8 +105,10 @@ def _sms_page(signup: bool) -> Any:
     elif request.method == "POST" and action == "verify":
         keep_writes_on_error()  # a wrong code uses up an attempt even though the answer is an error
         try:
+            if signup and not values["terms"]:  # before the code is used up
+                raise ValidationFailed("请阅读并同意《用户须知》", field="terms")
             phone = sms_codes.verify_code(db, values["phone"], request.form.get("code") or "")
-            user, created = sms_codes.sign_up_or_in(db, phone, accepted_terms=values["terms"] or not signup)
+            user, created = sms_codes.sign_up_or_in(db, phone, accepted_terms=values["terms"], may_create=signup)
         except ValidationFailed as exc:
             errors, status = exc.errors or {"code": [exc.message]}, exc.status
             sent_to = mask_phone(values["phone"]) if "code" in errors else None

@@ -297,3 +297,12 @@ def test_departments_that_are_down_are_explained_and_nothing_is_half_done(seeded
     assert resp.status_code == 503 and "公安身份核验服务暂不可用" in resp.get_data(as_text=True)
     user = user_by_phone(seeded, NEW_PHONE)
     assert user is not None and user.id_number is None and user.verification_level is None
+
+
+def test_a_code_asked_for_on_sign_up_does_not_open_an_account_from_the_login_page(
+        seeded: Flask, simulator: LiveServer) -> None:
+    client = seeded.test_client()
+    request_code(client, NEW_PHONE)
+    resp = enter_code(client, NEW_PHONE, last_sms(simulator.url, NEW_PHONE)["params"]["code"], signup=False)
+    assert resp.status_code == 422 and "该手机号尚未注册，请先注册" in resp.get_data(as_text=True)
+    assert user_by_phone(seeded, NEW_PHONE) is None
