@@ -82,3 +82,20 @@ def test_the_link_shows_nothing_to_someone_who_is_not_the_party(seeded: Flask, s
 
     tampered = seeded.test_client().get(path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb"))
     assert tampered.status_code == 404 and "邀请链接无效" in tampered.get_data(as_text=True)
+
+
+def test_an_applicant_invites_through_the_api_too(seeded: Flask, simulator: LiveServer, login: object) -> None:
+    case_id = _draft(login)
+    seller = login("zhangsan")  # type: ignore[operator]
+    bad = seller.post(f"/api/v1/applications/{case_id}/invitations", json={"phone": "123", "party_role": "buyer"})
+    assert bad.status_code == 422 and bad.get_json()["errors"]["phone"] == ["手机号码应为11位"]
+    wrong_role = seller.post(f"/api/v1/applications/{case_id}/invitations",
+                             json={"phone": LI_SI["phone"], "party_role": "seller"})
+    assert wrong_role.status_code == 422 and "party_role" in wrong_role.get_json()["errors"]
+    sent = seller.post(f"/api/v1/applications/{case_id}/invitations",
+                       json={"phone": LI_SI["phone"], "party_role": "buyer"})
+    assert sent.status_code == 201, sent.get_json()
+    assert "/invite/" in last_sms(simulator.url, LI_SI["phone"], "case_invitation")["params"]["link"]
+    outsider = login("xh_acceptor").post(  # type: ignore[operator]
+        f"/api/v1/applications/{case_id}/invitations", json={"phone": LI_SI["phone"], "party_role": "buyer"})
+    assert outsider.status_code == 403 and outsider.get_json()["code"] == "not_a_party"
