@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 from conftest import LiveServer
+from playwright.sync_api import expect
 from test_portal_journey import PHONE, shot
 
 from app.integrations.simulator.data import ZHAO_MIN
@@ -111,7 +112,7 @@ def test_a_face_photo_from_the_file_input_works_without_javascript(browser: Any,
     photo.write_bytes(JPEG)
     page.set_input_files("#photo", str(photo))
     page.click("button:has-text('提交核验')")
-    assert "实名认证成功" in page.content()
+    expect(page.locator("main")).to_contain_text("实名认证成功")
     context.close()
 
 
@@ -147,7 +148,7 @@ def test_the_co_applicant_confirms_from_the_invitation_sms_in_a_second_browser(
     shot(buyer, "18-invitee-reviews")
     buyer.check("input[name=pledge]")
     buyer.click("text=确认申请")
-    assert "您已确认申请" in buyer.content()
+    expect(buyer.locator("main")).to_contain_text("您已确认申请")
     no_sideways_scroll(buyer)
 
 
