@@ -26,6 +26,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_SWAGGER_UI_PATH=None,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:  # behind a load balancer: the client address (rate limits) from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     from app import models  # noqa: F401  (every mapper registered)

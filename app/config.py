@@ -76,6 +76,11 @@ class Settings:
     definitions_root: Path = ROOT
     storage_dir: Path = ROOT / "instance" / "files"
     token_ttl_seconds: int = 8 * 3600
+    # Applicants (portal accounts) are signed out after this long without a request (public devices).
+    portal_idle_timeout_seconds: int = 30 * 60
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none, the socket's
+    # peer is the client). Per-address limits (SMS codes) need the real client address.
+    trusted_proxies: int = 0
     # werkzeug's hashing method for new passwords; the default (scrypt) is deliberately slow. Tests choose a
     # cheap one so that seeding twenty demo accounts per test does not dominate the suite.
     password_hash_method: str = "scrypt"
@@ -115,6 +120,8 @@ class Settings:
             definitions_root=Path(env_str("DEFINITIONS_ROOT") or ROOT),
             storage_dir=Path(env_str("STORAGE_DIR") or instance / "files"),
             token_ttl_seconds=env_int("TOKEN_TTL_SECONDS", 8 * 3600),
+            portal_idle_timeout_seconds=env_int("PORTAL_IDLE_TIMEOUT_SECONDS", 30 * 60),
+            trusted_proxies=env_int("TRUSTED_PROXIES", 0),
             password_hash_method=env_str("PASSWORD_HASH_METHOD", "scrypt") or "scrypt",
             max_upload_mb=env_int("MAX_UPLOAD_MB", 20),
             cert_signing_key_file=_env_path("CERT_SIGNING_KEY_FILE"),

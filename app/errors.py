@@ -61,6 +61,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """A rate limit refused the request (e.g. verification codes per phone); ``message`` says when to retry."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class DefinitionError(DomainError):
     """A definition file (BPMN, form, checklist, business.yaml) is invalid; ``location`` says where."""
 

@@ -84,7 +84,15 @@ def recheck_verifications(session: Session) -> Any:
     return recheck_pending(session)
 
 
-INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60}
+def prune_sign_in_records(session: Session) -> int:
+    """Drop used or expired SMS codes and rate-limit events that no window counts any more."""
+    from app.identity.sms_login import prune_codes
+    from app.security.rate_limit import prune
+
+    return prune_codes(session) + prune(session)
+
+
+INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -111,6 +119,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts),
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),
+        "sign_in_prune": prune_sign_in_records,
     }
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,

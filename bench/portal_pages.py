@@ -47,7 +47,8 @@ def _fresh_pg_database(server_url: str) -> tuple[str, Any]:
 
     return server_url.rsplit("/", 1)[0] + f"/{name}", drop
 
-PAGES = ["/", "/guide/transfer_resale", "/guide/mortgage_first", "/info", "/track", "/login", "/terms"]
+PAGES = ["/", "/guide/transfer_resale", "/guide/mortgage_first", "/info", "/track", "/login", "/terms", "/signup",
+         "/login/sms"]
 BUDGET_KB, BUDGET_P95_MS = 150, 50.0
 
 

@@ -108,6 +108,26 @@ def confirm(case_id: str) -> dict[str, Any]:
     return _show(case)
 
 
+class InviteArgs(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    party_role = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+@blp.post("/<case_id>/invitations")
+@blp.arguments(InviteArgs)
+@blp.response(201)
+def invite(args: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """邀请其他当事人确认：短信发送签名链接（对方登录、实名认证后查看并确认）"""
+    from app.cases.invitations import invite as send_invitation
+
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    sent = send_invitation(db_session(), actor, case, phone=args["phone"], party_role=args["party_role"],
+                           secret=settings().secret_key, base_url=settings().public_base_url)
+    return {"id": sent.invitation.id, "party_role": sent.invitation.party_role,
+            "expires_at": sent.invitation.expires_at.isoformat()}
+
+
 @blp.post("/<case_id>/submit")
 def submit(case_id: str) -> dict[str, Any]:
     """提交申请；补正中的申请再次提交即完成补正"""

@@ -187,3 +187,22 @@ class Appointment(IdMixin, TenantScoped, Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     case_id: Mapped[str | None] = mapped_column(ForeignKey("reg_case.id"))  # the window case it became
+
+
+class Invitation(IdMixin, TenantScoped, Base):
+    """An applicant's invitation to another party of the case, sent by SMS with a signed link. The phone is
+    kept encrypted (to resend) with its blind index; the link opens the case only for the named party."""
+
+    __tablename__ = "invitation"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    party_role: Mapped[str] = mapped_column(String(32))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
+    invited_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+
+    phone = EncryptedField("phone_enc", index="phone_bidx")

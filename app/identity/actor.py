@@ -45,6 +45,9 @@ def actor_for(session: Session, user: User) -> Actor:
     roles = session.execute(select(Role).where(Role.code.in_(codes))).scalars().all() if codes else []
     permissions = frozenset(p for r in roles for p in r.permissions)
     city_level = any(r.scope == "city" for r in roles) and user.tenant_id is None
+    # A party's rights (its cases, its units) follow the identity only once real-name verification finished:
+    # an ID number typed in but not yet face-checked opens nothing.
+    verified_id = user.id_number_bidx if user.verified_at is not None else None
     return Actor(user_id=user.id, username=user.username, kind=user.kind, roles=frozenset(codes),
-                 permissions=permissions, tenant_id=user.tenant_id, id_number_bidx=user.id_number_bidx,
+                 permissions=permissions, tenant_id=user.tenant_id, id_number_bidx=verified_id,
                  city_level=city_level)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -51,6 +51,10 @@ class User(IdMixin, TimestampMixin, Base):
     tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenant.code"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How the identity was established: identity (公安 name + ID number), face (公安 + face check),
+    # organisation (市场监管 licence), registered (entered by staff / demo data).
+    verification_level: Mapped[str | None] = mapped_column(String(16))
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # 用户须知, at sign-up
     real_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -66,3 +70,18 @@ class User(IdMixin, TimestampMixin, Base):
     @property
     def role_codes(self) -> list[str]:
         return sorted(r.role_code for r in self.roles)
+
+
+class SmsCode(IdMixin, Base):
+    """A one-time sign-in code sent by SMS: only its hash is kept, it expires and allows a few attempts.
+    The phone is kept only as its blind index (enough to find the code again)."""
+
+    __tablename__ = "sms_code"
+
+    phone_bidx: Mapped[str] = mapped_column(String(32), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # login
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -62,7 +62,7 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
     if id_number and real_name:
         from app.db import utcnow
 
-        user.verified_at = utcnow()
+        user.verified_at, user.verification_level = utcnow(), "registered"
     session.add(user)
     audit.record(session, actor_id=actor_id, action="user.create", object_type="user", object_id=user.id,
                  tenant_id=tenant_id, after={"username": username, "roles": roles, "kind": kind})

@@ -175,4 +175,5 @@ def landing_context() -> dict[str, Any]:
     return {"districts": list(districts), "categories": categories, "entrusted": entrusted}
 
 
+from app.portal import account as _account  # noqa: E402,F401  (registers the account pages on bp)
 from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)

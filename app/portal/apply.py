@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.cases import intake, materials
+from app.cases import intake, invitations, materials
 from app.cases.access import definition_of, get_case, is_party
 from app.cases.models import Case
 from app.cases.summary import case_summary
@@ -17,6 +17,7 @@ from app.catalog.service import current_version
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.pages import login_required, page_actor
 from app.portal import bp
+from app.portal.account import verified_required
 from app.registry import queries
 from app.registry.rules import blocking, unit_precheck
 from app.web import db_session, settings
@@ -49,6 +50,7 @@ def _schema(definition: dict[str, Any]) -> dict[str, Any]:
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 @login_required
+@verified_required
 def apply(code: str) -> Any:
     session, actor = db_session(), page_actor()
     definition = current_version(session, code).definition
@@ -96,10 +98,12 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                   "waived": waived.get(item["code"]), "deferred": item["code"] in deferred}
                  for item in materials.checklist(definition)]
     mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
+    editable = case.status in ("draft", "correcting")
     return render_template("portal/edit_application.html", case=summary, schema=_schema(definition),
                            values=case.form_data, checklist=checklist, errors=errors or {},
-                           can_confirm=any(p.confirmed_at is None for p in mine), pledge=PLEDGE,
-                           editable=case.status in ("draft", "correcting")), status
+                           can_confirm=any(p.confirmed_at is None for p in mine), pledge=PLEDGE, editable=editable,
+                           invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
+                           invited=invitations.invitations_of(session, case) if mine else []), status
 
 
 def _editable_case(case_id: str) -> Case:

@@ -122,6 +122,21 @@ def check_id_card(value: str, *, today: date | None = None) -> str:
     return v
 
 
+def check_mobile(value: str) -> str:
+    """A mainland mobile number (11 digits, 1[3-9]…); a +86/0086 prefix, spaces and hyphens are dropped."""
+    v = re.sub(r"[-()（）]", "", _normalise(value))
+    v = re.sub(r"^(\+86|0086)", "", v)
+    if not v:
+        raise InvalidIdentifier("请填写手机号码")
+    if not re.fullmatch(r"\d+", v):
+        raise InvalidIdentifier("手机号码只能包含数字")
+    if len(v) != 11:
+        raise InvalidIdentifier("手机号码应为11位")
+    if not re.fullmatch(r"1[3-9]\d{9}", v):
+        raise InvalidIdentifier("手机号码格式不正确，应以13–19开头")
+    return v
+
+
 def id_card_address_known(value: str) -> bool:
     """Soft check for UIs: False means "unusual address code, double-check", never "invalid"."""
     v = _normalise(value)

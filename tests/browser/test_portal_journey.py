@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import PDF, take_through, transfer_form
+from playwright.sync_api import expect
 
 from app.config import ROOT
 from app.registry.codes import make_unit_code
@@ -57,7 +58,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     shot(seller, "04-form-error")
     seller.fill("#f-buyer_id_number", form["buyer_id_number"])
     seller.click("text=保存并继续")
-    assert "草稿已保存" in seller.content()
+    expect(seller.locator("main")).to_contain_text("草稿已保存")  # waits for the next page, unlike content()
     edit_url = seller.url
 
     sample = tmp_path / "scan.pdf"
@@ -77,11 +78,11 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     sign_in(buyer, "lisi", next_path=edit_url.replace(live_server, ""))
     buyer.check("input[name=pledge]")
     buyer.click("text=确认申请")
-    assert "您已确认申请" in buyer.content()
+    expect(buyer.locator("main")).to_contain_text("您已确认申请")
 
     seller.goto(edit_url)
     seller.click("text=提交申请")
-    assert "申请已提交，业务号" in seller.content()
+    expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
     business_no = seller.locator("main p strong").first.inner_text()
     shot(seller, "06-submitted")
 

@@ -191,3 +191,21 @@ def test_generated_fictional_identifiers_pass_their_own_checks():
     assert make_id_card("110105", date(1949, 12, 31), 2) == SAMPLE_ID
     assert make_uscc("91", "110000", "60003734") == "91110000600037341L"
     assert make_unit_code("330110", 119, 1, "gb", 4246, 8, 3) == SAMPLE_UNIT
+
+
+def test_it_normalises_mobile_numbers_with_country_code_spaces_and_hyphens():
+    from app.registry.codes import check_mobile
+
+    assert check_mobile("+86 138-0000-0004") == "13800000004"
+    assert check_mobile("0086１３８００００００04") == "13800000004"  # full-width digits pasted from a document
+
+
+@pytest.mark.parametrize(("value", "message"), [("", "请填写手机号码"), ("1380000000", "手机号码应为11位"),
+                                                ("1380000000a", "手机号码只能包含数字"),
+                                                ("12800000000", "手机号码格式不正确，应以13–19开头")])
+def test_it_rejects_bad_mobile_numbers_with_a_reason(value: str, message: str) -> None:
+    from app.registry.codes import check_mobile
+
+    with pytest.raises(InvalidIdentifier) as exc:
+        check_mobile(value)
+    assert exc.value.message == message
