@@ -10,7 +10,7 @@ import app.db
 
 
 revision = 'a5c1e7d3f9b2'
-down_revision = 'd7e5a1c3b9f2'
+down_revision = 'a9c4e2f7d1b3'
 branch_labels = None
 depends_on = None
 
