@@ -1,4 +1,5 @@
-"""Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation) and 税务 reconciliation.
+"""Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation), 税务 reconciliation and
+the daily log purge (retention).
 
 Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
 conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
@@ -74,6 +75,13 @@ def refresh_tax_waits(session: Session) -> int:
     return refresh_waiting_cases(session)
 
 
+def purge_old_logs(session: Session, days: int) -> Any:
+    """Delete logs older than the retention period (at least a year; app.supervision.retention)."""
+    from app.supervision.retention import purge_logs
+
+    return purge_logs(session, days)
+
+
 def start_scheduler(app: Any) -> Any:
     """Start the background scheduler for this process (``SCHEDULER_ENABLED=1``; ``make run`` sets it)."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -95,6 +103,8 @@ def start_scheduler(app: Any) -> Any:
                       "interval", seconds=10, id="outbox", max_instances=1, coalesce=True)
     scheduler.add_job(guarded("tax_waits", refresh_tax_waits), "interval", seconds=60, id="tax_waits",
                       max_instances=1, coalesce=True)
+    scheduler.add_job(guarded("log_purge", lambda s: purge_old_logs(s, settings.log_retention_days)),
+                      "cron", hour=3, minute=17, id="log_purge", max_instances=1, coalesce=True)
     scheduler.start()
     app.extensions["scheduler"] = scheduler
     return scheduler
