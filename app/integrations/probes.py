@@ -17,8 +17,18 @@ from sqlalchemy.orm import Session
 
 from app.db import new_id, utcnow
 from app.identity.actor import Actor
-from app.integrations.adapters import fayuan, gongan, jinrong, minzheng, services, shichang, shuiwu, sifa, weijian
-from app.integrations.adapters import zhujian
+from app.integrations.adapters import (
+    fayuan,
+    gongan,
+    jinrong,
+    minzheng,
+    services,
+    shichang,
+    shuiwu,
+    sifa,
+    weijian,
+    zhujian,
+)
 from app.integrations.client import CallContext, ServiceUnavailable, call
 from app.integrations.interfaces import get_interface
 from app.integrations.models import InterfaceCallLog

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from app.security import audit
 from app.security.models import AuditEntry
 from app.supervision.models import ExceptionLog
 
+LOCAL = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
 
@@ -107,10 +109,15 @@ class LogPage:
     filters: LogFilter = field(default_factory=LogFilter)
 
 
-def _bounds(f: LogFilter) -> tuple[datetime | None, datetime | None]:
-    start = datetime.combine(f.date_from, time.min, UTC) if f.date_from else None
-    end = datetime.combine(f.date_to + timedelta(days=1), time.min, UTC) if f.date_to else None
+def day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """Calendar days in Beijing time as UTC instants [start, end): a day is what the office calls a day."""
+    start = datetime.combine(date_from, time.min, LOCAL).astimezone(UTC) if date_from else None
+    end = datetime.combine(date_to + timedelta(days=1), time.min, LOCAL).astimezone(UTC) if date_to else None
     return start, end
+
+
+def _bounds(f: LogFilter) -> tuple[datetime | None, datetime | None]:
+    return day_bounds(f.date_from, f.date_to)
 
 
 def _user_id(session: Session, username: str) -> str | None:
