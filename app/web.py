@@ -114,10 +114,17 @@ def _capture(exc: Exception) -> None:
     transaction so the log's own short transaction does not wait for it."""
     from app.supervision.capture import business_no_in, record_exception
 
+    actor = g.get("actor")
+    if actor is None:  # the error came before the view resolved its user
+        try:
+            from app.pages import page_actor
+
+            actor = current_actor(required=False) if request.path.startswith("/api/") else page_actor(required=False)
+        except Exception:
+            actor = None
     session = g.get("db_session")
     if session is not None:
         session.rollback()
-    actor = g.get("actor")
     values = [*(request.view_args or {}).values(), *request.args.values()]
     database: Database = current_app.extensions["db"]
     record_exception(database.engine, exc, method=request.method, path=request.path, endpoint=request.endpoint,
