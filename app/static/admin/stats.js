@@ -35,10 +35,14 @@
       animation: false,
       tooltip: { trigger: 'item' },
       legend: { bottom: 0 },
+      title: [{ text: '材料', left: '22%', top: 4, textStyle: { fontSize: 13 } },
+              { text: '预约', left: '72%', top: 4, textStyle: { fontSize: 13 } }],
       series: [
-        { type: 'pie', name: '材料', radius: ['25%', '45%'], center: ['25%', '45%'],
+        { type: 'pie', name: '材料', radius: ['20%', '36%'], center: ['25%', '48%'],
+          label: { formatter: '{b}\n{c}', overflow: 'none' },
           data: [{ name: '共享免提交', value: w.waived }, { name: '申请人上传', value: w.uploaded }] },
-        { type: 'pie', name: '预约', radius: ['25%', '45%'], center: ['75%', '45%'],
+        { type: 'pie', name: '预约', radius: ['20%', '36%'], center: ['75%', '48%'],
+          label: { formatter: '{b}\n{c}', overflow: 'none' },
           data: [{ name: '已到场', value: a.used }, { name: '未到场', value: a.booked - a.used },
                  { name: '已取消', value: a.cancelled }] }
       ]
