@@ -107,6 +107,7 @@ class LogPage:
     page: int
     pages: int
     filters: LogFilter = field(default_factory=LogFilter)
+    by_type: list[tuple[str, int]] = field(default_factory=list)  # the query's rows counted by type, top 10
 
 
 def day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
@@ -227,6 +228,7 @@ def _row(kind: str, item: Any, users: dict[str, str]) -> dict[str, Any]:
 
 
 QUERIES = {"audit": _audit_query, "calls": _calls_query, "exceptions": _exceptions_query}
+TYPE_COLUMN = {"audit": "action", "calls": "outcome", "exceptions": "exc_type"}
 
 
 def query_logs(session: Session, actor: Actor, f: LogFilter, *, export: bool = False) -> LogPage:
@@ -246,7 +248,11 @@ def query_logs(session: Session, actor: Actor, f: LogFilter, *, export: bool = F
         page = min(f.page, pages)
         items = session.execute(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     users = _usernames(session, {i.actor_id for i in items})
-    return LogPage(KINDS[f.kind], [_row(f.kind, i, users) for i in items], total, page, pages, f)
+    rows = q.order_by(None).subquery()
+    col = rows.c[TYPE_COLUMN[f.kind]]
+    by_type = [(str(k), int(n)) for k, n in session.execute(
+        select(col, func.count()).group_by(col).order_by(func.count().desc(), col).limit(10))]
+    return LogPage(KINDS[f.kind], [_row(f.kind, i, users) for i in items], total, page, pages, f, by_type)
 
 
 TRACE_COLUMNS = (("at", "时间"), ("source", "来源"), ("what", "事项"), ("user", "用户"), ("detail", "详情"))

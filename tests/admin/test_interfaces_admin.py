@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import simulator_control
 from sqlalchemy import select
 
 from app.integrations.interfaces import DEFAULTS
 from app.integrations.models import Interface, InterfaceCallLog
 from app.security.models import AuditEntry
-from conftest import simulator_control
 
 FORM = {"base_url": "", "timeout_ms": "2500", "max_retries": "2", "breaker_threshold": "4",
         "breaker_cooldown_s": "60", "enabled": "1"}

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from conftest import STAFF, complete_stage
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -17,7 +18,6 @@ from app.demo import ZHANG_SAN
 from app.integrations.models import InterfaceCallLog
 from app.security.models import AuditEntry
 from app.supervision.models import ExceptionLog
-from conftest import STAFF, complete_stage
 
 
 @pytest.fixture
@@ -49,14 +49,17 @@ def test_the_operation_log_is_queried_by_user_type_business_number_and_time(acce
     by_type = ops.get("/admin/logs?kind=audit&type=case.").get_data(as_text=True)
     n = _count(db, select(func.count()).where(AuditEntry.action.like("case.%")))
     assert f"共 {n} 条" in by_type and "case.submit" in by_type and "task.complete" not in by_type
+    confirms = _count(db, select(func.count()).where(AuditEntry.action == "case.confirm"))
+    stats = by_type.split('id="log-stats"')[1].split("</details>")[0]  # the query's rows counted by action
+    assert confirms == 2 and f"<code>case.confirm</code></td><td>{confirms}</td>" in stats
 
     by_case = ops.get(f"/admin/logs?kind=audit&business_no={accepted_case}").get_data(as_text=True)
     assert "case.submit" in by_case and "task.complete" in by_case and "user.create" not in by_case
 
     today = date.today()
     assert "共 0 条" in ops.get(f"/admin/logs?kind=audit&to={today - timedelta(days=2)}").get_data(as_text=True)
-    assert "共 0 条" not in ops.get(f"/admin/logs?kind=audit&from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
-                                   ).get_data(as_text=True)
+    around_today = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    assert "共 0 条" not in ops.get(f"/admin/logs?kind=audit&{around_today}").get_data(as_text=True)
     bad = ops.get("/admin/logs?kind=audit&from=2026-02-30")
     assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_data(as_text=True)
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
-
 from stats_data import CASES, seed_statistics
 
 SUBMITTED = "FROM reg_case WHERE submitted_at IS NOT NULL"
