@@ -111,7 +111,15 @@ def init_request_handling(app: Flask) -> None:
 
 def _capture(exc: Exception) -> None:
     """Keep the error in the exception log (app.supervision.capture), after rolling back this request's
-    transaction so the log's own short transaction does not wait for it."""
+    transaction so the log's own short transaction does not wait for it. Never raises: the user still
+    gets the error page when the log cannot be written (e.g. the database is down)."""
+    try:
+        _record(exc)
+    except Exception:
+        log.exception("could not capture the exception")
+
+
+def _record(exc: Exception) -> None:
     from app.supervision.capture import business_no_in, record_exception
 
     actor = g.get("actor")
