@@ -20,7 +20,7 @@ from app.errors import ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.integrations.models import InterfaceCallLog, OutboxMessage
-from app.registry.models import Certificate
+from app.registry.models import Certificate, RegisterEntry
 from app.security import audit
 from app.security.models import AuditEntry
 from app.supervision.models import ExceptionLog
@@ -260,7 +260,8 @@ TRACE_COLUMNS = (("at", "时间"), ("source", "来源"), ("what", "事项"), ("u
 
 def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, Any]]:
     """Everything that touched ``business_no``, oldest first: audit entries (case, tasks, certificates,
-    appointments), progress events, interface calls, outbox messages and exceptions."""
+    appointments, its 登簿), progress events, register entries, interface calls, outbox messages and
+    exceptions."""
     actor.require("log:read")
     business_no = business_no.strip()
     if not business_no:
@@ -281,6 +282,15 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
         for m in session.execute(select(OutboxMessage).where(keys)).scalars():
             items.append((m.created_at, "消息外发", f"{m.topic}（{m.status}，尝试 {m.attempts} 次）", None,
                           {"key": m.idempotency_key, "last_error": m.last_error}))
+    entries = session.execute(select(RegisterEntry).where(RegisterEntry.business_no == business_no)).scalars().all()
+    recorded = {(e.unit_id, e.seq) for e in entries}
+    for e in entries:
+        items.append((e.recorded_at, "登记簿", f"{e.kind} 第 {e.seq} 条记载", e.recorded_by, {"unit_id": e.unit_id}))
+    if recorded:  # the 登簿 audit entries name the unit; keep those of this business number's entries
+        for a in session.execute(select(AuditEntry).where(
+                AuditEntry.action == "register.record", AuditEntry.object_id.in_({u for u, _ in recorded}))).scalars():
+            if (a.object_id, (a.after or {}).get("entry_seq")) in recorded:
+                items.append((a.at, "操作日志", a.action, a.actor_id, {"after": a.after}))
     calls = InterfaceCallLog.business_no == business_no
     if case is not None:
         calls = or_(calls, InterfaceCallLog.case_id == case.id)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import STAFF, complete_stage
+from conftest import STAFF, complete_stage, take_through
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -110,6 +110,17 @@ def test_one_business_number_is_traced_across_everything(accepted_case: str, pag
     # Oldest first: the submission comes before the acceptance.
     assert html.index("case.submit") < html.index("task.complete")
     assert "没有找到" in ops.get("/admin/logs/trace?business_no=2026999999000000").get_data(as_text=True)
+
+
+def test_the_trace_of_a_recorded_case_includes_its_register_entry(submitted_transfer: dict[str, Any], login: Any,
+                                                                 page_login: Any) -> None:
+    business_no = submitted_transfer["business_no"]
+    take_through(login, business_no, ("受理", "审核", "登簿"))
+    html = page_login("ops").get(f"/admin/logs/trace?business_no={business_no}").get_data(as_text=True)
+    assert 'data-source="登记簿"' in html and "ownership 第 2 条记载" in html and "register.record" in html
+    assert html.index("register.record") > html.index("case.submit")
+
+
 
 
 def test_exports_carry_exactly_the_queried_rows(accepted_case: str, page_login: Any, db: Any) -> None:
