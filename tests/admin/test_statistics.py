@@ -124,3 +124,17 @@ def test_the_dashboard_page_and_its_export(stats_db: Any, page_login: Any) -> No
 @pytest.mark.parametrize("username", ["xh_acceptor", "analyst", "zhangsan"])
 def test_others_may_not_read_statistics(stats_db: Any, page_login: Any, username: str) -> None:
     assert page_login(username).get("/admin/stats").status_code == 403
+
+
+def test_the_channel_is_recorded_by_who_applies(client: Any, login: Any, db: Any) -> None:
+    """An institution's own account applies as 机构申请; an applicant on the portal or the API as 网上申请
+    (window intake records 窗口受理: tests/browser/test_workbench_window.py)."""
+    from conftest import transfer_form
+
+    bank, owner = login("bank"), login("zhangsan")
+    by_bank = bank.post("/api/v1/applications", json={"business_type": "mortgage_cancel", "form": {
+        "unit_code": "330106001001GB00100F00010105", "reason": "debt_repaid"}})
+    by_owner = owner.post("/api/v1/applications", json={"business_type": "transfer_resale", "form": transfer_form()})
+    assert by_bank.status_code == by_owner.status_code == 201, (by_bank.get_json(), by_owner.get_json())
+    channels = dict(sql(db, "SELECT id, channel FROM reg_case"))
+    assert channels[by_bank.get_json()["id"]] == "institution" and channels[by_owner.get_json()["id"]] == "online"
