@@ -24,7 +24,7 @@ from app.integrations.verification_models import MaterialWaiver
 from app.registry.models import Certificate
 from app.supervision.logs import LOCAL, day_bounds
 
-CHANNELS = {"online": "网上申请", "window": "窗口受理", "institution": "机构申请"}
+CHANNELS = {"online": "网上申请", "window": "窗口受理", "institution": "机构申请", "court": "嘱托登记"}
 STAGE_ORDER = ("受理", "审核", "登簿", "缮证")
 LIST_LIMIT = 500
 
