@@ -3,9 +3,8 @@
 ``SELECT count(*)`` of the submitted cases. The data is bench/inbox.py's bulk load (cases in two districts,
 two channels, four stage tasks each, 5 % open with due dates around today).
 
-The dashboard's grouped counts run in SQL; mean stage times and SLA breaches are computed from the filtered
-cases' task rows in Python (portable between SQLite and PostgreSQL) — this bench shows what that costs as
-N grows. Figures are printed, never asserted. Usage::
+Every figure is aggregated in SQL (grouped counts, mean stage hours, SLA breaches per stage); this bench
+shows how the cost grows with N. Figures are printed, never asserted. Usage::
 
     .venv/bin/python bench/dashboard.py                      # 10k and 100k cases
     .venv/bin/python bench/dashboard.py --sizes 10000,50000 --iterations 5

@@ -3,8 +3,9 @@ time per stage; SLA breaches; materials waived by data sharing; certificates iss
 
 Every figure is one query over the case-side tables with the same filter (time range on the submission
 time, district, business type, channel), so the dashboard, its drill-down list and its export agree — and
-a test compares each number with a plain SQL count. Durations and SLA checks are computed from the task
-rows of the filtered cases (portable between SQLite and PostgreSQL).
+a test compares each number with a plain SQL count. Everything is aggregated in the database; the few
+dialect differences (Beijing-time month or day of a timestamp, hours between two timestamps) have one
+helper each.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from app.cases.models import Appointment, Case, Material, Task
@@ -115,28 +116,39 @@ def _labelled(pairs: list[tuple[str, int]], names: dict[str, str]) -> list[dict[
     return [{"key": k, "label": names.get(k, k), "value": v} for k, v in pairs]
 
 
+def _hours(session: Session, start: Any, end: Any) -> Any:
+    """Hours between two UTC timestamp columns, in the database's own dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _local_date(session: Session, column: Any) -> Any:
+    """The Beijing-time calendar day of a UTC timestamp column (comparable with a DATE column)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", func.timezone("UTC", column)))
+    return func.date(column, "+8 hours")
+
+
 def _durations(session: Session, f: StatsFilter, today: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Average hours per stage over completed tasks, and SLA breaches per stage (finished after their due
-    day, or still open past it), for the tasks of the filtered cases."""
+    """Mean hours per stage over completed tasks, and SLA breaches per stage (finished after their due day
+    in Beijing time, or still open past it), for the tasks of the filtered cases — aggregated in SQL."""
     ids = cases_query(f).with_only_columns(Case.id)
-    rows = session.execute(select(Task.stage, Task.status, Task.created_at, Task.completed_at, Task.due_at)
-                           .where(Task.case_id.in_(ids), Task.status != "cancelled")).all()
-    hours: dict[str, list[float]] = {}
-    breaches: dict[str, int] = {}
-    for stage, status, created, completed, due in rows:
-        if status == "completed" and completed is not None:
-            hours.setdefault(stage, []).append((completed - created).total_seconds() / 3600)
-        late = due is not None and (
-            (status == "completed" and completed is not None and completed.astimezone(LOCAL).date() > due)
-            or (status == "open" and today > due))
-        breaches[stage] = breaches.get(stage, 0) + (1 if late else 0)
+    done = Task.status == "completed"
+    late = case((and_(done, _local_date(session, Task.completed_at) > Task.due_at), 1),
+                (and_(Task.status == "open", Task.due_at < today), 1), else_=0)
+    rows = session.execute(
+        select(Task.stage, func.avg(case((done, _hours(session, Task.created_at, Task.completed_at)))),
+               func.sum(case((done, 1), else_=0)), func.sum(late))
+        .where(Task.case_id.in_(ids), Task.status != "cancelled").group_by(Task.stage)).all()
 
     def order(stage: str) -> tuple[int, str]:
         return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), stage)
 
-    processing = [{"key": s, "label": s, "value": round(sum(v) / len(v), 2), "tasks": len(v)}
-                  for s, v in sorted(hours.items(), key=lambda i: order(i[0]))]
-    sla = [{"key": s, "label": s, "value": n} for s, n in sorted(breaches.items(), key=lambda i: order(i[0]))]
+    rows = sorted(rows, key=lambda r: order(r[0]))
+    processing = [{"key": s, "label": s, "value": round(float(avg), 2), "tasks": int(n)}
+                  for s, avg, n, _ in rows if n]
+    sla = [{"key": s, "label": s, "value": int(breaches or 0)} for s, _, _, breaches in rows]
     return processing, sla
 
 
