@@ -256,6 +256,39 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(outbox)
 
+    logs = AppGroup("logs", help="日志：保留期清理、审计链校验")
+
+    @logs.command("purge")
+    @click.option("--days", type=int, default=None, help="保留天数（默认 LOG_RETENTION_DAYS，不得少于 365）")
+    def purge_command(days: int | None) -> None:
+        """Delete logs older than the retention period (what the daily job runs), under the job lease."""
+        from app.errors import ValidationFailed
+        from app.jobs import purge_old_logs, run_job
+
+        keep = days if days is not None else current_app.config["SETTINGS"].log_retention_days
+        try:
+            report = run_job(_db(), "log_purge", lambda s: purge_old_logs(s, keep))
+        except ValidationFailed as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            sys.exit(1)
+        click.echo("另一进程正在清理，本次跳过" if report is None else str(report))
+
+    @logs.command("verify-audit")
+    def verify_audit_command() -> None:
+        """Recompute the audit log's hash chain from its anchor; exit 1 listing each break."""
+        from app.security.audit import chain_status
+
+        with _db().unit_of_work() as session:
+            status = chain_status(session)
+        for brk in status["breaks"]:
+            click.echo(f"错误：第 {brk.seq} 条：{brk.reason}", err=True)
+        if not status["ok"]:
+            sys.exit(1)
+        click.echo(f"审计链校验通过：{status['entries']} 条（锚点 #{status['anchor_seq']}，"
+                   f"最新 #{status['head_seq']}）")
+
+    app.cli.add_command(logs)
+
     @app.cli.command("tax-waits")
     def tax_waits_command() -> None:
         """Fire due 完税 escalation timers and reconcile unpaid tax cases with 税务 (the scheduler job)."""

@@ -100,6 +100,8 @@ class Settings:
     callback_base_url: str = "http://127.0.0.1:5000"
     tax_wait_working_days: int = 5
     outbox_max_attempts: int = 8
+    # Logs (audit, interface calls, exceptions, delivered outbox messages) are kept at least a year.
+    log_retention_days: int = 365
     scheduler_enabled: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -135,6 +137,7 @@ class Settings:
             callback_base_url=env_str("CALLBACK_BASE_URL") or env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
             tax_wait_working_days=env_int("TAX_WAIT_WORKING_DAYS", 5),
             outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
+            log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
         )
         settings.check()
@@ -143,6 +146,8 @@ class Settings:
     def check(self) -> None:
         if self.field_algorithm not in {"SM4-GCM", "AES-256-GCM"}:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
+        if self.log_retention_days < 365:
+            raise ConfigError("LOG_RETENTION_DAYS must be at least 365 (logs are kept at least one year)")
         if self.env == "production":
             has_field_keys = "FIELD_KEYS" in os.environ or bool(os.environ.get("FIELD_KEYS_FILE"))
             if self.secret_key == DEV_SECRET or not has_field_keys:

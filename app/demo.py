@@ -100,6 +100,7 @@ def seed_demo(session: Session) -> str:
     _tenants(session)
     _user(session, "admin", roles=["admin"])
     _user(session, "analyst", roles=["analyst"])
+    _user(session, "ops", roles=["ops"])
     for code, _, prefix, _ in DISTRICTS:
         for role in STAFF_ROLES:
             _user(session, f"{prefix}_{role}", roles=[role], tenant_id=code)

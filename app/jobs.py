@@ -1,5 +1,5 @@
 """Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation), 税务 reconciliation and
-the re-run of department checks that got no answer (cases 等待部门核验).
+the re-run of department checks that got no answer (cases 等待部门核验) and the daily log purge (retention).
 
 Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
 conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
@@ -92,6 +92,13 @@ def prune_sign_in_records(session: Session) -> int:
     return prune_codes(session) + prune(session)
 
 
+def purge_old_logs(session: Session, days: int) -> Any:
+    """Delete logs older than the retention period (at least a year; app.supervision.retention)."""
+    from app.supervision.retention import purge_logs
+
+    return purge_logs(session, days)
+
+
 INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600}
 
 
@@ -124,6 +131,8 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,
                           coalesce=True)
+    scheduler.add_job(guarded("log_purge", lambda s: purge_old_logs(s, settings.log_retention_days)),
+                      "cron", hour=3, minute=17, id="log_purge", max_instances=1, coalesce=True)
     scheduler.start()
     app.extensions["scheduler_holder"] = holder
     app.extensions["scheduler"] = scheduler

@@ -21,3 +21,4 @@ from app.registry.models import (  # noqa: F401
     RightHolder,
 )
 from app.security.models import AuditEntry, AuditHead  # noqa: F401
+from app.supervision.models import ExceptionLog  # noqa: F401

@@ -101,11 +101,43 @@ def init_request_handling(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _capture(exc)
         from app.pages import render_error_page, wants_html
 
         if wants_html():
             return render_error_page(500, "服务器内部错误，请稍后重试")
         return problem(500, "服务器内部错误，请稍后重试", code="internal_error")
+
+
+def _capture(exc: Exception) -> None:
+    """Keep the error in the exception log (app.supervision.capture), after rolling back this request's
+    transaction so the log's own short transaction does not wait for it. Never raises: the user still
+    gets the error page when the log cannot be written (e.g. the database is down)."""
+    try:
+        _record(exc)
+    except Exception:
+        log.exception("could not capture the exception")
+
+
+def _record(exc: Exception) -> None:
+    from app.supervision.capture import business_no_in, record_exception
+
+    actor = g.get("actor")
+    if actor is None:  # the error came before the view resolved its user
+        try:
+            from app.pages import page_actor
+
+            actor = current_actor(required=False) if request.path.startswith("/api/") else page_actor(required=False)
+        except Exception:
+            actor = None
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    values = [*(request.view_args or {}).values(), *request.args.values()]
+    database: Database = current_app.extensions["db"]
+    record_exception(database.engine, exc, method=request.method, path=request.path, endpoint=request.endpoint,
+                     actor_id=actor.user_id if actor else None, tenant_id=actor.tenant_id if actor else None,
+                     business_no=business_no_in(values))
 
 
 def render_http_exception(exc: HTTPException) -> Any:

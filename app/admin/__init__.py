@@ -1,4 +1,5 @@
-"""The analysts' skin under /admin: process designer and business-type configuration.
+"""The analysts' and operators' skin under /admin: process designer and business-type configuration;
+interfaces, logs, the audit chain check and the statistics dashboards (运维监管).
 
 Views only parse, authorise, call one use case in ``app/catalog`` and render; JSON endpoints under
 /admin/api serve the designer's fetch() calls with the page session and its CSRF token.
@@ -16,6 +17,9 @@ def init_admin(app: Flask) -> None:
         designer_pages,
         dictionary_pages,
         form_pages,
+        interface_pages,
+        log_pages,
+        stats_pages,
         type_pages,
     )
 

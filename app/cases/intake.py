@@ -95,10 +95,13 @@ def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -
 
 
 def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
-                       tenant_id: str | None = None, channel: str = "online",
+                       tenant_id: str | None = None, channel: str | None = None,
                        permission: str = "application:create") -> Case:
-    """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust)."""
+    """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust).
+    ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
+    its account, else ``online``; window intake and court entrustment name theirs."""
     actor.require(permission)
+    channel = channel or ("institution" if actor.kind == "institution" else "online")
     version = current_version(session, business_type)
     definition = version.definition
     form = _prefill(session, actor.user_id, _application_schema(definition), form)

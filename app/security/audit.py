@@ -55,9 +55,13 @@ class ChainBreak:
 
 
 def verify_chain(session: Session, batch: int = 1000) -> list[ChainBreak]:
-    """Recompute every hash in order; report the first entry of each break."""
+    """Recompute every hash in order from the anchor (genesis, or the last entry retention purged); report
+    the first entry of each break. A head that does not match the last entry (entries cut off the end) is a
+    break too."""
     problems: list[ChainBreak] = []
-    prev_hash, expected_seq, last_seq = GENESIS, 1, 0
+    head = session.get(AuditHead, 1)
+    anchor_seq, anchor_hash = (head.anchor_seq, head.anchor_hash) if head is not None else (0, GENESIS)
+    prev_hash, expected_seq, last_seq = anchor_hash, anchor_seq + 1, anchor_seq
     while True:
         rows = session.execute(
             select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
@@ -72,4 +76,15 @@ def verify_chain(session: Session, batch: int = 1000) -> list[ChainBreak]:
             if _digest(entry.prev_hash, _fields(entry)) != entry.hash:
                 problems.append(ChainBreak(entry.seq, "content does not match its hash"))
             prev_hash, expected_seq, last_seq = entry.hash, entry.seq + 1, entry.seq
+    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
+        problems.append(ChainBreak(head.seq, f"entries after {last_seq} are missing"))
     return problems
+
+
+def chain_status(session: Session) -> dict[str, Any]:
+    """What the operator's verify page and command show: entries kept, anchor, and every break found."""
+    head = session.get(AuditHead, 1)
+    breaks = verify_chain(session)
+    return {"ok": not breaks, "breaks": breaks, "head_seq": head.seq if head else 0,
+            "anchor_seq": head.anchor_seq if head else 0,
+            "entries": (head.seq - head.anchor_seq) if head else 0}

@@ -30,13 +30,16 @@ class AuditEntry(Base):
 
 class AuditHead(Base):
     """Single row locked (FOR UPDATE) by every appender, so concurrent transactions extend one chain
-    instead of forking it."""
+    instead of forking it. The anchor is where the kept chain starts after retention purged its oldest
+    entries: the last purged entry's seq and hash, so ``verify_chain`` still checks every kept link."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    anchor_hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
 
 
 class RateEvent(Base):
