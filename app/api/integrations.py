@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from app.cases import payments
 from app.cases.access import get_case
 from app.errors import ValidationFailed
 from app.integrations import exemptions, snapshots, tax
@@ -27,6 +28,25 @@ def tax_callback() -> dict[str, Any]:
     if not isinstance(body, dict) or not body.get("business_no"):
         raise ValidationFailed("回调内容缺少业务号", field="business_no")
     return tax.record_tax_paid(db_session(), body)
+
+
+@blp.post("/callbacks/payment")
+def payment_callback() -> dict[str, Any]:
+    """统一支付平台缴费回调（签名同税务回调：X-Timestamp、X-Signature；按订单号关联；幂等）"""
+    raw = request.get_data(cache=True)
+    tax.check_signature(request.headers.get("X-Timestamp", ""), request.headers.get("X-Signature", ""), raw)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("order_no"):
+        raise ValidationFailed("回调内容缺少订单号", field="order_no")
+    return payments.record_payment(db_session(), body)
+
+
+@blp.get("/applications/<case_id>/payment")
+def payment_statement(case_id: str) -> dict[str, Any]:
+    """缴费信息：登记费明细、税费（税务部门推送后）与缴费状态"""
+    session = db_session()
+    bill = payments.statement(session, get_case(session, current_actor(), case_id))
+    return {**bill, "paid_at": bill["paid_at"].isoformat() if bill["paid_at"] else None}
 
 
 @blp.get("/applications/<case_id>/verifications")
