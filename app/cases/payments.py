@@ -84,7 +84,7 @@ def taxes_of(session: Session, case: Case) -> dict[str, Any] | None:
     items = [{"name": TAX_LABELS.get(i.get("tax_type"), i.get("tax_type")), "amount_yuan": _yuan(i.get("amount")),
               "exempt": bool(i.get("exempt"))} for i in (tax.result or {}).get("items") or []]
     return {"status": tax.status, "paid": tax.status == "paid", "total_yuan": _yuan(tax.total_yuan),
-            "voucher_no": tax.voucher_no, "items": items}
+            "voucher_no": tax.voucher_no, "lines": items}
 
 
 def _yuan(value: Any) -> str | None:
