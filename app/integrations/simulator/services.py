@@ -217,8 +217,10 @@ def ship(mismatch: bool) -> Any:
     q = body()
     tracking = f"SF{1000000 + len(state().shipments) + 1}"
     with state().lock:
-        state().shipments[tracking] = {"tracking_no": tracking, "order_no": q.get("order_no"),
-                                       "events": [{"status": "已揽收", "at": time.strftime("%Y-%m-%d %H:%M")}]}
+        now = time.strftime("%Y-%m-%d %H:%M")
+        state().shipments[tracking] = {"tracking_no": tracking, "order_no": q.get("order_no"), "events": [
+            {"status": "已揽收", "place": "不动产登记中心寄递点", "at": now},
+            {"status": "运输中", "place": "杭州转运中心", "at": now}]}
     return jsonify(tracking_no=tracking)
 
 
