@@ -49,6 +49,19 @@ def payment_statement(case_id: str) -> dict[str, Any]:
     return {**bill, "paid_at": bill["paid_at"].isoformat() if bill["paid_at"] else None}
 
 
+class StartPayment(Schema):
+    return_url = fields.Url(require_tld=False, load_default="")
+
+
+@blp.post("/applications/<case_id>/payment")
+@blp.arguments(StartPayment)
+def start_payment(body: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """发起缴费：返回统一支付平台收银台地址（pay_url），支付结果以平台回调为准"""
+    session, actor = db_session(), current_actor()
+    return {"pay_url": payments.start_payment(session, actor, get_case(session, actor, case_id),
+                                              return_url=body["return_url"])}
+
+
 @blp.get("/applications/<case_id>/verifications")
 def list_verifications(case_id: str) -> dict[str, Any]:
     """部门共享核验记录（逐项标注一致/不一致/未核验）及免提交的材料"""

@@ -87,10 +87,10 @@ def delivery_view(session: Session, actor: Actor, case: Case, *, unmasked: bool)
             "address": address, "shipments": shipments, "collected": collected}
 
 
-def ship_certificate(session: Session, actor: Actor, case: Case, certificate_number: str) -> str:
+def ship_certificate(session: Session, actor: Actor, case: Case, certificate_id: str) -> str:
     """Hand the certificate to the courier at the applicant's address; the tracking number."""
     address = address_of(case)
     if case.delivery_method != "postal" or not address:
         raise ValidationFailed("申请人未选择邮寄送达，请填写快递单号", field="tracking_no")
-    return services.ship(session, context_of(case, actor.user_id), f"{case.business_no}-{certificate_number}",
+    return services.ship(session, context_of(case, actor.user_id), f"{case.business_no}-{certificate_id}",
                          f"{address['recipient']} {address['phone']} {address['address']}")

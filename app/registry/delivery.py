@@ -40,7 +40,7 @@ def deliver(session: Session, actor: Actor, cert: Certificate, *, method: str,
         payments.require_paid(session, case)
     tracking = (tracking_no or "").strip()
     if method == "mailed" and not tracking and case is not None and case.delivery_method == "postal":
-        tracking = receiving.ship_certificate(session, actor, case, cert.number)  # the courier's number
+        tracking = receiving.ship_certificate(session, actor, case, cert.id)  # the courier's number
     if method == "mailed" and not _TRACKING.match(tracking):
         raise ValidationFailed("请填写正确的快递单号（6–40 位字母、数字或连字符）", field="tracking_no")
     if cert.status != "valid":
