@@ -99,8 +99,8 @@ def test_signing_needs_a_passed_face_check_and_a_real_signature(seeded: Any, log
                          data={"csrf_token": csrf(seller, edit), "photo": (io.BytesIO(photo_jpeg()), "me.jpg")})
     assert passed.status_code == 302
 
-    blank = seller.post(f"/my/applications/{case_id}/confirm",
-                        data={"csrf_token": csrf(seller, edit), "pledge": "yes", "signature_png": drawn_png(blank=True)})
+    blank = seller.post(f"/my/applications/{case_id}/confirm", data={
+        "csrf_token": csrf(seller, edit), "pledge": "yes", "signature_png": drawn_png(blank=True)})
     assert blank.status_code == 422 and "请在签名区内手写签名" in blank.get_data(as_text=True)
     wrong_name = seller.post(f"/my/applications/{case_id}/confirm",
                              data={"csrf_token": csrf(seller, edit), "pledge": "yes", "typed_name": "王五",

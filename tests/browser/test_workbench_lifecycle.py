@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 import httpx
-
 from workbench_pages import claim_and_open, clerk_page_fixture, submit_decision  # noqa: F401  (fixture)
 
 
