@@ -201,7 +201,7 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     for party in mine:
         party.confirmed_at, party.confirmed_by = now, actor.user_id
     labels = "、".join(p.label for p in mine)
-    progress.add_event(session, case, kind="confirmed", actor=actor, message=f"{labels}已确认申请")
+    progress.add_event(session, case, kind="confirmed", actor=actor, message=f"{labels}已签名确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
     return mine
