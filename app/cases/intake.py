@@ -177,8 +177,13 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     if case.status not in (DRAFT, "correcting"):
         raise Conflict("申请已提交，不能修改", code="case_not_editable")
     definition = definition_of(session, case)
-    merged = {**case.form_data, **form}
+    before = case.form_data
+    merged = {**before, **form}
     _apply_form(session, case, definition, merged, partial=True)
+    if case.form_data != before:  # a signature covers what was signed: changed content is signed again
+        for party in case.parties:
+            party.confirmed_at = party.confirmed_by = party.signed_at = None
+            party.signature_kind = party.signature_sha256 = party.signature_material_id = None
     if case.unit_code and _tenant_for(session, merged, None) != case.tenant_id:
         raise ValidationFailed("不动产单元不属于本申请的办理辖区", field="unit_code")
     audit.record(session, actor_id=actor.user_id, action="case.update", object_type="case", object_id=case.id,

@@ -133,12 +133,14 @@ def edit_application(case_id: str) -> Any:
 def save_form(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
+    signed = sum(p.signed_at is not None for p in case.parties)
     try:
         intake.update_application(session, actor, case, _form_values(_schema(definition_of(session, case))))
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
-    flash("已保存。", "success")
+    resigned = signed and not any(p.signed_at for p in case.parties)
+    flash("已保存。申请内容已变更，各方须重新签名确认。" if resigned else "已保存。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id))
 
 

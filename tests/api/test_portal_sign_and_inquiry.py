@@ -136,3 +136,14 @@ def test_the_api_confirmation_is_an_account_signature(login: Any) -> None:
     shown = seller.post(f"/api/v1/applications/{case_id}/confirm").get_json()
     party = next(p for p in shown["parties"] if p["role"] == "seller")
     assert party["signed"] and party["signature_kind"] == "account" and len(party["signature_sha256"]) == 64
+
+
+def test_changing_the_application_after_signing_asks_for_new_signatures(login: Any) -> None:
+    seller = login("zhangsan")
+    case_id = seller.post("/api/v1/applications",
+                          json={"business_type": "transfer_resale", "form": transfer_form()}).get_json()["id"]
+    seller.post(f"/api/v1/applications/{case_id}/confirm")
+    same = seller.patch(f"/api/v1/applications/{case_id}", json={"form": {"price": 2_350_000}}).get_json()
+    assert next(p for p in same["parties"] if p["role"] == "seller")["signed"]  # nothing changed
+    changed = seller.patch(f"/api/v1/applications/{case_id}", json={"form": {"price": 2_000_000}}).get_json()
+    assert not any(p["signed"] or p["confirmed"] for p in changed["parties"])
