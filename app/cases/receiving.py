@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cases import payments
 from app.cases.access import is_party
 from app.cases.models import Case
 from app.errors import Conflict, PermissionDenied, ValidationFailed
@@ -17,6 +18,7 @@ from app.identity.actor import Actor
 from app.integrations.adapters import services
 from app.integrations.client import ServiceUnavailable
 from app.integrations.snapshots import context_of
+from app.registry import delivery
 from app.registry.models import Certificate
 from app.security import audit
 from app.security.masking import mask_name, mask_phone
@@ -87,7 +89,19 @@ def delivery_view(session: Session, actor: Actor, case: Case, *, unmasked: bool)
             "address": address, "shipments": shipments, "collected": collected}
 
 
-def ship_certificate(session: Session, actor: Actor, case: Case, certificate_id: str) -> str:
+def deliver_certificate(session: Session, actor: Actor, case: Case, cert: Certificate, *, method: str,
+                        tracking_no: str | None = None) -> Certificate:
+    """发证 of a case's certificate: fees paid first (online cases); mailed with no number typed in and a
+    postal address chosen, the certificate goes to the courier through the express adapter."""
+    actor.require("certificate:deliver")
+    payments.require_paid(session, case)
+    tracking = (tracking_no or "").strip()
+    if method == "mailed" and not tracking and case.delivery_method == "postal":
+        tracking = _ship(session, actor, case, cert.id)
+    return delivery.deliver(session, actor, cert, method=method, tracking_no=tracking)
+
+
+def _ship(session: Session, actor: Actor, case: Case, certificate_id: str) -> str:
     """Hand the certificate to the courier at the applicant's address; the tracking number."""
     address = address_of(case)
     if case.delivery_method != "postal" or not address:

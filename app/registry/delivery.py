@@ -1,7 +1,7 @@
 """发证: handing over the paper certificate — mailed with the courier's tracking number, or collected in
 person at the window. Recorded once per certificate, audited; the electronic certificate is unaffected.
-An online case's fees must be paid first (app/cases/payments.py); mailed with no number typed in, the
-certificate is handed to the express adapter at the address the applicant chose (app/cases/receiving.py)."""
+For a case's certificate call ``app.cases.receiving.deliver_certificate``: it checks payment first and can
+hand the certificate to the courier at the applicant's address."""
 from __future__ import annotations
 
 import re
@@ -32,15 +32,7 @@ def deliver(session: Session, actor: Actor, cert: Certificate, *, method: str,
     actor.require("certificate:deliver")
     if method not in DELIVERY_LABELS:
         raise ValidationFailed("请选择邮寄或现场领取", field="method")
-    from app.cases import payments, receiving
-    from app.cases.models import Case
-
-    case = session.get(Case, cert.case_id) if cert.case_id else None
-    if case is not None:
-        payments.require_paid(session, case)
     tracking = (tracking_no or "").strip()
-    if method == "mailed" and not tracking and case is not None and case.delivery_method == "postal":
-        tracking = receiving.ship_certificate(session, actor, case, cert.id)  # the courier's number
     if method == "mailed" and not _TRACKING.match(tracking):
         raise ValidationFailed("请填写正确的快递单号（6–40 位字母、数字或连字符）", field="tracking_no")
     if cert.status != "valid":
