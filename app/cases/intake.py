@@ -180,7 +180,7 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     before = case.form_data
     merged = {**before, **form}
     _apply_form(session, case, definition, merged, partial=True)
-    if case.form_data != before:  # a signature covers what was signed: changed content is signed again
+    if case.status == DRAFT and case.form_data != before:  # a signature covers what was signed: sign again
         for party in case.parties:
             party.confirmed_at = party.confirmed_by = party.signed_at = None
             party.signature_kind = party.signature_sha256 = party.signature_material_id = None

@@ -9,10 +9,12 @@ from typing import Any
 
 from conftest import simulator_control, transfer_form
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from test_portal_apply import drawn_png, photo_jpeg
 from test_portal_pages import csrf, sign_in
 
 from app.demo import ZHANG_SAN
+from app.security.models import AuditEntry
 
 
 def _draft(seeded: Any, login: Any) -> tuple[FlaskClient, str]:
@@ -122,6 +124,14 @@ def test_signing_needs_a_passed_face_check_and_a_real_signature(seeded: Any, log
     assert party["signed"] and party["face_checked"] and party["signature_kind"] == "drawn"
     assert party["signature_sha256"] == hashlib.sha256(image.data).hexdigest()
     assert seller.get(f"/my/applications/{case_id}/signatures/buyer.png").status_code == 404  # not signed yet
+    with seeded.extensions["db"].unit_of_work() as session:
+        entries = session.execute(select(AuditEntry).where(AuditEntry.object_id == case_id)
+                                  .order_by(AuditEntry.seq)).scalars().all()
+    signs = [e.after for e in entries if e.action == "case.sign"]
+    assert signs == [{"role": "seller", "kind": "drawn", "sha256": party["signature_sha256"],
+                      "material_id": signs[0]["material_id"]}]
+    faces = [e.after for e in entries if e.action == "case.face_check"]
+    assert [f["passed"] for f in faces] == [False, True]  # the refused check is kept in the audit log too
 
     clerk = seeded.test_client()
     sign_in(clerk, "xh_acceptor")
