@@ -1,6 +1,6 @@
-"""领证方式: the applicant chooses postal delivery (address) or collection at the registration hall; when the
-clerk marks the certificate mailed (发证, app/registry/delivery.py) the courier's tracking is read from the
-express adapter and shown to the applicant."""
+"""领证方式: the applicant chooses postal delivery (address) or collection at the registration hall. 发证 of a
+case's certificate (``deliver_certificate``) waits for payment and, mailed to a chosen address, hands the
+certificate to the express adapter; the courier's tracking is then shown to the applicant."""
 from __future__ import annotations
 
 import json
