@@ -119,3 +119,7 @@ def _configure_integrations(settings: Settings) -> None:
     tax.configure(tax.TaxConfig(callback_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/tax",
                                 secret=settings.tax_callback_secret,
                                 wait_working_days=settings.tax_wait_working_days))
+    from app.cases import payments
+
+    payments.configure(payments.PaymentConfig(
+        notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment"))

@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.cases import intake, materials, notices, progress
+from app.cases import inquiry, intake, materials, notices, progress
 from app.cases.access import cases_of_applicant, definition_of, get_case
 from app.cases.summary import case_summary, show_case
 from app.errors import NotFound, PermissionDenied, ValidationFailed
@@ -101,7 +101,7 @@ def delete_material(case_id: str, material_id: str) -> None:
 
 @blp.post("/<case_id>/confirm")
 def confirm(case_id: str) -> dict[str, Any]:
-    """当事人确认申请（双方申请须各方确认后方可提交）"""
+    """当事人确认申请（以账户电子签名确认；双方申请须各方确认后方可提交）"""
     actor = current_actor()
     case = get_case(db_session(), actor, case_id)
     intake.confirm_application(db_session(), actor, case)
@@ -126,6 +126,27 @@ def invite(args: dict[str, Any], case_id: str) -> dict[str, Any]:
                            secret=settings().secret_key, base_url=settings().public_base_url)
     return {"id": sent.invitation.id, "party_role": sent.invitation.party_role,
             "expires_at": sent.invitation.expires_at.isoformat()}
+
+
+class InquiryAnswers(Schema):
+    answers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+@blp.put("/<case_id>/inquiry")
+@blp.arguments(InquiryAnswers)
+def answer_inquiry(body: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """回答询问笔录（业务定义中的询问事项）"""
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    inquiry.answer(db_session(), actor, case, body["answers"])
+    return {"items": inquiry.record(definition_of(db_session(), case), case)}
+
+
+@blp.get("/<case_id>/inquiry")
+def show_inquiry(case_id: str) -> dict[str, Any]:
+    """询问笔录（问答；与预期不符的回答标记 flag）"""
+    case = get_case(db_session(), current_actor(), case_id)
+    return {"items": inquiry.record(definition_of(db_session(), case), case)}
 
 
 @blp.post("/<case_id>/submit")

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from app.cases import payments
 from app.cases.access import get_case
 from app.errors import ValidationFailed
 from app.integrations import exemptions, outbox, snapshots, tax
@@ -27,6 +28,38 @@ def tax_callback() -> dict[str, Any]:
     if not isinstance(body, dict) or not body.get("business_no"):
         raise ValidationFailed("回调内容缺少业务号", field="business_no")
     return tax.record_tax_paid(db_session(), body)
+
+
+@blp.post("/callbacks/payment")
+def payment_callback() -> dict[str, Any]:
+    """统一支付平台缴费回调（签名同税务回调：X-Timestamp、X-Signature；按订单号关联；幂等）"""
+    raw = request.get_data(cache=True)
+    tax.check_signature(request.headers.get("X-Timestamp", ""), request.headers.get("X-Signature", ""), raw)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("order_no"):
+        raise ValidationFailed("回调内容缺少订单号", field="order_no")
+    return payments.record_payment(db_session(), body)
+
+
+@blp.get("/applications/<case_id>/payment")
+def payment_statement(case_id: str) -> dict[str, Any]:
+    """缴费信息：登记费明细、税费（税务部门推送后）与缴费状态"""
+    session = db_session()
+    bill = payments.statement(session, get_case(session, current_actor(), case_id))
+    return {**bill, "paid_at": bill["paid_at"].isoformat() if bill["paid_at"] else None}
+
+
+class StartPayment(Schema):
+    return_url = fields.Url(require_tld=False, load_default="")
+
+
+@blp.post("/applications/<case_id>/payment")
+@blp.arguments(StartPayment)
+def start_payment(body: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """发起缴费：返回统一支付平台收银台地址（pay_url），支付结果以平台回调为准"""
+    session, actor = db_session(), current_actor()
+    return {"pay_url": payments.start_payment(session, actor, get_case(session, actor, case_id),
+                                              return_url=body["return_url"])}
 
 
 @blp.get("/applications/<case_id>/verifications")

@@ -5,6 +5,7 @@ internet zone can later be cut off from the back office along this seam (DESIGN.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -13,10 +14,13 @@ from sqlalchemy.orm import Session
 from app.cases import inbox, progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
+from app.cases.inquiry import unanswered
 from app.cases.materials import checklist, missing_codes
 from app.cases.models import Case, Party, Task
 from app.cases.numbers import next_business_no
+from app.cases.signing import Signature, sign
 from app.cases.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
+from app.cases.storage import Storage
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
 from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
@@ -31,6 +35,9 @@ from app.registry.rules import blocking, check_case
 from app.security import audit
 
 EDITABLE = (DRAFT,)
+# What a party has done that survives an edit of the form as long as the party is the same person.
+_KEPT_ON_EDIT = ("confirmed_at", "confirmed_by", "face_checked_at", "face_score", "signed_at", "signature_kind",
+                 "signature_sha256", "signature_material_id")
 
 
 def _application_schema(definition: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +83,8 @@ def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: 
         party.id_number = data.get(role["id_field"])
         old = existing.get(role["role"])
         if old is not None and old.id_number_bidx == party.id_number_bidx and old.name == party.name:
-            party.confirmed_at, party.confirmed_by = old.confirmed_at, old.confirmed_by
+            for kept in _KEPT_ON_EDIT:
+                setattr(party, kept, getattr(old, kept))
         case.parties.append(party)
 
 
@@ -172,8 +180,13 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     if case.status not in (DRAFT, "correcting"):
         raise Conflict("申请已提交，不能修改", code="case_not_editable")
     definition = definition_of(session, case)
-    merged = {**case.form_data, **form}
+    before = case.form_data
+    merged = {**before, **form}
     _apply_form(session, case, definition, merged, partial=True)
+    if case.status == DRAFT and case.form_data != before:  # a signature covers what was signed: sign again
+        for party in case.parties:
+            party.confirmed_at = party.confirmed_by = party.signed_at = None
+            party.signature_kind = party.signature_sha256 = party.signature_material_id = None
     if case.unit_code and _tenant_for(session, merged, None) != case.tenant_id:
         raise ValidationFailed("不动产单元不属于本申请的办理辖区", field="unit_code")
     audit.record(session, actor_id=actor.user_id, action="case.update", object_type="case", object_id=case.id,
@@ -181,18 +194,22 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     return case
 
 
-def confirm_application(session: Session, actor: Actor, case: Case) -> list[Party]:
-    """The co-applicant reviews the application and confirms it as theirs (signs)."""
+def confirm_application(session: Session, actor: Actor, case: Case, signature: Signature | None = None, *,
+                        storage: Storage | None = None, font_path: Path | None = None) -> list[Party]:
+    """A party reviews the application, pledges it is true and confirms it as theirs by signing
+    (app/cases/signing.py): drawn or typed after a face check in the portal, the account signature for an
+    API client (``signature`` None)."""
     if case.status not in (DRAFT, "correcting"):
         raise Conflict("申请已提交，无需确认", code="case_not_editable")
     mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
     if not mine:
         raise PermissionDenied("您不是本申请的当事人，不能确认", code="not_a_party")
+    sign(session, storage, actor, case, signature or Signature(), font_path=font_path)
     now = utcnow()
     for party in mine:
         party.confirmed_at, party.confirmed_by = now, actor.user_id
     labels = "、".join(p.label for p in mine)
-    progress.add_event(session, case, kind="confirmed", actor=actor, message=f"{labels}已确认申请")
+    progress.add_event(session, case, kind="confirmed", actor=actor, message=f"{labels}已签名确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
     return mine
@@ -213,16 +230,21 @@ def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
     pending = [p.label for p in case.parties if p.confirmed_at is None
                and (confirm_roles is None or p.role in confirm_roles)]
     if pending:
-        problems["confirmations"] = [f"待{label}确认申请" for label in pending]
+        problems["confirmations"] = [f"待{label}确认申请并签名" for label in pending]
     return problems
 
 
-def submit_application(session: Session, actor: Actor, case: Case, *, today: date | None = None) -> Case:
+def submit_application(session: Session, actor: Actor, case: Case, *, today: date | None = None,
+                       require_inquiry: bool = False) -> Case:
+    """``require_inquiry``: the portal asks the 询问笔录 online and refuses submission without it; other
+    channels leave it to the 受理 clerk, who asks at acceptance (细则 第十五条)."""
     if case.status == "correcting":
         return _resubmit(session, actor, case, today)
     if case.status != DRAFT:
         raise Conflict("该申请已提交", code="already_submitted")
     problems = submission_problems(session, case)
+    if require_inquiry and (missing := unanswered(definition_of(session, case), case)):
+        problems["inquiry"] = [f"请完成询问笔录（尚有 {len(missing)} 项未回答）"]
     if problems:
         raise ValidationFailed("申请尚不能提交：" + "；".join(m for ms in problems.values() for m in ms),
                                code="not_ready", errors=problems)

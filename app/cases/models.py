@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
@@ -36,6 +36,15 @@ class Case(IdMixin, TenantScoped, Base):
     # When 受理 accepted it (the latest acceptance after any 补正): mortgage rank follows it (细则 67, R10).
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 询问笔录: the applicant's answers to the type's inquiry questions (business.yaml ``inquiry``), encrypted
+    # like the form since free-text answers may name people.
+    inquiry_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    inquiry_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 领证方式: ``postal`` (mailed to the address) or ``hall`` (collected at the office); None: not chosen yet.
+    delivery_method: Mapped[str | None] = mapped_column(String(16))
+    delivery_address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    delivery_address = EncryptedField("delivery_address_enc")
 
     parties: Mapped[list[Party]] = relationship(back_populates="case", cascade="all, delete-orphan",
                                                 order_by="Party.position")
@@ -49,6 +58,14 @@ class Case(IdMixin, TenantScoped, Base):
     @form_data.setter
     def form_data(self, value: dict[str, Any]) -> None:
         self.form_enc = encrypt_json(value, f"reg_case:form:{self.ensure_id()}")
+
+    @property
+    def inquiry_answers(self) -> dict[str, Any]:
+        return decrypt_json(self.inquiry_enc, f"reg_case:inquiry:{self.ensure_id()}") if self.inquiry_enc else {}
+
+    @inquiry_answers.setter
+    def inquiry_answers(self, value: dict[str, Any]) -> None:
+        self.inquiry_enc = encrypt_json(value, f"reg_case:inquiry:{self.ensure_id()}")
 
 
 class Party(IdMixin, TenantScoped, Base):
@@ -66,6 +83,14 @@ class Party(IdMixin, TenantScoped, Base):
     id_number_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    # 人脸核验 then 电子签名 (app/cases/signing.py): the signature image is a case document (a Material with
+    # code ``signature``); its hash is here and in the audit log.
+    face_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    face_score: Mapped[float | None] = mapped_column(Float)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signature_kind: Mapped[str | None] = mapped_column(String(16))  # drawn | typed | account
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature_material_id: Mapped[str | None] = mapped_column(String(32))
 
     name = EncryptedField("name_enc")
     id_number = EncryptedField("id_number_enc", index="id_number_bidx")
@@ -206,3 +231,21 @@ class Invitation(IdMixin, TenantScoped, Base):
     opened_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
 
     phone = EncryptedField("phone_enc", index="phone_bidx")
+
+
+class Payment(IdMixin, TenantScoped, Base):
+    """One payment order for a case's fees (and taxes where collected together, 统缴), paid on the payment
+    gateway's page; the gateway's signed callback marks it paid (idempotent). The receipt (电子票据) is
+    rendered from this row on request."""
+
+    __tablename__ = "payment"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    order_no: Mapped[str] = mapped_column(String(40), unique=True)
+    amount_yuan: Mapped[str] = mapped_column(String(20))  # decimal text: tax amounts carry fen
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | paid
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    receipt_no: Mapped[str | None] = mapped_column(String(40))

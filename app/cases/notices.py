@@ -10,24 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases import progress
 from app.cases.access import definition_of
+from app.cases.documents import Document, render_document
 from app.cases.models import Case, Task
 from app.engine.workdays import CalendarUnknown, add_working_days
 from app.errors import NotFound
 from app.identity.actor import Actor
 from app.registry.certificate_content import office_name
 from app.registry.certificate_numbers import CHINA
-from app.registry.certificate_pdf import font_name, wrap_text
 
 KINDS = {"acceptance": "受理通知书", "rejection": "不予受理告知书", "correction": "补正材料通知书"}
 # (stage, decision) of the deciding task → notice kind
@@ -72,7 +68,8 @@ def _local(task: Task) -> date:
     return task.completed_at.astimezone(CHINA).date()
 
 
-def _cn(d: date) -> str:
+def cn_date(d: date) -> str:
+    """2026年11月29日"""
     return f"{d.year}年{d.month:02d}月{d.day:02d}日"
 
 
@@ -80,16 +77,17 @@ def _body(session: Session, case: Case, notice: Notice) -> list[str]:
     definition = definition_of(session, case)
     names = "、".join(p.name or "" for p in case.parties) or "申请人"
     decided = _local(notice.task)
-    head = (f"{names}：", f"你（单位）于{_cn(case.submitted_at.astimezone(CHINA).date()) if case.submitted_at else '—'}"
+    submitted = cn_date(case.submitted_at.astimezone(CHINA).date()) if case.submitted_at else "—"
+    head = (f"{names}：", f"你（单位）于{submitted}"
             f"申请的{definition['name']}（业务号 {case.business_no}，不动产单元号 {case.unit_code or '—'}，"
             f"坐落 {case.form_public.get('location') or '—'}），")
     result: dict[str, Any] = notice.task.result or {}
     if notice.kind == "acceptance":
         try:
-            due = _cn(add_working_days(decided, int(definition["time_limit_days"])))
+            due = cn_date(add_working_days(decided, int(definition["time_limit_days"])))
         except CalendarUnknown:
             due = f"受理之日起 {definition['time_limit_days']} 个工作日内"
-        return [*head[:1], head[1] + f"经查验，申请材料齐全、符合法定形式，本机构已于{_cn(decided)}予以受理。",
+        return [*head[:1], head[1] + f"经查验，申请材料齐全、符合法定形式，本机构已于{cn_date(decided)}予以受理。",
                 f"本机构将于{due}前办结（公告、补正等时间不计入办理时限）。",
                 f"受理意见：{notice.task.opinion or '—'}"]
     if notice.kind == "rejection":
@@ -109,28 +107,7 @@ def render_notice(session: Session, case: Case, kind: str, font_path: Any) -> by
     notice = next((n for n in notices_of_case(session, case) if n.kind == kind), None)
     if notice is None:
         raise NotFound("该申请没有此类通知书", code="notice_not_found")
-    font = font_name(font_path)
-    office = office_name(session, case.tenant_id)
-    buffer = BytesIO()
-    c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1)
-    c.setTitle(f"{notice.title} {case.business_no}")
-    c.setAuthor(office)
-    width, height = A4
-    left, right = 25 * mm, width - 25 * mm
-    c.setFont(font, 20)
-    c.drawCentredString(width / 2, height - 32 * mm, notice.title)
-    c.setFont(font, 10.5)
-    c.drawRightString(right, height - 42 * mm, f"业务号：{case.business_no}")
-    y = height - 54 * mm
-    for paragraph in _body(session, case, notice):
-        for line in wrap_text(paragraph, font, 12, right - left):
-            c.setFont(font, 12)
-            c.drawString(left, y, line)
-            y -= 19
-        y -= 6
-    c.setFont(font, 12)
-    c.drawRightString(right, y - 20 * mm, office)
-    c.drawRightString(right, y - 28 * mm, _cn(_local(notice.task)))
-    c.showPage()
-    c.save()
-    return buffer.getvalue()
+    return render_document(Document(title=notice.title, reference=f"业务号：{case.business_no}",
+                                    paragraphs=_body(session, case, notice),
+                                    issuer=office_name(session, case.tenant_id),
+                                    date_text=cn_date(_local(notice.task))), font_path)

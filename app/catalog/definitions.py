@@ -100,6 +100,8 @@ class BusinessTypeDef:
     # Connector ids the diagram's service tasks call: tells which data-sharing checks this type runs, so
     # exemptible materials are deferred to them only where a check will actually happen.
     service_operators: list[str] | None = None
+    inquiry: list[dict[str, Any]] | None = None  # 询问笔录 questions (app/cases/inquiry.py)
+    contract: dict[str, Any] | None = None  # 交易合同 template (app/cases/contract.py)
 
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
@@ -220,6 +222,10 @@ class _Run:
         if business and materials is not None:
             fields = set(forms.get(business["application_form"], {}).get("properties", {}))
             errors += _material_problems(materials, m_raw, names[MATERIALS_FILE], fields)
+            contract = business.get("contract") or {}
+            if contract and contract.get("material") not in {m.get("code") for m in materials}:
+                errors.append(yaml_error(b_raw, names[BUSINESS_FILE], ["contract", "material"],
+                                         f"合同模板所附材料 {contract.get('material')} 不在材料清单中"))
         if errors or business is None or materials is None or facts.process_id is None:
             return None, errors
         return _build(business, materials, facts.process_id, bpmn, forms, facts.user_tasks, hashed), []
@@ -247,7 +253,8 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
             for m in materials],
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
-        confirm_roles=b.get("confirm_roles"),
+        confirm_roles=b.get("confirm_roles"), inquiry=[dict(q) for q in b.get("inquiry") or []] or None,
+        contract=dict(b["contract"]) if b.get("contract") else None,
         service_operators=[op for _, op, _ in service_operators_in(bpmn)])
 
 
@@ -287,6 +294,10 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     for field in [record.get("amount_field"), *record.get("detail_fields", []), ends.get("number_field")]:
         if field and fields and field not in fields:
             errors.append(yaml_error(raw, file, ["record"], f"登簿规则引用了申请表单中没有的字段 {field}"))
+    questions = [q["code"] for q in b.get("inquiry") or []]
+    for i, code in enumerate(questions):
+        if code in questions[:i]:
+            errors.append(yaml_error(raw, file, ["inquiry", i, "code"], f"询问事项编码 {code} 重复"))
     for i, role in enumerate(b.get("confirm_roles") or []):
         if role not in roles:
             errors.append(yaml_error(raw, file, ["confirm_roles", i], f"须确认的角色 {role} 不是本业务的当事人角色"))

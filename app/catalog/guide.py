@@ -50,6 +50,8 @@ def service_guide(definition: dict[str, Any]) -> dict[str, Any]:
         "steps": [{"name": t["name"], "stage": t["stage"]} for t in steps],
         "legal_basis": definition.get("legal_basis", []),
         "faq": definition.get("faq", []),
+        "inquiry": definition.get("inquiry") or [],
+        "contract": definition.get("contract"),
         "prefilled": sorted(prefill_fields(schema)),
         "online": definition["applicant_mode"] != "嘱托",
     }

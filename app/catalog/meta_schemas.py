@@ -100,6 +100,35 @@ _RECORD: dict[str, Any] = {
     ],
 }
 
+INQUIRY_KINDS = ["yes_no", "choice", "text"]
+# 询问笔录: one question the applicant answers before submission; rendered as Q&A for the clerk and as a PDF.
+_QUESTION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "q", "kind"],
+    "properties": {
+        "code": _CODE,
+        "q": _TEXT,
+        "kind": {"enum": INQUIRY_KINDS},
+        "options": {"type": "array", "minItems": 2, "items": _TEXT},  # for kind: choice
+        "expect": _TEXT,  # the answer a clean case gives (another answer is flagged to the clerk)
+        "help": _TEXT,
+    },
+    "if": {"properties": {"kind": {"const": "choice"}}},
+    "then": {"required": ["options"]},
+}
+# 交易合同 template: downloadable blank or filled online from the form; the filled PDF becomes ``material``.
+_CONTRACT: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "material", "clauses"],
+    "properties": {
+        "title": _TEXT,
+        "material": _CODE,  # the checklist item the filled contract is attached as
+        "clauses": {"type": "array", "minItems": 1, "items": _TEXT},  # may name form fields as {field}
+    },
+}
+
 BUSINESS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -122,6 +151,8 @@ BUSINESS_SCHEMA: dict[str, Any] = {
         "record": _RECORD,
         # Party roles whose confirmation submission needs (default: every party).
         "confirm_roles": {"type": "array", "minItems": 1, "items": _CODE},
+        "inquiry": {"type": "array", "items": _QUESTION},
+        "contract": _CONTRACT,
     },
 }
 

@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.cases import appointments
-from app.cases.access import cases_of_applicant, get_case
+from app.cases import appointments, notices, payments, receiving
+from app.cases.access import cases_of_applicant, get_case, is_party
 from app.cases.progress import timeline
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
@@ -76,12 +76,23 @@ def my_applications() -> str:
 
 @bp.get("/my/applications/<case_id>")
 @login_required
-def my_application(case_id: str) -> str:
+def my_application(case_id: str) -> Any:
+    return case_page(case_id)
+
+
+def case_page(case_id: str, *, errors: dict[str, list[str]] | None = None, values: dict[str, str] | None = None,
+              status: int = 200) -> Any:
+    """The applicant's case page: status, notices, payment, delivery choice and tracking, certificates."""
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
+    mine = is_party(actor, case)
     return render_template("portal/my_application.html", case=case_summary(session, case),
                            certificates=certificates.certificates_of_case(session, case.id, actor),
-                           events=timeline(session, case))
+                           events=timeline(session, case), notices=notices.notices_of_case(session, case),
+                           bill=payments.statement(session, case), is_party=mine,
+                           delivery=receiving.delivery_view(session, actor, case, unmasked=mine),
+                           address=receiving.address_of(case) if mine else None, methods=receiving.METHODS,
+                           errors=errors or {}, values=values or {}), status
 
 
 @bp.get("/my/units")
@@ -177,3 +188,5 @@ def landing_context() -> dict[str, Any]:
 
 from app.portal import account as _account  # noqa: E402,F401  (registers the account pages on bp)
 from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)
+from app.portal import follow as _follow  # noqa: E402,F401  (payment, delivery, notices)
+from app.portal import signing_views as _signing  # noqa: E402,F401  (inquiry, contract, face check, signature)

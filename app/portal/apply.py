@@ -8,12 +8,14 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.cases import intake, invitations, materials
+from app.cases import inquiry, intake, invitations, materials
 from app.cases.access import definition_of, get_case, is_party
 from app.cases.models import Case
+from app.cases.signing import FACE_VALID_FOR, KIND_LABELS, parties_of
 from app.cases.summary import case_summary
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version
+from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.pages import login_required, page_actor
 from app.portal import bp
@@ -97,13 +99,26 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     checklist = [{**item, "uploaded": item["code"] in have, "needed": item["code"] in needed,
                   "waived": waived.get(item["code"]), "deferred": item["code"] in deferred}
                  for item in materials.checklist(definition)]
-    mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
+    mine = parties_of(actor, case)
+    now = utcnow()
+    signers = [{"role": p.role, "label": p.label, "name": summary["parties"][i]["name"], "mine": p in mine,
+                "face_ok": p.face_checked_at is not None and now - p.face_checked_at <= FACE_VALID_FOR,
+                "signed": p.signed_at is not None, "kind": KIND_LABELS.get(p.signature_kind or ""),
+                "image": p.signature_material_id is not None, "sha256": p.signature_sha256}
+               for i, p in enumerate(case.parties)]
     editable = case.status in ("draft", "correcting")
-    return render_template("portal/edit_application.html", case=summary, schema=_schema(definition),
+    schema = _schema(definition)
+    answers = [(prop.get("title", name), case.form_data.get(name)) for name, prop in schema["properties"].items()
+               if name in summary["form"] and summary["form"][name] not in (None, "")]
+    return render_template("portal/edit_application.html", case=summary, schema=schema,
                            values=case.form_data, checklist=checklist, errors=errors or {},
-                           can_confirm=any(p.confirmed_at is None for p in mine), pledge=PLEDGE, editable=editable,
-                           invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
-                           invited=invitations.invitations_of(session, case) if mine else []), status
+                           can_confirm=any(p.signed_at is None or p.confirmed_at is None for p in mine),
+                           face_needed=any(not s["face_ok"] for s in signers if s["mine"] and not s["signed"]),
+                           my_name=mine[0].name if mine else "", signers=signers, pledge=PLEDGE, answers=answers,
+                           inquiry_lines=inquiry.record(definition, case),
+                           inquiry_missing=inquiry.unanswered(definition, case),
+                           contract=definition.get("contract"),
+                           editable=case.status in ("draft", "correcting")), status
 
 
 def _editable_case(case_id: str) -> Case:
@@ -121,12 +136,14 @@ def edit_application(case_id: str) -> Any:
 def save_form(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
+    signed = sum(p.signed_at is not None for p in case.parties)
     try:
         intake.update_application(session, actor, case, _form_values(_schema(definition_of(session, case))))
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
-    flash("已保存。", "success")
+    resigned = signed and not any(p.signed_at for p in case.parties)
+    flash("已保存。申请内容已变更，各方须重新签名确认。" if resigned else "已保存。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id))
 
 
@@ -159,25 +176,13 @@ def delete_material(case_id: str, material_id: str) -> Response:
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#materials")
 
 
-@bp.post("/my/applications/<case_id>/confirm")
-@login_required
-def confirm(case_id: str) -> Any:
-    session, actor = db_session(), page_actor()
-    case = _editable_case(case_id)
-    if request.form.get("pledge") != "yes":
-        return _case_page(case, errors={"pledge": ["请阅读并勾选真实性承诺"]}, status=422)
-    intake.confirm_application(session, actor, case)
-    flash("您已确认申请。", "success")
-    return redirect(url_for("portal.edit_application", case_id=case_id))
-
-
 @bp.post("/my/applications/<case_id>/submit")
 @login_required
 def submit(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
     try:
-        intake.submit_application(session, actor, case)
+        intake.submit_application(session, actor, case, require_inquiry=True)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)

@@ -1,5 +1,7 @@
 """发证: handing over the paper certificate — mailed with the courier's tracking number, or collected in
-person at the window. Recorded once per certificate, audited; the electronic certificate is unaffected."""
+person at the window. Recorded once per certificate, audited; the electronic certificate is unaffected.
+For a case's certificate call ``app.cases.receiving.deliver_certificate``: it checks payment first and can
+hand the certificate to the courier at the applicant's address."""
 from __future__ import annotations
 
 import re

@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
+from app.cases import inquiry, payments, progress, receiving
 from app.cases.access import definition_of
 from app.cases.handling import eligible_assignees
 from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
+from app.cases.signing import KIND_LABELS
 from app.cases.summary import show_case
 from app.errors import DomainError
 from app.identity.actor import Actor
@@ -27,6 +28,7 @@ from app.registry.models import Certificate
 from app.registry.preview import record_preview
 from app.registry.queries import register_page
 from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
+from app.security.masking import mask_name, mask_phone
 from app.workbench.diagram import process_diagram
 
 
@@ -77,6 +79,16 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
     return {}
 
 
+def _delivery_choice(case: Case, unmask: bool) -> dict[str, Any] | None:
+    if not case.delivery_method:
+        return None
+    address = receiving.address_of(case)
+    if address and not unmask:
+        address = {"recipient": mask_name(address["recipient"]), "phone": mask_phone(address["phone"]),
+                   "address": address["address"]}
+    return {"label": receiving.METHODS.get(case.delivery_method), "address": address}
+
+
 def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
     definition = definition_of(session, case)
     summary = show_case(session, actor, case, unmask=unmask)
@@ -104,6 +116,9 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "diagram": process_diagram(session, case, open_tasks),
         "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],
         "waivers": {w["code"]: w for w in summary.get("materials_waived", [])},
+        "inquiry": inquiry.record(definition, case), "inquiry_answered_at": case.inquiry_answered_at,
+        "bill": payments.statement(session, case), "signature_kinds": KIND_LABELS,
+        "delivery_choice": _delivery_choice(case, unmask),
     }
     if task is not None:
         form = definition["forms"].get(task.form_key, {})

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, render_template
 
+from app.cases import inquiry
 from app.cases.access import get_case
 from app.cases.materials import material_for_viewing
 from app.cases.notices import KINDS, render_notice
@@ -58,6 +59,18 @@ def material(case_id: str, material_id: str) -> Response:
     response.headers["Content-Disposition"] = f"inline; filename={item.code}-{item.id[:8]}"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/cases/<case_id>/inquiry.pdf")
+@staff_required
+def inquiry_pdf(case_id: str) -> Response:
+    """询问笔录 for printing and the file."""
+    session = db_session()
+    case = get_case(session, clerk(), case_id)
+    response = Response(inquiry.inquiry_pdf(session, case, issuing_config().font), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename=inquiry-{case.business_no}.pdf"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

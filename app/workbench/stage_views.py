@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 
-from app.cases import handling
+from app.cases import handling, receiving
 from app.cases.access import get_case, get_task
 from app.cases.status import status_label
 from app.errors import DomainError, ValidationFailed
@@ -76,7 +76,8 @@ def deliver(case_id: str, certificate_id: str) -> Any:
     cert = delivery.certificate_of_case(session, case.id, certificate_id)
     method = request.form.get("method") or ""
     try:
-        delivery.deliver(session, actor, cert, method=method, tracking_no=request.form.get("tracking_no"))
+        receiving.deliver_certificate(session, actor, case, cert, method=method,
+                                      tracking_no=request.form.get("tracking_no"))
     except ValidationFailed as exc:
         return render_case(case_id, status=422, errors={f"deliver_{cert.id}": [exc.message]},
                            values={"tracking_no": request.form.get("tracking_no", "")})

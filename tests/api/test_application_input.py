@@ -63,11 +63,11 @@ def test_submission_lists_missing_materials_and_pending_confirmations(login: Any
     assert resp.status_code == 422
     errors = resp.get_json()["errors"]
     assert any("不动产权证书" in m for m in errors["materials"])
-    assert errors["confirmations"] == ["待转让方确认申请", "待受让方确认申请"]
+    assert errors["confirmations"] == ["待转让方确认申请并签名", "待受让方确认申请并签名"]
     upload_missing(seller, case_id)
     seller.post(f"/api/v1/applications/{case_id}/confirm")
     resp = seller.post(f"/api/v1/applications/{case_id}/submit")
-    assert resp.get_json()["errors"] == {"confirmations": ["待受让方确认申请"]}
+    assert resp.get_json()["errors"] == {"confirmations": ["待受让方确认申请并签名"]}
 
 
 def test_an_upload_is_typed_by_its_content_not_its_name(login: Any) -> None:

@@ -51,3 +51,34 @@ def test_unmasking_needs_the_permission_and_is_audited(login: Any, seeded: Any, 
     with seeded.extensions["db"].unit_of_work() as session:
         actions = session.execute(select(AuditEntry.action).where(AuditEntry.object_id == submitted_transfer["id"]))
         assert "pii.unmask" in set(actions.scalars())
+
+
+def test_delivery_addresses_and_inquiry_answers_are_encrypted_too(login: Any, seeded: Any,
+                                                                  submitted_transfer: dict) -> None:
+    db = seeded.extensions["db"]
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("inspects the SQLite file itself")
+    from conftest import transfer_form
+    from test_portal_pages import csrf, sign_in
+
+    buyer = seeded.test_client()
+    sign_in(buyer, "lisi")
+    path = f"/my/applications/{submitted_transfer['id']}"
+    address = "浙江省杭州市西湖区保密路 987 号 6 单元 1203 室"
+    chosen = buyer.post(f"{path}/delivery", data={"csrf_token": csrf(buyer, path), "method": "postal",
+                                                  "recipient": "李四", "phone": "13800000002", "address": address})
+    assert chosen.status_code == 302
+    seller = login("zhangsan")
+    draft = seller.post("/api/v1/applications", json={"business_type": "transfer_resale",
+                                                      "form": transfer_form()}).get_json()["id"]
+    remark = "承租人王小二已书面放弃优先购买权"
+    answers = {"voluntary": "是", "co_owners_agree": "无其他共有人", "disputes": "是", "price_true": "是",
+               "remarks": remark}
+    assert seller.client.put(f"/api/v1/applications/{draft}/inquiry", headers=seller.headers,
+                             json={"answers": answers}).status_code == 200
+    db.engine.dispose()
+    file = Path(db.engine.url.database)
+    blobs = b"".join(p.read_bytes() for p in [file, Path(f"{file}-wal")] if p.exists())
+    assert "西湖区".encode() in blobs
+    for secret in (address, "保密路", remark, "王小二"):
+        assert secret.encode("utf-8") not in blobs, f"{secret} found in clear in the database file"

@@ -3,12 +3,14 @@ field errors next to the fields, materials per checklist, the co-applicant's con
 submission with a business number; a draft can be left and resumed."""
 from __future__ import annotations
 
+import base64
 import io
 import re
 from typing import Any
 
 from conftest import PDF, transfer_form
 from flask.testing import FlaskClient
+from PIL import Image, ImageDraw
 from test_portal_pages import csrf, sign_in
 
 from app.demo import LI_SI, ZHANG_SAN
@@ -17,6 +19,41 @@ from app.registry.codes import make_unit_code
 
 def unit(n: int) -> str:
     return make_unit_code("330106", 1, 1, "GB", 100, 1, 100 + n)
+
+
+def photo_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 170, 150)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def drawn_png(blank: bool = False) -> str:
+    image = Image.new("RGBA", (320, 140), (255, 255, 255, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(20, 100), (120, 30), (220, 110), (300, 40)], fill=(20, 20, 90, 255), width=3)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def face_and_sign(client: FlaskClient, case_id: str, *, typed: str | None = None, drawn: bool = False) -> None:
+    """The no-JS path: a photo for the face check, then the pledge with a typed name or a drawing."""
+    edit = f"/my/applications/{case_id}/edit"
+    face = client.post(f"/my/applications/{case_id}/face", content_type="multipart/form-data",
+                       data={"csrf_token": csrf(client, edit), "photo": (io.BytesIO(photo_jpeg()), "me.jpg")})
+    assert face.status_code == 302, face.get_data(as_text=True)[-600:]
+    data = {"csrf_token": csrf(client, edit), "pledge": "yes"}
+    data.update({"signature_png": drawn_png()} if drawn else {"typed_name": typed or "", "typed_confirm": "yes"})
+    signed = client.post(f"/my/applications/{case_id}/confirm", data=data)
+    assert signed.status_code == 302, signed.get_data(as_text=True)[-600:]
+
+
+def answer_inquiry(client: FlaskClient, case_id: str) -> None:
+    path = f"/my/applications/{case_id}/inquiry"
+    answers = {"voluntary": "是", "co_owners_agree": "无其他共有人", "disputes": "否", "price_true": "是",
+               "remarks": "无"}
+    resp = client.post(path, data={"csrf_token": csrf(client, path), **answers})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-600:]
 
 
 def _needed(page: str) -> list[str]:
@@ -65,15 +102,15 @@ def test_an_applicant_applies_online_from_form_to_submission(seeded: Any) -> Non
 
     unpledged = seller.post(f"/my/applications/{case_id}/confirm", data={"csrf_token": csrf(seller, edit_path)})
     assert unpledged.status_code == 422 and "请阅读并勾选真实性承诺" in unpledged.get_data(as_text=True)
-    assert seller.post(f"/my/applications/{case_id}/confirm",
-                       data={"csrf_token": csrf(seller, edit_path), "pledge": "yes"}).status_code == 302
+    face_and_sign(seller, case_id, typed=ZHANG_SAN["name"])
     waiting = seller.post(f"/my/applications/{case_id}/submit", data={"csrf_token": csrf(seller, edit_path)})
-    assert waiting.status_code == 422 and "待受让方确认申请" in waiting.get_data(as_text=True)
+    text = waiting.get_data(as_text=True)
+    assert waiting.status_code == 422 and "待受让方确认申请并签名" in text and "请完成询问笔录" in text
+    answer_inquiry(seller, case_id)
 
     sign_in(buyer, "lisi")
     assert f'{LI_SI["name"]}' in buyer.get(edit_path).get_data(as_text=True)
-    assert buyer.post(f"/my/applications/{case_id}/confirm",
-                      data={"csrf_token": csrf(buyer, edit_path), "pledge": "yes"}).status_code == 302
+    face_and_sign(buyer, case_id, drawn=True)
     done = seller.post(f"/my/applications/{case_id}/submit", data={"csrf_token": csrf(seller, edit_path)})
     assert done.status_code == 302
     detail = seller.get(done.headers["Location"]).get_data(as_text=True)

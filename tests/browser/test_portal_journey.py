@@ -1,20 +1,33 @@
 """The applicant's journey on a phone (360 px) in Debian's Chromium: a seized unit is refused before the
-form; 张三 fills the generated form, uploads from the file picker, pledges and confirms; 李四 confirms in a
-second browser; 张三 submits; clerks move the case on (API); 张三 follows every step, downloads the
-certificate; the progress lookup works without an account. Screenshots of each page go to test-artifacts/."""
+form; 张三 fills the generated form, uploads from the file picker, fills the contract online, answers the
+询问笔录, passes the face check and signs on the pad; submission is refused until 李四, in a second browser,
+has also passed the face check and signed (typed name); 张三 submits; clerks move the case on (API); 张三
+follows every step; 李四 downloads the 受理通知书, chooses postal delivery, pays on the gateway's page,
+downloads the receipt and the certificate and verifies it; the progress lookup works without an account.
+Screenshots of each page go to test-artifacts/portal/."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 from conftest import PDF, take_through, transfer_form
+from PIL import Image
 from playwright.sync_api import expect
 
 from app.config import ROOT
 from app.registry.codes import make_unit_code
+from app.registry.models import Certificate
+from app.registry.signing import validate_certificate_pdf
 
 PHONE = {"width": 360, "height": 780}
 SHOTS = ROOT / "test-artifacts" / "portal"
+
+
+def photo_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 170, 150)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def unit(n: int) -> str:
@@ -33,8 +46,17 @@ def phone(browser: Any, live_server: str) -> Any:
     return context.new_page()
 
 
+def draw_signature(page: Any) -> None:
+    box = page.locator(".signature-pad canvas").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
+    page.mouse.down()
+    for x, y in ((0.3, 0.2), (0.5, 0.8), (0.7, 0.3), (0.9, 0.6)):
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=5)
+    page.mouse.up()
+
+
 def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, sign_in: Any, login: Any,
-                                              tmp_path: Path) -> None:
+                                              seeded: Any, tmp_path: Path) -> None:
     seller = phone(browser, live_server)
     sign_in(seller, "zhangsan", next_path="/guide/transfer_resale")
     shot(seller, "01-guide")
@@ -71,17 +93,45 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     assert seller.locator("tr[id^=material-] .badge.warn:has-text('未上传')").count() == 0
     assert seller.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     shot(seller, "05-materials")
+    seller.click("#attach-contract")  # 网上填写 the contract: generated from the form, attached as material
+    expect(seller.locator("body")).to_contain_text("已按申请表生成合同")
+    seller.click("text=回答询问")
+    for code, answer in (("voluntary", "是"), ("co_owners_agree", "无其他共有人"), ("disputes", "否"),
+                         ("price_true", "是")):
+        seller.check(f"input[name={code}][value={answer}]")
+    seller.fill("textarea[name=remarks]", "无")
+    shot(seller, "05b-inquiry")
+    seller.click("#inquiry-save")
+    expect(seller.locator("body")).to_contain_text("询问笔录已保存")
+
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(photo_jpeg())
+    seller.set_input_files("#face-photo", str(photo))  # the phone camera through the file input
+    seller.click("#face-submit")
+    expect(seller.locator("body")).to_contain_text("人脸核验通过")
+    draw_signature(seller)
     seller.check("input[name=pledge]")
-    seller.click("text=确认申请")
+    shot(seller, "05c-sign")
+    seller.click("#sign-submit")
+    expect(seller.locator("body")).to_contain_text("您已签名确认申请")
+    assert seller.locator("img.signature").count() == 1
+    seller.click("#submit-application")  # refused with a clear message until every party has signed
+    assert "待受让方确认申请并签名" in seller.locator("[role=alert]").first.inner_text()
 
     buyer = phone(browser, live_server)
     sign_in(buyer, "lisi", next_path=edit_url.replace(live_server, ""))
+    buyer.set_input_files("#face-photo", str(photo))
+    buyer.click("#face-submit")
+    buyer.fill("#typed-name", "李四")  # the typed-name signature (what works without JavaScript)
+    buyer.check("input[name=typed_confirm]")
     buyer.check("input[name=pledge]")
-    buyer.click("text=确认申请")
-    expect(buyer.locator("main")).to_contain_text("您已确认申请")
+    buyer.click("#sign-submit")
+    expect(buyer.locator("main")).to_contain_text("您已签名确认申请")
+    shot(buyer, "05d-co-applicant-signed")
 
     seller.goto(edit_url)
-    seller.click("text=提交申请")
+    assert seller.locator("img.signature").count() == 2  # check-your-answers shows both signatures
+    seller.click("#submit-application")
     expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
     business_no = seller.locator("main p strong").first.inner_text()
     shot(seller, "06-submitted")
@@ -91,11 +141,41 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     timeline = seller.locator("ol.timeline").inner_text()
     for stage in ("受理", "审核", "登簿", "缮证"):
         assert stage in timeline
-    assert seller.locator("a:has-text('下载 PDF')").count() == 0  # the title is the buyer's, not the seller's
+    assert seller.locator("a.certificate-link").count() == 0  # the title is the buyer's, not the seller's
     buyer.goto(seller.url.replace(live_server, ""))
-    href = buyer.locator("a:has-text('下载 PDF')").first.get_attribute("href")
+    assert buyer.locator("a.notice-link").count() == 1  # 受理通知书
+    notice = buyer.context.request.get(f"{live_server}{buyer.locator('a.notice-link').get_attribute('href')}")
+    assert notice.ok and notice.body().startswith(b"%PDF")
+    assert "契税" in buyer.locator("#taxes").inner_text() and "已完税" in buyer.locator("#taxes").inner_text()
+    buyer.check("input[name=method][value=postal]")
+    buyer.fill("#delivery-recipient", "李四")
+    buyer.fill("#delivery-phone", "13800000002")
+    buyer.fill("#delivery-address", "浙江省杭州市西湖区文三路 100 号 3 单元 501 室")
+    buyer.click("#delivery-save")
+    expect(buyer.locator("body")).to_contain_text("领证方式：邮寄送达")
+    shot(buyer, "07a-fees")
+    buyer.click("#pay-button")  # to the payment gateway's cashier page (the simulator) …
+    buyer.wait_for_selector("#pay")
+    assert "80.00" in buyer.locator("#amount").inner_text()
+    shot(buyer, "07b-cashier")
+    buyer.click("#pay")  # … which calls the platform back (signed) and returns the browser
+    buyer.wait_for_url(f"{live_server}/my/applications/**")
+    expect(buyer.locator("body")).to_contain_text("缴费成功")
+    receipt = buyer.context.request.get(f"{live_server}{buyer.locator('#receipt-link').get_attribute('href')}")
+    assert receipt.ok and receipt.body().startswith(b"%PDF")
+    shot(buyer, "07c-paid")
+
+    href = buyer.locator("a.certificate-link").first.get_attribute("href")
     pdf = buyer.context.request.get(f"{live_server}{href}")  # with the signed-in browser's cookies
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    valid, details = validate_certificate_pdf(pdf.body())  # the office's signature, checked offline
+    assert valid, details
+    certificate_id = href.split("/")[-1].removesuffix(".pdf")  # type: ignore[union-attr]
+    with seeded.extensions["db"].unit_of_work() as session:
+        code = session.get_one(Certificate, certificate_id).verify_code
+    buyer.goto(f"/verify/{code}")  # what the QR code on the certificate opens
+    expect(buyer.locator("body")).to_contain_text("有效")
+    shot(buyer, "07d-verified")
     shot(seller, "07-completed")
 
     anonymous = phone(browser, live_server)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 from workbench_pages import claim_and_open, clerk_page_fixture, submit_decision  # noqa: F401  (fixture)
 
 
-def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any, submitted_transfer: dict) -> None:
+def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any, submitted_transfer: dict,
+                                                                login: Any) -> None:
     no = submitted_transfer["business_no"]
 
     acceptor = clerk_page("xh_acceptor")
@@ -55,6 +57,13 @@ def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any,
     assert re.search(r"浙\(\d{4}\)西湖区不动产权第\d{7}号", card.inner_text())
     pdf = certifier.request.get(card.locator("a.button").get_attribute("href"))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    card.locator("input[name=tracking_no]").fill("SF1234567890")
+    card.locator("button", has_text="标记已邮寄").click()
+    assert "尚未缴纳登记费（80 元），缴费后方可发证" in certifier.locator(".flash").inner_text()
+    pay_url = login("lisi").post(f"/api/v1/applications/{submitted_transfer['id']}/payment", json={}).get_json()
+    assert httpx.post(pay_url["pay_url"]).status_code == 200  # the buyer pays on the gateway's page
+    certifier.reload()
+    card = certifier.locator("#certificates .certificate")
     card.locator("input[name=tracking_no]").fill("SF")
     card.locator("button", has_text="标记已邮寄").click()
     assert "快递单号" in certifier.locator("#certificates").inner_text()

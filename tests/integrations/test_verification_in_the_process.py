@@ -53,6 +53,7 @@ def test_a_wrong_name_for_an_id_number_blocks_submission_with_a_clear_message(lo
     seller, buyer = login("zhangsan"), login("lisi")
     case_id = draft_transfer(seller, buyer)
     assert seller.patch(f"/api/v1/applications/{case_id}", json={"form": {"buyer_name": "李五"}}).status_code == 200
+    assert seller.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200  # changed: signed again
     assert buyer.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200  # same ID number, so it is 李四
     resp = seller.post(f"/api/v1/applications/{case_id}/submit")
     assert resp.status_code == 422, resp.get_json()

@@ -2,6 +2,7 @@
 element and line an analyst needs. Each negative case is a temp copy of a shipped type with one edit."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -220,6 +221,29 @@ def test_a_business_yaml_shape_error_names_the_key_path_and_line(root: Path) -> 
     error = only_problem(root)
     assert (error.element, error.line) == ("fees[1].amount_yuan", line_of(path, "五百五十"))
     assert "整数" in error.message
+
+
+def test_inquiry_questions_and_the_contract_template_are_checked(root: Path) -> None:
+    path = root / "processes" / "transfer_resale" / "business.yaml"
+    edit(path, "    kind: choice\n    options: [无其他共有人, 有其他共有人且均已同意, 有其他共有人但未同意]\n",
+         "    kind: choice\n")
+    error = only_problem(root)
+    assert error.element == "inquiry[1]" and "options" in error.message
+    edit(path, "    kind: choice\n", "    kind: choice\n    options: [有, 无]\n")
+    edit(path, "  - code: disputes", "  - code: voluntary")
+    edit(path, "  material: sale_contract", "  material: contract_scan")
+    found = sorted(e.element or "" for e in problems(root))
+    assert found == ["contract.material", "inquiry[2].code"], [e.message for e in problems(root)]
+
+
+def test_the_guide_shows_the_inquiry_and_the_contract_of_the_definition() -> None:
+    from app.catalog.guide import service_guide
+
+    definition = load_business_type(REPO / "processes" / "transfer_resale", REPO / "forms", OPERATORS)
+    guide = service_guide(dataclasses.asdict(definition))
+    assert [q["code"] for q in guide["inquiry"]] == ["voluntary", "co_owners_agree", "disputes", "price_true",
+                                                     "remarks"]
+    assert guide["contract"]["material"] == "sale_contract"
 
 
 def test_a_yaml_syntax_error_reports_its_line(root: Path) -> None:

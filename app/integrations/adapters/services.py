@@ -24,10 +24,12 @@ def face_score(session: Session, ctx: CallContext, id_number: str, image_b64: st
 
 
 def create_payment(session: Session, ctx: CallContext, order_no: str, amount_yuan: str,
-                   notify_url: str) -> dict[str, Any]:
+                   notify_url: str, *, return_url: str = "", subject: str = "") -> dict[str, Any]:
+    """Open an order; the answer's ``pay_url`` is the cashier page the payer's browser is sent to."""
     return call(session, "payment", "payment.create", "POST", "/pay/orders", ctx=ctx,
                 summary={"order_no": order_no, "amount": amount_yuan},
-                json={"order_no": order_no, "amount": amount_yuan, "notify_url": notify_url},
+                json={"order_no": order_no, "amount": amount_yuan, "notify_url": notify_url,
+                      "return_url": return_url, "subject": subject},
                 idempotency_key=f"pay:{order_no}").data
 
 

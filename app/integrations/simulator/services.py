@@ -8,7 +8,8 @@ import time
 import urllib.request
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, redirect, request
+from markupsafe import escape
 
 from app.integrations.simulator.common import body, department, sign, state
 from app.integrations.simulator.data import compute_tax
@@ -147,35 +148,67 @@ def face_verify(mismatch: bool) -> Any:
 @bp.post("/pay/orders")
 @department("payment")
 def create_payment(mismatch: bool) -> Any:
+    """Open an order (idempotent per order number); the payer's browser goes to ``pay_url``."""
     q = body()
     order_no = str(q.get("order_no", ""))
     with state().lock:
-        state().payments[order_no] = {"order_no": order_no, "amount": q.get("amount"), "status": "待支付",
-                                      "notify_url": q.get("notify_url")}
+        order = state().payments.get(order_no)
+        if order is None or order["status"] != "已支付":
+            state().payments[order_no] = {"order_no": order_no, "amount": q.get("amount"), "status": "待支付",
+                                          "notify_url": q.get("notify_url"), "return_url": q.get("return_url"),
+                                          "subject": q.get("subject") or "", "notified": []}
     return jsonify(order_no=order_no, pay_url=f"{request.host_url}pay/orders/{order_no}")
+
+
+def _notify(order: dict[str, Any]) -> int:
+    """The gateway's signed notification to the platform (the tax callback's format); HTTP status or 0."""
+    raw = json.dumps({"order_no": order["order_no"], "status": "已支付", "amount": order["amount"]},
+                     ensure_ascii=False).encode()
+    stamp = str(int(time.time()))
+    req = urllib.request.Request(str(order["notify_url"]), data=raw, method="POST", headers={
+        "Content-Type": "application/json", "X-Timestamp": stamp,
+        "X-Signature": sign(current_app.config["SIM"].callback_secret, stamp, raw)})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except OSError:
+        return 0
 
 
 @bp.route("/pay/orders/<order_no>", methods=["GET", "POST"])
 def pay_page(order_no: str) -> Any:
-    """A minimal cashier page: GET shows the amount, POST pays (and notifies the platform, signed)."""
+    """A minimal cashier page: GET shows the order, POST pays, notifies the platform (signed) and sends the
+    browser back to the platform's ``return_url``."""
     order = state().payments.get(order_no)
     if order is None:
         return "订单不存在", 404
     if request.method == "POST":
-        order["status"] = "已支付"
+        with state().lock:
+            order["status"] = "已支付"
         if order.get("notify_url"):
-            raw = json.dumps({"order_no": order_no, "status": "已支付", "amount": order["amount"]}).encode()
-            stamp = str(int(time.time()))
-            req = urllib.request.Request(str(order["notify_url"]), data=raw, method="POST", headers={
-                "Content-Type": "application/json", "X-Timestamp": stamp,
-                "X-Signature": sign(current_app.config["SIM"].callback_secret, stamp, raw)})
-            try:
-                urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
-            except OSError:
-                pass
-    return (f"<!doctype html><meta charset='utf-8'><title>模拟收银台</title><h1>模拟收银台</h1>"
-            f"<p>订单 {order_no}，金额 {order['amount']} 元，状态：{order['status']}</p>"
-            f"<form method=post><button>确认支付</button></form>")
+            order["notified"].append(_notify(order))
+        if order.get("return_url"):
+            return redirect(str(order["return_url"]), code=303)
+    return (f"<!doctype html><html lang=zh-CN><meta charset='utf-8'>"
+            f"<meta name=viewport content='width=device-width,initial-scale=1'><title>统一支付平台（模拟）</title>"
+            f"<body style='font-family:sans-serif;max-width:30rem;margin:1rem auto;padding:0 1rem'>"
+            f"<h1>统一支付平台（模拟收银台）</h1><p id=subject>{escape(order['subject'])}</p>"
+            f"<p>订单号 <span id=order>{escape(order_no)}</span></p>"
+            f"<p>应付金额 <strong id=amount>{escape(str(order['amount']))}</strong> 元</p>"
+            f"<p>状态：<span id=status>{order['status']}</span></p>"
+            f"<form method=post><button id=pay style='font-size:1.2rem;padding:.6rem 2rem'>确认支付</button></form>")
+
+
+@bp.get("/pay/orders/<order_no>/status")
+@department("payment")
+def payment_status(order_no: str, mismatch: bool) -> Any:
+    order = state().payments.get(order_no)
+    if order is None:
+        return jsonify(found=False), 404
+    return jsonify(found=True, order_no=order_no, status=order["status"], amount=order["amount"],
+                   notified=order["notified"])
 
 
 @bp.post("/express/shipments")
@@ -184,8 +217,10 @@ def ship(mismatch: bool) -> Any:
     q = body()
     tracking = f"SF{1000000 + len(state().shipments) + 1}"
     with state().lock:
-        state().shipments[tracking] = {"tracking_no": tracking, "order_no": q.get("order_no"),
-                                       "events": [{"status": "已揽收", "at": time.strftime("%Y-%m-%d %H:%M")}]}
+        now = time.strftime("%Y-%m-%d %H:%M")
+        state().shipments[tracking] = {"tracking_no": tracking, "order_no": q.get("order_no"), "events": [
+            {"status": "已揽收", "place": "不动产登记中心寄递点", "at": now},
+            {"status": "运输中", "place": "杭州转运中心", "at": now}]}
     return jsonify(tracking_no=tracking)
 
 
