@@ -118,7 +118,9 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            inquiry_lines=inquiry.record(definition, case),
                            inquiry_missing=inquiry.unanswered(definition, case),
                            contract=definition.get("contract"),
-                           editable=case.status in ("draft", "correcting")), status
+                           editable=editable,
+                           invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
+                           invited=invitations.invitations_of(session, case) if mine else []), status
 
 
 def _editable_case(case_id: str) -> Case:

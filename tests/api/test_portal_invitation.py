@@ -6,6 +6,7 @@ from __future__ import annotations
 from conftest import LiveServer, transfer_form
 from flask import Flask
 from portal_account_helpers import last_sms, post_form, sign_up, verify_face, verify_person
+from test_portal_apply import face_and_sign
 from test_portal_pages import sign_in
 
 from app.demo import LI_SI
@@ -52,8 +53,7 @@ def test_the_invited_buyer_signs_in_from_the_sms_link_and_confirms(seeded: Flask
     assert opened.status_code == 302 and opened.headers["Location"] == f"/my/applications/{case_id}/edit"
     review = buyer.get(opened.headers["Location"]).get_data(as_text=True)
     assert "确认申请" in review and 'name="pledge"' in review
-    confirmed = post_form(buyer, f"/my/applications/{case_id}/confirm", {"pledge": "yes"})
-    assert confirmed.status_code == 302
+    face_and_sign(buyer, case_id, typed=LI_SI["name"])  # the confirm step: face check, pledge, signature
     parties = login("zhangsan").get(f"/api/v1/applications/{case_id}").get_json()["parties"]  # type: ignore[operator]
     assert [p["confirmed"] for p in parties if p["role"] == "buyer"] == [True]
     assert "对方已查看" in seller.get(f"/my/applications/{case_id}/edit").get_data(as_text=True)

@@ -117,8 +117,9 @@ def test_a_face_photo_from_the_file_input_works_without_javascript(browser: Any,
 
 
 def test_the_co_applicant_confirms_from_the_invitation_sms_in_a_second_browser(
-        browser: Any, live_server: str, simulator: LiveServer, sign_in: Any, login: Any) -> None:
+        browser: Any, live_server: str, simulator: LiveServer, sign_in: Any, login: Any, tmp_path: Any) -> None:
     from conftest import transfer_form
+    from test_portal_journey import photo_jpeg
 
     from app.demo import LI_SI
 
@@ -146,9 +147,15 @@ def test_the_co_applicant_confirms_from_the_invitation_sms_in_a_second_browser(
     buyer.wait_for_url(f"**/my/applications/{case_id}/edit")
     assert "请核对申请内容" in buyer.locator("main").inner_text()
     shot(buyer, "18-invitee-reviews")
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(photo_jpeg())
+    buyer.set_input_files("#face-photo", str(photo))  # the confirm step: face check, pledge, signature
+    buyer.click("#face-submit")
+    buyer.fill("#typed-name", LI_SI["name"])
+    buyer.check("input[name=typed_confirm]")
     buyer.check("input[name=pledge]")
-    buyer.click("text=确认申请")
-    expect(buyer.locator("main")).to_contain_text("您已确认申请")
+    buyer.click("#sign-submit")
+    expect(buyer.locator("main")).to_contain_text("您已签名确认申请")
     no_sideways_scroll(buyer)
 
 
