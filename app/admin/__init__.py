@@ -1,4 +1,5 @@
-"""The analysts' skin under /admin: process designer and business-type configuration.
+"""The analysts' and operators' skin under /admin: process designer and business-type configuration;
+运维管理 (people, institution accounts, roles and permissions, organisations, tenants).
 
 Views only parse, authorise, call one use case in ``app/catalog`` and render; JSON endpoints under
 /admin/api serve the designer's fetch() calls with the page session and its CSRF token.
@@ -16,6 +17,8 @@ def init_admin(app: Flask) -> None:
         designer_pages,
         dictionary_pages,
         form_pages,
+        org_pages,
+        people_pages,
         type_pages,
     )
 

@@ -13,5 +13,6 @@ def load_roles(session: Session) -> int:
     for item in data["roles"]:
         role = session.get(Role, item["code"]) or Role(code=item["code"])
         role.name, role.scope, role.permissions = item["name"], item["scope"], list(item["permissions"])
+        role.category = item.get("category", "business")
         session.add(role)
     return len(data["roles"])
