@@ -97,7 +97,8 @@ def new_build_records(district: str, area: str, street: str) -> list[dict[str, A
     return records
 
 
-SECTIONS = [("SL", "受理科", ["acceptor"]), ("SH", "审核科", ["reviewer"]), ("DF", "登簿发证科", ["recorder", "certifier"])]
+SECTIONS = [("SL", "受理科", ["acceptor"]), ("SH", "审核科", ["reviewer"]),
+            ("DF", "登簿发证科", ["recorder", "certifier"])]
 
 
 def _sections(session: Session) -> dict[tuple[str, str], str]:
@@ -111,7 +112,8 @@ def _sections(session: Session) -> dict[tuple[str, str], str]:
         for suffix, name, roles in SECTIONS:
             node = session.execute(select(OrgUnit).where(OrgUnit.code == f"{code}-{suffix}")).scalar_one_or_none()
             if node is None:
-                node = OrgUnit(code=f"{code}-{suffix}", name=name, kind="section", parent_id=office.id, tenant_id=code)
+                node = OrgUnit(code=f"{code}-{suffix}", name=name, kind="section", parent_id=office.id,
+                               tenant_id=code)
                 node.ensure_id()
                 session.add(node)
             placed.update({(code, role): node.id for role in roles})

@@ -42,7 +42,8 @@ def ensure_org_tree(session: Session) -> None:
     for tenant in sorted(list_tenants(session), key=lambda t: t.level != "city"):
         if tenant.code not in nodes:
             parent = nodes.get(tenant.parent_code)
-            node = OrgUnit(code=tenant.code, name=f"{tenant.name}不动产登记{'中心' if tenant.level == 'city' else '机构'}",
+            suffix = "中心" if tenant.level == "city" else "机构"
+            node = OrgUnit(code=tenant.code, name=f"{tenant.name}不动产登记{suffix}",
                            kind="centre" if tenant.level == "city" else "district", tenant_id=tenant.code,
                            parent_id=parent.ensure_id() if parent else None, enabled=tenant.enabled)
             node.ensure_id()
@@ -181,7 +182,8 @@ def create_account(session: Session, actor: Actor, values: dict[str, Any]) -> Us
     if values.get("kind") == "institution" and not values.get("id_number"):
         errors["id_number"] = ["机构账户须填写统一社会信用代码"]
     try:
-        user = create_user(session, username=(values.get("username") or "").strip(), password=values.get("password") or "",
+        user = create_user(session, username=(values.get("username") or "").strip(),
+                           password=values.get("password") or "",
                            roles=list(values.get("roles") or []), kind=values.get("kind") or None, tenant_id=tenant_id,
                            real_name=values.get("real_name") or None, id_number=values.get("id_number") or None,
                            phone=values.get("phone") or None, actor_id=actor.user_id)

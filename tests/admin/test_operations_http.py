@@ -22,7 +22,8 @@ def _user(db: Any, username: str) -> User:
         return session.execute(select(User).where(User.username == username)).scalar_one()
 
 
-def test_ops_creates_edits_disables_and_resets_a_staff_member(seeded: Any, db: Any, page_login: Any, client: Any) -> None:
+def test_ops_creates_edits_disables_and_resets_a_staff_member(seeded: Any, db: Any, page_login: Any,
+                                                              client: Any) -> None:
     ops = page_login("ops")
     with db.unit_of_work() as session:
         section = session.execute(select(OrgUnit).where(OrgUnit.code == "330106-SH")).scalar_one()
@@ -138,7 +139,8 @@ def test_org_tree_and_district_tenants(seeded: Any, db: Any, page_login: Any, cl
     assert ops.post_form("/admin/tenants/330110/enabled", {"enabled": "0"}).status_code == 302
     refused = client.post("/api/v1/auth/token", json={"username": "yh_acceptor", "password": "Demo@2026"})
     assert refused.status_code == 401 and "余杭区" in refused.get_json()["detail"]
-    assert client.post("/api/v1/auth/token", json={"username": "xh_acceptor", "password": "Demo@2026"}).status_code == 200
+    allowed = client.post("/api/v1/auth/token", json={"username": "xh_acceptor", "password": "Demo@2026"})
+    assert allowed.status_code == 200
     assert ops.post_form("/admin/tenants/330110/enabled", {"enabled": "1"}).status_code == 302
     with db.unit_of_work() as session:
         assert session.get(Tenant, "330110").enabled
