@@ -116,7 +116,8 @@ def login_totp() -> Any:
 
     user_id, started = session.get("totp_user"), session.get("totp_at")
     if not user_id or not isinstance(started, int) or time.time() - started > 300:
-        session.clear()
+        session.pop("totp_user", None)
+        session.pop("totp_at", None)
         flash("请重新输入用户名和密码。", "info")
         return redirect(url_for("accounts.login", next=request.args.get("next") or None))
     error = None

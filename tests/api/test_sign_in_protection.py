@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pyotp
+from page_fixtures import PageUser
 from sqlalchemy import select
 
 from app.db import utcnow
@@ -15,7 +16,6 @@ from app.demo import DEMO_PASSWORD
 from app.identity.models import User
 from app.identity.signin import password_problems
 from app.security.models import AuditEntry
-from page_fixtures import PageUser
 
 
 def _token(client: Any, username: str, password: str, **extra: Any) -> Any:

@@ -87,7 +87,8 @@ def test_sync_needs_the_permission(login: Any) -> None:
 def test_cli_sync_from_csv_and_jsonl(seeded: Any, db: Any, tmp_path: Path) -> None:
     path = tmp_path / "directory.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["external_id", "username", "real_name", "phone", "tenant", "section",
+        writer = csv.DictWriter(handle, fieldnames=["external_id", "username", "real_name", "phone", "tenant",
+                                                    "section",
                                                     "roles", "enabled"])
         writer.writeheader()
         for record in DIRECTORY:
