@@ -85,12 +85,17 @@ def authenticate(session: Session, username: str, password: str) -> User:
         if register_failure(session, user):
             check_not_locked(user)
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
+    _check_tenant_enabled(session, user)
+    register_success(user)
+    return user
+
+
+def _check_tenant_enabled(session: Session, user: User) -> None:
+    """Staff of a disabled district can neither sign in nor keep using a token issued before."""
     if user.tenant_id is not None:
         tenant = session.get(Tenant, user.tenant_id)
         if tenant is not None and not tenant.enabled:
             raise AuthenticationRequired(f"所属辖区（{tenant.name}）已停用，无法登录", code="tenant_disabled")
-    register_success(user)
-    return user
 
 
 def set_password(session: Session, user: User, password: str, *, actor_id: str | None) -> None:
@@ -121,6 +126,7 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
     user = session.get(User, data.get("uid"))
     if user is None or not user.is_active or user.password_hash[-12:] != data.get("pw"):
         raise AuthenticationRequired("登录凭证无效", code="bad_token")
+    _check_tenant_enabled(session, user)
     return user
 
 

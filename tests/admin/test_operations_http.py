@@ -136,7 +136,10 @@ def test_org_tree_and_district_tenants(seeded: Any, db: Any, page_login: Any, cl
         section = session.execute(select(OrgUnit).where(OrgUnit.code == "330108-SL")).scalar_one()
         assert (section.kind, section.tenant_id, section.parent_id) == ("section", "330108", office.id)
 
+    yh_clerk = client.post("/api/v1/auth/token", json={"username": "yh_acceptor", "password": "Demo@2026"})
+    yh_headers = {"Authorization": f"Bearer {yh_clerk.get_json()['access_token']}"}
     assert ops.post_form("/admin/tenants/330110/enabled", {"enabled": "0"}).status_code == 302
+    assert client.get("/api/v1/tasks", headers=yh_headers).status_code == 401  # a token from before, too
     refused = client.post("/api/v1/auth/token", json={"username": "yh_acceptor", "password": "Demo@2026"})
     assert refused.status_code == 401 and "余杭区" in refused.get_json()["detail"]
     allowed = client.post("/api/v1/auth/token", json={"username": "xh_acceptor", "password": "Demo@2026"})
