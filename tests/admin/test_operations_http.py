@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from conftest import file_application
 from sqlalchemy import select
 
 from app.identity.models import OrgUnit, Role, Tenant, User
 from app.identity.permissions import PERMISSIONS
+from app.registry.codes import make_unit_code
 from app.security.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +120,7 @@ def test_the_permission_catalogue_lists_every_enforced_and_granted_code(seeded: 
     assert "查看完整个人信息（留痕）" in page and "pii:unmask" in page and "科室负责人" in page
 
 
-def test_org_tree_and_district_tenants(seeded: Any, db: Any, page_login: Any, client: Any) -> None:
+def test_org_tree_and_district_tenants(seeded: Any, db: Any, page_login: Any, client: Any, login: Any) -> None:
     ops = page_login("ops")
     tree = ops.get("/admin/orgs").get_data(as_text=True)
     assert tree.index("杭州市不动产登记中心") < tree.index("西湖区不动产登记机构") < tree.index("受理科")
@@ -140,6 +142,11 @@ def test_org_tree_and_district_tenants(seeded: Any, db: Any, page_login: Any, cl
     yh_headers = {"Authorization": f"Bearer {yh_clerk.get_json()['access_token']}"}
     assert ops.post_form("/admin/tenants/330110/enabled", {"enabled": "0"}).status_code == 302
     assert client.get("/api/v1/tasks", headers=yh_headers).status_code == 401  # a token from before, too
+    form = {"unit_code": make_unit_code("330110", 1, 2, "GB", 200, 1, 201), "use": "住宅",
+            "land_cert_no": "浙(2024)余杭区不动产权第0009001号", "planning_permit_no": "建字第330110202400123号",
+            "completion_filing_no": "JB330110-2026-0042", "surveyed_area_m2": 89.12}
+    refused_case = file_application(login, "developer", "first_registration", form)
+    assert refused_case.status_code == 409 and "余杭区登记机构已停用" in refused_case.get_json()["detail"]
     refused = client.post("/api/v1/auth/token", json={"username": "yh_acceptor", "password": "Demo@2026"})
     assert refused.status_code == 401 and "余杭区" in refused.get_json()["detail"]
     allowed = client.post("/api/v1/auth/token", json={"username": "xh_acceptor", "password": "Demo@2026"})
