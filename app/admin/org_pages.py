@@ -86,7 +86,9 @@ def permission_list() -> str:
     for role, _ in roles.list_roles(db_session()):
         for code in role.permissions:
             holders.setdefault(code, []).append(role.name)
-    return render_template("admin/permission_list.html", groups=groups(), holders=holders)
+    role_names = {role.code: role.name for role, _ in roles.list_roles(db_session())}
+    return render_template("admin/permission_list.html", groups=groups(), holders=holders,
+                           stages=roles.stage_roles(db_session()), role_names=role_names)
 
 
 @bp.route("/orgs", methods=["GET", "POST"])

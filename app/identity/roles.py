@@ -95,6 +95,23 @@ def lanes_naming(session: Session, code: str) -> list[str]:
     return sorted(found)
 
 
+def stage_roles(session: Session) -> dict[str, dict[str, list[str]]]:
+    """Stage-level grants as the process definitions make them: {stage: {role code: [business type names]}}
+    from the lanes of every current process version (a lane's role does that stage's tasks)."""
+    from app.catalog.models import BusinessType, ProcessVersion
+
+    out: dict[str, dict[str, list[str]]] = {}
+    rows = session.execute(select(BusinessType.name, ProcessVersion.definition)
+                           .join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
+                           .order_by(BusinessType.code)).all()
+    for name, definition in rows:
+        for task in definition.get("user_tasks", []):
+            names = out.setdefault(task.get("stage") or "—", {}).setdefault(task.get("role") or "—", [])
+            if name not in names:
+                names.append(name)
+    return out
+
+
 def delete_role(session: Session, actor: Actor, code: str) -> None:
     actor.require("role:manage")
     role = get_role(session, code)
