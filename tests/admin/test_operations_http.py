@@ -118,8 +118,8 @@ def test_the_permission_catalogue_lists_every_enforced_and_granted_code(seeded: 
     assert enforced and not (enforced | granted) - set(PERMISSIONS)
     page = page_login("ops").get("/admin/permissions").get_data(as_text=True)
     assert "查看完整个人信息（留痕）" in page and "pii:unmask" in page and "科室负责人" in page
-    assert re.search(r'data-stage="登簿" data-role="recorder"><td>登簿</td><td>登簿人员（recorder）</td><td>[^<]*存量房转移登记',
-                     page)
+    row = r'data-stage="登簿" data-role="recorder"><td>登簿</td><td>登簿人员（recorder）</td><td>[^<]*存量房转移登记'
+    assert re.search(row, page)
 
 
 def test_org_tree_and_district_tenants(seeded: Any, db: Any, page_login: Any, client: Any, login: Any) -> None:
