@@ -44,6 +44,9 @@ class Role(Base):
     name: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(16))  # public | tenant | city
     category: Mapped[str] = mapped_column(String(16), default="business")  # business | management | external
+    # Set when an operator edits the role on /admin/roles: `flask setup` then leaves it as the operator made it
+    # instead of resetting it to dictionaries/roles.yaml.
+    customised: Mapped[bool] = mapped_column(Boolean, default=False)
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 

@@ -60,7 +60,7 @@ def _validated(values: dict[str, object], creating: bool, session: Session) -> d
 def create_role(session: Session, actor: Actor, values: dict[str, object]) -> Role:
     actor.require("role:manage")
     clean = _validated(values, True, session)
-    role = Role(**clean)
+    role = Role(**clean, customised=True)
     session.add(role)
     audit.record(session, actor_id=actor.user_id, action="role.create", object_type="role", object_id=role.code,
                  after={k: v for k, v in clean.items() if k != "code"})
@@ -74,6 +74,7 @@ def update_role(session: Session, actor: Actor, code: str, values: dict[str, obj
     before = {"name": role.name, "category": role.category, "scope": role.scope, "permissions": list(role.permissions)}
     role.name, role.category, role.scope = clean["name"], clean["category"], clean["scope"]  # type: ignore[assignment]
     role.permissions = clean["permissions"]  # type: ignore[assignment]
+    role.customised = True
     audit.record(session, actor_id=actor.user_id, action="role.update", object_type="role", object_id=code,
                  before=before, after={k: v for k, v in clean.items() if k != "code"})
     return role

@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_index(op.f('ix_org_unit_tenant_id'), 'org_unit', ['tenant_id'], unique=False)
     with op.batch_alter_table('role') as batch:
         batch.add_column(sa.Column('category', sa.String(length=16), nullable=False, server_default='business'))
+        batch.add_column(sa.Column('customised', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('app_user') as batch:
         batch.add_column(sa.Column('org_unit_id', sa.String(length=32), nullable=True))
         batch.add_column(sa.Column('external_id', sa.String(length=64), nullable=True))
@@ -55,6 +56,7 @@ def downgrade() -> None:
                        'external_id', 'org_unit_id'):
             batch.drop_column(column)
     with op.batch_alter_table('role') as batch:
+        batch.drop_column('customised')
         batch.drop_column('category')
     op.drop_index(op.f('ix_org_unit_tenant_id'), table_name='org_unit')
     op.drop_index(op.f('ix_org_unit_parent_id'), table_name='org_unit')

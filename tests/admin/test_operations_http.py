@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.identity.models import OrgUnit, Role, Tenant, User
 from app.identity.permissions import PERMISSIONS
+from app.identity.seed import load_roles
 from app.registry.codes import make_unit_code
 from app.security.models import AuditEntry
 
@@ -96,6 +97,14 @@ def test_roles_are_classified_edited_and_deleted_only_when_unused(seeded: Any, d
     with db.unit_of_work() as session:
         role = session.get(Role, "archivist")
         assert (role.name, role.scope, role.permissions) == ("档案管理人员", "city", ["case:read"])
+    grants = ["case:read", "task:read", "task:claim", "task:complete", "unit:read"]  # the reviewer's own
+    assert ops.post_form("/admin/roles/reviewer", {"name": "审核人员", "category": "business", "scope": "tenant",
+                                                   "permissions": [*grants, "pii:unmask"]}).status_code == 302
+    with db.unit_of_work() as session:
+        load_roles(session)  # `flask setup` on the next deployment keeps the operator's grant
+    with db.unit_of_work() as session:
+        assert "pii:unmask" in session.get(Role, "reviewer").permissions
+        assert session.get(Role, "recorder").customised is False
 
     held = ops.post_form("/admin/roles/recorder/delete", {})
     message = ops.get("/admin/roles").get_data(as_text=True)
