@@ -109,7 +109,11 @@ def _check(session: Session, records: list[dict[str, Any]]) -> tuple[list[_Wante
     roles = set(session.execute(select(Role.code)).scalars())
     tenants = {t.code: t for t in session.execute(select(Tenant)).scalars()}
     org_units = {o.code: o for o in session.execute(select(OrgUnit).where(OrgUnit.kind == "section")).scalars()}
-    by_username = {u.username: u.external_id for u in session.execute(select(User)).scalars()}
+    names = sorted({_text(r, "username") for r in records} - {""})
+    by_username: dict[str, str | None] = {}
+    for chunk in range(0, len(names), 500):
+        by_username.update(session.execute(select(User.username, User.external_id)
+                                           .where(User.username.in_(names[chunk:chunk + 500]))).tuples().all())
     wanted, problems, seen_ids, seen_names = [], [], set(), set()
     for record in records:
         line, reasons = int(record.get("_line") or 0), []
