@@ -112,8 +112,9 @@ def _check(session: Session, records: list[dict[str, Any]]) -> tuple[list[_Wante
     names = sorted({_text(r, "username") for r in records} - {""})
     by_username: dict[str, str | None] = {}
     for chunk in range(0, len(names), 500):
-        by_username.update(session.execute(select(User.username, User.external_id)
-                                           .where(User.username.in_(names[chunk:chunk + 500]))).tuples().all())
+        rows = session.execute(select(User.username, User.external_id)
+                               .where(User.username.in_(names[chunk:chunk + 500]))).all()
+        by_username.update({username: external_id for username, external_id in rows})
     wanted, problems, seen_ids, seen_names = [], [], set(), set()
     for record in records:
         line, reasons = int(record.get("_line") or 0), []
