@@ -44,10 +44,18 @@ def two_districts(login: Any) -> dict[str, dict[str, Any]]:
     cases = {district: _first_registration(login, district, 1, through=True) for district in DISTRICTS}
     for district in DISTRICTS:
         cases[district]["open_business_no"] = _first_registration(login, district, 2, through=False)["business_no"]
+    for district, person in (("330106", "zhangsan"), ("330110", "lisi")):  # a hall appointment in each district
+        api = login(person)
+        slot = api.get("/api/v1/appointments/slots", query_string={"tenant_id": district}).get_json()["items"][0]
+        booked = api.post("/api/v1/appointments", json={"tenant_id": district, "business_type": "transfer_resale",
+                                                        "day": slot["day"], "half": slot["half"]})
+        assert booked.status_code == 201, booked.get_json()
+        cases[district]["appointment_code"], cases[district]["appointment_day"] = (booked.get_json()["code"],
+                                                                                   slot["day"])
     return cases
 
 
-def _api_lists(api: Any) -> str:
+def _api_lists(api: Any, day: str) -> str:
     """Every list the API offers a clerk, concatenated (the business numbers and unit codes in them)."""
     bodies = []
     for status in ("open", "completed"):
@@ -57,7 +65,7 @@ def _api_lists(api: Any) -> str:
                 bodies.append(resp)
     for street in ("文三路", "文一西路", "示范花园"):
         bodies.append(api.get("/api/v1/units/search", query_string={"location": street, "purpose": "办理登记"}))
-    bodies.append(api.get("/api/v1/appointments/day"))
+    bodies.append(api.get("/api/v1/appointments/day", query_string={"day": day}))
     assert all(b.status_code == 200 for b in bodies), [b.get_json() for b in bodies if b.status_code != 200]
     return "\n".join(b.get_data(as_text=True) for b in bodies)
 
@@ -87,7 +95,10 @@ def test_a_district_clerk_sees_only_their_district(two_districts: dict[str, Any]
     xh, yh = two_districts["330106"], two_districts["330110"]
     for username in ("yh_acceptor", "yh_certifier", "yh_leader"):
         api = login(username)
-        lists = _api_lists(api)
+        lists = _api_lists(api, xh["appointment_day"])
+        if xh["appointment_day"] == yh["appointment_day"]:
+            assert yh["appointment_code"] in lists
+        assert xh["appointment_code"] not in lists
         # the check sees what it looks for: its own district's work (done, or waiting at 受理) and units
         assert (yh["business_no"] in lists or yh["open_business_no"] in lists) and yh["unit_code"] in lists
         assert xh["business_no"] not in lists and xh["open_business_no"] not in lists
@@ -110,7 +121,8 @@ def test_a_district_clerk_sees_only_their_district(two_districts: dict[str, Any]
 def test_the_other_way_round(two_districts: dict[str, Any], login: Any) -> None:
     xh, yh = two_districts["330106"], two_districts["330110"]
     api = login("xh_reviewer")
-    lists = _api_lists(api)
+    lists = _api_lists(api, yh["appointment_day"])
+    assert yh["appointment_code"] not in lists
     assert xh["business_no"] in lists  # 已办 by this reviewer
     assert yh["business_no"] not in lists and yh["open_business_no"] not in lists and yh["unit_code"] not in lists
     for path in _api_details(yh):
@@ -127,6 +139,8 @@ def test_city_level_sees_both_districts_with_the_district_shown(two_districts: d
         assert ops.get(f"/api/v1/applications/{row['case_id']}").get_json()["tenant_id"] == code
         assert ops.get(f"/api/v1/units/{row['unit_code']}").get_json()["tenant_id"] == code
         assert ops.get(f"/api/v1/tasks/{row['task_id']}").status_code == 200
+        day = ops.get("/api/v1/appointments/day", query_string={"day": row["appointment_day"]}).get_json()
+        assert {a["code"]: a["tenant_id"] for a in day["items"]}[row["appointment_code"]] == code
 
     user = page_login("ops")
     inbox = user.get("/workbench/", query_string={"tab": "all"}).get_data(as_text=True)  # every open task
