@@ -80,7 +80,9 @@ def user_edit(user_id: str) -> Any:
     user = directory.get_user(session, user_id)
     directory.check_in_scope(actor, user.tenant_id)
     if request.method == "GET":
-        values = {"username": user.username, "real_name": user.real_name or "", "phone": user.phone or "",
+        private = user.kind == "applicant"  # an applicant's personal data is not shown here
+        values = {"username": user.username, "real_name": "" if private else user.real_name or "",
+                  "phone": "" if private else user.phone or "",
                   "tenant_id": user.tenant_id or "", "org_unit_id": user.org_unit_id or "", "kind": user.kind,
                   "institution_type": user.institution_type or "", "roles": user.role_codes}
         return _form(values, {}, user)

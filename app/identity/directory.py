@@ -213,8 +213,9 @@ def update_account(session: Session, actor: Actor, user_id: str, values: dict[st
     if errors:
         raise ValidationFailed("人员信息有误", errors=errors)
     before = {"roles": user.role_codes, "tenant": user.tenant_id, "org_unit": user.org_unit_id}
-    user.real_name = values.get("real_name") or None
-    user.phone = values.get("phone") or None
+    if user.kind != "applicant":  # an applicant's real-name identity comes from verification, not from here
+        user.real_name = values.get("real_name") or None
+        user.phone = values.get("phone") or None
     user.tenant_id = tenant_id
     user.org_unit_id = values.get("org_unit_id") or None
     if user.kind == "institution":

@@ -56,6 +56,8 @@ def test_ops_creates_edits_disables_and_resets_a_staff_member(seeded: Any, db: A
     assert ops.post_form(f"/admin/users/{user.id}/password", {"password": "Nw8$rtY5q"}).status_code == 302
     assert client.post("/api/v1/auth/token", json={"username": "xh_new", "password": "Kq7#wz2Lp"}).status_code == 401
     assert client.post("/api/v1/auth/token", json={"username": "xh_new", "password": "Nw8$rtY5q"}).status_code == 200
+    applicant = ops.get(f"/admin/users/{_user(db, 'zhangsan').id}").get_data(as_text=True)
+    assert "张三" not in applicant and "13800000001" not in applicant and "来自身份核验" in applicant
     with db.unit_of_work() as session:
         actions = session.execute(select(AuditEntry.action).where(AuditEntry.object_id == user.id)
                                   .order_by(AuditEntry.seq)).scalars().all()
