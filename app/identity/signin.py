@@ -84,6 +84,7 @@ def register_failure(session: Session, user: User, now: datetime | None = None) 
     """Count one failed attempt; at the threshold lock the account for the configured minutes (audited).
     Returns True when this attempt locked the account. The caller must keep this write on its 401."""
     now = now or utcnow()
+    session.refresh(user, with_for_update=True)  # concurrent attempts count one after another, none lost
     user.failed_logins = (user.failed_logins or 0) + 1
     if user.failed_logins < _policy.lockout_threshold:
         return False
