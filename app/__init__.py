@@ -47,6 +47,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.identity.service import configure_password_hashing
 
     configure_password_hashing(settings.password_hash_method)
+    from app.identity.signin import SignInPolicy, configure_sign_in
+
+    configure_sign_in(SignInPolicy(min_length=settings.password_min_length, min_classes=settings.password_min_classes,
+                                   lockout_threshold=settings.lockout_threshold,
+                                   lockout_minutes=settings.lockout_minutes, totp_issuer=settings.totp_issuer))
     app.extensions["db"] = Database(settings.database_url)
     app.extensions["storage"] = LocalStorage(settings.storage_dir)
     _configure_certificates(settings)

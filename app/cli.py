@@ -78,6 +78,28 @@ def register_cli(app: Flask) -> None:
                 click.echo(f"{field}: {'；'.join(messages)}", err=True)
             sys.exit(1)
 
+    @users.command("sync")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--full", is_flag=True, help="全量同步：停用目录中已不存在的同步账户")
+    def sync_command(file: Path, full: bool) -> None:
+        """Sync accounts from the government platform's directory (.jsonl or .csv); idempotent; all or nothing."""
+        from app.identity.actor import Actor
+        from app.identity.sync import read_directory, sync_users
+
+        cli_actor = Actor(user_id=None, username="cli", kind="system", permissions=frozenset({"user:sync"}),
+                          city_level=True)
+        records, problems = read_directory(file)
+        with _db().unit_of_work() as session:
+            report = sync_users(session, cli_actor, records, full=full, problems=problems)
+            if not report.ok:
+                session.rollback()
+        for problem in report.problems:
+            click.echo(f"错误：{problem}", err=True)
+        if not report.ok:
+            click.echo(f"同步失败：{len(report.problems)} 处错误，未写入任何数据", err=True)
+            sys.exit(1)
+        click.echo("同步完成：" + report.summary())
+
     app.cli.add_command(users)
 
     defs = AppGroup("defs", help="业务定义（流程、表单、材料清单）")

@@ -85,6 +85,14 @@ class Settings:
     # cheap one so that seeding twenty demo accounts per test does not dominate the suite.
     password_hash_method: str = "scrypt"
     max_upload_mb: int = 20
+    # Sign-in protection (运维管理): password rules, lockout after repeated failures (held in the database,
+    # so every process sees it), idle timeout of staff page sessions, the issuer shown in TOTP apps.
+    password_min_length: int = 8
+    password_min_classes: int = 3  # of: lower case, upper case, digits, other characters
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    staff_idle_minutes: int = 30
+    totp_issuer: str = "不动产登记"
     # Certificates: office signing key/cert and the verifier's trust root (None → dev keys under instance/keys),
     # the CJK TrueType font embedded in certificate PDFs, and the public URL the QR code points at.
     cert_signing_key_file: Path | None = None
@@ -126,6 +134,12 @@ class Settings:
             trusted_proxies=env_int("TRUSTED_PROXIES", 0),
             password_hash_method=env_str("PASSWORD_HASH_METHOD", "scrypt") or "scrypt",
             max_upload_mb=env_int("MAX_UPLOAD_MB", 20),
+            password_min_length=env_int("PASSWORD_MIN_LENGTH", 8),
+            password_min_classes=env_int("PASSWORD_MIN_CLASSES", 3),
+            lockout_threshold=env_int("LOCKOUT_THRESHOLD", 5),
+            lockout_minutes=env_int("LOCKOUT_MINUTES", 15),
+            staff_idle_minutes=env_int("STAFF_IDLE_MINUTES", 30),
+            totp_issuer=env_str("TOTP_ISSUER") or "不动产登记",
             cert_signing_key_file=_env_path("CERT_SIGNING_KEY_FILE"),
             cert_signing_cert_file=_env_path("CERT_SIGNING_CERT_FILE"),
             cert_trust_root_file=_env_path("CERT_TRUST_ROOT_FILE"),

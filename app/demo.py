@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.identity.directory import ensure_org_tree
 from app.identity.models import Tenant, User
 from app.identity.service import create_user
 from app.registry.codes import make_id_card, make_unit_code, make_uscc
@@ -96,22 +97,52 @@ def new_build_records(district: str, area: str, street: str) -> list[dict[str, A
     return records
 
 
+SECTIONS = [("SL", "受理科", ["acceptor"]), ("SH", "审核科", ["reviewer"]),
+            ("DF", "登簿发证科", ["recorder", "certifier"])]
+
+
+def _sections(session: Session) -> dict[tuple[str, str], str]:
+    """Each district office's sections (科室) in the organisation tree; {(district, role): section id}."""
+    from app.identity.models import OrgUnit
+
+    ensure_org_tree(session)
+    placed: dict[tuple[str, str], str] = {}
+    for code, _, _, _ in DISTRICTS:
+        office = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one()
+        for suffix, name, roles in SECTIONS:
+            node = session.execute(select(OrgUnit).where(OrgUnit.code == f"{code}-{suffix}")).scalar_one_or_none()
+            if node is None:
+                node = OrgUnit(code=f"{code}-{suffix}", name=name, kind="section", parent_id=office.id,
+                               tenant_id=code)
+                node.ensure_id()
+                session.add(node)
+            placed.update({(code, role): node.id for role in roles})
+    session.flush()
+    return placed
+
+
 def seed_demo(session: Session) -> str:
     _tenants(session)
+    sections = _sections(session)
     _user(session, "admin", roles=["admin"])
+    # 运维: users, roles, organisations, tenants (admin); interfaces, logs, statistics (ops)
+    _user(session, "ops", roles=["admin", "ops"])
     _user(session, "analyst", roles=["analyst"])
-    _user(session, "ops", roles=["ops"])
     for code, _, prefix, _ in DISTRICTS:
         for role in STAFF_ROLES:
-            _user(session, f"{prefix}_{role}", roles=[role], tenant_id=code)
+            clerk = _user(session, f"{prefix}_{role}", roles=[role], tenant_id=code)
+            clerk.org_unit_id = clerk.org_unit_id or sections[(code, role)]
         _user(session, f"{prefix}_leader", roles=["team_leader", *STAFF_ROLES], tenant_id=code)
     _user(session, "zhangsan", roles=["applicant"], real_name=ZHANG_SAN["name"], id_number=ZHANG_SAN["id_number"],
           phone=ZHANG_SAN["phone"])
     _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],
           phone=LI_SI["phone"])
-    _user(session, "bank", roles=["institution"], real_name=BANK["name"], id_number=BANK["id_number"])
-    _user(session, "developer", roles=["institution"], real_name=DEVELOPER["name"], id_number=DEVELOPER["id_number"])
-    _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"])
+    _user(session, "bank", roles=["institution"], real_name=BANK["name"], id_number=BANK["id_number"]
+          ).institution_type = "bank"
+    _user(session, "developer", roles=["institution"], real_name=DEVELOPER["name"], id_number=DEVELOPER["id_number"]
+          ).institution_type = "developer"
+    _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"]
+          ).institution_type = "court"
     records = [r for code, area, _, street in DISTRICTS
                for r in unit_records(code, area, street, zhang_owns=3 if code == "330106" else 0)]
     for number, record in enumerate(records, start=1):

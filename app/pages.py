@@ -6,6 +6,7 @@ cross-site request cannot reach the API with the user's cookie.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from app.db import set_tenant_scope
 from app.errors import AuthenticationRequired, DomainError
 from app.identity.actor import Actor, actor_for
 from app.identity.service import authenticate, issue_token, user_for_token
-from app.web import db_session, settings
+from app.web import db_session, keep_writes_on_error, settings
 
 csrf = CSRFProtect()
 bp = Blueprint("accounts", __name__)
@@ -41,9 +42,23 @@ def page_actor(required: bool = True) -> Actor | None:
         session.pop("token", None)
         raise
     actor = actor_for(db, user)
+    if actor.kind == "staff":
+        _check_idle(settings().staff_idle_minutes)
     set_tenant_scope(db, actor.tenant_scope)
     g.actor = actor
     return actor
+
+
+def _check_idle(minutes: int) -> None:
+    """Staff pages sign out after ``minutes`` without a request (the last-seen time rides in the signed
+    session cookie, so any process can check it)."""
+    now = int(time.time())
+    seen = session.get("seen")
+    if minutes > 0 and isinstance(seen, int) and now - seen > minutes * 60:
+        session.clear()
+        flash(f"超过 {minutes} 分钟未操作，已自动退出，请重新登录。", "info")
+        raise AuthenticationRequired("长时间未操作，请重新登录", code="session_idle")
+    session["seen"] = now
 
 
 def login_required(view: F) -> F:
@@ -65,22 +80,60 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _start_session(user: Any) -> None:
+    session.clear()
+    session["token"] = issue_token(settings().secret_key, user)
+    session["seen"] = int(time.time())
+    session.permanent = True
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
+        keep_writes_on_error()  # a failed attempt counts towards the lockout even though we answer 401
         try:
             user = authenticate(db_session(), username, request.form.get("password") or "")
         except AuthenticationRequired as exc:
             error = exc.message
         else:
-            session.clear()
-            session["token"] = issue_token(settings().secret_key, user)
-            session.permanent = True
+            if user.totp_enabled:  # second step: the password alone does not sign in
+                session.clear()
+                session["totp_user"], session["totp_at"] = user.id, int(time.time())
+                return redirect(url_for("accounts.login_totp", next=request.args.get("next") or None))
+            _start_session(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), (
         401 if error else 200)
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp() -> Any:
+    """Step two for accounts with TOTP: the 6-digit code, within five minutes of the password."""
+    from app.identity.service import get_user
+    from app.identity.signin import check_not_locked, require_totp
+
+    user_id, started = session.get("totp_user"), session.get("totp_at")
+    if not user_id or not isinstance(started, int) or time.time() - started > 300:
+        session.pop("totp_user", None)
+        session.pop("totp_at", None)
+        flash("请重新输入用户名和密码。", "info")
+        return redirect(url_for("accounts.login", next=request.args.get("next") or None))
+    error = None
+    if request.method == "POST":
+        keep_writes_on_error()
+        db = db_session()
+        user = get_user(db, user_id)
+        try:
+            check_not_locked(user)
+            require_totp(db, user, request.form.get("code") or "")
+        except AuthenticationRequired as exc:
+            error = exc.message
+        else:
+            _start_session(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login_totp.html", error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
@@ -98,6 +151,8 @@ def init_pages(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session, which itself expires
     csrf.init_app(app)
+    from app import account_security  # noqa: F401  (its routes join the accounts blueprint)
+
     app.register_blueprint(bp)
 
     @app.context_processor

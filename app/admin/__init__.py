@@ -1,5 +1,6 @@
 """The analysts' and operators' skin under /admin: process designer and business-type configuration;
-interfaces, logs, the audit chain check and the statistics dashboards (运维监管).
+运维管理 (people, institution accounts, roles and permissions, organisations, tenants), interfaces, logs,
+the audit chain check and the statistics dashboards (运维监管).
 
 Views only parse, authorise, call one use case in ``app/catalog`` and render; JSON endpoints under
 /admin/api serve the designer's fetch() calls with the page session and its CSRF token.
@@ -19,6 +20,8 @@ def init_admin(app: Flask) -> None:
         form_pages,
         interface_pages,
         log_pages,
+        org_pages,
+        people_pages,
         stats_pages,
         type_pages,
     )

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from app.web import render_http_exception
+from app.web import current_actor, render_http_exception
+
+# Endpoints anyone may call: sign-in, the signed 税务 callback (its HMAC is its credential), the public
+# certificate check behind the QR code, and the published guide of registration types.
+PUBLIC_API_ENDPOINTS = frozenset({"auth.token", "integrations.tax_callback", "certificates.verify",
+                                  "business_types.list_types", "business_types.get_type"})
 
 
 class ProblemApi(Api):
@@ -24,6 +29,7 @@ def init_api(app: Flask) -> None:
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web
     from app.api import (
+        admin_users,
         applications,
         appointments,
         auth,
@@ -37,9 +43,17 @@ def init_api(app: Flask) -> None:
     from app.pages import csrf
 
     for module in (auth, business_types, applications, tasks, units, certificates, court, appointments,
-                   integrations):
+                   integrations, admin_users):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
+
+    @app.before_request
+    def _authenticate_api_first() -> None:
+        """Who is calling is settled before any input is parsed: an anonymous or expired caller gets 401,
+        never a 422 that reveals the shape of an endpoint it may not use."""
+        if (request.path.startswith("/api/v1/") and request.url_rule is not None
+                and request.endpoint not in PUBLIC_API_ENDPOINTS):
+            current_actor()
 
     @app.get("/api/docs")
     def api_docs() -> Response:

@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.identity.service import authenticate, issue_token
-from app.web import db_session, settings
+from app.identity.signin import require_totp
+from app.web import db_session, keep_writes_on_error, settings
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录认证")
 
@@ -14,6 +15,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录
 class TokenRequest(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    otp = fields.String(load_default=None, validate=validate.Length(max=10),
+                        metadata={"description": "动态验证码（账户已启用 TOTP 时必填）"})
 
 
 class TokenResponse(Schema):
@@ -27,6 +30,9 @@ class TokenResponse(Schema):
 @blp.response(200, TokenResponse)
 def token(body: dict[str, Any]) -> dict[str, Any]:
     """用户名密码换取访问令牌"""
-    user = authenticate(db_session(), body["username"], body["password"])
+    keep_writes_on_error()  # failed attempts count towards the lockout
+    session = db_session()
+    user = authenticate(session, body["username"], body["password"])
+    require_totp(session, user, body.get("otp"))
     return {"access_token": issue_token(settings().secret_key, user), "token_type": "Bearer",
             "expires_in": settings().token_ttl_seconds}

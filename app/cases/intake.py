@@ -248,6 +248,9 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     if problems:
         raise ValidationFailed("申请尚不能提交：" + "；".join(m for ms in problems.values() for m in ms),
                                code="not_ready", errors=problems)
+    office = session.get(Tenant, case.tenant_id)
+    if office is not None and not office.enabled:
+        raise Conflict(f"{office.name}登记机构已停用，暂不受理新的申请", code="tenant_disabled")
     definition = definition_of(session, case)
     _check_register_rules(session, case, definition)
     now = utcnow()

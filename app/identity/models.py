@@ -23,12 +23,30 @@ class Tenant(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class OrgUnit(IdMixin, Base):
+    """The organisation tree: the registration centre (city tenant) → district offices (the district
+    tenants) → sections (科室) inside an office. Staff belong to a section; tenancy stays on the user."""
+
+    __tablename__ = "org_unit"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # centre | district | section
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenant.code"), index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Role(Base):
     __tablename__ = "role"
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(16))  # public | tenant | city
+    category: Mapped[str] = mapped_column(String(16), default="business")  # business | management | external
+    # Set when an operator edits the role on /admin/roles: `flask setup` then leaves it as the operator made it
+    # instead of resetting it to dictionaries/roles.yaml.
+    customised: Mapped[bool] = mapped_column(Boolean, default=False)
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
@@ -63,7 +81,18 @@ class User(IdMixin, TimestampMixin, Base):
 
     real_name = EncryptedField("real_name_enc")
     id_number = EncryptedField("id_number_enc", index="id_number_bidx")
+    # Operations: the section a staff member works in, the key of the government platform's directory
+    # (user sync), the kind of an institution account, and sign-in protection (lockout, TOTP).
+    org_unit_id: Mapped[str | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    institution_type: Mapped[str | None] = mapped_column(String(16))  # bank | developer | agent | court
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
     phone = EncryptedField("phone_enc", index="phone_bidx")
+    totp_secret = EncryptedField("totp_secret_enc")
 
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

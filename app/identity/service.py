@@ -35,8 +35,10 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
         errors["username"] = ["用户名应为 1–64 个字符"]
     elif session.execute(select(User.id).where(User.username == username)).first():
         errors["username"] = ["该用户名已被使用"]
-    if len(password or "") < 8:
-        errors["password"] = ["密码至少 8 位"]
+    from app.identity.signin import password_problems
+
+    if problems := password_problems(password, username):
+        errors["password"] = problems
     known = set(session.execute(select(Role.code)).scalars())
     unknown = [r for r in roles if r not in known]
     if not roles or unknown:
@@ -70,10 +72,43 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
+    """Check the password, honouring the lockout: a locked account is refused before its password is
+    checked, and a wrong password counts towards the lock. The skin must keep this request's writes
+    on its 401 (``web.keep_writes_on_error``), or the failure count would roll back with it."""
+    from app.identity.signin import check_not_locked, register_failure, register_success
+
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password or ""):
+    if user is None or not user.is_active:
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
+    check_not_locked(user)
+    if not check_password_hash(user.password_hash, password or ""):
+        if register_failure(session, user):
+            check_not_locked(user)
+        raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
+    _check_tenant_enabled(session, user)
+    register_success(user)
     return user
+
+
+def _check_tenant_enabled(session: Session, user: User) -> None:
+    """Staff of a disabled district can neither sign in nor keep using a token issued before."""
+    if user.tenant_id is not None:
+        tenant = session.get(Tenant, user.tenant_id)
+        if tenant is not None and not tenant.enabled:
+            raise AuthenticationRequired(f"所属辖区（{tenant.name}）已停用，无法登录", code="tenant_disabled")
+
+
+def set_password(session: Session, user: User, password: str, *, actor_id: str | None) -> None:
+    """A new password (reset by an operator or changed by the person): policy-checked, audited, and every
+    token issued before it stops working (the token carries the hash fingerprint)."""
+    from app.identity.signin import check_password_policy
+
+    check_password_policy(password, user.username)
+    user.password_hash = generate_password_hash(password, method=_hash_method)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor_id=actor_id, action="user.password_reset", object_type="user", object_id=user.id,
+                 tenant_id=user.tenant_id)
 
 
 def issue_token(secret: str, user: User) -> str:
@@ -91,6 +126,7 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
     user = session.get(User, data.get("uid"))
     if user is None or not user.is_active or user.password_hash[-12:] != data.get("pw"):
         raise AuthenticationRequired("登录凭证无效", code="bad_token")
+    _check_tenant_enabled(session, user)
     return user
 
 

@@ -106,6 +106,7 @@ def my_units() -> str:
 def no_property() -> Any:
     """无房证明: issued as a signed PDF with the same verification as certificates."""
     session, actor = db_session(), page_actor()
+    actor.require("application:create")  # applicants' pages: staff and courts are refused outright
     error, purpose = None, (request.form.get("purpose") or "").strip()
     if request.method == "POST":
         if len(purpose) < 2:
@@ -140,6 +141,7 @@ def certificate_pdf(certificate_id: str) -> Response:
 def appointments_page() -> Any:
     """预约: choose a hall, a business type and a half-day with places left; see and cancel one's bookings."""
     session, actor = db_session(), page_actor()
+    actor.require("application:create")
     halls = appointments.offices()
     tenant_id = request.values.get("tenant_id") or next(iter(halls))
     errors: dict[str, list[str]] = {}

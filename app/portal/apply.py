@@ -55,6 +55,7 @@ def _schema(definition: dict[str, Any]) -> dict[str, Any]:
 @verified_required
 def apply(code: str) -> Any:
     session, actor = db_session(), page_actor()
+    actor.require("application:create")
     definition = current_version(session, code).definition
     if definition["applicant_mode"] == "嘱托":
         raise PermissionDenied("该业务由有权机关嘱托办理，不能网上申请", code="entrusted_type")

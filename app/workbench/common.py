@@ -54,6 +54,22 @@ def inbox_url() -> str:
     return url_for("workbench.inbox")
 
 
+def district_name(tenant_id: str | None) -> str:
+    """The district office's name for the screen (city-level staff see rows of every district)."""
+    if not tenant_id:
+        return "—"
+    from flask import g
+
+    from app.identity.models import Tenant
+    from app.web import db_session
+
+    names: dict[str, str] = g.setdefault("district_names", {})
+    if tenant_id not in names:
+        tenant = db_session().get(Tenant, tenant_id)
+        names[tenant_id] = tenant.name if tenant else tenant_id
+    return names[tenant_id]
+
+
 def local_time(value: Any) -> str:
     """UTC timestamps (datetime or ISO string) as Beijing time for the screen: 2026-03-01 14:05."""
     from datetime import datetime

@@ -1,0 +1,309 @@
+"""The permission matrix: every route of the app (REST API and pages, read from ``url_map``) is called as
+each persona — anonymous, applicant, clerk, reviewer, recorder, certifier, analyst, operator, court,
+institution — and must be let through or refused exactly as the table below declares. A new route
+without a line in the table fails the test, so nobody adds an endpoint without deciding who may use it.
+
+"Refused" means 401/403 (a page sends an anonymous visitor to /login). Routes marked ``hides`` answer
+404 to a persona that may not see the object (non-disclosure, e.g. another person's application), so
+there 404 also counts as refused; they are called with real objects where reading them is harmless
+and with unknown ids where the call would change something. "Allowed" is any other answer below 500
+(200, 201, a redirect elsewhere, 404 for an unknown id, 409/422 for an unsuitable object or input).
+"""
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conftest import PDF
+from flask.testing import FlaskClient
+from page_fixtures import PageUser
+
+from app.config import ROOT
+
+PERSONAS = {"anonymous": None, "applicant": "zhangsan", "clerk": "xh_acceptor", "reviewer": "xh_reviewer",
+            "recorder": "xh_recorder", "certifier": "xh_certifier", "analyst": "analyst", "ops": "ops",
+            "court": "court", "institution": "bank"}
+EVERYONE = frozenset(PERSONAS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+OFFICE = frozenset({"clerk", "reviewer", "recorder", "certifier", "ops"})  # case:read / task:read
+STAFF = OFFICE | {"analyst"}
+CLERKS = frozenset({"clerk", "reviewer", "recorder", "certifier"})  # stage roles of 西湖区
+APPLY = frozenset({"applicant", "institution"})  # application:create
+OWN = APPLY | {"court"}  # application:read_own
+PARTY = frozenset({"applicant"})  # 张三 is the seller in the case used below
+PERSON = frozenset({"applicant"})  # a natural person (无房证明 is not for organisations)
+ANALYST = frozenset({"analyst", "ops"})  # defs:read (ops reads definitions, the analyst also edits them)
+DEFS_EDIT = frozenset({"analyst"})  # defs:manage / dict:manage
+OPERATOR = frozenset({"ops"})
+NOBODY: frozenset[str] = frozenset()
+
+FAKE = "f" * 32
+FORM = "transfer_resale_application"
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: frozenset[str]
+    hides: bool = False  # a persona that may not see the object gets 404
+    fake: bool = False  # the object does not exist (yet): allowed personas may get 404 too
+    json: dict[str, Any] | None = None
+    form: dict[str, Any] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, str] = field(default_factory=dict)  # URL arguments other than the defaults
+
+
+TASK = {"decision": "approve", "opinion": "同意"}
+EXPECT: dict[str, Rule] = {
+    # --- public -------------------------------------------------------------------------------------
+    "GET home.index": Rule(EVERYONE), "GET home.healthz": Rule(EVERYONE),
+    "GET accounts.login": Rule(EVERYONE), "POST accounts.login": Rule(EVERYONE),
+    "GET accounts.login_totp": Rule(EVERYONE), "POST accounts.login_totp": Rule(EVERYONE),
+    "POST accounts.logout": Rule(EVERYONE),
+    "GET portal.guide": Rule(EVERYONE), "GET portal.info": Rule(EVERYONE), "GET portal.terms": Rule(EVERYONE),
+    "GET portal.track": Rule(EVERYONE), "POST portal.track": Rule(EVERYONE),
+    "GET verify_page.verify": Rule(EVERYONE), "GET certificates.verify": Rule(EVERYONE, query={"code": "x"}),
+    "POST auth.token": Rule(EVERYONE, json={"username": "nobody", "password": "x"}),
+    "GET business_types.list_types": Rule(EVERYONE), "GET business_types.get_type": Rule(EVERYONE),
+    "POST integrations.tax_callback": Rule(EVERYONE - EVERYONE, json={"business_no": "x"}),  # HMAC only
+    "GET api_docs": Rule(EVERYONE), "GET api-docs.openapi_json": Rule(EVERYONE), "GET static": Rule(EVERYONE),
+    # --- account security (staff) -------------------------------------------------------------------------
+    "GET accounts.security": Rule(STAFF), "POST accounts.totp_start": Rule(STAFF),
+    "POST accounts.totp_confirm": Rule(STAFF, form={"code": "000000"}),
+    # --- portal (applicants, institutions) ------------------------------------------------------------
+    # staff who may read the case see its applicant view too (app.cases.access.get_case)
+    "GET portal.my_applications": Rule(OWN), "GET portal.my_application": Rule(PARTY | OFFICE, hides=True),
+    "GET portal.edit_application": Rule(PARTY | OFFICE, hides=True),
+    "POST portal.save_form": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.upload": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.delete_material": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.confirm": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.submit": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "GET portal.apply": Rule(APPLY), "POST portal.apply": Rule(APPLY),
+    "GET portal.my_units": Rule(APPLY), "GET portal.no_property": Rule(APPLY),
+    "POST portal.no_property": Rule(PERSON, form={"purpose": "购房资格审核"}),
+    "GET portal.appointments_page": Rule(APPLY),
+    "POST portal.appointments_page": Rule(APPLY, form={"business_type": "transfer_resale", "slot": "2020-01-06|am"}),
+    "POST portal.cancel_appointment": Rule(APPLY, hides=True),
+    "GET portal.certificate_pdf": Rule(OWN, hides=True),
+    # --- applications API -------------------------------------------------------------------------------
+    "GET applications.list_mine": Rule(OWN),
+    "POST applications.create": Rule(APPLY, json={"business_type": "transfer_resale", "form": {}}),
+    "GET applications.show": Rule(PARTY | OFFICE, hides=True),
+    "PATCH applications.update": Rule(PARTY | OFFICE, hides=True, json={"form": {}}, args={"case_id": FAKE}),
+    "POST applications.upload_material": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
+    "DELETE applications.delete_material": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
+    "POST applications.confirm": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
+    "POST applications.submit": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
+    "GET applications.show_progress": Rule(PARTY | OFFICE, hides=True),
+    "GET applications.list_notices": Rule(PARTY | OFFICE, hides=True),
+    "GET applications.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
+    "GET integrations.list_verifications": Rule(PARTY | OFFICE, hides=True),
+    "GET integrations.verification_pdf": Rule(PARTY | OFFICE, hides=True),
+    # --- appointments -------------------------------------------------------------------------------------
+    "GET appointments.slots": Rule(SIGNED_IN, query={"tenant_id": "330106"}),
+    "POST appointments.book": Rule(APPLY, json={"tenant_id": "330106", "business_type": "transfer_resale",
+                                                "day": "2020-01-06", "half": "am"}),
+    "GET appointments.mine": Rule(SIGNED_IN),  # only ever the caller's own bookings
+    "POST appointments.cancel": Rule(APPLY, hides=True),
+    "GET appointments.day_list": Rule(OFFICE), "POST appointments.check_in": Rule(OFFICE, json={"code": "ABCD12"}),
+    # --- tasks ------------------------------------------------------------------------------------------------
+    "GET tasks.inbox": Rule(OFFICE), "GET tasks.show": Rule(OFFICE, hides=True),
+    "POST tasks.claim": Rule(CLERKS, hides=True, args={"task_id": FAKE}),
+    "POST tasks.release": Rule(CLERKS, hides=True, args={"task_id": FAKE}),
+    "POST tasks.assign": Rule(NOBODY, hides=True, json={"assignee_id": FAKE}, args={"task_id": FAKE}),
+    "POST tasks.claim_many": Rule(CLERKS, hides=True, json={"task_ids": [FAKE]}),
+    "POST tasks.complete": Rule(CLERKS, hides=True, json=TASK, args={"task_id": FAKE}),
+    # --- register and certificates -------------------------------------------------------------------
+    "GET units.list_units": Rule(APPLY, query={"mine": 1}), "GET units.show_unit": Rule(OFFICE | APPLY, hides=True),
+    "GET units.search_units": Rule(OFFICE | APPLY, query={"location": "文三路"}),  # others must give a purpose
+    "GET certificates.download": Rule(PARTY | OFFICE, hides=True),
+    "POST certificates.void": Rule(frozenset({"certifier"}), hides=True, json={"reason": "打印错误"},
+                                   args={"certificate_id": FAKE}),
+    "POST certificates.no_property": Rule(PERSON, json={"purpose": "购房资格审核"}),
+    "POST court.entrust": Rule(frozenset({"court"}), json={"business_type": "seizure", "form": {},
+                                                           "documents": [{"code": "x", "content_base64": "eA=="}]}),
+    # --- operations --------------------------------------------------------------------------------------
+    "GET integrations.list_interfaces": Rule(OPERATOR), "GET integrations.list_calls": Rule(OPERATOR),
+    "POST admin_users.sync": Rule(OPERATOR, json={"users": []}),
+    # --- workbench pages ----------------------------------------------------------------------------------
+    "GET workbench.inbox": Rule(OFFICE), "GET workbench.case_page": Rule(OFFICE, hides=True),
+    "POST workbench.reveal": Rule(OFFICE, hides=True, args={"case_id": FAKE}),
+    "GET workbench.verification_pdf": Rule(OFFICE, hides=True), "GET workbench.material": Rule(OFFICE, hides=True),
+    "GET workbench.notice_pdf": Rule(OFFICE, hides=True, fake=True),
+    "GET workbench.certificate_pdf": Rule(OFFICE, hides=True),
+    "POST workbench.deliver": Rule(OFFICE, hides=True, args={"case_id": FAKE, "certificate_id": FAKE}),
+    "POST workbench.claim_many": Rule(OFFICE), "POST workbench.claim": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
+    "POST workbench.release": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
+    "POST workbench.assign": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
+    "POST workbench.complete": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
+    "GET workbench.window_new": Rule(frozenset({"clerk"})), "POST workbench.window_create": Rule(frozenset({"clerk"})),
+    "GET workbench.window_case": Rule(OFFICE, hides=True),
+    "POST workbench.window_upload": Rule(frozenset({"clerk"}), hides=True, args={"case_id": FAKE}),
+    "POST workbench.window_submit": Rule(OFFICE, hides=True, args={"case_id": FAKE}),
+    # --- admin: configuration -------------------------------------------------------------------------------
+    "GET admin.index": Rule(ANALYST), "GET admin.designer_page": Rule(ANALYST),
+    "GET admin.version_list": Rule(ANALYST), "GET admin.version_xml": Rule(ANALYST),
+    "GET admin.compare_versions": Rule(ANALYST), "POST admin.validate_diagram": Rule(ANALYST, json={"xml": "<x/>"}),
+    "POST admin.save_draft": Rule(DEFS_EDIT, json={"xml": "<x/>"}),
+    "POST admin.publish_diagram": Rule(DEFS_EDIT, json={"xml": "<x/>"}),
+    "POST admin.dry_run": Rule(ANALYST, json={"xml": "<x/>"}),
+    "GET admin.form_list": Rule(ANALYST), "GET admin.form_edit": Rule(ANALYST),
+    "POST admin.form_save": Rule(DEFS_EDIT, form={"action": "save"}), "POST admin.form_preview": Rule(ANALYST),
+    "GET admin.type_edit": Rule(ANALYST), "POST admin.type_save_business": Rule(DEFS_EDIT),
+    "POST admin.type_save_materials": Rule(DEFS_EDIT), "POST admin.type_export": Rule(DEFS_EDIT),
+    "POST admin.import_definitions": Rule(DEFS_EDIT),
+    "GET admin.dictionary_index": Rule(DEFS_EDIT), "GET admin.dictionary_list": Rule(DEFS_EDIT),
+    "GET admin.dictionary_new": Rule(DEFS_EDIT), "POST admin.dictionary_new": Rule(DEFS_EDIT),
+    "GET admin.dictionary_edit": Rule(DEFS_EDIT, args={"code": "residential"}),
+    "POST admin.dictionary_edit": Rule(DEFS_EDIT, args={"code": FAKE}),
+    "POST admin.dictionary_delete": Rule(DEFS_EDIT, args={"code": FAKE}),
+    "POST admin.dictionary_seed": Rule(DEFS_EDIT),
+    # --- admin: operations (运维管理) ---------------------------------------------------------------------
+    "GET admin.user_list": Rule(OPERATOR), "GET admin.institution_list": Rule(OPERATOR),
+    "GET admin.user_new": Rule(OPERATOR), "POST admin.user_new": Rule(OPERATOR),
+    "GET admin.user_edit": Rule(OPERATOR), "POST admin.user_edit": Rule(OPERATOR, args={"user_id": FAKE}),
+    "POST admin.user_set_active": Rule(OPERATOR, args={"user_id": FAKE}),
+    "POST admin.user_reset_password": Rule(OPERATOR, args={"user_id": FAKE}),
+    "POST admin.user_unlock": Rule(OPERATOR, args={"user_id": FAKE}),
+    "POST admin.user_reset_totp": Rule(OPERATOR, args={"user_id": FAKE}),
+    "GET admin.role_list": Rule(OPERATOR), "GET admin.role_new": Rule(OPERATOR), "POST admin.role_new": Rule(OPERATOR),
+    "GET admin.role_edit": Rule(OPERATOR), "POST admin.role_edit": Rule(OPERATOR, args={"code": FAKE}),
+    "POST admin.role_delete": Rule(OPERATOR), "GET admin.permission_list": Rule(OPERATOR),
+    "GET admin.org_list": Rule(OPERATOR), "POST admin.org_list": Rule(OPERATOR),
+    "GET admin.tenant_list": Rule(OPERATOR), "POST admin.tenant_list": Rule(OPERATOR),
+    "POST admin.tenant_set_enabled": Rule(OPERATOR, args={"code": "999999"}),
+}
+
+
+def _objects(db: Any, login: Any, case: dict[str, Any]) -> dict[str, str]:
+    """Real objects of 西湖区 to read: 张三's submitted case, its 受理 task, a material, a verification
+    record and his flat (certificates are not issued yet: their routes are called with an unknown id)."""
+    seller = login("zhangsan")
+    case_id = case["id"]
+    detail = seller.get(f"/api/v1/applications/{case_id}").get_json()
+    clerk = login("xh_acceptor")
+    task = clerk.get("/api/v1/tasks", query_string={"business_no": case["business_no"]}).get_json()["items"][0]
+    snapshot = seller.get(f"/api/v1/applications/{case_id}/verifications").get_json()["items"][0]
+    return {"case_id": case_id, "task_id": task["id"], "material_id": detail["materials"][0]["id"],
+            "snapshot_id": snapshot["id"], "unit_code": detail["form"]["unit_code"], "certificate_id": FAKE,
+            "kind": "acceptance",
+            "appointment_id": FAKE, "user_id": _user_id(db, "xh_acceptor"), "version_id": FAKE,
+            "code": "transfer_resale", "name": "transfer_resale", "filename": "app.css"}
+
+
+def _user_id(db: Any, username: str) -> str:
+    from sqlalchemy import select
+
+    from app.identity.models import User
+
+    with db.unit_of_work() as session:
+        return session.execute(select(User.id).where(User.username == username)).scalar_one()
+
+
+ARG_OVERRIDES = {"admin.dictionary_list": {"kind": "uses"}, "admin.dictionary_new": {"kind": "uses"},
+                 "admin.dictionary_edit": {"kind": "uses"}, "admin.dictionary_delete": {"kind": "uses"},
+                 "admin.role_edit": {"code": "recorder"}, "admin.role_delete": {"code": "recorder"},
+                 "admin.form_edit": {"name": FORM}, "admin.form_save": {"name": FORM},
+                 "admin.form_preview": {"name": FORM}}
+
+
+SIGN_IN_ROUTES = {"accounts.login", "accounts.login_totp", "accounts.logout"}
+
+
+class Persona:
+    """One persona's way in: a bearer token for the API, a signed-in session (with CSRF token) for pages."""
+
+    def __init__(self, app: Any, login: Any, name: str, username: str | None) -> None:
+        self.name = name
+        self.api_headers: dict[str, str] = {}
+        self.client: FlaskClient = app.test_client()
+        if username is None:
+            self.csrf = PageUser._token(self.client.get("/login").get_data(as_text=True))
+        else:
+            self.api_headers = login(username).headers
+            self.csrf = PageUser(self.client, username).csrf
+
+    def call(self, method: str, path: str, rule: Rule, endpoint: str) -> Any:
+        if endpoint in SIGN_IN_ROUTES:  # they start or end sessions: a scratch client keeps the persona's
+            scratch = self.client.application.test_client()
+            token = PageUser._token(scratch.get("/login").get_data(as_text=True))
+            return scratch.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)
+        if path.startswith("/api/"):
+            kwargs: dict[str, Any] = {"headers": self.api_headers, "query_string": rule.query}
+            if rule.json is not None:
+                kwargs["json"] = rule.json
+            elif method == "POST" and "materials" in path:
+                kwargs.update(data={"code": "x", "file": (io.BytesIO(PDF), "x.pdf")},
+                              content_type="multipart/form-data")
+            return self.client.open(path, method=method, **kwargs)
+        headers = {"X-CSRFToken": self.csrf}
+        if rule.json is not None:
+            return self.client.open(path, method=method, json=rule.json,
+                                    headers={**headers, "Accept": "application/json"})
+        data = {**rule.form, "csrf_token": self.csrf} if method == "POST" else None
+        return self.client.open(path, method=method, data=data, query_string=rule.query,
+                                headers={**headers, "Accept": "text/html"})
+
+
+def _verdict(resp: Any, rule: Rule, allowed: bool, real_object: bool) -> str | None:
+    """What is wrong with this answer, or None."""
+    status = resp.status_code
+    to_login = status == 302 and resp.headers.get("Location", "").startswith("/login")
+    if status >= 500:
+        return f"server error {status}"
+    if rule.allowed == EVERYONE:
+        return None
+    if allowed:
+        if status in (401, 403) or to_login or (rule.hides and real_object and status == 404):
+            return f"expected allowed, got {status} {resp.headers.get('Location', '')}"
+        return None
+    if status in (401, 403) or to_login or (rule.hides and status == 404):
+        return None
+    return f"expected refused, got {status} {resp.headers.get('Location', '')}"
+
+
+def test_every_route_is_declared_and_enforced(seeded: Any, db: Any, login: Any, tmp_path: Path,
+                                              submitted_transfer: dict[str, Any]) -> None:
+    app = seeded
+    # the analyst's allowed calls save and export definitions: into a copy, never into the repository
+    for folder in ("processes", "forms", "dictionaries"):
+        shutil.copytree(ROOT / folder, tmp_path / "defs" / folder)
+    app.config["SETTINGS"].definitions_root = tmp_path / "defs"
+    app.config["WTF_CSRF_ENABLED"] = True
+    routes = []
+    for url_rule in app.url_map.iter_rules():
+        for method in sorted((url_rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append((f"{method} {url_rule.endpoint}", method, url_rule))
+    undeclared = sorted(key for key, _, _ in routes if key not in EXPECT)
+    assert not undeclared, f"routes without a declared expectation: {undeclared}"
+    stale = sorted(set(EXPECT) - {key for key, _, _ in routes})
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+    objects = _objects(db, login, submitted_transfer)
+    personas = [Persona(app, login, name, username) for name, username in PERSONAS.items()]
+    wrong: list[str] = []
+    for key, method, url_rule in routes:
+        rule = EXPECT[key]
+        values = {**objects, **ARG_OVERRIDES.get(url_rule.endpoint, {}), **rule.args}
+        with app.test_request_context():
+            from flask import url_for
+
+            path = url_for(url_rule.endpoint, **{a: values[a] for a in url_rule.arguments})
+        for persona in personas:
+            resp = persona.call(method, path, rule, url_rule.endpoint)
+            real_object = not rule.fake and FAKE not in path + repr(rule.json)
+            problem = _verdict(resp, rule, persona.name in rule.allowed, real_object)
+            if problem:
+                wrong.append(f"{key} {path} as {persona.name}: {problem}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_new_endpoint_without_a_declaration_is_caught(seeded: Any) -> None:
+    """The guard itself: a route added without a line in the table is what the first check reports."""
+    seeded.add_url_rule("/undeclared", "undeclared", lambda: "")
+    keys = {f"{m} {r.endpoint}" for r in seeded.url_map.iter_rules()
+            for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
+    assert keys - set(EXPECT) == {"GET undeclared"}
