@@ -11,7 +11,8 @@ from app.web import current_actor, render_http_exception
 
 # Endpoints anyone may call: sign-in, the signed 税务 callback (its HMAC is its credential), the public
 # certificate check behind the QR code, and the published guide of registration types.
-PUBLIC_API_ENDPOINTS = frozenset({"auth.token", "integrations.tax_callback", "certificates.verify",
+PUBLIC_API_ENDPOINTS = frozenset({"auth.token", "integrations.tax_callback", "integrations.payment_callback",
+                                  "certificates.verify",
                                   "business_types.list_types", "business_types.get_type"})
 
 
