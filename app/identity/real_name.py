@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.identity.models import User, UserRole
+from app.identity.sms_login import PORTAL_KINDS
 from app.integrations.adapters import gongan, shichang
 from app.integrations.adapters.services import face_score
 from app.integrations.client import CallContext
@@ -30,7 +31,16 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 ATTEMPTS = (rate_limit.Limit(10, timedelta(hours=1), "核验次数过多，请 {wait}后再试"),)
 
 
+def require_portal_account(user: User) -> None:
+    """实名认证 is what a portal account (a person or an organisation) does before it may act; a staff
+    account is vetted by its office and must not take on an identity here (its ID number would make it a
+    party of that person's cases)."""
+    if user.kind not in PORTAL_KINDS:
+        raise PermissionDenied("工作人员账户不在此进行实名认证", code="not_a_portal_account")
+
+
 def _require_unverified(user: User) -> None:
+    require_portal_account(user)
     if user.verified_at is not None:
         raise Conflict("本账户已完成实名认证", code="already_verified")
 
@@ -96,6 +106,7 @@ def verify_face(session: Session, user: User, photo: bytes) -> float:
 def verify_organisation(session: Session, user: User, *, uscc: str, name: str, legal_representative: str) -> None:
     """单位账户: 市场监管 confirms the credit code, the name, that it is 存续 and who represents it; the account
     then acts for the organisation."""
+    require_portal_account(user)
     if user.verified_at is not None and user.kind != "institution":
         raise Conflict("本账户已实名认证为个人账户；开通单位账户请使用单位经办人的另一手机号注册",
                        code="already_verified")

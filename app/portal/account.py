@@ -146,6 +146,7 @@ def verify() -> Any:
     """实名认证 step 1 (persons): name + ID number, checked with 公安."""
     db, actor = db_session(), page_actor()
     user = get_user(db, actor.user_id)  # type: ignore[arg-type]
+    real_name.require_portal_account(user)
     errors: dict[str, list[str]] = {}
     values = {"real_name": (request.form.get("real_name") or "").strip(),
               "id_number": (request.form.get("id_number") or "").strip()}
@@ -176,6 +177,7 @@ def verify_face() -> Any:
     """实名认证 step 2: a live photo (camera with JavaScript, the phone's camera through a file input without)."""
     db, actor = db_session(), page_actor()
     user = get_user(db, actor.user_id)  # type: ignore[arg-type]
+    real_name.require_portal_account(user)
     if user.verified_at is not None:
         return _after_verification()
     if user.verification_level != "identity":
@@ -202,6 +204,7 @@ def organisation() -> Any:
     """单位账户: the account acts for an organisation once 市场监管 confirms its licence particulars."""
     db, actor = db_session(), page_actor()
     user = get_user(db, actor.user_id)  # type: ignore[arg-type]
+    real_name.require_portal_account(user)
     values = {k: (request.form.get(k) or "").strip() for k in ("uscc", "org_name", "legal_representative")}
     errors: dict[str, list[str]] = {}
     status = 200

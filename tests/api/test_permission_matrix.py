@@ -32,6 +32,7 @@ OFFICE = frozenset({"clerk", "reviewer", "recorder", "certifier", "ops"})  # cas
 STAFF = OFFICE | {"analyst"}
 CLERKS = frozenset({"clerk", "reviewer", "recorder", "certifier"})  # stage roles of 西湖区
 APPLY = frozenset({"applicant", "institution"})  # application:create
+PORTAL = frozenset({"applicant", "institution", "court"})  # portal accounts (实名认证 pages); staff have none
 OWN = APPLY | {"court"}  # application:read_own
 PARTY = frozenset({"applicant"})  # 张三 is the seller in the case used below
 PERSON = frozenset({"applicant"})  # a natural person (无房证明 is not for organisations)
@@ -68,6 +69,11 @@ EXPECT: dict[str, Rule] = {
     "POST auth.token": Rule(EVERYONE, json={"username": "nobody", "password": "x"}),
     "GET business_types.list_types": Rule(EVERYONE), "GET business_types.get_type": Rule(EVERYONE),
     "POST integrations.tax_callback": Rule(EVERYONE - EVERYONE, json={"business_no": "x"}),  # HMAC only
+    "POST integrations.payment_callback": Rule(EVERYONE - EVERYONE, json={"order_no": "x"}),  # HMAC only
+    "GET portal.signup": Rule(EVERYONE), "POST portal.signup": Rule(EVERYONE),
+    "GET portal.sms_login": Rule(EVERYONE), "POST portal.sms_login": Rule(EVERYONE),
+    "GET portal.blank_contract": Rule(EVERYONE),  # the 示范文本 of a type, linked from its public guide
+    "GET portal.invitation": Rule(EVERYONE, args={"token": "x"}),  # the SMS link; the token is the check
     "GET api_docs": Rule(EVERYONE), "GET api-docs.openapi_json": Rule(EVERYONE), "GET static": Rule(EVERYONE),
     # --- account security (staff) -------------------------------------------------------------------------
     "GET accounts.security": Rule(STAFF), "POST accounts.totp_start": Rule(STAFF),
@@ -88,6 +94,26 @@ EXPECT: dict[str, Rule] = {
     "POST portal.appointments_page": Rule(APPLY, form={"business_type": "transfer_resale", "slot": "2020-01-06|am"}),
     "POST portal.cancel_appointment": Rule(APPLY, hides=True),
     "GET portal.certificate_pdf": Rule(OWN, hides=True),
+    # 实名认证 of the portal account itself (a staff account is not verified here)
+    "GET portal.verify": Rule(PORTAL), "POST portal.verify": Rule(PORTAL),
+    "GET portal.verify_face": Rule(PORTAL), "POST portal.verify_face": Rule(PORTAL),
+    "GET portal.organisation": Rule(PORTAL), "POST portal.organisation": Rule(PORTAL),
+    # before submission: 询问笔录, 合同, face check, invitations — read by the parties and the office,
+    # answered, attached, checked and sent by a party only
+    "GET portal.inquiry_page": Rule(PARTY | OFFICE, hides=True), "GET portal.inquiry_pdf": Rule(PARTY | OFFICE, hides=True),
+    "POST portal.inquiry_page": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "GET portal.filled_contract": Rule(PARTY | OFFICE, hides=True),
+    "POST portal.attach_contract": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.face": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.invite": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    # a party's own signature image only (an account signature has none: called as a missing object)
+    "GET portal.signature_png": Rule(PARTY, hides=True, fake=True, args={"role": "seller"}),
+    # after submission: notices, payment (paid by a party), receipt, delivery (chosen by a party)
+    "GET portal.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
+    "POST portal.pay": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "GET portal.paid": Rule(PARTY | OFFICE, hides=True),
+    "GET portal.receipt": Rule(PARTY | OFFICE, hides=True, fake=True),  # not paid yet
+    "POST portal.choose_delivery": Rule(PARTY, hides=True, args={"case_id": FAKE}),
     # --- applications API -------------------------------------------------------------------------------
     "GET applications.list_mine": Rule(OWN),
     "POST applications.create": Rule(APPLY, json={"business_type": "transfer_resale", "form": {}}),
@@ -101,6 +127,12 @@ EXPECT: dict[str, Rule] = {
     "GET applications.list_notices": Rule(PARTY | OFFICE, hides=True),
     "GET applications.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
     "GET integrations.list_verifications": Rule(PARTY | OFFICE, hides=True),
+    "GET applications.show_inquiry": Rule(PARTY | OFFICE, hides=True),
+    "PUT applications.answer_inquiry": Rule(PARTY, hides=True, json={"answers": {}}, args={"case_id": FAKE}),
+    "POST applications.invite": Rule(PARTY, hides=True, json={"phone": "13900000000", "party_role": "buyer"},
+                                     args={"case_id": FAKE}),
+    "GET integrations.payment_statement": Rule(PARTY | OFFICE, hides=True),
+    "POST integrations.start_payment": Rule(PARTY, hides=True, json={}, args={"case_id": FAKE}),
     "GET integrations.verification_pdf": Rule(PARTY | OFFICE, hides=True),
     # --- appointments -------------------------------------------------------------------------------------
     "GET appointments.slots": Rule(SIGNED_IN, query={"tenant_id": "330106"}),
@@ -128,11 +160,13 @@ EXPECT: dict[str, Rule] = {
     # --- operations --------------------------------------------------------------------------------------
     "GET integrations.list_interfaces": Rule(OPERATOR), "GET integrations.list_calls": Rule(OPERATOR),
     "POST admin_users.sync": Rule(OPERATOR, json={"users": []}),
+    "GET integrations.list_outbox": Rule(OPERATOR),
     # --- workbench pages ----------------------------------------------------------------------------------
     "GET workbench.inbox": Rule(OFFICE), "GET workbench.case_page": Rule(OFFICE, hides=True),
     "POST workbench.reveal": Rule(OFFICE, hides=True, args={"case_id": FAKE}),
     "GET workbench.verification_pdf": Rule(OFFICE, hides=True), "GET workbench.material": Rule(OFFICE, hides=True),
     "GET workbench.notice_pdf": Rule(OFFICE, hides=True, fake=True),
+    "GET workbench.inquiry_pdf": Rule(OFFICE, hides=True),
     "GET workbench.certificate_pdf": Rule(OFFICE, hides=True),
     "POST workbench.deliver": Rule(OFFICE, hides=True, args={"case_id": FAKE, "certificate_id": FAKE}),
     "POST workbench.claim_many": Rule(OFFICE), "POST workbench.claim": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
@@ -175,6 +209,17 @@ EXPECT: dict[str, Rule] = {
     "GET admin.org_list": Rule(OPERATOR), "POST admin.org_list": Rule(OPERATOR),
     "GET admin.tenant_list": Rule(OPERATOR), "POST admin.tenant_list": Rule(OPERATOR),
     "POST admin.tenant_set_enabled": Rule(OPERATOR, args={"code": "999999"}),
+    # interfaces (the test call and breaker reset with an unknown code: no call to a department)
+    "GET admin.interface_list": Rule(OPERATOR), "GET admin.interface_edit": Rule(OPERATOR, args={"code": "gongan"}),
+    "POST admin.interface_edit": Rule(OPERATOR, args={"code": FAKE}),
+    "POST admin.interface_test": Rule(OPERATOR, args={"code": FAKE}),
+    "POST admin.interface_reset": Rule(OPERATOR, args={"code": FAKE}),
+    # logs and supervision (综合监管), statistics
+    "GET admin.log_list": Rule(OPERATOR), "GET admin.log_export": Rule(OPERATOR),
+    "GET admin.log_trace": Rule(OPERATOR, query={"business_no": "x"}),
+    "GET admin.audit_chain": Rule(OPERATOR), "POST admin.audit_chain": Rule(OPERATOR),
+    "GET admin.stats_dashboard": Rule(OPERATOR), "GET admin.stats_data": Rule(OPERATOR),
+    "GET admin.stats_cases": Rule(OPERATOR), "GET admin.stats_export": Rule(OPERATOR),
 }
 
 
