@@ -125,13 +125,20 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
 
 
 def _editable_case(case_id: str) -> Case:
-    return get_case(db_session(), page_actor(), case_id)
+    """A case the actor may change here: the portal is the parties' own skin. Office staff who may read the
+    case see this page too, but change a case through the workbench (window intake) or the API, never by
+    editing an applicant's draft here."""
+    actor = page_actor()
+    case = get_case(db_session(), actor, case_id)
+    if not is_party(actor, case):
+        raise PermissionDenied("您不是本申请的当事人，不能修改或提交", code="not_a_party")
+    return case
 
 
 @bp.get("/my/applications/<case_id>/edit")
 @login_required
 def edit_application(case_id: str) -> Any:
-    return _case_page(_editable_case(case_id))
+    return _case_page(get_case(db_session(), page_actor(), case_id))
 
 
 @bp.post("/my/applications/<case_id>/form")

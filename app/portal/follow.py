@@ -43,7 +43,7 @@ def pay(case_id: str) -> Any:
     back = url_for("portal.paid", case_id=case_id, _external=True)
     try:
         pay_url = payments.start_payment(session, actor, case, return_url=back)
-    except (Conflict, PermissionDenied, ServiceUnavailable) as exc:
+    except (Conflict, ServiceUnavailable) as exc:  # not a party: refused (403), like every other write
         flash(exc.message, "error")
         return redirect(url_for("portal.my_application", case_id=case_id) + "#payment")
     return redirect(pay_url, code=303)

@@ -15,7 +15,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.integrations.client import ServiceUnavailable
 from app.pages import login_required, page_actor
 from app.portal import bp
-from app.portal.apply import _case_page
+from app.portal.apply import _case_page, _editable_case
 from app.registry.certificates import issuing_config
 from app.web import db_session, keep_writes_on_error
 
@@ -79,7 +79,7 @@ def filled_contract(case_id: str) -> Response:
 def attach_contract(case_id: str) -> Any:
     """网上填写合同: generated from the form and attached as the contract material."""
     session, actor = db_session(), page_actor()
-    case = get_case(session, actor, case_id)
+    case = _editable_case(case_id)
     try:
         material = contract.attach_filled_contract(session, current_app.extensions["storage"], actor, case,
                                                    issuing_config().font)

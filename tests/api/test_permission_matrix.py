@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import PDF
+from conftest import PDF, transfer_form
 from flask.testing import FlaskClient
 from page_fixtures import PageUser
 
@@ -352,3 +352,23 @@ def test_a_new_endpoint_without_a_declaration_is_caught(seeded: Any) -> None:
     keys = {f"{m} {r.endpoint}" for r in seeded.url_map.iter_rules()
             for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
     assert keys - set(EXPECT) == {"GET undeclared"}
+
+
+def test_office_staff_read_but_do_not_change_a_draft_in_the_portal(login: Any, page_login: Any) -> None:
+    """The table calls the portal's writes with an unknown case (a real one would be changed), so it cannot tell
+    a party from a clerk who may read the case. Here on a real draft: the clerk sees it and is refused (403) on
+    every write of the applicants' skin; the party's own save goes through."""
+    created = login("zhangsan").post("/api/v1/applications", json={"business_type": "transfer_resale",
+                                                                  "form": transfer_form()})
+    assert created.status_code == 201, created.get_json()
+    case = f"/my/applications/{created.get_json()['id']}"
+    material = created.get_json()["materials"][0]["id"] if created.get_json()["materials"] else FAKE
+    clerk = page_login("xh_acceptor")
+    assert clerk.get(f"{case}/edit").status_code == 200
+    for path, data in ((f"{case}/form", {"price": "1"}), (f"{case}/materials", {"code": "x"}),
+                       (f"{case}/materials/{material}/delete", {}), (f"{case}/contract", {}),
+                       (f"{case}/inquiry", {}), (f"{case}/face", {}), (f"{case}/submit", {}),
+                       (f"{case}/pay", {}), (f"{case}/delivery", {"method": "hall"})):
+        assert clerk.post_form(path, data).status_code == 403, path
+    seller = page_login("zhangsan")
+    assert seller.post_form(f"{case}/form", {}).status_code == 302
