@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import PermissionDenied
 from app.identity.models import Role, User
+from app.identity.permissions import CITY_ONLY
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ def actor_for(session: Session, user: User) -> Actor:
     roles = session.execute(select(Role).where(Role.code.in_(codes))).scalars().all() if codes else []
     permissions = frozenset(p for r in roles for p in r.permissions)
     city_level = any(r.scope == "city" for r in roles) and user.tenant_id is None
+    if not city_level:  # platform-wide data has no district to scope it by: city level only
+        permissions -= CITY_ONLY
     # A party's rights (its cases, its units) follow the identity only once real-name verification finished:
     # an ID number typed in but not yet face-checked opens nothing.
     verified_id = user.id_number_bidx if user.verified_at is not None else None

@@ -60,6 +60,12 @@ _CATALOGUE = [
     ]),
 ]
 
+# Platform-wide data that carries no district: the interfaces with their call log and outbox, and the audit
+# chain (one chain over every district). Only a city-level account holds these; granted to an account bound
+# to a district they have no effect (``actor_for``). Logs and statistics are not here: a district account
+# granted log:* / stats:* sees its own district's rows (the queries are scoped like every list).
+CITY_ONLY = frozenset({"interface:read", "interface:manage", "audit:read"})
+
 PERMISSIONS: dict[str, Permission] = {code: Permission(code, group, label)
                                       for group, items in _CATALOGUE for code, label in items}
 

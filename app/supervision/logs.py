@@ -294,10 +294,16 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
     calls = InterfaceCallLog.business_no == business_no
     if case is not None:
         calls = or_(calls, InterfaceCallLog.case_id == case.id)
-    for c in session.execute(select(InterfaceCallLog).where(calls)).scalars():
-        items.append((c.at, "接口调用", f"{c.interface_code} {c.operation}：{c.outcome}", c.actor_id,
-                      {"http_status": c.http_status, "latency_ms": c.latency_ms, "error": c.error}))
-    for x in session.execute(select(ExceptionLog).where(ExceptionLog.business_no == business_no)).scalars():
+    # call lines carry no district: a district account sees them only through a case of its own (``case`` is
+    # None when the business number is another district's: the session's tenant scope hides that case)
+    if case is not None or actor.tenant_scope is None:
+        for c in session.execute(select(InterfaceCallLog).where(calls)).scalars():
+            items.append((c.at, "接口调用", f"{c.interface_code} {c.operation}：{c.outcome}", c.actor_id,
+                          {"http_status": c.http_status, "latency_ms": c.latency_ms, "error": c.error}))
+    raised = select(ExceptionLog).where(ExceptionLog.business_no == business_no)
+    if actor.tenant_scope is not None:
+        raised = raised.where(ExceptionLog.tenant_id.in_(actor.tenant_scope))
+    for x in session.execute(raised).scalars():
         items.append((x.at, "异常", x.exc_type, x.actor_id, {"path": x.path, "fingerprint": x.fingerprint[:12]}))
     users = _usernames(session, {i[3] for i in items if i[3]})
     items.sort(key=lambda i: i[0])

@@ -2,6 +2,11 @@
 (API and pages), not by id in any detail view (the answer is 404, as for a row that does not exist) — and a
 city-level operator sees both districts' rows with the district shown.
 
+Operations pages: interfaces (with their call log and outbox) and the audit chain carry no district, so they
+are city-level only (``CITY_ONLY`` permissions have no effect on an account bound to a district: 403). Logs,
+the business-number trace and statistics are open to a district account granted log:* / stats:*, showing
+its own district's rows only; a city-level operator sees every district's.
+
 Each district gets one case taken through to a certificate: the demo developer's 首次登记 of a new flat,
 handled by that district's own clerks."""
 from __future__ import annotations
@@ -73,13 +78,24 @@ def _api_lists(api: Any, day: str) -> str:
 def _api_details(xh: dict[str, Any]) -> list[str]:
     case = f"/api/v1/applications/{xh['case_id']}"
     return [case, f"{case}/progress", f"{case}/notices", f"{case}/verifications", f"/api/v1/tasks/{xh['task_id']}",
-            f"/api/v1/units/{xh['unit_code']}", f"/api/v1/certificates/{xh['certificate_id']}/pdf"]
+            f"/api/v1/units/{xh['unit_code']}", f"/api/v1/certificates/{xh['certificate_id']}/pdf",
+            f"{case}/inquiry", f"{case}/payment"]
 
 
 def _page_details(xh: dict[str, Any]) -> list[str]:
     case = f"/workbench/cases/{xh['case_id']}"
+    portal = f"/my/applications/{xh['case_id']}"  # the applicant's view, open to staff who may read the case
     return [case, f"{case}/materials/{xh['material_id']}", f"{case}/notices/acceptance.pdf",
-            f"/workbench/certificates/{xh['certificate_id']}.pdf", f"/workbench/window/{xh['case_id']}"]
+            f"/workbench/certificates/{xh['certificate_id']}.pdf", f"/workbench/window/{xh['case_id']}",
+            f"{case}/inquiry.pdf", portal, f"{portal}/edit", f"{portal}/inquiry", f"{portal}/inquiry.pdf",
+            f"{portal}/contract.pdf", f"{portal}/notices/acceptance.pdf", f"{portal}/receipt.pdf", f"{portal}/paid"]
+
+
+def _portal_pages_of_own_case(yh: dict[str, Any]) -> list[str]:
+    """The applicant-view pages that answer a clerk of the case's own district (so their 404 above is the
+    district's doing, not the page's)."""
+    portal = f"/my/applications/{yh['case_id']}"
+    return [portal, f"{portal}/edit", f"{portal}/inquiry", f"{portal}/notices/acceptance.pdf"]
 
 
 def _inbox_pages(user: Any) -> str:
@@ -114,6 +130,8 @@ def test_a_district_clerk_sees_only_their_district(two_districts: dict[str, Any]
         assert xh["business_no"] not in inbox and xh["open_business_no"] not in inbox
         for path in _page_details(xh):
             assert user.get(path).status_code == 404, (username, path)
+        for path in _portal_pages_of_own_case(yh):
+            assert user.get(path).status_code in (200, 302), (username, path)
         case_page = user.get(f"/workbench/cases/{yh['case_id']}").get_data(as_text=True)
         assert "辖区：余杭区" in case_page and xh["business_no"] not in case_page
 
