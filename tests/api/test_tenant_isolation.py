@@ -172,3 +172,92 @@ def test_city_level_sees_both_districts_with_the_district_shown(two_districts: d
     only_yh = user.get("/workbench/", query_string={"tab": "all", "district": "330110"}).get_data(as_text=True)
     assert two_districts["330110"]["open_business_no"] in only_yh
     assert two_districts["330106"]["open_business_no"] not in only_yh
+
+
+@pytest.fixture
+def district_operator(db: Any) -> str:
+    """余杭区's own operator (a 区局 supervisor): the 运维 role on an account bound to the district."""
+    from app.demo import DEMO_PASSWORD
+    from app.identity.service import create_user
+
+    with db.unit_of_work() as session:
+        create_user(session, username="yh_ops", password=DEMO_PASSWORD, roles=["ops"], tenant_id="330110")
+    return "yh_ops"
+
+
+def _csv_rows(resp: Any) -> list[list[str]]:
+    import csv
+    import io
+
+    assert resp.status_code == 200, resp.status_code
+    return list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))[1:]  # without the header
+
+
+def _exports(user: Any, business_no: str) -> dict[str, list[list[str]]]:
+    """Per log kind, the rows about ``business_no``; and the trace of it; every row as CSV."""
+    rows = {kind: _csv_rows(user.get("/admin/logs/export", query_string={"kind": kind, "business_no": business_no,
+                                                                         "format": "csv"}))
+            for kind in ("audit", "calls", "exceptions")}
+    rows["trace"] = _csv_rows(user.get("/admin/logs/trace", query_string={"business_no": business_no,
+                                                                          "format": "csv"}))
+    return rows
+
+
+def test_a_district_operator_sees_its_own_district_in_logs_and_statistics(
+        two_districts: dict[str, Any], submitted_transfer: dict[str, Any], login: Any, page_login: Any,
+        district_operator: str) -> None:
+    """西湖区's rows include 张三's transfer, whose submission called 公安, 住建 and 税务 (interface calls
+    and a 完税 callback tied to the case): none of it reaches 余杭区's operator."""
+    xh, yh = two_districts["330106"], two_districts["330110"]
+    transfer = {"case_id": submitted_transfer["id"], "business_no": submitted_transfer["business_no"]}
+    api = login(district_operator)
+    for path in ("/api/v1/interfaces", "/api/v1/interfaces/calls", "/api/v1/outbox"):  # no district in them
+        assert api.get(path).status_code == 403, path
+    user = page_login(district_operator)
+    for path in ("/admin/interfaces", "/admin/interfaces/gongan", "/admin/logs/audit-chain"):
+        assert user.get(path).status_code == 403, path
+
+    # every row first (the exports below are audited with their filters, which name the business numbers)
+    everything = "\n".join(user.get("/admin/logs/export", query_string={"kind": kind, "format": "csv"})
+                           .get_data(as_text=True) for kind in ("audit", "calls", "exceptions"))
+    assert yh["case_id"] in everything
+    first_page = user.get("/admin/logs", query_string={"kind": "audit"}).get_data(as_text=True)
+    assert xh["business_no"] not in first_page and transfer["business_no"] not in first_page
+    for other in (xh, transfer):
+        assert other["case_id"] not in everything and other["business_no"] not in everything
+    for other in (xh, transfer):
+        theirs = _exports(user, other["business_no"])
+        assert all(not rows for rows in theirs.values()), theirs
+    own = _exports(user, yh["business_no"])
+    assert own["audit"] and own["trace"]  # the check sees what it looks for
+
+    drill = user.get("/admin/stats/cases").get_data(as_text=True)
+    assert yh["business_no"] in drill and xh["business_no"] not in drill
+    exported = _csv_rows(user.get("/admin/stats/cases", query_string={"format": "csv"}))
+    assert {r[0] for r in exported} >= {yh["business_no"], yh["open_business_no"]}
+    assert {r[0] for r in exported}.isdisjoint({xh["business_no"], xh["open_business_no"]})
+    data = user.get("/admin/stats/data", accept="application/json").get_json()
+    assert [d["key"] for d in data["by_district"]] == ["330110"]
+    assert "西湖区" not in user.get("/admin/stats/export", query_string={"format": "csv"}).get_data(as_text=True)
+
+
+def test_a_city_operator_sees_every_district_in_logs_and_statistics(
+        two_districts: dict[str, Any], submitted_transfer: dict[str, Any], login: Any, page_login: Any) -> None:
+    api = login("ops")
+    for path in ("/api/v1/interfaces", "/api/v1/interfaces/calls", "/api/v1/outbox"):
+        assert api.get(path).status_code == 200, path
+    user = page_login("ops")
+    for path in ("/admin/interfaces", "/admin/interfaces/gongan", "/admin/logs/audit-chain"):
+        assert user.get(path).status_code == 200, path
+    exported = _csv_rows(user.get("/admin/stats/cases", query_string={"format": "csv"}))
+    district_of = {r[0]: r[2] for r in exported}
+    data = user.get("/admin/stats/data", accept="application/json").get_json()
+    assert {d["key"] for d in data["by_district"]} >= set(DISTRICTS)
+    for code, (_, name, _) in DISTRICTS.items():
+        row = two_districts[code]
+        assert district_of[row["business_no"]] == name and district_of[row["open_business_no"]] == name
+        rows = _exports(user, row["business_no"])
+        assert rows["audit"] and rows["trace"]
+        assert {r[3] for r in rows["audit"]} == {code}  # 辖区 of each operation
+    transfer = _exports(user, submitted_transfer["business_no"])  # the department calls a district cannot see
+    assert transfer["calls"] and any(r[1] == "接口调用" for r in transfer["trace"])
