@@ -30,20 +30,21 @@ CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	apt-get install -y -q chromium fonts-noto-cjk || (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
 
-# The process designer bundle (bpmn-js + properties panel + our spiffworkflow extension), built with esbuild
-# from admin_ui/ into app/static/admin/build/ (not committed). Rebuilt only when its sources or lock change.
-ADMIN_UI_BUNDLE := app/static/admin/build/designer.js
+# The process designer bundle (bpmn-js + properties panel + our spiffworkflow extension) and the small read-only
+# viewer bundle (workbench case page, portal guide), built with esbuild from admin_ui/ into
+# app/static/{admin,viewer}/build/ (not committed). Rebuilt only when their sources or lock change.
+ADMIN_UI_BUNDLE := app/static/admin/build/designer.js app/static/viewer/build/viewer.js
 ADMIN_UI_SOURCES := $(wildcard admin_ui/src/*)
 admin_ui/node_modules/.installed: admin_ui/package.json admin_ui/package-lock.json
 	cd admin_ui && npm ci --no-audit --no-fund
 	touch $@
 
-$(ADMIN_UI_BUNDLE): admin_ui/node_modules/.installed $(ADMIN_UI_SOURCES)
+$(ADMIN_UI_BUNDLE) &: admin_ui/node_modules/.installed $(ADMIN_UI_SOURCES)
 	cd admin_ui && npm run build --silent
 
-admin-ui: $(ADMIN_UI_BUNDLE) ## Build the process designer bundle (npm ci + esbuild, only when admin_ui changed)
+admin-ui: $(ADMIN_UI_BUNDLE) ## Build the designer and viewer bundles (npm ci + esbuild, only when admin_ui changed)
 
-install: $(VENV)/.installed $(CERT_FONT) $(CHROMIUM) $(ADMIN_UI_BUNDLE) ## Create .venv, install the project with test extras, fonts, Chromium, designer bundle
+install: $(VENV)/.installed $(CERT_FONT) $(CHROMIUM) $(ADMIN_UI_BUNDLE) ## Create .venv, install the project with test extras, fonts, Chromium, designer and viewer bundles
 
 setup: install ## Migrate the database, load definitions and demo data (idempotent)
 	$(FLASK) setup --demo

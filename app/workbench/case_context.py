@@ -16,6 +16,7 @@ from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
 from app.cases.summary import show_case
+from app.catalog.diagram import diagram_svg
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.models import User
@@ -27,7 +28,6 @@ from app.registry.models import Certificate
 from app.registry.preview import record_preview
 from app.registry.queries import register_page
 from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
-from app.workbench.diagram import process_diagram
 
 
 def decision_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
@@ -77,6 +77,15 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
     return {}
 
 
+def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, Any]:
+    """The process diagram (server SVG, the no-JS form) and the element ids the bpmn-js viewer marks."""
+    current = frozenset(t.task_name for t in open_tasks)
+    done = frozenset(session.execute(select(Task.task_name).where(Task.case_id == case.id,
+                                                                  Task.status == "completed")).scalars()) - current
+    return {"svg": diagram_svg(session, case.process_version_id, current=current, done=done),
+            "current": sorted(current), "done": sorted(done)}
+
+
 def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
     definition = definition_of(session, case)
     summary = show_case(session, actor, case, unmask=unmask)
@@ -101,7 +110,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
         "notices": notices_of_case(session, case), "certificates": certificates,
         "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,
-        "diagram": process_diagram(session, case, open_tasks),
+        "diagram": _diagram(session, case, open_tasks),
         "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],
         "waivers": {w["code"]: w for w in summary.get("materials_waived", [])},
     }

@@ -31,6 +31,19 @@ def case_page(case_id: str) -> Any:
     return render_case(case_id)
 
 
+@bp.get("/cases/<case_id>/process.bpmn")
+@staff_required
+def case_process(case_id: str) -> Response:
+    """The BPMN of the case's own process version, for the bpmn-js viewer on the case page."""
+    from app.catalog.diagram import version_xml
+
+    session = db_session()
+    case = get_case(session, clerk(), case_id)
+    response = Response(version_xml(session, case.process_version_id), mimetype="application/xml")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @bp.post("/cases/<case_id>/reveal")
 @staff_required
 def reveal(case_id: str) -> Any:
