@@ -100,6 +100,8 @@ class BusinessTypeDef:
     # Connector ids the diagram's service tasks call: tells which data-sharing checks this type runs, so
     # exemptible materials are deferred to them only where a check will actually happen.
     service_operators: list[str] | None = None
+    # Per-stage permissions (business.yaml ``stage_permissions``; read by app/cases/field_access.py).
+    stage_permissions: list[dict[str, Any]] | None = None
 
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
@@ -217,6 +219,8 @@ class _Run:
                 forms[form_name] = schema
         if business:
             errors += _business_problems(business, b_raw, names[BUSINESS_FILE], forms, self.forms_dir)
+            errors += _stage_permission_problems(business, b_raw, names[BUSINESS_FILE], forms,
+                                                 facts.user_tasks, self.vocab.roles)
         if business and materials is not None:
             fields = set(forms.get(business["application_form"], {}).get("properties", {}))
             errors += _material_problems(materials, m_raw, names[MATERIALS_FILE], fields)
@@ -247,7 +251,7 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
             for m in materials],
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
-        confirm_roles=b.get("confirm_roles"),
+        confirm_roles=b.get("confirm_roles"), stage_permissions=b.get("stage_permissions"),
         service_operators=[op for _, op, _ in service_operators_in(bpmn)])
 
 
@@ -290,6 +294,49 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     for i, role in enumerate(b.get("confirm_roles") or []):
         if role not in roles:
             errors.append(yaml_error(raw, file, ["confirm_roles", i], f"须确认的角色 {role} 不是本业务的当事人角色"))
+    return errors
+
+
+def _stage_permission_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
+                               user_tasks: list[UserTaskDef], roles: frozenset[str]) -> list[DefinitionError]:
+    """Rows name a stage of the diagram, a known role and application fields; a stage that lists who may act
+    includes the lane's role (else its inbox would offer tasks nobody may complete); parties' identity and the
+    unit are never editable at a stage (they change only through 补正, which re-confirms)."""
+    errors: list[DefinitionError] = []
+    fields = set(forms.get(b["application_form"], {}).get("properties", {}))
+    fixed = {"unit_code"} | {p[k] for p in b["parties"] for k in ("name_field", "id_field")}
+    lanes: dict[str, set[str]] = {}
+    for task in user_tasks:
+        lanes.setdefault(task.stage, set()).add(task.role)
+    seen: set[tuple[str, str]] = set()
+    rows = b.get("stage_permissions") or []
+    for i, row in enumerate(rows):
+        where = ["stage_permissions", i]
+        if row["stage"] not in lanes:
+            errors.append(yaml_error(raw, file, [*where, "stage"], f"流程中没有“{row['stage']}”阶段的办理任务"))
+        if row["role"] not in roles:
+            errors.append(yaml_error(raw, file, [*where, "role"], f"角色 {row['role']} 不存在"))
+        if (row["stage"], row["role"]) in seen:
+            errors.append(yaml_error(raw, file, where, f"“{row['stage']}”阶段的角色 {row['role']} 重复设置"))
+        seen.add((row["stage"], row["role"]))
+        for key in ("hidden", "editable"):
+            unknown = [f for f in row.get(key, []) if fields and f not in fields]
+            if unknown:
+                errors.append(yaml_error(raw, file, [*where, key], f"申请表单中没有字段 {'、'.join(unknown)}"))
+        both = set(row.get("hidden", [])) & set(row.get("editable", []))
+        if both:
+            errors.append(yaml_error(raw, file, [*where, "editable"],
+                                     f"字段 {'、'.join(sorted(both))} 不能既隐藏又可修改"))
+        locked = sorted(fixed & set(row.get("editable", [])))
+        if locked:
+            errors.append(yaml_error(raw, file, [*where, "editable"],
+                                     f"当事人身份和不动产单元字段（{'、'.join(locked)}）不能在办理环节修改，须通过补正"))
+    for stage, lane_roles in lanes.items():
+        acting = {r["role"] for r in rows if r["stage"] == stage and r.get("act")}
+        missing = sorted(lane_roles - acting)
+        if acting and missing:
+            errors.append(yaml_error(raw, file, ["stage_permissions"],
+                                     f"“{stage}”阶段可办理的角色须包含流程泳道的角色 {'、'.join(missing)}"))
     return errors
 
 

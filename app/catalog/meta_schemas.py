@@ -100,6 +100,23 @@ _RECORD: dict[str, Any] = {
     ],
 }
 
+# Per-stage permissions (issue 7): one row per stage and staff role. ``act``: the role may claim and complete
+# the stage's tasks (the lane's role always may); ``hidden``: application fields the role does not see while
+# the case is at that stage; ``editable``: fields the role's assignee may correct there. Unlisted fields are
+# shown read-only, as for roles without a row.
+_STAGE_PERMISSION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["stage", "role"],
+    "properties": {
+        "stage": _TEXT,
+        "role": _CODE,
+        "act": {"type": "boolean"},
+        "hidden": {"type": "array", "uniqueItems": True, "items": _FIELD},
+        "editable": {"type": "array", "uniqueItems": True, "items": _FIELD},
+    },
+}
+
 BUSINESS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -122,6 +139,7 @@ BUSINESS_SCHEMA: dict[str, Any] = {
         "record": _RECORD,
         # Party roles whose confirmation submission needs (default: every party).
         "confirm_roles": {"type": "array", "minItems": 1, "items": _CODE},
+        "stage_permissions": {"type": "array", "items": _STAGE_PERMISSION},
     },
 }
 

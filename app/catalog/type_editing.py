@@ -16,7 +16,7 @@ from app.catalog.service import current_version
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 
-EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees")
+EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees", "stage_permissions")
 EXEMPTION_LABELS = {"none": "不可免交", "identity": "身份核验", "marriage": "婚姻登记信息",
                     "business_licence": "营业执照信息", "contract": "网签合同信息", "tax": "完税信息"}
 FILE_TYPES = ("pdf", "jpg", "png")

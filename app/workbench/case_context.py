@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.cases import progress
 from app.cases.access import definition_of
+from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
 from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
@@ -17,6 +18,7 @@ from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
 from app.cases.summary import show_case
 from app.catalog.diagram import diagram_svg
+from app.catalog.forms import pii_fields
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.models import User
@@ -55,7 +57,8 @@ def _checklist(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
 def _actionable(session: Session, actor: Actor, case: Case) -> tuple[list[Task], Task | None]:
     open_tasks = list(session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")
                                       .order_by(Task.created_at)).scalars())
-    mine = next((t for t in open_tasks if t.role in actor.roles), None)
+    definition = definition_of(session, case)
+    mine = next((t for t in open_tasks if may_act(definition, actor, t)), None)
     return open_tasks, mine
 
 
@@ -75,6 +78,21 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
     except DomainError as exc:
         return {"stage_error": exc.message}
     return {}
+
+
+def _correction_form(schema: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """更正申请信息: the fields the clerk's role may edit at this stage, as a form of the shared renderer
+    (personal data is never put back into an input: such fields start empty, empty = unchanged)."""
+    editable = set((summary.get("field_access") or {}).get("editable", []))
+    if not editable:
+        return {}
+    props = schema.get("properties", {})
+    order = [n for n in (schema.get("x-ui") or {}).get("order") or list(props) if n in editable]
+    order += sorted(editable - set(order))
+    secret = pii_fields(schema)
+    return {"correction_schema": {"type": "object", "properties": {n: props[n] for n in order if n in props},
+                                  "x-ui": {"order": order}},
+            "correction_values": {n: summary["form"].get(n) for n in order if n not in secret}}
 
 
 def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, Any]:
@@ -114,6 +132,8 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],
         "waivers": {w["code"]: w for w in summary.get("materials_waived", [])},
     }
+    if task is not None and task.assignee_id == actor.user_id:
+        context.update(_correction_form(schema, summary))
     if task is not None:
         form = definition["forms"].get(task.form_key, {})
         context["decisions"] = decision_options(form)

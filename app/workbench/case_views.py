@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, flash, redirect, render_template, request, url_for
 
-from app.cases.access import get_case
+from app.cases.access import definition_of, get_case
 from app.cases.materials import material_for_viewing
 from app.cases.notices import KINDS, render_notice
-from app.errors import NotFound
+from app.errors import DomainError, NotFound
+from app.form_render import posted_values
 from app.registry.certificates import issuing_config
 from app.web import db_session
 from app.workbench import bp
@@ -29,6 +30,26 @@ def render_case(case_id: str, *, unmask: bool = False, errors: dict[str, list[st
 @staff_required
 def case_page(case_id: str) -> Any:
     return render_case(case_id)
+
+
+@bp.post("/cases/<case_id>/fields")
+@staff_required
+def correct_fields(case_id: str) -> Any:
+    """更正申请信息: the fields the clerk's role may edit at this stage; the server refuses any other."""
+    from app.cases.field_access import correct_fields as correct
+
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    definition = definition_of(session, case)
+    changes = posted_values(definition["forms"][definition["application_form"]], request.form)
+    try:
+        correct(session, actor, case, changes)
+    except DomainError as exc:
+        session.rollback()
+        errors = {**(exc.errors or {}), "_form": [exc.message]}
+        return render_case(case_id, errors=errors, values=changes, status=exc.status)
+    flash("申请信息已更正", "success")
+    return redirect(url_for("workbench.case_page", case_id=case_id) + "#application")
 
 
 @bp.get("/cases/<case_id>/process.bpmn")
