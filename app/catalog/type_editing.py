@@ -16,7 +16,8 @@ from app.catalog.service import current_version
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 
-EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees", "stage_permissions")
+EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees",
+                 "stage_permissions")
 EXEMPTION_LABELS = {"none": "不可免交", "identity": "身份核验", "marriage": "婚姻登记信息",
                     "business_licence": "营业执照信息", "contract": "网签合同信息", "tax": "完税信息"}
 FILE_TYPES = ("pdf", "jpg", "png")
@@ -63,6 +64,36 @@ def save_business(session: Session, actor: Actor, root: Path, code: str, changes
         raise ValidationFailed("输入有误，未生成新版本", errors=errors)
     business.update(data)
     return publish_changes(session, actor, root, code, business=business, action="definition.business.save")[1]
+
+
+def _names(text: Any) -> list[str]:
+    """Field names typed as a list separated by spaces, commas or 、 (as analysts type them)."""
+    if isinstance(text, list):
+        return [str(n) for n in text]
+    return [n for n in str(text or "").replace("、", " ").replace(",", " ").replace("，", " ").split() if n]
+
+
+def save_stage_permissions(session: Session, actor: Actor, root: Path, code: str,
+                           rows: list[dict[str, Any]]) -> str:
+    """Replace the per-stage permissions (who may act, hidden / editable fields per role) and publish; the
+    loader checks stages, roles and fields against the diagram and the application form."""
+    business = business_for_edit(session, code)
+    cleaned = []
+    for row in rows:
+        entry: dict[str, Any] = {"stage": str(row.get("stage", "")).strip(), "role": str(row.get("role", "")).strip()}
+        if row.get("act"):
+            entry["act"] = True
+        for key in ("hidden", "editable"):
+            names = _names(row.get(key))
+            if names:
+                entry[key] = names
+        cleaned.append(entry)
+    if cleaned:
+        business["stage_permissions"] = cleaned
+    else:
+        business.pop("stage_permissions", None)
+    return publish_changes(session, actor, root, code, business=business,
+                           action="definition.stage_permissions.save")[1]
 
 
 def save_materials(session: Session, actor: Actor, root: Path, code: str, items: list[dict[str, Any]]) -> str:
