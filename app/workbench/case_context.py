@@ -137,7 +137,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
     if task is not None:
         form = definition["forms"].get(task.form_key, {})
         context["decisions"] = decision_options(form)
-        context["templates"] = opinion_templates(task.stage)
+        context["templates"] = opinion_templates(session, task.stage)
         context["assignees"] = eligible_assignees(session, task) if actor.has("task:assign") else []
         context.update(_stage_screen(session, actor, case, task))
     return context
