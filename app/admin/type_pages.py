@@ -28,6 +28,8 @@ def _indexed(prefix: str, fields: tuple[str, ...], limit: int = 100) -> list[dic
         if f"{key}{fields[0]}" not in request.form:
             break
         row: dict[str, Any] = {f: (request.form.get(key + f) or "").strip() for f in fields}
+        if prefix == "report":  # multi-line text keeps its lines
+            row = {f: (request.form.get(key + f) or "").replace("\r\n", "\n").strip() for f in fields}
         if request.form.get(key + "delete") or not any(row.values()):
             continue
         if prefix == "perm":
@@ -49,7 +51,8 @@ def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], 
                            tasks=definition.get("user_tasks", []), roles=roles,
                            form_fields=[(n, p.get("title", n)) for n, p in app_form.items()],
                            materials=materials, errors=errors, versions=designer.versions(session, code),
-                           modes=APPLICANT_MODES, exemptions=type_editing.EXEMPTION_LABELS,
+                           report_lines=type_editing.report_lines, modes=APPLICANT_MODES,
+                           exemptions=type_editing.EXEMPTION_LABELS,
                            file_types=type_editing.FILE_TYPES), status
 
 
@@ -108,6 +111,20 @@ def type_save_stage_permissions(code: str) -> Any:
         message = type_editing.save_stage_permissions(db_session(), actor, definitions_root(), code, rows)
     except ValidationFailed as exc:
         business = {**type_editing.business_for_edit(db_session(), code), "stage_permissions": rows}
+        return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
+    flash(f"已保存：{message}", "success")
+    return redirect(url_for("admin.type_edit", code=code))
+
+
+@bp.post("/types/<code>/reports")
+@login_required
+def type_save_reports(code: str) -> Any:
+    actor = analyst("defs:manage")
+    reports = _indexed("report", ("code", "title", "rows", "text"))
+    try:
+        message = type_editing.save_reports(db_session(), actor, definitions_root(), code, reports)
+    except ValidationFailed as exc:
+        business = {**type_editing.business_for_edit(db_session(), code), "reports": reports}
         return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
     flash(f"已保存：{message}", "success")
     return redirect(url_for("admin.type_edit", code=code))

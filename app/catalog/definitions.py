@@ -102,6 +102,7 @@ class BusinessTypeDef:
     service_operators: list[str] | None = None
     # Per-stage permissions (business.yaml ``stage_permissions``; read by app/cases/field_access.py).
     stage_permissions: list[dict[str, Any]] | None = None
+    reports: list[dict[str, Any]] | None = None  # report templates (app/cases/reports.py)
 
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
@@ -219,7 +220,7 @@ class _Run:
                 forms[form_name] = schema
         if business:
             errors += _business_problems(business, b_raw, names[BUSINESS_FILE], forms, self.forms_dir)
-            errors += _stage_permission_problems(business, b_raw, names[BUSINESS_FILE], forms,
+            errors += _stage_and_report_problems(business, b_raw, names[BUSINESS_FILE], forms,
                                                  facts.user_tasks, self.vocab.roles)
         if business and materials is not None:
             fields = set(forms.get(business["application_form"], {}).get("properties", {}))
@@ -252,6 +253,7 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
         confirm_roles=b.get("confirm_roles"), stage_permissions=b.get("stage_permissions"),
+        reports=b.get("reports"),
         service_operators=[op for _, op, _ in service_operators_in(bpmn)])
 
 
@@ -297,11 +299,12 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     return errors
 
 
-def _stage_permission_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
+def _stage_and_report_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
                                user_tasks: list[UserTaskDef], roles: frozenset[str]) -> list[DefinitionError]:
     """Rows name a stage of the diagram, a known role and application fields; a stage that lists who may act
     includes the lane's role (else its inbox would offer tasks nobody may complete); parties' identity and the
-    unit are never editable at a stage (they change only through 补正, which re-confirms)."""
+    unit are never editable at a stage (they change only through 补正, which re-confirms). Report rows name
+    application fields and stages of the diagram."""
     errors: list[DefinitionError] = []
     fields = set(forms.get(b["application_form"], {}).get("properties", {}))
     fixed = {"unit_code"} | {p[k] for p in b["parties"] for k in ("name_field", "id_field")}
@@ -331,6 +334,16 @@ def _stage_permission_problems(b: dict[str, Any], raw: bytes, file: str, forms: 
         if locked:
             errors.append(yaml_error(raw, file, [*where, "editable"],
                                      f"当事人身份和不动产单元字段（{'、'.join(locked)}）不能在办理环节修改，须通过补正"))
+    for i, report in enumerate(b.get("reports") or []):
+        if report["code"] in [r["code"] for r in (b.get("reports") or [])[:i]]:
+            errors.append(yaml_error(raw, file, ["reports", i, "code"], f"报表代码 {report['code']} 重复"))
+        for j, row in enumerate(report["rows"]):
+            kind, _, rest = row["value"].partition(".")
+            if kind == "form" and fields and rest not in fields:
+                errors.append(yaml_error(raw, file, ["reports", i, "rows", j, "value"], f"申请表单中没有字段 {rest}"))
+            if kind == "stage" and rest.split(".")[0] not in lanes:
+                errors.append(yaml_error(raw, file, ["reports", i, "rows", j, "value"],
+                                         f"流程中没有“{rest.split('.')[0]}”阶段的办理任务"))
     for stage, lane_roles in lanes.items():
         acting = {r["role"] for r in rows if r["stage"] == stage and r.get("act")}
         missing = sorted(lane_roles - acting)

@@ -117,6 +117,25 @@ _STAGE_PERMISSION: dict[str, Any] = {
     },
 }
 
+# Report templates (审批表, 审核意见表 …; app/cases/reports.py): rows of a label and a source —
+# ``case.<business_no|type_name|unit_code|parties|submitted_at|status>``, ``form.<application field>`` or
+# ``stage.<stage>.<opinion|decision|by|at>`` — and free text printed under the table.
+REPORT_SOURCE_PATTERN = (r"^(case\.(business_no|type_name|unit_code|parties|submitted_at|status)"
+                         r"|form\.[A-Za-z_][A-Za-z0-9_]*|stage\.[^.]{1,8}\.(opinion|decision|by|at))$")
+_REPORT: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "title", "rows"],
+    "properties": {
+        "code": _CODE,
+        "title": _TEXT,
+        "rows": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["label", "value"],
+            "properties": {"label": _TEXT, "value": {"type": "string", "pattern": REPORT_SOURCE_PATTERN}}}},
+        "text": {"type": "string"},
+    },
+}
+
 BUSINESS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -140,6 +159,7 @@ BUSINESS_SCHEMA: dict[str, Any] = {
         # Party roles whose confirmation submission needs (default: every party).
         "confirm_roles": {"type": "array", "minItems": 1, "items": _CODE},
         "stage_permissions": {"type": "array", "items": _STAGE_PERMISSION},
+        "reports": {"type": "array", "items": _REPORT},
     },
 }
 

@@ -96,6 +96,41 @@ def save_stage_permissions(session: Session, actor: Actor, root: Path, code: str
                            action="definition.stage_permissions.save")[1]
 
 
+def report_lines(report: dict[str, Any]) -> str:
+    """A report's rows as the page edits them: one ``标签 = 来源`` per line."""
+    return "\n".join(f"{row['label']} = {row['value']}" for row in report.get("rows", []))
+
+
+def save_reports(session: Session, actor: Actor, root: Path, code: str, reports: list[dict[str, Any]]) -> str:
+    """Replace the report templates (``rows`` as ``标签 = 来源`` lines) and publish; sources are checked by the
+    loader against the application form and the diagram's stages."""
+    business = business_for_edit(session, code)
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for i, report in enumerate(reports):
+        rows = []
+        for line in str(report.get("rows") or "").splitlines():
+            if not line.strip():
+                continue
+            label, sep, source = line.partition("=")
+            if not sep or not label.strip() or not source.strip():
+                errors.setdefault(f"reports[{i}].rows", []).append(f"“{line.strip()}”应写作“标签 = 来源”")
+                continue
+            rows.append({"label": label.strip(), "value": source.strip()})
+        entry = {"code": str(report.get("code", "")).strip(), "title": str(report.get("title", "")).strip(),
+                 "rows": rows}
+        if str(report.get("text") or "").strip():
+            entry["text"] = str(report["text"]).replace("\r\n", "\n").strip() + "\n"
+        cleaned.append(entry)
+    if errors:
+        raise ValidationFailed("输入有误，未生成新版本", errors=errors)
+    if cleaned:
+        business["reports"] = cleaned
+    else:
+        business.pop("reports", None)
+    return publish_changes(session, actor, root, code, business=business, action="definition.reports.save")[1]
+
+
 def save_materials(session: Session, actor: Actor, root: Path, code: str, items: list[dict[str, Any]]) -> str:
     """Replace the checklist and publish (conditions are checked against the application form)."""
     errors: dict[str, list[str]] = {}

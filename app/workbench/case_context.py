@@ -16,6 +16,7 @@ from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
+from app.cases.reports import reports_of
 from app.cases.summary import show_case
 from app.catalog.diagram import diagram_svg
 from app.catalog.forms import pii_fields
@@ -127,6 +128,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "checklist": _checklist(definition, case), "register": register, "register_error": register_error,
         "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
         "notices": notices_of_case(session, case), "certificates": certificates,
+        "reports": [(r["code"], r["title"]) for r in reports_of(definition)],
         "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,
         "diagram": _diagram(session, case, open_tasks),
         "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],

@@ -106,3 +106,17 @@ def notice_pdf(case_id: str, kind: str) -> Response:
     response.headers["Content-Disposition"] = f"inline; filename={kind}-{case.business_no}.pdf"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/cases/<case_id>/reports/<code>.pdf")
+@staff_required
+def report_pdf(case_id: str, code: str) -> Response:
+    """审批表 / 审核意见表 … from the type's report templates (printing is audited)."""
+    from app.cases.reports import render_report
+
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    response = Response(render_report(session, actor, case, code, issuing_config().font), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename={code}-{case.business_no}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response
