@@ -64,9 +64,13 @@ class _SimulatedServices(SafeScriptEngine):
 
 
 def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
-            answers: dict[str, Any]) -> DryRunResult:
-    """Run until an end event, a user task without a simulated decision, a wait (timer/message) or an error."""
+            answers: dict[str, Any], timeouts: frozenset[str] = frozenset()) -> DryRunResult:
+    """Run until an end event, a user task without a simulated decision, a wait (timer/message) or an error.
+
+    ``timeouts``: timer events (boundary timers, timers after an event-based gateway) the analyst wants to
+    see expire — each fires as soon as it is waiting, before any clerk decision or department message."""
     engine = _SimulatedServices(answers)
+    fired: set[str] = set()
     wf = BpmnWorkflow(*parse_bpmn(xml, process_id), script_engine=engine)
     for task in wf.get_tasks(state=TaskState.READY):
         task.set_data(**data)
@@ -76,6 +80,8 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
     try:
         wf.do_engine_steps()
         for _ in range(MAX_USER_STEPS):
+            if _fire_timeouts(wf, timeouts, fired):
+                continue
             ready = wf.get_tasks(state=TaskState.READY, manual=True)
             if not ready and not _deliver_simulated_message(wf, answers):
                 break
@@ -98,8 +104,27 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
     except (WorkflowException, SpiffWorkflowException) as exc:
         stopped = f"流程执行出错：{getattr(exc, 'reason', None) or exc}"
     if stopped is None and not wf.completed:
-        stopped = "流程在等待计时器或外部消息，试运行在此停止"
-    return _result(wf, xml, decided, engine.calls, stopped)
+        stopped = "流程在等待计时器或外部消息，试运行在此停止（可在“模拟超时”中填写计时器事件编号）"
+    calls = {**engine.calls, **{task_id: {"模拟超时": True} for task_id in fired}}
+    return _result(wf, xml, decided, calls, stopped)
+
+
+def _fire_timeouts(wf: BpmnWorkflow, timeouts: frozenset[str], fired: set[str]) -> bool:
+    """Expire the waiting timers the analyst named (each waiting instance once); True when one fired."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    due = [t for t in wf.get_tasks(state=TaskState.WAITING)
+           if t.task_spec.bpmn_id in timeouts and str(t.id) not in fired
+           and isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+           and "Cycle" not in type(t.task_spec.event_definition).__name__]  # cycles keep their own schedule
+    for task in due:
+        task._set_internal_data(event_value=task._get_internal_data("event_value") or "2000-01-01T00:00:00+00:00",
+                                event_fired=True)
+        fired.add(str(task.id))
+    if due:
+        wf.refresh_timers()
+        wf.do_engine_steps()
+    return bool(due)
 
 
 def _deliver_simulated_message(wf: BpmnWorkflow, answers: dict[str, Any]) -> bool:
