@@ -63,6 +63,8 @@ def test_a_role_sees_no_hidden_field_at_the_stage(login: Any, seeded: Any, clien
     assert {"seller_phone", "buyer_phone"} <= set(shown["field_access"]["hidden"])
     assert "seller_phone" not in shown["form"] and "buyer_phone" not in shown["form"]
     assert shown["form"]["price"] == 2_350_000
+    task = certifier.get(f"/api/v1/tasks/{_open_task(certifier, no, '缮证')['id']}").get_json()
+    assert "seller_phone" not in task["case"]["form"] and "price" in task["case"]["form"]
     page = Page(seeded.test_client(), "xh_certifier").get(f"/workbench/cases/{case_id}").get_data(as_text=True)
     assert 'data-field="seller_phone"' not in page and 'data-field="price"' in page
     assert "无权查看部分字段" in page
