@@ -220,8 +220,10 @@ class _Run:
                 forms[form_name] = schema
         if business:
             errors += _business_problems(business, b_raw, names[BUSINESS_FILE], forms, self.forms_dir)
+            # Checked against the diagram's stages only when the diagram itself is sound (a broken task would
+            # make every row naming its stage look wrong too).
             errors += _stage_and_report_problems(business, b_raw, names[BUSINESS_FILE], forms,
-                                                 facts.user_tasks, self.vocab.roles)
+                                                 None if bpmn_errors else facts.user_tasks, self.vocab.roles)
         if business and materials is not None:
             fields = set(forms.get(business["application_form"], {}).get("properties", {}))
             errors += _material_problems(materials, m_raw, names[MATERIALS_FILE], fields)
@@ -300,7 +302,7 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
 
 
 def _stage_and_report_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
-                               user_tasks: list[UserTaskDef], roles: frozenset[str]) -> list[DefinitionError]:
+                               user_tasks: list[UserTaskDef] | None, roles: frozenset[str]) -> list[DefinitionError]:
     """Rows name a stage of the diagram, a known role and application fields; a stage that lists who may act
     includes the lane's role (else its inbox would offer tasks nobody may complete); parties' identity and the
     unit are never editable at a stage (they change only through 补正, which re-confirms). Report rows name
@@ -309,13 +311,14 @@ def _stage_and_report_problems(b: dict[str, Any], raw: bytes, file: str, forms: 
     fields = set(forms.get(b["application_form"], {}).get("properties", {}))
     fixed = {"unit_code"} | {p[k] for p in b["parties"] for k in ("name_field", "id_field")}
     lanes: dict[str, set[str]] = {}
-    for task in user_tasks:
+    for task in user_tasks or []:
         lanes.setdefault(task.stage, set()).add(task.role)
+    known_stages = set(lanes) if user_tasks is not None else {r["stage"] for r in b.get("stage_permissions") or []}
     seen: set[tuple[str, str]] = set()
     rows = b.get("stage_permissions") or []
     for i, row in enumerate(rows):
         where = ["stage_permissions", i]
-        if row["stage"] not in lanes:
+        if row["stage"] not in known_stages:
             errors.append(yaml_error(raw, file, [*where, "stage"], f"流程中没有“{row['stage']}”阶段的办理任务"))
         if row["role"] not in roles:
             errors.append(yaml_error(raw, file, [*where, "role"], f"角色 {row['role']} 不存在"))
@@ -341,7 +344,7 @@ def _stage_and_report_problems(b: dict[str, Any], raw: bytes, file: str, forms: 
             kind, _, rest = row["value"].partition(".")
             if kind == "form" and fields and rest not in fields:
                 errors.append(yaml_error(raw, file, ["reports", i, "rows", j, "value"], f"申请表单中没有字段 {rest}"))
-            if kind == "stage" and rest.split(".")[0] not in lanes:
+            if kind == "stage" and user_tasks is not None and rest.split(".")[0] not in lanes:
                 errors.append(yaml_error(raw, file, ["reports", i, "rows", j, "value"],
                                          f"流程中没有“{rest.split('.')[0]}”阶段的办理任务"))
     for stage, lane_roles in lanes.items():
