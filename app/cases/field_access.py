@@ -117,7 +117,7 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
     case.form_data = data
     case.form_public = {k: v for k, v in data.items() if k not in secret}
     case.fee_items = compute_fees(definition, case.form_public)
-    titles = [str(props.get(k, {}).get("title", k)) for k in changed]
+    titles = [str(props[k].get("title", k)) for k in props if k in changed]  # in the form's order
     progress.add_event(session, case, kind="fields_corrected", actor=actor, stage=task.stage, actor_role=task.role,
                        message=f"{task.title}环节更正申请信息：{'、'.join(titles)}")
     audit.record(session, actor_id=actor.user_id, action="case.fields.correct", object_type="case",
