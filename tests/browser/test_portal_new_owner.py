@@ -13,9 +13,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from conftest import PDF, STAFF, LiveServer, complete_stage
+from conftest import PDF, STAFF, LiveServer, complete_stage, take_through
 from playwright.sync_api import expect
-from test_portal_journey import PHONE, draw_signature, phone, photo_jpeg, shot, unit
+from test_portal_journey import draw_signature, phone, photo_jpeg, shot, unit
 from test_portal_signup import no_sideways_scroll, sms_code
 
 from app.demo import LI_SI, ZHOU_JIE, ZHOU_JIE_UNIT
@@ -168,3 +168,39 @@ def test_a_new_owner_signs_up_sells_his_flat_and_the_buyer_gets_the_certificate(
     expect(seller.locator("body")).to_contain_text("有效")
     shot(seller, "a18-verified")
     no_sideways_scroll(seller)
+
+
+def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, sign_in: Any, login: Any,
+                                               submitted_transfer: dict[str, Any], tmp_path: Path) -> None:
+    """审核 asks for 补正 (API); 张三 sees what to fix on his phone, replaces the material and resubmits; the
+    case is accepted again (补正后重新受理) and 审核 can then approve it."""
+    business_no, case_id = submitted_transfer["business_no"], submitted_transfer["id"]
+    assert complete_stage(login(STAFF["受理"]), business_no, "受理").status_code == 200
+    fix = "不动产权证书扫描件不清晰，请重新上传"
+    asked = complete_stage(login(STAFF["审核"]), business_no, "审核", "correct", correction_items=[fix])
+    assert asked.get_json()["case_status"] == "correcting", asked.get_json()
+
+    page = phone(browser, live_server)
+    sign_in(page, "zhangsan", next_path=f"/my/applications/{case_id}")
+    expect(page.locator("main .flash.warning")).to_contain_text(f"需补正：{fix}")
+    expect(page.locator("#case-status")).to_contain_text("待补正")
+    shot(page, "c01-correction-notice")
+    page.click("main >> text=去补正")
+    expect(page.locator("main .flash.warning")).to_contain_text(fix)  # the notice stays beside the work
+    row = page.locator("#material-title_certificate")
+    row.locator("button:has-text('删除')").click()
+    expect(page.locator(".flash").first).to_contain_text("材料已删除")
+    clearer = tmp_path / "title-clear.pdf"
+    clearer.write_bytes(PDF.replace(b"<<>>", b"<</Title(clear)>>", 1))
+    page.set_input_files("#material-title_certificate input[type=file]", str(clearer))
+    page.click("#material-title_certificate button:has-text('上传')")
+    expect(page.locator(".flash").first).to_contain_text("材料已上传")
+    assert page.locator("#material-title_certificate .badge.ok:has-text('已上传')").count() == 1
+    shot(page, "c02-material-replaced")
+    page.click("#submit-application:has-text('补正后重新提交')")
+    expect(page.locator(".flash").first).to_contain_text("补正材料已提交")
+    expect(page.locator("ol.timeline")).to_contain_text("申请人已补正并重新提交")
+    assert page.locator("main .flash.warning").count() == 0  # nothing left to fix
+    shot(page, "c03-resubmitted")
+    no_sideways_scroll(page)
+    take_through(login, business_no, ("受理", "审核"))
