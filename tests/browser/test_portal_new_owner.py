@@ -185,6 +185,9 @@ def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, s
     expect(page.locator("main .flash.warning")).to_contain_text(f"需补正：{fix}")
     expect(page.locator("#case-status")).to_contain_text("待补正")
     shot(page, "c01-correction-notice")
+    notice = page.locator("li:has-text('补正材料通知书') a.notice-link")
+    pdf = page.context.request.get(f"{live_server}{notice.get_attribute('href')}")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
     page.click("main >> text=去补正")
     expect(page.locator("main .flash.warning")).to_contain_text(fix)  # the notice stays beside the work
     row = page.locator("#material-title_certificate")
