@@ -170,10 +170,14 @@ def delete_material(case_id: str, material_id: str) -> Response:
 def submit(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
+    correcting = case.status == "correcting"
     try:
         intake.submit_application(session, actor, case, require_inquiry=True)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
-    flash(f"申请已提交，业务号 {case.business_no}。", "success")
+    if correcting:
+        flash(f"补正材料已提交，登记机构将继续办理，业务号 {case.business_no}。", "success")
+    else:
+        flash(f"申请已提交，业务号 {case.business_no}。", "success")
     return redirect(url_for("portal.my_application", case_id=case_id))
