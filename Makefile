@@ -30,10 +30,11 @@ CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	apt-get install -y -q chromium fonts-noto-cjk || (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
 
-# The admin bundles, built with esbuild from admin_ui/ into app/static/admin/build/ (not committed): the process
-# designer (bpmn-js + properties panel + our spiffworkflow extension) and the dashboard charts (echarts).
-# One `npm run build` writes both; rebuilt only when their sources or lock change.
-ADMIN_UI_BUNDLE := app/static/admin/build/designer.js
+# The admin bundles, built with esbuild from admin_ui/ (not committed): the process designer (bpmn-js +
+# properties panel + our spiffworkflow extension) and the dashboard charts (echarts) into app/static/admin/build/,
+# the small read-only viewer (workbench case page, portal guide) into app/static/viewer/build/. One
+# `npm run build` writes all three; rebuilt only when their sources or lock change.
+ADMIN_UI_BUNDLE := app/static/admin/build/designer.js app/static/viewer/build/viewer.js
 CHARTS_BUNDLE := app/static/admin/build/charts.js
 ADMIN_UI_SOURCES := $(wildcard admin_ui/src/*)
 admin_ui/node_modules/.installed: admin_ui/package.json admin_ui/package-lock.json
@@ -43,7 +44,7 @@ admin_ui/node_modules/.installed: admin_ui/package.json admin_ui/package-lock.js
 $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) &: admin_ui/node_modules/.installed $(ADMIN_UI_SOURCES)
 	cd admin_ui && npm run build --silent
 
-admin-ui: $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Build the designer and charts bundles (npm ci + esbuild, only when admin_ui changed)
+admin-ui: $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Build the designer, viewer and charts bundles (npm ci + esbuild, only when admin_ui changed)
 
 install: $(VENV)/.installed $(CERT_FONT) $(CHROMIUM) $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Create .venv, install the project with test extras, fonts, Chromium, admin bundles
 

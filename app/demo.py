@@ -24,6 +24,12 @@ STAFF_ROLES = ["acceptor", "reviewer", "recorder", "certifier"]
 
 ZHANG_SAN = {"name": "张三", "id_number": make_id_card("330106", date(1985, 3, 12), 31), "phone": "13800000001"}
 LI_SI = {"name": "李四", "id_number": make_id_card("330110", date(1990, 7, 8), 42), "phone": "13800000002"}
+# A flat owner the register and 公安 know but who has no portal account yet: the person who signs up in the
+# portal (the phone journey test, a demo). Holds 西湖区 unit 8 (文三路8号) and has a filed 网签 contract selling
+# it to 李四. An ID number verified on one account is refused on another, so no demo account may use it.
+ZHOU_JIE = {"name": "周杰", "id_number": make_id_card("330106", date(1978, 9, 16), 57), "phone": "13800000005"}
+ZHOU_JIE_UNIT = 8
+ZHANG_SAN_UNITS = 3  # 西湖区 units 1–3
 BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number": make_uscc("91", "330100", "MA2DEM01")}
 COURT = {"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}
 DEVELOPER = {"name": "杭州示范房地产开发有限公司", "id_number": make_uscc("91", "330106", "MA2DEF01")}
@@ -52,15 +58,25 @@ def _owner(i: int, district: str) -> dict[str, str]:
             "id_number": make_id_card(district, date(1960 + i % 40, 1 + i % 12, 1 + i % 28), 100 + i)}
 
 
+def register_owner(n: int, district: str) -> dict[str, str]:
+    """Who holds demo unit ``n`` of ``district`` in the register book — the same person 公安 knows and who sells
+    it in the simulator's 网签 contracts (app/integrations/simulator/data.py), so the demo cases verify."""
+    if district == DISTRICTS[0][0] and n <= ZHANG_SAN_UNITS:
+        return ZHANG_SAN
+    if district == DISTRICTS[0][0] and n == ZHOU_JIE_UNIT:
+        return ZHOU_JIE
+    return _owner(n, district)
+
+
 def _holder(who: dict[str, str], id_type: str = "身份证") -> dict[str, str]:
     return {"name": who["name"], "id_type": id_type, "id_number": who["id_number"], "share_mode": "单独所有"}
 
 
-def unit_records(district: str, area: str, street: str, zhang_owns: int) -> list[dict[str, Any]]:
+def unit_records(district: str, area: str, street: str) -> list[dict[str, Any]]:
     """The district's 24 demo units as register-import records (the JSON Lines shape of the importer)."""
     records: list[dict[str, Any]] = []
     for n in range(1, 25):
-        owner = ZHANG_SAN if n <= zhang_owns else _owner(n, district)
+        owner = register_owner(n, district)
         rights: list[dict[str, Any]] = [
             {"type": "ownership", "business_no": f"2015{district}10{n:06d}",
              "cert_no": f"浙(2015){area}不动产权第{n:07d}号", "registered_at": f"2015-06-{n:02d}",
@@ -144,7 +160,7 @@ def seed_demo(session: Session) -> str:
     _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"]
           ).institution_type = "court"
     records = [r for code, area, _, street in DISTRICTS
-               for r in unit_records(code, area, street, zhang_owns=3 if code == "330106" else 0)]
+               for r in unit_records(code, area, street)]
     for number, record in enumerate(records, start=1):
         record["_line"] = number
     report = import_records(session, records, source="demo")

@@ -1,8 +1,10 @@
-"""Layout of a JSON-Schema form for the shared Jinja2 renderer (templates/forms/render.html).
+"""Layout of a JSON-Schema form for the one Jinja2 renderer (templates/forms/render.html), and reading the
+posted values back.
 
 Why in Python: ordering and grouping (``x-ui.order`` / ``x-ui.groups``), choices from ``oneOf`` or
 ``enum`` and the widget each field gets are decided once here, so the admin preview, the portal and the
-workbench render a form identically from its schema.
+workbench (window intake, field corrections at a stage) render a form identically from its schema and read
+it back the same way. Validation stays with the use case (app/catalog/forms.py).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from werkzeug.datastructures import MultiDict
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,29 @@ def form_layout(schema: dict[str, Any]) -> list[GroupView]:
     if rest:
         groups.append(GroupView(None, rest))
     return groups
+
+
+def posted_values(schema: dict[str, Any], posted: MultiDict[str, str],
+                  only: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
+    """What the browser sent for the schema's fields (``only``: just these); empty inputs count as not filled,
+    an unchecked checkbox that the page marks as shown counts as False."""
+    values: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if only is not None and name not in only:
+            continue
+        if prop.get("type") == "array":
+            raw = [v.strip() for v in posted.getlist(name) if v.strip()]
+            if len(raw) == 1 and "\n" in raw[0]:
+                raw = [line.strip() for line in raw[0].splitlines() if line.strip()]
+            if raw:
+                values[name] = raw
+            continue
+        value = (posted.get(name) or "").strip()
+        if value:
+            values[name] = value
+        elif prop.get("type") == "boolean" and name in posted:
+            values[name] = False
+    return values
 
 
 def init_form_rendering(app: Flask) -> None:

@@ -16,6 +16,7 @@ Figures are printed, never asserted. Usage::
     .venv/bin/python bench/inbox.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/inbox.py --keep                # keep bdcdj_bench_inbox_<n> for …
     .venv/bin/python bench/inbox.py --reuse               # … measuring again without reloading
+    .venv/bin/python bench/inbox.py --db-prefix mine      # databases mine_<n> (a server shared with others)
 """
 from __future__ import annotations
 
@@ -266,13 +267,17 @@ def run(pg_url: str, n: int, iterations: int, *, reuse: bool) -> dict[str, tuple
 
 
 def main(argv: list[str] | None = None) -> None:
+    global BENCH_DB
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--sizes", default="10000,1000000")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the loaded databases for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="measure kept databases again without reloading")
+    parser.add_argument("--db-prefix", default=BENCH_DB,
+                        help="name prefix of the bench databases (<prefix>_<n>), so runs on a shared server differ")
     args = parser.parse_args(argv)
+    BENCH_DB = args.db_prefix
     sizes = [int(s) for s in args.sizes.split(",")]
     by_size = {n: run(args.pg_url, n, args.iterations, reuse=args.reuse) for n in sizes}
     if len(sizes) >= 2:

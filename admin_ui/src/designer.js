@@ -132,13 +132,15 @@ export function start(config) {
     let body;
     try {
       body = { xml: await xml(), data: parseField('#trial-data', '样例数据'),
-               decisions: parseField('#trial-decisions', '模拟办理'), answers: parseField('#trial-answers', '模拟接口应答') };
+               decisions: parseField('#trial-decisions', '模拟办理'), answers: parseField('#trial-answers', '模拟接口应答'),
+               timeouts: $('#trial-timeouts').value.split(/[\s,，、]+/).filter(Boolean) };
     } catch (e) { return status('试运行输入有误，请按提示修改', 'error'); }
     const res = await call(config.urls.dry_run, body);
     if (!res.ok) return failed(res);
     showProblems([]);
     res.data.visited.forEach((id) => mark(id, 'bdc-visited'));
     res.data.flows.forEach((id) => mark(id, 'bdc-visited'));
+    res.data.steps.filter((s) => s.data && s.data['模拟超时']).forEach((s) => mark(s.element, 'bdc-timeout'));
     const steps = res.data.steps.map((s) => `<li data-element="${escapeHtml(s.element)}">${escapeHtml(s.name || s.element)}`
       + `${Object.keys(s.data).length ? ' <code>' + escapeHtml(JSON.stringify(s.data)) + '</code>' : ''}</li>`);
     $('#trial-result').innerHTML = `<ol>${steps.join('')}</ol>`;
@@ -161,17 +163,26 @@ export function start(config) {
       + `<td><a href="?version=${v.id}">打开</a></td></tr>`);
     $('#versions tbody').innerHTML = rows.join('');
     ['#cmp-a', '#cmp-b'].forEach((sel, i) => {
-      $(sel).innerHTML = versions.map((v, j) => `<option value="${v.id}" ${j === (i === 0 ? Math.min(1, versions.length - 1) : 0) ? 'selected' : ''}>v${v.version_no}</option>`).join('');
+      $(sel).innerHTML = (i === 1 ? '<option value="draft">当前编辑内容（草稿）</option>' : '')
+        + versions.map((v, j) => `<option value="${v.id}" ${j === (i === 0 ? Math.min(1, versions.length - 1) : 0) ? 'selected' : ''}>v${v.version_no}</option>`).join('');
     });
   }
 
   async function compare() {
-    const url = `${config.urls.compare_versions}?a=${encodeURIComponent($('#cmp-a').value)}&b=${encodeURIComponent($('#cmp-b').value)}`;
-    const res = await call(url);
+    const draft = $('#cmp-b').value === 'draft';
+    const res = draft
+      ? await call(config.urls.compare_draft, { xml: await xml(), version_id: $('#cmp-a').value })
+      : await call(`${config.urls.compare_versions}?a=${encodeURIComponent($('#cmp-a').value)}&b=${encodeURIComponent($('#cmp-b').value)}`);
     if (!res.ok) return failed(res);
+    clearMarks();
+    if (draft) {
+      res.data.added.forEach((i) => mark(i.id, 'bdc-added'));
+      res.data.changed.forEach((i) => mark(i.id, 'bdc-changed'));
+    }
     const part = (title, items, cls) => `<h4>${title}（${items.length}）</h4><ul class="${cls}">${items.map((i) =>
       `<li>${escapeHtml(i.type_label)} ${escapeHtml(i.name || '')} <code>${escapeHtml(i.id)}</code>${i.changes ? '：' + escapeHtml(i.changes.join('、')) : ''}</li>`).join('')}</ul>`;
-    $('#compare-result').innerHTML = `<p>v${res.data.a} → v${res.data.b}</p>${part('新增', res.data.added, 'added')}`
+    const target = draft ? '当前编辑内容' : `v${res.data.b}`;
+    $('#compare-result').innerHTML = `<p>v${res.data.a} → ${target}</p>${part('新增', res.data.added, 'added')}`
       + `${part('删除', res.data.removed, 'removed')}${part('修改', res.data.changed, 'changed')}`;
   }
 

@@ -8,6 +8,7 @@ from flask import request
 from app.admin import bp
 from app.admin.common import analyst, definitions_root, json_body, json_object
 from app.catalog import designer, trial
+from app.errors import ValidationFailed
 from app.web import db_session
 
 
@@ -61,9 +62,21 @@ def dry_run(code: str) -> Any:
     problems = designer.validate(definitions_root(), code, body["xml"])
     if problems:
         return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
+    timeouts = body.get("timeouts") or []
+    if not isinstance(timeouts, list) or not all(isinstance(t, str) for t in timeouts):
+        raise ValidationFailed("内容格式不正确", errors={"timeouts": ["应为计时器事件编号的列表"]})
     result = trial.run_trial(definitions_root(), code, body["xml"], json_object(body, "data"),
-                             json_object(body, "decisions"), json_object(body, "answers"))
+                             json_object(body, "decisions"), json_object(body, "answers"), timeouts)
     return {"ok": True, **result}
+
+
+@bp.post("/api/types/<code>/compare-draft")
+def compare_draft(code: str) -> Any:
+    """The diagram being edited (a draft, unsaved edits included) against a published version."""
+    analyst()
+    body = json_body("xml")
+    old = designer.version_of(db_session(), code, str(body.get("version_id") or ""))
+    return {"a": old.version_no, "b": "草稿", **trial.compare(old.bpmn_xml, body["xml"])}
 
 
 @bp.get("/api/types/<code>/compare")

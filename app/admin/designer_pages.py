@@ -44,7 +44,7 @@ def designer_page(code: str) -> str:
         "vocabulary": designer.palette_vocabulary(definitions_root()), "versions": versions,
         "urls": {name: url_for(f"admin.{name}", code=code) for name in
                  ("save_draft", "validate_diagram", "publish_diagram", "dry_run", "compare_versions",
-                  "version_list")},
+                  "compare_draft", "version_list")},
         "versionXmlUrl": url_for("admin.version_xml", code=code, version_id="__id__"),
     }
     return render_template("admin/designer.html", bt=bt, versions=versions, draft=draft, source=source,

@@ -28,8 +28,12 @@ def _indexed(prefix: str, fields: tuple[str, ...], limit: int = 100) -> list[dic
         if f"{key}{fields[0]}" not in request.form:
             break
         row: dict[str, Any] = {f: (request.form.get(key + f) or "").strip() for f in fields}
+        if prefix == "report":  # multi-line text keeps its lines
+            row = {f: (request.form.get(key + f) or "").replace("\r\n", "\n").strip() for f in fields}
         if request.form.get(key + "delete") or not any(row.values()):
             continue
+        if prefix == "perm":
+            row["index"] = i
         if f"{key}required-shown" in request.form:
             row["required"] = bool(request.form.get(key + "required"))
             row["accepted_types"] = request.form.getlist(key + "accepted_types")
@@ -41,10 +45,14 @@ def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], 
           status: int = 200) -> Any:
     session = db_session()
     roles = {r["code"]: r["name"] for r in designer.palette_vocabulary(definitions_root())["roles"]}
+    definition = current_version(session, code).definition
+    app_form = definition["forms"][definition["application_form"]].get("properties", {})
     return render_template("admin/type_edit.html", bt=designer.business_type(session, code), business=business,
-                           tasks=current_version(session, code).definition.get("user_tasks", []), roles=roles,
+                           tasks=definition.get("user_tasks", []), roles=roles,
+                           form_fields=[(n, p.get("title", n)) for n, p in app_form.items()],
                            materials=materials, errors=errors, versions=designer.versions(session, code),
-                           modes=APPLICANT_MODES, exemptions=type_editing.EXEMPTION_LABELS,
+                           report_lines=type_editing.report_lines, modes=APPLICANT_MODES,
+                           exemptions=type_editing.EXEMPTION_LABELS,
                            file_types=type_editing.FILE_TYPES), status
 
 
@@ -87,6 +95,37 @@ def type_save_materials(code: str) -> Any:
         message = type_editing.save_materials(db_session(), actor, definitions_root(), code, items)
     except ValidationFailed as exc:
         return _page(code, type_editing.business_for_edit(db_session(), code), items, exc.errors or {}, 422)
+    flash(f"已保存：{message}", "success")
+    return redirect(url_for("admin.type_edit", code=code))
+
+
+@bp.post("/types/<code>/stage-permissions")
+@login_required
+def type_save_stage_permissions(code: str) -> Any:
+    actor = analyst("defs:manage")
+    rows = []
+    for row in _indexed("perm", ("stage", "role", "hidden", "editable")):
+        row["act"] = bool(request.form.get(f"perm-{row.pop('index')}-act"))
+        rows.append(row)
+    try:
+        message = type_editing.save_stage_permissions(db_session(), actor, definitions_root(), code, rows)
+    except ValidationFailed as exc:
+        business = {**type_editing.business_for_edit(db_session(), code), "stage_permissions": rows}
+        return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
+    flash(f"已保存：{message}", "success")
+    return redirect(url_for("admin.type_edit", code=code))
+
+
+@bp.post("/types/<code>/reports")
+@login_required
+def type_save_reports(code: str) -> Any:
+    actor = analyst("defs:manage")
+    reports = _indexed("report", ("code", "title", "rows", "text"))
+    try:
+        message = type_editing.save_reports(db_session(), actor, definitions_root(), code, reports)
+    except ValidationFailed as exc:
+        business = {**type_editing.business_for_edit(db_session(), code), "reports": reports}
+        return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
     flash(f"已保存：{message}", "success")
     return redirect(url_for("admin.type_edit", code=code))
 

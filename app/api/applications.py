@@ -68,6 +68,16 @@ def update(body: dict[str, Any], case_id: str) -> dict[str, Any]:
     return _show(intake.update_application(db_session(), actor, case, body["form"]))
 
 
+@blp.patch("/<case_id>/fields")
+@blp.arguments(UpdateApplication)
+def correct_fields(body: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """办理环节更正申请信息（仅限本环节本角色可修改的字段；只读字段 403）"""
+    from app.cases.field_access import correct_fields as correct
+
+    actor = current_actor()
+    return _show(correct(db_session(), actor, get_case(db_session(), actor, case_id), body["form"]))
+
+
 @blp.post("/<case_id>/materials")
 @blp.response(201)
 def upload_material(case_id: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from app.cases.access import get_task
 from app.cases.inbox import TABS, InboxFilter, inbox_page, inbox_query
 from app.cases.models import Case, Task
 from app.cases.status import status_label
-from app.cases.summary import case_summary
+from app.cases.summary import show_case
 from app.web import current_actor, db_session
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
@@ -85,7 +85,7 @@ def show(task_id: str) -> dict[str, Any]:
     actor.require("task:read")
     task = get_task(db_session(), actor, task_id)
     case = db_session().get_one(Case, task.case_id)
-    return {**_task_json(task, case), "case": case_summary(db_session(), case)}
+    return {**_task_json(task, case), "case": show_case(db_session(), actor, case)}  # stage permissions apply
 
 
 @blp.post("/<task_id>/claim")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.cases import notices, progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
+from app.cases.field_access import may_act
 from app.cases.intake import apply_outcome
 from app.cases.models import Case, Task
 from app.cases.storage import Storage
@@ -22,10 +23,13 @@ from app.identity.models import User
 from app.security import audit
 
 
-def _check_can_act(actor: Actor, task: Task) -> None:
+def _check_can_act(session: Session, actor: Actor, task: Task) -> None:
+    """The lane's role, or a role the type's stage permissions let act at the task's stage."""
     actor.require("task:complete")
     if task.role not in actor.roles:
-        raise PermissionDenied(f"该任务需要“{task.role}”角色办理", code="wrong_role")
+        case = session.get(Case, task.case_id)
+        if case is None or not may_act(definition_of(session, case), actor, task):
+            raise PermissionDenied(f"该任务需要“{task.role}”角色办理", code="wrong_role")
     if task.status != "open":
         raise Conflict("该任务已办理", code="task_closed")
     if task.assignee_id and task.assignee_id != actor.user_id:
@@ -36,7 +40,7 @@ def claim_task(session: Session, actor: Actor, task: Task) -> Task:
     """Take a task into one's own inbox. A conditional UPDATE makes the claim atomic: of two clerks
     clicking at the same moment, exactly one gets it, the other a Conflict."""
     actor.require("task:claim")
-    _check_can_act(actor, task)
+    _check_can_act(session, actor, task)
     if task.assignee_id == actor.user_id:
         return task
     now = utcnow()
@@ -45,7 +49,7 @@ def claim_task(session: Session, actor: Actor, task: Task) -> Task:
         .values(assignee_id=actor.user_id, claimed_at=now).execution_options(synchronize_session=False))
     session.refresh(task)
     if not result.rowcount:
-        _check_can_act(actor, task)  # raises the precise reason (claimed by another, closed)
+        _check_can_act(session, actor, task)  # raises the precise reason (claimed by another, closed)
         raise Conflict("该任务已由他人领取", code="task_claimed_by_other")
     audit.record(session, actor_id=actor.user_id, action="task.claim", object_type="task", object_id=task.id,
                  tenant_id=task.tenant_id, after={"assignee_id": actor.user_id})
@@ -118,7 +122,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
                   data: dict[str, Any] | None = None, today: date | None = None,
                   storage: Storage | None = None) -> Case:
     """``storage`` is where service tasks after this step may write files (缮证 → the signed certificate)."""
-    _check_can_act(actor, task)
+    _check_can_act(session, actor, task)
     # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
     # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
     case = session.execute(select(Case).where(Case.id == task.case_id).with_for_update()

@@ -111,7 +111,7 @@ def material_for_viewing(session: Session, actor: Actor, case: Case, material_id
     if material is None:
         raise NotFound("材料不存在", code="material_not_found")
     if actor.kind == "staff":
-        audit.record(session, actor_id=actor.user_id, action="material.view", object_type="case",
-                     object_id=case.id, tenant_id=case.tenant_id, after={"material_id": material.id,
-                                                                         "code": material.code})
+        audit.record_access(session, actor_id=actor.user_id, action="material.view", object_type="case",
+                            object_id=case.id, tenant_id=case.tenant_id,
+                            after={"material_id": material.id, "code": material.code})
     return material

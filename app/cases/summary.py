@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases.access import definition_of, is_party
+from app.cases.field_access import field_access, restrict_summary
 from app.cases.materials import missing_codes, required_codes
 from app.cases.models import Case, Task
 from app.cases.status import status_label
@@ -80,11 +81,16 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
 
 
 def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
-    """A case for display; seeing personal data whole needs the permission (or being the party) and is audited."""
+    """A case for display; seeing personal data whole needs the permission (or being the party) and is audited.
+    Staff see only the fields their role may see at the case's stage (app/cases/field_access.py)."""
     if unmask:
         allowed = is_party(actor, case) if actor.kind != "staff" else actor.has("pii:unmask")
         if not allowed:
             raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
         audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,
                      tenant_id=case.tenant_id)
-    return case_summary(session, case, unmasked=unmask)
+    summary = case_summary(session, case, unmasked=unmask)
+    if actor.kind == "staff":  # per-stage permissions: fields the role may not see at this stage are left out
+        definition = definition_of(session, case)
+        summary = restrict_summary(summary, definition, field_access(session, actor, case, definition))
+    return summary

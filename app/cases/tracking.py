@@ -42,7 +42,7 @@ def track_case(session: Session, *, business_no: str, name: str, id_number: str)
                            .execution_options(all_tenants=True)).scalar_one_or_none()
     bidx = blind_index(normalised)
     party = next((p for p in case.parties if p.id_number_bidx == bidx and p.name == name), None) if case else None
-    audit.record(session, actor_id=None, action="query.track_case", object_type="case",
+    audit.record_access(session, actor_id=None, action="query.track_case", object_type="case",
                  object_id=case.id if case else None, tenant_id=case.tenant_id if case else None,
                  after={"business_no": business_no, "found": party is not None})
     if case is None or party is None:

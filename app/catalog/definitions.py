@@ -102,6 +102,9 @@ class BusinessTypeDef:
     service_operators: list[str] | None = None
     inquiry: list[dict[str, Any]] | None = None  # 询问笔录 questions (app/cases/inquiry.py)
     contract: dict[str, Any] | None = None  # 交易合同 template (app/cases/contract.py)
+    # Per-stage permissions (business.yaml ``stage_permissions``; read by app/cases/field_access.py).
+    stage_permissions: list[dict[str, Any]] | None = None
+    reports: list[dict[str, Any]] | None = None  # report templates (app/cases/reports.py)
 
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
@@ -219,6 +222,10 @@ class _Run:
                 forms[form_name] = schema
         if business:
             errors += _business_problems(business, b_raw, names[BUSINESS_FILE], forms, self.forms_dir)
+            # Checked against the diagram's stages only when the diagram itself is sound (a broken task would
+            # make every row naming its stage look wrong too).
+            errors += _stage_and_report_problems(business, b_raw, names[BUSINESS_FILE], forms,
+                                                 None if bpmn_errors else facts.user_tasks, self.vocab.roles)
         if business and materials is not None:
             fields = set(forms.get(business["application_form"], {}).get("properties", {}))
             errors += _material_problems(materials, m_raw, names[MATERIALS_FILE], fields)
@@ -254,7 +261,8 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
         confirm_roles=b.get("confirm_roles"), inquiry=[dict(q) for q in b.get("inquiry") or []] or None,
-        contract=dict(b["contract"]) if b.get("contract") else None,
+        contract=dict(b["contract"]) if b.get("contract") else None, stage_permissions=b.get("stage_permissions"),
+        reports=b.get("reports"),
         service_operators=[op for _, op, _ in service_operators_in(bpmn)])
 
 
@@ -301,6 +309,61 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     for i, role in enumerate(b.get("confirm_roles") or []):
         if role not in roles:
             errors.append(yaml_error(raw, file, ["confirm_roles", i], f"须确认的角色 {role} 不是本业务的当事人角色"))
+    return errors
+
+
+def _stage_and_report_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str, dict[str, Any]],
+                               user_tasks: list[UserTaskDef] | None, roles: frozenset[str]) -> list[DefinitionError]:
+    """Rows name a stage of the diagram, a known role and application fields; a stage that lists who may act
+    includes the lane's role (else its inbox would offer tasks nobody may complete); parties' identity and the
+    unit are never editable at a stage (they change only through 补正, which re-confirms). Report rows name
+    application fields and stages of the diagram."""
+    errors: list[DefinitionError] = []
+    fields = set(forms.get(b["application_form"], {}).get("properties", {}))
+    fixed = {"unit_code"} | {p[k] for p in b["parties"] for k in ("name_field", "id_field")}
+    lanes: dict[str, set[str]] = {}
+    for task in user_tasks or []:
+        lanes.setdefault(task.stage, set()).add(task.role)
+    known_stages = set(lanes) if user_tasks is not None else {r["stage"] for r in b.get("stage_permissions") or []}
+    seen: set[tuple[str, str]] = set()
+    rows = b.get("stage_permissions") or []
+    for i, row in enumerate(rows):
+        where = ["stage_permissions", i]
+        if row["stage"] not in known_stages:
+            errors.append(yaml_error(raw, file, [*where, "stage"], f"流程中没有“{row['stage']}”阶段的办理任务"))
+        if row["role"] not in roles:
+            errors.append(yaml_error(raw, file, [*where, "role"], f"角色 {row['role']} 不存在"))
+        if (row["stage"], row["role"]) in seen:
+            errors.append(yaml_error(raw, file, where, f"“{row['stage']}”阶段的角色 {row['role']} 重复设置"))
+        seen.add((row["stage"], row["role"]))
+        for key in ("hidden", "editable"):
+            unknown = [f for f in row.get(key, []) if fields and f not in fields]
+            if unknown:
+                errors.append(yaml_error(raw, file, [*where, key], f"申请表单中没有字段 {'、'.join(unknown)}"))
+        both = set(row.get("hidden", [])) & set(row.get("editable", []))
+        if both:
+            errors.append(yaml_error(raw, file, [*where, "editable"],
+                                     f"字段 {'、'.join(sorted(both))} 不能既隐藏又可修改"))
+        locked = sorted(fixed & set(row.get("editable", [])))
+        if locked:
+            errors.append(yaml_error(raw, file, [*where, "editable"],
+                                     f"当事人身份和不动产单元字段（{'、'.join(locked)}）不能在办理环节修改，须通过补正"))
+    for i, report in enumerate(b.get("reports") or []):
+        if report["code"] in [r["code"] for r in (b.get("reports") or [])[:i]]:
+            errors.append(yaml_error(raw, file, ["reports", i, "code"], f"报表代码 {report['code']} 重复"))
+        for j, row in enumerate(report["rows"]):
+            kind, _, rest = row["value"].partition(".")
+            if kind == "form" and fields and rest not in fields:
+                errors.append(yaml_error(raw, file, ["reports", i, "rows", j, "value"], f"申请表单中没有字段 {rest}"))
+            if kind == "stage" and user_tasks is not None and rest.split(".")[0] not in lanes:
+                errors.append(yaml_error(raw, file, ["reports", i, "rows", j, "value"],
+                                         f"流程中没有“{rest.split('.')[0]}”阶段的办理任务"))
+    for stage, lane_roles in lanes.items():
+        acting = {r["role"] for r in rows if r["stage"] == stage and r.get("act")}
+        missing = sorted(lane_roles - acting)
+        if acting and missing:
+            errors.append(yaml_error(raw, file, ["stage_permissions"],
+                                     f"“{stage}”阶段可办理的角色须包含流程泳道的角色 {'、'.join(missing)}"))
     return errors
 
 

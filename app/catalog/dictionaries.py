@@ -43,7 +43,8 @@ KINDS = {k.code: k for k in (
     Kind("uses", "用途", r"^[a-z][a-z0-9_]{0,63}$"),
     Kind("document_types", "证件种类", r"^\d{1,8}$"),
     Kind("material_types", "材料类型", r"^[a-z][a-z0-9_]{0,63}$"),
-    Kind("opinion_templates", "审批意见模板", r"^[a-z][a-z0-9_]{0,63}$", has_text=True),
+    Kind("opinion_templates", "审批意见模板",
+         r"^(accept|review|tax|record|certify|correct|other)_[a-z]+_[a-z0-9_]{1,40}$", has_text=True),
 )}
 # DOMAIN.md §1.2 (TD/T 1066 appendix dictionaries): 权利性质 QLXZ and 证件种类 ZJZL.
 RIGHT_NATURES = {"101": "划拨", "102": "出让", "103": "作价出资（入股）", "104": "租赁", "105": "授权经营",
@@ -51,15 +52,6 @@ RIGHT_NATURES = {"101": "划拨", "102": "出让", "103": "作价出资（入股
 DOCUMENT_TYPES = {"1": "身份证", "2": "港澳台身份证", "3": "护照", "4": "户口簿", "5": "军官证（士兵证）",
                   "6": "组织机构代码", "7": "营业执照", "8": "统一社会信用代码", "99": "其它"}
 USES = {"residential": "住宅", "non_residential": "非住宅"}
-OPINION_TEMPLATES = {
-    "accept_ok": ("受理：予以受理", "申请材料齐全，符合法定形式，予以受理。"),
-    "accept_correct": ("受理：一次性告知补正",
-                       "申请材料不齐全或者不符合法定形式，请按一次性告知的事项补正后重新提交。"),
-    "review_ok": ("审核：符合登记条件",
-                  "经审核，申请登记事项与不动产登记簿记载一致，权属清楚，材料齐全，符合登记条件。"),
-    "review_refuse": ("审核：不予登记", "经审核，申请登记事项不符合法律、行政法规规定的登记条件，不予登记。"),
-    "record_ok": ("登簿：准予登簿", "准予记载于不动产登记簿。"),
-}
 
 
 def kind_of(code: str) -> Kind:
@@ -100,7 +92,8 @@ def _clean(session: Session, kind: Kind, values: dict[str, str], creating: bool)
     errors: dict[str, list[str]] = {}
     code, name = (values.get("code") or "").strip(), (values.get("name") or "").strip()
     if creating and not re.match(kind.code_pattern, code):
-        errors["code"] = ["代码格式不正确" + ("（6 位数字）" if kind.code == "divisions" else "")]
+        hint = {"divisions": "（6 位数字）", "opinion_templates": "（环节_结论_序号，如 review_approve_1）"}
+        errors["code"] = ["代码格式不正确" + hint.get(kind.code, "")]
     elif creating and session.execute(select(DictionaryEntry.id).where(
             DictionaryEntry.kind == kind.code, DictionaryEntry.code == code)).first():
         errors["code"] = [f"代码 {code} 已存在"]
@@ -260,7 +253,9 @@ def seed_dictionaries(session: Session, root: Path) -> dict[str, int]:
     for _, d in _current_definitions(session):
         for m in d.get("materials", []):
             add("material_types", m["code"], m["name"])
-    for code, (name, text) in OPINION_TEMPLATES.items():
+    from app.cases.opinions import dictionary_rows  # the shipped 常用意见 (cases owns how they are read)
+
+    for code, name, text in dictionary_rows(root / "dictionaries" / "opinion_templates.yaml"):
         add("opinion_templates", code, name, text=text)
     session.flush()
     return added

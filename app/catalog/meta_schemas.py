@@ -129,6 +129,42 @@ _CONTRACT: dict[str, Any] = {
     },
 }
 
+# Per-stage permissions (issue 7): one row per stage and staff role. ``act``: the role may claim and complete
+# the stage's tasks (the lane's role always may); ``hidden``: application fields the role does not see while
+# the case is at that stage; ``editable``: fields the role's assignee may correct there. Unlisted fields are
+# shown read-only, as for roles without a row.
+_STAGE_PERMISSION: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["stage", "role"],
+    "properties": {
+        "stage": _TEXT,
+        "role": _CODE,
+        "act": {"type": "boolean"},
+        "hidden": {"type": "array", "uniqueItems": True, "items": _FIELD},
+        "editable": {"type": "array", "uniqueItems": True, "items": _FIELD},
+    },
+}
+
+# Report templates (审批表, 审核意见表 …; app/cases/reports.py): rows of a label and a source —
+# ``case.<business_no|type_name|unit_code|parties|submitted_at|status>``, ``form.<application field>`` or
+# ``stage.<stage>.<opinion|decision|by|at>`` — and free text printed under the table.
+REPORT_SOURCE_PATTERN = (r"^(case\.(business_no|type_name|unit_code|parties|submitted_at|status)"
+                         r"|form\.[A-Za-z_][A-Za-z0-9_]*|stage\.[^.]{1,8}\.(opinion|decision|by|at))$")
+_REPORT: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["code", "title", "rows"],
+    "properties": {
+        "code": _CODE,
+        "title": _TEXT,
+        "rows": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["label", "value"],
+            "properties": {"label": _TEXT, "value": {"type": "string", "pattern": REPORT_SOURCE_PATTERN}}}},
+        "text": {"type": "string"},
+    },
+}
+
 BUSINESS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -153,6 +189,8 @@ BUSINESS_SCHEMA: dict[str, Any] = {
         "confirm_roles": {"type": "array", "minItems": 1, "items": _CODE},
         "inquiry": {"type": "array", "items": _QUESTION},
         "contract": _CONTRACT,
+        "stage_permissions": {"type": "array", "items": _STAGE_PERMISSION},
+        "reports": {"type": "array", "items": _REPORT},
     },
 }
 

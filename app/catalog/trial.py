@@ -40,9 +40,10 @@ def default_decision(root: Path, form_key: str) -> dict[str, Any]:
 
 
 def run_trial(root: Path, code: str, xml: str, data: dict[str, Any], decisions: dict[str, Any],
-              answers: dict[str, Any]) -> dict[str, Any]:
+              answers: dict[str, Any], timeouts: list[str] | None = None) -> dict[str, Any]:
     """Validate, then run with simulated decisions (a dict per task, or a list consumed visit by visit;
-    tasks left out decide with their form's first choice) and simulated connector answers."""
+    tasks left out decide with their form's first choice), simulated connector answers and the timer events
+    to expire ("模拟超时": an escalation or a deadline shown as taken)."""
     problems = validate(root, code, xml)
     if problems:
         raise ValidationFailed("流程图未通过校验，请先修正错误再试运行", errors={
@@ -56,7 +57,20 @@ def run_trial(root: Path, code: str, xml: str, data: dict[str, Any], decisions: 
             return dict(given)
         return default_decision(root, form_key)
 
-    return dry_run(xml.encode("utf-8"), code, data, decide, answers).as_dict()
+    timers = set(timer_events(xml))
+    unknown = [t for t in timeouts or [] if t not in timers]
+    if unknown:
+        raise ValidationFailed("模拟超时的计时器不存在", errors={
+            "timeouts": [f"流程中没有计时器事件 {'、'.join(unknown)}（可选：{'、'.join(sorted(timers)) or '无'}）"]})
+    return dry_run(xml.encode("utf-8"), code, data, decide, answers, frozenset(timeouts or ())).as_dict()
+
+
+def timer_events(xml: str) -> dict[str, str]:
+    """Timer events of a diagram (id → name): what the analyst may choose to expire in a dry run."""
+    found = _elements(xml)
+    return {i: el.get("name") or i for i, el in found.items()
+            if etree.QName(el).localname in ("boundaryEvent", "intermediateCatchEvent", "startEvent")
+            and el.find("bpmn:timerEventDefinition", NSMAP) is not None}
 
 
 def compare(xml_a: str, xml_b: str) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +88,10 @@ def compare(xml_a: str, xml_b: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def _elements(xml: str) -> dict[str, Any]:
-    root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise ValidationFailed("流程图不是有效的 XML", errors={"bpmn": [f"流程图不是有效的 XML：{exc}"]}) from exc
     found = {}
     for process in root.iterfind("bpmn:process", NSMAP):
         for el in process.iter():

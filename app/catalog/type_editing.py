@@ -16,7 +16,8 @@ from app.catalog.service import current_version
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 
-EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees")
+EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees",
+                 "stage_permissions")
 EXEMPTION_LABELS = {"none": "不可免交", "identity": "身份核验", "marriage": "婚姻登记信息",
                     "business_licence": "营业执照信息", "contract": "网签合同信息", "tax": "完税信息"}
 FILE_TYPES = ("pdf", "jpg", "png")
@@ -63,6 +64,71 @@ def save_business(session: Session, actor: Actor, root: Path, code: str, changes
         raise ValidationFailed("输入有误，未生成新版本", errors=errors)
     business.update(data)
     return publish_changes(session, actor, root, code, business=business, action="definition.business.save")[1]
+
+
+def _names(text: Any) -> list[str]:
+    """Field names typed as a list separated by spaces, commas or 、 (as analysts type them)."""
+    if isinstance(text, list):
+        return [str(n) for n in text]
+    return [n for n in str(text or "").replace("、", " ").replace(",", " ").replace("，", " ").split() if n]
+
+
+def save_stage_permissions(session: Session, actor: Actor, root: Path, code: str,
+                           rows: list[dict[str, Any]]) -> str:
+    """Replace the per-stage permissions (who may act, hidden / editable fields per role) and publish; the
+    loader checks stages, roles and fields against the diagram and the application form."""
+    business = business_for_edit(session, code)
+    cleaned = []
+    for row in rows:
+        entry: dict[str, Any] = {"stage": str(row.get("stage", "")).strip(), "role": str(row.get("role", "")).strip()}
+        if row.get("act"):
+            entry["act"] = True
+        for key in ("hidden", "editable"):
+            names = _names(row.get(key))
+            if names:
+                entry[key] = names
+        cleaned.append(entry)
+    if cleaned:
+        business["stage_permissions"] = cleaned
+    else:
+        business.pop("stage_permissions", None)
+    return publish_changes(session, actor, root, code, business=business,
+                           action="definition.stage_permissions.save")[1]
+
+
+def report_lines(report: dict[str, Any]) -> str:
+    """A report's rows as the page edits them: one ``标签 = 来源`` per line."""
+    return "\n".join(f"{row['label']} = {row['value']}" for row in report.get("rows", []))
+
+
+def save_reports(session: Session, actor: Actor, root: Path, code: str, reports: list[dict[str, Any]]) -> str:
+    """Replace the report templates (``rows`` as ``标签 = 来源`` lines) and publish; sources are checked by the
+    loader against the application form and the diagram's stages."""
+    business = business_for_edit(session, code)
+    errors: dict[str, list[str]] = {}
+    cleaned = []
+    for i, report in enumerate(reports):
+        rows = []
+        for line in str(report.get("rows") or "").splitlines():
+            if not line.strip():
+                continue
+            label, sep, source = line.partition("=")
+            if not sep or not label.strip() or not source.strip():
+                errors.setdefault(f"reports[{i}].rows", []).append(f"“{line.strip()}”应写作“标签 = 来源”")
+                continue
+            rows.append({"label": label.strip(), "value": source.strip()})
+        entry = {"code": str(report.get("code", "")).strip(), "title": str(report.get("title", "")).strip(),
+                 "rows": rows}
+        if str(report.get("text") or "").strip():
+            entry["text"] = str(report["text"]).replace("\r\n", "\n").strip() + "\n"
+        cleaned.append(entry)
+    if errors:
+        raise ValidationFailed("输入有误，未生成新版本", errors=errors)
+    if cleaned:
+        business["reports"] = cleaned
+    else:
+        business.pop("reports", None)
+    return publish_changes(session, actor, root, code, business=business, action="definition.reports.save")[1]
 
 
 def save_materials(session: Session, actor: Actor, root: Path, code: str, items: list[dict[str, Any]]) -> str:

@@ -64,9 +64,13 @@ class _SimulatedServices(SafeScriptEngine):
 
 
 def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
-            answers: dict[str, Any]) -> DryRunResult:
-    """Run until an end event, a user task without a simulated decision, a wait (timer/message) or an error."""
+            answers: dict[str, Any], timeouts: frozenset[str] = frozenset()) -> DryRunResult:
+    """Run until an end event, a user task without a simulated decision, a wait (timer/message) or an error.
+
+    ``timeouts``: timer events (boundary timers, timers after an event-based gateway) the analyst wants to
+    see expire — each fires (once) as soon as it is waiting, before any clerk decision or department message."""
     engine = _SimulatedServices(answers)
+    fired: set[str] = set()
     wf = BpmnWorkflow(*parse_bpmn(xml, process_id), script_engine=engine)
     for task in wf.get_tasks(state=TaskState.READY):
         task.set_data(**data)
@@ -76,6 +80,8 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
     try:
         wf.do_engine_steps()
         for _ in range(MAX_USER_STEPS):
+            if _fire_timeouts(wf, timeouts, fired):
+                continue
             ready = wf.get_tasks(state=TaskState.READY, manual=True)
             if not ready and not _deliver_simulated_message(wf, answers):
                 break
@@ -98,8 +104,47 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
     except (WorkflowException, SpiffWorkflowException) as exc:
         stopped = f"流程执行出错：{getattr(exc, 'reason', None) or exc}"
     if stopped is None and not wf.completed:
-        stopped = "流程在等待计时器或外部消息，试运行在此停止"
-    return _result(wf, xml, decided, engine.calls, stopped)
+        stopped = "流程在等待计时器或外部消息，试运行在此停止（可在“模拟超时”中填写计时器事件编号）"
+    result = _result(wf, xml, decided, engine.calls, stopped)
+    for step in result.steps:
+        if step.element in fired:
+            step.data = {"模拟超时": True}
+            fired.discard(step.element)  # the expiry marks the first pass only
+    return result
+
+
+def _fire_timeouts(wf: BpmnWorkflow, timeouts: frozenset[str], fired: set[str]) -> bool:
+    """Expire the waiting timers the analyst named, each once per run (a loop back to the same wait then
+    gets the department's answer); True when one fired.
+
+    A timer after an event-based gateway is held by the gateway (Spiff moves the outgoing events'
+    definitions onto it, in the order of its outputs); a boundary or intermediate timer waits itself."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+    def is_timer(definition: Any) -> bool:  # cycles keep their own schedule
+        return isinstance(definition, TimerEventDefinition) and "Cycle" not in type(definition).__name__
+
+    changed = False
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        spec, definition = task.task_spec, getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MultipleEventDefinition) and len(definition.event_definitions) == len(spec.outputs):
+            for output, inner in zip(spec.outputs, definition.event_definitions, strict=True):
+                if output.bpmn_id in timeouts and output.bpmn_id not in fired and is_timer(inner):
+                    task._set_internal_data(seen_events=[*task.internal_data.get("seen_events", []), BpmnEvent(inner)])
+                    fired.add(output.bpmn_id)
+                    changed = True
+                    break  # one branch of the gateway
+        elif spec.bpmn_id in timeouts and spec.bpmn_id not in fired and is_timer(definition):
+            task._set_internal_data(event_value=task._get_internal_data("event_value") or "2000-01-01T00:00:00+00:00",
+                                    event_fired=True)
+            fired.add(spec.bpmn_id)
+            changed = True
+    if changed:
+        wf.refresh_timers()
+        wf.do_engine_steps()
+    return changed
 
 
 def _deliver_simulated_message(wf: BpmnWorkflow, answers: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ from app.cases.access import cases_of_applicant, get_case, is_party
 from app.cases.progress import timeline
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
+from app.catalog.diagram import diagram_svg, version_xml
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version, enabled_definitions
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -29,8 +30,19 @@ bp = Blueprint("portal", __name__)
 @bp.get("/guide/<code>")
 def guide(code: str) -> str:
     page_actor(required=False)
-    version = current_version(db_session(), code)
-    return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no)
+    session = db_session()
+    version = current_version(session, code)
+    return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no,
+                           diagram=diagram_svg(session, version.id))
+
+
+@bp.get("/guide/<code>/process.bpmn")
+def guide_process(code: str) -> Response:
+    """The BPMN of the type's current version, for the bpmn-js viewer on the guide (public, like the guide)."""
+    session = db_session()
+    response = Response(version_xml(session, current_version(session, code).id), mimetype="application/xml")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.get("/info")

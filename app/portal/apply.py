@@ -17,6 +17,7 @@ from app.catalog.guide import service_guide
 from app.catalog.service import current_version
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.form_render import posted_values
 from app.pages import login_required, page_actor
 from app.portal import bp
 from app.portal.account import verified_required
@@ -28,22 +29,7 @@ PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有�
 
 
 def _form_values(schema: dict[str, Any]) -> dict[str, Any]:
-    """What the browser sent for the schema's fields; empty inputs count as not filled."""
-    values: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        if prop.get("type") == "array":
-            raw = [v.strip() for v in request.form.getlist(name) if v.strip()]
-            if len(raw) == 1 and "\n" in raw[0]:
-                raw = [line.strip() for line in raw[0].splitlines() if line.strip()]
-            if raw:
-                values[name] = raw
-            continue
-        value = (request.form.get(name) or "").strip()
-        if value:
-            values[name] = value
-        elif prop.get("type") == "boolean" and name in request.form:
-            values[name] = False
-    return values
+    return posted_values(schema, request.form)
 
 
 def _schema(definition: dict[str, Any]) -> dict[str, Any]:
@@ -191,10 +177,14 @@ def delete_material(case_id: str, material_id: str) -> Response:
 def submit(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
+    correcting = case.status == "correcting"
     try:
         intake.submit_application(session, actor, case, require_inquiry=True)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
-    flash(f"申请已提交，业务号 {case.business_no}。", "success")
+    if correcting:
+        flash(f"补正材料已提交，登记机构将继续办理，业务号 {case.business_no}。", "success")
+    else:
+        flash(f"申请已提交，业务号 {case.business_no}。", "success")
     return redirect(url_for("portal.my_application", case_id=case_id))

@@ -102,7 +102,7 @@ def own_units(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """本人名下的不动产: the units whose current ownership the actor holds."""
     actor.require("unit:read_own")
     units = units_of_holder(session, actor.id_number_bidx) if actor.id_number_bidx else []
-    audit.record(session, actor_id=actor.user_id, action="query.own_units", object_type="user",
+    audit.record_access(session, actor_id=actor.user_id, action="query.own_units", object_type="user",
                  object_id=actor.user_id, after={"purpose": OWN, "count": len(units),
                                                  "unit_codes": [u.unit_code for u in units]})
     return [unit_view(session, u, "holder") for u in units]
@@ -117,7 +117,7 @@ def show_unit(session: Session, actor: Actor, unit_code: str, *, purpose: str | 
         purpose = STAFF_DEFAULT_PURPOSE
     stated = _check_purpose(purpose, required=view != "holder")
     _check_unmask(actor, [view], unmask)
-    audit.record(session, actor_id=actor.user_id, action="query.unit", object_type="realty_unit",
+    audit.record_access(session, actor_id=actor.user_id, action="query.unit", object_type="realty_unit",
                  object_id=unit.id, tenant_id=unit.tenant_id,
                  after={"unit_code": unit.unit_code, "purpose": stated or OWN, "view": view, "unmasked": unmask})
     return {**unit_view(session, unit, view, unmask=unmask), "purpose": stated or OWN}
@@ -152,7 +152,7 @@ def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, 
     own_only = bool(units) and all(v == "holder" for v in views)
     stated = _check_purpose(purpose, required=not own_only)
     _check_unmask(actor, views, unmask)
-    audit.record(session, actor_id=actor.user_id, action="query.unit_search", object_type="realty_unit",
+    audit.record_access(session, actor_id=actor.user_id, action="query.unit_search", object_type="realty_unit",
                  object_id=None, tenant_id=actor.tenant_id,
                  after={"cert_no": cert_no, "location": location, "purpose": stated or OWN, "count": len(units),
                         "unit_codes": [u.unit_code for u in units], "views": sorted(set(views)),

@@ -1,20 +1,28 @@
-"""Appending to and verifying the hash-chained audit log.
+"""Appending to and verifying the hash-chained audit log, and the access log of reads.
 
 Callers pass before/after dictionaries that carry no personal data (ids, statuses, decisions); the audit
 trail is read by operators, so it must not become a second copy of the encrypted fields.
+
+Two logs, one module: ``record`` appends a state change (or a security-relevant act such as unmasking) to
+the hash chain — every appender locks the chain's head row until its transaction commits, so appends are
+serialized. ``record_access`` logs a plain read (a material viewed, a register query) into the unchained
+``access_log``: the case page records such reads at the start of a request, and with the chain they made
+every concurrent case-page view wait for the previous one to finish (bench/audit_contention.py measures
+it). Both are read through this module (``access_entries``) so the operators' log pages see one trail.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.security.models import AuditEntry, AuditHead
+from app.security.models import AccessEntry, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 
@@ -46,6 +54,36 @@ def record(session: Session, *, actor_id: str | None, action: str, object_type: 
     head.seq, head.hash = entry.seq, entry.hash
     session.add(entry)
     return entry
+
+
+def record_access(session: Session, *, actor_id: str | None, action: str, object_type: str,
+                  object_id: str | None, tenant_id: str | None = None,
+                  after: dict[str, Any] | None = None) -> AccessEntry:
+    """Log a read (no personal data in ``after``); never waits for other appenders."""
+    entry = AccessEntry(at=utcnow(), actor_id=actor_id, tenant_id=tenant_id, action=action,
+                        object_type=object_type, object_id=object_id, after=after)
+    session.add(entry)
+    return entry
+
+
+def access_entries(*, action: str | None = None, object_ids: set[str] | None = None,
+                   actor_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                   tenant_scope: frozenset[str] | None = None) -> Select[tuple[AccessEntry]]:
+    """The access log filtered like the audit trail (newest first), for the operators' log pages and traces."""
+    q = select(AccessEntry)
+    if action:
+        q = q.where(AccessEntry.action.startswith(action, autoescape=True))
+    if object_ids is not None:
+        q = q.where(AccessEntry.object_id.in_(object_ids))
+    if actor_id:
+        q = q.where(AccessEntry.actor_id == actor_id)
+    if since:
+        q = q.where(AccessEntry.at >= since)
+    if until:
+        q = q.where(AccessEntry.at < until)
+    if tenant_scope is not None:
+        q = q.where(AccessEntry.tenant_id.in_(tenant_scope))
+    return q.order_by(AccessEntry.at.desc(), AccessEntry.id.desc())
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The audit log: who did what to which object, when, with before/after. Entries are hash-chained
-(each carries the hash of the previous one) so a removed or edited line is detectable."""
+(each carries the hash of the previous one) so a removed or edited line is detectable.
+
+Read accesses (a material viewed, a register query) go to the separate, unchained access log: a page view
+must not queue behind the audit chain's head row (see app/security/audit.py)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,3 +56,21 @@ class RateEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_rate_event_key_at", "key", "at"),)
+
+
+class AccessEntry(Base):
+    """A read access: who looked at what (no state changed). Append-only, not chained: appenders never wait
+    for each other; queried with the audit trail through ``audit.access_entries``."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_object", "object_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

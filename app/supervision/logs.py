@@ -52,6 +52,11 @@ KINDS = {
         ("at", "时间"), ("exc_type", "异常类型"), ("method", "方法"), ("path", "路径"), ("endpoint", "端点"),
         ("user", "用户"), ("business_no", "业务号"), ("where", "位置"), ("fingerprint", "指纹")),
         "异常类型（包含）"),
+    # Plain reads (material views, register queries, 线下查询): the unchained access log (audit.record_access).
+    "access": LogKind("access", "访问日志", (
+        ("at", "时间"), ("user", "用户"), ("tenant_id", "辖区"), ("action", "操作"), ("object_type", "对象类型"),
+        ("object_id", "对象"), ("detail", "内容")),
+        "操作（前缀，如 material.）"),
 }
 
 
@@ -162,6 +167,14 @@ def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
     return q.order_by(AuditEntry.seq.desc())
 
 
+def _access_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
+    start, end = _bounds(f)
+    return audit.access_entries(
+        action=f.type or None, since=start, until=end, tenant_scope=actor.tenant_scope,
+        object_ids=related_ids(session, f.business_no)[1] if f.business_no else None,
+        actor_id=(_user_id(session, f.username) or "-") if f.username else None)  # unknown user: no rows
+
+
 def _calls_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
     q = select(InterfaceCallLog)
     start, end = _bounds(f)
@@ -215,6 +228,9 @@ def _row(kind: str, item: Any, users: dict[str, str]) -> dict[str, Any]:
         return {"seq": item.seq, "at": item.at, "user": user, "tenant_id": item.tenant_id or "",
                 "action": item.action, "object_type": item.object_type, "object_id": item.object_id or "",
                 "business_no": _business_no_of(item), "detail": detail}
+    if kind == "access":
+        return {"at": item.at, "user": user, "tenant_id": item.tenant_id or "", "action": item.action,
+                "object_type": item.object_type, "object_id": item.object_id or "", "detail": item.after or {}}
     if kind == "calls":
         return {"at": item.at, "interface_code": item.interface_code, "operation": item.operation, "user": user,
                 "business_no": item.business_no or "", "outcome": item.outcome, "http_status": item.http_status,
@@ -227,8 +243,8 @@ def _row(kind: str, item: Any, users: dict[str, str]) -> dict[str, Any]:
             "fingerprint": item.fingerprint[:12]}
 
 
-QUERIES = {"audit": _audit_query, "calls": _calls_query, "exceptions": _exceptions_query}
-TYPE_COLUMN = {"audit": "action", "calls": "outcome", "exceptions": "exc_type"}
+QUERIES = {"audit": _audit_query, "calls": _calls_query, "exceptions": _exceptions_query, "access": _access_query}
+TYPE_COLUMN = {"audit": "action", "calls": "outcome", "exceptions": "exc_type", "access": "action"}
 
 
 def query_logs(session: Session, actor: Actor, f: LogFilter, *, export: bool = False) -> LogPage:
@@ -272,6 +288,8 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
         if actor.tenant_scope is None or e.tenant_id in actor.tenant_scope:
             items.append((e.at, "操作日志", e.action, e.actor_id, {k: v for k, v in
                                                                 {"before": e.before, "after": e.after}.items() if v}))
+    for r in session.execute(audit.access_entries(object_ids=ids, tenant_scope=actor.tenant_scope)).scalars():
+        items.append((r.at, "访问日志", r.action, r.actor_id, r.after or {}))
     if case is not None:
         for ev in session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)).scalars():
             items.append((ev.at, "办理进度", f"{ev.stage or ''} {ev.message}".strip(), ev.actor_id,

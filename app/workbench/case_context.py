@@ -10,13 +10,17 @@ from sqlalchemy.orm import Session
 
 from app.cases import inquiry, payments, progress, receiving
 from app.cases.access import definition_of
+from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
 from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
 from app.cases.signing import KIND_LABELS
+from app.cases.reports import reports_of
 from app.cases.summary import show_case
+from app.catalog.diagram import diagram_svg
+from app.catalog.forms import pii_fields
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.models import User
@@ -29,7 +33,6 @@ from app.registry.preview import record_preview
 from app.registry.queries import register_page
 from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.security.masking import mask_name, mask_phone
-from app.workbench.diagram import process_diagram
 
 
 def decision_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
@@ -57,7 +60,8 @@ def _checklist(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
 def _actionable(session: Session, actor: Actor, case: Case) -> tuple[list[Task], Task | None]:
     open_tasks = list(session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")
                                       .order_by(Task.created_at)).scalars())
-    mine = next((t for t in open_tasks if t.role in actor.roles), None)
+    definition = definition_of(session, case)
+    mine = next((t for t in open_tasks if may_act(definition, actor, t)), None)
     return open_tasks, mine
 
 
@@ -89,6 +93,30 @@ def _delivery_choice(case: Case, unmask: bool) -> dict[str, Any] | None:
     return {"label": receiving.METHODS.get(case.delivery_method), "address": address}
 
 
+def _correction_form(schema: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """更正申请信息: the fields the clerk's role may edit at this stage, as a form of the shared renderer
+    (personal data is never put back into an input: such fields start empty, empty = unchanged)."""
+    editable = set((summary.get("field_access") or {}).get("editable", []))
+    if not editable:
+        return {}
+    props = schema.get("properties", {})
+    order = [n for n in (schema.get("x-ui") or {}).get("order") or list(props) if n in editable]
+    order += sorted(editable - set(order))
+    secret = pii_fields(schema)
+    return {"correction_schema": {"type": "object", "properties": {n: props[n] for n in order if n in props},
+                                  "x-ui": {"order": order}},
+            "correction_values": {n: summary["form"].get(n) for n in order if n not in secret}}
+
+
+def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, Any]:
+    """The process diagram (server SVG, the no-JS form) and the element ids the bpmn-js viewer marks."""
+    current = frozenset(t.task_name for t in open_tasks)
+    done = frozenset(session.execute(select(Task.task_name).where(Task.case_id == case.id,
+                                                                  Task.status == "completed")).scalars()) - current
+    return {"svg": diagram_svg(session, case.process_version_id, current=current, done=done),
+            "current": sorted(current), "done": sorted(done)}
+
+
 def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
     definition = definition_of(session, case)
     summary = show_case(session, actor, case, unmask=unmask)
@@ -112,18 +140,21 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "checklist": _checklist(definition, case), "register": register, "register_error": register_error,
         "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
         "notices": notices_of_case(session, case), "certificates": certificates,
+        "reports": [(r["code"], r["title"]) for r in reports_of(definition)],
         "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,
-        "diagram": process_diagram(session, case, open_tasks),
+        "diagram": _diagram(session, case, open_tasks),
         "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],
         "waivers": {w["code"]: w for w in summary.get("materials_waived", [])},
         "inquiry": inquiry.record(definition, case), "inquiry_answered_at": case.inquiry_answered_at,
         "bill": payments.statement(session, case), "signature_kinds": KIND_LABELS,
         "delivery_choice": _delivery_choice(case, unmask),
     }
+    if task is not None and task.assignee_id == actor.user_id:
+        context.update(_correction_form(schema, summary))
     if task is not None:
         form = definition["forms"].get(task.form_key, {})
         context["decisions"] = decision_options(form)
-        context["templates"] = opinion_templates(task.stage)
+        context["templates"] = opinion_templates(session, task.stage)
         context["assignees"] = eligible_assignees(session, task) if actor.has("task:assign") else []
         context.update(_stage_screen(session, actor, case, task))
     return context

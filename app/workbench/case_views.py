@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, render_template
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from app.cases import inquiry
-from app.cases.access import get_case
+from app.cases.access import definition_of, get_case
 from app.cases.materials import material_for_viewing
 from app.cases.notices import KINDS, render_notice
-from app.errors import NotFound
+from app.errors import DomainError, NotFound
+from app.form_render import posted_values
 from app.registry.certificates import issuing_config
 from app.web import db_session
 from app.workbench import bp
@@ -30,6 +31,39 @@ def render_case(case_id: str, *, unmask: bool = False, errors: dict[str, list[st
 @staff_required
 def case_page(case_id: str) -> Any:
     return render_case(case_id)
+
+
+@bp.post("/cases/<case_id>/fields")
+@staff_required
+def correct_fields(case_id: str) -> Any:
+    """更正申请信息: the fields the clerk's role may edit at this stage; the server refuses any other."""
+    from app.cases.field_access import correct_fields as correct
+
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    definition = definition_of(session, case)
+    changes = posted_values(definition["forms"][definition["application_form"]], request.form)
+    try:
+        correct(session, actor, case, changes)
+    except DomainError as exc:
+        session.rollback()
+        errors = {**(exc.errors or {}), "_form": [exc.message]}
+        return render_case(case_id, errors=errors, values=changes, status=exc.status)
+    flash("申请信息已更正", "success")
+    return redirect(url_for("workbench.case_page", case_id=case_id) + "#application")
+
+
+@bp.get("/cases/<case_id>/process.bpmn")
+@staff_required
+def case_process(case_id: str) -> Response:
+    """The BPMN of the case's own process version, for the bpmn-js viewer on the case page."""
+    from app.catalog.diagram import version_xml
+
+    session = db_session()
+    case = get_case(session, clerk(), case_id)
+    response = Response(version_xml(session, case.process_version_id), mimetype="application/xml")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.post("/cases/<case_id>/reveal")
@@ -83,5 +117,19 @@ def notice_pdf(case_id: str, kind: str) -> Response:
     case = get_case(session, actor, case_id)
     response = Response(render_notice(session, case, kind, issuing_config().font), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename={kind}-{case.business_no}.pdf"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/cases/<case_id>/reports/<code>.pdf")
+@staff_required
+def report_pdf(case_id: str, code: str) -> Response:
+    """审批表 / 审核意见表 … from the type's report templates (printing is audited)."""
+    from app.cases.reports import render_report
+
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    response = Response(render_report(session, actor, case, code, issuing_config().font), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f"inline; filename={code}-{case.business_no}.pdf"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -13,21 +13,21 @@ from app.cases import intake, materials
 from app.cases.access import definition_of, get_case
 from app.catalog.service import current_version, list_business_types
 from app.errors import Conflict, DomainError, ValidationFailed
+from app.form_render import posted_values
 from app.web import db_session, settings
 from app.workbench import bp
 from app.workbench.common import clerk, staff_required, storage
-from app.workbench.schema_form import form_groups, posted_form
 
 
 def _render_new(business_type: str | None, *, errors: dict[str, list[str]] | None = None,
                 values: dict[str, Any] | None = None, status: int = 200) -> Any:
     session = db_session()
     types = [(bt.code, bt.name) for bt, _ in list_business_types(session)]
-    groups = []
+    schema = None
     if business_type:
         definition = current_version(session, business_type).definition
-        groups = form_groups(definition["forms"][definition["application_form"]])
-    return render_template("workbench/window_new.html", types=types, business_type=business_type, groups=groups,
+        schema = definition["forms"][definition["application_form"]]
+    return render_template("workbench/window_new.html", types=types, business_type=business_type, schema=schema,
                            errors=errors or {}, values=values or {}), status
 
 
@@ -47,7 +47,7 @@ def window_create() -> Any:
     form: dict[str, Any] = {}
     if business_type:
         definition = current_version(session, business_type).definition
-        form = posted_form(definition["forms"][definition["application_form"]], request.form)
+        form = posted_values(definition["forms"][definition["application_form"]], request.form)
     try:
         case = intake.create_window_application(session, actor, business_type, form, appointment_code=code)
     except ValidationFailed as exc:

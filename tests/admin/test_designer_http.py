@@ -128,3 +128,29 @@ def test_compare_lists_changed_elements(page_login: Any, db: Any) -> None:
     diff = analyst.get(f"{API}/compare?a={versions[1]}&b={versions[2]}", accept="application/json").get_json()
     assert diff["added"] == [] and diff["removed"] == []
     assert [(c["id"], c["changes"]) for c in diff["changed"]] == [("task_review", ["名称"])]
+
+
+def test_a_dry_run_can_simulate_a_timer_expiring(page_login: Any) -> None:
+    analyst = page_login("analyst")
+    paid = analyst.post_json(f"{API}/dry-run", {"xml": BPMN}).get_json()
+    assert "catch_tax_paid" in paid["visited"] and "timer_tax_overdue" not in paid["visited"]
+    late = analyst.post_json(f"{API}/dry-run", {"xml": BPMN, "timeouts": ["timer_tax_overdue"]}).get_json()
+    assert late["ok"] is True, late
+    timer = next(s for s in late["steps"] if s["element"] == "timer_tax_overdue")
+    assert timer["data"] == {"模拟超时": True}
+    assert "task_tax_overdue" in late["visited"] and "flow_wait_timer" in late["flows"]
+    assert "catch_tax_paid" not in late["visited"][:late["visited"].index("timer_tax_overdue")]
+    unknown = analyst.post_json(f"{API}/dry-run", {"xml": BPMN, "timeouts": ["task_review"]})
+    assert unknown.status_code == 422 and "timer_tax_overdue" in unknown.get_json()["errors"]["timeouts"][0]
+    assert analyst.post_json(f"{API}/dry-run", {"xml": BPMN, "timeouts": "x"}).status_code == 422
+
+
+def test_the_diagram_being_edited_is_compared_with_a_published_version(page_login: Any) -> None:
+    analyst = page_login("analyst")
+    current = analyst.get(f"{API}/versions").get_json()["items"][0]
+    diff = analyst.post_json(f"{API}/compare-draft", {"xml": RENAMED, "version_id": current["id"]}).get_json()
+    assert diff["a"] == current["version_no"] and diff["b"] == "草稿"
+    assert [(c["id"], c["changes"]) for c in diff["changed"]] == [("task_review", ["名称"])]
+    assert diff["added"] == [] and diff["removed"] == []
+    broken = analyst.post_json(f"{API}/compare-draft", {"xml": "<bpmn:definitions", "version_id": current["id"]})
+    assert broken.status_code == 422

@@ -68,3 +68,27 @@ def test_a_referenced_entry_cannot_be_deleted(dictionaries: Any, page_login: Any
 
 def test_clerks_cannot_edit_dictionaries(dictionaries: Any, page_login: Any) -> None:
     assert page_login("xh_acceptor").get("/admin/dictionaries/uses").status_code == 403
+
+
+def test_an_opinion_template_edited_in_the_dictionary_is_offered_on_the_workbench(
+        dictionaries: Any, page_login: Any, client: Any, login: Any, submitted_transfer: dict) -> None:
+    from app.demo import DEMO_PASSWORD
+
+    analyst = page_login("analyst")
+    bad = analyst.post_form("/admin/dictionaries/opinion_templates/new", {"code": "x1", "name": "坏", "text": "x"})
+    assert bad.status_code == 422 and "review_approve_1" in bad.get_data(as_text=True)
+    created = analyst.post_form("/admin/dictionaries/opinion_templates/new", {
+        "code": "accept_approve_9", "name": "受理·通过（窗口）", "text": "窗口核验原件一致，予以受理。"})
+    assert created.status_code == 302
+    assert analyst.post_form("/admin/dictionaries/opinion_templates/accept_approve_1/delete", {}).status_code == 302
+
+    task = login("xh_acceptor").get("/api/v1/tasks", query_string={"stage": "受理"}).get_json()["items"][0]
+    clerk = client.application.test_client()
+    clerk.application.config["WTF_CSRF_ENABLED"] = False
+    assert clerk.post("/login", data={"username": "xh_acceptor", "password": DEMO_PASSWORD}).status_code == 302
+    assert clerk.post(f"/workbench/tasks/{task['id']}/claim").status_code == 302
+    page = clerk.get(f"/workbench/cases/{submitted_transfer['id']}").get_data(as_text=True)
+    picker = page.split('id="opinion_template"')[1].split("</select>")[0]
+    assert "窗口核验原件一致，予以受理。" in picker
+    assert "申请材料齐全，符合法定形式，予以受理。" not in picker  # accept_approve_1, deleted
+    assert "经查验，申请人身份与申请材料一致，予以受理。" in picker  # accept_approve_2, shipped

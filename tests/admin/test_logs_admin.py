@@ -112,6 +112,24 @@ def test_one_business_number_is_traced_across_everything(accepted_case: str, pag
     assert "没有找到" in ops.get("/admin/logs/trace?business_no=2026999999000000").get_data(as_text=True)
 
 
+def test_reads_are_in_the_access_log_and_the_trace(accepted_case: str, page_login: Any, db: Any) -> None:
+    """Plain reads go to the unchained access log (no wait on the audit head); operators still find them."""
+    from app.cases.models import Case
+
+    with db.unit_of_work() as session:
+        case = session.execute(select(Case).where(Case.business_no == accepted_case)).scalar_one()
+        case_id, material_id = case.id, case.materials[0].id
+    clerk = page_login(STAFF["审核"])
+    assert clerk.get(f"/workbench/cases/{case_id}/materials/{material_id}").status_code == 200
+    ops = page_login("ops")
+    html = ops.get(f"/admin/logs?kind=access&business_no={accepted_case}").get_data(as_text=True)
+    assert "material.view" in html and STAFF["审核"] in html
+    assert "material.view" not in ops.get(f"/admin/logs?kind=access&business_no={accepted_case}&user=nobody"
+                                          ).get_data(as_text=True)
+    trace = ops.get(f"/admin/logs/trace?business_no={accepted_case}").get_data(as_text=True)
+    assert 'data-source="访问日志"' in trace and "material.view" in trace
+
+
 def test_the_trace_of_a_recorded_case_includes_its_register_entry(submitted_transfer: dict[str, Any], login: Any,
                                                                  page_login: Any) -> None:
     business_no = submitted_transfer["business_no"]

@@ -89,3 +89,28 @@ def test_export_writes_files_that_load_as_the_same_version(page_login: Any, seed
     imported = analyst.post_form("/admin/import", {})
     assert imported.status_code == 302
     assert "transfer_resale: 未变化 (v2)" in analyst.get("/admin/").get_data(as_text=True)
+
+
+def test_stage_permissions_are_edited_on_the_type_page_and_refused_next_to_the_row(page_login: Any,
+                                                                                  seeded: Any) -> None:
+    from app.catalog.service import current_version
+
+    analyst = page_login("analyst")
+    action = f"{PAGE}/stage-permissions"
+    data = form_values(analyst.get(PAGE).get_data(as_text=True), action)
+    assert data["perm-0-stage"] == "受理" and data["perm-0-role"] == "acceptor" and data["perm-0-act"] == ["1"]
+    assert data["perm-0-editable"] == "use share_mode contract_no price"
+    new = len([k for k in data if k.endswith("-stage")]) - 1  # the empty row for a new entry
+    data.update({f"perm-{new}-stage": "登簿", f"perm-{new}-role": "recorder",
+                 f"perm-{new}-hidden": "seller_phone、buyer_phone", f"perm-{new}-editable": "seller_name"})
+    refused = analyst.post_form(action, data)
+    assert refused.status_code == 422
+    assert "不能在办理环节修改" in refused.get_data(as_text=True)
+    data[f"perm-{new}-editable"] = ""
+    saved = analyst.post_form(action, data)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    with seeded.extensions["db"].unit_of_work() as session:
+        rows = current_version(session, "transfer_resale").definition["stage_permissions"]
+    assert {"stage": "登簿", "role": "recorder", "hidden": ["seller_phone", "buyer_phone"]} in rows
+    assert rows[0] == {"stage": "受理", "role": "acceptor", "act": True,
+                       "editable": ["use", "share_mode", "contract_no", "price"]}

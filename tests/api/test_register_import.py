@@ -129,7 +129,7 @@ def test_a_unit_already_in_the_book_with_different_content_is_refused(seeded: Fl
 def test_a_demo_unit_is_conflicting_when_its_owner_differs(seeded: Flask, tmp_path: Path) -> None:
     from app.demo import unit_records
 
-    record = unit_records("330106", "西湖区", "文三路", zhang_owns=3)[0]
+    record = unit_records("330106", "西湖区", "文三路")[0]
     assert run_import(seeded, write_jsonl(tmp_path / "same.jsonl", [record])).output.count("跳过已存在且内容相同的 1")
     record["rights"][0]["holders"][0]["name"] = "张四"
     assert run_import(seeded, write_jsonl(tmp_path / "other.jsonl", [record])).exit_code == 1

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.identity.models import User
 from app.registry.codes import make_unit_code
-from app.security.models import AuditEntry
+from app.security import audit
 
 UNIT1 = make_unit_code("330106", 1, 1, "GB", 100, 1, 101)  # 张三's
 UNIT4 = make_unit_code("330106", 1, 1, "GB", 100, 1, 104)  # seized
@@ -20,11 +20,12 @@ CERT4 = "浙(2015)西湖区不动产权第0000004号"
 
 
 def audit_of(app: Flask, action: str) -> list[tuple[str, dict[str, Any]]]:
-    """(username, after) of every audit entry with this action, oldest first."""
+    """(username, after) of every access-log entry with this action (register queries are reads: they go to
+    the unchained access log, read through ``audit.access_entries``), oldest first."""
     with app.extensions["db"].unit_of_work() as session:
-        rows = session.execute(select(User.username, AuditEntry.after).join(User, User.id == AuditEntry.actor_id)
-                               .where(AuditEntry.action == action).order_by(AuditEntry.seq)).all()
-        return [(username, after) for username, after in rows]
+        entries = session.execute(audit.access_entries(action=action)).scalars().all()
+        names = dict(session.execute(select(User.id, User.username)).all())
+        return [(names[e.actor_id], e.after) for e in reversed(entries) if e.action == action and e.actor_id]
 
 
 def test_a_holder_sees_everything_about_their_own_unit_without_a_purpose(login: Any, seeded: Flask) -> None:

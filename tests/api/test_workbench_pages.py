@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.cases.models import Task
 from app.registry.models import RegisterEntry
-from app.security.models import AuditEntry
+from app.security.models import AccessEntry
 
 
 class Page:
@@ -89,8 +89,8 @@ def test_materials_are_shown_inline_and_each_viewing_is_audited(seeded: Any, sub
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert resp.headers["Content-Disposition"].startswith("inline")
     with seeded.extensions["db"].unit_of_work() as session:
-        assert session.execute(select(func.count()).select_from(AuditEntry)
-                               .where(AuditEntry.action == "material.view")).scalar_one() == 1
+        assert session.execute(select(func.count()).select_from(AccessEntry)
+                               .where(AccessEntry.action == "material.view")).scalar_one() == 1
     assert Page(seeded.test_client(), "yh_acceptor").get(src).status_code == 404
 
 

@@ -1,9 +1,12 @@
 """Acceptance in Chromium for configuration: a form edit appears in the generated form preview as it is
-typed, and is saved as a new version; dictionary CRUD, with the delete of a referenced entry refused."""
+typed, is saved as a new version and appears in the portal's generated application form; dictionary CRUD,
+with the delete of a referenced entry refused."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from conftest import transfer_form
 
 from app.catalog.dictionaries import seed_dictionaries
 
@@ -28,6 +31,14 @@ def test_a_form_edit_appears_in_the_generated_preview(page: Any, sign_in: Any) -
     page.wait_for_load_state("networkidle")
     assert "表单已保存：transfer_resale: 新版本 v2" in page.locator(".flash").inner_text()
     assert "备注（可选填写）" in preview.inner_text()
+
+    # the portal's generated application form is the same renderer over the new version
+    page.context.clear_cookies()
+    sign_in(page, "zhangsan", next_path=f"/apply/transfer_resale?unit_code={transfer_form()['unit_code']}")
+    assert page.locator("label[for='f-remarks']").inner_text() == "备注（可选填写）"
+    assert page.locator("input[name='elevator'][value='yes']").count() == 1
+    assert "是否有电梯" in page.locator("[data-field='elevator']").inner_text()
+    page.screenshot(path="test-artifacts/admin/form-edit-in-portal.png", full_page=True)
 
 
 def test_dictionary_crud_and_a_refused_delete(page: Any, sign_in: Any, db: Any) -> None:

@@ -47,7 +47,9 @@ def phone(browser: Any, live_server: str) -> Any:
 
 
 def draw_signature(page: Any) -> None:
-    box = page.locator(".signature-pad canvas").bounding_box()
+    canvas = page.locator(".signature-pad canvas")
+    canvas.scroll_into_view_if_needed()  # mouse events land only inside the viewport
+    box = canvas.bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + box["height"] * 0.7)
     page.mouse.down()
     for x, y in ((0.3, 0.2), (0.5, 0.8), (0.7, 0.3), (0.9, 0.6)):

@@ -168,3 +168,24 @@ def test_service_task_connector_parameters_and_timer_are_edited_in_the_panel(pag
     page.click("#btn-validate")
     page.locator(".bdc-error-badge[data-element='timer_record']").wait_for()
     assert "加引号" in page.locator("#problems").inner_text()
+
+
+def test_dry_run_with_a_simulated_timeout_and_draft_compare_on_the_canvas(page: Any, sign_in: Any) -> None:
+    sign_in(page, "analyst", next_path="/admin/designer/transfer_resale")
+    page.wait_for_function("window.bdcModeler && document.querySelector('#canvas .djs-element')")
+    page.fill("#trial-timeouts", "timer_tax_overdue")
+    page.click("#btn-dryrun")
+    page.wait_for_selector("#trial-result li")
+    assert "模拟超时" in page.locator("#trial-result li[data-element=timer_tax_overdue]").inner_text()
+    assert "bdc-timeout" in page.locator(".djs-element[data-element-id=timer_tax_overdue]").get_attribute("class")
+    assert "bdc-visited" in page.locator(".djs-element[data-element-id=task_tax_overdue]").get_attribute("class")
+
+    page.evaluate("""() => { const m = window.bdcModeler, el = m.get('elementRegistry').get('task_review');
+                             m.get('modeling').updateLabel(el, '审核（草稿）'); }""")
+    page.select_option("#cmp-b", "draft")
+    page.click("#btn-compare")
+    page.wait_for_selector("#compare-result ul.changed li")
+    assert "当前编辑内容" in page.locator("#compare-result p").inner_text()
+    assert "task_review" in page.locator("#compare-result ul.changed").inner_text()
+    assert "bdc-changed" in page.locator(".djs-element[data-element-id=task_review]").get_attribute("class")
+    page.screenshot(path="test-artifacts/designer/draft-compare.png")

@@ -27,7 +27,7 @@ def test_a_walk_in_transfer_is_entered_scanned_and_submitted(clerk_page: Any, se
     for name in ("unit_code", "seller_name", "seller_id_number", "buyer_name", "buyer_id_number", "price",
                  "contract_no"):
         page.fill(f"#f-{name}", str(form[name]))
-    page.select_option("#f-use", "住宅")
+    page.check("input[name=use][value=住宅]")
     page.click("#create-window-case")
     assert page.locator(".field.has-error #buyer_id_number-error").count() == 1
     page.fill("#f-buyer_id_number", LI_SI["id_number"])

@@ -60,3 +60,26 @@ def test_the_simulated_people_and_companies_have_valid_check_characters() -> Non
         check_uscc(uscc)
     demo = world.contracts["WQ2026-000123"]
     assert demo["seller"]["id_number"] == ZHANG_SAN["id_number"] and demo["buyer"]["name"] == LI_SI["name"]
+
+
+def test_the_register_holders_are_the_people_and_sellers_the_simulator_knows() -> None:
+    """The demo register (app/demo.py) and the simulator's world agree: every person holding a demo unit is
+    known to 公安 under the same name, and each 网签 contract's seller is the unit's holder — so 周杰, who has
+    no account, can sign up, pass 实名认证 and sell his flat (tests/browser/test_portal_new_owner.py)."""
+    from app.demo import DISTRICTS, ZHOU_JIE, ZHOU_JIE_UNIT, unit_records
+    from app.integrations.simulator.data import build_world
+
+    world = build_world()
+    holders: dict[str, dict[str, str]] = {}
+    for code, area, _, street in DISTRICTS:
+        for record in unit_records(code, area, street):
+            for right in record["rights"]:
+                if right["type"] == "ownership":
+                    holders[record["unit_code"]] = right["holders"][0]
+                    assert world.people[right["holders"][0]["id_number"]]["name"] == right["holders"][0]["name"]
+    for contract in world.contracts.values():
+        if contract["contract_no"] != "WQ2026-000456":  # 李四 selling back the flat she bought in the demo
+            assert contract["seller"]["id_number"] == holders[contract["unit_code"]]["id_number"]
+    ours = [code for code, h in holders.items() if h["id_number"] == ZHOU_JIE["id_number"]]
+    assert len(ours) == 1 and ours[0].endswith(f"{100 + ZHOU_JIE_UNIT:04d}")
+    assert world.marriages[ZHOU_JIE["id_number"]]["status"] == "未婚"

@@ -2,7 +2,8 @@
 same people, marriages, companies, contracts and documents — and so the demo cases verify.
 
 Everyone here is fictional. ID numbers and credit codes carry valid check characters (GB 11643, GB 32100).
-The demo applicants (张三, 李四), the demo bank and court, and the register owners of ``app.demo`` are
+The demo applicants (张三, 李四), 周杰 (a flat owner without an account), the demo bank and court, and the
+register owners of ``app.demo`` are
 included with the same particulars the platform's demo data uses.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.demo import BANK, COURT, DISTRICTS, LI_SI, ZHANG_SAN, _owner
+from app.demo import BANK, COURT, DISTRICTS, LI_SI, ZHANG_SAN, ZHOU_JIE, _owner, register_owner
 from app.registry.codes import make_id_card, make_unit_code, make_uscc
 
 WANG_FANG = {"name": "王芳", "id_number": make_id_card("330106", date(1986, 5, 20), 62), "phone": "13800000003"}
@@ -45,14 +46,14 @@ def _person(who: dict[str, str], sex: str, ethnicity: str = "汉", address: str 
 
 def build_world() -> World:
     world = World()
-    for who, sex in ((ZHANG_SAN, "男"), (LI_SI, "女"), (WANG_FANG, "女"), (ZHAO_MIN, "女")):
+    for who, sex in ((ZHANG_SAN, "男"), (LI_SI, "女"), (WANG_FANG, "女"), (ZHAO_MIN, "女"), (ZHOU_JIE, "男")):
         world.people[who["id_number"]] = _person(who, sex)
     for code, _, _, _ in DISTRICTS:
         for n in range(1, 25):
-            owner = _owner(n, code)
+            owner = register_owner(n, code)
             world.people.setdefault(owner["id_number"], _person(owner, "男" if n % 2 else "女"))
     _marry(world, ZHANG_SAN, WANG_FANG, "2012-10-01", "杭州市西湖区民政局婚姻登记处", "J330106-2012-001234")
-    for who in (LI_SI, ZHAO_MIN):
+    for who in (LI_SI, ZHAO_MIN, ZHOU_JIE):
         world.marriages[who["id_number"]] = {"status": "未婚", "records": []}
     for company, kind, rep in ((BANK, "股份有限公司（分公司）", "陈刚"), (DEMO_COMPANY, "有限责任公司", "周伟"),
                                (COURT, "机关", "刘强")):
@@ -92,7 +93,7 @@ def _contracts(world: World) -> None:
     """One filed resale contract per 西湖区 demo unit; the 张三 → 李四 sale of unit 101 is the demo one."""
     for n in range(1, 25):
         unit_code = make_unit_code("330106", 1, 1, "GB", 100 + (n - 1) // 8, 1 + (n - 1) // 8, 100 + n)
-        seller = ZHANG_SAN if n <= 3 else _owner(n, "330106")
+        seller = register_owner(n, "330106")
         number = DEMO_CONTRACT_NO if n == 1 else f"WQ2026-{n:06d}"
         price = Decimal(2_350_000) if n == 1 else Decimal(1_800_000 + n * 25_000)
         world.contracts[number] = {

@@ -1,6 +1,7 @@
-"""The case's process diagram as inline SVG, drawn server-side from the ProcessVersion's BPMN DI (shapes,
-edges and labels read with lxml), with the case's open tasks highlighted. No JavaScript viewer needed;
-issue 7's bpmn-js viewer can replace it later without changing the case page's data."""
+"""A process version's diagram as inline SVG, drawn server-side from its BPMN DI (shapes, edges and labels
+read with lxml), with current steps highlighted and completed ones marked. It is the no-JavaScript form of
+the diagram: the workbench case page and the portal's guide wrap it in a ``bpmn-viewer`` block that the
+small bpmn-js viewer bundle (admin_ui/src/viewer.js) replaces with the real rendering when scripts run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,6 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case, Task
 from app.catalog.models import ProcessVersion
 from app.identity.models import Role
 
@@ -70,11 +70,11 @@ def _layout(version_id: str, xml: str) -> Layout:
     return Layout(tuple(shapes), edges, (min(xs) - 10, min(ys) - 10, max(xs) - min(xs) + 20, max(ys) - min(ys) + 20))
 
 
-def _svg_shape(s: Shape, current: bool, lane_names: dict[str, str]) -> str:
-    cls = f"bpmn-{s.kind}" + (" current" if current else "")
-    stroke = "#b91c1c" if current else "#374151"
-    width = 3 if current else 1.2
-    fill = "#fee2e2" if current else "#fff"
+def _svg_shape(s: Shape, current: bool, lane_names: dict[str, str], done: bool = False) -> str:
+    cls = f"bpmn-{s.kind}" + (" current" if current else " done" if done else "")
+    stroke = "#b91c1c" if current else "#15803d" if done else "#374151"
+    width = 3 if current else 2 if done else 1.2
+    fill = "#fee2e2" if current else "#dcfce7" if done else "#fff"
     label = escape(s.name)
     if s.kind in ("lane", "participant"):
         text = escape(lane_names.get(s.name, s.name)) if s.kind == "lane" else label
@@ -98,15 +98,16 @@ def _svg_shape(s: Shape, current: bool, lane_names: dict[str, str]) -> str:
             f'<text x="{cx}" y="{text_y}" font-size="13" text-anchor="middle">{label}</text></g>')
 
 
-def process_diagram(session: Session, case: Case, open_tasks: list[Task]) -> Markup:
-    xml = session.execute(select(ProcessVersion.bpmn_xml)
-                          .where(ProcessVersion.id == case.process_version_id)).scalar_one()
-    layout = _layout(case.process_version_id, xml)
-    current = {t.task_name for t in open_tasks}
+def diagram_svg(session: Session, version_id: str, *, current: frozenset[str] = frozenset(),
+                done: frozenset[str] = frozenset()) -> Markup:
+    """The version's diagram; ``current`` / ``done`` are element ids (task names) to highlight / mark."""
+    xml = session.execute(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id)).scalar_one()
+    layout = _layout(version_id, xml)
     lane_names = dict(session.execute(select(Role.code, Role.name)).all())
     x, y, w, h = layout.box
+    label = "办理流程图（当前环节已标红，已完成环节标绿）" if current or done else "办理流程图"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x} {y} {w} {h}" role="img" '
-             f'aria-label="办理流程图（当前环节已标红）" font-family="sans-serif">',
+             f'aria-label="{label}" font-family="sans-serif">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#374151"/></marker></defs>']
     order = {"participant": 0, "lane": 1}
@@ -118,6 +119,12 @@ def process_diagram(session: Session, case: Case, open_tasks: list[Task]) -> Mar
         parts.append(f'<polyline points="{points}" fill="none" stroke="#374151" marker-end="url(#arrow)"/>')
     for shape in layout.shapes:
         if shape.kind not in ("participant", "lane"):
-            parts.append(_svg_shape(shape, shape.element_id in current, lane_names))
+            parts.append(_svg_shape(shape, shape.element_id in current, lane_names,
+                                    done=shape.element_id in done))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def version_xml(session: Session, version_id: str) -> str:
+    """The BPMN text the bpmn-js viewer fetches (a version is immutable, so it may be cached)."""
+    return session.execute(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id)).scalar_one()

@@ -1,0 +1,126 @@
+"""Per-stage permissions of a business type (business.yaml ``stage_permissions``, issue 7): which roles may
+act at a stage besides the lane's role, and which application fields each role sees or may correct there.
+
+Why one module: the inbox checks (claim, complete), the case as every skin shows it (workbench page, REST
+API) and the field correction all read the same rows, so a field hidden from a role is hidden everywhere and
+a field a role may not edit is refused by the server, whatever the page offered.
+
+Rules: the stage is that of the case's open tasks. Rows matching the stage and one of the actor's roles
+apply; a field is hidden only if every matching row hides it, editable if any matching row allows it.
+Without a matching row everything is shown read-only (the behaviour before stage permissions existed).
+Applicants are not restricted: it is their own application.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases import progress
+from app.cases.access import definition_of
+from app.cases.models import Case, Task
+from app.catalog.forms import pii_fields, validate_form_data
+from app.errors import Conflict, PermissionDenied
+from app.identity.actor import Actor
+from app.registry.fees import compute_fees
+from app.security import audit
+
+READ_ONLY = "该字段在当前环节为只读，不能修改"
+
+
+@dataclass(frozen=True)
+class FieldAccess:
+    stages: tuple[str, ...]
+    hidden: frozenset[str]
+    editable: frozenset[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stages": list(self.stages), "hidden": sorted(self.hidden), "editable": sorted(self.editable)}
+
+
+UNRESTRICTED = FieldAccess((), frozenset(), frozenset())
+
+
+def _rows(definition: dict[str, Any], stages: set[str], roles: frozenset[str]) -> list[dict[str, Any]]:
+    return [r for r in definition.get("stage_permissions") or [] if r["stage"] in stages and r["role"] in roles]
+
+
+def acting_roles(definition: dict[str, Any], stage: str, lane_role: str) -> frozenset[str]:
+    """Roles that may claim and complete a task of ``stage``: the lane's role and those rows grant ``act``."""
+    granted = {r["role"] for r in definition.get("stage_permissions") or [] if r["stage"] == stage and r.get("act")}
+    return frozenset(granted | {lane_role})
+
+
+def may_act(definition: dict[str, Any], actor: Actor, task: Task) -> bool:
+    return bool(acting_roles(definition, task.stage, task.role) & actor.roles)
+
+
+def open_stages(session: Session, case: Case) -> tuple[str, ...]:
+    stages = session.execute(select(Task.stage).where(Task.case_id == case.id, Task.status == "open")).scalars()
+    return tuple(sorted(set(stages)))
+
+
+def field_access(session: Session, actor: Actor, case: Case,
+                 definition: dict[str, Any] | None = None) -> FieldAccess:
+    if actor.kind != "staff":
+        return UNRESTRICTED
+    definition = definition or definition_of(session, case)
+    stages = open_stages(session, case)
+    rows = _rows(definition, set(stages), actor.roles)
+    if not rows:
+        return FieldAccess(stages, frozenset(), frozenset())
+    hidden = frozenset.intersection(*(frozenset(r.get("hidden", [])) for r in rows))
+    editable = frozenset().union(*(r.get("editable", []) for r in rows)) - hidden
+    return FieldAccess(stages, hidden, editable)
+
+
+def restrict_summary(summary: dict[str, Any], definition: dict[str, Any], access: FieldAccess) -> dict[str, Any]:
+    """The case summary without the hidden fields (and parties' names / ID numbers held in hidden fields)."""
+    if access.hidden:
+        summary["form"] = {k: v for k, v in summary["form"].items() if k not in access.hidden}
+        by_role = {p["role"]: p for p in definition.get("parties", [])}
+        for party in summary["parties"]:
+            fields = by_role.get(party["role"], {})
+            if fields.get("name_field") in access.hidden:
+                party["name"] = "（无权查看）"
+            if fields.get("id_field") in access.hidden:
+                party["id_number"] = "（无权查看）"
+    summary["field_access"] = access.as_dict()
+    return summary
+
+
+def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str, Any]) -> Case:
+    """更正申请信息 at a stage: the assignee of the case's open task changes the fields their role may edit
+    there; any other field is refused (403, per field). Fees follow the corrected values; the audit entry and
+    the timeline name the fields, never their values (they may be personal data)."""
+    actor.require("task:complete")
+    definition = definition_of(session, case)
+    access = field_access(session, actor, case, definition)
+    task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open",
+                                              Task.assignee_id == actor.user_id)).scalars().first()
+    if task is None:
+        raise Conflict("请先领取本案当前环节的任务，再更正申请信息", code="task_not_claimed")
+    schema = definition["forms"][definition["application_form"]]
+    props = schema.get("properties", {})
+    refused = {name: [READ_ONLY] for name in changes if name not in access.editable}
+    if refused:
+        titles = "、".join(str(props.get(n, {}).get("title", n)) for n in refused)
+        raise PermissionDenied(f"{READ_ONLY}：{titles}", code="field_read_only", errors=refused)
+    before = case.form_data
+    changed = sorted(k for k, v in changes.items() if before.get(k) != v)
+    if not changed:
+        return case
+    data = validate_form_data(schema, {**before, **changes})
+    secret = pii_fields(schema)
+    case.form_data = data
+    case.form_public = {k: v for k, v in data.items() if k not in secret}
+    case.fee_items = compute_fees(definition, case.form_public)
+    titles = [str(props[k].get("title", k)) for k in props if k in changed]  # in the form's order
+    progress.add_event(session, case, kind="fields_corrected", actor=actor, stage=task.stage, actor_role=task.role,
+                       message=f"{task.title}环节更正申请信息：{'、'.join(titles)}")
+    audit.record(session, actor_id=actor.user_id, action="case.fields.correct", object_type="case",
+                 object_id=case.id, tenant_id=case.tenant_id, after={"fields": changed, "stage": task.stage})
+    return case
+

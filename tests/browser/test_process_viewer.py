@@ -1,0 +1,44 @@
+"""The bpmn-js viewer (the small viewer bundle) renders the process on the workbench case page with the
+current step highlighted and completed steps marked, and on the portal's guide when the reader asks for it;
+without JavaScript the server-rendered SVG is what the page shows."""
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import take_through
+from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
+
+
+def test_case_page_viewer_marks_the_current_and_the_completed_steps(clerk_page: Any, login: Any,
+                                                                     submitted_transfer: dict) -> None:
+    take_through(login, submitted_transfer["business_no"], ("受理",))
+    reviewer = clerk_page("xh_reviewer")
+    reviewer.goto(f"/workbench/cases/{submitted_transfer['id']}")
+    viewer = reviewer.locator("#process .bpmn-viewer.bpmn-viewer-ready")
+    viewer.wait_for()
+    assert viewer.locator(".bpmn-canvas svg .djs-element").count() > 10  # drawn by bpmn-js, not the fallback
+    assert reviewer.is_hidden("#process .bpmn-fallback")
+    current = viewer.locator(".djs-element.bdc-current")
+    assert current.count() == 1 and current.get_attribute("data-element-id") == "task_review"
+    assert viewer.locator('.djs-element.bdc-done[data-element-id="task_accept"]').count() == 1
+    stroke = current.locator(".djs-visual > :first-child").evaluate("e => getComputedStyle(e).stroke")
+    assert stroke == "rgb(185, 28, 28)"
+    viewer.screenshot(path="test-artifacts/workbench/process-viewer.png")
+
+
+def test_guide_page_shows_the_process_with_the_viewer_and_without_javascript(browser: Any,
+                                                                             live_server: str) -> None:
+    for javascript in (True, False):
+        context = browser.new_context(locale="zh-CN", base_url=live_server, java_script_enabled=javascript)
+        page = context.new_page()
+        page.goto("/guide/transfer_resale")
+        if javascript:  # public page: the bundle is fetched only on request (the page's weight budget)
+            assert page.locator("script[src*='viewer/build']").count() == 0
+            page.click("text=可缩放查看流程图")
+            page.locator(".process .bpmn-viewer-ready .djs-element[data-element-id=task_review]").wait_for()
+            assert page.is_hidden(".process .bpmn-fallback")
+        else:
+            assert page.is_visible(".process .bpmn-fallback svg")
+            assert page.locator('.bpmn-fallback [data-element-id="task_review"]').count() == 1
+            assert page.is_hidden("text=可缩放查看流程图")
+        context.close()
