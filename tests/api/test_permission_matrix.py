@@ -72,6 +72,7 @@ EXPECT: dict[str, Rule] = {
     "POST integrations.payment_callback": Rule(EVERYONE - EVERYONE, json={"order_no": "x"}),  # HMAC only
     "GET portal.signup": Rule(EVERYONE), "POST portal.signup": Rule(EVERYONE),
     "GET portal.sms_login": Rule(EVERYONE), "POST portal.sms_login": Rule(EVERYONE),
+    "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram
     "GET portal.blank_contract": Rule(EVERYONE),  # the 示范文本 of a type, linked from its public guide
     "GET portal.invitation": Rule(EVERYONE, args={"token": "x"}),  # the SMS link; the token is the check
     "GET api_docs": Rule(EVERYONE), "GET api-docs.openapi_json": Rule(EVERYONE), "GET static": Rule(EVERYONE),
@@ -119,6 +120,8 @@ EXPECT: dict[str, Rule] = {
     "POST applications.create": Rule(APPLY, json={"business_type": "transfer_resale", "form": {}}),
     "GET applications.show": Rule(PARTY | OFFICE, hides=True),
     "PATCH applications.update": Rule(PARTY | OFFICE, hides=True, json={"form": {}}, args={"case_id": FAKE}),
+    # 更正申请信息 at a stage: the clerk holding the case's open task (task:complete), per-field checked
+    "PATCH applications.correct_fields": Rule(CLERKS, hides=True, json={"form": {}}, args={"case_id": FAKE}),
     "POST applications.upload_material": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
     "DELETE applications.delete_material": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
     "POST applications.confirm": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
@@ -167,6 +170,9 @@ EXPECT: dict[str, Rule] = {
     "GET workbench.verification_pdf": Rule(OFFICE, hides=True), "GET workbench.material": Rule(OFFICE, hides=True),
     "GET workbench.notice_pdf": Rule(OFFICE, hides=True, fake=True),
     "GET workbench.inquiry_pdf": Rule(OFFICE, hides=True),
+    "GET workbench.case_process": Rule(OFFICE, hides=True),
+    "GET workbench.report_pdf": Rule(OFFICE, hides=True, args={"code": "approval_form"}),
+    "POST workbench.correct_fields": Rule(CLERKS, hides=True, args={"case_id": FAKE}),
     "GET workbench.certificate_pdf": Rule(OFFICE, hides=True),
     "POST workbench.deliver": Rule(OFFICE, hides=True, args={"case_id": FAKE, "certificate_id": FAKE}),
     "POST workbench.claim_many": Rule(OFFICE), "POST workbench.claim": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
@@ -184,10 +190,12 @@ EXPECT: dict[str, Rule] = {
     "POST admin.save_draft": Rule(DEFS_EDIT, json={"xml": "<x/>"}),
     "POST admin.publish_diagram": Rule(DEFS_EDIT, json={"xml": "<x/>"}),
     "POST admin.dry_run": Rule(ANALYST, json={"xml": "<x/>"}),
+    "POST admin.compare_draft": Rule(ANALYST, json={"xml": "<x/>"}),  # reads only: the draft is not saved
     "GET admin.form_list": Rule(ANALYST), "GET admin.form_edit": Rule(ANALYST),
     "POST admin.form_save": Rule(DEFS_EDIT, form={"action": "save"}), "POST admin.form_preview": Rule(ANALYST),
     "GET admin.type_edit": Rule(ANALYST), "POST admin.type_save_business": Rule(DEFS_EDIT),
-    "POST admin.type_save_materials": Rule(DEFS_EDIT), "POST admin.type_export": Rule(DEFS_EDIT),
+    "POST admin.type_save_materials": Rule(DEFS_EDIT),
+    "POST admin.type_save_stage_permissions": Rule(DEFS_EDIT), "POST admin.type_save_reports": Rule(DEFS_EDIT), "POST admin.type_export": Rule(DEFS_EDIT),
     "POST admin.import_definitions": Rule(DEFS_EDIT),
     "GET admin.dictionary_index": Rule(DEFS_EDIT), "GET admin.dictionary_list": Rule(DEFS_EDIT),
     "GET admin.dictionary_new": Rule(DEFS_EDIT), "POST admin.dictionary_new": Rule(DEFS_EDIT),
