@@ -197,7 +197,7 @@ def _exports(user: Any, business_no: str) -> dict[str, list[list[str]]]:
     """Per log kind, the rows about ``business_no``; and the trace of it; every row as CSV."""
     rows = {kind: _csv_rows(user.get("/admin/logs/export", query_string={"kind": kind, "business_no": business_no,
                                                                          "format": "csv"}))
-            for kind in ("audit", "calls", "exceptions")}
+            for kind in ("audit", "calls", "exceptions", "access")}
     rows["trace"] = _csv_rows(user.get("/admin/logs/trace", query_string={"business_no": business_no,
                                                                           "format": "csv"}))
     return rows
@@ -219,7 +219,7 @@ def test_a_district_operator_sees_its_own_district_in_logs_and_statistics(
 
     # every row first (the exports below are audited with their filters, which name the business numbers)
     everything = "\n".join(user.get("/admin/logs/export", query_string={"kind": kind, "format": "csv"})
-                           .get_data(as_text=True) for kind in ("audit", "calls", "exceptions"))
+                           .get_data(as_text=True) for kind in ("audit", "calls", "exceptions", "access"))
     assert yh["case_id"] in everything
     first_page = user.get("/admin/logs", query_string={"kind": "audit"}).get_data(as_text=True)
     assert xh["business_no"] not in first_page and transfer["business_no"] not in first_page
