@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.errors import PermissionDenied
 from app.identity.models import Role, User
 from app.identity.permissions import CITY_ONLY
+from app.security.masking import mask_name
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Actor:
     id_number_bidx: str | None = None
     city_level: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    display_name: str = ""  # what the page header shows: a verified applicant's masked real name, else username
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
@@ -51,6 +53,8 @@ def actor_for(session: Session, user: User) -> Actor:
     # A party's rights (its cases, its units) follow the identity only once real-name verification finished:
     # an ID number typed in but not yet face-checked opens nothing.
     verified_id = user.id_number_bidx if user.verified_at is not None else None
+    # SMS sign-ups get a neutral generated username (用户12345678); once verified, the header greets the person.
+    shown = mask_name(user.real_name) if user.kind != "staff" and verified_id and user.real_name else user.username
     return Actor(user_id=user.id, username=user.username, kind=user.kind, roles=frozenset(codes),
                  permissions=permissions, tenant_id=user.tenant_id, id_number_bidx=verified_id,
-                 city_level=city_level)
+                 city_level=city_level, display_name=shown)

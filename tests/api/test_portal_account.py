@@ -15,6 +15,7 @@ from app.db import utcnow
 from app.identity.models import SmsCode, User
 from app.integrations.simulator.data import DEMO_COMPANY, ZHAO_MIN
 from app.security.fields import blind_index
+from app.security.masking import mask_name
 from app.security.models import AuditEntry, RateEvent
 
 NEW_PHONE = ZHAO_MIN["phone"]  # 赵敏 exists at 公安 (simulator) but has no account here
@@ -61,7 +62,9 @@ def test_a_person_signs_up_by_sms_code_verifies_identity_and_face_and_may_apply(
     user = user_by_phone(seeded, NEW_PHONE)
     assert user is not None and user.verified_at is not None and user.verification_level == "face"
     assert client.get("/apply/transfer_resale").status_code == 200
-    assert "已实名认证" in client.get("/account/verify").get_data(as_text=True)
+    page = client.get("/account/verify").get_data(as_text=True)
+    assert "已实名认证" in page
+    assert user.username not in page and mask_name(ZHAO_MIN["name"]) in page  # the header greets the person, masked
     assert [a for a in audit_actions(seeded, user.id) if a.startswith("user.")] == [
         "user.sign_up", "user.identity_checked", "user.real_name_verified"]
 
