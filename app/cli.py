@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
 
@@ -109,9 +110,15 @@ def register_cli(app: Flask) -> None:
     def check_command(path: Path | None) -> None:
         """Validate definitions without loading them; exit 1 with file/element/line on error."""
         from app.catalog.definitions import check_definitions
+        from app.identity.roles import role_names
 
         root = current_app.config["SETTINGS"].definitions_root
-        problems = check_definitions(root, only=path.resolve() if path else None)
+        try:  # roles operators created count as lane roles; a database not set up yet has none
+            with current_app.extensions["db"].unit_of_work() as session:
+                lane_roles = role_names(session)
+        except SQLAlchemyError:
+            lane_roles = {}
+        problems = check_definitions(root, only=path.resolve() if path else None, roles=lane_roles)
         for problem in problems:
             click.echo(f"错误：{problem.message}", err=True)
         if problems:

@@ -23,9 +23,8 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from sqlalchemy import text  # noqa: E402
-
 from inbox import DEFAULT_PG_URL, bulk_load, database, drop_database, make_app  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 
 def run(admin_url: str, n: int, iterations: int) -> tuple[float, float]:

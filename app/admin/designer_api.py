@@ -9,6 +9,7 @@ from app.admin import bp
 from app.admin.common import analyst, definitions_root, json_body, json_object
 from app.catalog import designer, trial
 from app.errors import ValidationFailed
+from app.identity.roles import role_names
 from app.web import db_session
 
 
@@ -37,7 +38,7 @@ def validate_diagram(code: str) -> Any:
     analyst()
     body = json_body("xml")
     designer.business_type(db_session(), code)
-    problems = designer.validate(definitions_root(), code, body["xml"])
+    problems = designer.validate(definitions_root(), code, body["xml"], role_names(db_session()))
     return {"ok": not problems, "errors": [p.as_dict() for p in problems]}
 
 
@@ -46,7 +47,7 @@ def publish_diagram(code: str) -> Any:
     body = json_body("xml")
     actor = analyst("defs:manage")
     session = db_session()
-    problems = designer.validate(definitions_root(), code, body["xml"])
+    problems = designer.validate(definitions_root(), code, body["xml"], role_names(db_session()))
     if problems:
         return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
     version, message = designer.publish(session, actor, definitions_root(), code, body["xml"])
@@ -59,7 +60,7 @@ def dry_run(code: str) -> Any:
     analyst()
     body = json_body("xml")
     designer.business_type(db_session(), code)
-    problems = designer.validate(definitions_root(), code, body["xml"])
+    problems = designer.validate(definitions_root(), code, body["xml"], role_names(db_session()))
     if problems:
         return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
     timeouts = body.get("timeouts") or []

@@ -9,6 +9,7 @@ from app.admin import bp
 from app.admin.common import analyst, definitions_root
 from app.catalog import designer
 from app.catalog.service import list_business_types
+from app.identity.roles import role_names
 from app.pages import login_required
 from app.web import db_session
 
@@ -41,7 +42,7 @@ def designer_page(code: str) -> str:
         xml, source = opened.bpmn_xml, f"v{opened.version_no}"
     config: dict[str, Any] = {
         "code": code, "xml": xml, "source": source, "canManage": actor.has("defs:manage"),
-        "vocabulary": designer.palette_vocabulary(definitions_root()), "versions": versions,
+        "vocabulary": designer.palette_vocabulary(definitions_root(), role_names(session)), "versions": versions,
         "urls": {name: url_for(f"admin.{name}", code=code) for name in
                  ("save_draft", "validate_diagram", "publish_diagram", "dry_run", "compare_versions",
                   "compare_draft", "version_list")},

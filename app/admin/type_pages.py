@@ -12,6 +12,7 @@ from app.catalog import config, designer, type_editing
 from app.catalog.meta_schemas import APPLICANT_MODES
 from app.catalog.service import current_version, sync_definitions
 from app.errors import ValidationFailed
+from app.identity.roles import role_names
 from app.pages import login_required
 from app.web import db_session
 
@@ -44,7 +45,8 @@ def _indexed(prefix: str, fields: tuple[str, ...], limit: int = 100) -> list[dic
 def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], errors: dict[str, list[str]],
           status: int = 200) -> Any:
     session = db_session()
-    roles = {r["code"]: r["name"] for r in designer.palette_vocabulary(definitions_root())["roles"]}
+    palette = designer.palette_vocabulary(definitions_root(), role_names(session))
+    roles = {r["code"]: r["name"] for r in palette["roles"]}
     definition = current_version(session, code).definition
     app_form = definition["forms"][definition["application_form"]].get("properties", {})
     return render_template("admin/type_edit.html", bt=designer.business_type(session, code), business=business,

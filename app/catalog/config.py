@@ -101,10 +101,13 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             (work / rel).write_bytes(data)
         type_dir = work / "processes" / code
-        problems = check_definitions(work, only=type_dir)
+        from app.identity.roles import role_names  # roles operators created may name lanes too
+
+        lane_roles = role_names(session)
+        problems = check_definitions(work, only=type_dir, roles=lane_roles)
         if problems:
             raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
-        definition = load_business_type(type_dir, work / "forms")
+        definition = load_business_type(type_dir, work / "forms", roles=lane_roles)
     version, message = publish_definition(session, definition, actor.user_id)
     audit.record(session, actor_id=actor.user_id, action=action, object_type="business_type", object_id=code,
                  before={"version_no": base.version_no}, after={"version_no": version.version_no})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,33 +108,35 @@ class BusinessTypeDef:
     reports: list[dict[str, Any]] | None = None  # report templates (app/cases/reports.py)
 
 
-def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None) -> BusinessTypeDef:
+def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None,
+                       roles: Iterable[str] = ()) -> BusinessTypeDef:
     """Load one type; raise the first ``DefinitionError`` (all of them in ``.errors["definitions"]``)."""
-    definition, errors = _Run(Path(forms_dir), operators).inspect(Path(type_dir))
+    definition, errors = _Run(Path(forms_dir), operators, roles).inspect(Path(type_dir))
     if errors or definition is None:
         raise _summary(errors)
     return definition
 
 
-def load_all(root: Path, operators: set[str] | None = None) -> list[BusinessTypeDef]:
+def load_all(root: Path, operators: set[str] | None = None, roles: Iterable[str] = ()) -> list[BusinessTypeDef]:
     """Every type under ``root/processes``, or ``DefinitionError`` if any definition has a problem."""
-    definitions, errors = _check_root(Path(root), operators)
+    definitions, errors = _check_root(Path(root), operators, roles)
     if errors:
         raise _summary(errors)
     return definitions
 
 
 def check_definitions(root: Path, only: Path | None = None,
-                      operators: set[str] | None = None) -> list[DefinitionError]:
+                      operators: set[str] | None = None, roles: Iterable[str] = ()) -> list[DefinitionError]:
     """Every problem found; ``only`` narrows to a root, a processes/<code> directory or a single file.
 
-    ``operators`` are the service-task operator ids to accept (None: the connector registry).
+    ``operators`` are the service-task operator ids to accept (None: the connector registry); ``roles`` are
+    lane roles beyond roles.yaml (those operators created at run time, app.identity.roles.role_names).
     """
     root = Path(root)
     target = Path(only) if only is not None else root
     if target.is_dir() and (target / "processes").is_dir():
-        return _check_root(target, operators)[1]
-    run = _Run(root / "forms", operators)
+        return _check_root(target, operators, roles)[1]
+    run = _Run(root / "forms", operators, roles)
     if target.is_dir():
         if not (target / BUSINESS_FILE).is_file():
             return [DefinitionError("不是业务类型目录（缺少 business.yaml）", file=run.name(target))]
@@ -147,8 +150,9 @@ def check_definitions(root: Path, only: Path | None = None,
                             file=run.name(target))]
 
 
-def _check_root(root: Path, operators: set[str] | None) -> tuple[list[BusinessTypeDef], list[DefinitionError]]:
-    run = _Run(root / "forms", operators)
+def _check_root(root: Path, operators: set[str] | None,
+                roles: Iterable[str] = ()) -> tuple[list[BusinessTypeDef], list[DefinitionError]]:
+    run = _Run(root / "forms", operators, roles)
     definitions: list[BusinessTypeDef] = []
     errors: list[DefinitionError] = []
     processes = root / "processes"
@@ -173,10 +177,10 @@ def _check_root(root: Path, operators: set[str] | None) -> tuple[list[BusinessTy
 class _Run:
     """One checking pass: the vocabulary to check against and a cache so shared forms load once."""
 
-    def __init__(self, forms_dir: Path, operators: set[str] | None) -> None:
+    def __init__(self, forms_dir: Path, operators: set[str] | None, roles: Iterable[str] = ()) -> None:
         self.forms_dir = forms_dir
         self.root = forms_dir.parent
-        self.vocab = _vocabulary(self.root, operators)
+        self.vocab = _vocabulary(self.root, operators, roles)
         self._forms: dict[Path, tuple[dict[str, Any] | None, bytes, list[DefinitionError]]] = {}
 
     def name(self, path: Path) -> str:
@@ -396,12 +400,12 @@ def _expression_problem(text: str, fields: set[str]) -> str | None:
     return f"引用了申请表单中没有的字段 {'、'.join(dict.fromkeys(unknown))}{hint}"
 
 
-def vocabulary(root: Path) -> Vocabulary:
+def vocabulary(root: Path, roles: Iterable[str] = ()) -> Vocabulary:
     """Roles, stages, outcomes and registered connectors a diagram under ``root`` is checked against."""
-    return _vocabulary(Path(root), None)
+    return _vocabulary(Path(root), None, roles)
 
 
-def _vocabulary(root: Path, operators: set[str] | None) -> Vocabulary:
+def _vocabulary(root: Path, operators: set[str] | None, extra_roles: Iterable[str] = ()) -> Vocabulary:
     folder = root / "dictionaries" if (root / "dictionaries").is_dir() else DEFAULT_DICTIONARIES
     roles = yaml.safe_load((folder / "roles.yaml").read_text(encoding="utf-8"))["roles"]
     stages = yaml.safe_load((folder / "stages.yaml").read_text(encoding="utf-8"))
@@ -410,7 +414,8 @@ def _vocabulary(root: Path, operators: set[str] | None) -> Vocabulary:
         from app.engine.connectors import known_operators
 
         operators = known_operators()
-    return Vocabulary(roles=frozenset(r["code"] for r in roles), stages=tuple(s["code"] for s in stages["stages"]),
+    return Vocabulary(roles=frozenset(r["code"] for r in roles) | frozenset(extra_roles),
+                      stages=tuple(s["code"] for s in stages["stages"]),
                       outcomes=frozenset(stages["outcomes"]), operators=frozenset(operators))
 
 

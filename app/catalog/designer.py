@@ -8,6 +8,7 @@ makes, so running cases keep their version whichever way a type was changed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,12 +41,14 @@ class DiagramProblem:
         return {"element": self.element, "message": self.message, "line": self.line}
 
 
-def palette_vocabulary(root: Path) -> dict[str, Any]:
-    """The choices the designer's properties panel offers: roles for lanes, forms for user tasks,
-    stages, and the registered connectors for service tasks (the same vocabulary validation uses)."""
+def palette_vocabulary(root: Path, db_roles: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The choices the designer's properties panel offers: roles for lanes (roles.yaml and ``db_roles``, the
+    roles operators created, app.identity.roles.role_names), forms for user tasks, stages, and the registered
+    connectors for service tasks (the same vocabulary validation uses)."""
     folder = root / "dictionaries" if (root / "dictionaries").is_dir() else DEFAULT_DICTIONARIES
-    roles = yaml.safe_load((folder / "roles.yaml").read_text(encoding="utf-8"))["roles"]
-    vocab = vocabulary(root)
+    names = {r["code"]: r["name"] for r in yaml.safe_load((folder / "roles.yaml").read_text(encoding="utf-8"))["roles"]}
+    roles = [{"code": c, "name": n} for c, n in {**names, **(db_roles or {})}.items()]
+    vocab = vocabulary(root, db_roles or ())
     forms = []
     for path in sorted((root / "forms").glob("*.json")):
         try:
@@ -53,7 +56,7 @@ def palette_vocabulary(root: Path) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError):
             title = ""
         forms.append({"key": path.stem, "title": title or path.stem})
-    return {"roles": [{"code": r["code"], "name": r["name"]} for r in roles],
+    return {"roles": roles,
             "stages": list(vocab.stages), "forms": forms, "connectors": sorted(vocab.operators),
             "outcomes": sorted(vocab.outcomes)}
 
@@ -109,11 +112,11 @@ def save_draft(session: Session, actor: Actor, code: str, xml: str, based_on: st
     return draft
 
 
-def validate(root: Path, code: str, xml: str) -> list[DiagramProblem]:
-    """The loader's own checks on a diagram that is not on disk (yet)."""
+def validate(root: Path, code: str, xml: str, roles: Iterable[str] = ()) -> list[DiagramProblem]:
+    """The loader's own checks on a diagram that is not on disk (yet); ``roles``: lane roles beyond roles.yaml."""
     _check_size(xml)
     _, errors = check_bpmn(xml.encode("utf-8"), file=BPMN_FILE, code=code, forms_dir=root / "forms",
-                           vocab=vocabulary(root))
+                           vocab=vocabulary(root, roles))
     seen: dict[tuple[Any, ...], DiagramProblem] = {}
     for e in errors:
         seen.setdefault((e.element, e.reason), DiagramProblem(e.element, e.reason, e.line))

@@ -24,8 +24,10 @@ def definition_dict(d: BusinessTypeDef) -> dict[str, Any]:
 
 def sync_definitions(session: Session, root: Path, actor_id: str | None = None) -> list[str]:
     """Load every type under ``root``; return one line per type saying what happened."""
+    from app.identity.roles import role_names  # roles operators created may name lanes too
+
     report = []
-    for d in load_all(root):
+    for d in load_all(root, roles=role_names(session)):
         report.append(_sync_type(session, d, actor_id))
     return report
 

@@ -25,6 +25,12 @@ def list_roles(session: Session) -> list[tuple[Role, int]]:
     return [(r, int(counts.get(r.code, 0))) for r in roles]
 
 
+def role_names(session: Session) -> dict[str, str]:
+    """Every role in the database (seeded from roles.yaml or created on /admin/roles), code → name: the lane
+    roles a process diagram may name, so a role an operator adds can be used without editing files."""
+    return {code: name for code, name in session.execute(select(Role.code, Role.name).order_by(Role.code))}
+
+
 def get_role(session: Session, code: str) -> Role:
     role = session.get(Role, code)
     if role is None:

@@ -16,8 +16,8 @@ from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
-from app.cases.signing import KIND_LABELS
 from app.cases.reports import reports_of
+from app.cases.signing import KIND_LABELS
 from app.cases.summary import show_case
 from app.catalog.diagram import diagram_svg
 from app.catalog.forms import pii_fields

@@ -154,3 +154,19 @@ def test_the_diagram_being_edited_is_compared_with_a_published_version(page_logi
     assert diff["added"] == [] and diff["removed"] == []
     broken = analyst.post_json(f"{API}/compare-draft", {"xml": "<bpmn:definitions", "version_id": current["id"]})
     assert broken.status_code == 422
+
+
+def test_a_role_an_operator_creates_may_name_a_lane(page_login: Any) -> None:
+    """Roles live in the database once seeded: a 复核 role added on /admin/roles is offered in the designer's
+    palette and accepted as a lane's role, with no file edited."""
+    analyst = page_login("analyst")
+    xml = BPMN.replace('<bpmn:lane id="lane_reviewer" name="reviewer"', '<bpmn:lane id="lane_reviewer" name="rechecker"')
+    before = analyst.post_json(f"{API}/validate", {"xml": xml}).get_json()
+    assert "rechecker" in {e["element"]: e["message"] for e in before["errors"]}["lane_reviewer"]
+    ops = page_login("ops")
+    created = ops.post_form("/admin/roles/new", {"code": "rechecker", "name": "复核人员", "category": "business",
+                                                 "scope": "tenant", "permissions": ["case:read", "task:read"]})
+    assert created.status_code == 302, created.get_data(as_text=True)[-500:]
+    analyst = page_login("analyst")  # one browser: the analyst signs in again
+    assert analyst.post_json(f"{API}/validate", {"xml": xml}).get_json() == {"ok": True, "errors": []}
+    assert "复核人员" in analyst.get("/admin/designer/transfer_resale").get_data(as_text=True)
