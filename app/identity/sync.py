@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from app.identity.actor import Actor
 from app.identity.models import OrgUnit, Role, Tenant, User, UserRole
 from app.identity.service import create_user
 from app.identity.signin import random_password
-from app.registry.import_files import ImportProblem
+from app.registry.import_files import ImportProblem, parse_jsonl
 from app.security import audit
 
 FIELDS = ("external_id", "username", "real_name", "phone", "tenant", "section", "roles", "enabled")
@@ -71,20 +70,7 @@ def read_directory(path: Path) -> tuple[list[dict[str, Any]], list[ImportProblem
                 for row in reader], []
     if suffix not in (".jsonl", ".ndjson", ".json"):
         return [], [ImportProblem(0, "无法识别的文件格式：请使用 .jsonl 或 .csv")]
-    records, problems = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(ImportProblem(number, f"不是有效的 JSON（第 {exc.colno} 列：{exc.msg}）"))
-            continue
-        if not isinstance(record, dict):
-            problems.append(ImportProblem(number, "每行应为一个 JSON 对象（一名人员）"))
-            continue
-        records.append({**record, "_line": number})
-    return records, problems
+    return parse_jsonl(text, item="一名人员")
 
 
 @dataclass(frozen=True)

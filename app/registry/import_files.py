@@ -55,7 +55,9 @@ def read_file(path: Path, fmt: str | None = None) -> tuple[list[dict[str, Any]],
     return parse_jsonl(text) if fmt == "jsonl" else parse_csv(text)
 
 
-def parse_jsonl(text: str) -> tuple[list[dict[str, Any]], list[ImportProblem]]:
+def parse_jsonl(text: str, item: str = "一个不动产单元") -> tuple[list[dict[str, Any]], list[ImportProblem]]:
+    """One JSON object per line (``item`` names what a line holds in messages), each with its ``_line``;
+    every bad line reported by number. Also read by the user sync (app/identity/sync.py)."""
     records: list[dict[str, Any]] = []
     problems: list[ImportProblem] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -67,12 +69,12 @@ def parse_jsonl(text: str) -> tuple[list[dict[str, Any]], list[ImportProblem]]:
             problems.append(ImportProblem(number, f"不是有效的 JSON（第 {exc.colno} 列：{exc.msg}）"))
             continue
         if not isinstance(record, dict):
-            problems.append(ImportProblem(number, "每行应为一个 JSON 对象（一个不动产单元）"))
+            problems.append(ImportProblem(number, f"每行应为一个 JSON 对象（{item}）"))
             continue
         record["_line"] = number
         records.append(record)
     if not records and not problems:
-        problems.append(ImportProblem(0, "文件中没有任何不动产单元"))
+        problems.append(ImportProblem(0, f"文件中没有任何记录（应为每行{item}）"))
     return records, problems
 
 
