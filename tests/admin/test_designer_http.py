@@ -160,7 +160,8 @@ def test_a_role_an_operator_creates_may_name_a_lane(page_login: Any) -> None:
     """Roles live in the database once seeded: a 复核 role added on /admin/roles is offered in the designer's
     palette and accepted as a lane's role, with no file edited."""
     analyst = page_login("analyst")
-    xml = BPMN.replace('<bpmn:lane id="lane_reviewer" name="reviewer"', '<bpmn:lane id="lane_reviewer" name="rechecker"')
+    xml = BPMN.replace('<bpmn:lane id="lane_reviewer" name="reviewer"',
+                       '<bpmn:lane id="lane_reviewer" name="rechecker"')
     before = analyst.post_json(f"{API}/validate", {"xml": xml}).get_json()
     assert "rechecker" in {e["element"]: e["message"] for e in before["errors"]}["lane_reviewer"]
     ops = page_login("ops")
