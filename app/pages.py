@@ -62,18 +62,21 @@ def _check_idle(minutes: int) -> None:
 
 
 def login_required(view: F) -> F:
-    """Send anonymous visitors to the sign-in page and back to where they were going afterwards."""
+    """Send anonymous visitors to the sign-in page and back to where they were going afterwards: the
+    applicants' pages to the SMS-code sign-in (which links to the password form staff use), the others to the
+    password form."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if page_actor(required=False) is None:
-            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+            endpoint = "portal.sms_login" if request.blueprint == "portal" else "accounts.login"
+            return redirect(url_for(endpoint, next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect to another host."""
     if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
         return url_for("home.index")
@@ -103,7 +106,7 @@ def login() -> Any:
                 session["totp_user"], session["totp_at"] = user.id, int(time.time())
                 return redirect(url_for("accounts.login_totp", next=request.args.get("next") or None))
             _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), (
         401 if error else 200)
 
@@ -132,7 +135,7 @@ def login_totp() -> Any:
             error = exc.message
         else:
             _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/login_totp.html", error=error), (401 if error else 200)
 
 

@@ -18,7 +18,7 @@ from app.identity import real_name
 from app.identity import sms_login as sms_codes
 from app.identity.service import get_user, issue_token
 from app.integrations.client import ServiceUnavailable
-from app.pages import _safe_next, login_required, page_actor
+from app.pages import login_required, page_actor, safe_next
 from app.portal import bp
 from app.security.masking import mask_id_number, mask_name, mask_phone
 from app.web import db_session, keep_writes_on_error, settings
@@ -119,7 +119,7 @@ def _sms_page(signup: bool) -> Any:
                 flash("注册成功。办理业务前请先完成实名认证。" if created else "登录成功。请完成实名认证。", "success")
                 return redirect(url_for("portal.verify", next=_next() or None))
             flash("登录成功。", "success")
-            return redirect(_safe_next(_next()))
+            return redirect(safe_next(_next()))
     return render_template("portal/sms_login.html", signup=signup, values=values, errors=errors, sent_to=sent_to,
                            next=_next()), status
 
@@ -137,7 +137,7 @@ def sms_login() -> Any:
 
 
 def _after_verification() -> Any:
-    return redirect(_safe_next(_next()) if _next() else url_for("home.index"))
+    return redirect(safe_next(_next()) if _next() else url_for("home.index"))
 
 
 @bp.route("/account/verify", methods=["GET", "POST"])

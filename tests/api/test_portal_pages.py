@@ -57,7 +57,9 @@ def test_progress_lookup_without_login(client: FlaskClient, submitted_transfer: 
 
 
 def test_my_applications_and_units(client: FlaskClient, submitted_transfer: dict) -> None:
-    assert client.get("/my/applications").status_code == 302  # to the sign-in page
+    anonymous = client.get("/my/applications")  # applicants' pages send strangers to the SMS-code sign-in
+    assert anonymous.status_code == 302 and anonymous.headers["Location"] == "/login/sms?next=/my/applications"
+    assert client.get("/workbench/").headers["Location"].startswith("/login?next=")  # staff pages: password form
     sign_in(client, "zhangsan")
     listing = client.get("/my/applications").get_data(as_text=True)
     assert submitted_transfer["business_no"] in listing
