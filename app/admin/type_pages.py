@@ -2,6 +2,7 @@
 Plain HTML forms (no JavaScript needed); each save publishes a new version."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -58,6 +59,21 @@ def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], 
                            file_types=type_editing.FILE_TYPES), status
 
 
+def _save(code: str, save: Callable[[], str], *, business: dict[str, Any] | None = None,
+          materials: list[dict[str, Any]] | None = None) -> Any:
+    """Save one section of the type; when refused, show the page again with what was typed (``business`` /
+    ``materials``) and the errors beside the fields."""
+    try:
+        message = save()
+    except ValidationFailed as exc:
+        session = db_session()
+        shown = {**type_editing.business_for_edit(session, code), **(business or {})}
+        items = materials if materials is not None else type_editing.materials_for_edit(session, code)
+        return _page(code, shown, items, exc.errors or {}, 422)
+    flash(f"已保存：{message}", "success")
+    return redirect(url_for("admin.type_edit", code=code))
+
+
 @bp.get("/types/<code>")
 @login_required
 def type_edit(code: str) -> Any:
@@ -79,13 +95,8 @@ def type_save_business(code: str) -> Any:
         "faq": [{"q": r["q"], "a": r["a"]} for r in _indexed("faq", ("q", "a"))],
         "fees": _indexed("fees", FEE_FIELDS),
     }
-    try:
-        message = type_editing.save_business(db_session(), actor, definitions_root(), code, changes)
-    except ValidationFailed as exc:
-        business = {**type_editing.business_for_edit(db_session(), code), **changes}
-        return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
-    flash(f"已保存：{message}", "success")
-    return redirect(url_for("admin.type_edit", code=code))
+    return _save(code, lambda: type_editing.save_business(db_session(), actor, definitions_root(), code, changes),
+                 business=changes)
 
 
 @bp.post("/types/<code>/materials")
@@ -93,12 +104,8 @@ def type_save_business(code: str) -> Any:
 def type_save_materials(code: str) -> Any:
     actor = analyst("defs:manage")
     items = _indexed("materials", MATERIAL_FIELDS)
-    try:
-        message = type_editing.save_materials(db_session(), actor, definitions_root(), code, items)
-    except ValidationFailed as exc:
-        return _page(code, type_editing.business_for_edit(db_session(), code), items, exc.errors or {}, 422)
-    flash(f"已保存：{message}", "success")
-    return redirect(url_for("admin.type_edit", code=code))
+    return _save(code, lambda: type_editing.save_materials(db_session(), actor, definitions_root(), code, items),
+                 materials=items)
 
 
 @bp.post("/types/<code>/stage-permissions")
@@ -109,13 +116,8 @@ def type_save_stage_permissions(code: str) -> Any:
     for row in _indexed("perm", ("stage", "role", "hidden", "editable")):
         row["act"] = bool(request.form.get(f"perm-{row.pop('index')}-act"))
         rows.append(row)
-    try:
-        message = type_editing.save_stage_permissions(db_session(), actor, definitions_root(), code, rows)
-    except ValidationFailed as exc:
-        business = {**type_editing.business_for_edit(db_session(), code), "stage_permissions": rows}
-        return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
-    flash(f"已保存：{message}", "success")
-    return redirect(url_for("admin.type_edit", code=code))
+    return _save(code, lambda: type_editing.save_stage_permissions(db_session(), actor, definitions_root(), code,
+                                                                    rows), business={"stage_permissions": rows})
 
 
 @bp.post("/types/<code>/reports")
@@ -123,13 +125,8 @@ def type_save_stage_permissions(code: str) -> Any:
 def type_save_reports(code: str) -> Any:
     actor = analyst("defs:manage")
     reports = _indexed("report", ("code", "title", "rows", "text"))
-    try:
-        message = type_editing.save_reports(db_session(), actor, definitions_root(), code, reports)
-    except ValidationFailed as exc:
-        business = {**type_editing.business_for_edit(db_session(), code), "reports": reports}
-        return _page(code, business, type_editing.materials_for_edit(db_session(), code), exc.errors or {}, 422)
-    flash(f"已保存：{message}", "success")
-    return redirect(url_for("admin.type_edit", code=code))
+    return _save(code, lambda: type_editing.save_reports(db_session(), actor, definitions_root(), code, reports),
+                 business={"reports": reports})
 
 
 @bp.post("/types/<code>/export")

@@ -149,15 +149,20 @@ def related_ids(session: Session, business_no: str) -> tuple[Case | None, set[st
     return case, ids
 
 
-def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
-    q = select(AuditEntry)
+def _when_and_who(session: Session, q: Select[Any], f: LogFilter, at: Any, actor_id: Any) -> Select[Any]:
+    """The filters every log shares: Beijing calendar days and the acting user."""
     start, end = _bounds(f)
     if start:
-        q = q.where(AuditEntry.at >= start)
+        q = q.where(at >= start)
     if end:
-        q = q.where(AuditEntry.at < end)
+        q = q.where(at < end)
     if f.username:
-        q = q.where(AuditEntry.actor_id == _user_id(session, f.username))
+        q = q.where(actor_id == _user_id(session, f.username))
+    return q
+
+
+def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
+    q = _when_and_who(session, select(AuditEntry), f, AuditEntry.at, AuditEntry.actor_id)
     if f.business_no:
         q = q.where(AuditEntry.object_id.in_(related_ids(session, f.business_no)[1]))
     if f.type:
@@ -176,14 +181,7 @@ def _access_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
 
 
 def _calls_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
-    q = select(InterfaceCallLog)
-    start, end = _bounds(f)
-    if start:
-        q = q.where(InterfaceCallLog.at >= start)
-    if end:
-        q = q.where(InterfaceCallLog.at < end)
-    if f.username:
-        q = q.where(InterfaceCallLog.actor_id == _user_id(session, f.username))
+    q = _when_and_who(session, select(InterfaceCallLog), f, InterfaceCallLog.at, InterfaceCallLog.actor_id)
     if f.business_no:
         case = related_ids(session, f.business_no)[0]
         q = q.where(or_(InterfaceCallLog.business_no == f.business_no,
@@ -197,14 +195,7 @@ def _calls_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
 
 
 def _exceptions_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
-    q = select(ExceptionLog)
-    start, end = _bounds(f)
-    if start:
-        q = q.where(ExceptionLog.at >= start)
-    if end:
-        q = q.where(ExceptionLog.at < end)
-    if f.username:
-        q = q.where(ExceptionLog.actor_id == _user_id(session, f.username))
+    q = _when_and_who(session, select(ExceptionLog), f, ExceptionLog.at, ExceptionLog.actor_id)
     if f.business_no:
         q = q.where(ExceptionLog.business_no == f.business_no)
     if f.type:
