@@ -14,6 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def init_admin(app: Flask) -> None:
     from app.admin import (  # noqa: F401  (routes register on import)
+        calendar_pages,
         designer_api,
         designer_pages,
         dictionary_pages,

@@ -69,7 +69,8 @@ def inbox(args: dict[str, Any]) -> dict[str, Any]:
                           applicant_id_number=args["applicant_id_number"], page=args["page"],
                           per_page=args["per_page"])
         page = inbox_page(db_session(), actor, flt)
-        return {"items": [{**_task_json(r.task, r.case), "days_left": r.days_left, "overdue": r.overdue}
+        return {"items": [{**_task_json(r.task, r.case), "days_left": r.days_left, "overdue": r.overdue,
+                           "due_provisional": r.provisional}
                           for r in page.rows],
                 "page": args["page"], "per_page": args["per_page"], "total": page.total, "counts": page.counts}
     stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],

@@ -18,7 +18,7 @@ from app.cases.models import Appointment, AppointmentSlot
 from app.catalog.service import current_version
 from app.config import ROOT
 from app.db import locked_row, utcnow
-from app.engine.workdays import add_working_days, is_working_day
+from app.engine.workdays import SHIPPED, WorkCalendar, calendar_for
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
@@ -42,10 +42,10 @@ def today_in_china() -> date:
     return utcnow().astimezone(CHINA).date()
 
 
-def bookable_days(today: date | None = None) -> list[date]:
+def bookable_days(today: date | None = None, calendar: WorkCalendar = SHIPPED) -> list[date]:
     """The next working days one may book (not today: the hall plans the day before)."""
     start = today or today_in_china()
-    return [add_working_days(start, n) for n in range(1, int(_config()["booking_window_days"]) + 1)]
+    return [calendar.add_working_days(start, n) for n in range(1, int(_config()["booking_window_days"]) + 1)]
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def slots(session: Session, tenant_id: str, today: date | None = None) -> list[S
     office = offices().get(tenant_id)
     if office is None:
         raise NotFound("该辖区没有可预约的登记大厅", code="office_not_found")
-    days = bookable_days(today)
+    days = bookable_days(today, calendar_for(session))
     taken = {(s.day, s.half): s.booked for s in session.execute(
         select(AppointmentSlot).where(AppointmentSlot.tenant_id == tenant_id, AppointmentSlot.day.in_(days)))
         .scalars()}
@@ -84,7 +84,7 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
         errors["tenant_id"] = ["请选择可预约的登记大厅"]
     if half not in HALVES:
         errors["half"] = ["请选择上午或下午"]
-    if day not in bookable_days(today) or not is_working_day(day):
+    if day not in bookable_days(today, calendar_for(session)):
         errors["day"] = [f"只能预约今后 {_config()['booking_window_days']} 个工作日内的日期"]
     if errors:
         raise ValidationFailed("预约信息有误", errors=errors)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, defer, load_only
 from app.cases.models import Case, Party, Task
 from app.db import utcnow
 from app.engine.runtime import ReadyTask
-from app.engine.workdays import CalendarUnknown, add_working_days, working_days_between
+from app.engine.workdays import SHIPPED, WorkCalendar, calendar_for
 from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.codes import InvalidIdentifier, check_id_card
@@ -35,6 +35,7 @@ COUNT_CAP = 1000
 def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date | None = None) -> list[Task]:
     """Open a row for each newly READY task; cancel open rows whose task is no longer READY."""
     today = today or utcnow().date()
+    calendar = calendar_for(session)
     open_rows = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")).scalars().all()
     by_spiff_id = {t.spiff_task_id: t for t in open_rows}
     ready_ids = {r.spiff_task_id for r in ready}
@@ -45,11 +46,12 @@ def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date
     for r in ready:
         if r.spiff_task_id in by_spiff_id:
             continue
-        due_days = r.properties.get("dueDays")
+        due_days = int(r.properties["dueDays"]) if r.properties.get("dueDays") else None
         task = Task(case_id=case.id, tenant_id=case.tenant_id, spiff_task_id=r.spiff_task_id,
                     task_name=r.task_name, title=r.title, stage=r.properties.get("stage", ""), role=r.role,
                     form_key=r.properties.get("formKey", ""), status="open",
-                    due_at=add_working_days(today, int(due_days)) if due_days else None)
+                    due_at=calendar.add_working_days(today, due_days) if due_days else None,
+                    due_from=today if due_days else None, due_days=due_days)
         session.add(task)
         created.append(task)
     return created
@@ -88,6 +90,7 @@ class InboxRow:
     task: Task
     case: Case
     days_left: int | None  # working days until due (negative: overdue by that many)
+    provisional: bool = False  # the due date counts days of a year whose holiday plan is not entered (暂定)
 
     @property
     def overdue(self) -> bool:
@@ -141,7 +144,8 @@ def _needs_case(flt: InboxFilter) -> bool:
     return bool(flt.business_type or flt.business_no)
 
 
-def _filtered(actor: Actor, flt: InboxFilter, today: date, base: Select[Any]) -> Select[Any]:
+def _filtered(actor: Actor, flt: InboxFilter, today: date, base: Select[Any],
+              calendar: WorkCalendar = SHIPPED) -> Select[Any]:
     stmt = base.where(*_tab_condition(actor, flt.tab))
     scope = actor.tenant_scope
     if scope is not None:  # the session scopes too; explicit here so every index starts with the office
@@ -157,7 +161,7 @@ def _filtered(actor: Actor, flt: InboxFilter, today: date, base: Select[Any]) ->
     if flt.due == "overdue":
         stmt = stmt.where(Task.due_at < today)
     elif flt.due == "soon":
-        stmt = stmt.where(Task.due_at >= today, Task.due_at <= add_working_days(today, DUE_SOON_DAYS))
+        stmt = stmt.where(Task.due_at >= today, Task.due_at <= calendar.add_working_days(today, DUE_SOON_DAYS))
     elif flt.due:
         raise ValidationFailed("到期筛选应为“即将到期”或“已超期”", field="due")
     if flt.business_no:
@@ -168,27 +172,37 @@ def _filtered(actor: Actor, flt: InboxFilter, today: date, base: Select[Any]) ->
     return stmt
 
 
-def _days_left(today: date, due: date | None) -> int | None:
-    if due is None:
-        return None
-    try:
-        return working_days_between(today, due)
-    except CalendarUnknown:
-        return (due - today).days  # past the published holiday plans: calendar days, still ordered
+def _provisional(calendar: WorkCalendar, task: Task) -> bool:
+    return task.due_at is not None and calendar.provisional_between(task.due_from or task.created_at.date(),
+                                                                    task.due_at)
 
 
-def _capped(actor: Actor, flt: InboxFilter, today: date) -> Any:
+def provisional_due(session: Session, tasks: list[Task]) -> set[str]:
+    """Ids of the tasks whose due date is 暂定 (counted through a year whose holiday plan is not entered)."""
+    calendar = calendar_for(session)
+    return {t.id for t in tasks if _provisional(calendar, t)}
+
+
+def _row(calendar: WorkCalendar, today: date, task: Task, case: Case) -> InboxRow:
+    if task.due_at is None:
+        return InboxRow(task=task, case=case, days_left=None)
+    return InboxRow(task=task, case=case, days_left=calendar.working_days_between(today, task.due_at),
+                    provisional=_provisional(calendar, task))
+
+
+def _capped(actor: Actor, flt: InboxFilter, today: date, calendar: WorkCalendar) -> Any:
     """Rows of the tab under the filters, counted up to COUNT_CAP + 1, as a scalar subquery."""
     base = select(Task.id).select_from(Task)
     if _needs_case(flt):
         base = base.join(Case, Case.id == Task.case_id)
-    capped = _filtered(actor, flt, today, base).limit(COUNT_CAP + 1).subquery()
+    capped = _filtered(actor, flt, today, base, calendar).limit(COUNT_CAP + 1).subquery()
     return select(func.count()).select_from(capped).scalar_subquery()
 
 
 def _counts(session: Session, actor: Actor, flt: InboxFilter, today: date, tabs: list[str]) -> dict[str, int]:
     """Every tab's count in one round trip."""
-    row = session.execute(select(*(_capped(actor, replace(flt, tab=t), today) for t in tabs))).one()
+    calendar = calendar_for(session)
+    row = session.execute(select(*(_capped(actor, replace(flt, tab=t), today, calendar) for t in tabs))).one()
     return {t: int(n) for t, n in zip(tabs, row, strict=True)}
 
 
@@ -197,7 +211,8 @@ _LIST_COLUMNS = (load_only(Case.id, Case.tenant_id, Case.business_no, Case.busin
                            Case.channel, Case.unit_code), defer(Task.result), defer(Task.opinion))
 
 
-def page_query(actor: Actor, flt: InboxFilter, today: date) -> Select[tuple[Task, Case]]:
+def page_query(actor: Actor, flt: InboxFilter, today: date,
+               calendar: WorkCalendar = SHIPPED) -> Select[tuple[Task, Case]]:
     """The rows of one inbox page. The task ids are paged first (an index range read), then only those
     rows are loaded with their cases: a deep page does not join the cases of every row it skips."""
     order = (Task.completed_at.desc(), Task.id) if flt.tab == DONE else (Task.due_at.asc().nulls_last(), Task.id)
@@ -205,7 +220,7 @@ def page_query(actor: Actor, flt: InboxFilter, today: date) -> Select[tuple[Task
     ids = select(Task.id).select_from(Task)
     if _needs_case(flt):
         ids = ids.join(Case, Case.id == Task.case_id)
-    page_ids = _filtered(actor, flt, today, ids).order_by(*order).limit(per_page) \
+    page_ids = _filtered(actor, flt, today, ids, calendar).order_by(*order).limit(per_page) \
         .offset((max(flt.page, 1) - 1) * per_page).scalar_subquery()
     return select(Task, Case).join(Case, Case.id == Task.case_id).options(*_LIST_COLUMNS) \
         .where(Task.id.in_(page_ids)).order_by(*order)
@@ -217,7 +232,8 @@ def inbox_page(session: Session, actor: Actor, flt: InboxFilter, *, today: date 
     open under the same filters."""
     actor.require("task:read")
     today = today or utcnow().date()
-    stmt = page_query(actor, flt, today)
+    calendar = calendar_for(session)
+    stmt = page_query(actor, flt, today, calendar)
     rows = session.execute(stmt).all()
     tabs = [MINE, CLAIMABLE, DONE] + ([ALL] if can_see_all(actor) else [])
     counts = _counts(session, actor, flt, today, tabs if with_counts else [flt.tab])
@@ -225,4 +241,4 @@ def inbox_page(session: Session, actor: Actor, flt: InboxFilter, *, today: date 
     if not with_counts:
         counts = {}
     return InboxPage(filter=flt, total=total, counts=counts, today=today,
-                     rows=[InboxRow(task=t, case=c, days_left=_days_left(today, t.due_at)) for t, c in rows])
+                     rows=[_row(calendar, today, t, c) for t, c in rows])

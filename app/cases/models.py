@@ -153,6 +153,10 @@ class Task(IdMixin, TenantScoped, Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     due_at: Mapped[date | None] = mapped_column(Date)
+    # What due_at was counted from (dueDays working days after due_from), so an entered holiday plan can
+    # recount open tasks exactly.
+    due_from: Mapped[date | None] = mapped_column(Date)
+    due_days: Mapped[int | None] = mapped_column(Integer)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     decision: Mapped[str | None] = mapped_column(String(16))

@@ -19,7 +19,7 @@ from app.cases import progress
 from app.cases.access import definition_of
 from app.cases.documents import Document, render_document
 from app.cases.models import Case, Task
-from app.engine.workdays import CalendarUnknown, add_working_days
+from app.engine.workdays import calendar_for
 from app.errors import NotFound
 from app.identity.actor import Actor
 from app.registry.certificate_content import office_name
@@ -83,10 +83,11 @@ def _body(session: Session, case: Case, notice: Notice) -> list[str]:
             f"坐落 {case.form_public.get('location') or '—'}），")
     result: dict[str, Any] = notice.task.result or {}
     if notice.kind == "acceptance":
-        try:
-            due = cn_date(add_working_days(decided, int(definition["time_limit_days"])))
-        except CalendarUnknown:
-            due = f"受理之日起 {definition['time_limit_days']} 个工作日内"
+        calendar = calendar_for(session)
+        due_day = calendar.add_working_days(decided, int(definition["time_limit_days"]))
+        due = cn_date(due_day)
+        if calendar.provisional_between(decided, due_day):
+            due += "（暂定：该年度节假日安排尚未公布，以公布后重新计算的期限为准）"
         return [*head[:1], head[1] + f"经查验，申请材料齐全、符合法定形式，本机构已于{cn_date(decided)}予以受理。",
                 f"本机构将于{due}前办结（公告、补正等时间不计入办理时限）。",
                 f"受理意见：{notice.task.opinion or '—'}"]

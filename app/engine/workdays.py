@@ -1,11 +1,17 @@
 """Chinese working-day arithmetic for statutory time limits (条例 20, 细则 17, 民法典 201).
 
-Built on ``holidays.China`` (statutory holidays and 调休 make-up days) plus a shipped override table,
-because the package is silently wrong for years whose holiday plan it does not yet know: it returns the
-base holidays without any 调休. Past ``last_year_with_adjustments`` we refuse to compute a deadline.
+A year's calendar is *confirmed* when its 调休 schedule is known: shipped in
+``dictionaries/workday_overrides.yaml`` (the seed, on top of ``holidays.China``) or entered by an operator on
+the admin calendar page (a ``WorkdaySchedule`` row, which wins over the seed). Any other year is
+*provisional* (暂定): its statutory holidays (全国年节及纪念日放假办法, computed by ``holidays.China``,
+weekend holidays made up on the next working days) are days off and no 调休 is guessed. A deadline therefore
+always has an answer — no request fails because the State Council has not yet published next year's plan —
+and screens mark a deadline that reaches into a provisional year 暂定 until the schedule is entered.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -13,25 +19,27 @@ from typing import Any
 
 import holidays
 import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.errors import DefinitionError, DomainError
+from app.engine.models import WorkdaySchedule
+from app.errors import DefinitionError
 
 OVERRIDES_YAML = Path(__file__).resolve().parents[2] / "dictionaries" / "workday_overrides.yaml"
+PROVISIONAL_LABEL = "暂定"
 
-class CalendarUnknown(DomainError):
-    """The holiday plan for the year is not published or not loaded; the registry, not the user, must act."""
 
-    status = 503
-    code = "calendar_unknown"
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's published plan: extra days off and make-up working days, both on top of the statutory
+    holidays; a date listed as a working day wins over a holiday."""
 
-    def __init__(self, year: int) -> None:
-        super().__init__(f"尚未发布 {year} 年节假日安排，暂时无法计算该年度的工作日和办理期限，"
-                         "请联系管理员更新节假日配置")
-        self.year = year
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
 
 
 @cache
-def _overrides() -> tuple[int, dict[int, tuple[frozenset[date], frozenset[date]]]]:
+def _overrides() -> tuple[int, dict[int, YearSchedule]]:
     data: Any = yaml.safe_load(OVERRIDES_YAML.read_text(encoding="utf-8")) or {}
     file = OVERRIDES_YAML.name
 
@@ -41,7 +49,7 @@ def _overrides() -> tuple[int, dict[int, tuple[frozenset[date], frozenset[date]]
     last = data.pop("last_year_with_adjustments", None) if isinstance(data, dict) else None
     if not isinstance(last, int):
         raise fail("缺少整数 last_year_with_adjustments")
-    years: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
+    years: dict[int, YearSchedule] = {}
     for year, entry in data.items():
         if not isinstance(year, int) or year > last:
             raise fail(f"年份 {year!r} 无效或晚于 last_year_with_adjustments")
@@ -52,44 +60,117 @@ def _overrides() -> tuple[int, dict[int, tuple[frozenset[date], frozenset[date]]
                 raise fail(f"{year} 年的 {kind} 应为该年内的日期（YYYY-MM-DD）")
         if days["holidays"] & days["workdays"]:
             raise fail(f"{year} 年有日期同时列为假日和工作日")
-        years[year] = (days["holidays"], days["workdays"])
+        years[year] = YearSchedule(days["holidays"], days["workdays"])
     return last, years
 
 
 @cache
-def _year(year: int) -> tuple[frozenset[date], frozenset[date]]:
-    """(days off on weekdays or otherwise, make-up working days) for one year, overrides applied."""
-    last, overrides = _overrides()
-    if year > last:
-        raise CalendarUnknown(year)
-    cal = holidays.China(years=year)
-    off = {d for d in cal if d.year == year}
-    work = {d for d in cal.weekend_workdays if d.year == year}
-    extra_off, extra_work = overrides.get(year, (frozenset(), frozenset()))
-    return frozenset((off | extra_off) - extra_work), frozenset((work | extra_work) - extra_off)
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The statutory days off of ``year`` as ``holidays.China`` computes them (names in Chinese), no 调休;
+    empty outside the package's range (weekends still apply)."""
+    try:
+        cal = holidays.China(years=year, language="zh_CN")
+    except (NotImplementedError, ValueError, KeyError):  # a year the lunar tables do not cover
+        return {}
+    return {d: str(name) for d, name in cal.items() if d.year == year}
+
+
+@cache
+def _package_workdays(year: int) -> frozenset[date]:
+    try:
+        return frozenset(d for d in holidays.China(years=year).weekend_workdays if d.year == year)
+    except (NotImplementedError, ValueError, KeyError):
+        return frozenset()
+
+
+@cache
+def _days(year: int, schedule: YearSchedule | None) -> tuple[frozenset[date], frozenset[date]]:
+    """(days off, make-up working days) of ``year``; package 调休 only where the year is confirmed."""
+    off = set(statutory_holidays(year))
+    work = set(_package_workdays(year)) if schedule is not None else set()
+    if schedule is not None:
+        off |= schedule.holidays
+        work |= schedule.workdays
+        off -= schedule.workdays
+        work -= schedule.holidays
+    return frozenset(off), frozenset(work)
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """The working-day calendar: the shipped seed plus the schedules operators entered (``entered``)."""
+
+    entered: Mapping[int, YearSchedule] = field(default_factory=dict)
+
+    def schedule(self, year: int) -> YearSchedule | None:
+        """The confirmed plan of ``year``, or None when the year is provisional."""
+        if year in self.entered:
+            return self.entered[year]
+        last, shipped = _overrides()
+        return shipped.get(year, YearSchedule()) if year <= last else None
+
+    def is_provisional(self, year: int) -> bool:
+        return self.schedule(year) is None
+
+    def provisional_between(self, a: date, b: date) -> bool:
+        """Whether a deadline counted from ``a`` to ``b`` crosses a year whose schedule is not confirmed."""
+        lo, hi = sorted((a, b))
+        return any(self.is_provisional(y) for y in range(lo.year, hi.year + 1))
+
+    def is_working_day(self, d: date) -> bool:
+        off, work = _days(d.year, self.schedule(d.year))
+        if d in work:
+            return True
+        return d.weekday() < 5 and d not in off
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after ``start``; ``start`` itself never counts (民法典 201)."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        d = start
+        while n > 0:  # ends: every week has weekdays, and a provisional year only adds statutory holidays
+            d += timedelta(days=1)
+            if self.is_working_day(d):
+                n -= 1
+        return d
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b], so ``working_days_between(a, add_working_days(a, n)) == n``; negative if
+        b < a."""
+        if b < a:
+            return -self.working_days_between(b, a)
+        return sum(1 for i in range(1, (b - a).days + 1) if self.is_working_day(a + timedelta(days=i)))
+
+
+SHIPPED = WorkCalendar()
+"""The calendar without operator-entered schedules (code that has no database session at hand)."""
 
 
 def is_working_day(d: date) -> bool:
-    off, work = _year(d.year)
-    if d in work:
-        return True
-    return d.weekday() < 5 and d not in off
+    return SHIPPED.is_working_day(d)
 
 
 def add_working_days(start: date, n: int) -> date:
-    """The n-th working day after ``start``; ``start`` itself never counts (民法典 201)."""
-    if n < 0:
-        raise ValueError("n must be >= 0")
-    d = start
-    while n > 0:  # ends: every known year has working days, and unknown years raise CalendarUnknown
-        d += timedelta(days=1)
-        if is_working_day(d):
-            n -= 1
-    return d
+    return SHIPPED.add_working_days(start, n)
 
 
 def working_days_between(a: date, b: date) -> int:
-    """Working days in (a, b], so ``working_days_between(a, add_working_days(a, n)) == n``; negative if b < a."""
-    if b < a:
-        return -working_days_between(b, a)
-    return sum(1 for i in range(1, (b - a).days + 1) if is_working_day(a + timedelta(days=i)))
+    return SHIPPED.working_days_between(a, b)
+
+
+def calendar_for(session: Session) -> WorkCalendar:
+    """The calendar with the schedules entered in the database, read once per unit of work (kept on the
+    session, which the admin page refreshes after an entry) — never cached across requests, so every
+    process sees an entry at once."""
+    cached = session.info.get("work_calendar")
+    if isinstance(cached, WorkCalendar):
+        return cached
+    rows = session.execute(select(WorkdaySchedule)).scalars().all()
+    calendar = WorkCalendar({r.year: r.as_schedule() for r in rows})
+    session.info["work_calendar"] = calendar
+    return calendar
+
+
+def forget_calendar(session: Session) -> None:
+    """Drop the session's copy after a schedule was entered, so the same request computes with it."""
+    session.info.pop("work_calendar", None)

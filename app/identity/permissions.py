@@ -57,6 +57,7 @@ _CATALOGUE = [
         ("log:export", "导出日志"),
         ("stats:read", "查看统计分析"),
         ("stats:export", "导出统计数据"),
+        ("calendar:manage", "录入年度节假日安排（工作日历）"),
     ]),
 ]
 

@@ -28,7 +28,7 @@ from app.db import utcnow
 from app.engine.connectors import connector
 from app.engine.expressions import CHINA_TZ, register_function
 from app.engine.runtime import WorkflowRuntime
-from app.engine.workdays import add_working_days
+from app.engine.workdays import calendar_for
 from app.errors import AuthenticationRequired, NotFound
 from app.identity.actor import SYSTEM, Actor
 from app.integrations import exemptions, snapshots
@@ -113,7 +113,7 @@ def await_payment(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Entered when 完税 has not arrived yet: shows the case as 待完税 and sets the escalation deadline."""
     ctx: CaseContext = context
     ctx.case.status = "awaiting_tax"
-    due = add_working_days(datetime.now(CHINA_TZ).date(), _config.wait_working_days)
+    due = calendar_for(ctx.session).add_working_days(datetime.now(CHINA_TZ).date(), _config.wait_working_days)
     return {"due_at": datetime.combine(due, dtime(0, 0), CHINA_TZ).isoformat()}
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases import inquiry, payments, progress, receiving
+from app.cases.inbox import provisional_due
 from app.cases.access import definition_of
 from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
@@ -139,6 +140,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "fields": _fields(schema, summary["form"]),
         "checklist": _checklist(definition, case), "register": register, "register_error": register_error,
         "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
+        "provisional_due": provisional_due(session, open_tasks),
         "notices": notices_of_case(session, case), "certificates": certificates,
         "reports": [(r["code"], r["title"]) for r in reports_of(definition)],
         "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,

@@ -223,6 +223,7 @@ EXPECT: dict[str, Rule] = {
     "GET admin.interface_list": Rule(OPERATOR), "GET admin.interface_edit": Rule(OPERATOR, args={"code": "gongan"}),
     "POST admin.interface_edit": Rule(OPERATOR, args={"code": FAKE}),
     "POST admin.interface_test": Rule(OPERATOR, args={"code": FAKE}),
+    "GET admin.calendar_index": Rule(OPERATOR), "POST admin.calendar_enter": Rule(OPERATOR, form={"year": "x"}),
     "POST admin.interface_reset": Rule(OPERATOR, args={"code": FAKE}),
     # logs and supervision (综合监管), statistics
     "GET admin.log_list": Rule(OPERATOR), "GET admin.log_export": Rule(OPERATOR),

@@ -4,12 +4,13 @@ import pytest
 
 from app.engine import workdays
 from app.engine.workdays import (
-    CalendarUnknown,
+    WorkCalendar,
+    YearSchedule,
     add_working_days,
     is_working_day,
     working_days_between,
 )
-from app.errors import DefinitionError, DomainError
+from app.errors import DefinitionError
 
 
 @pytest.fixture
@@ -18,10 +19,8 @@ def overrides(tmp_path, monkeypatch):
     path = tmp_path / "workday_overrides.yaml"
     monkeypatch.setattr(workdays, "OVERRIDES_YAML", path)
     workdays._overrides.cache_clear()
-    workdays._year.cache_clear()
     yield path
     workdays._overrides.cache_clear()
-    workdays._year.cache_clear()
 
 
 def test_the_domain_example_mid_autumn_plus_five_working_days():
@@ -68,13 +67,33 @@ def test_working_days_between_is_the_inverse_of_adding():
     assert working_days_between(date(2026, 10, 9), date(2026, 9, 25)) == -5
 
 
-def test_it_refuses_to_guess_a_year_without_a_published_holiday_plan():
-    with pytest.raises(CalendarUnknown) as exc:
-        add_working_days(date(2026, 12, 28), 5)
-    assert isinstance(exc.value, DomainError)
-    assert exc.value.message.startswith("尚未发布 2027 年节假日安排")
-    with pytest.raises(CalendarUnknown):
-        is_working_day(date(2027, 3, 1))
+def test_a_year_without_a_published_plan_counts_its_statutory_holidays_and_is_provisional():
+    # 2027: 元旦 Fri 1-1; 春节 除夕 Fri 2-5 to 初三 Mon 2-8, the weekend days made up on Tue 2-9 and Wed 2-10.
+    assert add_working_days(date(2026, 12, 28), 5) == date(2027, 1, 5)  # 12-29..12-31, 1-4, 1-5
+    assert not is_working_day(date(2027, 1, 1))
+    assert [is_working_day(date(2027, 2, d)) for d in range(4, 12)] == [True, False, False, False, False, False,
+                                                                        False, True]
+    assert not is_working_day(date(2027, 2, 6))  # no 调休 is guessed: a Saturday stays a day off
+    calendar = WorkCalendar()
+    assert calendar.is_provisional(2027) and not calendar.is_provisional(2026)
+    assert calendar.provisional_between(date(2026, 12, 28), date(2027, 1, 5))
+    assert not calendar.provisional_between(date(2026, 11, 2), date(2026, 12, 31))
+
+
+def test_far_years_still_have_an_answer():
+    assert add_working_days(date(2100, 12, 30), 3) > date(2101, 1, 1)  # past the lunar tables: weekends only
+
+
+def test_an_entered_plan_confirms_the_year_and_wins_over_the_statutory_computation():
+    plan = YearSchedule(holidays=frozenset(date(2027, 2, d) for d in range(5, 12)),
+                        workdays=frozenset({date(2027, 2, 20)}))
+    calendar = WorkCalendar({2027: plan})
+    assert not calendar.is_provisional(2027)
+    assert not calendar.is_working_day(date(2027, 2, 11))  # a bridging day off
+    assert calendar.is_working_day(date(2027, 2, 20))  # a make-up Saturday
+    assert not calendar.is_working_day(date(2027, 1, 1))  # statutory days stay off even if not listed
+    assert calendar.add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 12)
+    assert WorkCalendar().add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 11)
 
 
 def test_negative_counts_are_a_programming_error():
