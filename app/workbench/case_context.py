@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases import inquiry, payments, progress, receiving
-from app.cases.inbox import provisional_due
 from app.cases.access import definition_of
 from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
+from app.cases.inbox import provisional_due
 from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
