@@ -228,11 +228,15 @@ def now_iso() -> str:
     return datetime.now(CHINA_TZ).isoformat(timespec="seconds")
 
 
-@register_function("working_days_after")
-def working_days_after(iso_date: str, n: int) -> str:
-    """The date ``n`` working days after ``iso_date`` (statutory time limits count working days)."""
+@register_function("working_days_after", needs_context=True)
+def working_days_after(context: Any, iso_date: str, n: int) -> str:
+    """The date ``n`` working days after ``iso_date`` (statutory time limits count working days), on the
+    calendar with the operators' entered holiday plans when the run has a database session."""
     # Imported lazily: the calendar module (holidays, override table) is owned and loaded separately.
-    from app.engine.workdays import add_working_days
+    from app.engine.workdays import SHIPPED, calendar_for
+
+    session = getattr(context, "session", None)
+    calendar = calendar_for(session) if session is not None else SHIPPED
 
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 3660:
         raise ExpressionError(f"working_days_after 的天数必须是 0 到 3660 之间的整数，实际为 {n!r}")
@@ -240,7 +244,7 @@ def working_days_after(iso_date: str, n: int) -> str:
         start = date.fromisoformat(str(iso_date)[:10])
     except ValueError:
         raise ExpressionError(f"working_days_after 的日期格式无效：{iso_date!r}") from None
-    return add_working_days(start, n).isoformat()
+    return calendar.add_working_days(start, n).isoformat()
 
 
 # ------------------------------------------------------------------------------------------------ runtime

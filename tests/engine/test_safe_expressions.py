@@ -372,8 +372,8 @@ def test_working_days_after_delegates_to_the_workday_calendar(monkeypatch: pytes
         calls.append((start, n))
         return start + timedelta(days=n + 2)
 
-    monkeypatch.setitem(sys.modules, "app.engine.workdays",
-                        types.SimpleNamespace(add_working_days=add_working_days))
+    monkeypatch.setitem(sys.modules, "app.engine.workdays", types.SimpleNamespace(
+        SHIPPED=types.SimpleNamespace(add_working_days=add_working_days), calendar_for=None))
     assert evaluate_expression("working_days_after(accepted_on, 5)", {"accepted_on": "2026-03-02"}) == "2026-03-09"
     assert calls == [(date(2026, 3, 2), 5)]
     with pytest.raises(ExpressionError, match="日期格式无效"):
