@@ -122,6 +122,29 @@ def check_id_card(value: str, *, today: date | None = None) -> str:
     return v
 
 
+def is_id_card(value: str | None) -> bool:
+    """Whether the value is a valid resident ID number (for parties that may be a person or an organisation)."""
+    try:
+        check_id_card(value or "")
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def check_party_id(value: str) -> str:
+    """The identifier of a party that may be a person (身份证号) or an organisation (统一社会信用代码), e.g. a
+    mortgagor that is a village collective. A valid ID number is taken as one; anything else must be a USCC."""
+    v = _normalise(value)
+    if is_id_card(v):
+        return v
+    try:
+        return check_uscc(v)
+    except InvalidIdentifier as exc:
+        if re.fullmatch(r"\d{17}[\dX]", v):
+            raise InvalidIdentifier("证件号码既不是有效的身份证号，也不是有效的统一社会信用代码") from None
+        raise exc
+
+
 def check_mobile(value: str) -> str:
     """A mainland mobile number (11 digits, 1[3-9]…); a +86/0086 prefix, spaces and hyphens are dropped."""
     v = re.sub(r"[-()（）]", "", _normalise(value))
