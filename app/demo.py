@@ -1,6 +1,7 @@
 """Demo data for `flask setup --demo`: 杭州市 with 西湖区 and 余杭区, an account for every role in each
-district, applicants 张三 and 李四, a bank, and a small register book loaded through the register importer.
-All people are fictional; their ID numbers and credit codes are generated with valid check characters.
+district, applicants 张三 and 李四, a bank, a village collective (示范村) and a villager, and a small register
+book loaded through the register importer. All people are fictional; their ID numbers and credit codes are
+generated with valid check characters.
 Idempotent."""
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number":
 COURT = {"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}
 DEVELOPER = {"name": "杭州示范房地产开发有限公司", "id_number": make_uscc("91", "330106", "MA2DEF01")}
 NEW_BUILD_UNITS = 4  # per district: 示范花园 1幢 2单元, surveyed, land right only (first registration pending)
+# 余杭区 示范村: its 村集体经济组织 (credit code issued by 农业农村, ``N2…``; the 主体标识码 is not a GB 11714
+# organisation code) holds the village factory under a 集体建设用地使用权/房屋所有权 and may mortgage it with its
+# buildings (民法典 398); a villager holds a homestead with his house, which cannot be mortgaged (民法典 399).
+VILLAGE_COLLECTIVE = {"name": "杭州市余杭区示范村股份经济合作社",
+                      "id_number": make_uscc("N2", "330110", "MF000001", subject_check="3")}
+VILLAGER = {"name": "陈阿土", "id_number": make_id_card("330110", date(1966, 5, 20), 61), "phone": "13800000006"}
+VILLAGE_DISTRICT = "330110"
+VILLAGE_FACTORY_UNIT = make_unit_code(VILLAGE_DISTRICT, 2, 1, "JB", 300, 1, 1)
+HOMESTEAD_UNIT = make_unit_code(VILLAGE_DISTRICT, 2, 1, "JC", 301, 1, 1)
 SURNAMES = "王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 
@@ -113,6 +123,21 @@ def new_build_records(district: str, area: str, street: str) -> list[dict[str, A
     return records
 
 
+def village_records() -> list[dict[str, Any]]:
+    """示范村's rural units (DOMAIN.md §1.2 QLLX 8 and 6) as register-import records."""
+    return [
+        {"unit_code": VILLAGE_FACTORY_UNIT, "tenant": VILLAGE_DISTRICT, "location": "杭州市余杭区示范村村集体厂房1幢",
+         "use": "非住宅", "area_m2": "1260.00", "right_nature": "批准拨用",
+         "rights": [{"type": "collective_house", "business_no": f"2019{VILLAGE_DISTRICT}10300001",
+                     "cert_no": "浙(2019)余杭区不动产权第0300001号", "registered_at": "2019-08-16",
+                     "holders": [_holder(VILLAGE_COLLECTIVE, "统一社会信用代码")]}]},
+        {"unit_code": HOMESTEAD_UNIT, "tenant": VILLAGE_DISTRICT, "location": "杭州市余杭区示范村12号",
+         "use": "住宅", "area_m2": "186.00", "right_nature": "批准拨用",
+         "rights": [{"type": "homestead_house", "business_no": f"2020{VILLAGE_DISTRICT}10300002",
+                     "cert_no": "浙(2020)余杭区不动产权第0300002号", "registered_at": "2020-04-09",
+                     "holders": [_holder(VILLAGER)]}]}]
+
+
 SECTIONS = [("SL", "受理科", ["acceptor"]), ("SH", "审核科", ["reviewer"]),
             ("DF", "登簿发证科", ["recorder", "certifier"])]
 
@@ -157,10 +182,15 @@ def seed_demo(session: Session) -> str:
           ).institution_type = "bank"
     _user(session, "developer", roles=["institution"], real_name=DEVELOPER["name"], id_number=DEVELOPER["id_number"]
           ).institution_type = "developer"
+    _user(session, "village", roles=["institution"], real_name=VILLAGE_COLLECTIVE["name"],
+          id_number=VILLAGE_COLLECTIVE["id_number"]).institution_type = "collective"
+    _user(session, "villager", roles=["applicant"], real_name=VILLAGER["name"], id_number=VILLAGER["id_number"],
+          phone=VILLAGER["phone"])
     _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"]
           ).institution_type = "court"
     records = [r for code, area, _, street in DISTRICTS
                for r in unit_records(code, area, street)]
+    records.extend(village_records())
     for number, record in enumerate(records, start=1):
         record["_line"] = number
     report = import_records(session, records, source="demo")

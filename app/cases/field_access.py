@@ -24,7 +24,7 @@ from app.cases.models import Case, Task
 from app.catalog.forms import pii_fields, validate_form_data
 from app.errors import Conflict, PermissionDenied
 from app.identity.actor import Actor
-from app.registry.fees import compute_fees
+from app.registry.fees import fees_for_case
 from app.security import audit
 
 READ_ONLY = "该字段在当前环节为只读，不能修改"
@@ -116,7 +116,7 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
     secret = pii_fields(schema)
     case.form_data = data
     case.form_public = {k: v for k, v in data.items() if k not in secret}
-    case.fee_items = compute_fees(definition, case.form_public)
+    case.fee_items = fees_for_case(session, definition, case)
     titles = [str(props[k].get("title", k)) for k in props if k in changed]  # in the form's order
     progress.add_event(session, case, kind="fields_corrected", actor=actor, stage=task.stage, actor_role=task.role,
                        message=f"{task.title}环节更正申请信息：{'、'.join(titles)}")

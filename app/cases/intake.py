@@ -29,7 +29,7 @@ from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
-from app.registry.fees import compute_fees
+from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
 from app.registry.rules import blocking, check_case
 from app.security import audit
@@ -260,7 +260,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
-    case.fee_items = compute_fees(definition, case.form_public)
+    case.fee_items = fees_for_case(session, definition, case)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind="submitted", actor=actor, message=f"申请已提交，业务号 {case.business_no}")
     audit.record(session, actor_id=actor.user_id, action="case.submit", object_type="case", object_id=case.id,
@@ -294,7 +294,7 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
     task.status, task.completed_at, task.completed_by, task.decision = "completed", utcnow(), actor.user_id, "approve"
     case.correction_items = []
-    case.fee_items = compute_fees(definition_of(session, case), case.form_public)
+    case.fee_items = fees_for_case(session, definition_of(session, case), case)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind="resubmitted", actor=actor, stage="补正", decision="approve",
                        actor_role="applicant", message="申请人已补正并重新提交")

@@ -22,6 +22,7 @@ from app.errors import ValidationFailed
 from app.registry.codes import (
     InvalidIdentifier,
     check_id_card,
+    check_party_id,
     check_unit_code,
     check_uscc,
 )
@@ -30,7 +31,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PREFILL_SOURCES = frozenset({"identity.real_name", "identity.id_number", "identity.phone"})
 WIDGETS = frozenset({"textarea", "select", "radio"})
 IDENTIFIER_FORMATS: dict[str, Callable[[str], str]] = {
-    "id-card": check_id_card, "uscc": check_uscc, "unit-code": check_unit_code,
+    "id-card": check_id_card, "uscc": check_uscc, "unit-code": check_unit_code, "party-id": check_party_id,
 }
 KNOWN_FORMATS = frozenset(IDENTIFIER_FORMATS) | {"date", "date-time", "email"}
 

@@ -20,7 +20,8 @@ from app.identity.service import create_user, get_user, set_password
 from app.identity.signin import reset_totp, unlock
 from app.security import audit
 
-INSTITUTION_TYPES = {"bank": "银行", "developer": "房地产开发企业", "agent": "中介机构", "court": "法院等嘱托机关"}
+INSTITUTION_TYPES = {"bank": "银行", "developer": "房地产开发企业", "agent": "中介机构", "court": "法院等嘱托机关",
+                     "collective": "农村集体经济组织"}
 ORG_KINDS = {"centre": "登记中心", "district": "区（县）登记机构", "section": "科室"}
 
 

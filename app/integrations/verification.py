@@ -24,6 +24,7 @@ from app.integrations import exemptions, snapshots
 from app.integrations.adapters import gongan, minzheng, shichang, zhujian
 from app.integrations.client import ServiceUnavailable
 from app.integrations.snapshots import field
+from app.registry.codes import is_id_card
 
 
 def _same(a: Any, b: Any) -> str:
@@ -41,6 +42,12 @@ def _wanted(role: str | None, roles: Iterable[str | None] | None) -> bool:
     return roles is None or role in set(roles)
 
 
+def _is_org(party: Any) -> bool:
+    """An organisation party: declared ``org``, or an ``either`` party identified by a credit code (any code
+    that is not a valid ID number, digit-led 91… as well as letter-led N…)."""
+    return party.kind == "org" or (party.kind == "either" and not is_id_card(party.id_number))
+
+
 @connector("identity.verify")
 def verify_identity(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """公安: every person party's name against their ID number."""
@@ -51,7 +58,7 @@ def check_identity(ctx: CaseContext, roles: Iterable[str | None] | None = None, 
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
     definition, results = definition_of(session, case), {}
     for party in case.parties:
-        if party.kind == "org" or not party.id_number or len(party.id_number) != 18 or not _wanted(party.role, roles):
+        if _is_org(party) or not party.id_number or len(party.id_number) != 18 or not _wanted(party.role, roles):
             continue
         try:
             answer = gongan.verify_identity(session, snapshots.context_of(case, actor_id), party.name or "",
@@ -92,7 +99,7 @@ def check_marriage(ctx: CaseContext, roles: Iterable[str | None] | None = None, 
     definition, results = definition_of(session, case), {}
     for party in case.parties:
         declared = case.form_public.get(f"{party.role}_marital_status")
-        if party.kind == "org" or not declared or not party.id_number or not _wanted(party.role, roles):
+        if _is_org(party) or not declared or not party.id_number or not _wanted(party.role, roles):
             continue
         try:
             answer = minzheng.marriage_status(session, snapshots.context_of(case, actor_id), party.id_number)
@@ -176,8 +183,7 @@ def check_licence(ctx: CaseContext, roles: Iterable[str | None] | None = None, r
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
     definition, results = definition_of(session, case), {}
     for party in case.parties:
-        if party.kind == "person" or not party.id_number or len(party.id_number) != 18 or \
-                party.id_number[:1].isdigit() and party.kind != "org":
+        if not _is_org(party) or not party.id_number or len(party.id_number) != 18:
             continue  # persons (and "either" parties identified by an ID card) are checked by 公安
         if not _wanted(party.role, roles):
             continue

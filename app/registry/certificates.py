@@ -35,7 +35,7 @@ from app.registry.certificate_content import (
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
 from app.registry.models import Certificate, Right, RightHolder
-from app.registry.right_types import NO_CERTIFICATE_RIGHTS, TITLE_RIGHTS
+from app.registry.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
 from app.security import audit
 
 
@@ -230,7 +230,7 @@ def owned_units_count(session: Session, id_number_bidx: str) -> int:
     stmt = (select(func.count(func.distinct(Right.unit_id))).select_from(Right)
             .join(RightHolder, RightHolder.right_id == Right.id)
             .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == "current",
-                   Right.right_type == "ownership").execution_options(all_tenants=True))
+                   Right.right_type.in_(REGISTERED_TITLES)).execution_options(all_tenants=True))
     return int(session.execute(stmt).scalar_one())
 
 

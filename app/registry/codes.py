@@ -122,6 +122,29 @@ def check_id_card(value: str, *, today: date | None = None) -> str:
     return v
 
 
+def is_id_card(value: str | None) -> bool:
+    """Whether the value is a valid resident ID number (for parties that may be a person or an organisation)."""
+    try:
+        check_id_card(value or "")
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+def check_party_id(value: str) -> str:
+    """The identifier of a party that may be a person (身份证号) or an organisation (统一社会信用代码), e.g. a
+    mortgagor that is a village collective. A valid ID number is taken as one; anything else must be a USCC."""
+    v = _normalise(value)
+    if is_id_card(v):
+        return v
+    try:
+        return check_uscc(v)
+    except InvalidIdentifier as exc:
+        if re.fullmatch(r"\d{17}[\dX]", v):
+            raise InvalidIdentifier("证件号码既不是有效的身份证号，也不是有效的统一社会信用代码") from None
+        raise exc
+
+
 def check_mobile(value: str) -> str:
     """A mainland mobile number (11 digits, 1[3-9]…); a +86/0086 prefix, spaces and hyphens are dropped."""
     v = re.sub(r"[-()（）]", "", _normalise(value))
@@ -178,9 +201,47 @@ def _org_check_char(body8: str) -> str:
     return {10: "X", 11: "0"}.get(c, str(c))
 
 
+# GB 32100 appendix A: 登记管理部门代码 (1st char) → its 机构类别代码 (2nd char). The 主体标识码 (chars 9–17) is
+# an organisation code under GB 11714 for the authorities that took it over from the old 组织机构代码 system;
+# the 农业农村 (N, rural collective economic organisations) and 其他 (Y) authorities assign their own, so its
+# 17th character is not a GB 11714 check character and must not be tested as one.
+USCC_AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
+    "1": ("机构编制", {"1": "机关", "2": "事业单位", "3": "中央编办直接管理机构编制的群众团体", "9": "其他"}),
+    "2": ("外交", {"1": "外国常驻新闻机构", "9": "其他"}),
+    "3": ("司法行政", {"1": "律师执业机构", "2": "公证处", "3": "基层法律服务所", "4": "司法鉴定机构",
+                    "5": "仲裁委员会", "9": "其他"}),
+    "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
+    "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
+    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地（大陆）代表机构", "9": "其他"}),
+    "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
+    "8": ("工会", {"1": "基层工会", "9": "其他"}),
+    "9": ("市场监管", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
+    "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
+    "N": ("农业农村", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "Y": ("其他", {"1": "其他"}),
+}
+# Authorities whose 主体标识码 is not a GB 11714 organisation code (no embedded check character).
+OWN_SUBJECT_CODE_AUTHORITIES = frozenset({"N", "Y"})
+
+
+def uscc_embeds_org_code(code: str) -> bool:
+    """Whether chars 9–17 of a (normalised) code are a GB 11714 organisation code with its own check."""
+    return code[:1] not in OWN_SUBJECT_CODE_AUTHORITIES
+
+
+def uscc_entity_type(code: str) -> str | None:
+    """"农业农村·村级集体经济组织" for a known authority/type pair, None otherwise (for display only)."""
+    v = _normalise(code)
+    authority = USCC_AUTHORITIES.get(v[:1])
+    kind = authority[1].get(v[1:2]) if authority else None
+    return f"{authority[0]}·{kind}" if authority and kind else None
+
+
 def check_uscc(value: str, *, check_org_code: bool = True) -> str:
-    """``check_org_code=False`` skips the embedded GB 11714 check, for local policies that must admit
-    codes whose 主体标识码 was not assigned under GB 11714 (the final check char is always verified)."""
+    """A GB 32100 code: alphabet, region digits and the final check character always; the embedded GB 11714
+    check only where the registering authority issues organisation codes (not N 农业农村 or Y 其他), so a
+    village collective's ``N2…`` code is accepted everywhere a 91… company code is.
+    ``check_org_code=False`` skips the embedded check for every authority (local policy)."""
     v = _normalise(value)
     if len(v) != 18:
         raise InvalidIdentifier("统一社会信用代码应为18位")
@@ -188,20 +249,22 @@ def check_uscc(value: str, *, check_org_code: bool = True) -> str:
         raise InvalidIdentifier("统一社会信用代码含有无效字符（不使用 I、O、S、V、Z）")
     if not v[2:8].isdigit():
         raise InvalidIdentifier("统一社会信用代码第3至8位应为行政区划代码")
-    if check_org_code and _org_check_char(v[8:16]) != v[16]:
+    if check_org_code and uscc_embeds_org_code(v) and _org_check_char(v[8:16]) != v[16]:
         raise InvalidIdentifier("统一社会信用代码中的组织机构代码校验位错误")
     if _uscc_check_char(v[:17]) != v[17]:
         raise InvalidIdentifier("统一社会信用代码校验位错误")
     return v
 
 
-def make_uscc(prefix2: str, division: str, org_body8: str) -> str:
+def make_uscc(prefix2: str, division: str, org_body8: str, *, subject_check: str | None = None) -> str:
+    """A valid code for fictional data. ``subject_check`` is the 9th character of the 主体标识码 for
+    authorities that assign their own (N, Y); by default it is the GB 11714 check character."""
     prefix2, org_body8 = prefix2.upper(), org_body8.upper()
-    if len(prefix2) != 2 or any(c not in _USCC_ALPHABET for c in prefix2 + org_body8):
+    if len(prefix2) != 2 or any(c not in _USCC_ALPHABET for c in prefix2 + org_body8 + (subject_check or "")):
         raise ValueError("prefix2 and org_body8 must use the USCC alphabet")
     if not re.fullmatch(r"\d{6}", division) or not _ORG_BODY.fullmatch(org_body8):
         raise ValueError("division must be 6 digits and org_body8 8 characters")
-    body = prefix2 + division + org_body8 + _org_check_char(org_body8)
+    body = prefix2 + division + org_body8 + (subject_check or _org_check_char(org_body8))
     return check_uscc(body + _uscc_check_char(body))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from app.db import utcnow
 from app.registry.codes import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
 from app.registry.import_files import ImportProblem
-from app.registry.right_types import RIGHT_TYPES
+from app.registry.right_types import RIGHT_TYPES, TITLE_RIGHTS
 
 ID_TYPES = {"身份证": "person", "统一社会信用代码": "org"}
 SHARE_MODES = ("单独所有", "共同共有", "按份共有", "其它共有")  # GYFS 0–3
@@ -268,7 +268,7 @@ def validate_record(raw: dict[str, Any], offices: set[str]) -> tuple[UnitIn | No
             out.add(f"权利{n}的业务号 {right.business_no} 与权利{seen[right.business_no]}重复")
         elif right is not None:
             seen[right.business_no] = n
-    titles = [r.type for r in rights if r is not None and r.type in ("ownership", "land_use")]
+    titles = [r.type for r in rights if r is not None and r.type in TITLE_RIGHTS]
     if len(titles) > 1:
         out.add("一个不动产单元只能有一项现势所有权或国有建设用地使用权（共有人请写在同一权利的 holders 中；"
                 "首次登记后的房屋所有权已包含国有建设用地使用权）")

@@ -13,7 +13,7 @@ from app.cases.models import Case
 from app.errors import Conflict
 from app.identity.actor import Actor
 from app.registry.models import Right
-from app.registry.right_types import FLAG_RIGHTS, RIGHT_TYPES
+from app.registry.right_types import FLAG_RIGHTS, REGISTERED_TITLES, RIGHT_TYPES
 from app.registry.rules import blocking, check_case
 from app.registry.service import UNIT_FIELDS, current_rights, plan_record
 from app.security.masking import mask_name
@@ -34,7 +34,7 @@ def _right_json(right: Right, change: str | None) -> dict[str, Any]:
 def _flags(rights: list[Right]) -> dict[str, bool]:
     types = {r.right_type for r in rights}
     flags = {flag: t in types for t, flag in FLAG_RIGHTS.items()}
-    flags["has_current_title"] = "ownership" in types
+    flags["has_current_title"] = bool(types & REGISTERED_TITLES)
     return flags
 
 

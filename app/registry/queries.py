@@ -24,6 +24,7 @@ from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.codes import format_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry, Right
+from app.registry.right_types import REGISTERED_TITLES
 from app.registry.service import (
     current_rights,
     is_holder,
@@ -87,7 +88,7 @@ def unit_view(session: Session, unit: RealtyUnit, view: str, *, unmask: bool = F
         "restrictions": [label for t, label in RESTRICTIONS.items() if any(r.right_type == t for r in rights)]}
     if view == "interested":
         data["holders"] = [{"name": mask_name(h.name), "share_mode": h.share_mode, "share": h.share}
-                           for r in rights if r.right_type == "ownership" for h in r.holders]
+                           for r in rights if r.right_type in REGISTERED_TITLES for h in r.holders]
         return data
     ranks = mortgage_ranks(session, unit)
     data["rights"] = [{"type": r.right_type, "business_no": r.business_no, "cert_no": r.cert_no,

@@ -19,15 +19,26 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Case, Party
 from app.registry.models import RealtyUnit, Right
-from app.registry.right_types import right_name
+from app.registry.right_types import REGISTERED_TITLES, right_name
 from app.registry.service import current_rights
 
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
 FIRST, ADVANCE, SEIZURE, CORRECTION, OBJECTION = "first", "advance", "seizure", "correction", "objection"
 DISPOSALS = frozenset({TRANSFER, MORTGAGE})
-# 民法典 399: homestead land and public-welfare facilities of schools, hospitals and elderly care.
-NON_MORTGAGEABLE_USES = frozenset({"宅基地", "教育", "医疗", "养老"})
+# 民法典 399(三): public-welfare facilities of schools, hospitals and elderly care (a recorded use of the
+# unit). Homestead and contract land are refused by their right type (NON_MORTGAGEABLE_RIGHTS).
+NON_MORTGAGEABLE_USES = frozenset({"教育", "医疗", "养老"})
+# 民法典 399(二): 宅基地、自留地、自留山等集体所有土地的使用权 cannot be mortgaged unless a law allows it.
+NON_MORTGAGEABLE_RIGHTS = {
+    "homestead": ("《民法典》第三百九十九条第二项", "宅基地使用权依法不得抵押"),
+    "homestead_house": ("《民法典》第三百九十九条第二项", "宅基地使用权依法不得抵押（农村村民住宅不得连同宅基地抵押）"),
+    "land_contract": ("《民法典》第三百九十九条第二项、第三百四十二条；《农村土地承包法》第四十七条",
+                      "土地承包经营权依法不得抵押；承包方可以承包地的土地经营权向金融机构融资担保"),
+}
+# 民法典 398: collective construction land of township/village enterprises is not mortgaged alone, only with
+# its buildings (collective_house); 土地管理法 63: operating land obtained by 出让 may be mortgaged.
+COLLECTIVE_LAND_BASIS = "《民法典》第三百九十八条；《土地管理法》第六十三条"
 ADVANCE_NOTICE_CONSENT = "advance_notice_consent"
 OBJECTION_RISK_STATEMENT = "objection_risk_statement"
 MORTGAGEE_CONSENT = "mortgagee_consent"
@@ -63,6 +74,10 @@ class RuleContext:
 
     def current(self, right_type: str) -> list[Right]:
         return self.rights.get(right_type, [])
+
+    def titles(self) -> list[Right]:
+        """The unit's current title once its first registration is done (state or rural right types)."""
+        return [r for t in sorted(REGISTERED_TITLES) for r in self.current(t)]
 
 
 def business_kind(definition: dict[str, Any]) -> str | None:
@@ -115,7 +130,7 @@ def seizure(ctx: RuleContext) -> RuleResult:
 
 def first_registration(ctx: RuleContext) -> RuleResult:
     basis = "《不动产登记暂行条例实施细则》第二十四条、第六十六条"
-    if not ctx.current("ownership"):
+    if not ctx.titles():
         return RuleResult("first_registration", "block",
                           f"{ctx.unit_label}尚未办理首次登记（登记簿无现势所有权），不得办理{ctx.business_name}", basis)
     return RuleResult("first_registration", "pass", f"{ctx.unit_label}已办理首次登记", basis)
@@ -124,7 +139,8 @@ def first_registration(ctx: RuleContext) -> RuleResult:
 def holder_identity(ctx: RuleContext) -> RuleResult | None:
     """The seller / mortgagor must be the registered holder; co-owned units need all joint owners or at
     least two thirds of the shares among the applicants (R7)."""
-    holders = [h for r in ctx.current(_title_type(ctx)) for h in r.holders]
+    titles = ctx.titles() if _title_type(ctx) == "ownership" else ctx.current("land_use")
+    holders = [h for r in titles for h in r.holders]
     if not holders:
         if ctx.kind in (FIRST, ADVANCE):
             return RuleResult("holder_identity", "block", f"{ctx.unit_label}登记簿无现势国有建设用地使用权"
@@ -162,14 +178,14 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
 
 def _title_type(ctx: RuleContext) -> str:
     """Whose right proves the applicant may act: the developer's land right before first registration."""
-    if ctx.kind == FIRST or (ctx.kind == ADVANCE and not ctx.current("ownership")):
+    if ctx.kind == FIRST or (ctx.kind == ADVANCE and not ctx.titles()):
         return "land_use"
     return "ownership"
 
 
 def not_yet_registered(ctx: RuleContext) -> RuleResult:
     basis = "《不动产登记暂行条例实施细则》第二十四条、第三十五条"
-    if ctx.current("ownership"):
+    if ctx.titles():
         return RuleResult("not_yet_registered", "block", f"{ctx.unit_label}已办理房屋所有权首次登记，不能重复办理",
                           basis)
     return RuleResult("not_yet_registered", "pass", f"{ctx.unit_label}尚未办理房屋所有权首次登记", basis)
@@ -186,7 +202,7 @@ def queued_seizure(ctx: RuleContext) -> RuleResult:
 def correction_limits(ctx: RuleContext) -> RuleResult:
     """R9 (细则 80–81): no correction once a disposal, 预告 or 查封 has been registered after the entry."""
     basis = "《不动产登记暂行条例实施细则》第七十九条至第八十一条"
-    titles = ctx.current("ownership")
+    titles = ctx.titles()
     since = max((r.created_at for r in titles), default=None)
     later = [r for t in ("mortgage", "advance_notice", "seizure") for r in ctx.current(t)
              if since is not None and r.created_at > since]
@@ -258,7 +274,17 @@ def mortgage_on_transfer(ctx: RuleContext) -> RuleResult:
 
 
 def mortgageable(ctx: RuleContext) -> RuleResult:
+    """民法典 398/399 by the unit's registered right type (and its recorded use for public-welfare facilities)."""
     basis = "《民法典》第三百九十九条"
+    for title in ctx.titles():
+        if title.right_type in NON_MORTGAGEABLE_RIGHTS:
+            law, why = NON_MORTGAGEABLE_RIGHTS[title.right_type]
+            name = right_name(title.right_type)
+            return RuleResult("mortgageable", "block", f"{ctx.unit_label}登记的权利类型为{name}，{why}", law)
+        if title.right_type == "collective_land" and ctx.unit.right_nature != "出让":
+            return RuleResult("mortgageable", "block", f"{ctx.unit_label}登记的权利类型为集体建设用地使用权，"
+                              "不得单独抵押：应连同地上建筑物一并抵押，或为以出让方式取得的集体经营性建设用地使用权",
+                              COLLECTIVE_LAND_BASIS)
     if ctx.unit.use in NON_MORTGAGEABLE_USES:
         return RuleResult("mortgageable", "block", f"{ctx.unit_label}用途为{ctx.unit.use}，依法不得抵押", basis)
     return RuleResult("mortgageable", "pass", f"{ctx.unit_label}不属于依法不得抵押的财产", basis)

@@ -22,7 +22,7 @@ from app.identity.actor import Actor
 from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
-from app.registry.right_types import FLAG_RIGHTS
+from app.registry.right_types import FLAG_RIGHTS, REGISTERED_TITLES
 from app.security import audit
 
 
@@ -48,7 +48,7 @@ def current_rights(session: Session, unit: RealtyUnit, right_type: str | None = 
 def unit_flags(session: Session, unit: RealtyUnit) -> dict[str, bool]:
     types = {r.right_type for r in current_rights(session, unit)}
     flags = {flag: t in types for t, flag in FLAG_RIGHTS.items()}
-    flags["has_current_title"] = "ownership" in types
+    flags["has_current_title"] = bool(types & REGISTERED_TITLES)
     return flags
 
 
@@ -56,15 +56,15 @@ def units_of_holder(session: Session, id_number_bidx: str) -> list[RealtyUnit]:
     stmt = (select(RealtyUnit).join(Right, Right.unit_id == RealtyUnit.id)
             .join(RightHolder, RightHolder.right_id == Right.id)
             .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == "current",
-                   Right.right_type == "ownership").order_by(RealtyUnit.unit_code))
+                   Right.right_type.in_(REGISTERED_TITLES)).order_by(RealtyUnit.unit_code))
     return list(session.execute(stmt).scalars().unique())
 
 
 def is_holder(session: Session, unit: RealtyUnit, id_number_bidx: str | None) -> bool:
     if not id_number_bidx:
         return False
-    return any(h.id_number_bidx == id_number_bidx for r in current_rights(session, unit, "ownership")
-               for h in r.holders)
+    return any(h.id_number_bidx == id_number_bidx for r in current_rights(session, unit)
+               if r.right_type in REGISTERED_TITLES for h in r.holders)
 
 
 def _amount(value: Any) -> Decimal | None:

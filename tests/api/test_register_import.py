@@ -174,4 +174,4 @@ def test_seeding_the_demo_twice_adds_nothing(seeded: Flask) -> None:
     entries = count(seeded, RegisterEntry)
     with seeded.extensions["db"].unit_of_work() as session:
         assert seed_demo(session).endswith("0 new units)")
-    assert count(seeded, RegisterEntry) == entries and count(seeded, RealtyUnit) == 56
+    assert count(seeded, RegisterEntry) == entries and count(seeded, RealtyUnit) == 58  # 2 × (24 + 4) + 示范村 2

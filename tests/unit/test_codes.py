@@ -18,7 +18,9 @@ from app.registry.codes import (
     make_unit_code,
     make_uscc,
     unit_code_division,
+    uscc_entity_type,
 )
+from app.registry.codes import _uscc_check_char as _uscc_check
 
 SAMPLE_ID = "11010519491231002X"
 SAMPLE_UNIT = "330110119001GB04246F00080003"
@@ -108,10 +110,23 @@ def test_it_accepts_letter_prefixed_usccs_that_python_stdnum_rejects():
     assert check_uscc(make_uscc("Y1", "110000", "MB000000"))
 
 
-def test_the_domain_notes_letter_prefixed_vector_only_passes_without_the_embedded_check():
-    # Its final check char is right, but "MF000000" has GB 11714 check 5, not 1 (verified by hand).
-    assert "组织机构代码" in reason(check_uscc, "N2330104MF00000013")
-    assert check_uscc("N2330104MF00000013", check_org_code=False) == "N2330104MF00000013"
+def test_it_accepts_codes_whose_subject_code_was_not_issued_under_gb_11714():
+    # "MF000000" has GB 11714 check 5, not 1: the 农业农村 (N) and 其他 (Y) authorities assign their own
+    # 主体标识码, so only the GB 32100 check character counts for them.
+    assert check_uscc("N2330104MF00000013") == "N2330104MF00000013"
+    assert check_uscc("Y1110000MB00000011") == "Y1110000MB00000011"
+    assert make_uscc("N2", "330110", "MF000002", subject_check="1").startswith("N2330110MF0000021")
+
+
+def test_it_still_checks_the_embedded_organisation_code_of_market_regulation_codes():
+    body = "91110000600037351"  # 60003735 has GB 11714 check 4, not 1
+    assert "组织机构代码" in reason(check_uscc, body + _uscc_check(body))
+    assert reason(check_uscc, "N2330104MF00000012") == "统一社会信用代码校验位错误"
+
+
+def test_it_names_the_registering_authority_and_entity_type():
+    assert uscc_entity_type("N2330104MF00000013") == "农业农村·村级集体经济组织"
+    assert uscc_entity_type("91110000600037341L") == "市场监管·企业"
 
 
 # ------------------------------------------------------------------ divisions

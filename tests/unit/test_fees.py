@@ -55,20 +55,34 @@ def test_a_free_type_has_no_fee_items(transfer: dict[str, Any]) -> None:
 
 
 def test_no_certificate_fee_when_the_form_cannot_ask_for_separate_certificates(transfer: dict[str, Any]) -> None:
-    items = compute_fees(transfer, {"use": "住宅", "separate_certificates": True, "certificate_count": 3})
+    without = copy.deepcopy(transfer)
+    del without["forms"][without["application_form"]]["properties"]["separate_certificates"]
+    items = compute_fees(without, {"use": "住宅", "separate_certificates": True}, holders=3)
     assert [i["code"] for i in items] == ["registration_residential"]
 
 
 def test_each_certificate_after_the_first_costs_ten_yuan(transfer: dict[str, Any]) -> None:
-    with_choice = copy.deepcopy(transfer)
-    props = with_choice["forms"][with_choice["application_form"]]["properties"]
-    props["separate_certificates"] = {"type": "boolean", "title": "共有人分别持证"}
-    props["certificate_count"] = {"type": "integer", "minimum": 1, "title": "证书本数"}
-
-    items = compute_fees(with_choice, {"use": "住宅", "separate_certificates": True, "certificate_count": 3})
+    items = compute_fees(transfer, {"use": "住宅", "separate_certificates": True}, holders=3)
     assert [(i["code"], i["amount_yuan"], i["payer_role"]) for i in items] == [
         ("registration_residential", 80, "buyer"), ("certificate_production", 20, "buyer")]
     assert fee_total_yuan(items) == 100
-    one = compute_fees(with_choice, {"use": "住宅", "separate_certificates": True, "certificate_count": 1})
-    together = compute_fees(with_choice, {"use": "住宅", "separate_certificates": False, "certificate_count": 3})
+    one = compute_fees(transfer, {"use": "住宅", "separate_certificates": True}, holders=1)
+    together = compute_fees(transfer, {"use": "住宅", "separate_certificates": False}, holders=3)
     assert fee_total_yuan(one) == fee_total_yuan(together) == 80
+
+
+def test_a_registration_proof_carries_no_certificate_fee() -> None:
+    mortgage = definition("mortgage_first")
+    props = mortgage["forms"][mortgage["application_form"]]["properties"]
+    props["separate_certificates"] = {"type": "boolean", "title": "分别持证"}
+    items = compute_fees(mortgage, {"use": "住宅", "separate_certificates": True}, holders=2)
+    assert [i["code"] for i in items] == ["registration_residential"]
+
+
+@pytest.mark.parametrize(("recorded", "typed", "amount"), [("非住宅", "住宅", 550), ("商业", "住宅", 550),
+                                                           ("住宅", "非住宅", 80), ("车库", "非住宅", 80)])
+def test_the_recorded_use_of_the_unit_decides_the_tariff(transfer: dict[str, Any], recorded: str, typed: str,
+                                                         amount: int) -> None:
+    items = compute_fees(transfer, {"use": typed}, recorded_use=recorded)
+    assert [i["amount_yuan"] for i in items] == [amount]
+    assert f"按登记簿记载的用途“{recorded}”计收" in items[0]["basis"] and f"申请填报为“{typed}”" in items[0]["basis"]

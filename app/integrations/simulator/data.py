@@ -13,7 +13,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.demo import BANK, COURT, DISTRICTS, LI_SI, ZHANG_SAN, ZHOU_JIE, _owner, register_owner
+from app.demo import (
+    BANK,
+    COURT,
+    DISTRICTS,
+    LI_SI,
+    VILLAGE_COLLECTIVE,
+    VILLAGER,
+    ZHANG_SAN,
+    ZHOU_JIE,
+    _owner,
+    register_owner,
+)
 from app.registry.codes import make_id_card, make_unit_code, make_uscc
 
 WANG_FANG = {"name": "王芳", "id_number": make_id_card("330106", date(1986, 5, 20), 62), "phone": "13800000003"}
@@ -46,7 +57,8 @@ def _person(who: dict[str, str], sex: str, ethnicity: str = "汉", address: str 
 
 def build_world() -> World:
     world = World()
-    for who, sex in ((ZHANG_SAN, "男"), (LI_SI, "女"), (WANG_FANG, "女"), (ZHAO_MIN, "女"), (ZHOU_JIE, "男")):
+    for who, sex in ((ZHANG_SAN, "男"), (LI_SI, "女"), (WANG_FANG, "女"), (ZHAO_MIN, "女"), (ZHOU_JIE, "男"),
+                     (VILLAGER, "男")):
         world.people[who["id_number"]] = _person(who, sex)
     for code, _, _, _ in DISTRICTS:
         for n in range(1, 25):
@@ -61,6 +73,11 @@ def build_world() -> World:
             "uscc": company["id_number"], "name": company["name"], "type": kind, "legal_representative": rep,
             "address": "浙江省杭州市西湖区文三路100号", "registered_capital": "10000万元", "founded": "2010-01-08",
             "term": "长期", "status": "存续", "authority": "杭州市市场监督管理局", "changes": []}
+    # The village collective is registered with 农业农村, not 市场监管; the organisation check answers for both.
+    world.companies[VILLAGE_COLLECTIVE["id_number"]] = {
+        "uscc": VILLAGE_COLLECTIVE["id_number"], "name": VILLAGE_COLLECTIVE["name"], "type": "村级集体经济组织",
+        "legal_representative": "陈建华", "address": "浙江省杭州市余杭区示范村村委会", "registered_capital": "—",
+        "founded": "2018-12-20", "term": "长期", "status": "存续", "authority": "杭州市余杭区农业农村局", "changes": []}
     world.financial_licences[BANK["id_number"]] = {
         "institution": BANK["name"], "institution_code": "B0001B233010001", "licence_serial": "00123456",
         "approved": "2010-01-05", "address": "浙江省杭州市西湖区文三路100号", "issued": "2020-06-01", "status": "有效"}
