@@ -132,6 +132,12 @@ EXPECT: dict[str, Rule] = {
     "GET applications.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
     "GET integrations.list_verifications": Rule(PARTY | OFFICE, hides=True),
     "GET applications.show_inquiry": Rule(PARTY | OFFICE, hides=True),
+    # consents: read by the parties, the holders who must consent and the office; given online by such a
+    # holder (an applicant or institution account); a paper consent recorded by the 受理 clerk only
+    "GET consents.list_consents": Rule(PARTY | OFFICE, hides=True),
+    "POST consents.give_consent": Rule(APPLY, hides=True, args={"case_id": FAKE}),
+    "POST consents.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
+                                               json={"consenter_name": "王五", "consenter_id_number": "x"}),
     "PUT applications.answer_inquiry": Rule(PARTY, hides=True, json={"answers": {}}, args={"case_id": FAKE}),
     "POST applications.invite": Rule(PARTY, hides=True, json={"phone": "13900000000", "party_role": "buyer"},
                                      args={"case_id": FAKE}),
