@@ -31,7 +31,13 @@ from app.integrations.adapters import services
 from app.integrations.snapshots import context_of
 from app.registry.models import Right
 from app.registry.right_types import right_name
-from app.registry.rules import ADVANCE_NOTICE_CONSENT, MORTGAGEE_CONSENT, consents_of, rights_needing_consent
+from app.registry.rules import (
+    ADVANCE_NOTICE_CONSENT,
+    MORTGAGEE_CONSENT,
+    consents_of,
+    holder_consents,
+    rights_needing_consent,
+)
 from app.security import audit
 from app.security.fields import blind_index
 from app.security.masking import mask_name
@@ -43,30 +49,30 @@ PAPER_MATERIAL = {"advance_notice": ADVANCE_NOTICE_CONSENT, "mortgage": MORTGAGE
 
 @dataclass(frozen=True)
 class NeededConsent:
-    """A right whose holder must consent, and the consent recorded for it (if any)."""
+    """A right whose holders must consent, and the consent each holder gave (None: not yet)."""
 
     right: Right
-    consent: Consent | None
+    by_holder: dict[str, Consent | None]
+
+    def given_by(self, bidx: str | None) -> Consent | None:
+        return self.by_holder.get(bidx or "")
 
     def as_dict(self) -> dict[str, Any]:
-        holders = "、".join(mask_name(h.name or "") for h in self.right.holders)
-        c = self.consent
+        holders = []
+        for h in self.right.holders:
+            c = self.by_holder.get(h.id_number_bidx or "")
+            holders.append({"name": mask_name(h.name or ""), "consented": c is not None,
+                            "method": c.method if c else None, "at": c.created_at.isoformat() if c else None})
         return {"right_id": self.right.id, "right_type": self.right.right_type,
                 "right_name": right_name(self.right.right_type), "proof_no": self.right.cert_no,
-                "holders": holders, "consented": c is not None,
-                "consent": None if c is None else {"method": c.method, "consenter": mask_name(c.consenter_name or ""),
-                                                   "at": c.created_at.isoformat()}}
+                "consented": bool(holders) and all(h["consented"] for h in holders), "holders": holders}
 
 
 def needed_consents(session: Session, case: Case) -> list[NeededConsent]:
     """What the case still needs (or has) by way of consents, for the applicant, the consenter and the clerk."""
     consents = consents_of(session, case)
-    out = []
-    for right in rights_needing_consent(session, case, definition_of(session, case)):
-        holders = {h.id_number_bidx for h in right.holders if h.id_number_bidx}
-        given = next((c for c in consents if c.right_id == right.id and c.consenter_bidx in holders), None)
-        out.append(NeededConsent(right, given))
-    return out
+    return [NeededConsent(right, holder_consents(right, consents))
+            for right in rights_needing_consent(session, case, definition_of(session, case))]
 
 
 def case_for_consenter(session: Session, actor: Actor, case_id: str) -> Case:
@@ -104,7 +110,7 @@ def give_online(session: Session, storage: Storage, actor: Actor, case: Case, *,
     if not mine:
         raise PermissionDenied("您不是登记簿记载的需同意本申请的权利人", code="not_the_consenter")
     target = _target(session, case, right_id, mine)
-    if target.consent is not None:
+    if target.given_by(actor.id_number_bidx) is not None:
         raise Conflict("您已就该权利同意本申请", code="already_consented")
     user = session.get_one(User, actor.user_id)
     material_id = None
@@ -167,7 +173,7 @@ def record_paper(session: Session, actor: Actor, case: Case, *, right_id: str | 
     if holder is None or (holder.name or "").strip() != name:
         raise ValidationFailed(f"同意人不是登记簿记载的该{right_name(target.right.right_type)}权利人，"
                                "不能作为权利人的同意", field="consenter_id_number", code="consenter_not_holder")
-    if target.consent is not None:
+    if target.given_by(bidx) is not None:
         raise Conflict("该权利人的同意已记录", code="already_consented")
     consent = Consent(case_id=case.id, tenant_id=case.tenant_id, right_id=target.right.id, method="paper",
                       consenter_kind=holder.kind, material_id=documents[-1].id, recorded_by=actor.user_id)

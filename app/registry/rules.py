@@ -9,7 +9,7 @@ that records a mortgage is a mortgage (transfer and mortgage are disposals); a t
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -230,10 +230,19 @@ def restricted_mortgages(ctx: RuleContext) -> list[Right]:
     return [r for r in ctx.current("mortgage") if _truthy((r.details or {}).get("transfer_restricted"))]
 
 
-def consent_of_holder(ctx: RuleContext, right: Right) -> Consent | None:
-    """The consent recorded for ``right`` whose consenter is, today, a holder of it in the register."""
-    holders = {h.id_number_bidx for h in right.holders if h.id_number_bidx}
-    return next((c for c in ctx.consents if c.right_id == right.id and c.consenter_bidx in holders), None)
+def holder_consents(right: Right, consents: Sequence[Consent]) -> dict[str, Consent | None]:
+    """Each holder of ``right`` in the register today (by blind index) → the consent they gave for it, if
+    any. A right held by several (共有的预告、抵押权) is consented to only when every holder consented."""
+    given = {c.consenter_bidx: c for c in consents if c.right_id == right.id}
+    return {h.id_number_bidx: given.get(h.id_number_bidx) for h in right.holders if h.id_number_bidx}
+
+
+def consented(right: Right, consents: Sequence[Consent]) -> list[Consent] | None:
+    """The consents of all the holders of ``right``, or None while one is missing."""
+    by_holder = holder_consents(right, consents)
+    if not by_holder or any(c is None for c in by_holder.values()):
+        return None
+    return [c for c in by_holder.values() if c is not None]
 
 
 CONSENT_HOW = {"online": "在平台确认", "paper": "经受理人员核验纸质书面同意"}
@@ -243,10 +252,9 @@ def _consent_result(ctx: RuleContext, code: str, basis: str, rights: list[Right]
                     material: str, refused: str) -> RuleResult:
     """Pass when every such right's holder has consented; a paper consent uploaded with an application not
     yet submitted lets it through to 受理 (warn), where the clerk must record whose consent it is."""
-    missing = [r for r in rights if consent_of_holder(ctx, r) is None]
-    if not missing:
-        hows = "、".join(dict.fromkeys(CONSENT_HOW.get(c.method, c.method) for r in rights
-                                       if (c := consent_of_holder(ctx, r)) is not None))
+    given = [consented(r, ctx.consents) for r in rights]
+    if all(g is not None for g in given):
+        hows = "、".join(dict.fromkeys(CONSENT_HOW.get(c.method, c.method) for g in given for c in g or []))
         return RuleResult(code, "pass", f"{ctx.unit_label}的{holder}已同意本次{ctx.business_name}（{hows}）", basis)
     if material in ctx.material_codes and ctx.case.status in ("draft", "correcting"):
         return RuleResult(code, "warn", f"{ctx.unit_label}存在{holder}，已上传其书面同意，受理时由受理人员核验"

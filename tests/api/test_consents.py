@@ -54,7 +54,8 @@ def test_a_paper_consent_counts_once_the_clerk_records_the_registered_holder(log
     assert unchecked.get_json()["rule"] == "advance_notice" and "第八十五条" in unchecked.get_json()["basis"]
 
     needed = clerk.get(f"/api/v1/applications/{case_id}/consents").get_json()["items"]
-    assert [(n["right_type"], n["consented"], n["holders"]) for n in needed] == [("advance_notice", False, "王*")]
+    assert [(n["right_type"], n["consented"], [h["name"] for h in n["holders"]]) for n in needed] == [
+        ("advance_notice", False, ["王*"])]
     right_id = needed[0]["right_id"]
     wrong = clerk.post(f"/api/v1/applications/{case_id}/paper-consents",
                        json={"right_id": right_id, "consenter_name": LI_SI["name"],
@@ -66,7 +67,7 @@ def test_a_paper_consent_counts_once_the_clerk_records_the_registered_holder(log
     recorded = clerk.post(f"/api/v1/applications/{case_id}/paper-consents",
                           json={"consenter_name": WANG_WU["name"], "consenter_id_number": WANG_WU["id_number"]})
     assert recorded.status_code == 201, recorded.get_json()
-    assert recorded.get_json()["items"][0]["consent"]["method"] == "paper"
+    assert recorded.get_json()["items"][0]["holders"][0]["method"] == "paper"
 
     accepted = complete_stage(clerk, business_no, "受理")
     assert accepted.status_code == 200, accepted.get_json()
@@ -99,7 +100,7 @@ def test_the_bank_consents_online_with_its_institution_account(login: Any, db: A
     given = login("bank").post(f"/api/v1/applications/{case_id}/consents")
     assert given.status_code == 201, given.get_json()
     item = given.get_json()["items"][0]
-    assert item["consented"] and item["consent"]["method"] == "online"
+    assert item["consented"] and item["holders"][0]["method"] == "online"
     assert login("bank").post(f"/api/v1/applications/{case_id}/consents").get_json()["code"] == "already_consented"
     submitted = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert submitted.status_code == 200, submitted.get_json()
@@ -134,7 +135,8 @@ def test_a_person_holding_the_advance_notice_consents_with_face_check_and_signat
     given = holder.post(f"/api/v1/applications/{case_id}/consents", content_type="multipart/form-data",
                         data={"signature": drawn_png(), "photo": (io.BytesIO(photo_jpeg()), "me.jpg")})
     assert given.status_code == 201, given.get_json()
-    assert given.get_json()["items"][0]["consent"]["consenter"] == "周*"
+    assert given.get_json()["items"][0]["holders"] == [
+        {"name": "周*", "consented": True, "method": "online", "at": given.get_json()["items"][0]["holders"][0]["at"]}]
     submitted = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert submitted.status_code == 200, submitted.get_json()
     assert results_by_code(submitted.get_json())["advance_notice"]["severity"] == "pass"
