@@ -152,3 +152,22 @@ def test_an_optional_material_with_a_condition_stays_optional(login: Any) -> Non
                                                        "form": transfer_form(has_mortgage=True)})
     assert created.status_code == 201, created.get_json()
     assert "mortgagee_consent" not in created.get_json()["materials_missing"]
+
+
+def test_the_acceptance_clerk_records_a_paper_consent_on_the_workbench(login: Any, page_login: Any, db: Any) -> None:
+    add_right(db, unit(1), "advance_notice", [WANG_WU], kind="person")
+    owner, case_id = transfer_draft(login, unit(1))
+    upload_material(owner, case_id, "advance_notice_consent")
+    assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
+    clerk = page_login("xh_acceptor")
+    page = clerk.get(f"/workbench/cases/{case_id}").get_data(as_text=True)
+    assert "权利人同意" in page and "王*" in page and "未同意" in page and "记录书面同意" in page
+    wrong = clerk.post_form(f"/workbench/cases/{case_id}/consents",
+                            {"consenter_name": LI_SI["name"], "consenter_id_number": LI_SI["id_number"]})
+    assert wrong.status_code == 422 and "不是登记簿记载的该预告登记权利人" in wrong.get_data(as_text=True)
+    done = clerk.post_form(f"/workbench/cases/{case_id}/consents",
+                           {"consenter_name": WANG_WU["name"], "consenter_id_number": WANG_WU["id_number"]})
+    assert done.status_code == 302
+    page = clerk.get(f"/workbench/cases/{case_id}").get_data(as_text=True)
+    assert "已同意" in page and "纸质书面同意已核验" in page
+    assert "记录书面同意" not in page_login("xh_reviewer").get(f"/workbench/cases/{case_id}").get_data(as_text=True)

@@ -180,6 +180,8 @@ EXPECT: dict[str, Rule] = {
     "GET workbench.case_process": Rule(OFFICE, hides=True),
     "GET workbench.report_pdf": Rule(OFFICE, hides=True, args={"code": "approval_form"}),
     "POST workbench.correct_fields": Rule(CLERKS, hides=True, args={"case_id": FAKE}),
+    "POST workbench.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
+                                                form={"consenter_name": "王五", "consenter_id_number": "x"}),
     "GET workbench.certificate_pdf": Rule(OFFICE, hides=True),
     "POST workbench.deliver": Rule(OFFICE, hides=True, args={"case_id": FAKE, "certificate_id": FAKE}),
     "POST workbench.claim_many": Rule(OFFICE), "POST workbench.claim": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
