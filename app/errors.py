@@ -31,12 +31,37 @@ class DomainError(Exception):
         if field and field not in self.errors:
             self.errors[field] = [message]
 
+    def problem_fields(self) -> dict[str, Any]:
+        """Members the problem body carries besides type/title/status/detail/code/errors."""
+        return {}
+
 
 class ValidationFailed(DomainError):
     """Input does not satisfy a schema or identifier rule; ``errors`` maps field → list of messages."""
 
     status = 422
     code = "validation_failed"
+
+
+class RuleRefused(ValidationFailed):
+    """A registration rule of the register book (DOMAIN.md §2.2) refuses the case. The problem body names
+    the first refusing rule (``rule``) and its legal basis (``basis``), and lists every refusal (``rules``).
+    ``refusals`` are ``RuleResult.as_dict()`` items (code, severity, message, basis)."""
+
+    status = 422
+    code = "rule_blocked"
+
+    def __init__(self, message: str, *, refusals: list[dict[str, str]], code: str | None = None,
+                 status: int | None = None, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, errors=errors)
+        if status is not None:
+            self.status = status
+        self.refusals = refusals
+
+    def problem_fields(self) -> dict[str, Any]:
+        first = self.refusals[0] if self.refusals else {}
+        return {"rule": first.get("code"), "basis": first.get("basis"),
+                "rules": [{k: r[k] for k in ("code", "basis", "message")} for r in self.refusals]}
 
 
 class NotFound(DomainError):

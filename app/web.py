@@ -56,9 +56,10 @@ def keep_writes_on_error() -> None:
     g.keep_writes_on_error = True
 
 
-def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, Any] | None = None) -> tuple[Any, int]:
+def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, Any] | None = None,
+            extra: dict[str, Any] | None = None) -> tuple[Any, int]:
     body: dict[str, Any] = {"type": f"about:blank#{code}", "title": HTTP_TITLES.get(status, "错误"),
-                            "status": status, "detail": detail, "code": code}
+                            "status": status, "detail": detail, "code": code, **(extra or {})}
     if errors:
         body["errors"] = errors
     response = current_app.json.response(body)
@@ -94,7 +95,8 @@ def init_request_handling(app: Flask) -> None:
 
         if wants_html():
             return domain_error_page(exc)
-        return problem(exc.status, exc.message, code=exc.code, errors=exc.errors or None)
+        return problem(exc.status, exc.message, code=exc.code, errors=exc.errors or None,
+                       extra=exc.problem_fields())
 
     app.register_error_handler(HTTPException, render_http_exception)
 

@@ -36,6 +36,7 @@ def init_api(app: Flask) -> None:
         auth,
         business_types,
         certificates,
+        consents,
         court,
         integrations,
         tasks,
@@ -43,7 +44,7 @@ def init_api(app: Flask) -> None:
     )
     from app.pages import csrf
 
-    for module in (auth, business_types, applications, tasks, units, certificates, court, appointments,
+    for module in (auth, business_types, applications, consents, tasks, units, certificates, court, appointments,
                    integrations, admin_users):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge

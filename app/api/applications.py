@@ -9,9 +9,9 @@ from marshmallow import Schema, fields, validate
 from app.cases import inquiry, intake, materials, notices, progress
 from app.cases.access import cases_of_applicant, definition_of, get_case
 from app.cases.summary import case_summary, show_case
-from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.errors import NotFound, PermissionDenied, RuleRefused, ValidationFailed
 from app.registry.certificates import issuing_config
-from app.web import current_actor, db_session, settings
+from app.web import current_actor, db_session, keep_writes_on_error, settings
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications", description="登记申请")
 
@@ -166,7 +166,11 @@ def submit(case_id: str) -> dict[str, Any]:
     case = get_case(db_session(), actor, case_id)
     if actor.kind == "staff":
         raise PermissionDenied("工作人员不能代替申请人提交网上申请", code="forbidden")
-    intake.submit_application(db_session(), actor, case)
+    try:
+        intake.submit_application(db_session(), actor, case)
+    except RuleRefused:
+        keep_writes_on_error()  # the refusal (rule results, audit entry) stays on the draft
+        raise
     return _show(case)
 
 

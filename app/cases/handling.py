@@ -11,7 +11,7 @@ from app.cases import notices, progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.field_access import may_act
-from app.cases.intake import apply_outcome
+from app.cases.intake import apply_outcome, check_rules_at_acceptance
 from app.cases.models import Case, Task
 from app.cases.storage import Storage
 from app.catalog.forms import validate_form_data
@@ -134,6 +134,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
         from app.integrations.rechecks import refuse_acceptance
 
         refuse_acceptance(session, case)  # not on data a department has not verified yet
+        check_rules_at_acceptance(session, actor, case, definition)
     before = {"status": case.status, "task": task.task_name}
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor, storage))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": decision})

@@ -26,7 +26,7 @@ from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
 from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime
-from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.registry.fees import fees_for_case
@@ -252,7 +252,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     if office is not None and not office.enabled:
         raise Conflict(f"{office.name}登记机构已停用，暂不受理新的申请", code="tenant_disabled")
     definition = definition_of(session, case)
-    _check_register_rules(session, case, definition)
+    _check_register_rules(session, case, definition, actor)
     now = utcnow()
     case.business_no = next_business_no(session, case.tenant_id, (today or now.date()).year,
                                         definition["reg_class"])
@@ -269,14 +269,27 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     return case
 
 
-def _check_register_rules(session: Session, case: Case, definition: dict[str, Any]) -> None:
-    """R1–R7 against the register book (app/registry/rules.py); results are kept with the case."""
+def _check_register_rules(session: Session, case: Case, definition: dict[str, Any], actor: Actor | None = None,
+                          *, code: str = "rule_blocked", status: int | None = None) -> None:
+    """R1–R9 against the register book (app/registry/rules.py); results are kept with the case. A refusal
+    is audited and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
+    (``web.keep_writes_on_error``) keeps it on the draft for the applicant and the clerk to see."""
     results = check_case(session, case, definition)
     case.rule_results = [r.as_dict() for r in results]
-    messages = [r.message for r in blocking(results)]
-    if messages:
-        raise ValidationFailed("该不动产单元当前不能办理此业务：" + "；".join(messages), code="rule_blocked",
-                               errors={"unit_code": messages})
+    refused = blocking(results)
+    if refused:
+        audit.record(session, actor_id=actor.user_id if actor else None, action="case.rule_refused",
+                     object_type="case", object_id=case.id, tenant_id=case.tenant_id,
+                     after={"status": case.status, "rules": [r.code for r in refused]})
+        messages = [r.message for r in refused]
+        raise RuleRefused("该不动产单元当前不能办理此业务：" + "；".join(messages), code=code, status=status,
+                          refusals=[r.as_dict() for r in refused], errors={"unit_code": messages})
+
+
+def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, definition: dict[str, Any]) -> None:
+    """受理 re-checks the rules: the register may have changed since submission, and a paper consent
+    uploaded with the application counts only once the clerk has recorded whose consent it is."""
+    _check_register_rules(session, case, definition, actor, code="rule_blocked_at_acceptance", status=409)
 
 
 def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) -> Case:
@@ -289,7 +302,7 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
                                               Task.role == "applicant")).scalars().first()
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
-    _check_register_rules(session, case, definition_of(session, case))  # the register may have changed since
+    _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
     task.status, task.completed_at, task.completed_by, task.decision = "completed", utcnow(), actor.user_id, "approve"

@@ -32,6 +32,10 @@ def checklist(case_definition: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _item_required(item: dict[str, Any], names: dict[str, Any]) -> bool:
+    """``required`` with its ``condition``: an optional item stays optional whatever its condition says
+    (the condition of an optional item only decides whether it is shown, processes/README.md)."""
+    if not item.get("required"):
+        return False
     if item.get("condition"):
         from app.engine.expressions import evaluate_expression
 

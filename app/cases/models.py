@@ -115,6 +115,30 @@ class Material(IdMixin, TenantScoped, Base):
     case: Mapped[Case] = relationship(back_populates="materials")
 
 
+class Consent(IdMixin, TenantScoped, Base):
+    """A consent to this case given by the holder of a right on the unit (预告权利人, 抵押权人): online by
+    the consenter's own verified account, or on paper, checked by the 受理 clerk who records whose consent
+    it is. Rules (app/registry/rules.py) count it only while its consenter holds ``right_id`` in the book."""
+
+    __tablename__ = "consent"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    right_id: Mapped[str] = mapped_column(ForeignKey("realty_right.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # online | paper
+    consenter_kind: Mapped[str] = mapped_column(String(16))  # person | org
+    consenter_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    consenter_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    consenter_bidx: Mapped[str] = mapped_column(String(32), index=True)
+    consenter_user_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))  # online: the account
+    # paper: the checked consent document; online person: the signature image (both case materials)
+    material_id: Mapped[str | None] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    consenter_name = EncryptedField("consenter_name_enc")
+    consenter_id_number = EncryptedField("consenter_id_enc", index="consenter_bidx")
+
+
 class Task(IdMixin, TenantScoped, Base):
     """A READY user task mirrored out of the workflow so inboxes are one indexed query."""
 

@@ -98,7 +98,7 @@ def _typed_png(name: str, font_path: Path) -> bytes:
     return out.getvalue()
 
 
-def _checked_drawing(png: bytes) -> bytes:
+def checked_drawing(png: bytes) -> bytes:
     if len(png) > MAX_SIGNATURE_BYTES or not png.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValidationFailed("签名图片无效，请重新签名", field="signature")
     try:
@@ -121,7 +121,7 @@ def sign(session: Session, storage: Storage | None, actor: Actor, case: Case, si
     now = utcnow()
     png: bytes | None = None
     if signature.kind == "drawn":
-        png = _checked_drawing(signature.png or b"")
+        png = checked_drawing(signature.png or b"")
     elif signature.kind == "typed":
         typed = (signature.typed_name or "").strip()
         if not typed or any(typed != (p.name or "").strip() for p in mine):

@@ -28,6 +28,7 @@ _CATALOGUE = [
     ("业务办理（工作台）", [
         ("case:read", "查看本辖区案件"),
         ("case:window_intake", "窗口受理（代录申请）"),
+        ("consent:record", "核验并记录纸质书面同意（预告登记权利人、抵押权人）"),
         ("task:read", "查看待办任务"),
         ("task:claim", "领取任务"),
         ("task:complete", "办理任务（通过、退回、不予登记）"),

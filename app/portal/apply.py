@@ -16,14 +16,14 @@ from app.cases.summary import case_summary
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version
 from app.db import utcnow
-from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.errors import Conflict, PermissionDenied, RuleRefused, ValidationFailed
 from app.form_render import posted_values
 from app.pages import login_required, page_actor
 from app.portal import bp
 from app.portal.account import verified_required
 from app.registry import queries
 from app.registry.rules import blocking, unit_precheck
-from app.web import db_session, settings
+from app.web import db_session, keep_writes_on_error, settings
 
 PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。"
 
@@ -180,6 +180,9 @@ def submit(case_id: str) -> Any:
     correcting = case.status == "correcting"
     try:
         intake.submit_application(session, actor, case, require_inquiry=True)
+    except RuleRefused as exc:
+        keep_writes_on_error()  # the refusal (rule results, audit entry) stays on the draft
+        return _case_page(case, errors=exc.errors or {"_form": [exc.message]}, status=422)
     except (ValidationFailed, Conflict) as exc:
         session.rollback()
         return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)

@@ -9,7 +9,7 @@ that records a mortgage is a mortgage (transfer and mortgage are disposals); a t
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any, Literal
@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case, Party
+from app.cases.models import Case, Consent, Party
 from app.registry.models import RealtyUnit, Right
 from app.registry.right_types import REGISTERED_TITLES, right_name
 from app.registry.service import current_rights
@@ -67,6 +67,7 @@ class RuleContext:
     material_codes: frozenset[str]
     ends: dict[str, Any] | None = None  # the record rule's ``ends`` (release types)
     session: Session | None = None
+    consents: tuple[Consent, ...] = ()  # recorded consents of holders of rights on the unit (R2, R6)
 
     @property
     def unit_label(self) -> str:
@@ -234,17 +235,58 @@ def duplicate_objection(ctx: RuleContext) -> RuleResult:
     return RuleResult("duplicate_objection", "pass", f"申请人在{ctx.unit_label}无有效或已失效的同一异议登记", basis)
 
 
+def third_party_notices(ctx: RuleContext) -> list[Right]:
+    """预告 rights on the unit held by nobody applying: their holders must consent to a disposal (R2)."""
+    parties = {p.id_number_bidx for p in ctx.case.parties if p.id_number_bidx}
+    return [r for r in ctx.current("advance_notice") if not any(h.id_number_bidx in parties for h in r.holders)]
+
+
+def restricted_mortgages(ctx: RuleContext) -> list[Right]:
+    """Mortgages whose register entry prohibits or restricts transfer: the mortgagee must consent (R6)."""
+    return [r for r in ctx.current("mortgage") if _truthy((r.details or {}).get("transfer_restricted"))]
+
+
+def holder_consents(right: Right, consents: Sequence[Consent]) -> dict[str, Consent | None]:
+    """Each holder of ``right`` in the register today (by blind index) → the consent they gave for it, if
+    any. A right held by several (共有的预告、抵押权) is consented to only when every holder consented."""
+    given = {c.consenter_bidx: c for c in consents if c.right_id == right.id}
+    return {h.id_number_bidx: given.get(h.id_number_bidx) for h in right.holders if h.id_number_bidx}
+
+
+def consented(right: Right, consents: Sequence[Consent]) -> list[Consent] | None:
+    """The consents of all the holders of ``right``, or None while one is missing."""
+    by_holder = holder_consents(right, consents)
+    if not by_holder or any(c is None for c in by_holder.values()):
+        return None
+    return [c for c in by_holder.values() if c is not None]
+
+
+CONSENT_HOW = {"online": "在平台确认", "paper": "经受理人员核验纸质书面同意"}
+
+
+def _consent_result(ctx: RuleContext, code: str, basis: str, rights: list[Right], *, holder: str,
+                    material: str, refused: str) -> RuleResult:
+    """Pass when every such right's holder has consented; a paper consent uploaded with an application not
+    yet submitted lets it through to 受理 (warn), where the clerk must record whose consent it is."""
+    given = [consented(r, ctx.consents) for r in rights]
+    if all(g is not None for g in given):
+        hows = "、".join(dict.fromkeys(CONSENT_HOW.get(c.method, c.method) for g in given for c in g or []))
+        return RuleResult(code, "pass", f"{ctx.unit_label}的{holder}已同意本次{ctx.business_name}（{hows}）", basis)
+    if material in ctx.material_codes and ctx.case.status in ("draft", "correcting"):
+        return RuleResult(code, "warn", f"{ctx.unit_label}存在{holder}，已上传其书面同意，受理时由受理人员核验"
+                          "同意人是否为登记簿记载的权利人", basis)
+    return RuleResult(code, "block", refused, basis)
+
+
 def advance_notice(ctx: RuleContext) -> RuleResult:
     basis = "《民法典》第二百二十一条；《不动产登记暂行条例实施细则》第八十五条"
-    parties = {p.id_number_bidx for p in ctx.case.parties if p.id_number_bidx}
-    third = [r for r in ctx.current("advance_notice") if not any(h.id_number_bidx in parties for h in r.holders)]
+    third = third_party_notices(ctx)
     if not third:
         return RuleResult("advance_notice", "pass", f"{ctx.unit_label}无以第三人为权利人的预告登记", basis)
-    if ADVANCE_NOTICE_CONSENT in ctx.material_codes:
-        return RuleResult("advance_notice", "warn", f"{ctx.unit_label}存在以第三人为权利人的预告登记，已提交预告登记"
-                          "权利人的书面同意，请核验", basis)
-    return RuleResult("advance_notice", "block", f"{ctx.unit_label}存在以第三人为权利人的预告登记，未经预告登记权利人"
-                      f"书面同意，不得办理{ctx.business_name}", basis)
+    return _consent_result(ctx, "advance_notice", basis, third, holder="以第三人为权利人的预告登记",
+                           material=ADVANCE_NOTICE_CONSENT,
+                           refused=f"{ctx.unit_label}存在以第三人为权利人的预告登记，未经预告登记权利人同意"
+                                   f"（权利人在平台确认，或提交其书面同意由受理人员核验），不得办理{ctx.business_name}")
 
 
 def objection(ctx: RuleContext) -> RuleResult:
@@ -264,13 +306,18 @@ def mortgage_on_transfer(ctx: RuleContext) -> RuleResult:
     mortgages = ctx.current("mortgage")
     if not mortgages:
         return RuleResult("mortgage_on_transfer", "pass", f"{ctx.unit_label}未设定抵押", basis)
-    restricted = any(_truthy((r.details or {}).get("transfer_restricted")) for r in mortgages)
-    if restricted and MORTGAGEE_CONSENT not in ctx.material_codes:
-        return RuleResult("mortgage_on_transfer", "block", f"{ctx.unit_label}已设定抵押，登记簿记载禁止或限制转让，"
-                          "须提交抵押权人同意转让的书面意见", basis)
-    consent = "，已提交抵押权人同意转让的书面意见" if restricted else ""
+    restricted = restricted_mortgages(ctx)
+    if restricted:
+        consent = _consent_result(ctx, "mortgage_on_transfer", basis, restricted,
+                                  holder="登记簿记载禁止或限制转让的抵押权", material=MORTGAGEE_CONSENT,
+                                  refused=f"{ctx.unit_label}已设定抵押，登记簿记载禁止或限制转让，须经抵押权人"
+                                          "同意转让（抵押权人在平台确认，或提交其书面同意由受理人员核验）")
+        if consent.severity == "block":
+            return consent
+        return RuleResult("mortgage_on_transfer", "warn", f"{ctx.unit_label}已设定抵押（{len(mortgages)} 项），"
+                          f"抵押权随之转移；{consent.message}", basis)
     return RuleResult("mortgage_on_transfer", "warn", f"{ctx.unit_label}已设定抵押（{len(mortgages)} 项），"
-                      f"转让不影响抵押权，抵押权随之转移{consent}", basis)
+                      "转让不影响抵押权，抵押权随之转移", basis)
 
 
 def mortgageable(ctx: RuleContext) -> RuleResult:
@@ -354,9 +401,34 @@ def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list
     ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
                       rights=rights, disposers=disposers,
                       material_codes=frozenset(m.code for m in case.materials),
-                      ends=(definition.get("record") or {}).get("ends"), session=session)
+                      ends=(definition.get("record") or {}).get("ends"), session=session,
+                      consents=tuple(consents_of(session, case)))
     results = [rule(ctx) for rule, kinds in RULES if kind in kinds]
     return [r for r in results if r is not None]
+
+
+def consents_of(session: Session, case: Case) -> list[Consent]:
+    if case.id is None:
+        return []
+    return list(session.execute(select(Consent).where(Consent.case_id == case.id)
+                                .order_by(Consent.created_at)).scalars())
+
+
+def rights_needing_consent(session: Session, case: Case, definition: dict[str, Any]) -> list[Right]:
+    """The current rights on the case's unit whose holders must consent to this case: 预告 held by a
+    third party for any disposal (R2), a mortgage restricting transfer for a transfer (R6)."""
+    kind = business_kind(definition)
+    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == (case.unit_code or "").replace(" ", "")))\
+        .scalar_one_or_none()
+    if unit is None:
+        return []
+    rights: dict[str, list[Right]] = {}
+    for right in current_rights(session, unit):
+        rights.setdefault(right.right_type, []).append(right)
+    ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
+                      rights=rights, disposers=[], material_codes=frozenset(), session=session)
+    needing = third_party_notices(ctx) if kind in DISPOSALS | {ADVANCE} else []
+    return needing + (restricted_mortgages(ctx) if kind == TRANSFER else [])
 
 
 UNIT_RULES = (seizure, first_registration, not_yet_registered, mortgageable)  # need no parties

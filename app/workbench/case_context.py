@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.cases import inquiry, payments, progress, receiving
 from app.cases.access import definition_of
+from app.cases.consents import needed_consents
 from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
 from app.cases.inbox import provisional_due
@@ -150,6 +151,8 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "inquiry": inquiry.record(definition, case), "inquiry_answered_at": case.inquiry_answered_at,
         "bill": payments.statement(session, case), "signature_kinds": KIND_LABELS,
         "delivery_choice": _delivery_choice(case, unmask),
+        "consents": [n.as_dict() for n in needed_consents(session, case)],
+        "may_record_consent": actor.has("consent:record") and case.status == "accepting",
     }
     if task is not None and task.assignee_id == actor.user_id:
         context.update(_correction_form(schema, summary))

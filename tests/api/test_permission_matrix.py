@@ -132,6 +132,12 @@ EXPECT: dict[str, Rule] = {
     "GET applications.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
     "GET integrations.list_verifications": Rule(PARTY | OFFICE, hides=True),
     "GET applications.show_inquiry": Rule(PARTY | OFFICE, hides=True),
+    # consents: read by the parties, the holders who must consent and the office; given online by such a
+    # holder (an applicant or institution account); a paper consent recorded by the 受理 clerk only
+    "GET consents.list_consents": Rule(PARTY | OFFICE, hides=True),
+    "POST consents.give_consent": Rule(APPLY, hides=True, args={"case_id": FAKE}),
+    "POST consents.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
+                                               json={"consenter_name": "王五", "consenter_id_number": "x"}),
     "PUT applications.answer_inquiry": Rule(PARTY, hides=True, json={"answers": {}}, args={"case_id": FAKE}),
     "POST applications.invite": Rule(PARTY, hides=True, json={"phone": "13900000000", "party_role": "buyer"},
                                      args={"case_id": FAKE}),
@@ -174,6 +180,8 @@ EXPECT: dict[str, Rule] = {
     "GET workbench.case_process": Rule(OFFICE, hides=True),
     "GET workbench.report_pdf": Rule(OFFICE, hides=True, args={"code": "approval_form"}),
     "POST workbench.correct_fields": Rule(CLERKS, hides=True, args={"case_id": FAKE}),
+    "POST workbench.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
+                                                form={"consenter_name": "王五", "consenter_id_number": "x"}),
     "GET workbench.certificate_pdf": Rule(OFFICE, hides=True),
     "POST workbench.deliver": Rule(OFFICE, hides=True, args={"case_id": FAKE, "certificate_id": FAKE}),
     "POST workbench.claim_many": Rule(OFFICE), "POST workbench.claim": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
