@@ -1,7 +1,7 @@
 """consents given by the holder of the consented right
 
 Revision ID: c05e7a1b2d49
-Revises: a4c6e8f0b2d1
+Revises: b7d2f4a6c8e0
 Create Date: 2026-12-03 16:18:04.291573
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = 'c05e7a1b2d49'
-down_revision = 'a4c6e8f0b2d1'
+down_revision = 'b7d2f4a6c8e0'
 branch_labels = None
 depends_on = None
 
