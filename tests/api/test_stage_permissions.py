@@ -106,7 +106,9 @@ def test_the_workbench_page_offers_only_the_editable_fields_and_the_server_refus
     saved = acceptor.post(f"/workbench/cases/{case_id}/fields", price="2360000", use="非住宅")
     assert saved.status_code == 302
     shown = login("xh_acceptor").get(f"/api/v1/applications/{case_id}").get_json()
-    assert shown["form"]["price"] == 2_360_000 and shown["fee_total_yuan"] == 550  # fees follow the new use
+    assert shown["form"]["price"] == 2_360_000 and shown["form"]["use"] == "非住宅"
+    # The fee is recomputed, but from the register's recorded use (住宅), not the corrected form field.
+    assert shown["fee_total_yuan"] == 80 and "申请填报为“非住宅”" in shown["fee_items"][0]["basis"]
 
 
 def test_the_loader_refuses_rows_that_cannot_work(seeded: Any) -> None:
