@@ -10,7 +10,9 @@ from conftest import file_application, take_through
 from flask import Flask
 from sqlalchemy import select
 
+from app.db import utcnow
 from app.registry.codes import make_unit_code
+from app.registry.expiry import CHINA
 from app.registry.models import RealtyUnit, RegisterEntry
 from app.registry.service import current_rights
 from app.registry.verify import verify_register_report
@@ -45,7 +47,7 @@ def test_an_objection_without_a_lawsuit_lapses_after_15_days_and_cannot_be_repea
     twice = file_application(login, "lisi", "objection", objection_form(unit(1)))
     assert twice.status_code == 422 and "不能重复申请" in twice.get_json()["detail"]
 
-    today = date.today()
+    today = utcnow().astimezone(CHINA).date()  # the objection's day is a Beijing day (UTC+8)
     assert "0 项" in expire(seeded, today + timedelta(days=14))
     assert len(rights(db, unit(1), "objection")) == 1
     assert "objection_lapsed" in expire(seeded, today + timedelta(days=16))
