@@ -52,16 +52,28 @@ class RuleRefused(ValidationFailed):
     code = "rule_blocked"
 
     def __init__(self, message: str, *, refusals: list[dict[str, str]], code: str | None = None,
-                 status: int | None = None, errors: dict[str, Any] | None = None) -> None:
+                 errors: dict[str, Any] | None = None) -> None:
         super().__init__(message, code=code, errors=errors)
-        if status is not None:
-            self.status = status
         self.refusals = refusals
 
     def problem_fields(self) -> dict[str, Any]:
         first = self.refusals[0] if self.refusals else {}
         return {"rule": first.get("code"), "basis": first.get("basis"),
                 "rules": [{k: r[k] for k in ("code", "basis", "message")} for r in self.refusals]}
+
+
+class Conflict(DomainError):
+    """The request collides with the current state (task already completed, concurrent update …)."""
+
+    status = 409
+    code = "conflict"
+
+
+class RuleRefusedInOffice(RuleRefused, Conflict):
+    """A rule refuses a step of a case already in the office (受理, 登簿): the register changed under it, or a
+    consent is still unchecked — a conflict with the current state (409), with the rule and its basis."""
+
+    status = 409
 
 
 class NotFound(DomainError):
@@ -77,13 +89,6 @@ class PermissionDenied(DomainError):
 class AuthenticationRequired(DomainError):
     status = 401
     code = "unauthenticated"
-
-
-class Conflict(DomainError):
-    """The request collides with the current state (task already completed, concurrent update …)."""
-
-    status = 409
-    code = "conflict"
 
 
 class TooManyRequests(DomainError):

@@ -26,7 +26,7 @@ from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
 from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime
-from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, ValidationFailed
+from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.registry.fees import fees_for_case
@@ -270,7 +270,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
 
 
 def _check_register_rules(session: Session, case: Case, definition: dict[str, Any], actor: Actor | None = None,
-                          *, code: str = "rule_blocked", status: int | None = None) -> None:
+                          *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused) -> None:
     """R1–R9 against the register book (app/registry/rules.py); results are kept with the case. A refusal
     is audited and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
     (``web.keep_writes_on_error``) keeps it on the draft for the applicant and the clerk to see."""
@@ -282,14 +282,15 @@ def _check_register_rules(session: Session, case: Case, definition: dict[str, An
                      object_type="case", object_id=case.id, tenant_id=case.tenant_id,
                      after={"status": case.status, "rules": [r.code for r in refused]})
         messages = [r.message for r in refused]
-        raise RuleRefused("该不动产单元当前不能办理此业务：" + "；".join(messages), code=code, status=status,
-                          refusals=[r.as_dict() for r in refused], errors={"unit_code": messages})
+        raise error("该不动产单元当前不能办理此业务：" + "；".join(messages), code=code,
+                    refusals=[r.as_dict() for r in refused], errors={"unit_code": messages})
 
 
 def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, definition: dict[str, Any]) -> None:
     """受理 re-checks the rules: the register may have changed since submission, and a paper consent
     uploaded with the application counts only once the clerk has recorded whose consent it is."""
-    _check_register_rules(session, case, definition, actor, code="rule_blocked_at_acceptance", status=409)
+    _check_register_rules(session, case, definition, actor, code="rule_blocked_at_acceptance",
+                          error=RuleRefusedInOffice)
 
 
 def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) -> Case:

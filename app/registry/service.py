@@ -17,7 +17,7 @@ from app.cases.context import CaseContext
 from app.cases.models import Case
 from app.db import utcnow
 from app.engine.connectors import connector
-from app.errors import Conflict, NotFound, RuleRefused
+from app.errors import Conflict, NotFound, RuleRefusedInOffice
 from app.identity.actor import Actor
 from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
@@ -123,8 +123,8 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     unit = unit_by_code(session, case.unit_code, lock=True)  # first: a racing 登簿 of this unit waits here
     blocked = blocking(check_case(session, case, definition_of(session, case)))  # R1: re-check at 登簿
     if blocked:
-        raise RuleRefused("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked), status=409,
-                          code="rule_blocked_at_recording", refusals=[r.as_dict() for r in blocked],
+        raise RuleRefusedInOffice("登簿前复核未通过，不能登簿：" + "；".join(r.message for r in blocked),
+                                  code="rule_blocked_at_recording", refusals=[r.as_dict() for r in blocked],
                           errors={"unit_code": [r.message for r in blocked]})
     return apply_record(session, case, actor, plan_record(session, case, rule, unit))
 
