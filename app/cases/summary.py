@@ -60,6 +60,9 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
             "face_checked": p.face_checked_at is not None,
             "signed": p.signed_at is not None, "signature_kind": p.signature_kind,
             "signature_sha256": p.signature_sha256, "signature_material_id": p.signature_material_id,
+            # what the signature covers (app/cases/consent.py); voided: a change since asks for a new one
+            "signed_content_sha256": p.signed_content_sha256,
+            "confirmation_voided": p.confirmation_voided_at is not None,
         } for p in case.parties],
         "materials": [{"id": m.id, "code": m.code, "content_type": m.content_type, "size": m.size,
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
