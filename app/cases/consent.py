@@ -45,11 +45,21 @@ _MAX_SHOWN = 8  # changes listed in an SMS / timeline line; the rest are counted
 
 
 @dataclass(frozen=True)
+class Signer:
+    """A party that had confirmed or signed before a change (he may be replaced by it: still told)."""
+
+    role: str
+    label: str
+    id_number_bidx: str | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     form: dict[str, Any]
     unit_code: str | None
     materials: tuple[tuple[str, str], ...]
     digest: str
+    signers: tuple[Signer, ...] = ()
 
 
 def snapshot(case: Case) -> Snapshot:
@@ -58,7 +68,12 @@ def snapshot(case: Case) -> Snapshot:
     parties = [[p.role, p.name or "", p.id_number or ""] for p in case.parties]
     content = {"form": form, "parties": parties, "unit_code": case.unit_code, "materials": materials}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return Snapshot(form, case.unit_code, materials, hashlib.sha256(canonical.encode()).hexdigest())
+    signers = tuple(Signer(p.role, p.label, p.id_number_bidx) for p in case.parties if _holds_something(p))
+    return Snapshot(form, case.unit_code, materials, hashlib.sha256(canonical.encode()).hexdigest(), signers)
+
+
+def _holds_something(party: Party) -> bool:
+    return bool(party.confirmed_at or party.signed_at or party.signed_content_sha256)
 
 
 def content_digest(case: Case) -> str:
@@ -154,32 +169,32 @@ def _summary(lines: list[str]) -> str:
     return shown + (f"；等 {len(lines)} 项" if len(lines) > _MAX_SHOWN else "")
 
 
-def _phone_of(session: Session, case: Case, party: Party) -> str | None:
+def _phone_of(session: Session, case: Case, signer: Signer) -> str | None:
     """The party's verified account's phone, else the phone the party was invited on."""
-    if party.id_number_bidx:
-        user = session.execute(select(User).where(User.id_number_bidx == party.id_number_bidx,
+    if signer.id_number_bidx:
+        user = session.execute(select(User).where(User.id_number_bidx == signer.id_number_bidx,
                                                   User.verified_at.is_not(None))
                                .execution_options(all_tenants=True)).scalars().first()
         if user is not None and user.phone:
             return str(user.phone)
     invitation = session.execute(select(Invitation).where(Invitation.case_id == case.id,
-                                                          Invitation.party_role == party.role)
+                                                          Invitation.party_role == signer.role)
                                  .order_by(Invitation.created_at.desc())).scalars().first()
     return str(invitation.phone) if invitation is not None and invitation.phone else None
 
 
-def _text(session: Session, actor: Actor, case: Case, definition: dict[str, Any], parties: list[Party],
+def _text(session: Session, actor: Actor, case: Case, definition: dict[str, Any], signers: list[Signer],
           changes: str) -> None:
     from app.integrations.adapters.services import send_sms
     from app.integrations.client import CallContext, ServiceUnavailable
 
-    for party in parties:
-        phone = _phone_of(session, case, party)
+    for signer in signers:
+        phone = _phone_of(session, case, signer)
         if not phone:
             continue
         try:
             send_sms(session, CallContext(actor_id=actor.user_id, case_id=case.id), phone, "case_content_changed",
-                     {"business_type": definition.get("name", "不动产登记"), "role": party.label,
+                     {"business_type": definition.get("name", "不动产登记"), "role": signer.label,
                       "business_no": case.business_no or "", "changes": changes})
         except ServiceUnavailable:  # the timeline still tells; the call log shows the failed send
             continue
@@ -188,26 +203,32 @@ def _text(session: Session, actor: Actor, case: Case, definition: dict[str, Any]
 def record_change(session: Session, actor: Actor, case: Case, before: Snapshot, definition: dict[str, Any], *,
                   source: str, stage: str | None = None, actor_role: str | None = None) -> list[Party]:
     """After a write: if the signed content changed, void every confirmation, tell the parties, audit it.
-    Returns the parties whose confirmation was voided."""
+    Once the case was submitted every change is recorded (the clerk's page lists them), even when no
+    confirmation is left to void. Returns the parties whose confirmation was voided."""
     after = snapshot(case)
     if after.digest == before.digest:
         return []
+    if not before.signers and not case.business_no and not any(p.confirmation_voided_at for p in case.parties):
+        return []  # a draft nobody has signed yet: editing it is just filling it in
     lines = describe_changes(definition, before, after)
     now = utcnow()
-    voided = [p for p in case.parties
-              if p.confirmed_at or p.signed_at or p.signed_content_sha256 or p.confirmation_voided_at]
+    voided = [p for p in case.parties if _holds_something(p) or p.confirmation_voided_at]
     for party in voided:
         _void(party, now)
+    for party in case.parties:  # a person put in place of a signer has his confirmation still to give
+        if any(s.role == party.role for s in before.signers) and party.confirmed_at is None:
+            party.confirmation_voided_at = now
+    labels = list(dict.fromkeys(s.label for s in before.signers))
     changes = _summary(lines) or "申请内容"
-    tail = f"。{'、'.join(p.label for p in voided)}须重新签名确认" if voided else ""
+    tail = f"。{'、'.join(labels)}须重新签名确认" if labels else ""
     progress.add_event(session, case, kind=CHANGED_KIND, actor=actor, stage=stage, actor_role=actor_role,
                        message=f"{source}变更申请内容：{changes}{tail}")
-    mine = {p.id for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx}
-    _text(session, actor, case, definition, [p for p in voided if p.id not in mine], changes)
+    told = [s for s in before.signers if not (actor.id_number_bidx and s.id_number_bidx == actor.id_number_bidx)]
+    _text(session, actor, case, definition, told, changes)
     audit.record(session, actor_id=actor.user_id, action="case.content_changed", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id, before={"sha256": before.digest},
                  after={"sha256": after.digest, "changes": len(lines), "source": source,
-                        "voided": [p.role for p in voided]})
+                        "voided": sorted({s.role for s in before.signers})})
     return voided
 
 

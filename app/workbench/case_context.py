@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import inquiry, payments, progress, receiving
+from app.cases import consent, inquiry, payments, progress, receiving
 from app.cases.access import definition_of
 from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
@@ -148,6 +148,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "inquiry": inquiry.record(definition, case), "inquiry_answered_at": case.inquiry_answered_at,
         "bill": payments.statement(session, case), "signature_kinds": KIND_LABELS,
         "delivery_choice": _delivery_choice(case, unmask),
+        "changes_since_review": consent.changes_since_last_review(session, case),
     }
     if task is not None and task.assignee_id == actor.user_id:
         context.update(_correction_form(schema, summary))
