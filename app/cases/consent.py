@@ -135,7 +135,8 @@ def mark_signed(party: Party, digest: str) -> None:
 def _void(party: Party, now: Any) -> None:
     party.confirmed_at = party.confirmed_by = party.signed_at = None
     party.signature_kind = party.signature_sha256 = party.signature_material_id = None
-    party.signed_content_sha256, party.confirmation_voided_at = None, now
+    party.signed_content_sha256 = None
+    party.confirmation_voided_at = party.confirmation_voided_at or now  # the first change he has not signed
 
 
 def _shown(field: str, spec: dict[str, Any], value: Any, secret: set[str]) -> str:
@@ -217,7 +218,7 @@ def record_change(session: Session, actor: Actor, case: Case, before: Snapshot, 
         _void(party, now)
     for party in case.parties:  # a person put in place of a signer has his confirmation still to give
         if any(s.role == party.role for s in before.signers) and party.confirmed_at is None:
-            party.confirmation_voided_at = now
+            party.confirmation_voided_at = party.confirmation_voided_at or now
     labels = list(dict.fromkeys(s.label for s in before.signers))
     changes = _summary(lines) or "申请内容"
     tail = f"。{'、'.join(labels)}须重新签名确认" if labels else ""
@@ -230,6 +231,16 @@ def record_change(session: Session, actor: Actor, case: Case, before: Snapshot, 
                  after={"sha256": after.digest, "changes": len(lines), "source": source,
                         "voided": sorted({s.role for s in before.signers})})
     return voided
+
+
+def changes_unsigned_by(session: Session, case: Case, parties: list[Party]) -> list[str]:
+    """The changes a party has not signed yet (since his confirmation was first voided), for the portal."""
+    since = min((p.confirmation_voided_at for p in parties if p.confirmation_voided_at), default=None)
+    if since is None:
+        return []
+    return list(session.execute(select(CaseEvent.message).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == CHANGED_KIND, CaseEvent.at >= since)
+        .order_by(CaseEvent.seq)).scalars())
 
 
 def changes_since_last_review(session: Session, case: Case) -> list[dict[str, Any]]:

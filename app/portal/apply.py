@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.cases import inquiry, intake, invitations, materials
+from app.cases import consent, inquiry, intake, invitations, materials
 from app.cases.access import definition_of, get_case, is_party
 from app.cases.models import Case
 from app.cases.signing import FACE_VALID_FOR, KIND_LABELS, parties_of
@@ -91,7 +91,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     signers = [{"role": p.role, "label": p.label, "name": summary["parties"][i]["name"], "mine": p in mine,
                 "face_ok": p.face_checked_at is not None and now - p.face_checked_at <= FACE_VALID_FOR,
                 "signed": p.signed_at is not None, "kind": KIND_LABELS.get(p.signature_kind or ""),
-                "image": p.signature_material_id is not None, "sha256": p.signature_sha256}
+                "image": p.signature_material_id is not None, "sha256": p.signature_sha256,
+                "voided": p.confirmation_voided_at is not None}
                for i, p in enumerate(case.parties)]
     editable = case.status in ("draft", "correcting")
     schema = _schema(definition)
@@ -106,6 +107,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            inquiry_missing=inquiry.unanswered(definition, case),
                            contract=definition.get("contract"),
                            editable=editable,
+                           reconfirm=bool(mine) and not editable and consent.may_reconfirm(case, mine),
+                           unsigned_changes=consent.changes_unsigned_by(session, case, mine),
                            invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
                            invited=invitations.invitations_of(session, case) if mine else []), status
 
