@@ -31,7 +31,7 @@ from app.cases import progress
 from app.cases.models import Case, CaseEvent, Invitation, Party
 from app.catalog.forms import pii_fields
 from app.db import utcnow
-from app.errors import Conflict
+from app.errors import Conflict, PermissionDenied
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.security import audit
@@ -60,6 +60,19 @@ class Snapshot:
     materials: tuple[tuple[str, str], ...]
     digest: str
     signers: tuple[Signer, ...] = ()
+
+
+def may_edit(definition: dict[str, Any], actor: Actor, case: Case) -> bool:
+    """The creator edits his application; another party (co-applicant) sees it read-only, his counterpart's
+    personal data masked, unless the type lets co-applicants edit (business.yaml ``co_applicants_edit``).
+    Either way a change voids the confirmations (``record_change``). Staff edit through their own paths."""
+    return actor.kind == "staff" or actor.user_id == case.applicant_id or bool(definition.get("co_applicants_edit"))
+
+
+def require_may_edit(definition: dict[str, Any], actor: Actor, case: Case) -> None:
+    if not may_edit(definition, actor, case):
+        raise PermissionDenied("本申请由创建人填写和修改，您可以核对并签名确认；如需修改，请联系创建人",
+                               code="creator_only")
 
 
 def snapshot(case: Case) -> Snapshot:

@@ -182,6 +182,7 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     if case.status not in (DRAFT, "correcting"):
         raise Conflict("申请已提交，不能修改", code="case_not_editable")
     definition = definition_of(session, case)
+    consent.require_may_edit(definition, actor, case)
     before = consent.snapshot(case)
     merged = {**before.form, **form}
     _apply_form(session, case, definition, merged, partial=True)

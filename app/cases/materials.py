@@ -70,6 +70,7 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     item = next((m for m in checklist(definition) if m["code"] == code), None)
     if item is None:
         raise ValidationFailed("材料类型不在本业务的材料清单中", field="code")
+    consent.require_may_edit(definition, actor, case)
     if not content:
         raise ValidationFailed("上传的文件为空", field="file")
     max_mb = float(item.get("max_size_mb") or 10)
@@ -103,11 +104,12 @@ def remove_material(session: Session, actor: Actor, case: Case, material_id: str
         raise ValidationFailed("材料不存在", field="material_id")
     from app.cases.access import definition_of
 
+    definition = definition_of(session, case)
+    consent.require_may_edit(definition, actor, case)
     before = consent.snapshot(case)
     case.materials.remove(material)
     session.delete(material)
-    consent.record_change(session, actor, case, before, definition_of(session, case),
-                          source=consent.changed_by(actor, case))
+    consent.record_change(session, actor, case, before, definition, source=consent.changed_by(actor, case))
     audit.record(session, actor_id=actor.user_id, action="material.remove", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, before={"material_id": material_id, "code": material.code})
 

@@ -87,7 +87,10 @@ def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = Fals
     """A case for display; seeing personal data whole needs the permission (or being the party) and is audited.
     Staff see only the fields their role may see at the case's stage (app/cases/field_access.py)."""
     if unmask:
-        allowed = is_party(actor, case) if actor.kind != "staff" else actor.has("pii:unmask")
+        from app.cases.consent import may_edit  # a co-applicant sees his counterpart's data masked
+
+        allowed = (is_party(actor, case) and may_edit(definition_of(session, case), actor, case)
+                   if actor.kind != "staff" else actor.has("pii:unmask"))
         if not allowed:
             raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
         audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,

@@ -78,7 +78,8 @@ def apply(code: str) -> Any:
 def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
     session, actor = db_session(), page_actor()
     definition = definition_of(session, case)
-    summary = case_summary(session, case, unmasked=is_party(actor, case))
+    may_edit = consent.may_edit(definition, actor, case)  # a co-applicant: read-only, counterpart masked
+    summary = case_summary(session, case, unmasked=is_party(actor, case) and may_edit)
     have = {m["code"] for m in summary["materials"]}
     needed = set(materials.required_codes(definition, case.form_public))
     waived = {w["code"]: w["reason"] for w in summary.get("materials_waived", [])}
@@ -95,8 +96,9 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                 "voided": p.confirmation_voided_at is not None}
                for i, p in enumerate(case.parties)]
     editable = case.status in ("draft", "correcting")
+    shown = case.form_data if summary["masked"] is False else summary["form"]
     schema = _schema(definition)
-    answers = [(prop.get("title", name), case.form_data.get(name)) for name, prop in schema["properties"].items()
+    answers = [(prop.get("title", name), shown.get(name)) for name, prop in schema["properties"].items()
                if name in summary["form"] and summary["form"][name] not in (None, "")]
     return render_template("portal/edit_application.html", case=summary, schema=schema,
                            values=case.form_data, checklist=checklist, errors=errors or {},
@@ -106,7 +108,7 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            inquiry_lines=inquiry.record(definition, case),
                            inquiry_missing=inquiry.unanswered(definition, case),
                            contract=definition.get("contract"),
-                           editable=editable,
+                           editable=editable, may_edit=may_edit,
                            reconfirm=bool(mine) and not editable and consent.may_reconfirm(case, mine),
                            unsigned_changes=consent.changes_unsigned_by(session, case, mine),
                            invitable=invitations.invitable_parties(case, actor) if editable and mine else [],

@@ -6,10 +6,11 @@ and 登簿 refuse with 409 ``confirmation_required`` naming who must sign again;
 field (timeline + SMS) and signs again; then the case goes on."""
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, complete_stage, take_through, transfer_form, upload_material, upload_missing
+from conftest import PASSWORD, PDF, complete_stage, take_through, transfer_form, upload_material, upload_missing
 from portal_account_helpers import sms_outbox
 from sqlalchemy import select
 from test_portal_pages import sign_in
@@ -79,7 +80,8 @@ def test_a_price_change_in_correction_voids_both_signatures_until_both_sign_agai
     assert "转让方（张*）" in body["detail"] and "受让方（李*）" in body["detail"]
     assert _case(seller, case_id)["status"] == "correcting"
 
-    assert _changes(seller, case_id) == ["转让方变更申请内容：成交价格（元）：2350000 → 1。转让方、受让方须重新签名确认"]
+    assert _changes(seller, case_id) == [
+        "转让方变更申请内容：成交价格（元）：2350000 → 1。转让方、受让方须重新签名确认"]
     told = _texts(simulator.url, LI_SI["phone"])
     assert [t["params"]["changes"] for t in told] == ["成交价格（元）：2350000 → 1"]
     assert told[0]["params"]["business_no"] == no and told[0]["params"]["role"] == "受让方"
@@ -130,7 +132,8 @@ def test_a_material_uploaded_after_signing_voids_the_signatures(login: Any) -> N
     seller = login("zhangsan")
     upload_material(seller, case_id, "sale_contract")
     assert not any(p["confirmed"] for p in _parties(seller, case_id).values())
-    assert _changes(seller, case_id) == ["转让方变更申请内容：上传材料：存量房买卖合同（网签备案）。转让方、受让方须重新签名确认"]
+    assert _changes(seller, case_id) == [
+        "转让方变更申请内容：上传材料：存量房买卖合同（网签备案）。转让方、受让方须重新签名确认"]
     refused = seller.post(f"/api/v1/applications/{case_id}/submit")
     assert refused.status_code == 409 and refused.get_json()["code"] == "confirmation_required"
 
@@ -172,3 +175,24 @@ def test_a_clerks_field_correction_voids_the_signatures_and_recording_waits_for_
     assert again.status_code == 409 and again.get_json()["code"] == "case_not_editable"  # already current
     take_through(login, no, ("登簿", "缮证"))
     assert _case(login("zhangsan"), case_id)["status"] == "completed"
+
+
+def test_a_co_applicant_sees_the_application_read_only_with_his_counterpart_masked(
+        login: Any, seeded: Any) -> None:
+    case_id = _signed_draft(login)
+    buyer = login("lisi")
+    refused = buyer.patch(f"/api/v1/applications/{case_id}", json={"form": {"price": 1}})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "creator_only"
+    upload = buyer.post(f"/api/v1/applications/{case_id}/materials", content_type="multipart/form-data",
+                        data={"code": "sale_contract", "file": (io.BytesIO(PDF), "contract.pdf")})
+    assert upload.status_code == 403 and upload.get_json()["code"] == "creator_only"
+    assert buyer.get(f"/api/v1/applications/{case_id}?unmask=1").status_code == 403
+    assert _parties(buyer, case_id)["seller"]["name"] == "张*"
+    assert all(p["confirmed"] for p in _parties(buyer, case_id).values())  # nothing changed
+
+    page_client = seeded.test_client()
+    sign_in(page_client, "lisi")
+    page = page_client.get(f"/my/applications/{case_id}/edit").get_data(as_text=True)
+    assert 'id="read-only"' in page and "申请表（可修改）" not in page
+    assert ZHANG_SAN["id_number"] not in page and ZHANG_SAN["name"] not in page
+    assert 'id="sign"' in page  # he still reviews and signs

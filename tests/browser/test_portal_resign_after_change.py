@@ -24,7 +24,8 @@ def test_a_change_after_signing_voids_the_other_partys_signature_and_he_signs_ag
                                                             "form": transfer_form()})
     case_id = created.get_json()["id"]
     upload_missing(api_seller, case_id)
-    answers = {"voluntary": "是", "co_owners_agree": "无其他共有人", "disputes": "否", "price_true": "是", "remarks": "无"}
+    answers = {"voluntary": "是", "co_owners_agree": "无其他共有人", "disputes": "否", "price_true": "是",
+               "remarks": "无"}
     answered = api_seller.client.put(f"/api/v1/applications/{case_id}/inquiry", json={"answers": answers},
                                      headers=api_seller.headers)
     assert answered.status_code == 200, answered.get_json()
