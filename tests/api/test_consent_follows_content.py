@@ -148,7 +148,7 @@ def test_an_unchanged_save_keeps_the_signatures(login: Any) -> None:
 
 
 def test_a_clerks_field_correction_voids_the_signatures_and_recording_waits_for_both(
-        login: Any, simulator: Any, wangfang: None, submitted_transfer: dict) -> None:
+        login: Any, seeded: Any, simulator: Any, wangfang: None, submitted_transfer: dict) -> None:
     no, case_id = submitted_transfer["business_no"], submitted_transfer["id"]
     take_through(login, no, ("受理",))
     reviewer = login("xh_reviewer")
@@ -160,6 +160,11 @@ def test_a_clerks_field_correction_voids_the_signatures_and_recording_waits_for_
     assert {t["params"]["role"] for t in _texts(simulator.url, ZHANG_SAN["phone"]) + _texts(
         simulator.url, LI_SI["phone"])} == {"转让方", "受让方"}
     assert complete_stage(reviewer, no, "审核").status_code == 200
+    buyer_page = seeded.test_client()
+    sign_in(buyer_page, "lisi")
+    assert 'id="resign"' in buyer_page.get(f"/my/applications/{case_id}").get_data(as_text=True)
+    page = buyer_page.get(f"/my/applications/{case_id}/edit").get_data(as_text=True)
+    assert "成交价格（元）：2350000 → 2400000" in page and 'id="sign-form"' in page  # he signs again online
 
     refused = complete_stage(login("xh_recorder"), no, "登簿")
     assert refused.status_code == 409, refused.get_json()
