@@ -201,3 +201,32 @@ def test_a_co_applicant_sees_the_application_read_only_with_his_counterpart_mask
     assert 'id="read-only"' in page and "申请表（可修改）" not in page
     assert ZHANG_SAN["id_number"] not in page and ZHANG_SAN["name"] not in page
     assert 'id="sign"' in page  # he still reviews and signs
+
+
+def test_a_co_applicants_proposal_accepted_by_the_creator_voids_the_signatures(login: Any) -> None:
+    case_id = _signed_draft(login)
+    seller, buyer = login("zhangsan"), login("lisi")
+    proposed = buyer.post(f"/api/v1/applications/{case_id}/proposals", json={"form": {"price": 2_300_000}})
+    assert proposed.status_code == 201, proposed.get_json()
+    proposal_id = proposed.get_json()["id"]
+    own = seller.post(f"/api/v1/applications/{case_id}/proposals", json={"form": {"price": 1}})
+    assert own.status_code == 409 and own.get_json()["code"] == "may_edit"  # the creator edits directly
+    assert all(p["confirmed"] for p in _parties(seller, case_id).values())  # a proposal changes nothing yet
+    events = seller.get(f"/api/v1/applications/{case_id}/progress").get_json()["events"]
+    assert "受让方提出修改建议：成交价格（元）：2350000 → 2300000（待创建人确认）" in [e["message"] for e in events]
+    [shown] = seller.get(f"/api/v1/applications/{case_id}/proposals").get_json()["items"]
+    assert shown["changes"] == {"price": 2_300_000} and shown["status"] == "pending"
+
+    not_creator = buyer.post(f"/api/v1/applications/{case_id}/proposals/{proposal_id}/accept")
+    assert not_creator.status_code == 403 and not_creator.get_json()["code"] == "creator_only"
+    accepted = seller.post(f"/api/v1/applications/{case_id}/proposals/{proposal_id}/accept")
+    assert accepted.status_code == 200, accepted.get_json()
+    assert accepted.get_json()["form"]["price"] == 2_300_000
+    assert not any(p["confirmed"] for p in accepted.get_json()["parties"])
+    again = seller.post(f"/api/v1/applications/{case_id}/proposals/{proposal_id}/decline")
+    assert again.status_code == 409 and again.get_json()["code"] == "proposal_decided"
+
+    assert seller.post(f"/api/v1/applications/{case_id}/submit").status_code == 409
+    for party in (seller, buyer):
+        assert party.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    assert seller.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
