@@ -118,6 +118,48 @@ def confirm(case_id: str) -> dict[str, Any]:
     return _show(case)
 
 
+@blp.post("/<case_id>/proposals")
+@blp.arguments(UpdateApplication)
+@blp.response(201)
+def propose(body: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """共同申请人提出修改建议（由创建人采纳或不采纳；采纳即修改，各方须重新签名确认）"""
+    from app.cases.proposals import propose as make_proposal
+
+    actor = current_actor()
+    proposal = make_proposal(db_session(), actor, get_case(db_session(), actor, case_id), body["form"])
+    return {"id": proposal.id, "status": proposal.status}
+
+
+@blp.get("/<case_id>/proposals")
+def list_proposals(case_id: str) -> dict[str, Any]:
+    """修改建议（创建人可见建议的内容）"""
+    from app.cases.proposals import proposals_of
+
+    actor = current_actor()
+    return {"items": proposals_of(db_session(), actor, get_case(db_session(), actor, case_id))}
+
+
+def _decide(case_id: str, proposal_id: str, *, accept: bool) -> dict[str, Any]:
+    from app.cases.proposals import decide
+
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    decide(db_session(), actor, case, proposal_id, accept=accept)
+    return _show(case)
+
+
+@blp.post("/<case_id>/proposals/<proposal_id>/accept")
+def accept_proposal(case_id: str, proposal_id: str) -> dict[str, Any]:
+    """创建人采纳修改建议（即修改申请；各方须重新签名确认）"""
+    return _decide(case_id, proposal_id, accept=True)
+
+
+@blp.post("/<case_id>/proposals/<proposal_id>/decline")
+def decline_proposal(case_id: str, proposal_id: str) -> dict[str, Any]:
+    """创建人不采纳修改建议"""
+    return _decide(case_id, proposal_id, accept=False)
+
+
 class InviteArgs(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
     party_role = fields.String(required=True, validate=validate.Length(min=1, max=32))

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
+from app.cases import consent, progress
 from app.cases.access import definition_of
 from app.cases.models import Case, Task
 from app.catalog.forms import pii_fields, validate_form_data
@@ -113,6 +113,7 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
     if not changed:
         return case
     data = validate_form_data(schema, {**before, **changes})
+    snapshot = consent.snapshot(case)
     secret = pii_fields(schema)
     case.form_data = data
     case.form_public = {k: v for k, v in data.items() if k not in secret}
@@ -122,5 +123,8 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
                        message=f"{task.title}环节更正申请信息：{'、'.join(titles)}")
     audit.record(session, actor_id=actor.user_id, action="case.fields.correct", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id, after={"fields": changed, "stage": task.stage})
+    # The parties signed the old values: their confirmations are void until they sign the corrected ones.
+    consent.record_change(session, actor, case, snapshot, definition, source=f"{task.title}环节工作人员",
+                          stage=task.stage, actor_role=task.role)
     return case
 

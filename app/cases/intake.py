@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import inbox, progress
+from app.cases import consent, inbox, progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.inquiry import unanswered
@@ -36,8 +36,9 @@ from app.security import audit
 
 EDITABLE = (DRAFT,)
 # What a party has done that survives an edit of the form as long as the party is the same person.
+# Whether it still stands is app/cases/consent.py's call (a change of the signed content voids it).
 _KEPT_ON_EDIT = ("confirmed_at", "confirmed_by", "face_checked_at", "face_score", "signed_at", "signature_kind",
-                 "signature_sha256", "signature_material_id")
+                 "signature_sha256", "signature_material_id", "signed_content_sha256", "confirmation_voided_at")
 
 
 def _application_schema(definition: dict[str, Any]) -> dict[str, Any]:
@@ -169,10 +170,11 @@ def submit_window_application(session: Session, actor: Actor, case: Case, *, tod
     actor.require("case:window_intake")
     if case.channel != "window" or case.status != DRAFT:
         raise Conflict("只有窗口录入的草稿可以在窗口提交", code="case_not_editable")
-    now = utcnow()
+    now, digest = utcnow(), consent.content_digest(case)
     for party in case.parties:
-        if party.confirmed_at is None:
+        if party.confirmed_at is None or party.signed_content_sha256 != digest:
             party.confirmed_at, party.confirmed_by = now, actor.user_id
+            consent.mark_signed(party, digest)
     return submit_application(session, actor, case, today=today)
 
 
@@ -180,13 +182,11 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     if case.status not in (DRAFT, "correcting"):
         raise Conflict("申请已提交，不能修改", code="case_not_editable")
     definition = definition_of(session, case)
-    before = case.form_data
-    merged = {**before, **form}
+    consent.require_may_edit(definition, actor, case)
+    before = consent.snapshot(case)
+    merged = {**before.form, **form}
     _apply_form(session, case, definition, merged, partial=True)
-    if case.status == DRAFT and case.form_data != before:  # a signature covers what was signed: sign again
-        for party in case.parties:
-            party.confirmed_at = party.confirmed_by = party.signed_at = None
-            party.signature_kind = party.signature_sha256 = party.signature_material_id = None
+    consent.record_change(session, actor, case, before, definition, source=consent.changed_by(actor, case))
     if case.unit_code and _tenant_for(session, merged, None) != case.tenant_id:
         raise ValidationFailed("不动产单元不属于本申请的办理辖区", field="unit_code")
     audit.record(session, actor_id=actor.user_id, action="case.update", object_type="case", object_id=case.id,
@@ -199,9 +199,9 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     """A party reviews the application, pledges it is true and confirms it as theirs by signing
     (app/cases/signing.py): drawn or typed after a face check in the portal, the account signature for an
     API client (``signature`` None)."""
-    if case.status not in (DRAFT, "correcting"):
-        raise Conflict("申请已提交，无需确认", code="case_not_editable")
     mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
+    if not consent.may_reconfirm(case, mine):  # after submission only a voided confirmation is given again
+        raise Conflict("申请已提交，无需确认", code="case_not_editable")
     if not mine:
         raise PermissionDenied("您不是本申请的当事人，不能确认", code="not_a_party")
     sign(session, storage, actor, case, signature or Signature(), font_path=font_path)
@@ -242,6 +242,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
         return _resubmit(session, actor, case, today)
     if case.status != DRAFT:
         raise Conflict("该申请已提交", code="already_submitted")
+    consent.require_current(definition_of(session, case), case, only_voided=True)
     problems = submission_problems(session, case)
     if require_inquiry and (missing := unanswered(definition_of(session, case), case)):
         problems["inquiry"] = [f"请完成询问笔录（尚有 {len(missing)} 项未回答）"]
@@ -294,6 +295,8 @@ def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, defini
 
 
 def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) -> Case:
+    """Every party that must confirm signs the corrected application again (consent.require_current)."""
+    consent.require_current(definition_of(session, case), case)
     problems = submission_problems(session, case)
     problems.pop("confirmations", None)
     if problems:

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
+from app.cases import consent
 from app.cases.models import Case, Material
 from app.cases.storage import Storage, sha256_hex
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -73,6 +74,7 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     item = next((m for m in checklist(definition) if m["code"] == code), None)
     if item is None:
         raise ValidationFailed("材料类型不在本业务的材料清单中", field="code")
+    consent.require_may_edit(definition, actor, case)
     if not content:
         raise ValidationFailed("上传的文件为空", field="file")
     max_mb = float(item.get("max_size_mb") or 10)
@@ -83,6 +85,7 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     if sniffed is None or sniffed[0] not in accepted:
         names = "、".join(TYPE_LABELS.get(t, t) for t in accepted)
         raise ValidationFailed(f"“{item['name']}”只接受 {names} 文件（按文件内容识别）", field="file")
+    before = consent.snapshot(case)
     material = Material(case_id=case.id, tenant_id=case.tenant_id, code=code, content_type=sniffed[1],
                         size=len(content), sha256=sha256_hex(content), storage_key=storage.put(content),
                         uploaded_by=actor.user_id or "")
@@ -93,6 +96,7 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     audit.record(session, actor_id=actor.user_id, action="material.upload", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"material_id": material.id, "code": code, "size": len(content),
                                                   "sha256": material.sha256, "type": sniffed[0]})
+    consent.record_change(session, actor, case, before, definition, source=consent.changed_by(actor, case))
     return material
 
 
@@ -102,8 +106,14 @@ def remove_material(session: Session, actor: Actor, case: Case, material_id: str
     material = next((m for m in case.materials if m.id == material_id), None)
     if material is None:
         raise ValidationFailed("材料不存在", field="material_id")
+    from app.cases.access import definition_of
+
+    definition = definition_of(session, case)
+    consent.require_may_edit(definition, actor, case)
+    before = consent.snapshot(case)
     case.materials.remove(material)
     session.delete(material)
+    consent.record_change(session, actor, case, before, definition, source=consent.changed_by(actor, case))
     audit.record(session, actor_id=actor.user_id, action="material.remove", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, before={"material_id": material_id, "code": material.code})
 

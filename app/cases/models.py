@@ -91,6 +91,11 @@ class Party(IdMixin, TenantScoped, Base):
     signature_kind: Mapped[str | None] = mapped_column(String(16))  # drawn | typed | account
     signature_sha256: Mapped[str | None] = mapped_column(String(64))
     signature_material_id: Mapped[str | None] = mapped_column(String(32))
+    # What the signature covers (app/cases/consent.py): the digest of the form, the parties' identities, the
+    # unit and the materials when the party signed. A change of any of them voids the confirmation
+    # (``confirmation_voided_at``: the party must sign again).
+    signed_content_sha256: Mapped[str | None] = mapped_column(String(64))
+    confirmation_voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     name = EncryptedField("name_enc")
     id_number = EncryptedField("id_number_enc", index="id_number_bidx")
@@ -264,6 +269,31 @@ class Invitation(IdMixin, TenantScoped, Base):
     opened_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
 
     phone = EncryptedField("phone_enc", index="phone_bidx")
+
+
+class ChangeProposal(IdMixin, TenantScoped, Base):
+    """修改建议: a co-applicant who may not edit the application proposes changed fields; the creator accepts
+    (the change is then made in his name and voids the confirmations like any edit) or declines. The proposed
+    values may be personal data: encrypted like the form."""
+
+    __tablename__ = "change_proposal"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
+    party_role: Mapped[str] = mapped_column(String(32))
+    proposed_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
+    changes_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | accepted | declined
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return decrypt_json(self.changes_enc, f"change_proposal:changes:{self.ensure_id()}")
+
+    @changes.setter
+    def changes(self, value: dict[str, Any]) -> None:
+        self.changes_enc = encrypt_json(value, f"change_proposal:changes:{self.ensure_id()}")
 
 
 class Payment(IdMixin, TenantScoped, Base):

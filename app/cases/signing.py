@@ -4,7 +4,9 @@ A person in the portal first passes a face check (a live photo compared with the
 ID number through the face adapter), then signs: drawn on a signature pad (PNG) or, without JavaScript, by
 typing the full name, which is rendered into a PNG. The image is kept as a case document (a Material with
 code ``signature``) and its SHA-256 goes into the party row and the audit log. An API client authenticated
-by its bearer token signs with its account (kind ``account``: the hash binds case, party, account and time).
+by its bearer token signs with its account (kind ``account``: the hash binds case, party, account, time and the
+signed content). Whatever the kind, the party row keeps the digest of exactly what was signed
+(``signed_content_sha256``, app/cases/consent.py): a later change of the content voids the signature.
 Signing is the confirmation: ``intake.confirm_application`` calls ``sign``.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from app.cases.consent import SIGNATURE_CODE, content_digest, mark_signed
 from app.cases.materials import sniff
 from app.cases.models import Case, Material, Party
 from app.cases.storage import Storage, sha256_hex
@@ -30,7 +33,6 @@ from app.integrations.adapters import services
 from app.integrations.snapshots import context_of
 from app.security import audit
 
-SIGNATURE_CODE = "signature"
 FACE_PASS_SCORE = 80.0
 FACE_VALID_FOR = timedelta(hours=2)  # a face check older than this must be repeated before signing
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -133,6 +135,7 @@ def sign(session: Session, storage: Storage | None, actor: Actor, case: Case, si
         if stale:
             raise ValidationFailed(f"请先完成人脸核验（{'、'.join(stale)}），再签名", field="face",
                                    code="face_check_required")
+    content = content_digest(case)  # before the signature image joins the case (it is not signed content)
     for party in mine:
         if png is not None:
             assert storage is not None, "a signature image is stored as a case document"
@@ -146,11 +149,14 @@ def sign(session: Session, storage: Storage | None, actor: Actor, case: Case, si
             party.signature_material_id, digest = material.id, material.sha256
         else:
             party.signature_material_id = None
-            digest = hashlib.sha256(f"{case.id}:{party.id}:{actor.user_id}:{now.isoformat()}".encode()).hexdigest()
+            digest = hashlib.sha256(f"{case.id}:{party.id}:{actor.user_id}:{now.isoformat()}:{content}".encode())\
+                .hexdigest()
         party.signed_at, party.signature_kind, party.signature_sha256 = now, signature.kind, digest
+        mark_signed(party, content)
         audit.record(session, actor_id=actor.user_id, action="case.sign", object_type="case", object_id=case.id,
-                     tenant_id=case.tenant_id, after={"role": party.role, "kind": signature.kind,
-                                                      "sha256": digest, "material_id": party.signature_material_id})
+                     tenant_id=case.tenant_id, after={"role": party.role, "kind": signature.kind, "sha256": digest,
+                                                      "content_sha256": content,
+                                                      "material_id": party.signature_material_id})
     return mine
 
 

@@ -60,6 +60,9 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
             "face_checked": p.face_checked_at is not None,
             "signed": p.signed_at is not None, "signature_kind": p.signature_kind,
             "signature_sha256": p.signature_sha256, "signature_material_id": p.signature_material_id,
+            # what the signature covers (app/cases/consent.py); voided: a change since asks for a new one
+            "signed_content_sha256": p.signed_content_sha256,
+            "confirmation_voided": p.confirmation_voided_at is not None,
         } for p in case.parties],
         "materials": [{"id": m.id, "code": m.code, "content_type": m.content_type, "size": m.size,
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
@@ -84,7 +87,10 @@ def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = Fals
     """A case for display; seeing personal data whole needs the permission (or being the party) and is audited.
     Staff see only the fields their role may see at the case's stage (app/cases/field_access.py)."""
     if unmask:
-        allowed = is_party(actor, case) if actor.kind != "staff" else actor.has("pii:unmask")
+        from app.cases.consent import may_edit  # a co-applicant sees his counterpart's data masked
+
+        allowed = (is_party(actor, case) and may_edit(definition_of(session, case), actor, case)
+                   if actor.kind != "staff" else actor.has("pii:unmask"))
         if not allowed:
             raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
         audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,

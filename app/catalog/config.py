@@ -26,7 +26,7 @@ from app.identity.actor import Actor
 from app.security import audit
 
 BUSINESS_KEYS = ("code", "name", "category", "reg_class", "applicant_mode", "time_limit_days", "application_form",
-                 "parties", "fees", "record", "confirm_roles", "stage_permissions", "reports",
+                 "parties", "fees", "record", "confirm_roles", "co_applicants_edit", "stage_permissions", "reports",
                  "legal_basis", "guide", "faq", "inquiry", "contract")
 
 

@@ -98,6 +98,7 @@ class BusinessTypeDef:
     content_sha256: str
     record: dict[str, Any] | None = None  # what 登簿 writes (business.yaml ``record``; app/registry)
     confirm_roles: list[str] | None = None  # party roles that must confirm before submission (None: all)
+    co_applicants_edit: bool = False  # parties other than the creator may edit (else read-only; app/cases/consent.py)
     # Connector ids the diagram's service tasks call: tells which data-sharing checks this type runs, so
     # exemptible materials are deferred to them only where a check will actually happen.
     service_operators: list[str] | None = None
@@ -264,7 +265,8 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
             for m in materials],
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),
-        confirm_roles=b.get("confirm_roles"), inquiry=[dict(q) for q in b.get("inquiry") or []] or None,
+        confirm_roles=b.get("confirm_roles"), co_applicants_edit=bool(b.get("co_applicants_edit")),
+        inquiry=[dict(q) for q in b.get("inquiry") or []] or None,
         contract=dict(b["contract"]) if b.get("contract") else None, stage_permissions=b.get("stage_permissions"),
         reports=b.get("reports"),
         service_operators=[op for _, op, _ in service_operators_in(bpmn)])

@@ -187,6 +187,8 @@ BUSINESS_SCHEMA: dict[str, Any] = {
         "record": _RECORD,
         # Party roles whose confirmation submission needs (default: every party).
         "confirm_roles": {"type": "array", "minItems": 1, "items": _CODE},
+        # Parties other than the creator may edit the application too (default: they see it read-only).
+        "co_applicants_edit": {"type": "boolean"},
         "inquiry": {"type": "array", "items": _QUESTION},
         "contract": _CONTRACT,
         "stage_permissions": {"type": "array", "items": _STAGE_PERMISSION},

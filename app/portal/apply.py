@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.cases import inquiry, intake, invitations, materials
+from app.cases import consent, inquiry, intake, invitations, materials
 from app.cases.access import definition_of, get_case, is_party
 from app.cases.models import Case
 from app.cases.signing import FACE_VALID_FOR, KIND_LABELS, parties_of
@@ -78,7 +78,8 @@ def apply(code: str) -> Any:
 def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
     session, actor = db_session(), page_actor()
     definition = definition_of(session, case)
-    summary = case_summary(session, case, unmasked=is_party(actor, case))
+    may_edit = consent.may_edit(definition, actor, case)  # a co-applicant: read-only, counterpart masked
+    summary = case_summary(session, case, unmasked=is_party(actor, case) and may_edit)
     have = {m["code"] for m in summary["materials"]}
     needed = set(materials.required_codes(definition, case.form_public))
     waived = {w["code"]: w["reason"] for w in summary.get("materials_waived", [])}
@@ -91,11 +92,13 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     signers = [{"role": p.role, "label": p.label, "name": summary["parties"][i]["name"], "mine": p in mine,
                 "face_ok": p.face_checked_at is not None and now - p.face_checked_at <= FACE_VALID_FOR,
                 "signed": p.signed_at is not None, "kind": KIND_LABELS.get(p.signature_kind or ""),
-                "image": p.signature_material_id is not None, "sha256": p.signature_sha256}
+                "image": p.signature_material_id is not None, "sha256": p.signature_sha256,
+                "voided": p.confirmation_voided_at is not None}
                for i, p in enumerate(case.parties)]
     editable = case.status in ("draft", "correcting")
+    shown = case.form_data if summary["masked"] is False else summary["form"]
     schema = _schema(definition)
-    answers = [(prop.get("title", name), case.form_data.get(name)) for name, prop in schema["properties"].items()
+    answers = [(prop.get("title", name), shown.get(name)) for name, prop in schema["properties"].items()
                if name in summary["form"] and summary["form"][name] not in (None, "")]
     return render_template("portal/edit_application.html", case=summary, schema=schema,
                            values=case.form_data, checklist=checklist, errors=errors or {},
@@ -105,7 +108,9 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            inquiry_lines=inquiry.record(definition, case),
                            inquiry_missing=inquiry.unanswered(definition, case),
                            contract=definition.get("contract"),
-                           editable=editable,
+                           editable=editable, may_edit=may_edit,
+                           reconfirm=bool(mine) and not editable and consent.may_reconfirm(case, mine),
+                           unsigned_changes=consent.changes_unsigned_by(session, case, mine),
                            invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
                            invited=invitations.invitations_of(session, case) if mine else []), status
 

@@ -124,6 +124,10 @@ def right_recorded_by(session: Session, case: Case) -> Right:
 
 
 def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor) -> Certificate:
+    from app.cases.access import definition_of
+    from app.cases.consent import require_current
+
+    require_current(definition_of(session, case), case)  # nor does a certificate (issue 13 §1)
     right = right_recorded_by(session, case)
     existing = session.execute(select(Certificate).where(Certificate.right_id == right.id,
                                                          Certificate.status == "valid")).scalars().first()

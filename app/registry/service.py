@@ -118,8 +118,10 @@ def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]
     if not case.business_no or not case.unit_code:
         raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
     from app.cases.access import definition_of
+    from app.cases.consent import require_current
     from app.registry.rules import blocking, check_case
 
+    require_current(definition_of(session, case), case)  # the register never rests on a stale signature
     unit = unit_by_code(session, case.unit_code, lock=True)  # first: a racing 登簿 of this unit waits here
     blocked = blocking(check_case(session, case, definition_of(session, case)))  # R1: re-check at 登簿
     if blocked:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import inquiry, payments, progress, receiving
+from app.cases import consent, inquiry, payments, progress, receiving
 from app.cases.access import definition_of
 from app.cases.consents import needed_consents
 from app.cases.field_access import may_act
@@ -153,6 +153,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "delivery_choice": _delivery_choice(case, unmask),
         "consents": [n.as_dict() for n in needed_consents(session, case)],
         "may_record_consent": actor.has("consent:record") and case.status == "accepting",
+        "changes_since_review": consent.changes_since_last_review(session, case),
     }
     if task is not None and task.assignee_id == actor.user_id:
         context.update(_correction_form(schema, summary))

@@ -126,6 +126,11 @@ EXPECT: dict[str, Rule] = {
     "POST applications.upload_material": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
     "DELETE applications.delete_material": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
     "POST applications.confirm": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
+    # 修改建议: a co-applicant proposes, the creator accepts or declines (app/cases/proposals.py)
+    "POST applications.propose": Rule(PARTY | OFFICE, hides=True, json={"form": {}}, args={"case_id": FAKE}),
+    "GET applications.list_proposals": Rule(PARTY | OFFICE, hides=True),
+    "POST applications.accept_proposal": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
+    "POST applications.decline_proposal": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
     "POST applications.submit": Rule(PARTY | OFFICE, hides=True, args={"case_id": FAKE}),
     "GET applications.show_progress": Rule(PARTY | OFFICE, hides=True),
     "GET applications.list_notices": Rule(PARTY | OFFICE, hides=True),

@@ -129,7 +129,7 @@ def test_signing_needs_a_passed_face_check_and_a_real_signature(seeded: Any, log
                                   .order_by(AuditEntry.seq)).scalars().all()
     signs = [e.after for e in entries if e.action == "case.sign"]
     assert signs == [{"role": "seller", "kind": "drawn", "sha256": party["signature_sha256"],
-                      "material_id": signs[0]["material_id"]}]
+                      "content_sha256": party["signed_content_sha256"], "material_id": signs[0]["material_id"]}]
     faces = [e.after for e in entries if e.action == "case.face_check"]
     assert [f["passed"] for f in faces] == [False, True]  # the refused check is kept in the audit log too
 

@@ -41,6 +41,8 @@ def test_correction_returns_the_case_to_the_applicant_and_resubmission_reenters_
                          data={"code": "tax_voucher", "file": (io.BytesIO(PDF), "tax.pdf")},
                          content_type="multipart/form-data")
     assert upload.status_code == 201, upload.get_json()
+    for party in (seller, login("lisi")):  # a new material is a change of what both signed: both sign again
+        assert party.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     resubmitted = seller.post(f"/api/v1/applications/{case_id}/submit")
     assert resubmitted.status_code == 200, resubmitted.get_json()
     assert resubmitted.get_json()["status"] == "accepting"
