@@ -90,7 +90,8 @@ def simulator() -> Iterator[LiveServer]:
 
     config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
                              tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],
-                             payment_callback_secret=os.environ["PAYMENT_CALLBACK_SECRET"], tax_callback_delay_s=0.02, callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0, 3.0))
+                             payment_callback_secret=os.environ["PAYMENT_CALLBACK_SECRET"],
+                             tax_callback_delay_s=0.02, callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0, 3.0))
     server = LiveServer(create_simulator_app(config))
     yield server
     server.stop()

@@ -107,13 +107,20 @@ def set_password(session: Session, user: User, password: str, *, actor_id: str |
     user.password_hash = generate_password_hash(password, method=_hash_method)
     user.failed_logins = 0
     user.locked_until = None
+    revoke_sessions(user)
     audit.record(session, actor_id=actor_id, action="user.password_reset", object_type="user", object_id=user.id,
                  tenant_id=user.tenant_id)
 
 
+def revoke_sessions(user: User) -> None:
+    """End every page session and API token of ``user`` (logout, password change, disabling): they carry the
+    session version, which no longer matches."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def issue_token(secret: str, user: User) -> str:
-    # The password-hash fingerprint invalidates every token when the password changes.
-    return URLSafeTimedSerializer(secret, salt=_TOKEN_SALT).dumps({"uid": user.id, "pw": user.password_hash[-12:]})
+    # The session version revokes every token on logout, password change or disabling.
+    return URLSafeTimedSerializer(secret, salt=_TOKEN_SALT).dumps({"uid": user.id, "sv": user.session_version or 0})
 
 
 def user_for_token(session: Session, secret: str, token: str, max_age: int) -> User:
@@ -123,9 +130,16 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
         raise AuthenticationRequired("登录已过期，请重新登录", code="token_expired") from exc
     except BadSignature as exc:
         raise AuthenticationRequired("登录凭证无效", code="bad_token") from exc
-    user = session.get(User, data.get("uid"))
-    if user is None or not user.is_active or user.password_hash[-12:] != data.get("pw"):
+    if not isinstance(data, dict):
         raise AuthenticationRequired("登录凭证无效", code="bad_token")
+    return user_for_session(session, data.get("uid"), data.get("sv"))
+
+
+def user_for_session(session: Session, user_id: object, version: object) -> User:
+    """The active user whose sessions are still at ``version`` (a page session or a token's claims)."""
+    user = session.get(User, user_id) if isinstance(user_id, str) else None
+    if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
+        raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
     _check_tenant_enabled(session, user)
     return user
 
