@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.web import init_request_handling
 
     init_request_handling(app)
+    from app.security.headers import init_security_headers
+
+    init_security_headers(app, settings)
 
     from app.pages import init_pages
 

@@ -158,11 +158,9 @@ def logout() -> Any:
 def init_pages(app: Flask) -> None:
     from datetime import timedelta
 
-    # Set, not setdefault: Flask's own defaults (31 days, no SameSite) are already in app.config.
+    # Set, not setdefault: Flask's own default (31 days) is already in app.config. The cookie's flags
+    # (HttpOnly, SameSite, Secure) are set with the security headers (app/security/headers.py).
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings_ttl(app))
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SETTINGS"].session_cookie_secure)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session, which itself expires
     csrf.init_app(app)
     from app import account_security  # noqa: F401  (its routes join the accounts blueprint)
