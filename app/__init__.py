@@ -61,8 +61,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     init_request_handling(app)
     from app.security.headers import init_security_headers
+    from app.security.throttle import init_throttling
 
     init_security_headers(app, settings)
+    init_throttling(app, settings)
 
     from app.pages import init_pages
 

@@ -18,9 +18,11 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.db import set_tenant_scope
-from app.errors import AuthenticationRequired, DomainError
+from app.errors import AuthenticationRequired, DomainError, TooManyRequests
 from app.identity.actor import Actor, actor_for
 from app.identity.service import authenticate, get_user, revoke_sessions, user_for_session
+from app.security import throttle
+from app.security.throttle import limiter
 from app.web import db_session, keep_writes_on_error, settings
 
 csrf = CSRFProtect()
@@ -97,15 +99,16 @@ def start_page_session(user: Any) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(throttle.SIGN_IN, methods=["POST"], deduct_when=throttle.failed)
 def login() -> Any:
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
-        keep_writes_on_error()  # a failed attempt counts towards the lockout even though we answer 401
+        keep_writes_on_error()  # a failed attempt counts towards the delays even though we answer 401
         try:
-            user = authenticate(db_session(), username, request.form.get("password") or "")
-        except AuthenticationRequired as exc:
-            error = exc.message
+            user = authenticate(db_session(), username, request.form.get("password") or "", request.remote_addr or "")
+        except (AuthenticationRequired, TooManyRequests) as exc:
+            error, status = exc.message, exc.status
         else:
             if user.totp_enabled:  # second step: the password alone does not sign in
                 session.clear()
@@ -113,14 +116,14 @@ def login() -> Any:
                 return redirect(url_for("accounts.login_totp", next=request.args.get("next") or None))
             start_page_session(user)
             return redirect(safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), (
-        401 if error else 200)
+    return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), status
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
+@limiter.limit(throttle.SIGN_IN, methods=["POST"], deduct_when=throttle.failed)
 def login_totp() -> Any:
     """Step two for accounts with TOTP: the 6-digit code, within five minutes of the password."""
-    from app.identity.signin import check_not_locked, require_totp
+    from app.identity.signin import require_totp
 
     user_id, started = session.get("totp_user"), session.get("totp_at")
     if not user_id or not isinstance(started, int) or time.time() - started > 300:
@@ -128,20 +131,19 @@ def login_totp() -> Any:
         session.pop("totp_at", None)
         flash("请重新输入用户名和密码。", "info")
         return redirect(url_for("accounts.login", next=request.args.get("next") or None))
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         keep_writes_on_error()
         db = db_session()
         user = get_user(db, user_id)
         try:
-            check_not_locked(user)
-            require_totp(db, user, request.form.get("code") or "")
-        except AuthenticationRequired as exc:
-            error = exc.message
+            require_totp(db, user, request.form.get("code") or "", request.remote_addr or "")
+        except (AuthenticationRequired, TooManyRequests) as exc:
+            error, status = exc.message, exc.status
         else:
             start_page_session(user)
             return redirect(safe_next(request.args.get("next")))
-    return render_template("accounts/login_totp.html", error=error), (401 if error else 200)
+    return render_template("accounts/login_totp.html", error=error), status
 
 
 @bp.post("/logout")

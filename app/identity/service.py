@@ -71,22 +71,22 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """Check the password, honouring the lockout: a locked account is refused before its password is
-    checked, and a wrong password counts towards the lock. The skin must keep this request's writes
-    on its 401 (``web.keep_writes_on_error``), or the failure count would roll back with it."""
-    from app.identity.signin import check_not_locked, register_failure, register_success
+def authenticate(session: Session, username: str, password: str, address: str) -> User:
+    """Check the password, honouring the growing delays of this account for this client ``address``: while one
+    runs the attempt is refused (429) before the password is checked, and a wrong password lengthens the next.
+    The skin must keep this request's writes on its error (``web.keep_writes_on_error``), or the failure would
+    roll back with it."""
+    from app.identity.signin import check_not_delayed, register_failure, register_success
 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
-    check_not_locked(user)
+    check_not_delayed(session, user, address)
     if not check_password_hash(user.password_hash, password or ""):
-        if register_failure(session, user):
-            check_not_locked(user)
+        register_failure(session, user, address)
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
     _check_tenant_enabled(session, user)
-    register_success(user)
+    register_success(session, user, address)
     return user
 
 
