@@ -22,7 +22,6 @@ from app.errors import AuthenticationRequired, DomainError, TooManyRequests
 from app.identity.actor import Actor, actor_for
 from app.identity.service import authenticate, get_user, revoke_sessions, user_for_session
 from app.security import throttle
-from app.security.throttle import limiter
 from app.web import db_session, keep_writes_on_error, settings
 
 csrf = CSRFProtect()
@@ -99,7 +98,7 @@ def start_page_session(user: Any) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(throttle.SIGN_IN, methods=["POST"], deduct_when=throttle.failed)
+@throttle.sign_in
 def login() -> Any:
     error, status = None, 200
     if request.method == "POST":
@@ -120,7 +119,7 @@ def login() -> Any:
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
-@limiter.limit(throttle.SIGN_IN, methods=["POST"], deduct_when=throttle.failed)
+@throttle.sign_in
 def login_totp() -> Any:
     """Step two for accounts with TOTP: the 6-digit code, within five minutes of the password."""
     from app.identity.signin import require_totp

@@ -5,14 +5,13 @@ from flask import Blueprint, render_template
 
 from app.registry.certificates import verification
 from app.security import throttle
-from app.security.throttle import limiter
 from app.web import db_session
 
 bp = Blueprint("verify_page", __name__)
 
 
 @bp.get("/verify/<code>")
-@limiter.limit(throttle.VERIFY_CERTIFICATE, deduct_when=throttle.failed)
+@throttle.verify_certificate
 def verify(code: str) -> tuple[str, int]:
     result = verification(db_session(), code)
     if result["status"] == "unknown":

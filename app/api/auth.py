@@ -9,7 +9,6 @@ from marshmallow import Schema, fields, validate
 from app.identity.service import authenticate, issue_token
 from app.identity.signin import require_totp
 from app.security import throttle
-from app.security.throttle import limiter
 from app.web import db_session, keep_writes_on_error, settings
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录认证")
@@ -31,7 +30,7 @@ class TokenResponse(Schema):
 @blp.post("/token")
 @blp.arguments(TokenRequest)
 @blp.response(200, TokenResponse)
-@limiter.limit(throttle.SIGN_IN, deduct_when=throttle.failed)
+@throttle.sign_in
 def token(body: dict[str, Any]) -> dict[str, Any]:
     """用户名密码换取访问令牌"""
     keep_writes_on_error()  # failed attempts count towards the delays

@@ -23,7 +23,6 @@ from app.identity.models import Tenant
 from app.pages import login_required, page_actor
 from app.registry import certificates, queries
 from app.security import throttle
-from app.security.throttle import limiter
 from app.web import db_session, keep_writes_on_error
 
 bp = Blueprint("portal", __name__)
@@ -63,7 +62,7 @@ def terms() -> str:
 
 
 @bp.route("/track", methods=["GET", "POST"])
-@limiter.limit(throttle.TRACK, methods=["POST"], deduct_when=throttle.failed)
+@throttle.track
 def track() -> Any:
     """线下查询 (no login): business number + the name and ID number of a party."""
     page_actor(required=False)

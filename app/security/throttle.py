@@ -33,6 +33,12 @@ def count_as_failure() -> None:
     g.throttle_failure = True
 
 
+# One counter per purpose, shared by the page and the API that serve it.
+sign_in = limiter.shared_limit(SIGN_IN, scope="sign-in", methods=["POST"], deduct_when=failed)
+track = limiter.shared_limit(TRACK, scope="track", methods=["POST"], deduct_when=failed)
+verify_certificate = limiter.shared_limit(VERIFY_CERTIFICATE, scope="verify-certificate", deduct_when=failed)
+
+
 def init_throttling(app: Flask, settings: Settings) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
     app.config["RATELIMIT_HEADERS_ENABLED"] = True  # Retry-After tells clients how long to wait

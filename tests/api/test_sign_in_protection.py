@@ -1,6 +1,7 @@
 """Sign-in protection: the password policy, growing delays after repeated failures (held in the database per
-account and client address, audited, over the API and the login page alike; never a lockout of the owner), the idle timeout of staff page sessions, and TOTP as a
-second factor for staff (enrolled with a QR code, asked for at sign-in on the page and in the API)."""
+account and client address, audited, over the API and the login page alike; never a lockout of the owner), the
+idle timeout of staff page sessions, and TOTP as a second factor for staff (enrolled with a QR code, asked for
+at sign-in on the page and in the API)."""
 from __future__ import annotations
 
 import time
