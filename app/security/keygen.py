@@ -45,8 +45,12 @@ def write_keys_file(instance: Path, algorithm: str = "SM4-GCM") -> bool:
 
 def main() -> None:
     instance = Path(sys.argv[1] if len(sys.argv) > 1 else env_str("INSTANCE_PATH") or ROOT / "instance")
+    old_database = (instance / "bdcdj.sqlite3").exists() and not (instance / KEYS_FILE).exists()
     created = write_keys_file(instance, env_str("FIELD_ALGORITHM", "SM4-GCM") or "SM4-GCM")
     print(f"{'generated' if created else 'kept'} development keys in {instance / KEYS_FILE}")
+    if old_database:
+        print(f"warning: {instance / 'bdcdj.sqlite3'} was written with keys that are no longer used; its personal "
+              "data will not decrypt — delete it (and instance/files) to start afresh", file=sys.stderr)
 
 
 if __name__ == "__main__":
