@@ -48,7 +48,8 @@ admin-ui: $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Build the designer, viewer and 
 
 install: $(VENV)/.installed $(CERT_FONT) $(CHROMIUM) $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Create .venv, install the project with test extras, fonts, Chromium, admin bundles
 
-setup: install ## Migrate the database, load definitions and demo data (idempotent)
+setup: install ## Generate random dev keys into instance/keys.env (first time), migrate, load definitions and demo data
+	$(BIN)/python -m app.security.keygen
 	$(FLASK) setup --demo
 
 run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data, the department simulator on :5010

@@ -60,6 +60,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.web import init_request_handling
 
     init_request_handling(app)
+    from app.security.headers import init_security_headers
+    from app.security.throttle import init_throttling
+
+    init_security_headers(app, settings)
+    init_throttling(app, settings)
 
     from app.pages import init_pages
 
@@ -127,4 +132,5 @@ def _configure_integrations(settings: Settings) -> None:
     from app.cases import payments
 
     payments.configure(payments.PaymentConfig(
-        notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment"))
+        notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment",
+        secret=settings.payment_callback_secret))

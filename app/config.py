@@ -1,12 +1,12 @@
-"""Every setting comes from the environment, with safe development defaults.
+"""Every setting comes from the environment, with safe development defaults — except keys and secrets.
 
-Production (`APP_ENV=production`) refuses the development keys, so a deployment cannot run by accident with
-the keys that are printed in this repository.
+No key, secret or salt printed in this repository is ever used: the keys come from the environment (or a
+``NAME_FILE``), or in development from ``instance/keys.env``, which ``make setup`` fills with random keys on
+first set-up (``python -m app.security.keygen``). A start without them refuses with a message naming what is
+missing; production (`APP_ENV=production`) never reads ``instance/keys.env``.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,14 +48,44 @@ def env_bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be a boolean, got {raw!r}")
 
 
-def _dev_key(label: str, size: int) -> str:
-    """Deterministic development key: fine for a laptop, refused in production."""
-    return base64.b64encode(hashlib.sha256(f"bdcdj-dev-{label}".encode()).digest()[:size]).decode()
+# Every key and secret a server needs; none has a default. Each callback has its own secret, so the secret of one
+# department cannot forge another's callback.
+SECRET_NAMES = ("SECRET_KEY", "FIELD_KEYS", "FIELD_ACTIVE_KEY", "BLIND_INDEX_KEY", "TAX_CALLBACK_SECRET",
+                "PAYMENT_CALLBACK_SECRET", "SIMULATOR_API_KEY", "RATELIMIT_STORAGE_URI")
+REQUIRED_SECRETS = SECRET_NAMES[:-1]
+KEYS_FILE = "keys.env"
 
 
-DEV_SECRET = "dev-secret-change-me"
-DEV_SIMULATOR_KEY = "sim-dev-key"
-DEV_TAX_CALLBACK_SECRET = "dev-tax-callback-secret"
+def read_keys_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines of a development keys file (``#`` comments and blank lines skipped)."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and not name.startswith("#"):
+            values[name.strip()] = value.strip()
+    return values
+
+
+def configured_secrets(instance: Path, env: str) -> dict[str, str]:
+    """The keys and secrets from the environment (or ``NAME_FILE``), else — outside production — from
+    ``instance/keys.env``. Missing required ones raise ``ConfigError`` naming them and how to get them."""
+    from_file = {} if env == "production" else read_keys_file(instance / KEYS_FILE)
+    values = {name: env_str(name) or from_file.get(name, "") for name in SECRET_NAMES}
+    missing = [name for name in REQUIRED_SECRETS if not values[name]]
+    if missing:
+        where = ("set them in the environment (or NAME_FILE)" if env == "production" else
+                 f"run `make setup` to generate development keys into {instance / KEYS_FILE}, or set them in "
+                 "the environment")
+        raise ConfigError(f"refusing to start without keys: {', '.join(missing)} — {where}")
+    return values
+
+
+def database_url_from_env() -> str:
+    """The database URL alone (migrations need no keys)."""
+    instance = Path(env_str("INSTANCE_PATH") or ROOT / "instance")
+    return env_str("DATABASE_URL") or f"sqlite:///{instance / 'bdcdj.sqlite3'}"
 
 
 def _env_path(name: str) -> Path | None:
@@ -67,10 +97,10 @@ def _env_path(name: str) -> Path | None:
 class Settings:
     env: str = "development"
     database_url: str = ""
-    secret_key: str = DEV_SECRET
+    secret_key: str = ""
     field_algorithm: str = "SM4-GCM"
     field_keys: str = ""
-    field_active_key: str = "dev1"
+    field_active_key: str = ""
     blind_index_key: str = ""
     instance_path: Path = ROOT / "instance"
     definitions_root: Path = ROOT
@@ -103,29 +133,35 @@ class Settings:
     # Data sharing (app/integrations): default address and key of the departments (the simulator in
     # development), the 税务 callback secret, where departments call back, how long to wait for 完税.
     integrations_base_url: str = "http://127.0.0.1:5010"
-    integrations_api_key: str = DEV_SIMULATOR_KEY
-    tax_callback_secret: str = DEV_TAX_CALLBACK_SECRET
+    integrations_api_key: str = ""
+    tax_callback_secret: str = ""
+    payment_callback_secret: str = ""
     callback_base_url: str = "http://127.0.0.1:5000"
     tax_wait_working_days: int = 5
     outbox_max_attempts: int = 8
     # Logs (audit, interface calls, exceptions, delivered outbox messages) are kept at least a year.
     log_retention_days: int = 365
     scheduler_enabled: bool = False
+    # Throttling counters (flask-limiter): process memory in development, Redis etc. in production.
+    ratelimit_storage_uri: str = "memory://"
+    # The session cookie only over HTTPS (default on in production; behind a TLS-terminating proxy too).
+    session_cookie_secure: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
         instance = Path(env_str("INSTANCE_PATH") or ROOT / "instance")
         algorithm = env_str("FIELD_ALGORITHM", "SM4-GCM") or "SM4-GCM"
-        key_size = 16 if algorithm == "SM4-GCM" else 32
+        app_env = env_str("APP_ENV", "development") or "development"
+        secrets = configured_secrets(instance, app_env)
         settings = cls(
-            env=env_str("APP_ENV", "development") or "development",
-            database_url=env_str("DATABASE_URL") or f"sqlite:///{instance / 'bdcdj.sqlite3'}",
-            secret_key=env_str("SECRET_KEY", DEV_SECRET) or DEV_SECRET,
+            env=app_env,
+            database_url=database_url_from_env(),
+            secret_key=secrets["SECRET_KEY"],
             field_algorithm=algorithm,
-            field_keys=env_str("FIELD_KEYS") or f"dev1:{_dev_key('field', key_size)}",
-            field_active_key=env_str("FIELD_ACTIVE_KEY", "dev1") or "dev1",
-            blind_index_key=env_str("BLIND_INDEX_KEY") or _dev_key("blind-index", 32),
+            field_keys=secrets["FIELD_KEYS"],
+            field_active_key=secrets["FIELD_ACTIVE_KEY"],
+            blind_index_key=secrets["BLIND_INDEX_KEY"],
             instance_path=instance,
             definitions_root=Path(env_str("DEFINITIONS_ROOT") or ROOT),
             storage_dir=Path(env_str("STORAGE_DIR") or instance / "files"),
@@ -146,8 +182,11 @@ class Settings:
             cert_font_file=_env_path("CERT_FONT_FILE") or Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
             public_base_url=env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
             integrations_base_url=env_str("INTEGRATIONS_BASE_URL") or "http://127.0.0.1:5010",
-            integrations_api_key=env_str("SIMULATOR_API_KEY") or DEV_SIMULATOR_KEY,
-            tax_callback_secret=env_str("TAX_CALLBACK_SECRET") or DEV_TAX_CALLBACK_SECRET,
+            integrations_api_key=secrets["SIMULATOR_API_KEY"],
+            tax_callback_secret=secrets["TAX_CALLBACK_SECRET"],
+            payment_callback_secret=secrets["PAYMENT_CALLBACK_SECRET"],
+            ratelimit_storage_uri=secrets["RATELIMIT_STORAGE_URI"] or "memory://",
+            session_cookie_secure=env_bool("SESSION_COOKIE_SECURE", app_env == "production"),
             callback_base_url=env_str("CALLBACK_BASE_URL") or env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
             tax_wait_working_days=env_int("TAX_WAIT_WORKING_DAYS", 5),
             outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
@@ -162,14 +201,14 @@ class Settings:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
         if self.log_retention_days < 365:
             raise ConfigError("LOG_RETENTION_DAYS must be at least 365 (logs are kept at least one year)")
+        callback_secrets = [self.tax_callback_secret, self.payment_callback_secret]
+        if len(set(callback_secrets)) != len(callback_secrets):
+            raise ConfigError("each callback needs its own secret: TAX_CALLBACK_SECRET and PAYMENT_CALLBACK_SECRET "
+                              "must differ")
         if self.env == "production":
-            has_field_keys = "FIELD_KEYS" in os.environ or bool(os.environ.get("FIELD_KEYS_FILE"))
-            if self.secret_key == DEV_SECRET or not has_field_keys:
-                raise ConfigError("production needs SECRET_KEY, FIELD_KEYS and BLIND_INDEX_KEY from the environment")
-            if self.tax_callback_secret == DEV_TAX_CALLBACK_SECRET:
-                raise ConfigError("production needs TAX_CALLBACK_SECRET from the environment")
-            if not (os.environ.get("BLIND_INDEX_KEY") or os.environ.get("BLIND_INDEX_KEY_FILE")):
-                raise ConfigError("production needs BLIND_INDEX_KEY from the environment")
+            if self.ratelimit_storage_uri.startswith("memory"):
+                raise ConfigError("production needs RATELIMIT_STORAGE_URI (e.g. redis://…): throttling counters "
+                                  "in process memory are not shared between processes")
             if not (self.cert_signing_key_file and self.cert_signing_cert_file and self.cert_trust_root_file):
                 raise ConfigError("production needs CERT_SIGNING_KEY_FILE, CERT_SIGNING_CERT_FILE and "
                                   "CERT_TRUST_ROOT_FILE (development signing keys are refused)")

@@ -2,7 +2,9 @@
 CSRF protection for every form and every fetch() a page makes, and domain errors rendered as HTML.
 
 The REST API stays bearer-token only; a page's session never authorises an API call, so a forged
-cross-site request cannot reach the API with the user's cookie.
+cross-site request cannot reach the API with the user's cookie. The cookie carries no bearer token either: only
+the user id and the user's session version, so logout, a password change or disabling the account (each bumps
+the version, ``service.revoke_sessions``) ends the session everywhere.
 """
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.db import set_tenant_scope
-from app.errors import AuthenticationRequired, DomainError
+from app.errors import AuthenticationRequired, DomainError, TooManyRequests
 from app.identity.actor import Actor, actor_for
-from app.identity.service import authenticate, issue_token, user_for_token
+from app.identity.service import authenticate, get_user, revoke_sessions, user_for_session
+from app.security import throttle
 from app.web import db_session, keep_writes_on_error, settings
 
 csrf = CSRFProtect()
@@ -30,16 +33,18 @@ def page_actor(required: bool = True) -> Actor | None:
     """The signed-in user of a page request (from the session cookie), with tenant scoping applied."""
     if "actor" in g:
         return g.actor
-    token = session.get("token")
-    if not token:
+    user_id = session.get("uid")
+    if not user_id:
         if required:
             raise AuthenticationRequired("请先登录", code="unauthenticated")
         return None
     db = db_session()
     try:
-        user = user_for_token(db, settings().secret_key, token, settings().token_ttl_seconds)
+        user = user_for_session(db, user_id, session.get("sv"))
     except AuthenticationRequired:
-        session.pop("token", None)
+        session.clear()
+        if not required:
+            return None
         raise
     actor = actor_for(db, user)
     if actor.kind == "staff":
@@ -83,39 +88,41 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _start_session(user: Any) -> None:
+def start_page_session(user: Any) -> None:
+    """Sign ``user`` in on this browser: a fresh cookie (no fixation) holding the user id and session version,
+    expiring after the configured lifetime (``PERMANENT_SESSION_LIFETIME`` = TOKEN_TTL_SECONDS)."""
     session.clear()
-    session["token"] = issue_token(settings().secret_key, user)
+    session["uid"], session["sv"] = user.id, user.session_version or 0
     session["seen"] = int(time.time())
     session.permanent = True
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.sign_in
 def login() -> Any:
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
-        keep_writes_on_error()  # a failed attempt counts towards the lockout even though we answer 401
+        keep_writes_on_error()  # a failed attempt counts towards the delays even though we answer 401
         try:
-            user = authenticate(db_session(), username, request.form.get("password") or "")
-        except AuthenticationRequired as exc:
-            error = exc.message
+            user = authenticate(db_session(), username, request.form.get("password") or "", request.remote_addr or "")
+        except (AuthenticationRequired, TooManyRequests) as exc:
+            error, status = exc.message, exc.status
         else:
             if user.totp_enabled:  # second step: the password alone does not sign in
                 session.clear()
                 session["totp_user"], session["totp_at"] = user.id, int(time.time())
                 return redirect(url_for("accounts.login_totp", next=request.args.get("next") or None))
-            _start_session(user)
+            start_page_session(user)
             return redirect(safe_next(request.args.get("next")))
-    return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), (
-        401 if error else 200)
+    return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), status
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
+@throttle.sign_in
 def login_totp() -> Any:
     """Step two for accounts with TOTP: the 6-digit code, within five minutes of the password."""
-    from app.identity.service import get_user
-    from app.identity.signin import check_not_locked, require_totp
+    from app.identity.signin import require_totp
 
     user_id, started = session.get("totp_user"), session.get("totp_at")
     if not user_id or not isinstance(started, int) or time.time() - started > 300:
@@ -123,24 +130,27 @@ def login_totp() -> Any:
         session.pop("totp_at", None)
         flash("请重新输入用户名和密码。", "info")
         return redirect(url_for("accounts.login", next=request.args.get("next") or None))
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         keep_writes_on_error()
         db = db_session()
         user = get_user(db, user_id)
         try:
-            check_not_locked(user)
-            require_totp(db, user, request.form.get("code") or "")
-        except AuthenticationRequired as exc:
-            error = exc.message
+            require_totp(db, user, request.form.get("code") or "", request.remote_addr or "")
+        except (AuthenticationRequired, TooManyRequests) as exc:
+            error, status = exc.message, exc.status
         else:
-            _start_session(user)
+            start_page_session(user)
             return redirect(safe_next(request.args.get("next")))
-    return render_template("accounts/login_totp.html", error=error), (401 if error else 200)
+    return render_template("accounts/login_totp.html", error=error), status
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Ends this session and every other session and API token of the user (the version moves on)."""
+    actor = page_actor(required=False)
+    if actor is not None:
+        revoke_sessions(get_user(db_session(), actor.user_id))
     session.clear()
     flash("您已安全退出。", "info")
     return redirect(url_for("accounts.login"))
@@ -149,9 +159,9 @@ def logout() -> Any:
 def init_pages(app: Flask) -> None:
     from datetime import timedelta
 
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(seconds=settings_ttl(app)))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Set, not setdefault: Flask's own default (31 days) is already in app.config. The cookie's flags
+    # (HttpOnly, SameSite, Secure) are set with the security headers (app/security/headers.py).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings_ttl(app))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session, which itself expires
     csrf.init_app(app)
     from app import account_security  # noqa: F401  (its routes join the accounts blueprint)

@@ -4,12 +4,16 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from app.registry.certificates import verification
+from app.security import throttle
 from app.web import db_session
 
 bp = Blueprint("verify_page", __name__)
 
 
 @bp.get("/verify/<code>")
+@throttle.verify_certificate
 def verify(code: str) -> tuple[str, int]:
     result = verification(db_session(), code)
+    if result["status"] == "unknown":
+        throttle.count_as_failure()  # guessing codes is limited per address
     return render_template("verify_certificate.html", result=result), 200

@@ -159,9 +159,10 @@ def render_http_exception(exc: HTTPException) -> Any:
         return problem(422, "输入有误：" + "；".join(f"{k}：{v[0]}" for k, v in errors.items()),
                        code="validation_failed", errors=errors)
     detail = {404: "请求的资源不存在", 405: "不支持该请求方法", 413: "上传内容超过大小限制",
-              401: "请先登录", 403: "没有权限"}.get(status, HTTP_TITLES.get(status, "请求有误"))
+              401: "请先登录", 403: "没有权限", 429: "尝试次数过多，请稍后再试"}.get(
+        status, HTTP_TITLES.get(status, "请求有误"))
     from app.pages import render_error_page, wants_html
 
     if wants_html():
         return render_error_page(status, detail)
-    return problem(status, detail, code=f"http_{status}")
+    return problem(status, detail, code="rate_limited" if status == 429 else f"http_{status}")

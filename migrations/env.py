@@ -5,14 +5,14 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from app import models
-from app.config import Settings
+from app.config import database_url_from_env
 
 config = context.config
 target_metadata = models.Base.metadata
 
 url = config.get_main_option("sqlalchemy.url")
 if not url:
-    url = Settings.from_env().database_url
+    url = database_url_from_env()
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
 
 

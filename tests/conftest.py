@@ -21,6 +21,12 @@ from app.config import ROOT, Settings
 from app.db import Base
 
 PASSWORD = "Demo@2026"
+# Random keys for this test run (no key from the repository is ever used); a developer's instance/keys.env is
+# not read because INSTANCE_PATH points at an empty directory.
+from app.security.keygen import random_keys  # noqa: E402
+
+for _name, _value in random_keys().items():
+    os.environ.setdefault(_name, _value)
 pytest_plugins = ["browser_fixtures", "page_fixtures"]  # live server + Chromium fixtures for tests/browser
 
 
@@ -82,7 +88,10 @@ def simulator() -> Iterator[LiveServer]:
     """The department simulator (app/integrations/simulator) served for real, once per test session."""
     from app.integrations.simulator import SimulatorConfig, create_simulator_app
 
-    config = SimulatorConfig(tax_callback_delay_s=0.02, callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0, 3.0))
+    config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
+                             tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],
+                             payment_callback_secret=os.environ["PAYMENT_CALLBACK_SECRET"],
+                             tax_callback_delay_s=0.02, callback_retry_delays=(0.1, 0.2, 0.5, 1.0, 2.0, 3.0))
     server = LiveServer(create_simulator_app(config))
     yield server
     server.stop()

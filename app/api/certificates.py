@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.registry import certificates
+from app.security import throttle
 from app.web import current_actor, db_session, keep_writes_on_error
 
 blp = Blueprint("certificates", __name__, url_prefix="/api/v1/certificates", description="不动产权证书与登记证明")
@@ -32,9 +33,13 @@ class NoPropertyRequest(Schema):
 
 @blp.get("/verify")
 @blp.arguments(VerifyArgs, location="query")
+@throttle.verify_certificate
 def verify(args: dict[str, Any]) -> dict[str, Any]:
-    """核验证书（无需登录）：status 为 valid / revoked / unknown，个人信息脱敏"""
-    return certificates.verification(db_session(), args["code"])
+    """核验证书（无需登录）：status 为 valid / revoked / unknown，个人信息脱敏；同一地址多次查无此证将被限流（429）"""
+    result = certificates.verification(db_session(), args["code"])
+    if result["status"] == "unknown":
+        throttle.count_as_failure()
+    return result
 
 
 @blp.get("/<certificate_id>/pdf")

@@ -32,9 +32,10 @@ def tax_callback() -> dict[str, Any]:
 
 @blp.post("/callbacks/payment")
 def payment_callback() -> dict[str, Any]:
-    """统一支付平台缴费回调（签名同税务回调：X-Timestamp、X-Signature；按订单号关联；幂等）"""
+    """统一支付平台缴费回调（签名格式同税务回调、密钥为支付平台专用：X-Timestamp、X-Signature；按订单号关联；幂等）"""
     raw = request.get_data(cache=True)
-    tax.check_signature(request.headers.get("X-Timestamp", ""), request.headers.get("X-Signature", ""), raw)
+    payments.check_callback_signature(request.headers.get("X-Timestamp", ""), request.headers.get("X-Signature", ""),
+                                      raw)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body.get("order_no"):
         raise ValidationFailed("回调内容缺少订单号", field="order_no")

@@ -4,9 +4,9 @@ electronic receipt (电子票据).
 
 Flow: the applicant starts a payment → an order is opened with the payment adapter → the browser goes to
 the gateway's page (``pay_url``) → the gateway calls ``POST /api/v1/callbacks/payment`` (HMAC over
-``"<X-Timestamp>.<raw body>"``, verified by ``tax.check_signature``: one callback secret per gateway
-operator) and sends the browser back to ``return_url``. ``record_payment`` locks the case row first (as
-the 完税 callback does) and is idempotent.
+``"<X-Timestamp>.<raw body>"``, verified by ``check_callback_signature`` with PAYMENT_CALLBACK_SECRET: the
+gateway's own secret, not 税务's) and sends the browser back to ``return_url``. ``record_payment`` locks the
+case row first (as the 完税 callback does) and is idempotent.
 
 Taxes: 税务 computes and collects them itself (app/integrations/tax.py); once its callback has arrived the
 amounts and the 电子税票 are shown beside the fees, otherwise the taxes are shown as "待税务部门核定".
@@ -45,6 +45,7 @@ TAX_LABELS = {"契税": "契税", "增值税": "增值税", "个人所得税": "
 @dataclass
 class PaymentConfig:
     notify_url: str = "http://127.0.0.1:5000/api/v1/callbacks/payment"
+    secret: str = ""  # the gateway's own callback secret (PAYMENT_CALLBACK_SECRET), never 税务's
 
 
 _config = PaymentConfig()
@@ -54,6 +55,13 @@ def configure(config: PaymentConfig) -> None:
     """Set once by ``create_app``."""
     global _config
     _config = config
+
+
+def check_callback_signature(timestamp: str, given: str, body: bytes) -> None:
+    """The gateway's notification signed with the gateway's secret (same format as 税务's callback)."""
+    from app.integrations.tax import check_signature
+
+    check_signature(timestamp, given, body, secret=_config.secret)
 
 
 def fee_due_yuan(case: Case) -> int:

@@ -1,9 +1,12 @@
 """线下查询: anyone who applied (also at the window) follows a case without an account, by business number
 plus the name and ID number of one of its parties. The answer is the same "not found" for a wrong number,
-name or ID, so the form cannot be used to learn who applied for what; every lookup is audited."""
+name or ID, so the form cannot be used to learn who applied for what; every lookup is audited. Guessing is
+slowed twice: per client address (flask-limiter on the page, app.security.throttle) and per business number —
+after a few misses on one number each further try waits longer (``GUESSES``), whichever address it comes from."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,12 +18,14 @@ from app.cases.progress import timeline
 from app.cases.status import status_label
 from app.errors import NotFound, ValidationFailed
 from app.registry.codes import InvalidIdentifier, check_id_card, check_uscc
-from app.security import audit
+from app.security import audit, rate_limit
 from app.security.fields import blind_index
 from app.security.masking import mask_name
 
 BUSINESS_NO = re.compile(r"^\d{18}$")
 NOT_FOUND = "未查到与所填信息一致的业务，请核对业务号、姓名和证件号码"
+GUESSES = rate_limit.Backoff(free=5, first=timedelta(seconds=4), longest=timedelta(hours=1), window=timedelta(days=1),
+                             message="该业务号查询失败次数过多，请 {wait}后再试")
 
 
 def track_case(session: Session, *, business_no: str, name: str, id_number: str) -> dict[str, Any]:
@@ -38,6 +43,7 @@ def track_case(session: Session, *, business_no: str, name: str, id_number: str)
         normalised = ""
     if errors:
         raise ValidationFailed("请检查填写的查询信息", errors=errors)
+    rate_limit.backoff_check(session, f"track:{business_no}", GUESSES)
     case = session.execute(select(Case).where(Case.business_no == business_no)
                            .execution_options(all_tenants=True)).scalar_one_or_none()
     bidx = blind_index(normalised)
@@ -46,7 +52,9 @@ def track_case(session: Session, *, business_no: str, name: str, id_number: str)
                  object_id=case.id if case else None, tenant_id=case.tenant_id if case else None,
                  after={"business_no": business_no, "found": party is not None})
     if case is None or party is None:
+        rate_limit.record_failure(session, f"track:{business_no}")  # the caller keeps it on its 404
         raise NotFound(NOT_FOUND, code="case_not_found")
+    rate_limit.clear(session, f"track:{business_no}")
     definition = definition_of(session, case)
     return {"business_no": case.business_no, "business_type_name": definition["name"], "status": case.status,
             "status_label": status_label(case.status), "party": f"{party.label} {mask_name(party.name)}",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import OrgUnit, Role, Tenant, User, UserRole
-from app.identity.service import create_user, get_user, set_password
+from app.identity.service import create_user, get_user, revoke_sessions, set_password
 from app.identity.signin import reset_totp, unlock
 from app.security import audit
 
@@ -236,6 +236,8 @@ def set_account_active(session: Session, actor: Actor, user_id: str, active: boo
     if user.id == actor.user_id and not active:
         raise Conflict("不能停用自己的账户", code="self_disable")
     user.is_active = active
+    if not active:
+        revoke_sessions(user)
     audit.record(session, actor_id=actor.user_id, action="user.enable" if active else "user.disable",
                  object_type="user", object_id=user.id, tenant_id=user.tenant_id)
     return user

@@ -90,6 +90,9 @@ class User(IdMixin, TimestampMixin, Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every page session and API token carries this number; bumping it (logout, password change, disabling)
+    # revokes all of them at once, in every process.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     phone = EncryptedField("phone_enc", index="phone_bidx")
     totp_secret = EncryptedField("totp_secret_enc")

@@ -71,22 +71,22 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
-    """Check the password, honouring the lockout: a locked account is refused before its password is
-    checked, and a wrong password counts towards the lock. The skin must keep this request's writes
-    on its 401 (``web.keep_writes_on_error``), or the failure count would roll back with it."""
-    from app.identity.signin import check_not_locked, register_failure, register_success
+def authenticate(session: Session, username: str, password: str, address: str) -> User:
+    """Check the password, honouring the growing delays of this account for this client ``address``: while one
+    runs the attempt is refused (429) before the password is checked, and a wrong password lengthens the next.
+    The skin must keep this request's writes on its error (``web.keep_writes_on_error``), or the failure would
+    roll back with it."""
+    from app.identity.signin import check_not_delayed, register_failure, register_success
 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
-    check_not_locked(user)
+    check_not_delayed(session, user, address)
     if not check_password_hash(user.password_hash, password or ""):
-        if register_failure(session, user):
-            check_not_locked(user)
+        register_failure(session, user, address)
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
     _check_tenant_enabled(session, user)
-    register_success(user)
+    register_success(session, user, address)
     return user
 
 
@@ -107,13 +107,20 @@ def set_password(session: Session, user: User, password: str, *, actor_id: str |
     user.password_hash = generate_password_hash(password, method=_hash_method)
     user.failed_logins = 0
     user.locked_until = None
+    revoke_sessions(user)
     audit.record(session, actor_id=actor_id, action="user.password_reset", object_type="user", object_id=user.id,
                  tenant_id=user.tenant_id)
 
 
+def revoke_sessions(user: User) -> None:
+    """End every page session and API token of ``user`` (logout, password change, disabling): they carry the
+    session version, which no longer matches."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def issue_token(secret: str, user: User) -> str:
-    # The password-hash fingerprint invalidates every token when the password changes.
-    return URLSafeTimedSerializer(secret, salt=_TOKEN_SALT).dumps({"uid": user.id, "pw": user.password_hash[-12:]})
+    # The session version revokes every token on logout, password change or disabling.
+    return URLSafeTimedSerializer(secret, salt=_TOKEN_SALT).dumps({"uid": user.id, "sv": user.session_version or 0})
 
 
 def user_for_token(session: Session, secret: str, token: str, max_age: int) -> User:
@@ -123,9 +130,16 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
         raise AuthenticationRequired("登录已过期，请重新登录", code="token_expired") from exc
     except BadSignature as exc:
         raise AuthenticationRequired("登录凭证无效", code="bad_token") from exc
-    user = session.get(User, data.get("uid"))
-    if user is None or not user.is_active or user.password_hash[-12:] != data.get("pw"):
+    if not isinstance(data, dict):
         raise AuthenticationRequired("登录凭证无效", code="bad_token")
+    return user_for_session(session, data.get("uid"), data.get("sv"))
+
+
+def user_for_session(session: Session, user_id: object, version: object) -> User:
+    """The active user whose sessions are still at ``version`` (a page session or a token's claims)."""
+    user = session.get(User, user_id) if isinstance(user_id, str) else None
+    if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
+        raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
     _check_tenant_enabled(session, user)
     return user
 

@@ -1,6 +1,10 @@
-"""Sign-in protection for an operator running the platform for years: a password policy, lockout after
-repeated failures (held on the user row, so every process sees it, and audited), and optional TOTP
-(RFC 6238, via pyotp) as a second factor for staff.
+"""Sign-in protection for an operator running the platform for years: a password policy, growing delays after
+repeated failures, and optional TOTP (RFC 6238, via pyotp) as a second factor for staff.
+
+Failures slow down the pair (account, client address) — held in the database (app.security.rate_limit), so every
+process sees them — instead of locking the account: five wrong passwords from an attacker's address must not
+lock the owner out (a denial of service). The per-address side (password spraying over many accounts) is limited
+by flask-limiter on the sign-in endpoints (app.security.throttle). An operator's "unlock" clears the delays.
 
 The policy is configuration set once by ``create_app`` from the settings, like the hashing method.
 """
@@ -18,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import AuthenticationRequired, ValidationFailed
 from app.identity.models import User
-from app.security import audit
+from app.security import audit, rate_limit
 
 
 @dataclass(frozen=True)
@@ -72,38 +76,60 @@ def random_password() -> str:
     return body + secrets.choice(string.ascii_uppercase) + secrets.choice(string.digits) + "!a"
 
 
-def check_not_locked(user: User, now: datetime | None = None) -> None:
-    now = now or utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise AuthenticationRequired(f"连续登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试或联系管理员解锁",
-                                     code="account_locked")
+# Across all addresses (a guessing campaign spread over many addresses): many more free failures and a short
+# longest delay, so that nobody can keep the owner out for long.
+ACCOUNT_WIDE = rate_limit.Backoff(free=50, first=timedelta(seconds=1), longest=timedelta(minutes=1),
+                                  window=timedelta(days=1), message="该账户登录失败次数过多，请 {wait}后再试")
 
 
-def register_failure(session: Session, user: User, now: datetime | None = None) -> bool:
-    """Count one failed attempt; at the threshold lock the account for the configured minutes (audited).
-    Returns True when this attempt locked the account. The caller must keep this write on its 401."""
+def _per_address() -> rate_limit.Backoff:
+    return rate_limit.Backoff(free=_policy.lockout_threshold, first=timedelta(seconds=2),
+                              longest=timedelta(minutes=_policy.lockout_minutes), window=timedelta(days=1),
+                              message="连续登录失败次数过多，请 {wait}后再试")
+
+
+def _keys(user: User, address: str) -> tuple[str, str]:
+    from app.security.fields import blind_index
+
+    return f"signin:{user.id}:{blind_index('ip:' + (address or '-'))}", f"signin:{user.id}:*"
+
+
+def check_not_delayed(session: Session, user: User, address: str, now: datetime | None = None) -> None:
+    """Refuse (429) while a delay of this account for this address (or for all addresses) runs, before the
+    password is checked."""
+    mine, everyone = _keys(user, address)
+    rate_limit.backoff_check(session, mine, _per_address(), now=now)
+    rate_limit.backoff_check(session, everyone, ACCOUNT_WIDE, now=now)
+
+
+def register_failure(session: Session, user: User, address: str, now: datetime | None = None) -> None:
+    """Count one failed attempt of ``address`` on ``user``; from the threshold on, the next attempt from that
+    address waits longer each time (audited when the delays start; ``locked_until`` shows operators until when).
+    The caller must keep this write on its 401."""
     now = now or utcnow()
+    for key in _keys(user, address):
+        rate_limit.record_failure(session, key, now=now)
     session.refresh(user, with_for_update=True)  # concurrent attempts count one after another, none lost
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins < _policy.lockout_threshold:
-        return False
-    user.locked_until = now + timedelta(minutes=_policy.lockout_minutes)
-    user.failed_logins = 0
-    audit.record(session, actor_id=None, action="user.locked", object_type="user", object_id=user.id,
-                 tenant_id=user.tenant_id, after={"until": user.locked_until.isoformat(),
-                                                  "after_failures": _policy.lockout_threshold})
-    return True
+    user.failed_logins = (user.failed_logins or 0) + 1  # shown to operators
+    if user.failed_logins >= _policy.lockout_threshold:
+        rule = _per_address()
+        user.locked_until = now + min(rule.longest, rule.first * 2 ** min(user.failed_logins - rule.free, 30))
+    if user.failed_logins == _policy.lockout_threshold:
+        audit.record(session, actor_id=None, action="user.sign_in_delayed", object_type="user", object_id=user.id,
+                     tenant_id=user.tenant_id, after={"after_failures": _policy.lockout_threshold})
 
 
-def register_success(user: User) -> None:
+def register_success(session: Session, user: User, address: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
+    rate_limit.clear(session, _keys(user, address)[0])
 
 
 def unlock(session: Session, user: User, actor_id: str | None) -> None:
+    """An operator clears every sign-in delay of the account."""
     user.failed_logins = 0
     user.locked_until = None
+    rate_limit.clear(session, f"signin:{user.id}:")
     audit.record(session, actor_id=actor_id, action="user.unlock", object_type="user", object_id=user.id,
                  tenant_id=user.tenant_id)
 
@@ -150,13 +176,14 @@ def reset_totp(session: Session, user: User, actor_id: str | None) -> None:
                  tenant_id=user.tenant_id)
 
 
-def require_totp(session: Session, user: User, code: str | None) -> None:
-    """The second step for an account with TOTP on; a wrong code counts towards the lockout."""
+def require_totp(session: Session, user: User, code: str | None, address: str) -> None:
+    """The second step for an account with TOTP on; a wrong code counts towards the delays."""
     if not user.totp_enabled:
         return
     if not code:
         raise AuthenticationRequired("该账户已启用动态验证码，请输入验证码", code="otp_required")
+    check_not_delayed(session, user, address)
     if not totp_matches(user, code):
-        register_failure(session, user)
+        register_failure(session, user, address)
         raise AuthenticationRequired("动态验证码不正确", code="bad_otp")
-    register_success(user)
+    register_success(session, user, address)

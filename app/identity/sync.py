@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.identity.actor import Actor
 from app.identity.models import OrgUnit, Role, Tenant, User, UserRole
-from app.identity.service import create_user
+from app.identity.service import create_user, revoke_sessions
 from app.identity.signin import random_password
 from app.registry.import_files import ImportProblem, parse_jsonl
 from app.security import audit
@@ -183,6 +183,8 @@ def sync_users(session: Session, actor: Actor, records: list[dict[str, Any]], *,
             continue
         user.username, user.real_name, user.phone = want.username, want.real_name, want.phone
         user.tenant_id, user.org_unit_id, user.is_active = want.tenant_id, want.org_unit_id, want.enabled
+        if not want.enabled:
+            revoke_sessions(user)
         if "roles" in changes:
             user.roles = [UserRole(role_code=r) for r in want.roles]
         if changes.keys() == {"enabled"} and not want.enabled:
@@ -195,6 +197,7 @@ def sync_users(session: Session, actor: Actor, records: list[dict[str, Any]], *,
         for user in existing.values():
             if user.is_active:
                 user.is_active = False
+                revoke_sessions(user)
                 report.disabled += 1
                 audit.record(session, actor_id=actor.user_id, action="user.disable", object_type="user",
                              object_id=user.id, tenant_id=user.tenant_id, after={"reason": "不在政务平台目录中"})

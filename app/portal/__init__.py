@@ -18,10 +18,11 @@ from app.cases.tracking import track_case
 from app.catalog.diagram import diagram_svg, version_xml
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version, enabled_definitions
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.identity.models import Tenant
 from app.pages import login_required, page_actor
 from app.registry import certificates, queries
+from app.security import throttle
 from app.web import db_session, keep_writes_on_error
 
 bp = Blueprint("portal", __name__)
@@ -61,19 +62,21 @@ def terms() -> str:
 
 
 @bp.route("/track", methods=["GET", "POST"])
+@throttle.track
 def track() -> Any:
     """线下查询 (no login): business number + the name and ID number of a party."""
     page_actor(required=False)
     result, errors, message = None, {}, None
     values = {k: (request.form.get(k) or "").strip() for k in ("business_no", "name", "id_number")}
+    status = 200
     if request.method == "POST":
+        keep_writes_on_error()  # the audit of a miss and the miss itself (growing delays) stand on the 404
         try:
             result = track_case(db_session(), **values)
         except ValidationFailed as exc:
-            errors, message = exc.errors, exc.message
-        except NotFound as exc:
-            message = exc.message
-    status = 200 if result or request.method == "GET" else 422 if errors else 404
+            errors, message, status = exc.errors, exc.message, 422
+        except (NotFound, TooManyRequests) as exc:
+            message, status = exc.message, exc.status
     return render_template("portal/track.html", result=result, errors=errors, message=message, values=values), status
 
 

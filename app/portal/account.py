@@ -16,9 +16,9 @@ from app.cases import invitations
 from app.errors import AuthenticationRequired, Conflict, PermissionDenied, TooManyRequests, ValidationFailed
 from app.identity import real_name
 from app.identity import sms_login as sms_codes
-from app.identity.service import get_user, issue_token
+from app.identity.service import get_user
 from app.integrations.client import ServiceUnavailable
-from app.pages import login_required, page_actor, safe_next
+from app.pages import login_required, page_actor, safe_next, start_page_session
 from app.portal import bp
 from app.security.masking import mask_id_number, mask_name, mask_phone
 from app.web import db_session, keep_writes_on_error, settings
@@ -39,7 +39,7 @@ def _client_address() -> str:
 def _sign_out_idle_applicants() -> Any:
     """Applicants (often on shared or public devices) are signed out after PORTAL_IDLE_TIMEOUT_SECONDS without a
     request. The clock lives in the signed session cookie, so any process can serve the next request."""
-    if "token" not in session or request.path.startswith(("/api/", "/static/")):
+    if "uid" not in session or request.path.startswith(("/api/", "/static/")):
         return None
     try:
         actor = page_actor(required=False)
@@ -75,11 +75,7 @@ def verified_required(view: F) -> F:
 
 
 def _sign_in(user_id: str) -> None:
-    user = get_user(db_session(), user_id)
-    session.clear()
-    session["token"] = issue_token(settings().secret_key, user)
-    session["seen"] = int(time.time())
-    session.permanent = True
+    start_page_session(get_user(db_session(), user_id))
 
 
 def _sms_page(signup: bool) -> Any:

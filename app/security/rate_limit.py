@@ -3,6 +3,9 @@ process memory). Sliding windows: an action is allowed when fewer than ``limit``
 the last ``window``; an allowed action is recorded. Keys name what is limited without personal data in clear
 (``sms:phone:<blind index>``, ``sms:ip:<blind index>``).
 
+``Backoff`` gives growing delays after failures (sign-in per account and address, 线下查询 per business number)
+instead of a hard lockout an attacker could trigger against someone else.
+
 Two simultaneous requests may both pass the last place of a window (each counts before the other commits);
 the limits here are against abuse, where one extra event is harmless, unlike appointment capacity.
 """
@@ -47,6 +50,39 @@ def hit(session: Session, key: str, limits: tuple[Limit, ...], *, now: datetime 
     now = now or utcnow()
     check(session, key, limits, now=now)
     session.add(RateEvent(key=key, at=now))
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Growing delays after failures: ``free`` failures in ``window`` cost nothing, then each further attempt must
+    wait ``first`` × 2^(failures − free), at most ``longest``, after the last failure. Nothing locks: waiting
+    always lets one more attempt through, and a success clears the key (``clear``)."""
+    free: int
+    first: timedelta
+    longest: timedelta
+    window: timedelta
+    message: str  # "{wait}" is replaced by the time to wait
+
+
+def backoff_check(session: Session, key: str, rule: Backoff, *, now: datetime | None = None) -> None:
+    """Raise ``TooManyRequests`` while ``key``'s delay after its last failure runs."""
+    now = now or utcnow()
+    count, last = session.execute(select(func.count(), func.max(RateEvent.at))
+                                  .where(RateEvent.key == key, RateEvent.at > now - rule.window)).one()
+    if count < rule.free or last is None:
+        return
+    delay = min(rule.longest, rule.first * 2 ** min(count - rule.free, 30))
+    if last + delay > now:
+        raise TooManyRequests(rule.message.format(wait=_wait_text((last + delay - now).total_seconds())))
+
+
+def record_failure(session: Session, key: str, *, now: datetime | None = None) -> None:
+    session.add(RateEvent(key=key, at=now or utcnow()))
+
+
+def clear(session: Session, key_prefix: str) -> None:
+    """Forget the failures of a key (or of every key starting with ``key_prefix``): a success, an unlock."""
+    session.execute(delete(RateEvent).where(RateEvent.key.startswith(key_prefix, autoescape=True)))
 
 
 def prune(session: Session, older_than: timedelta = timedelta(days=1)) -> int:

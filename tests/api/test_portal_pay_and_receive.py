@@ -4,6 +4,7 @@ postal delivery through the express adapter with the tracking shown to the appli
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -21,8 +22,9 @@ def _portal(seeded: Any, username: str) -> FlaskClient:
     return client
 
 
-def _callback(client: FlaskClient, body: dict[str, Any], *, secret: str = "dev-tax-callback-secret",
+def _callback(client: FlaskClient, body: dict[str, Any], *, secret: str | None = None,
               stamp: str | None = None) -> Any:
+    secret = secret or os.environ["PAYMENT_CALLBACK_SECRET"]
     raw = json.dumps(body, ensure_ascii=False).encode()
     stamp = stamp or str(int(time.time()))
     return client.post("/api/v1/callbacks/payment", data=raw, content_type="application/json",

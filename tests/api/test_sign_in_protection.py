@@ -1,6 +1,7 @@
-"""Sign-in protection: the password policy, lockout after repeated failures (held in the database and
-audited, over the API and the login page alike), the idle timeout of staff page sessions, and TOTP as a
-second factor for staff (enrolled with a QR code, asked for at sign-in on the page and in the API)."""
+"""Sign-in protection: the password policy, growing delays after repeated failures (held in the database per
+account and client address, audited, over the API and the login page alike; never a lockout of the owner), the
+idle timeout of staff page sessions, and TOTP as a second factor for staff (enrolled with a QR code, asked for
+at sign-in on the page and in the API)."""
 from __future__ import annotations
 
 import time
@@ -16,6 +17,7 @@ from app.demo import DEMO_PASSWORD
 from app.identity.models import User
 from app.identity.signin import password_problems
 from app.security.models import AuditEntry
+from app.security.throttle import limiter
 
 
 def _token(client: Any, username: str, password: str, **extra: Any) -> Any:
@@ -42,39 +44,54 @@ def test_password_policy_rules(seeded: Any) -> None:
     assert refused.exit_code == 1 and "至少 3 类" in refused.output
 
 
-def test_lockout_after_repeated_failures_is_held_in_the_database_and_audited(client: Any, db: Any,
-                                                                               page_login: Any) -> None:
-    for attempt in range(1, 5):
+def _age_failures(db: Any, seconds: int) -> None:
+    """Move every recorded failure back in time (instead of sleeping through a delay)."""
+    from app.security.models import RateEvent
+
+    with db.unit_of_work() as session:
+        for event in session.execute(select(RateEvent)).scalars():
+            event.at = event.at - timedelta(seconds=seconds)
+
+
+def test_repeated_failures_delay_the_next_attempt_held_in_the_database_and_audited(client: Any, db: Any,
+                                                                                     page_login: Any) -> None:
+    for attempt in range(1, 6):
         assert _token(client, "xh_reviewer", "wrong").get_json()["code"] == "bad_credentials"
         assert _user(db, "xh_reviewer").failed_logins == attempt  # kept although the answer was 401
-    fifth = _token(client, "xh_reviewer", "wrong")
-    assert fifth.status_code == 401 and fifth.get_json()["code"] == "account_locked"
-    user = _user(db, "xh_reviewer")
-    assert user.locked_until is not None and user.locked_until > utcnow() + timedelta(minutes=14)
-    locked = _token(client, "xh_reviewer", DEMO_PASSWORD)
-    assert locked.status_code == 401 and locked.get_json()["code"] == "account_locked"
-    assert "已锁定" in locked.get_json()["detail"]
+    assert _token(client, "xh_reviewer", DEMO_PASSWORD).status_code == 429  # this address's limit (flask-limiter)
+    limiter.reset()  # that aside, the account's own delay for this address holds (in the database):
+    delayed = _token(client, "xh_reviewer", DEMO_PASSWORD)  # even the right password waits
+    assert delayed.status_code == 429 and delayed.get_json()["code"] == "rate_limited"
+    assert "秒后再试" in delayed.get_json()["detail"]
     page = _login_form(client, "xh_reviewer", DEMO_PASSWORD)
-    assert page.status_code == 401 and "已锁定" in page.get_data(as_text=True)
+    assert page.status_code == 429 and "秒后再试" in page.get_data(as_text=True)
+    user = _user(db, "xh_reviewer")
+    assert user.locked_until is not None and user.locked_until <= utcnow() + timedelta(seconds=3)
     with db.unit_of_work() as session:
-        entries = session.execute(select(AuditEntry).where(AuditEntry.action == "user.locked")).scalars().all()
+        entries = session.execute(select(AuditEntry).where(AuditEntry.action == "user.sign_in_delayed")).scalars().all()
         assert [e.object_id for e in entries] == [user.id] and entries[0].after["after_failures"] == 5
 
-    with db.unit_of_work() as session:  # the lock runs out
-        session.get(User, user.id).locked_until = utcnow() - timedelta(seconds=1)
+    _age_failures(db, 3)  # the two-second delay has run out
     assert _token(client, "xh_reviewer", DEMO_PASSWORD).status_code == 200
     assert _user(db, "xh_reviewer").failed_logins == 0
 
 
 def test_failures_on_the_login_page_count_and_an_operator_unlocks(seeded: Any, db: Any, page_login: Any) -> None:
     other = seeded.test_client()
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.9"
     for _ in range(5):
         assert _login_form(other, "yh_recorder", "nope").status_code == 401
+    assert _login_form(other, "yh_recorder", "nope").status_code == 429  # the address's limit (flask-limiter)
     assert _user(db, "yh_recorder").locked_until is not None
-    ops = page_login("ops")
+    ops = page_login("ops")  # the operator, from another address, is not slowed
     user_id = _user(db, "yh_recorder").id
     assert "解除锁定" in ops.get(f"/admin/users/{user_id}").get_data(as_text=True)
     assert ops.post_form(f"/admin/users/{user_id}/unlock", {}).status_code == 302
+    from app.security.models import RateEvent
+
+    with db.unit_of_work() as session:  # the account's delays are gone
+        assert not session.execute(select(RateEvent).where(RateEvent.key.like(f"signin:{user_id}:%"))).first()
+    limiter.reset()  # (the address's own limit is flask-limiter's, not the account's)
     assert _token(other, "yh_recorder", DEMO_PASSWORD).status_code == 200
 
 

@@ -19,12 +19,12 @@ def test_a_form_edit_appears_in_the_generated_preview(page: Any, sign_in: Any) -
     assert preview.locator("label[for='f-preview-remarks']").inner_text() == "备注"
     page.fill("tr[data-row='remarks'] input[aria-label='标题']", "备注（可选填写）")
     page.wait_for_function(
-        "document.querySelector(\"label[for='f-preview-remarks']\").textContent.includes('可选填写')")
+        "() => document.querySelector(\"label[for='f-preview-remarks']\").textContent.includes('可选填写')")
     page.fill("tr[data-row='new'] input[aria-label='新字段名']", "elevator")
     page.fill("tr[data-row='new'] input[aria-label='标题']", "是否有电梯")
     page.select_option("tr[data-row='new'] select[aria-label='控件']", "radio")
     page.fill("tr[data-row='new'] textarea[aria-label='选项']", "yes=有\nno=无")
-    page.wait_for_function("document.querySelector('#form-preview').textContent.includes('是否有电梯')")
+    page.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('是否有电梯')")
     assert preview.locator("input[name='preview-elevator'][value='yes']").count() == 1
 
     page.click("button[value=save]")

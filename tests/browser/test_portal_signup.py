@@ -78,7 +78,7 @@ def test_sign_up_by_sms_code_verify_identity_and_face_on_a_phone(camera_browser:
     page.wait_for_url("**/account/verify/face**")
 
     page.click("text=使用摄像头拍照")  # progressive enhancement: the in-page camera
-    page.wait_for_function("document.getElementById('camera-video').videoWidth > 0")
+    page.wait_for_function("() => document.getElementById('camera-video').videoWidth > 0")
     page.click("#camera-shoot")
     page.wait_for_selector("#camera-preview:not([hidden])")
     assert page.evaluate("document.getElementById('photo').files.length") == 1

@@ -98,17 +98,17 @@ def test_analyst_adds_a_review_step_validates_dry_runs_and_publishes(
 
     set_condition(page, "flow_review_reject", 'decision == "reject"')
     page.click("#btn-validate")
-    page.wait_for_function("document.querySelector('#designer-status').textContent.includes('校验通过')")
+    page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('校验通过')")
     assert page.locator(".bdc-error-badge").count() == 0
 
     page.click("#btn-dryrun")
-    page.wait_for_function("document.querySelector('#designer-status').textContent.includes('试运行')")
+    page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('试运行')")
     assert "end_registered" in page.locator("#designer-status").inner_text()
     assert "bdc-visited" in page.locator(f"[data-element-id='{new_id}']").first.get_attribute("class")
     assert "复核" in page.locator("#trial-result").inner_text()
 
     page.click("#btn-publish")
-    page.wait_for_function("document.querySelector('#designer-status').textContent.includes('已发布')")
+    page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('已发布')")
     assert "新版本 v2" in page.locator("#designer-status").inner_text()
     assert page.locator("#versions tr[data-version='1'] .running").inner_text() == "1"
 
@@ -172,7 +172,7 @@ def test_service_task_connector_parameters_and_timer_are_edited_in_the_panel(pag
 
 def test_dry_run_with_a_simulated_timeout_and_draft_compare_on_the_canvas(page: Any, sign_in: Any) -> None:
     sign_in(page, "analyst", next_path="/admin/designer/transfer_resale")
-    page.wait_for_function("window.bdcModeler && document.querySelector('#canvas .djs-element')")
+    page.wait_for_function("() => window.bdcModeler && document.querySelector('#canvas .djs-element')")
     page.fill("#trial-timeouts", "timer_tax_overdue")
     page.click("#btn-dryrun")
     page.wait_for_selector("#trial-result li")

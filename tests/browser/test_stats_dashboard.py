@@ -18,7 +18,7 @@ FIGURES = ["by_district", "by_period", "by_type", "by_channel", "processing_hour
 def test_the_dashboard_draws_every_chart_with_data(page: Any, sign_in: Any, db: Any) -> None:
     seed_statistics(db)
     sign_in(page, "ops", next_path="/admin/stats")
-    page.wait_for_function("window.statsCharts && Object.keys(window.statsCharts).length === 8")
+    page.wait_for_function("() => window.statsCharts && Object.keys(window.statsCharts).length === 8")
     for figure in FIGURES:
         assert page.locator(f"#chart-{figure} canvas").count() >= 1, figure
     series = page.evaluate("""() => Object.fromEntries(Object.entries(window.statsCharts).map(([k, c]) =>

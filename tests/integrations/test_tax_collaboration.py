@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.request
 from typing import Any
@@ -13,7 +14,8 @@ from helpers import draft_transfer, verifications
 from app.integrations import tax
 
 
-def _signed(body: dict[str, Any], secret: str = "dev-tax-callback-secret") -> tuple[bytes, dict[str, str]]:
+def _signed(body: dict[str, Any], secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+    secret = secret or os.environ["TAX_CALLBACK_SECRET"]
     raw = json.dumps(body, ensure_ascii=False).encode()
     stamp = str(int(time.time()))
     return raw, {"Content-Type": "application/json", "X-Timestamp": stamp,
@@ -29,7 +31,7 @@ def test_a_callback_with_a_bad_signature_is_refused(client: Any, submitted_trans
     assert unsigned.status_code == 401
     stale_raw, stale = _signed(body)
     stale["X-Timestamp"] = str(int(time.time()) - 3600)
-    stale["X-Signature"] = tax.signature("dev-tax-callback-secret", stale["X-Timestamp"], stale_raw)
+    stale["X-Signature"] = tax.signature(os.environ["TAX_CALLBACK_SECRET"], stale["X-Timestamp"], stale_raw)
     assert client.post("/api/v1/callbacks/tax", data=stale_raw, headers=stale).status_code == 401
 
 

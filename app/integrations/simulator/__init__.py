@@ -14,25 +14,25 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-DEV_API_KEY = "sim-dev-key"
-DEV_CALLBACK_SECRET = "dev-tax-callback-secret"
-
 
 @dataclass
 class SimulatorConfig:
-    api_key: str = DEV_API_KEY
-    callback_secret: str = DEV_CALLBACK_SECRET
+    """The simulator signs each callback with that department's own secret (the platform's matching setting):
+    税务 with ``tax_callback_secret``, the payment gateway with ``payment_callback_secret``."""
+    api_key: str
+    tax_callback_secret: str
+    payment_callback_secret: str
     tax_callback_delay_s: float = 0.1
     callback_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-def create_simulator_app(config: SimulatorConfig | None = None) -> Flask:
+def create_simulator_app(config: SimulatorConfig) -> Flask:
     from app.integrations.simulator import control, departments, services
     from app.integrations.simulator.state import SimulatorState
 
     app = Flask("bdcdj_simulator")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.config["SIM"] = config or SimulatorConfig()
+    app.config["SIM"] = config
     app.extensions["sim_state"] = SimulatorState()
     app.register_blueprint(departments.bp)
     app.register_blueprint(services.bp)

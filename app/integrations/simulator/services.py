@@ -77,7 +77,7 @@ def _settle(sim: SimulatorState, config: Any, business_no: str, callback_url: st
         stamp = str(int(time.time()))
         req = urllib.request.Request(callback_url, data=raw, method="POST", headers={
             "Content-Type": "application/json", "X-Timestamp": stamp,
-            "X-Signature": sign(config.callback_secret, stamp, raw)})
+            "X-Signature": sign(config.tax_callback_secret, stamp, raw)})
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
                 status = resp.status
@@ -167,7 +167,7 @@ def _notify(order: dict[str, Any]) -> int:
     stamp = str(int(time.time()))
     req = urllib.request.Request(str(order["notify_url"]), data=raw, method="POST", headers={
         "Content-Type": "application/json", "X-Timestamp": stamp,
-        "X-Signature": sign(current_app.config["SIM"].callback_secret, stamp, raw)})
+        "X-Signature": sign(current_app.config["SIM"].payment_callback_secret, stamp, raw)})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
             return int(resp.status)

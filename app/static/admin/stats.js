@@ -9,7 +9,7 @@
   var charts = {};
 
   function drillUrl(figure, key) {
-    var url = new URL(window.STATS_DRILL_URL, window.location.href);
+    var url = new URL(JSON.parse(document.getElementById('stats-drill-url').textContent), window.location.href);
     url.searchParams.set(drillParam[figure], key);
     return url.toString();
   }
