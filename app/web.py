@@ -68,6 +68,10 @@ def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, 
 
 
 def init_request_handling(app: Flask) -> None:
+    from app.input_guard import init_input_guard
+
+    init_input_guard(app)  # first: malformed input is refused before anything parses it
+
     @app.after_request
     def _commit(response: Any) -> Any:
         session = g.pop("db_session", None)
