@@ -130,4 +130,5 @@ def _configure_integrations(settings: Settings) -> None:
     from app.cases import payments
 
     payments.configure(payments.PaymentConfig(
-        notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment"))
+        notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment",
+        platform_url=settings.public_base_url))

@@ -21,8 +21,8 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.jobs import sweep_orphan_files
 from app.cases.models import Material
+from app.jobs import sweep_orphan_files
 from app.registry.models import Certificate
 
 TITLE_NO = re.compile(r"浙\(\d{4}\)西湖区不动产权第\d{7}号")
