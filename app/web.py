@@ -166,4 +166,8 @@ def render_http_exception(exc: HTTPException) -> Any:
 
     if wants_html():
         return render_error_page(status, detail)
-    return problem(status, detail, code=f"http_{status}")
+    response, status = problem(status, detail, code=f"http_{status}")
+    for name, value in exc.get_headers():  # e.g. 405's Allow (RFC 9110), 429's Retry-After
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status

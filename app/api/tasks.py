@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from app.cases import handling
 from app.cases.access import get_task
@@ -18,19 +18,23 @@ from app.web import current_actor, db_session
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
 
 
-def _not_in_a_url(value: str) -> None:
-    raise ValidationError("身份证号不能放在网址中，请用 POST /api/v1/tasks/search 按身份证号查找")
-
-
 class InboxArgs(Schema):
+    @pre_load
+    def _no_id_number_in_a_url(self, data: Any, **kwargs: Any) -> Any:
+        """The former ``applicant_id_number`` query parameter is refused, not ignored: a client still
+        sending it must learn that its filter did not apply (and that the number is in its logs)."""
+        if not self.id_number_in_body and "applicant_id_number" in data:
+            raise ValidationError("身份证号不能放在网址中，请用 POST /api/v1/tasks/search 按身份证号查找",
+                                  "applicant_id_number")
+        return data
+
+    id_number_in_body = False
     tab = fields.String(load_default=None, validate=validate.OneOf(list(TABS)))
     business_type = fields.String(load_default=None)
     district = fields.String(load_default=None)
     due = fields.String(load_default=None, validate=validate.OneOf(["soon", "overdue"]))
     applicant = fields.String(load_default=None, metadata={
         "description": "申请人筛选令牌（由 POST /api/v1/tasks/search 的结果返回），身份证号不出现在网址中"})
-    applicant_id_number = fields.String(load_default=None, validate=_not_in_a_url, metadata={
-        "description": "不再接受：身份证号不能出现在网址中（改用 POST /api/v1/tasks/search）"})
     business_no = fields.String(load_default=None)
     stage = fields.String(load_default=None)
     mine = fields.Boolean(load_default=False)
@@ -40,6 +44,7 @@ class InboxArgs(Schema):
 
 
 class InboxSearch(InboxArgs):
+    id_number_in_body = True
     tab = fields.String(required=True, validate=validate.OneOf(list(TABS)))
     applicant_id_number = fields.String(load_default=None, validate=validate.Length(max=32))
 
