@@ -83,9 +83,8 @@ def check_request() -> None:
     """Path values, query and form fields (names and values), upload file names and JSON bodies."""
     _check_strings((request.view_args or {}).values())
     _check_strings(request.path.split("/"))
-    for multi in (request.args,):
-        _check_strings(multi.keys())
-        _check_strings(v for _, v in multi.items(multi=True))
+    _check_strings(request.args.keys())
+    _check_strings(v for _, v in request.args.items(multi=True))
     if request.is_json:
         _check_json_body()
     elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
