@@ -53,7 +53,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                                    lockout_threshold=settings.lockout_threshold,
                                    lockout_minutes=settings.lockout_minutes, totp_issuer=settings.totp_issuer))
     app.extensions["db"] = Database(settings.database_url)
-    app.extensions["storage"] = LocalStorage(settings.storage_dir)
+    from app.security.file_crypto import FileCipher
+
+    app.extensions["storage"] = LocalStorage(settings.storage_dir, FileCipher(parse_keyring(settings.field_keys),
+                                                                              settings.field_active_key))
     _configure_certificates(settings)
     _configure_integrations(settings)
 
@@ -133,4 +136,5 @@ def _configure_integrations(settings: Settings) -> None:
 
     payments.configure(payments.PaymentConfig(
         notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment",
-        secret=settings.payment_callback_secret))
+        secret=settings.payment_callback_secret,
+        platform_url=settings.public_base_url))

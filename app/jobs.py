@@ -99,7 +99,22 @@ def purge_old_logs(session: Session, days: int) -> Any:
     return purge_logs(session, days)
 
 
-INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600}
+def sweep_orphan_files(session: Session, storage: Any, older_than_s: float = 3600) -> int:
+    """Remove files a crashed step wrote but never committed (app.cases.storage): a 缮证 killed between
+    signing and commit must not leave a signed PDF whose number is issued again to someone else."""
+    from sqlalchemy import exists, or_, select
+
+    from app.cases.models import Material
+    from app.registry.models import Certificate
+
+    def referenced(key: str) -> bool:
+        return bool(session.scalar(select(or_(exists().where(Material.storage_key == key),
+                                               exists().where(Certificate.storage_key == key)))))
+
+    return int(storage.sweep_pending(older_than_s=older_than_s, referenced=referenced))
+
+
+INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -127,6 +142,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),
         "sign_in_prune": prune_sign_in_records,
+        "file_sweep": lambda s: sweep_orphan_files(s, app.extensions["storage"]),
     }
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,

@@ -69,6 +69,10 @@ def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, 
 
 
 def init_request_handling(app: Flask) -> None:
+    from app.input_guard import init_input_guard
+
+    init_input_guard(app)  # first: malformed input is refused before anything parses it
+
     @app.after_request
     def _commit(response: Any) -> Any:
         session = g.pop("db_session", None)
@@ -165,4 +169,8 @@ def render_http_exception(exc: HTTPException) -> Any:
 
     if wants_html():
         return render_error_page(status, detail)
-    return problem(status, detail, code="rate_limited" if status == 429 else f"http_{status}")
+    response, status = problem(status, detail, code="rate_limited" if status == 429 else f"http_{status}")
+    for name, value in exc.get_headers():  # e.g. 405's Allow (RFC 9110), 429's Retry-After
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status

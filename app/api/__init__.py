@@ -7,6 +7,7 @@ from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from app.api.openapi import ProblemResponsesPlugin, register_problem_responses
 from app.web import current_actor, render_http_exception
 
 # Endpoints anyone may call: sign-in, the signed 税务 callback (its HMAC is its credential), the public
@@ -22,10 +23,14 @@ class ProblemApi(Api):
     def handle_http_exception(self, error: HTTPException) -> Any:
         return render_http_exception(error)
 
+    def _register_responses(self) -> None:
+        register_problem_responses(self.spec)
+
 
 def init_api(app: Flask) -> None:
     description = "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"
     api = ProblemApi(app, spec_kwargs={"info": {"description": description},
+                                "extra_plugins": [ProblemResponsesPlugin()],
                                 "components": {"securitySchemes": {
                                     "bearer": {"type": "http", "scheme": "bearer"}}}})
     api.ERROR_SCHEMA = None  # errors are rendered as RFC 7807 by app.web

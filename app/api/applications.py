@@ -106,7 +106,7 @@ def delete_material(case_id: str, material_id: str) -> None:
     """删除已上传的材料"""
     actor = current_actor()
     case = get_case(db_session(), actor, case_id)
-    materials.remove_material(db_session(), actor, case, material_id)
+    materials.remove_material(db_session(), current_app.extensions["storage"], actor, case, material_id)
 
 
 @blp.post("/<case_id>/confirm")

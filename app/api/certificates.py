@@ -46,7 +46,7 @@ def verify(args: dict[str, Any]) -> dict[str, Any]:
 def download(certificate_id: str) -> Response:
     """下载已签章的证书 PDF（权利人本人，或本辖区有案件查阅权限的工作人员）"""
     cert = certificates.certificate_for_download(db_session(), current_actor(), certificate_id)
-    content = current_app.extensions["storage"].get(cert.storage_key)
+    content = current_app.extensions["storage"].get(cert.storage_key, tenant_id=cert.tenant_id)
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"attachment; filename=certificate-{cert.id}.pdf"
     response.headers["Cache-Control"] = "no-store"

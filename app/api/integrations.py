@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.cases import payments
@@ -51,7 +51,8 @@ def payment_statement(case_id: str) -> dict[str, Any]:
 
 
 class StartPayment(Schema):
-    return_url = fields.Url(require_tld=False, load_default="")
+    return_url = fields.String(load_default="", validate=validate.Length(max=2000), metadata={
+        "description": "支付完成后返回的地址，只能是本平台地址；为空则停留在收银台"})
 
 
 @blp.post("/applications/<case_id>/payment")

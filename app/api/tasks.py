@@ -4,31 +4,49 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from app.cases import handling
 from app.cases.access import get_task
-from app.cases.inbox import TABS, InboxFilter, inbox_page, inbox_query
+from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, inbox_query
 from app.cases.models import Case, Task
 from app.cases.status import status_label
 from app.cases.summary import show_case
+from app.identity.actor import Actor
 from app.web import current_actor, db_session
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
 
 
 class InboxArgs(Schema):
+    @pre_load
+    def _no_id_number_in_a_url(self, data: Any, **kwargs: Any) -> Any:
+        """The former ``applicant_id_number`` query parameter is refused, not ignored: a client still
+        sending it must learn that its filter did not apply (and that the number is in its logs)."""
+        if not self.id_number_in_body and "applicant_id_number" in data:
+            raise ValidationError("身份证号不能放在网址中，请用 POST /api/v1/tasks/search 按身份证号查找",
+                                  "applicant_id_number")
+        return data
+
+    id_number_in_body = False
     tab = fields.String(load_default=None, validate=validate.OneOf(list(TABS)))
     business_type = fields.String(load_default=None)
     district = fields.String(load_default=None)
     due = fields.String(load_default=None, validate=validate.OneOf(["soon", "overdue"]))
-    applicant_id_number = fields.String(load_default=None)
+    applicant = fields.String(load_default=None, metadata={
+        "description": "申请人筛选令牌（由 POST /api/v1/tasks/search 的结果返回），身份证号不出现在网址中"})
     business_no = fields.String(load_default=None)
     stage = fields.String(load_default=None)
     mine = fields.Boolean(load_default=False)
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "completed"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class InboxSearch(InboxArgs):
+    id_number_in_body = True
+    tab = fields.String(required=True, validate=validate.OneOf(list(TABS)))
+    applicant_id_number = fields.String(load_default=None, validate=validate.Length(max=32))
 
 
 class AssignTask(Schema):
@@ -59,24 +77,38 @@ def _task_json(task: Task, case: Case) -> dict[str, Any]:
 @blp.arguments(InboxArgs, location="query")
 def inbox(args: dict[str, Any]) -> dict[str, Any]:
     """待办箱。tab=mine（待办）/claimable（待领）/done（已办）/all（全部，负责人）时按分类分页并返回各分类计数，
-    可按业务类型、环节、辖区（市级）、到期（soon/overdue）、业务号、申请人身份证号（精确匹配）筛选；
-    不带 tab 时保持原有筛选（业务号、环节、是否本人领取）"""
+    可按业务类型、环节、辖区（市级）、到期（soon/overdue）、业务号、申请人令牌筛选（按身份证号查找用
+    POST /api/v1/tasks/search）；不带 tab 时保持原有筛选（业务号、环节、是否本人领取）"""
     actor = current_actor()
     actor.require("task:read")
     if args["tab"]:
-        flt = InboxFilter(tab=args["tab"], business_type=args["business_type"], stage=args["stage"],
-                          district=args["district"], due=args["due"], business_no=args["business_no"],
-                          applicant_id_number=args["applicant_id_number"], page=args["page"],
-                          per_page=args["per_page"])
-        page = inbox_page(db_session(), actor, flt)
-        return {"items": [{**_task_json(r.task, r.case), "days_left": r.days_left, "overdue": r.overdue,
-                           "due_provisional": r.provisional}
-                          for r in page.rows],
-                "page": args["page"], "per_page": args["per_page"], "total": page.total, "counts": page.counts}
+        return _inbox_page(actor, args)
     stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
                        status=args["status"])
     rows = db_session().execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
     return {"items": [_task_json(t, c) for t, c in rows], "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.post("/search")
+@blp.arguments(InboxSearch)
+def search(args: dict[str, Any]) -> dict[str, Any]:
+    """按申请人身份证号（精确匹配）等条件查找待办：身份证号放在请求体中，不进网址和访问日志；
+    结果中的 applicant 令牌可用于 GET /api/v1/tasks 翻页"""
+    actor = current_actor()
+    actor.require("task:read")
+    if args["applicant_id_number"]:
+        args = {**args, "applicant": applicant_token(args["applicant_id_number"])}
+    return {**_inbox_page(actor, args), "applicant": args["applicant"]}
+
+
+def _inbox_page(actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
+    flt = InboxFilter(tab=args["tab"], business_type=args["business_type"], stage=args["stage"],
+                      district=args["district"], due=args["due"], business_no=args["business_no"],
+                      applicant=args["applicant"], page=args["page"], per_page=args["per_page"])
+    page = inbox_page(db_session(), actor, flt)
+    return {"items": [{**_task_json(r.task, r.case), "days_left": r.days_left, "overdue": r.overdue,
+                       "due_provisional": r.provisional} for r in page.rows],
+            "page": args["page"], "per_page": args["per_page"], "total": page.total, "counts": page.counts}
 
 
 @blp.get("/<task_id>")

@@ -68,6 +68,6 @@ def attach_filled_contract(session: Session, storage: Storage, actor: Actor, cas
     code = template_of(definition)["material"]
     pdf = filled_contract_pdf(session, case, font_path)
     for old in [m for m in case.materials if m.code == code]:
-        materials.remove_material(session, actor, case, old.id)
+        materials.remove_material(session, storage, actor, case, old.id)
     return materials.add_material(session, storage, actor, case, definition, code=code,
                                   filename=f"{template_of(definition)['title']}.pdf", content=pdf)

@@ -87,7 +87,8 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
         raise ValidationFailed(f"“{item['name']}”只接受 {names} 文件（按文件内容识别）", field="file")
     before = consent.snapshot(case)
     material = Material(case_id=case.id, tenant_id=case.tenant_id, code=code, content_type=sniffed[1],
-                        size=len(content), sha256=sha256_hex(content), storage_key=storage.put(content),
+                        size=len(content), sha256=sha256_hex(content),
+                        storage_key=storage.put(session, content, tenant_id=case.tenant_id),
                         uploaded_by=actor.user_id or "")
     material.ensure_id()
     material.filename = (filename or f"{code}.{sniffed[0]}")[:200]
@@ -100,7 +101,8 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     return material
 
 
-def remove_material(session: Session, actor: Actor, case: Case, material_id: str) -> None:
+def remove_material(session: Session, storage: Storage, actor: Actor, case: Case, material_id: str) -> None:
+    """The file goes with the row (after the commit): an ID-card scan the applicant withdrew is not kept."""
     if case.status not in ("draft", "correcting"):
         raise Conflict("当前状态不能删除材料", code="case_not_editable")
     material = next((m for m in case.materials if m.id == material_id), None)
@@ -113,6 +115,7 @@ def remove_material(session: Session, actor: Actor, case: Case, material_id: str
     before = consent.snapshot(case)
     case.materials.remove(material)
     session.delete(material)
+    storage.delete(session, material.storage_key)
     consent.record_change(session, actor, case, before, definition, source=consent.changed_by(actor, case))
     audit.record(session, actor_id=actor.user_id, action="material.remove", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, before={"material_id": material_id, "code": material.code})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +47,7 @@ TAX_LABELS = {"契税": "契税", "增值税": "增值税", "个人所得税": "
 class PaymentConfig:
     notify_url: str = "http://127.0.0.1:5000/api/v1/callbacks/payment"
     secret: str = ""  # the gateway's own callback secret (PAYMENT_CALLBACK_SECRET), never 税务's
+    platform_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: the only origin the gateway may send back to
 
 
 _config = PaymentConfig()
@@ -111,10 +113,27 @@ def statement(session: Session, case: Case) -> dict[str, Any]:
             "payable": due > 0 and paid is None and case.status not in NOT_PAYABLE and bool(case.business_no)}
 
 
+def platform_url(path: str) -> str:
+    """``path`` on the platform's public origin (never the request's Host header, which a client chooses)."""
+    return _config.platform_url.rstrip("/") + path
+
+
+def check_return_url(return_url: str) -> None:
+    """The gateway sends the paying browser to ``return_url``: only the platform's own origin, or anyone could
+    use the payment page as a trusted-looking redirect to a phishing site."""
+    if not return_url:
+        return
+    wanted, given = urlsplit(_config.platform_url), urlsplit(return_url)
+    if (given.scheme.lower(), given.netloc.lower()) != (wanted.scheme.lower(), wanted.netloc.lower()):
+        raise ValidationFailed(f"支付完成后的返回地址只能是本平台地址（{wanted.scheme}://{wanted.netloc}）",
+                               field="return_url", code="return_url_foreign")
+
+
 def start_payment(session: Session, actor: Actor, case: Case, *, return_url: str) -> str:
     """Open (or reuse) the order for the fees due and return the gateway's cashier URL."""
     if not is_party(actor, case):
         raise PermissionDenied("只有申请人可以缴费", code="not_a_party")
+    check_return_url(return_url)
     if case.status in NOT_PAYABLE or not case.business_no:
         raise Conflict("申请提交并受理后方可缴费", code="not_payable")
     due = fee_due_yuan(case)

@@ -141,7 +141,8 @@ def sign(session: Session, storage: Storage | None, actor: Actor, case: Case, si
             assert storage is not None, "a signature image is stored as a case document"
             material = Material(case_id=case.id, tenant_id=case.tenant_id, code=SIGNATURE_CODE,
                                 content_type="image/png", size=len(png), sha256=sha256_hex(png),
-                                storage_key=storage.put(png), uploaded_by=actor.user_id or "")
+                                storage_key=storage.put(session, png, tenant_id=case.tenant_id),
+                                uploaded_by=actor.user_id or "")
             material.ensure_id()
             material.filename = f"电子签名-{party.label}.png"
             case.materials.append(material)
@@ -162,4 +163,4 @@ def sign(session: Session, storage: Storage | None, actor: Actor, case: Case, si
 
 def signature_image(case: Case, party: Party, storage: Storage) -> bytes | None:
     material = next((m for m in case.materials if m.id == party.signature_material_id), None)
-    return storage.get(material.storage_key) if material is not None else None
+    return storage.get(material.storage_key, tenant_id=material.tenant_id) if material is not None else None

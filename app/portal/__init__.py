@@ -145,7 +145,8 @@ def no_property() -> Any:
 @login_required
 def certificate_pdf(certificate_id: str) -> Response:
     cert = certificates.certificate_for_download(db_session(), page_actor(), certificate_id)
-    response = Response(current_app.extensions["storage"].get(cert.storage_key), mimetype="application/pdf")
+    content = current_app.extensions["storage"].get(cert.storage_key, tenant_id=cert.tenant_id)
+    response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
     response.headers["Cache-Control"] = "no-store"
     return response

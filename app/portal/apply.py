@@ -172,7 +172,7 @@ def upload(case_id: str) -> Any:
 @login_required
 def delete_material(case_id: str, material_id: str) -> Response:
     session, actor = db_session(), page_actor()
-    materials.remove_material(session, actor, _editable_case(case_id), material_id)
+    materials.remove_material(session, current_app.extensions["storage"], actor, _editable_case(case_id), material_id)
     flash("材料已删除。", "info")
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#materials")
 

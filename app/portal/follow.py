@@ -40,7 +40,7 @@ def pay(case_id: str) -> Any:
     """Open the order and send the browser to the payment gateway's cashier page."""
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
-    back = url_for("portal.paid", case_id=case_id, _external=True)
+    back = payments.platform_url(url_for("portal.paid", case_id=case_id))
     try:
         pay_url = payments.start_payment(session, actor, case, return_url=back)
     except (Conflict, ServiceUnavailable) as exc:  # not a party: refused (403), like every other write

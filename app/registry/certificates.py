@@ -98,7 +98,8 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
                        verify_code=code, holder_bidx=holder_bidx if holder_bidx is not None else content.holder_bidx,
                        summary={**content.summary, "number": number, "kind": kind, "title": KIND_TITLES[kind],
                                 "office": office, "issued_on": chinese_date(now)},
-                       storage_key=storage.put(pdf), sha256=sha256_hex(pdf), issued_by=actor.user_id, issued_at=now)
+                       storage_key=storage.put(session, pdf, tenant_id=tenant_id), sha256=sha256_hex(pdf),
+                       issued_by=actor.user_id, issued_at=now)
     cert.ensure_id()
     session.add(cert)
     if right is not None:

@@ -89,7 +89,7 @@ def verification_pdf(case_id: str, snapshot_id: str) -> Response:
 def material(case_id: str, material_id: str) -> Response:
     session, actor = db_session(), clerk()
     item = material_for_viewing(session, actor, get_case(session, actor, case_id), material_id)
-    response = Response(storage().get(item.storage_key), mimetype=item.content_type)
+    response = Response(storage().get(item.storage_key, tenant_id=item.tenant_id), mimetype=item.content_type)
     response.headers["Content-Disposition"] = f"inline; filename={item.code}-{item.id[:8]}"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

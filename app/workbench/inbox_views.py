@@ -1,14 +1,25 @@
 """Inbox (待办箱): tabs, filters, counts, SLA countdown; claim, batch claim, release, assign."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from flask import flash, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.cases import handling
 from app.cases.access import get_task
-from app.cases.inbox import CLAIMABLE, COUNT_CAP, DUE_FILTERS, MINE, TABS, InboxFilter, can_see_all, inbox_page
+from app.cases.inbox import (
+    CLAIMABLE,
+    COUNT_CAP,
+    DUE_FILTERS,
+    MINE,
+    TABS,
+    InboxFilter,
+    applicant_token,
+    can_see_all,
+    inbox_page,
+)
 from app.cases.status import stage_codes, status_label
 from app.catalog.service import business_type_names
 from app.errors import DomainError, ValidationFailed
@@ -32,13 +43,13 @@ def _filter_from_args() -> InboxFilter:
     return InboxFilter(tab=tab, business_type=args.get("business_type") or None, stage=args.get("stage") or None,
                        district=args.get("district") or None, due=args.get("due") or None,
                        business_no=(args.get("business_no") or "").strip() or None,
-                       applicant_id_number=(args.get("applicant_id_number") or "").strip() or None,
+                       applicant=(args.get("applicant") or "").strip() or None,
                        page=page, per_page=PER_PAGE)
 
 
 def _query_args(flt: InboxFilter, **changes: Any) -> dict[str, Any]:
     values = {"tab": flt.tab, "business_type": flt.business_type, "stage": flt.stage, "district": flt.district,
-              "due": flt.due, "business_no": flt.business_no, "applicant_id_number": flt.applicant_id_number}
+              "due": flt.due, "business_no": flt.business_no, "applicant": flt.applicant}
     values.update(changes)
     return {k: v for k, v in values.items() if v}
 
@@ -68,6 +79,27 @@ def inbox() -> Any:
                            claimable_tab=flt.tab == CLAIMABLE, can_assign=can_see_all(actor),
                            request_path=request.full_path.rstrip("?"),
                            cap_count=lambda n: f"{COUNT_CAP}+" if n > COUNT_CAP else str(n))
+
+
+@bp.post("/")
+@staff_required
+def inbox_search() -> Any:
+    """The filter form is posted, not sent as a query string: an applicant's ID number becomes a blind-index
+    token before it reaches a URL (address bar, history, proxy and access logs never see the number)."""
+    form = request.form
+    flt = InboxFilter(tab=form.get("tab") if form.get("tab") in TABS else MINE,
+                      business_type=form.get("business_type") or None, stage=form.get("stage") or None,
+                      district=form.get("district") or None, due=form.get("due") or None,
+                      business_no=(form.get("business_no") or "").strip() or None)
+    id_number = (form.get("applicant_id_number") or "").strip()
+    if id_number:
+        try:
+            flt = replace(flt, applicant=applicant_token(id_number))
+        except ValidationFailed as exc:
+            flash(exc.message, "error")
+    elif form.get("applicant"):
+        flt = replace(flt, applicant=form["applicant"])
+    return redirect(url_for("workbench.inbox", **_query_args(flt)))
 
 
 @bp.post("/tasks/claim")

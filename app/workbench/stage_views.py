@@ -62,7 +62,7 @@ def certificate_pdf(certificate_id: str) -> Response:
     """The signed certificate, inline, for printing (打印)."""
     cert = certificate_for_download(db_session(), clerk(), certificate_id)
     assert cert.storage_key is not None
-    response = Response(storage().get(cert.storage_key), mimetype="application/pdf")
+    response = Response(storage().get(cert.storage_key, tenant_id=cert.tenant_id), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -157,7 +157,8 @@ EXPECT: dict[str, Rule] = {
     "POST appointments.cancel": Rule(APPLY, hides=True),
     "GET appointments.day_list": Rule(OFFICE), "POST appointments.check_in": Rule(OFFICE, json={"code": "ABCD12"}),
     # --- tasks ------------------------------------------------------------------------------------------------
-    "GET tasks.inbox": Rule(OFFICE), "GET tasks.show": Rule(OFFICE, hides=True),
+    "GET tasks.inbox": Rule(OFFICE), "POST tasks.search": Rule(OFFICE, json={"tab": "claimable"}),
+    "GET tasks.show": Rule(OFFICE, hides=True),
     "POST tasks.claim": Rule(CLERKS, hides=True, args={"task_id": FAKE}),
     "POST tasks.release": Rule(CLERKS, hides=True, args={"task_id": FAKE}),
     "POST tasks.assign": Rule(NOBODY, hides=True, json={"assignee_id": FAKE}, args={"task_id": FAKE}),
@@ -177,7 +178,8 @@ EXPECT: dict[str, Rule] = {
     "POST admin_users.sync": Rule(OPERATOR, json={"users": []}),
     "GET integrations.list_outbox": Rule(OPERATOR),
     # --- workbench pages ----------------------------------------------------------------------------------
-    "GET workbench.inbox": Rule(OFFICE), "GET workbench.case_page": Rule(OFFICE, hides=True),
+    "GET workbench.inbox": Rule(OFFICE), "POST workbench.inbox_search": Rule(OFFICE),
+    "GET workbench.case_page": Rule(OFFICE, hides=True),
     "POST workbench.reveal": Rule(OFFICE, hides=True, args={"case_id": FAKE}),
     "GET workbench.verification_pdf": Rule(OFFICE, hides=True), "GET workbench.material": Rule(OFFICE, hides=True),
     "GET workbench.notice_pdf": Rule(OFFICE, hides=True, fake=True),

@@ -1,0 +1,84 @@
+"""A crash during 缮证 leaves no signed PDF whose number is later issued again (issue 14 §2, found).
+
+Before: the signed PDF was written to its final place inside the transaction; a process killed before the
+commit left a valid signed certificate on disk with a number the next 缮证 issued again to the same or another
+case. Now the file stays pending until the commit, and the sweep removes what a dead process left.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from conftest import LiveServer, complete_stage
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.cases.models import Material
+from app.jobs import sweep_orphan_files
+from app.registry.models import Certificate
+
+TITLE_NO = re.compile(r"浙\(\d{4}\)西湖区不动产权第\d{7}号")
+HELPER = Path(__file__).with_name("crash_certify.py")
+
+
+def _number_in(pdf: bytes) -> str:
+    match = TITLE_NO.search(PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert match, "no certificate number in the PDF"
+    return match.group()
+
+
+def _run_until_hook(seeded: Flask, simulator: LiveServer, tmp_path: Path, business_no: str) -> str:
+    """Start 缮证 in a child process, wait until it has written the signed PDF, then kill -9 it."""
+    args = {"database_url": seeded.config["SETTINGS"].database_url, "tmp_path": str(tmp_path),
+            "simulator_url": simulator.url, "live_url": seeded.config["LIVE_URL"], "business_no": business_no}
+    child = subprocess.Popen([sys.executable, str(HELPER), json.dumps(args)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        for line in child.stdout:  # type: ignore[union-attr]
+            if line.startswith("HOOK "):
+                key = line.split()[1]
+                break
+        else:
+            raise AssertionError(f"the child ended before the hook: {child.stderr.read()}")  # type: ignore[union-attr]
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    return key
+
+
+def test_kill_9_during_certify_leaves_no_orphan_signed_pdf(seeded: Flask, login: Any, simulator: LiveServer,
+                                                           tmp_path: Path, submitted_transfer: dict) -> None:
+    business_no = submitted_transfer["business_no"]
+    for username, stage in [("xh_acceptor", "受理"), ("xh_reviewer", "审核"), ("xh_recorder", "登簿")]:
+        assert complete_stage(login(username), business_no, stage).status_code == 200
+    storage, db = seeded.extensions["storage"], seeded.extensions["db"]
+
+    key = _run_until_hook(seeded, simulator, tmp_path, business_no)
+    pending = storage._pending_path(key)
+    assert pending.exists() and not storage.exists(key), "the signed PDF reached its place before the commit"
+    killed_number = _number_in(storage.cipher.open(pending.read_bytes(), tenant_id="330106", name=key))
+    with db.unit_of_work() as session:
+        assert session.scalars(select(Certificate)).all() == []
+        assert sweep_orphan_files(session, storage, older_than_s=0) == 1
+    assert not pending.exists()
+
+    resp = complete_stage(login("xh_certifier"), business_no, "缮证")  # 缮证 again, in this process
+    assert resp.status_code == 200, resp.get_json()
+    with db.unit_of_work() as session:
+        certs = session.scalars(select(Certificate)).all()
+        referenced = {c.storage_key for c in certs} | set(session.scalars(select(Material.storage_key)))
+    assert len(certs) == 1
+    on_disk = {p.name for p in storage.root.rglob("*") if p.is_file()}
+    assert on_disk == referenced, "a file on disk that no committed row names"
+    # The killed attempt's number went back to the gap-free sequence with its rollback; it is now carried by
+    # exactly one signed PDF, the committed one.
+    assert _number_in(storage.get(certs[0].storage_key, tenant_id="330106")) == certs[0].number == killed_number
