@@ -37,6 +37,7 @@ def test_joint_owners_sell_together_each_confirming_and_the_buyer_gets_the_flat(
     case = wu.get(f"/api/v1/applications/{case_id}").get_json()
     sellers = [p for p in case["parties"] if p["role"] == "seller"]
     assert [p["name"] for p in sellers] == ["吴*", "孙*"]  # the register says who holds: nobody typed 孙悦
+    assert [p["share_mode"] for p in sellers] == ["共同共有", "共同共有"]
     assert all(not p["confirmed"] for p in case["parties"])
 
     for api in (wu, li):
