@@ -36,7 +36,7 @@ _PARTY: dict[str, Any] = {
         "id_field": _FIELD,
         # Several members act in this role together; ``from_register: holders`` fills them from the register.
         "multiple": {"type": "boolean"},
-        "from_register": {"enum": ["holders"]},
+        "from_register": {"enum": ["holders", None]},
     },
 }
 
