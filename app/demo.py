@@ -31,6 +31,11 @@ LI_SI = {"name": "李四", "id_number": make_id_card("330110", date(1990, 7, 8),
 ZHOU_JIE = {"name": "周杰", "id_number": make_id_card("330106", date(1978, 9, 16), 57), "phone": "13800000005"}
 ZHOU_JIE_UNIT = 8
 ZHANG_SAN_UNITS = 3  # 西湖区 units 1–3
+# A married couple holding 西湖区 unit 9 (文三路9号) jointly (共同共有): to sell it both apply, each signing on
+# his or her own phone (README, 演示: 共有房屋). Both have demo accounts; 公安 and 民政 know them.
+WU_HAO = {"name": "吴昊", "id_number": make_id_card("330106", date(1984, 4, 18), 63), "phone": "13800000006"}
+SUN_YUE = {"name": "孙悦", "id_number": make_id_card("330106", date(1987, 8, 25), 64), "phone": "13800000007"}
+JOINT_UNIT = 9
 BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number": make_uscc("91", "330100", "MA2DEM01")}
 COURT = {"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}
 DEVELOPER = {"name": "杭州示范房地产开发有限公司", "id_number": make_uscc("91", "330106", "MA2DEF01")}
@@ -75,22 +80,31 @@ def register_owner(n: int, district: str) -> dict[str, str]:
         return ZHANG_SAN
     if district == DISTRICTS[0][0] and n == ZHOU_JIE_UNIT:
         return ZHOU_JIE
-    return _owner(n, district)
+    return register_holders(n, district)[0] if district == DISTRICTS[0][0] and n == JOINT_UNIT else _owner(n, district)
 
 
-def _holder(who: dict[str, str], id_type: str = "身份证") -> dict[str, str]:
-    return {"name": who["name"], "id_type": id_type, "id_number": who["id_number"], "share_mode": "单独所有"}
+def register_holders(n: int, district: str) -> list[dict[str, str]]:
+    """Every holder of demo unit ``n``: the owner alone, or the couple of the jointly owned flat (the first of
+    them sells in the 网签 contract)."""
+    if district == DISTRICTS[0][0] and n == JOINT_UNIT:
+        return [WU_HAO, SUN_YUE]
+    return [register_owner(n, district)]
+
+
+def _holder(who: dict[str, str], id_type: str = "身份证", share_mode: str = "单独所有") -> dict[str, str]:
+    return {"name": who["name"], "id_type": id_type, "id_number": who["id_number"], "share_mode": share_mode}
 
 
 def unit_records(district: str, area: str, street: str) -> list[dict[str, Any]]:
     """The district's 24 demo units as register-import records (the JSON Lines shape of the importer)."""
     records: list[dict[str, Any]] = []
     for n in range(1, 25):
-        owner = register_owner(n, district)
+        owners = register_holders(n, district)
+        mode = "共同共有" if len(owners) > 1 else "单独所有"
         rights: list[dict[str, Any]] = [
             {"type": "ownership", "business_no": f"2015{district}10{n:06d}",
              "cert_no": f"浙(2015){area}不动产权第{n:07d}号", "registered_at": f"2015-06-{n:02d}",
-             "holders": [_holder(owner)]}]
+             "holders": [_holder(owner, share_mode=mode) for owner in owners]}]
         if n == 4:  # seized by a court
             rights.append({"type": "seizure", "business_no": f"2024{district}80{n:06d}", "registered_at": "2024-03-15",
                            "details": {"court_doc": "(2024)浙0106执1234号"},
@@ -178,6 +192,9 @@ def seed_demo(session: Session) -> str:
           phone=ZHANG_SAN["phone"])
     _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],
           phone=LI_SI["phone"])
+    for username, who in (("wuhao", WU_HAO), ("sunyue", SUN_YUE)):  # the joint owners of 西湖区 unit 9
+        _user(session, username, roles=["applicant"], real_name=who["name"], id_number=who["id_number"],
+              phone=who["phone"])
     _user(session, "bank", roles=["institution"], real_name=BANK["name"], id_number=BANK["id_number"]
           ).institution_type = "bank"
     _user(session, "developer", roles=["institution"], real_name=DEVELOPER["name"], id_number=DEVELOPER["id_number"]

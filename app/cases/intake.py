@@ -29,10 +29,12 @@ from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
+from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
 from app.registry.rules import blocking, check_case
 from app.security import audit
+from app.security.masking import mask_name
 
 EDITABLE = (DRAFT,)
 # What a party has done that survives an edit of the form as long as the party is the same person.
@@ -73,20 +75,42 @@ def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: 
     case.form_data = data
     case.form_public = {k: v for k, v in data.items() if k not in secret}
     case.unit_code = data.get("unit_code")
-    existing = {p.role: p for p in case.parties}
+    existing = {(p.role, p.id_number_bidx): p for p in case.parties}
     case.parties.clear()
     session.flush()
-    for position, role in enumerate(definition.get("parties", [])):
-        party = Party(case_id=case.ensure_id(), tenant_id=case.tenant_id, position=position, role=role["role"],
-                      label=role["label"], kind=role.get("kind", "person"))
+    for role in definition.get("parties", []):
+        party = Party(case_id=case.ensure_id(), tenant_id=case.tenant_id, position=len(case.parties),
+                      role=role["role"], label=role["label"], kind=role.get("kind", "person"))
         party.ensure_id()
         party.name = data.get(role["name_field"])
         party.id_number = data.get(role["id_field"])
-        old = existing.get(role["role"])
-        if old is not None and old.id_number_bidx == party.id_number_bidx and old.name == party.name:
-            for kept in _KEPT_ON_EDIT:
-                setattr(party, kept, getattr(old, kept))
-        case.parties.append(party)
+        for member in [party, *_register_members(session, case, definition, role, data, party)]:
+            old = existing.get((member.role, member.id_number_bidx))
+            if old is not None and old.name == member.name:
+                for kept in _KEPT_ON_EDIT:
+                    setattr(member, kept, getattr(old, kept))
+            case.parties.append(member)
+
+
+def _register_members(session: Session, case: Case, definition: dict[str, Any], role: dict[str, Any],
+                      data: dict[str, Any], typed: Party) -> list[Party]:
+    """A ``multiple`` role filled from the register: the form's entry (``typed``) takes its holder's share and
+    mode, and every other current holder joins as a member of the role — the book says who holds."""
+    if not role.get("multiple") or role.get("from_register") != "holders":
+        return []
+    holders = register_members(session, definition, role["role"], data, typed.id_number_bidx)
+    others = []
+    for holder in holders:
+        if holder.id_number_bidx == typed.id_number_bidx:
+            typed.share, typed.share_mode = holder.share, holder.share_mode
+            continue
+        member = Party(case_id=case.id, tenant_id=case.tenant_id, position=typed.position + 1 + len(others),
+                       role=typed.role, label=typed.label, kind=holder.kind, share=holder.share,
+                       share_mode=holder.share_mode)
+        member.ensure_id()
+        member.name, member.id_number = holder.name, holder.id_number
+        others.append(member)
+    return others
 
 
 def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -> str:
@@ -227,11 +251,34 @@ def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
     if missing:
         problems["materials"] = [f"请上传：{names.get(c, c)}" for c in missing]
     confirm_roles = definition.get("confirm_roles")  # None: every party confirms
-    pending = [p.label for p in case.parties if p.confirmed_at is None
-               and (confirm_roles is None or p.role in confirm_roles)]
+    quorums = _member_quorums(case)
+    pending = [p for p in case.parties if p.confirmed_at is None
+               and (confirm_roles is None or p.role in confirm_roles)
+               and not (p.role in quorums and quorums[p.role].met)]
     if pending:
-        problems["confirmations"] = [f"待{label}确认申请并签名" for label in pending]
+        problems["confirmations"] = [f"待{_signer_label(case, p)}确认申请并签名" for p in pending]
+        labels = {p.role: p.label for p in case.parties}
+        problems["confirmations"] += [f"{labels[role]}：{q.requirement()}" for role, q in quorums.items()
+                                      if not q.met and q.holders > 1]
     return problems
+
+
+def _member_quorums(case: Case) -> dict[str, Quorum]:
+    """Per role filled from the register: whether its members who confirmed are enough to dispose of the
+    right (all joint owners, ≥ 2/3 of the shares …); once they are, the others need not confirm."""
+    members: dict[str, list[Party]] = {}
+    for p in case.parties:
+        if p.share_mode is not None:
+            members.setdefault(p.role, []).append(p)
+    return {role: quorum(ps, [p.id_number_bidx for p in ps if p.confirmed_at is not None])
+            for role, ps in members.items()}
+
+
+def _signer_label(case: Case, party: Party) -> str:
+    """The role's label, with the masked name when several persons act in the role."""
+    if sum(p.role == party.role for p in case.parties) > 1:
+        return f"{party.label}（{mask_name(party.name)}）"
+    return party.label
 
 
 def submit_application(session: Session, actor: Actor, case: Case, *, today: date | None = None,

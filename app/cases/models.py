@@ -81,6 +81,10 @@ class Party(IdMixin, TenantScoped, Base):
     name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_bidx: Mapped[str | None] = mapped_column(String(32), index=True)
+    # A member of a ``multiple`` role filled from the register (app/registry/co_ownership.py): the holder's
+    # 共有份额 and 共有方式 there; None for a party typed into the form.
+    share: Mapped[str | None] = mapped_column(String(16))
+    share_mode: Mapped[str | None] = mapped_column(String(16))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     # 人脸核验 then 电子签名 (app/cases/signing.py): the signature image is a case document (a Material with

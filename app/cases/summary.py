@@ -56,6 +56,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
             "role": p.role, "label": p.label, "kind": p.kind,
             "name": p.name if unmasked else mask_name(p.name),
             "id_number": p.id_number if unmasked else mask_id_number(p.id_number),
+            "share": p.share, "share_mode": p.share_mode,  # a co-owner filled from the register
             "confirmed": p.confirmed_at is not None,
             "face_checked": p.face_checked_at is not None,
             "signed": p.signed_at is not None, "signature_kind": p.signature_kind,

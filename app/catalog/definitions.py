@@ -59,6 +59,11 @@ class PartyRole:
     kind: str  # person | org | either
     name_field: str
     id_field: str
+    # Several persons act in this role together (co-owners, joint mortgagors …). With ``from_register:
+    # holders`` the members are the register's current holders of the right being disposed of (never typed
+    # by hand); the form's own entry for the role must be one of them (app/registry/co_ownership.py).
+    multiple: bool = False
+    from_register: str | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,14 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
             if fields and party[key] not in fields:
                 errors.append(yaml_error(raw, file, ["parties", i, key],
                                           f"申请表单 {app_form} 中没有字段 {party[key]}"))
+    holder_roles = set((b.get("record") or {}).get("holder_roles", []))
+    for i, party in enumerate(b["parties"]):
+        if party.get("from_register") and not party.get("multiple"):
+            errors.append(yaml_error(raw, file, ["parties", i, "from_register"],
+                                     "from_register 只能用于 multiple: true 的当事人角色"))
+        if party.get("from_register") and party["role"] in holder_roles:
+            errors.append(yaml_error(raw, file, ["parties", i, "from_register"],
+                                     f"当事人角色 {party['role']} 是登簿后的权利人，不能从登记簿带出"))
     for i, fee in enumerate(b["fees"]):
         if fee["payer_role"] not in roles:
             errors.append(yaml_error(raw, file, ["fees", i, "payer_role"],

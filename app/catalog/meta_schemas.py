@@ -34,6 +34,9 @@ _PARTY: dict[str, Any] = {
         "kind": {"enum": PARTY_KINDS},
         "name_field": _FIELD,
         "id_field": _FIELD,
+        # Several members act in this role together; ``from_register: holders`` fills them from the register.
+        "multiple": {"type": "boolean"},
+        "from_register": {"enum": ["holders", None]},
     },
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
+from app.cases.models import Case, Party
 from app.engine.connectors import connector
 from app.errors import ValidationFailed
 from app.integrations import exemptions, snapshots
@@ -48,6 +49,14 @@ def _is_org(party: Any) -> bool:
     return party.kind == "org" or (party.kind == "either" and not is_id_card(party.id_number))
 
 
+def _form_entries(case: Case) -> list[Party]:
+    """The first party of each role: the one the application form names (co-owners from the register follow)."""
+    seen: dict[str, Party] = {}
+    for party in case.parties:
+        seen.setdefault(party.role, party)
+    return list(seen.values())
+
+
 @connector("identity.verify")
 def verify_identity(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """公安: every person party's name against their ID number."""
@@ -60,6 +69,8 @@ def check_identity(ctx: CaseContext, roles: Iterable[str | None] | None = None, 
     for party in case.parties:
         if _is_org(party) or not party.id_number or len(party.id_number) != 18 or not _wanted(party.role, roles):
             continue
+        if party.share_mode is not None and party.confirmed_at is None:
+            continue  # a co-owner from the register who does not apply (≥ 2/3 of the shares did): nothing to check
         try:
             answer = gongan.verify_identity(session, snapshots.context_of(case, actor_id), party.name or "",
                                             party.id_number)
@@ -97,7 +108,7 @@ def verify_marriage(context: Any, params: dict[str, Any]) -> dict[str, Any]:
 def check_marriage(ctx: CaseContext, roles: Iterable[str | None] | None = None, rerun: bool = False) -> dict[str, Any]:
     session, case, actor_id = ctx.session, ctx.case, ctx.actor.user_id
     definition, results = definition_of(session, case), {}
-    for party in case.parties:
+    for party in _form_entries(case):  # the declared status is the form entry's, not another co-owner's
         declared = case.form_public.get(f"{party.role}_marital_status")
         if _is_org(party) or not declared or not party.id_number or not _wanted(party.role, roles):
             continue
@@ -148,7 +159,7 @@ def check_contract(ctx: CaseContext, roles: Iterable[str | None] | None = None, 
         snapshots.take_unavailable(session, case, actor_id, source="contract", operation="contract.verify",
                                    declared=[("网签合同编号", contract_no, None)])
         return {"contract": "未核验"}
-    parties = {p.role: p for p in case.parties}
+    parties = {p.role: p for p in _form_entries(case)}
     if filed is None:
         fields = [field("网签合同编号", contract_no, None, "不一致")]
     else:

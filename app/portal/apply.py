@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.cases import consent, inquiry, intake, invitations, materials
 from app.cases.access import definition_of, get_case, is_party
-from app.cases.models import Case
+from app.cases.models import Case, Party
 from app.cases.signing import FACE_VALID_FOR, KIND_LABELS, parties_of
 from app.cases.summary import case_summary
 from app.catalog.guide import service_guide
@@ -89,7 +89,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                  for item in materials.checklist(definition)]
     mine = parties_of(actor, case)
     now = utcnow()
-    signers = [{"role": p.role, "label": p.label, "name": summary["parties"][i]["name"], "mine": p in mine,
+    signers = [{"role": _signature_key(case, p), "label": p.label, "name": summary["parties"][i]["name"],
+                "mine": p in mine,
                 "face_ok": p.face_checked_at is not None and now - p.face_checked_at <= FACE_VALID_FOR,
                 "signed": p.signed_at is not None, "kind": KIND_LABELS.get(p.signature_kind or ""),
                 "image": p.signature_material_id is not None, "sha256": p.signature_sha256,
@@ -113,6 +114,13 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            unsigned_changes=consent.changes_unsigned_by(session, case, mine),
                            invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
                            invited=invitations.invitations_of(session, case) if mine else []), status
+
+
+def _signature_key(case: Case, party: Party) -> str:
+    """Names the party's signature image: the role, or ``role-position`` for a co-owner from the register
+    (who follows the party the form names for the role)."""
+    first = next(p for p in case.parties if p.role == party.role)
+    return party.role if party is first else f"{party.role}-{party.position}"
 
 
 def _editable_case(case_id: str) -> Case:

@@ -139,7 +139,7 @@ def confirm(case_id: str) -> Any:
 def signature_png(case_id: str, role: str) -> Response:
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
-    party = next((p for p in case.parties if p.role == role), None)
+    party = next((p for p in case.parties if role in (p.role, f"{p.role}-{p.position}")), None)  # co-owner: -N
     image = signature_image(case, party, current_app.extensions["storage"]) if party and is_party(actor, case) else None
     if image is None:
         raise NotFound("没有该签名", code="signature_not_found")

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case, Consent, Party
+from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_share re-exported)
 from app.registry.models import RealtyUnit, Right
 from app.registry.right_types import REGISTERED_TITLES, right_name
 from app.registry.service import current_rights
@@ -42,7 +42,6 @@ COLLECTIVE_LAND_BASIS = "《民法典》第三百九十八条；《土地管理�
 ADVANCE_NOTICE_CONSENT = "advance_notice_consent"
 OBJECTION_RISK_STATEMENT = "objection_risk_statement"
 MORTGAGEE_CONSENT = "mortgagee_consent"
-TWO_THIRDS = Fraction(2, 3)
 
 
 @dataclass(frozen=True)
@@ -102,15 +101,6 @@ def business_kind(definition: dict[str, Any]) -> str | None:
     return None
 
 
-def parse_share(value: str | None) -> Fraction:
-    """A 共有份额 as written in the register: "1/2", "0.5" or "50%"; unreadable counts as nothing."""
-    text = (value or "").strip().replace("％", "%")
-    try:
-        return Fraction(text[:-1]) / 100 if text.endswith("%") else Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        return Fraction(0)
-
-
 def _truthy(value: Any) -> bool:
     return value is True or str(value).strip().lower() in {"true", "1", "yes", "是"}
 
@@ -155,23 +145,22 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
         basis = "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第十条；《民法典》第三百零一条"
     labels = "、".join(dict.fromkeys(p.label for p in ctx.disposers)) or "申请人"
     applying = {p.id_number_bidx for p in ctx.disposers if p.id_number_bidx}
-    modes = {h.share_mode for h in holders}
     matched = [h for h in holders if h.id_number_bidx in applying]
     if ctx.kind == CHANGE:  # a co-owner changes only their own particulars: the others need not apply
         if not matched:
             return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}登记簿记载的权利人", basis)
         return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}登记簿记载的权利人", basis)
-    if len(holders) > 1 and "共同共有" in modes:
-        if len(matched) < len(holders):
-            return RuleResult(code, "block", f"{ctx.unit_label}为共同共有，须全体共同共有人作为{labels}申请"
-                              f"（登记簿记载 {len(holders)} 人，申请中 {len(matched)} 人）", basis)
-        return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}的全体共同共有人", basis)
-    if len(holders) > 1 and "按份共有" in modes:
-        share = sum((parse_share(h.share) for h in matched), Fraction(0))
-        if share < TWO_THIRDS:
-            return RuleResult(code, "block", f"{ctx.unit_label}为按份共有，申请处分的共有人份额合计 {share}，"
-                              "未达三分之二以上", basis)
-        return RuleResult(code, "pass", f"{labels}份额合计 {share}，达到三分之二以上", basis)
+    if len(holders) > 1:  # R7 (app/registry/co_ownership.py): all joint owners, or ≥ 2/3 of the shares
+        q = quorum(holders, applying)
+        if not q.met and q.by_shares:
+            return RuleResult(code, "block", f"{ctx.unit_label}为{q.mode}，{q.describe()}，未达三分之二以上，"
+                              "且非全体共有人申请", basis)
+        if not q.met:
+            return RuleResult(code, "block", f"{ctx.unit_label}为{q.mode}，须全体共有人作为{labels}申请并签名确认"
+                              f"（{q.describe()}）", basis)
+        if q.applying < q.holders:
+            return RuleResult(code, "pass", f"{labels}{q.describe()}，达到三分之二以上", basis)
+        return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}的全体共有人（{q.mode}）", basis)
     if not matched:
         return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}登记簿记载的权利人", basis)
     return RuleResult(code, "pass", f"{labels}与{ctx.unit_label}登记簿记载的权利人一致", basis)
@@ -397,7 +386,9 @@ def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list
         rights.setdefault(right.right_type, []).append(right)
     holder_roles = set((definition.get("record") or {}).get("holder_roles", []))
     acting_alone = kind in (FIRST, CORRECTION)  # the holder applies for its own right: it is the one checked
-    disposers = [p for p in case.parties if acting_alone or p.role not in holder_roles]
+    # A member filled from the register (share_mode set) applies once they confirmed (co_ownership.py).
+    disposers = [p for p in case.parties if (acting_alone or p.role not in holder_roles)
+                 and (p.share_mode is None or p.confirmed_at is not None)]
     ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
                       rights=rights, disposers=disposers,
                       material_codes=frozenset(m.code for m in case.materials),

@@ -261,6 +261,17 @@ def test_party_fields_must_exist_in_the_application_form(root: Path) -> None:
     assert (error.element, error.line) == ("parties[1].id_field", line_of(path, "buyer_idcard"))
 
 
+def test_members_from_the_register_need_a_multiple_role_that_does_not_become_the_holder(root: Path) -> None:
+    path = root / "processes" / "transfer_resale" / "business.yaml"
+    edit(path, "    multiple: true  # co-owners", "    multiple: false  # co-owners")
+    error = only_problem(root)
+    assert error.element == "parties[0].from_register" and "multiple" in error.message
+    edit(path, "    multiple: false  # co-owners", "    multiple: true  # co-owners")
+    edit(path, "holder_roles: [buyer]", "holder_roles: [seller]")
+    error = only_problem(root)
+    assert error.element == "parties[0].from_register" and "权利人" in error.message
+
+
 def test_material_codes_are_unique_and_conditions_name_real_fields(root: Path) -> None:
     path = root / "processes" / "transfer_resale" / "materials.yaml"
     edit(path, "- code: buyer_identity", "- code: seller_identity")

@@ -18,11 +18,14 @@ from app.demo import (
     COURT,
     DISTRICTS,
     LI_SI,
+    SUN_YUE,
     VILLAGE_COLLECTIVE,
     VILLAGER,
+    WU_HAO,
     ZHANG_SAN,
     ZHOU_JIE,
     _owner,
+    register_holders,
     register_owner,
 )
 from app.registry.codes import make_id_card, make_unit_code, make_uscc
@@ -62,9 +65,10 @@ def build_world() -> World:
         world.people[who["id_number"]] = _person(who, sex)
     for code, _, _, _ in DISTRICTS:
         for n in range(1, 25):
-            owner = register_owner(n, code)
-            world.people.setdefault(owner["id_number"], _person(owner, "男" if n % 2 else "女"))
+            for i, owner in enumerate(register_holders(n, code)):
+                world.people.setdefault(owner["id_number"], _person(owner, "男" if (n + i) % 2 else "女"))
     _marry(world, ZHANG_SAN, WANG_FANG, "2012-10-01", "杭州市西湖区民政局婚姻登记处", "J330106-2012-001234")
+    _marry(world, WU_HAO, SUN_YUE, "2011-05-01", "杭州市西湖区民政局婚姻登记处", "J330106-2011-000517")
     for who in (LI_SI, ZHAO_MIN, ZHOU_JIE):
         world.marriages[who["id_number"]] = {"status": "未婚", "records": []}
     for company, kind, rep in ((BANK, "股份有限公司（分公司）", "陈刚"), (DEMO_COMPANY, "有限责任公司", "周伟"),
