@@ -26,7 +26,13 @@ def register_cli(app: Flask) -> None:
         from app.migrate import upgrade_to_head
 
         settings = current_app.config["SETTINGS"]
-        upgrade_to_head(settings.database_url)
+        upgrade_to_head(settings.migrate_database_url or settings.database_url)
+        from app.db_roles import app_role_of, grant_app_role
+
+        role = app_role_of(settings.database_url)
+        if settings.migrate_database_url and role and role != app_role_of(settings.migrate_database_url):
+            grant_app_role(settings.migrate_database_url, role)  # PostgreSQL: the app's role owns no table
+            click.echo(f"granted the application role {role} its table privileges")
         with _db().unit_of_work() as session:
             load_roles(session)
             for line in sync_definitions(session, settings.definitions_root):
@@ -155,17 +161,85 @@ def register_cli(app: Flask) -> None:
     registry = AppGroup("registry", help="不动产登记簿")
 
     @registry.command("verify")
-    def verify_command() -> None:
-        """Recompute every unit's hash chain; exit 1 listing each break (unit, seq, reason)."""
+    @click.option("--log", "log_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="检查点日志目录（默认 CHECKPOINT_DIR；可用省级平台保存的副本）")
+    def verify_command(log_dir: Path | None) -> None:
+        """Recompute every unit's chain, compare it with the latest signed checkpoint and replay the entries
+        against the current rights; exit 1 listing each break (unit, seq, reason)."""
+        from app.registry.checkpoint_log import CheckpointLog
+        from app.registry.checkpoints import checkpoint_log
         from app.registry.verify import verify_register_report
 
+        latest = (CheckpointLog(log_dir) if log_dir else checkpoint_log()).latest()
         with _db().unit_of_work() as session:
-            report = verify_register_report(session)
+            report = verify_register_report(session, latest)
         for brk in report.breaks:
             click.echo(f"错误：单元 {brk.unit_code} 第 {brk.seq} 条记载：{brk.reason}", err=True)
         if report.breaks:
             sys.exit(1)
         click.echo(f"登记簿校验通过：{report.units} 个单元，{report.entries} 条记载")
+        if latest is None:
+            click.echo("警告：尚无签署的检查点，无法发现整链重算、删除或截断", err=True)
+        else:
+            anchored = latest.body["register"]["entries"]
+            click.echo(f"对照检查点 #{latest.seq}（{latest.body['at']}）：{anchored} 条已锚定，"
+                       f"{report.unanchored} 条待下一检查点")
+
+    @registry.command("checkpoint")
+    def checkpoint_command() -> None:
+        """Sign, time-stamp and export a checkpoint of every chain head now (what the checkpoint job runs)."""
+        from app.errors import DomainError
+        from app.jobs import make_checkpoint, run_job
+
+        try:
+            result = run_job(_db(), "checkpoint", make_checkpoint)
+        except DomainError as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            sys.exit(1)
+        click.echo("另一进程正在签发，本次跳过" if result is None else str(result))
+
+    @registry.command("export-log")
+    @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--since", type=int, default=None, help="只导出该检查点之后的记载（增量包）")
+    def export_log_command(out: Path, since: int | None) -> None:
+        """Write the signed register-log package up to the latest checkpoint (one-way export, guide 一.四)."""
+        import json
+
+        from app.errors import DomainError
+        from app.registry.checkpoints import checkpoint_log
+        from app.registry.log_export import export_package
+
+        try:
+            with _db().unit_of_work() as session:
+                package = export_package(session, checkpoint_log(), since)
+        except DomainError as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            sys.exit(1)
+        out.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
+        click.echo(f"已导出日志包 #{package['package']}：{len(package['entries'])} 条记载 → {out}")
+
+    @registry.command("verify-log")
+    @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--public-key", "public_key", required=True, type=click.Path(exists=True, path_type=Path),
+                  help="登记机构签名证书或公钥（PEM）")
+    @click.option("--tsa-root", type=click.Path(exists=True, path_type=Path), default=None,
+                  help="时间戳机构根证书（PEM），用于验证时间戳的签发者")
+    def verify_log_command(package: Path, public_key: Path, tsa_root: Path | None) -> None:
+        """Check an exported package with the public key alone (no database): signatures, Merkle root,
+        every chain against the signed heads, time stamps."""
+        import json
+
+        from app.registry.log_export import verify_package
+
+        data = json.loads(package.read_text(encoding="utf-8"))
+        check = verify_package(data, public_key.read_bytes(), tsa_root.read_bytes() if tsa_root else None)
+        for problem in check.problems:
+            click.echo(f"错误：{problem}", err=True)
+        for note in check.notes:
+            click.echo(note)
+        if not check.ok:
+            sys.exit(1)
+        click.echo(f"日志包校验通过：检查点 #{data['package']}，{len(data['entries'])} 条记载")
 
     @registry.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -304,14 +378,21 @@ def register_cli(app: Flask) -> None:
 
     @logs.command("verify-audit")
     def verify_audit_command() -> None:
-        """Recompute the audit log's hash chain from its anchor; exit 1 listing each break."""
+        """Recompute the audit log's hash chain from its anchor and compare it with the latest signed
+        checkpoint; exit 1 listing each break."""
+        from app.registry.checkpoints import checkpoint_log
+        from app.registry.verify import audit_anchor_breaks
         from app.security.audit import chain_status
 
+        latest = checkpoint_log().latest()
         with _db().unit_of_work() as session:
             status = chain_status(session)
+            anchored = audit_anchor_breaks(session, latest)
         for brk in status["breaks"]:
             click.echo(f"错误：第 {brk.seq} 条：{brk.reason}", err=True)
-        if not status["ok"]:
+        for problem in anchored:
+            click.echo(f"错误：{problem}", err=True)
+        if not status["ok"] or anchored:
             sys.exit(1)
         click.echo(f"审计链校验通过：{status['entries']} 条（锚点 #{status['anchor_seq']}，"
                    f"最新 #{status['head_seq']}）")

@@ -111,6 +111,10 @@ class Settings:
     # Logs (audit, interface calls, exceptions, delivered outbox messages) are kept at least a year.
     log_retention_days: int = 365
     scheduler_enabled: bool = False
+    # Anchoring (h6): the signed checkpoint log's directory (default instance/checkpoints), and the owner's
+    # connection that runs migrations on PostgreSQL while the app connects as a role that owns no table.
+    checkpoint_dir: Path | None = None
+    migrate_database_url: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -153,6 +157,8 @@ class Settings:
             outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
             log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
+            checkpoint_dir=_env_path("CHECKPOINT_DIR"),
+            migrate_database_url=env_str("MIGRATE_DATABASE_URL") or "",
         )
         settings.check()
         return settings

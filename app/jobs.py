@@ -1,5 +1,6 @@
 """Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation), 税务 reconciliation and
-the re-run of department checks that got no answer (cases 等待部门核验) and the daily log purge (retention).
+the re-run of department checks that got no answer (cases 等待部门核验), signed checkpoints of the register
+and audit chains, and the daily log purge (retention).
 
 Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
 conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
@@ -99,7 +100,14 @@ def purge_old_logs(session: Session, days: int) -> Any:
     return purge_logs(session, days)
 
 
-INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600}
+def make_checkpoint(session: Session) -> Any:
+    """Sign, time-stamp and export the chain heads recorded since the last checkpoint (app/registry/checkpoints)."""
+    from app.registry.checkpoints import make_checkpoint as make
+
+    return make(session)
+
+
+INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "checkpoint": 30}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -127,6 +135,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),
         "sign_in_prune": prune_sign_in_records,
+        "checkpoint": make_checkpoint,
     }
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,

@@ -40,12 +40,14 @@ DEFAULTS = [
     InterfaceDefault("fayuan", "法院文书"),
     InterfaceDefault("sifa", "司法公证"),
     InterfaceDefault("weijian", "卫健出生死亡证明"),
-    InterfaceDefault("province", "省级不动产登记平台", topics=("case.progress", "registration.result")),
+    InterfaceDefault("province", "省级不动产登记平台",
+                     topics=("case.progress", "registration.result", "register.checkpoint")),
     InterfaceDefault("sms", "短信平台", topics=("case.progress",)),
     InterfaceDefault("zhengzhao", "电子证照库", topics=("certificate.issued", "certificate.status")),
     InterfaceDefault("face", "人脸核验"),
     InterfaceDefault("payment", "统一支付"),
     InterfaceDefault("express", "邮政快递"),
+    InterfaceDefault("tsa", "时间戳服务（RFC 3161）"),
 ]
 
 
