@@ -9,6 +9,7 @@ against the digest we expect.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -62,12 +63,17 @@ def check_token(token_der: bytes, digest: bytes, tsa_roots: list[asn1_x509.Certi
     except Exception:  # malformed tokens are simply not intact
         return TokenCheck(False, False, None, None)
     cert = status.get("signing_cert")
-    trusted = bool(tsa_roots) and status.get("validation_path") is not None and status.get("trust_problem_indic") is None
+    trusted = bool(tsa_roots) and status.get("validation_path") is not None \
+        and status.get("trust_problem_indic") is None
     return TokenCheck(intact=bool(status.get("intact") and status.get("valid")), trusted=trusted,
                       stamped_at=status.get("timestamp"), tsa=cert.subject.human_friendly if cert else None)
 
 
 def _run(coro: Any) -> Any:
-    from app.registry.signing import _outside_event_loop
-
-    return _outside_event_loop(asyncio.run, coro)
+    """pyHanko validates asynchronously; a thread that already runs an event loop hands it to a worker."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
