@@ -52,7 +52,8 @@ DEFAULTS = [
 
 
 def ensure_interfaces(session: Session, settings: Settings) -> list[Interface]:
-    """Create missing interface rows; an explicit ``INTERFACE_<CODE>_URL`` also updates an existing one."""
+    """Create missing interface rows; an explicit ``INTERFACE_<CODE>_URL`` also updates an existing one, and an
+    existing subscriber gains the default topics it lacks."""
     existing = {i.code: i for i in session.execute(select(Interface)).scalars()}
     rows = []
     for d in DEFAULTS:
@@ -65,8 +66,12 @@ def ensure_interfaces(session: Session, settings: Settings) -> list[Interface]:
             iface.ensure_id()
             iface.credential = settings.integrations_api_key
             session.add(iface)
-        elif override:
-            iface.base_url = override
+        else:
+            if override:
+                iface.base_url = override
+            missing = [t for t in d.topics if t not in (iface.topics or [])]
+            if missing:  # a topic added in a release (e.g. register.checkpoint) reaches existing installations
+                iface.topics = [*(iface.topics or []), *missing]
         rows.append(iface)
     session.flush()
     return rows

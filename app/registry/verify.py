@@ -25,7 +25,8 @@ from app.registry.book import GENESIS, entry_digest
 from app.registry.checkpoint_log import Checkpoint
 from app.registry.models import RealtyUnit, RegisterEntry
 from app.registry.replay import state_breaks
-from app.security.audit import verify_chain
+from app.security.audit import ChainBreak as AuditBreak
+from app.security.audit import chain_status, verify_chain
 from app.security.models import AuditEntry, AuditHead
 
 
@@ -127,6 +128,19 @@ def audit_anchor_breaks(session: Session, checkpoint: Checkpoint | None) -> list
     if found != signed:
         return [f"审计日志第 {seq} 条与检查点 #{checkpoint.seq} 签署的哈希不符（审计链被改写）"]
     return []
+
+
+def audit_status(session: Session, checkpoint: Checkpoint | None) -> dict[str, Any]:
+    """``chain_status`` of the audit log, with every departure from the checkpoint's audit head as a break
+    (what ``logs verify-audit`` and the operators' audit-chain page show)."""
+    status = chain_status(session)
+    anchored = audit_anchor_breaks(session, checkpoint)
+    if checkpoint is not None and anchored:
+        status["breaks"] = [*status["breaks"], *(AuditBreak(int(checkpoint.body["audit"]["seq"]), reason)
+                                                 for reason in anchored)]
+        status["ok"] = False
+    status["checkpoint_seq"] = checkpoint.seq if checkpoint is not None else None
+    return status
 
 
 def anchored_breaks(session: Session, checkpoint: Checkpoint | None) -> list[str]:
