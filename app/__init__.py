@@ -123,6 +123,9 @@ def _configure_certificates(settings: Settings) -> None:
         keys = signing.dev_key_paths(settings.instance_path)
     certificates.configure(certificates.IssuingConfig(keys=keys, font=settings.cert_font_file,
                                                       verify_base_url=settings.public_base_url))
+    from app.registry import checkpoints
+
+    checkpoints.configure(settings.checkpoint_dir or settings.instance_path / "checkpoints")
 
 
 def _configure_integrations(settings: Settings) -> None:

@@ -26,7 +26,13 @@ def register_cli(app: Flask) -> None:
         from app.migrate import upgrade_to_head
 
         settings = current_app.config["SETTINGS"]
-        upgrade_to_head(settings.database_url)
+        upgrade_to_head(settings.migrate_database_url or settings.database_url)
+        from app.db_roles import app_role_of, grant_app_role
+
+        role = app_role_of(settings.database_url)
+        if settings.migrate_database_url and role and role != app_role_of(settings.migrate_database_url):
+            grant_app_role(settings.migrate_database_url, role)  # PostgreSQL: the app's role owns no table
+            click.echo(f"granted the application role {role} its table privileges")
         with _db().unit_of_work() as session:
             load_roles(session)
             for line in sync_definitions(session, settings.definitions_root):
@@ -155,17 +161,33 @@ def register_cli(app: Flask) -> None:
     registry = AppGroup("registry", help="不动产登记簿")
 
     @registry.command("verify")
-    def verify_command() -> None:
-        """Recompute every unit's hash chain; exit 1 listing each break (unit, seq, reason)."""
+    @click.option("--log", "log_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="检查点日志目录（默认 CHECKPOINT_DIR；可用省级平台保存的副本）")
+    def verify_command(log_dir: Path | None) -> None:
+        """Recompute every unit's chain, compare it with the latest signed checkpoint and replay the entries
+        against the current rights; exit 1 listing each break (unit, seq, reason)."""
+        from app.registry.checkpoint_log import CheckpointLog
+        from app.registry.checkpoints import checkpoint_log
         from app.registry.verify import verify_register_report
 
+        latest = (CheckpointLog(log_dir) if log_dir else checkpoint_log()).latest()
         with _db().unit_of_work() as session:
-            report = verify_register_report(session)
+            report = verify_register_report(session, latest)
         for brk in report.breaks:
             click.echo(f"错误：单元 {brk.unit_code} 第 {brk.seq} 条记载：{brk.reason}", err=True)
         if report.breaks:
             sys.exit(1)
         click.echo(f"登记簿校验通过：{report.units} 个单元，{report.entries} 条记载")
+        if latest is None:
+            click.echo("警告：尚无签署的检查点，无法发现整链重算、删除或截断", err=True)
+        else:
+            anchored = latest.body["register"]["entries"]
+            click.echo(f"对照检查点 #{latest.seq}（{latest.body['at']}）：{anchored} 条已锚定，"
+                       f"{report.unanchored} 条待下一检查点")
+
+    from app.registry.log_cli import add_log_commands
+
+    add_log_commands(registry, _db)
 
     @registry.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -304,11 +326,13 @@ def register_cli(app: Flask) -> None:
 
     @logs.command("verify-audit")
     def verify_audit_command() -> None:
-        """Recompute the audit log's hash chain from its anchor; exit 1 listing each break."""
-        from app.security.audit import chain_status
+        """Recompute the audit log's hash chain from its anchor and compare it with the latest signed
+        checkpoint; exit 1 listing each break."""
+        from app.registry.checkpoints import checkpoint_log
+        from app.registry.verify import audit_status
 
         with _db().unit_of_work() as session:
-            status = chain_status(session)
+            status = audit_status(session, checkpoint_log().latest())
         for brk in status["breaks"]:
             click.echo(f"错误：第 {brk.seq} 条：{brk.reason}", err=True)
         if not status["ok"]:

@@ -146,6 +146,10 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     # The session cookie only over HTTPS (default on in production; behind a TLS-terminating proxy too).
     session_cookie_secure: bool = False
+    # Anchoring (h6): the signed checkpoint log's directory (default instance/checkpoints), and the owner's
+    # connection that runs migrations on PostgreSQL while the app connects as a role that owns no table.
+    checkpoint_dir: Path | None = None
+    migrate_database_url: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -192,6 +196,8 @@ class Settings:
             outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
             log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
+            checkpoint_dir=_env_path("CHECKPOINT_DIR"),
+            migrate_database_url=env_str("MIGRATE_DATABASE_URL") or "",
         )
         settings.check()
         return settings

@@ -1,5 +1,6 @@
 """Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation), 税务 reconciliation and
-the re-run of department checks that got no answer (cases 等待部门核验) and the daily log purge (retention).
+the re-run of department checks that got no answer (cases 等待部门核验), signed checkpoints of the register
+and audit chains, and the daily log purge (retention).
 
 Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
 conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
@@ -114,7 +115,15 @@ def sweep_orphan_files(session: Session, storage: Any, older_than_s: float = 360
     return int(storage.sweep_pending(older_than_s=older_than_s, referenced=referenced))
 
 
-INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600}
+def make_checkpoint(session: Session) -> Any:
+    """Sign, time-stamp and export the chain heads recorded since the last checkpoint (app/registry/checkpoints)."""
+    from app.registry.checkpoints import make_checkpoint as make
+
+    return make(session)
+
+
+INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600,
+               "checkpoint": 30}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -143,6 +152,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "verifications": lambda s: recheck_verifications(s),
         "sign_in_prune": prune_sign_in_records,
         "file_sweep": lambda s: sweep_orphan_files(s, app.extensions["storage"]),
+        "checkpoint": make_checkpoint,
     }
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,

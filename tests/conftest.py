@@ -30,8 +30,12 @@ for _name, _value in random_keys().items():
 pytest_plugins = ["browser_fixtures", "page_fixtures"]  # live server + Chromium fixtures for tests/browser
 
 
+APP_ROLE = "bdcdj_app"  # on PostgreSQL the app connects as a role that owns no table (README "Security")
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def owner_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tables' owner: migrations, emptying tables between tests, and tests that play a rogue owner."""
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     from app.migrate import upgrade_to_head
 
@@ -39,11 +43,30 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def database_url(owner_database_url: str) -> str:
+    """What the app connects with: the owner on SQLite, the unprivileged application role on PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    from app.db_roles import grant_app_role
+
+    if not owner_database_url.startswith("postgresql"):
+        return owner_database_url
+    engine = create_engine(owner_database_url)
+    with engine.begin() as conn:  # roles are per cluster: create it once, grant it per database
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar() is None:
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}'"))
+    engine.dispose()
+    grant_app_role(owner_database_url, APP_ROLE)
+    return make_url(owner_database_url).set(username=APP_ROLE, password=APP_ROLE).render_as_string(hide_password=False)
+
+
 def _empty_all_tables(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # past the no-truncate triggers
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             conn.execute(text("PRAGMA foreign_keys=OFF"))
@@ -105,9 +128,9 @@ def simulator_control(simulator: LiveServer, department: str, mode: str, delay_s
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, simulator: LiveServer) -> Iterator[Flask]:
+def app(database_url: str, owner_database_url: str, tmp_path: Path, simulator: LiveServer) -> Iterator[Flask]:
     """A fresh app on emptied tables, also served on a loopback port so departments can call it back."""
-    _empty_all_tables(database_url)
+    _empty_all_tables(owner_database_url)
     urllib.request.urlopen(urllib.request.Request(f"{simulator.url}/_control/reset", method="POST"), timeout=5).close()
     holder: list[Flask] = []
     live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))

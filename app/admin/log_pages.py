@@ -10,7 +10,8 @@ from app.admin import bp
 from app.admin.common import analyst
 from app.errors import ValidationFailed
 from app.pages import login_required
-from app.security.audit import chain_status
+from app.registry.checkpoints import checkpoint_log
+from app.registry.verify import audit_status
 from app.supervision import export, logs
 from app.web import db_session
 
@@ -68,5 +69,5 @@ def log_trace() -> Any:
 @login_required
 def audit_chain() -> Any:
     analyst("audit:read")
-    status = chain_status(db_session()) if request.method == "POST" else None
+    status = audit_status(db_session(), checkpoint_log().latest()) if request.method == "POST" else None
     return render_template("admin/ops/audit_chain.html", status=status)

@@ -43,6 +43,7 @@ class CallContext:
 class Reply:
     status: int
     data: dict[str, Any]
+    content: bytes = b""  # the raw body, for calls that send ``content`` (not JSON)
 
 
 _shared: list[httpx.Client] = []
@@ -58,10 +59,11 @@ def _client() -> httpx.Client:
 
 def call(session: Session, code: str, operation: str, method: str, path: str, *, ctx: CallContext,
          summary: dict[str, Any], json: dict[str, Any] | None = None, idempotency_key: str | None = None,
-         answers: tuple[int, ...] = (404, 422)) -> Reply:
+         answers: tuple[int, ...] = (404, 422), content: tuple[bytes, str] | None = None) -> Reply:
     """Call ``code``'s ``path``. 2xx and the business answers in ``answers`` (e.g. 404 “no such contract”)
     are replies; anything else after the retries raises ``ServiceUnavailable``. ``summary`` goes to the call
-    log and must not contain personal data."""
+    log and must not contain personal data. ``content`` (body, media type) sends raw bytes instead of JSON
+    and returns the raw reply (RFC 3161 time-stamp requests)."""
     iface = session.execute(select(Interface).where(Interface.code == code)).scalar_one_or_none()
     started, now = time.monotonic(), utcnow()
     log = InterfaceCallLog(interface_code=code, operation=operation, actor_id=ctx.actor_id, case_id=ctx.case_id,
@@ -78,6 +80,8 @@ def call(session: Session, code: str, operation: str, method: str, path: str, *,
         calllog.record(session, log, breaker=None)
         raise ServiceUnavailable(unavailable)
     headers = {"Authorization": f"Bearer {iface.credential or ''}", "Accept": "application/json"}
+    if content is not None:
+        headers["Content-Type"] = headers["Accept"] = content[1]
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     attempts = 1 if trial else 1 + max(0, iface.max_retries)
@@ -87,8 +91,11 @@ def call(session: Session, code: str, operation: str, method: str, path: str, *,
         log.attempts = attempt + 1
         try:
             resp = client.request(method, iface.base_url.rstrip("/") + path, json=json, headers=headers,
-                                  timeout=timeout)
+                                  timeout=timeout, content=content[0] if content is not None else None)
             status = resp.status_code
+            if content is not None and 200 <= status < 300:
+                reply = Reply(status, {}, resp.content)
+                break
             if 200 <= status < 300 or status in answers:
                 body = resp.json() if resp.content else {}
                 reply = Reply(status, body if isinstance(body, dict) else {"items": body})

@@ -40,17 +40,20 @@ DEFAULTS = [
     InterfaceDefault("fayuan", "法院文书"),
     InterfaceDefault("sifa", "司法公证"),
     InterfaceDefault("weijian", "卫健出生死亡证明"),
-    InterfaceDefault("province", "省级不动产登记平台", topics=("case.progress", "registration.result")),
+    InterfaceDefault("province", "省级不动产登记平台",
+                     topics=("case.progress", "registration.result", "register.checkpoint")),
     InterfaceDefault("sms", "短信平台", topics=("case.progress",)),
     InterfaceDefault("zhengzhao", "电子证照库", topics=("certificate.issued", "certificate.status")),
     InterfaceDefault("face", "人脸核验"),
     InterfaceDefault("payment", "统一支付"),
     InterfaceDefault("express", "邮政快递"),
+    InterfaceDefault("tsa", "时间戳服务（RFC 3161）"),
 ]
 
 
 def ensure_interfaces(session: Session, settings: Settings) -> list[Interface]:
-    """Create missing interface rows; an explicit ``INTERFACE_<CODE>_URL`` also updates an existing one."""
+    """Create missing interface rows; an explicit ``INTERFACE_<CODE>_URL`` also updates an existing one, and an
+    existing subscriber gains the default topics it lacks."""
     existing = {i.code: i for i in session.execute(select(Interface)).scalars()}
     rows = []
     for d in DEFAULTS:
@@ -63,8 +66,12 @@ def ensure_interfaces(session: Session, settings: Settings) -> list[Interface]:
             iface.ensure_id()
             iface.credential = settings.integrations_api_key
             session.add(iface)
-        elif override:
-            iface.base_url = override
+        else:
+            if override:
+                iface.base_url = override
+            missing = [t for t in d.topics if t not in (iface.topics or [])]
+            if missing:  # a topic added in a release (e.g. register.checkpoint) reaches existing installations
+                iface.topics = [*(iface.topics or []), *missing]
         rows.append(iface)
     session.flush()
     return rows

@@ -1,5 +1,6 @@
 """A separate WSGI app that plays every department the platform shares data with (公安, 民政, 市场监管, 税务,
-住建, 法院, 金融监管, 司法, 卫健) plus SMS, face verification, payment and express delivery.
+住建, 法院, 金融监管, 司法, 卫健) plus SMS, face verification, payment, express delivery and a time-stamping
+authority (RFC 3161, ``tsa.py``).
 
 It has no access to the platform's database: it answers from its own fictional world (``data.py``) and
 talks to the platform only over HTTP, like the real departments would. Control endpoints under
@@ -27,7 +28,7 @@ class SimulatorConfig:
 
 
 def create_simulator_app(config: SimulatorConfig) -> Flask:
-    from app.integrations.simulator import control, departments, services
+    from app.integrations.simulator import control, departments, services, tsa
     from app.integrations.simulator.state import SimulatorState
 
     app = Flask("bdcdj_simulator")
@@ -37,4 +38,5 @@ def create_simulator_app(config: SimulatorConfig) -> Flask:
     app.register_blueprint(departments.bp)
     app.register_blueprint(services.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(tsa.bp)
     return app
