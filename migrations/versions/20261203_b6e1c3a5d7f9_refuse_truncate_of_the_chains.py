@@ -5,14 +5,14 @@ emptied the book. The app's role owns no table and has no TRUNCATE privilege (RE
 triggers stop the owner too, short of disabling them — which the signed checkpoints then reveal.
 
 Revision ID: b6e1c3a5d7f9
-Revises: a4c6e8f0b2d1
+Revises: b9e3c5a7d1f2
 Create Date: 2026-12-03 16:30:00
 """
 from alembic import op
 
 
 revision = 'b6e1c3a5d7f9'
-down_revision = 'a4c6e8f0b2d1'
+down_revision = 'b9e3c5a7d1f2'
 branch_labels = None
 depends_on = None
 

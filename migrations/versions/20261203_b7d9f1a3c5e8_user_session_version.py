@@ -1,7 +1,7 @@
 """user session version: bumped on logout, password change and disabling, revoking every session and token
 
 Revision ID: b7d9f1a3c5e8
-Revises: a4c6e8f0b2d1
+Revises: c1d2e3f4a5b6
 Create Date: 2026-12-03 16:20:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'b7d9f1a3c5e8'
-down_revision = 'a4c6e8f0b2d1'
+down_revision = 'c1d2e3f4a5b6'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """party: share and share mode of a party member filled from the register's current holders (co-owners)
 
 Revision ID: b9e3c5a7d1f2
-Revises: a4c6e8f0b2d1
+Revises: b7d9f1a3c5e8
 Create Date: 2026-12-03 16:20:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'b9e3c5a7d1f2'
-down_revision = 'a4c6e8f0b2d1'
+down_revision = 'b7d9f1a3c5e8'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 change_proposal (a co-applicant's proposed changes, accepted or declined by the creator)
 
 Revision ID: c1d2e3f4a5b6
-Revises: a4c6e8f0b2d1
+Revises: c05e7a1b2d49
 Create Date: 2026-12-03 16:30:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import app.db
 
 
 revision = 'c1d2e3f4a5b6'
-down_revision = 'a4c6e8f0b2d1'
+down_revision = 'c05e7a1b2d49'
 branch_labels = None
 depends_on = None
 
