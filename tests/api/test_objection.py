@@ -51,6 +51,8 @@ def test_an_objection_is_recorded_certified_and_warns_a_later_transfer(login: An
     refused = seller.post(f"/api/v1/applications/{sale_id}/submit")  # R4: not without the risk statement
     assert refused.status_code == 422 and "自担风险的书面声明" in refused.get_json()["detail"]
     upload_material(seller, sale_id, "objection_risk_statement")
+    for party in (seller, objector):  # the statement joins what they signed: both sign again
+        assert party.post(f"/api/v1/applications/{sale_id}/confirm").status_code == 200
     resp = seller.post(f"/api/v1/applications/{sale_id}/submit")
     assert resp.status_code == 200, resp.get_json()
     results = {r["code"]: r for r in resp.get_json()["rule_results"]}
