@@ -181,7 +181,7 @@ def seed_demo(session: Session) -> str:
     sections = _sections(session)
     _user(session, "admin", roles=["admin"])
     # 运维: users, roles, organisations, tenants (admin); interfaces, logs, statistics (ops)
-    _user(session, "ops", roles=["account_admin", "ops"])  # no pii:unmask: the operator sees no personal data
+    _user(session, "ops", roles=["account_admin", "ops"])  # no pii:unmask: personal data stays masked
     _user(session, "analyst", roles=["analyst"])
     for code, _, prefix, _ in DISTRICTS:
         for role in STAFF_ROLES:
