@@ -258,7 +258,7 @@ def _objects(db: Any, login: Any, case: dict[str, Any]) -> dict[str, str]:
     clerk = login("xh_acceptor")
     task = clerk.get("/api/v1/tasks", query_string={"business_no": case["business_no"]}).get_json()["items"][0]
     snapshot = seller.get(f"/api/v1/applications/{case_id}/verifications").get_json()["items"][0]
-    return {"case_id": case_id, "task_id": task["id"], "material_id": detail["materials"][0]["id"],
+    return {"case_id": case_id, "task_id": task["id"], "material_id": detail["materials"][0]["id"], "proposal_id": FAKE,
             "snapshot_id": snapshot["id"], "unit_code": detail["form"]["unit_code"], "certificate_id": FAKE,
             "kind": "acceptance",
             "appointment_id": FAKE, "user_id": _user_id(db, "xh_acceptor"), "version_id": FAKE,

@@ -133,6 +133,8 @@ def test_a_unit_with_an_objection_needs_the_risk_statement_then_warns(login: Any
     assert refused.status_code == 422 and refused.get_json()["code"] == "rule_blocked"
     assert "知悉异议、自担风险的书面声明" in refused.get_json()["errors"]["unit_code"][0]
     upload_material(owner, case_id, "objection_risk_statement")
+    for username in ("zhangsan", "lisi"):  # the document joins what they signed: both sign again
+        assert login(username).post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     resp = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert resp.status_code == 200, resp.get_json()
     warning = results_by_code(resp.get_json())["objection"]
@@ -168,6 +170,8 @@ def test_an_advance_notice_holders_written_consent_lets_the_transfer_through_wit
     add_right(db, unit(1), "advance_notice", [WANG_WU], kind="person")
     owner, case_id = prepare(login, "transfer_resale", transfer_form(unit_code=unit(1)), "lisi")
     upload_material(owner, case_id, "advance_notice_consent")
+    for username in ("zhangsan", "lisi"):  # the document joins what they signed: both sign again
+        assert login(username).post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     resp = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert resp.status_code == 200, resp.get_json()
     result = results_by_code(resp.get_json())["advance_notice"]

@@ -118,7 +118,8 @@ def test_a_new_owner_signs_up_sells_his_flat_and_the_buyer_gets_the_certificate(
     buyer = phone(browser, live_server)  # a second browser context: 李四 follows the SMS link
     sign_in(buyer, "lisi", next_path=invitation_link(simulator, LI_SI["phone"]))
     buyer.wait_for_url(f"{edit_url}*")
-    expect(buyer.locator("main")).to_contain_text(ZHOU_JIE["name"])
+    expect(buyer.locator("main")).to_contain_text(ZHOU_JIE["name"][0] + "*")  # a co-applicant: seller masked
+    expect(buyer.locator("main")).not_to_contain_text(ZHOU_JIE["id_number"])
     buyer.set_input_files("#face-photo", str(photo))
     buyer.click("#face-submit")
     expect(buyer.locator("body")).to_contain_text("人脸核验通过")
@@ -201,6 +202,9 @@ def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, s
     expect(page.locator(".flash").first).to_contain_text("材料已上传")
     assert page.locator("#material-title_certificate .badge.ok:has-text('已上传')").count() == 1
     shot(page, "c02-material-replaced")
+    expect(page.locator("#content-changed")).to_contain_text("上传材料：不动产权证书")  # signatures voided
+    for username in ("zhangsan", "lisi"):  # both sign the corrected application again (account signature)
+        assert login(username).post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     page.click("#submit-application:has-text('补正后重新提交')")
     expect(page.locator(".flash").first).to_contain_text("补正材料已提交")
     expect(page.locator("ol.timeline")).to_contain_text("申请人已补正并重新提交")
