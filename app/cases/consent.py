@@ -38,6 +38,8 @@ from app.security import audit
 from app.security.masking import mask_name
 
 SIGNATURE_CODE = "signature"  # signature images are case documents but not part of what is signed
+# Nor is a right holder's consent signature (app/cases/consents.py): a third party's act, not the application.
+NOT_SIGNED_CODES = frozenset({SIGNATURE_CODE, "consent_signature"})
 CHANGED_KIND = "content_changed"
 REVIEW_STAGES = ("受理", "审核")
 _OPEN = ("draft", "correcting")
@@ -77,7 +79,7 @@ def require_may_edit(definition: dict[str, Any], actor: Actor, case: Case) -> No
 
 def snapshot(case: Case) -> Snapshot:
     form = case.form_data
-    materials = tuple(sorted((m.code, m.sha256) for m in case.materials if m.code != SIGNATURE_CODE))
+    materials = tuple(sorted((m.code, m.sha256) for m in case.materials if m.code not in NOT_SIGNED_CODES))
     parties = [[p.role, p.name or "", p.id_number or ""] for p in case.parties]
     content = {"form": form, "parties": parties, "unit_code": case.unit_code, "materials": materials}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -142,7 +142,8 @@ def _face_and_signature(session: Session, storage: Storage, actor: Actor, case: 
                                code="face_mismatch")
     material = Material(case_id=case.id, tenant_id=case.tenant_id, code=CONSENT_SIGNATURE_CODE,
                         content_type="image/png", size=len(png), sha256=sha256_hex(png),
-                        storage_key=storage.put(png), uploaded_by=actor.user_id or "")
+                        storage_key=storage.put(session, png, tenant_id=case.tenant_id),
+                        uploaded_by=actor.user_id or "")
     material.ensure_id()
     material.filename = "同意人电子签名.png"
     case.materials.append(material)

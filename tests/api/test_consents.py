@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from conftest import PASSWORD, complete_stage, transfer_form, upload_material
+from conftest import PASSWORD, complete_stage, transfer_form
 from sqlalchemy import select
 from test_portal_apply import drawn_png, photo_jpeg
-from test_registration_rules import WANG_WU, add_right, prepare, results_by_code, unit
+from test_registration_rules import WANG_WU, add_right, prepare, results_by_code, unit, upload_and_sign_again
 
 from app.demo import BANK, DEVELOPER, LI_SI, ZHOU_JIE
 from app.identity.service import create_user
@@ -40,7 +40,7 @@ def test_a_refusal_names_the_rule_and_its_basis_and_stays_on_the_draft(login: An
 def test_a_paper_consent_counts_once_the_clerk_records_the_registered_holder(login: Any, db: Any) -> None:
     add_right(db, unit(1), "advance_notice", [WANG_WU], kind="person")
     owner, case_id = transfer_draft(login, unit(1))
-    upload_material(owner, case_id, "advance_notice_consent")
+    upload_and_sign_again(login, owner, case_id, "advance_notice_consent")
     submitted = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert submitted.status_code == 200, submitted.get_json()
     pending = results_by_code(submitted.get_json())["advance_notice"]
@@ -81,7 +81,7 @@ def test_a_paper_consent_counts_once_the_clerk_records_the_registered_holder(log
 def test_only_the_acceptance_clerk_records_a_paper_consent(login: Any, db: Any) -> None:
     add_right(db, unit(1), "advance_notice", [WANG_WU], kind="person")
     owner, case_id = transfer_draft(login, unit(1))
-    upload_material(owner, case_id, "advance_notice_consent")
+    upload_and_sign_again(login, owner, case_id, "advance_notice_consent")
     assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
     consent = {"consenter_name": WANG_WU["name"], "consenter_id_number": WANG_WU["id_number"]}
     assert owner.post(f"/api/v1/applications/{case_id}/paper-consents", json=consent).status_code == 403
@@ -157,7 +157,7 @@ def test_an_optional_material_with_a_condition_stays_optional(login: Any) -> Non
 def test_the_acceptance_clerk_records_a_paper_consent_on_the_workbench(login: Any, page_login: Any, db: Any) -> None:
     add_right(db, unit(1), "advance_notice", [WANG_WU], kind="person")
     owner, case_id = transfer_draft(login, unit(1))
-    upload_material(owner, case_id, "advance_notice_consent")
+    upload_and_sign_again(login, owner, case_id, "advance_notice_consent")
     assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
     clerk = page_login("xh_acceptor")
     page = clerk.get(f"/workbench/cases/{case_id}").get_data(as_text=True)

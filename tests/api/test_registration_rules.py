@@ -64,6 +64,14 @@ def prepare(login: Any, business_type: str, form: dict[str, Any], co_applicant: 
     return owner, case_id
 
 
+def upload_and_sign_again(login: Any, owner: Any, case_id: str, code: str,
+                          signers: tuple[str, ...] = ("zhangsan", "lisi")) -> None:
+    """Upload a document to a confirmed draft: it joins what the parties signed, so each signs again."""
+    upload_material(owner, case_id, code)
+    for username in signers:
+        assert login(username).post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+
+
 def submit_transfer(login: Any, unit_code: str) -> Any:
     owner, case_id = prepare(login, "transfer_resale", transfer_form(unit_code=unit_code), "lisi")
     return owner.post(f"/api/v1/applications/{case_id}/submit")

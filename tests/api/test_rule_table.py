@@ -16,7 +16,6 @@ from conftest import (
     complete_stage,
     file_application,
     take_through,
-    upload_material,
     upload_missing,
 )
 from sqlalchemy import select
@@ -26,7 +25,16 @@ from test_court_entrustment import entrust, seizure_form
 from test_lapses import objection_form
 from test_new_build_housing import buyer_form, first_registration_form, flat
 from test_portal_apply import drawn_png, photo_jpeg
-from test_registration_rules import COURT, WANG_WU, add_right, mortgage_form, prepare, results_by_code, unit
+from test_registration_rules import (
+    COURT,
+    WANG_WU,
+    add_right,
+    mortgage_form,
+    prepare,
+    results_by_code,
+    unit,
+    upload_and_sign_again,
+)
 
 from app.catalog.service import current_version
 from app.demo import BANK, DEVELOPER, LI_SI, ZHANG_SAN, ZHOU_JIE
@@ -169,8 +177,15 @@ def test_duplicate_objection_passes_when_another_person_objected(login: Any, db:
 def test_holder_identity_blocks_one_of_two_joint_owners_selling(login: Any, db: Any) -> None:
     add_right(db, unit(1), "ownership", [ZHANG_SAN, WANG_WU], kind="person", share_mode="共同共有",
               end_current=True)
-    body = refused_by(submit_transfer(login, unit(1)), "holder_identity")
-    assert "登记簿记载 2 人，申请中 1 人" in body["detail"]
+    # the book's other joint owner joins the seller's side and must sign before the rules are even asked
+    alone = submit_transfer(login, unit(1))
+    assert alone.status_code == 422 and alone.get_json()["code"] == "not_ready"
+    assert "待转让方（王*）确认申请并签名" in alone.get_json()["errors"]["confirmations"]
+    assert "须全体共有人签名确认" in alone.get_json()["detail"]
+    # someone the book does not name as a holder is refused by the rule itself
+    add_right(db, unit(2), "ownership", [WANG_WU], kind="person", end_current=True)
+    body = refused_by(submit_transfer(login, unit(2)), "holder_identity")
+    assert "转让方" in body["detail"]
 
 
 def test_holder_identity_passes_a_co_owner_with_two_thirds_of_the_shares(login: Any, db: Any) -> None:
@@ -205,7 +220,7 @@ def test_advance_notice_passes_once_both_holders_consented_online_and_on_paper(l
     add_right(db, unit(1), "advance_notice", [ZHOU_JIE, WANG_WU], kind="person")
     owner, case_id = transfer_draft(login, unit(1))
     assert consent_with_face(login, "zhoujie", case_id).status_code == 201
-    upload_material(owner, case_id, "advance_notice_consent")  # 王五's signed paper consent
+    upload_and_sign_again(login, owner, case_id, "advance_notice_consent")  # 王五's signed paper consent
     submitted = owner.post(f"/api/v1/applications/{case_id}/submit")
     assert passed(submitted, "advance_notice")["severity"] == "warn"  # the paper one is checked at 受理
     clerk = login("xh_acceptor")
@@ -227,7 +242,7 @@ def test_objection_blocks_a_sale_without_the_risk_statement(login: Any, db: Any)
 def test_objection_passes_with_a_warning_once_the_risk_statement_is_signed(login: Any, db: Any) -> None:
     add_right(db, unit(2), "objection", [WANG_WU], kind="person")
     owner, case_id = transfer_draft(login, unit(2))
-    upload_material(owner, case_id, "objection_risk_statement")
+    upload_and_sign_again(login, owner, case_id, "objection_risk_statement")
     assert passed(owner.post(f"/api/v1/applications/{case_id}/submit"), "objection")["severity"] == "warn"
 
 
@@ -235,7 +250,7 @@ def test_objection_passes_with_a_warning_once_the_risk_statement_is_signed(login
 def test_mortgage_on_transfer_blocks_a_restricted_mortgage_without_the_mortgagee(login: Any, db: Any) -> None:
     add_right(db, unit(3), "mortgage", [BANK], details={"transfer_restricted": True})
     owner, case_id = transfer_draft(login, unit(3))
-    upload_material(owner, case_id, "mortgagee_consent")  # accepted for the clerk's check, never by itself
+    upload_and_sign_again(login, owner, case_id, "mortgagee_consent")  # accepted for the clerk's check, never by itself
     assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
     # the clerk never recorded whose consent the file is: 受理 refuses
     business_no = owner.get(f"/api/v1/applications/{case_id}").get_json()["business_no"]
@@ -271,8 +286,8 @@ def _cancel(login: Any, unit_code: str) -> Any:
                                                       "form": {"unit_code": unit_code, "reason": "debt_repaid"}})
     assert created.status_code == 201, created.get_json()
     case_id = created.get_json()["id"]
-    assert bank.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     upload_missing(bank, case_id)
+    assert bank.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200  # signs what it uploaded
     return bank.post(f"/api/v1/applications/{case_id}/submit")
 
 
