@@ -293,7 +293,7 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
         if party["role"] in roles[:i]:
             errors.append(yaml_error(raw, file, ["parties", i, "role"], f"当事人角色 {party['role']} 重复"))
         for key in ("name_field", "id_field", "members_field", "share_field"):
-            if fields and key in party and party[key] not in fields:
+            if fields and party.get(key) is not None and party[key] not in fields:
                 errors.append(yaml_error(raw, file, ["parties", i, key],
                                           f"申请表单 {app_form} 中没有字段 {party[key]}"))
     holder_roles = set((b.get("record") or {}).get("holder_roles", []))

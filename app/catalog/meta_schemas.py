@@ -39,8 +39,8 @@ _PARTY: dict[str, Any] = {
         "from_register": {"enum": ["holders", None]},
         # Further members typed on the form (the new holders: several buyers): an array field of
         # {name, id_number, share}; ``share_field`` holds the form's own entry's share (app/cases/co_holders.py).
-        "members_field": _FIELD,
-        "share_field": _FIELD,
+        "members_field": {"anyOf": [_FIELD, {"type": "null"}]},
+        "share_field": {"anyOf": [_FIELD, {"type": "null"}]},
     },
 }
 
