@@ -97,3 +97,19 @@ def test_a_single_buyer_is_recorded_as_before(login: Any) -> None:
     assert [p["role"] for p in submitted.get_json()["parties"]] == ["seller", "buyer"]
     take_through(login, submitted.get_json()["business_no"])
     assert [(h["share_mode"], h["share"]) for h in _holders(login)] == [("单独所有", None)]
+
+
+def test_two_buyers_of_a_new_flat_by_shares_both_hold_after_first_transfer(login: Any) -> None:
+    from test_new_build_housing import buyer_form, first_registration_form, flat
+
+    first = file_application(login, "developer", "first_registration", first_registration_form(flat(3)))
+    assert first.status_code == 200, first.get_json()
+    take_through(login, first.get_json()["business_no"])
+    form = buyer_form(flat(3), LI_SI, share_mode="按份共有", buyer_share="2/3",
+                      co_buyers=[{"name": WU_HAO["name"], "id_number": WU_HAO["id_number"], "share": "1/3"}])
+    submitted = file_application(login, "lisi", "first_transfer", form, ("developer", "wuhao"))
+    assert submitted.status_code == 200, submitted.get_json()
+    take_through(login, submitted.get_json()["business_no"])
+    rights = login("xh_acceptor").get(f"/api/v1/units/{flat(3)}").get_json()["rights"]
+    holders = next(r for r in rights if r["type"] == "ownership")["holders"]
+    assert [(h["share_mode"], h["share"]) for h in holders] == [("按份共有", "2/3"), ("按份共有", "1/3")]
