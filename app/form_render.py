@@ -8,6 +8,7 @@ it back the same way. Validation stays with the use case (app/catalog/forms.py).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,7 @@ def posted_values(schema: dict[str, Any], posted: MultiDict[str, str],
             if len(raw) == 1 and "\n" in raw[0]:
                 raw = [line.strip() for line in raw[0].splitlines() if line.strip()]
             if raw:
-                values[name] = raw
+                values[name] = _rows(prop.get("items") or {}, raw)
             continue
         value = (posted.get(name) or "").strip()
         if value:
@@ -104,6 +105,19 @@ def posted_values(schema: dict[str, Any], posted: MultiDict[str, str],
         elif prop.get("type") == "boolean" and name in posted:
             values[name] = False
     return values
+
+
+def _rows(item: dict[str, Any], lines: list[str]) -> list[Any]:
+    """A list of objects (e.g. further buyers) typed in a textarea: one per line, the item's properties in
+    order separated by spaces or commas ("王芳 330106… 1/2")."""
+    if item.get("type") != "object":
+        return lines
+    keys = list((item.get("properties") or {}).keys())
+    rows = []
+    for line in lines:
+        parts = [p for p in re.split(r"[\s,，、]+", line) if p]
+        rows.append(dict(zip(keys, parts, strict=False)))
+    return rows
 
 
 def init_form_rendering(app: Flask) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.cases import consent, inbox, progress
 from app.cases.access import definition_of
+from app.cases.co_holders import typed_members
 from app.cases.context import CaseContext
 from app.cases.inquiry import unanswered
 from app.cases.materials import checklist, missing_codes
@@ -84,7 +85,9 @@ def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: 
         party.ensure_id()
         party.name = data.get(role["name_field"])
         party.id_number = data.get(role["id_field"])
-        for member in [party, *_register_members(session, case, definition, role, data, party)]:
+        further = [*_register_members(session, case, definition, role, data, party),
+                   *typed_members(case, role, data, party)]
+        for member in [party, *further]:
             old = existing.get((member.role, member.id_number_bidx))
             if old is not None and old.name == member.name:
                 for kept in _KEPT_ON_EDIT:

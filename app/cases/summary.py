@@ -24,6 +24,11 @@ from app.security.masking import mask_id_number, mask_name, mask_phone
 def mask_value(field: str, spec: dict[str, Any], value: Any) -> Any:
     if value in (None, ""):
         return value
+    if isinstance(value, list):  # a list of persons (several buyers): mask each member's fields
+        item = spec.get("items") or {}
+        props = item.get("properties") or {}
+        return [{k: mask_value(k, props.get(k, {}), v) if k in ("name", "id_number", "phone") else v
+                 for k, v in m.items()} if isinstance(m, dict) else mask_value(field, item, m) for m in value]
     text = str(value)
     if spec.get("format") == "id-card" or field.endswith("id_number"):
         return mask_id_number(text)

@@ -64,6 +64,10 @@ class PartyRole:
     # by hand); the form's own entry for the role must be one of them (app/registry/co_ownership.py).
     multiple: bool = False
     from_register: str | None = None
+    # Further members typed on the form (several buyers, each a new holder): an array field of {name,
+    # id_number, share}, and the field with the form's own entry's share (app/cases/co_holders.py).
+    members_field: str | None = None
+    share_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -288,8 +292,8 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     for i, party in enumerate(b["parties"]):
         if party["role"] in roles[:i]:
             errors.append(yaml_error(raw, file, ["parties", i, "role"], f"当事人角色 {party['role']} 重复"))
-        for key in ("name_field", "id_field"):
-            if fields and party[key] not in fields:
+        for key in ("name_field", "id_field", "members_field", "share_field"):
+            if fields and party.get(key) is not None and party[key] not in fields:
                 errors.append(yaml_error(raw, file, ["parties", i, key],
                                           f"申请表单 {app_form} 中没有字段 {party[key]}"))
     holder_roles = set((b.get("record") or {}).get("holder_roles", []))
@@ -300,6 +304,9 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
         if party.get("from_register") and party["role"] in holder_roles:
             errors.append(yaml_error(raw, file, ["parties", i, "from_register"],
                                      f"当事人角色 {party['role']} 是登簿后的权利人，不能从登记簿带出"))
+        if party.get("members_field") and party.get("from_register"):
+            errors.append(yaml_error(raw, file, ["parties", i, "members_field"],
+                                     "members_field 与 from_register 不能同时使用"))
     for i, fee in enumerate(b["fees"]):
         if fee["payer_role"] not in roles:
             errors.append(yaml_error(raw, file, ["fees", i, "payer_role"],

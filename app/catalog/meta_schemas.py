@@ -37,6 +37,10 @@ _PARTY: dict[str, Any] = {
         # Several members act in this role together; ``from_register: holders`` fills them from the register.
         "multiple": {"type": "boolean"},
         "from_register": {"enum": ["holders", None]},
+        # Further members typed on the form (the new holders: several buyers): an array field of
+        # {name, id_number, share}; ``share_field`` holds the form's own entry's share (app/cases/co_holders.py).
+        "members_field": {"anyOf": [_FIELD, {"type": "null"}]},
+        "share_field": {"anyOf": [_FIELD, {"type": "null"}]},
     },
 }
 

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 # Form field a type's application form defines to let co-holders ask for one certificate each (分别持证).
 SEPARATE_CERTIFICATES_FIELD = "separate_certificates"
-# Today's free-text list of further co-owners (one per line) on forms that have it.
-CO_OWNERS_FIELD = "co_owners"
 USE_FIELD = "use"
 CERTIFICATE_FEE_YUAN = 10
 CERTIFICATE_FEE_BASIS = "发改价格规〔2016〕2559号：不动产权证书第一本免收工本费，每增加一本加收证书工本费 10 元"
@@ -100,12 +98,10 @@ def compute_fees(definition: dict[str, Any], form_public: dict[str, Any], *, rec
 
 
 def _holder_count(definition: dict[str, Any], case: Case) -> int:
-    """The new title's holders: the parties in the record's holder roles, plus the further co-owners a form
-    lists one per line (``co_owners``)."""
+    """The new title's holders: the parties in the record's holder roles, each person once (several buyers
+    are one party each: app/cases/co_holders.py)."""
     roles = set((definition.get("record") or {}).get("holder_roles") or [])
-    parties = {p.id_number_bidx or p.id for p in case.parties if p.role in roles}
-    listed = [line for line in str((case.form_data or {}).get(CO_OWNERS_FIELD) or "").splitlines() if line.strip()]
-    return len(parties) + len(listed)
+    return len({p.id_number_bidx or p.id for p in case.parties if p.role in roles})
 
 
 def fees_for_case(session: Session, definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:

@@ -259,7 +259,7 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
         return right
     for position, party in enumerate(p for p in case.parties if p.role in holder_roles):
         holder = RightHolder(right_id=right.id, tenant_id=unit.tenant_id, position=position, kind=party.kind,
-                             share_mode=str(form.get("share_mode") or "单独所有"))
+                             share=party.share, share_mode=str(form.get("share_mode") or "单独所有"))
         holder.ensure_id()
         holder.name = party.name
         holder.id_number = party.id_number

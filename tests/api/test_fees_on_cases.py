@@ -15,8 +15,11 @@ def test_a_submitted_residential_transfer_shows_the_80_yuan_fee(login: Any, subm
 def test_co_owners_holding_separate_certificates_pay_ten_yuan_for_each_further_one(login: Any) -> None:
     from conftest import file_application, transfer_form
 
-    form = transfer_form(share_mode="共同共有", co_owners="王芳 330106198801010028", separate_certificates=True)
-    submitted = file_application(login, "zhangsan", "transfer_resale", form, confirmers=("lisi",))
+    from app.demo import WU_HAO
+
+    form = transfer_form(share_mode="共同共有", co_buyers=[{"name": WU_HAO["name"], "id_number": WU_HAO["id_number"]}],
+                         separate_certificates=True)
+    submitted = file_application(login, "zhangsan", "transfer_resale", form, confirmers=("lisi", "wuhao"))
     assert submitted.status_code == 200, submitted.get_json()
     case = submitted.get_json()
     assert [(i["code"], i["amount_yuan"], i["payer_role"]) for i in case["fee_items"]] == [
@@ -27,8 +30,11 @@ def test_co_owners_holding_separate_certificates_pay_ten_yuan_for_each_further_o
 def test_co_owners_sharing_one_certificate_pay_no_production_fee(login: Any) -> None:
     from conftest import file_application, transfer_form
 
-    form = transfer_form(share_mode="共同共有", co_owners="王芳 330106198801010028", separate_certificates=False)
-    submitted = file_application(login, "zhangsan", "transfer_resale", form, confirmers=("lisi",))
+    from app.demo import WU_HAO
+
+    form = transfer_form(share_mode="共同共有", co_buyers=[{"name": WU_HAO["name"], "id_number": WU_HAO["id_number"]}],
+                         separate_certificates=False)
+    submitted = file_application(login, "zhangsan", "transfer_resale", form, confirmers=("lisi", "wuhao"))
     assert submitted.status_code == 200, submitted.get_json()
     assert submitted.get_json()["fee_total_yuan"] == 80
 
