@@ -2,13 +2,11 @@
 Playwright in Debian's Chromium (no browser download is possible here; `make install` apt-installs it)."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from app.demo import DEMO_PASSWORD
 
@@ -29,15 +27,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def live_server(seeded: Flask) -> Iterator[str]:
-    """The seeded app on http://127.0.0.1:<free port>; stopped after the test."""
-    server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    """The seeded app's own loopback server (tests/conftest.py ``app``): the address it calls itself
+    (PUBLIC_BASE_URL: payment return, verification links) is the one the browser uses."""
+    yield seeded.config["LIVE_URL"]
 
 
 @pytest.fixture

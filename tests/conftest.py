@@ -135,7 +135,7 @@ def app(database_url: str, owner_database_url: str, tmp_path: Path, simulator: L
     holder: list[Flask] = []
     live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))
     application = create_app(make_settings(database_url, tmp_path, integrations_base_url=simulator.url,
-                                           callback_base_url=live.url))
+                                           callback_base_url=live.url, public_base_url=live.url))
     application.config["TESTING"] = True
     application.config["LIVE_URL"] = live.url
     holder.append(application)

@@ -89,7 +89,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                  for item in materials.checklist(definition)]
     mine = parties_of(actor, case)
     now = utcnow()
-    signers = [{"role": _signature_key(case, p), "label": p.label, "name": summary["parties"][i]["name"],
+    signers = [{"role": _signature_key(case, p), "label": p.label,  # one's own name unmasked, others' as shown
+                "name": p.name if p in mine else summary["parties"][i]["name"],
                 "mine": p in mine,
                 "face_ok": p.face_checked_at is not None and now - p.face_checked_at <= FACE_VALID_FOR,
                 "signed": p.signed_at is not None, "kind": KIND_LABELS.get(p.signature_kind or ""),

@@ -7,6 +7,9 @@ when SESSION_COOKIE_SECURE — on by default in production, where the app is ser
 """
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit
+
 from flask import Flask
 from flask_talisman import Talisman
 
@@ -29,11 +32,25 @@ CSP: dict[str, str | list[str]] = {
 talisman = Talisman()
 
 
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def payment_gateway_origin(settings: Settings) -> str | None:
+    """The portal's pay form answers with a redirect to the gateway's cashier page; browsers apply
+    ``form-action`` to that redirect too, so the gateway's origin (INTERFACE_PAYMENT_URL, else the departments'
+    base URL) is the one other place a form may lead."""
+    return _origin(os.environ.get("INTERFACE_PAYMENT_URL") or settings.integrations_base_url)
+
+
 def init_security_headers(app: Flask, settings: Settings) -> None:
+    gateway = payment_gateway_origin(settings)
+    csp = {**CSP, "form-action": ["'self'", gateway] if gateway else "'self'"}
     talisman.init_app(
         app,
         force_https=False,  # TLS ends at the reverse proxy; HSTS is sent on HTTPS requests
-        content_security_policy=CSP,
+        content_security_policy=csp,
         frame_options="SAMEORIGIN",
         referrer_policy="same-origin",
         permissions_policy={"camera": "(self)", "microphone": "()", "geolocation": "()", "browsing-topics": "()"},
