@@ -9,6 +9,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import spiffworkflow from './spiffworkflow.json';
 import { TranslateModule } from './translate';
 import ProviderModule from './provider';
+import { mountDryRunForm } from './dry_run_form';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -38,7 +39,7 @@ export function start(config) {
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ProviderModule, TranslateModule,
-      { bdcVocabulary: ['value', config.vocabulary] }],
+      { bdcVocabulary: ['value', config.vocabulary], bdcConditions: ['value', config.conditions] }],
     moddleExtensions: { spiffworkflow }
   });
   const canvas = modeler.get('canvas');
@@ -131,8 +132,9 @@ export function start(config) {
   async function dryRun() {
     let body;
     try {
-      body = { xml: await xml(), data: parseField('#trial-data', '样例数据'),
-               decisions: parseField('#trial-decisions', '模拟办理'), answers: parseField('#trial-answers', '模拟接口应答'),
+      body = { xml: await xml(), data: trialForm.data(),
+               decisions: { ...trialForm.decisions(), ...parseField('#trial-decisions', '模拟办理') },
+               answers: parseField('#trial-answers', '模拟接口应答'),
                timeouts: $('#trial-timeouts').value.split(/[\s,，、]+/).filter(Boolean) };
     } catch (e) { return status('试运行输入有误，请按提示修改', 'error'); }
     const res = await call(config.urls.dry_run, body);
@@ -192,12 +194,15 @@ export function start(config) {
   wire('#btn-dryrun', dryRun);
   wire('#btn-publish', publish);
   wire('#btn-compare', compare);
-  modeler.on('commandStack.changed', () => { dirty = true; $('#designer-dirty').hidden = false; });
+  const trialForm = mountDryRunForm($('#trial-form'), $('#trial-choices'),
+    { trial: config.trial, forms: config.conditions.forms, registry });
+  modeler.on('commandStack.changed', () => { dirty = true; $('#designer-dirty').hidden = false; trialForm.refresh(); });
   window.addEventListener('beforeunload', (e) => { if (dirty) { e.preventDefault(); e.returnValue = ''; } });
   renderVersions(config.versions);
   window.bdcModeler = modeler;
   return modeler.importXML(config.xml).then(() => {
     canvas.zoom('fit-viewport');
+    trialForm.refresh();
     status(`已打开${config.source === '草稿' ? '草稿' : '版本 ' + config.source}。选中元素后在右侧“登记属性”中设置角色、表单、阶段等。`, 'info');
     document.body.dataset.designerReady = 'true';
   }).catch((e) => status(`流程图无法打开：${e.message}`, 'error'));

@@ -7,6 +7,7 @@ import {
 } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
+import { ConditionBuilderEntry } from './condition_entry';
 
 const TIMER_KINDS = [
   { value: 'timeDuration', label: '持续时间（如 "P3D"）' },
@@ -174,8 +175,8 @@ function Parameters({ element, id }) {
 function Condition({ element, id }) {
   const { modeling, moddle, debounce } = services();
   return jsx(TextFieldEntry, {
-    element, id, label: '条件表达式', debounce,
-    description: '例如 decision == "approve"；布尔值写 True / False。',
+    element, id, label: '条件表达式（高级）', debounce,
+    description: '上方构建器写入此处；也可直接编辑，例如 decision == "approve"（布尔值写 True / False）。',
     getValue: () => (element.businessObject.conditionExpression && element.businessObject.conditionExpression.body) || '',
     setValue: (value) => {
       const body = (value || '').trim();
@@ -238,7 +239,7 @@ function entriesFor(element) {
   if (is(element, 'bpmn:SequenceFlow')) {
     const source = element.businessObject.sourceRef;
     if (source && (is(source, 'bpmn:ExclusiveGateway') || is(source, 'bpmn:InclusiveGateway'))) {
-      return [e('bdc-condition', Condition, isTextFieldEntryEdited)];
+      return [e('bdc-condition-builder', ConditionBuilderEntry), e('bdc-condition', Condition, isTextFieldEntryEdited)];
     }
   }
   if (timerOf(element)) return [e('bdc-timer-kind', TimerKind, isSelectEntryEdited), e('bdc-timer', TimerValue, isTextFieldEntryEdited)];

@@ -51,11 +51,12 @@ def run_trial(root: Path, code: str, xml: str, data: dict[str, Any], decisions: 
 
     def decide(task_id: str, form_key: str, visit: int) -> dict[str, Any] | None:
         given = decisions.get(task_id)
+        base = default_decision(root, form_key)  # a choice given without an opinion still has one
         if isinstance(given, list):
-            return dict(given[visit]) if visit < len(given) else None
+            return {**base, **given[visit]} if visit < len(given) and isinstance(given[visit], dict) else None
         if isinstance(given, dict):
-            return dict(given)
-        return default_decision(root, form_key)
+            return {**base, **given}
+        return base
 
     timers = set(timer_events(xml))
     unknown = [t for t in timeouts or [] if t not in timers]
