@@ -14,12 +14,31 @@ function formKeyOf(bo) {
   return prop ? prop.value || '' : '';
 }
 
-/** Fields a flow condition may test: application fields, then the task forms' fields (options merged). */
-export function flowFields(vocab, registry) {
+/** Form keys of the user tasks nearest before ``flow`` (walking back from its source over flows, gateways and
+ *  events): their decision is the one the condition tests, so their labels win (审核's 不予登记, not 受理's). */
+function upstreamFormKeys(flow) {
+  const keys = [], seen = new Set();
+  let frontier = [flow.businessObject.sourceRef];
+  while (frontier.length) {
+    const next = [];
+    frontier.filter((bo) => bo && !seen.has(bo.id)).forEach((bo) => {
+      seen.add(bo.id);
+      if (is(bo, 'bpmn:UserTask')) keys.push(formKeyOf(bo));
+      else if (!is(bo, 'bpmn:Activity')) next.push(...(bo.incoming || []).map((f) => f.sourceRef));
+    });
+    frontier = next;
+  }
+  return keys;
+}
+
+/** Fields a flow condition may test: application fields, then the task forms' fields (options merged, the
+ *  forms of the tasks just before the flow first). */
+export function flowFields(vocab, registry, flow) {
   const fields = (vocab.application || []).map((f) => ({ ...f }));
   const seen = Object.fromEntries(fields.map((f) => [f.name, f]));
-  const keys = [...new Set(registry.filter((e) => is(e, 'bpmn:UserTask')).map((e) => formKeyOf(e.businessObject)))];
-  keys.filter(Boolean).sort().forEach((key) => (vocab.forms[key] || []).forEach((f) => {
+  const all = registry.filter((e) => is(e, 'bpmn:UserTask')).map((e) => formKeyOf(e.businessObject)).sort();
+  const keys = [...new Set([...(flow ? upstreamFormKeys(flow) : []), ...all])];
+  keys.filter(Boolean).forEach((key) => (vocab.forms[key] || []).forEach((f) => {
     const known = seen[f.name];
     if (!known) {
       seen[f.name] = { ...f, options: f.options ? [...f.options] : f.options };
@@ -47,7 +66,7 @@ export function ConditionBuilderEntry({ element, id }) {
 
   useEffect(() => {
     widget.current = mountConditionBuilder(host.current, {
-      fields: flowFields(vocab, registry),
+      fields: flowFields(vocab, registry, element),
       text,
       onChange: (body) => modeling.updateProperties(element, {
         conditionExpression: body ? moddle.create('bpmn:FormalExpression', { body }) : undefined })

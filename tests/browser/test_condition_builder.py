@@ -56,6 +56,8 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
 
     click_element(page, "flow_review_reject")
     open_registration_group(page)
+    decision = page.locator(f"{BUILDER} .bdc-cond-row[data-row='0'] select.bdc-cond-value option:checked")
+    assert decision.inner_text() == "不予登记"  # the label of 审核's form, the task just before the gateway
     add_row(page, BUILDER, "use", "非住宅")
     page.locator(f"{BUILDER} .bdc-cond-join").select_option("or")
     page.wait_for_timeout(300)
