@@ -86,20 +86,39 @@ export function parseCondition(text) {
   if (!source) return { join: 'and', rows: [] };
   const tokens = tokenize(source);
   if (!tokens) return null;
-  const rows = [];
-  let join = null, at = 0;
+  const clauses = [], joins = [];
+  let at = 0;
   for (;;) {
     const clause = parseClause(tokens, at);
     if (!clause) return null;
-    rows.push(clause.row);
+    clauses.push(clause.row);
     at = clause.next;
     if (at === tokens.length) break;
     const kind = tokens[at].kind;
-    if ((kind !== 'and' && kind !== 'or') || (join && join !== kind)) return null; // mixed and/or: advanced
-    join = kind;
+    if (kind !== 'and' && kind !== 'or') return null;
+    joins.push(kind);
     at += 1;
   }
-  return { join: join || 'and', rows };
+  // `f != None and f > 1` is one guarded row (see buildCondition); `and` binds tighter than `or`, so the
+  // pair stays one row between `or`s too.
+  const rows = [], between = [];
+  for (let i = 0; i < clauses.length; i += 1) {
+    const c = clauses[i], next = clauses[i + 1];
+    if (c.op === '!=' && c.value === null && next && joins[i] === 'and' && next.field === c.field && isOrdered(next.op)) {
+      if (i > 0) between.push(joins[i - 1]);
+      rows.push(next);
+      i += 1;
+    } else {
+      if (i > 0) between.push(joins[i - 1]);
+      rows.push(c);
+    }
+  }
+  if (new Set(between).size > 1) return null; // mixed and/or: advanced view
+  return { join: between[0] || 'and', rows };
+}
+
+function isOrdered(op) {
+  return OPERATORS.some((o) => o.value === op && o.ordered);
 }
 
 function literal(value, type) {
@@ -131,13 +150,17 @@ export function rowProblem(row, field) {
   return null;
 }
 
-/** Expression text of builder rows (fields: the catalogue, used for literal types). Rows must be valid. */
+/** Expression text of builder rows (fields: the catalogue, used for literal types; an ``optional`` field —
+ *  None when empty — gets `f != None and` before a 大于/小于 comparison). Rows must be valid. */
 export function buildCondition(condition, fields) {
   const byName = Object.fromEntries((fields || []).map((f) => [f.name, f]));
   const parts = condition.rows.map((row) => {
     const type = byName[row.field] ? byName[row.field].type : null;
     const value = Array.isArray(row.value) ? `[${row.value.map((v) => literal(v, type)).join(', ')}]` : literal(row.value, type);
-    return `${row.field} ${row.op} ${value}`;
+    const field = byName[row.field];
+    // An optional field is None when left empty (fees' `when`): compare its size only when it is filled.
+    const guard = field && field.optional && isOrdered(row.op) ? `${row.field} != None and ` : '';
+    return `${guard}${row.field} ${row.op} ${value}`;
   });
   return parts.join(` ${condition.join === 'or' ? 'or' : 'and'} `);
 }

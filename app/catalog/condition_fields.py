@@ -42,7 +42,8 @@ def field_entry(name: str, prop: dict[str, Any], group: str = "",
 def application_fields(schema: dict[str, Any], *, always_present: bool,
                        dictionary_options: DictionaryOptions | None = None) -> list[dict[str, Any]]:
     """The application form's fields in the process data (no ``x-pii``); ``always_present``: only the
-    fields every submitted case carries (required, or filled with their default on submission)."""
+    fields every submitted case carries (required, or filled with their default on submission). ``optional``
+    marks the others: the builder guards a 大于/小于 on them (``f != None and f > 1``)."""
     secret, required = pii_fields(schema), set(schema.get("required") or [])
     found = []
     for name, prop in (schema.get("properties") or {}).items():
@@ -52,6 +53,7 @@ def application_fields(schema: dict[str, Any], *, always_present: bool,
             continue
         entry = field_entry(name, prop, "申请表", dictionary_options)
         if entry:
+            entry["optional"] = name not in required and "default" not in prop  # None when left empty
             found.append(entry)
     return found
 

@@ -21,6 +21,7 @@ FIELDS = [
     {"name": "floors", "label": "层数", "type": "integer", "options": []},
     {"name": "has_mortgage", "label": "是否抵押", "type": "boolean", "options": []},
     {"name": "location", "label": "坐落", "type": "string", "options": []},
+    {"name": "area", "label": "面积", "type": "number", "options": [], "optional": True},
     {"name": "signed_on", "label": "签订日期", "type": "string", "format": "date", "options": []},
     {"name": "decision", "label": "审核结论", "type": "string",
      "options": [{"value": "approve", "label": "审核通过"}, {"value": "reject", "label": "不予登记"}]},
@@ -41,6 +42,11 @@ ROWS = [  # (condition, data it is true for, data it is false for)
      {"use": "住宅", "location": "x"}, {"use": "住宅", "location": 'A "quoted" \\ path'}),
     ({"join": "and", "rows": [{"field": "signed_on", "op": "<", "value": "2026-01-05"}]},
      {"signed_on": "2025-12-31"}, {"signed_on": "2026-01-05"}),
+    # An optional field is None when empty (fees' `when`): its comparison is guarded, and still one row.
+    ({"join": "and", "rows": [{"field": "area", "op": ">", "value": 100}]}, {"area": 120}, {"area": None}),
+    ({"join": "or", "rows": [{"field": "area", "op": ">", "value": 100},
+                             {"field": "use", "op": "==", "value": "非住宅"}]},
+     {"area": None, "use": "非住宅"}, {"area": None, "use": "住宅"}),
 ]
 ADVANCED = ["tax_paid()", "(use == \"住宅\" or price > 1) and decision == \"approve\"",
             "use == \"住宅\" and price > 1 or decision == \"approve\"", "price * 2 > 5", "not has_mortgage",
@@ -85,6 +91,7 @@ def test_built_expressions_are_safe_mean_what_the_rows_say_and_parse_back(tmp_pa
     assert built[0] == 'decision == "approve"'
     assert built[1] == 'use == "非住宅" and price >= 1000000'
     assert built[2] == "has_mortgage == True or floors < 3"
+    assert built[-1] == 'area != None and area > 100 or use == "非住宅"'
     for text, (_, true_for, false_for) in zip(built, ROWS, strict=True):
         assert check_expression(text) is None, text
         assert evaluate_expression(text, true_for) is True, text

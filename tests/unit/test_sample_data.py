@@ -47,12 +47,14 @@ def test_flow_conditions_offer_only_fields_every_case_carries_with_labels_and_ch
     schema = json.loads((FORMS[0].parent / "transfer_resale_application.json").read_text(encoding="utf-8"))
     flow = {f["name"]: f for f in application_fields(schema, always_present=True)}
     assert flow["use"] == {"name": "use", "label": "房屋用途", "type": "string", "format": None, "group": "申请表",
-                           "options": [{"value": "住宅", "label": "住宅"}, {"value": "非住宅", "label": "非住宅"}]}
+                           "options": [{"value": "住宅", "label": "住宅"}, {"value": "非住宅", "label": "非住宅"}],
+                           "optional": False}
     assert flow["price"]["type"] == "number" and "has_mortgage" in flow  # required; boolean with a default
     assert "remarks" not in flow and "location" not in flow  # optional without default: may be absent
     assert "seller_name" not in flow and "co_buyers" not in flow  # personal data; a list
-    fees = {f["name"] for f in application_fields(schema, always_present=False)}
-    assert {"remarks", "location"} <= fees and "seller_name" not in fees  # fees see empty fields as None
+    fees = {f["name"]: f for f in application_fields(schema, always_present=False)}
+    assert {"remarks", "location"} <= set(fees) and "seller_name" not in fees  # fees see empty fields as None
+    assert fees["remarks"]["optional"] and not fees["price"]["optional"] and not fees["use"]["optional"]
 
     accept = json.loads((FORMS[0].parent / "decision_accept.json").read_text(encoding="utf-8"))
     decision = {f["name"]: f for f in task_form_fields(accept)}
