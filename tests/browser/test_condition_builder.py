@@ -72,6 +72,18 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
     page.click(f"{BUILDER} .bdc-cond-row[data-row='2'] .bdc-cond-remove")
     page.wait_for_timeout(1000)  # properties-panel edits reach saveXML after a short delay
 
+    # Text typed in the advanced view shows in the builder when it can, and only there when it cannot.
+    click_element(page, "flow_review_correct")
+    open_registration_group(page)
+    advanced.fill('decision == "correct" or has_mortgage == True')
+    page.wait_for_selector(f"{BUILDER} .bdc-cond-row[data-row='1']")
+    assert page.locator(f"{BUILDER} .bdc-cond-join").input_value() == "or"
+    advanced.fill('(decision == "correct")')
+    page.wait_for_selector(f"{BUILDER} .bdc-cond-advanced")
+    advanced.fill('decision == "correct"')
+    page.wait_for_selector(f"{BUILDER} .bdc-cond-row[data-row='0']")
+    page.wait_for_timeout(1000)
+
     page.click("#btn-validate")
     page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('校验')")
     assert "校验通过" in page.locator("#designer-status").inner_text()
