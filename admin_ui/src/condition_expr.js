@@ -1,5 +1,5 @@
 // Conditions as builder rows <-> expression text of the safe expression language (app/engine/expressions.py).
-// Pure functions, no DOM: the condition builder (flows, fees' `when`) and tests/admin/test_condition_builder.py
+// Pure functions, no DOM: the condition builder (flows, fees' `when`) and tests/unit/test_condition_expr_roundtrip.py
 // (run in node) use them. Only the simple shape is representable: `field op literal` clauses joined all by
 // `and` or all by `or`; anything else (parentheses, function calls, arithmetic …) parses to null and stays in
 // the advanced text view.
