@@ -1,42 +1,10 @@
-// Lanes are roles: a lane's `name` stays the role code the engine routes tasks by
-// (app/catalog/bpmn_conventions.py `_lanes`), but people read and choose the role's Chinese name.
-// Used by the designer (label on the canvas, the role select, no typing of codes) and by the read-only
-// viewer (label only).
+// Lanes are roles, picked by Chinese name in the designer: the label on the canvas (lane_labels.js), the
+// role select of the panel's 登记属性 group, and no free-text code anywhere (the stored value stays the code).
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import { SelectEntry } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
-import BaseRenderer from 'diagram-js/lib/draw/BaseRenderer';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
-
-const PRIORITY = 1500;
-
-// `roles`: [{code, name}] → {code: label}; a name two roles share keeps its code so they stay apart.
-export function roleLabels(roles) {
-  const count = {};
-  roles.forEach((r) => { count[r.name] = (count[r.name] || 0) + 1; });
-  return Object.fromEntries(roles.map((r) => [r.code, count[r.name] > 1 ? `${r.name}（${r.code}）` : r.name]));
-}
-
-// Draws a lane with its role's Chinese name: the stock renderer draws a stand-in whose business object
-// answers the label, so shape, colours and text layout stay bpmn-js's own.
-function LaneLabelRenderer(eventBus, bpmnRenderer, bdcLaneNames) {
-  BaseRenderer.call(this, eventBus, PRIORITY);
-  const label = (element) => bdcLaneNames[(element.businessObject.name || '').trim()];
-  this.canRender = (element) => is(element, 'bpmn:Lane') && !element.labelTarget && Boolean(label(element));
-  this.drawShape = (parentGfx, element, attrs) => {
-    const shown = Object.create(element.businessObject, { name: { value: label(element) } });
-    return bpmnRenderer.drawShape(parentGfx, Object.create(element, { businessObject: { value: shown } }), attrs);
-  };
-  this.getShapePath = (element) => bpmnRenderer.getShapePath(element);
-}
-LaneLabelRenderer.prototype = Object.create(BaseRenderer.prototype);
-LaneLabelRenderer.$inject = ['eventBus', 'bpmnRenderer', 'bdcLaneNames'];
-
-// The viewer's module: `names` is {role code: Chinese name} from the page.
-export function laneNamesModule(names) {
-  return { __init__: ['bdcLaneLabelRenderer'], bdcLaneLabelRenderer: ['type', LaneLabelRenderer],
-           bdcLaneNames: ['value', names || {}] };
-}
+import { PRIORITY, laneNamesModule, roleLabels } from './lane_labels';
 
 // In the designer a lane's role is picked, never typed: a double click on a lane selects it (the role
 // select is in the panel) instead of opening the text editor on its code.
