@@ -126,7 +126,7 @@ def diagram_svg(session: Session, version_id: str, *, current: frozenset[str] = 
 
 
 def _role_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Role.code, Role.name)).tuples().all())
+    return {code: name for code, name in session.execute(select(Role.code, Role.name))}
 
 
 def lane_names(session: Session, version_id: str) -> dict[str, str]:
