@@ -13,6 +13,13 @@ LANE_HEADER = """(id) => {
 }"""
 LANE_LABEL = "(id) => document.querySelector(`.djs-element[data-element-id='${id}'] .djs-visual text`).textContent"
 LANE_NAME = "(id) => window.bdcModeler.get('elementRegistry').get(id).businessObject.name"
+LANES = "() => window.bdcModeler.get('elementRegistry').filter(e => e.type === 'bpmn:Lane').map(e => e.id)"
+
+
+def open_registration_group(page: Any) -> None:
+    header = page.locator("[data-group-id='group-bdc-registration'] .bio-properties-panel-group-header")
+    if "open" not in (header.get_attribute("class") or ""):
+        header.click()
 
 
 def test_a_lane_shows_and_picks_its_role_by_chinese_name(page: Any, sign_in: Any) -> None:
@@ -27,9 +34,7 @@ def test_a_lane_shows_and_picks_its_role_by_chinese_name(page: Any, sign_in: Any
     assert page.evaluate("() => window.bdcModeler.get('selection').get().map(e => e.id)") == ["lane_reviewer"]
     assert page.locator("#bio-properties-panel-name").count() == 0  # no free-text name for a lane
 
-    header = page.locator("[data-group-id='group-bdc-registration'] .bio-properties-panel-group-header")
-    if "open" not in (header.get_attribute("class") or ""):
-        header.click()
+    open_registration_group(page)
     select = page.locator("#bio-properties-panel-bdc-lane-role")
     labels = select.locator("option").all_inner_texts()
     assert "审核人员" in labels and "登簿人员" in labels
@@ -53,11 +58,26 @@ def test_a_lane_named_by_no_known_role_says_so_in_the_select(page: Any, sign_in:
     assert page.evaluate(LANE_LABEL, "lane_reviewer") == "Clerk"
     point = page.evaluate(LANE_HEADER, "lane_reviewer")
     page.mouse.click(point["x"], point["y"])
-    header = page.locator("[data-group-id='group-bdc-registration'] .bio-properties-panel-group-header")
-    if "open" not in (header.get_attribute("class") or ""):
-        header.click()
+    open_registration_group(page)
     select = page.locator("#bio-properties-panel-bdc-lane-role")
     assert "未知角色：Clerk" in select.locator("option:checked").inner_text()
     select.select_option(label="审核人员")
     page.wait_for_function(f"() => ({LANE_NAME})('lane_reviewer') === 'reviewer'")
     assert page.evaluate(LANE_LABEL, "lane_reviewer") == "审核人员"
+
+
+def test_a_new_lane_gets_its_role_from_the_select(page: Any, sign_in: Any) -> None:
+    sign_in(page, "analyst", next_path="/admin/designer/transfer_resale")
+    page.wait_for_selector("body[data-designer-ready=true]")
+    before = set(page.evaluate(LANES))
+    point = page.evaluate(LANE_HEADER, "lane_certifier")
+    page.mouse.click(point["x"], point["y"])
+    page.click(".djs-context-pad .entry[data-action='lane-insert-below']")
+    (new_lane,) = set(page.evaluate(LANES)) - before
+    assert page.evaluate(LANE_NAME, new_lane) is None
+    point = page.evaluate(LANE_HEADER, new_lane)
+    page.mouse.click(point["x"], point["y"])
+    open_registration_group(page)
+    page.locator("#bio-properties-panel-bdc-lane-role").select_option(label="科室负责人")
+    page.wait_for_function(f"() => ({LANE_NAME})('{new_lane}') === 'team_leader'")
+    assert page.evaluate(LANE_LABEL, new_lane) == "科室负责人"
