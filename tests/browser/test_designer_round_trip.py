@@ -101,13 +101,18 @@ def test_every_shipped_diagram_survives_open_and_save_without_import_warnings(
 def test_what_bpmn_js_cannot_read_is_shown_to_the_analyst(page: Any, sign_in: Any, page_login: Any) -> None:
     unknown = "<spiffworkflow:somethingNew>x = 1</spiffworkflow:somethingNew>"
     xml = (ROOT / "processes" / "transfer_resale" / "process.bpmn").read_text(encoding="utf-8").replace(
-        "<spiffworkflow:properties>", unknown + "<spiffworkflow:properties>", 1)
+        "<spiffworkflow:properties>", unknown + "<spiffworkflow:properties>", 1).replace(
+        '<bpmn:userTask id="task_review"', '<bpmn:userTask spiffworkflow:somethingElse="1" id="task_review"', 1)
     assert page_login("analyst").post_json("/admin/api/types/transfer_resale/draft", {"xml": xml}).status_code == 200
     sign_in(page, "analyst", next_path="/admin/designer/transfer_resale")
     page.wait_for_selector("body[data-designer-ready=true]")
     warning = page.locator("#import-warnings")
     assert warning.is_visible()
-    text = warning.inner_text()
-    assert "无法识别" in text and "保存后这些内容将丢失" in text
-    assert "spiffworkflow:somethingNew" in text
+    items = warning.locator("li").all_inner_texts()
+    assert len(items) == 2, items
+    element = next(i for i in items if "spiffworkflow:somethingNew" in i)
+    attribute = next(i for i in items if "spiffworkflow:somethingElse" in i)
+    assert element.startswith("无法识别的元素（保存后将丢失）")
+    assert attribute.startswith("无法识别的属性（保存时原样保留）") and "task_review" in attribute
+    assert "设计器无法识别" in warning.inner_text()
 
