@@ -17,10 +17,28 @@ function LaneDirectEditingGuard(eventBus, selection) {
 }
 LaneDirectEditingGuard.$inject = ['eventBus', 'selection'];
 
+// The panel's header names the selected element; for a lane that is its code, so the header's text is set
+// to the role's name. The text node is changed in place: the panel's own later updates still land in it.
+function LaneHeaderLabel(selection, bdcLaneNames, panelConfig) {
+  const parent = typeof panelConfig.parent === 'string' ? document.querySelector(panelConfig.parent) : panelConfig.parent;
+  if (!parent || typeof MutationObserver === 'undefined') return;
+  const relabel = () => {
+    const [element] = selection.get();
+    const label = parent.querySelector('.bio-properties-panel-header-label');
+    const text = label && label.firstChild;
+    if (!element || !text || text.nodeType !== Node.TEXT_NODE || !is(element, 'bpmn:Lane')) return;
+    const name = bdcLaneNames[(element.businessObject.name || '').trim()];
+    if (name && text.data !== name) text.data = name;
+  };
+  new MutationObserver(relabel).observe(parent, { childList: true, subtree: true, characterData: true });
+}
+LaneHeaderLabel.$inject = ['selection', 'bdcLaneNames', 'config.propertiesPanel'];
+
 // The designer's module: names come from the palette vocabulary's roles (config.vocabulary.roles).
 export function designerLaneModule(roles) {
-  return { ...laneNamesModule(roleLabels(roles)), __init__: ['bdcLaneLabelRenderer', 'bdcLaneEditingGuard'],
-           bdcLaneEditingGuard: ['type', LaneDirectEditingGuard] };
+  return { ...laneNamesModule(roleLabels(roles)),
+           __init__: ['bdcLaneLabelRenderer', 'bdcLaneEditingGuard', 'bdcLaneHeaderLabel'],
+           bdcLaneEditingGuard: ['type', LaneDirectEditingGuard], bdcLaneHeaderLabel: ['type', LaneHeaderLabel] };
 }
 
 // The "角色" select of a lane in the panel's 登记属性 group: Chinese names, the code is what is stored.

@@ -13,6 +13,7 @@ LANE_HEADER = """(id) => {
 }"""
 LANE_LABEL = "(id) => document.querySelector(`.djs-element[data-element-id='${id}'] .djs-visual text`).textContent"
 LANE_NAME = "(id) => window.bdcModeler.get('elementRegistry').get(id).businessObject.name"
+HEADER = ".bio-properties-panel-header-label"
 LANES = "() => window.bdcModeler.get('elementRegistry').filter(e => e.type === 'bpmn:Lane').map(e => e.id)"
 
 
@@ -40,10 +41,13 @@ def test_a_lane_shows_and_picks_its_role_by_chinese_name(page: Any, sign_in: Any
     assert "审核人员" in labels and "登簿人员" in labels
     assert not any(code in labels for code in ("reviewer", "recorder"))
     assert select.locator("option:checked").inner_text() == "审核人员"
+    assert page.locator(HEADER).inner_text() == "审核人员"  # the panel's header too
 
     select.select_option(label="缮证发证人员")
     page.wait_for_function(f"() => ({LANE_NAME})('lane_reviewer') === 'certifier'")
     assert page.evaluate(LANE_LABEL, "lane_reviewer") == "缮证发证人员"
+    page.wait_for_function(f"() => document.querySelector('{HEADER}').textContent === '缮证发证人员'")
+    page.screenshot(path="test-artifacts/designer/lane-roles.png")
     xml = page.evaluate("async () => (await window.bdcModeler.saveXML()).xml")
     assert '<bpmn:lane id="lane_reviewer" name="certifier">' in xml
 
