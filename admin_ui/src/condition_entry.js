@@ -9,7 +9,7 @@ import { mountConditionBuilder } from './condition_builder';
 
 function formKeyOf(bo) {
   const values = (bo.extensionElements && bo.extensionElements.get('values')) || [];
-  const props = values.find((v) => is(v, 'spiffworkflow:properties'));
+  const props = values.find((v) => is(v, 'spiffworkflow:Properties'));
   const prop = props && props.get('properties').find((p) => p.name === 'formKey');
   return prop ? prop.value || '' : '';
 }

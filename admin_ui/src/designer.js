@@ -10,6 +10,8 @@ import spiffworkflow from './spiffworkflow.json';
 import { TranslateModule } from './translate';
 import ProviderModule from './provider';
 import { mountDryRunForm } from './dry_run_form';
+import { designerLaneModule } from './lane_roles';
+import { showImportWarnings } from './import_warnings';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -39,6 +41,7 @@ export function start(config) {
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ProviderModule, TranslateModule,
+      designerLaneModule(config.vocabulary.roles),
       { bdcVocabulary: ['value', config.vocabulary], bdcConditions: ['value', config.conditions] }],
     moddleExtensions: { spiffworkflow }
   });
@@ -200,10 +203,14 @@ export function start(config) {
   window.addEventListener('beforeunload', (e) => { if (dirty) { e.preventDefault(); e.returnValue = ''; } });
   renderVersions(config.versions);
   window.bdcModeler = modeler;
-  return modeler.importXML(config.xml).then(() => {
+  return modeler.importXML(config.xml).then((result) => {
+    showImportWarnings($('#import-warnings'), result.warnings);
     canvas.zoom('fit-viewport');
     trialForm.refresh();
     status(`已打开${config.source === '草稿' ? '草稿' : '版本 ' + config.source}。选中元素后在右侧“登记属性”中设置角色、表单、阶段等。`, 'info');
     document.body.dataset.designerReady = 'true';
-  }).catch((e) => status(`流程图无法打开：${e.message}`, 'error'));
+  }).catch((e) => {
+    showImportWarnings($('#import-warnings'), e.warnings);
+    status(`流程图无法打开：${e.message}`, 'error');
+  });
 }

@@ -15,7 +15,7 @@ function el(tag, attrs, children) {
 
 function formKeyOf(bo) {
   const values = (bo.extensionElements && bo.extensionElements.get('values')) || [];
-  const props = values.find((v) => is(v, 'spiffworkflow:properties'));
+  const props = values.find((v) => is(v, 'spiffworkflow:Properties'));
   const prop = props && props.get('properties').find((p) => p.name === 'formKey');
   return prop ? prop.value || '' : '';
 }
