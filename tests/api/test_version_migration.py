@@ -1,0 +1,170 @@
+"""Running cases move to a new process version when the office decides (issue 15 §4): the analyst maps the
+old version's waiting tasks to the new one's, the dry run shows who would move where, each case moves
+all-or-nothing and audited, and a case whose waiting task has no mapping is refused and left untouched.
+
+The new version of 更正登记 adds a 复核 step after 审核; moved cases then finish on the new route through the
+real runtime (the clerks' HTTP API)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import STAFF, complete_stage, file_application, take_through
+from sqlalchemy import select
+from version_fixtures import shipped_bpmn, with_recheck
+
+from app.registry.codes import make_unit_code
+
+CODE = "correction"
+BPMN = shipped_bpmn(CODE)
+
+
+def unit(n: int) -> str:
+    return make_unit_code("330106", 1, 1, "GB", 100, 1, 100 + n)
+
+
+def file_correction(login: Any, n: int) -> dict[str, Any]:
+    form = {"unit_code": unit(n), "error_description": "登记簿记载的建筑面积与实测面积不符",
+            "evidence": "杭州市测绘院测绘成果更正报告（2026）第88号", "corrected_area_m2": 70.5 + n}
+    resp = file_application(login, "zhangsan", CODE, form)
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def versions(page_login: Any, db: Any, running: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """(v1 id, v2 id): v1 loaded from disk (the running cases are on it), v2 with 复核 published through the
+    designer."""
+    from app.catalog.models import BusinessType
+
+    with db.unit_of_work() as session:
+        v1 = session.get_one(BusinessType, CODE).current_version_id
+    published = page_login("analyst").post_json(f"/admin/api/types/{CODE}/publish", {"xml": with_recheck(BPMN)})
+    assert published.status_code == 200, published.get_json()
+    return v1, published.get_json()["version_id"]
+
+
+@pytest.fixture
+def running(login: Any) -> dict[str, dict[str, Any]]:
+    """Three running cases on v1: one waiting at 受理, one at 审核, one at 补正 (with the applicant)."""
+    at_accept, at_review, at_correct = (file_correction(login, n) for n in (1, 2, 3))
+    take_through(login, at_review["business_no"], ("受理",))
+    assert complete_stage(login(STAFF["受理"]), at_correct["business_no"], "受理", "correct",
+                          correction_items=["请补充测绘报告原件"]).status_code == 200
+    return {"受理": at_accept, "审核": at_review, "补正": at_correct}
+
+
+def _state(db: Any, case_id: str) -> tuple[str, str, list[tuple[str, str, str | None, Any]]]:
+    from app.cases.models import Case, Task
+    from app.engine.models import WorkflowState
+
+    with db.unit_of_work() as session:
+        case = session.get_one(Case, case_id)
+        tasks = session.execute(select(Task).where(Task.case_id == case_id, Task.status == "open")).scalars()
+        return (case.process_version_id, session.get_one(WorkflowState, case_id).process_version_id,
+                [(t.spiff_task_id, t.task_name, t.assignee_id, t.due_at) for t in tasks])
+
+
+def _analyst(db: Any) -> Any:
+    from app.identity.actor import actor_for
+    from app.identity.models import User
+
+    with db.unit_of_work() as session:
+        return actor_for(session, session.execute(select(User).where(User.username == "analyst")).scalar_one())
+
+
+def test_the_dry_run_shows_who_would_move_where_and_writes_nothing(db: Any, versions: tuple[str, str],
+                                                                   running: dict[str, dict[str, Any]]) -> None:
+    from app.cases import version_migration
+
+    v1, v2 = versions
+    before = {k: _state(db, c["id"]) for k, c in running.items()}
+    analyst = _analyst(db)
+    with db.unit_of_work() as session:
+        source, target = version_migration._versions(session, analyst, CODE, v1, v2)
+        mapping = version_migration.suggested_mapping(source, target)
+        assert mapping == {t: t for t in ("task_correct", "task_accept", "task_review", "task_record", "task_certify")}
+        del mapping["task_correct"]
+        plan = version_migration.plan(session, analyst, CODE, v1, v2, mapping)
+    by_no = {c.business_no: c for c in plan.cases}
+    assert [(m.from_element, m.to_element) for m in by_no[running["受理"]["business_no"]].moves] == [
+        ("task_accept", "task_accept")]
+    assert by_no[running["审核"]["business_no"]].ok
+    refused = by_no[running["补正"]["business_no"]]
+    assert not refused.ok and "补正材料" in refused.refusals[0] and "没有指定" in refused.refusals[0]
+    assert {k: _state(db, c["id"]) for k, c in running.items()} == before
+
+
+def test_cases_move_to_the_new_version_and_finish_on_its_route(login: Any, db: Any, versions: tuple[str, str],
+                                                               running: dict[str, dict[str, Any]]) -> None:
+    from app.cases import version_migration
+    from app.security.models import AuditEntry
+
+    v1, v2 = versions
+    reviewer = login(STAFF["审核"])
+    review_task = reviewer.get("/api/v1/tasks", query_string={"business_no": running["审核"]["business_no"]})
+    assert reviewer.post(f"/api/v1/tasks/{review_task.get_json()['items'][0]['id']}/claim").status_code == 200
+    before = {k: _state(db, c["id"]) for k, c in running.items()}
+    analyst = _analyst(db)
+    with db.unit_of_work() as session:
+        result = version_migration.migrate(session, analyst, CODE, v1, v2,
+                                           {"task_accept": "task_accept", "task_review": "task_review"})
+    assert sorted(c.business_no for c in result.movable) == sorted(
+        running[k]["business_no"] for k in ("受理", "审核"))
+    assert [c.business_no for c in result.refused] == [running["补正"]["business_no"]]
+    for stage in ("受理", "审核"):  # same task, same id, assignee and due date; now on v2
+        case_version, state_version, tasks = _state(db, running[stage]["id"])
+        assert (case_version, state_version) == (v2, v2)
+        assert [(t[0], t[2], t[3]) for t in tasks] == [(t[0], t[2], t[3]) for t in before[stage][2]]
+    assert _state(db, running["补正"]["id"]) == before["补正"]  # refused: untouched on v1
+
+    take_through(login, running["受理"]["business_no"], ("受理", "审核"))
+    assert complete_stage(reviewer, running["审核"]["business_no"], "审核").status_code == 200
+    for key in ("受理", "审核"):  # the new 复核 step (stage 审核) comes before 登簿
+        tasks = reviewer.get("/api/v1/tasks", query_string={"business_no": running[key]["business_no"]})
+        assert [t["title"] for t in tasks.get_json()["items"]] == ["复核"]
+        take_through(login, running[key]["business_no"], ("审核", "登簿", "缮证"))
+        progress = login("zhangsan").get(f"/api/v1/applications/{running[key]['id']}/progress").get_json()
+        assert progress["status"] == "completed"
+        [moved] = [e["message"] for e in progress["events"] if e["kind"] == "version_migrated"]
+        assert moved.startswith("办理流程已更新为 v2")
+    with db.unit_of_work() as session:
+        entries = session.execute(select(AuditEntry).where(AuditEntry.action.in_(
+            ("case.migrate_version", "definition.migrate_cases"))).order_by(AuditEntry.seq)).scalars().all()
+        moved = [e for e in entries if e.action == "case.migrate_version"]
+        assert {e.object_id for e in moved} == {running["受理"]["id"], running["审核"]["id"]}
+        assert all(e.before["process_version_id"] == v1 and e.after["process_version_id"] == v2 for e in moved)
+        assert entries[-1].action == "definition.migrate_cases" and entries[-1].after["moved"] == 2
+        assert entries[-1].after["refused"] == [running["补正"]["id"]]
+
+
+def test_a_failure_half_way_leaves_that_case_on_the_old_version(db: Any, versions: tuple[str, str],
+                                                                 running: dict[str, dict[str, Any]],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.cases import version_migration
+    from app.security.models import AuditEntry
+
+    v1, v2 = versions
+    victim = running["审核"]["id"]
+    before = _state(db, victim)
+    real_event = version_migration.progress.add_event
+
+    def failing_event(session: Any, case: Any, **kw: Any) -> Any:
+        if case.id == victim:  # after the workflow state, the case and its inbox rows were rewritten
+            raise RuntimeError("disk full")
+        return real_event(session, case, **kw)
+
+    monkeypatch.setattr(version_migration.progress, "add_event", failing_event)
+    analyst = _analyst(db)
+    with db.unit_of_work() as session:
+        result = version_migration.migrate(session, analyst, CODE, v1, v2,
+                                           {"task_accept": "task_accept", "task_review": "task_review",
+                                            "task_correct": "task_correct"})
+    failed = {c.case_id: c.refusals for c in result.refused}
+    assert failed == {victim: [version_migration.FAILED]}
+    assert _state(db, victim) == before
+    assert _state(db, running["受理"]["id"])[0] == v2 and _state(db, running["补正"]["id"])[0] == v2
+    with db.unit_of_work() as session:
+        moved = session.execute(select(AuditEntry.object_id).where(
+            AuditEntry.action == "case.migrate_version")).scalars().all()
+        assert victim not in moved and len(moved) == 2
