@@ -168,3 +168,36 @@ def test_a_failure_half_way_leaves_that_case_on_the_old_version(db: Any, version
         moved = session.execute(select(AuditEntry.object_id).where(
             AuditEntry.action == "case.migrate_version")).scalars().all()
         assert victim not in moved and len(moved) == 2
+
+
+def test_the_analyst_maps_dry_runs_and_migrates_on_the_admin_page(page_login: Any, db: Any,
+                                                                  versions: tuple[str, str],
+                                                                  running: dict[str, dict[str, Any]]) -> None:
+    v1, v2 = versions
+    page = f"/admin/types/{CODE}/migration"
+    assert page_login("xh_reviewer").get(page).status_code == 403
+    analyst = page_login("analyst")
+    assert f'href="{page}"' in analyst.get("/admin/").get_data(as_text=True)
+    html = analyst.get(page).get_data(as_text=True)  # defaults: v1 (with running cases) → v2 (current)
+    assert f'name="source" value="{v1}"' in html and f'name="target" value="{v2}"' in html
+    assert '<option value="task_review" selected>审核' in html and "复核（task_recheck" in html
+
+    form = {"source": v1, "target": v2, "map-task_accept": "task_accept", "map-task_review": "task_review",
+            "map-task_correct": "", "map-task_record": "task_record", "map-task_certify": "task_certify"}
+    before = {k: _state(db, c["id"]) for k, c in running.items()}
+    dry = analyst.post_form(f"{page}/plan", form)
+    text = dry.get_data(as_text=True)
+    assert dry.status_code == 200 and "预演：可迁移 2 件，不能迁移 1 件" in text
+    assert "等待中的环节「补正材料」（task_correct）没有指定新版本中的对应环节" in text
+    assert "执行迁移（2 件）" in text
+    assert {k: _state(db, c["id"]) for k, c in running.items()} == before  # a dry run writes nothing
+
+    bad = analyst.post_form(f"{page}/plan", {**form, "map-task_review": "nowhere"})
+    assert bad.status_code == 422 and "v2 中没有用户任务 nowhere" in bad.get_data(as_text=True)
+    same = analyst.post_form(f"{page}/plan", {**form, "target": v1})
+    assert same.status_code == 422 and "原版本与目标版本相同" in same.get_data(as_text=True)
+
+    done = analyst.post_form(page, form)
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and "迁移结果：已迁移 2 件，未迁移 1 件" in text
+    assert [_state(db, running[k]["id"])[0] for k in ("受理", "审核", "补正")] == [v2, v2, v1]
