@@ -160,7 +160,7 @@ def migrate(session: Session, actor: Actor, code: str, source_id: str, target_id
             with session.begin_nested():
                 result = _migrate_case(session, actor, case.id, source, target, clean)
         except MigrationRefused as exc:
-            result.refusals = exc.reasons
+            result.refusals, result.moves = exc.reasons, exc.moves
         except DomainError as exc:
             result.refusals = [exc.message]
         except Exception:  # one case's failure must neither move it half nor stop the others

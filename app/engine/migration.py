@@ -29,16 +29,6 @@ from app.engine.specs import SpecPair, serializer
 from app.errors import Conflict
 
 
-class MigrationRefused(Conflict):
-    """The instance cannot move to the new version; ``reasons`` says why, one Chinese sentence each."""
-
-    code = "migration_refused"
-
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("该案件不能迁移：" + "；".join(reasons), errors={"migration": reasons})
-        self.reasons = reasons
-
-
 @dataclass(frozen=True)
 class TaskMove:
     """A waiting user task and where it goes (``to_element`` None: no mapping, the case is refused)."""
@@ -58,6 +48,17 @@ class MigrationCheck:
     @property
     def ok(self) -> bool:
         return not self.refusals
+
+
+class MigrationRefused(Conflict):
+    """The instance cannot move to the new version; ``reasons`` says why, one Chinese sentence each."""
+
+    code = "migration_refused"
+
+    def __init__(self, reasons: list[str], moves: list[TaskMove] | None = None) -> None:
+        super().__init__("该案件不能迁移：" + "；".join(reasons), errors={"migration": reasons})
+        self.reasons = reasons
+        self.moves = moves or []
 
 
 def _title(spec: Any) -> str:
@@ -90,10 +91,14 @@ def _plan(wf: BpmnWorkflow, new: SpecPair, mapping: Mapping[str, str]) -> tuple[
         check.refusals.append("案件正处于子流程中，暂不支持迁移")
     diff = SpecDiff(serializer().registry, wf.spec, new_spec)
     alignment: dict[Task, Any] = {}
+    waiting = wf.get_tasks(state=TaskState.READY, manual=True, skip_subprocesses=True)
     for task in wf.get_tasks(skip_subprocesses=True):
         spec, bpmn_id = task.task_spec, task.task_spec.bpmn_id or task.task_spec.name
         if task.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE):
-            alignment[task] = diff.alignment.get(spec)  # re-predicted from the new spec below a waiting task
+            alignment[task] = diff.alignment.get(spec)
+            # Below a waiting task it is re-predicted from the new spec; elsewhere it must have a counterpart.
+            if alignment[task] is None and not any(task.is_descendant_of(w) for w in waiting):
+                check.refusals.append(f"环节{_label(spec)}在新版本中不存在")
         elif task.has_state(TaskState.WAITING):
             check.refusals.append(f"案件正在{_label(spec)}等待{_wait_kind(task)}，该状态不能迁移")
         elif task.has_state(TaskState.READY) and spec.manual:
@@ -128,7 +133,7 @@ def migrate(wf: BpmnWorkflow, new: SpecPair, mapping: Mapping[str, str]) -> Migr
     half-moved: the caller must discard it, which the runtime does by not saving)."""
     result, alignment = _plan(wf, new, mapping)
     if not result.ok:
-        raise MigrationRefused(result.refusals)
+        raise MigrationRefused(result.refusals, result.moves)
     diff = WorkflowDiff.__new__(WorkflowDiff)
     diff.alignment, diff.removed, diff.changed = alignment, [], []
     migrate_workflow(diff, wf, new[0])
@@ -136,5 +141,5 @@ def migrate(wf: BpmnWorkflow, new: SpecPair, mapping: Mapping[str, str]) -> Migr
     stale = sorted({t.task_spec.name for t in wf.get_tasks(skip_subprocesses=True)
                     if new[0].task_specs.get(t.task_spec.name) is not t.task_spec})
     if stale:  # defensive: nothing of the old spec may survive, or the saved state would not load
-        raise MigrationRefused([f"环节 {'、'.join(stale)} 无法对应到新版本"])
+        raise MigrationRefused([f"环节 {'、'.join(stale)} 无法对应到新版本"], result.moves)
     return result

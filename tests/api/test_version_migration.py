@@ -200,4 +200,5 @@ def test_the_analyst_maps_dry_runs_and_migrates_on_the_admin_page(page_login: An
     done = analyst.post_form(page, form)
     text = done.get_data(as_text=True)
     assert done.status_code == 200 and "迁移结果：已迁移 2 件，未迁移 1 件" in text
+    assert "补正材料（task_correct）→ —" in text and "审核（task_review）→ 审核（task_review）" in text
     assert [_state(db, running[k]["id"])[0] for k in ("受理", "审核", "补正")] == [v2, v2, v1]
