@@ -9,49 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import STAFF, complete_stage, file_application, take_through
+from conftest import STAFF, complete_stage, take_through
 from sqlalchemy import select
-from version_fixtures import shipped_bpmn, with_recheck
-
-from app.registry.codes import make_unit_code
-
-CODE = "correction"
-BPMN = shipped_bpmn(CODE)
-
-
-def unit(n: int) -> str:
-    return make_unit_code("330106", 1, 1, "GB", 100, 1, 100 + n)
-
-
-def file_correction(login: Any, n: int) -> dict[str, Any]:
-    form = {"unit_code": unit(n), "error_description": "登记簿记载的建筑面积与实测面积不符",
-            "evidence": "杭州市测绘院测绘成果更正报告（2026）第88号", "corrected_area_m2": 70.5 + n}
-    resp = file_application(login, "zhangsan", CODE, form)
-    assert resp.status_code == 200, resp.get_json()
-    return resp.get_json()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def versions(page_login: Any, db: Any, running: dict[str, dict[str, Any]]) -> tuple[str, str]:
-    """(v1 id, v2 id): v1 loaded from disk (the running cases are on it), v2 with 复核 published through the
-    designer."""
-    from app.catalog.models import BusinessType
-
-    with db.unit_of_work() as session:
-        v1 = session.get_one(BusinessType, CODE).current_version_id
-    published = page_login("analyst").post_json(f"/admin/api/types/{CODE}/publish", {"xml": with_recheck(BPMN)})
-    assert published.status_code == 200, published.get_json()
-    return v1, published.get_json()["version_id"]
-
-
-@pytest.fixture
-def running(login: Any) -> dict[str, dict[str, Any]]:
-    """Three running cases on v1: one waiting at 受理, one at 审核, one at 补正 (with the applicant)."""
-    at_accept, at_review, at_correct = (file_correction(login, n) for n in (1, 2, 3))
-    take_through(login, at_review["business_no"], ("受理",))
-    assert complete_stage(login(STAFF["受理"]), at_correct["business_no"], "受理", "correct",
-                          correction_items=["请补充测绘报告原件"]).status_code == 200
-    return {"受理": at_accept, "审核": at_review, "补正": at_correct}
+from version_fixtures import CODE
 
 
 def _state(db: Any, case_id: str) -> tuple[str, str, list[tuple[str, str, str | None, Any]]]:
@@ -73,12 +33,12 @@ def _analyst(db: Any) -> Any:
         return actor_for(session, session.execute(select(User).where(User.username == "analyst")).scalar_one())
 
 
-def test_the_dry_run_shows_who_would_move_where_and_writes_nothing(db: Any, versions: tuple[str, str],
-                                                                   running: dict[str, dict[str, Any]]) -> None:
+def test_the_dry_run_shows_who_would_move_where_and_writes_nothing(db: Any, v1_v2: tuple[str, str],
+                                                                   on_v1: dict[str, dict[str, Any]]) -> None:
     from app.cases import version_migration
 
-    v1, v2 = versions
-    before = {k: _state(db, c["id"]) for k, c in running.items()}
+    v1, v2 = v1_v2
+    before = {k: _state(db, c["id"]) for k, c in on_v1.items()}
     analyst = _analyst(db)
     with db.unit_of_work() as session:
         source, target = version_migration._versions(session, analyst, CODE, v1, v2)
@@ -87,44 +47,44 @@ def test_the_dry_run_shows_who_would_move_where_and_writes_nothing(db: Any, vers
         del mapping["task_correct"]
         plan = version_migration.plan(session, analyst, CODE, v1, v2, mapping)
     by_no = {c.business_no: c for c in plan.cases}
-    assert [(m.from_element, m.to_element) for m in by_no[running["受理"]["business_no"]].moves] == [
+    assert [(m.from_element, m.to_element) for m in by_no[on_v1["受理"]["business_no"]].moves] == [
         ("task_accept", "task_accept")]
-    assert by_no[running["审核"]["business_no"]].ok
-    refused = by_no[running["补正"]["business_no"]]
+    assert by_no[on_v1["审核"]["business_no"]].ok
+    refused = by_no[on_v1["补正"]["business_no"]]
     assert not refused.ok and "补正材料" in refused.refusals[0] and "没有指定" in refused.refusals[0]
-    assert {k: _state(db, c["id"]) for k, c in running.items()} == before
+    assert {k: _state(db, c["id"]) for k, c in on_v1.items()} == before
 
 
-def test_cases_move_to_the_new_version_and_finish_on_its_route(login: Any, db: Any, versions: tuple[str, str],
-                                                               running: dict[str, dict[str, Any]]) -> None:
+def test_cases_move_to_the_new_version_and_finish_on_its_route(login: Any, db: Any, v1_v2: tuple[str, str],
+                                                               on_v1: dict[str, dict[str, Any]]) -> None:
     from app.cases import version_migration
     from app.security.models import AuditEntry
 
-    v1, v2 = versions
+    v1, v2 = v1_v2
     reviewer = login(STAFF["审核"])
-    review_task = reviewer.get("/api/v1/tasks", query_string={"business_no": running["审核"]["business_no"]})
+    review_task = reviewer.get("/api/v1/tasks", query_string={"business_no": on_v1["审核"]["business_no"]})
     assert reviewer.post(f"/api/v1/tasks/{review_task.get_json()['items'][0]['id']}/claim").status_code == 200
-    before = {k: _state(db, c["id"]) for k, c in running.items()}
+    before = {k: _state(db, c["id"]) for k, c in on_v1.items()}
     analyst = _analyst(db)
     with db.unit_of_work() as session:
         result = version_migration.migrate(session, analyst, CODE, v1, v2,
                                            {"task_accept": "task_accept", "task_review": "task_review"})
     assert sorted(c.business_no for c in result.movable) == sorted(
-        running[k]["business_no"] for k in ("受理", "审核"))
-    assert [c.business_no for c in result.refused] == [running["补正"]["business_no"]]
+        on_v1[k]["business_no"] for k in ("受理", "审核"))
+    assert [c.business_no for c in result.refused] == [on_v1["补正"]["business_no"]]
     for stage in ("受理", "审核"):  # same task, same id, assignee and due date; now on v2
-        case_version, state_version, tasks = _state(db, running[stage]["id"])
+        case_version, state_version, tasks = _state(db, on_v1[stage]["id"])
         assert (case_version, state_version) == (v2, v2)
         assert [(t[0], t[2], t[3]) for t in tasks] == [(t[0], t[2], t[3]) for t in before[stage][2]]
-    assert _state(db, running["补正"]["id"]) == before["补正"]  # refused: untouched on v1
+    assert _state(db, on_v1["补正"]["id"]) == before["补正"]  # refused: untouched on v1
 
-    take_through(login, running["受理"]["business_no"], ("受理", "审核"))
-    assert complete_stage(reviewer, running["审核"]["business_no"], "审核").status_code == 200
+    take_through(login, on_v1["受理"]["business_no"], ("受理", "审核"))
+    assert complete_stage(reviewer, on_v1["审核"]["business_no"], "审核").status_code == 200
     for key in ("受理", "审核"):  # the new 复核 step (stage 审核) comes before 登簿
-        tasks = reviewer.get("/api/v1/tasks", query_string={"business_no": running[key]["business_no"]})
+        tasks = reviewer.get("/api/v1/tasks", query_string={"business_no": on_v1[key]["business_no"]})
         assert [t["title"] for t in tasks.get_json()["items"]] == ["复核"]
-        take_through(login, running[key]["business_no"], ("审核", "登簿", "缮证"))
-        progress = login("zhangsan").get(f"/api/v1/applications/{running[key]['id']}/progress").get_json()
+        take_through(login, on_v1[key]["business_no"], ("审核", "登簿", "缮证"))
+        progress = login("zhangsan").get(f"/api/v1/applications/{on_v1[key]['id']}/progress").get_json()
         assert progress["status"] == "completed"
         [moved] = [e["message"] for e in progress["events"] if e["kind"] == "version_migrated"]
         assert moved.startswith("办理流程已更新为 v2")
@@ -132,20 +92,20 @@ def test_cases_move_to_the_new_version_and_finish_on_its_route(login: Any, db: A
         entries = session.execute(select(AuditEntry).where(AuditEntry.action.in_(
             ("case.migrate_version", "definition.migrate_cases"))).order_by(AuditEntry.seq)).scalars().all()
         moved = [e for e in entries if e.action == "case.migrate_version"]
-        assert {e.object_id for e in moved} == {running["受理"]["id"], running["审核"]["id"]}
+        assert {e.object_id for e in moved} == {on_v1["受理"]["id"], on_v1["审核"]["id"]}
         assert all(e.before["process_version_id"] == v1 and e.after["process_version_id"] == v2 for e in moved)
         assert entries[-1].action == "definition.migrate_cases" and entries[-1].after["moved"] == 2
-        assert entries[-1].after["refused"] == [running["补正"]["id"]]
+        assert entries[-1].after["refused"] == [on_v1["补正"]["id"]]
 
 
-def test_a_failure_half_way_leaves_that_case_on_the_old_version(db: Any, versions: tuple[str, str],
-                                                                 running: dict[str, dict[str, Any]],
+def test_a_failure_half_way_leaves_that_case_on_the_old_version(db: Any, v1_v2: tuple[str, str],
+                                                                 on_v1: dict[str, dict[str, Any]],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from app.cases import version_migration
     from app.security.models import AuditEntry
 
-    v1, v2 = versions
-    victim = running["审核"]["id"]
+    v1, v2 = v1_v2
+    victim = on_v1["审核"]["id"]
     before = _state(db, victim)
     real_event = version_migration.progress.add_event
 
@@ -163,7 +123,7 @@ def test_a_failure_half_way_leaves_that_case_on_the_old_version(db: Any, version
     failed = {c.case_id: c.refusals for c in result.refused}
     assert failed == {victim: [version_migration.FAILED]}
     assert _state(db, victim) == before
-    assert _state(db, running["受理"]["id"])[0] == v2 and _state(db, running["补正"]["id"])[0] == v2
+    assert _state(db, on_v1["受理"]["id"])[0] == v2 and _state(db, on_v1["补正"]["id"])[0] == v2
     with db.unit_of_work() as session:
         moved = session.execute(select(AuditEntry.object_id).where(
             AuditEntry.action == "case.migrate_version")).scalars().all()
@@ -171,9 +131,9 @@ def test_a_failure_half_way_leaves_that_case_on_the_old_version(db: Any, version
 
 
 def test_the_analyst_maps_dry_runs_and_migrates_on_the_admin_page(page_login: Any, db: Any,
-                                                                  versions: tuple[str, str],
-                                                                  running: dict[str, dict[str, Any]]) -> None:
-    v1, v2 = versions
+                                                                  v1_v2: tuple[str, str],
+                                                                  on_v1: dict[str, dict[str, Any]]) -> None:
+    v1, v2 = v1_v2
     page = f"/admin/types/{CODE}/migration"
     assert page_login("xh_reviewer").get(page).status_code == 403
     analyst = page_login("analyst")
@@ -184,13 +144,13 @@ def test_the_analyst_maps_dry_runs_and_migrates_on_the_admin_page(page_login: An
 
     form = {"source": v1, "target": v2, "map-task_accept": "task_accept", "map-task_review": "task_review",
             "map-task_correct": "", "map-task_record": "task_record", "map-task_certify": "task_certify"}
-    before = {k: _state(db, c["id"]) for k, c in running.items()}
+    before = {k: _state(db, c["id"]) for k, c in on_v1.items()}
     dry = analyst.post_form(f"{page}/plan", form)
     text = dry.get_data(as_text=True)
     assert dry.status_code == 200 and "预演：可迁移 2 件，不能迁移 1 件" in text
     assert "等待中的环节「补正材料」（task_correct）没有指定新版本中的对应环节" in text
     assert "执行迁移（2 件）" in text
-    assert {k: _state(db, c["id"]) for k, c in running.items()} == before  # a dry run writes nothing
+    assert {k: _state(db, c["id"]) for k, c in on_v1.items()} == before  # a dry run writes nothing
 
     bad = analyst.post_form(f"{page}/plan", {**form, "map-task_review": "nowhere"})
     assert bad.status_code == 422 and "v2 中没有用户任务 nowhere" in bad.get_data(as_text=True)
@@ -201,4 +161,4 @@ def test_the_analyst_maps_dry_runs_and_migrates_on_the_admin_page(page_login: An
     text = done.get_data(as_text=True)
     assert done.status_code == 200 and "迁移结果：已迁移 2 件，未迁移 1 件" in text
     assert "补正材料（task_correct）→ —" in text and "审核（task_review）→ 审核（task_review）" in text
-    assert [_state(db, running[k]["id"])[0] for k in ("受理", "审核", "补正")] == [v2, v2, v1]
+    assert [_state(db, on_v1[k]["id"])[0] for k in ("受理", "审核", "补正")] == [v2, v2, v1]
