@@ -12,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from test_safe_expressions import diagram, start, timer_diagram
 
 from app.engine import migration
-from app.engine.specs import SpecPair, parse_bpmn, serializer
+from app.engine.specs import SpecPair, cached_spec, parse_bpmn, serializer, spec_to_json
 
 TASK_B = """<bpmn:userTask id="b" name="复核"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
 </bpmn:userTask>
@@ -112,3 +112,30 @@ def test_a_finished_instance_is_refused() -> None:
     wf.do_engine_steps()
     assert wf.completed
     assert migration.check(wf, spec(linear(extra_step=True)), {"a": "a"}).refusals == ["流程已办结"]
+
+
+def two_steps() -> bytes:
+    """start → x (初审) → a (审核) → end."""
+    return diagram("""<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+<bpmn:userTask id="x" name="初审"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>fx</bpmn:outgoing></bpmn:userTask>
+<bpmn:userTask id="a" name="审核"><bpmn:incoming>fx</bpmn:incoming><bpmn:outgoing>f1</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="x"/>
+<bpmn:sequenceFlow id="fx" sourceRef="x" targetRef="a"/>
+<bpmn:sequenceFlow id="f1" sourceRef="a" targetRef="end"/>""")
+
+
+def test_a_completed_step_the_new_version_dropped_needs_a_mapping() -> None:
+    wf = start(two_steps())
+    wf.get_tasks(state=TaskState.READY, manual=True)[0].run()
+    wf.do_engine_steps()
+    [(_, task_id)] = ready(wf)
+    new = spec(linear())  # start → a → end: 初审 is gone
+    assert migration.check(wf, new, {"a": "a"}).refusals == [
+        "已办环节「初审」（x）在新版本中不存在，请在映射中指定其对应环节"]
+    migration.migrate(wf, new, {"a": "a", "x": "a"})
+    assert ready(wf) == [("a", task_id)]
+    wf.spec_ref = "test-dropped-step"  # type: ignore[attr-defined]
+    cached_spec("test-dropped-step", spec_to_json(new))
+    loaded = serializer().deserialize_json(serializer().serialize_json(wf))  # the saved state loads on v2
+    assert ready(loaded) == [("a", task_id)]
