@@ -20,7 +20,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, migrate_workflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -59,6 +59,14 @@ class MigrationRefused(Conflict):
         super().__init__("该案件不能迁移：" + "；".join(reasons), errors={"migration": reasons})
         self.reasons = reasons
         self.moves = moves or []
+
+
+@dataclass
+class _Alignment:
+    """All ``migrate_workflow`` reads of its ``WorkflowDiff``: task → new task spec — SpiffWorkflow's own
+    alignment with the analyst's mapping for the waiting tasks (see ``_plan``)."""
+
+    alignment: dict[Task, Any]
 
 
 def _title(spec: Any) -> str:
@@ -119,6 +127,7 @@ def _plan(wf: BpmnWorkflow, new: SpecPair, mapping: Mapping[str, str]) -> tuple[
             if target is None:
                 check.refusals.append(f"已办环节{_label(spec)}在新版本中不存在，请在映射中指定其对应环节")
             alignment[task] = target
+    check.refusals = list(dict.fromkeys(check.refusals))  # a loop repeats the same element in the history
     return check, alignment
 
 
@@ -134,9 +143,7 @@ def migrate(wf: BpmnWorkflow, new: SpecPair, mapping: Mapping[str, str]) -> Migr
     result, alignment = _plan(wf, new, mapping)
     if not result.ok:
         raise MigrationRefused(result.refusals, result.moves)
-    diff = WorkflowDiff.__new__(WorkflowDiff)
-    diff.alignment, diff.removed, diff.changed = alignment, [], []
-    migrate_workflow(diff, wf, new[0])
+    migrate_workflow(_Alignment(alignment), wf, new[0])
     wf.subprocess_specs = new[1]
     stale = sorted({t.task_spec.name for t in wf.get_tasks(skip_subprocesses=True)
                     if new[0].task_specs.get(t.task_spec.name) is not t.task_spec})
