@@ -36,12 +36,13 @@ def _analyst(db: Any) -> Any:
 def test_the_dry_run_shows_who_would_move_where_and_writes_nothing(db: Any, v1_v2: tuple[str, str],
                                                                    on_v1: dict[str, dict[str, Any]]) -> None:
     from app.cases import version_migration
+    from app.catalog.designer import version_of
 
     v1, v2 = v1_v2
     before = {k: _state(db, c["id"]) for k, c in on_v1.items()}
     analyst = _analyst(db)
     with db.unit_of_work() as session:
-        source, target = version_migration._versions(session, analyst, CODE, v1, v2)
+        source, target = version_of(session, CODE, v1), version_of(session, CODE, v2)
         mapping = version_migration.suggested_mapping(source, target)
         assert mapping == {t: t for t in ("task_correct", "task_accept", "task_review", "task_record", "task_certify")}
         del mapping["task_correct"]
