@@ -21,6 +21,7 @@ def init_admin(app: Flask) -> None:
         form_pages,
         interface_pages,
         log_pages,
+        migration_pages,
         org_pages,
         people_pages,
         stats_pages,
