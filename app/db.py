@@ -19,6 +19,7 @@ from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    SessionTransaction,
     mapped_column,
     sessionmaker,
     with_loader_criteria,
@@ -158,6 +159,23 @@ def _track_writes(engine: Engine) -> None:
             conn.info[_WRITES] = True
 
 
+_ROW_LOCKS = "transaction_row_locks"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_row_locks(state: ORMExecuteState) -> None:
+    """``with_for_update()`` counts as a lock on every database, also on SQLite, which renders no FOR UPDATE
+    (its BEGIN IMMEDIATE is the lock there)."""
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.session.info[_ROW_LOCKS] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_row_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ROW_LOCKS, None)
+
+
 def register_pending_work(info_key: str) -> None:
     """Work outside the tables that a session keeps in ``session.info[info_key]`` until it commits (e.g. files
     written for this transaction): a session holding some counts as having uncommitted work."""
@@ -170,7 +188,7 @@ def has_uncommitted_work(session: Session) -> bool:
     answers.py); one without any may be ended at once, releasing SQLite's write lock (BEGIN IMMEDIATE)."""
     if session.new or session.dirty or session.deleted:
         return True
-    if any(session.info.get(key) for key in _pending_work_keys):
+    if session.info.get(_ROW_LOCKS) or any(session.info.get(key) for key in _pending_work_keys):
         return True
     if not session.in_transaction():
         return False
