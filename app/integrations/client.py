@@ -4,6 +4,9 @@
 A request thread is never blocked for long: each attempt has the interface's timeout, retries are few and
 their back-off is capped, and an open breaker answers at once with ``ServiceUnavailable`` (503,
 “服务暂不可用，请稍后重试”).
+
+A call never waits inside the caller's transaction while it holds locks: inside a unit of work that has
+written, the call is deferred and the unit re-run with the answer (app/integrations/answers.py).
 """
 from __future__ import annotations
 
