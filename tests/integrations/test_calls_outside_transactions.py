@@ -147,3 +147,22 @@ def _count_calls(db: Any) -> int:
     with db.unit_of_work() as session:
         return int(session.scalar(select(func.count()).select_from(InterfaceCallLog)
                                   .where(InterfaceCallLog.interface_code == "gongan")) or 0)
+
+
+def test_a_sign_in_code_sent_after_writes_goes_out_once_and_is_the_one_stored(seeded: Any, simulator: Any) -> None:
+    """Sending a code writes first (rate limits, the code's hash), so its SMS is made after a rolled-back
+    pass: the re-run must store the code that went out, and the text is sent once."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+    from portal_account_helpers import enter_code, last_sms, request_code, sms_outbox
+
+    phone, client = "13900000077", seeded.test_client()
+    assert request_code(client, phone).status_code in (200, 302)
+    texts = [t for t in sms_outbox(simulator.url) if t["phone"] == phone]
+    assert len(texts) == 1
+    code = last_sms(simulator.url, phone)["params"]["code"]
+    assert enter_code(client, phone, code).status_code in (200, 302)
+    with client.session_transaction() as cookie:
+        assert cookie.get("uid")
