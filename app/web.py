@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask import session as cookie_session
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -33,14 +34,17 @@ class PlatformFlask(Flask):
     def dispatch_request(self) -> Any:  # type: ignore[override]
         from app.integrations.answers import run_unit
 
-        return run_unit(db_session(), super().dispatch_request, before_rerun=_rewind_uploads)
+        flashes = list(cookie_session.get("_flashes", []))
 
+        def undo_pass() -> None:
+            """What a discarded pass left outside the database: its flashed messages, the read uploads."""
+            if flashes or "_flashes" in cookie_session:
+                cookie_session["_flashes"] = list(flashes)
+            for _name, files in request.files.lists():
+                for upload in files:
+                    upload.stream.seek(0)
 
-def _rewind_uploads() -> None:
-    """A re-run reads the uploaded files again from their start (the parsed form itself is cached)."""
-    for _name, files in request.files.lists():
-        for upload in files:
-            upload.stream.seek(0)
+        return run_unit(db_session(), super().dispatch_request, before_rerun=undo_pass)
 
 
 def settings() -> Settings:
