@@ -17,6 +17,9 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from app.catalog.path_check import graph_problems
+from app.catalog.spiff_messages import spiff_message
+from app.catalog.task_kinds import kind_problems
 from app.errors import DefinitionError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -81,6 +84,8 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
     if pid != code:
         errors.append(_at(process, file, f"流程 id “{pid}” 应与业务类型代码 “{code}” 一致"))
     lanes = _lanes(process, file, vocab, errors)
+    errors.extend(_at(p.element, file, p.message) for p in kind_problems(process) + graph_problems(process)
+                  if not p.warning)
     tasks, form_keys = [], []
     for node in process.iter():
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
@@ -106,20 +111,30 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
 
 
 def _spiff_problems(root: etree._Element, file: str) -> list[DefinitionError]:
-    """SpiffWorkflow's XSD validation and spec building, as DefinitionErrors with element and line."""
+    """SpiffWorkflow's XSD validation and spec building, in Chinese, with element and line.
+
+    The executable process is built exactly as ``flask defs load`` and the designer's publish build it
+    (``app.engine.specs``: the spec, every sub-process spec, the serialized form the runtime loads), so a
+    diagram that passes here cannot fail there."""
+    from app.engine.specs import parse_bpmn, spec_from_json, spec_to_json
+
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename=file)
         for pid in parser.get_process_ids():
             parser.get_spec(pid)
+        executable = [p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") == "true"]
+        for pid in executable:
+            spec_from_json(spec_to_json(parse_bpmn(etree.tostring(root), pid, filename=file)))
     except ValidationException as exc:
         element = exc.id or None
         line = exc.line_number or _line_of(root, element)
-        return [DefinitionError(f"BPMN 校验失败：{exc.args[0] if exc.args else exc}",
+        english = str(exc.args[0]) if exc.args else ""
+        return [DefinitionError(f"BPMN 校验失败：{spiff_message(english, element=element)}",
                                 file=file, element=element, line=int(line) if line else None)]
     except (SpiffWorkflowException, LookupError, AttributeError, TypeError, ValueError) as exc:
         # Spiff raises plain errors on some broken references (a flow to a missing node …): report them.
-        return [DefinitionError(f"BPMN 解析失败：{type(exc).__name__}: {exc}", file=file)]
+        return [DefinitionError(f"BPMN 解析失败：{spiff_message(str(exc))}", file=file)]
     return []
 
 
