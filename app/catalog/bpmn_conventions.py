@@ -110,6 +110,18 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
     return BpmnFacts(pid, tasks, list(dict.fromkeys(form_keys))), errors
 
 
+def bpmn_warnings(xml: bytes, *, file: str = "process.bpmn") -> list[DefinitionError]:
+    """What the designer shows beside the errors without blocking publish (``diagram_lint``)."""
+    from app.catalog.diagram_lint import diagram_warnings
+
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return []
+    processes = [p for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") == "true"]
+    return [_at(w.element, file, w.message) for p in processes[:1] for w in diagram_warnings(root, p)]
+
+
 def _spiff_problems(root: etree._Element, file: str) -> list[DefinitionError]:
     """SpiffWorkflow's XSD validation and spec building, in Chinese, with element and line.
 
