@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -84,8 +85,12 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
     if pid != code:
         errors.append(_at(process, file, f"流程 id “{pid}” 应与业务类型代码 “{code}” 一致"))
     lanes = _lanes(process, file, vocab, errors)
-    errors.extend(_at(p.element, file, p.message) for p in kind_problems(process) + graph_problems(process)
-                  if not p.warning)
+    refused = [_at(p.element, file, p.message) for p in kind_problems(process) + graph_problems(process)
+               if not p.warning]
+    if refused:  # Spiff's own complaint about an element already refused here (or unplaced) is noise
+        located = {e.element for e in refused}
+        errors = [e for e in errors if e.element is not None and e.element not in located]
+    errors.extend(refused)
     tasks, form_keys = [], []
     for node in process.iter():
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
@@ -100,7 +105,8 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
             if task is not None:
                 tasks.append(task)
                 form_keys.append(task.form_key)
-        elif kind == "endEvent" and node.get("id") not in vocab.outcomes:
+        elif kind == "endEvent" and in_scope and node.get("id") not in vocab.outcomes:  # a sub-process's
+            # own end event only closes the sub-process; the case's outcome is the process's end event
             errors.append(_at(node, file, f"结束事件 id 应为已定义的办结结果之一：{_list(vocab.outcomes)}"))
         elif kind == "serviceTask":
             _service_task(node, file, vocab, errors)
@@ -139,7 +145,7 @@ def _spiff_problems(root: etree._Element, file: str) -> list[DefinitionError]:
         for pid in executable:
             spec_from_json(spec_to_json(parse_bpmn(etree.tostring(root), pid, filename=file)))
     except ValidationException as exc:
-        element = exc.id or None
+        element = exc.id or _element_at(root, exc.line_number)
         line = exc.line_number or _line_of(root, element)
         english = str(exc.args[0]) if exc.args else ""
         return [DefinitionError(f"BPMN 校验失败：{spiff_message(english, element=element)}",
@@ -215,6 +221,16 @@ def _expression_problems(xml: bytes, file: str) -> list[DefinitionError]:
 
 def _at(node: etree._Element, file: str, message: str, line: int | None = None) -> DefinitionError:
     return DefinitionError(message, file=file, element=node.get("id") or None, line=line or node.sourceline)
+
+
+def _element_at(root: etree._Element, line: Any) -> str | None:
+    """The id of the innermost element with an id around ``line`` (the schema validator names lines only)."""
+    if not line:
+        return None
+    at = next((el for el in root.iter() if isinstance(el.tag, str) and el.sourceline == int(line)), None)
+    while at is not None and not at.get("id"):
+        at = at.getparent()
+    return at.get("id") if at is not None else None
 
 
 def _line_of(root: etree._Element, element_id: str | None) -> int | None:

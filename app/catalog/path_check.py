@@ -45,7 +45,6 @@ def _container_problems(container: etree._Element) -> list[KindProblem]:
         if _kind(node) == "boundaryEvent" and host in nodes:
             succ[host].add(node_id)
             incoming.add(node_id)
-    _link_edges(nodes, succ, incoming)
     starts = [i for i, n in nodes.items() if _kind(n) == "startEvent"]
     ends = {i for i, n in nodes.items() if _kind(n) == "endEvent"}
     reachable = _closure(starts, succ)
@@ -76,21 +75,6 @@ def _kind(node: etree._Element) -> str:
     return etree.QName(node).localname
 
 
-def _link_edges(nodes: dict[str, etree._Element], succ: dict[str, set[str]], incoming: set[str]) -> None:
-    """A link throw continues at the link catch of the same name."""
-    def link_name(node: etree._Element) -> str | None:
-        link = node.find("bpmn:linkEventDefinition", _NS)
-        return None if link is None else (link.get("name") or node.get("name") or "").strip()
-
-    catches = {link_name(n): i for i, n in nodes.items()
-               if _kind(n) == "intermediateCatchEvent" and link_name(n) is not None}
-    for node_id, node in nodes.items():
-        name = link_name(node) if _kind(node) == "intermediateThrowEvent" else None
-        if name is not None and name in catches:
-            succ[node_id].add(catches[name])
-            incoming.add(catches[name])
-
-
 def _closure(seeds: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
     seen, stack = set(seeds), list(seeds)
     while stack:
@@ -103,8 +87,6 @@ def _closure(seeds: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
 
 def _waits(node: etree._Element) -> bool:
     kind = _kind(node)
-    if kind == "intermediateCatchEvent":
-        return node.find("bpmn:linkEventDefinition", _NS) is None  # a link catch is only a jump
     if kind in _WAITS:
         return True
     if kind == "boundaryEvent":

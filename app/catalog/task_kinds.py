@@ -27,8 +27,8 @@ SUPPORTED = {
     "subProcess": "内嵌子流程：其中的步骤按同样规则运行",
     "startEvent": "开始事件：申请提交时开始（仅限无类型开始事件）",
     "endEvent": "结束事件：以办结结果结束（无类型或终止结束事件）",
-    "intermediateCatchEvent": "中间捕获事件：等待计时器、平台会发送的消息或同名链接",
-    "intermediateThrowEvent": "中间抛出事件：无类型（仅作标记）或链接",
+    "intermediateCatchEvent": "中间捕获事件：等待计时器或平台会发送的消息",
+    "intermediateThrowEvent": "中间抛出事件：仅无类型（作标记）",
     "boundaryEvent": "边界事件：计时器或平台会发送的消息",
     "exclusiveGateway": "排他网关", "parallelGateway": "并行网关", "inclusiveGateway": "包容网关",
     "eventBasedGateway": "事件网关：等待其后的第一个事件",
@@ -67,7 +67,6 @@ def kind_problems(process: etree._Element) -> list[KindProblem]:
     """Every refused element kind, event type and wait nothing can end in one executable process."""
     found: list[KindProblem] = []
     definitions = process.getroottree().getroot()
-    links = _link_names(process)
     for node in _bpmn_children(process):
         kind = etree.QName(node).localname
         if kind in REFUSED:
@@ -77,7 +76,7 @@ def kind_problems(process: etree._Element) -> list[KindProblem]:
         if kind in ACTIVITIES and _loop_marker(node) is not None:
             found.append(KindProblem(node, "暂不支持循环或多实例标记：请用网关画出循环（循环须经过用户任务或计时器）"))
         if kind in _EVENTS:
-            found.extend(_event_problems(node, kind, definitions, links))
+            found.extend(_event_problems(node, kind, definitions))
         elif kind == "receiveTask":
             found.extend(_message_wait(node, node.get("messageRef"), definitions))
     for container in [process, *process.iter(f"{{{BPMN_NS}}}subProcess")]:
@@ -106,18 +105,7 @@ def _event_definitions(node: etree._Element) -> list[etree._Element]:
     return [c for c in node if isinstance(c.tag, str) and etree.QName(c).localname.endswith("EventDefinition")]
 
 
-def _link_names(process: etree._Element) -> dict[str, set[str]]:
-    """``{"catch": {names}, "throw": {names}}`` of the link events: a link catch is reached by its throw."""
-    names: dict[str, set[str]] = {"catch": set(), "throw": set()}
-    for kind, key in (("intermediateCatchEvent", "catch"), ("intermediateThrowEvent", "throw")):
-        for event in process.iter(f"{{{BPMN_NS}}}{kind}"):
-            for link in event.iterfind("bpmn:linkEventDefinition", _NS):
-                names[key].add((link.get("name") or event.get("name") or "").strip())
-    return names
-
-
-def _event_problems(node: etree._Element, kind: str, definitions: etree._Element,
-                    links: dict[str, set[str]]) -> list[KindProblem]:
+def _event_problems(node: etree._Element, kind: str, definitions: etree._Element) -> list[KindProblem]:
     defs = _event_definitions(node)
     if len(defs) > 1:
         return [KindProblem(node, "暂不支持多重事件（一个事件上有多个触发条件）：请拆成事件网关后的多个事件")]
@@ -134,23 +122,15 @@ def _event_problems(node: etree._Element, kind: str, definitions: etree._Element
         if what == "terminateEventDefinition":
             return []
         return [KindProblem(node, f"平台不处理{label}结束事件（没有接收方）：请改为无类型或终止结束事件")]
+    if what == "linkEventDefinition":  # SpiffWorkflow 3.2 drops the link: the throw would end the path
+        return [KindProblem(node, "流程引擎不支持链接事件（流程会在这里停住）：请直接画连线")]
     if kind == "intermediateThrowEvent":
-        if what == "linkEventDefinition":
-            name = (definition.get("name") or node.get("name") or "").strip()
-            if name not in links["catch"]:
-                return [KindProblem(node, f"链接“{name}”没有同名的链接捕获事件")]
-            return []
         return [KindProblem(node, f"平台不处理{label}抛出事件（没有接收方）：请删除或改用服务任务")]
     # intermediateCatchEvent / boundaryEvent: a wait — accepted only when something can end it
     if what == "timerEventDefinition":
         return []
     if what == "messageEventDefinition":
         return _message_wait(node, definition.get("messageRef"), definitions)
-    if what == "linkEventDefinition" and kind == "intermediateCatchEvent":
-        name = (definition.get("name") or node.get("name") or "").strip()
-        if name in links["throw"]:
-            return []
-        return [KindProblem(node, f"链接“{name}”没有同名的链接抛出事件，流程到不了这里")]
     reason = {
         "signalEventDefinition": "平台不会发送信号",
         "conditionalEventDefinition": "条件只在流程推进时才会被重新计算，等待期间没有任何事情会让它成立",
