@@ -38,7 +38,8 @@ def validate_diagram(code: str) -> Any:
     analyst()
     body = json_body("xml")
     designer.business_type(db_session(), code)
-    return _findings(designer.validate(definitions_root(), code, body["xml"], role_names(db_session())))
+    session = db_session()
+    return _findings(designer.validate(definitions_root(), code, body["xml"], role_names(session), session))
 
 
 @bp.post("/api/types/<code>/publish")
@@ -47,7 +48,7 @@ def publish_diagram(code: str) -> Any:
     actor = analyst("defs:manage")
     session = db_session()
     roles = role_names(session)
-    findings = _findings(designer.validate(definitions_root(), code, body["xml"], roles))
+    findings = _findings(designer.validate(definitions_root(), code, body["xml"], roles, session))
     if not findings["ok"]:
         return findings, 422
     version, message = designer.publish(session, actor, definitions_root(), code, body["xml"], roles=roles)
@@ -61,7 +62,7 @@ def dry_run(code: str) -> Any:
     body = json_body("xml")
     designer.business_type(db_session(), code)
     roles = role_names(db_session())
-    findings = _findings(designer.validate(definitions_root(), code, body["xml"], roles))
+    findings = _findings(designer.validate(definitions_root(), code, body["xml"], roles, db_session()))
     if not findings["ok"]:
         return findings, 422
     timeouts = body.get("timeouts") or []

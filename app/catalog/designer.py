@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.catalog.bpmn_conventions import bpmn_warnings, check_bpmn
 from app.catalog.branch_coverage import path_problems
-from app.catalog.config import publish_changes
+from app.catalog.config import candidate_problems, publish_changes
 from app.catalog.definitions import BPMN_FILE, DEFAULT_DICTIONARIES, vocabulary
 from app.catalog.models import BusinessType, ProcessDraft, ProcessVersion
 from app.engine.message_catalogue import palette_entries
@@ -130,20 +130,31 @@ def save_draft(session: Session, actor: Actor, code: str, xml: str, based_on: st
     return draft
 
 
-def validate(root: Path, code: str, xml: str, roles: Iterable[str] = ()) -> list[DiagramProblem]:
+def validate(root: Path, code: str, xml: str, roles: Iterable[str] = (),
+             session: Session | None = None) -> list[DiagramProblem]:
     """Every finding on a diagram that is not on disk (yet), errors first; ``roles``: lane roles beyond
     roles.yaml. The one function that decides whether a diagram may be published (``publish`` and the dry
     run refuse exactly when it returns an error): the loader's own checks (``check_bpmn``, what
     ``flask defs check`` runs), then — on a diagram without errors — the path check, dry runs that must take
     every branch (``branch_coverage``); warnings (unconnected, unnamed, overlapping, waits without a timer)
-    never block."""
+    never block. With ``session`` the whole type is checked as publishing checks it (``candidate_problems``:
+    the current version's business.yaml and checklist against this diagram, roles from the database)."""
     _check_size(xml)
     data = xml.encode("utf-8")
-    _, errors = check_bpmn(data, file=BPMN_FILE, code=code, forms_dir=root / "forms", vocab=vocabulary(root, roles))
+    if session is not None:
+        errors = candidate_problems(session, root, code, bpmn=xml)
+    else:
+        errors = check_bpmn(data, file=BPMN_FILE, code=code, forms_dir=root / "forms",
+                            vocab=vocabulary(root, roles))[1]
     names = _element_names(data)
     seen: dict[tuple[Any, ...], DiagramProblem] = {}
     for e in errors:
-        seen.setdefault((e.element, e.reason), DiagramProblem(e.element, e.reason, e.line, names.get(e.element or "")))
+        if (e.file or BPMN_FILE).endswith(BPMN_FILE):
+            problem = DiagramProblem(e.element, e.reason, e.line, names.get(e.element or ""))
+        else:  # another file of the type disagrees with the diagram (e.g. business.yaml stage_permissions)
+            where = f"{e.file}{'（' + e.element + '）' if e.element else ''}"
+            problem = DiagramProblem(None, f"{where}：{e.reason}", None)
+        seen.setdefault((problem.element, problem.message), problem)
     if not seen:
         for p in path_problems(root, code, data):
             seen.setdefault((p.element, p.message), DiagramProblem(p.element, p.message, None,
@@ -178,7 +189,7 @@ def publish(session: Session, actor: Actor, root: Path, code: str, xml: str,
     ``roles`` as for ``validate`` — the same call decides both."""
     actor.require("defs:manage")
     business_type(session, code)
-    problems = errors_only(validate(root, code, xml, roles))
+    problems = errors_only(validate(root, code, xml, roles, session))
     if problems:
         raise ValidationFailed("流程图未通过校验，不能发布", errors={"bpmn": refusal(problems)})
     version, message = publish_changes(session, actor, root, code, bpmn=xml, action="definition.publish_diagram")
