@@ -74,17 +74,21 @@ export function start(config) {
     const list = $('#problems');
     list.innerHTML = '';
     errors.forEach((err) => {
-      const onDiagram = err.element && mark(err.element, 'bdc-error');
+      const warning = err.severity === 'warning';  // shown, but does not block publishing
+      const onDiagram = err.element && mark(err.element, warning ? 'bdc-warning' : 'bdc-error');
       if (onDiagram) {
         overlays.add(err.element, 'bdc-problem', {
           position: { top: -12, left: -12 },
-          html: `<div class="bdc-error-badge" data-element="${escapeHtml(err.element)}" title="${escapeHtml(err.message)}">!</div>`
+          html: `<div class="${warning ? 'bdc-warning-badge' : 'bdc-error-badge'}" data-element="${escapeHtml(err.element)}" title="${escapeHtml(err.message)}">!</div>`
         });
       }
       const li = document.createElement('li');
       li.dataset.element = err.element || '';
-      li.innerHTML = onDiagram ? `<button type="button" class="link">${escapeHtml(err.element)}</button>：${escapeHtml(err.message)}`
-        : `${err.element ? escapeHtml(err.element) + '：' : ''}${escapeHtml(err.message)}`;
+      if (warning) li.className = 'bdc-warning-item';
+      const label = err.element ? (err.name ? `${err.name}（${err.element}）` : err.element) : '';
+      const prefix = warning ? '提示：' : '';
+      li.innerHTML = onDiagram ? `${prefix}<button type="button" class="link">${escapeHtml(label)}</button>：${escapeHtml(err.message)}`
+        : `${prefix}${label ? escapeHtml(label) + '：' : ''}${escapeHtml(err.message)}`;
       if (onDiagram) li.querySelector('button').addEventListener('click', () => focus(err.element));
       list.appendChild(li);
     });
@@ -96,7 +100,7 @@ export function start(config) {
 
   function failed(res) {
     if (res.data.errors && Array.isArray(res.data.errors)) {
-      showProblems(res.data.errors);
+      showProblems([...res.data.errors, ...(res.data.warnings || [])]);
       status(`校验未通过：${res.data.errors.length} 个问题，已在图中标出`, 'error');
     } else {
       const detail = res.data.errors ? Object.values(res.data.errors).flat().join('；') : '';
@@ -107,8 +111,10 @@ export function start(config) {
   async function validate() {
     const res = await call(config.urls.validate_diagram, { xml: await xml() });
     if (!res.ok) return failed(res);
-    showProblems(res.data.errors);
-    if (res.data.ok) status('校验通过：流程图可以发布', 'success');
+    const warnings = res.data.warnings || [];
+    showProblems([...res.data.errors, ...warnings]);
+    if (res.data.ok && warnings.length) status(`校验通过：流程图可以发布（${warnings.length} 条提示，已在图中标出）`, 'success');
+    else if (res.data.ok) status('校验通过：流程图可以发布', 'success');
     else status(`校验未通过：${res.data.errors.length} 个问题，已在图中标出`, 'error');
   }
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +92,31 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
     """
     actor.require("defs:manage")
     base = current_version(session, code)
-    files = type_files(base, business=business, materials=materials, forms=forms, bpmn=bpmn)
+    with _candidate(session, root, code, base, business=business, materials=materials, forms=forms,
+                    bpmn=bpmn) as (type_dir, lane_roles):
+        problems = check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
+        if problems:
+            raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
+        definition = load_business_type(type_dir, type_dir.parents[1] / "forms", roles=lane_roles)
+    version, message = publish_definition(session, definition, actor.user_id)
+    audit.record(session, actor_id=actor.user_id, action=action, object_type="business_type", object_id=code,
+                 before={"version_no": base.version_no}, after={"version_no": version.version_no})
+    return version, message
+
+
+def candidate_problems(session: Session, root: Path, code: str, *, bpmn: str) -> list[DefinitionError]:
+    """Every problem the type would have with this diagram — the very check ``publish_changes`` refuses on
+    (current version's other files, forms on disk, roles in the database), for the designer's validation."""
+    with _candidate(session, root, code, current_version(session, code), bpmn=bpmn) as (type_dir, lane_roles):
+        return check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
+
+
+@contextmanager
+def _candidate(session: Session, root: Path, code: str, base: ProcessVersion,
+               **parts: Any) -> Iterator[tuple[Path, set[str]]]:
+    """The type as it would be published, written out in a scratch definitions root: its directory and the
+    lane roles to accept."""
+    files = type_files(base, **parts)
     with tempfile.TemporaryDirectory(prefix="defs-") as tmp:
         work = Path(tmp)
         if (root / "forms").is_dir():
@@ -100,18 +126,9 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
         for rel, data in files.items():
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             (work / rel).write_bytes(data)
-        type_dir = work / "processes" / code
         from app.identity.roles import role_names  # roles operators created may name lanes too
 
-        lane_roles = role_names(session)
-        problems = check_definitions(work, only=type_dir, roles=lane_roles)
-        if problems:
-            raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
-        definition = load_business_type(type_dir, work / "forms", roles=lane_roles)
-    version, message = publish_definition(session, definition, actor.user_id)
-    audit.record(session, actor_id=actor.user_id, action=action, object_type="business_type", object_id=code,
-                 before={"version_no": base.version_no}, after={"version_no": version.version_no})
-    return version, message
+        yield work / "processes" / code, set(role_names(session))
 
 
 def problems_by_place(problems: list[DefinitionError]) -> dict[str, list[str]]:

@@ -185,7 +185,7 @@ def _pending_events(wf: BpmnWorkflow) -> list[Any]:
 
 def _end_event(wf: BpmnWorkflow) -> str | None:
     reached = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
-               and t.task_spec.bpmn_id]
+               and t.task_spec.bpmn_id and t.workflow is wf]  # a sub-process's end is not the case's outcome
     return reached[-1].task_spec.bpmn_id if reached else None
 
 
