@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from lxml import etree
 
+from app.catalog.sample_data import choices, sample_data, sample_value
 from app.engine.connectors import NSMAP
 from app.engine.dry_run import DryRunResult, dry_run
 from app.engine.specs import parse_bpmn
@@ -35,34 +36,11 @@ class PathProblem:
     message: str
 
 
-def choices(prop: dict[str, Any]) -> list[Any]:
-    """The values a form field offers (oneOf consts, enum, booleans); empty for free input."""
-    if prop.get("oneOf"):
-        return [o["const"] for o in prop["oneOf"] if isinstance(o, dict) and "const" in o]
-    if prop.get("enum"):
-        return list(prop["enum"])
+def _offered(prop: dict[str, Any]) -> list[Any]:
+    """The values a form field offers (its enum / oneOf consts, both booleans); empty for free input."""
     if prop.get("type") == "boolean":
         return [True, False]
-    return []
-
-
-def sample_data(schema: dict[str, Any]) -> dict[str, Any]:
-    """One plausible submission of a form: the first choice of each choice field, a placeholder otherwise."""
-    data: dict[str, Any] = {}
-    for name, prop in (schema.get("properties") or {}).items():
-        offered = choices(prop)
-        kind = prop.get("type")
-        if offered:
-            data[name] = offered[0]
-        elif kind in ("integer", "number"):
-            data[name] = max(prop.get("minimum", 1), 1)
-        elif kind == "array":
-            data[name] = []
-        elif kind == "object":
-            data[name] = {}
-        else:
-            data[name] = prop.get("default") or "试运行"
-    return data
+    return [c["value"] for c in choices(prop)]
 
 
 def path_problems(root: Path, code: str, xml: bytes) -> list[PathProblem]:
@@ -70,7 +48,7 @@ def path_problems(root: Path, code: str, xml: bytes) -> list[PathProblem]:
     tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
     forms = _task_forms(root, tree)
     application = _application_form(root, code)
-    base = sample_data(application)
+    base = sample_data(application, public_only=True)  # the process sees form_public
     specs = parse_bpmn(xml, code)
     taken: set[str] = set()
     found: dict[tuple[str | None, str], PathProblem] = {}
@@ -110,9 +88,11 @@ def _variants(tree: etree._Element, forms: dict[str, dict[str, Any]], applicatio
     runs = [(base, decide_with(None, None, None))]
     for task_id, schema in forms.items():
         for field, prop in (schema.get("properties") or {}).items():
-            runs += [(base, decide_with(task_id, field, v)) for v in choices(prop)[1:]]
+            first = sample_value(prop, field)
+            runs += [(base, decide_with(task_id, field, v)) for v in _offered(prop) if v != first]
     for field, prop in (application.get("properties") or {}).items():
-        runs += [({**base, field: v}, decide_with(None, None, None)) for v in choices(prop)[1:]]
+        if field in base:  # personal fields never reach the process
+            runs += [({**base, field: v}, decide_with(None, None, None)) for v in _offered(prop) if v != base[field]]
     # A step behind a timer (an escalation) is reached only when the timer expires: every choice again with it.
     timers = [frozenset[str]()] + [frozenset({t.getparent().get("id", "")})
                                    for t in tree.iterfind(".//bpmn:timerEventDefinition", NSMAP)]
