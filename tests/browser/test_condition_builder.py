@@ -7,21 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from test_process_designer import click_element, open_registration_group
-
-BUILDER = "[data-group-id='group-bdc-registration'] .bdc-condition-builder"
-
-
-def add_row(page: Any, scope: str, field: str, value: str | None = None, op: str | None = None) -> None:
-    rows = page.locator(f"{scope} .bdc-cond-row")
-    index = rows.count()
-    page.click(f"{scope} .bdc-cond-add")
-    row = page.locator(f"{scope} .bdc-cond-row[data-row='{index}']")
-    row.locator(".bdc-cond-field").select_option(field)
-    if op:
-        row.locator(".bdc-cond-op").select_option(op)
-    if value is not None:
-        row.locator("select.bdc-cond-value").select_option(value)
+from test_process_designer import BUILDER, add_row, click_element, open_registration_group, wait_condition
 
 
 def condition_text(page: Any, flow_id: str) -> str:
@@ -49,8 +35,7 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
     assert "房屋用途（申请表）" in first.locator(".bdc-cond-field").inner_text()  # fields by their Chinese labels
 
     add_row(page, BUILDER, "use", "住宅")  # 且 房屋用途 等于 住宅
-    page.wait_for_timeout(300)
-    assert condition_text(page, "flow_review_approve") == 'decision == "approve" and use == "住宅"'
+    wait_condition(page, "flow_review_approve", 'decision == "approve" and use == "住宅"')
     advanced = page.locator("#bio-properties-panel-bdc-condition")
     assert advanced.input_value() == 'decision == "approve" and use == "住宅"'
 
@@ -60,8 +45,7 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
     assert decision.inner_text() == "不予登记"  # the label of 审核's form, the task just before the gateway
     add_row(page, BUILDER, "use", "非住宅")
     page.locator(f"{BUILDER} .bdc-cond-join").select_option("or")
-    page.wait_for_timeout(300)
-    assert condition_text(page, "flow_review_reject") == 'decision == "reject" or use == "非住宅"'
+    wait_condition(page, "flow_review_reject", 'decision == "reject" or use == "非住宅"')
 
     # A value of the wrong kind is explained and never written.
     add_row(page, BUILDER, "price", op=">")
@@ -70,7 +54,8 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
     assert "应填写数字" in page.locator(f"{BUILDER} .bdc-cond-problem").inner_text()
     assert condition_text(page, "flow_review_reject") == 'decision == "reject" or use == "非住宅"'
     page.click(f"{BUILDER} .bdc-cond-row[data-row='2'] .bdc-cond-remove")
-    page.wait_for_timeout(1000)  # properties-panel edits reach saveXML after a short delay
+    page.wait_for_selector(f"{BUILDER} .bdc-cond-row[data-row='2']", state="detached")
+    wait_condition(page, "flow_review_reject", 'decision == "reject" or use == "非住宅"')
 
     # Text typed in the advanced view shows in the builder when it can, and only there when it cannot.
     click_element(page, "flow_review_correct")
@@ -82,7 +67,7 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
     page.wait_for_selector(f"{BUILDER} .bdc-cond-advanced")
     advanced.fill('decision == "correct"')
     page.wait_for_selector(f"{BUILDER} .bdc-cond-row[data-row='0']")
-    page.wait_for_timeout(1000)
+    wait_condition(page, "flow_review_correct", 'decision == "correct"')
 
     page.click("#btn-validate")
     page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('校验')")

@@ -1,5 +1,6 @@
 """Acceptance of the process designer in Chromium: an analyst opens transfer_resale, adds a user task in the
-审核 (reviewer) lane with a form, sees a bad gateway condition marked on its flow, fixes it, dry-runs and
+审核 (reviewer) lane with a form, picks the lane's role by its Chinese name, sees a bad gateway condition marked
+on its flow, fixes it in the condition builder without typing, dry-runs from the generated form and
 publishes; a case created afterwards runs on the new version while a case already running completes on
 the old one."""
 from __future__ import annotations
@@ -11,6 +12,13 @@ from conftest import complete_stage, transfer_form, upload_missing
 
 from app.registry.codes import make_unit_code
 
+LANE_HEADER = """(id) => {
+  const m = window.bdcModeler, el = m.get('elementRegistry').get(id), vb = m.get('canvas').viewbox();
+  const box = document.querySelector('#canvas').getBoundingClientRect();
+  return { x: box.left + (el.x + 12 - vb.x) * vb.scale, y: box.top + (el.y + el.height / 2 - vb.y) * vb.scale };
+}"""
+LANE_NAME_IS = "([id, name]) => window.bdcModeler.get('elementRegistry').get(id).businessObject.name === name"
+BUILDER = "[data-group-id='group-bdc-registration'] .bdc-condition-builder"
 SCREEN_POINT = """(id) => {
   const m = window.bdcModeler, el = m.get('elementRegistry').get(id), vb = m.get('canvas').viewbox();
   const box = document.querySelector('#canvas').getBoundingClientRect();
@@ -47,12 +55,47 @@ def open_registration_group(page: Any) -> None:
         header.click()
 
 
+# The properties panel writes typed text to the model after a short debounce: wait for the model, not the clock.
+CONDITION_IS = """([id, text]) => { const e = window.bdcModeler.get('elementRegistry').get(id)
+  .businessObject.conditionExpression; return (e ? e.body : '') === text; }"""
+PROPERTY_IS = """([id, name, value]) => {
+  const bo = window.bdcModeler.get('elementRegistry').get(id).businessObject;
+  const props = ((bo.extensionElements && bo.extensionElements.values) || [])
+    .find(v => v.$type === 'spiffworkflow:Properties');
+  const found = props && (props.properties || []).find(p => p.name === name);
+  return (found ? found.value : null) === value; }"""
+PARAMETER_IS = """([id, name, value]) => {
+  const bo = window.bdcModeler.get('elementRegistry').get(id).businessObject;
+  const op = ((bo.extensionElements && bo.extensionElements.values) || [])
+    .find(v => v.$type === 'spiffworkflow:ServiceTaskOperator');
+  const found = op && op.parameterList && (op.parameterList.parameters || []).find(p => p.id === name);
+  return !!found && found.value === value; }"""
+TIMER_IS = """([id, text]) => { const d = window.bdcModeler.get('elementRegistry').get(id).businessObject
+  .eventDefinitions[0]; const t = d.timeDuration || d.timeDate || d.timeCycle; return !!t && t.body === text; }"""
+
+
+def add_row(page: Any, scope: str, field: str, value: str | None = None, op: str | None = None) -> None:
+    """One row of the condition builder: field — operator — value, picked from its selects."""
+    index = page.locator(f"{scope} .bdc-cond-row").count()
+    page.click(f"{scope} .bdc-cond-add")
+    row = page.locator(f"{scope} .bdc-cond-row[data-row='{index}']")
+    row.locator(".bdc-cond-field").select_option(field)
+    if op:
+        row.locator(".bdc-cond-op").select_option(op)
+    if value is not None:
+        row.locator("select.bdc-cond-value").select_option(value)
+
+
+def wait_condition(page: Any, flow_id: str, text: str) -> None:
+    page.wait_for_function(CONDITION_IS, arg=[flow_id, text])
+
+
 def set_condition(page: Any, flow_id: str, text: str) -> None:
     click_element(page, flow_id)
     open_registration_group(page)
     field = page.locator("#bio-properties-panel-bdc-condition")
     field.fill(text)
-    page.wait_for_timeout(1000)  # properties-panel edits reach saveXML after a short debounce
+    wait_condition(page, flow_id, text)
 
 
 def test_analyst_adds_a_review_step_validates_dry_runs_and_publishes(
@@ -82,10 +125,20 @@ def test_analyst_adds_a_review_step_validates_dry_runs_and_publishes(
     page.select_option("#bio-properties-panel-bdc-formKey", "decision_review")
     page.select_option("#bio-properties-panel-bdc-stage", "审核")
     page.fill("#bio-properties-panel-bdc-dueDays", "2")
-    page.wait_for_timeout(1000)
+    page.wait_for_function(PROPERTY_IS, arg=[new_id, "dueDays", "2"])
     lane = page.evaluate("(id) => window.bdcModeler.get('elementRegistry').get(id).businessObject"
-                         ".lanes.map(l => l.name)", new_id)
-    assert lane == ["reviewer"]
+                         ".lanes.map(l => l.id)", new_id)
+    assert lane == ["lane_reviewer"]
+    # The step's role is its lane's, picked by Chinese name (the lane keeps the code the engine routes by).
+    point = page.evaluate(LANE_HEADER, "lane_reviewer")
+    page.mouse.click(point["x"], point["y"])
+    open_registration_group(page)
+    role = page.locator("#bio-properties-panel-bdc-lane-role")
+    assert role.locator("option:checked").inner_text() == "审核人员"
+    role.select_option(label="缮证发证人员")
+    page.wait_for_function(LANE_NAME_IS, arg=["lane_reviewer", "certifier"])
+    role.select_option(label="审核人员")
+    page.wait_for_function(LANE_NAME_IS, arg=["lane_reviewer", "reviewer"])
 
     # A condition that is not in the safe language is refused and marked on its flow.
     set_condition(page, "flow_review_reject", '__import__("os")')
@@ -96,11 +149,17 @@ def test_analyst_adds_a_review_step_validates_dry_runs_and_publishes(
     assert "flow_review_reject" in page.locator("#problems").inner_text()
     assert "bdc-error" in page.locator("[data-element-id='flow_review_reject']").first.get_attribute("class")
 
-    set_condition(page, "flow_review_reject", 'decision == "reject"')
+    # Fixed without typing an expression: clear the text, build 审核结论 等于 不予登记 in the condition builder.
+    set_condition(page, "flow_review_reject", "")
+    add_row(page, BUILDER, "decision", "reject")
+    wait_condition(page, "flow_review_reject", 'decision == "reject"')
     page.click("#btn-validate")
     page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('校验通过')")
     assert page.locator(".bdc-error-badge").count() == 0
 
+    # The dry run starts from the generated application form, with a choice per user task (复核 included).
+    assert page.locator("#trial-field-use").input_value() == "住宅"
+    assert page.locator(f"#trial-decision-{new_id}-decision").count() == 1
     page.click("#btn-dryrun")
     page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('试运行')")
     assert "end_registered" in page.locator("#designer-status").inner_text()
@@ -147,7 +206,7 @@ def test_service_task_connector_parameters_and_timer_are_edited_in_the_panel(pag
     assert page.locator("#bio-properties-panel-bdc-connector").input_value() == "registry.record"
     assert page.locator("#bio-properties-panel-bdc-result").input_value() == "record_result"
     page.fill("#bio-properties-panel-bdc-params", 'note = "自动登簿"')
-    page.wait_for_timeout(1000)
+    page.wait_for_function(PARAMETER_IS, arg=["service_record", "note", '"自动登簿"'])
     xml = page.evaluate("async () => (await window.bdcModeler.saveXML()).xml")
     assert '<spiffworkflow:parameter id="note" type="any" value="&#34;自动登簿&#34;" />' in xml
     assert "<spiffworkflow:parameters>" in xml
@@ -164,7 +223,7 @@ def test_service_task_connector_parameters_and_timer_are_edited_in_the_panel(pag
     open_registration_group(page)
     page.select_option("#bio-properties-panel-bdc-timer-kind", "timeDuration")
     page.fill("#bio-properties-panel-bdc-timer", "P3D")
-    page.wait_for_timeout(1000)
+    page.wait_for_function(TIMER_IS, arg=["timer_record", "P3D"])
     page.click("#btn-validate")
     page.locator(".bdc-error-badge[data-element='timer_record']").first.wait_for()  # with its dead end, listed too
     assert "加引号" in page.locator("#problems").inner_text()
