@@ -91,6 +91,16 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
     actor.require("defs:manage")
     base = current_version(session, code)
     files = type_files(base, business=business, materials=materials, forms=forms, bpmn=bpmn)
+    version, message = publish_files(session, root, code, files, actor.user_id)
+    audit.record(session, actor_id=actor.user_id, action=action, object_type="business_type", object_id=code,
+                 before={"version_no": base.version_no}, after={"version_no": version.version_no})
+    return version, message
+
+
+def publish_files(session: Session, root: Path, code: str, files: dict[str, bytes],
+                  actor_id: str | None) -> tuple[ProcessVersion, str]:
+    """Check a type's files (path → bytes, as ``type_files`` gives them) like files on disk and publish them
+    as the type's new version (the type is created when it is new). The caller authorises and audits."""
     with tempfile.TemporaryDirectory(prefix="defs-") as tmp:
         work = Path(tmp)
         if (root / "forms").is_dir():
@@ -108,10 +118,7 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
         if problems:
             raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
         definition = load_business_type(type_dir, work / "forms", roles=lane_roles)
-    version, message = publish_definition(session, definition, actor.user_id)
-    audit.record(session, actor_id=actor.user_id, action=action, object_type="business_type", object_id=code,
-                 before={"version_no": base.version_no}, after={"version_no": version.version_no})
-    return version, message
+    return publish_definition(session, definition, actor_id)
 
 
 def problems_by_place(problems: list[DefinitionError]) -> dict[str, list[str]]:

@@ -79,6 +79,8 @@ def convert(diagram: ForeignDiagram, mapping: dict[str, Any], code: str, type_na
     _ensure_collaboration(root, process, pool.participant_id, code, type_name)
     _map_lanes(process, mapping, code, out)
     _remove_dangling(root)
+    root.set("targetNamespace", f"http://bdcdj.example/bpmn/{code}")  # as the shipped diagrams
+    root.attrib.pop(f"{{{XSI_NS}}}schemaLocation", None)
     root.set("exporter", "bdcdj foreign import")
     root.set("exporterVersion", "1.0")
     out.xml = _canonical(root)

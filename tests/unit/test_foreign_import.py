@@ -1,0 +1,209 @@
+"""Importing diagrams drawn in other modelers (tests/fixtures/foreign_bpmn, OMG MIWG A.1–A.4 and C.1 kinds in
+the export styles of Camunda 7/8, Signavio, Trisotech and the plain reference files): the proposed mapping
+alone turns each into a diagram our checker accepts, cases run to an end, and what cannot run is refused in
+Chinese with the element's id and name."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+import app.integrations.announce  # noqa: F401  (connectors register on import)
+import app.integrations.tax  # noqa: F401
+import app.integrations.verification  # noqa: F401
+import app.registry.certificates  # noqa: F401
+import app.registry.service  # noqa: F401
+from app.catalog import designer
+from app.catalog.foreign_bpmn import ForeignDiagramError, read_foreign
+from app.catalog.foreign_import import convert
+from app.catalog.foreign_mapping import propose, timer_expression, translate_condition
+from app.catalog.trial import run_trial
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "foreign_bpmn"
+ALL = sorted(p.name for p in FIXTURES.glob("*.bpmn"))
+CODE = "transfer_resale"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def imported(name: str, **changes: Any) -> tuple[Any, Any]:
+    diagram = read_foreign((FIXTURES / name).read_bytes(), name)
+    plan = propose(diagram, None, designer.palette_vocabulary(REPO))
+    mapping = json.loads(json.dumps(plan.mapping))
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            mapping[key].update(value)
+        else:
+            mapping[key] = value
+    return plan, convert(diagram, mapping, CODE, "导入测试")
+
+
+def dry(xml: str, **kw: Any) -> dict[str, Any]:
+    return run_trial(REPO, CODE, xml, {"price": 1}, kw.get("decisions", {}), {}, kw.get("timeouts", []))
+
+
+def test_there_are_fixtures_of_every_style() -> None:
+    readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    assert len(ALL) >= 7 and all(name in readme for name in ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_proposed_mapping_passes_the_designers_checks(name: str) -> None:
+    _, result = imported(name)
+    assert result.problems == []
+    assert designer.validate(REPO, CODE, result.xml) == []
+    root = etree.fromstring(result.xml.encode("utf-8"))
+    assert set(root.nsmap.values()) <= {BPMN, "http://www.omg.org/spec/BPMN/20100524/DI",
+                                        "http://www.omg.org/spec/DD/20100524/DC",
+                                        "http://www.omg.org/spec/DD/20100524/DI",
+                                        "http://www.w3.org/2001/XMLSchema-instance",
+                                        "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    for vendor in ("camunda", "zeebe", "signavio", "trisotech", "triso:", "bioc"):
+        assert vendor not in result.xml, vendor
+    shown = {s.get("bpmnElement") for s in root.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape")}
+    nodes = [el.get("id") for el in root.find(f"{{{BPMN}}}process") if el.get("id") and not el.tag.endswith(
+        ("sequenceFlow", "laneSet", "dataObject"))]
+    assert set(nodes) <= shown, "the layout of every kept element survives"
+
+
+@pytest.mark.parametrize("name", ["A.1.0.bpmn", "A.1.1-camunda7.bpmn", "A.2.0.bpmn", "A.2.1.bpmn",
+                                  "A.3.0-trisotech.bpmn", "C.1.0-camunda7.bpmn"])
+def test_a_dry_run_of_the_import_reaches_an_end(name: str) -> None:
+    _, result = imported(name)
+    run = dry(result.xml)
+    assert run["finished"] and run["end_event"] == "end_registered", run
+
+
+def test_timers_become_quoted_iso_expressions_and_a_simulated_expiry_passes_them() -> None:
+    plan, result = imported("A.4.0-camunda8.bpmn")
+    assert plan.mapping["timers"] == {"Event_wait_notice": '"P15D"', "Boundary_overdue": '"PT48H"'}
+    waits = dry(result.xml)
+    assert not waits["finished"] and "计时器" in waits["stopped"]
+    late = dry(result.xml, timeouts=["Event_wait_notice", "Boundary_overdue"])
+    assert late["finished"] and late["end_event"] == "end_registered", late
+    assert "Task_supervise" in late["visited"]
+    refused = dry(result.xml, timeouts=["Event_wait_notice"], decisions={"Task_review": {"decision": "reject"}})
+    assert refused["end_event"] == "end_refused"
+
+
+def test_the_realistic_collaboration_maps_pools_lanes_tasks_and_conditions() -> None:
+    plan, result = imported("C.1.0-camunda7.bpmn")
+    assert plan.pool == "Process_center"
+    assert plan.mapping["lanes"] == {"Lane_window": "acceptor", "Lane_review": "reviewer",
+                                     "Lane_record": "recorder", "Lane_issue": "certifier"}
+    tasks = plan.mapping["tasks"]
+    assert tasks["Task_identity"] == {"kind": "service", "connector": "identity.verify"}
+    assert tasks["Task_write_register"] == {"kind": "service", "connector": "registry.record"}
+    assert tasks["Task_accept"] == {"kind": "user", "stage": "受理", "form": "decision_accept"}
+    assert tasks["Event_correction_received"]["kind"] == "user"  # a message nobody sends: a clerk records it
+    assert plan.mapping["ends"] == {"End_rejected": "end_rejected", "End_refused": "end_refused",
+                                    "End_done": "end_registered"}
+    flows = plan.mapping["flows"]
+    assert flows["Flow_c_approve"] == {"condition": "decision == 'approve'"}  # JUEL ${…} translated
+    assert flows["Flow_c_reject"] == {"condition": 'decision == "reject"'}  # JavaScript: by the flow's name
+    assert flows["Flow_c_pass"] == {"default": True}
+    assert "不是平台的表达式语言" in next(r.note for r in plan.flows if r.id == "Flow_c_reject")
+    assert any("其他泳池 1 个、消息流 3 条" in n for n in result.notes)
+    rejected = dry(result.xml, decisions={"Task_accept": {"decision": "reject"}})
+    assert rejected["end_event"] == "end_rejected"
+    corrected = dry(result.xml, decisions={"Task_accept": [{"decision": "correct"}, {"decision": "approve"}]})
+    assert corrected["finished"] and "Event_correction_received" in corrected["visited"]
+
+
+def test_two_end_events_with_the_same_outcome_are_merged() -> None:
+    _, result = imported("A.2.1.bpmn")
+    root = etree.fromstring(result.xml.encode("utf-8"))
+    assert [e.get("id") for e in root.iter(f"{{{BPMN}}}endEvent")] == ["end_registered"]
+    flows = {f.get("id"): f.get("targetRef") for f in root.iter(f"{{{BPMN}}}sequenceFlow")}
+    assert flows["f9"] == flows["f10"] == "end_registered"
+    assert root.find(f".//{{{BPMN}}}exclusiveGateway").get("default") == "f9"
+
+
+def test_the_analysts_choices_win_over_the_proposal() -> None:
+    _, result = imported("A.1.0.bpmn", default_role="reviewer", tasks={
+        "_ec59e164-68b4-4f94-98de-ffb1c58a84af": {"kind": "user", "stage": "受理", "form": "decision_accept"}})
+    assert '<bpmn:lane id="lane_reviewer" name="reviewer">' in result.xml
+    assert '<spiffworkflow:property name="formKey" value="decision_accept"/>' in result.xml
+
+
+def test_a_bad_choice_is_shown_on_its_element() -> None:
+    _, result = imported("A.2.0.bpmn", tasks={"sid-A1B2C3D4-0004": {"kind": "user", "stage": "盖章", "form": "x"}},
+                         flows={"sid-F-0004": {"condition": ""}}, ends={"sid-A1B2C3D4-0005": ""})
+    assert {p["element"] for p in result.problems} == {"sid-F-0004", "sid-A1B2C3D4-0005"}
+    assert all("未选择" in p["message"] or "为空" in p["message"] for p in result.problems)
+    located = {p.element: p.message for p in designer.validate(REPO, CODE, result.xml)}
+    assert "盖章" in located["sid-A1B2C3D4-0004"]
+
+
+def diagram_with(body: str, extra: str = "") -> bytes:
+    return f"""<?xml version="1.0"?>
+<definitions xmlns="{BPMN}" id="d" targetNamespace="t">{extra}
+  <process id="p" isExecutable="false">
+    <startEvent id="s"><outgoing>f1</outgoing></startEvent>{body}
+    <endEvent id="e"><incoming>f2</incoming></endEvent>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="x"/><sequenceFlow id="f2" sourceRef="x" targetRef="e"/>
+  </process></definitions>""".encode()
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"", "文件为空"),
+    (b"PK\x03\x04 not xml", "不是合法的 XML"),
+    (b"<html><body>hi</body></html>", "不是 BPMN 2.0 流程图"),
+    (f'<definitions xmlns="{BPMN}"><process id="p"/></definitions>'.encode(), "没有包含任何节点的流程"),
+])
+def test_files_that_are_not_diagrams_are_refused_in_chinese(data: bytes, expected: str) -> None:
+    with pytest.raises(ForeignDiagramError) as caught:
+        read_foreign(data, "x.bpmn")
+    assert expected in str(caught.value)
+
+
+def test_a_file_that_is_no_bpmn_by_its_name_is_refused() -> None:
+    with pytest.raises(ForeignDiagramError, match="不是 BPMN 文件"):
+        read_foreign((FIXTURES / "A.1.0.bpmn").read_bytes(), "diagram.png")
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('<complexGateway id="x" name="会商"><incoming>f1</incoming><outgoing>f2</outgoing></complexGateway>',
+     "不支持的元素：复杂网关 x（会商）"),
+    ('<task id="x" name="审核"><incoming>f1</incoming><outgoing>f2</outgoing></task>'
+     '<boundaryEvent id="b" name="撤件" attachedToRef="x"><messageEventDefinition/></boundaryEvent>',
+     "不支持的元素：消息边界事件 b（撤件）"),
+    ('<transaction id="x" name="缴费"><incoming>f1</incoming><outgoing>f2</outgoing></transaction>',
+     "不支持的元素：事务子流程 x（缴费）"),
+])
+def test_constructs_that_cannot_run_are_refused_with_id_and_name(body: str, expected: str) -> None:
+    diagram = read_foreign(diagram_with(body), "x.bpmn")
+    plan = propose(diagram, None, designer.palette_vocabulary(REPO))
+    with pytest.raises(ForeignDiagramError) as caught:
+        convert(diagram, plan.mapping, CODE, "导入测试")
+    assert expected in caught.value.problems[0]
+
+
+def test_an_event_based_gateway_waiting_for_messages_is_refused() -> None:
+    body = ('<eventBasedGateway id="x" name="等待"><incoming>f1</incoming><outgoing>g</outgoing></eventBasedGateway>'
+            '<intermediateCatchEvent id="m" name="法院文书"><incoming>g</incoming><outgoing>f2</outgoing>'
+            '<messageEventDefinition/></intermediateCatchEvent><sequenceFlow id="g" sourceRef="x" targetRef="m"/>')
+    diagram = read_foreign(diagram_with(body).replace(b'sourceRef="x" targetRef="e"', b'sourceRef="m" targetRef="e"'))
+    plan = propose(diagram, None, designer.palette_vocabulary(REPO))
+    with pytest.raises(ForeignDiagramError, match="基于事件的网关 x（等待） 之后的消息/信号事件（m（法院文书））"):
+        convert(diagram, plan.mapping, CODE, "导入测试")
+
+
+@pytest.mark.parametrize(("foreign", "ours"), [
+    ("${decision == 'approve'}", "decision == 'approve'"),
+    ("#{amount > 1000 && !urgent}", "amount > 1000 and not urgent"),
+    ("=approved = true", "approved == True"),
+    ("= a >= 2 or b != null", "a >= 2 or b != None"),
+])
+def test_simple_juel_and_feel_conditions_are_translated(foreign: str, ours: str) -> None:
+    assert translate_condition(foreign) == ours
+
+
+@pytest.mark.parametrize(("foreign", "ours"), [
+    ("PT2H", '"PT2H"'), ("R3/PT10M", '"R3/PT10M"'), ('=duration("P3D")', '"P3D"'),
+    ("2026-12-31T00:00:00Z", '"2026-12-31T00:00:00Z"'), ("${sla}", None)])
+def test_iso_timers_are_recognised(foreign: str, ours: str | None) -> None:
+    assert timer_expression(foreign) == ours
