@@ -18,7 +18,14 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from app.catalog.definitions import BPMN_FILE, BUSINESS_FILE, MATERIALS_FILE, check_definitions, load_business_type
+from app.catalog.definitions import (
+    BPMN_FILE,
+    BUSINESS_FILE,
+    MATERIALS_FILE,
+    BusinessTypeDef,
+    check_definitions,
+    load_business_type,
+)
 from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version, publish_definition
 from app.errors import DefinitionError, ValidationFailed
@@ -101,6 +108,20 @@ def publish_files(session: Session, root: Path, code: str, files: dict[str, byte
                   actor_id: str | None) -> tuple[ProcessVersion, str]:
     """Check a type's files (path → bytes, as ``type_files`` gives them) like files on disk and publish them
     as the type's new version (the type is created when it is new). The caller authorises and audits."""
+    problems, definition = _checked(session, root, code, files)
+    if problems or definition is None:
+        raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
+    return publish_definition(session, definition, actor_id)
+
+
+def check_changes(session: Session, root: Path, code: str, *, bpmn: str) -> list[DefinitionError]:
+    """What ``publish_changes`` would refuse for this diagram with the rest of the type as it is now (stage
+    permissions, reports …), without publishing anything."""
+    return _checked(session, root, code, type_files(current_version(session, code), bpmn=bpmn))[0]
+
+
+def _checked(session: Session, root: Path, code: str,
+             files: dict[str, bytes]) -> tuple[list[DefinitionError], BusinessTypeDef | None]:
     with tempfile.TemporaryDirectory(prefix="defs-") as tmp:
         work = Path(tmp)
         if (root / "forms").is_dir():
@@ -116,9 +137,8 @@ def publish_files(session: Session, root: Path, code: str, files: dict[str, byte
         lane_roles = role_names(session)
         problems = check_definitions(work, only=type_dir, roles=lane_roles)
         if problems:
-            raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
-        definition = load_business_type(type_dir, work / "forms", roles=lane_roles)
-    return publish_definition(session, definition, actor_id)
+            return problems, None
+        return [], load_business_type(type_dir, work / "forms", roles=lane_roles)
 
 
 def problems_by_place(problems: list[DefinitionError]) -> dict[str, list[str]]:

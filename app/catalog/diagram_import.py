@@ -16,7 +16,7 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from app.catalog import designer
-from app.catalog.config import business_of, publish_files, type_files
+from app.catalog.config import business_of, check_changes, publish_files, type_files
 from app.catalog.foreign_bpmn import NS, ForeignDiagram, ForeignDiagramError, read_foreign
 from app.catalog.foreign_import import Converted, convert
 from app.catalog.foreign_mapping import Proposal, propose
@@ -87,11 +87,14 @@ def import_as_draft(session: Session, actor: Actor, root: Path, diagram: Foreign
     except ForeignDiagramError as exc:
         raise refused(exc) from exc
     draft = designer.save_draft(session, actor, code, converted.xml)
-    checked = designer.validate(root, code, converted.xml, role_names(session))
+    checked = [p.as_dict() for p in designer.validate(root, code, converted.xml, role_names(session))]
+    if not checked:  # the diagram is fine on its own: does it fit the rest of the type (stage permissions …)?
+        checked = [{"element": None, "message": f"{p.file}：{p.element}：{p.reason}" if p.element else p.reason}
+                   for p in check_changes(session, root, code, bpmn=converted.xml)]
     audit.record(session, actor_id=actor.user_id, action="definition.foreign_import", object_type="business_type",
                  object_id=code, after={"source": diagram.exporter, "process": mapping.get("process"),
                                         "problems": len(converted.problems) + len(checked)})
-    return ImportResult(code, draft, converted, converted.problems + [p.as_dict() for p in checked])
+    return ImportResult(code, draft, converted, converted.problems + checked)
 
 
 def _create_type(session: Session, actor: Actor, root: Path, new: NewType) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from app.catalog.foreign_bpmn import BPMN_NS, NS, TASK_KINDS, ForeignDiagram, describe, wait_events
+from app.catalog.foreign_bpmn import BPMN_NS, NS, TASK_KINDS, ForeignDiagram, describe, refusals, wait_events
 from app.engine.expressions import check_expression
 
 STAGE_FORMS = {"受理": "decision_accept", "审核": "decision_review", "登簿": "decision_record",
@@ -85,6 +85,7 @@ class Proposal:
     flows: list[Row]
     timers: list[Row]
     mapping: dict[str, Any]
+    refusals: list[str] = field(default_factory=list)  # what cannot run: applying the mapping is refused
 
 
 def propose(diagram: ForeignDiagram, process_id: str | None, palette: dict[str, Any],
@@ -103,7 +104,7 @@ def propose(diagram: ForeignDiagram, process_id: str | None, palette: dict[str, 
     timers, timer_map = _timers(process)
     mapping = {"process": pool.process_id, "default_role": default_role, "lanes": lane_map, "tasks": task_map,
                "ends": end_map, "flows": flow_map, "timers": timer_map}
-    return Proposal(pool.process_id, lanes, tasks, ends, flows, timers, mapping)
+    return Proposal(pool.process_id, lanes, tasks, ends, flows, timers, mapping, refusals(process))
 
 
 def mappable_tasks(process: etree._Element) -> list[etree._Element]:
