@@ -28,10 +28,19 @@ from app.catalog.foreign_bpmn import (
     describe,
     refusals,
 )
+from app.catalog.foreign_layout import (
+    canonical,
+    coord,
+    extent,
+    lane_around,
+    lane_shape,
+    redirect_edges,
+    remove_with_di,
+    resize_shape,
+)
 from app.catalog.foreign_mapping import mappable_tasks
 
 KEEP_NS = frozenset({BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, SPIFF_NS})
-OUR_NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "xsi": XSI_NS, "spiffworkflow": SPIFF_NS}
 # Inside a task: what only a vendor's engine reads (inputs, loops, performers) and our engine would misread.
 _DROPPED_CHILDREN = ("ioSpecification", "dataInputAssociation", "dataOutputAssociation", "property",
                      "multiInstanceLoopCharacteristics", "standardLoopCharacteristics", "potentialOwner",
@@ -83,7 +92,7 @@ def convert(diagram: ForeignDiagram, mapping: dict[str, Any], code: str, type_na
     root.attrib.pop(f"{{{XSI_NS}}}schemaLocation", None)
     root.set("exporter", "bdcdj foreign import")
     root.set("exporterVersion", "1.0")
-    out.xml = _canonical(root)
+    out.xml = canonical(root)
     return out
 
 
@@ -166,7 +175,7 @@ def _map_tasks(process: etree._Element, tasks: dict[str, Any], out: Converted) -
                                         id=str(choice.get("connector") or ""), resultVariable=f"{el.get('id')}_result")
             etree.SubElement(operator, f"{{{SPIFF_NS}}}parameters")
         if was_event:
-            _resize_shape(el.getroottree().getroot(), el.get("id"), _TASK_SIZE)
+            resize_shape(el.getroottree().getroot(), el.get("id"), _TASK_SIZE)
 
 
 def _map_events(process: etree._Element, out: Converted) -> None:
@@ -194,8 +203,8 @@ def _map_ends(process: etree._Element, ends: dict[str, str], out: Converted) -> 
             out.notes.append(f"结束事件 {describe(el)} 的{_definition_label(d)}定义已移除")
         if outcome in first:  # a second end with the same outcome: its flows go to the first
             renames[old] = outcome
-            _redirect_edges(root, old, first[outcome])
-            _remove_with_di(el)
+            redirect_edges(root, old, first[outcome])
+            remove_with_di(el)
             out.notes.append(f"结束事件 {describe(el)} 与另一个同为“{outcome}”的结束事件合并")
             continue
         for other in root.xpath("//*[@id=$id]", id=outcome):
@@ -269,7 +278,7 @@ def _map_lanes(process: etree._Element, mapping: dict[str, Any], code: str, out:
         process.insert(_after_documentation(process), lane_set)
         lane = etree.SubElement(lane_set, f"{{{BPMN_NS}}}lane", id=f"lane_{default_role or 'role'}", name=default_role)
         lanes = [lane]
-        _lane_shape(process.getroottree().getroot(), lane.get("id"))
+        lane_shape(process.getroottree().getroot(), lane.get("id"))
         out.notes.append(f"原图没有泳道：已新建泳道“{default_role}”并放入全部节点")
         chosen = {lane.get("id"): default_role}
     for lane in lanes:
@@ -281,7 +290,7 @@ def _map_lanes(process: etree._Element, mapping: dict[str, Any], code: str, out:
     leaves = [lane for lane in lanes if lane.find("bpmn:childLaneSet", NS) is None]
     for node in process:
         if etree.QName(node).localname in _FLOW_NODES and node.get("id") not in placed:
-            around = _lane_around(process.getroottree().getroot(), node.get("id"), leaves)
+            around = lane_around(process.getroottree().getroot(), node.get("id"), leaves)
             lane = around if around is not None else leaves[0]
             ref = etree.Element(f"{{{BPMN_NS}}}flowNodeRef")
             ref.text = node.get("id")
@@ -306,25 +315,13 @@ def _ensure_collaboration(root: etree._Element, process: etree._Element, partici
     if plane is None:
         return
     plane.set("bpmnElement", collab.get("id") or "")
-    x1, y1, x2, y2 = _extent(plane)
+    x1, y1, x2, y2 = extent(plane)
     shape = etree.Element(f"{{{BPMNDI_NS}}}BPMNShape", id=f"{pid}_di", bpmnElement=pid, isHorizontal="true")
-    etree.SubElement(shape, f"{{{DC_NS}}}Bounds", x=_n(x1 - 70), y=_n(y1 - 40), width=_n(x2 - x1 + 110),
-                     height=_n(y2 - y1 + 80))
+    etree.SubElement(shape, f"{{{DC_NS}}}Bounds", x=coord(x1 - 70), y=coord(y1 - 40), width=coord(x2 - x1 + 110),
+                     height=coord(y2 - y1 + 80))
     plane.insert(0, shape)
 
 
-def _lane_shape(root: etree._Element, lane_id: str) -> None:
-    plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
-    participant = root.find("bpmn:collaboration/bpmn:participant", NS)
-    pool = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$p]/dc:Bounds", namespaces=NS,
-                      p=participant.get("id") if participant is not None else "")
-    if plane is None or not pool:
-        return
-    b = pool[0]
-    shape = etree.Element(f"{{{BPMNDI_NS}}}BPMNShape", id=f"{lane_id}_di", bpmnElement=lane_id, isHorizontal="true")
-    etree.SubElement(shape, f"{{{DC_NS}}}Bounds", x=_n(float(b.get("x")) + 30), y=b.get("y"),
-                     width=_n(float(b.get("width")) - 30), height=b.get("height"))
-    plane.insert(1, shape)
 
 
 def _remove_dangling(root: etree._Element) -> None:
@@ -363,65 +360,14 @@ def _rename_refs(root: etree._Element, renames: dict[str, str]) -> None:
             el.text = renames[el.text.strip()]
 
 
-def _redirect_edges(root: etree._Element, old: str, new: str) -> None:
-    """Edges into a merged end event end on the kept one (its shape's centre), so the layout stays readable."""
-    kept = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=new)
-    if not kept:
-        return
-    b = kept[0]
-    cx, cy = float(b.get("x")) + float(b.get("width")) / 2, float(b.get("y")) + float(b.get("height")) / 2
-    flows = [f.get("id") for f in root.iter(f"{{{BPMN_NS}}}sequenceFlow") if f.get("targetRef") == old]
-    for edge in root.iter(f"{{{BPMNDI_NS}}}BPMNEdge"):
-        points = edge.findall("di:waypoint", NS)
-        if edge.get("bpmnElement") in flows and points:
-            points[-1].set("x", _n(cx))
-            points[-1].set("y", _n(cy))
 
 
-def _remove_with_di(el: etree._Element) -> None:
-    root = el.getroottree().getroot()
-    for di in root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]", namespaces=NS, id=el.get("id")):
-        di.getparent().remove(di)
-    el.getparent().remove(el)
 
 
-def _resize_shape(root: etree._Element, element_id: str | None, size: tuple[float, float]) -> None:
-    for bounds in root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=element_id):
-        cx = float(bounds.get("x")) + float(bounds.get("width")) / 2
-        cy = float(bounds.get("y")) + float(bounds.get("height")) / 2
-        bounds.set("x", _n(cx - size[0] / 2))
-        bounds.set("y", _n(cy - size[1] / 2))
-        bounds.set("width", _n(size[0]))
-        bounds.set("height", _n(size[1]))
-        label = bounds.getparent().find("bpmndi:BPMNLabel", NS)
-        if label is not None:
-            bounds.getparent().remove(label)
 
 
-def _lane_around(root: etree._Element, node_id: str | None, lanes: list[etree._Element]) -> etree._Element | None:
-    """The lane whose drawn rectangle holds the node's centre (nodes a modeler left out of every lane)."""
-    node = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=node_id)
-    if not node:
-        return None
-    cx = float(node[0].get("x")) + float(node[0].get("width")) / 2
-    cy = float(node[0].get("y")) + float(node[0].get("height")) / 2
-    for lane in lanes:
-        b = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=lane.get("id"))
-        if b and float(b[0].get("x")) <= cx <= float(b[0].get("x")) + float(b[0].get("width")) \
-                and float(b[0].get("y")) <= cy <= float(b[0].get("y")) + float(b[0].get("height")):
-            return lane
-    return None
 
 
-def _extent(plane: etree._Element) -> tuple[float, float, float, float]:
-    xs, ys = [], []
-    for b in plane.iter(f"{{{DC_NS}}}Bounds"):
-        xs += [float(b.get("x")), float(b.get("x")) + float(b.get("width"))]
-        ys += [float(b.get("y")), float(b.get("y")) + float(b.get("height"))]
-    for w in plane.iter(f"{{{DI_NS}}}waypoint"):
-        xs.append(float(w.get("x")))
-        ys.append(float(w.get("y")))
-    return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, 600.0, 200.0)
 
 
 def _diverging_choice(process: etree._Element, source: etree._Element) -> bool:
@@ -442,29 +388,12 @@ def _definition_label(d: etree._Element) -> str:
         etree.QName(d).localname, etree.QName(d).localname)
 
 
-def _canonical(root: etree._Element) -> str:
-    """Re-emit with our prefixes (bpmn:, bpmndi:, dc:, di:, spiffworkflow:) whatever the source used."""
-    def copy_into(src: etree._Element, parent: etree._Element | None) -> etree._Element:
-        el = etree.Element(src.tag, nsmap=OUR_NSMAP) if parent is None else etree.SubElement(parent, src.tag)
-        for k, v in src.attrib.items():
-            el.set(k, v)
-        el.text = src.text if len(src) == 0 or (src.text or "").strip() else None
-        for child in src:
-            if isinstance(child.tag, str):
-                copy_into(child, el).tail = None
-        return el
-
-    new = copy_into(root, None)
-    etree.indent(new, space="  ")
-    return etree.tostring(new, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def _prefix(root: etree._Element, ns: str | None) -> str:
     return next((p for p, u in root.nsmap.items() if u == ns and p), ns or "")
 
 
-def _n(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 _FLOW_NODES = frozenset({
