@@ -63,6 +63,7 @@ class ForeignDiagram:
     root: etree._Element
     exporter: str
     pools: list[Pool] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # process id → what reading changed (folded …)
 
     def process(self, process_id: str) -> etree._Element:
         for p in self.root.iterfind("bpmn:process", NS):
@@ -95,10 +96,13 @@ def read_foreign(data: bytes, filename: str = "") -> ForeignDiagram:
     if root.tag != f"{{{BPMN_NS}}}definitions":
         raise ForeignDiagramError(["文件不是 BPMN 2.0 流程图：根元素应为 BPMN 2.0 命名空间的 definitions"])
     diagram = ForeignDiagram(root=root, exporter=_exporter(root))
+    from app.catalog.foreign_subprocess import inline_subprocesses  # it builds on this module
+
     names = {p.get("processRef"): (p.get("name") or "", p.get("id")) for p in root.iterfind(
         "bpmn:collaboration/bpmn:participant", NS) if p.get("processRef")}
     for process in root.iterfind("bpmn:process", NS):
         pid = process.get("id") or ""
+        diagram.notes[pid] = inline_subprocesses(process)
         nodes = [n for n in process if _local(n) in _FLOW_NODE_TAGS]
         if not nodes:
             continue  # a black-box pool's empty process: nothing to run
@@ -113,10 +117,15 @@ def read_foreign(data: bytes, filename: str = "") -> ForeignDiagram:
 def refusals(process: etree._Element) -> list[str]:
     """Constructs of the picked process the platform cannot run and the mapping cannot turn into something
     that runs, each with its id and name."""
+    from app.catalog.foreign_subprocess import inlining_problem
+
     found = []
     for el in process.iter():
         kind = _local(el)
-        if kind in UNSUPPORTED:
+        if kind == "subProcess":  # what is left after reading could not be folded into the process
+            found.append(f"不支持的元素：{inlining_problem(el) or '嵌套的子流程'} {describe(el)}——"
+                         "请在原建模工具中把其内容画入主流程")
+        elif kind in UNSUPPORTED:
             found.append(f"不支持的元素：{UNSUPPORTED[kind]} {describe(el)}")
         elif kind == "boundaryEvent":
             for d, label in REFUSED_BOUNDARY.items():

@@ -74,6 +74,7 @@ def convert(diagram: ForeignDiagram, mapping: dict[str, Any], code: str, type_na
     out = Converted(xml="")
     if diagram.exporter:
         out.notes.append(f"来源：{diagram.exporter}")
+    out.notes.extend(diagram.notes.get(pool.process_id, []))
     _keep_only_pool(root, process, pool.participant_id, out)
     _strip_vendor(root, out)
     _drop_engine_specific(process, out)

@@ -212,7 +212,7 @@ def _flows(process: etree._Element, names: set[str]) -> tuple[list[Row], dict[st
             else:
                 if condition is None:
                     condition = next(fallback, 'decision == "approve"')
-                    note = note or "无法理解原条件或名称，已按顺序推测，请在条件中确认"
+                    note = (f"{note}，" if note else "") + "无法从连线名称推测，已按顺序暂定，请在条件中确认"
                 mapping[fid] = {"condition": condition}
             original = flow.findtext("bpmn:conditionExpression", namespaces=NS) or ""
             rows.append(Row(fid, flow.get("name") or "", "连线", note,
@@ -228,11 +228,11 @@ def _condition_for(flow: etree._Element, names: set[str]) -> tuple[str | None, s
         translated = translate_condition(original)
         if translated and check_expression(translated) is None and _names_in(translated) <= names:
             return translated, "" if translated == original else f"原条件“{original}”已转换，请确认"
+    foreign = f"原条件“{original}”不是平台的表达式语言" if original else ""
     decision = _match(flow.get("name") or "", _DECISION_WORDS)
-    note = f"原条件“{original}”不是平台的表达式语言，" if original else ""
     if decision:
-        return f'decision == "{decision}"', note + "已按连线名称推测条件，请确认" if note else ""
-    return None, note
+        return f'decision == "{decision}"', f"{foreign}，已按连线名称推测条件，请确认" if foreign else ""
+    return None, foreign
 
 
 def translate_condition(text: str) -> str | None:

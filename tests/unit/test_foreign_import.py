@@ -70,7 +70,7 @@ def test_the_proposed_mapping_passes_the_designers_checks(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["A.1.0.bpmn", "A.1.1-camunda7.bpmn", "A.2.0.bpmn", "A.2.1.bpmn",
-                                  "A.3.0-trisotech.bpmn", "C.1.0-camunda7.bpmn"])
+                                  "A.3.0-trisotech.bpmn", "A.4.1-bpmnio.bpmn", "C.1.0-camunda7.bpmn"])
 def test_a_dry_run_of_the_import_reaches_an_end(name: str) -> None:
     _, result = imported(name)
     run = dry(result.xml)
@@ -111,6 +111,33 @@ def test_the_realistic_collaboration_maps_pools_lanes_tasks_and_conditions() -> 
     assert rejected["end_event"] == "end_rejected"
     corrected = dry(result.xml, decisions={"Task_accept": [{"decision": "correct"}, {"decision": "approve"}]})
     assert corrected["finished"] and "Event_correction_received" in corrected["visited"]
+
+
+def test_an_embedded_sub_process_is_folded_into_the_process() -> None:
+    plan, result = imported("A.4.1-bpmnio.bpmn")
+    assert plan.mapping["lanes"] == {"Lane_clerk": "acceptor", "Lane_review": "reviewer", "Lane_registrar": "recorder"}
+    assert plan.mapping["tasks"]["Activity_survey"]["kind"] == "user"  # a call activity: a clerk's task
+    root = etree.fromstring(result.xml.encode("utf-8"))
+    assert root.find(f".//{{{BPMN}}}subProcess") is None
+    flows = {f.get("id"): (f.get("sourceRef"), f.get("targetRef")) for f in root.iter(f"{{{BPMN}}}sequenceFlow")}
+    assert flows["Flow_checks"] == ("Gateway_docs", "Activity_verify_owner")
+    assert flows["Flow_s3"] == ("Activity_check_seizure", "Gateway_join")
+    lane = root.find(f".//{{{BPMN}}}lane[@id='Lane_review']")
+    assert "Activity_verify_owner" in [r.text for r in lane]
+    assert any("Activity_checks（Legal checks） 已并入主流程" in n for n in result.notes)
+    checked = dry(result.xml, decisions={"Activity_intake": {"decision": "reject"}})
+    assert "Activity_check_seizure" in checked["visited"] and checked["end_event"] == "end_registered"
+
+
+def test_a_sub_process_that_cannot_be_folded_is_refused() -> None:
+    text = (FIXTURES / "A.4.1-bpmnio.bpmn").read_text(encoding="utf-8").replace(
+        '<bpmn:subProcess id="Activity_checks" name="Legal checks">',
+        '<bpmn:subProcess id="Activity_checks" name="Legal checks" triggeredByEvent="true">')
+    diagram = read_foreign(text.encode("utf-8"))
+    plan = propose(diagram, None, designer.palette_vocabulary(REPO))
+    assert plan.refusals and "事件子流程 Activity_checks（Legal checks）" in plan.refusals[0]
+    with pytest.raises(ForeignDiagramError):
+        convert(diagram, plan.mapping, CODE, "导入测试")
 
 
 def test_two_end_events_with_the_same_outcome_are_merged() -> None:
