@@ -111,6 +111,9 @@ def read_foreign(data: bytes, filename: str = "") -> ForeignDiagram:
                                   process.get("isExecutable") == "true"))
     if not diagram.pools:
         raise ForeignDiagramError(["文件中没有包含任何节点的流程（process），无法导入"])
+    layout = _layout_problems(root)
+    if layout:
+        raise ForeignDiagramError(layout)
     return diagram
 
 
@@ -158,6 +161,24 @@ def wait_events(process: etree._Element) -> list[etree._Element]:
     """Intermediate catch events waiting for a message, signal or condition (turned into a clerk's task)."""
     return [e for e in process.iter(f"{{{BPMN_NS}}}intermediateCatchEvent")
             if any(e.find(f"bpmn:{d}", NS) is not None for d in WAIT_DEFINITIONS)]
+
+
+def _layout_problems(root: etree._Element) -> list[str]:
+    """The drawing (DI) is kept and later moved around: every position must be a number."""
+    if root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS) is None:
+        return ["文件没有布局信息（BPMNDiagram），无法在设计器中显示：请在建模工具中重新导出（含图形）"]
+    found = []
+    for el in root.iter(f"{{{DC_NS}}}Bounds", f"{{{DI_NS}}}waypoint"):
+        keys = ("x", "y", "width", "height") if etree.QName(el).localname == "Bounds" else ("x", "y")
+        try:
+            [float(el.get(k)) for k in keys]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            owner = el.getparent()
+            owner = owner.getparent() if owner is not None and owner.get("bpmnElement") is None else owner
+            shown = owner.get("bpmnElement") if owner is not None else ""
+            found.append(f"布局信息（DI）第 {el.sourceline} 行不完整：{shown} 的 {etree.QName(el).localname}"
+                         f" 缺少数值 {'、'.join(keys)}")
+    return found[:20]
 
 
 def _targets(process: etree._Element, node: etree._Element) -> list[etree._Element]:

@@ -5,6 +5,7 @@ Chinese with the element's id and name."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +173,8 @@ def diagram_with(body: str, extra: str = "") -> bytes:
     <startEvent id="s"><outgoing>f1</outgoing></startEvent>{body}
     <endEvent id="e"><incoming>f2</incoming></endEvent>
     <sequenceFlow id="f1" sourceRef="s" targetRef="x"/><sequenceFlow id="f2" sourceRef="x" targetRef="e"/>
-  </process></definitions>""".encode()
+  </process><bpmndi:BPMNDiagram xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI">
+  <bpmndi:BPMNPlane bpmnElement="p"/></bpmndi:BPMNDiagram></definitions>""".encode()
 
 
 @pytest.mark.parametrize(("data", "expected"), [
@@ -185,6 +187,38 @@ def test_files_that_are_not_diagrams_are_refused_in_chinese(data: bytes, expecte
     with pytest.raises(ForeignDiagramError) as caught:
         read_foreign(data, "x.bpmn")
     assert expected in str(caught.value)
+
+
+def test_a_file_without_a_usable_drawing_is_refused() -> None:
+    text = (FIXTURES / "A.1.0.bpmn").read_text(encoding="utf-8")
+    with pytest.raises(ForeignDiagramError, match="没有布局信息"):
+        read_foreign(text.split("<bpmndi:BPMNDiagram")[0].encode() + b"</definitions>")
+    broken = text.replace('<dc:Bounds x="192"', '<dc:Bounds x="left"', 1)
+    with pytest.raises(ForeignDiagramError, match="布局信息（DI）第 .* 行不完整：_93c466ab-b271-4376"):
+        read_foreign(broken.encode())
+
+
+def test_mangled_files_are_refused_or_imported_never_crash() -> None:
+    """Elements and attributes removed or garbled at random (fixed seed): a refusal or a result, no exception."""
+    rng = random.Random(15)
+    for _ in range(150):
+        root = etree.fromstring((FIXTURES / rng.choice(ALL)).read_bytes())
+        elements = [e for e in root.iter() if isinstance(e.tag, str)][1:]
+        for _ in range(rng.randint(1, 3)):
+            el, r = rng.choice(elements), rng.random()
+            if r < 0.4 and el.getparent() is not None:
+                el.getparent().remove(el)
+            elif el.attrib:
+                el.set(rng.choice(list(el.attrib)), rng.choice(["", "x", "end_registered", "Flow_1"]))
+            else:
+                el.text = rng.choice(["", "${x}", "P", "'"])
+        try:
+            diagram = read_foreign(etree.tostring(root))
+            result = convert(diagram, propose(diagram, None, designer.palette_vocabulary(REPO)).mapping, CODE, "t")
+        except ForeignDiagramError as exc:
+            assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+            continue
+        assert isinstance(designer.validate(REPO, CODE, result.xml), list)
 
 
 def test_a_file_that_is_no_bpmn_by_its_name_is_refused() -> None:
