@@ -105,6 +105,9 @@ def _create_type(session: Session, actor: Actor, root: Path, new: NewType) -> st
         errors["new_code"] = [f"业务类型代码 {new.code} 已存在"]
     if not new.name.strip():
         errors["new_name"] = ["请填写新业务类型的名称"]
+    template = session.get(BusinessType, new.template) if new.template else None
+    if template is None or not template.enabled or template.current_version_id is None:
+        errors["template"] = ["请选择新业务类型沿用其办事指南、材料和表单的已有业务类型"]
     if errors:
         raise ValidationFailed("新建业务类型的信息不完整", errors=errors)
     base = current_version(session, new.template)

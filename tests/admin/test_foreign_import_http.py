@@ -86,6 +86,9 @@ def test_an_import_creates_a_new_type_from_a_template(page_login: Any, db: Any) 
     bad = analyst.post_form("/admin/import-bpmn/map", {**fields, "target": "__new__", "new_code": "Bad Code",
                                                        "new_name": "", "template": "transfer_resale"})
     assert bad.status_code == 422 and "业务类型代码应为小写字母开头" in bad.get_data(as_text=True)
+    no_template = analyst.post_form("/admin/import-bpmn/map", {**fields, "target": "__new__", "new_code": "gift",
+                                                               "new_name": "赠与", "template": "nothing"})
+    assert no_template.status_code == 422 and "沿用其办事指南" in no_template.get_data(as_text=True)
     done = analyst.post_form("/admin/import-bpmn/map", {
         **fields, "target": "__new__", "new_code": "gift_transfer", "new_name": "赠与转移登记",
         "template": "transfer_resale"})

@@ -263,6 +263,20 @@ def test_simple_juel_and_feel_conditions_are_translated(foreign: str, ours: str)
     assert translate_condition(foreign) == ours
 
 
+def test_a_condition_on_the_target_types_form_fields_is_kept() -> None:
+    text = (FIXTURES / "A.2.0.bpmn").read_text(encoding="utf-8").replace(
+        '<conditionExpression xsi:type="tFormalExpression">材料齐全</conditionExpression>',
+        '<conditionExpression xsi:type="tFormalExpression">${price &gt; 1000000 &amp;&amp; use == "住宅"}'
+        '</conditionExpression>')
+    diagram = read_foreign(text.encode("utf-8"))
+    palette = designer.palette_vocabulary(REPO)
+    kept = propose(diagram, None, palette, known_names={"price", "use"})
+    assert kept.mapping["flows"]["sid-F-0003"] == {"condition": 'price > 1000000 and use == "住宅"'}
+    unknown = propose(diagram, None, palette)  # no target type yet: names unknown, proposed from the name 是
+    assert unknown.mapping["flows"]["sid-F-0003"] == {"condition": 'decision == "approve"'}
+    assert "不是平台的表达式语言" in next(r.note for r in unknown.flows if r.id == "sid-F-0003")
+
+
 @pytest.mark.parametrize(("foreign", "ours"), [
     ("PT2H", '"PT2H"'), ("R3/PT10M", '"R3/PT10M"'), ('=duration("P3D")', '"P3D"'),
     ("2026-12-31T00:00:00Z", '"2026-12-31T00:00:00Z"'), ("${sla}", None)])
