@@ -30,6 +30,7 @@ from app.catalog.foreign_bpmn import (
 )
 from app.catalog.foreign_layout import (
     canonical,
+    connect_shapes,
     coord,
     extent,
     lane_around,
@@ -79,6 +80,7 @@ def convert(diagram: ForeignDiagram, mapping: dict[str, Any], code: str, type_na
     _strip_vendor(root, out)
     _drop_engine_specific(process, out)
     _map_tasks(process, mapping.get("tasks") or {}, out)
+    _join_links(process, out)
     _map_events(process, out)
     _map_ends(process, mapping.get("ends") or {}, out)
     _map_flows(process, mapping.get("flows") or {}, out)
@@ -188,6 +190,32 @@ def _map_events(process: etree._Element, out: Converted) -> None:
             el.remove(d)
             out.notes.append(f"事件 {describe(el)} 的{_definition_label(d)}定义已移除"
                              "（平台中由申请提交开始、不发送消息）")
+
+
+def _join_links(process: etree._Element, out: Converted) -> None:
+    """A link throw and the link catch of the same name become one sequence flow (the engine has no links)."""
+    def links(kind: str) -> dict[str, etree._Element]:
+        found = {}
+        for event in process.iterfind(f"bpmn:{kind}", NS):
+            d = event.find("bpmn:linkEventDefinition", NS)
+            if d is not None:
+                found[d.get("name") or d.get("id") or ""] = event
+                event.remove(d)
+        return found
+
+    throws, catches = links("intermediateThrowEvent"), links("intermediateCatchEvent")
+    root = process.getroottree().getroot()
+    for name, throw in throws.items():
+        catch = catches.pop(name, None)
+        if catch is None:
+            out.problem(throw, f"链接事件 {describe(throw)} 没有同名（{name}）的链接捕获事件")
+            continue
+        flow = etree.SubElement(process, f"{{{BPMN_NS}}}sequenceFlow", id=f"Flow_link_{throw.get('id')}",
+                                sourceRef=throw.get("id") or "", targetRef=catch.get("id") or "")
+        connect_shapes(root, flow.get("id") or "", throw.get("id") or "", catch.get("id") or "")
+        out.notes.append(f"链接事件 {describe(throw)} → {describe(catch)} 已改为一条连线")
+    for catch in catches.values():
+        out.problem(catch, f"链接捕获事件 {describe(catch)} 没有同名的链接抛出事件，流程无法到达")
 
 
 def _map_ends(process: etree._Element, ends: dict[str, str], out: Converted) -> None:

@@ -106,3 +106,18 @@ def canonical(root: etree._Element) -> str:
 
 def coord(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def connect_shapes(root: etree._Element, edge_of: str, source: str, target: str) -> None:
+    """A straight edge between two drawn shapes (a link pair turned into a sequence flow)."""
+    plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
+    ends = []
+    for element_id in (source, target):
+        b = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=element_id)
+        if plane is None or not b:
+            return
+        ends.append((float(b[0].get("x")) + float(b[0].get("width")) / 2,
+                     float(b[0].get("y")) + float(b[0].get("height")) / 2))
+    edge = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNEdge", id=f"{edge_of}_di", bpmnElement=edge_of)
+    for x, y in ends:
+        etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=coord(x), y=coord(y))

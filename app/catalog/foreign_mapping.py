@@ -36,9 +36,9 @@ ROLE_STAGES = {role: stage for stage, role in reversed(STAGE_ROLES.items())}
 _ROLE_WORDS = {  # stage words first: a "发证窗口" is the certifier's, not the intake window's
     "applicant": "申请人|客户|群众|办事人|citizen|customer|applicant|client|requester",
     "reviewer": "审核|审查|复核|审批|review|approv|check|examin|assess",
-    "recorder": "登簿|登记簿|记载|record|regist",
+    "recorder": "登簿|登记簿|记载|record|registrar",
     "certifier": "缮证|发证|制证|证书|certif|issu|print",
-    "team_leader": "负责人|科长|主任|领导|leader|head|supervis|manager",
+    "team_leader": "负责人|科长|主任|领导|leader|head|chief|supervis|manager",
     "court": "法院|court",
     "acceptor": "受理|窗口|前台|收件|intake|front|reception|accept|clerk",
 }

@@ -27,7 +27,7 @@ def test_each_imported_diagram_opens_and_saves_in_the_designer(page: Any, sign_i
     sign_in(page, "analyst", next_path="/admin/designer/transfer_resale")
     page.wait_for_function("() => window.bdcModeler && window.bdcModeler.get('elementRegistry').getAll().length > 5")
     palette = designer.palette_vocabulary(ROOT)
-    for path in sorted(FIXTURES.glob("*.bpmn")):
+    for path in sorted(p for p in FIXTURES.glob("*.bpmn") if not p.name.startswith("B.1.0")):
         diagram = read_foreign(path.read_bytes(), path.name)
         result = convert(diagram, propose(diagram, None, palette).mapping, "transfer_resale", "导入测试")
         opened = page.evaluate(IMPORT, result.xml)

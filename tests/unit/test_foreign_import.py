@@ -25,7 +25,8 @@ from app.catalog.trial import run_trial
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "foreign_bpmn"
-ALL = sorted(p.name for p in FIXTURES.glob("*.bpmn"))
+REFUSED = "B.1.0-descriptive.bpmn"  # MIWG B.1.0's kind: descriptive elements only, nothing of it can run
+ALL = sorted(p.name for p in FIXTURES.glob("*.bpmn") if p.name != REFUSED)
 CODE = "transfer_resale"
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -48,7 +49,7 @@ def dry(xml: str, **kw: Any) -> dict[str, Any]:
 
 def test_there_are_fixtures_of_every_style() -> None:
     readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
-    assert len(ALL) >= 7 and all(name in readme for name in ALL)
+    assert len(ALL) >= 9 and all(name in readme for name in [*ALL, REFUSED])
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -139,6 +140,33 @@ def test_a_sub_process_that_cannot_be_folded_is_refused() -> None:
     assert plan.refusals and "事件子流程 Activity_checks（Legal checks）" in plan.refusals[0]
     with pytest.raises(ForeignDiagramError):
         convert(diagram, plan.mapping, CODE, "导入测试")
+
+
+def test_links_become_flows_and_thrown_signals_and_errors_are_dropped() -> None:
+    plan, result = imported("C.2.0-signavio.bpmn")
+    assert plan.mapping["lanes"] == {"sid-lane-clerk": "acceptor", "sid-lane-review": "reviewer",
+                                     "sid-lane-chief": "team_leader"}
+    assert plan.mapping["ends"] == {"sid-end-rejected": "end_rejected", "sid-end-done": "end_registered"}
+    assert "linkEventDefinition" not in result.xml and "signalEventDefinition" not in result.xml
+    assert "errorEventDefinition" not in result.xml
+    assert 'sourceRef="sid-link-throw" targetRef="sid-link-catch"' in result.xml
+    done = dry(result.xml, timeouts=["sid-notice-period"])
+    assert done["finished"] and done["end_event"] == "end_registered", done
+    late = dry(result.xml, timeouts=["sid-notice-period", "sid-review-late"])
+    assert "sid-supervise" in late["visited"] and late["end_event"] == "end_registered"
+    assert dry(result.xml, decisions={"sid-receive": {"decision": "reject"}})["end_event"] == "end_rejected"
+
+
+def test_a_diagram_of_descriptive_elements_is_refused_with_every_problem_at_once() -> None:
+    diagram = read_foreign((FIXTURES / REFUSED).read_bytes(), REFUSED)
+    plan = propose(diagram, None, designer.palette_vocabulary(REPO))
+    with pytest.raises(ForeignDiagramError) as caught:
+        convert(diagram, plan.mapping, CODE, "导入测试")
+    assert caught.value.problems == plan.refusals
+    assert [p.split("：")[1].split("——")[0] for p in plan.refusals] == [
+        "定时开始事件 b_start（Every Monday）", "复杂网关 b_complex（Case meeting）",
+        "事务子流程 b_pay（Collect fees）", "消息边界事件 b_withdrawn（Withdrawn）",
+        "自由子流程 b_adhoc（Collect evidence）"]
 
 
 def test_two_end_events_with_the_same_outcome_are_merged() -> None:
