@@ -48,7 +48,7 @@ _STAGE_WORDS = (("补正", "补正|补充|修改|correct|amend|rework|complete t
                 ("登簿", "登簿|记载|入簿|record|enter"),
                 ("缮证", "缮证|发证|制证|证书|领证|certif|issu|print"),
                 ("审核", "审核|审查|复核|审批|review|approv|check|verif|assess|evaluat|decid"))
-_CONNECTOR_WORDS = (("registry.record", "登簿|记载登记簿|record"), ("certificates.issue", "证书|certificate"),
+_CONNECTOR_WORDS = (("registry.record", "登簿|记载登记簿|record"), ("certificates.issue", "证书|登记证明|certificate"),
                     ("identity.verify", "身份|identity"), ("marriage.verify", "婚姻|marriage"),
                     ("contract.verify", "合同|contract"), ("licence.verify", "营业执照|licen"),
                     ("tax.push_case", "税|tax"), ("results.announce", "结果|公告|announce|result"))
@@ -202,7 +202,8 @@ def _flows(process: etree._Element, names: set[str]) -> tuple[list[Row], dict[st
         unresolved = [i for i, (c, _) in proposals.items() if c is None and i != default]
         if default is None and len(unresolved) == 1 and len(chosen) > 1:
             default = unresolved[0]
-        fallback = iter(('decision == "approve"', 'decision == "reject"', 'decision == "correct"'))
+        order = ("reject", "correct", "approve") if default else ("approve", "reject", "correct")
+        fallback = iter(f'decision == "{d}"' for d in order)
         for flow in chosen:
             fid = flow.get("id")
             condition, note = proposals[fid]
@@ -210,7 +211,11 @@ def _flows(process: etree._Element, names: set[str]) -> tuple[list[Row], dict[st
                 mapping[fid] = {"default": True}
                 note = "" if condition is None else note
             else:
-                if condition is None:
+                by_target = _decision_by_target(by_id.get(flow.get("targetRef")))
+                if condition is None and by_target:
+                    condition = f'decision == "{by_target}"'
+                    note = (f"{note}，" if note else "") + "已按连线指向的节点推测条件，请确认"
+                elif condition is None:
                     condition = next(fallback, 'decision == "approve"')
                     note = (f"{note}，" if note else "") + "无法从连线名称推测，已按顺序暂定，请在条件中确认"
                 mapping[fid] = {"condition": condition}
@@ -233,6 +238,16 @@ def _condition_for(flow: etree._Element, names: set[str]) -> tuple[str | None, s
     if decision:
         return f'decision == "{decision}"', f"{foreign}，已按连线名称推测条件，请确认" if foreign else ""
     return None, foreign
+
+
+def _decision_by_target(target: etree._Element | None) -> str | None:
+    """A flow into a refusal end event means "reject", into a correction step "correct"."""
+    if target is None:
+        return None
+    name = target.get("name") or ""
+    if etree.QName(target).localname == "endEvent":
+        return "reject" if _match(name, _OUTCOME_WORDS) else None
+    return "correct" if _match(name, _STAGE_WORDS) == "补正" else None
 
 
 def translate_condition(text: str) -> str | None:

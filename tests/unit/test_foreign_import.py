@@ -72,7 +72,8 @@ def test_the_proposed_mapping_passes_the_designers_checks(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["A.1.0.bpmn", "A.1.1-camunda7.bpmn", "A.2.0.bpmn", "A.2.1.bpmn",
-                                  "A.3.0-trisotech.bpmn", "A.4.1-bpmnio.bpmn", "C.1.0-camunda7.bpmn"])
+                                  "A.3.0-trisotech.bpmn", "A.4.1-bpmnio.bpmn", "C.1.0-camunda7.bpmn",
+                                  "C.3.0-camunda7.bpmn"])
 def test_a_dry_run_of_the_import_reaches_an_end(name: str) -> None:
     _, result = imported(name)
     run = dry(result.xml)
@@ -127,7 +128,7 @@ def test_an_embedded_sub_process_is_folded_into_the_process() -> None:
     lane = root.find(f".//{{{BPMN}}}lane[@id='Lane_review']")
     assert "Activity_verify_owner" in [r.text for r in lane]
     assert any("Activity_checks（Legal checks） 已并入主流程" in n for n in result.notes)
-    checked = dry(result.xml, decisions={"Activity_intake": {"decision": "reject"}})
+    checked = dry(result.xml, decisions={"Activity_intake": {"decision": "approve"}})  # neither named branch
     assert "Activity_check_seizure" in checked["visited"] and checked["end_event"] == "end_registered"
 
 
@@ -167,6 +168,21 @@ def test_a_diagram_of_descriptive_elements_is_refused_with_every_problem_at_once
         "定时开始事件 b_start（Every Monday）", "复杂网关 b_complex（Case meeting）",
         "事务子流程 b_pay（Collect fees）", "消息边界事件 b_withdrawn（Withdrawn）",
         "自由子流程 b_adhoc（Collect evidence）"]
+
+
+def test_scripts_rules_and_loops_of_another_engine_become_clerks_steps() -> None:
+    plan, result = imported("C.3.0-camunda7.bpmn")
+    tasks = plan.mapping["tasks"]
+    assert tasks["Task_c30_proof"] == {"kind": "service", "connector": "certificates.issue"}
+    for task_id in ("Task_c30_fee", "Task_c30_rules"):  # groovy, DMN: no engine of ours runs them
+        assert tasks[task_id]["kind"] == "user"
+        assert "改为人工办理的用户任务" in next(r.note for r in plan.tasks if r.id == task_id)
+    assert plan.mapping["flows"]["Flow_c30_blocked"] == {"condition": 'decision == "reject"'}  # into 不予登记
+    for gone in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics", "<bpmn:script>", "groovy"):
+        assert gone not in result.xml
+    assert "terminateEventDefinition" in result.xml
+    blocked = dry(result.xml, decisions={"Task_c30_rules": {"decision": "reject"}})
+    assert blocked["finished"] and blocked["end_event"] == "end_refused"
 
 
 def test_two_end_events_with_the_same_outcome_are_merged() -> None:
