@@ -47,3 +47,22 @@ def _flow_elements(xml: str) -> list[str]:
     process = root.find(f"{{{bpmn}}}process")
     return [el.get("id") for el in process if el.get("id") and etree.QName(el).localname not in (
         "laneSet", "dataObject")]
+
+
+def test_an_analyst_imports_a_camunda_diagram_through_the_pages(page: Any, sign_in: Any) -> None:
+    """Upload, pick a lane's role by its Chinese name, import, continue in the designer."""
+    sign_in(page, "analyst", next_path="/admin/")
+    page.click("text=导入其他建模工具的流程图")
+    page.set_input_files("input[name=file]", str(FIXTURES / "C.1.0-camunda7.bpmn"))
+    page.select_option("select[name=target]", "transfer_resale")
+    page.click("text=读取并生成映射")
+    assert page.locator("select[name='lane:Lane_issue']").input_value() == "certifier"  # 发证窗口
+    page.select_option("select[name='lane:Lane_record']", label="登簿人员（recorder）")
+    page.select_option("select[name='task:Task_notify_result:form']", label="缮证意见（decision_certify）")
+    page.click("text=导入并保存为草稿")
+    assert "草稿已通过校验" in page.locator("#import-ok").inner_text()
+    assert "camunda" in page.locator("#import-notes").inner_text()
+    page.click("text=在流程设计器中继续")
+    page.wait_for_function("() => window.bdcModeler && window.bdcModeler.get('elementRegistry').get('Task_review')")
+    lane_name = page.evaluate("() => window.bdcModeler.get('elementRegistry').get('Lane_record').businessObject.name")
+    assert lane_name == "recorder"
