@@ -225,7 +225,7 @@ def _map_ends(process: etree._Element, ends: dict[str, str], out: Converted) -> 
     for el, old in [(e, e.get("id") or "") for e in process.iterfind("bpmn:endEvent", NS)]:
         outcome = ends.get(old)
         if not outcome:
-            out.problems.append({"element": old, "message": f"结束事件 {describe(el)} 未选择办结结果"})
+            out.problem(el, f"结束事件 {describe(el)} 未选择办结结果")
             continue
         for d in [c for c in el if c.tag.endswith("EventDefinition") and etree.QName(c).localname not in _END_KEPT]:
             el.remove(d)
@@ -258,6 +258,7 @@ def _map_ends(process: etree._Element, ends: dict[str, str], out: Converted) -> 
 
 def _map_flows(process: etree._Element, flows: dict[str, Any], out: Converted) -> None:
     by_id = {el.get("id"): el for el in process.iter() if el.get("id")}
+    defaults: set[str] = set()  # flows the analyst made default
     for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         source = by_id.get(flow.get("sourceRef"))
         old = flow.find("bpmn:conditionExpression", NS)
@@ -270,20 +271,21 @@ def _map_flows(process: etree._Element, flows: dict[str, Any], out: Converted) -
             if old is not None or (source is not None and _diverging_choice(process, source)):
                 out.problem(flow, f"连线 {describe(flow)} 缺少条件或默认连线设置")
             continue
-        if choice.get("default"):
+        if choice.get("default") and source is not None:
+            if source.get("default") in defaults:
+                out.problem(flow, f"网关 {describe(source)} 只能有一条默认连线（另一条是 {source.get('default')}）")
             source.set("default", flow.get("id") or "")
+            defaults.add(flow.get("id") or "")
         elif str(choice.get("condition") or "").strip():
             cond = etree.SubElement(flow, f"{{{BPMN_NS}}}conditionExpression")
             cond.set(f"{{{XSI_NS}}}type", "bpmn:tFormalExpression")
             cond.text = str(choice["condition"]).strip()
         else:
-            out.problems.append({"element": flow.get("id"), "message": f"连线 {describe(flow)} 的条件为空"})
-    for gateway in process.iter():
-        if gateway.get("default") and gateway.get("default") not in by_id:
+            out.problem(flow, f"连线 {describe(flow)} 的条件为空")
+    for gateway in process.iter():  # a default the file had but the analyst turned into a condition goes
+        default = gateway.get("default")
+        if default and (default not in by_id or (default in flows and default not in defaults)):
             del gateway.attrib["default"]
-        elif gateway.get("default") and flows.get(gateway.get("default"), {}).get("default") is not True:
-            if gateway.get("default") in flows:
-                del gateway.attrib["default"]
 
 
 def _map_timers(process: etree._Element, timers: dict[str, str], out: Converted) -> None:
@@ -292,7 +294,7 @@ def _map_timers(process: etree._Element, timers: dict[str, str], out: Converted)
         expression = str(timers.get(event.get("id") or "") or "").strip()
         spec = next((c for c in definition if isinstance(c.tag, str)), None)
         if not expression or spec is None:
-            out.problems.append({"element": event.get("id"), "message": f"计时器事件 {describe(event)} 缺少计时表达式"})
+            out.problem(event, f"计时器事件 {describe(event)} 缺少计时表达式")
             continue
         spec.text = expression
         spec.set(f"{{{XSI_NS}}}type", "bpmn:tFormalExpression")
@@ -313,7 +315,7 @@ def _map_lanes(process: etree._Element, mapping: dict[str, Any], code: str, out:
     for lane in lanes:
         role = str(chosen.get(lane.get("id")) or "")
         if not role:
-            out.problems.append({"element": lane.get("id"), "message": f"泳道 {describe(lane)} 未选择角色"})
+            out.problem(lane, f"泳道 {describe(lane)} 未选择角色")
         lane.set("name", role)
     placed = {r.text.strip() for r in process.iter(f"{{{BPMN_NS}}}flowNodeRef") if r.text}
     leaves = [lane for lane in lanes if lane.find("bpmn:childLaneSet", NS) is None]

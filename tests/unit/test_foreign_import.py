@@ -210,6 +210,12 @@ def test_a_bad_choice_is_shown_on_its_element() -> None:
     assert "盖章" in located["sid-A1B2C3D4-0004"]
 
 
+def test_a_gateway_gets_one_default_flow_only() -> None:
+    _, result = imported("A.2.0.bpmn", flows={"sid-F-0003": {"default": True}, "sid-F-0004": {"default": True}})
+    assert [p["element"] for p in result.problems] == ["sid-F-0004"]
+    assert "只能有一条默认连线" in result.problems[0]["message"]
+
+
 def diagram_with(body: str, extra: str = "") -> bytes:
     return f"""<?xml version="1.0"?>
 <definitions xmlns="{BPMN}" id="d" targetNamespace="t">{extra}
