@@ -32,9 +32,11 @@ $(CHROMIUM):
 
 # The admin bundles, built with esbuild from admin_ui/ (not committed): the process designer (bpmn-js +
 # properties panel + our spiffworkflow extension) and the dashboard charts (echarts) into app/static/admin/build/,
-# the small read-only viewer (workbench case page, portal guide) into app/static/viewer/build/. One
-# `npm run build` writes all three; rebuilt only when their sources or lock change.
-ADMIN_UI_BUNDLE := app/static/admin/build/designer.js app/static/viewer/build/viewer.js
+# the small read-only viewer (workbench case page, portal guide) into app/static/viewer/build/, and the fees'
+# condition builder of the type page (admin/build/conditions.js). One `npm run build` writes them all; rebuilt
+# only when their sources or lock change.
+ADMIN_UI_BUNDLE := app/static/admin/build/designer.js app/static/viewer/build/viewer.js \
+	app/static/admin/build/conditions.js
 CHARTS_BUNDLE := app/static/admin/build/charts.js
 ADMIN_UI_SOURCES := $(wildcard admin_ui/src/*)
 admin_ui/node_modules/.installed: admin_ui/package.json admin_ui/package-lock.json

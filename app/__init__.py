@@ -12,7 +12,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or Settings.from_env()
     for key, value in overrides.items():
         setattr(settings, key, value)
-    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    from app.web import PlatformFlask
+
+    app = PlatformFlask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
     Session,
+    SessionTransaction,
     mapped_column,
     sessionmaker,
     with_loader_criteria,
@@ -112,6 +113,7 @@ class Database:
         self.engine: Engine = create_engine(url, **engine_kwargs)
         if url.startswith("sqlite"):
             _configure_sqlite(self.engine)
+        _track_writes(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -126,6 +128,71 @@ class Database:
             raise
         finally:
             session.close()
+
+
+# ---- Does a transaction hold anything? (no department call may wait inside one that does) ------------------
+
+_WRITES = "transaction_writes"
+_NEUTRAL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "PRAGMA", "SET", "SHOW")
+_LOCKING_READ = (" FOR UPDATE", " FOR SHARE", " FOR NO KEY UPDATE", " FOR KEY SHARE", "PG_ADVISORY")
+_pending_work_keys: set[str] = set()
+
+
+def _is_write(statement: str) -> bool:
+    """INSERT/UPDATE/DELETE/DDL, and reads that lock (``FOR UPDATE``, advisory locks), count as writes."""
+    head = statement.lstrip().upper()
+    if head.startswith(_NEUTRAL):
+        return False
+    if head.startswith("SELECT"):
+        return any(marker in head for marker in _LOCKING_READ)
+    return True
+
+
+def _track_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _fresh(conn: Any) -> None:
+        conn.info[_WRITES] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not conn.info.get(_WRITES) and _is_write(statement):
+            conn.info[_WRITES] = True
+
+
+_ROW_LOCKS = "transaction_row_locks"
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_row_locks(state: ORMExecuteState) -> None:
+    """``with_for_update()`` counts as a lock on every database, also on SQLite, which renders no FOR UPDATE
+    (its BEGIN IMMEDIATE is the lock there)."""
+    if state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        state.session.info[_ROW_LOCKS] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_row_locks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ROW_LOCKS, None)
+
+
+def register_pending_work(info_key: str) -> None:
+    """Work outside the tables that a session keeps in ``session.info[info_key]`` until it commits (e.g. files
+    written for this transaction): a session holding some counts as having uncommitted work."""
+    _pending_work_keys.add(info_key)
+
+
+def has_uncommitted_work(session: Session) -> bool:
+    """True when the session's transaction wrote or locked something (on PostgreSQL: holds row locks), or
+    has changes a rollback would lose. Such a transaction must not wait on another party (app/integrations/
+    answers.py); one without any may be ended at once, releasing SQLite's write lock (BEGIN IMMEDIATE)."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    if session.info.get(_ROW_LOCKS) or any(session.info.get(key) for key in _pending_work_keys):
+        return True
+    if not session.in_transaction():
+        return False
+    return bool(session.connection().info.get(_WRITES))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -4,8 +4,9 @@ and audit chains, and the daily log purge (retention).
 
 Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
 conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
-given job at a time and another takes over when a holder dies and its lease expires. Each job run is one
-unit of work: it commits once or not at all.
+given job at a time and another takes over when a holder dies and its lease expires. A job that calls
+departments (outbox, tax_waits, verifications) takes one case or message per transaction and makes the calls
+with no transaction open (app/integrations/answers.py); the others commit once or not at all.
 """
 from __future__ import annotations
 

@@ -1,11 +1,17 @@
 """Request plumbing shared by every skin: one database session per request committed once at the end,
-the acting user, and rendering of domain errors (RFC 7807 problem JSON for the API)."""
+the acting user, and rendering of domain errors (RFC 7807 problem JSON for the API).
+
+A view is one unit of work that may be run more than once: when it calls a department after writing, the
+pass is rolled back, the call made with no transaction open and the view run again with the answer
+(``PlatformFlask.dispatch_request``, app/integrations/answers.py) — no request holds a lock while a
+department answers."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from flask import session as cookie_session
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +25,26 @@ log = logging.getLogger(__name__)
 HTTP_TITLES = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "未找到", 405: "不支持的请求方法",
                409: "状态冲突", 413: "文件过大", 415: "不支持的内容类型", 422: "输入有误", 429: "请求过于频繁",
                500: "服务器内部错误"}
+
+
+class PlatformFlask(Flask):
+    """Flask whose views run through ``answers.run_unit``: department calls happen outside the request's
+    transaction."""
+
+    def dispatch_request(self) -> Any:  # type: ignore[override]
+        from app.integrations.answers import run_unit
+
+        flashes = list(cookie_session.get("_flashes", []))
+
+        def undo_pass() -> None:
+            """What a discarded pass left outside the database: its flashed messages, the read uploads."""
+            if flashes or "_flashes" in cookie_session:
+                cookie_session["_flashes"] = list(flashes)
+            for _name, files in request.files.lists():
+                for upload in files:
+                    upload.stream.seek(0)
+
+        return run_unit(db_session(), super().dispatch_request, before_rerun=undo_pass)
 
 
 def settings() -> Settings:

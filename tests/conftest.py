@@ -27,7 +27,8 @@ from app.security.keygen import random_keys  # noqa: E402
 
 for _name, _value in random_keys().items():
     os.environ.setdefault(_name, _value)
-pytest_plugins = ["browser_fixtures", "page_fixtures"]  # live server + Chromium fixtures for tests/browser
+# live server + Chromium fixtures for tests/browser, page sessions, the version-migration scenario
+pytest_plugins = ["browser_fixtures", "page_fixtures", "version_fixtures"]
 
 
 APP_ROLE = "bdcdj_app"  # on PostgreSQL the app connects as a role that owns no table (README "Security")

@@ -9,6 +9,9 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import spiffworkflow from './spiffworkflow.json';
 import { TranslateModule } from './translate';
 import ProviderModule from './provider';
+import { mountDryRunForm } from './dry_run_form';
+import { designerLaneModule } from './lane_roles';
+import { showImportWarnings } from './import_warnings';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -38,7 +41,8 @@ export function start(config) {
     container: '#canvas',
     propertiesPanel: { parent: '#properties' },
     additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, ProviderModule, TranslateModule,
-      { bdcVocabulary: ['value', config.vocabulary] }],
+      designerLaneModule(config.vocabulary.roles),
+      { bdcVocabulary: ['value', config.vocabulary], bdcConditions: ['value', config.conditions] }],
     moddleExtensions: { spiffworkflow }
   });
   const canvas = modeler.get('canvas');
@@ -70,17 +74,21 @@ export function start(config) {
     const list = $('#problems');
     list.innerHTML = '';
     errors.forEach((err) => {
-      const onDiagram = err.element && mark(err.element, 'bdc-error');
+      const warning = err.severity === 'warning';  // shown, but does not block publishing
+      const onDiagram = err.element && mark(err.element, warning ? 'bdc-warning' : 'bdc-error');
       if (onDiagram) {
         overlays.add(err.element, 'bdc-problem', {
           position: { top: -12, left: -12 },
-          html: `<div class="bdc-error-badge" data-element="${escapeHtml(err.element)}" title="${escapeHtml(err.message)}">!</div>`
+          html: `<div class="${warning ? 'bdc-warning-badge' : 'bdc-error-badge'}" data-element="${escapeHtml(err.element)}" title="${escapeHtml(err.message)}">!</div>`
         });
       }
       const li = document.createElement('li');
       li.dataset.element = err.element || '';
-      li.innerHTML = onDiagram ? `<button type="button" class="link">${escapeHtml(err.element)}</button>：${escapeHtml(err.message)}`
-        : `${err.element ? escapeHtml(err.element) + '：' : ''}${escapeHtml(err.message)}`;
+      if (warning) li.className = 'bdc-warning-item';
+      const label = err.element ? (err.name ? `${err.name}（${err.element}）` : err.element) : '';
+      const prefix = warning ? '提示：' : '';
+      li.innerHTML = onDiagram ? `${prefix}<button type="button" class="link">${escapeHtml(label)}</button>：${escapeHtml(err.message)}`
+        : `${prefix}${label ? escapeHtml(label) + '：' : ''}${escapeHtml(err.message)}`;
       if (onDiagram) li.querySelector('button').addEventListener('click', () => focus(err.element));
       list.appendChild(li);
     });
@@ -92,7 +100,7 @@ export function start(config) {
 
   function failed(res) {
     if (res.data.errors && Array.isArray(res.data.errors)) {
-      showProblems(res.data.errors);
+      showProblems([...res.data.errors, ...(res.data.warnings || [])]);
       status(`校验未通过：${res.data.errors.length} 个问题，已在图中标出`, 'error');
     } else {
       const detail = res.data.errors ? Object.values(res.data.errors).flat().join('；') : '';
@@ -103,8 +111,10 @@ export function start(config) {
   async function validate() {
     const res = await call(config.urls.validate_diagram, { xml: await xml() });
     if (!res.ok) return failed(res);
-    showProblems(res.data.errors);
-    if (res.data.ok) status('校验通过：流程图可以发布', 'success');
+    const warnings = res.data.warnings || [];
+    showProblems([...res.data.errors, ...warnings]);
+    if (res.data.ok && warnings.length) status(`校验通过：流程图可以发布（${warnings.length} 条提示，已在图中标出）`, 'success');
+    else if (res.data.ok) status('校验通过：流程图可以发布', 'success');
     else status(`校验未通过：${res.data.errors.length} 个问题，已在图中标出`, 'error');
   }
 
@@ -131,8 +141,9 @@ export function start(config) {
   async function dryRun() {
     let body;
     try {
-      body = { xml: await xml(), data: parseField('#trial-data', '样例数据'),
-               decisions: parseField('#trial-decisions', '模拟办理'), answers: parseField('#trial-answers', '模拟接口应答'),
+      body = { xml: await xml(), data: trialForm.data(),
+               decisions: { ...trialForm.decisions(), ...parseField('#trial-decisions', '模拟办理') },
+               answers: parseField('#trial-answers', '模拟接口应答'),
                timeouts: $('#trial-timeouts').value.split(/[\s,，、]+/).filter(Boolean) };
     } catch (e) { return status('试运行输入有误，请按提示修改', 'error'); }
     const res = await call(config.urls.dry_run, body);
@@ -192,13 +203,20 @@ export function start(config) {
   wire('#btn-dryrun', dryRun);
   wire('#btn-publish', publish);
   wire('#btn-compare', compare);
-  modeler.on('commandStack.changed', () => { dirty = true; $('#designer-dirty').hidden = false; });
+  const trialForm = mountDryRunForm($('#trial-form'), $('#trial-choices'),
+    { trial: config.trial, forms: config.conditions.forms, registry });
+  modeler.on('commandStack.changed', () => { dirty = true; $('#designer-dirty').hidden = false; trialForm.refresh(); });
   window.addEventListener('beforeunload', (e) => { if (dirty) { e.preventDefault(); e.returnValue = ''; } });
   renderVersions(config.versions);
   window.bdcModeler = modeler;
-  return modeler.importXML(config.xml).then(() => {
+  return modeler.importXML(config.xml).then((result) => {
+    showImportWarnings($('#import-warnings'), result.warnings);
     canvas.zoom('fit-viewport');
+    trialForm.refresh();
     status(`已打开${config.source === '草稿' ? '草稿' : '版本 ' + config.source}。选中元素后在右侧“登记属性”中设置角色、表单、阶段等。`, 'info');
     document.body.dataset.designerReady = 'true';
-  }).catch((e) => status(`流程图无法打开：${e.message}`, 'error'));
+  }).catch((e) => {
+    showImportWarnings($('#import-warnings'), e.warnings);
+    status(`流程图无法打开：${e.message}`, 'error');
+  });
 }

@@ -7,6 +7,8 @@ import {
 } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
+import { ConditionBuilderEntry } from './condition_entry';
+import { LaneRole, withoutLaneNameField } from './lane_roles';
 
 const TIMER_KINDS = [
   { value: 'timeDuration', label: '持续时间（如 "P3D"）' },
@@ -37,13 +39,13 @@ function ensureExtension(element, type, attrs, modeling, moddle) {
 }
 
 export function getProperty(bo, name) {
-  const props = extensionOf(bo, 'spiffworkflow:properties');
+  const props = extensionOf(bo, 'spiffworkflow:Properties');
   const prop = props && props.get('properties').find((p) => p.name === name);
   return prop ? prop.value || '' : '';
 }
 
 function setProperty(element, name, value, modeling, moddle) {
-  const props = ensureExtension(element, 'spiffworkflow:properties', { properties: [] }, modeling, moddle);
+  const props = ensureExtension(element, 'spiffworkflow:Properties', { properties: [] }, modeling, moddle);
   const list = props.get('properties');
   const prop = list.find((p) => p.name === name);
   if (!value) {
@@ -53,7 +55,7 @@ function setProperty(element, name, value, modeling, moddle) {
   if (prop) {
     modeling.updateModdleProperties(element, prop, { value });
   } else {
-    const created = moddle.create('spiffworkflow:property', { name, value });
+    const created = moddle.create('spiffworkflow:Property', { name, value });
     created.$parent = props;
     modeling.updateModdleProperties(element, props, { properties: [...list, created] });
   }
@@ -66,17 +68,6 @@ function options(items, empty) {
 function services() {
   return { modeling: useService('modeling'), moddle: useService('moddle'), vocab: useService('bdcVocabulary'),
            debounce: useService('debounceInput') };
-}
-
-function LaneRole({ element, id }) {
-  const { modeling, vocab } = services();
-  return jsx(SelectEntry, {
-    element, id, label: '角色（待办归属）',
-    description: '泳道名称即角色代码：该泳道中的用户任务进入此角色的待办。',
-    getValue: () => element.businessObject.name || '',
-    setValue: (value) => modeling.updateProperties(element, { name: value }),
-    getOptions: () => options(vocab.roles.map((r) => ({ value: r.code, label: `${r.name}（${r.code}）` })), '（请选择角色）')
-  });
 }
 
 function PropertySelect({ element, id, name, label, items, empty }) {
@@ -112,13 +103,13 @@ function DueDays({ element, id }) {
 }
 
 function operatorOf(element) {
-  return extensionOf(element.businessObject, 'spiffworkflow:serviceTaskOperator');
+  return extensionOf(element.businessObject, 'spiffworkflow:ServiceTaskOperator');
 }
 
 function ensureOperator(element, modeling, moddle) {
-  const op = ensureExtension(element, 'spiffworkflow:serviceTaskOperator', {}, modeling, moddle);
+  const op = ensureExtension(element, 'spiffworkflow:ServiceTaskOperator', {}, modeling, moddle);
   if (!op.parameterList) {
-    const list = moddle.create('spiffworkflow:parameters', { parameters: [] });
+    const list = moddle.create('spiffworkflow:Parameters', { parameters: [] });
     list.$parent = op;
     modeling.updateModdleProperties(element, op, { parameterList: list });
   }
@@ -160,7 +151,7 @@ function Parameters({ element, id }) {
       const op = ensureOperator(element, modeling, moddle);
       const params = (text || '').split('\n').map((line) => line.trim()).filter(Boolean).map((line) => {
         const at = line.indexOf('=');
-        const param = moddle.create('spiffworkflow:parameter', {
+        const param = moddle.create('spiffworkflow:Parameter', {
           id: (at < 0 ? line : line.slice(0, at)).trim(), type: 'any', value: at < 0 ? '' : line.slice(at + 1).trim()
         });
         param.$parent = op.parameterList;
@@ -174,8 +165,8 @@ function Parameters({ element, id }) {
 function Condition({ element, id }) {
   const { modeling, moddle, debounce } = services();
   return jsx(TextFieldEntry, {
-    element, id, label: '条件表达式', debounce,
-    description: '例如 decision == "approve"；布尔值写 True / False。',
+    element, id, label: '条件表达式（高级）', debounce,
+    description: '上方构建器写入此处；也可直接编辑，例如 decision == "approve"（布尔值写 True / False）。',
     getValue: () => (element.businessObject.conditionExpression && element.businessObject.conditionExpression.body) || '',
     setValue: (value) => {
       const body = (value || '').trim();
@@ -238,7 +229,7 @@ function entriesFor(element) {
   if (is(element, 'bpmn:SequenceFlow')) {
     const source = element.businessObject.sourceRef;
     if (source && (is(source, 'bpmn:ExclusiveGateway') || is(source, 'bpmn:InclusiveGateway'))) {
-      return [e('bdc-condition', Condition, isTextFieldEntryEdited)];
+      return [e('bdc-condition-builder', ConditionBuilderEntry), e('bdc-condition', Condition, isTextFieldEntryEdited)];
     }
   }
   if (timerOf(element)) return [e('bdc-timer-kind', TimerKind, isSelectEntryEdited), e('bdc-timer', TimerValue, isTextFieldEntryEdited)];
@@ -249,7 +240,7 @@ function BdcPropertiesProvider(propertiesPanel) {
   this.getGroups = (element) => (groups) => {
     const entries = entriesFor(element);
     if (entries.length) groups.splice(1, 0, { id: 'bdc-registration', label: '登记属性', entries });
-    return groups;
+    return withoutLaneNameField(element, groups);
   };
   propertiesPanel.registerProvider(400, this);
 }

@@ -1,14 +1,25 @@
 // The read-only process viewer for the workbench case page and the portal's guide: bpmn-js's
 // NavigatedViewer (pan/zoom, no modelling) over the BPMN the page names, with the current steps and the
-// completed ones marked. It replaces the server-rendered SVG inside each .bpmn-viewer block; if anything
-// fails, that SVG simply stays (the pages work without JavaScript).
+// completed ones marked and lanes labelled with their roles' Chinese names (data-lane-names). It replaces
+// the server-rendered SVG inside each .bpmn-viewer block; if anything fails, that SVG simply stays (the
+// pages work without JavaScript).
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import './viewer.css';
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+import { laneNamesModule } from './lane_labels';
 
 function ids(block, name) {
   return (block.getAttribute(name) || '').split(/\s+/).filter(Boolean);
+}
+
+// {role code: Chinese name} of the diagram's lanes, from the page (lanes are named by role code).
+function laneNames(block) {
+  try {
+    return JSON.parse(block.getAttribute('data-lane-names') || '{}');
+  } catch (err) {
+    return {};
+  }
 }
 
 async function show(block) {
@@ -18,7 +29,7 @@ async function show(block) {
   const host = document.createElement('div');
   host.className = 'bpmn-canvas';
   block.insertBefore(host, block.firstChild);
-  const viewer = new NavigatedViewer({ container: host });
+  const viewer = new NavigatedViewer({ container: host, additionalModules: [laneNamesModule(laneNames(block))] });
   try {
     await viewer.importXML(xml);
   } catch (err) {

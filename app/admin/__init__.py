@@ -22,6 +22,7 @@ def init_admin(app: Flask) -> None:
         import_pages,
         interface_pages,
         log_pages,
+        migration_pages,
         org_pages,
         people_pages,
         stats_pages,

@@ -38,8 +38,8 @@ def validate_diagram(code: str) -> Any:
     analyst()
     body = json_body("xml")
     designer.business_type(db_session(), code)
-    problems = designer.validate(definitions_root(), code, body["xml"], role_names(db_session()))
-    return {"ok": not problems, "errors": [p.as_dict() for p in problems]}
+    session = db_session()
+    return _findings(designer.validate(definitions_root(), code, body["xml"], role_names(session), session))
 
 
 @bp.post("/api/types/<code>/publish")
@@ -47,10 +47,11 @@ def publish_diagram(code: str) -> Any:
     body = json_body("xml")
     actor = analyst("defs:manage")
     session = db_session()
-    problems = designer.validate(definitions_root(), code, body["xml"], role_names(db_session()))
-    if problems:
-        return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
-    version, message = designer.publish(session, actor, definitions_root(), code, body["xml"])
+    roles = role_names(session)
+    findings = _findings(designer.validate(definitions_root(), code, body["xml"], roles, session))
+    if not findings["ok"]:
+        return findings, 422
+    version, message = designer.publish(session, actor, definitions_root(), code, body["xml"], roles=roles)
     return {"ok": True, "version_id": version.id, "version_no": version.version_no, "message": message,
             "versions": designer.versions(session, code)}
 
@@ -60,14 +61,15 @@ def dry_run(code: str) -> Any:
     analyst()
     body = json_body("xml")
     designer.business_type(db_session(), code)
-    problems = designer.validate(definitions_root(), code, body["xml"], role_names(db_session()))
-    if problems:
-        return {"ok": False, "errors": [p.as_dict() for p in problems]}, 422
+    roles = role_names(db_session())
+    findings = _findings(designer.validate(definitions_root(), code, body["xml"], roles, db_session()))
+    if not findings["ok"]:
+        return findings, 422
     timeouts = body.get("timeouts") or []
     if not isinstance(timeouts, list) or not all(isinstance(t, str) for t in timeouts):
         raise ValidationFailed("内容格式不正确", errors={"timeouts": ["应为计时器事件编号的列表"]})
     result = trial.run_trial(definitions_root(), code, body["xml"], json_object(body, "data"),
-                             json_object(body, "decisions"), json_object(body, "answers"), timeouts)
+                             json_object(body, "decisions"), json_object(body, "answers"), timeouts, roles=roles)
     return {"ok": True, **result}
 
 
@@ -87,3 +89,9 @@ def compare_versions(code: str) -> Any:
     old = designer.version_of(session, code, request.args.get("a", ""))
     new = designer.version_of(session, code, request.args.get("b", ""))
     return {"a": old.version_no, "b": new.version_no, **trial.compare(old.bpmn_xml, new.bpmn_xml)}
+
+
+def _findings(problems: list[designer.DiagramProblem]) -> dict[str, Any]:
+    """Validation as the designer marks it: every error and every warning, each on its element."""
+    errors = [p.as_dict() for p in problems if p.is_error]
+    return {"ok": not errors, "errors": errors, "warnings": [p.as_dict() for p in problems if not p.is_error]}

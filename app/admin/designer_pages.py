@@ -8,6 +8,8 @@ from flask import render_template, request, url_for
 from app.admin import bp
 from app.admin.common import analyst, definitions_root
 from app.catalog import designer
+from app.catalog.condition_fields import application_fields, dictionary_choices, flow_condition_vocabulary
+from app.catalog.sample_data import sample_data
 from app.catalog.service import list_business_types
 from app.identity.roles import role_names
 from app.pages import login_required
@@ -48,5 +50,16 @@ def designer_page(code: str) -> str:
                   "compare_draft", "version_list")},
         "versionXmlUrl": url_for("admin.version_xml", code=code, version_id="__id__"),
     }
+    config.update(_condition_and_trial_inputs(session, code, bt.current_version_id))
     return render_template("admin/designer.html", bt=bt, versions=versions, draft=draft, source=source,
                            config=config)
+
+
+def _condition_and_trial_inputs(session: Any, code: str, version_id: str | None) -> dict[str, Any]:
+    """The condition builder's fields and the dry run's generated form, from the current application form."""
+    definition = designer.version_of(session, code, version_id).definition if version_id else {}
+    schema = (definition.get("forms") or {}).get(definition.get("application_form"), {"properties": {}})
+    options = dictionary_choices(session)
+    return {"conditions": flow_condition_vocabulary(definitions_root(), schema, options),
+            "trial": {"fields": application_fields(schema, always_present=False, dictionary_options=options),
+                      "sample": sample_data(schema, public_only=True)}}

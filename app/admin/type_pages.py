@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.admin import bp
 from app.admin.common import analyst, definitions_root
 from app.catalog import config, designer, type_editing
+from app.catalog.condition_fields import application_fields, dictionary_choices
 from app.catalog.meta_schemas import APPLICANT_MODES
 from app.catalog.service import current_version, sync_definitions
 from app.errors import ValidationFailed
@@ -49,10 +50,13 @@ def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], 
     palette = designer.palette_vocabulary(definitions_root(), role_names(session))
     roles = {r["code"]: r["name"] for r in palette["roles"]}
     definition = current_version(session, code).definition
-    app_form = definition["forms"][definition["application_form"]].get("properties", {})
+    app_schema = definition["forms"][definition["application_form"]]
+    app_form = app_schema.get("properties", {})
     return render_template("admin/type_edit.html", bt=designer.business_type(session, code), business=business,
                            tasks=definition.get("user_tasks", []), roles=roles,
                            form_fields=[(n, p.get("title", n)) for n, p in app_form.items()],
+                           fee_condition_fields=application_fields(app_schema, always_present=False,
+                                                                   dictionary_options=dictionary_choices(session)),
                            materials=materials, errors=errors, versions=designer.versions(session, code),
                            report_lines=type_editing.report_lines, modes=APPLICANT_MODES,
                            exemptions=type_editing.EXEMPTION_LABELS,

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from app.cases import progress
 from app.cases.access import is_party
 from app.cases.models import Case, Invitation
-from app.db import utcnow
+from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.sms_login import normalise_phone
 from app.integrations.adapters.services import send_sms
+from app.integrations.answers import stable
 from app.integrations.client import CallContext
 from app.security import audit, rate_limit
 
@@ -69,12 +70,14 @@ def invite(session: Session, actor: Actor, case: Case, *, phone: str, party_role
         raise ValidationFailed("请选择要邀请的当事人", field="party_role")
     invitation = Invitation(case_id=case.id, tenant_id=case.tenant_id, party_role=party_role,
                             invited_by=actor.user_id, expires_at=utcnow() + LINK_TTL)
-    invitation.ensure_id()
+    # the id and link go out by SMS: a re-run of this unit of work (app/integrations/answers.py) reuses them
+    invitation.id = stable(session, f"invitation:{case.id}:{party_role}:{phone}", new_id)
     invitation.phone = phone
     rate_limit.hit(session, f"invite:case:{case.id}", PER_CASE)
     rate_limit.hit(session, f"invite:phone:{invitation.phone_bidx}", PER_PHONE)
     session.add(invitation)
-    token = URLSafeTimedSerializer(secret, salt=_SALT).dumps({"inv": invitation.id})
+    token = stable(session, f"invitation-token:{invitation.id}",
+                   lambda: URLSafeTimedSerializer(secret, salt=_SALT).dumps({"inv": invitation.id}))
     link = f"{base_url.rstrip('/')}/invite/{token}"
     from app.catalog.service import definition_by_version
 

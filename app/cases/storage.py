@@ -20,11 +20,13 @@ from typing import Protocol
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.db import new_id
+from app.db import new_id, register_pending_work
 from app.security.file_crypto import FileCipher
 
 _PENDING = "storage_pending"
 _DELETES = "storage_deletes"
+register_pending_work(_PENDING)
+register_pending_work(_DELETES)
 
 
 class Storage(Protocol):

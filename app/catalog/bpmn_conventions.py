@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from app.catalog.path_check import graph_problems
+from app.catalog.spiff_messages import spiff_message
+from app.catalog.task_kinds import kind_problems
 from app.errors import DefinitionError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -81,6 +85,12 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
     if pid != code:
         errors.append(_at(process, file, f"流程 id “{pid}” 应与业务类型代码 “{code}” 一致"))
     lanes = _lanes(process, file, vocab, errors)
+    refused = [_at(p.element, file, p.message) for p in kind_problems(process) + graph_problems(process)
+               if not p.warning]
+    if refused:  # Spiff's own complaint about an element already refused here (or unplaced) is noise
+        located = {e.element for e in refused}
+        errors = [e for e in errors if e.element is not None and e.element not in located]
+    errors.extend(refused)
     tasks, form_keys = [], []
     for node in process.iter():
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
@@ -95,7 +105,8 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
             if task is not None:
                 tasks.append(task)
                 form_keys.append(task.form_key)
-        elif kind == "endEvent" and node.get("id") not in vocab.outcomes:
+        elif kind == "endEvent" and in_scope and node.get("id") not in vocab.outcomes:  # a sub-process's
+            # own end event only closes the sub-process; the case's outcome is the process's end event
             errors.append(_at(node, file, f"结束事件 id 应为已定义的办结结果之一：{_list(vocab.outcomes)}"))
         elif kind == "serviceTask":
             _service_task(node, file, vocab, errors)
@@ -105,21 +116,43 @@ def check_bpmn(xml: bytes, *, file: str, code: str, forms_dir: Path,
     return BpmnFacts(pid, tasks, list(dict.fromkeys(form_keys))), errors
 
 
+def bpmn_warnings(xml: bytes, *, file: str = "process.bpmn") -> list[DefinitionError]:
+    """What the designer shows beside the errors without blocking publish (``diagram_lint``)."""
+    from app.catalog.diagram_lint import diagram_warnings
+
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return []
+    processes = [p for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") == "true"]
+    return [_at(w.element, file, w.message) for p in processes[:1] for w in diagram_warnings(root, p)]
+
+
 def _spiff_problems(root: etree._Element, file: str) -> list[DefinitionError]:
-    """SpiffWorkflow's XSD validation and spec building, as DefinitionErrors with element and line."""
+    """SpiffWorkflow's XSD validation and spec building, in Chinese, with element and line.
+
+    The executable process is built exactly as ``flask defs load`` and the designer's publish build it
+    (``app.engine.specs``: the spec, every sub-process spec, the serialized form the runtime loads), so a
+    diagram that passes here cannot fail there."""
+    from app.engine.specs import parse_bpmn, spec_from_json, spec_to_json
+
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
         parser.add_bpmn_xml(root, filename=file)
         for pid in parser.get_process_ids():
             parser.get_spec(pid)
+        executable = [p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") == "true"]
+        for pid in executable:
+            spec_from_json(spec_to_json(parse_bpmn(etree.tostring(root), pid, filename=file)))
     except ValidationException as exc:
-        element = exc.id or None
+        element = exc.id or _element_at(root, exc.line_number)
         line = exc.line_number or _line_of(root, element)
-        return [DefinitionError(f"BPMN 校验失败：{exc.args[0] if exc.args else exc}",
+        english = str(exc.args[0]) if exc.args else ""
+        return [DefinitionError(f"BPMN 校验失败：{spiff_message(english, element=element)}",
                                 file=file, element=element, line=int(line) if line else None)]
     except (SpiffWorkflowException, LookupError, AttributeError, TypeError, ValueError) as exc:
         # Spiff raises plain errors on some broken references (a flow to a missing node …): report them.
-        return [DefinitionError(f"BPMN 解析失败：{type(exc).__name__}: {exc}", file=file)]
+        return [DefinitionError(f"BPMN 解析失败：{spiff_message(str(exc))}", file=file)]
     return []
 
 
@@ -188,6 +221,16 @@ def _expression_problems(xml: bytes, file: str) -> list[DefinitionError]:
 
 def _at(node: etree._Element, file: str, message: str, line: int | None = None) -> DefinitionError:
     return DefinitionError(message, file=file, element=node.get("id") or None, line=line or node.sourceline)
+
+
+def _element_at(root: etree._Element, line: Any) -> str | None:
+    """The id of the innermost element with an id around ``line`` (the schema validator names lines only)."""
+    if not line:
+        return None
+    at = next((el for el in root.iter() if isinstance(el.tag, str) and el.sourceline == int(line)), None)
+    while at is not None and not at.get("id"):
+        at = at.getparent()
+    return at.get("id") if at is not None else None
 
 
 def _line_of(root: etree._Element, element_id: str | None) -> int | None:

@@ -12,20 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy.orm import Session
 
-from app.catalog.definitions import (
-    BPMN_FILE,
-    BUSINESS_FILE,
-    MATERIALS_FILE,
-    BusinessTypeDef,
-    check_definitions,
-    load_business_type,
-)
+from app.catalog.definitions import BPMN_FILE, BUSINESS_FILE, MATERIALS_FILE, check_definitions, load_business_type
 from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version, publish_definition
 from app.errors import DefinitionError, ValidationFailed
@@ -97,31 +92,48 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
     """
     actor.require("defs:manage")
     base = current_version(session, code)
-    files = type_files(base, business=business, materials=materials, forms=forms, bpmn=bpmn)
-    version, message = publish_files(session, root, code, files, actor.user_id)
+    with _candidate(session, root, code, base, business=business, materials=materials, forms=forms,
+                    bpmn=bpmn) as (type_dir, lane_roles):
+        problems = check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
+        if problems:
+            raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
+        definition = load_business_type(type_dir, type_dir.parents[1] / "forms", roles=lane_roles)
+    version, message = publish_definition(session, definition, actor.user_id)
     audit.record(session, actor_id=actor.user_id, action=action, object_type="business_type", object_id=code,
                  before={"version_no": base.version_no}, after={"version_no": version.version_no})
     return version, message
 
 
+def candidate_problems(session: Session, root: Path, code: str, *, bpmn: str) -> list[DefinitionError]:
+    """Every problem the type would have with this diagram — the very check ``publish_changes`` refuses on
+    (current version's other files, forms on disk, roles in the database), for the designer's validation."""
+    with _candidate(session, root, code, current_version(session, code), bpmn=bpmn) as (type_dir, lane_roles):
+        return check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
+
+
 def publish_files(session: Session, root: Path, code: str, files: dict[str, bytes],
                   actor_id: str | None) -> tuple[ProcessVersion, str]:
     """Check a type's files (path → bytes, as ``type_files`` gives them) like files on disk and publish them
-    as the type's new version (the type is created when it is new). The caller authorises and audits."""
-    problems, definition = _checked(session, root, code, files)
-    if problems or definition is None:
-        raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
+    as the type's new version — the type is created when it is new. The caller authorises and audits."""
+    with _scratch(session, root, code, files) as (type_dir, lane_roles):
+        problems = check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
+        if problems:
+            raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
+        definition = load_business_type(type_dir, type_dir.parents[1] / "forms", roles=lane_roles)
     return publish_definition(session, definition, actor_id)
 
 
-def check_changes(session: Session, root: Path, code: str, *, bpmn: str) -> list[DefinitionError]:
-    """What ``publish_changes`` would refuse for this diagram with the rest of the type as it is now (stage
-    permissions, reports …), without publishing anything."""
-    return _checked(session, root, code, type_files(current_version(session, code), bpmn=bpmn))[0]
+@contextmanager
+def _candidate(session: Session, root: Path, code: str, base: ProcessVersion,
+               **parts: Any) -> Iterator[tuple[Path, set[str]]]:
+    """The type as it would be published, written out in a scratch definitions root: its directory and the
+    lane roles to accept."""
+    with _scratch(session, root, code, type_files(base, **parts)) as found:
+        yield found
 
 
-def _checked(session: Session, root: Path, code: str,
-             files: dict[str, bytes]) -> tuple[list[DefinitionError], BusinessTypeDef | None]:
+@contextmanager
+def _scratch(session: Session, root: Path, code: str, files: dict[str, bytes]) -> Iterator[tuple[Path, set[str]]]:
     with tempfile.TemporaryDirectory(prefix="defs-") as tmp:
         work = Path(tmp)
         if (root / "forms").is_dir():
@@ -131,14 +143,9 @@ def _checked(session: Session, root: Path, code: str,
         for rel, data in files.items():
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             (work / rel).write_bytes(data)
-        type_dir = work / "processes" / code
         from app.identity.roles import role_names  # roles operators created may name lanes too
 
-        lane_roles = role_names(session)
-        problems = check_definitions(work, only=type_dir, roles=lane_roles)
-        if problems:
-            return problems, None
-        return [], load_business_type(type_dir, work / "forms", roles=lane_roles)
+        yield work / "processes" / code, set(role_names(session))
 
 
 def problems_by_place(problems: list[DefinitionError]) -> dict[str, list[str]]:

@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.catalog.bpmn_conventions import check_bpmn
-from app.catalog.config import publish_changes
+from app.catalog.bpmn_conventions import bpmn_warnings, check_bpmn
+from app.catalog.branch_coverage import path_problems
+from app.catalog.config import candidate_problems, publish_changes
 from app.catalog.definitions import BPMN_FILE, DEFAULT_DICTIONARIES, vocabulary
 from app.catalog.models import BusinessType, ProcessDraft, ProcessVersion
+from app.engine.message_catalogue import palette_entries
 from app.engine.models import WorkflowState
 from app.errors import NotFound, ValidationFailed
 from app.identity.actor import Actor
@@ -31,20 +34,35 @@ MAX_BPMN_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class DiagramProblem:
-    """One validation error as the designer shows it: on the element (when known), with a Chinese reason."""
+    """One validation finding as the designer shows it: on the element (id and name, when known), with a
+    Chinese reason; ``severity`` "error" blocks publishing, "warning" is shown but does not."""
 
     element: str | None
     message: str
     line: int | None
+    name: str | None = None
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def label(self) -> str:
+        """How a list names the element: 名称（id）, the id alone, or 流程 for the diagram as a whole."""
+        if not self.element:
+            return "流程"
+        return f"{self.name}（{self.element}）" if self.name else self.element
 
     def as_dict(self) -> dict[str, Any]:
-        return {"element": self.element, "message": self.message, "line": self.line}
+        return {"element": self.element, "name": self.name, "message": self.message, "line": self.line,
+                "severity": self.severity}
 
 
 def palette_vocabulary(root: Path, db_roles: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The choices the designer's properties panel offers: roles for lanes (roles.yaml and ``db_roles``, the
     roles operators created, app.identity.roles.role_names), forms for user tasks, stages, and the registered
-    connectors for service tasks (the same vocabulary validation uses)."""
+    connectors for service tasks, the messages a wait may name (app.engine.message_catalogue) — the same
+    vocabulary validation uses."""
     folder = root / "dictionaries" if (root / "dictionaries").is_dir() else DEFAULT_DICTIONARIES
     names = {r["code"]: r["name"] for r in yaml.safe_load((folder / "roles.yaml").read_text(encoding="utf-8"))["roles"]}
     roles = [{"code": c, "name": n} for c, n in {**names, **(db_roles or {})}.items()]
@@ -58,7 +76,7 @@ def palette_vocabulary(root: Path, db_roles: Mapping[str, str] | None = None) ->
         forms.append({"key": path.stem, "title": title or path.stem})
     return {"roles": roles,
             "stages": list(vocab.stages), "forms": forms, "connectors": sorted(vocab.operators),
-            "outcomes": sorted(vocab.outcomes)}
+            "outcomes": sorted(vocab.outcomes), "messages": palette_entries()}
 
 
 def business_type(session: Session, code: str) -> BusinessType:
@@ -112,25 +130,68 @@ def save_draft(session: Session, actor: Actor, code: str, xml: str, based_on: st
     return draft
 
 
-def validate(root: Path, code: str, xml: str, roles: Iterable[str] = ()) -> list[DiagramProblem]:
-    """The loader's own checks on a diagram that is not on disk (yet); ``roles``: lane roles beyond roles.yaml."""
+def validate(root: Path, code: str, xml: str, roles: Iterable[str] = (),
+             session: Session | None = None) -> list[DiagramProblem]:
+    """Every finding on a diagram that is not on disk (yet), errors first; ``roles``: lane roles beyond
+    roles.yaml. The one function that decides whether a diagram may be published (``publish`` and the dry
+    run refuse exactly when it returns an error): the loader's own checks (``check_bpmn``, what
+    ``flask defs check`` runs), then — on a diagram without errors — the path check, dry runs that must take
+    every branch (``branch_coverage``); warnings (unconnected, unnamed, overlapping, waits without a timer)
+    never block. With ``session`` the whole type is checked as publishing checks it (``candidate_problems``:
+    the current version's business.yaml and checklist against this diagram, roles from the database)."""
     _check_size(xml)
-    _, errors = check_bpmn(xml.encode("utf-8"), file=BPMN_FILE, code=code, forms_dir=root / "forms",
-                           vocab=vocabulary(root, roles))
+    data = xml.encode("utf-8")
+    if session is not None:
+        errors = candidate_problems(session, root, code, bpmn=xml)
+    else:
+        errors = check_bpmn(data, file=BPMN_FILE, code=code, forms_dir=root / "forms",
+                            vocab=vocabulary(root, roles))[1]
+    names = _element_names(data)
     seen: dict[tuple[Any, ...], DiagramProblem] = {}
     for e in errors:
-        seen.setdefault((e.element, e.reason), DiagramProblem(e.element, e.reason, e.line))
+        if (e.file or BPMN_FILE).endswith(BPMN_FILE):
+            problem = DiagramProblem(e.element, e.reason, e.line, names.get(e.element or ""))
+        else:  # another file of the type disagrees with the diagram (e.g. business.yaml stage_permissions)
+            where = f"{e.file}{'（' + e.element + '）' if e.element else ''}"
+            problem = DiagramProblem(None, f"{where}：{e.reason}", None)
+        seen.setdefault((problem.element, problem.message), problem)
+    if not seen:
+        for p in path_problems(root, code, data):
+            seen.setdefault((p.element, p.message), DiagramProblem(p.element, p.message, None,
+                                                                    names.get(p.element or "")))
+    for w in bpmn_warnings(data):
+        seen.setdefault((w.element, w.reason), DiagramProblem(w.element, w.reason, w.line,
+                                                              names.get(w.element or ""), "warning"))
     return list(seen.values())
 
 
-def publish(session: Session, actor: Actor, root: Path, code: str, xml: str) -> tuple[ProcessVersion, str]:
-    """A valid diagram becomes the type's new current version (the rest of the type as it is now)."""
+def errors_only(problems: Iterable[DiagramProblem]) -> list[DiagramProblem]:
+    return [p for p in problems if p.is_error]
+
+
+def refusal(problems: Iterable[DiagramProblem]) -> list[str]:
+    """The errors as the full Chinese lines a 422 lists (every one, none cut off)."""
+    return [f"{p.label()}：{p.message}" for p in errors_only(problems)]
+
+
+def _element_names(xml: bytes) -> dict[str, str]:
+    try:
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return {}
+    return {str(el.get("id")): str(el.get("name")).strip() for el in root.iter()
+            if isinstance(el.tag, str) and el.get("id") and (el.get("name") or "").strip()}
+
+
+def publish(session: Session, actor: Actor, root: Path, code: str, xml: str,
+            roles: Iterable[str] = ()) -> tuple[ProcessVersion, str]:
+    """A valid diagram becomes the type's new current version (the rest of the type as it is now);
+    ``roles`` as for ``validate`` — the same call decides both."""
     actor.require("defs:manage")
     business_type(session, code)
-    problems = validate(root, code, xml)
+    problems = errors_only(validate(root, code, xml, roles, session))
     if problems:
-        raise ValidationFailed("流程图未通过校验，不能发布", errors={
-            "bpmn": [f"{p.element or '流程'}：{p.message}" for p in problems]})
+        raise ValidationFailed("流程图未通过校验，不能发布", errors={"bpmn": refusal(problems)})
     version, message = publish_changes(session, actor, root, code, bpmn=xml, action="definition.publish_diagram")
     draft = get_draft(session, code)
     if draft is not None:

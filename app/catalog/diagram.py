@@ -103,7 +103,7 @@ def diagram_svg(session: Session, version_id: str, *, current: frozenset[str] = 
     """The version's diagram; ``current`` / ``done`` are element ids (task names) to highlight / mark."""
     xml = session.execute(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id)).scalar_one()
     layout = _layout(version_id, xml)
-    lane_names = dict(session.execute(select(Role.code, Role.name)).all())
+    lane_names = _role_names(session)
     x, y, w, h = layout.box
     label = "办理流程图（当前环节已标红，已完成环节标绿）" if current or done else "办理流程图"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x} {y} {w} {h}" role="img" '
@@ -123,6 +123,19 @@ def diagram_svg(session: Session, version_id: str, *, current: frozenset[str] = 
                                     done=shape.element_id in done))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _role_names(session: Session) -> dict[str, str]:
+    return {code: name for code, name in session.execute(select(Role.code, Role.name))}
+
+
+def lane_names(session: Session, version_id: str) -> dict[str, str]:
+    """``{role code: Chinese name}`` for the version's lanes (a lane's name is a role code), so the bpmn-js
+    viewer labels lanes as the server SVG does; a lane named by no known role keeps its own name."""
+    xml = session.execute(select(ProcessVersion.bpmn_xml).where(ProcessVersion.id == version_id)).scalar_one()
+    names = _role_names(session)
+    lanes = {s.name for s in _layout(version_id, xml).shapes if s.kind == "lane"}
+    return {code: names[code] for code in sorted(lanes) if code in names}
 
 
 def version_xml(session: Session, version_id: str) -> str:

@@ -16,10 +16,10 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from app.catalog import designer
-from app.catalog.config import business_of, check_changes, publish_files, type_files
+from app.catalog.config import business_of, publish_files, type_files
 from app.catalog.foreign_bpmn import NS, ForeignDiagram, ForeignDiagramError, read_foreign
 from app.catalog.foreign_import import Converted, convert
-from app.catalog.foreign_mapping import Proposal, propose
+from app.catalog.foreign_mapping import Proposal, decision_choices, propose
 from app.catalog.models import BusinessType, ProcessDraft
 from app.catalog.service import current_version
 from app.errors import ValidationFailed
@@ -45,7 +45,15 @@ class ImportResult:
     code: str
     draft: ProcessDraft
     converted: Converted
-    problems: list[dict[str, Any]]  # mapping problems, then the designer's validation
+    problems: list[dict[str, Any]]  # mapping problems, then the designer's findings (``severity`` error|warning)
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [p for p in self.problems if p.get("severity", "error") == "error"]
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        return [p for p in self.problems if p.get("severity") == "warning"]
 
 
 def refused(exc: ForeignDiagramError) -> ValidationFailed:
@@ -64,7 +72,8 @@ def proposal(session: Session, root: Path, diagram: ForeignDiagram, process_id: 
              target: str | None) -> Proposal:
     """The mapping the page starts from; conditions may read the target type's application form fields."""
     try:
-        return propose(diagram, process_id, palette(session, root), _form_fields(session, target))
+        return propose(diagram, process_id, palette(session, root), _form_fields(session, target),
+                       decision_choices(root / "forms"))
     except ForeignDiagramError as exc:
         raise refused(exc) from exc
 
@@ -87,13 +96,12 @@ def import_as_draft(session: Session, actor: Actor, root: Path, diagram: Foreign
     except ForeignDiagramError as exc:
         raise refused(exc) from exc
     draft = designer.save_draft(session, actor, code, converted.xml)
-    checked = [p.as_dict() for p in designer.validate(root, code, converted.xml, role_names(session))]
-    if not checked:  # the diagram is fine on its own: does it fit the rest of the type (stage permissions …)?
-        checked = [{"element": None, "message": f"{p.file}：{p.element}：{p.reason}" if p.element else p.reason}
-                   for p in check_changes(session, root, code, bpmn=converted.xml)]
+    # The designer's own decision, the whole type checked as publishing checks it (stage permissions …).
+    checked = [p.as_dict() for p in designer.validate(root, code, converted.xml, role_names(session), session)]
     audit.record(session, actor_id=actor.user_id, action="definition.foreign_import", object_type="business_type",
                  object_id=code, after={"source": diagram.exporter, "process": mapping.get("process"),
-                                        "problems": len(converted.problems) + len(checked)})
+                                        "errors": sum(1 for p in checked if p["severity"] == "error")
+                                        + len(converted.problems)})
     return ImportResult(code, draft, converted, converted.problems + checked)
 
 

@@ -100,20 +100,19 @@ def read_foreign(data: bytes, filename: str = "") -> ForeignDiagram:
 
     names = {p.get("processRef"): (p.get("name") or "", p.get("id")) for p in root.iterfind(
         "bpmn:collaboration/bpmn:participant", NS) if p.get("processRef")}
-    for process in root.iterfind("bpmn:process", NS):
-        pid = process.get("id") or ""
-        diagram.notes[pid] = inline_subprocesses(process)
-        nodes = [n for n in process if _local(n) in _FLOW_NODE_TAGS]
-        if not nodes:
-            continue  # a black-box pool's empty process: nothing to run
-        name, participant = names.get(pid, ("", None))
-        diagram.pools.append(Pool(pid, name or process.get("name") or pid, participant, len(nodes),
-                                  process.get("isExecutable") == "true"))
-    if not diagram.pools:
+    working = [p for p in root.iterfind("bpmn:process", NS) if any(_local(n) in _FLOW_NODE_TAGS for n in p)]
+    if not working:  # only black-box pools' empty processes: nothing to run
         raise ForeignDiagramError(["文件中没有包含任何节点的流程（process），无法导入"])
     layout = _layout_problems(root)
     if layout:
         raise ForeignDiagramError(layout)
+    for process in working:
+        pid = process.get("id") or ""
+        diagram.notes[pid] = inline_subprocesses(process)
+        nodes = [n for n in process if _local(n) in _FLOW_NODE_TAGS]
+        name, participant = names.get(pid, ("", None))
+        diagram.pools.append(Pool(pid, name or process.get("name") or pid, participant, len(nodes),
+                                  process.get("isExecutable") == "true"))
     return diagram
 
 

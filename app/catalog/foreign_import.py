@@ -79,6 +79,7 @@ def convert(diagram: ForeignDiagram, mapping: dict[str, Any], code: str, type_na
     _keep_only_pool(root, process, pool.participant_id, out)
     _strip_vendor(root, out)
     _drop_engine_specific(process, out)
+    _drop_error_paths(process, out)
     _map_tasks(process, mapping.get("tasks") or {}, out)
     _join_links(process, out)
     _map_events(process, out)
@@ -190,6 +191,32 @@ def _map_events(process: etree._Element, out: Converted) -> None:
             el.remove(d)
             out.notes.append(f"事件 {describe(el)} 的{_definition_label(d)}定义已移除"
                              "（平台中由申请提交开始、不发送消息）")
+
+
+def _drop_error_paths(process: etree._Element, out: Converted) -> None:
+    """Error boundary events never fire here (a failing connector makes the case wait for the department,
+    it throws no BPMN error): they go, with the nodes only they lead to."""
+    for boundary in list(process.iter(f"{{{BPMN_NS}}}boundaryEvent")):
+        if boundary.find("bpmn:errorEventDefinition", NS) is None:
+            continue
+        doomed = {boundary.get("id")}
+        changed = True
+        while changed:  # a node goes when every flow into it comes from something that goes
+            changed = False
+            flows = list(process.iter(f"{{{BPMN_NS}}}sequenceFlow"))
+            for node in process.iter():
+                nid = node.get("id")
+                into = [f for f in flows if f.get("targetRef") == nid]
+                if nid and nid not in doomed and into and all(f.get("sourceRef") in doomed for f in into):
+                    doomed.add(nid)
+                    changed = True
+        gone = [el for el in process.iter() if el.get("id") in doomed or (
+            el.tag == f"{{{BPMN_NS}}}sequenceFlow" and el.get("sourceRef") in doomed)]
+        for el in gone:
+            remove_with_di(el)
+        names = "、".join(describe(el) for el in gone if not el.tag.endswith("sequenceFlow") and el is not boundary)
+        out.notes.append(f"错误边界事件 {describe(boundary)} 已移除（平台的服务任务出错时转为等待核验，"
+                         "不抛出 BPMN 错误）" + (f"，以及只由它到达的 {names}" if names else ""))
 
 
 def _join_links(process: etree._Element, out: Converted) -> None:

@@ -18,9 +18,11 @@ A mapping is plain JSON (it round-trips through the page's form)::
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -58,6 +60,7 @@ _OUTCOME_WORDS = (("end_withdrawn", "撤回|撤销申请|withdraw|cancel"),
 _DECISION_WORDS = (("reject", "不予|不通过|拒绝|驳回|否|^no\\b|^n$|reject|declin|invalid|denied|not ok|不符合"),
                    ("correct", "补正|补充|修改|缺|correct|incomplete|missing|rework"),
                    ("approve", "通过|同意|是|符合|齐全|予以|^yes|^y$|ok|approv|accept|valid|complete|pass"))
+_DECISION_TEST = re.compile(r"""decision == (["'])(\w+)\1""")
 _ISO_TIMER = re.compile(r"^(R\d*/)?(P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?|"
                         r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)$")
 DECISION_NAMES = frozenset({"decision", "opinion", "correction_items", "reject_reasons"})
@@ -89,9 +92,10 @@ class Proposal:
 
 
 def propose(diagram: ForeignDiagram, process_id: str | None, palette: dict[str, Any],
-            known_names: Iterable[str] = ()) -> Proposal:
+            known_names: Iterable[str] = (), choices: Mapping[str, list[str]] | None = None) -> Proposal:
     """The proposal for one pool. ``palette``: designer.palette_vocabulary (roles with Chinese names, stages,
-    forms, connectors, outcomes); ``known_names``: data a condition may read (the target type's form fields)."""
+    forms, connectors, outcomes); ``known_names``: data a condition may read (the target type's form fields);
+    ``choices``: form key → its decisions (``decision_choices``), so every decision has a way out of a gateway."""
     pool = diagram.pool(process_id)
     process = diagram.process(pool.process_id)
     roles = {r["code"]: r["name"] for r in palette["roles"]}
@@ -100,7 +104,7 @@ def propose(diagram: ForeignDiagram, process_id: str | None, palette: dict[str, 
     tasks, task_map = _tasks(process, palette, forms)
     lanes, lane_map, default_role = _lanes(process, roles, task_map)
     ends, end_map = _ends(process, palette["outcomes"])
-    flows, flow_map = _flows(process, names)
+    flows, flow_map = _flows(process, names, task_map, choices or {})
     timers, timer_map = _timers(process)
     mapping = {"process": pool.process_id, "default_role": default_role, "lanes": lane_map, "tasks": task_map,
                "ends": end_map, "flows": flow_map, "timers": timer_map}
@@ -183,7 +187,8 @@ def _ends(process: etree._Element, outcomes: list[str]) -> tuple[list[Row], dict
     return rows, mapping
 
 
-def _flows(process: etree._Element, names: set[str]) -> tuple[list[Row], dict[str, Any]]:
+def _flows(process: etree._Element, names: set[str], tasks: dict[str, Any],
+           choices: Mapping[str, list[str]]) -> tuple[list[Row], dict[str, Any]]:
     """Flows leaving a diverging exclusive or inclusive gateway, and any other flow carrying a condition."""
     by_id = {el.get("id"): el for el in process.iter() if el.get("id")}
     outgoing: dict[str, list[etree._Element]] = {}
@@ -197,34 +202,98 @@ def _flows(process: etree._Element, names: set[str]) -> tuple[list[Row], dict[st
                   if (gateway and len(flows) > 1) or f.find("bpmn:conditionExpression", NS) is not None]
         if not chosen:
             continue
-        proposals = {f.get("id"): _condition_for(f, names) for f in chosen}
-        default = source.get("default") if source is not None else None
-        unresolved = [i for i, (c, _) in proposals.items() if c is None and i != default]
-        if default is None and len(unresolved) == 1 and len(chosen) > 1:
-            default = unresolved[0]
-        order = ("reject", "correct", "approve") if default else ("approve", "reject", "correct")
-        fallback = iter(f'decision == "{d}"' for d in order)
+        proposed = _gateway_proposal(chosen, by_id, source, names)
+        if gateway and source is not None:
+            _cover_every_choice(proposed, _decision_values(process, source, by_id, tasks, choices))
         for flow in chosen:
             fid = flow.get("id")
-            condition, note = proposals[fid]
-            if fid == default:
-                mapping[fid] = {"default": True}
-                note = "" if condition is None else note
-            else:
-                by_target = _decision_by_target(by_id.get(flow.get("targetRef")))
-                if condition is None and by_target:
-                    condition = f'decision == "{by_target}"'
-                    note = (f"{note}，" if note else "") + "已按连线指向的节点推测条件，请确认"
-                elif condition is None:
-                    condition = next(fallback, 'decision == "approve"')
-                    note = (f"{note}，" if note else "") + "无法从连线名称推测，已按顺序暂定，请在条件中确认"
-                mapping[fid] = {"condition": condition}
+            mapping[fid], note = proposed[fid]
             original = flow.findtext("bpmn:conditionExpression", namespaces=NS) or ""
             rows.append(Row(fid, flow.get("name") or "", "连线", note,
                             {"source": describe(source) if source is not None else source_id,
                              "target": describe(by_id[flow.get("targetRef")]) if flow.get("targetRef") in by_id
                              else flow.get("targetRef"), "original": original.strip()}))
     return rows, mapping
+
+
+def _gateway_proposal(chosen: list[etree._Element], by_id: dict[str | None, etree._Element],
+                      source: etree._Element | None, names: set[str]) -> dict[str, tuple[dict[str, Any], str]]:
+    """flow id → (its mapping, note): the original condition when ours, else from the name or the target."""
+    proposals = {f.get("id"): _condition_for(f, names) for f in chosen}
+    default = source.get("default") if source is not None else None
+    unresolved = [i for i, (c, _) in proposals.items() if c is None and i != default]
+    if default is None and len(unresolved) == 1 and len(chosen) > 1:
+        default = unresolved[0]
+    order = ("reject", "correct", "approve") if default else ("approve", "reject", "correct")
+    fallback = iter(f'decision == "{d}"' for d in order)
+    out: dict[str, tuple[dict[str, Any], str]] = {}
+    for flow in chosen:
+        fid = flow.get("id")
+        condition, note = proposals[fid]
+        if fid == default:
+            out[fid] = ({"default": True}, "" if condition is None else note)
+            continue
+        by_target = _decision_by_target(by_id.get(flow.get("targetRef")))
+        if condition is None and by_target:
+            condition = f'decision == "{by_target}"'
+            note = (f"{note}，" if note else "") + "已按连线指向的节点推测条件，请确认"
+        elif condition is None:
+            condition = next(fallback, 'decision == "approve"')
+            note = (f"{note}，" if note else "") + "无法从连线名称推测，已按顺序暂定，请在条件中确认"
+        out[fid] = ({"condition": condition}, note)
+    return out
+
+
+def _cover_every_choice(proposed: dict[str, tuple[dict[str, Any], str]], values: list[str]) -> None:
+    """A gateway without a default must take a flow for every decision the clerk's form allows (a case with
+    none stops); when the proposed conditions leave some out, the refusing flow (else the last) becomes the
+    default flow."""
+    if not values or any(m.get("default") for m, _ in proposed.values()):
+        return
+    tested = {fid: _DECISION_TEST.fullmatch(str(m.get("condition", ""))) for fid, (m, _) in proposed.items()}
+    if not all(tested.values()):
+        return  # conditions on other data: the analyst's to complete
+    covered = {t.group(2) for t in tested.values() if t}
+    missing = [v for v in values if v not in covered]
+    if not missing:
+        return
+    pick = next((fid for fid, t in tested.items() if t and t.group(2) == "reject"), list(proposed)[-1])
+    note = (f"作为默认连线，也涵盖未单独连线的办理结果（{'、'.join(missing)}），否则案件会停在网关，请确认")
+    proposed[pick] = ({"default": True}, note)
+
+
+def _decision_values(process: etree._Element, gateway: etree._Element, by_id: dict[str | None, etree._Element],
+                     tasks: dict[str, Any], choices: Mapping[str, list[str]]) -> list[str]:
+    """The decisions of the nearest clerk's task before the gateway (its form's ``decision`` choices)."""
+    incoming: dict[str, list[str]] = {}
+    for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        incoming.setdefault(flow.get("targetRef") or "", []).append(flow.get("sourceRef") or "")
+    seen, queue = set(), list(incoming.get(gateway.get("id") or "", []))
+    while queue:
+        node = queue.pop(0)
+        if node in seen:
+            continue
+        seen.add(node)
+        task = tasks.get(node)
+        if task and task.get("kind") == "user":
+            return list(choices.get(str(task.get("form")), []))
+        if node in by_id:  # through gateways, events and connectors to the clerk who decided
+            queue.extend(incoming.get(node, []))
+    return []
+
+
+def decision_choices(forms_dir: Path) -> dict[str, list[str]]:
+    """form key → the values of its ``decision`` field (what a clerk can decide on that form)."""
+    found = {}
+    for path in sorted(forms_dir.glob("*.json")):
+        try:
+            field = json.loads(path.read_text(encoding="utf-8")).get("properties", {}).get("decision", {})
+        except (ValueError, UnicodeDecodeError, AttributeError):
+            continue
+        values = [c.get("const") for c in field.get("oneOf", []) if isinstance(c, dict)] or field.get("enum", [])
+        if values:
+            found[path.stem] = [str(v) for v in values]
+    return found
 
 
 def _condition_for(flow: etree._Element, names: set[str]) -> tuple[str | None, str]:

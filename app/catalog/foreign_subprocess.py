@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from app.catalog.foreign_bpmn import BPMN_NS, BPMNDI_NS, DC_NS, NS, describe
+from app.catalog.foreign_bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, NS, describe
 from app.catalog.foreign_layout import coord, redirect_edges
 
 _KEPT_ON_SUB = ("incoming", "outgoing", "extensionElements", "documentation", "laneSet", "ioSpecification")
@@ -25,7 +25,8 @@ def inline_subprocesses(process: etree._Element) -> list[str]:
         if sub is None:
             return notes
         moved_di = _inline(sub)
-        notes.append(f"子流程 {describe(sub)} 已并入主流程" + ("，其节点位置请在设计器中调整" if moved_di else ""))
+        notes.append(f"子流程 {describe(sub)} 已并入主流程" + ("，其内容画在原子流程的位置，右侧的节点随之右移"
+                                                           if moved_di else ""))
 
 
 def inlining_problem(sub: etree._Element) -> str | None:
@@ -81,19 +82,35 @@ def _inline(sub: etree._Element) -> bool:
 
 
 def _move_di_up(root: etree._Element, sub: etree._Element) -> bool:
-    """A collapsed sub-process draws its content on a plane of its own: move it next to the sub-process."""
+    """A collapsed sub-process draws its content on a plane of its own: move it where the sub-process was
+    drawn and push what lies to the right of it further right (pools and lanes widen), so nothing overlaps."""
     planes = [p for p in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane") if p.get("bpmnElement") == sub.get("id")]
     main = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
     box = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=sub.get("id"))
     if not planes or main is None or not box:
         return False
-    xs = [float(b.get("x")) for b in planes[0].iter(f"{{{DC_NS}}}Bounds")] or [0.0]
-    ys = [float(b.get("y")) for b in planes[0].iter(f"{{{DC_NS}}}Bounds")] or [0.0]
-    dx, dy = float(box[0].get("x")) - min(xs), float(box[0].get("y")) - min(ys)
-    for el in planes[0].iter():
-        if isinstance(el.tag, str) and el.get("x") is not None and el.get("y") is not None:
-            el.set("x", coord(float(el.get("x")) + dx))
-            el.set("y", coord(float(el.get("y")) + dy))
+    bx, by = float(box[0].get("x")), float(box[0].get("y"))
+    bw, bh = float(box[0].get("width")), float(box[0].get("height"))
+    inner = list(planes[0].iter(f"{{{DC_NS}}}Bounds", f"{{{DI_NS}}}waypoint"))
+    xs = [float(b.get("x")) for b in inner] + [float(b.get("x")) + float(b.get("width") or 0) for b in inner]
+    ys = [float(b.get("y")) for b in inner] + [float(b.get("y")) + float(b.get("height") or 0) for b in inner]
+    if not xs:
+        return False
+    width, height = max(xs) - min(xs), max(ys) - min(ys)
+    room = max(0.0, width - bw)
+    containers = {s.get("bpmnElement") for s in main.iter(f"{{{BPMNDI_NS}}}BPMNShape")
+                  if s.get("isHorizontal") == "true"}  # pools and lanes
+    for el in main.iter(f"{{{DC_NS}}}Bounds", f"{{{DI_NS}}}waypoint"):
+        owner = el.getparent()
+        if owner.get("bpmnElement") in containers:
+            if float(el.get("x")) + float(el.get("width")) > bx:
+                el.set("width", coord(float(el.get("width")) + room))
+        elif float(el.get("x")) >= bx + bw:
+            el.set("x", coord(float(el.get("x")) + room))
+    dx, dy = bx - min(xs), by + bh / 2 - height / 2 - min(ys)
+    for el in inner:
+        el.set("x", coord(float(el.get("x")) + dx))
+        el.set("y", coord(float(el.get("y")) + dy))
     for el in list(planes[0]):
         main.append(el)
     diagram = planes[0].getparent()

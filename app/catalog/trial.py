@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from app.catalog.designer import validate
+from app.catalog.designer import errors_only, refusal, validate
 from app.engine.connectors import BPMN_NS, NSMAP
 from app.engine.dry_run import dry_run
 from app.errors import ValidationFailed
@@ -40,22 +41,22 @@ def default_decision(root: Path, form_key: str) -> dict[str, Any]:
 
 
 def run_trial(root: Path, code: str, xml: str, data: dict[str, Any], decisions: dict[str, Any],
-              answers: dict[str, Any], timeouts: list[str] | None = None) -> dict[str, Any]:
+              answers: dict[str, Any], timeouts: list[str] | None = None, roles: Iterable[str] = ()) -> dict[str, Any]:
     """Validate, then run with simulated decisions (a dict per task, or a list consumed visit by visit;
     tasks left out decide with their form's first choice), simulated connector answers and the timer events
     to expire ("模拟超时": an escalation or a deadline shown as taken)."""
-    problems = validate(root, code, xml)
+    problems = errors_only(validate(root, code, xml, roles))
     if problems:
-        raise ValidationFailed("流程图未通过校验，请先修正错误再试运行", errors={
-            "bpmn": [f"{p.element or '流程'}：{p.message}" for p in problems]})
+        raise ValidationFailed("流程图未通过校验，请先修正错误再试运行", errors={"bpmn": refusal(problems)})
 
     def decide(task_id: str, form_key: str, visit: int) -> dict[str, Any] | None:
         given = decisions.get(task_id)
+        base = default_decision(root, form_key)  # a choice given without an opinion still has one
         if isinstance(given, list):
-            return dict(given[visit]) if visit < len(given) else None
+            return {**base, **given[visit]} if visit < len(given) and isinstance(given[visit], dict) else None
         if isinstance(given, dict):
-            return dict(given)
-        return default_decision(root, form_key)
+            return {**base, **given}
+        return base
 
     timers = set(timer_events(xml))
     unknown = [t for t in timeouts or [] if t not in timers]

@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine.connectors import NSMAP, dry_run_sample
 from app.engine.script_engine import SafeScriptEngine
-from app.engine.specs import parse_bpmn
+from app.engine.specs import SpecPair, parse_bpmn
 
 # (task id, form key, how many times this task ran before) → form data, or None when nothing is simulated
 Decide = Callable[[str, str, int], dict[str, Any] | None]
@@ -41,11 +41,15 @@ class DryRunResult:
     finished: bool
     end_event: str | None
     stopped: str | None  # why the run stopped before an end event (Chinese), None when it finished
+    # The case would sit with no open task and nothing to wait for (a real case would be stranded).
+    stranded: bool = False
+    failed: bool = False  # the engine raised (a script or condition that cannot run)
 
     def as_dict(self) -> dict[str, Any]:
         visited = list(dict.fromkeys(s.element for s in self.steps))
         return {"steps": [s.__dict__ for s in self.steps], "visited": visited,
-                "flows": self.flows, "finished": self.finished, "end_event": self.end_event, "stopped": self.stopped}
+                "flows": self.flows, "finished": self.finished, "end_event": self.end_event, "stopped": self.stopped,
+                "stranded": self.stranded, "failed": self.failed}
 
 
 class _SimulatedServices(SafeScriptEngine):
@@ -64,27 +68,35 @@ class _SimulatedServices(SafeScriptEngine):
 
 
 def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
-            answers: dict[str, Any], timeouts: frozenset[str] = frozenset()) -> DryRunResult:
+            answers: dict[str, Any], timeouts: frozenset[str] = frozenset(),
+            specs: SpecPair | None = None) -> DryRunResult:
     """Run until an end event, a user task without a simulated decision, a wait (timer/message) or an error.
 
     ``timeouts``: timer events (boundary timers, timers after an event-based gateway) the analyst wants to
-    see expire — each fires (once) as soon as it is waiting, before any clerk decision or department message."""
+    see expire — each fires (once) as soon as it is waiting, before any clerk decision or department message.
+    ``specs``: the diagram already parsed (``parse_bpmn``), when one diagram is run many times."""
     engine = _SimulatedServices(answers)
     fired: set[str] = set()
-    wf = BpmnWorkflow(*parse_bpmn(xml, process_id), script_engine=engine)
+    wf = BpmnWorkflow(*(specs or parse_bpmn(xml, process_id)), script_engine=engine)
     for task in wf.get_tasks(state=TaskState.READY):
         task.set_data(**data)
     decided: dict[str, dict[str, Any]] = {}
     visits: dict[str, int] = {}
     stopped: str | None = None
+    failed = False
     try:
         wf.do_engine_steps()
         for _ in range(MAX_USER_STEPS):
             if _fire_timeouts(wf, timeouts, fired):
                 continue
             ready = wf.get_tasks(state=TaskState.READY, manual=True)
-            if not ready and not _deliver_simulated_message(wf, answers):
-                break
+            if not ready:
+                undeliverable = _undeliverable_wait(wf)
+                if undeliverable:
+                    stopped = f"流程在等待消息“{undeliverable}”，但没有任何平台集成会发送它，试运行在此停止"
+                    break
+                if not _deliver_simulated_message(wf, answers):
+                    break
             if not ready:
                 continue
             task = ready[0]
@@ -102,10 +114,16 @@ def dry_run(xml: bytes, process_id: str, data: dict[str, Any], decide: Decide,
         else:
             stopped = f"办理步骤超过 {MAX_USER_STEPS} 步（可能存在循环），试运行停止"
     except (WorkflowException, SpiffWorkflowException) as exc:
-        stopped = f"流程执行出错：{getattr(exc, 'reason', None) or exc}"
+        stopped = f"流程执行出错：{_reason(exc)}"
+        failed = True
+    stranded = False
     if stopped is None and not wf.completed:
-        stopped = "流程在等待计时器或外部消息，试运行在此停止（可在“模拟超时”中填写计时器事件编号）"
+        if wf.waiting_events():
+            stopped = "流程在等待计时器或外部消息，试运行在此停止（可在“模拟超时”中填写计时器事件编号）"
+        else:
+            stopped, stranded = "流程停在途中：没有待办任务，也没有等待的计时器或消息（真实案件会停滞）", True
     result = _result(wf, xml, decided, engine.calls, stopped)
+    result.stranded, result.failed = stranded, failed
     for step in result.steps:
         if step.element in fired:
             step.data = {"模拟超时": True}
@@ -147,18 +165,36 @@ def _fire_timeouts(wf: BpmnWorkflow, timeouts: frozenset[str], fired: set[str]) 
     return changed
 
 
+def _reason(exc: BaseException) -> str:
+    """The Chinese reason our script engine attached; Spiff's own English text is never shown."""
+    reason = getattr(exc, "reason", None)
+    if reason and not str(reason).isascii():
+        return str(reason)
+    return "流程引擎无法继续执行（结构不被支持）"
+
+
+def _undeliverable_wait(wf: BpmnWorkflow) -> str | None:
+    """A message the workflow waits for that no integration sends: a dry run must not pretend it came."""
+    from app.engine.message_catalogue import is_deliverable
+    from app.engine.runtime import pending_message_names
+
+    return next((n for n in pending_message_names(wf) if not is_deliverable(n)), None)
+
+
 def _deliver_simulated_message(wf: BpmnWorkflow, answers: dict[str, Any]) -> bool:
     """A department's answer the process waits for (e.g. 完税 from 税务) arrives at once in a dry run, with
     the payload given under its message name in ``answers`` (empty otherwise). Timers are not fired."""
     from SpiffWorkflow.bpmn.util.event import BpmnEvent
     from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
+    from app.engine.message_catalogue import MESSAGES
     from app.engine.runtime import pending_message_names
 
     names = pending_message_names(wf)
     if not names:
         return False
-    wf.send_event(BpmnEvent(MessageEventDefinition(names[0]), answers.get(names[0], {})))
+    payload = answers.get(names[0]) or dict.fromkeys(MESSAGES[names[0]].payload, "试运行")
+    wf.send_event(BpmnEvent(MessageEventDefinition(names[0]), payload))
     wf.do_engine_steps()
     return True
 

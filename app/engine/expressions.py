@@ -74,6 +74,9 @@ Problem = tuple[str, int]  # (reason, 1-based line in the checked text)
 def _node_problem(node: ast.AST, line: int) -> Problem | None:
     line = getattr(node, "lineno", line)
     kind, children = type(node), list(ast.iter_child_nodes(node))
+    if kind is ast.BinOp and isinstance(node.op, ast.Mod) and (isinstance(node.left, ast.JoinedStr) or (
+            isinstance(node.left, ast.Constant) and isinstance(node.left.value, str))):
+        return "不支持用 % 格式化字符串，请用 str() 和 + 拼接", line  # refused at run time too (_mod)
     if kind in _ALLOWED_OPS or isinstance(node, _PLAIN):
         pass
     elif kind is ast.Constant:
@@ -256,6 +259,8 @@ def _bounded(value: Any) -> Any:
     budget, stack = MAX_LENGTH, [value]
     while stack:
         item = stack.pop()
+        if isinstance(item, complex) or (isinstance(item, float) and not math.isfinite(item)):
+            raise ExpressionRejected("结果不是普通数值（复数、无穷大或非数），无法保存到案件数据")
         budget -= len(item) if isinstance(item, (str, list, tuple, dict, set, frozenset)) else 1
         if budget < 0:
             raise ExpressionRejected(f"结果过长（上限 {MAX_LENGTH} 个字符或元素）")

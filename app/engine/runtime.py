@@ -1,4 +1,5 @@
-"""The workflow runtime: the only module that touches ``BpmnWorkflow`` and the serializer.
+"""The workflow runtime: the only module that loads, saves and runs a ``BpmnWorkflow`` (moving an instance
+to another version is delegated to app/engine/migration.py, on a workflow loaded here).
 
 Per request: load the case's state → run one user task → ``do_engine_steps`` → save. The state row has a
 version column, so a second concurrent completion of the same task fails with ``Conflict`` instead of
@@ -7,6 +8,7 @@ the state is stored in plain JSON and must stay that way.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.catalog.models import ProcessVersion
+from app.engine import migration
 from app.engine.models import WorkflowState
 from app.engine.script_engine import SafeScriptEngine
 from app.engine.specs import cached_spec, is_cached, serializer
@@ -97,6 +100,22 @@ class WorkflowRuntime:
             return None
         return self._save(wf, state)
 
+    def check_migration(self, case_id: str, version: ProcessVersion,
+                        mapping: Mapping[str, str]) -> migration.MigrationCheck:
+        """Dry run: where the case's waiting tasks would go on ``version``, or why it cannot move."""
+        wf, _ = self._load(case_id)
+        return migration.check(wf, cached_spec(version.id, version.spec_json), mapping)
+
+    def migrate(self, case_id: str, version: ProcessVersion,
+                mapping: Mapping[str, str]) -> tuple[StepOutcome, list[migration.TaskMove]]:
+        """Move the case's instance onto ``version`` (app/engine/migration.py); nothing runs, the waiting
+        tasks keep their ids. Raises ``MigrationRefused`` and saves nothing when it cannot move."""
+        wf, state = self._load(case_id)
+        moved = migration.migrate(wf, cached_spec(version.id, version.spec_json), mapping)
+        wf.spec_ref = version.id  # type: ignore[attr-defined]
+        state.process_version_id = version.id
+        return self._save(wf, state), moved.moves
+
     def ready_tasks(self, case_id: str) -> list[ReadyTask]:
         wf, _ = self._load(case_id)
         return _ready(wf)
@@ -166,7 +185,7 @@ def _pending_events(wf: BpmnWorkflow) -> list[Any]:
 
 def _end_event(wf: BpmnWorkflow) -> str | None:
     reached = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)
-               and t.task_spec.bpmn_id]
+               and t.task_spec.bpmn_id and t.workflow is wf]  # a sub-process's end is not the case's outcome
     return reached[-1].task_spec.bpmn_id if reached else None
 
 

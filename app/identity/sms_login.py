@@ -19,6 +19,7 @@ from app.db import utcnow
 from app.errors import ValidationFailed
 from app.identity.models import SmsCode, User, UserRole
 from app.integrations.adapters.services import send_sms
+from app.integrations.answers import stable
 from app.integrations.client import CallContext
 from app.registry.codes import InvalidIdentifier, check_mobile
 from app.security import audit, rate_limit
@@ -59,7 +60,8 @@ def send_code(session: Session, phone: str, *, client_address: str, ctx: CallCon
     rate_limit.hit(session, f"sms:ip:{blind_index('ip:' + client_address)}", PER_ADDRESS, now=now)
     session.execute(update(SmsCode).where(SmsCode.phone_bidx == phone_key, SmsCode.used_at.is_(None))
                     .values(used_at=now))
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    # the code goes out by SMS: a re-run of this unit of work (app/integrations/answers.py) sends the same one
+    code = stable(session, f"sms-code:{phone_key}", lambda: f"{secrets.randbelow(1_000_000):06d}")
     row = SmsCode(phone_bidx=phone_key, purpose="login", code_hash=_digest(phone, code), created_at=now,
                   expires_at=now + CODE_TTL, attempts=0)
     row.ensure_id()

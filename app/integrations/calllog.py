@@ -1,23 +1,19 @@
 """Call logs and circuit-breaker changes that outlive the business transaction.
 
-An adapter call happens inside a request's (or job's) single transaction. If that transaction rolls back —
-typically *because* the department failed — the log line and the breaker's failure count must still be
-kept, or the breaker would never open. So both are written in the caller's session (committed with it on
-success) and remembered in ``session.info``; after a rollback they are replayed in a short transaction of
-their own. Replaying after the rollback, not writing beside it, matters on SQLite, where a second writer
-would wait for the first one's lock.
+A department call is made with no transaction of the caller's open (app/integrations/answers.py), so its log
+line and the breaker's change are written right after it, in a short transaction of their own: kept whatever
+becomes of the caller's transaction (typically rolled back *because* the department failed — the breaker must
+still count the failure), and written exactly once however often the caller's unit of work is re-run.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.integrations.models import Interface, InterfaceCallLog
-
-_PENDING = "integration_call_logs"
 
 
 def apply_breaker(session: Session, code: str, success: bool, now: datetime) -> None:
@@ -45,32 +41,10 @@ def breaker_allows(iface: Interface, now: datetime) -> tuple[bool, bool]:
     return True, True
 
 
-def record(session: Session, log: InterfaceCallLog, *, breaker: bool | None) -> None:
-    """Add the log line (and the breaker outcome: True success, False failure, None no change)."""
-    session.add(log)
-    if breaker is not None:
-        apply_breaker(session, log.interface_code, breaker, log.at)
-    fields = {c: getattr(log, c) for c in ("id", "interface_code", "operation", "actor_id", "case_id",
-                                          "business_no", "request_summary", "outcome", "http_status",
-                                          "attempts", "latency_ms", "error", "at")}
-    session.info.setdefault(_PENDING, []).append((fields, breaker))
-
-
-@event.listens_for(Session, "after_commit")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _replay(session: Session) -> None:
-    pending: list[tuple[dict[str, Any], bool | None]] = session.info.pop(_PENDING, None) or []
-    if not pending:
-        return
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-    with Session(bind=engine) as fresh:
-        for fields, breaker in pending:
-            fresh.add(InterfaceCallLog(**fields))
-            if breaker is not None:
-                apply_breaker(fresh, fields["interface_code"], breaker, fields["at"])
-        fresh.commit()
+def record(engine: Any, log: InterfaceCallLog, *, breaker: bool | None) -> None:
+    """Write the log line (and the breaker outcome: True success, False failure, None no change) and commit."""
+    with Session(bind=engine) as session:
+        session.add(log)
+        if breaker is not None:
+            apply_breaker(session, log.interface_code, breaker, log.at)
+        session.commit()

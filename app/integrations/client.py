@@ -4,6 +4,9 @@
 A request thread is never blocked for long: each attempt has the interface's timeout, retries are few and
 their back-off is capped, and an open breaker answers at once with ``ServiceUnavailable`` (503,
 “服务暂不可用，请稍后重试”).
+
+A call never waits inside the caller's transaction while it holds locks: inside a unit of work that has
+written, the call is deferred and the unit re-run with the answer (app/integrations/answers.py).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import DomainError
 from app.integrations import calllog
+from app.integrations.answers import CallRequest, Failure, answers_of, must_wait
 from app.integrations.models import Interface, InterfaceCallLog
 
 MAX_BACKOFF_S = 1.0
@@ -63,56 +67,98 @@ def call(session: Session, code: str, operation: str, method: str, path: str, *,
     """Call ``code``'s ``path``. 2xx and the business answers in ``answers`` (e.g. 404 “no such contract”)
     are replies; anything else after the retries raises ``ServiceUnavailable``. ``summary`` goes to the call
     log and must not contain personal data. ``content`` (body, media type) sends raw bytes instead of JSON
-    and returns the raw reply (RFC 3161 time-stamp requests)."""
-    iface = session.execute(select(Interface).where(Interface.code == code)).scalar_one_or_none()
+    and returns the raw reply (RFC 3161 time-stamp requests).
+
+    Never while ``session`` holds locks: inside a unit of work that has written, the call is deferred and the
+    unit re-run with its answer (app/integrations/answers.py)."""
+    request = CallRequest(code, operation, method, path, ctx, summary, json, idempotency_key, answers, content)
+    known, key = answers_of(session), request.key()
+    if known is not None and key in known.replies:
+        return _outcome(known.replies[key])
+    if must_wait(session):
+        assert known is not None
+        known.wanted[key] = request
+        raise AnswerPending("部门服务暂不可用，请稍后重试")
+    outcome = perform(session, request)
+    if known is not None:
+        known.replies[key] = outcome
+    return _outcome(outcome)
+
+
+class AnswerPending(ServiceUnavailable):
+    """The call is made after this pass, outside its transaction; the pass goes on as if the department were
+    down so that it collects every call it needs, and is then discarded."""
+
+
+def _outcome(outcome: Reply | Failure) -> Reply:
+    if isinstance(outcome, Failure):
+        raise ServiceUnavailable(outcome.message, code=outcome.code)
+    return outcome
+
+
+def perform(session: Session, request: CallRequest) -> Reply | Failure:
+    """Make the call now — ``session`` has no transaction open — and record its log line and breaker change
+    in a short transaction of their own, kept whatever becomes of the caller's."""
+    engine = session.get_bind()
+    with Session(bind=engine) as fresh:
+        iface = fresh.execute(select(Interface).where(Interface.code == request.code)).scalar_one_or_none()
+        fresh.expunge_all()
     started, now = time.monotonic(), utcnow()
-    log = InterfaceCallLog(interface_code=code, operation=operation, actor_id=ctx.actor_id, case_id=ctx.case_id,
-                           business_no=ctx.business_no, request_summary=summary, at=now, attempts=0)
+    log = InterfaceCallLog(interface_code=request.code, operation=request.operation, actor_id=request.ctx.actor_id,
+                           case_id=request.ctx.case_id, business_no=request.ctx.business_no,
+                           request_summary=request.summary, at=now, attempts=0)
     log.ensure_id()
     if iface is None or not iface.enabled:
         log.outcome, log.error = "rejected", "interface not configured or disabled"
-        calllog.record(session, log, breaker=None)
-        raise ServiceUnavailable("该部门接口未配置或已停用，请联系管理员", code="interface_disabled")
-    unavailable = f"{iface.name}服务暂不可用，请稍后重试"
+        calllog.record(engine, log, breaker=None)
+        return Failure("该部门接口未配置或已停用，请联系管理员", "interface_disabled")
+    unavailable = Failure(f"{iface.name}服务暂不可用，请稍后重试", ServiceUnavailable.code)
     allowed, trial = calllog.breaker_allows(iface, now)
     if not allowed:
         log.outcome, log.error = "short_circuit", "circuit breaker open"
-        calllog.record(session, log, breaker=None)
-        raise ServiceUnavailable(unavailable)
+        calllog.record(engine, log, breaker=None)
+        return unavailable
+    reply, error, status = _exchange(iface, request, log, trial)
+    log.latency_ms, log.http_status = int((time.monotonic() - started) * 1000), status
+    if reply is not None:
+        log.outcome, log.error = "ok", None
+        calllog.record(engine, log, breaker=True)
+        return reply
+    log.outcome = "timeout" if error == "timeout" else "error"
+    log.error = error
+    calllog.record(engine, log, breaker=False)
+    return unavailable
+
+
+def _exchange(iface: Interface, request: CallRequest, log: InterfaceCallLog,
+              trial: bool) -> tuple[Reply | None, str | None, int | None]:
+    """The HTTP exchange with its bounded retries: ``(reply, error, last status)``."""
     headers = {"Authorization": f"Bearer {iface.credential or ''}", "Accept": "application/json"}
+    content = request.content
     if content is not None:
         headers["Content-Type"] = headers["Accept"] = content[1]
-    if idempotency_key:
-        headers["Idempotency-Key"] = idempotency_key
+    if request.idempotency_key:
+        headers["Idempotency-Key"] = request.idempotency_key
     attempts = 1 if trial else 1 + max(0, iface.max_retries)
-    reply, error, status = None, None, None
+    error, status = None, None
     client, timeout = _client(), iface.timeout_ms / 1000
     for attempt in range(attempts):
         log.attempts = attempt + 1
         try:
-            resp = client.request(method, iface.base_url.rstrip("/") + path, json=json, headers=headers,
-                                  timeout=timeout, content=content[0] if content is not None else None)
+            resp = client.request(request.method, iface.base_url.rstrip("/") + request.path, json=request.json,
+                                  headers=headers, timeout=timeout,
+                                  content=content[0] if content is not None else None)
             status = resp.status_code
             if content is not None and 200 <= status < 300:
-                reply = Reply(status, {}, resp.content)
-                break
-            if 200 <= status < 300 or status in answers:
+                return Reply(status, {}, resp.content), None, status
+            if 200 <= status < 300 or status in request.answers:
                 body = resp.json() if resp.content else {}
-                reply = Reply(status, body if isinstance(body, dict) else {"items": body})
-                break
+                return Reply(status, body if isinstance(body, dict) else {"items": body}), None, status
             error = f"HTTP {status}"
         except httpx.TimeoutException:
-            error, log.outcome = "timeout", "timeout"
+            error = "timeout"
         except (httpx.HTTPError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         if attempt + 1 < attempts:
             time.sleep(min(0.1 * 2 ** attempt, MAX_BACKOFF_S))
-    log.latency_ms, log.http_status = int((time.monotonic() - started) * 1000), status
-    if reply is not None:
-        log.outcome, log.error = "ok", None
-        calllog.record(session, log, breaker=True)
-        return reply
-    log.outcome = "timeout" if error == "timeout" else "error"
-    log.error = error
-    calllog.record(session, log, breaker=False)
-    raise ServiceUnavailable(unavailable)
+    return None, error, status

@@ -1,6 +1,7 @@
 """Outbox delivery: pending messages go to every subscriber interface of their topic, at least once.
 
-A message is claimed by the delivering transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and tracked per
+Each message is its own transaction: claimed (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), its pushes made with no
+transaction open (app/integrations/answers.py re-runs the claim with their answers), and tracked per
 subscriber (``OutboxDelivery``, created on the first pass for the topic's subscribers then): each receiver is
 sent the message with its ``Idempotency-Key`` until it accepts (receivers dedupe, so a crash between send and
 commit only causes a duplicate), a receiver that accepted is not sent it again when another fails, and a
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.integrations.answers import each_in_own_transaction
 from app.integrations.client import CallContext, ServiceUnavailable, call
 from app.integrations.models import Interface, OutboxDelivery, OutboxMessage
 
@@ -68,52 +70,71 @@ def _send(session: Session, iface: Interface, message: OutboxMessage) -> str | N
 
 
 def deliver_pending(session: Session, *, max_attempts: int = 8, limit: int = 100) -> DeliveryReport:
-    """One delivery pass over due messages, inside the caller's transaction (the job commits it)."""
+    """One delivery pass over due messages, each message its own transaction committed by ``session`` (the
+    job's): the message row is claimed, the pushes are made with no transaction open (app/integrations/
+    answers.py) and their outcome recorded with the claim re-taken."""
+    due = list(session.execute(select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+                                                              OutboxMessage.next_attempt_at <= utcnow())
+                               .order_by(OutboxMessage.next_attempt_at).limit(limit)).scalars())
+    report = DeliveryReport()
+    for one in each_in_own_transaction(session, due, lambda message_id: deliver_message(
+            session, message_id, max_attempts=max_attempts)):
+        report.sent += one.sent
+        report.retried += one.retried
+        report.dead += one.dead
+        report.skipped += one.skipped
+    return report
+
+
+def deliver_message(session: Session, message_id: str, *, max_attempts: int = 8) -> DeliveryReport:
+    """Send one message to its receivers still waiting for it; nothing when another deliverer holds it or
+    has already sent it."""
     now, report = utcnow(), DeliveryReport()
+    message = session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                          OutboxMessage.status == "pending")
+                              .with_for_update(skip_locked=True)
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    if message is None:
+        return report
     subscribers = _subscribers(session)
-    due = session.execute(select(OutboxMessage).where(OutboxMessage.status == "pending",
-                                                      OutboxMessage.next_attempt_at <= now)
-                          .order_by(OutboxMessage.next_attempt_at).limit(limit)
-                          .with_for_update(skip_locked=True)).scalars().all()
-    for message in due:
-        deliveries = deliveries_of(session, message)
-        if not deliveries:
-            for iface in subscribers.get(message.topic, []):
-                delivery = OutboxDelivery(message_id=message.id, interface_code=iface.code, status="pending",
-                                          attempts=0)
-                session.add(delivery)
-                deliveries.append(delivery)
-        if not deliveries:
-            message.status, message.sent_at, message.last_error = "sent", now, "no subscriber"
-            report.skipped += 1
+    deliveries = deliveries_of(session, message)
+    if not deliveries:
+        for iface in subscribers.get(message.topic, []):
+            delivery = OutboxDelivery(message_id=message.id, interface_code=iface.code, status="pending",
+                                      attempts=0)
+            session.add(delivery)
+            deliveries.append(delivery)
+    if not deliveries:
+        message.status, message.sent_at, message.last_error = "sent", now, "no subscriber"
+        report.skipped += 1
+        return report
+    message.attempts += 1
+    by_code = {i.code: i for i in subscribers.get(message.topic, [])}
+    errors = []
+    for delivery in deliveries:
+        if delivery.status != "pending":
             continue
-        message.attempts += 1
-        by_code = {i.code: i for i in subscribers.get(message.topic, [])}
-        errors = []
-        for delivery in deliveries:
-            if delivery.status != "pending":
-                continue
-            iface = by_code.get(delivery.interface_code)
-            error = _send(session, iface, message) if iface is not None else "subscriber disabled or unsubscribed"
-            delivery.attempts += 1
-            if error is None:
-                delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
-                continue
-            delivery.last_error = error[:500]
-            if delivery.attempts >= max_attempts:
-                delivery.status = "dead"
-            errors.append(f"{delivery.interface_code}: {error}")
-        statuses = {d.status for d in deliveries}
-        message.last_error = "；".join(errors)[:500] or None
-        if statuses == {"sent"}:
-            message.status, message.sent_at = "sent", utcnow()
-            report.sent += 1
-        elif "pending" not in statuses:
-            message.status = "dead"
-            report.dead += 1
-        else:
-            message.next_attempt_at = utcnow() + backoff(message.attempts)
-            report.retried += 1
+        iface = by_code.get(delivery.interface_code)
+        error = _send(session, iface, message) if iface is not None else "subscriber disabled or unsubscribed"
+        delivery.attempts += 1
+        if error is None:
+            delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
+            continue
+        delivery.last_error = error[:500]
+        if delivery.attempts >= max_attempts:
+            delivery.status = "dead"
+        errors.append(f"{delivery.interface_code}: {error}")
+    statuses = {d.status for d in deliveries}
+    message.last_error = "；".join(errors)[:500] or None
+    if statuses == {"sent"}:
+        message.status, message.sent_at = "sent", utcnow()
+        report.sent += 1
+    elif "pending" not in statuses:
+        message.status = "dead"
+        report.dead += 1
+    else:
+        message.next_attempt_at = utcnow() + backoff(message.attempts)
+        report.retried += 1
     session.flush()
     return report
 

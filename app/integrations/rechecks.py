@@ -6,9 +6,10 @@ acceptor may still ask for 补正 or refuse, but not accept on data nobody has v
 answers, the pending record is resolved by the new snapshot, materials are waived or required again, the
 applicant is told (case event → outbox → SMS) and the case is back at 受理中.
 
-Idempotent: the case row is locked and its pending checks read after the lock, so a second run (another
-process, or the same job again) finds nothing left to do; an answer resolves its pending record in the same
-transaction that stores it.
+One case per transaction; the calls are made outside it (app/integrations/answers.py: the case's unit of
+work is re-run with the answers). Idempotent: the case row is locked and its pending checks read after the
+lock, so a second run (another process, or the same job again) finds nothing left to do; an answer resolves
+its pending record in the same transaction that stores it.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from app.db import utcnow
 from app.errors import Conflict
 from app.identity.actor import SYSTEM
 from app.integrations import exemptions, snapshots
+from app.integrations.answers import each_in_own_transaction
 from app.integrations.calllog import breaker_allows
 from app.integrations.models import Interface
 from app.integrations.verification_models import VerificationSnapshot
@@ -69,25 +71,37 @@ def _allowed(session: Session, interface_code: str) -> bool:
 
 
 def recheck_pending(session: Session, limit: int = 100) -> RecheckReport:
-    """One pass over the cases with pending checks, inside the caller's transaction (the job commits)."""
-    report = RecheckReport()
+    """One pass over the cases with pending checks, each case in its own transaction, committed by ``session``
+    (the job's); the department calls are made with no transaction open (app/integrations/answers.py)."""
     case_ids = list(session.execute(select(VerificationSnapshot.case_id)
                                     .where(VerificationSnapshot.retry_state == snapshots.PENDING)
                                     .distinct().limit(limit).execution_options(all_tenants=True)).scalars())
-    for case_id in case_ids:
-        case = session.execute(select(Case).where(Case.id == case_id).with_for_update()
-                               .execution_options(all_tenants=True, populate_existing=True)).scalar_one_or_none()
-        if case is None:
-            continue
-        pending = snapshots.pending_of(session, case)  # read after the lock: a concurrent run's work is seen
-        if not pending:
-            continue
-        report.cases += 1
-        if case.status in FINAL_STATUSES:  # decided without the check (不予受理, withdrawn): nothing to wait for
-            for snap in pending:
-                snap.retry_state = snapshots.CANCELLED
-            continue
-        _recheck_case(session, case, pending, report)
+    report = RecheckReport()
+    for one in each_in_own_transaction(session, case_ids, lambda case_id: recheck_case(session, case_id)):
+        report.cases += one.cases
+        report.checked += one.checked
+        report.waiting += one.waiting
+        report.resumed += one.resumed
+    return report
+
+
+def recheck_case(session: Session, case_id: str) -> RecheckReport:
+    """Re-run one case's pending checks (the case row locked first). The report of this case alone: a re-run
+    of the unit of work starts it afresh."""
+    report = RecheckReport()
+    case = session.execute(select(Case).where(Case.id == case_id).with_for_update()
+                           .execution_options(all_tenants=True, populate_existing=True)).scalar_one_or_none()
+    if case is None:
+        return report
+    pending = snapshots.pending_of(session, case)  # read after the lock: a concurrent run's work is seen
+    if not pending:
+        return report
+    report.cases += 1
+    if case.status in FINAL_STATUSES:  # decided without the check (不予受理, withdrawn): nothing to wait for
+        for snap in pending:
+            snap.retry_state = snapshots.CANCELLED
+        return report
+    _recheck_case(session, case, pending, report)
     return report
 
 

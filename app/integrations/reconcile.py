@@ -13,6 +13,7 @@ from app.errors import DomainError
 from app.identity.actor import SYSTEM
 from app.integrations import tax
 from app.integrations.adapters import shuiwu
+from app.integrations.answers import each_in_own_transaction
 from app.integrations.client import CallContext, ServiceUnavailable
 from app.integrations.verification_models import TaxCase
 from app.security import audit
@@ -21,34 +22,44 @@ OPEN = ("draft", "completed", "rejected", "refused", "withdrawn")
 
 
 def refresh_waiting_cases(session: Session, limit: int = 200) -> int:
-    """Returns how many cases moved (a timer fired or 完税 was found)."""
+    """Returns how many cases moved (a timer fired or 完税 was found). Each case is its own transaction,
+    committed by ``session`` (the job's); 税务 is asked with no transaction open (app/integrations/answers.py),
+    so no case row or audit head is locked while it answers."""
+    case_ids = list(session.execute(select(Case.id).join(TaxCase, Case.id == TaxCase.case_id)
+                                    .where(TaxCase.status != "paid", Case.status.not_in(OPEN))
+                                    .limit(limit)).scalars())
+    return sum(each_in_own_transaction(session, case_ids, lambda case_id: refresh_case(session, case_id)))
+
+
+def refresh_case(session: Session, case_id: str) -> int:
+    """1 when the case moved: 完税 found at 税务, or its escalation timer fired."""
     from app.cases.intake import apply_outcome
 
-    moved = 0
-    waiting = session.execute(select(TaxCase, Case).join(Case, Case.id == TaxCase.case_id)
-                              .where(TaxCase.status != "paid", Case.status.not_in(OPEN)).limit(limit)).all()
-    for tax_case, case in waiting:
-        if tax_case.status in ("pending", "pushed"):  # pending: the push went through the outbox
-            try:
-                found = shuiwu.tax_case(session, CallContext(case_id=case.id, business_no=case.business_no),
-                                        tax_case.business_no)
-            except ServiceUnavailable:
-                found = None
-            if found and found.get("status") == "完税":
-                tax.record_tax_paid(session, found, via="reconcile")
-                moved += 1
-                continue
-        if case.status == "awaiting_tax":
-            try:
-                outcome = WorkflowRuntime(session, CaseContext(session, case, SYSTEM)).refresh_timers(case.id)
-            except DomainError:
-                continue
-            if outcome is None:
-                continue
-            apply_outcome(session, case, outcome)
-            progress.add_event(session, case, kind="tax_overdue", actor=None, stage="完税",
-                               message="完税信息超过期限未到，已转审核人员催办")
-            audit.record(session, actor_id=None, action="workflow.timer", object_type="case", object_id=case.id,
-                         tenant_id=case.tenant_id, after={"status": case.status, "timer": "tax_overdue"})
-            moved += 1
-    return moved
+    row = session.execute(select(TaxCase, Case).join(Case, Case.id == TaxCase.case_id)
+                          .where(Case.id == case_id, TaxCase.status != "paid", Case.status.not_in(OPEN))).first()
+    if row is None:  # paid or decided since the list was read
+        return 0
+    tax_case, case = row
+    if tax_case.status in ("pending", "pushed"):  # pending: the push went through the outbox
+        try:
+            found = shuiwu.tax_case(session, CallContext(case_id=case.id, business_no=case.business_no),
+                                    tax_case.business_no)
+        except ServiceUnavailable:
+            found = None
+        if found and found.get("status") == "完税":
+            tax.record_tax_paid(session, found, via="reconcile")
+            return 1
+    if case.status == "awaiting_tax":
+        try:
+            outcome = WorkflowRuntime(session, CaseContext(session, case, SYSTEM)).refresh_timers(case.id)
+        except DomainError:
+            return 0
+        if outcome is None:
+            return 0
+        apply_outcome(session, case, outcome)
+        progress.add_event(session, case, kind="tax_overdue", actor=None, stage="完税",
+                           message="完税信息超过期限未到，已转审核人员催办")
+        audit.record(session, actor_id=None, action="workflow.timer", object_type="case", object_id=case.id,
+                     tenant_id=case.tenant_id, after={"status": case.status, "timer": "tax_overdue"})
+        return 1
+    return 0

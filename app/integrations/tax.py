@@ -27,6 +27,7 @@ from app.cases.models import Case
 from app.db import utcnow
 from app.engine.connectors import connector
 from app.engine.expressions import CHINA_TZ, register_function
+from app.engine.message_catalogue import TAX_PAID
 from app.engine.runtime import WorkflowRuntime
 from app.engine.workdays import calendar_for
 from app.errors import AuthenticationRequired, NotFound
@@ -39,7 +40,7 @@ from app.integrations.snapshots import field
 from app.integrations.verification_models import TaxCase
 from app.security import audit
 
-MESSAGE = "tax_paid"
+MESSAGE = TAX_PAID.name  # the catalogue entry (app/engine/message_catalogue.py)
 SIGNATURE_MAX_AGE_S = 300
 
 

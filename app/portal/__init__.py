@@ -15,7 +15,7 @@ from app.cases.access import cases_of_applicant, get_case, is_party
 from app.cases.progress import timeline
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
-from app.catalog.diagram import diagram_svg, version_xml
+from app.catalog.diagram import diagram_svg, lane_names, version_xml
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version, enabled_definitions
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
@@ -34,7 +34,7 @@ def guide(code: str) -> str:
     session = db_session()
     version = current_version(session, code)
     return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no,
-                           diagram=diagram_svg(session, version.id))
+                           diagram=diagram_svg(session, version.id), lane_names=lane_names(session, version.id))
 
 
 @bp.get("/guide/<code>/process.bpmn")

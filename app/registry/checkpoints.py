@@ -3,8 +3,8 @@ every chain head with the office key, time-stamp it, append it to the log on dis
 
 The job refuses to sign a database that no longer extends the latest checkpoint (a shortened, rewritten or
 truncated chain): signing it would launder the tampering. A TSA that cannot answer never stops a checkpoint:
-it is written unstamped and a later run appends its ``timestamp`` line. Nothing here locks a row, so the TSA
-call inside the job's transaction holds up no 登簿.
+it is written unstamped and a later run appends its ``timestamp`` line. The TSA calls come before the job
+writes anything, so they are made with no transaction open (app/integrations/answers.py) and hold up no 登簿.
 """
 from __future__ import annotations
 
@@ -94,6 +94,7 @@ def make_checkpoint(session: Session, book: CheckpointLog | None = None) -> Chec
         raise Conflict("登记簿或审计日志与最近的检查点不符，拒绝签发新检查点：" + "；".join(broken[:5]),
                        code="checkpoint_refused")
     heads, audit = register_heads(session), audit_head(session)
+    late = _stamp_pending(session, book)  # every TSA call before this job writes anything (answers.py)
     created = None
     if latest is None or latest.body["register"]["heads"] != heads or latest.body["audit"] != audit:
         body = {"version": 1, "seq": (latest.seq + 1) if latest else 1, "at": utcnow().isoformat(),
@@ -105,24 +106,25 @@ def make_checkpoint(session: Session, book: CheckpointLog | None = None) -> Chec
         token = _stamp(session, created)
         if token is not None:
             created = Checkpoint(created.body, created.signature, created.cert, token)
+    for seq, token in late:
+        record = {"type": "timestamp", "seq": seq, "token": token}
+        book.append(record)
+        _push(session, f"checkpoint-timestamp:{seq}", record)
+    if created is not None:
         book.append(created.record())
         _push(session, f"checkpoint:{created.seq}", created.record())
-    stamped = stamp_pending(session, book, skip=created.seq if created else None)
-    return CheckpointResult(created, stamped)
+    return CheckpointResult(created, [seq for seq, _token in late])
 
 
-def stamp_pending(session: Session, book: CheckpointLog, skip: int | None = None) -> list[int]:
-    """Time-stamp the checkpoints written while the TSA was down (oldest first); stop at the first failure."""
-    done = []
-    for cp in [c for c in book.checkpoints() if c.token is None and c.seq != skip][:STAMP_BATCH]:
+def _stamp_pending(session: Session, book: CheckpointLog) -> list[tuple[int, str]]:
+    """Tokens for the unstamped checkpoints (oldest first), asked before anything is written."""
+    tokens = []
+    for cp in [c for c in book.checkpoints() if c.token is None][:STAMP_BATCH]:
         token = _stamp(session, cp)
         if token is None:
             break
-        record = {"type": "timestamp", "seq": cp.seq, "token": token}
-        book.append(record)
-        _push(session, f"checkpoint-timestamp:{cp.seq}", record)
-        done.append(cp.seq)
-    return done
+        tokens.append((cp.seq, token))
+    return tokens
 
 
 def _stamp(session: Session, cp: Checkpoint) -> str | None:

@@ -21,7 +21,7 @@ from app.cases.opinions import opinion_templates
 from app.cases.reports import reports_of
 from app.cases.signing import KIND_LABELS
 from app.cases.summary import show_case
-from app.catalog.diagram import diagram_svg
+from app.catalog.diagram import diagram_svg, lane_names
 from app.catalog.forms import pii_fields
 from app.errors import DomainError
 from app.identity.actor import Actor
@@ -116,7 +116,8 @@ def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, 
     done = frozenset(session.execute(select(Task.task_name).where(Task.case_id == case.id,
                                                                   Task.status == "completed")).scalars()) - current
     return {"svg": diagram_svg(session, case.process_version_id, current=current, done=done),
-            "current": sorted(current), "done": sorted(done)}
+            "current": sorted(current), "done": sorted(done),
+            "lane_names": lane_names(session, case.process_version_id)}
 
 
 def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:

@@ -207,6 +207,8 @@ EXPECT: dict[str, Rule] = {
     "POST admin.publish_diagram": Rule(DEFS_EDIT, json={"xml": "<x/>"}),
     "POST admin.dry_run": Rule(ANALYST, json={"xml": "<x/>"}),
     "POST admin.compare_draft": Rule(ANALYST, json={"xml": "<x/>"}),  # reads only: the draft is not saved
+    "GET admin.migration_page": Rule(DEFS_EDIT), "POST admin.migration_plan": Rule(DEFS_EDIT),
+    "POST admin.migration_execute": Rule(DEFS_EDIT),
     "GET admin.form_list": Rule(ANALYST), "GET admin.form_edit": Rule(ANALYST),
     "POST admin.form_save": Rule(DEFS_EDIT, form={"action": "save"}), "POST admin.form_preview": Rule(ANALYST),
     "GET admin.type_edit": Rule(ANALYST), "POST admin.type_save_business": Rule(DEFS_EDIT),

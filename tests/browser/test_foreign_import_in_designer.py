@@ -10,7 +10,7 @@ from typing import Any
 from app.catalog import designer
 from app.catalog.foreign_bpmn import read_foreign
 from app.catalog.foreign_import import convert
-from app.catalog.foreign_mapping import propose
+from app.catalog.foreign_mapping import decision_choices, propose
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "foreign_bpmn"
@@ -29,7 +29,8 @@ def test_each_imported_diagram_opens_and_saves_in_the_designer(page: Any, sign_i
     palette = designer.palette_vocabulary(ROOT)
     for path in sorted(p for p in FIXTURES.glob("*.bpmn") if not p.name.startswith("B.1.0")):
         diagram = read_foreign(path.read_bytes(), path.name)
-        result = convert(diagram, propose(diagram, None, palette).mapping, "transfer_resale", "导入测试")
+        plan = propose(diagram, None, palette, choices=decision_choices(ROOT / "forms"))
+        result = convert(diagram, plan.mapping, "transfer_resale", "导入测试")
         opened = page.evaluate(IMPORT, result.xml)
         assert opened["warnings"] == [], (path.name, opened["warnings"])
         drawn = set(opened["ids"])

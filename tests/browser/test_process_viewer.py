@@ -9,6 +9,10 @@ from conftest import take_through
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
 
+def lane_label(viewer: Any, lane_id: str) -> str:
+    return viewer.locator(f".djs-element[data-element-id={lane_id}] .djs-visual text").text_content()
+
+
 def test_case_page_viewer_marks_the_current_and_the_completed_steps(clerk_page: Any, login: Any,
                                                                      submitted_transfer: dict) -> None:
     take_through(login, submitted_transfer["business_no"], ("受理",))
@@ -21,6 +25,8 @@ def test_case_page_viewer_marks_the_current_and_the_completed_steps(clerk_page: 
     current = viewer.locator(".djs-element.bdc-current")
     assert current.count() == 1 and current.get_attribute("data-element-id") == "task_review"
     assert viewer.locator('.djs-element.bdc-done[data-element-id="task_accept"]').count() == 1
+    assert lane_label(viewer, "lane_reviewer") == "审核人员"
+    assert lane_label(viewer, "lane_certifier") == "缮证发证人员"
     stroke = current.locator(".djs-visual > :first-child").evaluate("e => getComputedStyle(e).stroke")
     assert stroke == "rgb(185, 28, 28)"
     viewer.screenshot(path="test-artifacts/workbench/process-viewer.png")
@@ -37,8 +43,10 @@ def test_guide_page_shows_the_process_with_the_viewer_and_without_javascript(bro
             page.click("text=可缩放查看流程图")
             page.locator(".process .bpmn-viewer-ready .djs-element[data-element-id=task_review]").wait_for()
             assert page.is_hidden(".process .bpmn-fallback")
+            assert lane_label(page.locator(".process .bpmn-viewer-ready"), "lane_acceptor") == "受理人员"
         else:
             assert page.is_visible(".process .bpmn-fallback svg")
             assert page.locator('.bpmn-fallback [data-element-id="task_review"]').count() == 1
             assert page.is_hidden("text=可缩放查看流程图")
+            assert "受理人员" in page.locator(".bpmn-fallback .bpmn-lane").all_text_contents()
         context.close()

@@ -20,7 +20,7 @@ import app.registry.service  # noqa: F401
 from app.catalog import designer
 from app.catalog.foreign_bpmn import ForeignDiagramError, read_foreign
 from app.catalog.foreign_import import convert
-from app.catalog.foreign_mapping import propose, timer_expression, translate_condition
+from app.catalog.foreign_mapping import decision_choices, propose, timer_expression, translate_condition
 from app.catalog.trial import run_trial
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,12 +28,13 @@ FIXTURES = REPO / "tests" / "fixtures" / "foreign_bpmn"
 REFUSED = "B.1.0-descriptive.bpmn"  # MIWG B.1.0's kind: descriptive elements only, nothing of it can run
 ALL = sorted(p.name for p in FIXTURES.glob("*.bpmn") if p.name != REFUSED)
 CODE = "transfer_resale"
+CHOICES = decision_choices(REPO / "forms")
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 def imported(name: str, **changes: Any) -> tuple[Any, Any]:
     diagram = read_foreign((FIXTURES / name).read_bytes(), name)
-    plan = propose(diagram, None, designer.palette_vocabulary(REPO))
+    plan = propose(diagram, None, designer.palette_vocabulary(REPO), choices=CHOICES)
     mapping = json.loads(json.dumps(plan.mapping))
     for key, value in changes.items():
         if isinstance(value, dict):

@@ -1,0 +1,182 @@
+"""Department answers gathered outside the database transaction: no department call waits while the calling
+transaction holds a lock (found: on SQLite one slow 公安 call blocked an unrelated read for 5.7 s; on PostgreSQL
+a submission held the audit chain's head row through its remaining calls).
+
+Every unit of work that may call a department — a web request (app/web.py), one item of a job, a CLI
+command — runs through ``run_unit``. Inside it ``client.call``:
+
+1. answers from this unit's *answers* when the same request was made before (a re-run, below);
+2. otherwise, when the session has no uncommitted work (``app.db.has_uncommitted_work``: nothing written or
+   locked, nothing pending), ends its read-only transaction and calls at once;
+3. otherwise records the call as *wanted* and raises ``AnswerPending`` — a ``ServiceUnavailable``, so the
+   callers take their "department down" path and one pass collects every call it would make.
+
+After a pass that wanted calls, ``run_unit`` rolls the transaction back, makes those calls with no
+transaction open and runs the unit again with their answers: the usual case is one pass more (a pass whose
+answers lead to further calls makes another; at most ``MAX_PASSES``). The pass that wants nothing is the one
+whose result stands.
+
+Each call is made once per unit — its log line and breaker change are written when it is made, in a short
+transaction of their own (app/integrations/calllog.py) — and a re-run that sends the same request gets the
+same answer, so an SMS is never sent twice. A request is identified by what is sent (department, path, body,
+idempotency key); values that are part of a request and would differ between passes (a random SMS code, an
+invitation token) come from ``stable``. Files follow the transaction (app/cases/storage.py), so a discarded
+pass leaves none.
+
+Outside ``run_unit`` a call from a session with uncommitted work raises ``LockedCall``: a code path that would
+call a department while holding locks fails loudly instead of blocking the platform.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json as jsonlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from app.db import Database, has_uncommitted_work
+
+if TYPE_CHECKING:
+    from app.integrations.client import CallContext, Reply
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+MAX_PASSES = 6
+_KEY = "department_answers"
+
+
+class LockedCall(RuntimeError):
+    """A department was called from a transaction that holds locks, outside ``run_unit``: a programming
+    error (the call would make every writer wait for the department)."""
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """Everything ``client.call`` needs to make a call later, outside the transaction."""
+
+    code: str
+    operation: str
+    method: str
+    path: str
+    ctx: CallContext
+    summary: dict[str, Any]
+    json: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    answers: tuple[int, ...] = (404, 422)
+    content: tuple[bytes, str] | None = None
+
+    def key(self) -> str:
+        """What identifies the request: what is sent, not who asked (a re-run may carry new row ids in ``ctx``)."""
+        sent = [self.code, self.method, self.path, self.json, self.idempotency_key, list(self.answers),
+                base64.b64encode(self.content[0]).decode() if self.content else None]
+        return hashlib.sha256(jsonlib.dumps(sent, sort_keys=True, ensure_ascii=False, default=str)
+                              .encode()).hexdigest()
+
+
+@dataclass
+class Failure:
+    """A call that got no usable answer: re-raised as ``ServiceUnavailable`` on every pass."""
+
+    message: str
+    code: str
+
+
+@dataclass
+class Answers:
+    """One unit of work's calls: answers by request key, the calls the current pass still wants, and the
+    values ``stable`` keeps across passes."""
+
+    replies: dict[str, Reply | Failure] = field(default_factory=dict)
+    wanted: dict[str, CallRequest] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    passes: int = 0
+
+
+def answers_of(session: Session) -> Answers | None:
+    return session.info.get(_KEY)
+
+
+def stable(session: Session, name: str, make: Callable[[], T]) -> T:
+    """``make()`` once per unit of work: a re-run gets the value of the first pass (a random code that goes
+    into an SMS must be the one the SMS carried)."""
+    answers = answers_of(session)
+    if answers is None:
+        return make()
+    if name not in answers.values:
+        answers.values[name] = make()
+    return answers.values[name]  # type: ignore[no-any-return]
+
+
+def must_wait(session: Session) -> bool:
+    """True when a call now would wait inside a transaction holding locks; otherwise the session's
+    read-only transaction (if any) is ended so that none is open while the department answers."""
+    if has_uncommitted_work(session):
+        if answers_of(session) is None:
+            raise LockedCall("department call inside a transaction that has written or locked rows; "
+                             "run the unit of work through app.integrations.answers.run_unit")
+        return True
+    if session.in_transaction():
+        session.rollback()  # nothing to lose; on SQLite this releases BEGIN IMMEDIATE's write lock
+    return False
+
+
+def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[[], None] | None = None) -> T:
+    """Run ``work`` (which uses ``session`` and does not commit) until a pass wants no department call; the
+    caller commits. ``before_rerun`` restores what a pass consumed outside the session (request streams)."""
+    if answers_of(session) is not None:  # already inside a unit: the outer runner re-runs
+        return work()
+    from app.integrations.client import perform
+
+    answers = Answers()
+    session.info[_KEY] = answers
+    try:
+        while True:
+            answers.passes += 1
+            answers.wanted.clear()
+            try:
+                result = work()
+            except Exception:
+                if not answers.wanted:
+                    raise
+            else:
+                if not answers.wanted:
+                    return result
+            if answers.passes >= MAX_PASSES:
+                raise RuntimeError(f"department calls did not settle after {MAX_PASSES} passes: "
+                                   + ", ".join(sorted(f"{r.code} {r.path}" for r in answers.wanted.values())))
+            session.rollback()
+            for key, request in list(answers.wanted.items()):
+                answers.replies[key] = perform(session, request)
+            if before_rerun is not None:
+                before_rerun()
+    finally:
+        session.info.pop(_KEY, None)
+
+
+def run_in_new_session(database: Database, work: Callable[[Session], T]) -> T:
+    """A whole unit of work: a fresh session, ``run_unit``, one commit (jobs and CLI commands, per item)."""
+    with database.unit_of_work() as session:
+        return run_unit(session, lambda: work(session))
+
+
+def each_in_own_transaction(session: Session, items: list[Any], work: Callable[[Any], T]) -> list[T]:
+    """A job's loop: ``work(item)`` for each item as its own unit of work (``run_unit``), committed before
+    the next (DESIGN.md §7: a job takes one case per transaction). An item that fails is rolled back and
+    logged; the others go on. Returns the results of the items that committed."""
+    if session.in_transaction():
+        session.commit()  # what the caller did before (reading the items) is not part of any item
+    results = []
+    for item in items:
+        try:
+            result = run_unit(session, lambda item=item: work(item))  # type: ignore[misc]
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("job item %s failed; it is retried at the next run", item)
+            continue
+        results.append(result)
+    return results

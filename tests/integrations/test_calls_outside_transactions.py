@@ -1,0 +1,168 @@
+"""Department calls never run inside a database transaction that holds locks (issue 14 §2; issue 18): while a
+submission waits on a slow 公安, other people's reads and writes go on; the submission's results are those of
+a direct call, each call is made (and logged) once, and a call from a locked transaction outside a unit of
+work fails loudly."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import Api, LiveServer, transfer_form
+from helpers import draft_transfer, interface_row, verifications
+from sqlalchemy import func, select
+
+from app.integrations.models import InterfaceCallLog
+
+HOLD_LIMIT_S = 60  # a safety bound so a broken build fails instead of hanging; the test never waits for it
+
+
+class Gate:
+    """WSGI middleware in front of a simulator: a 公安 request announces it has arrived, then waits until the
+    test releases it — the department is "slow" exactly as long as the test needs, with no clock involved."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self.held = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/gongan/"):
+            self.held += 1
+            self.arrived.set()
+            self.release.wait(HOLD_LIMIT_S)
+        return self.wsgi_app(environ, start_response)
+
+
+@pytest.fixture
+def slow_gongan(seeded: Any) -> Iterator[Gate]:
+    """公安 served by its own simulator behind a ``Gate``; the interface row points there."""
+    from app.integrations.simulator import SimulatorConfig, create_simulator_app
+
+    config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
+                             tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],
+                             payment_callback_secret=os.environ["PAYMENT_CALLBACK_SECRET"])
+    gate = Gate(create_simulator_app(config))
+    server = LiveServer(gate)
+    interface_row(seeded, "gongan", base_url=server.url, timeout_ms=(HOLD_LIMIT_S + 5) * 1000, max_retries=0)
+    try:
+        yield gate
+    finally:
+        gate.release.set()
+        server.stop()
+
+
+def _in_thread(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as exc:  # surfaced by the test's assertion on ``result``
+            result["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_while_a_submission_waits_on_gongan_other_reads_and_writes_go_on(seeded: Any, slow_gongan: Gate) -> None:
+    seller, buyer = Api(seeded.test_client(), "zhangsan"), Api(seeded.test_client(), "lisi")
+    case_id = draft_transfer(seller, buyer)
+    other = seller.post("/api/v1/applications", json={"business_type": "transfer_resale", "form": _second_flat()})
+    assert other.status_code == 201, other.get_json()
+    other_id = other.get_json()["id"]
+
+    submitting, submitted = _in_thread(lambda: seller.post(f"/api/v1/applications/{case_id}/submit"))
+    assert slow_gongan.arrived.wait(HOLD_LIMIT_S), "the submission never called 公安"
+
+    reader = Api(seeded.test_client(), "zhangsan")  # another client, while 公安 holds the submission
+    read = reader.get(f"/api/v1/applications/{other_id}")
+    assert read.status_code == 200 and read.get_json()["status"] == "draft"
+    acceptor = Api(seeded.test_client(), "xh_acceptor")
+    assert acceptor.get("/api/v1/tasks").status_code == 200
+    writing, written = _in_thread(lambda: reader.patch(f"/api/v1/applications/{other_id}",
+                                                       json={"form": _second_flat(price=2_400_000)}))
+    writing.join(HOLD_LIMIT_S)
+    assert "value" in written, written.get("error")
+    assert written["value"].status_code == 200, written["value"].get_json()
+    assert submitting.is_alive() and not slow_gongan.release.is_set()  # all of it while the submission waited
+
+    slow_gongan.release.set()
+    submitting.join(HOLD_LIMIT_S)
+    assert "value" in submitted, submitted.get("error")
+    assert submitted["value"].status_code == 200, submitted["value"].get_json()
+    identity = [s for s in verifications(seller, case_id)["items"] if s["operation"] == "identity.verify"]
+    assert identity and all(s["result"] == "一致" for s in identity)
+    assert reader.get(f"/api/v1/applications/{other_id}").get_json()["form"]["price"] == 2_400_000
+
+
+def _second_flat(**overrides: Any) -> dict[str, Any]:
+    from app.registry.codes import make_unit_code
+
+    return transfer_form(unit_code=make_unit_code("330106", 1, 1, "GB", 100, 1, 102), contract_no="WQ2026-000122",
+                         **overrides)
+
+
+def test_each_department_call_of_a_submission_is_made_and_logged_once(seeded: Any, login: Any) -> None:
+    seller, buyer = login("zhangsan"), login("lisi")
+    case_id = draft_transfer(seller, buyer)
+    assert seller.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
+    with seeded.extensions["db"].unit_of_work() as session:
+        calls = session.execute(select(InterfaceCallLog.operation, InterfaceCallLog.request_summary)
+                                .where(InterfaceCallLog.case_id == case_id)).all()
+    identity = [summary for operation, summary in calls if operation == "identity.verify"]
+    assert len(identity) == 2 and len({repr(sorted(s.items())) for s in identity}) == 2  # seller and buyer, once each
+    assert sum(operation == "contract.query" for operation, _ in calls) == 1
+    assert sum(operation == "tax_case.push" for operation, _ in calls) == 1
+    assert all(s["result"] == "一致" for s in verifications(seller, case_id)["items"]
+               if s["operation"] in ("identity.verify", "contract.verify"))
+
+
+def test_a_department_call_from_a_locked_transaction_outside_a_unit_of_work_fails_loudly(seeded: Any) -> None:
+    from app.integrations.adapters import gongan
+    from app.integrations.answers import LockedCall, run_unit
+    from app.integrations.client import CallContext
+    from app.integrations.models import Interface
+
+    db = seeded.extensions["db"]
+    with db.unit_of_work() as session:
+        session.execute(select(Interface).where(Interface.code == "gongan").with_for_update()).scalar_one()
+        with pytest.raises(LockedCall):
+            gongan.verify_identity(session, CallContext(), "张三", "330106198501011234")
+    before = _count_calls(db)
+    with db.unit_of_work() as session:  # the same inside a unit of work: made after the pass, with no lock held
+        def work() -> Any:
+            session.execute(select(Interface).where(Interface.code == "gongan").with_for_update()).scalar_one()
+            return gongan.verify_identity(session, CallContext(), "张三", "330106198501011234")
+
+        run_unit(session, work)
+    assert _count_calls(db) == before + 1
+
+
+def _count_calls(db: Any) -> int:
+    with db.unit_of_work() as session:
+        return int(session.scalar(select(func.count()).select_from(InterfaceCallLog)
+                                  .where(InterfaceCallLog.interface_code == "gongan")) or 0)
+
+
+def test_a_sign_in_code_sent_after_writes_goes_out_once_and_is_the_one_stored(seeded: Any, simulator: Any) -> None:
+    """Sending a code writes first (rate limits, the code's hash), so its SMS is made after a rolled-back
+    pass: the re-run must store the code that went out, and the text is sent once."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+    from portal_account_helpers import enter_code, last_sms, request_code, sms_outbox
+
+    phone, client = "13900000077", seeded.test_client()
+    assert request_code(client, phone).status_code in (200, 302)
+    texts = [t for t in sms_outbox(simulator.url) if t["phone"] == phone]
+    assert len(texts) == 1
+    code = last_sms(simulator.url, phone)["params"]["code"]
+    assert enter_code(client, phone, code).status_code in (200, 302)
+    with client.session_transaction() as cookie:
+        assert cookie.get("uid")
