@@ -186,6 +186,24 @@ def test_scripts_rules_and_loops_of_another_engine_become_clerks_steps() -> None
     assert blocked["finished"] and blocked["end_event"] == "end_refused"
 
 
+def test_a_gateway_without_a_default_gets_one_for_the_decisions_no_flow_names() -> None:
+    plan, result = imported("A.2.0.bpmn")  # 是 / 否 after 受理, whose form also allows 补正 (correct)
+    assert plan.mapping["flows"] == {"sid-F-0003": {"condition": 'decision == "approve"'},
+                                     "sid-F-0004": {"default": True}}
+    assert "correct" in next(r.note for r in plan.flows if r.id == "sid-F-0004")
+    corrected = dry(result.xml, decisions={"sid-A1B2C3D4-0002": {"decision": "correct"}})
+    assert corrected["end_event"] == "end_rejected"  # never stranded at the gateway
+
+
+def test_error_boundary_events_go_with_what_only_they_reach() -> None:
+    _, result = imported("A.4.0-camunda8.bpmn")
+    for gone in ("Boundary_error", "Task_fix", "Flow_error", "Flow_fixed", "errorEventDefinition"):
+        assert gone not in result.xml
+    assert "Task_record" in result.xml
+    assert any("错误边界事件 Boundary_error（登簿失败） 已移除" in n and "Task_fix（人工核查登簿异常）" in n
+               for n in result.notes)
+
+
 def test_two_end_events_with_the_same_outcome_are_merged() -> None:
     _, result = imported("A.2.1.bpmn")
     root = etree.fromstring(result.xml.encode("utf-8"))
