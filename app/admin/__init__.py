@@ -19,6 +19,7 @@ def init_admin(app: Flask) -> None:
         designer_pages,
         dictionary_pages,
         form_pages,
+        import_pages,
         interface_pages,
         log_pages,
         migration_pages,

@@ -111,12 +111,29 @@ def candidate_problems(session: Session, root: Path, code: str, *, bpmn: str) ->
         return check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
 
 
+def publish_files(session: Session, root: Path, code: str, files: dict[str, bytes],
+                  actor_id: str | None) -> tuple[ProcessVersion, str]:
+    """Check a type's files (path → bytes, as ``type_files`` gives them) like files on disk and publish them
+    as the type's new version — the type is created when it is new. The caller authorises and audits."""
+    with _scratch(session, root, code, files) as (type_dir, lane_roles):
+        problems = check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
+        if problems:
+            raise ValidationFailed("修改未通过检查，未生成新版本", errors=problems_by_place(problems))
+        definition = load_business_type(type_dir, type_dir.parents[1] / "forms", roles=lane_roles)
+    return publish_definition(session, definition, actor_id)
+
+
 @contextmanager
 def _candidate(session: Session, root: Path, code: str, base: ProcessVersion,
                **parts: Any) -> Iterator[tuple[Path, set[str]]]:
     """The type as it would be published, written out in a scratch definitions root: its directory and the
     lane roles to accept."""
-    files = type_files(base, **parts)
+    with _scratch(session, root, code, type_files(base, **parts)) as found:
+        yield found
+
+
+@contextmanager
+def _scratch(session: Session, root: Path, code: str, files: dict[str, bytes]) -> Iterator[tuple[Path, set[str]]]:
     with tempfile.TemporaryDirectory(prefix="defs-") as tmp:
         work = Path(tmp)
         if (root / "forms").is_dir():

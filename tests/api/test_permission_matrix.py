@@ -216,6 +216,8 @@ EXPECT: dict[str, Rule] = {
     "POST admin.type_save_stage_permissions": Rule(DEFS_EDIT), "POST admin.type_save_reports": Rule(DEFS_EDIT),
     "POST admin.type_export": Rule(DEFS_EDIT),
     "POST admin.import_definitions": Rule(DEFS_EDIT),
+    "GET admin.import_upload": Rule(DEFS_EDIT), "POST admin.import_read": Rule(DEFS_EDIT),
+    "POST admin.import_apply": Rule(DEFS_EDIT, form={"source": "x"}),
     "GET admin.dictionary_index": Rule(DEFS_EDIT), "GET admin.dictionary_list": Rule(DEFS_EDIT),
     "GET admin.dictionary_new": Rule(DEFS_EDIT), "POST admin.dictionary_new": Rule(DEFS_EDIT),
     "GET admin.dictionary_edit": Rule(DEFS_EDIT, args={"code": "residential"}),
