@@ -21,7 +21,7 @@ from app.web import db_session
 def index() -> str:
     analyst()
     session = db_session()
-    types = [(bt, pv, designer.versions(session, bt.code)) for bt, pv in list_business_types(session)]
+    types = [(bt, pv, designer.versions(session, bt.code)) for bt, pv in list_business_types(session, unreleased=True)]
     return render_template("admin/index.html", types=types)
 
 

@@ -49,7 +49,7 @@ def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], 
     session = db_session()
     palette = designer.palette_vocabulary(definitions_root(), role_names(session))
     roles = {r["code"]: r["name"] for r in palette["roles"]}
-    definition = current_version(session, code).definition
+    definition = current_version(session, code, unreleased=True).definition
     app_schema = definition["forms"][definition["application_form"]]
     app_form = app_schema.get("properties", {})
     return render_template("admin/type_edit.html", bt=designer.business_type(session, code), business=business,

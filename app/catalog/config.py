@@ -91,7 +91,7 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
     Refused with every problem keyed by where it is (``fees[1].when``, a BPMN element id, a form field).
     """
     actor.require("defs:manage")
-    base = current_version(session, code)
+    base = current_version(session, code, unreleased=True)
     with _candidate(session, root, code, base, business=business, materials=materials, forms=forms,
                     bpmn=bpmn) as (type_dir, lane_roles):
         problems = check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
@@ -107,7 +107,7 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
 def candidate_problems(session: Session, root: Path, code: str, *, bpmn: str) -> list[DefinitionError]:
     """Every problem the type would have with this diagram — the very check ``publish_changes`` refuses on
     (current version's other files, forms on disk, roles in the database), for the designer's validation."""
-    with _candidate(session, root, code, current_version(session, code), bpmn=bpmn) as (type_dir, lane_roles):
+    with _candidate(session, root, code, current_version(session, code, unreleased=True), bpmn=bpmn) as (type_dir, lane_roles):
         return check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
 
 
@@ -165,7 +165,7 @@ def problems_by_place(problems: list[DefinitionError]) -> dict[str, list[str]]:
 def export_type(session: Session, actor: Actor, root: Path, code: str) -> list[str]:
     """Write the current version's files into the definitions root; return the paths written."""
     actor.require("defs:manage")
-    version = current_version(session, code)
+    version = current_version(session, code, unreleased=True)
     written = []
     for rel, data in type_files(version).items():
         path = root / rel

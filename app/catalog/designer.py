@@ -188,11 +188,16 @@ def publish(session: Session, actor: Actor, root: Path, code: str, xml: str,
     """A valid diagram becomes the type's new current version (the rest of the type as it is now);
     ``roles`` as for ``validate`` — the same call decides both."""
     actor.require("defs:manage")
-    business_type(session, code)
+    bt = business_type(session, code)
     problems = errors_only(validate(root, code, xml, roles, session))
     if problems:
         raise ValidationFailed("流程图未通过校验，不能发布", errors={"bpmn": refusal(problems)})
     version, message = publish_changes(session, actor, root, code, bpmn=xml, action="definition.publish_diagram")
+    if not bt.enabled:  # a type created by an import goes live with its own diagram
+        bt.enabled = True
+        audit.record(session, actor_id=actor.user_id, action="definition.release", object_type="business_type",
+                     object_id=code, before={"enabled": False}, after={"enabled": True, "version_no": version.version_no})
+        message += "；该业务类型已上线，申请人和窗口可以办理"
     draft = get_draft(session, code)
     if draft is not None:
         session.delete(draft)

@@ -123,8 +123,12 @@ def _create_type(session: Session, actor: Actor, root: Path, new: NewType) -> st
     files = type_files(base, business=business, bpmn=_renamed(base.bpmn_xml, base.process_id, new.code))
     files = {rel.replace(f"processes/{new.template}/", f"processes/{new.code}/"): data for rel, data in files.items()}
     version, _ = publish_files(session, root, new.code, files, actor.user_id)
+    # Not offered to applicants or clerks until the analyst publishes the imported diagram (designer.publish):
+    # until then its version is the template's route, which is not the process the office drew.
+    designer.business_type(session, new.code).enabled = False
     audit.record(session, actor_id=actor.user_id, action="definition.type_create", object_type="business_type",
-                 object_id=new.code, after={"template": new.template, "version_no": version.version_no})
+                 object_id=new.code, after={"template": new.template, "version_no": version.version_no,
+                                                  "released": False})
     return new.code
 
 
@@ -143,7 +147,7 @@ def _renamed(xml: str, old: str, new: str) -> str:
 def _form_fields(session: Session, code: str | None) -> set[str]:
     if not code or session.get(BusinessType, code) is None:
         return set()
-    definition = current_version(session, code).definition
+    definition = current_version(session, code, unreleased=True).definition
     form = definition.get("forms", {}).get(definition.get("application_form", ""), {})
     return set(form.get("properties", {}))
 

@@ -95,11 +95,13 @@ def enabled_definitions(session: Session) -> list[tuple[int, dict[str, Any]]]:
     return [(version_no, definition_by_version(session, version_id)) for version_id, version_no in rows]
 
 
-def list_business_types(session: Session) -> list[tuple[BusinessType, ProcessVersion]]:
-    rows = session.execute(
-        select(BusinessType, ProcessVersion).join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
-        .where(BusinessType.enabled.is_(True)).order_by(BusinessType.code)
-    ).all()
+def list_business_types(session: Session, *, unreleased: bool = False) -> list[tuple[BusinessType, ProcessVersion]]:
+    """The types applicants and clerks see; ``unreleased`` adds the ones an analyst is still preparing
+    (``enabled`` False: a type created by importing a diagram goes live when its own diagram is published)."""
+    query = select(BusinessType, ProcessVersion).join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
+    if not unreleased:
+        query = query.where(BusinessType.enabled.is_(True))
+    rows = session.execute(query.order_by(BusinessType.code)).all()
     return [(bt, pv) for bt, pv in rows]
 
 
@@ -110,9 +112,10 @@ def business_type_names(session: Session) -> dict[str, str]:
     return {code: name for code, name in rows}
 
 
-def current_version(session: Session, code: str) -> ProcessVersion:
+def current_version(session: Session, code: str, *, unreleased: bool = False) -> ProcessVersion:
+    """``unreleased``: also a type not yet released (the analyst's pages); applicants' and clerks' never."""
     bt = session.get(BusinessType, code)
-    if bt is None or not bt.enabled or bt.current_version_id is None:
+    if bt is None or not (bt.enabled or unreleased) or bt.current_version_id is None:
         raise NotFound(f"未找到业务类型：{code}", code="business_type_not_found")
     version = session.get(ProcessVersion, bt.current_version_id)
     assert version is not None

@@ -24,11 +24,11 @@ FILE_TYPES = ("pdf", "jpg", "png")
 
 
 def business_for_edit(session: Session, code: str) -> dict[str, Any]:
-    return business_of(current_version(session, code))
+    return business_of(current_version(session, code, unreleased=True))
 
 
 def materials_for_edit(session: Session, code: str) -> list[dict[str, Any]]:
-    return materials_of(current_version(session, code))
+    return materials_of(current_version(session, code, unreleased=True))
 
 
 def _int(value: Any, key: str, errors: dict[str, list[str]], label: str) -> Any:

@@ -78,7 +78,7 @@ def test_another_pool_can_be_picked(page_login: Any) -> None:
     assert repicked.status_code == 200 and "网上提交申请" in page and "_t_accept" not in page
 
 
-def test_an_import_creates_a_new_type_from_a_template(page_login: Any, db: Any) -> None:
+def test_an_import_creates_a_new_type_from_a_template(page_login: Any, login: Any, db: Any) -> None:
     from app.catalog.models import BusinessType, ProcessDraft
 
     analyst = page_login("analyst")
@@ -99,9 +99,21 @@ def test_an_import_creates_a_new_type_from_a_template(page_login: Any, db: Any) 
         draft = session.execute(select(ProcessDraft).where(
             ProcessDraft.business_type_code == "gift_transfer")).scalar_one()
         assert 'id="gift_transfer"' in draft.bpmn_xml
+        xml = draft.bpmn_xml
     again = analyst.post_form("/admin/import-bpmn/map", {
         **fields, "target": "__new__", "new_code": "gift_transfer", "new_name": "赠与", "template": "transfer_resale"})
     assert again.status_code == 422 and "已存在" in again.get_data(as_text=True)
+
+    # Not offered to applicants until its own diagram is published: until then its version is the template's route.
+    applicant = login("zhangsan")
+    assert applicant.get("/api/v1/business-types/gift_transfer").status_code == 404
+    assert "gift_transfer" not in {t["code"] for t in applicant.get("/api/v1/business-types").get_json()["items"]}
+    listing = analyst.get("/admin/").get_data(as_text=True)
+    assert "未上线" in listing and "gift_transfer" in listing
+    published = analyst.post_json("/admin/api/types/gift_transfer/publish", {"xml": xml})
+    assert published.status_code == 200, published.get_json()
+    assert "已上线" in published.get_json()["message"]
+    assert applicant.get("/api/v1/business-types/gift_transfer").status_code == 200
 
 
 def test_a_diagram_that_does_not_fit_the_rest_of_the_type_is_flagged_before_publishing(page_login: Any) -> None:
