@@ -40,6 +40,10 @@ def claim_and_open(page: Any, business_no: str) -> None:
 
 
 def submit_decision(page: Any) -> None:
-    page.click("#submit-decision")
-    page.wait_for_url(re.compile(r"/workbench/$|/workbench/\?"))
+    """Complete the open task; a refusal fails the test with what the page said, not with a timeout."""
+    with page.expect_navigation():
+        page.click("#submit-decision")
+    if not re.search(r"/workbench/$|/workbench/\?", page.url):
+        said = page.locator(".flash, .error-message, .errors, [role=alert]").all_inner_texts()
+        raise AssertionError(f"decision refused at {page.url}: {said}")
     assert "已办理" in page.locator(".flash").first.inner_text()
