@@ -3,16 +3,7 @@
 // (fees' `when`) mount the same widget. The expression text stays the advanced view: a text the builder
 // cannot represent (parseCondition → null) is shown only there, and the builder says so.
 import { OPERATORS, JOINS, parseCondition, buildCondition, rowProblem } from './condition_expr';
-
-function el(tag, attrs, children) {
-  const node = document.createElement(tag);
-  Object.entries(attrs || {}).forEach(([k, v]) => {
-    if (v === undefined || v === null || v === false) return;
-    if (k === 'text') node.textContent = v; else node.setAttribute(k, v === true ? '' : v);
-  });
-  (children || []).forEach((c) => node.appendChild(c));
-  return node;
-}
+import { el } from './dom';
 
 function select(attrs, options, current) {
   const node = el('select', attrs, options.map((o) => el('option', { value: o.value, text: o.label })));

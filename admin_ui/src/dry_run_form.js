@@ -2,16 +2,7 @@
 // pre-filled with sample data (app/catalog/sample_data.py), and one choice per user task of the diagram
 // (the choice fields of the task's form, e.g. 予以受理 / 不予受理 / 需补正).
 import { is } from 'bpmn-js/lib/util/ModelUtil';
-
-function el(tag, attrs, children) {
-  const node = document.createElement(tag);
-  Object.entries(attrs || {}).forEach(([k, v]) => {
-    if (v === undefined || v === null || v === false) return;
-    if (k === 'text') node.textContent = v; else node.setAttribute(k, v === true ? '' : v);
-  });
-  (children || []).forEach((c) => node.appendChild(c));
-  return node;
-}
+import { el } from './dom';
 
 function formKeyOf(bo) {
   const values = (bo.extensionElements && bo.extensionElements.get('values')) || [];

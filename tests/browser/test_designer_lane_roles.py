@@ -6,21 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-LANE_HEADER = """(id) => {
-  const m = window.bdcModeler, el = m.get('elementRegistry').get(id), vb = m.get('canvas').viewbox();
-  const box = document.querySelector('#canvas').getBoundingClientRect();
-  return { x: box.left + (el.x + 12 - vb.x) * vb.scale, y: box.top + (el.y + el.height / 2 - vb.y) * vb.scale };
-}"""
+from test_process_designer import LANE_HEADER, open_registration_group
+
 LANE_LABEL = "(id) => document.querySelector(`.djs-element[data-element-id='${id}'] .djs-visual text`).textContent"
 LANE_NAME = "(id) => window.bdcModeler.get('elementRegistry').get(id).businessObject.name"
 HEADER = ".bio-properties-panel-header-label"
 LANES = "() => window.bdcModeler.get('elementRegistry').filter(e => e.type === 'bpmn:Lane').map(e => e.id)"
-
-
-def open_registration_group(page: Any) -> None:
-    header = page.locator("[data-group-id='group-bdc-registration'] .bio-properties-panel-group-header")
-    if "open" not in (header.get_attribute("class") or ""):
-        header.click()
 
 
 def test_a_lane_shows_and_picks_its_role_by_chinese_name(page: Any, sign_in: Any) -> None:
