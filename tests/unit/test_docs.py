@@ -274,7 +274,7 @@ def _report(problems: list[str]) -> str:
 def test_the_readme_is_a_front_door() -> None:
     readme = ROOT / "README.md"
     size = len(readme.read_bytes())
-    assert size <= README_LIMIT_BYTES, f"README.md is {size} bytes; keep it ≤ {README_LIMIT_BYTES} (move detail to docs/)"
+    assert size <= README_LIMIT_BYTES, f"README.md is {size} bytes; keep it ≤ {README_LIMIT_BYTES} (detail: docs/)"
     text = readme.read_text(encoding="utf-8")
     assert "make run" in text and "make test" in text, "README.md must give the two commands `make run`, `make test`"
     unlinked = [p.name for p in PAGES[1:] if f"docs/{p.name}" not in text]
