@@ -32,7 +32,7 @@ ZHOU_JIE = {"name": "周杰", "id_number": make_id_card("330106", date(1978, 9, 
 ZHOU_JIE_UNIT = 8
 ZHANG_SAN_UNITS = 3  # 西湖区 units 1–3
 # A married couple holding 西湖区 unit 9 (文三路9号) jointly (共同共有): to sell it both apply, each signing on
-# his or her own phone (README, 演示: 共有房屋). Both have demo accounts; 公安 and 民政 know them.
+# his or her own phone (docs/portal.md, the demo data). Both have demo accounts; 公安 and 民政 know them.
 WU_HAO = {"name": "吴昊", "id_number": make_id_card("330106", date(1984, 4, 18), 63), "phone": "13800000006"}
 SUN_YUE = {"name": "孙悦", "id_number": make_id_card("330106", date(1987, 8, 25), 64), "phone": "13800000007"}
 JOINT_UNIT = 9

@@ -2,7 +2,7 @@
 
 ``make setup`` runs it on first set-up, so a laptop never uses a key printed in the repository (a copy of the
 database is useless without this file). An existing file is left alone: its keys decrypt the existing data.
-Production sets the same names in its environment instead (README "Security").
+Production sets the same names in its environment instead (docs/deployment.md, keys).
 """
 from __future__ import annotations
 

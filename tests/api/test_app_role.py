@@ -1,4 +1,4 @@
-"""PostgreSQL's two roles (README "Security"): the application connects as a role that owns no table, so it
+"""PostgreSQL's two roles (docs/deployment.md): the application connects as a role that owns no table, so it
 can neither switch off the append-only trigger nor empty or rewrite the chains; the owner (migrations) is
 refused TRUNCATE by a statement-level trigger."""
 from __future__ import annotations
