@@ -45,7 +45,7 @@ NEW_BUILD_UNITS = 4  # per district: 示范花园 1幢 2单元, surveyed, land r
 # buildings (民法典 398); a villager holds a homestead with his house, which cannot be mortgaged (民法典 399).
 VILLAGE_COLLECTIVE = {"name": "杭州市余杭区示范村股份经济合作社",
                       "id_number": make_uscc("N2", "330110", "MF000001", subject_check="3")}
-VILLAGER = {"name": "陈阿土", "id_number": make_id_card("330110", date(1966, 5, 20), 61), "phone": "13800000006"}
+VILLAGER = {"name": "陈阿土", "id_number": make_id_card("330110", date(1966, 5, 20), 61), "phone": "13800000008"}
 VILLAGE_DISTRICT = "330110"
 VILLAGE_FACTORY_UNIT = make_unit_code(VILLAGE_DISTRICT, 2, 1, "JB", 300, 1, 1)
 HOMESTEAD_UNIT = make_unit_code(VILLAGE_DISTRICT, 2, 1, "JC", 301, 1, 1)
