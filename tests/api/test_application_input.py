@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import transfer_form, upload_missing
+from support.forms import transfer_form, upload_missing
 
 
 def _create(api: Any, **form: Any) -> Any:

@@ -12,8 +12,11 @@ from typing import Any
 import freezegun
 import freezegun.config
 import pytest
-from conftest import STAFF, complete_stage, transfer_form, upload_missing, wait_for
 from sqlalchemy import func, select
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_missing
+from support.personas import STAFF
+from support.waiting import wait_for
 
 from app.cases.models import CaseEvent
 from app.integrations.models import OutboxMessage

@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, complete_stage
 from flask import Flask
+from support.cases import complete_stage
 
+from app.config import ROOT
 from app.registry.checkpoints import checkpoint_log
 
 RECORDER = """
@@ -23,7 +24,8 @@ import app.registry.book as book
 import app.registry.service as service
 from app import create_app
 from app.config import Settings
-from conftest import Api, complete_stage
+from support.cases import complete_stage
+from support.personas import Api
 
 real_append = book.append_entry
 

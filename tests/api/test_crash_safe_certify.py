@@ -16,10 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import LiveServer, complete_stage
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
+from support.cases import complete_stage
+from support.servers import LiveServer
 
 from app.cases.models import Material
 from app.jobs import sweep_orphan_files

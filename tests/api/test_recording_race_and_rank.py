@@ -7,8 +7,10 @@ import threading
 import time
 from typing import Any
 
-from conftest import STAFF, complete_stage, file_application, take_through, transfer_form
 from sqlalchemy import select
+from support.cases import complete_stage, file_application, take_through
+from support.forms import transfer_form
+from support.personas import STAFF
 
 from app.cases.access import definition_of
 from app.cases.models import Case

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import take_through
 from pypdf import PdfReader
 from sqlalchemy import select
+from support.cases import take_through
 from test_workbench_pages import Page
 
 from app.security.models import AuditEntry

@@ -11,14 +11,10 @@ import io
 import sys
 from typing import Any
 
-from conftest import (
-    PASSWORD,
-    complete_stage,
-    file_application,
-    take_through,
-    upload_missing,
-)
 from sqlalchemy import select
+from support.cases import complete_stage, file_application, take_through
+from support.forms import upload_missing
+from support.personas import PASSWORD
 from test_consents import transfer_draft
 from test_correction import correction_form
 from test_court_entrustment import entrust, seizure_form

@@ -9,8 +9,8 @@ import time
 import urllib.request
 from typing import Any
 
-from conftest import wait_for
 from sqlalchemy import select
+from support.waiting import wait_for
 
 from app import create_app, jobs
 from app.integrations.models import OutboxMessage
