@@ -12,14 +12,24 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from support.cases import submit_transfer
+from support.databases import (
+    TEMPLATES,
+    copy_database,
+    create_empty,
+    drop,
+    empty_all_tables,
+    settle_sqlite,
+    worker_database_url,
+)
 from support.personas import Api
 from support.servers import LiveServer, simulator_reset
 from support.settings import make_settings
 
 from app import create_app
 from app.config import ROOT
-from app.db import Base
+from app.db_roles import grant_app_role
 
 # Random keys for this test run (no key from the repository is ever used); a developer's instance/keys.env is
 # not read because INSTANCE_PATH points at an empty directory.
@@ -34,47 +44,83 @@ pytest_plugins = ["browser_fixtures", "page_fixtures", "version_fixtures"]
 APP_ROLE = "bdcdj_app"  # on PostgreSQL the app connects as a role that owns no table (README "Security")
 
 
+def _app_role_url(owner_url: str) -> str:
+    """What the app connects with: the owner on SQLite, the unprivileged application role on PostgreSQL."""
+    url = make_url(owner_url)
+    if url.get_backend_name() != "postgresql":
+        return owner_url
+    return url.set(username=APP_ROLE, password=APP_ROLE).render_as_string(hide_password=False)
+
+
+def _ensure_app_role(owner_url: str) -> None:
+    if make_url(owner_url).get_backend_name() != "postgresql":
+        return
+    engine = create_engine(owner_url)
+    with engine.begin() as conn:  # roles are per cluster: create it once, grant it per database
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar() is None:
+            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}'"))
+    engine.dispose()
+
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # pytest-xdist's worker name: one database per worker
+
+
 @pytest.fixture(scope="session")
-def owner_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The tables' owner: migrations, emptying tables between tests, and tests that play a rogue owner."""
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+def base_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """TEST_DATABASE_URL (PostgreSQL) or a SQLite file: the name this worker's databases derive from."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(base_database_url: str) -> Iterator[str]:
+    """The tables' owner of this worker's test database (tests/support/databases.py): migrations, tests that
+    play a rogue owner. The ``app`` fixture replaces it by a copy of a template before each test."""
+    base, worker = base_database_url, WORKER
+    url = worker_database_url(base, worker)
+    empty = worker_database_url(base, worker, "empty")
     from app.migrate import upgrade_to_head
 
-    upgrade_to_head(url)
-    return url
+    create_empty(empty)
+    upgrade_to_head(empty)
+    empty_all_tables(empty)
+    _ensure_app_role(empty)
+    grant_app_role(empty, APP_ROLE)  # grants live in the database, so every copy has them
+    settle_sqlite(empty)
+    copy_database(empty, url)
+    yield url
+    for name in (url, empty, worker_database_url(base, worker, "seeded")):
+        drop(name)
 
 
 @pytest.fixture(scope="session")
 def database_url(owner_database_url: str) -> str:
     """What the app connects with: the owner on SQLite, the unprivileged application role on PostgreSQL."""
-    from sqlalchemy.engine import make_url
-
-    from app.db_roles import grant_app_role
-
-    if not owner_database_url.startswith("postgresql"):
-        return owner_database_url
-    engine = create_engine(owner_database_url)
-    with engine.begin() as conn:  # roles are per cluster: create it once, grant it per database
-        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar() is None:
-            conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}'"))
-    engine.dispose()
-    grant_app_role(owner_database_url, APP_ROLE)
-    return make_url(owner_database_url).set(username=APP_ROLE, password=APP_ROLE).render_as_string(hide_password=False)
+    return _app_role_url(owner_database_url)
 
 
-def _empty_all_tables(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            conn.execute(text("SET LOCAL session_replication_role = replica"))  # past the no-truncate triggers
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(text("PRAGMA foreign_keys=ON"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def database_templates(base_database_url: str, owner_database_url: str, simulator: LiveServer,
+                       tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The two templates by name: ``empty`` (migrated) and ``seeded`` (roles, definitions, demo data and the
+    interfaces pointing at this worker's simulator), seeded once per run through the app like ``flask setup``."""
+    from app.catalog.service import sync_definitions
+    from app.demo import seed_demo
+    from app.identity.seed import load_roles
+    from app.integrations.interfaces import ensure_interfaces
+
+    templates = {name: worker_database_url(base_database_url, WORKER, name) for name in TEMPLATES}
+    copy_database(templates["empty"], templates["seeded"])
+    application = create_app(make_settings(_app_role_url(templates["seeded"]), tmp_path_factory.mktemp("seeding"),
+                                           integrations_base_url=simulator.url))
+    db = application.extensions["db"]
+    with db.unit_of_work() as session:
+        load_roles(session)
+        sync_definitions(session, ROOT)
+        seed_demo(session)
+        ensure_interfaces(session, application.config["SETTINGS"])
+    db.engine.dispose()  # a template may have no connections
+    settle_sqlite(templates["seeded"])
+    return templates
 
 
 @pytest.fixture(scope="session")
@@ -92,9 +138,12 @@ def simulator() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def app(database_url: str, owner_database_url: str, tmp_path: Path, simulator: LiveServer) -> Iterator[Flask]:
-    """A fresh app on emptied tables, also served on a loopback port so departments can call it back."""
-    _empty_all_tables(owner_database_url)
+def app(request: pytest.FixtureRequest, database_url: str, owner_database_url: str,
+        database_templates: dict[str, str], tmp_path: Path, simulator: LiveServer) -> Iterator[Flask]:
+    """A fresh app on a fresh copy of a template (``seeded`` if the test asks for the ``seeded`` fixture,
+    directly or through another, else ``empty``), also served on a loopback port so departments can call it
+    back."""
+    copy_database(database_templates["seeded" if "seeded" in request.fixturenames else "empty"], owner_database_url)
     simulator_reset(simulator)
     holder: list[Flask] = []
     live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))
@@ -115,16 +164,7 @@ def db(app: Flask) -> Any:
 
 @pytest.fixture
 def seeded(app: Flask, db: Any) -> Flask:
-    from app.catalog.service import sync_definitions
-    from app.demo import seed_demo
-    from app.identity.seed import load_roles
-    from app.integrations.interfaces import ensure_interfaces
-
-    with db.unit_of_work() as session:
-        load_roles(session)
-        sync_definitions(session, ROOT)
-        seed_demo(session)
-        ensure_interfaces(session, app.config["SETTINGS"])
+    """The app on the demo data: its database is a copy of the ``seeded`` template (see ``app``)."""
     return app
 
 
