@@ -182,3 +182,13 @@ def login(client: FlaskClient) -> Any:
 def submitted_transfer(login: Any) -> dict[str, Any]:
     """张三 sells his 西湖区 flat to 李四: created, materials uploaded, both confirm, submitted (and 完税)."""
     return submit_transfer(login)
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser is marked ``browser`` (so `make test-fast` can leave Chromium out)."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)

@@ -12,11 +12,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from support.cases import complete_stage
 
 from app.config import ROOT
 from app.registry.checkpoints import checkpoint_log
+
+pytestmark = pytest.mark.slow
+
 
 RECORDER = """
 import sys
