@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from support.cases import submit_transfer
+from support.clock import warm_up_before_freezing
 from support.databases import (
     TEMPLATES,
     copy_database,
@@ -37,6 +38,7 @@ from app.security.keygen import random_keys  # noqa: E402
 
 for _name, _value in random_keys().items():
     os.environ.setdefault(_name, _value)
+warm_up_before_freezing()  # before any test freezes the clock (tests/support/clock.py says why)
 # live server + Chromium fixtures for tests/browser, page sessions, the version-migration scenario
 pytest_plugins = ["browser_fixtures", "page_fixtures", "version_fixtures"]
 
