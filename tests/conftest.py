@@ -1,6 +1,7 @@
-"""Shared fixtures: a migrated test database (SQLite file, or PostgreSQL via TEST_DATABASE_URL), a fresh app
-per test on emptied tables, demo data, and personas that log in through the real token endpoint. Plain helpers
-(personas, forms, filing and taking cases through, waiting) live in tests/support/."""
+"""Shared fixtures: per pytest-xdist worker, a database migrated and seeded once into templates (SQLite file,
+or PostgreSQL via TEST_DATABASE_URL) and the department simulator; per test, a fresh app on a fresh copy of a
+template, and personas that log in through the real token endpoint. Plain helpers (personas, forms, filing and
+taking cases through, waiting, a frozen clock) live in tests/support/; tests/README.md maps the suite."""
 from __future__ import annotations
 
 import os
@@ -127,7 +128,7 @@ def database_templates(base_database_url: str, owner_database_url: str, simulato
 
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[LiveServer]:
-    """The department simulator (app/integrations/simulator) served for real, once per test session."""
+    """The department simulator (app/integrations/simulator) served for real, once per worker."""
     from app.integrations.simulator import SimulatorConfig, create_simulator_app
 
     config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
