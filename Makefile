@@ -64,8 +64,14 @@ run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data, the departm
 simulator: install ## Serve only the department simulator on :5010 (make run starts it too)
 	$(BIN)/python -m app.integrations.simulator --host $(HOST) --port $(SIM_PORT)
 
-test: install ## Run the whole test suite (SQLite, or TEST_DATABASE_URL)
-	$(BIN)/pytest
+# pytest-xdist workers, each with its own databases, simulator and live servers (bench/README.md "Test suite").
+TEST_WORKERS ?= 2
+
+test: install ## Run the whole test suite in parallel (SQLite, or TEST_DATABASE_URL)
+	$(BIN)/pytest -n $(TEST_WORKERS)
+
+test-fast: install ## The suite without the browser and slow tests (markers `browser`, `slow`)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not slow"
 
 lint: install ## ruff over app/ and tests/
 	$(BIN)/ruff check app tests bench
@@ -76,4 +82,4 @@ bench: install ## Benchmarks (ratios measured side by side in one run)
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL
 	bash .ci/run
 
-.PHONY: help admin-ui install setup run simulator test lint bench ci
+.PHONY: help admin-ui install setup run simulator test test-fast lint bench ci

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import STAFF, complete_stage, file_application, take_through
+from support.cases import complete_stage, file_application, take_through
+from support.personas import STAFF
 
 from app.registry.codes import make_unit_code
 

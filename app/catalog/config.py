@@ -107,7 +107,8 @@ def publish_changes(session: Session, actor: Actor, root: Path, code: str, *, ac
 def candidate_problems(session: Session, root: Path, code: str, *, bpmn: str) -> list[DefinitionError]:
     """Every problem the type would have with this diagram — the very check ``publish_changes`` refuses on
     (current version's other files, forms on disk, roles in the database), for the designer's validation."""
-    with _candidate(session, root, code, current_version(session, code, unreleased=True), bpmn=bpmn) as (type_dir, lane_roles):
+    base = current_version(session, code, unreleased=True)
+    with _candidate(session, root, code, base, bpmn=bpmn) as (type_dir, lane_roles):
         return check_definitions(type_dir.parents[1], only=type_dir, roles=lane_roles)
 
 

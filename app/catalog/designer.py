@@ -196,7 +196,8 @@ def publish(session: Session, actor: Actor, root: Path, code: str, xml: str,
     if not bt.enabled:  # a type created by an import goes live with its own diagram
         bt.enabled = True
         audit.record(session, actor_id=actor.user_id, action="definition.release", object_type="business_type",
-                     object_id=code, before={"enabled": False}, after={"enabled": True, "version_no": version.version_no})
+                     object_id=code, before={"enabled": False},
+                     after={"enabled": True, "version_no": version.version_no})
         message += "；该业务类型已上线，申请人和窗口可以办理"
     draft = get_draft(session, code)
     if draft is not None:

@@ -98,7 +98,8 @@ def enabled_definitions(session: Session) -> list[tuple[int, dict[str, Any]]]:
 def list_business_types(session: Session, *, unreleased: bool = False) -> list[tuple[BusinessType, ProcessVersion]]:
     """The types applicants and clerks see; ``unreleased`` adds the ones an analyst is still preparing
     (``enabled`` False: a type created by importing a diagram goes live when its own diagram is published)."""
-    query = select(BusinessType, ProcessVersion).join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
+    query = select(BusinessType, ProcessVersion).join(ProcessVersion,
+                                                      ProcessVersion.id == BusinessType.current_version_id)
     if not unreleased:
         query = query.where(BusinessType.enabled.is_(True))
     rows = session.execute(query.order_by(BusinessType.code)).all()

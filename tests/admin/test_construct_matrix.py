@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 import pytest
-from conftest import file_application, take_through, transfer_form
 from construct_matrix import REFUSED, RUNS
+from support.cases import file_application, take_through
+from support.forms import transfer_form
 
 API = "/admin/api/types/transfer_resale"
 _NOT_FOR_ANALYSTS = re.compile(r"0x[0-9a-f]+|<Element |Element '|\{http|Traceback|Exception|Error:")

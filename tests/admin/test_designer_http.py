@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_missing
 from sqlalchemy import func, select
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = (ROOT / "processes" / "transfer_resale" / "process.bpmn").read_text(encoding="utf-8")

@@ -7,9 +7,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from conftest import complete_stage, file_application, transfer_form
 from lxml import html as lxml_html
 from sqlalchemy import select
+from support.cases import complete_stage, file_application
+from support.forms import transfer_form
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "foreign_bpmn"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import simulator_control
 from sqlalchemy import select
+from support.servers import simulator_control
 
 from app.integrations.interfaces import DEFAULTS
 from app.integrations.models import Interface, InterfaceCallLog

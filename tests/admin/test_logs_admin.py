@@ -10,9 +10,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from conftest import STAFF, complete_stage, take_through
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, func, select, update
+from support.cases import complete_stage, take_through
+from support.personas import STAFF
 
 from app.demo import ZHANG_SAN
 from app.integrations.models import InterfaceCallLog

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import file_application
 from sqlalchemy import select
+from support.cases import file_application
 
 from app.identity.models import OrgUnit, Role, Tenant, User
 from app.identity.permissions import PERMISSIONS

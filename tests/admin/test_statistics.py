@@ -129,7 +129,7 @@ def test_others_may_not_read_statistics(stats_db: Any, page_login: Any, username
 def test_the_channel_is_recorded_by_who_applies(client: Any, login: Any, db: Any) -> None:
     """An institution's own account applies as 机构申请; an applicant on the portal or the API as 网上申请
     (window intake records 窗口受理: tests/browser/test_workbench_window.py)."""
-    from conftest import transfer_form
+    from support.forms import transfer_form
 
     bank, owner = login("bank"), login("zhangsan")
     by_bank = bank.post("/api/v1/applications", json={"business_type": "mortgage_cancel", "form": {

@@ -13,7 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conftest import Api, complete_stage, make_settings  # noqa: E402
+from support.cases import complete_stage  # noqa: E402
+from support.personas import Api  # noqa: E402
+from support.settings import make_settings  # noqa: E402
 
 from app import create_app  # noqa: E402
 

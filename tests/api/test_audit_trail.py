@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage
 from sqlalchemy import create_engine, select, update
+from support.cases import complete_stage
 
 
 def test_the_lifecycle_is_audited_and_the_chain_verifies(login: Any, seeded: Any, submitted_transfer: dict,

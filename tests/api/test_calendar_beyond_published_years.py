@@ -4,50 +4,18 @@ operator enters the year's plan on /admin/calendar (audited) and open tasks' due
 without a case event or an outbox message to anybody."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-import freezegun
-import freezegun.config
 import pytest
-from conftest import STAFF, complete_stage, transfer_form, upload_missing, wait_for
 from sqlalchemy import func, select
+from support.cases import complete_stage, submit_transfer
+from support.clock import frozen_clock
+from support.personas import STAFF
 
 from app.cases.models import CaseEvent
 from app.integrations.models import OutboxMessage
 from app.security.models import AuditEntry
-
-
-@contextmanager
-def frozen_clock(now: str) -> Iterator[None]:
-    """The clock stopped at ``now`` (UTC) and ticking on, for every thread: freezegun by default hands real
-    time to a thread started from ``threading`` (the 税务 simulator's callback), whose signature would then
-    carry today's timestamp and be refused by the frozen app."""
-    defaults = list(freezegun.config.settings.default_ignore_list)
-    freezegun.configure(default_ignore_list=[m for m in defaults if m != "threading"])
-    try:
-        with freezegun.freeze_time(now, tick=True):
-            yield
-    finally:
-        freezegun.configure(default_ignore_list=defaults)
-
-
-def _submit_transfer(login: Any) -> dict[str, Any]:
-    """张三 sells to 李四 over the REST API (the ``submitted_transfer`` fixture, run under the frozen clock)."""
-    seller, buyer = login("zhangsan"), login("lisi")
-    created = seller.post("/api/v1/applications", json={"business_type": "transfer_resale", "form": transfer_form()})
-    assert created.status_code == 201, created.get_json()
-    case_id = created.get_json()["id"]
-    upload_missing(seller, case_id)
-    assert seller.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
-    assert buyer.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
-    resp = seller.post(f"/api/v1/applications/{case_id}/submit")
-    assert resp.status_code == 200, resp.get_json()
-    wait_for(lambda: any(s["source"] == "tax" for s in seller.get(
-        f"/api/v1/applications/{case_id}/verifications").get_json()["items"]), "完税回调")
-    return resp.get_json()  # type: ignore[no-any-return]
 
 
 def _open_task(login: Any, business_no: str, stage: str) -> dict[str, Any]:
@@ -65,7 +33,7 @@ def _open_task(login: Any, business_no: str, stage: str) -> dict[str, Any]:
 def test_submission_and_every_decision_succeed_past_the_last_published_plan(
         login: Any, now: str, year: int, accept_due: str, provisional: bool) -> None:
     with frozen_clock(now):
-        case = _submit_transfer(login)
+        case = submit_transfer(login)
         business_no = case["business_no"]
         assert business_no.startswith(f"{year}330106")
         accept = _open_task(login, business_no, "受理")
@@ -82,7 +50,7 @@ def test_submission_and_every_decision_succeed_past_the_last_published_plan(
 def test_entering_the_plan_recounts_open_deadlines_audited_and_tells_nobody(
         login: Any, page_login: Any, db: Any) -> None:
     with frozen_clock("2026-12-31 02:00:00"):
-        case = _submit_transfer(login)
+        case = submit_transfer(login)
         business_no = case["business_no"]
         assert _open_task(login, business_no, "受理")["due_at"] == "2027-01-04"
         inbox = page_login("xh_acceptor").get("/workbench/?tab=claimable").get_data(as_text=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import take_through
 from flask import Flask
+from support.cases import take_through
 
 
 def _issued(login: Any, submitted: dict[str, Any]) -> dict[str, Any]:

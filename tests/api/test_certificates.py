@@ -6,9 +6,10 @@ import io
 import re
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_missing
 from flask import Flask
 from pypdf import PdfReader
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_missing
 
 TITLE_NO = re.compile(r"^浙\((\d{4})\)西湖区不动产权第(\d{7})号$")
 PROOF_NO = re.compile(r"^浙\((\d{4})\)西湖区不动产证明第(\d{7})号$")

@@ -12,10 +12,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, complete_stage
+import pytest
 from flask import Flask
+from support.cases import complete_stage
 
+from app.config import ROOT
 from app.registry.checkpoints import checkpoint_log
+
+pytestmark = pytest.mark.slow
+
 
 RECORDER = """
 import sys
@@ -23,7 +28,8 @@ import app.registry.book as book
 import app.registry.service as service
 from app import create_app
 from app.config import Settings
-from conftest import Api, complete_stage
+from support.cases import complete_stage
+from support.personas import Api
 
 real_append = book.append_entry
 

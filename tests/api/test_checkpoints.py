@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import complete_stage, simulator_control
 from flask import Flask
 from sqlalchemy import Connection, create_engine, delete, select, text, update
+from support.cases import complete_stage
+from support.servers import simulator_control
 
 from app.registry.book import entry_digest
 from app.registry.checkpoints import checkpoint_log

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import take_through, transfer_form, upload_missing
 from sqlalchemy import select
+from support.cases import take_through
+from support.forms import transfer_form, upload_missing
 from test_registration_rules import add_right, mortgage_form, results_by_code, unit
 
 from app.demo import BANK, JOINT_UNIT, LI_SI, SUN_YUE, WU_HAO, ZHANG_SAN

@@ -10,9 +10,11 @@ import io
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, PDF, complete_stage, take_through, transfer_form, upload_material, upload_missing
 from portal_account_helpers import sms_outbox
 from sqlalchemy import select
+from support.cases import complete_stage, take_through
+from support.forms import PDF, transfer_form, upload_material, upload_missing
+from support.personas import PASSWORD
 from test_portal_pages import sign_in
 
 from app.demo import LI_SI, ZHANG_SAN

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from conftest import PASSWORD, complete_stage, transfer_form
 from sqlalchemy import select
+from support.cases import complete_stage
+from support.forms import transfer_form
+from support.personas import PASSWORD
 from test_portal_apply import drawn_png, photo_jpeg
 from test_registration_rules import WANG_WU, add_right, prepare, results_by_code, unit, upload_and_sign_again
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from conftest import file_application, take_through
 from pypdf import PdfReader
 from sqlalchemy import select
+from support.cases import file_application, take_through
 
 from app.demo import BANK, ZHANG_SAN
 from app.registry.book import append_entry
@@ -45,7 +45,8 @@ def test_a_holder_corrects_the_area_and_gets_a_corrected_title(login: Any, db: A
     unchanged = file_application(login, "zhangsan", "correction", correction_form(unit(3), corrected_area_m2=70.5))
     business_no = unchanged.get_json()["business_no"]
     take_through(login, business_no, ("受理", "审核"))
-    from conftest import STAFF, complete_stage
+    from support.cases import complete_stage
+    from support.personas import STAFF
 
     refused = complete_stage(login(STAFF["登簿"]), business_no, "登簿")
     assert refused.status_code == 409 and "无需更正" in refused.get_json()["detail"]

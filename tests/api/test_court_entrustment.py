@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from conftest import PDF, complete_stage, transfer_form, upload_missing
 from sqlalchemy import select
+from support.cases import complete_stage
+from support.forms import PDF, transfer_form, upload_missing
 
 from app.db import utcnow
 from app.demo import COURT

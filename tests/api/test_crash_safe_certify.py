@@ -16,14 +16,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import LiveServer, complete_stage
+import pytest
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
+from support.cases import complete_stage
+from support.servers import LiveServer
 
 from app.cases.models import Material
 from app.jobs import sweep_orphan_files
 from app.registry.models import Certificate
+
+pytestmark = pytest.mark.slow
+
 
 TITLE_NO = re.compile(r"浙\(\d{4}\)西湖区不动产权第\d{7}号")
 HELPER = Path(__file__).with_name("crash_certify.py")

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import complete_stage, transfer_form, upload_missing
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_missing
 
 from app.config import ROOT
 

@@ -13,7 +13,8 @@ def test_a_submitted_residential_transfer_shows_the_80_yuan_fee(login: Any, subm
 
 
 def test_co_owners_holding_separate_certificates_pay_ten_yuan_for_each_further_one(login: Any) -> None:
-    from conftest import file_application, transfer_form
+    from support.cases import file_application
+    from support.forms import transfer_form
 
     from app.demo import WU_HAO
 
@@ -28,7 +29,8 @@ def test_co_owners_holding_separate_certificates_pay_ten_yuan_for_each_further_o
 
 
 def test_co_owners_sharing_one_certificate_pay_no_production_fee(login: Any) -> None:
-    from conftest import file_application, transfer_form
+    from support.cases import file_application
+    from support.forms import transfer_form
 
     from app.demo import WU_HAO
 
@@ -40,7 +42,7 @@ def test_co_owners_sharing_one_certificate_pay_no_production_fee(login: Any) -> 
 
 
 def test_the_portal_form_offers_separate_certificates(seeded: Any) -> None:
-    from conftest import transfer_form
+    from support.forms import transfer_form
 
     from app.demo import DEMO_PASSWORD
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PDF, complete_stage, upload_missing
 from flask import Flask
+from support.cases import complete_stage
+from support.forms import PDF, upload_missing
 
 from app.security.crypto import DecryptionFailed
 from app.security.file_crypto import FileCipher
@@ -53,7 +54,7 @@ def test_files_written_before_encryption_stay_readable(seeded: Flask) -> None:
 
 
 def test_removing_a_material_removes_its_file(seeded: Flask, login: Any) -> None:
-    from conftest import transfer_form
+    from support.forms import transfer_form
 
     seller = login("zhangsan")
     case_id = seller.post("/api/v1/applications", json={"business_type": "transfer_resale",
@@ -78,7 +79,7 @@ def test_a_rolled_back_upload_leaves_no_file(seeded: Flask) -> None:
 
 
 def test_an_upload_refused_by_the_checklist_keeps_nothing(seeded: Flask, login: Any) -> None:
-    from conftest import transfer_form
+    from support.forms import transfer_form
 
     seller = login("zhangsan")
     case_id = seller.post("/api/v1/applications", json={"business_type": "transfer_resale",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from conftest import file_application, take_through
 from flask import Flask
 from sqlalchemy import select
+from support.cases import file_application, take_through
 
 from app.db import utcnow
 from app.registry.codes import make_unit_code

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage, upload_missing
+from support.cases import complete_stage
+from support.forms import upload_missing
 
 
 def test_a_first_mortgage_is_recorded_and_the_unit_is_flagged_mortgaged(login: Any) -> None:

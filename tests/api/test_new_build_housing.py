@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import file_application, take_through
+from support.cases import file_application, take_through
 
 from app.demo import DEVELOPER, LI_SI, ZHANG_SAN
 from app.registry.codes import make_unit_code

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from conftest import complete_stage
 from pypdf import PdfReader
+from support.cases import complete_stage
 
 
 def _text(resp: Any) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_material, upload_missing
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_material, upload_missing
 
 
 def _unit(n: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import transfer_form
+from support.forms import transfer_form
 
 from app.demo import DEMO_PASSWORD
 

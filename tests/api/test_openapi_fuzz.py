@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+pytestmark = pytest.mark.slow
+
+
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
 ST = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "st"
 EXCLUDED_PATHS = (

@@ -1,8 +1,8 @@
 """Session-cookie pages: forms need a CSRF token; the API ignores the page session (bearer only)."""
 from __future__ import annotations
 
-from conftest import PASSWORD
 from flask.testing import FlaskClient
+from support.personas import PASSWORD
 
 
 def test_login_form_refuses_a_post_without_csrf_token(client: FlaskClient) -> None:

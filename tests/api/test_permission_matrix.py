@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import PDF, transfer_form
 from flask.testing import FlaskClient
 from page_fixtures import PageUser
+from support.forms import PDF, transfer_form
 
 from app.config import ROOT
 

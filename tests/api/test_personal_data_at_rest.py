@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import complete_stage
+from support.cases import complete_stage
 
 
 def test_after_a_lifecycle_no_raw_name_or_id_number_is_in_the_sqlite_file(login: Any, seeded: Any,
@@ -58,7 +58,7 @@ def test_delivery_addresses_and_inquiry_answers_are_encrypted_too(login: Any, se
     db = seeded.extensions["db"]
     if db.engine.dialect.name != "sqlite":
         pytest.skip("inspects the SQLite file itself")
-    from conftest import transfer_form
+    from support.forms import transfer_form
     from test_portal_pages import csrf, sign_in
 
     buyer = seeded.test_client()

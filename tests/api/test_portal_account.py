@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import LiveServer, simulator_control
 from flask import Flask
 from portal_account_helpers import enter_code, last_sms, post_form, request_code, sign_up, verify_face, verify_person
 from sqlalchemy import select, update
+from support.servers import LiveServer, simulator_control
 
 from app.db import utcnow
 from app.identity.models import SmsCode, User
@@ -267,7 +267,7 @@ def prune_sign_in_records_now(app: Flask, job: Any) -> int:
 
 def test_behind_a_trusted_proxy_the_address_limit_counts_each_client(seeded: Flask, database_url: str,
                                                                      tmp_path: Any, simulator: LiveServer) -> None:
-    from conftest import make_settings
+    from support.settings import make_settings
 
     from app import create_app
 

@@ -8,9 +8,9 @@ import io
 import re
 from typing import Any
 
-from conftest import PDF, transfer_form
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
+from support.forms import PDF, transfer_form
 from test_portal_pages import csrf, sign_in
 
 from app.demo import LI_SI, ZHANG_SAN

@@ -3,9 +3,10 @@ the buyer signs in by SMS code, lands on the application and confirms with the e
 nothing for anyone but the named party, and an altered link is refused."""
 from __future__ import annotations
 
-from conftest import LiveServer, transfer_form
 from flask import Flask
 from portal_account_helpers import last_sms, post_form, sign_up, verify_face, verify_person
+from support.forms import transfer_form
+from support.servers import LiveServer
 from test_portal_apply import face_and_sign
 from test_portal_pages import sign_in
 

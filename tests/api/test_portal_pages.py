@@ -72,7 +72,7 @@ def test_my_applications_and_units(client: FlaskClient, submitted_transfer: dict
 def test_someone_elses_application_is_not_found(client: FlaskClient, submitted_transfer: dict) -> None:
     sign_in(client, "bank")
     resp = client.get(f"/my/applications/{submitted_transfer['id']}", headers={"Accept": "text/html"})
-    assert resp.status_code in (403, 404)
+    assert resp.status_code == 404  # not found, so it does not say that it exists
 
 
 def test_no_property_certificate_from_the_portal(client: FlaskClient) -> None:

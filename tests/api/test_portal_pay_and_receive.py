@@ -9,8 +9,9 @@ import time
 from typing import Any
 
 import httpx
-from conftest import STAFF, complete_stage, take_through
 from flask.testing import FlaskClient
+from support.cases import complete_stage, take_through
+from support.personas import STAFF
 from test_portal_pages import csrf, sign_in
 
 from app.integrations.tax import signature
@@ -109,7 +110,7 @@ def test_fees_are_paid_on_the_gateway_page_and_the_certificate_waits_for_payment
 
 
 def test_payment_is_refused_before_submission_and_when_nothing_is_due(seeded: Any, login: Any) -> None:
-    from conftest import transfer_form
+    from support.forms import transfer_form
 
     case_id = login("zhangsan").post("/api/v1/applications", json={
         "business_type": "transfer_resale", "form": transfer_form()}).get_json()["id"]

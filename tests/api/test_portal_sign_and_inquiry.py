@@ -7,9 +7,10 @@ import hashlib
 import io
 from typing import Any
 
-from conftest import simulator_control, transfer_form
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from support.forms import transfer_form
+from support.servers import simulator_control
 from test_portal_apply import drawn_png, photo_jpeg
 from test_portal_pages import csrf, sign_in
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage
 from sqlalchemy import func, select
+from support.cases import complete_stage
 
 from app.cases.models import Case
 from app.identity.actor import actor_for

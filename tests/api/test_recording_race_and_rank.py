@@ -4,11 +4,13 @@ rules against what the first recorded and is refused — never two current owner
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
-from conftest import STAFF, complete_stage, file_application, take_through, transfer_form
-from sqlalchemy import select
+from sqlalchemy import select, text
+from support.cases import complete_stage, file_application, take_through
+from support.forms import transfer_form
+from support.personas import STAFF
+from support.waiting import wait_for
 
 from app.cases.access import definition_of
 from app.cases.models import Case
@@ -56,7 +58,7 @@ def test_two_sessions_recording_one_unit_cannot_both_transfer_it(login: Any, db:
 
     thread = threading.Thread(target=racer)
     thread.start()
-    time.sleep(0.5)
+    _wait_until_blocked(db, thread)
     assert thread.is_alive(), "the second 登簿 must wait for the first"
     s1.commit()
     thread.join(timeout=30)
@@ -68,6 +70,22 @@ def test_two_sessions_recording_one_unit_cannot_both_transfer_it(login: Any, db:
         owners = session.execute(select(Right).where(Right.unit_id == realty.id, Right.right_type == "ownership",
                                                      Right.status == "current")).scalars().all()
         assert len(owners) == 1 and owners[0].business_no == first
+
+
+def _wait_until_blocked(db: Any, thread: threading.Thread) -> None:
+    """PostgreSQL shows the second 登簿 waiting on a lock: wait for that state. SQLite shows no waiters (its
+    busy handler retries inside the driver), so there the racer gets a bounded time to get past the lock."""
+    if db.engine.dialect.name != "postgresql":
+        thread.join(timeout=0.5)
+        return
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock'")
+
+    def waiting() -> bool:
+        with db.engine.connect() as conn:
+            return bool(conn.execute(query).scalar()) or not thread.is_alive()
+
+    wait_for(waiting, "the second 登簿 to wait on the first's lock", timeout_s=30)
 
 
 def _mortgage(unit_code: str, contract: str) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import complete_stage
 from flask import Flask
 from sqlalchemy import Connection, Engine, create_engine, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
+from support.cases import complete_stage
 
 from app.registry.models import RealtyUnit, RegisterEntry
 from app.registry.verify import verify_register

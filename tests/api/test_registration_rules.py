@@ -5,8 +5,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_material, upload_missing
 from sqlalchemy import select
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_material, upload_missing
 
 from app.demo import BANK, ZHANG_SAN
 from app.registry.book import append_entry

@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from conftest import PDF, complete_stage
+from support.cases import complete_stage
+from support.forms import PDF
 
 
 def test_refusing_at_acceptance_ends_the_case_as_not_accepted(login: Any, submitted_transfer: dict) -> None:

@@ -11,14 +11,10 @@ import io
 import sys
 from typing import Any
 
-from conftest import (
-    PASSWORD,
-    complete_stage,
-    file_application,
-    take_through,
-    upload_missing,
-)
 from sqlalchemy import select
+from support.cases import complete_stage, file_application, take_through
+from support.forms import upload_missing
+from support.personas import PASSWORD
 from test_consents import transfer_draft
 from test_correction import correction_form
 from test_court_entrustment import entrust, seizure_form
@@ -63,9 +59,10 @@ RULE_TABLE = {
 WARN_ONLY = {"queued_seizure"}  # a queued attachment is recorded, never refused (细则 91)
 
 
-def refused_by(resp: Any, code: str) -> dict[str, Any]:
-    """The problem body of a refusal by rule ``code``, with that rule's legal basis."""
-    assert resp.status_code in (409, 422), resp.get_json()
+def refused_by(resp: Any, code: str, status: int = 422) -> dict[str, Any]:
+    """The problem body of a refusal by rule ``code``, with that rule's legal basis: 422 when an application is
+    filed or submitted, 409 when a clerk's decision meets a rule."""
+    assert resp.status_code == status, resp.get_json()
     body: dict[str, Any] = resp.get_json()
     assert body["rule"] == code, body
     assert body["basis"] == RULE_TABLE[code][1]
@@ -73,8 +70,9 @@ def refused_by(resp: Any, code: str) -> dict[str, Any]:
     return body
 
 
-def passed(resp: Any, code: str) -> dict[str, str]:
-    assert resp.status_code in (200, 201), resp.get_json()
+def passed(resp: Any, code: str, status: int = 200) -> dict[str, str]:
+    """Rule ``code``'s result on a case that went ahead (201 when the request created it)."""
+    assert resp.status_code == status, resp.get_json()
     result = results_by_code(resp.get_json())[code]
     assert result["severity"] in ("pass", "warn") and result["basis"] == RULE_TABLE[code][1]
     return result
@@ -129,12 +127,12 @@ def test_seizure_passes_a_unit_under_no_attachment(login: Any) -> None:
 # --- R1 queued seizure (细则 91): warns, never refuses --------------------------------------------------------
 def test_queued_seizure_warns_on_an_attached_unit(login: Any) -> None:
     resp = entrust(login, "seizure", seizure_form(unit(4), "(2026)浙0106执71号"))
-    assert passed(resp, "queued_seizure")["severity"] == "warn"
+    assert passed(resp, "queued_seizure", 201)["severity"] == "warn"
 
 
 def test_queued_seizure_passes_on_a_free_unit(login: Any) -> None:
     resp = entrust(login, "seizure", seizure_form(unit(1), "(2026)浙0106执72号"))
-    assert passed(resp, "queued_seizure")["severity"] == "pass"
+    assert passed(resp, "queued_seizure", 201)["severity"] == "pass"
 
 
 # --- R5 not yet registered (first registration once) -------------------------------------------------------
@@ -254,7 +252,7 @@ def test_mortgage_on_transfer_blocks_a_restricted_mortgage_without_the_mortgagee
     assert owner.post(f"/api/v1/applications/{case_id}/submit").status_code == 200
     # the clerk never recorded whose consent the file is: 受理 refuses
     business_no = owner.get(f"/api/v1/applications/{case_id}").get_json()["business_no"]
-    refused_by(complete_stage(login("xh_acceptor"), business_no, "受理"), "mortgage_on_transfer")
+    refused_by(complete_stage(login("xh_acceptor"), business_no, "受理"), "mortgage_on_transfer", 409)
 
 
 def test_mortgage_on_transfer_passes_with_the_banks_online_consent(login: Any, db: Any) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import STAFF, complete_stage, file_application
+from support.cases import complete_stage, file_application
+from support.personas import STAFF
 
 # The issue's example: valid under GB 32100, its embedded part fails GB 11714's check.
 N_CODE = "N2330104MF00000013"

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, make_settings
 from page_fixtures import PageUser
 from sqlalchemy import select
+from support.personas import PASSWORD
+from support.settings import make_settings
 
 from app.config import KEYS_FILE, REQUIRED_SECRETS, ROOT, ConfigError, Settings, read_keys_file
 from app.identity.actor import actor_for

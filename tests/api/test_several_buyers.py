@@ -7,8 +7,9 @@ import io
 import re
 from typing import Any
 
-from conftest import file_application, take_through, transfer_form, upload_missing
 from pypdf import PdfReader
+from support.cases import file_application, take_through
+from support.forms import transfer_form, upload_missing
 
 from app.demo import LI_SI, SUN_YUE, WU_HAO
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import take_through
 from sqlalchemy import select
+from support.cases import take_through
 from test_workbench_pages import Page
 
 from app.errors import ValidationFailed

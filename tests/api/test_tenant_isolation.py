@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import complete_stage, file_application
+from support.cases import complete_stage, file_application
 
 from app.registry.codes import make_unit_code
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage
+from support.cases import complete_stage
 
 from app.db import utcnow
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import STAFF, complete_stage, take_through
 from sqlalchemy import select
+from support.cases import complete_stage, take_through
+from support.personas import STAFF
 from version_fixtures import CODE
 
 

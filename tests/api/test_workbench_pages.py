@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import complete_stage
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from support.cases import complete_stage
 
 from app.cases.models import Task
 from app.registry.models import RegisterEntry

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import transfer_form
+from support.forms import transfer_form
 
 from app.catalog.dictionaries import seed_dictionaries
 

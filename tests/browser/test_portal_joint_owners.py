@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import PDF
 from playwright.sync_api import expect
+from support.forms import PDF
 from test_portal_journey import draw_signature, phone, photo_jpeg, shot
 from test_portal_signup import no_sideways_scroll
 

@@ -11,9 +11,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from conftest import PDF, take_through, transfer_form
 from PIL import Image
 from playwright.sync_api import expect
+from support.cases import take_through
+from support.forms import PDF, transfer_form
 
 from app.config import ROOT
 from app.registry.codes import make_unit_code

@@ -13,8 +13,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from conftest import PDF, STAFF, LiveServer, complete_stage, take_through
 from playwright.sync_api import expect
+from support.cases import complete_stage, take_through
+from support.forms import PDF
+from support.personas import STAFF
+from support.servers import LiveServer
 from test_portal_journey import draw_signature, phone, photo_jpeg, shot, unit
 from test_portal_signup import no_sideways_scroll, sms_code
 

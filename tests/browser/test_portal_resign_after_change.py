@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from conftest import transfer_form, upload_missing
 from playwright.sync_api import expect
+from support.forms import transfer_form, upload_missing
 from test_portal_journey import phone, photo_jpeg, shot
 
 from app.demo import LI_SI

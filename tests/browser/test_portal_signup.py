@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
-from conftest import LiveServer
 from playwright.sync_api import expect
+from support.servers import LiveServer
 from test_portal_journey import PHONE, shot
 
 from app.integrations.simulator.data import ZHAO_MIN
@@ -118,7 +118,7 @@ def test_a_face_photo_from_the_file_input_works_without_javascript(browser: Any,
 
 def test_the_co_applicant_confirms_from_the_invitation_sms_in_a_second_browser(
         browser: Any, live_server: str, simulator: LiveServer, sign_in: Any, login: Any, tmp_path: Any) -> None:
-    from conftest import transfer_form
+    from support.forms import transfer_form
     from test_portal_journey import photo_jpeg
 
     from app.demo import LI_SI

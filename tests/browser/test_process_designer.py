@@ -8,7 +8,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from conftest import complete_stage, transfer_form, upload_missing
+from support.cases import complete_stage
+from support.forms import transfer_form, upload_missing
 
 from app.registry.codes import make_unit_code
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import take_through
+from support.cases import take_through
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import PDF, transfer_form
 from sqlalchemy import select
+from support.forms import PDF, transfer_form
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
 from app.cases.models import Case

@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from conftest import PDF, Api, transfer_form
+from support.forms import PDF, transfer_form
+from support.personas import Api
 
 
 def draft_transfer(seller: Api, buyer: Api, **overrides: Any) -> str:
@@ -43,7 +44,7 @@ def interface_row(app: Any, code: str, **changes: Any) -> None:
 
 def draft_mortgage(login: Any) -> tuple[Api, str]:
     """张三 mortgages his 西湖区 flat …0103 to the demo bank: created, uploads, both confirm (not submitted)."""
-    from conftest import upload_missing
+    from support.forms import upload_missing
 
     from app.demo import BANK
     from app.registry.codes import make_unit_code

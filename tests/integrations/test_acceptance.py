@@ -12,8 +12,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from conftest import STAFF, complete_stage
 from helpers import draft_transfer, verifications
+from support.cases import complete_stage
+from support.personas import STAFF
 
 from app.demo import LI_SI, ZHANG_SAN
 

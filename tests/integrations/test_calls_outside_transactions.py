@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Api, LiveServer, transfer_form
 from helpers import draft_transfer, interface_row, verifications
 from sqlalchemy import func, select
+from support.forms import transfer_form
+from support.personas import Api
+from support.servers import LiveServer
 
 from app.integrations.models import InterfaceCallLog
 

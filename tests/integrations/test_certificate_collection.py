@@ -6,7 +6,7 @@ import json
 import urllib.request
 from typing import Any
 
-from conftest import take_through
+from support.cases import take_through
 
 from app.demo import LI_SI, ZHANG_SAN
 

@@ -8,9 +8,11 @@ import time
 import urllib.request
 from typing import Any
 
-from conftest import complete_stage, simulator_control, wait_for
 from helpers import draft_mortgage, draft_transfer, interface_row, verifications
 from page_fixtures import PageUser
+from support.cases import complete_stage
+from support.servers import simulator_control
+from support.waiting import wait_for
 
 
 def _recheck(app: Any) -> Any:

@@ -7,8 +7,8 @@ import urllib.request
 from datetime import timedelta
 from typing import Any
 
-from conftest import simulator_control
 from sqlalchemy import func, select, update
+from support.servers import simulator_control
 
 from app.db import utcnow
 from app.integrations.answers import run_unit

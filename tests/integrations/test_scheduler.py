@@ -9,11 +9,14 @@ import time
 import urllib.request
 from typing import Any
 
-from conftest import wait_for
+import pytest
 from sqlalchemy import select
+from support.waiting import wait_for
 
 from app import create_app, jobs
 from app.integrations.models import OutboxMessage
+
+pytestmark = pytest.mark.slow
 
 
 def _received_keys(simulator: Any) -> set[str]:

@@ -8,8 +8,10 @@ import time
 import urllib.request
 from typing import Any
 
-from conftest import complete_stage, simulator_control, wait_for
 from helpers import draft_transfer, verifications
+from support.cases import complete_stage
+from support.servers import simulator_control
+from support.waiting import wait_for
 
 from app.integrations import tax
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import complete_stage, simulator_control
 from helpers import draft_transfer, verifications
+from support.cases import complete_stage
+from support.servers import simulator_control
 
 
 def test_a_transfer_needs_no_identity_contract_or_tax_upload_when_the_departments_confirm(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import wait_for
 from helpers import draft_mortgage, draft_transfer
+from support.waiting import wait_for
 
 
 def _share(api: Any, case_id: str) -> tuple[int, int]:
