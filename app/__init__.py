@@ -37,9 +37,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app import models  # noqa: F401  (every mapper registered)
     from app.cases.storage import LocalStorage
     from app.db import Database
-    from app.registry import service as _registry_service  # noqa: F401  (registers registry connectors)
+    from app.engine.providers import load_providers
     from app.security.crypto import BlindIndex, FieldCipher, parse_keyring
     from app.security.fields import Keyring, configure
+
+    load_providers()  # every connector and expression function (app/engine/providers.py)
 
     configure(Keyring(
         cipher=FieldCipher(keys=parse_keyring(settings.field_keys), active_key_id=settings.field_active_key,
@@ -131,8 +133,8 @@ def _configure_certificates(settings: Settings) -> None:
 
 
 def _configure_integrations(settings: Settings) -> None:
-    """Importing the modules registers the data-sharing connectors (identity.verify, tax.push_case …)."""
-    from app.integrations import announce, tax, verification  # noqa: F401
+    """Process configuration of the integrations (their connectors are registered by ``load_providers``)."""
+    from app.integrations import tax
 
     tax.configure(tax.TaxConfig(callback_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/tax",
                                 secret=settings.tax_callback_secret,
