@@ -38,7 +38,9 @@ def _app(workdir: Path, database_url: str | None = None) -> Any:
     from app.demo import seed_demo
     from app.identity.seed import load_roles
     from app.migrate import upgrade_to_head
+    from bench.support import ensure_keys
 
+    ensure_keys()  # random keys for the run unless the environment has them
     settings = Settings.from_env()
     settings.database_url = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     settings.instance_path = workdir / "instance"

@@ -74,9 +74,11 @@ def make_app(url: str, workdir: Path, *, seed: bool = True) -> Any:
     from app.demo import seed_demo
     from app.identity.seed import load_roles
     from app.migrate import upgrade_to_head
+    from bench.support import ensure_keys
 
     if seed:
         upgrade_to_head(url)
+    ensure_keys()  # random keys for the run unless the environment has them
     settings = Settings.from_env()
     settings.database_url, settings.instance_path = url, workdir / "instance"
     settings.storage_dir, settings.definitions_root = workdir / "files", ROOT
