@@ -116,8 +116,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def _configure_certificates(settings: Settings) -> None:
-    """Signing keys (dev keys under instance/keys unless the settings name files), font and public URL.
-    Importing the module registers the ``certificates.issue`` connector for the definition loader."""
+    """Signing keys (dev keys under instance/keys unless the settings name files), font and public URL."""
     from app.registry import certificates, signing
 
     if settings.cert_signing_key_file and settings.cert_signing_cert_file and settings.cert_trust_root_file:
