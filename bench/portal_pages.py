@@ -127,7 +127,11 @@ def main() -> None:
         args.users, args.requests = 3, 9
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = (None, lambda: None) if args.sqlite else _fresh_pg_database(args.pg_url)
-        app = _app(Path(tmp), url)
+        try:
+            app = _app(Path(tmp), url)
+        except BaseException:
+            drop()  # no scratch database left behind by a failed set-up
+            raise
         base, server, timings = _serve(app)
         print(f"database: {'SQLite (every transaction BEGIN IMMEDIATE: requests queue)' if args.sqlite else url}")
         try:
