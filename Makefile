@@ -10,7 +10,7 @@ SIM_PORT ?= 5010
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,10 +76,20 @@ test-fast: install ## The suite without the browser and slow tests (markers `bro
 lint: install ## ruff over app/ and tests/
 	$(BIN)/ruff check app tests bench
 
-bench: install ## Benchmarks (ratios measured side by side in one run)
+bench: install ## Benchmarks, full runs (ratios measured side by side in one run; bench/README.md)
 	$(BIN)/python bench/lifecycle.py
+
+# A smoke run of every benchmark (SQLite and PostgreSQL on 127.0.0.1:5432), so none rots; fails if any fails.
+bench-quick: install ## Every benchmark's --quick run (~1.5 min; CI)
+	$(BIN)/python bench/lifecycle.py --quick
+	$(BIN)/python bench/certificates.py --quick
+	$(BIN)/python bench/portal_pages.py --quick --sqlite
+	$(BIN)/python bench/portal_pages.py --quick
+	$(BIN)/python bench/audit_contention.py --quick
+	$(BIN)/python bench/dashboard.py --quick
+	$(BIN)/python bench/inbox.py --quick
 
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL
 	bash .ci/run
 
-.PHONY: help admin-ui install setup run simulator test test-fast lint bench ci
+.PHONY: help admin-ui install setup run simulator test test-fast lint bench bench-quick ci

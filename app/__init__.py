@@ -37,9 +37,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app import models  # noqa: F401  (every mapper registered)
     from app.cases.storage import LocalStorage
     from app.db import Database
-    from app.registry import service as _registry_service  # noqa: F401  (registers registry connectors)
+    from app.engine.providers import load_providers
     from app.security.crypto import BlindIndex, FieldCipher, parse_keyring
     from app.security.fields import Keyring, configure
+
+    load_providers()  # every connector and expression function (app/engine/providers.py)
 
     configure(Keyring(
         cipher=FieldCipher(keys=parse_keyring(settings.field_keys), active_key_id=settings.field_active_key,
@@ -114,8 +116,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def _configure_certificates(settings: Settings) -> None:
-    """Signing keys (dev keys under instance/keys unless the settings name files), font and public URL.
-    Importing the module registers the ``certificates.issue`` connector for the definition loader."""
+    """Signing keys (dev keys under instance/keys unless the settings name files), font and public URL."""
     from app.registry import certificates, signing
 
     if settings.cert_signing_key_file and settings.cert_signing_cert_file and settings.cert_trust_root_file:
@@ -131,8 +132,8 @@ def _configure_certificates(settings: Settings) -> None:
 
 
 def _configure_integrations(settings: Settings) -> None:
-    """Importing the modules registers the data-sharing connectors (identity.verify, tax.push_case …)."""
-    from app.integrations import announce, tax, verification  # noqa: F401
+    """Process configuration of the integrations (their connectors are registered by ``load_providers``)."""
+    from app.integrations import tax
 
     tax.configure(tax.TaxConfig(callback_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/tax",
                                 secret=settings.tax_callback_secret,

@@ -16,6 +16,7 @@ Figures are printed (requests/s and p50 / p95 latency), never asserted::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -98,11 +99,14 @@ def run(url: str, how: str, threads: int, requests: int, work_s: float) -> tuple
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
-    parser.add_argument("--db", default="bdcdj_bench_audit")
+    parser.add_argument("--db", default=f"bdcdj_bench_audit_{os.getpid()}", help="scratch database (dropped)")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--requests", type=int, default=40, help="per thread")
     parser.add_argument("--work-ms", type=float, default=20.0)
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 2 threads × 5, 5 ms of work")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.threads, args.requests, args.work_ms = 2, 5, 5.0
     from app.migrate import upgrade_to_head
 
     url = _scratch(args.pg_url, args.db)

@@ -12,7 +12,8 @@ On one seeded register (SQLite in a temp dir, the demo's 48 units), measured sid
 Figures and ratios are printed, never asserted. Usage::
 
     .venv/bin/python bench/certificates.py            # N=200
-    .venv/bin/python bench/certificates.py -n 50      # quick
+    .venv/bin/python bench/certificates.py -n 50      # shorter
+    .venv/bin/python bench/certificates.py --quick    # smoke run (CI)
 """
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ def _app(workdir: Path, database_url: str | None = None) -> Any:
     from app.demo import seed_demo
     from app.identity.seed import load_roles
     from app.migrate import upgrade_to_head
+    from bench.support import ensure_keys
 
+    ensure_keys()  # random keys for the run unless the environment has them
     settings = Settings.from_env()
     settings.database_url = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     settings.instance_path = workdir / "instance"
@@ -94,7 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="certificates per measurement")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): N=10 on 2 processes")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.workers = 10, 2
     n = args.n
 
     from sqlalchemy import select

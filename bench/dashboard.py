@@ -12,6 +12,7 @@ shows how the cost grows with N. Figures are printed, never asserted. Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,7 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+import inbox  # noqa: E402
 from inbox import DEFAULT_PG_URL, bulk_load, database, drop_database, make_app  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -70,7 +72,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 1k and 3k cases, 1 iteration")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.iterations = "1000,3000", 1
+        inbox.BENCH_DB = f"bdcdj_bench_dash_{os.getpid()}"  # its own databases on a shared server
     print("median of", args.iterations, "runs; baseline: SELECT count(*) of submitted cases")
     results = {n: run(args.pg_url, n, args.iterations) for n in (int(s) for s in args.sizes.split(","))}
     sizes = sorted(results)

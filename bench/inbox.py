@@ -21,6 +21,7 @@ Figures are printed, never asserted. Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -74,9 +75,11 @@ def make_app(url: str, workdir: Path, *, seed: bool = True) -> Any:
     from app.demo import seed_demo
     from app.identity.seed import load_roles
     from app.migrate import upgrade_to_head
+    from bench.support import ensure_keys
 
     if seed:
         upgrade_to_head(url)
+    ensure_keys()  # random keys for the run unless the environment has them
     settings = Settings.from_env()
     settings.database_url, settings.instance_path = url, workdir / "instance"
     settings.storage_dir, settings.definitions_root = workdir / "files", ROOT
@@ -276,8 +279,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="measure kept databases again without reloading")
     parser.add_argument("--db-prefix", default=BENCH_DB,
                         help="name prefix of the bench databases (<prefix>_<n>), so runs on a shared server differ")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run (CI): 1k and 3k cases, 10 iterations, databases of this process")
     args = parser.parse_args(argv)
     BENCH_DB = args.db_prefix
+    if args.quick:
+        args.sizes, args.iterations = "1000,3000", 10
+        if args.db_prefix == parser.get_default("db_prefix"):
+            BENCH_DB = f"{args.db_prefix}_{os.getpid()}"
     sizes = [int(s) for s in args.sizes.split(",")]
     by_size = {n: run(args.pg_url, n, args.iterations, reuse=args.reuse) for n in sizes}
     if len(sizes) >= 2:

@@ -10,11 +10,12 @@ One run, on the seeded demo (SQLite in a temp dir) served by werkzeug's threaded
    time (measured inside the app, from request start to response) and of the client round trip. The
    /healthz endpoint (one `SELECT 1`) is the baseline measured the same way in the same run.
 
-    .venv/bin/python bench/portal_pages.py [--requests 40] [--users 20]
+    .venv/bin/python bench/portal_pages.py [--requests 40] [--users 20] [--sqlite] [--quick]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -35,7 +36,7 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 def _fresh_pg_database(server_url: str) -> tuple[str, Any]:
     from sqlalchemy import create_engine, text
 
-    name = f"bdcdj_bench_portal_{int(time.time())}"
+    name = f"bdcdj_bench_portal_{os.getpid()}_{int(time.time())}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
@@ -120,10 +121,17 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--pg-url", default=PG_URL, help="PostgreSQL server to create a scratch database on")
     parser.add_argument("--sqlite", action="store_true", help="measure on SQLite instead (the dev default)")
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 3 users × 9 requests (every page)")
     args = parser.parse_args()
+    if args.quick:
+        args.users, args.requests = 3, 9
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = (None, lambda: None) if args.sqlite else _fresh_pg_database(args.pg_url)
-        app = _app(Path(tmp), url)
+        try:
+            app = _app(Path(tmp), url)
+        except BaseException:
+            drop()  # no scratch database left behind by a failed set-up
+            raise
         base, server, timings = _serve(app)
         print(f"database: {'SQLite (every transaction BEGIN IMMEDIATE: requests queue)' if args.sqlite else url}")
         try:

@@ -19,6 +19,7 @@ from typing import Any
 
 from lxml import etree
 
+from app.engine.providers import load_providers
 from app.errors import DefinitionError
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -77,11 +78,13 @@ def _identity(fn: Callable[..., Any]) -> str:
 
 def known_operators() -> set[str]:
     """Ids the definition loader accepts in ``serviceTaskOperator/@id``."""
+    load_providers()
     return set(_CONNECTORS)
 
 
 def call_connector(operator_id: str, context: object | None, params: dict[str, Any]) -> dict[str, Any]:
     """Run one connector. Unknown ids raise ``UnknownOperator``; ``DomainError`` passes through untouched."""
+    load_providers()
     fn = _CONNECTORS.get(operator_id)
     if fn is None:
         raise UnknownOperator(operator_id)

@@ -35,6 +35,7 @@ from typing import Any
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 from SpiffWorkflow.exceptions import WorkflowException
 
+from app.engine.providers import load_providers
 from app.errors import DomainError
 
 MAX_TEXT_LENGTH = 20_000  # characters of one expression or script
@@ -160,17 +161,20 @@ def _compile(text: str, mode: str) -> tuple[ast.AST | None, Problem | None]:
 
 def check_expression(text: str) -> str | None:
     """Why ``text`` is not an allowed expression (Chinese), or None if it is."""
+    load_providers()
     found = _compile(text, "eval")[1]
     return found[0] if found else None
 
 
 def check_script(text: str) -> str | None:
     """Why ``text`` is not an allowed script (Chinese), or None if it is."""
+    load_providers()
     found = _compile(text, "exec")[1]
     return found[0] if found else None
 
 
 def _compiled(text: str, mode: str) -> ast.AST:
+    load_providers()
     tree, found = _compile(text, mode)
     if found:
         raise ExpressionRejected(found[0], line=found[1])
@@ -204,6 +208,7 @@ def register_function(name: str, *, needs_context: bool = False,
 
 def registered_functions() -> set[str]:
     """Names diagrams may call (for the designer's autocomplete and for error hints)."""
+    load_providers()
     return set(_FUNCTIONS)
 
 

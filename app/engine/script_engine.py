@@ -18,6 +18,7 @@ from app.engine.expressions import (
     evaluate_expression,
     run_script,
 )
+from app.engine.providers import load_providers
 from app.errors import DomainError
 
 
@@ -59,6 +60,7 @@ class SafeScriptEngine(PythonScriptEngine):
     and its reporting works); ``domain_error_of(exc)`` recovers a ``DomainError`` raised underneath."""
 
     def __init__(self, context: object | None = None) -> None:
+        load_providers()  # the connectors and functions a diagram may use, whoever builds the engine
         super().__init__(environment=_SafeEnvironment(self))
         self.context: object | None = context
 

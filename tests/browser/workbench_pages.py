@@ -37,6 +37,17 @@ def claim_and_open(page: Any, business_no: str) -> None:
     row.locator("button.claim").click()
     page.wait_for_url(re.compile(r"/workbench/cases/"))
     assert "已领取" in page.locator(".flash").first.inner_text()
+    wait_for_diagram(page)
+
+
+# The case page's diagram is drawn after the page has loaded (fetch + render), which moves what lies below it:
+# a click aimed before it is drawn can land elsewhere (found: the 更正申请信息 summary missed under load).
+DIAGRAM_DRAWN = """() => [...document.querySelectorAll('.bpmn-viewer[data-xml-url]')]
+  .every(b => b.classList.contains('bpmn-viewer-ready'))"""
+
+
+def wait_for_diagram(page: Any) -> None:
+    page.wait_for_function(DIAGRAM_DRAWN)
 
 
 def submit_decision(page: Any) -> None:
