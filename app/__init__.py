@@ -93,6 +93,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     init_form_rendering(app)
 
+    from app import clock
+
+    app.add_template_filter(clock.local_time, "local_time")  # every skin shows Beijing time
+    app.add_template_filter(clock.local_date, "local_date")
+
     from app.workbench import init_workbench
 
     init_workbench(app)

@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.admin import bp
 from app.admin.common import analyst
 from app.cases import holiday_plans
-from app.cases.appointments import today_in_china
+from app.clock import beijing_today
 from app.errors import ValidationFailed
 from app.pages import login_required
 from app.web import db_session
@@ -21,12 +21,12 @@ FIELDS = ("year", "holidays", "workdays", "source")
 @bp.app_context_processor
 def _calendar_warning() -> dict[str, Any]:
     """A callable, so only the pages that show the warning (the 运维监管 layout) pay for its query."""
-    return {"provisional_calendar_years": lambda: holiday_plans.provisional_years(db_session(), today_in_china())}
+    return {"provisional_calendar_years": lambda: holiday_plans.provisional_years(db_session(), beijing_today())}
 
 
 def _page(year: int, values: dict[str, str], errors: dict[str, list[str]], status: int = 200) -> Any:
     session = db_session()
-    this_year = today_in_china().year
+    this_year = beijing_today().year
     years = [holiday_plans.year_view(session, y) for y in range(this_year - 1, this_year + 3)]
     return render_template("admin/ops/calendar.html", view=holiday_plans.year_view(session, year), years=years,
                            plans=holiday_plans.entered_plans(session), values=values, errors=errors), status
@@ -45,7 +45,7 @@ def calendar_index() -> Any:
     analyst("calendar:manage")
     raw = (request.args.get("year") or "").strip()
     year = int(raw) if raw.isdigit() and holiday_plans.FIRST_YEAR <= int(raw) <= holiday_plans.LAST_YEAR \
-        else (holiday_plans.provisional_years(db_session(), today_in_china()) or [today_in_china().year + 1])[0]
+        else (holiday_plans.provisional_years(db_session(), beijing_today()) or [beijing_today().year + 1])[0]
     return _page(year, _values_of(holiday_plans.year_view(db_session(), year)), {})
 
 
@@ -58,7 +58,7 @@ def calendar_enter() -> Any:
         entry = holiday_plans.parse_entry(values["year"], values["holidays"], values["workdays"], values["source"])
         recount = holiday_plans.enter_plan(db_session(), actor, entry)
     except ValidationFailed as exc:
-        year = int(values["year"]) if values["year"].strip().isdigit() else today_in_china().year
+        year = int(values["year"]) if values["year"].strip().isdigit() else beijing_today().year
         year = min(max(year, holiday_plans.FIRST_YEAR), holiday_plans.LAST_YEAR)
         return _page(year, values, exc.errors or {}, status=422)
     flash(f"已录入 {entry.year} 年节假日安排；重新计算了 {recount.examined} 个在办任务的办理期限，"

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from app.cases import appointments
 from app.cases.models import Appointment
+from app.clock import beijing_today
 from app.web import current_actor, db_session
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="预约办理")
@@ -74,7 +75,7 @@ def cancel(appointment_id: str) -> dict[str, Any]:
 @blp.arguments(DayArgs, location="query")
 def day_list(args: dict[str, Any]) -> dict[str, Any]:
     """本登记大厅某日的预约（工作人员）"""
-    day: date = args["day"] or appointments.today_in_china()
+    day: date = args["day"] or beijing_today()
     return {"day": day.isoformat(),
             "items": [_json(a) for a in appointments.day_list(db_session(), current_actor(), day)]}
 

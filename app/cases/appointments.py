@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import Appointment, AppointmentSlot
 from app.catalog.service import current_version
+from app.clock import beijing_today
 from app.config import ROOT
 from app.db import locked_row, utcnow
 from app.engine.workdays import SHIPPED, WorkCalendar, calendar_for
@@ -25,7 +26,6 @@ from app.integrations.models import OutboxMessage
 from app.security import audit
 
 HALVES = {"am": "上午", "pm": "下午"}
-CHINA = timezone(timedelta(hours=8))
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out at a window
 
 
@@ -38,13 +38,10 @@ def offices() -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in _config()["offices"].items()}
 
 
-def today_in_china() -> date:
-    return utcnow().astimezone(CHINA).date()
-
 
 def bookable_days(today: date | None = None, calendar: WorkCalendar = SHIPPED) -> list[date]:
     """The next working days one may book (not today: the hall plans the day before)."""
-    start = today or today_in_china()
+    start = today or beijing_today()
     return [calendar.add_working_days(start, n) for n in range(1, int(_config()["booking_window_days"]) + 1)]
 
 
@@ -153,7 +150,7 @@ def check_in(session: Session, actor: Actor, code: str) -> Appointment:
         raise NotFound("预约码不存在或不属于本登记大厅", code="appointment_not_found")
     if appointment.status != "booked":
         raise Conflict("该预约已取消或已签到", code="appointment_closed")
-    if appointment.day != today_in_china():
+    if appointment.day != beijing_today():
         raise Conflict(f"该预约日期为 {appointment.day.isoformat()}，不是今天", code="appointment_wrong_day")
     appointment.status, appointment.checked_in_at = "checked_in", utcnow()
     audit.record(session, actor_id=actor.user_id, action="appointment.check_in", object_type="appointment",

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.cases.models import Task
+from app.clock import beijing_date
 from app.db import utcnow
 from app.engine.models import WorkdaySchedule
 from app.engine.workdays import WorkCalendar, calendar_for, forget_calendar, statutory_holidays
@@ -137,7 +138,7 @@ def recount_open_tasks(session: Session, old: WorkCalendar, new: WorkCalendar, y
     moved = []
     for task in tasks:
         assert task.due_at is not None
-        start = task.due_from or task.created_at.date()
+        start = task.due_from or beijing_date(task.created_at)
         days = task.due_days if task.due_days is not None else old.working_days_between(start, task.due_at)
         due = new.add_working_days(start, days)
         if due != task.due_at:

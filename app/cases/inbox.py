@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer, load_only
 
 from app.cases.models import Case, Party, Task
-from app.db import utcnow
+from app.clock import beijing_date, beijing_today
 from app.engine.runtime import ReadyTask
 from app.engine.workdays import SHIPPED, WorkCalendar, calendar_for
 from app.errors import PermissionDenied, ValidationFailed
@@ -35,7 +35,7 @@ COUNT_CAP = 1000
 
 def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date | None = None) -> list[Task]:
     """Open a row for each newly READY task; cancel open rows whose task is no longer READY."""
-    today = today or utcnow().date()
+    today = today or beijing_today()
     calendar = calendar_for(session)
     open_rows = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")).scalars().all()
     by_spiff_id = {t.spiff_task_id: t for t in open_rows}
@@ -188,7 +188,7 @@ def _filtered(actor: Actor, flt: InboxFilter, today: date, base: Select[Any],
 
 
 def _provisional(calendar: WorkCalendar, task: Task) -> bool:
-    return task.due_at is not None and calendar.provisional_between(task.due_from or task.created_at.date(),
+    return task.due_at is not None and calendar.provisional_between(task.due_from or beijing_date(task.created_at),
                                                                     task.due_at)
 
 
@@ -246,7 +246,7 @@ def inbox_page(session: Session, actor: Actor, flt: InboxFilter, *, today: date 
     """One page of the inbox for ``flt.tab`` plus, for the tab bar, the count of every tab the actor may
     open under the same filters."""
     actor.require("task:read")
-    today = today or utcnow().date()
+    today = today or beijing_today()
     calendar = calendar_for(session)
     stmt = page_query(actor, flt, today, calendar)
     rows = session.execute(stmt).all()

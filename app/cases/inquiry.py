@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from app.cases.access import definition_of
 from app.cases.documents import Document, render_document
 from app.cases.models import Case
+from app.clock import CHINA
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.certificate_content import office_name
-from app.registry.certificate_numbers import CHINA
 from app.security import audit
 
 YES_NO = ["是", "否"]

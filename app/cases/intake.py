@@ -25,6 +25,7 @@ from app.cases.storage import Storage
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
 from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
+from app.clock import beijing_today
 from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
@@ -305,7 +306,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     definition = definition_of(session, case)
     _check_register_rules(session, case, definition, actor)
     now = utcnow()
-    case.business_no = next_business_no(session, case.tenant_id, (today or now.date()).year,
+    case.business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year,
                                         definition["reg_class"])
     case.submitted_at, case.status = now, SUBMITTED
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))

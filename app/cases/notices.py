@@ -19,11 +19,11 @@ from app.cases import progress
 from app.cases.access import definition_of
 from app.cases.documents import Document, render_document
 from app.cases.models import Case, Task
+from app.clock import CHINA
 from app.engine.workdays import calendar_for
 from app.errors import NotFound
 from app.identity.actor import Actor
 from app.registry.certificate_content import office_name
-from app.registry.certificate_numbers import CHINA
 
 KINDS = {"acceptance": "受理通知书", "rejection": "不予受理告知书", "correction": "补正材料通知书"}
 # (stage, decision) of the deciding task → notice kind

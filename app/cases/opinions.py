@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.catalog.models import DictionaryEntry
+from app.clock import beijing_today
 from app.config import ROOT
 from app.errors import DefinitionError
 
@@ -57,7 +58,7 @@ def opinion_templates(session: Session, stage: str, today: date | None = None) -
     prefix = STAGE_CODES.get(stage)
     if prefix is None:
         return {}
-    today = today or date.today()
+    today = today or beijing_today()
     entries = session.execute(select(DictionaryEntry).where(
         kind, DictionaryEntry.code.like(f"{prefix}\\_%", escape="\\"),
         or_(DictionaryEntry.effective_to.is_(None), DictionaryEntry.effective_to >= today))

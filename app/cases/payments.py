@@ -28,6 +28,7 @@ from app.cases import progress
 from app.cases.access import definition_of, is_party
 from app.cases.documents import Document, render_document
 from app.cases.models import Case, Payment
+from app.clock import CHINA
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import SYSTEM, Actor
@@ -35,7 +36,6 @@ from app.integrations.adapters import services
 from app.integrations.snapshots import context_of
 from app.integrations.verification_models import TaxCase
 from app.registry.certificate_content import office_name
-from app.registry.certificate_numbers import CHINA
 from app.registry.fees import fee_total_yuan
 from app.security import audit
 

@@ -22,11 +22,11 @@ from app.cases.field_access import field_access
 from app.cases.models import Case, Task
 from app.cases.status import status_label
 from app.catalog.forms import pii_fields
+from app.clock import CHINA
 from app.errors import NotFound, PermissionDenied
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.registry.certificate_content import office_name
-from app.registry.certificate_numbers import CHINA
 from app.registry.certificate_pdf import font_name, wrap_text
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name

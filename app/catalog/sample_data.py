@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from app.catalog.forms import pii_fields
+from app.clock import beijing_today
 from app.registry.codes import make_id_card, make_unit_code, make_uscc
 
 SAMPLE_DIVISION = "330106"  # 杭州市西湖区, where the demo register lives
@@ -70,7 +71,7 @@ def choices(prop: dict[str, Any]) -> list[dict[str, Any]]:
 
 def sample_value(prop: dict[str, Any], name: str = "", today: date | None = None) -> Any:
     """One plausible value of a field schema (``default`` first, then the first choice)."""
-    today = today or date.today()
+    today = today or beijing_today()
     if "default" in prop:
         return prop["default"]
     options = choices(prop)

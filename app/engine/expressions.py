@@ -29,12 +29,13 @@ import operator as op
 import textwrap
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 from SpiffWorkflow.exceptions import WorkflowException
 
+from app.clock import CHINA
 from app.engine.providers import load_providers
 from app.errors import DomainError
 
@@ -42,7 +43,6 @@ MAX_TEXT_LENGTH = 20_000  # characters of one expression or script
 MAX_LENGTH = 100_000  # characters/items of any string or collection an operator or function produces
 MAX_INT_DIGITS = 40  # integers stay below 10**40 (amounts in fen need ~16)
 _MAX_INT = 10**MAX_INT_DIGITS
-CHINA_TZ = timezone(timedelta(hours=8), "CST")  # China has one zone and no DST
 
 
 class ExpressionError(WorkflowException):
@@ -227,13 +227,13 @@ def safe_round(number: Any, ndigits: int | None = None) -> Any:
 @register_function("date_today")
 def date_today() -> str:
     """Today in China as ``YYYY-MM-DD``; strings keep task data plain JSON."""
-    return datetime.now(CHINA_TZ).date().isoformat()
+    return datetime.now(CHINA).date().isoformat()
 
 
 @register_function("now_iso")
 def now_iso() -> str:
     """Now in China, ISO 8601 with offset, to the second."""
-    return datetime.now(CHINA_TZ).isoformat(timespec="seconds")
+    return datetime.now(CHINA).isoformat(timespec="seconds")
 
 
 @register_function("working_days_after", needs_context=True)

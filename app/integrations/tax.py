@@ -24,9 +24,10 @@ from app.cases import progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.models import Case
+from app.clock import CHINA
 from app.db import utcnow
 from app.engine.connectors import connector
-from app.engine.expressions import CHINA_TZ, register_function
+from app.engine.expressions import register_function
 from app.engine.message_catalogue import TAX_PAID
 from app.engine.runtime import WorkflowRuntime
 from app.engine.workdays import calendar_for
@@ -119,8 +120,8 @@ def await_payment(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Entered when 完税 has not arrived yet: shows the case as 待完税 and sets the escalation deadline."""
     ctx: CaseContext = context
     ctx.case.status = "awaiting_tax"
-    due = calendar_for(ctx.session).add_working_days(datetime.now(CHINA_TZ).date(), _config.wait_working_days)
-    return {"due_at": datetime.combine(due, dtime(0, 0), CHINA_TZ).isoformat()}
+    due = calendar_for(ctx.session).add_working_days(datetime.now(CHINA).date(), _config.wait_working_days)
+    return {"due_at": datetime.combine(due, dtime(0, 0), CHINA).isoformat()}
 
 
 @register_function("tax_paid", needs_context=True)

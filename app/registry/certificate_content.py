@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.clock import CHINA
 from app.identity.models import Tenant
-from app.registry.certificate_numbers import CHINA
 from app.registry.codes import format_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry, Right
 from app.registry.right_types import REGISTERED_TITLES, RIGHT_TYPES

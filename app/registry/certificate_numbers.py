@@ -8,10 +8,11 @@ number that was issued and then spoiled (废号) keeps its row with status ``voi
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.clock import CHINA
 from app.db import next_counter_value, utcnow
 from app.errors import Conflict, ValidationFailed
 from app.registry.models import Certificate, CertificateCounter, Right
@@ -19,7 +20,6 @@ from app.registry.models import Certificate, CertificateCounter, Right
 KINDS = {"title": "不动产权", "proof": "不动产证明", "no_property": "无房证明"}
 KIND_TITLES = {"title": "不动产权证书", "proof": "不动产登记证明", "no_property": "无房证明"}
 SEQ_WIDTH = 7
-CHINA = timezone(timedelta(hours=8))
 NUMBER_RE = re.compile(r"^(?P<jc>[\u4e00-\u9fa5])[(（](?P<year>\d{4})[)）](?P<area>.+?)"
                        r"(?P<kind>不动产权|不动产证明|无房证明)第(?P<seq>\d{7})号$")
 

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+from app.clock import beijing_today
+
 DIVISIONS_CSV = Path(__file__).resolve().parents[2] / "dictionaries" / "divisions.csv"
 
 
@@ -113,7 +115,7 @@ def check_id_card(value: str, *, today: date | None = None) -> str:
         birth = id_card_birth_date(v)
     except ValueError:
         raise InvalidIdentifier("身份证号出生日期无效") from None
-    if birth > (today or date.today()) or birth.year < 1900:
+    if birth > (today or beijing_today()) or birth.year < 1900:
         raise InvalidIdentifier("身份证号出生日期无效")
     if _id_check_char(v[:17]) != v[17]:
         raise InvalidIdentifier("身份证号校验位错误")

@@ -11,19 +11,19 @@ place that says what is current. Run daily (``flask --app wsgi registry expire``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.clock import CHINA, beijing_today
 from app.db import utcnow
 from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right
 from app.security import audit
 
-CHINA = timezone(timedelta(hours=8))
 OBJECTION_DAYS = 15  # 细则 83: calendar days from the objection registration
 
 
@@ -54,7 +54,7 @@ def expire_rights(session: Session, today: date | None = None) -> ExpiryReport:
     """End every right that has lapsed by ``today`` (local date in China). Idempotent."""
     from app.registry.service import promote_queued_seizures
 
-    today = today or utcnow().astimezone(CHINA).date()
+    today = today or beijing_today()
     report = ExpiryReport()
     candidates = session.execute(select(Right).where(Right.status == "current",
                                                      Right.right_type.in_(("seizure", "objection")))

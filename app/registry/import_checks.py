@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from app.clock import CHINA
 from app.db import utcnow
 from app.registry.codes import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
 from app.registry.import_files import ImportProblem
@@ -23,7 +24,6 @@ ID_TYPES = {"身份证": "person", "统一社会信用代码": "org"}
 SHARE_MODES = ("单独所有", "共同共有", "按份共有", "其它共有")  # GYFS 0–3
 RIGHT_NATURES = {"101": "划拨", "102": "出让", "103": "作价出资（入股）", "104": "租赁", "105": "授权经营",
                  "201": "家庭承包", "202": "其它方式承包", "203": "批准拨用", "204": "入股", "205": "联营"}  # QLXZ
-CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass

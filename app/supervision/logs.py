@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.cases.models import Appointment, Case, CaseEvent, Task
+from app.clock import CHINA
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import User
@@ -25,7 +25,7 @@ from app.security import audit
 from app.security.models import AuditEntry
 from app.supervision.models import ExceptionLog
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+LOCAL = CHINA  # Beijing time (app/clock.py)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000
 

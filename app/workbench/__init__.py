@@ -13,8 +13,7 @@ bp = Blueprint("workbench", __name__, url_prefix="/workbench")
 
 def init_workbench(app: Flask) -> None:
     from app.workbench import case_views, consent_views, inbox_views, stage_views, window_views  # noqa: F401
-    from app.workbench.common import district_name, local_time
+    from app.workbench.common import district_name
 
-    app.add_template_filter(local_time, "local_time")
     app.add_template_filter(district_name, "district")
     app.register_blueprint(bp)

@@ -68,15 +68,3 @@ def district_name(tenant_id: str | None) -> str:
         tenant = db_session().get(Tenant, tenant_id)
         names[tenant_id] = tenant.name if tenant else tenant_id
     return names[tenant_id]
-
-
-def local_time(value: Any) -> str:
-    """UTC timestamps (datetime or ISO string) as Beijing time for the screen: 2026-03-01 14:05."""
-    from datetime import datetime
-
-    from app.registry.certificate_numbers import CHINA
-
-    if not value:
-        return "—"
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return str(at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"))

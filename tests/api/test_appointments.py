@@ -92,7 +92,7 @@ def test_clerks_see_the_days_list_and_check_in(seeded: Any, db: Any, monkeypatch
         booked = appointments.book(session, lisi, tenant_id="330106", business_type="transfer_resale",
                                    day=appointments.bookable_days()[0], half="pm")
         code, day = booked.code, booked.day
-    monkeypatch.setattr(appointments, "today_in_china", lambda: day)
+    monkeypatch.setattr(appointments, "beijing_today", lambda: day)
     with db.unit_of_work() as session:
         clerk = actor_for(session, session.execute(select(User).where(User.username == "xh_acceptor")).scalar_one())
         from app.db import set_tenant_scope

@@ -10,9 +10,8 @@ from flask import Flask
 from sqlalchemy import select
 from support.cases import file_application, take_through
 
-from app.db import utcnow
+from app.clock import beijing_today
 from app.registry.codes import make_unit_code
-from app.registry.expiry import CHINA
 from app.registry.models import RealtyUnit, RegisterEntry
 from app.registry.service import current_rights
 from app.registry.verify import verify_register_report
@@ -47,7 +46,7 @@ def test_an_objection_without_a_lawsuit_lapses_after_15_days_and_cannot_be_repea
     twice = file_application(login, "lisi", "objection", objection_form(unit(1)))
     assert twice.status_code == 422 and "不能重复申请" in twice.get_json()["detail"]
 
-    today = utcnow().astimezone(CHINA).date()  # the Beijing day the objection was registered (8 h ahead of UTC)
+    today = beijing_today()  # the Beijing day the objection was registered (8 h ahead of UTC)
     assert "0 项" in expire(seeded, today + timedelta(days=14))
     assert len(rights(db, unit(1), "objection")) == 1
     assert "objection_lapsed" in expire(seeded, today + timedelta(days=16))
@@ -70,7 +69,7 @@ def test_an_objection_with_a_lawsuit_does_not_lapse(seeded: Flask, login: Any, d
     form = objection_form(unit(2), lawsuit_accepted_no="(2026)浙0106民初77号")
     resp = file_application(login, "lisi", "objection", form)
     take_through(login, resp.get_json()["business_no"])
-    expire(seeded, utcnow().astimezone(CHINA).date() + timedelta(days=30))
+    expire(seeded, beijing_today() + timedelta(days=30))
     assert len(rights(db, unit(2), "objection")) == 1
 
 

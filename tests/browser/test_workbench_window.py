@@ -79,11 +79,11 @@ def test_an_appointment_code_starts_the_window_case(clerk_page: Any, seeded: Any
     db = seeded.extensions["db"]
     with db.unit_of_work() as session:
         zhang = actor_for(session, session.execute(select(User).where(User.username == "zhangsan")).scalar_one())
-        today = appointments.today_in_china()
+        today = appointments.beijing_today()
         day = appointments.bookable_days(today - timedelta(days=1))[0]
         code = appointments.book(session, zhang, tenant_id="330106", business_type="transfer_resale", day=day,
                                  half="am", today=today - timedelta(days=1)).code
-    monkeypatch.setattr(appointments, "today_in_china", lambda: day)
+    monkeypatch.setattr(appointments, "beijing_today", lambda: day)
     page = clerk_page("xh_acceptor")
     page.goto("/workbench/window")
     page.fill("#appointment_code", "NOSUCHCD")
