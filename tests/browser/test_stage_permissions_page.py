@@ -17,8 +17,8 @@ def test_the_acceptor_corrects_the_editable_fields_at_acceptance(clerk_page: Any
         ["contract_no", "price", "share_mode", "use"]
     clerk.fill("#f-price", "2360000")
     clerk.check("#correct-fields input[name=use][value=非住宅]")
-    clerk.click("#save-fields")
-    clerk.wait_for_load_state()
+    with clerk.expect_navigation():  # the page that answers, not the one already shown
+        clerk.click("#save-fields")
     assert "申请信息已更正" in clerk.locator(".flash").first.inner_text()
     assert clerk.locator("#application dd[data-field=price]").inner_text() == "2360000"
     fees = clerk.locator("#fees").inner_text()  # the register's recorded use (住宅) sets the tariff

@@ -20,8 +20,8 @@ def test_another_clerk_cannot_claim_a_claimed_task(clerk_page: Any, seeded: Any,
     first, second = clerk_page("xh_acceptor"), clerk_page("xh_acceptor2")
     first.locator("tr.task-row", has_text=no).locator("button.claim").click()
     first.wait_for_url(re.compile(r"/workbench/cases/"))
-    second.locator("tr.task-row", has_text=no).locator("button.claim").click()  # a page loaded before the claim
-    second.wait_for_load_state()
+    with second.expect_navigation():
+        second.locator("tr.task-row", has_text=no).locator("button.claim").click()  # a page loaded before the claim
     assert "该任务已由他人领取" in second.locator(".flash.error").inner_text()
     second.goto("/workbench/?tab=claimable")
     assert second.locator("tr.task-row", has_text=no).count() == 0

@@ -37,8 +37,8 @@ def test_a_walk_in_transfer_is_entered_scanned_and_submitted(clerk_page: Any, se
     for code in REQUIRED:
         page.set_input_files(f"input[data-code={code}]",
                              files=[{"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        page.locator("form", has=page.locator(f"input[data-code={code}]")).locator("button").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the page that answers the upload, not the one already shown
+            page.locator("form", has=page.locator(f"input[data-code={code}]")).locator("button").click()
         assert "材料已上传" in page.locator(".flash").first.inner_text()
     page.click("#submit-window-case")
     page.wait_for_url(re.compile(r"/workbench/cases/\w+$"))
