@@ -183,15 +183,24 @@ def _element_names(xml: bytes) -> dict[str, str]:
             if isinstance(el.tag, str) and el.get("id") and (el.get("name") or "").strip()}
 
 
+class DiagramRefused(ValidationFailed):
+    """Publishing refused: ``findings`` are every problem of the check (errors and warnings), so the designer
+    can mark them without checking the diagram a second time."""
+
+    def __init__(self, findings: list[DiagramProblem]) -> None:
+        super().__init__("流程图未通过校验，不能发布", errors={"bpmn": refusal(findings)})
+        self.findings = findings
+
+
 def publish(session: Session, actor: Actor, root: Path, code: str, xml: str,
             roles: Iterable[str] = ()) -> tuple[ProcessVersion, str]:
     """A valid diagram becomes the type's new current version (the rest of the type as it is now);
     ``roles`` as for ``validate`` — the same call decides both."""
     actor.require("defs:manage")
     bt = business_type(session, code)
-    problems = errors_only(validate(root, code, xml, roles, session))
-    if problems:
-        raise ValidationFailed("流程图未通过校验，不能发布", errors={"bpmn": refusal(problems)})
+    findings = validate(root, code, xml, roles, session)
+    if errors_only(findings):
+        raise DiagramRefused(findings)
     version, message = publish_changes(session, actor, root, code, bpmn=xml, action="definition.publish_diagram")
     if not bt.enabled:  # a type created by an import goes live with its own diagram
         bt.enabled = True
