@@ -14,6 +14,21 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
+# Caps on waits, not waits: an action (click, fill) gives up after ACTION_MS, a page load after NAVIGATION_MS.
+# A navigation includes the server's answer and the new page's assets; on a 2-core machine running the other
+# xdist worker and CI's own load, 10 s was seen to run out on a plain form POST (found: the 更正申请信息 save).
+ACTION_MS = 10_000
+NAVIGATION_MS = 30_000
+
+
+def open_context(browser: Any, base_url: str, **options: Any) -> Any:
+    """A zh-CN browser context on ``base_url`` with the suite's caps on waits (every browser test opens its
+    contexts here, so the caps live in one place)."""
+    context = browser.new_context(locale="zh-CN", base_url=base_url, **options)
+    context.set_default_timeout(ACTION_MS)
+    context.set_default_navigation_timeout(NAVIGATION_MS)
+    return context
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
@@ -34,8 +49,7 @@ def live_server(seeded: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any, live_server: str) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    context = open_context(browser, live_server, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     yield pg
     context.close()

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from browser_fixtures import open_context
 from PIL import Image
 from playwright.sync_api import expect
 from support.cases import take_through
@@ -41,9 +42,7 @@ def shot(page: Any, name: str) -> None:
 
 
 def phone(browser: Any, live_server: str) -> Any:
-    context = browser.new_context(locale="zh-CN", base_url=live_server, viewport=PHONE, is_mobile=True,
-                                  has_touch=True)
-    context.set_default_timeout(10_000)
+    context = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
     return context.new_page()
 
 

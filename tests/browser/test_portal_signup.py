@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
+from browser_fixtures import CHROMIUM, CHROMIUM_ARGS, open_context
 from playwright.sync_api import expect
 from support.servers import LiveServer
 from test_portal_journey import PHONE, shot
@@ -42,9 +42,8 @@ def no_sideways_scroll(page: Any) -> None:
 
 def test_sign_up_by_sms_code_verify_identity_and_face_on_a_phone(camera_browser: Any, live_server: str,
                                                                   simulator: LiveServer) -> None:
-    context = camera_browser.new_context(locale="zh-CN", base_url=live_server, viewport=PHONE, is_mobile=True,
-                                         has_touch=True, permissions=["camera"])
-    context.set_default_timeout(10_000)
+    context = open_context(camera_browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True,
+                           permissions=["camera"])
     page = context.new_page()
     page.goto("/")
     page.click("header >> text=注册")
@@ -94,9 +93,7 @@ def test_sign_up_by_sms_code_verify_identity_and_face_on_a_phone(camera_browser:
 
 def test_a_face_photo_from_the_file_input_works_without_javascript(browser: Any, live_server: str,
                                                                     simulator: LiveServer, tmp_path: Any) -> None:
-    context = browser.new_context(locale="zh-CN", base_url=live_server, viewport=PHONE, is_mobile=True,
-                                  java_script_enabled=False)
-    context.set_default_timeout(10_000)
+    context = open_context(browser, live_server, viewport=PHONE, is_mobile=True, java_script_enabled=False)
     page = context.new_page()
     page.goto("/signup")
     page.fill("#phone", ZHAO_MIN["phone"])
@@ -160,7 +157,5 @@ def test_the_co_applicant_confirms_from_the_invitation_sms_in_a_second_browser(
 
 
 def phone_page(browser: Any, live_server: str) -> Any:
-    context = browser.new_context(locale="zh-CN", base_url=live_server, viewport=PHONE, is_mobile=True,
-                                  has_touch=True)
-    context.set_default_timeout(10_000)
+    context = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
     return context.new_page()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from browser_fixtures import open_context
 from support.cases import take_through
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
@@ -35,7 +36,7 @@ def test_case_page_viewer_marks_the_current_and_the_completed_steps(clerk_page: 
 def test_guide_page_shows_the_process_with_the_viewer_and_without_javascript(browser: Any,
                                                                              live_server: str) -> None:
     for javascript in (True, False):
-        context = browser.new_context(locale="zh-CN", base_url=live_server, java_script_enabled=javascript)
+        context = open_context(browser, live_server, java_script_enabled=javascript)
         page = context.new_page()
         page.goto("/guide/transfer_resale")
         if javascript:  # public page: the bundle is fetched only on request (the page's weight budget)

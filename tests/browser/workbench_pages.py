@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from browser_fixtures import open_context
 
 from app.demo import DEMO_PASSWORD
 
@@ -16,8 +17,7 @@ def clerk_page_fixture(browser: Any, live_server: str) -> Iterator[Any]:
     contexts = []
 
     def open_as(username: str) -> Any:
-        context = browser.new_context(locale="zh-CN", base_url=live_server, viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(10_000)
+        context = open_context(browser, live_server, viewport={"width": 1400, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.goto("/login?next=/workbench/?tab=claimable")
