@@ -55,14 +55,14 @@ setup: install ## Generate random dev keys into instance/keys.env (first time), 
 	$(FLASK) setup --demo
 
 run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data, the department simulator on :5010
-	@$(BIN)/python -m app.integrations.simulator --host $(HOST) --port $(SIM_PORT) & SIM=$$!; \
+	@$(BIN)/python -m simulator --host $(HOST) --port $(SIM_PORT) & SIM=$$!; \
 	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
 	INTEGRATIONS_BASE_URL=$${INTEGRATIONS_BASE_URL:-http://$(HOST):$(SIM_PORT)} \
 	CALLBACK_BASE_URL=$${CALLBACK_BASE_URL:-http://$(HOST):$(PORT)} SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 simulator: install ## Serve only the department simulator on :5010 (make run starts it too)
-	$(BIN)/python -m app.integrations.simulator --host $(HOST) --port $(SIM_PORT)
+	$(BIN)/python -m simulator --host $(HOST) --port $(SIM_PORT)
 
 # pytest-xdist workers, each with its own databases, simulator and live servers (bench/README.md "Test suite").
 TEST_WORKERS ?= 2
@@ -74,7 +74,7 @@ test-fast: install ## The suite without the browser and slow tests (markers `bro
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not slow"
 
 lint: install ## ruff over app/ and tests/
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app simulator tests bench
 
 bench: install ## Benchmarks, full runs (ratios measured side by side in one run; bench/README.md)
 	$(BIN)/python bench/lifecycle.py

@@ -64,15 +64,18 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _configure_certificates(settings)
     _configure_integrations(settings)
 
+    from app.error_handlers import init_error_handlers
     from app.web import init_request_handling
 
     init_request_handling(app)
+    init_error_handlers(app)
     from app.security.headers import init_security_headers
     from app.security.throttle import init_throttling
 
     init_security_headers(app, settings)
     init_throttling(app, settings)
 
+    from app import account_security  # noqa: F401  (its routes join the accounts blueprint before it is registered)
     from app.pages import init_pages
 
     init_pages(app)

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.identifiers import make_id_card, make_unit_code, make_uscc
 from app.identity.directory import ensure_org_tree
 from app.identity.models import Tenant, User
 from app.identity.service import create_user
-from app.registry.codes import make_id_card, make_unit_code, make_uscc
 from app.registry.importer import import_records
 
 DEMO_PASSWORD = "Demo@2026"
@@ -75,7 +75,7 @@ def _owner(i: int, district: str) -> dict[str, str]:
 
 def register_owner(n: int, district: str) -> dict[str, str]:
     """Who holds demo unit ``n`` of ``district`` in the register book — the same person 公安 knows and who sells
-    it in the simulator's 网签 contracts (app/integrations/simulator/data.py), so the demo cases verify."""
+    it in the simulator's 网签 contracts (simulator/data.py), so the demo cases verify."""
     if district == DISTRICTS[0][0] and n <= ZHANG_SAN_UNITS:
         return ZHANG_SAN
     if district == DISTRICTS[0][0] and n == ZHOU_JIE_UNIT:

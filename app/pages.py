@@ -22,7 +22,7 @@ from app.errors import AuthenticationRequired, DomainError, TooManyRequests
 from app.identity.actor import Actor, actor_for
 from app.identity.service import authenticate, get_user, revoke_sessions, user_for_session
 from app.security import throttle
-from app.web import db_session, keep_writes_on_error, settings
+from app.web import db_session, keep_writes_on_error, problem, settings
 
 csrf = CSRFProtect()
 bp = Blueprint("accounts", __name__)
@@ -164,8 +164,6 @@ def init_pages(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings_ttl(app))
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # bound to the session, which itself expires
     csrf.init_app(app)
-    from app import account_security  # noqa: F401  (its routes join the accounts blueprint)
-
     app.register_blueprint(bp)
 
     @app.context_processor
@@ -195,8 +193,6 @@ def csrf_failed(exc: CSRFError) -> Any:
     if wants_html():
         flash("页面已过期或来源不明，请重新提交。", "error")
         return render_error_page(400, "页面已过期或来源不明，请返回后重新提交。")
-    from app.web import problem
-
     return problem(400, "请求缺少有效的防伪令牌（CSRF），请刷新页面后重试", code="csrf_failed")
 
 

@@ -1,5 +1,5 @@
 """Request plumbing shared by every skin: one database session per request committed once at the end,
-the acting user, and rendering of domain errors (RFC 7807 problem JSON for the API).
+the acting user, and the RFC 7807 problem JSON body (the error handlers that use it: app/error_handlers.py).
 
 A view is one unit of work that may be run more than once: when it calls a department after writing, the
 pass is rolled back, the call made with no transaction open and the view run again with the answer
@@ -7,20 +7,16 @@ pass is rolled back, the call made with no transaction open and the view run aga
 department answers."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask import session as cookie_session
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
 
 from app.config import Settings
 from app.db import Database, set_tenant_scope
-from app.errors import AuthenticationRequired, DomainError
+from app.errors import AuthenticationRequired
 from app.identity.actor import Actor, actor_for
-
-log = logging.getLogger(__name__)
 
 HTTP_TITLES = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "未找到", 405: "不支持的请求方法",
                409: "状态冲突", 413: "文件过大", 415: "不支持的内容类型", 422: "输入有误", 429: "请求过于频繁",
@@ -118,85 +114,3 @@ def init_request_handling(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
-
-    @app.errorhandler(DomainError)
-    def _domain_error(exc: DomainError) -> Any:
-        from app.pages import domain_error_page, wants_html
-
-        if wants_html():
-            return domain_error_page(exc)
-        return problem(exc.status, exc.message, code=exc.code, errors=exc.errors or None,
-                       extra=exc.problem_fields())
-
-    app.register_error_handler(HTTPException, render_http_exception)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Any:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        _capture(exc)
-        from app.pages import render_error_page, wants_html
-
-        if wants_html():
-            return render_error_page(500, "服务器内部错误，请稍后重试")
-        return problem(500, "服务器内部错误，请稍后重试", code="internal_error")
-
-
-def _capture(exc: Exception) -> None:
-    """Keep the error in the exception log (app.supervision.capture), after rolling back this request's
-    transaction so the log's own short transaction does not wait for it. Never raises: the user still
-    gets the error page when the log cannot be written (e.g. the database is down)."""
-    try:
-        _record(exc)
-    except Exception:
-        log.exception("could not capture the exception")
-
-
-def _record(exc: Exception) -> None:
-    from app.supervision.capture import business_no_in, record_exception
-
-    actor = g.get("actor")
-    if actor is None:  # the error came before the view resolved its user
-        try:
-            from app.pages import page_actor
-
-            actor = current_actor(required=False) if request.path.startswith("/api/") else page_actor(required=False)
-        except Exception:
-            actor = None
-    session = g.get("db_session")
-    if session is not None:
-        session.rollback()
-    values = [*(request.view_args or {}).values(), *request.args.values()]
-    database: Database = current_app.extensions["db"]
-    record_exception(database.engine, exc, method=request.method, path=request.path, endpoint=request.endpoint,
-                     actor_id=actor.user_id if actor else None, tenant_id=actor.tenant_id if actor else None,
-                     business_no=business_no_in(values))
-
-
-def render_http_exception(exc: HTTPException) -> Any:
-    status = exc.code or 500
-    from flask_wtf.csrf import CSRFError
-
-    if isinstance(exc, CSRFError):
-        from app.pages import csrf_failed
-
-        return csrf_failed(exc)
-    data = getattr(exc, "data", None) or {}
-    messages = data.get("messages") if isinstance(data, dict) else None
-    if messages:
-        from app.api.errors import flatten_marshmallow
-
-        errors = flatten_marshmallow(messages)
-        return problem(422, "输入有误：" + "；".join(f"{k}：{v[0]}" for k, v in errors.items()),
-                       code="validation_failed", errors=errors)
-    detail = {404: "请求的资源不存在", 405: "不支持该请求方法", 413: "上传内容超过大小限制",
-              401: "请先登录", 403: "没有权限", 429: "尝试次数过多，请稍后再试"}.get(
-        status, HTTP_TITLES.get(status, "请求有误"))
-    from app.pages import render_error_page, wants_html
-
-    if wants_html():
-        return render_error_page(status, detail)
-    response, status = problem(status, detail, code="rate_limited" if status == 429 else f"http_{status}")
-    for name, value in exc.get_headers():  # e.g. 405's Allow (RFC 9110), 429's Retry-After
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response, status

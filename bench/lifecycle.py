@@ -61,7 +61,7 @@ except ImportError:  # pragma: no cover
     from app.engine.expressions import SafeScriptEngine  # type: ignore[no-redef]  # noqa: E402
 
 from app.engine import specs  # noqa: E402
-from app.registry.codes import make_unit_code  # noqa: E402
+from app.identifiers import make_unit_code  # noqa: E402
 from bench.support import DEFAULT_PG_URL, LateApp, LiveServer, ensure_keys, scratch_pg_database, simulator, wait_until  # noqa: E402
 
 PROCESS_ID = "transfer_resale"

@@ -50,9 +50,9 @@ class LiveServer:
 
 @contextmanager
 def simulator(tax_callback_delay_s: float = 0.0) -> Iterator[LiveServer]:
-    """The department simulator (app/integrations/simulator) on its own port: 公安, 住建, 税务 … answer over
+    """The department simulator (simulator) on its own port: 公安, 住建, 税务 … answer over
     HTTP like in production; 税务 calls the platform back at the URL pushed with the tax case."""
-    from app.integrations.simulator import SimulatorConfig, create_simulator_app
+    from simulator import SimulatorConfig, create_simulator_app
 
     ensure_keys()
     config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],

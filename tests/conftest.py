@@ -128,8 +128,8 @@ def database_templates(base_database_url: str, owner_database_url: str, simulato
 
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[LiveServer]:
-    """The department simulator (app/integrations/simulator) served for real, once per worker."""
-    from app.integrations.simulator import SimulatorConfig, create_simulator_app
+    """The department simulator (simulator) served for real, once per worker."""
+    from simulator import SimulatorConfig, create_simulator_app
 
     config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
                              tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],

@@ -9,7 +9,7 @@ import pytest
 from support.cases import complete_stage, file_application, take_through
 from support.personas import STAFF
 
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 
 ROOT = Path(__file__).resolve().parents[1]
 RECHECK = """<bpmn:userTask id="task_recheck" name="复核">

@@ -8,7 +8,8 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from app.api.openapi import ProblemResponsesPlugin, register_problem_responses
-from app.web import current_actor, render_http_exception
+from app.error_handlers import render_http_exception
+from app.web import current_actor
 
 # Endpoints anyone may call: sign-in, the signed 税务 callback (its HMAC is its credential), the public
 # certificate check behind the QR code, and the published guide of registration types.

@@ -20,8 +20,8 @@ from app.clock import beijing_date, beijing_today
 from app.engine.runtime import ReadyTask
 from app.engine.workdays import SHIPPED, WorkCalendar, calendar_for
 from app.errors import PermissionDenied, ValidationFailed
+from app.identifiers import InvalidIdentifier, check_id_card
 from app.identity.actor import Actor
-from app.registry.codes import InvalidIdentifier, check_id_card
 from app.security.fields import blind_index
 
 MINE, CLAIMABLE, DONE, ALL = "mine", "claimable", "done", "all"

@@ -17,7 +17,7 @@ from app.cases.models import Case
 from app.cases.progress import timeline
 from app.cases.status import status_label
 from app.errors import NotFound, ValidationFailed
-from app.registry.codes import InvalidIdentifier, check_id_card, check_uscc
+from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
 from app.security import audit, rate_limit
 from app.security.fields import blind_index
 from app.security.masking import mask_name

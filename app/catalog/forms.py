@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from app.errors import ValidationFailed
-from app.registry.codes import (
+from app.identifiers import (
     InvalidIdentifier,
     check_id_card,
     check_party_id,

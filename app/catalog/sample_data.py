@@ -14,7 +14,7 @@ from typing import Any
 
 from app.catalog.forms import pii_fields
 from app.clock import beijing_today
-from app.registry.codes import make_id_card, make_unit_code, make_uscc
+from app.identifiers import make_id_card, make_unit_code, make_uscc
 
 SAMPLE_DIVISION = "330106"  # 杭州市西湖区, where the demo register lives
 # Strings for the patterns the shipped forms use; any other pattern gets the first candidate it accepts.

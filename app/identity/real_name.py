@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
 from app.identity.models import User, UserRole
 from app.identity.sms_login import PORTAL_KINDS
 from app.integrations.adapters import gongan, shichang
 from app.integrations.adapters.services import face_score
 from app.integrations.client import CallContext
-from app.registry.codes import InvalidIdentifier, check_id_card, check_uscc
 from app.security import audit, rate_limit
 from app.security.fields import blind_index
 

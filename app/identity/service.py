@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import AuthenticationRequired, NotFound, ValidationFailed
+from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
 from app.identity.models import Role, Tenant, User, UserRole
-from app.registry.codes import InvalidIdentifier, check_id_card, check_uscc
 from app.security import audit
 
 _TOKEN_SALT = "bdcdj-api-token"

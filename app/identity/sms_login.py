@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import ValidationFailed
+from app.identifiers import InvalidIdentifier, check_mobile
 from app.identity.models import SmsCode, User, UserRole
 from app.integrations.adapters.services import send_sms
 from app.integrations.answers import stable
 from app.integrations.client import CallContext
-from app.registry.codes import InvalidIdentifier, check_mobile
 from app.security import audit, rate_limit
 from app.security.fields import blind_index
 

@@ -25,7 +25,7 @@ from app.identity.actor import Actor
 from app.identity.models import OrgUnit, Role, Tenant, User, UserRole
 from app.identity.service import create_user, revoke_sessions
 from app.identity.signin import random_password
-from app.registry.import_files import ImportProblem, parse_jsonl
+from app.import_files import ImportProblem, parse_jsonl
 from app.security import audit
 
 FIELDS = ("external_id", "username", "real_name", "phone", "tenant", "section", "roles", "enabled")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import new_id, utcnow
+from app.identifiers import make_id_card, make_uscc
 from app.identity.actor import Actor
 from app.integrations.adapters import (
     fayuan,
@@ -32,7 +33,6 @@ from app.integrations.adapters import (
 from app.integrations.client import CallContext, ServiceUnavailable, call
 from app.integrations.interfaces import get_interface
 from app.integrations.models import InterfaceCallLog
-from app.registry.codes import make_id_card, make_uscc
 from app.security import audit
 
 PROBE_ID = make_id_card("330100", date(2000, 1, 1), 999)  # fictional: nobody's number

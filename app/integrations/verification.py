@@ -21,11 +21,11 @@ from app.cases.context import CaseContext
 from app.cases.models import Case, Party
 from app.engine.connectors import connector
 from app.errors import ValidationFailed
+from app.identifiers import is_id_card
 from app.integrations import exemptions, snapshots
 from app.integrations.adapters import gongan, minzheng, shichang, zhujian
 from app.integrations.client import ServiceUnavailable
 from app.integrations.snapshots import field
-from app.registry.codes import is_id_card
 
 
 def _same(a: Any, b: Any) -> str:

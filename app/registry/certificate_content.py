@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import CHINA
+from app.identifiers import format_unit_code
 from app.identity.models import Tenant
-from app.registry.codes import format_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry, Right
 from app.registry.right_types import REGISTERED_TITLES, RIGHT_TYPES
 from app.security.masking import mask_name

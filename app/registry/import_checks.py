@@ -1,6 +1,6 @@
 """Validation of one register-import record (a unit with its current rights) into typed values.
 
-Checks every identifier the way the rest of the register does (``app.registry.codes``): unit code incl. its
+Checks every identifier the way the rest of the register does (``app.identifiers``): unit code incl. its
 division against the office, ID card / USCC check characters, right types, numbers, dates and co-ownership
 shares. Every problem carries the file line it came from and a Chinese reason; validation never stops at the
 first problem, so a clerk can fix a whole file in one pass.
@@ -16,8 +16,8 @@ from typing import Any
 
 from app.clock import CHINA
 from app.db import utcnow
-from app.registry.codes import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
-from app.registry.import_files import ImportProblem
+from app.identifiers import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
+from app.import_files import ImportProblem
 from app.registry.right_types import RIGHT_TYPES, TITLE_RIGHTS
 
 ID_TYPES = {"身份证": "person", "统一社会信用代码": "org"}

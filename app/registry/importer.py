@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.identity.models import Tenant
+from app.import_files import ImportProblem, read_file
 from app.registry.book import append_entry
 from app.registry.import_checks import HolderIn, RightIn, UnitIn, validate_record
-from app.registry.import_files import ImportProblem, read_file
 from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
 from app.security import audit
 

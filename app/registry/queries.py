@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import PermissionDenied, ValidationFailed
+from app.identifiers import format_unit_code
 from app.identity.actor import Actor
-from app.registry.codes import format_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry, Right
 from app.registry.right_types import REGISTERED_TITLES
 from app.registry.service import (

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from support.cases import file_application
 
+from app.identifiers import make_unit_code
 from app.identity.models import OrgUnit, Role, Tenant, User
 from app.identity.permissions import PERMISSIONS
 from app.identity.seed import load_roles
-from app.registry.codes import make_unit_code
 from app.security.models import AuditEntry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def test_institution_accounts_carry_a_uscc_and_a_type(seeded: Any, db: Any, page
     missing = ops.post_form("/admin/users/new", {"kind": "institution", "username": "agent1", "password": "Ag3nt#2026x",
                                                  "roles": ["institution"], "institution_type": "agent"})
     assert missing.status_code == 422 and "统一社会信用代码" in missing.get_data(as_text=True)
-    from app.registry.codes import make_uscc
+    from app.identifiers import make_uscc
 
     created = ops.post_form("/admin/users/new", {"kind": "institution", "username": "agent1", "password": "Ag3nt#2026x",
                                                  "roles": ["institution"], "institution_type": "agent",

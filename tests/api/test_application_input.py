@@ -25,7 +25,7 @@ def test_a_malformed_unit_code_is_refused_on_its_field(login: Any) -> None:
 
 
 def test_a_unit_not_in_the_register_is_refused(login: Any) -> None:
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     resp = _create(login("zhangsan"), unit_code=make_unit_code("330106", 9, 9, "GB", 999, 9, 999))
     assert resp.status_code == 422

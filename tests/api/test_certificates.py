@@ -55,7 +55,7 @@ def transfer_back_to_zhangsan(login: Any, unit_code: str) -> str:
 
 def test_a_completed_transfer_issues_a_signed_title_certificate_that_says_what_the_register_says(
         seeded: Flask, login: Any, submitted_transfer: dict) -> None:
-    from app.registry.codes import format_unit_code
+    from app.identifiers import format_unit_code
     from app.registry.models import RealtyUnit, Right
     from app.registry.signing import validate_certificate_pdf
 
@@ -148,7 +148,7 @@ def test_the_pdf_is_downloadable_by_the_holder_and_the_office_only(client: Any, 
 
 def test_a_first_mortgage_issues_a_registration_proof(login: Any) -> None:
     from app.demo import BANK
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
     from app.registry.signing import validate_certificate_pdf
 
     owner, bank = login("zhangsan"), login("bank")

@@ -11,8 +11,8 @@ from support.forms import transfer_form, upload_missing
 from test_registration_rules import add_right, mortgage_form, results_by_code, unit
 
 from app.demo import BANK, JOINT_UNIT, LI_SI, SUN_YUE, WU_HAO, ZHANG_SAN
+from app.identifiers import make_unit_code, make_uscc
 from app.identity.service import create_user
-from app.registry.codes import make_unit_code, make_uscc
 from app.registry.models import RealtyUnit, Right
 
 JOINT = make_unit_code("330106", 1, 1, "GB", 100 + (JOINT_UNIT - 1) // 8, 1 + (JOINT_UNIT - 1) // 8,

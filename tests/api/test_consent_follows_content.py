@@ -19,8 +19,8 @@ from test_portal_pages import sign_in
 
 from app.demo import LI_SI, ZHANG_SAN
 from app.identity.service import create_user
-from app.integrations.simulator.data import WANG_FANG
 from app.security.models import AuditEntry
+from simulator.data import WANG_FANG
 
 
 @pytest.fixture

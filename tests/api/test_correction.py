@@ -10,8 +10,8 @@ from sqlalchemy import select
 from support.cases import file_application, take_through
 
 from app.demo import BANK, ZHANG_SAN
+from app.identifiers import make_unit_code
 from app.registry.book import append_entry
-from app.registry.codes import make_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
 
 

@@ -12,7 +12,7 @@ from support.forms import PDF, transfer_form, upload_missing
 
 from app.db import utcnow
 from app.demo import COURT
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 from app.registry.models import RealtyUnit, Right
 from app.registry.service import current_rights, unit_flags
 

@@ -10,7 +10,7 @@ from support.forms import upload_missing
 
 
 def _unit(n: int) -> str:
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     return make_unit_code("330106", 1, 1, "GB", 100, 1, 100 + n)
 
@@ -57,7 +57,7 @@ def test_a_name_change_rerecords_the_ownership_and_reissues_the_title(login: Any
 
 
 def test_an_id_number_change_needs_only_the_registered_holder_to_confirm(login: Any) -> None:
-    from app.registry.codes import make_id_card
+    from app.identifiers import make_id_card
 
     new_id = make_id_card("330106", date(1985, 3, 12), 77)
     case = _change(login, {"unit_code": _unit(2), "new_name": "张三", "new_id_number": new_id,

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.cases.models import Task
 from app.demo import LI_SI, ZHANG_SAN
-from app.registry.codes import make_id_card
+from app.identifiers import make_id_card
 
 
 def _inbox(api: Any, **query: Any) -> dict:

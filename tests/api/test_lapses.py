@@ -11,7 +11,7 @@ from sqlalchemy import select
 from support.cases import file_application, take_through
 
 from app.clock import beijing_today
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 from app.registry.models import RealtyUnit, RegisterEntry
 from app.registry.service import current_rights
 from app.registry.verify import verify_register_report

@@ -9,7 +9,7 @@ from support.forms import upload_missing
 
 
 def _unit(n: int) -> str:
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     return make_unit_code("330106", 1, 1, "GB", 100, 1, 100 + n)
 

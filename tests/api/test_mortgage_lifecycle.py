@@ -9,7 +9,7 @@ from support.forms import upload_missing
 
 def test_a_first_mortgage_is_recorded_and_the_unit_is_flagged_mortgaged(login: Any) -> None:
     from app.demo import BANK
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     owner, bank = login("zhangsan"), login("bank")
     unit_code = make_unit_code("330106", 1, 1, "GB", 100, 1, 102)
@@ -41,7 +41,7 @@ def test_a_first_mortgage_is_recorded_and_the_unit_is_flagged_mortgaged(login: A
 
 
 def test_the_demo_register_has_a_seized_and_a_mortgaged_unit(login: Any) -> None:
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     clerk = login("xh_acceptor")
     seized = clerk.get(f"/api/v1/units/{make_unit_code('330106', 1, 1, 'GB', 100, 1, 104)}").get_json()

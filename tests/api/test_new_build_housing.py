@@ -8,7 +8,7 @@ from typing import Any
 from support.cases import file_application, take_through
 
 from app.demo import DEVELOPER, LI_SI, ZHANG_SAN
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 
 
 def flat(n: int) -> str:

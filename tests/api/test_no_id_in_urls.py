@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.demo import LI_SI
-from app.registry.codes import make_id_card
+from app.identifiers import make_id_card
 
 
 def test_the_workbench_inbox_searches_by_id_number_without_putting_it_in_a_url(page_login: Any,

@@ -13,10 +13,10 @@ from support.servers import LiveServer, simulator_control
 
 from app.db import utcnow
 from app.identity.models import SmsCode, User
-from app.integrations.simulator.data import DEMO_COMPANY, ZHAO_MIN
 from app.security.fields import blind_index
 from app.security.masking import mask_name
 from app.security.models import AuditEntry, RateEvent
+from simulator.data import DEMO_COMPANY, ZHAO_MIN
 
 NEW_PHONE = ZHAO_MIN["phone"]  # 赵敏 exists at 公安 (simulator) but has no account here
 

@@ -14,7 +14,7 @@ from support.forms import PDF, transfer_form
 from test_portal_pages import csrf, sign_in
 
 from app.demo import LI_SI, ZHANG_SAN
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 
 
 def unit(n: int) -> str:

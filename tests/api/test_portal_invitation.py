@@ -11,7 +11,7 @@ from test_portal_apply import face_and_sign
 from test_portal_pages import sign_in
 
 from app.demo import LI_SI
-from app.integrations.simulator.data import WANG_FANG
+from simulator.data import WANG_FANG
 
 
 def _draft(login: object) -> str:

@@ -16,9 +16,9 @@ from app.cases.access import definition_of
 from app.cases.models import Case
 from app.demo import BANK, ZHANG_SAN
 from app.errors import Conflict
+from app.identifiers import make_unit_code
 from app.identity.actor import actor_for
 from app.identity.models import User
-from app.registry.codes import make_unit_code
 from app.registry.models import RealtyUnit, Right
 from app.registry.service import record_case
 

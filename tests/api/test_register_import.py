@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.config import ROOT
-from app.registry.import_files import CSV_COLUMNS
+from app.import_files import CSV_COLUMNS
 from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
 
 EXAMPLE = ROOT / "dictionaries" / "register_import_example.jsonl"

@@ -10,8 +10,8 @@ from support.cases import complete_stage
 from support.forms import transfer_form, upload_material, upload_missing
 
 from app.demo import BANK, ZHANG_SAN
+from app.identifiers import make_id_card, make_unit_code, make_uscc
 from app.registry.book import append_entry
-from app.registry.codes import make_id_card, make_unit_code, make_uscc
 from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
 from app.registry.rules import parse_share
 

@@ -63,7 +63,7 @@ def test_a_homestead_cannot_be_mortgaged(login: Any) -> None:
 
 def test_collective_construction_land_alone_is_mortgaged_only_when_granted(login: Any, db: Any) -> None:
     from app.demo import BANK, VILLAGE_COLLECTIVE
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
     from app.registry.importer import import_records
 
     allotted, granted = (make_unit_code("330110", 2, 1, "JB", 302 + n, 0, 0, fixture="W") for n in range(2))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from support.cases import complete_stage, file_application
 
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 
 DISTRICTS = {"330106": ("xh", "西湖区", "文三路"), "330110": ("yh", "余杭区", "文一西路")}
 

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from app.identifiers import make_unit_code
 from app.identity.models import User
-from app.registry.codes import make_unit_code
 from app.security import audit
 
 UNIT1 = make_unit_code("330106", 1, 1, "GB", 100, 1, 101)  # 张三's

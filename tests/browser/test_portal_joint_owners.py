@@ -13,7 +13,7 @@ from test_portal_journey import draw_signature, phone, photo_jpeg, shot
 from test_portal_signup import no_sideways_scroll
 
 from app.demo import JOINT_UNIT, LI_SI
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 
 JOINT = make_unit_code("330106", 1, 1, "GB", 100 + (JOINT_UNIT - 1) // 8, 1 + (JOINT_UNIT - 1) // 8,
                        100 + JOINT_UNIT)

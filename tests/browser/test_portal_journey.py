@@ -18,7 +18,7 @@ from support.cases import take_through
 from support.forms import PDF, transfer_form
 
 from app.config import ROOT
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 from app.registry.models import Certificate
 from app.registry.signing import validate_certificate_pdf
 

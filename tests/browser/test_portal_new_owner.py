@@ -22,9 +22,9 @@ from test_portal_journey import draw_signature, phone, photo_jpeg, shot, unit
 from test_portal_signup import no_sideways_scroll, sms_code
 
 from app.demo import LI_SI, ZHOU_JIE, ZHOU_JIE_UNIT
-from app.integrations.simulator.data import build_world
 from app.registry.models import Certificate
 from app.registry.signing import validate_certificate_pdf
+from simulator.data import build_world
 
 
 def the_contract() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from support.servers import LiveServer
 from test_portal_journey import PHONE, shot
 
-from app.integrations.simulator.data import ZHAO_MIN
+from simulator.data import ZHAO_MIN
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]

@@ -11,7 +11,7 @@ from typing import Any
 from support.cases import complete_stage
 from support.forms import transfer_form, upload_missing
 
-from app.registry.codes import make_unit_code
+from app.identifiers import make_unit_code
 
 LANE_HEADER = """(id) => {
   const m = window.bdcModeler, el = m.get('elementRegistry').get(id), vb = m.get('canvas').viewbox();

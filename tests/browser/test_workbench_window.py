@@ -101,7 +101,7 @@ def test_an_appointment_code_starts_the_window_case(clerk_page: Any, seeded: Any
 
 
 def test_a_unit_of_another_district_is_sent_to_its_office(clerk_page: Any) -> None:
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     page = clerk_page("xh_acceptor")
     page.goto("/workbench/window?business_type=transfer_resale")

@@ -47,7 +47,7 @@ def draft_mortgage(login: Any) -> tuple[Api, str]:
     from support.forms import upload_missing
 
     from app.demo import BANK
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     owner, bank = login("zhangsan"), login("bank")
     form = {"unit_code": make_unit_code("330106", 1, 1, "GB", 100, 1, 103), "use": "住宅",

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app.demo import BANK, LI_SI, ZHANG_SAN
+from app.identifiers import check_id_card, check_uscc
 from app.integrations.adapters import fayuan, gongan, jinrong, minzheng, services, shichang, shuiwu, sifa, weijian
 from app.integrations.client import CallContext
 from app.integrations.models import InterfaceCallLog
-from app.registry.codes import check_id_card, check_uscc
 
 
 def test_the_departments_answer_from_one_consistent_world(seeded: Any, simulator: Any) -> None:
@@ -50,7 +50,7 @@ def test_the_departments_answer_from_one_consistent_world(seeded: Any, simulator
 
 
 def test_the_simulated_people_and_companies_have_valid_check_characters() -> None:
-    from app.integrations.simulator.data import build_world
+    from simulator.data import build_world
 
     world = build_world()
     assert ZHANG_SAN["id_number"] in world.people and LI_SI["id_number"] in world.people
@@ -67,7 +67,7 @@ def test_the_register_holders_are_the_people_and_sellers_the_simulator_knows() -
     known to 公安 under the same name, and each 网签 contract's seller is the unit's holder — so 周杰, who has
     no account, can sign up, pass 实名认证 and sell his flat (tests/browser/test_portal_new_owner.py)."""
     from app.demo import DISTRICTS, ZHOU_JIE, ZHOU_JIE_UNIT, unit_records
-    from app.integrations.simulator.data import build_world
+    from simulator.data import build_world
 
     world = build_world()
     holders: dict[str, dict[str, str]] = {}

@@ -42,7 +42,7 @@ class Gate:
 @pytest.fixture
 def slow_gongan(seeded: Any) -> Iterator[Gate]:
     """公安 served by its own simulator behind a ``Gate``; the interface row points there."""
-    from app.integrations.simulator import SimulatorConfig, create_simulator_app
+    from simulator import SimulatorConfig, create_simulator_app
 
     config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
                              tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],
@@ -103,7 +103,7 @@ def test_while_a_submission_waits_on_gongan_other_reads_and_writes_go_on(seeded:
 
 
 def _second_flat(**overrides: Any) -> dict[str, Any]:
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     return transfer_form(unit_code=make_unit_code("330106", 1, 1, "GB", 100, 1, 102), contract_no="WQ2026-000122",
                          **overrides)

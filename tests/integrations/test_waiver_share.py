@@ -17,7 +17,7 @@ def _share(api: Any, case_id: str) -> tuple[int, int]:
 
 def test_most_materials_of_a_demo_transfer_come_from_data_sharing(login: Any) -> None:
     seller, buyer = login("zhangsan"), login("lisi")
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     married = {"seller_marital_status": "已婚", "buyer_marital_status": "未婚", "contract_no": "WQ2026-000002",
                "unit_code": make_unit_code("330106", 1, 1, "GB", 100, 1, 102), "price": 1_850_000}

@@ -12,7 +12,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def transfer_form(**overrides: Any) -> dict[str, Any]:
     """张三's 西湖区 flat sold to 李四 (the demo data's transfer); ``overrides`` replace fields."""
     from app.demo import LI_SI
-    from app.registry.codes import make_unit_code
+    from app.identifiers import make_unit_code
 
     form = {"unit_code": make_unit_code("330106", 1, 1, "GB", 100, 1, 101), "buyer_name": LI_SI["name"],
             "buyer_id_number": LI_SI["id_number"], "price": 2_350_000, "contract_no": "WQ2026-000123",

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from app.registry.codes import (
+from app.identifiers import (
     InvalidIdentifier,
     check_division_code,
     check_id_card,
@@ -20,7 +20,7 @@ from app.registry.codes import (
     unit_code_division,
     uscc_entity_type,
 )
-from app.registry.codes import _uscc_check_char as _uscc_check
+from app.identifiers import _uscc_check_char as _uscc_check
 
 SAMPLE_ID = "11010519491231002X"
 SAMPLE_UNIT = "330110119001GB04246F00080003"
@@ -149,7 +149,7 @@ def test_it_checks_division_codes_against_the_current_list():
 
 
 def test_the_division_list_has_no_junk_entries():
-    from app.registry.codes import _divisions
+    from app.identifiers import _divisions
 
     table = _divisions()
     assert len(table) > 3000
@@ -209,7 +209,7 @@ def test_generated_fictional_identifiers_pass_their_own_checks():
 
 
 def test_it_normalises_mobile_numbers_with_country_code_spaces_and_hyphens():
-    from app.registry.codes import check_mobile
+    from app.identifiers import check_mobile
 
     assert check_mobile("+86 138-0000-0004") == "13800000004"
     assert check_mobile("0086１３８００００００04") == "13800000004"  # full-width digits pasted from a document
@@ -219,7 +219,7 @@ def test_it_normalises_mobile_numbers_with_country_code_spaces_and_hyphens():
                                                 ("1380000000a", "手机号码只能包含数字"),
                                                 ("12800000000", "手机号码格式不正确，应以13–19开头")])
 def test_it_rejects_bad_mobile_numbers_with_a_reason(value: str, message: str) -> None:
-    from app.registry.codes import check_mobile
+    from app.identifiers import check_mobile
 
     with pytest.raises(InvalidIdentifier) as exc:
         check_mobile(value)

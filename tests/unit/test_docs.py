@@ -85,7 +85,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 @pytest.fixture(scope="module")
 def url_maps(platform) -> list[MapAdapter]:  # noqa: ANN001
     """The platform's routes, then the department simulator's (`/sms/outbox`, `/_control/…`, `/tsa`)."""
-    from app.integrations.simulator import SimulatorConfig, create_simulator_app
+    from simulator import SimulatorConfig, create_simulator_app
 
     simulator = create_simulator_app(SimulatorConfig(api_key="x", tax_callback_secret="a",
                                                      payment_callback_secret="b"))
@@ -111,7 +111,7 @@ def known_settings() -> frozenset[str]:
     interface's address, the simulator's and the tests' own)."""
     names = set(re.findall(r"\"([A-Z][A-Z0-9_]+)\"", (ROOT / "app/config.py").read_text(encoding="utf-8")))
     read = re.compile(r"(?:environ(?:\.get)?[\[(]|env_\w+\()\s*\"([A-Z][A-Z0-9_]+)\"")
-    for folder in ("app", "tests"):
+    for folder in ("app", "simulator", "tests"):
         for source in (ROOT / folder).rglob("*.py"):
             names.update(read.findall(source.read_text(encoding="utf-8")))
     from app.integrations.interfaces import DEFAULTS
@@ -242,7 +242,7 @@ def check_setting(name: str) -> str | None:
 
 
 def dotted_names(span: Span) -> Iterator[str]:
-    for m in re.finditer(r"(?<![\w/.])(app(?:\.\w+)+)", span.text):
+    for m in re.finditer(r"(?<![\w/.])((?:app|simulator)(?:\.\w+)+)", span.text):
         yield m.group(1)
 
 

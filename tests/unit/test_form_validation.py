@@ -10,7 +10,7 @@ import pytest
 
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
 from app.errors import ValidationFailed
-from app.registry.codes import make_id_card, make_unit_code, make_uscc
+from app.identifiers import make_id_card, make_unit_code, make_uscc
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 SELLER_ID = make_id_card("110105", date(1970, 3, 1), 12)

@@ -17,7 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from flask import Blueprint, Response, current_app, jsonify, request
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-from app.integrations.simulator.common import state
+from simulator.common import state
 
 bp = Blueprint("sim_tsa", __name__)
 

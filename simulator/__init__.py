@@ -6,7 +6,7 @@ It has no access to the platform's database: it answers from its own fictional w
 talks to the platform only over HTTP, like the real departments would. Control endpoints under
 ``/_control`` make a department slow, failing or returning mismatches, so failure paths are testable.
 
-Run it with ``python -m app.integrations.simulator --port 5010`` (``make run`` does) or, in tests, with
+Run it with ``python -m simulator --port 5010`` (``make run`` does) or, in tests, with
 ``werkzeug.serving.make_server`` on a free loopback port.
 """
 from __future__ import annotations
@@ -28,8 +28,8 @@ class SimulatorConfig:
 
 
 def create_simulator_app(config: SimulatorConfig) -> Flask:
-    from app.integrations.simulator import control, departments, services, tsa
-    from app.integrations.simulator.state import SimulatorState
+    from simulator import control, departments, services, tsa
+    from simulator.state import SimulatorState
 
     app = Flask("bdcdj_simulator")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

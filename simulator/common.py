@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from app.integrations.simulator.state import SimulatorState
+from simulator.state import SimulatorState
 
 
 def state() -> SimulatorState:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from app.clock import beijing_today
 
-DIVISIONS_CSV = Path(__file__).resolve().parents[2] / "dictionaries" / "divisions.csv"
+DIVISIONS_CSV = Path(__file__).resolve().parents[1] / "dictionaries" / "divisions.csv"
 
 
 class InvalidIdentifier(ValueError):

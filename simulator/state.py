@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.integrations.simulator.data import World, build_world
+from simulator.data import World, build_world
 
 MODES = ("ok", "slow", "fail", "mismatch")
 

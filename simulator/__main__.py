@@ -1,4 +1,4 @@
-"""``python -m app.integrations.simulator [--host 127.0.0.1] [--port 5010]`` — serve the simulator."""
+"""``python -m simulator [--host 127.0.0.1] [--port 5010]`` — serve the simulator."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ from pathlib import Path
 from werkzeug.serving import run_simple
 
 from app.config import ROOT, configured_secrets, env_str
-from app.integrations.simulator import SimulatorConfig, create_simulator_app
+from simulator import SimulatorConfig, create_simulator_app
 
 
 def main() -> None:

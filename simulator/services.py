@@ -11,9 +11,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, redirect, request
 from markupsafe import escape
 
-from app.integrations.simulator.common import body, department, sign, state
-from app.integrations.simulator.data import compute_tax
-from app.integrations.simulator.state import SimulatorState
+from simulator.common import body, department, sign, state
+from simulator.data import compute_tax
+from simulator.state import SimulatorState
 
 bp = Blueprint("sim_services", __name__)
 SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平台", "sms": "短信", "zhengzhao": "电子证照库"}

@@ -28,7 +28,7 @@ from app.demo import (
     register_holders,
     register_owner,
 )
-from app.registry.codes import make_id_card, make_unit_code, make_uscc
+from app.identifiers import make_id_card, make_unit_code, make_uscc
 
 WANG_FANG = {"name": "王芳", "id_number": make_id_card("330106", date(1986, 5, 20), 62), "phone": "13800000003"}
 ZHAO_MIN = {"name": "赵敏", "id_number": make_id_card("330110", date(1992, 11, 3), 24), "phone": "13800000004"}

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from app.integrations.simulator.common import body, state
+from simulator.common import body, state
 
 bp = Blueprint("sim_control", __name__, url_prefix="/_control")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from app.integrations.simulator.common import body, department, mark, state
+from simulator.common import body, department, mark, state
 
 bp = Blueprint("sim_departments", __name__)
 
