@@ -73,8 +73,9 @@ test: install ## Run the whole test suite in parallel (SQLite, or TEST_DATABASE_
 test-fast: install ## The suite without the browser and slow tests (markers `browser`, `slow`)
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not slow"
 
-lint: install ## ruff over app/ and tests/
+lint: install ## ruff, and import-linter (the one-way stack in setup.cfg [importlinter])
 	$(BIN)/ruff check app simulator tests bench
+	$(BIN)/lint-imports
 
 bench: install ## Benchmarks, full runs (ratios measured side by side in one run; bench/README.md)
 	$(BIN)/python bench/lifecycle.py

@@ -141,7 +141,7 @@ def _configure_certificates(settings: Settings) -> None:
 
 def _configure_integrations(settings: Settings) -> None:
     """Process configuration of the integrations (their connectors are registered by ``load_providers``)."""
-    from app.integrations import tax
+    from app.cases.sharing import tax
 
     tax.configure(tax.TaxConfig(callback_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/tax",
                                 secret=settings.tax_callback_secret,

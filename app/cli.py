@@ -185,9 +185,10 @@ def register_cli(app: Flask) -> None:
             click.echo(f"对照检查点 #{latest.seq}（{latest.body['at']}）：{anchored} 条已锚定，"
                        f"{report.unanchored} 条待下一检查点")
 
+    from app.jobs import make_checkpoint, run_job
     from app.registry.log_cli import add_log_commands
 
-    add_log_commands(registry, _db)
+    add_log_commands(registry, _db, lambda database: run_job(database, "checkpoint", make_checkpoint))
 
     @registry.command("import")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

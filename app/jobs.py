@@ -74,21 +74,21 @@ def deliver_outbox(session: Session, max_attempts: int = 8) -> Any:
 
 def refresh_tax_waits(session: Session) -> int:
     """Fire due 完税 escalation timers and reconcile with 税务 (a lost callback is found by asking)."""
-    from app.integrations.reconcile import refresh_waiting_cases
+    from app.cases.sharing.reconcile import refresh_waiting_cases
 
     return refresh_waiting_cases(session)
 
 
 def recheck_verifications(session: Session) -> Any:
     """Ask again the departments that could not answer a case's checks, where their breaker allows."""
-    from app.integrations.rechecks import recheck_pending
+    from app.cases.sharing.rechecks import recheck_pending
 
     return recheck_pending(session)
 
 
 def prune_sign_in_records(session: Session) -> int:
     """Drop used or expired SMS codes and rate-limit events that no window counts any more."""
-    from app.identity.sms_login import prune_codes
+    from app.accounts.sms_login import prune_codes
     from app.security.rate_limit import prune
 
     return prune_codes(session) + prune(session)

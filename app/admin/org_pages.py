@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.admin import bp
 from app.admin.common import analyst
+from app.catalog import role_lanes
 from app.errors import Conflict, ValidationFailed
 from app.identity import directory, roles
 from app.identity.permissions import ROLE_CATEGORIES, ROLE_SCOPES, groups
@@ -70,7 +71,7 @@ def role_edit(code: str) -> Any:
 def role_delete(code: str) -> Any:
     actor = analyst("role:manage")
     try:
-        roles.delete_role(db_session(), actor, code)
+        roles.delete_role(db_session(), actor, code, role_lanes.lanes_naming(db_session(), code))
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.role_list"))
@@ -88,7 +89,7 @@ def permission_list() -> str:
             holders.setdefault(code, []).append(role.name)
     role_names = {role.code: role.name for role, _ in roles.list_roles(db_session())}
     return render_template("admin/permission_list.html", groups=groups(), holders=holders,
-                           stages=roles.stage_roles(db_session()), role_names=role_names)
+                           stages=role_lanes.stage_roles(db_session()), role_names=role_names)
 
 
 @bp.route("/orgs", methods=["GET", "POST"])

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.cases import payments
 from app.cases.access import get_case
+from app.cases.sharing import exemptions, snapshots, tax
 from app.errors import ValidationFailed
-from app.integrations import exemptions, outbox, snapshots, tax
+from app.integrations import outbox
 from app.integrations.models import Interface, InterfaceCallLog
 from app.web import current_actor, db_session
 

@@ -22,13 +22,13 @@ from app.cases import progress
 from app.cases.access import definition_of, is_party
 from app.cases.materials import sniff
 from app.cases.models import Case, Consent, Material
+from app.cases.sharing.snapshots import context_of
 from app.cases.signing import FACE_PASS_SCORE, MAX_PHOTO_BYTES, checked_drawing
 from app.cases.storage import Storage, sha256_hex
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.integrations.adapters import services
-from app.integrations.snapshots import context_of
 from app.registry.models import Right
 from app.registry.right_types import right_name
 from app.registry.rules import (

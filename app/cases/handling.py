@@ -131,7 +131,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     schema = definition["forms"][task.form_key]
     payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})
     if task.stage == "受理" and decision == "approve":
-        from app.integrations.rechecks import refuse_acceptance
+        from app.cases.sharing.rechecks import refuse_acceptance
 
         refuse_acceptance(session, case)  # not on data a department has not verified yet
         check_rules_at_acceptance(session, actor, case, definition)

@@ -379,6 +379,6 @@ def apply_outcome(session: Session, case: Case, outcome: StepOutcome, today: dat
         case.completed_at = utcnow()
     elif outcome.ready:
         case.status = status_for_stage(outcome.ready[0].properties.get("stage", ""))
-        from app.integrations.rechecks import mark_waiting
+        from app.cases.sharing.rechecks import mark_waiting
 
         mark_waiting(session, case)  # at 受理 with a department check still unanswered: 等待部门核验

@@ -20,7 +20,7 @@ from app.cases.models import Case, Invitation
 from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
-from app.identity.sms_login import normalise_phone
+from app.identity.service import normalise_phone
 from app.integrations.adapters.services import send_sms
 from app.integrations.answers import stable
 from app.integrations.client import CallContext

@@ -57,8 +57,8 @@ def required_codes(definition: dict[str, Any], form_public: dict[str, Any]) -> l
 
 def missing_codes(definition: dict[str, Any], case: Case) -> list[str]:
     """Required items neither uploaded nor waived by a successful data-sharing check, leaving out the
-    exemptible items whose check has not run yet (app/integrations/exemptions.py)."""
-    from app.integrations import exemptions
+    exemptible items whose check has not run yet (app/cases/sharing/exemptions.py)."""
+    from app.cases.sharing import exemptions
 
     have = {m.code for m in case.materials}
     session = object_session(case)

@@ -8,7 +8,7 @@ the gateway's page (``pay_url``) → the gateway calls ``POST /api/v1/callbacks/
 gateway's own secret, not 税务's) and sends the browser back to ``return_url``. ``record_payment`` locks the
 case row first (as the 完税 callback does) and is idempotent.
 
-Taxes: 税务 computes and collects them itself (app/integrations/tax.py); once its callback has arrived the
+Taxes: 税务 computes and collects them itself (app/cases/sharing/tax.py); once its callback has arrived the
 amounts and the 电子税票 are shown beside the fees, otherwise the taxes are shown as "待税务部门核定".
 Delivery of the paper certificate waits for payment (``require_paid``, called by 发证) for online cases;
 window cases pay at the window.
@@ -28,12 +28,12 @@ from app.cases import progress
 from app.cases.access import definition_of, is_party
 from app.cases.documents import Document, render_document
 from app.cases.models import Case, Payment
+from app.cases.sharing.snapshots import context_of
 from app.clock import CHINA
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import SYSTEM, Actor
 from app.integrations.adapters import services
-from app.integrations.snapshots import context_of
 from app.integrations.verification_models import TaxCase
 from app.registry.certificate_content import office_name
 from app.registry.fees import fee_total_yuan
@@ -61,7 +61,7 @@ def configure(config: PaymentConfig) -> None:
 
 def check_callback_signature(timestamp: str, given: str, body: bytes) -> None:
     """The gateway's notification signed with the gateway's secret (same format as 税务's callback)."""
-    from app.integrations.tax import check_signature
+    from app.cases.sharing.tax import check_signature
 
     check_signature(timestamp, given, body, secret=_config.secret)
 

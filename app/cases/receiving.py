@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from app.cases import payments
 from app.cases.access import is_party
 from app.cases.models import Case
+from app.cases.sharing.snapshots import context_of
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.integrations.adapters import services
 from app.integrations.client import ServiceUnavailable
-from app.integrations.snapshots import context_of
 from app.registry import delivery
 from app.registry.models import Certificate
 from app.security import audit

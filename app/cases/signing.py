@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from app.cases.consent import SIGNATURE_CODE, content_digest, mark_signed
 from app.cases.materials import sniff
 from app.cases.models import Case, Material, Party
+from app.cases.sharing.snapshots import context_of
 from app.cases.storage import Storage, sha256_hex
 from app.db import utcnow
 from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.integrations.adapters import services
-from app.integrations.snapshots import context_of
 from app.security import audit
 
 FACE_PASS_SCORE = 80.0

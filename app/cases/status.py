@@ -11,7 +11,7 @@ from app.config import ROOT
 DRAFT, SUBMITTED = "draft", "submitted"
 
 STATUS_LABELS_EXTRA = {"draft": "草稿", "submitted": "已提交",
-                       # at 受理, a department check still unanswered (app/integrations/rechecks.py)
+                       # at 受理, a department check still unanswered (app/cases/sharing/rechecks.py)
                        "awaiting_check": "等待部门核验"}
 
 

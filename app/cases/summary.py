@@ -10,11 +10,11 @@ from app.cases.access import definition_of, is_party
 from app.cases.field_access import field_access, restrict_summary
 from app.cases.materials import missing_codes, required_codes
 from app.cases.models import Case, Task
+from app.cases.sharing import exemptions
 from app.cases.status import status_label
 from app.catalog.forms import pii_fields
 from app.errors import PermissionDenied
 from app.identity.actor import Actor
-from app.integrations import exemptions
 from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
 from app.security import audit
@@ -73,7 +73,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "materials": [{"id": m.id, "code": m.code, "content_type": m.content_type, "size": m.size,
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
         "materials_missing": missing_codes(definition, case) if case.status in ("draft", "correcting") else [],
-        # Data sharing (app/integrations/exemptions.py): items waived and why; items a check will decide.
+        # Data sharing (app/cases/sharing/exemptions.py): items waived and why; items a check will decide.
         "materials_waived": exemptions.waivers_of(session, case),
         "materials_deferred": sorted(set(required_codes(definition, case.form_public))
                                      & exemptions.deferred_codes(session, definition, case)),

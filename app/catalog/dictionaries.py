@@ -253,7 +253,7 @@ def seed_dictionaries(session: Session, root: Path) -> dict[str, int]:
     for _, d in _current_definitions(session):
         for m in d.get("materials", []):
             add("material_types", m["code"], m["name"])
-    from app.cases.opinions import dictionary_rows  # the shipped 常用意见 (cases owns how they are read)
+    from app.catalog.opinion_templates import dictionary_rows  # the shipped 常用意见
 
     for code, name, text in dictionary_rows(root / "dictionaries" / "opinion_templates.yaml"):
         add("opinion_templates", code, name, text=text)

@@ -25,7 +25,7 @@ class InboundMessage:
 
 TAX_PAID = InboundMessage(
     name="tax_paid", title="完税信息", sender="税务部门",
-    delivered_by="app/integrations/tax.py record_tax_paid (税务回调 / 完税查询)", payload=("tax_voucher_no",))
+    delivered_by="app/cases/sharing/tax.py record_tax_paid (税务回调 / 完税查询)", payload=("tax_voucher_no",))
 
 MESSAGES: dict[str, InboundMessage] = {m.name: m for m in (TAX_PAID,)}
 

@@ -1,5 +1,5 @@
 """The modules that give the engine its vocabulary: service-task connectors (``@connector``) and the
-functions diagrams may call (``@register_function``), e.g. ``tax_paid`` in ``app.integrations.tax``.
+functions diagrams may call (``@register_function``), e.g. ``tax_paid`` in ``app.cases.sharing.tax``.
 
 Both registries fill when these modules are imported. That used to happen only as a side effect of
 ``create_app`` importing them, so anything that built a script engine or checked a diagram without an app
@@ -19,9 +19,9 @@ import threading
 PROVIDERS: tuple[str, ...] = (
     "app.registry.service",  # registry.record
     "app.registry.certificates",  # certificates.issue
-    "app.integrations.verification",  # identity / marriage / contract / licence .verify
-    "app.integrations.tax",  # tax.push_case, tax.await_payment, tax_paid()
-    "app.integrations.announce",  # results.announce
+    "app.cases.sharing.verification",  # identity / marriage / contract / licence .verify
+    "app.cases.sharing.tax",  # tax.push_case, tax.await_payment, tax_paid()
+    "app.cases.sharing.announce",  # results.announce
 )
 
 _loaded = False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -19,16 +19,30 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.catalog.models import ProcessVersion
 from app.engine import migration
 from app.engine.models import WorkflowState
 from app.engine.script_engine import SafeScriptEngine
 from app.engine.specs import cached_spec, is_cached, serializer
 from app.errors import Conflict, DomainError
+
+
+class CompiledVersion(Protocol):
+    """A process version as the engine needs it (the catalog's ProcessVersion row is one): the engine runs
+    definitions, it does not know how the catalog stores them."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def spec_json(self) -> str: ...
+
+
+# The compiled spec of a version a saved workflow names, read by id without importing the catalog's model.
+_VERSION_SPECS = table("process_version", column("id"), column("spec_json"))
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,7 @@ class WorkflowRuntime:
         engine.context = self.context
         return engine
 
-    def start(self, case_id: str, version: ProcessVersion, data: dict[str, Any]) -> StepOutcome:
+    def start(self, case_id: str, version: CompiledVersion, data: dict[str, Any]) -> StepOutcome:
         spec, subprocess_specs = cached_spec(version.id, version.spec_json)
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine())
         wf.spec_ref = version.id  # type: ignore[attr-defined]
@@ -100,13 +114,13 @@ class WorkflowRuntime:
             return None
         return self._save(wf, state)
 
-    def check_migration(self, case_id: str, version: ProcessVersion,
+    def check_migration(self, case_id: str, version: CompiledVersion,
                         mapping: Mapping[str, str]) -> migration.MigrationCheck:
         """Dry run: where the case's waiting tasks would go on ``version``, or why it cannot move."""
         wf, _ = self._load(case_id)
         return migration.check(wf, cached_spec(version.id, version.spec_json), mapping)
 
-    def migrate(self, case_id: str, version: ProcessVersion,
+    def migrate(self, case_id: str, version: CompiledVersion,
                 mapping: Mapping[str, str]) -> tuple[StepOutcome, list[migration.TaskMove]]:
         """Move the case's instance onto ``version`` (app/engine/migration.py); nothing runs, the waiting
         tasks keep their ids. Raises ``MigrationRefused`` and saves nothing when it cannot move."""
@@ -134,8 +148,8 @@ class WorkflowRuntime:
         if state is None:
             raise Conflict("该申请尚未进入办理流程", code="workflow_not_started")
         if not is_cached(state.process_version_id):
-            spec_json = self.session.execute(select(ProcessVersion.spec_json)
-                                             .where(ProcessVersion.id == state.process_version_id)).scalar_one()
+            spec_json = self.session.execute(select(_VERSION_SPECS.c.spec_json)
+                                             .where(_VERSION_SPECS.c.id == state.process_version_id)).scalar_one()
             cached_spec(state.process_version_id, spec_json)
         wf = serializer().deserialize_json(state.state_json)
         wf.script_engine = self._engine()

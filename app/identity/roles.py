@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,6 @@ from app.identity.permissions import PERMISSIONS, ROLE_CATEGORIES, ROLE_SCOPES
 from app.security import audit
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
-_BPMN_LANE = "{http://www.omg.org/spec/BPMN/20100524/MODEL}lane"
 
 
 def list_roles(session: Session) -> list[tuple[Role, int]]:
@@ -86,45 +84,13 @@ def update_role(session: Session, actor: Actor, code: str, values: dict[str, obj
     return role
 
 
-def lanes_naming(session: Session, code: str) -> list[str]:
-    """Business types (current process version or a designer draft) with a lane named ``code``."""
-    from app.catalog.models import BusinessType, ProcessDraft, ProcessVersion
-
-    found: set[str] = set()
-    current = session.execute(select(BusinessType.name, ProcessVersion.bpmn_xml)
-                              .join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)).all()
-    drafts = session.execute(select(BusinessType.name, ProcessDraft.bpmn_xml)
-                             .join(ProcessDraft, ProcessDraft.business_type_code == BusinessType.code)).all()
-    for name, xml in [*current, *drafts]:
-        root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-        if any((lane.get("name") or "").strip() == code for lane in root.iter(_BPMN_LANE)):
-            found.add(name)
-    return sorted(found)
-
-
-def stage_roles(session: Session) -> dict[str, dict[str, list[str]]]:
-    """Stage-level grants as the process definitions make them: {stage: {role code: [business type names]}}
-    from the lanes of every current process version (a lane's role does that stage's tasks)."""
-    from app.catalog.models import BusinessType, ProcessVersion
-
-    out: dict[str, dict[str, list[str]]] = {}
-    rows = session.execute(select(BusinessType.name, ProcessVersion.definition)
-                           .join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
-                           .order_by(BusinessType.code)).all()
-    for name, definition in rows:
-        for task in definition.get("user_tasks", []):
-            names = out.setdefault(task.get("stage") or "—", {}).setdefault(task.get("role") or "—", [])
-            if name not in names:
-                names.append(name)
-    return out
-
-
-def delete_role(session: Session, actor: Actor, code: str) -> None:
+def delete_role(session: Session, actor: Actor, code: str, lanes: list[str]) -> None:
+    """``lanes``: the business types whose process still names the role in a lane (app/catalog/role_lanes.py),
+    found by the caller: identity knows no process definitions."""
     actor.require("role:manage")
     role = get_role(session, code)
     holders = session.execute(select(User.username).join(UserRole, UserRole.user_id == User.id)
                               .where(UserRole.role_code == code).order_by(User.username)).scalars().all()
-    lanes = lanes_naming(session, code)
     reasons = []
     if holders:
         shown = "、".join(holders[:5]) + (f" 等 {len(holders)} 人" if len(holders) > 5 else "")

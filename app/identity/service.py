@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import AuthenticationRequired, NotFound, ValidationFailed
-from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
+from app.identifiers import InvalidIdentifier, check_id_card, check_mobile, check_uscc
 from app.identity.models import Role, Tenant, User, UserRole
 from app.security import audit
 
@@ -149,3 +149,11 @@ def get_user(session: Session, user_id: str) -> User:
     if user is None:
         raise NotFound("用户不存在")
     return user
+
+
+def normalise_phone(phone: str) -> str:
+    """A mobile number in its one stored form, or a refusal naming the ``phone`` field."""
+    try:
+        return check_mobile(phone)
+    except InvalidIdentifier as exc:
+        raise ValidationFailed(exc.message, field="phone", code="bad_phone") from None

@@ -32,7 +32,7 @@ class VerificationSnapshot(IdMixin, TenantScoped, Base):
     fields_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     call_log_id: Mapped[str | None] = mapped_column(String(32))
     # A check the department could not answer (result 未核验): ``pending`` until the verification job has run
-    # it again (app/integrations/rechecks.py), then ``resolved``; None for a check that was answered.
+    # it again (app/cases/sharing/rechecks.py), then ``resolved``; None for a check that was answered.
     retry_state: Mapped[str | None] = mapped_column(String(16), index=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

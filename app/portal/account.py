@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 from flask import flash, g, redirect, render_template, request, session, url_for
 
+from app.accounts import real_name
+from app.accounts import sms_login as sms_codes
 from app.cases import invitations
 from app.errors import AuthenticationRequired, Conflict, PermissionDenied, TooManyRequests, ValidationFailed
-from app.identity import real_name
-from app.identity import sms_login as sms_codes
 from app.identity.service import get_user
 from app.integrations.client import ServiceUnavailable
 from app.pages import login_required, page_actor, safe_next, start_page_session

@@ -109,7 +109,7 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
                  object_id=cert.id, tenant_id=tenant_id,
                  after={"number": number, "kind": kind, "right_id": cert.right_id, "sha256": cert.sha256})
     if case is not None:  # 缮证 of a case (not a 无房证明): collected into the 电子证照库 through the outbox
-        from app.integrations.announce import announce_certificate
+        from app.cases.sharing.announce import announce_certificate
 
         announce_certificate(session, cert, verify_url(code))
     return cert
@@ -186,7 +186,7 @@ def void_certificate(session: Session, storage: Storage, actor: Actor, certifica
         raise NotFound("证书不存在", code="certificate_not_found")
     before = {"status": cert.status, "number": cert.number}
     void_number(session, cert, reason=reason)
-    from app.integrations.announce import announce_certificate_status
+    from app.cases.sharing.announce import announce_certificate_status
 
     announce_certificate_status(session, cert)
     replacement = None
@@ -207,7 +207,7 @@ def revoke_for_rights(session: Session, right_ids: list[str], business_no: str |
     """注销: the valid certificates of rights a later 登簿 ended. Same transaction as that 登簿."""
     if not right_ids:
         return 0
-    from app.integrations.announce import announce_certificate_status
+    from app.cases.sharing.announce import announce_certificate_status
 
     now = utcnow()
     ending = list(session.execute(select(Certificate).where(Certificate.right_id.in_(right_ids),

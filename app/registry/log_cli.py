@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -13,15 +14,16 @@ from flask.cli import AppGroup
 from app.db import Database
 
 
-def add_log_commands(group: AppGroup, database: Callable[[], Database]) -> None:
+def add_log_commands(group: AppGroup, database: Callable[[], Database],
+                     run_checkpoint: Callable[[Database], Any]) -> None:
+    """``run_checkpoint``: what the checkpoint job runs (app/jobs.py), passed in by the CLI: the register
+    knows nothing of the scheduler."""
     @group.command("checkpoint")
     def checkpoint_command() -> None:
         """Sign, time-stamp and export a checkpoint of every chain head now (what the checkpoint job runs)."""
         from app.errors import DomainError
-        from app.jobs import make_checkpoint, run_job
-
         try:
-            result = run_job(database(), "checkpoint", make_checkpoint)
+            result = run_checkpoint(database())
         except DomainError as exc:
             click.echo(f"错误：{exc.message}", err=True)
             sys.exit(1)

@@ -19,6 +19,7 @@ from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
 from app.cases.reports import reports_of
+from app.cases.sharing import snapshots
 from app.cases.signing import KIND_LABELS
 from app.cases.summary import show_case
 from app.catalog.diagram import diagram_svg, lane_names
@@ -26,7 +27,6 @@ from app.catalog.forms import pii_fields
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.models import User
-from app.integrations import snapshots
 from app.registry.certificate_content import content_for_right
 from app.registry.certificates import kind_for_right, right_recorded_by
 from app.registry.delivery import DELIVERY_LABELS

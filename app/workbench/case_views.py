@@ -76,7 +76,7 @@ def reveal(case_id: str) -> Any:
 @bp.get("/cases/<case_id>/verifications/<snapshot_id>.pdf")
 @staff_required
 def verification_pdf(case_id: str, snapshot_id: str) -> Response:
-    from app.integrations.snapshots import snapshot_pdf
+    from app.cases.sharing.snapshots import snapshot_pdf
 
     session = db_session()
     pdf = snapshot_pdf(session, get_case(session, clerk(), case_id), snapshot_id)

@@ -14,7 +14,7 @@ from support.cases import complete_stage, take_through
 from support.personas import STAFF
 from test_portal_pages import csrf, sign_in
 
-from app.integrations.tax import signature
+from app.cases.sharing.tax import signature
 
 
 def _portal(seeded: Any, username: str) -> FlaskClient:

@@ -25,11 +25,11 @@ from sqlalchemy import select
 from support.personas import PASSWORD
 from support.settings import make_settings
 
+from app.cases.sharing.tax import signature
 from app.config import KEYS_FILE, REQUIRED_SECRETS, ROOT, ConfigError, Settings, read_keys_file
 from app.identifiers import make_id_card
 from app.identity.actor import actor_for
 from app.identity.models import User
-from app.integrations.tax import signature
 from app.security.crypto import DecryptionFailed, FieldCipher
 from app.security.keygen import random_keys, write_keys_file
 

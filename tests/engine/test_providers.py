@@ -16,7 +16,7 @@ WITHOUT_APP = """
 import sys
 from app.engine.script_engine import SafeScriptEngine
 from app.engine.connectors import known_operators
-assert "app" in sys.modules and "app.integrations.tax" not in sys.modules  # nothing imported it yet
+assert "app" in sys.modules and "app.cases.sharing.tax" not in sys.modules  # nothing imported it yet
 engine = SafeScriptEngine(context=None)
 print(engine.environment.evaluate("tax_paid()", {}))
 print(sorted(known_operators()))

@@ -13,7 +13,7 @@ from support.cases import complete_stage
 from support.servers import simulator_control
 from support.waiting import wait_for
 
-from app.integrations import tax
+from app.cases.sharing import tax
 
 
 def _signed(body: dict[str, Any], secret: str | None = None) -> tuple[bytes, dict[str, str]]:

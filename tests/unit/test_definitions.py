@@ -21,7 +21,7 @@ from app.engine.script_engine import SafeScriptEngine
 from app.errors import DefinitionError
 
 REPO = Path(__file__).resolve().parents[2]
-import app.integrations.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
+import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
 
 OPERATORS = {"registry.record", "certificates.issue",  # + the data-sharing connectors (app/integrations)
              "identity.verify", "contract.verify", "marriage.verify", "licence.verify", "tax.push_case",

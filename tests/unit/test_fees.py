@@ -13,7 +13,7 @@ from app.catalog.service import definition_dict
 from app.registry.fees import compute_fees, fee_total_yuan
 
 REPO = Path(__file__).resolve().parents[2]
-import app.integrations.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
+import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
 
 OPERATORS = {"registry.record", "certificates.issue",  # what the shipped diagrams call (+ app/integrations)
              "identity.verify", "contract.verify", "marriage.verify", "licence.verify", "tax.push_case",

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "admin"))
 from construct_matrix import REFUSED, insert, single  # noqa: E402
 
-import app.integrations.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
+import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
 
 OPERATORS = {"registry.record", "certificates.issue", "identity.verify", "contract.verify", "marriage.verify",
              "licence.verify", "tax.push_case", "tax.await_payment", "results.announce"}

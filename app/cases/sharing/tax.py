@@ -24,6 +24,8 @@ from app.cases import progress
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.models import Case
+from app.cases.sharing import exemptions, snapshots
+from app.cases.sharing.snapshots import field
 from app.clock import CHINA
 from app.db import utcnow
 from app.engine.connectors import connector
@@ -33,11 +35,9 @@ from app.engine.runtime import WorkflowRuntime
 from app.engine.workdays import calendar_for
 from app.errors import AuthenticationRequired, NotFound
 from app.identity.actor import SYSTEM, Actor
-from app.integrations import exemptions, snapshots
 from app.integrations.adapters import shuiwu
 from app.integrations.client import ServiceUnavailable
 from app.integrations.models import OutboxMessage
-from app.integrations.snapshots import field
 from app.integrations.verification_models import TaxCase
 from app.security import audit
 

@@ -125,8 +125,8 @@ def snapshots_of(session: Session, case: Case) -> list[VerificationSnapshot]:
 
 def snapshot_pdf(session: Session, case: Case, snapshot_id: str, *, unmask: bool = False) -> bytes:
     """The printable record of one check of this case (masked unless ``unmask``)."""
+    from app.cases.sharing.snapshot_pdf import render_snapshot
     from app.errors import NotFound
-    from app.integrations.snapshot_pdf import render_snapshot
     from app.registry.certificates import issuing_config
 
     snap = next((s for s in snapshots_of(session, case) if s.id == snapshot_id), None)

@@ -6,7 +6,7 @@ mismatches are recorded as 不一致 and the material stays required, for the ac
 
 A department that cannot be reached does not stop the submission: the check is stored as 未核验 (pending,
 “部门服务暂不可用”), its exemptible materials stay deferred, and the case waits at 受理 as 等待部门核验
-until the verification job (app/integrations/rechecks.py) has run the check again — with ``rerun=True``, so
+until the verification job (app/cases/sharing/rechecks.py) has run the check again — with ``rerun=True``, so
 a late identity mismatch is recorded for the acceptor instead of refusing a submission already made.
 Each check therefore works per subject (``roles``): a re-run asks only about the parties still pending.
 """
@@ -19,13 +19,13 @@ from typing import Any
 from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.models import Case, Party
+from app.cases.sharing import exemptions, snapshots
+from app.cases.sharing.snapshots import field
 from app.engine.connectors import connector
 from app.errors import ValidationFailed
 from app.identifiers import is_id_card
-from app.integrations import exemptions, snapshots
 from app.integrations.adapters import gongan, minzheng, shichang, zhujian
 from app.integrations.client import ServiceUnavailable
-from app.integrations.snapshots import field
 
 
 def _same(a: Any, b: Any) -> str:

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from app.cases import progress
 from app.cases.context import CaseContext
 from app.cases.models import Case
+from app.cases.sharing import tax
 from app.engine.runtime import WorkflowRuntime
 from app.errors import DomainError
 from app.identity.actor import SYSTEM
-from app.integrations import tax
 from app.integrations.adapters import shuiwu
 from app.integrations.answers import each_in_own_transaction
 from app.integrations.client import CallContext, ServiceUnavailable

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.sms_login import PORTAL_KINDS
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
 from app.identity.models import User, UserRole
-from app.identity.sms_login import PORTAL_KINDS
 from app.integrations.adapters import gongan, shichang
 from app.integrations.adapters.services import face_score
 from app.integrations.client import CallContext

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.errors import ValidationFailed
-from app.identifiers import InvalidIdentifier, check_mobile
 from app.identity.models import SmsCode, User, UserRole
+from app.identity.service import normalise_phone
 from app.integrations.adapters.services import send_sms
 from app.integrations.answers import stable
 from app.integrations.client import CallContext
@@ -32,13 +32,6 @@ PER_PHONE = (rate_limit.Limit(1, timedelta(minutes=1), "验证码发送过于频
              rate_limit.Limit(5, timedelta(hours=1), "该手机号本小时获取验证码次数已达上限，请 {wait}后再试"))
 PER_ADDRESS = (rate_limit.Limit(5, timedelta(minutes=1), "操作过于频繁，请 {wait}后再试"),
                rate_limit.Limit(30, timedelta(hours=1), "本网络获取验证码次数过多，请 {wait}后再试"))
-
-
-def normalise_phone(phone: str) -> str:
-    try:
-        return check_mobile(phone)
-    except InvalidIdentifier as exc:
-        raise ValidationFailed(exc.message, field="phone", code="bad_phone") from None
 
 
 def _digest(phone: str, code: str) -> str:

@@ -23,11 +23,11 @@ from app.cases.access import definition_of
 from app.cases.context import CaseContext
 from app.cases.materials import checklist, required_codes
 from app.cases.models import Case, Task
+from app.cases.sharing import exemptions, snapshots
 from app.cases.status import FINAL_STATUSES, status_for_stage
 from app.db import utcnow
 from app.errors import Conflict
 from app.identity.actor import SYSTEM
-from app.integrations import exemptions, snapshots
 from app.integrations.answers import each_in_own_transaction
 from app.integrations.calllog import breaker_allows
 from app.integrations.models import Interface
@@ -106,7 +106,7 @@ def recheck_case(session: Session, case_id: str) -> RecheckReport:
 
 
 def _recheck_case(session: Session, case: Case, pending: list[VerificationSnapshot], report: RecheckReport) -> None:
-    from app.integrations.verification import RECHECKS
+    from app.cases.sharing.verification import RECHECKS
 
     definition = definition_of(session, case)
     waived_before = exemptions.waived_codes(session, case)
