@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     from app import models  # noqa: F401  (every mapper registered)
-    from app.cases.storage import LocalStorage
+    from app.casefile.storage import LocalStorage
     from app.db import Database
     from app.engine.providers import load_providers
     from app.security.crypto import BlindIndex, FieldCipher, parse_keyring

@@ -102,11 +102,11 @@ def purge_old_logs(session: Session, days: int) -> Any:
 
 
 def sweep_orphan_files(session: Session, storage: Any, older_than_s: float = 3600) -> int:
-    """Remove files a crashed step wrote but never committed (app.cases.storage): a 缮证 killed between
+    """Remove files a crashed step wrote but never committed (app.casefile.storage): a 缮证 killed between
     signing and commit must not leave a signed PDF whose number is issued again to someone else."""
     from sqlalchemy import exists, or_, select
 
-    from app.cases.models import Material
+    from app.casefile.models import Material
     from app.registry.models import Certificate
 
     def referenced(key: str) -> bool:

@@ -284,10 +284,10 @@ class Bench:
             yield s, actor
 
     def lifecycle(self, timings: Timings | None) -> None:
+        from app.casefile.access import definition_of, get_case
+        from app.casefile.models import Task
         from app.cases import handling, intake
-        from app.cases.access import definition_of, get_case
         from app.cases.materials import add_material, missing_codes
-        from app.cases.models import Task
         from app.integrations.answers import run_unit
 
         unit_code = self.units[self.done % len(self.units)]

@@ -10,6 +10,7 @@ from app.admin.common import analyst, definitions_root
 from app.catalog import dictionaries
 from app.errors import Conflict, ValidationFailed
 from app.pages import login_required
+from app.registry.dictionary_uses import book_uses
 from app.web import db_session
 
 FIELDS = ("code", "name", "parent_code", "level", "effective_from", "effective_to", "text")
@@ -83,7 +84,7 @@ def dictionary_edit(kind: str, code: str) -> Any:
 def dictionary_delete(kind: str, code: str) -> Any:
     actor = analyst("dict:manage")
     try:
-        dictionaries.delete_entry(db_session(), actor, kind, code)
+        dictionaries.delete_entry(db_session(), actor, kind, code, book_uses)
     except Conflict as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.dictionary_list", kind=kind, q=code))

@@ -6,8 +6,9 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.cases import inquiry, intake, materials, notices, progress
-from app.cases.access import cases_of_applicant, definition_of, get_case
+from app.casefile import progress
+from app.casefile.access import cases_of_applicant, definition_of, get_case
+from app.cases import inquiry, intake, materials, notices
 from app.cases.summary import case_summary, show_case
 from app.errors import NotFound, PermissionDenied, RuleRefused, ValidationFailed
 from app.registry.certificates import issuing_config

@@ -8,8 +8,8 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.casefile.models import Appointment
 from app.cases import appointments
-from app.cases.models import Appointment
 from app.clock import beijing_today
 from app.web import current_actor, db_session
 

@@ -8,8 +8,8 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.casefile.access import get_case
 from app.cases import consents
-from app.cases.access import get_case
 from app.cases.signing import png_from_data_url
 from app.web import current_actor, db_session, settings
 

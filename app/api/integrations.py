@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from app.casefile.access import get_case
 from app.cases import payments
-from app.cases.access import get_case
 from app.cases.sharing import exemptions, snapshots, tax
 from app.errors import ValidationFailed
 from app.integrations import outbox

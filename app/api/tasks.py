@@ -6,11 +6,11 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from app.casefile.access import get_task
+from app.casefile.models import Case, Task
+from app.casefile.status import status_label
 from app.cases import handling
-from app.cases.access import get_task
 from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, inbox_query
-from app.cases.models import Case, Task
-from app.cases.status import status_label
 from app.cases.summary import show_case
 from app.identity.actor import Actor
 from app.web import current_actor, db_session

@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Appointment, AppointmentSlot
+from app.casefile.models import Appointment, AppointmentSlot
 from app.catalog.service import current_version
 from app.clock import beijing_today
 from app.config import ROOT

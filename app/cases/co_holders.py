@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from app.cases.models import Case, Party
+from app.casefile.models import Case, Party
 from app.errors import ValidationFailed
 from app.registry.co_ownership import BY_SHARES, SOLE, parse_share
 

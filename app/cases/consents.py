@@ -18,19 +18,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.access import definition_of, is_party
+from app.casefile import progress
+from app.casefile.access import definition_of, is_party
+from app.casefile.models import Case, Consent, Material
+from app.casefile.storage import Storage, sha256_hex
 from app.cases.materials import sniff
-from app.cases.models import Case, Consent, Material
 from app.cases.sharing.snapshots import context_of
 from app.cases.signing import FACE_PASS_SCORE, MAX_PHOTO_BYTES, checked_drawing
-from app.cases.storage import Storage, sha256_hex
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.integrations.adapters import services
 from app.registry.models import Right
-from app.registry.right_types import right_name
 from app.registry.rules import (
     ADVANCE_NOTICE_CONSENT,
     MORTGAGEE_CONSENT,
@@ -38,6 +37,7 @@ from app.registry.rules import (
     holder_consents,
     rights_needing_consent,
 )
+from app.right_types import right_name
 from app.security import audit
 from app.security.fields import blind_index
 from app.security.masking import mask_name

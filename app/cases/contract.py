@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.casefile.access import definition_of
+from app.casefile.models import Case, Material
+from app.casefile.storage import Storage
 from app.cases import materials
-from app.cases.access import definition_of
 from app.cases.documents import Document, render_document
-from app.cases.models import Case, Material
-from app.cases.storage import Storage
 from app.errors import NotFound, ValidationFailed
 from app.identity.actor import Actor
 

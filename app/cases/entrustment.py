@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of
+from app.casefile.access import definition_of
+from app.casefile.models import Case
+from app.casefile.storage import Storage
 from app.cases.intake import confirm_application, create_application, submit_application
 from app.cases.materials import add_material
-from app.cases.models import Case
-from app.cases.storage import Storage
 from app.catalog.service import current_version
 from app.errors import ValidationFailed
 from app.identity.actor import Actor

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import consent, progress
-from app.cases.access import definition_of
-from app.cases.models import Case, Task
+from app.casefile import consent, progress
+from app.casefile.access import definition_of
+from app.casefile.models import Case, Task
 from app.catalog.forms import pii_fields, validate_form_data
 from app.errors import Conflict, PermissionDenied
 from app.identity.actor import Actor

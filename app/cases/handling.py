@@ -7,13 +7,14 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.cases import notices, progress
-from app.cases.access import definition_of
-from app.cases.context import CaseContext
+from app.casefile import progress
+from app.casefile.access import definition_of
+from app.casefile.context import CaseContext
+from app.casefile.models import Case, Task
+from app.casefile.storage import Storage
+from app.cases import notices
 from app.cases.field_access import may_act
 from app.cases.intake import apply_outcome, check_rules_at_acceptance
-from app.cases.models import Case, Task
-from app.cases.storage import Storage
 from app.catalog.forms import validate_form_data
 from app.db import utcnow
 from app.engine.runtime import WorkflowRuntime

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Task
+from app.casefile.models import Task
 from app.clock import beijing_date
 from app.db import utcnow
 from app.engine.models import WorkdaySchedule

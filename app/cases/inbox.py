@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer, load_only
 
-from app.cases.models import Case, Party, Task
+from app.casefile.models import Case, Party, Task
 from app.clock import beijing_date, beijing_today
 from app.engine.runtime import ReadyTask
 from app.engine.workdays import SHIPPED, WorkCalendar, calendar_for

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of
+from app.casefile.access import definition_of
+from app.casefile.models import Case
 from app.cases.documents import Document, render_document
-from app.cases.models import Case
 from app.clock import CHINA
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed

@@ -11,17 +11,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import consent, inbox, progress
-from app.cases.access import definition_of
+from app.casefile import consent, progress
+from app.casefile.access import definition_of
+from app.casefile.context import CaseContext
+from app.casefile.models import Case, Party, Task
+from app.casefile.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
+from app.casefile.storage import Storage
+from app.cases import inbox
 from app.cases.co_holders import typed_members
-from app.cases.context import CaseContext
 from app.cases.inquiry import unanswered
 from app.cases.materials import checklist, missing_codes
-from app.cases.models import Case, Party, Task
 from app.cases.numbers import next_business_no
 from app.cases.signing import Signature, sign
-from app.cases.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
-from app.cases.storage import Storage
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
 from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version
@@ -40,7 +41,7 @@ from app.security.masking import mask_name
 
 EDITABLE = (DRAFT,)
 # What a party has done that survives an edit of the form as long as the party is the same person.
-# Whether it still stands is app/cases/consent.py's call (a change of the signed content voids it).
+# Whether it still stands is app/casefile/consent.py's call (a change of the signed content voids it).
 _KEPT_ON_EDIT = ("confirmed_at", "confirmed_by", "face_checked_at", "face_score", "signed_at", "signature_kind",
                  "signature_sha256", "signature_material_id", "signed_content_sha256", "confirmation_voided_at")
 

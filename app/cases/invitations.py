@@ -14,9 +14,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.access import is_party
-from app.cases.models import Case, Invitation
+from app.casefile import progress
+from app.casefile.access import is_party
+from app.casefile.models import Case, Invitation
 from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor

@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
-from app.cases import consent
-from app.cases.models import Case, Material
-from app.cases.storage import Storage, sha256_hex
+from app.casefile import consent
+from app.casefile.models import Case, Material
+from app.casefile.storage import Storage, sha256_hex
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
@@ -108,7 +108,7 @@ def remove_material(session: Session, storage: Storage, actor: Actor, case: Case
     material = next((m for m in case.materials if m.id == material_id), None)
     if material is None:
         raise ValidationFailed("材料不存在", field="material_id")
-    from app.cases.access import definition_of
+    from app.casefile.access import definition_of
 
     definition = definition_of(session, case)
     consent.require_may_edit(definition, actor, case)

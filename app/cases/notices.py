@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.access import definition_of
+from app.casefile import progress
+from app.casefile.access import definition_of
+from app.casefile.models import Case, Task
 from app.cases.documents import Document, render_document
-from app.cases.models import Case, Task
 from app.clock import CHINA
 from app.engine.workdays import calendar_for
 from app.errors import NotFound

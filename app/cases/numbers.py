@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.cases.models import BusinessNumberCounter
+from app.casefile.models import BusinessNumberCounter
 from app.db import next_counter_value
 
 

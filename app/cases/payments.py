@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.access import definition_of, is_party
+from app.casefile import progress
+from app.casefile.access import definition_of, is_party
+from app.casefile.models import Case, Payment
 from app.cases.documents import Document, render_document
-from app.cases.models import Case, Payment
 from app.cases.sharing.snapshots import context_of
 from app.clock import CHINA
 from app.db import utcnow

@@ -1,4 +1,4 @@
-"""修改建议: a co-applicant who may not edit the application (app/cases/consent.py ``may_edit``) proposes
+"""修改建议: a co-applicant who may not edit the application (app/casefile/consent.py ``may_edit``) proposes
 changed fields; the creator accepts or declines. Accepting is the creator's own edit (``update_application``):
 the same validation, and the same rule that a change voids every confirmation and tells the parties.
 """
@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import consent, progress
-from app.cases.access import definition_of, is_party
-from app.cases.models import Case, ChangeProposal
+from app.casefile import consent, progress
+from app.casefile.access import definition_of, is_party
+from app.casefile.models import Case, ChangeProposal
 from app.catalog.forms import validate_form_data
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed

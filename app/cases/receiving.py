@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.casefile.access import is_party
+from app.casefile.models import Case
 from app.cases import payments
-from app.cases.access import is_party
-from app.cases.models import Case
 from app.cases.sharing.snapshots import context_of
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor

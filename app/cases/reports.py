@@ -17,10 +17,10 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of
+from app.casefile.access import definition_of
+from app.casefile.models import Case, Task
+from app.casefile.status import status_label
 from app.cases.field_access import field_access
-from app.cases.models import Case, Task
-from app.cases.status import status_label
 from app.catalog.forms import pii_fields
 from app.clock import CHINA
 from app.errors import NotFound, PermissionDenied

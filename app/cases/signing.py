@@ -6,7 +6,7 @@ typing the full name, which is rendered into a PNG. The image is kept as a case 
 code ``signature``) and its SHA-256 goes into the party row and the audit log. An API client authenticated
 by its bearer token signs with its account (kind ``account``: the hash binds case, party, account, time and the
 signed content). Whatever the kind, the party row keeps the digest of exactly what was signed
-(``signed_content_sha256``, app/cases/consent.py): a later change of the content voids the signature.
+(``signed_content_sha256``, app/casefile/consent.py): a later change of the content voids the signature.
 Signing is the confirmation: ``intake.confirm_application`` calls ``sign``.
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
-from app.cases.consent import SIGNATURE_CODE, content_digest, mark_signed
+from app.casefile.consent import SIGNATURE_CODE, content_digest, mark_signed
+from app.casefile.models import Case, Material, Party
+from app.casefile.storage import Storage, sha256_hex
 from app.cases.materials import sniff
-from app.cases.models import Case, Material, Party
 from app.cases.sharing.snapshots import context_of
-from app.cases.storage import Storage, sha256_hex
 from app.db import utcnow
 from app.errors import PermissionDenied, ValidationFailed
 from app.identity.actor import Actor

@@ -6,35 +6,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of, is_party
+from app.casefile.access import definition_of, is_party
+from app.casefile.models import Case, Task
+from app.casefile.status import status_label
 from app.cases.field_access import field_access, restrict_summary
 from app.cases.materials import missing_codes, required_codes
-from app.cases.models import Case, Task
 from app.cases.sharing import exemptions
-from app.cases.status import status_label
 from app.catalog.forms import pii_fields
 from app.errors import PermissionDenied
 from app.identity.actor import Actor
 from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
 from app.security import audit
-from app.security.masking import mask_id_number, mask_name, mask_phone
-
-
-def mask_value(field: str, spec: dict[str, Any], value: Any) -> Any:
-    if value in (None, ""):
-        return value
-    if isinstance(value, list):  # a list of persons (several buyers): mask each member's fields
-        item = spec.get("items") or {}
-        props = item.get("properties") or {}
-        return [{k: mask_value(k, props.get(k, {}), v) if k in ("name", "id_number", "phone") else v
-                 for k, v in m.items()} if isinstance(m, dict) else mask_value(field, item, m) for m in value]
-    text = str(value)
-    if spec.get("format") == "id-card" or field.endswith("id_number"):
-        return mask_id_number(text)
-    if "phone" in field:
-        return mask_phone(text)
-    return mask_name(text)
+from app.security.masking import mask_id_number, mask_name, mask_value
 
 
 def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dict[str, Any]:
@@ -66,7 +50,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
             "face_checked": p.face_checked_at is not None,
             "signed": p.signed_at is not None, "signature_kind": p.signature_kind,
             "signature_sha256": p.signature_sha256, "signature_material_id": p.signature_material_id,
-            # what the signature covers (app/cases/consent.py); voided: a change since asks for a new one
+            # what the signature covers (app/casefile/consent.py); voided: a change since asks for a new one
             "signed_content_sha256": p.signed_content_sha256,
             "confirmation_voided": p.confirmation_voided_at is not None,
         } for p in case.parties],
@@ -93,7 +77,7 @@ def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = Fals
     """A case for display; seeing personal data whole needs the permission (or being the party) and is audited.
     Staff see only the fields their role may see at the case's stage (app/cases/field_access.py)."""
     if unmask:
-        from app.cases.consent import may_edit  # a co-applicant sees his counterpart's data masked
+        from app.casefile.consent import may_edit  # a co-applicant sees his counterpart's data masked
 
         allowed = (is_party(actor, case) and may_edit(definition_of(session, case), actor, case)
                    if actor.kind != "staff" else actor.has("pii:unmask"))

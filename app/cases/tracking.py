@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of
-from app.cases.models import Case
-from app.cases.progress import timeline
-from app.cases.status import status_label
+from app.casefile.access import definition_of
+from app.casefile.models import Case
+from app.casefile.progress import timeline
+from app.casefile.status import status_label
 from app.errors import NotFound, ValidationFailed
 from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
 from app.security import audit, rate_limit

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
+from app.casefile import progress
+from app.casefile.models import Case, Task
+from app.casefile.status import status_label
 from app.cases.intake import apply_outcome
-from app.cases.models import Case, Task
-from app.cases.status import status_label
 from app.catalog.designer import version_of
 from app.catalog.models import ProcessVersion
 from app.engine.migration import MigrationRefused, TaskMove

@@ -107,7 +107,7 @@ class BusinessTypeDef:
     content_sha256: str
     record: dict[str, Any] | None = None  # what 登簿 writes (business.yaml ``record``; app/registry)
     confirm_roles: list[str] | None = None  # party roles that must confirm before submission (None: all)
-    co_applicants_edit: bool = False  # parties other than the creator may edit (else read-only; app/cases/consent.py)
+    co_applicants_edit: bool = False  # others than the creator may edit (else read-only; app/casefile/consent.py)
     # Connector ids the diagram's service tasks call: tells which data-sharing checks this type runs, so
     # exemptible materials are deferred to them only where a check will actually happen.
     service_operators: list[str] | None = None

@@ -22,8 +22,7 @@ from app.catalog.models import BusinessType, DictionaryEntry, ProcessVersion
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant
-from app.registry.models import RealtyUnit, Right
-from app.registry.right_types import RIGHT_TYPES
+from app.right_types import RIGHT_TYPES
 from app.security import audit
 
 
@@ -149,11 +148,16 @@ def update_entry(session: Session, actor: Actor, kind: str, code: str, values: d
     return entry
 
 
-def delete_entry(session: Session, actor: Actor, kind: str, code: str) -> None:
-    """Refused (409, in Chinese) while anything refers to the entry."""
+BookUses = Callable[[Session, DictionaryEntry], list[str]]
+
+
+def delete_entry(session: Session, actor: Actor, kind: str, code: str, book_uses: BookUses) -> None:
+    """Refused (409, in Chinese) while anything refers to the entry. ``book_uses``: what the register book
+    holds that uses it (app/registry/dictionary_uses.py), passed in by the caller: the catalog sits below the
+    register and reads only definitions and districts."""
     actor.require("dict:manage")
     entry = get_entry(session, kind, code)
-    users = references(session, entry)
+    users = [*references(session, entry), *book_uses(session, entry)]
     if users:
         raise Conflict(f"“{entry.name}”（{code}）仍被引用，不能删除：{'；'.join(users)}。如已停用，请设置停用日期。",
                        code="dictionary_entry_in_use")
@@ -179,17 +183,11 @@ def _division_refs(session: Session, e: DictionaryEntry) -> list[str]:
         out.append(f"{children} 个下级区划")
     tenants = session.execute(select(Tenant.name).where(Tenant.code == e.code)).scalars().all()
     out += [f"登记机构“{t}”" for t in tenants]
-    units = _count(session, select(func.count()).select_from(RealtyUnit).where(RealtyUnit.unit_code.like(f"{e.code}%")))
-    if units:
-        out.append(f"登记簿中 {units} 个不动产单元")
     return out
 
 
 def _right_type_refs(session: Session, e: DictionaryEntry) -> list[str]:
     out = []
-    rights = _count(session, select(func.count()).select_from(Right).where(Right.right_type == e.code))
-    if rights:
-        out.append(f"登记簿中 {rights} 条权利")
     for name, d in _current_definitions(session):
         record = d.get("record") or {}
         if e.code in (record.get("right_type"), record.get("replaces"), (record.get("ends") or {}).get("right_type")):
@@ -197,15 +195,8 @@ def _right_type_refs(session: Session, e: DictionaryEntry) -> list[str]:
     return out
 
 
-def _unit_field_refs(column: Any) -> Callable[[Session, DictionaryEntry], list[str]]:
-    def refs(session: Session, e: DictionaryEntry) -> list[str]:
-        n = _count(session, select(func.count()).select_from(RealtyUnit).where(column == e.name))
-        return [f"登记簿中 {n} 个不动产单元"] if n else []
-    return refs
-
-
 def _use_refs(session: Session, e: DictionaryEntry) -> list[str]:
-    out = _unit_field_refs(RealtyUnit.use)(session, e)
+    out = []
     for name, d in _current_definitions(session):
         for form_name, schema in d.get("forms", {}).items():
             if any(e.name in (p.get("enum") or []) for p in schema.get("properties", {}).values()):
@@ -220,12 +211,13 @@ def _material_refs(session: Session, e: DictionaryEntry) -> list[str]:
 
 _REFERENCES: dict[str, Callable[[Session, DictionaryEntry], list[str]]] = {
     "divisions": _division_refs, "right_types": _right_type_refs,
-    "right_natures": _unit_field_refs(RealtyUnit.right_nature), "uses": _use_refs, "material_types": _material_refs,
+    "uses": _use_refs, "material_types": _material_refs,
 }
 
 
 def references(session: Session, entry: DictionaryEntry) -> list[str]:
-    """What still refers to an entry, in Chinese; empty when it may be deleted."""
+    """What among the definitions and districts still refers to an entry, in Chinese (the register book's
+    uses are app/registry/dictionary_uses.py's)."""
     check = _REFERENCES.get(entry.kind)
     return check(session, entry) if check else []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.registry.right_types import RIGHT_TYPES
+from app.right_types import RIGHT_TYPES
 
 CATEGORIES = ["首次", "转移", "变更", "注销", "更正", "异议", "预告", "查封", "其他"]
 APPLICANT_MODES = ["单方", "双方", "嘱托"]

@@ -21,7 +21,7 @@ PROVIDERS: tuple[str, ...] = (
     "app.registry.certificates",  # certificates.issue
     "app.cases.sharing.verification",  # identity / marriage / contract / licence .verify
     "app.cases.sharing.tax",  # tax.push_case, tax.await_payment, tax_paid()
-    "app.cases.sharing.announce",  # results.announce
+    "app.registry.announce",  # results.announce
 )
 
 _loaded = False

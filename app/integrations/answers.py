@@ -20,7 +20,7 @@ Each call is made once per unit — its log line and breaker change are written 
 transaction of their own (app/integrations/calllog.py) — and a re-run that sends the same request gets the
 same answer, so an SMS is never sent twice. A request is identified by what is sent (department, path, body,
 idempotency key); values that are part of a request and would differ between passes (a random SMS code, an
-invitation token) come from ``stable``. Files follow the transaction (app/cases/storage.py), so a discarded
+invitation token) come from ``stable``. Files follow the transaction (app/casefile/storage.py), so a discarded
 pass leaves none.
 
 Outside ``run_unit`` a call from a session with uncommitted work raises ``LockedCall``: a code path that would

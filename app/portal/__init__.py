@@ -10,9 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.casefile.access import cases_of_applicant, get_case, is_party
+from app.casefile.progress import timeline
 from app.cases import appointments, notices, payments, receiving
-from app.cases.access import cases_of_applicant, get_case, is_party
-from app.cases.progress import timeline
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
 from app.catalog.diagram import diagram_svg, lane_names, version_xml

@@ -240,7 +240,7 @@ def invitation(token: str) -> Any:
 @login_required
 @verified_required
 def invite(case_id: str) -> Any:
-    from app.cases.access import get_case
+    from app.casefile.access import get_case
     from app.portal.apply import _case_page
 
     db, actor = db_session(), page_actor()

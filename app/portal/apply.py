@@ -8,9 +8,10 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.cases import consent, inquiry, intake, invitations, materials
-from app.cases.access import definition_of, get_case, is_party
-from app.cases.models import Case, Party
+from app.casefile import consent
+from app.casefile.access import definition_of, get_case, is_party
+from app.casefile.models import Case, Party
+from app.cases import inquiry, intake, invitations, materials
 from app.cases.signing import FACE_VALID_FOR, KIND_LABELS, parties_of
 from app.cases.summary import case_summary
 from app.catalog.guide import service_guide

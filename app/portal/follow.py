@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 
+from app.casefile.access import get_case
 from app.cases import notices, payments, receiving
-from app.cases.access import get_case
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.integrations.client import ServiceUnavailable
 from app.pages import login_required, page_actor

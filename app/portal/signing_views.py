@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
+from app.casefile.access import definition_of, get_case, is_party
 from app.cases import contract, inquiry, intake
-from app.cases.access import definition_of, get_case, is_party
 from app.cases.signing import Signature, face_check, png_from_data_url, signature_image
 from app.catalog.service import current_version
 from app.errors import Conflict, NotFound, ValidationFailed

@@ -17,7 +17,7 @@ from app.clock import CHINA
 from app.identifiers import format_unit_code
 from app.identity.models import Tenant
 from app.registry.models import RealtyUnit, RegisterEntry, Right
-from app.registry.right_types import REGISTERED_TITLES, RIGHT_TYPES
+from app.right_types import REGISTERED_TITLES, RIGHT_TYPES
 from app.security.masking import mask_name
 
 MORTGAGE_KINDS = {"general": "一般抵押", "maximum": "最高额抵押"}

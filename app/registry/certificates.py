@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.cases.context import CaseContext
-from app.cases.models import Case
-from app.cases.storage import Storage, sha256_hex
+from app.casefile.context import CaseContext
+from app.casefile.models import Case
+from app.casefile.storage import Storage, sha256_hex
 from app.db import utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -35,7 +35,7 @@ from app.registry.certificate_content import (
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
 from app.registry.models import Certificate, Right, RightHolder
-from app.registry.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
+from app.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
 from app.security import audit
 
 
@@ -109,7 +109,7 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
                  object_id=cert.id, tenant_id=tenant_id,
                  after={"number": number, "kind": kind, "right_id": cert.right_id, "sha256": cert.sha256})
     if case is not None:  # 缮证 of a case (not a 无房证明): collected into the 电子证照库 through the outbox
-        from app.cases.sharing.announce import announce_certificate
+        from app.registry.announce import announce_certificate
 
         announce_certificate(session, cert, verify_url(code))
     return cert
@@ -125,8 +125,8 @@ def right_recorded_by(session: Session, case: Case) -> Right:
 
 
 def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor) -> Certificate:
-    from app.cases.access import definition_of
-    from app.cases.consent import require_current
+    from app.casefile.access import definition_of
+    from app.casefile.consent import require_current
 
     require_current(definition_of(session, case), case)  # nor does a certificate (issue 13 §1)
     right = right_recorded_by(session, case)
@@ -148,7 +148,7 @@ def issue_for_right(session: Session, storage: Storage, right: Right, actor: Act
 
 @connector("certificates.issue")
 def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
-    from app.cases.access import definition_of
+    from app.casefile.access import definition_of
 
     record = definition_of(context.session, context.case).get("record") or {}
     if record.get("reissues"):
@@ -186,7 +186,7 @@ def void_certificate(session: Session, storage: Storage, actor: Actor, certifica
         raise NotFound("证书不存在", code="certificate_not_found")
     before = {"status": cert.status, "number": cert.number}
     void_number(session, cert, reason=reason)
-    from app.cases.sharing.announce import announce_certificate_status
+    from app.registry.announce import announce_certificate_status
 
     announce_certificate_status(session, cert)
     replacement = None
@@ -207,7 +207,7 @@ def revoke_for_rights(session: Session, right_ids: list[str], business_no: str |
     """注销: the valid certificates of rights a later 登簿 ended. Same transaction as that 登簿."""
     if not right_ids:
         return 0
-    from app.cases.sharing.announce import announce_certificate_status
+    from app.registry.announce import announce_certificate_status
 
     now = utcnow()
     ending = list(session.execute(select(Certificate).where(Certificate.right_id.in_(right_ids),

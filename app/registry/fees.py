@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from app.engine.expressions import evaluate_expression
 from app.registry.models import RealtyUnit
-from app.registry.right_types import TITLE_RIGHTS
+from app.right_types import TITLE_RIGHTS
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from app.cases.models import Case
+    from app.casefile.models import Case
 
 # Form field a type's application form defines to let co-holders ask for one certificate each (分别持证).
 SEPARATE_CERTIFICATES_FIELD = "separate_certificates"

@@ -18,7 +18,7 @@ from app.clock import CHINA
 from app.db import utcnow
 from app.identifiers import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
 from app.import_files import ImportProblem
-from app.registry.right_types import RIGHT_TYPES, TITLE_RIGHTS
+from app.right_types import RIGHT_TYPES, TITLE_RIGHTS
 
 ID_TYPES = {"身份证": "person", "统一社会信用代码": "org"}
 SHARE_MODES = ("单独所有", "共同共有", "按份共有", "其它共有")  # GYFS 0–3

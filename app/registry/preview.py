@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.cases.access import definition_of
-from app.cases.models import Case
+from app.casefile.access import definition_of
+from app.casefile.models import Case
 from app.errors import Conflict
 from app.identity.actor import Actor
 from app.registry.models import Right
-from app.registry.right_types import FLAG_RIGHTS, REGISTERED_TITLES, RIGHT_TYPES
 from app.registry.rules import blocking, check_case
 from app.registry.service import UNIT_FIELDS, current_rights, plan_record
+from app.right_types import FLAG_RIGHTS, REGISTERED_TITLES, RIGHT_TYPES
 from app.security.masking import mask_name
 
 FLAG_LABELS = {"has_current_title": "有现势产权", "mortgaged": "抵押", "seized": "查封", "advance_noticed": "预告",

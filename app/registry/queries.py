@@ -24,7 +24,6 @@ from app.errors import PermissionDenied, ValidationFailed
 from app.identifiers import format_unit_code
 from app.identity.actor import Actor
 from app.registry.models import RealtyUnit, RegisterEntry, Right
-from app.registry.right_types import REGISTERED_TITLES
 from app.registry.service import (
     current_rights,
     is_holder,
@@ -33,6 +32,7 @@ from app.registry.service import (
     unit_flags,
     units_of_holder,
 )
+from app.right_types import REGISTERED_TITLES
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name, mask_uscc
 

@@ -16,11 +16,11 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case, Consent, Party
+from app.casefile.models import Case, Consent, Party
 from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_share re-exported)
 from app.registry.models import RealtyUnit, Right
-from app.registry.right_types import REGISTERED_TITLES, right_name
 from app.registry.service import current_rights
+from app.right_types import REGISTERED_TITLES, right_name
 
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.context import CaseContext
-from app.cases.models import Case
+from app.casefile.context import CaseContext
+from app.casefile.models import Case
 from app.db import utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, RuleRefusedInOffice
@@ -22,7 +22,7 @@ from app.identity.actor import Actor
 from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
-from app.registry.right_types import FLAG_RIGHTS, REGISTERED_TITLES
+from app.right_types import FLAG_RIGHTS, REGISTERED_TITLES
 from app.security import audit
 
 
@@ -117,8 +117,8 @@ def plan_record(session: Session, case: Case, rule: dict[str, Any], unit: Realty
 def record_case(session: Session, case: Case, actor: Actor, rule: dict[str, Any]) -> dict[str, Any]:
     if not case.business_no or not case.unit_code:
         raise Conflict("案件缺少业务号或不动产单元，不能登簿", code="cannot_record")
-    from app.cases.access import definition_of
-    from app.cases.consent import require_current
+    from app.casefile.access import definition_of
+    from app.casefile.consent import require_current
     from app.registry.rules import blocking, check_case
 
     require_current(definition_of(session, case), case)  # the register never rests on a stale signature
@@ -285,7 +285,7 @@ def _carry_holders(case: Case, right: Right, replaced: list[Right], holder_roles
 
 @connector("registry.record")
 def _record_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
-    from app.cases.access import definition_of
+    from app.casefile.access import definition_of
 
     rule = definition_of(context.session, context.case).get("record")
     if not rule:

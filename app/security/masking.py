@@ -6,6 +6,8 @@ masks shrink so that no more than half of the characters are ever shown.
 """
 from __future__ import annotations
 
+from typing import Any
+
 MASK = "*"
 
 
@@ -41,3 +43,20 @@ def mask_phone(value: str | None) -> str:
 
 def mask_uscc(value: str | None) -> str:
     return _mask(value, 4, 4, 18)
+
+
+def mask_value(field: str, spec: dict[str, Any], value: Any) -> Any:
+    """A form field's value as shown masked: ``spec`` is its JSON Schema (a list of persons masks each member)."""
+    if value in (None, ""):
+        return value
+    if isinstance(value, list):  # a list of persons (several buyers): mask each member's fields
+        item = spec.get("items") or {}
+        props = item.get("properties") or {}
+        return [{k: mask_value(k, props.get(k, {}), v) if k in ("name", "id_number", "phone") else v
+                 for k, v in m.items()} if isinstance(m, dict) else mask_value(field, item, m) for m in value]
+    text = str(value)
+    if spec.get("format") == "id-card" or field.endswith("id_number"):
+        return mask_id_number(text)
+    if "phone" in field:
+        return mask_phone(text)
+    return mask_name(text)

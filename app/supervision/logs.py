@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Appointment, Case, CaseEvent, Task
+from app.casefile.models import Appointment, Case, CaseEvent, Task
 from app.clock import CHINA
 from app.errors import ValidationFailed
 from app.identity.actor import Actor

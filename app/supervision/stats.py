@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Appointment, Case, Material, Task
+from app.casefile.models import Appointment, Case, Material, Task
 from app.catalog.models import BusinessType
 from app.errors import ValidationFailed
 from app.identity.actor import Actor

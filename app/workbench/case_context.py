@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import consent, inquiry, payments, progress, receiving
-from app.cases.access import definition_of
+from app.casefile import consent, progress
+from app.casefile.access import definition_of
+from app.casefile.models import Case, Task
+from app.cases import inquiry, payments, receiving
 from app.cases.consents import needed_consents
 from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
 from app.cases.inbox import provisional_due
 from app.cases.materials import checklist, required_codes
-from app.cases.models import Case, Task
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
 from app.cases.reports import reports_of
@@ -33,7 +34,7 @@ from app.registry.delivery import DELIVERY_LABELS
 from app.registry.models import Certificate
 from app.registry.preview import record_preview
 from app.registry.queries import register_page
-from app.registry.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
+from app.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.security.masking import mask_name, mask_phone
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from app.casefile.access import definition_of, get_case
 from app.cases import inquiry
-from app.cases.access import definition_of, get_case
 from app.cases.materials import material_for_viewing
 from app.cases.notices import KINDS, render_notice
 from app.errors import DomainError, NotFound

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, flash, redirect, request, url_for
 
-from app.cases.storage import Storage
+from app.casefile.storage import Storage
 from app.errors import DomainError, PermissionDenied
 from app.identity.actor import Actor
 from app.pages import login_required, page_actor

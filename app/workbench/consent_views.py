@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 
-from app.cases.access import get_case
+from app.casefile.access import get_case
 from app.cases.consents import record_paper
 from app.errors import DomainError
 from app.web import db_session

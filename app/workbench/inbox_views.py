@@ -7,8 +7,9 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.casefile.access import get_task
+from app.casefile.status import stage_codes, status_label
 from app.cases import handling
-from app.cases.access import get_task
 from app.cases.inbox import (
     CLAIMABLE,
     COUNT_CAP,
@@ -20,7 +21,6 @@ from app.cases.inbox import (
     can_see_all,
     inbox_page,
 )
-from app.cases.status import stage_codes, status_label
 from app.catalog.service import business_type_names
 from app.errors import DomainError, ValidationFailed
 from app.identity.models import Tenant, User

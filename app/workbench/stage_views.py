@@ -5,9 +5,9 @@ from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 
+from app.casefile.access import get_case, get_task
+from app.casefile.status import status_label
 from app.cases import handling, receiving
-from app.cases.access import get_case, get_task
-from app.cases.status import status_label
 from app.errors import DomainError, ValidationFailed
 from app.registry import delivery
 from app.registry.certificates import certificate_for_download

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from app.casefile.access import definition_of, get_case
 from app.cases import intake, materials
-from app.cases.access import definition_of, get_case
 from app.catalog.service import current_version, list_business_types
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.form_render import posted_values

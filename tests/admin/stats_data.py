@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.cases.models import Appointment, Case, Material, Task
+from app.casefile.models import Appointment, Case, Material, Task
 from app.catalog.models import BusinessType
 from app.db import new_id
 from app.identity.models import User

@@ -93,7 +93,7 @@ def test_dry_run_follows_simulated_decisions_and_never_records(page_login: Any, 
 
 def test_publishing_makes_a_new_version_while_running_cases_keep_theirs(
         page_login: Any, login: Any, db: Any, submitted_transfer: dict[str, Any]) -> None:
-    from app.cases.models import Case
+    from app.casefile.models import Case
 
     analyst = page_login("analyst")
     refused = analyst.post_json(f"{API}/publish", {"xml": BAD_CONDITION})

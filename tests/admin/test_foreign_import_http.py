@@ -127,7 +127,7 @@ def test_a_diagram_that_does_not_fit_the_rest_of_the_type_is_flagged_before_publ
 
 
 def test_the_imported_diagram_runs_a_real_case_to_its_end(page_login: Any, login: Any, db: Any) -> None:
-    from app.cases.models import Case
+    from app.casefile.models import Case
     from app.catalog.models import ProcessDraft
 
     analyst = page_login("analyst")

@@ -115,7 +115,7 @@ def test_one_business_number_is_traced_across_everything(accepted_case: str, pag
 
 def test_reads_are_in_the_access_log_and_the_trace(accepted_case: str, page_login: Any, db: Any) -> None:
     """Plain reads go to the unchained access log (no wait on the audit head); operators still find them."""
-    from app.cases.models import Case
+    from app.casefile.models import Case
 
     with db.unit_of_work() as session:
         case = session.execute(select(Case).where(Case.business_no == accepted_case)).scalar_one()

@@ -13,7 +13,7 @@ from support.cases import complete_stage, submit_transfer
 from support.clock import frozen_clock
 from support.personas import STAFF
 
-from app.cases.models import CaseEvent
+from app.casefile.models import CaseEvent
 from app.integrations.models import OutboxMessage
 from app.security.models import AuditEntry
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from support.cases import complete_stage
 from support.servers import LiveServer
 
-from app.cases.models import Material
+from app.casefile.models import Material
 from app.jobs import sweep_orphan_files
 from app.registry.models import Certificate
 

@@ -67,7 +67,7 @@ def test_a_changed_diagram_is_a_new_version_and_a_running_case_finishes_on_its_o
         login: Any, seeded: Any, defs_root: Path, submitted_transfer: dict) -> None:
     from sqlalchemy import select
 
-    from app.cases.models import Case
+    from app.casefile.models import Case
     from app.catalog.models import ProcessVersion
     from app.catalog.service import sync_definitions
 

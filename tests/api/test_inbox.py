@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.cases.models import Task
+from app.casefile.models import Task
 from app.demo import LI_SI, ZHANG_SAN
 from app.identifiers import make_id_card
 

@@ -26,7 +26,7 @@ def test_the_bank_cancels_its_mortgage_on_the_demo_unit(login: Any) -> None:
     case_id = created.get_json()["id"]
     detail = bank.get(f"/api/v1/applications/{case_id}").get_json()
     assert detail["form"]["mortgagee_uscc"] == BANK["id_number"]  # prefilled from the bank's identity
-    upload_missing(bank, case_id)  # materials first: a signature covers them (app/cases/consent.py)
+    upload_missing(bank, case_id)  # materials first: a signature covers them (app/casefile/consent.py)
     assert bank.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     submitted = bank.post(f"/api/v1/applications/{case_id}/submit")
     assert submitted.status_code == 200, submitted.get_json()
@@ -50,7 +50,7 @@ def test_a_bank_without_a_mortgage_on_the_unit_is_refused(login: Any) -> None:
                                                       "form": {"unit_code": _unit(1), "reason": "debt_repaid"}})
     assert created.status_code == 201, created.get_json()
     case_id = created.get_json()["id"]
-    upload_missing(bank, case_id)  # materials first: a signature covers them (app/cases/consent.py)
+    upload_missing(bank, case_id)  # materials first: a signature covers them (app/casefile/consent.py)
     assert bank.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     refused = bank.post(f"/api/v1/applications/{case_id}/submit")
     assert refused.status_code == 422, refused.get_json()
@@ -63,7 +63,7 @@ def test_a_wrong_proof_number_is_refused(login: Any) -> None:
     created = bank.post("/api/v1/applications", json={"business_type": "mortgage_cancel", "form": {
         "unit_code": _unit(5), "proof_no": "浙(2023)西湖区不动产证明第9999999号", "reason": "debt_repaid"}})
     case_id = created.get_json()["id"]
-    upload_missing(bank, case_id)  # materials first: a signature covers them (app/cases/consent.py)
+    upload_missing(bank, case_id)  # materials first: a signature covers them (app/casefile/consent.py)
     assert bank.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     refused = bank.post(f"/api/v1/applications/{case_id}/submit")
     assert refused.status_code == 422, refused.get_json()

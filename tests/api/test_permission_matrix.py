@@ -80,7 +80,7 @@ EXPECT: dict[str, Rule] = {
     "GET accounts.security": Rule(STAFF), "POST accounts.totp_start": Rule(STAFF),
     "POST accounts.totp_confirm": Rule(STAFF, form={"code": "000000"}),
     # --- portal (applicants, institutions) ------------------------------------------------------------
-    # staff who may read the case see its applicant view too (app.cases.access.get_case)
+    # staff who may read the case see its applicant view too (app.casefile.access.get_case)
     "GET portal.my_applications": Rule(OWN), "GET portal.my_application": Rule(PARTY | OFFICE, hides=True),
     "GET portal.edit_application": Rule(PARTY | OFFICE, hides=True),
     "POST portal.save_form": Rule(PARTY, hides=True, args={"case_id": FAKE}),

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from support.cases import complete_stage
 
-from app.cases.models import Case
+from app.casefile.models import Case
 from app.identity.actor import actor_for
 from app.identity.models import User
 from app.registry.models import RegisterEntry, Right

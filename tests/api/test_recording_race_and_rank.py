@@ -12,8 +12,8 @@ from support.forms import transfer_form
 from support.personas import STAFF
 from support.waiting import wait_for
 
-from app.cases.access import definition_of
-from app.cases.models import Case
+from app.casefile.access import definition_of
+from app.casefile.models import Case
 from app.demo import BANK, ZHANG_SAN
 from app.errors import Conflict
 from app.identifiers import make_unit_code

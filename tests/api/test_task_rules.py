@@ -79,7 +79,7 @@ def test_concurrent_completions_of_one_task_are_refused_by_the_version_check(see
         pytest.skip("SQLite serializes writers with BEGIN IMMEDIATE; the race is only possible on PostgreSQL")
     from sqlalchemy import select
 
-    from app.cases.models import Task
+    from app.casefile.models import Task
     from app.engine.runtime import WorkflowRuntime
     from app.errors import Conflict
 

@@ -16,7 +16,7 @@ from version_fixtures import CODE
 
 
 def _state(db: Any, case_id: str) -> tuple[str, str, list[tuple[str, str, str | None, Any]]]:
-    from app.cases.models import Case, Task
+    from app.casefile.models import Case, Task
     from app.engine.models import WorkflowState
 
     with db.unit_of_work() as session:

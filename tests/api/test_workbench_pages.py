@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from support.cases import complete_stage
 
-from app.cases.models import Task
+from app.casefile.models import Task
 from app.registry.models import RegisterEntry
 from app.security.models import AccessEntry
 

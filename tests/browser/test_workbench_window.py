@@ -10,7 +10,7 @@ from sqlalchemy import select
 from support.forms import PDF, transfer_form
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
-from app.cases.models import Case
+from app.casefile.models import Case
 from app.demo import LI_SI, ZHANG_SAN
 
 REQUIRED = ["application_form", "seller_identity", "buyer_identity", "title_certificate", "sale_contract",
@@ -71,8 +71,8 @@ def test_a_wrong_material_type_is_refused_next_to_the_item(clerk_page: Any) -> N
 def test_an_appointment_code_starts_the_window_case(clerk_page: Any, seeded: Any, monkeypatch: Any) -> None:
     from datetime import timedelta
 
+    from app.casefile.models import Appointment
     from app.cases import appointments
-    from app.cases.models import Appointment
     from app.identity.actor import actor_for
     from app.identity.models import User
 

@@ -57,7 +57,7 @@ def test_a_slow_department_times_out_within_the_interface_policy_and_the_case_wa
 def test_department_down_at_submission_the_case_waits_and_proceeds_when_it_is_back(
         login: Any, seeded: Any, simulator: Any) -> None:
     """The acceptance scenario: fail → submit → waits (not accepted on unverified data) → ok → job → proceeds."""
-    from app.cases.models import CaseEvent
+    from app.casefile.models import CaseEvent
     from app.integrations.verification_models import MaterialWaiver, VerificationSnapshot
 
     interface_row(seeded, "gongan", max_retries=0, breaker_threshold=5)

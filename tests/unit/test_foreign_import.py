@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
-import app.cases.sharing.announce  # noqa: F401  (connectors register on import)
 import app.cases.sharing.tax  # noqa: F401
 import app.cases.sharing.verification  # noqa: F401
+import app.registry.announce  # noqa: F401  (connectors register on import)
 import app.registry.certificates  # noqa: F401
 import app.registry.service  # noqa: F401
 from app.catalog import designer

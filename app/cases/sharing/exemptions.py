@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case
+from app.casefile.models import Case
 from app.integrations.verification_models import MaterialWaiver, VerificationSnapshot
 
 # Which service operator performs which data-sharing check.

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.access import definition_of
-from app.cases.context import CaseContext
+from app.casefile import progress
+from app.casefile.access import definition_of
+from app.casefile.context import CaseContext
+from app.casefile.models import Case, Task
+from app.casefile.status import FINAL_STATUSES, status_for_stage
 from app.cases.materials import checklist, required_codes
-from app.cases.models import Case, Task
 from app.cases.sharing import exemptions, snapshots
-from app.cases.status import FINAL_STATUSES, status_for_stage
 from app.db import utcnow
 from app.errors import Conflict
 from app.identity.actor import SYSTEM

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.context import CaseContext
-from app.cases.models import Case
+from app.casefile import progress
+from app.casefile.context import CaseContext
+from app.casefile.models import Case
 from app.cases.sharing import tax
 from app.engine.runtime import WorkflowRuntime
 from app.errors import DomainError

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case
+from app.casefile.models import Case
 from app.integrations.client import CallContext
 from app.integrations.verification_models import MARKS, VerificationSnapshot
 from app.security import audit
@@ -68,7 +68,7 @@ def take_unavailable(session: Session, case: Case, actor_id: str | None, *, sour
     """The department could not be asked: a 未核验 record saying so, pending for the verification job. At most
     one pending record per operation and subject (a failed re-run keeps the one it has); the first pending
     check of a department puts a line on the timeline (and through the outbox, a text to the applicant)."""
-    from app.cases import progress
+    from app.casefile import progress
 
     pending = pending_of(session, case)
     mine = next((s for s in pending if s.operation == operation and s.subject_role == role), None)

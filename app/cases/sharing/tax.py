@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.access import definition_of
-from app.cases.context import CaseContext
-from app.cases.models import Case
+from app.casefile import progress
+from app.casefile.access import definition_of
+from app.casefile.context import CaseContext
+from app.casefile.models import Case
 from app.cases.sharing import exemptions, snapshots
 from app.cases.sharing.snapshots import field
 from app.clock import CHINA

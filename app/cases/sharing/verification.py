@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.cases.access import definition_of
-from app.cases.context import CaseContext
-from app.cases.models import Case, Party
+from app.casefile.access import definition_of
+from app.casefile.context import CaseContext
+from app.casefile.models import Case, Party
 from app.cases.sharing import exemptions, snapshots
 from app.cases.sharing.snapshots import field
 from app.engine.connectors import connector

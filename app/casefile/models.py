@@ -95,7 +95,7 @@ class Party(IdMixin, TenantScoped, Base):
     signature_kind: Mapped[str | None] = mapped_column(String(16))  # drawn | typed | account
     signature_sha256: Mapped[str | None] = mapped_column(String(64))
     signature_material_id: Mapped[str | None] = mapped_column(String(32))
-    # What the signature covers (app/cases/consent.py): the digest of the form, the parties' identities, the
+    # What the signature covers (app/casefile/consent.py): the digest of the form, the parties' identities, the
     # unit and the materials when the party signed. A change of any of them voids the confirmation
     # (``confirmation_voided_at``: the party must sign again).
     signed_content_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case, Party, Task
+from app.casefile.models import Case, Party, Task
 from app.catalog.service import definition_by_version
 from app.errors import NotFound
 from app.identity.actor import Actor

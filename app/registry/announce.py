@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.cases.context import CaseContext
+from app.casefile.context import CaseContext
 from app.db import utcnow
 from app.engine.connectors import connector
 from app.integrations.models import OutboxMessage

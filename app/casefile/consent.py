@@ -27,15 +27,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import progress
-from app.cases.models import Case, CaseEvent, Invitation, Party
+from app.casefile import progress
+from app.casefile.models import Case, CaseEvent, Invitation, Party
 from app.catalog.forms import pii_fields
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.security import audit
-from app.security.masking import mask_name
+from app.security.masking import mask_name, mask_value
 
 SIGNATURE_CODE = "signature"  # signature images are case documents but not part of what is signed
 # Nor is a right holder's consent signature (app/cases/consents.py): a third party's act, not the application.
@@ -155,8 +155,6 @@ def _void(party: Party, now: Any) -> None:
 
 
 def _shown(field: str, spec: dict[str, Any], value: Any, secret: set[str]) -> str:
-    from app.cases.summary import mask_value  # summary imports field_access, which imports this module
-
     if value in (None, ""):
         return "（空）"
     return str(mask_value(field, spec, value) if field in secret else value)

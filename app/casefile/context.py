@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case
-from app.cases.storage import Storage
+from app.casefile.models import Case
+from app.casefile.storage import Storage
 from app.identity.actor import Actor
 
 

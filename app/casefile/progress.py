@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cases.models import Case, CaseEvent
-from app.cases.status import status_label
+from app.casefile.models import Case, CaseEvent
+from app.casefile.status import status_label
 from app.db import utcnow
 from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
