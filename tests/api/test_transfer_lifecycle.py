@@ -5,14 +5,14 @@ from typing import Any
 
 from support.cases import complete_stage
 
-from app.db import utcnow
+from app.clock import beijing_today
 
 
 def test_a_transfer_goes_from_submission_to_certificate_and_changes_the_owner(login: Any,
                                                                              submitted_transfer: dict) -> None:
     case = submitted_transfer
     business_no = case["business_no"]
-    assert business_no.startswith(f"{utcnow().year}330106")  # the year of submission, whatever year it is
+    assert business_no.startswith(f"{beijing_today().year}330106")  # the (Beijing) year of submission
     assert case["status"] == "accepting"
     lisi = login("lisi")
     before = lisi.get("/api/v1/units", query_string={"mine": 1}).get_json()["items"]

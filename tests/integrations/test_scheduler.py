@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.request
 from typing import Any
 
@@ -33,6 +32,7 @@ def test_two_schedulers_deliver_the_outbox_one_at_a_time(seeded: Any, simulator:
     assert keys
 
     lock, running, most, runs, tries = threading.Lock(), [0], [0], [0], []
+    stopping = threading.Event()  # the test is done: a run in progress need not wait for a rival
     real_deliver, real_acquire = jobs.deliver_outbox, jobs.acquire_lease
 
     def acquire(database: Any, name: str, ttl_s: int = 60, holder: str = jobs.HOLDER) -> bool:
@@ -47,8 +47,12 @@ def test_two_schedulers_deliver_the_outbox_one_at_a_time(seeded: Any, simulator:
             running[0] += 1
             runs[0] += 1
             most[0] = max(most[0], running[0])
+        seen = len(tries)
         try:
-            time.sleep(0.3)  # longer than the interval: without the lease the two schedulers would overlap
+            # Hold the run until a scheduler has tried for the lease meanwhile (and found it taken): without the
+            # lease that other run would overlap this one, which ``most`` would show.
+            wait_for(lambda: stopping.is_set() or any(not got for _, got in tries[seen:]),
+                     "a turn skipped during this run", timeout_s=10)
             return real_deliver(session, max_attempts)
         finally:
             with lock:
@@ -63,6 +67,7 @@ def test_two_schedulers_deliver_the_outbox_one_at_a_time(seeded: Any, simulator:
         wait_for(lambda: keys <= _received_keys(simulator), "the scheduler to deliver the outbox", timeout_s=30)
         wait_for(lambda: len({h for h, got in tries if got}) == 2 or runs[0] >= 12, "more runs", timeout_s=10)
     finally:
+        stopping.set()
         for scheduler in schedulers:
             scheduler.shutdown(wait=True)
         other.extensions["db"].engine.dispose()
