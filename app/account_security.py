@@ -7,15 +7,15 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from app.errors import PermissionDenied, ValidationFailed
+from app.identity.models import User
 from app.identity.service import get_user
 from app.identity.signin import confirm_totp, start_totp_enrolment, totp_qr_svg, totp_uri
 from app.pages import bp, login_required, page_actor
 from app.web import db_session
 
 
-def _staff_user() -> Any:
+def _staff_user() -> User:
     actor = page_actor()
-    assert actor is not None
     if actor.kind != "staff" or actor.user_id is None:
         raise PermissionDenied("动态验证码仅适用于工作人员账户", code="forbidden")
     return get_user(db_session(), actor.user_id)

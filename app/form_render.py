@@ -72,7 +72,8 @@ def form_layout(schema: dict[str, Any]) -> list[GroupView]:
     ui = schema.get("x-ui") or {}
     order = [f for f in ui.get("order", []) if f in props] + [f for f in props if f not in ui.get("order", [])]
     view = {f: field_view(f, props[f], f in required) for f in order}
-    groups, placed = [], set()
+    groups: list[GroupView] = []
+    placed: set[str] = set()
     for group in ui.get("groups", []):
         fields = [view[f] for f in group.get("fields", []) if f in view and f not in placed]
         placed.update(f.name for f in fields)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from app.db import set_tenant_scope
 from app.errors import AuthenticationRequired, DomainError, TooManyRequests
 from app.identity.actor import Actor, actor_for
+from app.identity.models import User
 from app.identity.service import authenticate, get_user, revoke_sessions, user_for_session
 from app.security import throttle
 from app.web import db_session, keep_writes_on_error, problem, settings
@@ -29,6 +30,10 @@ bp = Blueprint("accounts", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@overload
+def page_actor(required: Literal[True] = True) -> Actor: ...
+@overload
+def page_actor(required: bool) -> Actor | None: ...
 def page_actor(required: bool = True) -> Actor | None:
     """The signed-in user of a page request (from the session cookie), with tenant scoping applied."""
     if "actor" in g:
@@ -52,6 +57,14 @@ def page_actor(required: bool = True) -> Actor | None:
     set_tenant_scope(db, actor.tenant_scope)
     g.actor = actor
     return actor
+
+
+def user_of(actor: Actor) -> User:
+    """The account behind a page's actor. Every signed-in actor is a user; only the system actor, which no
+    request acts as, has no id."""
+    if actor.user_id is None:
+        raise AuthenticationRequired("请先登录", code="unauthenticated")
+    return get_user(db_session(), actor.user_id)
 
 
 def _check_idle(minutes: int) -> None:
@@ -150,7 +163,7 @@ def logout() -> Any:
     """Ends this session and every other session and API token of the user (the version moves on)."""
     actor = page_actor(required=False)
     if actor is not None:
-        revoke_sessions(get_user(db_session(), actor.user_id))
+        revoke_sessions(user_of(actor))
     session.clear()
     flash("您已安全退出。", "info")
     return redirect(url_for("accounts.login"))

@@ -7,7 +7,7 @@ pass is rolled back, the call made with no transaction open and the view run aga
 department answers."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from flask import Flask, current_app, g, request
 from flask import session as cookie_session
@@ -54,7 +54,13 @@ def db_session() -> Session:
     return g.db_session
 
 
+@overload
+def current_actor(required: Literal[True] = True) -> Actor: ...
+@overload
+def current_actor(required: bool) -> Actor | None: ...
 def current_actor(required: bool = True) -> Actor | None:
+    """The user of an API request (from its bearer token), with tenant scoping applied; None only when not
+    ``required`` and no token came."""
     if "actor" in g:
         return g.actor
     header = request.headers.get("Authorization", "")

@@ -15,7 +15,6 @@ from app.web import settings
 def analyst(permission: str = "defs:read") -> Actor:
     """The signed-in user, refused (403, Chinese message) unless granted ``permission``."""
     actor = page_actor()
-    assert actor is not None
     actor.require(permission)
     return actor
 

@@ -20,8 +20,8 @@ def _filters() -> tuple[logs.LogFilter, dict[str, list[str]]]:
     try:
         return logs.LogFilter.parse(request.args), {}
     except ValidationFailed as exc:
-        return logs.LogFilter(kind=request.args.get("kind") if request.args.get("kind") in logs.KINDS else "audit"), (
-            exc.errors or {})
+        kind = request.args.get("kind", "")
+        return logs.LogFilter(kind=kind if kind in logs.KINDS else "audit"), exc.errors or {}
 
 
 def download(fmt: str, columns: Any, rows: list[dict[str, Any]], name: str) -> Response:

@@ -18,7 +18,7 @@ from app.cases import invitations
 from app.errors import AuthenticationRequired, Conflict, PermissionDenied, TooManyRequests, ValidationFailed
 from app.identity.service import get_user
 from app.integrations.client import ServiceUnavailable
-from app.pages import login_required, page_actor, safe_next, start_page_session
+from app.pages import login_required, page_actor, safe_next, start_page_session, user_of
 from app.portal import bp
 from app.security.masking import mask_id_number, mask_name, mask_phone
 from app.web import db_session, keep_writes_on_error, settings
@@ -82,16 +82,16 @@ def _sms_page(signup: bool) -> Any:
     """One form in two steps (works without JavaScript): the phone (and 用户须知 on sign-up) → 获取验证码; then
     the code → 登录. Errors stand beside their field."""
     db = db_session()
-    values = {"phone": (request.form.get("phone") or "").strip(), "code": "",
-              "terms": request.form.get("terms") == "yes"}
+    typed_phone, terms = (request.form.get("phone") or "").strip(), request.form.get("terms") == "yes"
+    values = {"phone": typed_phone, "code": "", "terms": terms}
     errors: dict[str, list[str]] = {}
     sent_to, status = None, 200
     action = request.form.get("action")
     if request.method == "POST" and action == "send":
         try:
-            if signup and not values["terms"]:
+            if signup and not terms:
                 raise ValidationFailed("请阅读并同意《用户须知》", field="terms")
-            phone = sms_codes.normalise_phone(values["phone"])
+            phone = sms_codes.normalise_phone(typed_phone)
             if not signup and sms_codes.portal_user_by_phone(db, phone) is None:
                 raise ValidationFailed("该手机号尚未注册，请先注册", field="phone", code="not_registered")
             sms_codes.send_code(db, phone, client_address=_client_address())
@@ -101,13 +101,13 @@ def _sms_page(signup: bool) -> Any:
     elif request.method == "POST" and action == "verify":
         keep_writes_on_error()  # a wrong code uses up an attempt even though the answer is an error
         try:
-            if signup and not values["terms"]:  # before the code is used up
+            if signup and not terms:  # before the code is used up
                 raise ValidationFailed("请阅读并同意《用户须知》", field="terms")
-            phone = sms_codes.verify_code(db, values["phone"], request.form.get("code") or "")
-            user, created = sms_codes.sign_up_or_in(db, phone, accepted_terms=values["terms"], may_create=signup)
+            phone = sms_codes.verify_code(db, typed_phone, request.form.get("code") or "")
+            user, created = sms_codes.sign_up_or_in(db, phone, accepted_terms=terms, may_create=signup)
         except ValidationFailed as exc:
             errors, status = exc.errors or {"code": [exc.message]}, exc.status
-            sent_to = mask_phone(values["phone"]) if "code" in errors else None
+            sent_to = mask_phone(typed_phone) if "code" in errors else None
         else:
             db.flush()
             _sign_in(user.id)
@@ -140,8 +140,7 @@ def _after_verification() -> Any:
 @login_required
 def verify() -> Any:
     """实名认证 step 1 (persons): name + ID number, checked with 公安."""
-    db, actor = db_session(), page_actor()
-    user = get_user(db, actor.user_id)  # type: ignore[arg-type]
+    db, user = db_session(), user_of(page_actor())
     real_name.require_portal_account(user)
     errors: dict[str, list[str]] = {}
     values = {"real_name": (request.form.get("real_name") or "").strip(),
@@ -171,8 +170,7 @@ def _verify_page(user: Any, values: dict[str, str], errors: dict[str, list[str]]
 @login_required
 def verify_face() -> Any:
     """实名认证 step 2: a live photo (camera with JavaScript, the phone's camera through a file input without)."""
-    db, actor = db_session(), page_actor()
-    user = get_user(db, actor.user_id)  # type: ignore[arg-type]
+    db, user = db_session(), user_of(page_actor())
     real_name.require_portal_account(user)
     if user.verified_at is not None:
         return _after_verification()
@@ -198,8 +196,7 @@ def verify_face() -> Any:
 @login_required
 def organisation() -> Any:
     """单位账户: the account acts for an organisation once 市场监管 confirms its licence particulars."""
-    db, actor = db_session(), page_actor()
-    user = get_user(db, actor.user_id)  # type: ignore[arg-type]
+    db, user = db_session(), user_of(page_actor())
     real_name.require_portal_account(user)
     values = {k: (request.form.get(k) or "").strip() for k in ("uscc", "org_name", "legal_representative")}
     errors: dict[str, list[str]] = {}

@@ -21,7 +21,7 @@ def staff_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         actor = page_actor()
-        if actor is None or actor.kind != "staff" or not (actor.has("task:read") or actor.has("case:read")):
+        if actor.kind != "staff" or not (actor.has("task:read") or actor.has("case:read")):
             raise PermissionDenied("工作台仅供登记机构工作人员使用", code="forbidden")
         return view(*args, **kwargs)
 
@@ -29,9 +29,7 @@ def staff_required(view: F) -> F:
 
 
 def clerk() -> Actor:
-    actor = page_actor()
-    assert actor is not None
-    return actor
+    return page_actor()
 
 
 def storage() -> Storage:

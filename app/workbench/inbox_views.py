@@ -1,6 +1,7 @@
 """Inbox (待办箱): tabs, filters, counts, SLA countdown; claim, batch claim, release, assign."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -70,7 +71,8 @@ def inbox() -> Any:
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(assignee_ids))).all()) \
         if assignee_ids else {}
     types = business_type_names(session)
-    districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars() \
+    districts: Sequence[Tenant] = session.execute(
+        select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars().all() \
         if actor.city_level else []
     tabs = [(code, TABS[code]) for code in page.counts]
     return render_template("workbench/inbox.html", page=page, flt=flt, tabs=tabs, names=names, types=types,
@@ -87,7 +89,8 @@ def inbox_search() -> Any:
     """The filter form is posted, not sent as a query string: an applicant's ID number becomes a blind-index
     token before it reaches a URL (address bar, history, proxy and access logs never see the number)."""
     form = request.form
-    flt = InboxFilter(tab=form.get("tab") if form.get("tab") in TABS else MINE,
+    tab = form.get("tab", MINE)
+    flt = InboxFilter(tab=tab if tab in TABS else MINE,
                       business_type=form.get("business_type") or None, stage=form.get("stage") or None,
                       district=form.get("district") or None, due=form.get("due") or None,
                       business_no=(form.get("business_no") or "").strip() or None)
