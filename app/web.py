@@ -7,9 +7,11 @@ pass is rolled back, the call made with no transaction open and the view run aga
 department answers."""
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal, overload
+from urllib.parse import quote
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask import session as cookie_session
 from sqlalchemy.orm import Session
 
@@ -94,6 +96,23 @@ def problem(status: int, detail: str, *, code: str = "error", errors: dict[str, 
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response, status
+
+
+def pdf_response(data: bytes, filename: str, *, inline: bool = True) -> Response:
+    """A PDF shown in the browser (``inline``) or saved (attachment). Never kept by a cache: certificates,
+    notices and records carry personal data. A name that is not ASCII (Chinese) is sent as RFC 5987's
+    ``filename*`` (UTF-8) with an ASCII fallback, as ``send_file`` does."""
+    response = Response(data, mimetype="application/pdf")
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": fallback, "filename*": "UTF-8''" + quote(filename, safe="!#$&+^`|~")}
+    else:
+        names = {"filename": filename}
+    response.headers.set("Content-Disposition", "inline" if inline else "attachment", **names)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_request_handling(app: Flask) -> None:

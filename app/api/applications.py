@@ -12,7 +12,7 @@ from app.cases import inquiry, intake, materials, notices
 from app.cases.summary import case_summary, show_case
 from app.errors import NotFound, PermissionDenied, RuleRefused, ValidationFailed
 from app.registry.certificates import issuing_config
-from app.web import current_actor, db_session, keep_writes_on_error, settings
+from app.web import current_actor, db_session, keep_writes_on_error, pdf_response, settings
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications", description="登记申请")
 
@@ -241,7 +241,4 @@ def notice_pdf(case_id: str, kind: str) -> Response:
         raise NotFound("没有此类通知书", code="notice_not_found")
     case = get_case(db_session(), current_actor(), case_id)
     pdf = notices.render_notice(db_session(), case, kind, issuing_config().font)
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename={kind}-{case.business_no}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(pdf, f"{kind}-{case.business_no}.pdf", inline=False)

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from app.registry import certificates
 from app.security import throttle
-from app.web import current_actor, db_session, keep_writes_on_error
+from app.web import current_actor, db_session, keep_writes_on_error, pdf_response
 
 blp = Blueprint("certificates", __name__, url_prefix="/api/v1/certificates", description="不动产权证书与登记证明")
 
@@ -47,10 +47,7 @@ def download(certificate_id: str) -> Response:
     """下载已签章的证书 PDF（权利人本人，或本辖区有案件查阅权限的工作人员）"""
     cert = certificates.certificate_for_download(db_session(), current_actor(), certificate_id)
     content = current_app.extensions["storage"].get(cert.storage_key, tenant_id=cert.tenant_id)
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename=certificate-{cert.id}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(content, f"certificate-{cert.id}.pdf", inline=False)
 
 
 @blp.post("/no-property")

@@ -15,7 +15,7 @@ from app.cases.sharing import exemptions, snapshots, tax
 from app.errors import ValidationFailed
 from app.integrations import outbox
 from app.integrations.models import Interface, InterfaceCallLog
-from app.web import current_actor, db_session
+from app.web import current_actor, db_session, pdf_response
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="部门信息共享")
 
@@ -79,8 +79,7 @@ def verification_pdf(case_id: str, snapshot_id: str) -> Response:
     """下载核验记录 PDF（可打印归档）"""
     session = db_session()
     pdf = snapshots.snapshot_pdf(session, get_case(session, current_actor(), case_id), snapshot_id)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="verification-{snapshot_id}.pdf"'})
+    return pdf_response(pdf, f"verification-{snapshot_id}.pdf")
 
 
 class CallQuery(Schema):

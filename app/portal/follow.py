@@ -13,14 +13,7 @@ from app.integrations.client import ServiceUnavailable
 from app.pages import login_required, page_actor
 from app.portal import bp, case_page
 from app.registry.certificates import issuing_config
-from app.web import db_session
-
-
-def _pdf(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+from app.web import db_session, pdf_response
 
 
 @bp.get("/my/applications/<case_id>/notices/<kind>.pdf")
@@ -31,7 +24,8 @@ def notice_pdf(case_id: str, kind: str) -> Response:
         raise NotFound("没有此类通知书", code="notice_not_found")
     session = db_session()
     case = get_case(session, page_actor(), case_id)
-    return _pdf(notices.render_notice(session, case, kind, issuing_config().font), f"{kind}-{case.business_no}.pdf")
+    return pdf_response(notices.render_notice(session, case, kind, issuing_config().font),
+                        f"{kind}-{case.business_no}.pdf", inline=False)
 
 
 @bp.post("/my/applications/<case_id>/pay")
@@ -67,7 +61,8 @@ def paid(case_id: str) -> Any:
 def receipt(case_id: str) -> Response:
     session = db_session()
     case = get_case(session, page_actor(), case_id)
-    return _pdf(payments.receipt_pdf(session, case, issuing_config().font), f"receipt-{case.business_no}.pdf")
+    return pdf_response(payments.receipt_pdf(session, case, issuing_config().font), f"receipt-{case.business_no}.pdf",
+                        inline=False)
 
 
 @bp.post("/my/applications/<case_id>/delivery")

@@ -17,15 +17,7 @@ from app.pages import login_required, page_actor
 from app.portal import bp
 from app.portal.apply import _case_page, _editable_case
 from app.registry.certificates import issuing_config
-from app.web import db_session, keep_writes_on_error
-
-
-def _pdf(content: bytes, filename: str, *, inline: bool = False) -> Response:
-    response = Response(content, mimetype="application/pdf")
-    disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f"{disposition}; filename={filename}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+from app.web import db_session, keep_writes_on_error, pdf_response
 
 
 @bp.route("/my/applications/<case_id>/inquiry", methods=["GET", "POST"])
@@ -56,14 +48,15 @@ def inquiry_page(case_id: str) -> Any:
 def inquiry_pdf(case_id: str) -> Response:
     session = db_session()
     case = get_case(session, page_actor(), case_id)
-    return _pdf(inquiry.inquiry_pdf(session, case, issuing_config().font), f"inquiry-{case.id}.pdf", inline=True)
+    return pdf_response(inquiry.inquiry_pdf(session, case, issuing_config().font), f"inquiry-{case.id}.pdf")
 
 
 @bp.get("/guide/<code>/contract.pdf")
 def blank_contract(code: str) -> Response:
     page_actor(required=False)
     definition = current_version(db_session(), code).definition
-    return _pdf(contract.blank_contract_pdf(definition, issuing_config().font), f"contract-{code}.pdf")
+    return pdf_response(contract.blank_contract_pdf(definition, issuing_config().font), f"contract-{code}.pdf",
+                        inline=False)
 
 
 @bp.get("/my/applications/<case_id>/contract.pdf")
@@ -71,7 +64,8 @@ def blank_contract(code: str) -> Response:
 def filled_contract(case_id: str) -> Response:
     session = db_session()
     case = get_case(session, page_actor(), case_id)
-    return _pdf(contract.filled_contract_pdf(session, case, issuing_config().font), f"contract-{case.id}.pdf")
+    return pdf_response(contract.filled_contract_pdf(session, case, issuing_config().font), f"contract-{case.id}.pdf",
+                        inline=False)
 
 
 @bp.post("/my/applications/<case_id>/contract")

@@ -13,7 +13,7 @@ from app.cases.notices import KINDS, render_notice
 from app.errors import DomainError, NotFound
 from app.form_render import posted_values
 from app.registry.certificates import issuing_config
-from app.web import db_session
+from app.web import db_session, pdf_response
 from app.workbench import bp
 from app.workbench.case_context import case_context
 from app.workbench.common import clerk, staff_required, storage
@@ -80,8 +80,7 @@ def verification_pdf(case_id: str, snapshot_id: str) -> Response:
 
     session = db_session()
     pdf = snapshot_pdf(session, get_case(session, clerk(), case_id), snapshot_id)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="verification-{snapshot_id}.pdf"'})
+    return pdf_response(pdf, f"verification-{snapshot_id}.pdf")
 
 
 @bp.get("/cases/<case_id>/materials/<material_id>")
@@ -102,10 +101,7 @@ def inquiry_pdf(case_id: str) -> Response:
     """询问笔录 for printing and the file."""
     session = db_session()
     case = get_case(session, clerk(), case_id)
-    response = Response(inquiry.inquiry_pdf(session, case, issuing_config().font), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename=inquiry-{case.business_no}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(inquiry.inquiry_pdf(session, case, issuing_config().font), f"inquiry-{case.business_no}.pdf")
 
 
 @bp.get("/cases/<case_id>/notices/<kind>.pdf")
@@ -115,10 +111,7 @@ def notice_pdf(case_id: str, kind: str) -> Response:
         raise NotFound("没有此类通知书", code="notice_not_found")
     session, actor = db_session(), clerk()
     case = get_case(session, actor, case_id)
-    response = Response(render_notice(session, case, kind, issuing_config().font), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename={kind}-{case.business_no}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(render_notice(session, case, kind, issuing_config().font), f"{kind}-{case.business_no}.pdf")
 
 
 @bp.get("/cases/<case_id>/reports/<code>.pdf")
@@ -129,7 +122,5 @@ def report_pdf(case_id: str, code: str) -> Response:
 
     session, actor = db_session(), clerk()
     case = get_case(session, actor, case_id)
-    response = Response(render_report(session, actor, case, code, issuing_config().font), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename={code}-{case.business_no}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(render_report(session, actor, case, code, issuing_config().font),
+                        f"{code}-{case.business_no}.pdf")

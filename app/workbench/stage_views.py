@@ -11,7 +11,7 @@ from app.cases import handling, receiving
 from app.errors import DomainError, ValidationFailed
 from app.registry import delivery
 from app.registry.certificates import certificate_for_download
-from app.web import db_session
+from app.web import db_session, pdf_response
 from app.workbench import bp
 from app.workbench.case_views import render_case
 from app.workbench.common import clerk, flash_error, inbox_url, staff_required, storage
@@ -62,10 +62,7 @@ def certificate_pdf(certificate_id: str) -> Response:
     """The signed certificate, inline, for printing (打印)."""
     cert = certificate_for_download(db_session(), clerk(), certificate_id)
     assert cert.storage_key is not None
-    response = Response(storage().get(cert.storage_key, tenant_id=cert.tenant_id), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f"inline; filename=certificate-{cert.id}.pdf"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(storage().get(cert.storage_key, tenant_id=cert.tenant_id), f"certificate-{cert.id}.pdf")
 
 
 @bp.post("/cases/<case_id>/certificates/<certificate_id>/deliver")
