@@ -28,6 +28,7 @@ from app.web import db_session, keep_writes_on_error, problem, settings
 csrf = CSRFProtect()
 bp = Blueprint("accounts", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 @overload
@@ -207,6 +208,17 @@ def csrf_failed(exc: CSRFError) -> Any:
         flash("页面已过期或来源不明，请重新提交。", "error")
         return render_error_page(400, "页面已过期或来源不明，请返回后重新提交。")
     return problem(400, "请求缺少有效的防伪令牌（CSRF），请刷新页面后重试", code="csrf_failed")
+
+
+def refused(exc: DomainError, page: Callable[..., R], *args: Any, field: str = "_form",
+            errors: dict[str, list[str]] | None = None, status: int | None = None, **kwargs: Any) -> R:
+    """This page refuses the input: roll back what the request wrote so far, then render ``page(*args,
+    **kwargs)`` again as it was before, with the field errors and the error's status. The errors are
+    ``errors`` if given, else the exception's own per-field errors, else its message beside ``field``; the
+    status is ``status`` if given, else the exception's. ``page`` reads the case again after the rollback."""
+    db_session().rollback()
+    shown = errors if errors is not None else (exc.errors or {field: [exc.message]})
+    return page(*args, errors=shown, status=exc.status if status is None else status, **kwargs)
 
 
 def domain_error_page(exc: DomainError) -> Any:

@@ -18,7 +18,7 @@ from app.cases import invitations
 from app.errors import AuthenticationRequired, Conflict, PermissionDenied, TooManyRequests, ValidationFailed
 from app.identity.service import get_user
 from app.integrations.client import ServiceUnavailable
-from app.pages import login_required, page_actor, safe_next, start_page_session, user_of
+from app.pages import login_required, page_actor, refused, safe_next, start_page_session, user_of
 from app.portal import bp
 from app.security.masking import mask_id_number, mask_name, mask_phone
 from app.web import db_session, keep_writes_on_error, settings
@@ -247,8 +247,7 @@ def invite(case_id: str) -> Any:
                            party_role=request.form.get("party_role") or "", secret=settings().secret_key,
                            base_url=settings().public_base_url)
     except (ValidationFailed, TooManyRequests, ServiceUnavailable, Conflict) as exc:
-        db.rollback()
         errors = {f"invite_{k}": v for k, v in (exc.errors or {"phone": [exc.message]}).items()}
-        return _case_page(get_case(db, actor, case_id), errors=errors, status=exc.status)
+        return refused(exc, _case_page, case, errors=errors)
     flash("邀请短信已发送。对方登录并完成实名认证后即可查看和确认申请。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#parties")

@@ -19,7 +19,7 @@ from app.catalog.service import current_version
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, RuleRefused, ValidationFailed
 from app.form_render import posted_values
-from app.pages import login_required, page_actor
+from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.account import verified_required
 from app.registry import queries
@@ -151,8 +151,7 @@ def save_form(case_id: str) -> Any:
     try:
         intake.update_application(session, actor, case, _form_values(_schema(definition_of(session, case))))
     except (ValidationFailed, Conflict) as exc:
-        session.rollback()
-        return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
+        return refused(exc, _case_page, case, status=422)
     resigned = signed and not any(p.signed_at for p in case.parties)
     flash("已保存。申请内容已变更，各方须重新签名确认。" if resigned else "已保存。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id))
@@ -171,9 +170,8 @@ def upload(case_id: str) -> Any:
         materials.add_material(session, current_app.extensions["storage"], actor, case, definition_of(session, case),
                                code=request.form.get("code", ""), filename=upload_file.filename, content=content)
     except (ValidationFailed, Conflict) as exc:
-        session.rollback()
         code = request.form.get("code", "")
-        return _case_page(_editable_case(case_id), errors={f"material:{code}": [exc.message]}, status=422)
+        return refused(exc, _case_page, case, errors={f"material:{code}": [exc.message]}, status=422)
     flash("材料已上传。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#materials")
 
@@ -199,8 +197,7 @@ def submit(case_id: str) -> Any:
         keep_writes_on_error()  # the refusal (rule results, audit entry) stays on the draft
         return _case_page(case, errors=exc.errors or {"_form": [exc.message]}, status=422)
     except (ValidationFailed, Conflict) as exc:
-        session.rollback()
-        return _case_page(_editable_case(case_id), errors=exc.errors or {"_form": [exc.message]}, status=422)
+        return refused(exc, _case_page, case, status=422)
     if correcting:
         flash(f"补正材料已提交，登记机构将继续办理，业务号 {case.business_no}。", "success")
     else:

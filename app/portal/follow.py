@@ -10,7 +10,7 @@ from app.casefile.access import get_case
 from app.cases import notices, payments, receiving
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.integrations.client import ServiceUnavailable
-from app.pages import login_required, page_actor
+from app.pages import login_required, page_actor, refused
 from app.portal import bp, case_page
 from app.registry.certificates import issuing_config
 from app.web import db_session, pdf_response
@@ -74,7 +74,6 @@ def choose_delivery(case_id: str) -> Any:
     try:
         receiving.choose_delivery(session, actor, case, method=request.form.get("method", ""), **form)
     except (ValidationFailed, Conflict, PermissionDenied) as exc:
-        session.rollback()
-        return case_page(case_id, errors=exc.errors or {"method": [exc.message]}, values=form, status=exc.status)
+        return refused(exc, case_page, case_id, field="method", values=form)
     flash(f"领证方式：{receiving.METHODS[case.delivery_method or '']}。", "success")
     return redirect(url_for("portal.my_application", case_id=case_id) + "#delivery")

@@ -13,7 +13,7 @@ from app.cases.signing import Signature, face_check, png_from_data_url, signatur
 from app.catalog.service import current_version
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.integrations.client import ServiceUnavailable
-from app.pages import login_required, page_actor
+from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.apply import _case_page, _editable_case
 from app.registry.certificates import issuing_config
@@ -78,10 +78,8 @@ def attach_contract(case_id: str) -> Any:
         material = contract.attach_filled_contract(session, current_app.extensions["storage"], actor, case,
                                                    issuing_config().font)
     except (ValidationFailed, Conflict, NotFound) as exc:
-        session.rollback()
-        case = get_case(session, actor, case_id)
-        return _case_page(case, errors={f"material:{contract.template_of(definition_of(session, case))['material']}":
-                                        [exc.message]}, status=422)
+        material_code = contract.template_of(definition_of(session, case))["material"]
+        return refused(exc, _case_page, case, errors={f"material:{material_code}": [exc.message]}, status=422)
     flash("已按申请表生成合同并作为材料提交，可下载核对。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id) + f"#material-{material.code}")
 
@@ -121,9 +119,7 @@ def confirm(case_id: str) -> Any:
         intake.confirm_application(session, actor, case, Signature(png=png, typed_name=None if png else typed),
                                    storage=current_app.extensions["storage"], font_path=issuing_config().font)
     except (ValidationFailed, Conflict) as exc:
-        session.rollback()
-        return _case_page(get_case(session, actor, case_id), errors=exc.errors or {"signature": [exc.message]},
-                          status=exc.status)
+        return refused(exc, _case_page, case, field="signature")
     flash("您已签名确认申请。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#sign")
 

@@ -12,6 +12,7 @@ from app.cases.materials import material_for_viewing
 from app.cases.notices import KINDS, render_notice
 from app.errors import DomainError, NotFound
 from app.form_render import posted_values
+from app.pages import refused
 from app.registry.certificates import issuing_config
 from app.web import db_session, pdf_response
 from app.workbench import bp
@@ -46,9 +47,7 @@ def correct_fields(case_id: str) -> Any:
     try:
         correct(session, actor, case, changes)
     except DomainError as exc:
-        session.rollback()
-        errors = {**(exc.errors or {}), "_form": [exc.message]}
-        return render_case(case_id, errors=errors, values=changes, status=exc.status)
+        return refused(exc, render_case, case_id, errors={**exc.errors, "_form": [exc.message]}, values=changes)
     flash("申请信息已更正", "success")
     return redirect(url_for("workbench.case_page", case_id=case_id) + "#application")
 

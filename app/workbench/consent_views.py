@@ -9,6 +9,7 @@ from flask import flash, redirect, request, url_for
 from app.casefile.access import get_case
 from app.cases.consents import record_paper
 from app.errors import DomainError
+from app.pages import refused
 from app.web import db_session
 from app.workbench import bp
 from app.workbench.case_views import render_case
@@ -25,7 +26,6 @@ def record_paper_consent(case_id: str) -> Any:
                      consenter_name=request.form.get("consenter_name", ""),
                      consenter_id_number=request.form.get("consenter_id_number", ""))
     except DomainError as exc:
-        session.rollback()
-        return render_case(case_id, errors={"_consent": [exc.message]}, status=exc.status)
+        return refused(exc, render_case, case_id, errors={"_consent": [exc.message]})
     flash("已记录权利人的书面同意", "success")
     return redirect(url_for("workbench.case_page", case_id=case_id) + "#consents")

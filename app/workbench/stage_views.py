@@ -9,6 +9,7 @@ from app.casefile.access import get_case, get_task
 from app.casefile.status import status_label
 from app.cases import handling, receiving
 from app.errors import DomainError, ValidationFailed
+from app.pages import refused
 from app.registry import delivery
 from app.registry.certificates import certificate_for_download
 from app.web import db_session, pdf_response
@@ -36,22 +37,17 @@ def complete(task_id: str) -> Any:
     if decision == "reject" and task.stage != "登簿":
         data["reject_reasons"] = _lines("reject_reasons")
     if task.stage == "登簿" and decision == "approve" and not request.form.get("confirm_record"):
-        session.rollback()
-        return render_case(task.case_id, values=values, status=422,
-                           errors={"confirm_record": ["请先核对登簿内容，勾选“已核对”后再确认登簿"]})
+        return refused(ValidationFailed("请先核对登簿内容，勾选“已核对”后再确认登簿", field="confirm_record"),
+                       render_case, task.case_id, values=values)
     if not decision:
-        return render_case(task.case_id, values=values, status=422, errors={"decision": ["请选择办理结论"]})
+        return refused(ValidationFailed("请选择办理结论", field="decision"), render_case, task.case_id, values=values)
     try:
         case = handling.complete_task(session, actor, task, decision=decision, opinion=opinion, data=data,
                                       storage=storage())
     except ValidationFailed as exc:
-        session.rollback()
-        return render_case(task.case_id, values=values, status=422,
-                           errors=exc.errors or {exc.field or "_form": [exc.message]})
+        return refused(exc, render_case, task.case_id, values=values, status=422)
     except DomainError as exc:
-        session.rollback()
-        return render_case(task.case_id, values=values, status=exc.status,
-                           errors={"_form": [exc.message]})
+        return refused(exc, render_case, task.case_id, values=values, errors={"_form": [exc.message]})
     flash(f"已办理：{case.business_no} {task.title}，案件状态：{status_label(case.status)}", "success")
     return redirect(inbox_url())
 
@@ -76,8 +72,8 @@ def deliver(case_id: str, certificate_id: str) -> Any:
         receiving.deliver_certificate(session, actor, case, cert, method=method,
                                       tracking_no=request.form.get("tracking_no"))
     except ValidationFailed as exc:
-        return render_case(case_id, status=422, errors={f"deliver_{cert.id}": [exc.message]},
-                           values={"tracking_no": request.form.get("tracking_no", "")})
+        return refused(exc, render_case, case_id, errors={f"deliver_{cert.id}": [exc.message]}, status=422,
+                       values={"tracking_no": request.form.get("tracking_no", "")})
     except DomainError as exc:
         flash_error(exc)
     else:

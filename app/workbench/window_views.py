@@ -14,6 +14,7 @@ from app.cases import intake, materials
 from app.catalog.service import current_version, list_business_types
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.form_render import posted_values
+from app.pages import refused
 from app.web import db_session, settings
 from app.workbench import bp
 from app.workbench.common import clerk, staff_required, storage
@@ -51,9 +52,7 @@ def window_create() -> Any:
     try:
         case = intake.create_window_application(session, actor, business_type, form, appointment_code=code)
     except ValidationFailed as exc:
-        session.rollback()
-        return _render_new(business_type, errors=exc.errors or {exc.field or "_form": [exc.message]},
-                           values=dict(request.form), status=422)
+        return refused(exc, _render_new, business_type, values=dict(request.form), status=422)
     flash("已创建窗口申请草稿，请扫描上传申请材料", "success")
     return redirect(url_for("workbench.window_case", case_id=case.id))
 
@@ -94,8 +93,8 @@ def window_upload(case_id: str) -> Any:
         materials.add_material(session, storage(), actor, case, definition_of(session, case),
                                code=request.form.get("code", ""), filename=upload.filename, content=content)
     except ValidationFailed as exc:
-        session.rollback()
-        return _render_case(case_id, status=422, errors={f"file_{request.form.get('code', '')}": [exc.message]})
+        return refused(exc, _render_case, case_id, errors={f"file_{request.form.get('code', '')}": [exc.message]},
+                       status=422)
     flash("材料已上传", "success")
     return redirect(url_for("workbench.window_case", case_id=case_id))
 
@@ -108,7 +107,6 @@ def window_submit(case_id: str) -> Any:
     try:
         intake.submit_window_application(session, actor, case)
     except DomainError as exc:
-        session.rollback()
-        return _render_case(case_id, status=exc.status, errors={"_form": [exc.message]})
+        return refused(exc, _render_case, case_id, errors={"_form": [exc.message]})
     flash(f"已提交，业务号 {case.business_no}，已进入受理环节", "success")
     return redirect(url_for("workbench.case_page", case_id=case.id))
