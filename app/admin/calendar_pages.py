@@ -12,7 +12,7 @@ from app.admin.common import analyst
 from app.cases import holiday_plans
 from app.clock import beijing_today
 from app.errors import ValidationFailed
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 FIELDS = ("year", "holidays", "workdays", "source")
@@ -60,7 +60,7 @@ def calendar_enter() -> Any:
     except ValidationFailed as exc:
         year = int(values["year"]) if values["year"].strip().isdigit() else beijing_today().year
         year = min(max(year, holiday_plans.FIRST_YEAR), holiday_plans.LAST_YEAR)
-        return _page(year, values, exc.errors or {}, status=422)
+        return refused(exc, _page, year, values, errors=exc.errors)
     flash(f"已录入 {entry.year} 年节假日安排；重新计算了 {recount.examined} 个在办任务的办理期限，"
           f"其中 {len(recount.moved)} 个到期日有变化（不向申请人发送通知）", "success")
     return redirect(url_for("admin.calendar_index", year=entry.year))

@@ -9,7 +9,7 @@ from app.admin import bp
 from app.admin.common import analyst, definitions_root
 from app.catalog import dictionaries
 from app.errors import Conflict, ValidationFailed
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.registry.dictionary_uses import book_uses
 from app.web import db_session
 
@@ -58,7 +58,7 @@ def dictionary_new(kind: str) -> Any:
     try:
         entry = dictionaries.create_entry(db_session(), actor, kind, values)
     except ValidationFailed as exc:
-        return _form(kind, values, exc.errors or {}, creating=True, status=422)
+        return refused(exc, _form, kind, values, creating=True, errors=exc.errors)
     flash(f"已新增：{entry.code} {entry.name}", "success")
     return redirect(url_for("admin.dictionary_list", kind=kind, q=entry.code))
 
@@ -74,7 +74,7 @@ def dictionary_edit(kind: str, code: str) -> Any:
     try:
         dictionaries.update_entry(db_session(), actor, kind, code, values)
     except ValidationFailed as exc:
-        return _form(kind, {**values, "code": code}, exc.errors or {}, creating=False, status=422)
+        return refused(exc, _form, kind, {**values, "code": code}, creating=False, errors=exc.errors)
     flash(f"已保存：{code}", "success")
     return redirect(url_for("admin.dictionary_list", kind=kind, q=code))
 

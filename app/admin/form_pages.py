@@ -12,7 +12,7 @@ from app.catalog import form_editing
 from app.catalog.form_editing import FIELD_TYPES, FieldRow
 from app.catalog.forms import WIDGETS
 from app.errors import ValidationFailed
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 ROW_FIELDS = ("name", "title", "description", "type", "widget", "choices", "order")
@@ -67,7 +67,7 @@ def form_save(name: str) -> Any:
     try:
         messages = form_editing.save_form(db_session(), actor, definitions_root(), name, schema)
     except ValidationFailed as exc:
-        return _render(name, schema, rows, {k: list(v) for k, v in (exc.errors or {}).items()}, 422)
+        return refused(exc, _render, name, schema, rows, errors={k: list(v) for k, v in exc.errors.items()})
     flash("表单已保存：" + "；".join(messages), "success")
     return redirect(url_for("admin.form_edit", name=name))
 

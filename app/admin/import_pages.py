@@ -22,7 +22,7 @@ from app.catalog.foreign_bpmn import MAX_FOREIGN_BYTES, ForeignDiagram
 from app.catalog.foreign_mapping import Proposal
 from app.catalog.service import list_business_types
 from app.errors import ValidationFailed
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 
@@ -46,7 +46,7 @@ def import_read() -> Any:
         target = _target(request.form)
         plan = diagram_import.proposal(db_session(), definitions_root(), diagram, None, target)
     except ValidationFailed as exc:
-        return _upload_page(exc.errors, 422)
+        return refused(exc, _upload_page, errors=exc.errors)
     return _mapping_page(diagram, plan, _pack(data), upload.filename, request.form)
 
 
@@ -62,7 +62,7 @@ def import_apply() -> Any:
         plan = diagram_import.proposal(session, definitions_root(), diagram, form.get("process") or None,
                                        _target(form))
     except ValidationFailed as exc:
-        return _upload_page(exc.errors, 422)
+        return refused(exc, _upload_page, errors=exc.errors)
     if form.get("action") == "repick":  # another pool: a fresh proposal for it
         return _mapping_page(diagram, plan, form["source"], form.get("filename", ""), form)
     new_type = None
@@ -72,8 +72,9 @@ def import_apply() -> Any:
     try:
         result = diagram_import.import_as_draft(session, actor, definitions_root(), diagram, _mapping(form, plan),
                                                 code=_target(form), new_type=new_type)
-    except ValidationFailed as exc:  # a 4xx answer rolls back whatever was written (app/web.py)
-        return _mapping_page(diagram, plan, form["source"], form.get("filename", ""), form, exc.errors, 422)
+    except ValidationFailed as exc:
+        return refused(exc, _mapping_page, diagram, plan, form["source"], form.get("filename", ""), form,
+                       errors=exc.errors)
     return render_template("admin/import_result.html", result=result, filename=form.get("filename", ""),
                            designer_url=url_for("admin.designer_page", code=result.code))
 

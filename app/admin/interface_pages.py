@@ -11,7 +11,7 @@ from app.admin import bp
 from app.admin.common import analyst
 from app.errors import ValidationFailed
 from app.integrations import interfaces, probes
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 FIELDS = ("base_url", "timeout_ms", "max_retries", "breaker_threshold", "breaker_cooldown_s")
@@ -47,7 +47,7 @@ def interface_edit(code: str) -> Any:
     try:
         interfaces.update_interface(session, actor, code, values, credential=request.form.get("credential") or None)
     except ValidationFailed as exc:
-        return _edit_page(iface, {**values, "enabled": bool(values["enabled"])}, exc.errors or {}, status=422)
+        return refused(exc, _edit_page, iface, {**values, "enabled": bool(values["enabled"])}, errors=exc.errors)
     flash(f"已保存接口配置：{iface.name}", "success")
     return redirect(url_for("admin.interface_edit", code=code))
 

@@ -13,7 +13,7 @@ from app.cases import version_migration as vm
 from app.catalog import designer
 from app.catalog.models import ProcessVersion
 from app.errors import ValidationFailed
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 
@@ -61,7 +61,7 @@ def _run(code: str, execute: bool) -> Any:
         run = vm.migrate if execute else vm.plan
         result = run(session, actor, code, source_id, target_id, mapping)
     except ValidationFailed as exc:
-        return _render(code, source_id, target_id, mapping, errors=exc.errors, status=422)
+        return refused(exc, _render, code, source_id, target_id, mapping, errors=exc.errors)
     return _render(code, source_id, target_id, mapping, plan=result)
 
 

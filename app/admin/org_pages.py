@@ -11,7 +11,7 @@ from app.catalog import role_lanes
 from app.errors import Conflict, ValidationFailed
 from app.identity import directory, roles
 from app.identity.permissions import ROLE_CATEGORIES, ROLE_SCOPES, groups
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 
@@ -44,7 +44,7 @@ def role_new() -> Any:
     try:
         role = roles.create_role(db_session(), actor, values)
     except ValidationFailed as exc:
-        return _role_form(values, exc.errors, creating=True, status=422)
+        return refused(exc, _role_form, values, creating=True, errors=exc.errors)
     flash(f"已新增角色：{role.name}", "success")
     return redirect(url_for("admin.role_list"))
 
@@ -61,7 +61,7 @@ def role_edit(code: str) -> Any:
     try:
         roles.update_role(db_session(), actor, code, values)
     except ValidationFailed as exc:
-        return _role_form(values, exc.errors, creating=False, status=422)
+        return refused(exc, _role_form, values, creating=False, errors=exc.errors)
     flash(f"已保存角色：{role.name}", "success")
     return redirect(url_for("admin.role_list"))
 

@@ -13,7 +13,7 @@ from app.admin.common import analyst
 from app.errors import ValidationFailed
 from app.identity import directory
 from app.identity.models import Role
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 PROFILE = ("username", "password", "real_name", "id_number", "phone", "tenant_id", "org_unit_id", "institution_type",
@@ -67,7 +67,7 @@ def user_new() -> Any:
     try:
         user = directory.create_account(db_session(), actor, values)
     except ValidationFailed as exc:
-        return _form({**values, "password": ""}, exc.errors, status=422)
+        return refused(exc, _form, {**values, "password": ""}, errors=exc.errors)
     flash(f"已新增账户：{user.username}", "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
@@ -90,7 +90,8 @@ def user_edit(user_id: str) -> Any:
     try:
         directory.update_account(session, actor, user_id, values)
     except ValidationFailed as exc:
-        return _form({**values, "username": user.username, "kind": user.kind}, exc.errors, user, status=422)
+        return refused(exc, _form, {**values, "username": user.username, "kind": user.kind}, user=user,
+                       errors=exc.errors)
     flash(f"已保存：{user.username}", "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
 

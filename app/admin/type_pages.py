@@ -15,7 +15,7 @@ from app.catalog.meta_schemas import APPLICANT_MODES
 from app.catalog.service import current_version, sync_definitions
 from app.errors import ValidationFailed
 from app.identity.roles import role_names
-from app.pages import login_required
+from app.pages import login_required, refused
 from app.web import db_session
 
 FEE_FIELDS = ("code", "name", "amount_yuan", "basis", "payer_role", "when")
@@ -70,12 +70,18 @@ def _save(code: str, save: Callable[[], str], *, business: dict[str, Any] | None
     try:
         message = save()
     except ValidationFailed as exc:
-        session = db_session()
-        shown = {**type_editing.business_for_edit(session, code), **(business or {})}
-        items = materials if materials is not None else type_editing.materials_for_edit(session, code)
-        return _page(code, shown, items, exc.errors or {}, 422)
+        return refused(exc, _typed_again, code, business, materials, errors=exc.errors)
     flash(f"已保存：{message}", "success")
     return redirect(url_for("admin.type_edit", code=code))
+
+
+def _typed_again(code: str, business: dict[str, Any] | None, materials: list[dict[str, Any]] | None, *,
+                 errors: dict[str, list[str]], status: int) -> Any:
+    """The type's page as saved, with what was typed in the refused section over it."""
+    session = db_session()
+    shown = {**type_editing.business_for_edit(session, code), **(business or {})}
+    items = materials if materials is not None else type_editing.materials_for_edit(session, code)
+    return _page(code, shown, items, errors, status)
 
 
 @bp.get("/types/<code>")
