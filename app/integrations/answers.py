@@ -108,7 +108,7 @@ def stable(session: Session, name: str, make: Callable[[], T]) -> T:
         return make()
     if name not in answers.values:
         answers.values[name] = make()
-    return answers.values[name]  # type: ignore[no-any-return]
+    return answers.values[name]
 
 
 def must_wait(session: Session) -> bool:
