@@ -73,9 +73,10 @@ test: install ## Run the whole test suite in parallel (SQLite, or TEST_DATABASE_
 test-fast: install ## The suite without the browser and slow tests (markers `browser`, `slow`)
 	$(BIN)/pytest -n $(TEST_WORKERS) -m "not browser and not slow"
 
-lint: install ## ruff, and import-linter (the one-way stack in setup.cfg [importlinter])
+lint: install ## ruff, import-linter (the one-way stack in setup.cfg [importlinter]) and mypy (setup.cfg [mypy])
 	$(BIN)/ruff check app simulator tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install ## Benchmarks, full runs (ratios measured side by side in one run; bench/README.md)
 	$(BIN)/python bench/lifecycle.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from app.config import Settings
 
@@ -27,11 +28,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH=None,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own provider, the one that knows ensure_ascii
+        app.json.ensure_ascii = False
     if settings.trusted_proxies:  # behind a load balancer: the client address (rate limits) from X-Forwarded-For
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
+        # Flask documents wrapping the WSGI callable this way; its typing declares wsgi_app a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
     from app import models  # noqa: F401  (every mapper registered)

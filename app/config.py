@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -150,7 +151,7 @@ class Settings:
     # connection that runs migrations on PostgreSQL while the app connects as a role that owns no table.
     checkpoint_dir: Path | None = None
     migrate_database_url: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event, select
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, String, create_engine, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -33,6 +33,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def affected_rows(result: object) -> int:
+    """Rows an UPDATE or DELETE touched. ``Session.execute`` is typed as returning a plain ``Result``; for
+    these statements it is a ``CursorResult``, the one that knows ``rowcount``."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return int(result.rowcount or 0)
 
 
 def new_id() -> str:

@@ -53,9 +53,12 @@ SURNAMES = "王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 
 
-def _user(session: Session, username: str, **kwargs: object) -> User:
+def _user(session: Session, username: str, *, roles: list[str], kind: str | None = None,
+          tenant_id: str | None = None, real_name: str | None = None, id_number: str | None = None,
+          phone: str | None = None) -> User:
     existing = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    return existing or create_user(session, username=username, password=DEMO_PASSWORD, **kwargs)  # type: ignore[arg-type]
+    return existing or create_user(session, username=username, password=DEMO_PASSWORD, roles=roles, kind=kind,
+                                   tenant_id=tenant_id, real_name=real_name, id_number=id_number, phone=phone)
 
 
 def _tenants(session: Session) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import Database, utcnow
+from app.db import Database, affected_rows, utcnow
 from app.integrations.models import JobLease
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ def acquire_lease(database: Database, name: str, ttl_s: int = 60, holder: str = 
     """Take (or renew) the lease of job ``name`` for ``ttl_s`` seconds; False when another holder has it."""
     now = utcnow()
     with database.unit_of_work() as session:
-        taken = session.execute(update(JobLease).where(
+        taken = affected_rows(session.execute(update(JobLease).where(
             JobLease.name == name, (JobLease.holder == holder) | (JobLease.expires_at < now))
-            .values(holder=holder, expires_at=now + timedelta(seconds=ttl_s))).rowcount
+            .values(holder=holder, expires_at=now + timedelta(seconds=ttl_s))))
         if taken:
             return True
     try:

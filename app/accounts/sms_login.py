@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import affected_rows, utcnow
 from app.errors import ValidationFailed
 from app.identity.models import SmsCode, User, UserRole
 from app.identity.service import normalise_phone
@@ -122,4 +122,4 @@ def sign_up_or_in(session: Session, phone: str, *, accepted_terms: bool, may_cre
 def prune_codes(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
     """Codes are worthless once expired; keep a day of them for support questions, then drop them."""
     result = session.execute(delete(SmsCode).where(SmsCode.expires_at < utcnow() - older_than))
-    return int(result.rowcount or 0)
+    return affected_rows(result)

@@ -83,7 +83,7 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
         errors["half"] = ["请选择上午或下午"]
     if day not in bookable_days(today, calendar_for(session)):
         errors["day"] = [f"只能预约今后 {_config()['booking_window_days']} 个工作日内的日期"]
-    if errors:
+    if errors or office is None:  # no office: errors["tenant_id"] says so
         raise ValidationFailed("预约信息有误", errors=errors)
     definition = current_version(session, business_type).definition
     if definition["applicant_mode"] == "嘱托":
@@ -94,7 +94,7 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
     if mine is not None:
         raise Conflict(f"您已预约 {day.isoformat()} {HALVES[half]}（预约码 {mine.code}）", code="already_booked")
     slot = locked_row(session, AppointmentSlot, {"booked": 0}, tenant_id=tenant_id, day=day, half=half)
-    capacity = int(office["capacity"][half])  # type: ignore[index]
+    capacity = int(office["capacity"][half])
     if slot.booked >= capacity:
         raise Conflict(f"{day.isoformat()} {HALVES[half]}已约满，请选择其他时段", code="slot_full",
                        errors={"half": ["该时段已约满"]})

@@ -34,7 +34,7 @@ def typed_members(case: Case, role: dict[str, Any], data: dict[str, Any], typed:
     by_shares = mode == BY_SHARES and bool(listed)
     own_share = str(data.get(role.get("share_field") or "") or "").strip() or None
     typed.share = own_share if by_shares else None
-    members = []
+    members: list[Party] = []
     for item in listed:
         member = Party(case_id=case.id, tenant_id=case.tenant_id, position=typed.position + 1 + len(members),
                        role=typed.role, label=typed.label, kind=typed.kind,

@@ -106,8 +106,8 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
     props = schema.get("properties", {})
     refused = {name: [READ_ONLY] for name in changes if name not in access.editable}
     if refused:
-        titles = "、".join(str(props.get(n, {}).get("title", n)) for n in refused)
-        raise PermissionDenied(f"{READ_ONLY}：{titles}", code="field_read_only", errors=refused)
+        refused_titles = "、".join(str(props.get(n, {}).get("title", n)) for n in refused)
+        raise PermissionDenied(f"{READ_ONLY}：{refused_titles}", code="field_read_only", errors=refused)
     before = case.form_data
     changed = sorted(k for k, v in changes.items() if before.get(k) != v)
     if not changed:

@@ -16,7 +16,7 @@ from app.cases import notices
 from app.cases.field_access import may_act
 from app.cases.intake import apply_outcome, check_rules_at_acceptance
 from app.catalog.forms import validate_form_data
-from app.db import utcnow
+from app.db import affected_rows, utcnow
 from app.engine.runtime import WorkflowRuntime
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.identity.actor import Actor
@@ -49,7 +49,7 @@ def claim_task(session: Session, actor: Actor, task: Task) -> Task:
         update(Task).where(Task.id == task.id, Task.status == "open", Task.assignee_id.is_(None))
         .values(assignee_id=actor.user_id, claimed_at=now).execution_options(synchronize_session=False))
     session.refresh(task)
-    if not result.rowcount:
+    if not affected_rows(result):
         _check_can_act(session, actor, task)  # raises the precise reason (claimed by another, closed)
         raise Conflict("该任务已由他人领取", code="task_claimed_by_other")
     audit.record(session, actor_id=actor.user_id, action="task.claim", object_type="task", object_id=task.id,
@@ -105,7 +105,7 @@ def assign_task(session: Session, actor: Actor, task: Task, assignee_id: str) ->
                            or_(Task.assignee_id.is_(None), Task.assignee_id == task.assignee_id))
         .values(assignee_id=assignee.id, claimed_at=utcnow()).execution_options(synchronize_session=False))
     session.refresh(task)
-    if not result.rowcount:
+    if not affected_rows(result):
         raise Conflict("任务状态已变化，请刷新后重试", code="concurrent_update")
     audit.record(session, actor_id=actor.user_id, action="task.assign", object_type="task", object_id=task.id,
                  tenant_id=task.tenant_id, before=before, after={"assignee_id": assignee.id})

@@ -59,7 +59,7 @@ def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date
 
 
 def inbox_query(actor: Actor, *, business_no: str | None = None, stage: str | None = None,
-                mine: bool = False, status: str = "open") -> Select[tuple[Task, Case]]:
+                mine: bool = False, status: str = "open") -> Select[Task, Case]:
     """The original API filter set (kept for ``GET /api/v1/tasks`` callers)."""
     stmt = select(Task, Case).join(Case, Case.id == Task.case_id).where(Task.status == status)
     if mine:
@@ -227,7 +227,7 @@ _LIST_COLUMNS = (load_only(Case.id, Case.tenant_id, Case.business_no, Case.busin
 
 
 def page_query(actor: Actor, flt: InboxFilter, today: date,
-               calendar: WorkCalendar = SHIPPED) -> Select[tuple[Task, Case]]:
+               calendar: WorkCalendar = SHIPPED) -> Select[Task, Case]:
     """The rows of one inbox page. The task ids are paged first (an index range read), then only those
     rows are loaded with their cases: a deep page does not join the cases of every row it skips."""
     order = (Task.completed_at.desc(), Task.id) if flt.tab == DONE else (Task.due_at.asc().nulls_last(), Task.id)

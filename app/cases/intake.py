@@ -104,7 +104,7 @@ def _register_members(session: Session, case: Case, definition: dict[str, Any], 
     if not role.get("multiple") or role.get("from_register") != "holders":
         return []
     holders = register_members(session, definition, role["role"], data, typed.id_number_bidx)
-    others = []
+    others: list[Party] = []
     for holder in holders:
         if holder.id_number_bidx == typed.id_number_bidx:
             typed.share, typed.share_mode = holder.share, holder.share_mode

@@ -20,7 +20,7 @@ from app.security import audit
 
 
 def _schema(definition: dict[str, Any]) -> dict[str, Any]:
-    return definition["forms"][definition["application_form"]]  # type: ignore[no-any-return]
+    return definition["forms"][definition["application_form"]]
 
 
 def propose(session: Session, actor: Actor, case: Case, changes: dict[str, Any]) -> ChangeProposal:

@@ -93,7 +93,8 @@ def face_check(session: Session, actor: Actor, case: Case, photo: bytes) -> list
 def _typed_png(name: str, font_path: Path) -> bytes:
     font = ImageFont.truetype(str(font_path), 56)
     left, top, right, bottom = font.getbbox(name)
-    image = Image.new("RGBA", (right - left + 40, bottom - top + 40), (255, 255, 255, 0))
+    # FreeType fonts measure in whole pixels; Pillow types the box as float for every kind of font
+    image = Image.new("RGBA", (int(right - left) + 40, int(bottom - top) + 40), (255, 255, 255, 0))
     ImageDraw.Draw(image).text((20 - left, 20 - top), name, font=font, fill=(20, 20, 90, 255))
     out = BytesIO()
     image.save(out, format="PNG", optimize=True)

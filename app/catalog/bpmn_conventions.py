@@ -141,7 +141,8 @@ def _spiff_problems(root: etree._Element, file: str) -> list[DefinitionError]:
         parser.add_bpmn_xml(root, filename=file)
         for pid in parser.get_process_ids():
             parser.get_spec(pid)
-        executable = [p.get("id") for p in root.iterfind("bpmn:process", NS) if p.get("isExecutable") == "true"]
+        executable = [pid for p in root.iterfind("bpmn:process", NS)
+                      if p.get("isExecutable") == "true" and (pid := p.get("id")) is not None]
         for pid in executable:
             spec_from_json(spec_to_json(parse_bpmn(etree.tostring(root), pid, filename=file)))
     except ValidationException as exc:

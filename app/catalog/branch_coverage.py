@@ -94,8 +94,9 @@ def _variants(tree: etree._Element, forms: dict[str, dict[str, Any]], applicatio
         if field in base:  # personal fields never reach the process
             runs += [({**base, field: v}, decide_with(None, None, None)) for v in _offered(prop) if v != base[field]]
     # A step behind a timer (an escalation) is reached only when the timer expires: every choice again with it.
-    timers = [frozenset[str]()] + [frozenset({t.getparent().get("id", "")})
-                                   for t in tree.iterfind(".//bpmn:timerEventDefinition", NSMAP)]
+    timers = [frozenset[str]()] + [frozenset({event.get("id", "")})
+                                   for t in tree.iterfind(".//bpmn:timerEventDefinition", NSMAP)
+                                   if (event := t.getparent()) is not None]
     count = 0
     for timeouts in timers:
         for data, decide in runs:

@@ -37,8 +37,8 @@ class Layout:
     box: tuple[float, float, float, float]
 
 
-def _kind(tag: str) -> str:
-    local = etree.QName(tag).localname
+def _kind(element: etree._Element) -> str:
+    local = etree.QName(element).localname
     if local == "lane":
         return "lane"
     if local == "participant":
@@ -54,15 +54,16 @@ def _kind(tag: str) -> str:
 def _layout(version_id: str, xml: str) -> Layout:
     """Parsed once per process version (immutable), keyed by id."""
     root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    elements = {e.get("id"): e for e in root.iter() if e.get("id")}
+    elements = {element_id: e for e in root.iter() if (element_id := e.get("id"))}
     shapes = []
     for di in root.iterfind(".//bpmndi:BPMNShape", NS):
-        element = elements.get(di.get("bpmnElement"))
+        element_id = di.get("bpmnElement") or ""
+        element = elements.get(element_id)
         bounds = di.find("dc:Bounds", NS)
         if element is None or bounds is None:
             continue
         x, y, w, h = (float(bounds.get(a, 0)) for a in ("x", "y", "width", "height"))
-        shapes.append(Shape(element.get("id"), _kind(element.tag), element.get("name") or "", x, y, w, h))
+        shapes.append(Shape(element_id, _kind(element), element.get("name") or "", x, y, w, h))
     edges = tuple(tuple((float(p.get("x", 0)), float(p.get("y", 0))) for p in e.iterfind("di:waypoint", NS))
                   for e in root.iterfind(".//bpmndi:BPMNEdge", NS))
     xs = [s.x for s in shapes] + [s.x + s.w for s in shapes] or [0.0]

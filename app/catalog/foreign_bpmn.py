@@ -170,7 +170,7 @@ def _layout_problems(root: etree._Element) -> list[str]:
     for el in root.iter(f"{{{DC_NS}}}Bounds", f"{{{DI_NS}}}waypoint"):
         keys = ("x", "y", "width", "height") if etree.QName(el).localname == "Bounds" else ("x", "y")
         try:
-            [float(el.get(k)) for k in keys]  # type: ignore[arg-type]
+            [num(el, k) for k in keys]
         except (TypeError, ValueError):
             owner = el.getparent()
             owner = owner.getparent() if owner is not None and owner.get("bpmnElement") is None else owner
@@ -193,6 +193,27 @@ def _exporter(root: etree._Element) -> str:
             version = root.get("exporterVersion")
             return f"{label} {version}" if version and label == "Camunda Modeler" else label
     return root.get("exporter") or "未注明"
+
+
+def num(el: etree._Element, attr: str) -> float:
+    """A coordinate or size of the drawing (DI) as a number: ``_layout_problems`` refuses a file that lacks one,
+    so the rewrite can rely on them."""
+    value = el.get(attr)
+    if value is None:
+        raise ValueError(f"line {el.sourceline}: {etree.QName(el).localname} has no {attr}")
+    return float(value)
+
+
+def tag_of(el: etree._Element) -> str:
+    """The element's tag (``{namespace}name``); "" for a comment or a processing instruction."""
+    return el.tag if isinstance(el.tag, str) else ""
+
+
+def detach(el: etree._Element) -> None:
+    """Take ``el`` out of the tree (the root stays: it has no parent)."""
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
 
 
 def _local(el: etree._Element) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from app.catalog.foreign_bpmn import BPMN_NS, NS, describe
+from app.catalog.foreign_bpmn import BPMN_NS, NS, describe, tag_of
 from app.catalog.foreign_layout import connect_shapes, remove_with_di
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def drop_error_paths(process: etree._Element, out: Converted) -> None:
             el.tag == f"{{{BPMN_NS}}}sequenceFlow" and el.get("sourceRef") in doomed)]
         for el in gone:
             remove_with_di(el)
-        names = "、".join(describe(el) for el in gone if not el.tag.endswith("sequenceFlow") and el is not boundary)
+        names = "、".join(describe(el) for el in gone if not tag_of(el).endswith("sequenceFlow") and el is not boundary)
         out.notes.append(f"错误边界事件 {describe(boundary)} 已移除（平台的服务任务出错时转为等待核验，"
                          "不抛出 BPMN 错误）" + (f"，以及只由它到达的 {names}" if names else ""))
 
@@ -74,7 +74,8 @@ def map_events(process: etree._Element, out: Converted) -> None:
     for el in process.iter(f"{{{BPMN_NS}}}startEvent", f"{{{BPMN_NS}}}intermediateThrowEvent"):
         if el.getparent() is not process and etree.QName(el).localname == "startEvent":
             continue
-        for d in [c for c in el if c.tag.endswith("EventDefinition") and not c.tag.endswith("linkEventDefinition")]:
+        for d in [c for c in el
+                  if tag_of(c).endswith("EventDefinition") and not tag_of(c).endswith("linkEventDefinition")]:
             el.remove(d)
             out.notes.append(f"事件 {describe(el)} 的{definition_label(d)}定义已移除"
                              "（平台中由申请提交开始、不发送消息）")

@@ -26,7 +26,9 @@ from app.catalog.foreign_bpmn import (
     ForeignDiagram,
     ForeignDiagramError,
     describe,
+    detach,
     refusals,
+    tag_of,
 )
 from app.catalog.foreign_events import definition_label, drop_error_paths, join_links, map_events
 from app.catalog.foreign_layout import (
@@ -118,14 +120,13 @@ def _strip_vendor(root: etree._Element, out: Converted) -> None:
     removed: set[str] = set()
     for el in list(root.iter()):
         if not isinstance(el.tag, str):
-            if el.getparent() is not None and isinstance(el, etree._Comment | etree._ProcessingInstruction):
-                el.getparent().remove(el)
+            if isinstance(el, etree._Comment | etree._ProcessingInstruction):
+                detach(el)
             continue
         ns = etree.QName(el).namespace
         if ns not in KEEP_NS:
             removed.add(_prefix(root, ns))
-            if el.getparent() is not None:
-                el.getparent().remove(el)
+            detach(el)
             continue
         for attr in list(el.attrib):
             attr_ns = etree.QName(attr).namespace
@@ -133,8 +134,8 @@ def _strip_vendor(root: etree._Element, out: Converted) -> None:
                 removed.add(_prefix(root, attr_ns))
                 del el.attrib[attr]
     for ext in list(root.iter(f"{{{BPMN_NS}}}extensionElements", f"{{{DI_NS}}}extension")):
-        if len(ext) == 0 and ext.getparent() is not None:
-            ext.getparent().remove(ext)
+        if len(ext) == 0:
+            detach(ext)
     if removed:
         out.notes.append(f"已移除建模工具的扩展属性和元素（{'、'.join(sorted(removed))}）")
 
@@ -143,8 +144,8 @@ def _drop_engine_specific(process: etree._Element, out: Converted) -> None:
     dropped = 0
     for el in list(process.iter()):
         if isinstance(el.tag, str) and etree.QName(el).localname in _DROPPED_CHILDREN + _DROPPED_ELEMENTS \
-                and etree.QName(el).namespace == BPMN_NS and el.getparent() is not None:
-            el.getparent().remove(el)
+                and etree.QName(el).namespace == BPMN_NS:
+            detach(el)
             dropped += 1
     if dropped:
         out.notes.append(f"已移除 {dropped} 个只对原引擎有意义的设置（数据输入输出、数据存储、多实例、执行人等）")
@@ -152,7 +153,7 @@ def _drop_engine_specific(process: etree._Element, out: Converted) -> None:
 
 def _map_tasks(process: etree._Element, tasks: dict[str, Any], out: Converted) -> None:
     for el in mappable_tasks(process):
-        choice = tasks.get(el.get("id"))
+        choice = tasks.get(el.get("id") or "")
         if not isinstance(choice, dict) or choice.get("kind") not in ("user", "service"):
             out.problem(el, f"{describe(el)} 未选择映射方式（用户任务或服务任务）")
             continue
@@ -161,7 +162,8 @@ def _map_tasks(process: etree._Element, tasks: dict[str, Any], out: Converted) -
         for attr in ("implementation", "calledElement", "instantiate", "messageRef", "operationRef", "scriptFormat"):
             el.attrib.pop(attr, None)
         for child in list(el):
-            if etree.QName(child).localname in ("extensionElements", "script") or child.tag.endswith("EventDefinition"):
+            if etree.QName(child).localname in ("extensionElements", "script") \
+                    or tag_of(child).endswith("EventDefinition"):
                 el.remove(child)
         ext = etree.Element(f"{{{BPMN_NS}}}extensionElements")
         el.insert(_after_documentation(el), ext)
@@ -193,7 +195,7 @@ def _map_ends(process: etree._Element, ends: dict[str, str], out: Converted) -> 
         if not outcome:
             out.problem(el, f"结束事件 {describe(el)} 未选择办结结果")
             continue
-        for d in [c for c in el if c.tag.endswith("EventDefinition") and etree.QName(c).localname not in _END_KEPT]:
+        for d in [c for c in el if tag_of(c).endswith("EventDefinition") and etree.QName(c).localname not in _END_KEPT]:
             el.remove(d)
             out.notes.append(f"结束事件 {describe(el)} 的{definition_label(d)}定义已移除")
         if outcome in first:  # a second end with the same outcome: its flows go to the first
@@ -232,7 +234,7 @@ def _map_flows(process: etree._Element, flows: dict[str, Any], out: Converted) -
             flow.remove(old)
         if source is not None and etree.QName(source).localname == "parallelGateway":
             continue
-        choice = flows.get(flow.get("id"))
+        choice = flows.get(flow.get("id") or "")
         if not isinstance(choice, dict):
             if old is not None or (source is not None and _diverging_choice(process, source)):
                 out.problem(flow, f"连线 {describe(flow)} 缺少条件或默认连线设置")
@@ -257,6 +259,8 @@ def _map_flows(process: etree._Element, flows: dict[str, Any], out: Converted) -
 def _map_timers(process: etree._Element, timers: dict[str, str], out: Converted) -> None:
     for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         event = definition.getparent()
+        if event is None:  # a definition always sits in its event
+            continue
         expression = str(timers.get(event.get("id") or "") or "").strip()
         spec = next((c for c in definition if isinstance(c.tag, str)), None)
         if not expression or spec is None:
@@ -273,11 +277,12 @@ def _map_lanes(process: etree._Element, mapping: dict[str, Any], code: str, out:
     if not lanes:
         lane_set = etree.Element(f"{{{BPMN_NS}}}laneSet", id=f"laneset_{code}")
         process.insert(_after_documentation(process), lane_set)
-        lane = etree.SubElement(lane_set, f"{{{BPMN_NS}}}lane", id=f"lane_{default_role or 'role'}", name=default_role)
+        lane_id = f"lane_{default_role or 'role'}"
+        lane = etree.SubElement(lane_set, f"{{{BPMN_NS}}}lane", id=lane_id, name=default_role)
         lanes = [lane]
-        lane_shape(process.getroottree().getroot(), lane.get("id"))
+        lane_shape(process.getroottree().getroot(), lane_id)
         out.notes.append(f"原图没有泳道：已新建泳道“{default_role}”并放入全部节点")
-        chosen = {lane.get("id"): default_role}
+        chosen = {lane_id: default_role}
     for lane in lanes:
         role = str(chosen.get(lane.get("id")) or "")
         if not role:
@@ -326,14 +331,14 @@ def _remove_dangling(root: etree._Element) -> None:
     ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     for el in list(root.iter(f"{{{BPMN_NS}}}association", f"{{{BPMN_NS}}}sequenceFlow")):
         if el.get("sourceRef") not in ids or el.get("targetRef") not in ids:
-            el.getparent().remove(el)
+            detach(el)
     for di in list(root.iter(f"{{{BPMNDI_NS}}}BPMNShape", f"{{{BPMNDI_NS}}}BPMNEdge")):
         if di.get("bpmnElement") not in ids:
-            di.getparent().remove(di)
+            detach(di)
     ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
     for ref in list(root.iter(f"{{{BPMN_NS}}}incoming", f"{{{BPMN_NS}}}outgoing", f"{{{BPMN_NS}}}flowNodeRef")):
         if (ref.text or "").strip() not in ids:
-            ref.getparent().remove(ref)
+            detach(ref)
     seen: set[str] = set()  # a merged end event was in two lanes: it stays in the first
     for lane in root.iter(f"{{{BPMN_NS}}}lane"):
         if lane.find("bpmn:childLaneSet", NS) is not None:
@@ -351,10 +356,12 @@ def _rename_refs(root: etree._Element, renames: dict[str, str]) -> None:
         if not isinstance(el.tag, str):
             continue
         for attr in ("sourceRef", "targetRef", "bpmnElement", "default", "attachedToRef"):
-            if el.get(attr) in renames:
-                el.set(attr, renames[el.get(attr)])
-        if etree.QName(el).localname in ("incoming", "outgoing", "flowNodeRef") and (el.text or "").strip() in renames:
-            el.text = renames[el.text.strip()]
+            old = el.get(attr)
+            if old is not None and old in renames:
+                el.set(attr, renames[old])
+        ref = (el.text or "").strip()
+        if etree.QName(el).localname in ("incoming", "outgoing", "flowNodeRef") and ref in renames:
+            el.text = renames[ref]
 
 
 

@@ -21,6 +21,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,16 +120,18 @@ def mappable_tasks(process: etree._Element) -> list[etree._Element]:
 
 
 def _tasks(process: etree._Element, palette: dict[str, Any], forms: set[str]) -> tuple[list[Row], dict[str, Any]]:
-    rows, mapping = [], {}
+    rows: list[Row] = []
+    mapping: dict[str, Any] = {}
     for el in mappable_tasks(process):
+        el_id = el.get("id") or ""
         kind = etree.QName(el).localname
         label = TASK_KINDS.get(kind, "等待消息的事件")
         text = f"{el.get('name') or ''} {_vendor_hints(el)}"
         connector = _match(text, _CONNECTOR_WORDS) if kind in ("serviceTask", "sendTask", "scriptTask",
                                                                  "businessRuleTask") else None
         if connector and connector in palette["connectors"]:
-            mapping[el.get("id")] = {"kind": "service", "connector": connector}
-            rows.append(Row(el.get("id"), el.get("name") or "", label, "按名称推测的接口，请确认"))
+            mapping[el_id] = {"kind": "service", "connector": connector}
+            rows.append(Row(el_id, el.get("name") or "", label, "按名称推测的接口，请确认"))
             continue
         stage = _match(text, _STAGE_WORDS)
         note = "" if stage else "未能从名称判断阶段，暂按“审核”，请确认"
@@ -137,15 +140,17 @@ def _tasks(process: etree._Element, palette: dict[str, Any], forms: set[str]) ->
             note = f"原为{label}，平台无对应接口，改为人工办理的用户任务，请确认" + ("" if stage else "及阶段")
         stage = stage or "审核"
         form = STAGE_FORMS[stage] if STAGE_FORMS[stage] in forms else sorted(forms)[0]
-        mapping[el.get("id")] = {"kind": "user", "stage": stage, "form": form}
-        rows.append(Row(el.get("id"), el.get("name") or "", label, note))
+        mapping[el_id] = {"kind": "user", "stage": stage, "form": form}
+        rows.append(Row(el_id, el.get("name") or "", label, note))
     return rows, mapping
 
 
 def _lanes(process: etree._Element, roles: dict[str, str],
            tasks: dict[str, Any]) -> tuple[list[Row], dict[str, str], str]:
-    rows, mapping = [], {}
+    rows: list[Row] = []
+    mapping: dict[str, str] = {}
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        lane_id = lane.get("id") or ""
         refs = [r.text.strip() for r in lane.iterfind("bpmn:flowNodeRef", NS) if r.text]
         hints = " ".join(_vendor_hints(el) for el in process.iter() if el.get("id") in refs)
         role, note = _role_for(f"{lane.get('name') or ''} {hints}", roles)
@@ -153,8 +158,8 @@ def _lanes(process: etree._Element, roles: dict[str, str],
             stages = [tasks[r]["stage"] for r in refs if tasks.get(r, {}).get("kind") == "user"]
             role = STAGE_ROLES.get(stages[0], "acceptor") if stages else "acceptor"
             note = "名称与角色均不相近，按泳道中任务的阶段推测，请确认"
-        mapping[lane.get("id")] = role
-        rows.append(Row(lane.get("id"), lane.get("name") or "", "泳道", note))
+        mapping[lane_id] = role
+        rows.append(Row(lane_id, lane.get("name") or "", "泳道", note))
     first = next(iter(mapping.values()), None)
     return rows, mapping, first or "acceptor"
 
@@ -178,23 +183,26 @@ def _role_for(text: str, roles: dict[str, str]) -> tuple[str | None, str]:
 
 
 def _ends(process: etree._Element, outcomes: list[str]) -> tuple[list[Row], dict[str, str]]:
-    rows, mapping = [], {}
+    rows: list[Row] = []
+    mapping: dict[str, str] = {}
     for el in process.iterfind("bpmn:endEvent", NS):
+        el_id = el.get("id") or ""
         outcome = _match(el.get("name") or el.get("id") or "", _OUTCOME_WORDS) or "end_registered"
-        mapping[el.get("id")] = outcome if outcome in outcomes else sorted(outcomes)[0]
+        mapping[el_id] = outcome if outcome in outcomes else sorted(outcomes)[0]
         note = "" if el.get("name") else "结束事件无名称，暂按“已办结”，请确认"
-        rows.append(Row(el.get("id"), el.get("name") or "", "结束事件", note))
+        rows.append(Row(el_id, el.get("name") or "", "结束事件", note))
     return rows, mapping
 
 
-def _flows(process: etree._Element, names: set[str], tasks: dict[str, Any],
+def _flows(process: etree._Element, names: AbstractSet[str], tasks: dict[str, Any],
            choices: Mapping[str, list[str]]) -> tuple[list[Row], dict[str, Any]]:
     """Flows leaving a diverging exclusive or inclusive gateway, and any other flow carrying a condition."""
     by_id = {el.get("id"): el for el in process.iter() if el.get("id")}
     outgoing: dict[str, list[etree._Element]] = {}
     for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
-    rows, mapping = [], {}
+    rows: list[Row] = []
+    mapping: dict[str, Any] = {}
     for source_id, flows in outgoing.items():
         source = by_id.get(source_id)
         gateway = source is not None and etree.QName(source).localname in ("exclusiveGateway", "inclusiveGateway")
@@ -206,7 +214,7 @@ def _flows(process: etree._Element, names: set[str], tasks: dict[str, Any],
         if gateway and source is not None:
             _cover_every_choice(proposed, _decision_values(process, source, by_id, tasks, choices))
         for flow in chosen:
-            fid = flow.get("id")
+            fid = flow.get("id") or ""
             mapping[fid], note = proposed[fid]
             original = flow.findtext("bpmn:conditionExpression", namespaces=NS) or ""
             rows.append(Row(fid, flow.get("name") or "", "连线", note,
@@ -217,9 +225,9 @@ def _flows(process: etree._Element, names: set[str], tasks: dict[str, Any],
 
 
 def _gateway_proposal(chosen: list[etree._Element], by_id: dict[str | None, etree._Element],
-                      source: etree._Element | None, names: set[str]) -> dict[str, tuple[dict[str, Any], str]]:
+                      source: etree._Element | None, names: AbstractSet[str]) -> dict[str, tuple[dict[str, Any], str]]:
     """flow id → (its mapping, note): the original condition when ours, else from the name or the target."""
-    proposals = {f.get("id"): _condition_for(f, names) for f in chosen}
+    proposals = {f.get("id") or "": _condition_for(f, names) for f in chosen}
     default = source.get("default") if source is not None else None
     unresolved = [i for i, (c, _) in proposals.items() if c is None and i != default]
     if default is None and len(unresolved) == 1 and len(chosen) > 1:
@@ -228,7 +236,7 @@ def _gateway_proposal(chosen: list[etree._Element], by_id: dict[str | None, etre
     fallback = iter(f'decision == "{d}"' for d in order)
     out: dict[str, tuple[dict[str, Any], str]] = {}
     for flow in chosen:
-        fid = flow.get("id")
+        fid = flow.get("id") or ""
         condition, note = proposals[fid]
         if fid == default:
             out[fid] = ({"default": True}, "" if condition is None else note)
@@ -296,7 +304,7 @@ def decision_choices(forms_dir: Path) -> dict[str, list[str]]:
     return found
 
 
-def _condition_for(flow: etree._Element, names: set[str]) -> tuple[str | None, str]:
+def _condition_for(flow: etree._Element, names: AbstractSet[str]) -> tuple[str | None, str]:
     original = (flow.findtext("bpmn:conditionExpression", namespaces=NS) or "").strip()
     if original:
         translated = translate_condition(original)
@@ -345,15 +353,19 @@ def timer_expression(text: str) -> str | None:
 
 
 def _timers(process: etree._Element) -> tuple[list[Row], dict[str, str]]:
-    rows, mapping = [], {}
+    rows: list[Row] = []
+    mapping: dict[str, str] = {}
     for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         event = definition.getparent()
+        if event is None:  # a definition always sits in its event
+            continue
+        event_id = event.get("id") or ""
         spec = next((c for c in definition if isinstance(c.tag, str)), None)
         original = (spec.text or "").strip() if spec is not None else ""
         expression = timer_expression(original)
         note = "" if expression else f"原计时表达式“{original}”无法识别，暂按 1 天（\"P1D\"），请确认"
-        mapping[event.get("id")] = expression or '"P1D"'
-        rows.append(Row(event.get("id"), event.get("name") or "", "计时器事件", note,
+        mapping[event_id] = expression or '"P1D"'
+        rows.append(Row(event_id, event.get("name") or "", "计时器事件", note,
                         {"original": original, "what": etree.QName(spec).localname if spec is not None else ""}))
     return rows, mapping
 

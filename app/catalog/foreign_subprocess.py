@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from lxml import etree
 
-from app.catalog.foreign_bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, NS, describe
-from app.catalog.foreign_layout import coord, redirect_edges
+from app.catalog.foreign_bpmn import BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, NS, describe, detach, num
+from app.catalog.foreign_layout import coord, redirect_edges, shape_bounds
 
 _KEPT_ON_SUB = ("incoming", "outgoing", "extensionElements", "documentation", "laneSet", "ioSpecification")
 
 
 def inline_subprocesses(process: etree._Element) -> list[str]:
     """Fold every plain embedded sub-process (innermost first); notes for the analyst."""
-    notes = []
+    notes: list[str] = []
     while True:
         sub = next((s for s in process.iter(f"{{{BPMN_NS}}}subProcess")
                     if s.find(".//bpmn:subProcess", NS) is None and inlining_problem(s) is None), None)
@@ -31,7 +31,7 @@ def inline_subprocesses(process: etree._Element) -> list[str]:
 
 def inlining_problem(sub: etree._Element) -> str | None:
     """Why a sub-process cannot be folded into its parent (None: it can)."""
-    parent = sub.getparent()
+    parent = _parent(sub)
     if sub.get("triggeredByEvent") == "true":
         return "事件子流程"
     if sub.find("bpmn:multiInstanceLoopCharacteristics", NS) is not None or \
@@ -48,9 +48,9 @@ def inlining_problem(sub: etree._Element) -> str | None:
 
 
 def _inline(sub: etree._Element) -> bool:
-    parent, root = sub.getparent(), sub.getroottree().getroot()
+    parent, root = _parent(sub), sub.getroottree().getroot()
     moved = _move_di_up(root, sub)
-    start = sub.find("bpmn:startEvent", NS)
+    start = sub.findall("bpmn:startEvent", NS)[0]  # exactly one (inlining_problem)
     first_flow = _flows(sub, source=start.get("id"))[0]
     first = first_flow.get("targetRef") or ""
     redirect_edges(root, sub.get("id") or "", first)
@@ -73,7 +73,8 @@ def _inline(sub: etree._Element) -> bool:
     for child in [c for c in sub if isinstance(c.tag, str) and etree.QName(c).localname not in _KEPT_ON_SUB]:
         parent.insert(index, child)
         index += 1
-        for ref in lane_refs if not child.tag.endswith(("sequenceFlow", "association", "textAnnotation")) else []:
+        kind = etree.QName(child).localname
+        for ref in lane_refs if kind not in ("sequenceFlow", "association", "textAnnotation") else []:
             new = etree.Element(f"{{{BPMN_NS}}}flowNodeRef")
             new.text = child.get("id")
             ref.addnext(new)
@@ -86,14 +87,14 @@ def _move_di_up(root: etree._Element, sub: etree._Element) -> bool:
     drawn and push what lies to the right of it further right (pools and lanes widen), so nothing overlaps."""
     planes = [p for p in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane") if p.get("bpmnElement") == sub.get("id")]
     main = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
-    box = root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id]/dc:Bounds", namespaces=NS, id=sub.get("id"))
+    box = shape_bounds(root, sub.get("id"))
     if not planes or main is None or not box:
         return False
-    bx, by = float(box[0].get("x")), float(box[0].get("y"))
-    bw, bh = float(box[0].get("width")), float(box[0].get("height"))
+    bx, by = num(box[0], "x"), num(box[0], "y")
+    bw, bh = num(box[0], "width"), num(box[0], "height")
     inner = list(planes[0].iter(f"{{{DC_NS}}}Bounds", f"{{{DI_NS}}}waypoint"))
-    xs = [float(b.get("x")) for b in inner] + [float(b.get("x")) + float(b.get("width") or 0) for b in inner]
-    ys = [float(b.get("y")) for b in inner] + [float(b.get("y")) + float(b.get("height") or 0) for b in inner]
+    xs = [num(b, "x") for b in inner] + [num(b, "x") + float(b.get("width") or 0) for b in inner]
+    ys = [num(b, "y") for b in inner] + [num(b, "y") + float(b.get("height") or 0) for b in inner]
     if not xs:
         return False
     width, height = max(xs) - min(xs), max(ys) - min(ys)
@@ -101,20 +102,19 @@ def _move_di_up(root: etree._Element, sub: etree._Element) -> bool:
     containers = {s.get("bpmnElement") for s in main.iter(f"{{{BPMNDI_NS}}}BPMNShape")
                   if s.get("isHorizontal") == "true"}  # pools and lanes
     for el in main.iter(f"{{{DC_NS}}}Bounds", f"{{{DI_NS}}}waypoint"):
-        owner = el.getparent()
+        owner = _parent(el)
         if owner.get("bpmnElement") in containers:
-            if float(el.get("x")) + float(el.get("width")) > bx:
-                el.set("width", coord(float(el.get("width")) + room))
-        elif float(el.get("x")) >= bx + bw:
-            el.set("x", coord(float(el.get("x")) + room))
+            if num(el, "x") + num(el, "width") > bx:
+                el.set("width", coord(num(el, "width") + room))
+        elif num(el, "x") >= bx + bw:
+            el.set("x", coord(num(el, "x") + room))
     dx, dy = bx - min(xs), by + bh / 2 - height / 2 - min(ys)
     for el in inner:
-        el.set("x", coord(float(el.get("x")) + dx))
-        el.set("y", coord(float(el.get("y")) + dy))
+        el.set("x", coord(num(el, "x") + dx))
+        el.set("y", coord(num(el, "y") + dy))
     for el in list(planes[0]):
         main.append(el)
-    diagram = planes[0].getparent()
-    diagram.getparent().remove(diagram)
+    detach(_parent(planes[0]))  # the sub-process's own BPMNDiagram
     return True
 
 
@@ -124,8 +124,17 @@ def _flows(scope: etree._Element, *, source: str | None = None, target: str | No
 
 
 def _drop(root: etree._Element, el: etree._Element) -> None:
-    for di in root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id] | //bpmndi:BPMNEdge[@bpmnElement=$id]",
-                         namespaces=NS, id=el.get("id")):
-        di.getparent().remove(di)
-    if el.getparent() is not None:
-        el.getparent().remove(el)
+    element_id = el.get("id")
+    if element_id is not None:
+        for di in root.xpath("//bpmndi:BPMNShape[@bpmnElement=$id] | //bpmndi:BPMNEdge[@bpmnElement=$id]",
+                             namespaces=NS, id=element_id):
+            detach(di)
+    detach(el)
+
+
+def _parent(el: etree._Element) -> etree._Element:
+    """The parent of an element inside the definitions (a sub-process, a flow node, a drawn shape)."""
+    parent = el.getparent()
+    if parent is None:
+        raise ValueError(f"line {el.sourceline}: {etree.QName(el).localname} has no parent")
+    return parent

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -165,6 +165,10 @@ def _update_prop(prop: dict[str, Any], row: FieldRow) -> None:
         prop["oneOf"] = [{"const": v.strip(), "title": (t or v).strip()} for v, _, t in pairs]
 
 
+@overload
+def _number(text: str, default: float) -> float: ...
+@overload
+def _number(text: str, default: None) -> float | None: ...
 def _number(text: str, default: float | None) -> float | None:
     try:
         return float(text)

@@ -95,12 +95,18 @@ def _only_missing(error: ValidationError) -> bool:
         _only_missing(sub) for sub in error.context)
 
 
+def _keyword_value(error: ValidationError) -> Any:
+    """The value of the failed keyword in the schema: any JSON. jsonschema types it "or Unset", which only
+    errors built by hand are; every error a validator yields has it."""
+    return error.validator_value
+
+
 def describe_error(error: ValidationError, label: str) -> str:
     """One Chinese sentence for a jsonschema error about the value called ``label``.
 
     Shared with the definition loader, which describes YAML mistakes with the same sentences.
     """
-    kind, expected = error.validator, error.validator_value
+    kind, expected = error.validator, _keyword_value(error)
     if kind == "required":
         return f"请填写{label}"
     if kind == "type":
@@ -246,16 +252,17 @@ def _coerce(kind: Any, value: Any) -> Any:
 
 def _field_messages(error: ValidationError, props: dict[str, Any]) -> list[tuple[str, str]]:
     path = list(error.absolute_path)
+    instance: Any = error.instance  # the form's data here (typed "or Unset" for errors built by hand)
     if error.validator == "required" and not path:
-        missing = [f for f in error.validator_value if f not in error.instance]
+        missing = [f for f in _keyword_value(error) if f not in instance]
         return [(f, describe_error(error, _title(props, f))) for f in missing]
     if error.validator == "anyOf" and not path and _only_missing(error):
-        fields = [f for sub in error.context for f in sub.validator_value if f not in error.instance]
+        fields = [f for sub in error.context for f in _keyword_value(sub) if f not in instance]
         names = "、".join(_title(props, f) for f in dict.fromkeys(fields))
         return [(f, f"请至少填写以下一项：{names}") for f in dict.fromkeys(fields)]
     if error.validator == "additionalProperties" and not path:
         known = set(props)
-        return [(f, "不允许的字段") for f in error.instance if f not in known]
+        return [(f, "不允许的字段") for f in instance if f not in known]
     if not path:
         return [("_form", describe_error(error, "表单"))]
     field = str(path[0])

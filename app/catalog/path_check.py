@@ -31,8 +31,8 @@ def graph_problems(process: etree._Element) -> list[KindProblem]:
 
 
 def _container_problems(container: etree._Element) -> list[KindProblem]:
-    nodes = {n.get("id"): n for n in container if isinstance(n.tag, str)
-             and etree.QName(n).namespace == BPMN_NS and etree.QName(n).localname not in _NOT_NODES and n.get("id")}
+    nodes = {node_id: n for n in container if isinstance(n.tag, str) and etree.QName(n).namespace == BPMN_NS
+             and etree.QName(n).localname not in _NOT_NODES and (node_id := n.get("id"))}
     succ: dict[str, set[str]] = {i: set() for i in nodes}
     incoming: set[str] = set()
     for flow in container.iterfind("bpmn:sequenceFlow", _NS):

@@ -83,7 +83,8 @@ def sample_value(prop: dict[str, Any], name: str = "", today: date | None = None
     if kind in ("number", "integer"):
         return _number(prop, kind == "integer")
     if kind == "array":
-        item = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        items = prop.get("items")
+        item = items if isinstance(items, dict) else {}
         return [sample_value(item, name, today) for _ in range(int(prop.get("minItems", 0)))]
     if kind == "object":
         return sample_data(prop, today=today)

@@ -115,7 +115,8 @@ def _event_problems(node: etree._Element, kind: str, definitions: etree._Element
     what = etree.QName(definition).localname
     label = _DEFINITION_LABELS.get(what, what)
     if kind == "startEvent":
-        in_event_subprocess = node.getparent().get("triggeredByEvent") == "true"
+        parent = node.getparent()
+        in_event_subprocess = parent is not None and parent.get("triggeredByEvent") == "true"
         return [] if in_event_subprocess else [KindProblem(
             node, f"案件在申请提交时开始，{label}开始事件不会被触发：请改为无类型开始事件")]
     if kind == "endEvent":
@@ -163,6 +164,8 @@ def _has_timer_alternative(node: etree._Element) -> bool:
     node_id = node.get("id")
     if node.tag == f"{{{BPMN_NS}}}boundaryEvent":
         return True  # the host task goes on by itself; the message only diverts it
+    if process is None:  # a diagram's root is no wait
+        return False
     for boundary in process.iterfind("bpmn:boundaryEvent", _NS):
         if boundary.get("attachedToRef") == node_id and boundary.find("bpmn:timerEventDefinition", _NS) is not None:
             return True

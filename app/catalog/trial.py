@@ -93,11 +93,12 @@ def _elements(xml: str) -> dict[str, Any]:
         root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as exc:
         raise ValidationFailed("流程图不是有效的 XML", errors={"bpmn": [f"流程图不是有效的 XML：{exc}"]}) from exc
-    found = {}
+    found: dict[str, Any] = {}
     for process in root.iterfind("bpmn:process", NSMAP):
         for el in process.iter():
-            if isinstance(el.tag, str) and etree.QName(el).namespace == BPMN_NS and el.get("id"):
-                found[el.get("id")] = el
+            element_id = el.get("id")
+            if isinstance(el.tag, str) and etree.QName(el).namespace == BPMN_NS and element_id:
+                found[element_id] = el
     return found
 
 

@@ -83,9 +83,8 @@ def _owner_id(element: Any) -> str:
     return ""
 
 
-def _timer_problem(text: str, kind: str) -> Problem | None:
+def _timer_problem(body: ast.expr, kind: str) -> Problem | None:
     """Spiff evaluates timer text as an expression, so ``P3D`` must be written ``"P3D"``."""
-    body = _compile(text, "eval")[0].body  # type: ignore[union-attr]
     if isinstance(body, ast.Name) and _BARE_ISO.match(body.id):
         return f"计时器表达式是字符串，需要加引号，例如 \"{body.id}\"", 1
     if isinstance(body, ast.Constant) and isinstance(body.value, str):
@@ -113,9 +112,9 @@ def check_bpmn_expressions(xml: bytes, filename: str = "process.bpmn") -> list[E
     items += [(p, p.get("value", ""), "eval", p.sourceline)
               for p in root.iterfind(f".//{_S}serviceTaskOperator//{_S}parameter[@value]", NSMAP)]
     for el, text, kind, line in items:
-        problem = _compile(text, "exec" if kind == "exec" else "eval")[1]
-        if problem is None and kind in _TIMER_PARSERS:
-            problem = _timer_problem(text, kind)
+        tree, problem = _compile(text, "exec" if kind == "exec" else "eval")
+        if isinstance(tree, ast.Expression) and kind in _TIMER_PARSERS:  # a tree only when there is no problem
+            problem = _timer_problem(tree.body, kind)
         if problem is not None:
             where = (line + problem[1] - 1) if line else None
             found.append(ExpressionProblem(filename, _owner_id(el), where, text.strip(), problem[0]))

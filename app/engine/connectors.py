@@ -26,7 +26,9 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
-ConnectorFn = Callable[[object | None, dict[str, Any]], dict[str, Any]]
+# The context is whatever the caller put on the engine (the registry's CaseContext …): the engine, below
+# those packages, cannot name its type.
+ConnectorFn = Callable[[Any, dict[str, Any]], dict[str, Any]]
 
 _OPERATOR_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*([.\-][A-Za-z0-9_]+)*$")
 # Filled at import time by integration modules (configuration, not mutable business state).

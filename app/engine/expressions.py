@@ -75,33 +75,33 @@ Problem = tuple[str, int]  # (reason, 1-based line in the checked text)
 def _node_problem(node: ast.AST, line: int) -> Problem | None:
     line = getattr(node, "lineno", line)
     kind, children = type(node), list(ast.iter_child_nodes(node))
-    if kind is ast.BinOp and isinstance(node.op, ast.Mod) and (isinstance(node.left, ast.JoinedStr) or (
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and (isinstance(node.left, ast.JoinedStr) or (
             isinstance(node.left, ast.Constant) and isinstance(node.left.value, str))):
         return "不支持用 % 格式化字符串，请用 str() 和 + 拼接", line  # refused at run time too (_mod)
     if kind in _ALLOWED_OPS or isinstance(node, _PLAIN):
         pass
-    elif kind is ast.Constant:
+    elif isinstance(node, ast.Constant):
         if type(node.value) not in (str, int, float, bool, type(None)):
             return f"不支持的常量类型 {type(node.value).__name__}", line
-    elif kind is ast.Name:
+    elif isinstance(node, ast.Name):
         if node.id.startswith("__"):
             return f"不允许使用以双下划线开头的名称 {node.id}", line
-    elif kind is ast.Attribute:  # report the root cause first: __import__('os').system → __import__
+    elif isinstance(node, ast.Attribute):  # report the root cause first: __import__('os').system → __import__
         return _node_problem(node.value, line) or (f"不允许访问属性 .{node.attr}", line)
-    elif kind is ast.Call:
+    elif isinstance(node, ast.Call):
         if isinstance(node.func, ast.Name):
             if node.func.id not in _FUNCTIONS:
                 return f"表达式使用了不允许的函数 {node.func.id}", line
             children = [*node.args, *node.keywords]
         elif not isinstance(node.func, (ast.Attribute, ast.Lambda)):
             return "只能直接调用已登记的函数", line
-    elif kind is ast.keyword:
+    elif isinstance(node, ast.keyword):
         if node.arg is None or node.arg.startswith("__"):
             return "不允许使用 ** 展开或以双下划线开头的参数名", line
-    elif kind is ast.Dict:
+    elif isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             return "不允许使用 ** 展开字典", line
-    elif kind is ast.FormattedValue:
+    elif isinstance(node, ast.FormattedValue):
         if node.format_spec is not None or node.conversion != -1:
             return "f-字符串不支持格式说明或 !r/!s 转换", line
     elif kind in _OP_SYMBOLS:
@@ -150,8 +150,8 @@ def _compile(text: str, mode: str) -> tuple[ast.AST | None, Problem | None]:
         return None, ("表达式为空", 1)
     try:
         tree = ast.parse(source, mode=mode)
-        found = (_node_problem(tree, 1) if mode == "eval"
-                 else next(filter(None, map(_statement_problem, tree.body)), None))
+        found = (next(filter(None, map(_statement_problem, tree.body)), None) if isinstance(tree, ast.Module)
+                 else _node_problem(tree, 1))
     except SyntaxError as err:
         return None, (f"语法错误：{err.msg}（第 {err.lineno} 行）", err.lineno or 1)
     except (RecursionError, MemoryError):
@@ -180,6 +180,20 @@ def _compiled(text: str, mode: str) -> ast.AST:
         raise ExpressionRejected(found[0], line=found[1])
     assert tree is not None
     return tree
+
+
+def _expression_body(text: str) -> ast.expr:
+    """The checked expression's node; raises ``ExpressionRejected`` if it is not allowed."""
+    tree = _compiled(text, "eval")
+    assert isinstance(tree, ast.Expression)
+    return tree.body
+
+
+def _script_statements(text: str) -> list[ast.stmt]:
+    """The checked script's statements; raises ``ExpressionRejected`` if it is not allowed."""
+    tree = _compiled(text, "exec")
+    assert isinstance(tree, ast.Module)
+    return tree.body
 
 
 # ---------------------------------------------------------------------------------------------- functions
@@ -270,7 +284,8 @@ def _bounded(value: Any) -> Any:
         if budget < 0:
             raise ExpressionRejected(f"结果过长（上限 {MAX_LENGTH} 个字符或元素）")
         if isinstance(item, dict):
-            stack.extend(item.keys()), stack.extend(item.values())
+            stack.extend(item.keys())
+            stack.extend(item.values())
         elif isinstance(item, (list, tuple, set, frozenset)):
             stack.extend(item)
     return value
@@ -340,7 +355,12 @@ class _Evaluator(EvalWithCompoundTypes):
         if fn is None:
             raise ExpressionRejected("只能调用已登记的函数", line=node.lineno)
         args = [self._eval(arg) for arg in node.args]
-        return _bounded(fn(*args, **{kw.arg: self._eval(kw.value) for kw in node.keywords}))
+        kwargs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:  # `**mapping`: refused by the static check already
+                raise ExpressionRejected("不允许使用 ** 展开", line=node.lineno)
+            kwargs[kw.arg] = self._eval(kw.value)
+        return _bounded(fn(*args, **kwargs))
 
 
 def _evaluate_node(node: ast.AST, names: Mapping[str, Any], context: object | None) -> Any:
@@ -365,8 +385,9 @@ def _evaluate_node(node: ast.AST, names: Mapping[str, Any], context: object | No
 def evaluate_expression(text: str, data: Mapping[str, Any], *, extra: Mapping[str, Any] | None = None,
                         context: object | None = None) -> Any:
     """Value of a safe expression over ``data`` (then ``extra``); raises ``ExpressionError``/``DomainError``."""
-    tree = _compiled(text, "eval")
-    return _evaluate_node(tree.body, ChainMap(data, dict(extra or {})), context)  # type: ignore[attr-defined]
+    # typeshed types every layer of a ChainMap as a MutableMapping; this one is only read
+    names = ChainMap(data, dict(extra or {}))  # type: ignore[arg-type]
+    return _evaluate_node(_expression_body(text), names, context)
 
 
 def run_script(text: str, data: dict[str, Any], *, extra: Mapping[str, Any] | None = None,
@@ -374,9 +395,13 @@ def run_script(text: str, data: dict[str, Any], *, extra: Mapping[str, Any] | No
     """Run ``name = expr`` lines in order; ``data`` is updated only if all succeed (no half-done scripts)."""
     written: dict[str, Any] = {}
     names = ChainMap(written, data, dict(extra or {}))
-    for stmt in _compiled(text, "exec").body:  # type: ignore[attr-defined]
+    for stmt in _script_statements(text):
+        if not isinstance(stmt, (ast.Assign, ast.AugAssign)):  # refused by the static check already
+            raise ExpressionRejected("脚本只允许赋值语句（变量 = 表达式）", line=stmt.lineno)
         value = _evaluate_node(stmt.value, names, context)
         target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        if not isinstance(target, ast.Name):  # refused by the static check already
+            raise ExpressionRejected("赋值目标只能是一个变量名", line=stmt.lineno)
         if isinstance(stmt, ast.AugAssign):  # name += expr  ≡  name = name + (value of expr)
             node = ast.BinOp(ast.Name(target.id, ast.Load()), stmt.op, ast.Constant(value))
             value = _evaluate_node(ast.copy_location(node, stmt), names, context)

@@ -74,7 +74,7 @@ class WorkflowRuntime:
     def start(self, case_id: str, version: CompiledVersion, data: dict[str, Any]) -> StepOutcome:
         spec, subprocess_specs = cached_spec(version.id, version.spec_json)
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine())
-        wf.spec_ref = version.id  # type: ignore[attr-defined]
+        wf.spec_ref = version.id
         for task in wf.get_tasks(state=TaskState.READY):
             task.set_data(**data)
         self._run_engine(wf)
@@ -126,7 +126,7 @@ class WorkflowRuntime:
         tasks keep their ids. Raises ``MigrationRefused`` and saves nothing when it cannot move."""
         wf, state = self._load(case_id)
         moved = migration.migrate(wf, cached_spec(version.id, version.spec_json), mapping)
-        wf.spec_ref = version.id  # type: ignore[attr-defined]
+        wf.spec_ref = version.id
         state.process_version_id = version.id
         return self._save(wf, state), moved.moves
 

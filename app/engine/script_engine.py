@@ -28,8 +28,9 @@ def domain_error_of(exc: BaseException | None) -> DomainError | None:
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, DomainError):
             return exc
-        if isinstance(getattr(exc, "domain_error", None), DomainError):
-            return exc.domain_error  # type: ignore[attr-defined, no-any-return]
+        carried = getattr(exc, "domain_error", None)  # set by _task_error on Spiff's wrapper
+        if isinstance(carried, DomainError):
+            return carried
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
@@ -114,6 +115,6 @@ def _task_error(task: Any, err: Exception, text: str | None, prefix: str = "") -
     lines = (text or "").splitlines()
     error_line = lines[line - 1] if line and 0 < line <= len(lines) else ""
     wrapped = WorkflowTaskException(message, task=task, exception=err, line_number=line, error_line=error_line)
-    wrapped.reason = message  # type: ignore[attr-defined]
-    wrapped.domain_error = domain_error_of(err)  # type: ignore[attr-defined]
+    wrapped.reason = message
+    wrapped.domain_error = domain_error_of(err)
     return wrapped

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 class SpecReferenceWorkflowConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct = WorkflowConverter.to_dict(self, workflow)
-        dct["spec_ref"] = workflow.spec_ref  # type: ignore[attr-defined]
+        dct["spec_ref"] = workflow.spec_ref
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -23,7 +23,7 @@ class SpecReferenceWorkflowConverter(BpmnWorkflowConverter):
         spec_ref = dct.pop("spec_ref")
         spec, subprocess_specs = lookup(spec_ref)
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.spec_ref = spec_ref  # type: ignore[attr-defined]
+        workflow.spec_ref = spec_ref
         workflow.tasks = self.mapping_from_dict(dct["tasks"], _uuid, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(_uuid(dct["root"]))
         self.set_default_attributes(workflow, dct)

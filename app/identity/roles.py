@@ -3,6 +3,8 @@ process lane names it (the lane's tasks would have nobody to do them), and the r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TypedDict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +16,16 @@ from app.identity.permissions import PERMISSIONS, ROLE_CATEGORIES, ROLE_SCOPES
 from app.security import audit
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+class RoleValues(TypedDict):
+    """A role as validated from the operator's form."""
+
+    code: str
+    name: str
+    category: str
+    scope: str
+    permissions: list[str]
 
 
 def list_roles(session: Session) -> list[tuple[Role, int]]:
@@ -36,7 +48,7 @@ def get_role(session: Session, code: str) -> Role:
     return role
 
 
-def _validated(values: dict[str, object], creating: bool, session: Session) -> dict[str, object]:
+def _validated(values: dict[str, object], creating: bool, session: Session) -> RoleValues:
     errors: dict[str, list[str]] = {}
     code = str(values.get("code") or "").strip()
     name = str(values.get("name") or "").strip()
@@ -51,13 +63,14 @@ def _validated(values: dict[str, object], creating: bool, session: Session) -> d
         errors["category"] = ["请选择角色分类"]
     if values.get("scope") not in ROLE_SCOPES:
         errors["scope"] = ["请选择适用范围"]
-    permissions = [str(p) for p in values.get("permissions") or []]  # type: ignore[attr-defined]
+    chosen = values.get("permissions") or []
+    permissions = [str(p) for p in chosen] if isinstance(chosen, Iterable) else [str(chosen)]
     unknown = [p for p in permissions if p not in PERMISSIONS]
     if unknown:
         errors["permissions"] = [f"未知权限：{'、'.join(unknown)}"]
     if errors:
         raise ValidationFailed("角色信息有误", errors=errors)
-    return {"code": code, "name": name, "category": values["category"], "scope": values["scope"],
+    return {"code": code, "name": name, "category": str(values["category"]), "scope": str(values["scope"]),
             "permissions": sorted(set(permissions))}
 
 
@@ -76,8 +89,8 @@ def update_role(session: Session, actor: Actor, code: str, values: dict[str, obj
     role = get_role(session, code)
     clean = _validated(values, False, session)
     before = {"name": role.name, "category": role.category, "scope": role.scope, "permissions": list(role.permissions)}
-    role.name, role.category, role.scope = clean["name"], clean["category"], clean["scope"]  # type: ignore[assignment]
-    role.permissions = clean["permissions"]  # type: ignore[assignment]
+    role.name, role.category, role.scope = clean["name"], clean["category"], clean["scope"]
+    role.permissions = clean["permissions"]
     role.customised = True
     audit.record(session, actor_id=actor.user_id, action="role.update", object_type="role", object_id=code,
                  before=before, after={k: v for k, v in clean.items() if k != "code"})

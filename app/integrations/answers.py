@@ -29,6 +29,7 @@ call a department while holding locks fails loudly instead of blocking the platf
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json as jsonlib
 import logging
@@ -108,7 +109,7 @@ def stable(session: Session, name: str, make: Callable[[], T]) -> T:
         return make()
     if name not in answers.values:
         answers.values[name] = make()
-    return answers.values[name]  # type: ignore[no-any-return]
+    return answers.values[name]
 
 
 def must_wait(session: Session) -> bool:
@@ -172,7 +173,7 @@ def each_in_own_transaction(session: Session, items: list[Any], work: Callable[[
     results = []
     for item in items:
         try:
-            result = run_unit(session, lambda item=item: work(item))  # type: ignore[misc]
+            result = run_unit(session, functools.partial(work, item))
             session.commit()
         except Exception:
             session.rollback()

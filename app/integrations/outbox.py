@@ -114,8 +114,9 @@ def deliver_message(session: Session, message_id: str, *, max_attempts: int = 8)
     for delivery in deliveries:
         if delivery.status != "pending":
             continue
-        iface = by_code.get(delivery.interface_code)
-        error = _send(session, iface, message) if iface is not None else "subscriber disabled or unsubscribed"
+        subscriber = by_code.get(delivery.interface_code)
+        error = (_send(session, subscriber, message) if subscriber is not None
+                 else "subscriber disabled or unsubscribed")
         delivery.attempts += 1
         if error is None:
             delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None

@@ -50,8 +50,7 @@ def font_name(path: Path = DEFAULT_FONT) -> str:
         if not path.exists():
             raise FontMissing(f"证书字体文件不存在：{path}（请运行 make install 或设置 CERT_FONT_FILE）")
         name = f"CJK{len(_fonts)}"
-        kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
-        pdfmetrics.registerFont(TTFont(name, str(path), **kwargs))
+        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))  # the first face of a .ttc collection
         _fonts[path] = name
     return name
 

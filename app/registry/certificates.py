@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
 from app.casefile.storage import Storage, sha256_hex
-from app.db import utcnow
+from app.db import affected_rows, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
@@ -220,7 +220,7 @@ def revoke_for_rights(session: Session, right_ids: list[str], business_no: str |
     )
     for cert in ending:  # the 证照库 stops presenting them (电子证照归集)
         announce_certificate_status(session, cert)
-    return int(result.rowcount or 0)
+    return affected_rows(result)
 
 
 def _city_tenant(session: Session) -> Tenant:

@@ -33,9 +33,14 @@ JOINT, BY_SHARES, OTHER, SOLE = "共同共有", "按份共有", "其它共有", 
 class Holding(Protocol):
     """A register holder or a party member filled from one: what the quorum reads."""
 
-    share: str | None
-    share_mode: str | None
-    id_number_bidx: str | None
+    @property
+    def share(self) -> str | None: ...
+
+    @property
+    def share_mode(self) -> str | None: ...
+
+    @property
+    def id_number_bidx(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,8 @@ class RuleContext:
     rights: dict[str, list[Right]]
     disposers: list[Party]  # the parties giving up or burdening the right (seller, mortgagor)
     material_codes: frozenset[str]
+    session: Session
     ends: dict[str, Any] | None = None  # the record rule's ``ends`` (release types)
-    session: Session | None = None
     consents: tuple[Consent, ...] = ()  # recorded consents of holders of rights on the unit (R2, R6)
 
     @property
@@ -213,8 +213,7 @@ def duplicate_objection(ctx: RuleContext) -> RuleResult:
     if mine:
         return RuleResult("duplicate_objection", "block", f"您已在{ctx.unit_label}办理异议登记，不能重复申请", basis)
     lapsed = ctx.session.execute(select(Right).where(Right.unit_id == ctx.unit.id, Right.right_type == "objection",
-                                                     Right.status == "history")).scalars().all() \
-        if ctx.session is not None else []
+                                                     Right.status == "history")).scalars().all()
     again = [r for r in lapsed if (r.details or {}).get("lapsed_on") and
              str((r.details or {}).get("objection_matter") or "").strip() == matter and
              any(h.id_number_bidx in objectors for h in r.holders)]

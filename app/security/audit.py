@@ -68,7 +68,7 @@ def record_access(session: Session, *, actor_id: str | None, action: str, object
 
 def access_entries(*, action: str | None = None, object_ids: set[str] | None = None,
                    actor_id: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                   tenant_scope: frozenset[str] | None = None) -> Select[tuple[AccessEntry]]:
+                   tenant_scope: frozenset[str] | None = None) -> Select[AccessEntry]:
     """The access log filtered like the audit trail (newest first), for the operators' log pages and traces."""
     q = select(AccessEntry)
     if action:

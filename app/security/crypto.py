@@ -15,18 +15,16 @@ import json
 import os
 import re
 import unicodedata
-from typing import Any, Literal
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-Algorithm = Literal["SM4-GCM", "AES-256-GCM"]
-
 FORMAT_VERSION = 1
 NONCE_SIZE = 12
 TAG_SIZE = 16
-KEY_SIZES: dict[str, int] = {"SM4-GCM": 16, "AES-256-GCM": 32}
+KEY_SIZES: dict[str, int] = {"SM4-GCM": 16, "AES-256-GCM": 32}  # the algorithms, by name (configuration text)
 _ALGORITHM_IDS: dict[str, int] = {"SM4-GCM": 1, "AES-256-GCM": 2}
 _ALGORITHM_NAMES = {v: k for k, v in _ALGORITHM_IDS.items()}
 _KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -46,7 +44,7 @@ def _check_key_id(key_id: str) -> None:
 
 
 class FieldCipher:
-    def __init__(self, keys: dict[str, bytes], active_key_id: str, algorithm: Algorithm) -> None:
+    def __init__(self, keys: dict[str, bytes], active_key_id: str, algorithm: str) -> None:
         if algorithm not in KEY_SIZES:
             raise KeyringError(f"unsupported algorithm {algorithm!r}; expected one of {sorted(KEY_SIZES)}")
         if active_key_id not in keys:
@@ -154,7 +152,7 @@ class BlindIndex:
         return digest[:16].hex()
 
 
-def generate_key(algorithm: Algorithm) -> bytes:
+def generate_key(algorithm: str) -> bytes:
     if algorithm not in KEY_SIZES:
         raise KeyringError(f"unsupported algorithm {algorithm!r}; expected one of {sorted(KEY_SIZES)}")
     return os.urandom(KEY_SIZES[algorithm])

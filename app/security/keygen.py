@@ -20,7 +20,7 @@ def random_keys(algorithm: str = "SM4-GCM") -> dict[str, str]:
     """A fresh set of every key and secret a server needs (values for the environment or keys.env)."""
     return {
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "FIELD_KEYS": "k1:" + base64.b64encode(generate_key(algorithm)).decode(),  # type: ignore[arg-type]
+        "FIELD_KEYS": "k1:" + base64.b64encode(generate_key(algorithm)).decode(),
         "FIELD_ACTIVE_KEY": "k1",
         "BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
         "TAX_CALLBACK_SECRET": secrets.token_urlsafe(32),

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import affected_rows, utcnow
 from app.errors import TooManyRequests
 from app.security.models import RateEvent
 
@@ -88,4 +88,4 @@ def clear(session: Session, key_prefix: str) -> None:
 def prune(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
     """Drop events no window looks at any more (run from a job)."""
     result = session.execute(delete(RateEvent).where(RateEvent.at < utcnow() - older_than))
-    return int(result.rowcount or 0)
+    return affected_rows(result)

@@ -130,11 +130,11 @@ def _user_id(session: Session, username: str) -> str | None:
     return session.execute(select(User.id).where(User.username == username)).scalar_one_or_none()
 
 
-def _usernames(session: Session, ids: set[str]) -> dict[str, str]:
-    ids.discard(None)  # type: ignore[arg-type]
-    if not ids:
+def _usernames(session: Session, ids: set[str | None]) -> dict[str, str]:
+    known = {i for i in ids if i is not None}
+    if not known:
         return {}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all())  # type: ignore[arg-type]
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(known))).all())
 
 
 def related_ids(session: Session, business_no: str) -> tuple[Case | None, set[str]]:
@@ -293,8 +293,9 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
                           {"key": m.idempotency_key, "last_error": m.last_error}))
     entries = session.execute(select(RegisterEntry).where(RegisterEntry.business_no == business_no)).scalars().all()
     recorded = {(e.unit_id, e.seq) for e in entries}
-    for e in entries:
-        items.append((e.recorded_at, "登记簿", f"{e.kind} 第 {e.seq} 条记载", e.recorded_by, {"unit_id": e.unit_id}))
+    for entry in entries:
+        items.append((entry.recorded_at, "登记簿", f"{entry.kind} 第 {entry.seq} 条记载", entry.recorded_by,
+                      {"unit_id": entry.unit_id}))
     if recorded:  # the 登簿 audit entries name the unit; keep those of this business number's entries
         for a in session.execute(select(AuditEntry).where(
                 AuditEntry.action == "register.record", AuditEntry.object_id.in_({u for u, _ in recorded}))).scalars():

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import affected_rows, utcnow
 from app.errors import ValidationFailed
 from app.integrations.models import InterfaceCallLog, OutboxMessage
 from app.security import audit
@@ -55,7 +55,7 @@ def _purge_audit_prefix(session: Session, cutoff: datetime) -> tuple[int, int]:
                            .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
     if last is None:
         return 0, head.anchor_seq
-    deleted = session.execute(delete(AuditEntry).where(AuditEntry.seq <= last.seq)).rowcount
+    deleted = affected_rows(session.execute(delete(AuditEntry).where(AuditEntry.seq <= last.seq)))
     head.anchor_seq, head.anchor_hash = last.seq, last.hash
     return deleted, last.seq
 
@@ -64,11 +64,11 @@ def purge_logs(session: Session, days: int, now: datetime | None = None) -> Purg
     """Delete log rows older than ``days`` (at least a year) in the caller's transaction."""
     report = PurgeReport(cutoff=retention_cutoff(days, now))
     cutoff = report.cutoff
-    report.deleted["接口调用日志"] = session.execute(
-        delete(InterfaceCallLog).where(InterfaceCallLog.at < cutoff)).rowcount
-    report.deleted["异常日志"] = session.execute(delete(ExceptionLog).where(ExceptionLog.at < cutoff)).rowcount
-    report.deleted["已送达消息"] = session.execute(delete(OutboxMessage).where(
-        OutboxMessage.status == "sent", OutboxMessage.created_at < cutoff)).rowcount
+    report.deleted["接口调用日志"] = affected_rows(session.execute(
+        delete(InterfaceCallLog).where(InterfaceCallLog.at < cutoff)))
+    report.deleted["异常日志"] = affected_rows(session.execute(delete(ExceptionLog).where(ExceptionLog.at < cutoff)))
+    report.deleted["已送达消息"] = affected_rows(session.execute(delete(OutboxMessage).where(
+        OutboxMessage.status == "sent", OutboxMessage.created_at < cutoff)))
     report.deleted["操作日志"], report.anchor_seq = _purge_audit_prefix(session, cutoff)
     if any(report.deleted.values()):
         audit.record(session, actor_id=None, action="log.purge", object_type="log", object_id=None,
