@@ -29,7 +29,7 @@ class PlatformFlask(Flask):
     """Flask whose views run through ``answers.run_unit``: department calls happen outside the request's
     transaction."""
 
-    def dispatch_request(self) -> Any:  # type: ignore[override]
+    def dispatch_request(self) -> Any:
         from app.integrations.answers import run_unit
 
         flashes = list(cookie_session.get("_flashes", []))

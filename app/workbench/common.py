@@ -33,7 +33,7 @@ def clerk() -> Actor:
 
 
 def storage() -> Storage:
-    return current_app.extensions["storage"]  # type: ignore[no-any-return]
+    return current_app.extensions["storage"]
 
 
 def back_to(default: str) -> Any:
