@@ -1,7 +1,7 @@
 """Accounts and API tokens."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_app_context
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,10 +13,14 @@ from app.identity.models import Role, Tenant, User, UserRole
 from app.security import audit
 
 _TOKEN_SALT = "bdcdj-api-token"
+DEFAULT_HASH_METHOD = "scrypt"
 
 
 def _hash_method() -> str:
-    """``PASSWORD_HASH_METHOD`` of this app (``app.extensions["password_hash_method"]``, app.identity.init_app)."""
+    """``PASSWORD_HASH_METHOD`` of this app (``app.extensions["password_hash_method"]``, app.identity.init_app);
+    the default where no app is active (a script or test building accounts directly)."""
+    if not has_app_context():
+        return DEFAULT_HASH_METHOD
     method: str = current_app.extensions["password_hash_method"]
     return method
 

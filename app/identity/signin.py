@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -37,7 +37,10 @@ class SignInPolicy:
 
 
 def policy() -> SignInPolicy:
-    """This app's policy (``app.extensions["sign_in_policy"]``, set by ``app.identity.init_app``)."""
+    """This app's policy (``app.extensions["sign_in_policy"]``, set by ``app.identity.init_app``); the default
+    (strict) policy where no app is active (a script or test building accounts directly)."""
+    if not has_app_context():
+        return SignInPolicy()
     configured: SignInPolicy = current_app.extensions["sign_in_policy"]
     return configured
 
