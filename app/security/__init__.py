@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """The field-encryption keyring from the settings (``app.extensions["keyring"]``)."""
+    """The field-encryption keyring from the settings (``app.extensions["keyring"]``; also the process default
+    for code that touches encrypted rows with no app context active, app/security/fields.py)."""
     import base64
 
     from app.security.crypto import BlindIndex, FieldCipher, parse_keyring
