@@ -1,4 +1,6 @@
-"""Application factory: ``create_app(config=None)`` wires settings, database, keys, blueprints and CLI."""
+"""Application factory: ``create_app(config=None)`` — the composition root. Each package wires what it owns
+(its settings on ``app.extensions``, blueprints, ``flask`` commands, template filters) in its own
+``init_app(app)``; here they are called in layer order, from the database up to the entry points."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,138 +23,58 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,
         JSON_AS_ASCII=False,
-        API_TITLE="互联网+不动产登记 API",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH=None,
     )
     if isinstance(app.json, DefaultJSONProvider):  # Flask's own provider, the one that knows ensure_ascii
         app.json.ensure_ascii = False
-    if settings.trusted_proxies:  # behind a load balancer: the client address (rate limits) from X-Forwarded-For
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # Flask documents wrapping the WSGI callable this way; its typing declares wsgi_app a method
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
 
-    from app import models  # noqa: F401  (every mapper registered)
-    from app.casefile.storage import LocalStorage
-    from app.db import Database
-    from app.engine.providers import load_providers
-    from app.security.crypto import BlindIndex, FieldCipher, parse_keyring
-    from app.security.fields import Keyring, configure
+    from app import (
+        account_security,  # noqa: F401  (its routes join the sign-in blueprint before pages registers it)
+        admin,
+        api,
+        casefile,
+        cases,
+        catalog,
+        cli,
+        db,
+        engine,
+        error_handlers,
+        form_render,
+        home,
+        identity,
+        integrations,
+        jobs,
+        models,  # noqa: F401  (every mapper registered)
+        pages,
+        portal,
+        registry,
+        security,
+        supervision,
+        verify_page,
+        web,
+        workbench,
+    )
 
-    load_providers()  # every connector and expression function (app/engine/providers.py)
-
-    configure(Keyring(
-        cipher=FieldCipher(keys=parse_keyring(settings.field_keys), active_key_id=settings.field_active_key,
-                           algorithm=settings.field_algorithm),
-        blind_index=BlindIndex(__import__("base64").b64decode(settings.blind_index_key)),
-    ))
-    from app.identity.service import configure_password_hashing
-
-    configure_password_hashing(settings.password_hash_method)
-    from app.identity.signin import SignInPolicy, configure_sign_in
-
-    configure_sign_in(SignInPolicy(min_length=settings.password_min_length, min_classes=settings.password_min_classes,
-                                   lockout_threshold=settings.lockout_threshold,
-                                   lockout_minutes=settings.lockout_minutes, totp_issuer=settings.totp_issuer))
-    app.extensions["db"] = Database(settings.database_url)
-    from app.security.file_crypto import FileCipher
-
-    app.extensions["storage"] = LocalStorage(settings.storage_dir, FileCipher(parse_keyring(settings.field_keys),
-                                                                              settings.field_active_key))
-    _configure_certificates(settings)
-    _configure_integrations(settings)
-
-    from app.error_handlers import init_error_handlers
-    from app.web import init_request_handling
-
-    init_request_handling(app)
-    init_error_handlers(app)
-    from app.security.headers import init_security_headers
-    from app.security.throttle import init_throttling
-
-    init_security_headers(app, settings)
-    init_throttling(app, settings)
-
-    from app import account_security  # noqa: F401  (its routes join the accounts blueprint before it is registered)
-    from app.pages import init_pages
-
-    init_pages(app)
-
-    from app.home import bp as home_bp
-
-    app.register_blueprint(home_bp)
-
-    from app.portal import bp as portal_bp
-
-    app.register_blueprint(portal_bp)
-
-    from app.verify_page import bp as verify_bp
-
-    app.register_blueprint(verify_bp)
-
-    from app.form_render import init_form_rendering
-
-    init_form_rendering(app)
-
-    from app import clock
-
-    app.add_template_filter(clock.local_time, "local_time")  # every skin shows Beijing time
-    app.add_template_filter(clock.local_date, "local_date")
-
-    from app.workbench import init_workbench
-
-    init_workbench(app)
-
-    from app.admin import init_admin
-
-    init_admin(app)
-
-    from app.api import init_api
-
-    init_api(app)
-
-    from app.cli import register_cli
-
-    register_cli(app)
-    if settings.scheduler_enabled:
-        from app.jobs import start_scheduler
-
-        start_scheduler(app)
+    db.init_app(app)  # the database
+    security.init_app(app)  # field-encryption keys
+    engine.init_app(app)  # connectors and expression functions
+    identity.init_app(app)  # password hashing, sign-in policy; flask users
+    integrations.init_app(app)  # flask outbox
+    catalog.init_app(app)  # flask defs
+    casefile.init_app(app)  # stored files
+    registry.init_app(app)  # certificate keys, checkpoint log; flask registry
+    cases.init_app(app)  # 税务 and payment callbacks; flask tax-waits, verifications
+    supervision.init_app(app)  # flask logs
+    web.init_app(app)  # request plumbing: input guard, one transaction per request, headers, rate limits
+    error_handlers.init_app(app)
+    pages.init_app(app)  # sign-in pages, CSRF, layout context, Beijing-time filters
+    form_render.init_app(app)
+    portal.init_app(app)  # the skins
+    verify_page.init_app(app)
+    workbench.init_app(app)
+    admin.init_app(app)
+    api.init_app(app)
+    home.init_app(app)
+    jobs.init_app(app)  # the job runner; the scheduler when enabled
+    cli.init_app(app)  # flask setup
     return app
-
-
-def _configure_certificates(settings: Settings) -> None:
-    """Signing keys (dev keys under instance/keys unless the settings name files), font and public URL."""
-    from app.registry import certificates, signing
-
-    if settings.cert_signing_key_file and settings.cert_signing_cert_file and settings.cert_trust_root_file:
-        keys = signing.KeyPaths(key=settings.cert_signing_key_file, cert=settings.cert_signing_cert_file,
-                                root=settings.cert_trust_root_file)
-    else:
-        keys = signing.dev_key_paths(settings.instance_path)
-    certificates.configure(certificates.IssuingConfig(keys=keys, font=settings.cert_font_file,
-                                                      verify_base_url=settings.public_base_url))
-    from app.registry import checkpoints
-
-    checkpoints.configure(settings.checkpoint_dir or settings.instance_path / "checkpoints")
-
-
-def _configure_integrations(settings: Settings) -> None:
-    """Process configuration of the integrations (their connectors are registered by ``load_providers``)."""
-    from app.cases.sharing import tax
-
-    tax.configure(tax.TaxConfig(callback_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/tax",
-                                secret=settings.tax_callback_secret,
-                                wait_working_days=settings.tax_wait_working_days))
-    from app.cases import payments
-
-    payments.configure(payments.PaymentConfig(
-        notify_url=settings.callback_base_url.rstrip("/") + "/api/v1/callbacks/payment",
-        secret=settings.payment_callback_secret,
-        platform_url=settings.public_base_url))

@@ -110,6 +110,11 @@ def set_tenant_scope(session: Session, tenants: set[str] | frozenset[str] | None
     session.info["tenant_scope"] = None if tenants is None else frozenset(tenants)
 
 
+def init_app(app: Any) -> None:
+    """The database of ``DATABASE_URL`` (``app.extensions["db"]``)."""
+    app.extensions["db"] = Database(app.config["SETTINGS"].database_url)
+
+
 class Database:
     """One engine + session factory per app (tests create many apps)."""
 

@@ -19,7 +19,9 @@ from app.web import HTTP_TITLES, current_actor, problem
 log = logging.getLogger(__name__)
 
 
-def init_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """One refusal path: domain errors, HTTP errors and the unexpected, as an error page or problem JSON."""
+
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Any:
         if wants_html():

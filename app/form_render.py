@@ -121,5 +121,6 @@ def _rows(item: dict[str, Any], lines: list[str]) -> list[Any]:
     return rows
 
 
-def init_form_rendering(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """``form_layout`` for the one Jinja2 form renderer."""
     app.add_template_global(form_layout)

@@ -1,11 +1,15 @@
 """The landing page (the portal's front page) and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Flask, render_template
 
 from app.web import db_session
 
 bp = Blueprint("home", __name__)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
 
 
 @bp.get("/")

@@ -123,6 +123,15 @@ def make_checkpoint(session: Session) -> Any:
     return make(session)
 
 
+def init_app(app: Any) -> None:
+    """The job runner the ``flask`` commands run a job once with, under its lease
+    (``app.extensions["run_job"](name, work)``), and the scheduler when ``SCHEDULER_ENABLED``."""
+    database: Database = app.extensions["db"]
+    app.extensions["run_job"] = lambda name, work: run_job(database, name, work)
+    if app.config["SETTINGS"].scheduler_enabled:
+        start_scheduler(app)
+
+
 INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600,
                "checkpoint": 30}
 

@@ -170,8 +170,12 @@ def logout() -> Any:
     return redirect(url_for("accounts.login"))
 
 
-def init_pages(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Sign-in pages (the ``accounts`` blueprint), CSRF, the layout's context and Beijing time in every skin.
+    The staff's 账户安全 routes (app/account_security.py) must join the blueprint before this registers it."""
     from datetime import timedelta
+
+    from app import clock
 
     # Set, not setdefault: Flask's own default (31 days) is already in app.config. The cookie's flags
     # (HttpOnly, SameSite, Secure) are set with the security headers (app/security/headers.py).
@@ -183,6 +187,9 @@ def init_pages(app: Flask) -> None:
     @app.context_processor
     def _layout_context() -> dict[str, Any]:
         return {"actor": g.get("actor")}
+
+    app.add_template_filter(clock.local_time, "local_time")  # every skin shows Beijing time
+    app.add_template_filter(clock.local_date, "local_date")
 
 
 def settings_ttl(app: Flask) -> int:

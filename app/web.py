@@ -115,9 +115,20 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = True) -> Response
     return response
 
 
-def init_request_handling(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Request plumbing, in this order: the client address behind trusted proxies, the input guard, one
+    transaction per request, then the security headers and the rate limits."""
     from app.input_guard import init_input_guard
+    from app.security.headers import init_security_headers
+    from app.security.throttle import init_throttling
 
+    settings: Settings = app.config["SETTINGS"]
+    if settings.trusted_proxies:  # behind a load balancer: the client address (rate limits) from X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Flask documents wrapping the WSGI callable this way; its typing declares wsgi_app a method
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     init_input_guard(app)  # first: malformed input is refused before anything parses it
 
     @app.after_request
@@ -139,3 +150,6 @@ def init_request_handling(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+    init_security_headers(app, settings)
+    init_throttling(app, settings)

@@ -49,7 +49,7 @@ def _app(workdir: Path, database_url: str | None = None) -> Any:
     settings.definitions_root = ROOT
     upgrade_to_head(settings.database_url)
     app = create_app(settings)
-    with app.extensions["db"].unit_of_work() as session:
+    with app.app_context(), app.extensions["db"].unit_of_work() as session:
         load_roles(session)
         sync_definitions(session, ROOT)
         seed_demo(session)
@@ -78,11 +78,13 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
+_worker_keys: list[Any] = []  # a worker process's signing keys (no app there: passed to sign_pdf explicitly)
+
+
 def _worker_init(keys: Any, font: Path) -> None:
-    from app.registry import signing
     from app.registry.certificate_pdf import font_name
 
-    signing.configure(keys)
+    _worker_keys[:] = [keys]
     font_name(font)
 
 
@@ -90,7 +92,7 @@ def _render_and_sign(page: Any) -> int:
     from app.registry import signing
     from app.registry.certificate_pdf import render_certificate
 
-    return len(signing.sign_pdf(render_certificate(page), reason="bench", location="bench"))
+    return len(signing.sign_pdf(render_certificate(page), reason="bench", location="bench", paths=_worker_keys[0]))
 
 
 def main() -> None:
@@ -112,42 +114,43 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = _app(Path(tmp))
-        config = certificates.issuing_config()
-        pages = _pages(app, n)
-        render_certificate(pages[0])  # font loaded, keys generated: not part of the figures
-        signing.sign_pdf(render_certificate(pages[0]), reason="warm-up", location="bench")
+        with app.app_context():  # the app's certificate settings (app.extensions)
+            config = certificates.issuing_config()
+            pages = _pages(app, n)
+            render_certificate(pages[0])  # font loaded, keys generated: not part of the figures
+            signing.sign_pdf(render_certificate(pages[0]), reason="warm-up", location="bench")
 
-        t = time.perf_counter()
-        unsigned = [render_certificate(p) for p in pages]
-        render_s = time.perf_counter() - t
-
-        t = time.perf_counter()
-        signed = [signing.sign_pdf(render_certificate(p), reason="bench", location="bench") for p in pages]
-        sign_s = time.perf_counter() - t
-
-        storage = app.extensions["storage"]
-        db = app.extensions["db"]
-        with db.unit_of_work() as session:
-            right_ids = list(session.execute(select(Right.id).where(Right.status == "current",
-                                                                    Right.right_type == "ownership")).scalars())
-        t = time.perf_counter()
-        for i in range(n):
-            with db.unit_of_work() as session:
-                right = session.get_one(Right, right_ids[i % len(right_ids)])
-                certificates.issue_for_right(session, storage, right, SYSTEM)
-        issue_s = time.perf_counter() - t
-
-        t = time.perf_counter()
-        valid = sum(signing.validate_certificate_pdf(pdf)[0] for pdf in signed)
-        validate_s = time.perf_counter() - t
-        assert valid == n, f"only {valid} of {n} signatures valid"
-
-        workers = max(1, args.workers)
-        with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(config.keys, config.font)) as pool:
-            list(pool.map(_render_and_sign, pages[:workers * 2]))  # warm the workers
             t = time.perf_counter()
-            list(pool.map(_render_and_sign, pages, chunksize=4))
-            parallel_s = time.perf_counter() - t
+            unsigned = [render_certificate(p) for p in pages]
+            render_s = time.perf_counter() - t
+
+            t = time.perf_counter()
+            signed = [signing.sign_pdf(render_certificate(p), reason="bench", location="bench") for p in pages]
+            sign_s = time.perf_counter() - t
+
+            storage = app.extensions["storage"]
+            db = app.extensions["db"]
+            with db.unit_of_work() as session:
+                right_ids = list(session.execute(select(Right.id).where(Right.status == "current",
+                                                                        Right.right_type == "ownership")).scalars())
+            t = time.perf_counter()
+            for i in range(n):
+                with db.unit_of_work() as session:
+                    right = session.get_one(Right, right_ids[i % len(right_ids)])
+                    certificates.issue_for_right(session, storage, right, SYSTEM)
+            issue_s = time.perf_counter() - t
+
+            t = time.perf_counter()
+            valid = sum(signing.validate_certificate_pdf(pdf)[0] for pdf in signed)
+            validate_s = time.perf_counter() - t
+            assert valid == n, f"only {valid} of {n} signatures valid"
+
+            workers = max(1, args.workers)
+            with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(config.keys, config.font)) as pool:
+                list(pool.map(_render_and_sign, pages[:workers * 2]))  # warm the workers
+                t = time.perf_counter()
+                list(pool.map(_render_and_sign, pages, chunksize=4))
+                parallel_s = time.perf_counter() - t
 
     size = sum(len(p) for p in signed) / n
     base = _rate(n, render_s)

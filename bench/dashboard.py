@@ -43,7 +43,7 @@ def run(admin_url: str, n: int, iterations: int) -> tuple[float, float]:
                 zhang = session.query(User).filter_by(username="zhangsan").one()
                 bidx = zhang.id_number_bidx
             loaded = bulk_load(app, n, bidx)
-            with db.unit_of_work() as session:
+            with app.app_context(), db.unit_of_work() as session:  # password hashing is the app's setting
                 from app.demo import _user
 
                 ops = actor_for(session, _user(session, "bench_ops", roles=["ops"]))

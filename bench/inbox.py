@@ -85,7 +85,7 @@ def make_app(url: str, workdir: Path, *, seed: bool = True) -> Any:
     settings.storage_dir, settings.definitions_root = workdir / "files", ROOT
     app = create_app(settings)
     if seed:
-        with app.extensions["db"].unit_of_work() as session:
+        with app.app_context(), app.extensions["db"].unit_of_work() as session:
             load_roles(session)
             sync_definitions(session, ROOT)
             seed_demo(session)

@@ -238,6 +238,10 @@ class Bench:
         self.app = late.app = create_app(settings)
         self.db = self.app.extensions["db"]
         self.storage = self.app.extensions["storage"]
+        # The use cases run here as a request would, reading this app's settings (app.extensions); no test
+        # client runs in this thread, so one context for the whole run shares no ``g`` between requests.
+        self._context = self.app.app_context()
+        self._context.push()
         self.sql_count = 0  # statements sent to the database (BEGIN included, COMMIT is not a statement here)
 
         @event.listens_for(self.db.engine, "before_cursor_execute")
@@ -263,6 +267,7 @@ class Bench:
     def close(self) -> None:
         self._servers.close()
         self.db.engine.dispose()
+        self._context.pop()
 
     def tax_paid(self, case_id: str) -> bool:
         from app.integrations.verification_models import TaxCase

@@ -116,7 +116,7 @@ def database_templates(base_database_url: str, owner_database_url: str, simulato
     application = create_app(make_settings(_app_role_url(templates["seeded"]), tmp_path_factory.mktemp("seeding"),
                                            integrations_base_url=simulator.url))
     db = application.extensions["db"]
-    with db.unit_of_work() as session:
+    with application.app_context(), db.unit_of_work() as session:
         load_roles(session)
         sync_definitions(session, ROOT)
         seed_demo(session)

@@ -12,7 +12,8 @@ from flask import Blueprint, Flask
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def init_admin(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """The admin pages (their calendar warning joins every page's context)."""
     from app.admin import (  # noqa: F401  (routes register on import)
         calendar_pages,
         designer_api,

@@ -28,7 +28,16 @@ class ProblemApi(Api):
         register_problem_responses(self.spec)
 
 
-def init_api(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """REST v1 under /api/v1 (flask-smorest), its OpenAPI document and the docs page."""
+    app.config.update(
+        API_TITLE="互联网+不动产登记 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH=None,
+    )
     description = "互联网+不动产登记平台接口。错误以 RFC 7807 problem+json 返回。"
     api = ProblemApi(app, spec_kwargs={"info": {"description": description},
                                 "extra_plugins": [ProblemResponsesPlugin()],

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,20 +51,17 @@ class PaymentConfig:
     platform_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: the only origin the gateway may send back to
 
 
-_config = PaymentConfig()
-
-
-def configure(config: PaymentConfig) -> None:
-    """Set once by ``create_app``."""
-    global _config
-    _config = config
+def payment_config() -> PaymentConfig:
+    """This app's gateway settings (``app.extensions["payments"]``, set by ``app.cases.init_app``)."""
+    config: PaymentConfig = current_app.extensions["payments"]
+    return config
 
 
 def check_callback_signature(timestamp: str, given: str, body: bytes) -> None:
     """The gateway's notification signed with the gateway's secret (same format as 税务's callback)."""
     from app.cases.sharing.tax import check_signature
 
-    check_signature(timestamp, given, body, secret=_config.secret)
+    check_signature(timestamp, given, body, secret=payment_config().secret)
 
 
 def fee_due_yuan(case: Case) -> int:
@@ -115,7 +113,7 @@ def statement(session: Session, case: Case) -> dict[str, Any]:
 
 def platform_url(path: str) -> str:
     """``path`` on the platform's public origin (never the request's Host header, which a client chooses)."""
-    return _config.platform_url.rstrip("/") + path
+    return payment_config().platform_url.rstrip("/") + path
 
 
 def check_return_url(return_url: str) -> None:
@@ -123,7 +121,7 @@ def check_return_url(return_url: str) -> None:
     use the payment page as a trusted-looking redirect to a phishing site."""
     if not return_url:
         return
-    wanted, given = urlsplit(_config.platform_url), urlsplit(return_url)
+    wanted, given = urlsplit(payment_config().platform_url), urlsplit(return_url)
     if (given.scheme.lower(), given.netloc.lower()) != (wanted.scheme.lower(), wanted.netloc.lower()):
         raise ValidationFailed(f"支付完成后的返回地址只能是本平台地址（{wanted.scheme}://{wanted.netloc}）",
                                field="return_url", code="return_url_foreign")
@@ -151,7 +149,7 @@ def start_payment(session: Session, actor: Actor, case: Case, *, return_url: str
         session.add(payment)
         session.flush()
     reply = services.create_payment(session, context_of(case, actor.user_id), payment.order_no, payment.amount_yuan,
-                                    _config.notify_url, return_url=return_url,
+                                    payment_config().notify_url, return_url=return_url,
                                     subject=f"{definition_of(session, case)['name']} 业务号 {case.business_no}")
     audit.record(session, actor_id=actor.user_id, action="payment.start", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"order_no": payment.order_no, "amount": payment.amount_yuan})

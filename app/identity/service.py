@@ -1,6 +1,7 @@
 """Accounts and API tokens."""
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,15 +13,16 @@ from app.identity.models import Role, Tenant, User, UserRole
 from app.security import audit
 
 _TOKEN_SALT = "bdcdj-api-token"
+DEFAULT_HASH_METHOD = "scrypt"
 
 
-_hash_method = "scrypt"
-
-
-def configure_password_hashing(method: str) -> None:
-    """Set at start-up from the settings (configuration, not request state)."""
-    global _hash_method
-    _hash_method = method
+def _hash_method() -> str:
+    """``PASSWORD_HASH_METHOD`` of this app (``app.extensions["password_hash_method"]``, app.identity.init_app);
+    the default where no app is active (a script or test building accounts directly)."""
+    if not has_app_context():
+        return DEFAULT_HASH_METHOD
+    method: str = current_app.extensions["password_hash_method"]
+    return method
 
 
 # Accounts of organisations (banks, developers, courts): identified by a USCC, not an ID card.
@@ -54,7 +56,7 @@ def create_user(session: Session, *, username: str, password: str, roles: list[s
             errors["id_number"] = [exc.message]
     if errors:
         raise ValidationFailed("用户信息有误", errors=errors)
-    user = User(username=username, password_hash=generate_password_hash(password, method=_hash_method),
+    user = User(username=username, password_hash=generate_password_hash(password, method=_hash_method()),
                 kind=kind, tenant_id=tenant_id)
     user.ensure_id()
     user.real_name = real_name
@@ -104,7 +106,7 @@ def set_password(session: Session, user: User, password: str, *, actor_id: str |
     from app.identity.signin import check_password_policy
 
     check_password_policy(password, user.username)
-    user.password_hash = generate_password_hash(password, method=_hash_method)
+    user.password_hash = generate_password_hash(password, method=_hash_method())
     user.failed_logins = 0
     user.locked_until = None
     revoke_sessions(user)

@@ -6,7 +6,8 @@ process sees them — instead of locking the account: five wrong passwords from 
 lock the owner out (a denial of service). The per-address side (password spraying over many accounts) is limited
 by flask-limiter on the sign-in endpoints (app.security.throttle). An operator's "unlock" clears the delays.
 
-The policy is configuration set once by ``create_app`` from the settings, like the hashing method.
+The policy is this app's configuration (``app.extensions``, set by ``app.identity.init_app``), like the
+hashing method.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 import segno
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -34,16 +36,13 @@ class SignInPolicy:
     totp_issuer: str = "不动产登记"
 
 
-_policy = SignInPolicy()
-
-
-def configure_sign_in(policy: SignInPolicy) -> None:
-    global _policy
-    _policy = policy
-
-
 def policy() -> SignInPolicy:
-    return _policy
+    """This app's policy (``app.extensions["sign_in_policy"]``, set by ``app.identity.init_app``); the default
+    (strict) policy where no app is active (a script or test building accounts directly)."""
+    if not has_app_context():
+        return SignInPolicy()
+    configured: SignInPolicy = current_app.extensions["sign_in_policy"]
+    return configured
 
 
 _CLASSES = (("小写字母", str.islower), ("大写字母", str.isupper), ("数字", str.isdigit),
@@ -54,11 +53,12 @@ def password_problems(password: str, username: str | None) -> list[str]:
     """Every rule the password breaks, in Chinese, so the form can say all of them at once."""
     problems: list[str] = []
     password = password or ""
-    if len(password) < _policy.min_length:
-        problems.append(f"密码至少 {_policy.min_length} 位")
+    rules = policy()
+    if len(password) < rules.min_length:
+        problems.append(f"密码至少 {rules.min_length} 位")
     present = [label for label, test in _CLASSES if any(test(c) for c in password)]
-    if len(present) < _policy.min_classes:
-        problems.append(f"密码须包含小写字母、大写字母、数字、其他字符中的至少 {_policy.min_classes} 类")
+    if len(present) < rules.min_classes:
+        problems.append(f"密码须包含小写字母、大写字母、数字、其他字符中的至少 {rules.min_classes} 类")
     if username and len(username) >= 3 and username.lower() in password.lower():
         problems.append("密码不能包含用户名")
     return problems
@@ -83,8 +83,8 @@ ACCOUNT_WIDE = rate_limit.Backoff(free=50, first=timedelta(seconds=1), longest=t
 
 
 def _per_address() -> rate_limit.Backoff:
-    return rate_limit.Backoff(free=_policy.lockout_threshold, first=timedelta(seconds=2),
-                              longest=timedelta(minutes=_policy.lockout_minutes), window=timedelta(days=1),
+    return rate_limit.Backoff(free=policy().lockout_threshold, first=timedelta(seconds=2),
+                              longest=timedelta(minutes=policy().lockout_minutes), window=timedelta(days=1),
                               message="连续登录失败次数过多，请 {wait}后再试")
 
 
@@ -111,12 +111,12 @@ def register_failure(session: Session, user: User, address: str, now: datetime |
         rate_limit.record_failure(session, key, now=now)
     session.refresh(user, with_for_update=True)  # concurrent attempts count one after another, none lost
     user.failed_logins = (user.failed_logins or 0) + 1  # shown to operators
-    if user.failed_logins >= _policy.lockout_threshold:
+    if user.failed_logins >= policy().lockout_threshold:
         rule = _per_address()
         user.locked_until = now + min(rule.longest, rule.first * 2 ** min(user.failed_logins - rule.free, 30))
-    if user.failed_logins == _policy.lockout_threshold:
+    if user.failed_logins == policy().lockout_threshold:
         audit.record(session, actor_id=None, action="user.sign_in_delayed", object_type="user", object_id=user.id,
-                     tenant_id=user.tenant_id, after={"after_failures": _policy.lockout_threshold})
+                     tenant_id=user.tenant_id, after={"after_failures": policy().lockout_threshold})
 
 
 def register_success(session: Session, user: User, address: str) -> None:
@@ -145,7 +145,7 @@ def start_totp_enrolment(user: User) -> str:
 
 def totp_uri(user: User) -> str:
     assert user.totp_secret
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=_policy.totp_issuer)
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.username, issuer_name=policy().totp_issuer)
 
 
 def totp_qr_svg(uri: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.casefile.access import cases_of_applicant, get_case, is_party
@@ -26,6 +26,11 @@ from app.security import throttle
 from app.web import db_session, keep_writes_on_error
 
 bp = Blueprint("portal", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """The applicant's pages (their modules register on ``bp`` when this package is imported)."""
+    app.register_blueprint(bp)
 
 
 @bp.get("/guide/<code>")

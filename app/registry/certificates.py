@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -46,20 +47,11 @@ class IssuingConfig:
     verify_base_url: str = "http://127.0.0.1:5000"
 
 
-_config: IssuingConfig | None = None
-
-
-def configure(config: IssuingConfig) -> None:
-    """Set by ``create_app`` from the settings (key paths, font, public URL): configuration, not state."""
-    global _config
-    _config = config
-    signing.configure(config.keys)
-
-
 def issuing_config() -> IssuingConfig:
-    if _config is None:
-        raise RuntimeError("certificate issuing is not configured (create_app calls certificates.configure)")
-    return _config
+    """This app's key paths, font and public URL (``app.extensions["certificates"]``, set by
+    ``app.registry.init_app`` from the settings)."""
+    config: IssuingConfig = current_app.extensions["certificates"]
+    return config
 
 
 def verify_url(code: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,18 +30,11 @@ log = logging.getLogger(__name__)
 TOPIC = "register.checkpoint"
 STAMP_BATCH = 20
 
-_directory: list[Path] = []
-
-
-def configure(directory: Path) -> None:
-    """Called by ``create_app``: where the checkpoint log lives (``CHECKPOINT_DIR``)."""
-    _directory[:] = [directory]
-
-
 def checkpoint_log() -> CheckpointLog:
-    if not _directory:
-        raise RuntimeError("the checkpoint log is not configured (create_app calls checkpoints.configure)")
-    return CheckpointLog(_directory[0])
+    """This app's checkpoint log (``CHECKPOINT_DIR``: ``app.extensions["checkpoint_dir"]``, set by
+    ``app.registry.init_app``)."""
+    directory: Path = current_app.extensions["checkpoint_dir"]
+    return CheckpointLog(directory)
 
 
 def register_heads(session: Session) -> list[list[Any]]:

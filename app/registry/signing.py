@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from flask import current_app
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -50,21 +51,15 @@ def dev_key_paths(instance_path: Path) -> KeyPaths:
                     root=keys / "dev-root-ca.cert.pem", generate=True)
 
 
-_paths: KeyPaths | None = None
 _signers: dict[KeyPaths, signers.SimpleSigner] = {}
 _roots: dict[Path, Any] = {}
 
 
-def configure(paths: KeyPaths) -> None:
-    """Called by ``create_app``: which key files to use (loaded, or generated in development, on first use)."""
-    global _paths
-    _paths = paths
-
-
 def configured_paths() -> KeyPaths:
-    if _paths is None:
-        raise RuntimeError("certificate signing keys are not configured (create_app calls signing.configure)")
-    return _paths
+    """This app's key files (``app.extensions["signing_keys"]``, set by ``app.registry.init_app``; loaded, or
+    generated in development, on first use)."""
+    paths: KeyPaths = current_app.extensions["signing_keys"]
+    return paths
 
 
 def ensure_dev_keys(paths: KeyPaths, office_name: str = "不动产登记机构（开发环境）") -> bool:
@@ -144,7 +139,7 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str, paths: KeyPaths | None =
     """Add an (invisible) PAdES signature by the office key; the seal is drawn on the page itself.
 
     pyHanko's synchronous API runs its own event loop (``asyncio.run``): see ``_outside_event_loop``."""
-    return _outside_event_loop(_sign, pdf, reason=reason, location=location, paths=paths)
+    return _outside_event_loop(_sign, pdf, reason=reason, location=location, paths=paths or configured_paths())
 
 
 def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -158,12 +153,12 @@ def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return pool.submit(fn, *args, **kwargs).result()
 
 
-def _sign(pdf: bytes, *, reason: str, location: str, paths: KeyPaths | None) -> bytes:
+def _sign(pdf: bytes, *, reason: str, location: str, paths: KeyPaths) -> bytes:
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)
     # A fixed reservation (an ECDSA CMS blob is ~1.5 KB) spares pyHanko its dry-run signature to measure size.
-    out = signers.sign_pdf(writer, meta, signer=_signer(paths or configured_paths()), bytes_reserved=SIG_BYTES)
+    out = signers.sign_pdf(writer, meta, signer=_signer(paths), bytes_reserved=SIG_BYTES)
     return out.getvalue()
 
 

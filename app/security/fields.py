@@ -2,12 +2,17 @@
 
 A model declares ``name = EncryptedField("name_enc", index="name_bidx")``: the attribute reads and writes
 plain text, the row stores only ciphertext bound to ``table:attribute:row id`` and, where exact search is
-needed, an HMAC blind index. The keys are process configuration set once by ``create_app``.
+needed, an HMAC blind index. The keys are the app's (``app.extensions["keyring"]``, set by
+``app.security.init_app``). Rows are also read and written where no app context is active — scripts,
+benchmarks and tests that use a session directly — so ``init_app`` also leaves its keyring as the process
+default those fall back to; inside an app the app's own keyring is used.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from flask import current_app, has_app_context
 
 from app.security.crypto import BlindIndex, FieldCipher
 
@@ -18,18 +23,20 @@ class Keyring:
     blind_index: BlindIndex
 
 
-_keyring: Keyring | None = None
+_default: list[Keyring] = []  # the process default: the keyring of the app set up last (see the docstring)
 
 
 def configure(keyring: Keyring) -> None:
-    global _keyring
-    _keyring = keyring
+    _default[:] = [keyring]
 
 
 def keyring() -> Keyring:
-    if _keyring is None:
-        raise RuntimeError("field encryption keys are not configured (create_app configures them)")
-    return _keyring
+    if has_app_context():
+        current: Keyring = current_app.extensions["keyring"]
+        return current
+    if not _default:
+        raise RuntimeError("field encryption keys are not configured (app.security.init_app configures them)")
+    return _default[0]
 
 
 def blind_index(value: str) -> str:

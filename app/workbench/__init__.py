@@ -11,7 +11,8 @@ from flask import Blueprint, Flask
 bp = Blueprint("workbench", __name__, url_prefix="/workbench")
 
 
-def init_workbench(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """The workbench's pages and its ``district`` filter."""
     from app.workbench import case_views, consent_views, inbox_views, stage_views, window_views  # noqa: F401
     from app.workbench.common import district_name
 

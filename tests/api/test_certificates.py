@@ -57,7 +57,9 @@ def test_a_completed_transfer_issues_a_signed_title_certificate_that_says_what_t
         seeded: Flask, login: Any, submitted_transfer: dict) -> None:
     from app.identifiers import format_unit_code
     from app.registry.models import RealtyUnit, Right
-    from app.registry.signing import validate_certificate_pdf
+    from app.registry.signing import trust_root, validate_certificate_pdf
+
+    office_root = trust_root(seeded.extensions["signing_keys"])  # the verifier's shipped root
 
     finish(login, submitted_transfer["business_no"])
     cert = certificate_of(login("lisi"), submitted_transfer["id"])
@@ -67,7 +69,7 @@ def test_a_completed_transfer_issues_a_signed_title_certificate_that_says_what_t
     resp = login("lisi").get(f"/api/v1/certificates/{cert['id']}/pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     pdf = resp.data
-    ok, details = validate_certificate_pdf(pdf)
+    ok, details = validate_certificate_pdf(pdf, root=office_root)
     assert ok, details
 
     with seeded.extensions["db"].unit_of_work() as session:
@@ -88,8 +90,10 @@ def test_a_completed_transfer_issues_a_signed_title_certificate_that_says_what_t
     assert "杭州市西湖区不动产登记中心" in text
 
 
-def test_a_certificate_changed_after_signing_is_invalid(login: Any, submitted_transfer: dict) -> None:
-    from app.registry.signing import validate_certificate_pdf
+def test_a_certificate_changed_after_signing_is_invalid(seeded: Flask, login: Any, submitted_transfer: dict) -> None:
+    from app.registry.signing import trust_root, validate_certificate_pdf
+
+    office_root = trust_root(seeded.extensions["signing_keys"])  # the verifier's shipped root
 
     finish(login, submitted_transfer["business_no"])
     cert = certificate_of(login("lisi"), submitted_transfer["id"])
@@ -97,9 +101,9 @@ def test_a_certificate_changed_after_signing_is_invalid(login: Any, submitted_tr
     start, length = (int(n) for n in re.search(rb"/ByteRange \[\s*(\d+)\s+(\d+)", pdf).groups())  # type: ignore[union-attr]
     assert start == 0 and length > 1000
     pdf[length // 2] ^= 0x01  # one bit inside the signed range
-    ok, details = validate_certificate_pdf(bytes(pdf))
+    ok, details = validate_certificate_pdf(bytes(pdf), root=office_root)
     assert not ok and details["intact"] is False
-    assert validate_certificate_pdf(b"%PDF-1.4 not really")[0] is False
+    assert validate_certificate_pdf(b"%PDF-1.4 not really", root=office_root)[0] is False
 
 
 def test_verification_shows_valid_then_revoked_once_the_unit_is_transferred_again(
@@ -146,10 +150,12 @@ def test_the_pdf_is_downloadable_by_the_holder_and_the_office_only(client: Any, 
     assert client.get(path).status_code == 401
 
 
-def test_a_first_mortgage_issues_a_registration_proof(login: Any) -> None:
+def test_a_first_mortgage_issues_a_registration_proof(seeded: Flask, login: Any) -> None:
     from app.demo import BANK
     from app.identifiers import make_unit_code
-    from app.registry.signing import validate_certificate_pdf
+    from app.registry.signing import trust_root, validate_certificate_pdf
+
+    office_root = trust_root(seeded.extensions["signing_keys"])  # the verifier's shipped root
 
     owner, bank = login("zhangsan"), login("bank")
     form = {"unit_code": make_unit_code("330106", 1, 1, "GB", 100, 1, 102),
@@ -169,7 +175,7 @@ def test_a_first_mortgage_issues_a_registration_proof(login: Any) -> None:
     assert cert["kind"] == "proof" and PROOF_NO.match(cert["number"]), cert
     pdf = bank.get(f"/api/v1/certificates/{cert['id']}/pdf")
     assert pdf.status_code == 200
-    assert validate_certificate_pdf(pdf.data)[0]
+    assert validate_certificate_pdf(pdf.data, root=office_root)[0]
     text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
     assert "不动产登记证明" in text and "抵押权" in text and BANK["name"] in text
     assert "1200000.00元" in text and "张三" in text  # the owner is the 义务人

@@ -17,7 +17,7 @@ from flask import Flask
 from support.cases import complete_stage
 
 from app.config import ROOT
-from app.registry.checkpoints import checkpoint_log
+from app.registry.checkpoint_log import CheckpointLog
 
 pytestmark = pytest.mark.slow
 
@@ -93,5 +93,5 @@ def test_kill_9_during_recording_leaves_a_book_that_verifies_against_the_last_ch
 
     assert complete_stage(login("xh_recorder"), business_no, "登簿").status_code == 200  # done again, whole
     assert "已签发检查点 #2" in runner.invoke(args=["registry", "checkpoint"]).output
-    assert checkpoint_log().latest().heads[submitted_transfer["unit_code"]][0] == 2  # type: ignore[union-attr]
+    assert CheckpointLog(seeded.extensions["checkpoint_dir"]).latest().heads[submitted_transfer["unit_code"]][0] == 2  # type: ignore[union-attr]
     assert runner.invoke(args=["registry", "verify"]).exit_code == 0

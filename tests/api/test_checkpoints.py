@@ -18,7 +18,7 @@ from support.cases import complete_stage
 from support.servers import simulator_control
 
 from app.registry.book import entry_digest
-from app.registry.checkpoints import checkpoint_log
+from app.registry.checkpoint_log import CheckpointLog
 from app.registry.models import RealtyUnit, RegisterEntry, RightHolder
 from app.security.models import AuditEntry, AuditHead
 
@@ -63,6 +63,11 @@ def verify_fails_naming(app: Flask, unit_code: str, *words: str) -> str:
     return result.output
 
 
+def checkpoint_log(app: Flask) -> CheckpointLog:
+    """The app's checkpoint log (``CHECKPOINT_DIR``)."""
+    return CheckpointLog(app.extensions["checkpoint_dir"])
+
+
 def unit_id_of(conn: Connection, unit_code: str) -> str:
     return conn.execute(select(RealtyUnit.id).where(RealtyUnit.unit_code == unit_code)).scalar_one()
 
@@ -70,7 +75,7 @@ def unit_id_of(conn: Connection, unit_code: str) -> str:
 def test_a_checkpoint_signs_every_head_with_a_time_stamp_and_goes_to_the_province(
         seeded: Flask, db: Any, recorded_transfer: dict) -> None:
     checkpoint(seeded)
-    cp = checkpoint_log().latest()
+    cp = checkpoint_log(seeded).latest()
     assert cp is not None and cp.token is not None
     heads = cp.heads
     assert heads[recorded_transfer["unit_code"]][0] == 2
@@ -131,7 +136,7 @@ def test_a_deleted_or_shortened_chain_fails(seeded: Flask, owner_database_url: s
 
 def test_an_emptied_register_entry_table_fails(seeded: Flask, owner_database_url: str) -> None:
     checkpoint(seeded)
-    units = checkpoint_log().latest().heads  # type: ignore[union-attr]
+    units = checkpoint_log(seeded).latest().heads  # type: ignore[union-attr]
     with rogue_owner(owner_database_url) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE register_entry"))
@@ -184,12 +189,12 @@ def test_a_tsa_that_is_down_does_not_stop_the_checkpoint_and_it_is_stamped_later
     simulator_control(simulator, "tsa", "fail")
     result = cli(seeded, "registry", "checkpoint")
     assert result.exit_code == 0 and "时间戳待补" in result.output, result.output
-    assert checkpoint_log().latest().token is None  # type: ignore[union-attr]
+    assert checkpoint_log(seeded).latest().token is None  # type: ignore[union-attr]
 
     simulator_control(simulator, "tsa", "ok")
     result = cli(seeded, "registry", "checkpoint")
     assert "补加时间戳：#1" in result.output, result.output
-    assert checkpoint_log().latest().token is not None  # type: ignore[union-attr]
+    assert checkpoint_log(seeded).latest().token is not None  # type: ignore[union-attr]
 
 
 def test_no_checkpoint_is_signed_over_a_tampered_book(seeded: Flask, owner_database_url: str,
@@ -200,21 +205,19 @@ def test_no_checkpoint_is_signed_over_a_tampered_book(seeded: Flask, owner_datab
             RegisterEntry.unit_id == unit_id_of(conn, recorded_transfer["unit_code"]), RegisterEntry.seq == 2))
     result = cli(seeded, "registry", "checkpoint")
     assert result.exit_code == 1 and "拒绝签发新检查点" in result.output, result.output
-    assert checkpoint_log().latest().seq == 1  # type: ignore[union-attr]
+    assert checkpoint_log(seeded).latest().seq == 1  # type: ignore[union-attr]
 
 
 def test_an_exported_package_verifies_with_the_public_key_alone_and_edits_fail(
         seeded: Flask, simulator: Any, recorded_transfer: dict, tmp_path: Path) -> None:
     import urllib.request
 
-    from app.registry.signing import configured_paths
-
     checkpoint(seeded)
     package = tmp_path / "register-log-000001.json"
     assert cli(seeded, "registry", "export-log", str(package)).exit_code == 0
     tsa_root = tmp_path / "tsa.pem"
     tsa_root.write_bytes(urllib.request.urlopen(f"{simulator.url}/tsa/cert", timeout=5).read())
-    office_cert = str(configured_paths().cert)
+    office_cert = str(seeded.extensions["signing_keys"].cert)
 
     result = cli(seeded, "registry", "verify-log", str(package), "--public-key", office_cert,
                  "--tsa-root", str(tsa_root))
@@ -236,8 +239,6 @@ def test_an_exported_package_verifies_with_the_public_key_alone_and_edits_fail(
 
 def test_an_incremental_package_continues_from_an_earlier_checkpoint(
         seeded: Flask, login: Any, submitted_transfer: dict, tmp_path: Path) -> None:
-    from app.registry.signing import configured_paths
-
     checkpoint(seeded)
     for username, stage in [("xh_acceptor", "受理"), ("xh_reviewer", "审核"), ("xh_recorder", "登簿")]:
         assert complete_stage(login(username), submitted_transfer["business_no"], stage).status_code == 200
@@ -245,6 +246,7 @@ def test_an_incremental_package_continues_from_an_earlier_checkpoint(
     package = tmp_path / "register-log-000002.json"
     result = cli(seeded, "registry", "export-log", str(package), "--since", "1")
     assert result.exit_code == 0 and "1 条记载" in result.output, result.output
-    result = cli(seeded, "registry", "verify-log", str(package), "--public-key", str(configured_paths().cert))
+    office_cert = str(seeded.extensions["signing_keys"].cert)
+    result = cli(seeded, "registry", "verify-log", str(package), "--public-key", office_cert)
     assert result.exit_code == 0, result.output
 

@@ -22,7 +22,9 @@ def audit_entries(app: Flask) -> list[Any]:
 
 def test_a_person_without_property_gets_a_signed_verifiable_proof(seeded: Flask, client: Any, login: Any) -> None:
     from app.demo import LI_SI
-    from app.registry.signing import validate_certificate_pdf
+    from app.registry.signing import trust_root, validate_certificate_pdf
+
+    office_root = trust_root(seeded.extensions["signing_keys"])  # the verifier's shipped root
 
     lisi = login("lisi")
     resp = lisi.post("/api/v1/certificates/no-property", json={"purpose": "购房资格审核"})
@@ -31,7 +33,7 @@ def test_a_person_without_property_gets_a_signed_verifiable_proof(seeded: Flask,
     assert body["kind"] == "no_property" and NUMBER.match(body["number"])[1] == "0000001"  # type: ignore[index]
 
     pdf = lisi.get(body["pdf"])
-    assert pdf.status_code == 200 and validate_certificate_pdf(pdf.data)[0]
+    assert pdf.status_code == 200 and validate_certificate_pdf(pdf.data, root=office_root)[0]
     text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
     assert "无房证明" in text and body["number"] in text and LI_SI["name"] in text and "购房资格审核" in text
     assert "杭州市不动产登记中心" in text

@@ -20,7 +20,7 @@ from support.forms import PDF, transfer_form
 from app.config import ROOT
 from app.identifiers import make_unit_code
 from app.registry.models import Certificate
-from app.registry.signing import validate_certificate_pdf
+from app.registry.signing import trust_root, validate_certificate_pdf
 
 PHONE = {"width": 360, "height": 780}
 SHOTS = ROOT / "test-artifacts" / "portal"
@@ -170,7 +170,8 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     href = buyer.locator("a.certificate-link").first.get_attribute("href")
     pdf = buyer.context.request.get(f"{live_server}{href}")  # with the signed-in browser's cookies
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
-    valid, details = validate_certificate_pdf(pdf.body())  # the office's signature, checked offline
+    office_root = trust_root(seeded.extensions["signing_keys"])
+    valid, details = validate_certificate_pdf(pdf.body(), root=office_root)  # the office's signature, checked offline
     assert valid, details
     certificate_id = href.split("/")[-1].removesuffix(".pdf")  # type: ignore[union-attr]
     with seeded.extensions["db"].unit_of_work() as session:

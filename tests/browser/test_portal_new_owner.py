@@ -23,7 +23,7 @@ from test_portal_signup import no_sideways_scroll, sms_code
 
 from app.demo import LI_SI, ZHOU_JIE, ZHOU_JIE_UNIT
 from app.registry.models import Certificate
-from app.registry.signing import validate_certificate_pdf
+from app.registry.signing import trust_root, validate_certificate_pdf
 from simulator.data import build_world
 
 
@@ -164,7 +164,7 @@ def test_a_new_owner_signs_up_sells_his_flat_and_the_buyer_gets_the_certificate(
     href = buyer.locator("a.certificate-link").first.get_attribute("href")
     pdf = buyer.context.request.get(f"{live_server}{href}")
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
-    valid, details = validate_certificate_pdf(pdf.body())
+    valid, details = validate_certificate_pdf(pdf.body(), root=trust_root(seeded.extensions["signing_keys"]))
     assert valid, details
     certificate_id = href.split("/")[-1].removesuffix(".pdf")  # type: ignore[union-attr]
     with seeded.extensions["db"].unit_of_work() as session:

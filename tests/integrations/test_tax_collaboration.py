@@ -6,6 +6,7 @@ import json
 import os
 import time
 import urllib.request
+from dataclasses import replace
 from typing import Any
 
 from helpers import draft_transfer, verifications
@@ -53,8 +54,8 @@ def test_without_完税_the_case_escalates_to_the_reviewer_and_records_once_it_a
         login: Any, seeded: Any, simulator: Any) -> None:
     from app.jobs import deliver_outbox, run_job
 
-    tax.configure(tax.TaxConfig(callback_url=tax._config.callback_url, secret=tax._config.secret,
-                                wait_working_days=0))  # the deadline is already past: the timer fires
+    # the deadline is already past: the timer fires
+    seeded.extensions["tax"] = replace(seeded.extensions["tax"], wait_working_days=0)
     seller, buyer = login("zhangsan"), login("lisi")
     case_id = draft_transfer(seller, buyer)
     simulator_control(simulator, "shuiwu", "fail")
@@ -74,8 +75,8 @@ def test_without_完税_the_case_escalates_to_the_reviewer_and_records_once_it_a
 
 
 def test_a_lost_callback_is_found_by_reconciliation(login: Any, seeded: Any, simulator: Any) -> None:
-    tax.configure(tax.TaxConfig(callback_url="http://127.0.0.1:9/lost", secret=tax._config.secret,
-                                wait_working_days=5))  # 税务 cannot reach us
+    seeded.extensions["tax"] = replace(seeded.extensions["tax"], callback_url="http://127.0.0.1:9/lost",
+                                       wait_working_days=5)  # 税务 cannot reach us
     seller, buyer = login("zhangsan"), login("lisi")
     case_id = draft_transfer(seller, buyer)
     business_no = seller.post(f"/api/v1/applications/{case_id}/submit").get_json()["business_no"]
@@ -110,8 +111,7 @@ def test_完税催办_can_end_the_case_as_不予登记_with_reasons(login: Any, 
     from app.jobs import deliver_outbox, run_job
     from app.security.models import AuditEntry
 
-    tax.configure(tax.TaxConfig(callback_url=tax._config.callback_url, secret=tax._config.secret,
-                                wait_working_days=0))
+    seeded.extensions["tax"] = replace(seeded.extensions["tax"], wait_working_days=0)
     seller, buyer, reviewer = login("zhangsan"), login("lisi"), login("xh_reviewer")
     case_id = draft_transfer(seller, buyer)
     simulator_control(simulator, "shuiwu", "fail")  # 完税 never comes

@@ -17,6 +17,7 @@ from datetime import datetime
 from datetime import time as dtime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,13 +53,10 @@ class TaxConfig:
     wait_working_days: int = 5
 
 
-_config = TaxConfig()
-
-
-def configure(config: TaxConfig) -> None:
-    """Set once by ``create_app`` (process configuration, like the certificate keys)."""
-    global _config
-    _config = config
+def tax_config() -> TaxConfig:
+    """This app's 税务 settings (``app.extensions["tax"]``, set by ``app.cases.init_app``)."""
+    config: TaxConfig = current_app.extensions["tax"]
+    return config
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -74,7 +72,7 @@ def check_signature(timestamp: str, given: str, body: bytes, *, secret: str | No
         age = abs((now or time.time()) - int(timestamp))
     except ValueError:
         age = SIGNATURE_MAX_AGE_S + 1
-    secret = _config.secret if secret is None else secret
+    secret = tax_config().secret if secret is None else secret
     if not secret:  # never accept a signature made with an empty key
         raise AuthenticationRequired("回调签名无效或已过期", code="bad_signature")
     expected = signature(secret, timestamp, body)
@@ -85,7 +83,7 @@ def check_signature(timestamp: str, given: str, body: bytes, *, secret: str | No
 def _payload(case: Case) -> dict[str, Any]:
     form = case.form_public
     return {"business_no": case.business_no, "contract_no": form.get("contract_no"), "unit_code": case.unit_code,
-            "price": form.get("price"), "use": form.get("use"), "callback_url": _config.callback_url}
+            "price": form.get("price"), "use": form.get("use"), "callback_url": tax_config().callback_url}
 
 
 @connector("tax.push_case")
@@ -120,7 +118,7 @@ def await_payment(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Entered when 完税 has not arrived yet: shows the case as 待完税 and sets the escalation deadline."""
     ctx: CaseContext = context
     ctx.case.status = "awaiting_tax"
-    due = calendar_for(ctx.session).add_working_days(datetime.now(CHINA).date(), _config.wait_working_days)
+    due = calendar_for(ctx.session).add_working_days(datetime.now(CHINA).date(), tax_config().wait_working_days)
     return {"due_at": datetime.combine(due, dtime(0, 0), CHINA).isoformat()}
 
 
