@@ -13,6 +13,7 @@ from app.cases import handling
 from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, inbox_query
 from app.cases.summary import show_case
 from app.identity.actor import Actor
+from app.vocabulary import TaskStatus
 from app.web import current_actor, db_session
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
@@ -38,7 +39,8 @@ class InboxArgs(Schema):
     business_no = fields.String(load_default=None)
     stage = fields.String(load_default=None)
     mine = fields.Boolean(load_default=False)
-    status = fields.String(load_default="open", validate=validate.OneOf(["open", "completed"]))
+    status = fields.String(load_default=TaskStatus.OPEN,
+                           validate=validate.OneOf([TaskStatus.OPEN, TaskStatus.COMPLETED]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -84,7 +86,7 @@ def inbox(args: dict[str, Any]) -> dict[str, Any]:
     if args["tab"]:
         return _inbox_page(actor, args)
     stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
-                       status=args["status"])
+                       status=TaskStatus(args["status"]))
     rows = db_session().execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
     return {"items": [_task_json(t, c) for t, c in rows], "page": args["page"], "per_page": args["per_page"]}
 

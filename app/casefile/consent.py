@@ -36,13 +36,14 @@ from app.identity.actor import Actor
 from app.identity.models import User
 from app.security import audit
 from app.security.masking import mask_name, mask_value
+from app.vocabulary import EDITABLE_STATUSES, EventKind, Stage
 
 SIGNATURE_CODE = "signature"  # signature images are case documents but not part of what is signed
 # Nor is a right holder's consent signature (app/cases/consents.py): a third party's act, not the application.
 NOT_SIGNED_CODES = frozenset({SIGNATURE_CODE, "consent_signature"})
-CHANGED_KIND = "content_changed"
-REVIEW_STAGES = ("受理", "审核")
-_OPEN = ("draft", "correcting")
+CHANGED_KIND = EventKind.CONTENT_CHANGED
+REVIEW_STAGES = (Stage.ACCEPT, Stage.REVIEW)
+_OPEN = EDITABLE_STATUSES
 _MAX_SHOWN = 8  # changes listed in an SMS / timeline line; the rest are counted
 
 
@@ -260,7 +261,7 @@ def changes_since_last_review(session: Session, case: Case) -> list[dict[str, An
     """Content changes since the case was last decided at 受理/审核 (what the clerk has not seen yet)."""
     events = session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
                              .order_by(CaseEvent.seq)).scalars().all()
-    last = max((e.seq for e in events if e.kind == "step_completed" and e.stage in REVIEW_STAGES), default=None)
+    last = max((e.seq for e in events if e.kind == EventKind.STEP_COMPLETED and e.stage in REVIEW_STAGES), default=None)
     if last is None:
         return []
     return [{"seq": e.seq, "at": e.at, "message": e.message} for e in events

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
 from app.security.fields import EncryptedField, decrypt_json, encrypt_json
+from app.vocabulary import CaseStatus, Channel, TaskStatus
 
 
 class Case(IdMixin, TenantScoped, Base):
@@ -18,8 +19,8 @@ class Case(IdMixin, TenantScoped, Base):
     business_type_code: Mapped[str] = mapped_column(ForeignKey("business_type.code"), index=True)
     process_version_id: Mapped[str] = mapped_column(ForeignKey("process_version.id"), index=True)
     business_no: Mapped[str | None] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
-    channel: Mapped[str] = mapped_column(String(16), default="online")  # online | window | institution
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.DRAFT, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.ONLINE)  # app.vocabulary.Channel
     applicant_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"), index=True)
     unit_code: Mapped[str | None] = mapped_column(String(28), index=True)
     form_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -181,7 +182,7 @@ class Task(IdMixin, TenantScoped, Base):
     stage: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(32))
     form_key: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | completed | cancelled
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.OPEN)  # app.vocabulary.TaskStatus
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

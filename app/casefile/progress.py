@@ -12,9 +12,10 @@ from app.casefile.status import status_label
 from app.db import utcnow
 from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
+from app.vocabulary import EventKind
 
 
-def add_event(session: Session, case: Case, *, kind: str, actor: Actor | None, message: str,
+def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | None, message: str,
               stage: str | None = None, decision: str | None = None, actor_role: str | None = None) -> CaseEvent:
     last = session.execute(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)).scalar() or 0
     event = CaseEvent(case_id=case.id, tenant_id=case.tenant_id, seq=last + 1, kind=kind, stage=stage,

@@ -7,12 +7,17 @@ from typing import Any
 import yaml
 
 from app.config import ROOT
+from app.vocabulary import FINAL_STATUSES, CaseStatus
 
-DRAFT, SUBMITTED = "draft", "submitted"
+__all__ = ["DRAFT", "FINAL_STATUSES", "SUBMITTED", "stage_codes", "status_for_outcome", "status_for_stage",
+           "status_label"]
 
-STATUS_LABELS_EXTRA = {"draft": "草稿", "submitted": "已提交",
+DRAFT, SUBMITTED = CaseStatus.DRAFT, CaseStatus.SUBMITTED
+
+# Labels of the statuses stages.yaml does not name (the stages' and outcomes' labels are read from it).
+STATUS_LABELS_EXTRA: dict[str, str] = {CaseStatus.DRAFT: "草稿", CaseStatus.SUBMITTED: "已提交",
                        # at 受理, a department check still unanswered (app/cases/sharing/rechecks.py)
-                       "awaiting_check": "等待部门核验"}
+                       CaseStatus.AWAITING_CHECK: "等待部门核验"}
 
 
 @lru_cache(maxsize=1)
@@ -20,16 +25,16 @@ def _stages() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "dictionaries" / "stages.yaml").read_text(encoding="utf-8"))
 
 
-def status_for_stage(stage: str) -> str:
+def status_for_stage(stage: str) -> CaseStatus:
     for s in _stages()["stages"]:
         if s["code"] == stage:
-            return str(s["status"])
-    return "processing"
+            return CaseStatus(s["status"])
+    return CaseStatus.PROCESSING
 
 
-def status_for_outcome(end_event: str | None) -> str:
+def status_for_outcome(end_event: str | None) -> CaseStatus:
     outcome = _stages()["outcomes"].get(end_event or "")
-    return str(outcome["status"]) if outcome else "completed"
+    return CaseStatus(outcome["status"]) if outcome else CaseStatus.COMPLETED
 
 
 def status_label(status: str) -> str:
@@ -40,9 +45,6 @@ def status_label(status: str) -> str:
         if o["status"] == status:
             return str(o["label"])
     return STATUS_LABELS_EXTRA.get(status, status)
-
-
-FINAL_STATUSES = frozenset(str(o["status"]) for o in _stages()["outcomes"].values())
 
 
 def stage_codes() -> list[str]:

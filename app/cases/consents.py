@@ -41,9 +41,11 @@ from app.right_types import right_name
 from app.security import audit
 from app.security.fields import blind_index
 from app.security.masking import mask_name
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus, Channel, EventKind
 
 CONSENT_SIGNATURE_CODE = "consent_signature"
-ONLINE_STATUSES = frozenset({"draft", "correcting", "accepting", "reviewing", "awaiting_tax"})  # before 登簿
+# before 登簿
+ONLINE_STATUSES = EDITABLE_STATUSES | {CaseStatus.ACCEPTING, CaseStatus.REVIEWING, CaseStatus.AWAITING_TAX}
 PAPER_MATERIAL = {"advance_notice": ADVANCE_NOTICE_CONSENT, "mortgage": MORTGAGEE_CONSENT}
 
 
@@ -156,7 +158,8 @@ def record_paper(session: Session, actor: Actor, case: Case, *, right_id: str | 
     """The 受理 clerk has checked a paper consent uploaded with the application and records whose it is;
     refused unless that person or institution holds the right in the register."""
     actor.require("consent:record")
-    if not (case.status == "accepting" or (case.status == "draft" and case.channel == "window")):
+    at_window = case.status == CaseStatus.DRAFT and case.channel == Channel.WINDOW
+    if not (case.status == CaseStatus.ACCEPTING or at_window):
         raise Conflict("纸质书面同意在受理环节由受理人员核验记录", code="case_not_editable")
     needed = needed_consents(session, case)
     if not needed:
@@ -187,7 +190,7 @@ def _record(session: Session, actor: Actor, case: Case, consent: Consent, right:
     session.add(consent)
     session.flush()
     how = "在平台确认" if consent.method == "online" else "纸质书面同意经受理人员核验"
-    progress.add_event(session, case, kind="consented", actor=actor,
+    progress.add_event(session, case, kind=EventKind.CONSENTED, actor=actor,
                        message=f"{right_name(right.right_type)}权利人{mask_name(consent.consenter_name or '')}"
                                f"同意本申请（{how}）")
     audit.record(session, actor_id=actor.user_id, action="case.consent", object_type="case", object_id=case.id,

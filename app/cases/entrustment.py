@@ -20,6 +20,7 @@ from app.cases.materials import add_material
 from app.catalog.service import current_version
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
+from app.vocabulary import Channel
 
 ENTRUSTED = "嘱托"
 # 不动产查封期限不超过三年（最高人民法院关于人民法院民事执行中查封、扣押、冻结财产的规定 第二十七条）
@@ -73,7 +74,7 @@ def receive_entrustment(session: Session, storage: Storage, actor: Actor, busine
     if problems:
         raise ValidationFailed("嘱托事项有误：" + "；".join(m for ms in problems.values() for m in ms), errors=problems)
     decoded = _decode(documents)
-    case = create_application(session, actor, business_type, form, channel="court", permission="court:entrust")
+    case = create_application(session, actor, business_type, form, channel=Channel.COURT, permission="court:entrust")
     definition = definition_of(session, case)
     for code, filename, content in decoded:
         add_material(session, storage, actor, case, definition, code=code, filename=filename, content=content)

@@ -26,6 +26,7 @@ from app.errors import Conflict, PermissionDenied
 from app.identity.actor import Actor
 from app.registry.fees import fees_for_case
 from app.security import audit
+from app.vocabulary import EventKind, TaskStatus
 
 READ_ONLY = "该字段在当前环节为只读，不能修改"
 
@@ -58,7 +59,8 @@ def may_act(definition: dict[str, Any], actor: Actor, task: Task) -> bool:
 
 
 def open_stages(session: Session, case: Case) -> tuple[str, ...]:
-    stages = session.execute(select(Task.stage).where(Task.case_id == case.id, Task.status == "open")).scalars()
+    stages = session.execute(select(Task.stage).where(Task.case_id == case.id,
+                                                      Task.status == TaskStatus.OPEN)).scalars()
     return tuple(sorted(set(stages)))
 
 
@@ -98,7 +100,7 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
     actor.require("task:complete")
     definition = definition_of(session, case)
     access = field_access(session, actor, case, definition)
-    task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open",
+    task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN,
                                               Task.assignee_id == actor.user_id)).scalars().first()
     if task is None:
         raise Conflict("请先领取本案当前环节的任务，再更正申请信息", code="task_not_claimed")
@@ -119,8 +121,8 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
     case.form_public = {k: v for k, v in data.items() if k not in secret}
     case.fee_items = fees_for_case(session, definition, case)
     titles = [str(props[k].get("title", k)) for k in props if k in changed]  # in the form's order
-    progress.add_event(session, case, kind="fields_corrected", actor=actor, stage=task.stage, actor_role=task.role,
-                       message=f"{task.title}环节更正申请信息：{'、'.join(titles)}")
+    progress.add_event(session, case, kind=EventKind.FIELDS_CORRECTED, actor=actor, stage=task.stage,
+                       actor_role=task.role, message=f"{task.title}环节更正申请信息：{'、'.join(titles)}")
     audit.record(session, actor_id=actor.user_id, action="case.fields.correct", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id, after={"fields": changed, "stage": task.stage})
     # The parties signed the old values: their confirmations are void until they sign the corrected ones.

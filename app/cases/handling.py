@@ -22,6 +22,7 @@ from app.errors import Conflict, DomainError, NotFound, PermissionDenied
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.security import audit
+from app.vocabulary import EventKind, Stage, TaskStatus
 
 
 def _check_can_act(session: Session, actor: Actor, task: Task) -> None:
@@ -31,7 +32,7 @@ def _check_can_act(session: Session, actor: Actor, task: Task) -> None:
         case = session.get(Case, task.case_id)
         if case is None or not may_act(definition_of(session, case), actor, task):
             raise PermissionDenied(f"该任务需要“{task.role}”角色办理", code="wrong_role")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("该任务已办理", code="task_closed")
     if task.assignee_id and task.assignee_id != actor.user_id:
         raise Conflict("该任务已由他人领取", code="task_claimed_by_other")
@@ -46,7 +47,7 @@ def claim_task(session: Session, actor: Actor, task: Task) -> Task:
         return task
     now = utcnow()
     result = session.execute(
-        update(Task).where(Task.id == task.id, Task.status == "open", Task.assignee_id.is_(None))
+        update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN, Task.assignee_id.is_(None))
         .values(assignee_id=actor.user_id, claimed_at=now).execution_options(synchronize_session=False))
     session.refresh(task)
     if not affected_rows(result):
@@ -71,7 +72,7 @@ def claim_tasks(session: Session, actor: Actor, tasks: list[Task]) -> tuple[list
 
 def release_task(session: Session, actor: Actor, task: Task) -> Task:
     """退回待领: the assignee (or a team leader) puts a claimed task back for the role to pick up."""
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("该任务已办理", code="task_closed")
     if task.assignee_id is None:
         return task
@@ -94,14 +95,14 @@ def eligible_assignees(session: Session, task: Task) -> list[User]:
 def assign_task(session: Session, actor: Actor, task: Task, assignee_id: str) -> Task:
     """指派/转办 by a team leader: give an open task (claimed or not) to a colleague holding its role."""
     actor.require("task:assign")
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("该任务已办理", code="task_closed")
     assignee = next((u for u in eligible_assignees(session, task) if u.id == assignee_id), None)
     if assignee is None:
         raise NotFound("该人员不在本辖区或不具备办理该环节的角色", code="assignee_not_eligible")
     before = {"assignee_id": task.assignee_id}
     result = session.execute(
-        update(Task).where(Task.id == task.id, Task.status == "open",
+        update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN,
                            or_(Task.assignee_id.is_(None), Task.assignee_id == task.assignee_id))
         .values(assignee_id=assignee.id, claimed_at=utcnow()).execution_options(synchronize_session=False))
     session.refresh(task)
@@ -131,7 +132,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     definition = definition_of(session, case)
     schema = definition["forms"][task.form_key]
     payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})
-    if task.stage == "受理" and decision == "approve":
+    if task.stage == Stage.ACCEPT and decision == "approve":
         from app.cases.sharing.rechecks import refuse_acceptance
 
         refuse_acceptance(session, case)  # not on data a department has not verified yet
@@ -141,16 +142,16 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": decision})
     now = utcnow()
     task.assignee_id = task.assignee_id or actor.user_id
-    task.status, task.completed_at, task.completed_by = "completed", now, actor.user_id
+    task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, actor.user_id
     task.decision, task.opinion = decision, opinion
     task.result = {k: v for k, v in payload.items() if k not in ("decision", "opinion")}
-    if task.stage == "受理" and decision == "approve":
+    if task.stage == Stage.ACCEPT and decision == "approve":
         case.accepted_at = now
     if decision == "correct":
         case.correction_items = list(payload.get("correction_items") or [])
     apply_outcome(session, case, outcome, today)
     label = _decision_label(schema, decision)
-    progress.add_event(session, case, kind="step_completed", actor=actor, stage=task.stage, decision=decision,
+    progress.add_event(session, case, kind=EventKind.STEP_COMPLETED, actor=actor, stage=task.stage, decision=decision,
                        actor_role=task.role, message=f"{task.title}：{label}")
     notices.announce(session, case, task, actor)
     audit.record(session, actor_id=actor.user_id, action="task.complete", object_type="case", object_id=case.id,

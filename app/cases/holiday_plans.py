@@ -22,6 +22,7 @@ from app.engine.workdays import WorkCalendar, calendar_for, forget_calendar, sta
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
+from app.vocabulary import TaskStatus
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 _RANGE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s*(?:[~～至到]|--)\s*(\d{4}-\d{1,2}-\d{1,2})$")
@@ -132,7 +133,7 @@ def recount_open_tasks(session: Session, old: WorkCalendar, new: WorkCalendar, y
     """Recount, on ``new``, the due date of every open task (of every office) counted through ``year``."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     tasks = session.execute(
-        select(Task).where(Task.status == "open", Task.due_at >= first,
+        select(Task).where(Task.status == TaskStatus.OPEN, Task.due_at >= first,
                            or_(Task.due_from.is_(None), Task.due_from <= last))
         .execution_options(all_tenants=True)).scalars().all()
     moved = []
@@ -152,7 +153,7 @@ def provisional_years(session: Session, today: date) -> list[int]:
     """The years deadlines are being counted in whose plan is not confirmed: this year, every year an open
     task is due in, and next year once its plan is usually out (from November)."""
     calendar = calendar_for(session)
-    latest = session.execute(select(Task.due_at).where(Task.status == "open", Task.due_at.is_not(None))
+    latest = session.execute(select(Task.due_at).where(Task.status == TaskStatus.OPEN, Task.due_at.is_not(None))
                              .order_by(Task.due_at.desc()).limit(1)
                              .execution_options(all_tenants=True)).scalar()
     last = max(today.year + (today.month >= WARN_NEXT_YEAR_FROM_MONTH), latest.year if latest else today.year)

@@ -23,6 +23,7 @@ from app.errors import PermissionDenied, ValidationFailed
 from app.identifiers import InvalidIdentifier, check_id_card
 from app.identity.actor import Actor
 from app.security.fields import blind_index
+from app.vocabulary import TaskStatus
 
 MINE, CLAIMABLE, DONE, ALL = "mine", "claimable", "done", "all"
 TABS = {MINE: "待办", CLAIMABLE: "待领", DONE: "已办", ALL: "全部"}
@@ -37,12 +38,13 @@ def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date
     """Open a row for each newly READY task; cancel open rows whose task is no longer READY."""
     today = today or beijing_today()
     calendar = calendar_for(session)
-    open_rows = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")).scalars().all()
+    open_rows = session.execute(select(Task).where(Task.case_id == case.id,
+                                                   Task.status == TaskStatus.OPEN)).scalars().all()
     by_spiff_id = {t.spiff_task_id: t for t in open_rows}
     ready_ids = {r.spiff_task_id for r in ready}
     for row in open_rows:
         if row.spiff_task_id not in ready_ids:
-            row.status = "cancelled"
+            row.status = TaskStatus.CANCELLED
     created = []
     for r in ready:
         if r.spiff_task_id in by_spiff_id:
@@ -50,7 +52,7 @@ def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date
         due_days = int(r.properties["dueDays"]) if r.properties.get("dueDays") else None
         task = Task(case_id=case.id, tenant_id=case.tenant_id, spiff_task_id=r.spiff_task_id,
                     task_name=r.task_name, title=r.title, stage=r.properties.get("stage", ""), role=r.role,
-                    form_key=r.properties.get("formKey", ""), status="open",
+                    form_key=r.properties.get("formKey", ""), status=TaskStatus.OPEN,
                     due_at=calendar.add_working_days(today, due_days) if due_days else None,
                     due_from=today if due_days else None, due_days=due_days)
         session.add(task)
@@ -59,7 +61,7 @@ def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date
 
 
 def inbox_query(actor: Actor, *, business_no: str | None = None, stage: str | None = None,
-                mine: bool = False, status: str = "open") -> Select[Task, Case]:
+                mine: bool = False, status: TaskStatus = TaskStatus.OPEN) -> Select[Task, Case]:
     """The original API filter set (kept for ``GET /api/v1/tasks`` callers)."""
     stmt = select(Task, Case).join(Case, Case.id == Task.case_id).where(Task.status == status)
     if mine:
@@ -123,15 +125,15 @@ def can_see_all(actor: Actor) -> bool:
 
 def _tab_condition(actor: Actor, tab: str) -> list[Any]:
     if tab == MINE:
-        return [Task.status == "open", Task.assignee_id == actor.user_id]
+        return [Task.status == TaskStatus.OPEN, Task.assignee_id == actor.user_id]
     if tab == CLAIMABLE:
-        return [Task.status == "open", Task.assignee_id.is_(None), Task.role.in_(sorted(actor.roles))]
+        return [Task.status == TaskStatus.OPEN, Task.assignee_id.is_(None), Task.role.in_(sorted(actor.roles))]
     if tab == DONE:
-        return [Task.status == "completed", Task.completed_by == actor.user_id]
+        return [Task.status == TaskStatus.COMPLETED, Task.completed_by == actor.user_id]
     if tab == ALL:
         if not can_see_all(actor):
             raise PermissionDenied("只有科室负责人可以查看全部任务", code="forbidden")
-        return [Task.status == "open"]
+        return [Task.status == TaskStatus.OPEN]
     raise ValidationFailed("未知的任务分类", field="tab")
 
 

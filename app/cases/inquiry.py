@@ -18,6 +18,7 @@ from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.certificate_content import office_name
 from app.security import audit
+from app.vocabulary import EDITABLE_STATUSES
 
 YES_NO = ["是", "否"]
 MAX_TEXT = 500
@@ -38,7 +39,7 @@ def unanswered(definition: dict[str, Any], case: Case) -> list[str]:
 
 def answer(session: Session, actor: Actor, case: Case, given: dict[str, str]) -> dict[str, str]:
     """Validate every answer (all at once, each error beside its question) and keep them with the case."""
-    if case.status not in ("draft", "correcting"):
+    if case.status not in EDITABLE_STATUSES:
         raise Conflict("申请已提交，不能修改询问笔录", code="case_not_editable")
     if not any(actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx for p in case.parties):
         raise PermissionDenied("您不是本申请的当事人，不能回答询问", code="not_a_party")

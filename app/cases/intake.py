@@ -38,6 +38,7 @@ from app.registry.models import RealtyUnit
 from app.registry.rules import blocking, check_case
 from app.security import audit
 from app.security.masking import mask_name
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus, Channel, EventKind, Stage, TaskStatus
 
 EDITABLE = (DRAFT,)
 # What a party has done that survives an edit of the form as long as the party is the same person.
@@ -139,7 +140,7 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
     its account, else ``online``; window intake and court entrustment name theirs."""
     actor.require(permission)
-    channel = channel or ("institution" if actor.kind == "institution" else "online")
+    channel = channel or (Channel.INSTITUTION if actor.kind == "institution" else Channel.ONLINE)
     version = current_version(session, business_type)
     definition = version.definition
     form = _prefill(session, actor.user_id, _application_schema(definition), form)
@@ -150,7 +151,7 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     _apply_form(session, case, definition, form, partial=True)
     if actor.id_number_bidx not in {p.id_number_bidx for p in case.parties}:
         raise PermissionDenied("您不是本申请的当事人，不能以本人名义申请", code="not_a_party")
-    progress.add_event(session, case, kind="created", actor=actor, message="申请已创建（草稿）")
+    progress.add_event(session, case, kind=EventKind.CREATED, actor=actor, message="申请已创建（草稿）")
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status})
     return case
@@ -177,7 +178,7 @@ def create_window_application(session: Session, actor: Actor, business_type: str
     version = current_version(session, business_type)
     if not actor.tenant_id:
         raise PermissionDenied("窗口受理须由区级登记机构的工作人员办理", code="forbidden")
-    case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT, channel="window",
+    case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT, channel=Channel.WINDOW,
                 applicant_id=actor.user_id, tenant_id=actor.tenant_id)
     case.ensure_id()
     session.add(case)
@@ -186,7 +187,7 @@ def create_window_application(session: Session, actor: Actor, business_type: str
         raise ValidationFailed("该不动产单元不属于本登记机构辖区，请到不动产所在地登记机构办理", field="unit_code")
     if appointment is not None:
         appointment.case_id = case.id
-    progress.add_event(session, case, kind="created", actor=actor, message="窗口录入申请（草稿）")
+    progress.add_event(session, case, kind=EventKind.CREATED, actor=actor, message="窗口录入申请（草稿）")
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status,
                                                   "channel": "window", "appointment": bool(appointment_code)})
@@ -197,7 +198,7 @@ def submit_window_application(session: Session, actor: Actor, case: Case, *, tod
     """The clerk has checked every applicant's identity documents and signatures in person: that is their
     confirmation (recorded as given by the clerk), then the case is submitted like an online one."""
     actor.require("case:window_intake")
-    if case.channel != "window" or case.status != DRAFT:
+    if case.channel != Channel.WINDOW or case.status != DRAFT:
         raise Conflict("只有窗口录入的草稿可以在窗口提交", code="case_not_editable")
     now, digest = utcnow(), consent.content_digest(case)
     for party in case.parties:
@@ -208,7 +209,7 @@ def submit_window_application(session: Session, actor: Actor, case: Case, *, tod
 
 
 def update_application(session: Session, actor: Actor, case: Case, form: dict[str, Any]) -> Case:
-    if case.status not in (DRAFT, "correcting"):
+    if case.status not in EDITABLE_STATUSES:
         raise Conflict("申请已提交，不能修改", code="case_not_editable")
     definition = definition_of(session, case)
     consent.require_may_edit(definition, actor, case)
@@ -238,7 +239,7 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     for party in mine:
         party.confirmed_at, party.confirmed_by = now, actor.user_id
     labels = "、".join(p.label for p in mine)
-    progress.add_event(session, case, kind="confirmed", actor=actor, message=f"{labels}已签名确认申请")
+    progress.add_event(session, case, kind=EventKind.CONFIRMED, actor=actor, message=f"{labels}已签名确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
     return mine
@@ -290,7 +291,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
                        require_inquiry: bool = False) -> Case:
     """``require_inquiry``: the portal asks the 询问笔录 online and refuses submission without it; other
     channels leave it to the 受理 clerk, who asks at acceptance (细则 第十五条)."""
-    if case.status == "correcting":
+    if case.status == CaseStatus.CORRECTING:
         return _resubmit(session, actor, case, today)
     if case.status != DRAFT:
         raise Conflict("该申请已提交", code="already_submitted")
@@ -315,7 +316,8 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
     case.fee_items = fees_for_case(session, definition, case)
     apply_outcome(session, case, outcome, today)
-    progress.add_event(session, case, kind="submitted", actor=actor, message=f"申请已提交，业务号 {case.business_no}")
+    progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
+                       message=f"申请已提交，业务号 {case.business_no}")
     audit.record(session, actor_id=actor.user_id, action="case.submit", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, before={"status": DRAFT},
                  after={"status": case.status, "business_no": case.business_no})
@@ -354,21 +356,22 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     if problems:
         raise ValidationFailed("补正尚未完成：" + "；".join(m for ms in problems.values() for m in ms),
                                code="not_ready", errors=problems)
-    task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open",
+    task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN,
                                               Task.role == "applicant")).scalars().first()
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
     _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
-    task.status, task.completed_at, task.completed_by, task.decision = "completed", utcnow(), actor.user_id, "approve"
+    task.status, task.completed_at = TaskStatus.COMPLETED, utcnow()
+    task.completed_by, task.decision = actor.user_id, "approve"
     case.correction_items = []
     case.fee_items = fees_for_case(session, definition_of(session, case), case)
     apply_outcome(session, case, outcome, today)
-    progress.add_event(session, case, kind="resubmitted", actor=actor, stage="补正", decision="approve",
+    progress.add_event(session, case, kind=EventKind.RESUBMITTED, actor=actor, stage=Stage.CORRECT, decision="approve",
                        actor_role="applicant", message="申请人已补正并重新提交")
     audit.record(session, actor_id=actor.user_id, action="case.resubmit", object_type="case", object_id=case.id,
-                 tenant_id=case.tenant_id, before={"status": "correcting"}, after={"status": case.status})
+                 tenant_id=case.tenant_id, before={"status": CaseStatus.CORRECTING}, after={"status": case.status})
     return case
 
 

@@ -25,6 +25,7 @@ from app.integrations.adapters.services import send_sms
 from app.integrations.answers import stable
 from app.integrations.client import CallContext
 from app.security import audit, rate_limit
+from app.vocabulary import EDITABLE_STATUSES, EventKind
 
 LINK_TTL = timedelta(days=7)
 _SALT = "case-invitation"
@@ -62,7 +63,7 @@ def invite(session: Session, actor: Actor, case: Case, *, phone: str, party_role
     not a draft), ``TooManyRequests`` or ``ServiceUnavailable`` (SMS gateway)."""
     if not is_party(actor, case):
         raise PermissionDenied("您不是本申请的当事人，不能邀请他人", code="not_a_party")
-    if case.status not in ("draft", "correcting"):
+    if case.status not in EDITABLE_STATUSES:
         raise Conflict("申请已提交，无需再邀请确认", code="case_not_editable")
     phone = normalise_phone(phone)
     labels = dict(invitable_parties(case, actor))
@@ -84,7 +85,7 @@ def invite(session: Session, actor: Actor, case: Case, *, phone: str, party_role
     type_name = definition_by_version(session, case.process_version_id).get("name", "不动产登记")
     send_sms(session, CallContext(actor_id=actor.user_id, case_id=case.id), phone, "case_invitation",
              {"business_type": type_name, "role": labels[party_role], "link": link})
-    progress.add_event(session, case, kind="invited", actor=actor,
+    progress.add_event(session, case, kind=EventKind.INVITED, actor=actor,
                        message=f"已通过短信邀请{labels[party_role]}确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.invite", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"invitation": invitation.id, "role": party_role})

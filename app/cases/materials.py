@@ -11,6 +11,7 @@ from app.casefile.storage import Storage, sha256_hex
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
+from app.vocabulary import EDITABLE_STATUSES
 
 # Magic numbers: the type is what the bytes are, never what the name or the client says.
 _SIGNATURES: list[tuple[bytes, str, str]] = [
@@ -69,7 +70,7 @@ def missing_codes(definition: dict[str, Any], case: Case) -> list[str]:
 
 def add_material(session: Session, storage: Storage, actor: Actor, case: Case, definition: dict[str, Any],
                  *, code: str, filename: str, content: bytes) -> Material:
-    if case.status not in ("draft", "correcting"):
+    if case.status not in EDITABLE_STATUSES:
         raise Conflict("当前状态不能上传材料", code="case_not_editable")
     item = next((m for m in checklist(definition) if m["code"] == code), None)
     if item is None:
@@ -103,7 +104,7 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
 
 def remove_material(session: Session, storage: Storage, actor: Actor, case: Case, material_id: str) -> None:
     """The file goes with the row (after the commit): an ID-card scan the applicant withdrew is not kept."""
-    if case.status not in ("draft", "correcting"):
+    if case.status not in EDITABLE_STATUSES:
         raise Conflict("当前状态不能删除材料", code="case_not_editable")
     material = next((m for m in case.materials if m.id == material_id), None)
     if material is None:

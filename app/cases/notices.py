@@ -24,11 +24,12 @@ from app.engine.workdays import calendar_for
 from app.errors import NotFound
 from app.identity.actor import Actor
 from app.registry.certificate_content import office_name
+from app.vocabulary import EventKind, Stage, TaskStatus
 
 KINDS = {"acceptance": "受理通知书", "rejection": "不予受理告知书", "correction": "补正材料通知书"}
 # (stage, decision) of the deciding task → notice kind
-_DECIDING = {("受理", "approve"): "acceptance", ("受理", "reject"): "rejection", ("受理", "correct"): "correction",
-             ("审核", "correct"): "correction"}
+_DECIDING: dict[tuple[str, str], str] = {(Stage.ACCEPT, "approve"): "acceptance", (Stage.ACCEPT, "reject"): "rejection",
+             (Stage.ACCEPT, "correct"): "correction", (Stage.REVIEW, "correct"): "correction"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def notice_kind(task: Task) -> str | None:
 
 def notices_of_case(session: Session, case: Case) -> list[Notice]:
     """The latest notice of each kind the case has had."""
-    tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "completed")
+    tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.COMPLETED)
                             .order_by(Task.completed_at)).scalars()
     latest: dict[str, Task] = {}
     for task in tasks:
@@ -59,7 +60,7 @@ def announce(session: Session, case: Case, task: Task, actor: Actor) -> None:
     on the timeline (and thereby in the outbox)."""
     kind = notice_kind(task)
     if kind:
-        progress.add_event(session, case, kind="notice", actor=actor, stage=task.stage, decision=task.decision,
+        progress.add_event(session, case, kind=EventKind.NOTICE, actor=actor, stage=task.stage, decision=task.decision,
                            actor_role=task.role, message=f"已出具《{KINDS[kind]}》，可在申请详情中查看和下载")
 
 

@@ -39,8 +39,9 @@ from app.integrations.verification_models import TaxCase
 from app.registry.certificate_content import office_name
 from app.registry.fees import fee_total_yuan
 from app.security import audit
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus, Channel, EventKind
 
-NOT_PAYABLE = ("draft", "correcting", "rejected", "refused", "withdrawn")
+NOT_PAYABLE = EDITABLE_STATUSES | {CaseStatus.REJECTED, CaseStatus.REFUSED, CaseStatus.WITHDRAWN}
 TAX_LABELS = {"契税": "契税", "增值税": "增值税", "个人所得税": "个人所得税"}
 
 
@@ -80,7 +81,7 @@ def is_settled(session: Session, case: Case) -> bool:
 
 def require_paid(session: Session, case: Case) -> None:
     """发证 waits for payment: an online case with fees due cannot be handed its paper certificate."""
-    if case.channel == "online" and not is_settled(session, case):
+    if case.channel == Channel.ONLINE and not is_settled(session, case):
         raise Conflict(f"申请人尚未缴纳登记费（{fee_due_yuan(case)} 元），缴费后方可发证", code="fees_unpaid")
 
 
@@ -176,7 +177,7 @@ def record_payment(session: Session, result: dict[str, Any], *, actor: Actor = S
         raise ValidationFailed("回调金额与订单金额不一致", field="amount")
     payment.status, payment.paid_at = "paid", utcnow()
     payment.receipt_no = f"PJ{payment.paid_at.astimezone(CHINA):%Y%m%d}{order_no[-8:]}"
-    progress.add_event(session, case, kind="paid", actor=None,
+    progress.add_event(session, case, kind=EventKind.PAID, actor=None,
                        message=f"已缴纳登记费 {payment.amount_yuan} 元，可下载电子票据")
     audit.record(session, actor_id=actor.user_id, action="payment.paid", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"order_no": order_no, "amount": payment.amount_yuan,

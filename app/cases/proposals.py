@@ -17,6 +17,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
+from app.vocabulary import EDITABLE_STATUSES, EventKind
 
 
 def _schema(definition: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def _schema(definition: dict[str, Any]) -> dict[str, Any]:
 
 
 def propose(session: Session, actor: Actor, case: Case, changes: dict[str, Any]) -> ChangeProposal:
-    if case.status not in ("draft", "correcting"):
+    if case.status not in EDITABLE_STATUSES:
         raise Conflict("申请已提交，不能再提出修改建议", code="case_not_editable")
     mine = [p for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
     if not mine or actor.kind == "staff":
@@ -45,7 +46,7 @@ def propose(session: Session, actor: Actor, case: Case, changes: dict[str, Any])
     before = consent.snapshot(case)
     after = consent.Snapshot({**before.form, **changes}, before.unit_code, before.materials, "")
     lines = consent.describe_changes(definition, before, after)
-    progress.add_event(session, case, kind="change_proposed", actor=actor,
+    progress.add_event(session, case, kind=EventKind.CHANGE_PROPOSED, actor=actor,
                        message=f"{mine[0].label}提出修改建议：{'；'.join(lines)}（待创建人确认）")
     audit.record(session, actor_id=actor.user_id, action="case.change_proposed", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id,
@@ -81,7 +82,7 @@ def decide(session: Session, actor: Actor, case: Case, proposal_id: str, *, acce
     proposal.status = "accepted" if accept else "declined"
     proposal.decided_at, proposal.decided_by = utcnow(), actor.user_id
     label = next((p.label for p in case.parties if p.role == proposal.party_role), proposal.party_role)
-    progress.add_event(session, case, kind="change_decided", actor=actor,
+    progress.add_event(session, case, kind=EventKind.CHANGE_DECIDED, actor=actor,
                        message=f"创建人已{'采纳' if accept else '不采纳'}{label}的修改建议")
     audit.record(session, actor_id=actor.user_id, action="case.change_decided", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id,

@@ -22,6 +22,7 @@ from app.registry import delivery
 from app.registry.models import Certificate
 from app.security import audit
 from app.security.masking import mask_name, mask_phone
+from app.vocabulary import CaseStatus
 
 METHODS = {"postal": "邮寄送达", "hall": "窗口领取"}
 _PHONE = re.compile(r"^1[3-9][0-9]{9}$")
@@ -37,7 +38,7 @@ def choose_delivery(session: Session, actor: Actor, case: Case, *, method: str,
         raise PermissionDenied("只有申请人可以选择领证方式", code="not_a_party")
     delivered = session.execute(select(Certificate.id).where(Certificate.case_id == case.id,
                                                              Certificate.delivery.is_not(None))).first()
-    if delivered or case.status in ("rejected", "refused", "withdrawn"):
+    if delivered or case.status in (CaseStatus.REJECTED, CaseStatus.REFUSED, CaseStatus.WITHDRAWN):
         raise Conflict("证书已发出或申请已终止，不能再修改领证方式", code="delivery_fixed")
     if method not in METHODS:
         raise ValidationFailed("请选择邮寄送达或窗口领取", field="method")

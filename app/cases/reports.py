@@ -30,6 +30,7 @@ from app.registry.certificate_content import office_name
 from app.registry.certificate_pdf import font_name, wrap_text
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name
+from app.vocabulary import TaskStatus
 
 DECISIONS = {"approve": "通过", "reject": "不通过", "correct": "补正", "return": "退回"}
 
@@ -58,7 +59,7 @@ def report_rows(session: Session, actor: Actor, case: Case, code: str) -> tuple[
     hidden = field_access(session, actor, case, definition).hidden
     secret = pii_fields(schema)
     form = case.form_data
-    tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "completed")
+    tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.COMPLETED)
                             .order_by(Task.completed_at)).scalars().all()
     by_stage = {t.stage: t for t in tasks}  # the latest completion of each stage
     names = dict(session.execute(select(User.id, User.username).where(

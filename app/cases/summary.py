@@ -19,6 +19,7 @@ from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name, mask_value
+from app.vocabulary import EDITABLE_STATUSES, TaskStatus
 
 
 def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dict[str, Any]:
@@ -28,7 +29,8 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
     props = schema.get("properties", {})
     form = case.form_data
     shown = {k: (v if unmasked or k not in secret else mask_value(k, props.get(k, {}), v)) for k, v in form.items()}
-    open_tasks = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")).scalars().all()
+    open_tasks = session.execute(select(Task).where(Task.case_id == case.id,
+                                                    Task.status == TaskStatus.OPEN)).scalars().all()
     return {
         "id": case.id,
         "business_no": case.business_no,
@@ -56,7 +58,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         } for p in case.parties],
         "materials": [{"id": m.id, "code": m.code, "content_type": m.content_type, "size": m.size,
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
-        "materials_missing": missing_codes(definition, case) if case.status in ("draft", "correcting") else [],
+        "materials_missing": missing_codes(definition, case) if case.status in EDITABLE_STATUSES else [],
         # Data sharing (app/cases/sharing/exemptions.py): items waived and why; items a check will decide.
         "materials_waived": exemptions.waivers_of(session, case),
         "materials_deferred": sorted(set(required_codes(definition, case.form_public))

@@ -21,6 +21,7 @@ from app.identifiers import InvalidIdentifier, check_id_card, check_uscc
 from app.security import audit, rate_limit
 from app.security.fields import blind_index
 from app.security.masking import mask_name
+from app.vocabulary import CaseStatus
 
 BUSINESS_NO = re.compile(r"^\d{18}$")
 NOT_FOUND = "未查到与所填信息一致的业务，请核对业务号、姓名和证件号码"
@@ -59,5 +60,5 @@ def track_case(session: Session, *, business_no: str, name: str, id_number: str)
     return {"business_no": case.business_no, "business_type_name": definition["name"], "status": case.status,
             "status_label": status_label(case.status), "party": f"{party.label} {mask_name(party.name)}",
             "submitted_at": case.submitted_at, "completed_at": case.completed_at,
-            "correction_items": case.correction_items if case.status == "correcting" else [],
+            "correction_items": case.correction_items if case.status == CaseStatus.CORRECTING else [],
             "timeline": timeline(session, case)}

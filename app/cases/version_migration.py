@@ -34,6 +34,7 @@ from app.engine.runtime import ReadyTask, WorkflowRuntime
 from app.errors import DomainError, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
+from app.vocabulary import EventKind, TaskStatus
 
 log = logging.getLogger(__name__)
 PERMISSION = "defs:manage"  # who may publish a version may move cases onto it
@@ -98,7 +99,7 @@ def suggested_mapping(source: ProcessVersion, target: ProcessVersion) -> dict[st
 def waiting_counts(session: Session, source: ProcessVersion) -> dict[str, int]:
     """How many running cases of ``source`` wait at each user task (open inbox rows by element id)."""
     rows = session.execute(select(Task.task_name, Case.id).join(Case, Case.id == Task.case_id).where(
-        Case.process_version_id == source.id, Task.status == "open")).all()
+        Case.process_version_id == source.id, Task.status == TaskStatus.OPEN)).all()
     return dict(Counter(name for name, _ in set(rows)))
 
 
@@ -190,7 +191,7 @@ def _migrate_case(session: Session, actor: Actor, case_id: str, source: ProcessV
     _repoint_tasks(session, case, outcome.ready)
     apply_outcome(session, case, outcome)
     steps = "；".join(f"{m.from_title} → {m.to_title}" for m in moves)
-    progress.add_event(session, case, kind="version_migrated", actor=actor,
+    progress.add_event(session, case, kind=EventKind.VERSION_MIGRATED, actor=actor,
                        message=f"办理流程已更新为 v{target.version_no}（{steps}）")
     audit.record(session, actor_id=actor.user_id, action="case.migrate_version", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id, before=before,
@@ -204,7 +205,7 @@ def _repoint_tasks(session: Session, case: Case, ready: list[ReadyTask]) -> None
     form change; the assignee and the due date stay — unless the role changed, then the task is claimable
     again by the new role instead of sitting with someone who may not act on it."""
     rows = {t.spiff_task_id: t for t in session.execute(
-        select(Task).where(Task.case_id == case.id, Task.status == "open")).scalars()}
+        select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)).scalars()}
     for r in ready:
         row = rows.get(r.spiff_task_id)
         if row is None:

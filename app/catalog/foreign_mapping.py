@@ -30,11 +30,13 @@ from lxml import etree
 
 from app.catalog.foreign_bpmn import BPMN_NS, NS, TASK_KINDS, ForeignDiagram, describe, refusals, wait_events
 from app.engine.expressions import check_expression
+from app.vocabulary import Stage
 
-STAGE_FORMS = {"受理": "decision_accept", "审核": "decision_review", "登簿": "decision_record",
-               "缮证": "decision_certify", "补正": "correction", "完税": "decision_tax_wait"}
-STAGE_ROLES = {"受理": "acceptor", "审核": "reviewer", "登簿": "recorder", "缮证": "certifier", "补正": "applicant",
-               "完税": "reviewer"}
+STAGE_FORMS: dict[str, str] = {Stage.ACCEPT: "decision_accept", Stage.REVIEW: "decision_review",
+                               Stage.RECORD: "decision_record", Stage.CERTIFY: "decision_certify",
+                               Stage.CORRECT: "correction", Stage.TAX: "decision_tax_wait"}
+STAGE_ROLES: dict[str, str] = {Stage.ACCEPT: "acceptor", Stage.REVIEW: "reviewer", Stage.RECORD: "recorder",
+                               Stage.CERTIFY: "certifier", Stage.CORRECT: "applicant", Stage.TAX: "reviewer"}
 ROLE_STAGES = {role: stage for stage, role in reversed(STAGE_ROLES.items())}
 _ROLE_WORDS = {  # stage words first: a "发证窗口" is the certifier's, not the intake window's
     "applicant": "申请人|客户|群众|办事人|citizen|customer|applicant|client|requester",
@@ -45,12 +47,12 @@ _ROLE_WORDS = {  # stage words first: a "发证窗口" is the certifier's, not t
     "court": "法院|court",
     "acceptor": "受理|窗口|前台|收件|intake|front|reception|accept|clerk",
 }
-_STAGE_WORDS = (("补正", "补正|补充|修改|correct|amend|rework|complete the"),
-                ("完税", "完税|缴税|纳税|tax"),
-                ("受理", "受理|收件|接收|登记申请|intake|receiv|accept|register the|check (the )?application"),
-                ("登簿", "登簿|记载|入簿|record|enter"),
-                ("缮证", "缮证|发证|制证|证书|领证|certif|issu|print"),
-                ("审核", "审核|审查|复核|审批|review|approv|check|verif|assess|evaluat|decid"))
+_STAGE_WORDS = ((Stage.CORRECT, "补正|补充|修改|correct|amend|rework|complete the"),
+                (Stage.TAX, "完税|缴税|纳税|tax"),
+                (Stage.ACCEPT, "受理|收件|接收|登记申请|intake|receiv|accept|register the|check (the )?application"),
+                (Stage.RECORD, "登簿|记载|入簿|record|enter"),
+                (Stage.CERTIFY, "缮证|发证|制证|证书|领证|certif|issu|print"),
+                (Stage.REVIEW, "审核|审查|复核|审批|review|approv|check|verif|assess|evaluat|decid"))
 _CONNECTOR_WORDS = (("registry.record", "登簿|记载登记簿|record"), ("certificates.issue", "证书|登记证明|certificate"),
                     ("identity.verify", "身份|identity"), ("marriage.verify", "婚姻|marriage"),
                     ("contract.verify", "合同|contract"), ("licence.verify", "营业执照|licen"),
@@ -138,7 +140,7 @@ def _tasks(process: etree._Element, palette: dict[str, Any], forms: set[str]) ->
         if kind in ("serviceTask", "sendTask", "scriptTask", "businessRuleTask", "callActivity", "receiveTask") \
                 or label == "等待消息的事件":
             note = f"原为{label}，平台无对应接口，改为人工办理的用户任务，请确认" + ("" if stage else "及阶段")
-        stage = stage or "审核"
+        stage = str(stage or Stage.REVIEW)  # a plain str in the mapping (it is stored and shown as data)
         form = STAGE_FORMS[stage] if STAGE_FORMS[stage] in forms else sorted(forms)[0]
         mapping[el_id] = {"kind": "user", "stage": stage, "form": form}
         rows.append(Row(el_id, el.get("name") or "", label, note))
@@ -324,7 +326,7 @@ def _decision_by_target(target: etree._Element | None) -> str | None:
     name = target.get("name") or ""
     if etree.QName(target).localname == "endEvent":
         return "reject" if _match(name, _OUTCOME_WORDS) else None
-    return "correct" if _match(name, _STAGE_WORDS) == "补正" else None
+    return "correct" if _match(name, _STAGE_WORDS) == Stage.CORRECT else None
 
 
 def translate_condition(text: str) -> str | None:

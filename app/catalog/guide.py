@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from app.catalog.forms import prefill_fields
+from app.vocabulary import Stage
 
 SECTION = re.compile(r"【(?P<title>[^】]+)】")
 EXEMPTION_SOURCES = {"identity": "公安部门身份核验", "marriage": "民政部门婚姻登记信息",
@@ -39,7 +40,7 @@ def service_guide(definition: dict[str, Any]) -> dict[str, Any]:
         "sample": m.get("sample"),
         "exempt_by": EXEMPTION_SOURCES.get(m.get("exemptible_by") or "", None),
     } for m in definition.get("materials", [])]
-    steps = [t for t in definition.get("user_tasks", []) if t.get("stage") != "补正"]
+    steps = [t for t in definition.get("user_tasks", []) if t.get("stage") != Stage.CORRECT]
     return {
         "code": definition["code"], "name": definition["name"], "category": definition["category"],
         "applicant_mode": definition["applicant_mode"], "time_limit_days": definition["time_limit_days"],

@@ -9,10 +9,11 @@ import yaml
 
 from app.config import ROOT
 from app.errors import DefinitionError
+from app.vocabulary import Stage
 
 TEMPLATES_YAML = ROOT / "dictionaries" / "opinion_templates.yaml"
-STAGE_CODES = {"受理": "accept", "审核": "review", "完税": "tax", "登簿": "record", "缮证": "certify",
-               "补正": "correct"}
+STAGE_CODES: dict[str, str] = {Stage.ACCEPT: "accept", Stage.REVIEW: "review", Stage.TAX: "tax",
+                               Stage.RECORD: "record", Stage.CERTIFY: "certify", Stage.CORRECT: "correct"}
 DECISION_LABELS = {"approve": "通过", "reject": "不通过", "correct": "补正", "return": "退回"}
 
 

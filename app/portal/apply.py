@@ -24,6 +24,7 @@ from app.portal import bp
 from app.portal.account import verified_required
 from app.registry import queries
 from app.registry.rules import blocking, unit_precheck
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus
 from app.web import db_session, keep_writes_on_error, settings
 
 PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。"
@@ -98,7 +99,7 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                 "image": p.signature_material_id is not None, "sha256": p.signature_sha256,
                 "voided": p.confirmation_voided_at is not None}
                for i, p in enumerate(case.parties)]
-    editable = case.status in ("draft", "correcting")
+    editable = case.status in EDITABLE_STATUSES
     shown = case.form_data if summary["masked"] is False else summary["form"]
     schema = _schema(definition)
     answers = [(prop.get("title", name), shown.get(name)) for name, prop in schema["properties"].items()
@@ -190,7 +191,7 @@ def delete_material(case_id: str, material_id: str) -> Response:
 def submit(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
-    correcting = case.status == "correcting"
+    correcting = case.status == CaseStatus.CORRECTING
     try:
         intake.submit_application(session, actor, case, require_inquiry=True)
     except RuleRefused as exc:

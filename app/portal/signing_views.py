@@ -17,6 +17,7 @@ from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.apply import _case_page, _editable_case
 from app.registry.certificates import issuing_config
+from app.vocabulary import EDITABLE_STATUSES
 from app.web import db_session, keep_writes_on_error, pdf_response
 
 
@@ -40,7 +41,7 @@ def inquiry_page(case_id: str) -> Any:
             return redirect(url_for("portal.edit_application", case_id=case_id) + "#inquiry")
     lines = [{**line, "answer": given.get(line["code"], "")} for line in inquiry.record(definition, case)]
     return render_template("portal/inquiry.html", case_id=case_id, name=definition["name"], lines=lines,
-                           errors=errors, editable=case.status in ("draft", "correcting")), (422 if errors else 200)
+                           errors=errors, editable=case.status in EDITABLE_STATUSES), (422 if errors else 200)
 
 
 @bp.get("/my/applications/<case_id>/inquiry.pdf")

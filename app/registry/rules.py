@@ -21,6 +21,7 @@ from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_s
 from app.registry.models import RealtyUnit, Right
 from app.registry.service import current_rights
 from app.right_types import REGISTERED_TITLES, right_name
+from app.vocabulary import EDITABLE_STATUSES
 
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
@@ -260,7 +261,7 @@ def _consent_result(ctx: RuleContext, code: str, basis: str, rights: list[Right]
     if all(g is not None for g in given):
         hows = "、".join(dict.fromkeys(CONSENT_HOW.get(c.method, c.method) for g in given for c in g or []))
         return RuleResult(code, "pass", f"{ctx.unit_label}的{holder}已同意本次{ctx.business_name}（{hows}）", basis)
-    if material in ctx.material_codes and ctx.case.status in ("draft", "correcting"):
+    if material in ctx.material_codes and ctx.case.status in EDITABLE_STATUSES:
         return RuleResult(code, "warn", f"{ctx.unit_label}存在{holder}，已上传其书面同意，受理时由受理人员核验"
                           "同意人是否为登记簿记载的权利人", basis)
     return RuleResult(code, "block", refused, basis)

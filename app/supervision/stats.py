@@ -24,9 +24,11 @@ from app.identity.models import Tenant
 from app.integrations.verification_models import MaterialWaiver
 from app.registry.models import Certificate
 from app.supervision.logs import LOCAL, day_bounds
+from app.vocabulary import Channel, Stage, TaskStatus
 
-CHANNELS = {"online": "网上申请", "window": "窗口受理", "institution": "机构申请", "court": "嘱托登记"}
-STAGE_ORDER = ("受理", "审核", "登簿", "缮证")
+CHANNELS: dict[str, str] = {Channel.ONLINE: "网上申请", Channel.WINDOW: "窗口受理", Channel.INSTITUTION: "机构申请",
+            Channel.COURT: "嘱托登记"}
+STAGE_ORDER = (Stage.ACCEPT, Stage.REVIEW, Stage.RECORD, Stage.CERTIFY)
 LIST_LIMIT = 500
 
 
@@ -134,13 +136,13 @@ def _durations(session: Session, f: StatsFilter, today: date) -> tuple[list[dict
     """Mean hours per stage over completed tasks, and SLA breaches per stage (finished after their due day
     in Beijing time, or still open past it), for the tasks of the filtered cases — aggregated in SQL."""
     ids = cases_query(f).with_only_columns(Case.id)
-    done = Task.status == "completed"
+    done = Task.status == TaskStatus.COMPLETED
     late = case((and_(done, _local_date(session, Task.completed_at) > Task.due_at), 1),
-                (and_(Task.status == "open", Task.due_at < today), 1), else_=0)
+                (and_(Task.status == TaskStatus.OPEN, Task.due_at < today), 1), else_=0)
     rows = session.execute(
         select(Task.stage, func.avg(case((done, _hours(session, Task.created_at, Task.completed_at)))),
                func.sum(case((done, 1), else_=0)), func.sum(late))
-        .where(Task.case_id.in_(ids), Task.status != "cancelled").group_by(Task.stage)).all()
+        .where(Task.case_id.in_(ids), Task.status != TaskStatus.CANCELLED).group_by(Task.stage)).all()
 
     def order(stage: str) -> tuple[int, str]:
         return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), stage)

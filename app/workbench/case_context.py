@@ -36,6 +36,7 @@ from app.registry.preview import record_preview
 from app.registry.queries import register_page
 from app.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.security.masking import mask_name, mask_phone
+from app.vocabulary import CaseStatus, Stage, TaskStatus
 
 
 def decision_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
@@ -61,7 +62,7 @@ def _checklist(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
 
 
 def _actionable(session: Session, actor: Actor, case: Case) -> tuple[list[Task], Task | None]:
-    open_tasks = list(session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")
+    open_tasks = list(session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
                                       .order_by(Task.created_at)).scalars())
     definition = definition_of(session, case)
     mine = next((t for t in open_tasks if may_act(definition, actor, t)), None)
@@ -72,9 +73,9 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
     if task is None or task.assignee_id != actor.user_id:
         return {}
     try:
-        if task.stage == "登簿":
+        if task.stage == Stage.RECORD:
             return {"record_preview": record_preview(session, actor, case)}
-        if task.stage == "缮证":
+        if task.stage == Stage.CERTIFY:
             right_type = (definition_of(session, case).get("record") or {}).get("right_type")
             if not right_type or right_type in NO_CERTIFICATE_RIGHTS:
                 return {"certificate_note": "本业务不发放不动产权证书或登记证明"}
@@ -114,8 +115,9 @@ def _correction_form(schema: dict[str, Any], summary: dict[str, Any]) -> dict[st
 def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, Any]:
     """The process diagram (server SVG, the no-JS form) and the element ids the bpmn-js viewer marks."""
     current = frozenset(t.task_name for t in open_tasks)
-    done = frozenset(session.execute(select(Task.task_name).where(Task.case_id == case.id,
-                                                                  Task.status == "completed")).scalars()) - current
+    completed = session.execute(select(Task.task_name).where(Task.case_id == case.id,
+                                                             Task.status == TaskStatus.COMPLETED)).scalars()
+    done = frozenset(completed) - current
     return {"svg": diagram_svg(session, case.process_version_id, current=current, done=done),
             "current": sorted(current), "done": sorted(done),
             "lane_names": lane_names(session, case.process_version_id)}
@@ -154,7 +156,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
         "bill": payments.statement(session, case), "signature_kinds": KIND_LABELS,
         "delivery_choice": _delivery_choice(case, unmask),
         "consents": [n.as_dict() for n in needed_consents(session, case)],
-        "may_record_consent": actor.has("consent:record") and case.status == "accepting",
+        "may_record_consent": actor.has("consent:record") and case.status == CaseStatus.ACCEPTING,
         "changes_since_review": consent.changes_since_last_review(session, case),
     }
     if task is not None and task.assignee_id == actor.user_id:

@@ -15,6 +15,7 @@ from app.catalog.service import current_version, list_business_types
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.form_render import posted_values
 from app.pages import refused
+from app.vocabulary import CaseStatus, Channel
 from app.web import db_session, settings
 from app.workbench import bp
 from app.workbench.common import clerk, staff_required, storage
@@ -60,11 +61,11 @@ def window_create() -> Any:
 def _render_case(case_id: str, *, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
     session, actor = db_session(), clerk()
     case = get_case(session, actor, case_id)
-    if case.channel != "window":
+    if case.channel != Channel.WINDOW:
         raise Conflict("该申请不是窗口受理的申请", code="not_window_case")
     definition = definition_of(session, case)
     names = {m["code"]: m["name"] for m in materials.checklist(definition)}
-    problems = intake.submission_problems(session, case) if case.status == "draft" else {}
+    problems = intake.submission_problems(session, case) if case.status == CaseStatus.DRAFT else {}
     problems.pop("confirmations", None)  # the clerk confirms on everyone's behalf when submitting
     return render_template("workbench/window_case.html", case=case, definition=definition,
                            checklist=materials.checklist(definition), names=names,

@@ -22,7 +22,7 @@ from app.casefile import progress
 from app.casefile.access import definition_of
 from app.casefile.context import CaseContext
 from app.casefile.models import Case, Task
-from app.casefile.status import FINAL_STATUSES, status_for_stage
+from app.casefile.status import status_for_stage
 from app.cases.materials import checklist, required_codes
 from app.cases.sharing import exemptions, snapshots
 from app.db import utcnow
@@ -33,9 +33,10 @@ from app.integrations.calllog import breaker_allows
 from app.integrations.models import Interface
 from app.integrations.verification_models import VerificationSnapshot
 from app.security import audit
+from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind, Stage, TaskStatus
 
-AWAITING = "awaiting_check"
-ACCEPTING = status_for_stage("受理")
+AWAITING = CaseStatus.AWAITING_CHECK
+ACCEPTING = status_for_stage(Stage.ACCEPT)
 
 
 @dataclass
@@ -143,7 +144,7 @@ def _recheck_case(session: Session, case: Case, pending: list[VerificationSnapsh
                       and c not in exemptions.waived_codes(session, case)]
     still_pending = snapshots.pending_of(session, case)
     if case.status == AWAITING and not still_pending:
-        open_task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == "open")
+        open_task = session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
                                     ).scalars().first()
         case.status = status_for_stage(open_task.stage) if open_task is not None else ACCEPTING
         report.resumed.append(case.id)
@@ -156,7 +157,8 @@ def _recheck_case(session: Session, case: Case, pending: list[VerificationSnapsh
         parts.append("需补充提交（受理人员将通知补正）：" + "、".join(names.get(c, c) for c in required_again))
     if still_pending:
         parts.append("其余核验仍在等待部门恢复")
-    progress.add_event(session, case, kind="verification_completed", actor=None, stage="受理", message="。".join(parts))
+    progress.add_event(session, case, kind=EventKind.VERIFICATION_COMPLETED, actor=None, stage=Stage.ACCEPT,
+                       message="。".join(parts))
     audit.record(session, actor_id=None, action="verification.recheck", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id,
                  after={"operations": done, "results": {f"{k[0]}:{k[1] or ''}": v.result for k, v in latest.items()},

@@ -17,8 +17,9 @@ from app.integrations.answers import each_in_own_transaction
 from app.integrations.client import CallContext, ServiceUnavailable
 from app.integrations.verification_models import TaxCase
 from app.security import audit
+from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind, Stage
 
-OPEN = ("draft", "completed", "rejected", "refused", "withdrawn")
+OPEN = sorted(FINAL_STATUSES | {CaseStatus.DRAFT})  # statuses a tax hand-off no longer waits in
 
 
 def refresh_waiting_cases(session: Session, limit: int = 200) -> int:
@@ -49,7 +50,7 @@ def refresh_case(session: Session, case_id: str) -> int:
         if found and found.get("status") == "完税":
             tax.record_tax_paid(session, found, via="reconcile")
             return 1
-    if case.status == "awaiting_tax":
+    if case.status == CaseStatus.AWAITING_TAX:
         try:
             outcome = WorkflowRuntime(session, CaseContext(session, case, SYSTEM)).refresh_timers(case.id)
         except DomainError:
@@ -57,7 +58,7 @@ def refresh_case(session: Session, case_id: str) -> int:
         if outcome is None:
             return 0
         apply_outcome(session, case, outcome)
-        progress.add_event(session, case, kind="tax_overdue", actor=None, stage="完税",
+        progress.add_event(session, case, kind=EventKind.TAX_OVERDUE, actor=None, stage=Stage.TAX,
                            message="完税信息超过期限未到，已转审核人员催办")
         audit.record(session, actor_id=None, action="workflow.timer", object_type="case", object_id=case.id,
                      tenant_id=case.tenant_id, after={"status": case.status, "timer": "tax_overdue"})

@@ -12,6 +12,7 @@ from app.integrations.client import CallContext
 from app.integrations.verification_models import MARKS, VerificationSnapshot
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name
+from app.vocabulary import EventKind, Stage
 
 DEPARTMENTS = {"identity": "公安", "marriage": "民政", "contract": "住建", "business_licence": "市场监管",
                "tax": "税务"}
@@ -80,7 +81,7 @@ def take_unavailable(session: Session, case: Case, actor_id: str | None, *, sour
     snap = take(session, case, actor_id, source=source, operation=operation, fields=fields, role=role, label=label,
                 retry_state=PENDING)
     if not any(s.source == source for s in pending):
-        progress.add_event(session, case, kind="verification_pending", actor=None, stage="受理",
+        progress.add_event(session, case, kind=EventKind.VERIFICATION_PENDING, actor=None, stage=Stage.ACCEPT,
                            message=f"等待部门核验：{department}{UNAVAILABLE}，恢复后系统自动重新核验")
     return snap
 

@@ -41,6 +41,7 @@ from app.integrations.client import ServiceUnavailable
 from app.integrations.models import OutboxMessage
 from app.integrations.verification_models import TaxCase
 from app.security import audit
+from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind
 
 MESSAGE = TAX_PAID.name  # the catalogue entry (app/engine/message_catalogue.py)
 SIGNATURE_MAX_AGE_S = 300
@@ -101,7 +102,7 @@ def push_tax_case(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     except ServiceUnavailable:
         session.add(OutboxMessage(topic="tax.case", idempotency_key=f"tax-case:{case.business_no}",
                                   tenant_id=case.tenant_id, payload=_payload(case)))
-        progress.add_event(session, case, kind="tax_push_queued", actor=ctx.actor,
+        progress.add_event(session, case, kind=EventKind.TAX_PUSH_QUEUED, actor=ctx.actor,
                            message="税务部门暂不可用，税务事项已排队，恢复后自动推送")
         return {"status": "queued"}
     if answer.get("accepted"):
@@ -117,7 +118,7 @@ def push_tax_case(context: Any, params: dict[str, Any]) -> dict[str, Any]:
 def await_payment(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     """Entered when 完税 has not arrived yet: shows the case as 待完税 and sets the escalation deadline."""
     ctx: CaseContext = context
-    ctx.case.status = "awaiting_tax"
+    ctx.case.status = CaseStatus.AWAITING_TAX
     due = calendar_for(ctx.session).add_working_days(datetime.now(CHINA).date(), tax_config().wait_working_days)
     return {"due_at": datetime.combine(due, dtime(0, 0), CHINA).isoformat()}
 
@@ -166,10 +167,10 @@ def record_tax_paid(session: Session, result: dict[str, Any], *, actor: Actor = 
     if snap.result == "一致":
         exemptions.waive(session, case, definition_of(session, case), source="tax", role=None, snapshot=snap,
                          reason=f"税务部门已推送完税信息（电子税票 {tax.voucher_no}），免提交完税凭证")
-    progress.add_event(session, case, kind="tax_paid", actor=None, message="税务部门已推送完税信息")
+    progress.add_event(session, case, kind=EventKind.TAX_PAID, actor=None, message="税务部门已推送完税信息")
     audit.record(session, actor_id=actor.user_id, action="tax.paid", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"via": via, "voucher_no": tax.voucher_no, "result": snap.result})
-    if case.status not in ("draft", "completed", "rejected", "refused", "withdrawn"):
+    if case.status != CaseStatus.DRAFT and case.status not in FINAL_STATUSES:
         from app.cases.intake import apply_outcome
 
         outcome = WorkflowRuntime(session, CaseContext(session, case, actor)).deliver_message(

@@ -1,0 +1,88 @@
+"""The platform's closed vocabularies: case and task statuses, stages, case event kinds, application channels.
+
+StrEnum members compare equal to (and are stored as) their plain string values, so the database rows,
+templates and JSON written before these types existed keep working unchanged. The Chinese labels of stages
+and statuses stay in ``dictionaries/stages.yaml`` (read by ``app.casefile.status``); a unit test proves this
+module and that file agree. Values that come from definitions (a BPMN task's ``stage`` property, a lane)
+stay ``str`` and are compared with these members.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    """Values of ``Case.status`` (and ``CaseEvent.status``)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTING = "accepting"            # a 受理 task is open
+    AWAITING_CHECK = "awaiting_check"  # at 受理, a department check still unanswered
+    REVIEWING = "reviewing"            # 审核
+    AWAITING_TAX = "awaiting_tax"      # 完税
+    RECORDING = "recording"            # 登簿
+    CERTIFYING = "certifying"          # 缮证
+    CORRECTING = "correcting"          # 补正: back with the applicant
+    PROCESSING = "processing"          # a task whose stage is not in stages.yaml
+    COMPLETED = "completed"            # end_registered
+    REJECTED = "rejected"              # end_rejected (不予受理)
+    REFUSED = "refused"                # end_refused (不予登记)
+    WITHDRAWN = "withdrawn"            # end_withdrawn
+
+
+class Stage(StrEnum):
+    """Stages a user task carries (``spiffworkflow:properties/stage``); the values are the stored Chinese names."""
+
+    ACCEPT = "受理"
+    REVIEW = "审核"
+    TAX = "完税"
+    RECORD = "登簿"
+    CERTIFY = "缮证"
+    CORRECT = "补正"
+
+
+class TaskStatus(StrEnum):
+    """Values of ``Task.status``."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class EventKind(StrEnum):
+    """Values of ``CaseEvent.kind`` (the case's progress timeline)."""
+
+    CREATED = "created"
+    CONFIRMED = "confirmed"
+    SUBMITTED = "submitted"
+    RESUBMITTED = "resubmitted"
+    STEP_COMPLETED = "step_completed"
+    NOTICE = "notice"
+    INVITED = "invited"
+    CONSENTED = "consented"
+    CONTENT_CHANGED = "content_changed"
+    FIELDS_CORRECTED = "fields_corrected"
+    CHANGE_PROPOSED = "change_proposed"
+    CHANGE_DECIDED = "change_decided"
+    PAID = "paid"
+    TAX_PUSH_QUEUED = "tax_push_queued"
+    TAX_PAID = "tax_paid"
+    TAX_OVERDUE = "tax_overdue"
+    VERIFICATION_PENDING = "verification_pending"
+    VERIFICATION_COMPLETED = "verification_completed"
+    VERSION_MIGRATED = "version_migrated"
+
+
+class Channel(StrEnum):
+    """Values of ``Case.channel``: how the application came in (statistics and a few rules)."""
+
+    ONLINE = "online"
+    WINDOW = "window"
+    INSTITUTION = "institution"
+    COURT = "court"
+
+
+# Case statuses in which the applicant may still edit the application (materials, parties, form).
+EDITABLE_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.CORRECTING})
+# Terminal statuses: the process reached an end event.
+FINAL_STATUSES = frozenset({CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.REFUSED, CaseStatus.WITHDRAWN})
