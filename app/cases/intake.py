@@ -134,7 +134,7 @@ def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -
 
 
 def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
-                       tenant_id: str | None = None, channel: str | None = None,
+                       tenant_id: str | None = None, channel: Channel | None = None,
                        permission: str = "application:create") -> Case:
     """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust).
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
