@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 from workbench_pages import claim_and_open, clerk_page_fixture, submit_decision  # noqa: F401  (fixture)
 
 
@@ -31,6 +32,7 @@ def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any,
     assert "受理通知书" in reviewer.locator("#notices").inner_text()
     reviewer.check("input[name=decision][value=approve]")
     reviewer.fill("#opinion", "经审核，权属来源清楚，同意登记。")
+    expect(reviewer.locator("#opinion")).to_have_value("经审核，权属来源清楚，同意登记。")
     submit_decision(reviewer)
 
     recorder = clerk_page("xh_recorder")
@@ -41,6 +43,7 @@ def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any,
     assert "李*" in after.locator("tr.created").inner_text() and "新设" in after.inner_text()
     recorder.check("input[name=decision][value=approve]")
     recorder.fill("#opinion", "已核对登簿内容，确认登簿。")
+    expect(recorder.locator("#opinion")).to_have_value("已核对登簿内容，确认登簿。")
     recorder.click("#submit-decision")  # not yet confirmed: nothing is recorded
     assert "请先核对登簿内容" in recorder.locator("#task").inner_text()
     recorder.check("#confirm_record")

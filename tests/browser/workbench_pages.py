@@ -50,11 +50,16 @@ def wait_for_diagram(page: Any) -> None:
     page.wait_for_function(DIAGRAM_DRAWN)
 
 
+SENT_FIELDS = """() => Object.fromEntries([...new FormData(document.getElementById('decision-form')).entries()]
+  .filter(([k]) => k !== 'csrf_token'))"""
+
+
 def submit_decision(page: Any) -> None:
     """Complete the open task; a refusal fails the test with what the page said, not with a timeout."""
+    sent = page.evaluate(SENT_FIELDS)  # what the form holds when it is sent: names a lost value if refused
     with page.expect_navigation():
         page.click("#submit-decision")
     if not re.search(r"/workbench/$|/workbench/\?", page.url):
         said = page.locator(".flash, .error-message, .errors, [role=alert]").all_inner_texts()
-        raise AssertionError(f"decision refused at {page.url}: {said}")
+        raise AssertionError(f"decision refused at {page.url}: {said}; the form held {sent}")
     assert "已办理" in page.locator(".flash").first.inner_text()
