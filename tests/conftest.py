@@ -27,7 +27,7 @@ from support.databases import (
 )
 from support.personas import Api
 from support.servers import LiveServer, simulator_reset
-from support.settings import make_settings
+from support.settings import FAST_PASSWORD_HASH, make_settings
 
 from app import create_app
 from app.config import ROOT
@@ -39,6 +39,7 @@ from app.security.keygen import random_keys  # noqa: E402
 
 for _name, _value in random_keys().items():
     os.environ.setdefault(_name, _value)
+os.environ["PASSWORD_HASH_METHOD"] = FAST_PASSWORD_HASH  # accounts made outside an app context hash fast too
 warm_up_before_freezing()  # before any test freezes the clock (tests/support/clock.py says why)
 # live server + Chromium fixtures for tests/browser, page sessions, the version-migration scenario
 pytest_plugins = ["browser_fixtures", "page_fixtures", "version_fixtures"]
