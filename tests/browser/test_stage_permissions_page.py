@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench_pages import claim_and_open, clerk_page_fixture  # noqa: F401  (fixture)
+from workbench_pages import claim_and_open, clerk_page_fixture, open_details  # noqa: F401  (fixture)
 
 
 def test_the_acceptor_corrects_the_editable_fields_at_acceptance(clerk_page: Any,
                                                                  submitted_transfer: dict) -> None:
     clerk = clerk_page("xh_acceptor")
     claim_and_open(clerk, submitted_transfer["business_no"])
-    clerk.click("#correct-fields summary")
+    open_details(clerk, "#correct-fields")
     form = clerk.locator("#correct-fields form")
     assert sorted(form.locator("[data-field]").evaluate_all("els => els.map(e => e.dataset.field)")) == \
         ["contract_no", "price", "share_mode", "use"]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from browser_fixtures import open_context
+from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD
 
@@ -42,8 +43,11 @@ def claim_and_open(page: Any, business_no: str) -> None:
 
 # The case page's diagram is drawn after the page has loaded (fetch + render), which moves what lies below it:
 # a click aimed before it is drawn can land elsewhere (found: the 更正申请信息 summary missed under load).
+# Images (signatures, material previews) and web fonts change the layout when they arrive, too: the page is
+# settled when all three are in.
 DIAGRAM_DRAWN = """() => [...document.querySelectorAll('.bpmn-viewer[data-xml-url]')]
-  .every(b => b.classList.contains('bpmn-viewer-ready'))"""
+  .every(b => b.classList.contains('bpmn-viewer-ready'))
+  && [...document.images].every(i => i.complete) && document.fonts.status === 'loaded'"""
 
 
 def wait_for_diagram(page: Any) -> None:
@@ -63,3 +67,10 @@ def submit_decision(page: Any) -> None:
         said = page.locator(".flash, .error-message, .errors, [role=alert]").all_inner_texts()
         raise AssertionError(f"decision refused at {page.url}: {said}; the form held {sent}")
     assert "已办理" in page.locator(".flash").first.inner_text()
+
+
+def open_details(page: Any, selector: str) -> None:
+    """Open a <details> by clicking its summary, as a clerk does, and wait until it is open."""
+    details = page.locator(selector)
+    details.locator("summary").click()
+    expect(details).to_have_attribute("open", "")
