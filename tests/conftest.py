@@ -4,9 +4,7 @@ template, and personas that log in through the real token endpoint. Plain helper
 taking cases through, waiting, a frozen clock) live in tests/support/; tests/README.md maps the suite."""
 from __future__ import annotations
 
-import copy
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from support.databases import (
 )
 from support.personas import Api
 from support.servers import LiveServer, simulator_reset
-from support.settings import FAST_PASSWORD_HASH, make_settings
+from support.settings import make_settings
 
 from app import create_app
 from app.config import ROOT
@@ -41,7 +39,6 @@ from app.security.keygen import random_keys  # noqa: E402
 
 for _name, _value in random_keys().items():
     os.environ.setdefault(_name, _value)
-os.environ["PASSWORD_HASH_METHOD"] = FAST_PASSWORD_HASH  # accounts made outside an app context hash fast too
 warm_up_before_freezing()  # before any test freezes the clock (tests/support/clock.py says why)
 # live server + Chromium fixtures for tests/browser, page sessions, the version-migration scenario
 pytest_plugins = ["browser_fixtures", "page_fixtures", "version_fixtures"]
@@ -94,7 +91,7 @@ def owner_database_url(base_database_url: str) -> Iterator[str]:
     settle_sqlite(empty)
     copy_database(empty, url)
     yield url
-    for name in (url, empty, *(worker_database_url(base, worker, t) for t in ("seeded", "submitted"))):
+    for name in (url, empty, worker_database_url(base, worker, "seeded")):
         drop(name)
 
 
@@ -149,13 +146,7 @@ def app(request: pytest.FixtureRequest, database_url: str, owner_database_url: s
     """A fresh app on a fresh copy of a template (``seeded`` if the test asks for the ``seeded`` fixture,
     directly or through another, else ``empty``), also served on a loopback port so departments can call it
     back."""
-    if "submitted_transfer" in request.fixturenames:  # the demo transfer, filed once per worker (see below)
-        template = request.getfixturevalue("submitted_template")
-        copy_database(template["url"], owner_database_url)
-        shutil.copytree(template["files"], tmp_path / "files")
-    else:
-        copy_database(database_templates["seeded" if "seeded" in request.fixturenames else "empty"],
-                      owner_database_url)
+    copy_database(database_templates["seeded" if "seeded" in request.fixturenames else "empty"], owner_database_url)
     simulator_reset(simulator)
     holder: list[Flask] = []
     live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))
@@ -163,8 +154,6 @@ def app(request: pytest.FixtureRequest, database_url: str, owner_database_url: s
                                            callback_base_url=live.url, public_base_url=live.url))
     application.config["TESTING"] = True
     application.config["LIVE_URL"] = live.url
-    if "submitted_transfer" in request.fixturenames:
-        application.extensions["submitted_case"] = template["case"]
     holder.append(application)
     yield application
     live.stop()
@@ -192,37 +181,10 @@ def login(client: FlaskClient) -> Any:
     return lambda username: Api(client, username)
 
 
-@pytest.fixture(scope="session")
-def submitted_template(base_database_url: str, database_templates: dict[str, str], simulator: LiveServer,
-                       tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A third template, made on first use: the ``seeded`` one after ``submit_transfer`` went through the app
-    (served on its own port for the 完税 callback), with the stored files beside it (``files``) and the
-    submitted case (``case``). Tests asking for ``submitted_transfer`` start from a copy of both, as if each
-    had filed the transfer itself."""
-    url = worker_database_url(base_database_url, WORKER, "submitted")
-    copy_database(database_templates["seeded"], url)
-    base = tmp_path_factory.mktemp("submitted")
-    simulator_reset(simulator)
-    holder: list[Flask] = []
-    live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))
-    application = create_app(make_settings(_app_role_url(url), base, integrations_base_url=simulator.url,
-                                           callback_base_url=live.url, public_base_url=live.url))
-    application.config["TESTING"] = True
-    holder.append(application)
-    client = application.test_client()
-    case = submit_transfer(lambda username: Api(client, username))
-    live.stop()  # joins the callback's request thread: nothing is in flight when the database is copied
-    simulator_reset(simulator)
-    application.extensions["db"].engine.dispose()  # a template may have no connections
-    settle_sqlite(url)
-    return {"url": url, "files": base / "files", "case": case}
-
-
 @pytest.fixture
-def submitted_transfer(seeded: Flask) -> dict[str, Any]:
-    """张三 sells his 西湖区 flat to 李四: created, materials uploaded, both confirm, submitted (and 完税) — a
-    copy of ``submitted_template`` (the ``app`` fixture copies its database and files)."""
-    return copy.deepcopy(seeded.extensions["submitted_case"])
+def submitted_transfer(login: Any) -> dict[str, Any]:
+    """张三 sells his 西湖区 flat to 李四: created, materials uploaded, both confirm, submitted (and 完税)."""
+    return submit_transfer(login)
 
 
 BROWSER_TESTS = Path(__file__).parent / "browser"

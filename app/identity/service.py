@@ -1,8 +1,6 @@
 """Accounts and API tokens."""
 from __future__ import annotations
 
-import os
-
 from flask import current_app, has_app_context
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -20,10 +18,9 @@ DEFAULT_HASH_METHOD = "scrypt"
 
 def _hash_method() -> str:
     """``PASSWORD_HASH_METHOD`` of this app (``app.extensions["password_hash_method"]``, app.identity.init_app);
-    where no app is active (a script or test building accounts directly), the same setting read from the
-    environment, scrypt unless set."""
+    the default where no app is active (a script or test building accounts directly)."""
     if not has_app_context():
-        return os.environ.get("PASSWORD_HASH_METHOD") or DEFAULT_HASH_METHOD
+        return DEFAULT_HASH_METHOD
     method: str = current_app.extensions["password_hash_method"]
     return method
 

@@ -6,10 +6,6 @@ from typing import Any
 
 from app.config import ROOT, Settings
 
-# Fast password hashing for the whole test run: the app's setting (make_settings) and, through the environment,
-# accounts built outside an app context (app.identity.service._hash_method); production keeps scrypt.
-FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
-
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     """Settings from the environment on ``database_url`` with files under ``tmp_path``; ``overrides`` last."""
@@ -18,7 +14,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
     settings.instance_path = tmp_path / "instance"
     settings.storage_dir = tmp_path / "files"
     settings.definitions_root = ROOT
-    settings.password_hash_method = FAST_PASSWORD_HASH  # demo accounts are seeded for every test
+    settings.password_hash_method = "pbkdf2:sha256:1000"  # demo accounts are seeded for every test
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
