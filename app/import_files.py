@@ -17,7 +17,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 UNIT_FIELDS = ("unit_code", "tenant", "location", "use", "area_m2", "right_nature", "land_term_end")
 RIGHT_FIELDS = ("right_type", "business_no", "cert_no", "amount_yuan", "registered_at", "details")
@@ -145,3 +145,30 @@ def parse_csv(text: str) -> tuple[list[dict[str, Any]], list[ImportProblem]]:
     if not units and not problems:
         problems.append(ImportProblem(0, "文件中没有任何不动产单元"))
     return list(units.values()), problems
+
+
+class ImportReport(Protocol):
+    """What an all-or-nothing import reports (the register import, the user directory sync)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def problems(self) -> list[Any]: ...
+
+    def summary(self) -> str: ...
+
+
+def echo_report(report: ImportReport, *, failed: str, done: str) -> None:
+    """Print an import's outcome for a `flask` command: every problem, then ``failed`` (exit 1, nothing written)
+    or ``done`` with the summary."""
+    import sys
+
+    import click
+
+    for problem in report.problems:
+        click.echo(f"错误：{problem}", err=True)
+    if not report.ok:
+        click.echo(f"{failed}：{len(report.problems)} 处错误，未写入任何数据", err=True)
+        sys.exit(1)
+    click.echo(done + report.summary())

@@ -43,6 +43,7 @@ def sync_command(file: Path, full: bool) -> None:
     """Sync accounts from the government platform's directory (.jsonl or .csv); idempotent; all or nothing."""
     from app.identity.actor import Actor
     from app.identity.sync import read_directory, sync_users
+    from app.import_files import echo_report
 
     cli_actor = Actor(user_id=None, username="cli", kind="system", permissions=frozenset({"user:sync"}),
                       city_level=True)
@@ -51,9 +52,4 @@ def sync_command(file: Path, full: bool) -> None:
         report = sync_users(session, cli_actor, records, full=full, problems=problems)
         if not report.ok:
             session.rollback()
-    for problem in report.problems:
-        click.echo(f"错误：{problem}", err=True)
-    if not report.ok:
-        click.echo(f"同步失败：{len(report.problems)} 处错误，未写入任何数据", err=True)
-        sys.exit(1)
-    click.echo("同步完成：" + report.summary())
+    echo_report(report, failed="同步失败", done="同步完成：")

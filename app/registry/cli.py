@@ -63,18 +63,14 @@ add_log_commands(registry, _db, _run_checkpoint_job)
               help="文件格式（默认按扩展名 .jsonl / .csv）")
 def import_command(file: Path, dry_run: bool, fmt: str | None) -> None:
     """Import existing register data (JSON Lines or CSV); all or nothing; exit 1 listing every bad line."""
+    from app.import_files import echo_report
     from app.registry.importer import import_file
 
     with _db().unit_of_work() as session:
         report = import_file(session, file, fmt=fmt, dry_run=dry_run)
         if dry_run or not report.ok:
             session.rollback()
-    for problem in report.problems:
-        click.echo(f"错误：{problem}", err=True)
-    if not report.ok:
-        click.echo(f"导入失败：{len(report.problems)} 处错误，未写入任何数据", err=True)
-        sys.exit(1)
-    click.echo(("（试运行，未写入）" if dry_run else "导入完成：") + report.summary())
+    echo_report(report, failed="导入失败", done="（试运行，未写入）" if dry_run else "导入完成：")
 
 
 @registry.command("expire")
