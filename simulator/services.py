@@ -60,10 +60,14 @@ def tax_case(business_no: str, mismatch: bool) -> Any:
 
 
 def _settle(sim: SimulatorState, config: Any, business_no: str, callback_url: str) -> None:
-    """The taxpayers pay; the tax office calls back (signed) until the platform answers 2xx."""
+    """The taxpayers pay; the tax office calls back (signed) until the platform answers 2xx — or until the
+    simulator is reset (SimulatorState.generation)."""
+    generation = sim.generation
     time.sleep(config.tax_callback_delay_s)
     with sim.lock:
-        case = sim.tax_cases[business_no]
+        case = sim.tax_cases.get(business_no)
+        if case is None or sim.generation != generation:
+            return
         case.update(status="完税", voucher_no=f"电子税票{business_no[-8:]}", paid_at=time.strftime("%Y-%m-%d"))
         payload = {"event": "tax.paid", "business_no": business_no, "tax_case_no": case["tax_case_no"],
                    "status": "完税", "voucher_no": case["voucher_no"], "paid_at": case["paid_at"],
@@ -74,21 +78,34 @@ def _settle(sim: SimulatorState, config: Any, business_no: str, callback_url: st
     raw = json.dumps(payload, ensure_ascii=False).encode()
     for delay in (0.0, *config.callback_retry_delays):
         time.sleep(delay)
-        stamp = str(int(time.time()))
-        req = urllib.request.Request(callback_url, data=raw, method="POST", headers={
-            "Content-Type": "application/json", "X-Timestamp": stamp,
-            "X-Signature": sign(config.tax_callback_secret, stamp, raw)})
+        with sim.idle:
+            if sim.generation != generation:
+                return
+            sim.in_flight += 1
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
-                status = resp.status
-        except urllib.error.HTTPError as err:
-            status = err.code
-        except OSError:
-            status = 0
+            status = _post_callback(config, callback_url, raw)
+        finally:
+            with sim.idle:
+                sim.in_flight -= 1
+                sim.idle.notify_all()
         with sim.lock:
             sim.callbacks.append({"business_no": business_no, "status": status})
         if 200 <= status < 300:
             return
+
+
+def _post_callback(config: Any, callback_url: str, raw: bytes) -> int:
+    stamp = str(int(time.time()))
+    req = urllib.request.Request(callback_url, data=raw, method="POST", headers={
+        "Content-Type": "application/json", "X-Timestamp": stamp,
+        "X-Signature": sign(config.tax_callback_secret, stamp, raw)})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
+            return int(resp.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+    except OSError:
+        return 0
 
 
 @bp.post("/<subscriber>/inbox")

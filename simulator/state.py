@@ -33,8 +33,16 @@ class SimulatorState:
     shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)             # tax callbacks sent, results
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # A reset ends the tax callbacks of the cases before it: a callback thread stops when the generation it
+    # started in has passed, and reset() waits for callbacks in flight, so none reaches the next test's app.
+    generation: int = 0
+    in_flight: int = 0
+    idle: threading.Condition = field(default_factory=threading.Condition)
 
     def reset(self) -> None:
+        with self.idle:
+            self.generation += 1
+            self.idle.wait_for(lambda: self.in_flight == 0, timeout=30)
         with self.lock:
             self.behaviour.clear()
             self.received.clear()

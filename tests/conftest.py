@@ -14,10 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support.app_state import pristine
 from support.cases import submit_transfer
 from support.clock import warm_up_before_freezing
 from support.databases import (
     TEMPLATES,
+    PostgresRows,
     copy_database,
     create_empty,
     drop,
@@ -32,6 +34,7 @@ from support.settings import make_settings
 from app import create_app
 from app.config import ROOT
 from app.db_roles import grant_app_role
+from app.registry.signing import ensure_dev_keys
 
 # Random keys for this test run (no key from the repository is ever used); a developer's instance/keys.env is
 # not read because INSTANCE_PATH points at an empty directory.
@@ -140,23 +143,62 @@ def simulator() -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture
-def app(request: pytest.FixtureRequest, database_url: str, owner_database_url: str,
-        database_templates: dict[str, str], tmp_path: Path, simulator: LiveServer) -> Iterator[Flask]:
-    """A fresh app on a fresh copy of a template (``seeded`` if the test asks for the ``seeded`` fixture,
-    directly or through another, else ``empty``), also served on a loopback port so departments can call it
-    back."""
-    copy_database(database_templates["seeded" if "seeded" in request.fixturenames else "empty"], owner_database_url)
-    simulator_reset(simulator)
+@pytest.fixture(scope="session")
+def worker_database(owner_database_url: str, database_templates: dict[str, str]) -> Iterator[Any]:
+    """How this worker's database goes back to a template before each test: a file copy on SQLite, a reset of
+    the rows on PostgreSQL (tests/support/databases.py ``PostgresRows``)."""
+    if make_url(owner_database_url).get_backend_name() != "postgresql":
+        yield None
+        return
+    rows = PostgresRows(owner_database_url, database_templates)
+    yield rows
+    rows.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_app(database_url: str, simulator: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app per worker, served on a loopback port so departments can call it back. Building an app costs
+    ~0.2 s (mostly werkzeug compiling ~200 URL rules) and its templates are compiled on first use, so the
+    tests share it; ``app`` puts back what a test may change (tests/support/app_state.py)."""
     holder: list[Flask] = []
     live = LiveServer(lambda environ, start_response: holder[0](environ, start_response))
-    application = create_app(make_settings(database_url, tmp_path, integrations_base_url=simulator.url,
-                                           callback_base_url=live.url, public_base_url=live.url))
+    application = create_app(make_settings(database_url, tmp_path_factory.mktemp("app"),
+                                           integrations_base_url=simulator.url, callback_base_url=live.url,
+                                           public_base_url=live.url))
     application.config["TESTING"] = True
     application.config["LIVE_URL"] = live.url
+    ensure_dev_keys(application.extensions["signing_keys"])  # now, not on a first 缮证 under a frozen clock
     holder.append(application)
     yield application
     live.stop()
+    application.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, worker_app: Flask, worker_database: Any, owner_database_url: str,
+        database_templates: dict[str, str], simulator: LiveServer) -> Iterator[Flask]:
+    """The worker's app on a fresh copy of a template (``seeded`` if the test asks for the ``seeded`` fixture,
+    directly or through another, else ``empty``), with its settings, extensions, files and throttling counters
+    as they were when it was built."""
+    simulator_reset(simulator)  # first: no callback of the previous test's cases arrives from here on
+    template = "seeded" if "seeded" in request.fixturenames else "empty"
+    engine = worker_app.extensions["db"].engine
+    if worker_database is None:
+        engine.dispose()  # SQLite: the file is replaced under the pool's connections
+        copy_database(database_templates[template], owner_database_url)
+    else:
+        worker_database.reset(template, before_copy=engine.dispose)
+    with pristine(worker_app):
+        yield worker_app
+
+
+@pytest.fixture
+def own_app(database_url: str, simulator: LiveServer, tmp_path: Path, app: Flask) -> Iterator[Flask]:
+    """An app of the test's own (not served) on the same fresh database, for a test that changes what the shared
+    one cannot take back (a route added after the first request)."""
+    application = create_app(make_settings(database_url, tmp_path, integrations_base_url=simulator.url))
+    application.config["TESTING"] = True
+    yield application
     application.extensions["db"].engine.dispose()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from page_fixtures import PageUser
 from sqlalchemy import create_engine, func, select, update
 from support.cases import complete_stage, take_through
 from support.personas import STAFF
@@ -76,14 +77,15 @@ def test_the_interface_call_log_by_business_number_and_outcome(accepted_case: st
     assert ZHANG_SAN["id_number"] not in html and ZHANG_SAN["name"] not in html
 
 
-def test_an_unhandled_error_is_captured_without_personal_data(seeded: Any, page_login: Any, db: Any) -> None:
+def test_an_unhandled_error_is_captured_without_personal_data(seeded: Any, own_app: Any, page_login: Any,
+                                                               db: Any) -> None:
     number = "2026330106200000042"[:18]
 
-    @seeded.get("/workbench/boom/<business_no>")
+    @own_app.get("/workbench/boom/<business_no>")  # a route of the test's own: the shared app has served requests
     def boom(business_no: str) -> Any:
         raise RuntimeError(f"{ZHANG_SAN['name']} {ZHANG_SAN['id_number']} {business_no}")
 
-    clerk = page_login("xh_acceptor")
+    clerk = PageUser(own_app.test_client(), "xh_acceptor")
     resp = clerk.get(f"/workbench/boom/{number}?id_number={ZHANG_SAN['id_number']}")
     assert resp.status_code == 500 and ZHANG_SAN["id_number"] not in resp.get_data(as_text=True)
     with db.unit_of_work() as session:

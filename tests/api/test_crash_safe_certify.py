@@ -42,7 +42,8 @@ def _number_in(pdf: bytes) -> str:
 
 def _run_until_hook(seeded: Flask, simulator: LiveServer, tmp_path: Path, business_no: str) -> str:
     """Start 缮证 in a child process, wait until it has written the signed PDF, then kill -9 it."""
-    args = {"database_url": seeded.config["SETTINGS"].database_url, "tmp_path": str(tmp_path),
+    settings = seeded.config["SETTINGS"]  # the child shares the app's files and keys (make_settings' layout)
+    args = {"database_url": settings.database_url, "tmp_path": str(settings.storage_dir.parent),
             "simulator_url": simulator.url, "live_url": seeded.config["LIVE_URL"], "business_no": business_no}
     child = subprocess.Popen([sys.executable, str(HELPER), json.dumps(args)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])

@@ -376,10 +376,10 @@ def test_every_route_is_declared_and_enforced(seeded: Any, db: Any, login: Any, 
     assert not wrong, "\n".join(wrong)
 
 
-def test_a_new_endpoint_without_a_declaration_is_caught(seeded: Any) -> None:
+def test_a_new_endpoint_without_a_declaration_is_caught(own_app: Any) -> None:
     """The guard itself: a route added without a line in the table is what the first check reports."""
-    seeded.add_url_rule("/undeclared", "undeclared", lambda: "")
-    keys = {f"{m} {r.endpoint}" for r in seeded.url_map.iter_rules()
+    own_app.add_url_rule("/undeclared", "undeclared", lambda: "")
+    keys = {f"{m} {r.endpoint}" for r in own_app.url_map.iter_rules()
             for m in (r.methods or set()) - {"HEAD", "OPTIONS"}}
     assert keys - set(EXPECT) == {"GET undeclared"}
 
