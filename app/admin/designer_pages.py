@@ -10,7 +10,7 @@ from app.admin.common import analyst, definitions_root
 from app.catalog import designer
 from app.catalog.condition_fields import application_fields, dictionary_choices, flow_condition_vocabulary
 from app.catalog.sample_data import sample_data
-from app.catalog.service import list_business_types
+from app.catalog.service import list_business_types, version_definition
 from app.identity.roles import role_names
 from app.pages import login_required
 from app.web import db_session
@@ -57,8 +57,8 @@ def designer_page(code: str) -> str:
 
 def _condition_and_trial_inputs(session: Any, code: str, version_id: str | None) -> dict[str, Any]:
     """The condition builder's fields and the dry run's generated form, from the current application form."""
-    definition = designer.version_of(session, code, version_id).definition if version_id else {}
-    schema = (definition.get("forms") or {}).get(definition.get("application_form"), {"properties": {}})
+    schema = (version_definition(designer.version_of(session, code, version_id)).application_schema if version_id
+              else {"properties": {}})
     options = dictionary_choices(session)
     return {"conditions": flow_condition_vocabulary(definitions_root(), schema, options),
             "trial": {"fields": application_fields(schema, always_present=False, dictionary_options=options),

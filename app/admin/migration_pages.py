@@ -25,7 +25,7 @@ def _default_versions(versions: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 def _posted_mapping(source: ProcessVersion) -> dict[str, str]:
-    return {t["id"]: request.form.get(f"map-{t['id']}", "") for t in vm.user_tasks(source)}
+    return {t.id: request.form.get(f"map-{t.id}", "") for t in vm.user_tasks(source)}
 
 
 def _render(code: str, source_id: str | None, target_id: str | None, mapping: dict[str, str] | None = None,

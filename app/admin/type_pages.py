@@ -12,7 +12,7 @@ from app.admin.common import analyst, definitions_root
 from app.catalog import config, designer, type_editing
 from app.catalog.condition_fields import application_fields, dictionary_choices
 from app.catalog.meta_schemas import APPLICANT_MODES
-from app.catalog.service import current_version, sync_definitions
+from app.catalog.service import current_version, sync_definitions, version_definition
 from app.errors import ValidationFailed
 from app.identity.roles import role_names
 from app.pages import login_required, refused
@@ -49,11 +49,11 @@ def _page(code: str, business: dict[str, Any], materials: list[dict[str, Any]], 
     session = db_session()
     palette = designer.palette_vocabulary(definitions_root(), role_names(session))
     roles = {r["code"]: r["name"] for r in palette["roles"]}
-    definition = current_version(session, code, unreleased=True).definition
-    app_schema = definition["forms"][definition["application_form"]]
+    definition = version_definition(current_version(session, code, unreleased=True))
+    app_schema = definition.application_schema
     app_form = app_schema.get("properties", {})
     return render_template("admin/type_edit.html", bt=designer.business_type(session, code), business=business,
-                           tasks=definition.get("user_tasks", []), roles=roles,
+                           tasks=definition.user_tasks, roles=roles,
                            form_fields=[(n, p.get("title", n)) for n, p in app_form.items()],
                            fee_condition_fields=application_fields(app_schema, always_present=False,
                                                                    dictionary_options=dictionary_choices(session)),

@@ -2,12 +2,11 @@
 filtering, so another office's case is simply not found); applicants see the cases they are a party to."""
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case, Party, Task
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.service import definition_by_version
 from app.errors import NotFound
 from app.identity.actor import Actor
@@ -37,7 +36,7 @@ def get_task(session: Session, actor: Actor, task_id: str) -> Task:
     return task
 
 
-def definition_of(session: Session, case: Case) -> dict[str, Any]:
+def definition_of(session: Session, case: Case) -> BusinessTypeDef:
     return definition_by_version(session, case.process_version_id)
 
 

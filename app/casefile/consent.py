@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.casefile import progress
 from app.casefile.models import Case, CaseEvent, Invitation, Party
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import pii_fields
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied
@@ -65,14 +66,14 @@ class Snapshot:
     signers: tuple[Signer, ...] = ()
 
 
-def may_edit(definition: dict[str, Any], actor: Actor, case: Case) -> bool:
+def may_edit(definition: BusinessTypeDef, actor: Actor, case: Case) -> bool:
     """The creator edits his application; another party (co-applicant) sees it read-only, his counterpart's
     personal data masked, unless the type lets co-applicants edit (business.yaml ``co_applicants_edit``).
     Either way a change voids the confirmations (``record_change``). Staff edit through their own paths."""
-    return actor.kind == "staff" or actor.user_id == case.applicant_id or bool(definition.get("co_applicants_edit"))
+    return actor.kind == "staff" or actor.user_id == case.applicant_id or definition.co_applicants_edit
 
 
-def require_may_edit(definition: dict[str, Any], actor: Actor, case: Case) -> None:
+def require_may_edit(definition: BusinessTypeDef, actor: Actor, case: Case) -> None:
     if not may_edit(definition, actor, case):
         raise PermissionDenied("本申请由创建人填写和修改，您可以核对并签名确认；如需修改，请联系创建人",
                                code="creator_only")
@@ -100,12 +101,12 @@ def is_current(party: Party, digest: str) -> bool:
     return party.confirmed_at is not None and party.signed_content_sha256 == digest
 
 
-def must_confirm(definition: dict[str, Any], case: Case) -> list[Party]:
-    roles = definition.get("confirm_roles")  # None: every party confirms (processes/README.md)
+def must_confirm(definition: BusinessTypeDef, case: Case) -> list[Party]:
+    roles = definition.confirm_roles  # None: every party confirms (processes/README.md)
     return [p for p in case.parties if roles is None or p.role in roles]
 
 
-def stale_parties(definition: dict[str, Any], case: Case) -> list[Party]:
+def stale_parties(definition: BusinessTypeDef, case: Case) -> list[Party]:
     digest = content_digest(case)
     return [p for p in must_confirm(definition, case) if not is_current(p, digest)]
 
@@ -120,7 +121,7 @@ def _who(parties: list[Party]) -> str:
     return "、".join(f"{p.label}（{mask_name(p.name)}）" for p in parties)
 
 
-def require_current(definition: dict[str, Any], case: Case, *, only_voided: bool = False) -> None:
+def require_current(definition: BusinessTypeDef, case: Case, *, only_voided: bool = False) -> None:
     """409 ``confirmation_required`` unless every party that must confirm signed exactly the current content.
     ``only_voided``: at first submission, a party who never confirmed is the ordinary 422 ``not_ready``;
     only a confirmation that was voided (or no longer matches) is refused here."""
@@ -161,9 +162,9 @@ def _shown(field: str, spec: dict[str, Any], value: Any, secret: set[str]) -> st
     return str(mask_value(field, spec, value) if field in secret else value)
 
 
-def describe_changes(definition: dict[str, Any], before: Snapshot, after: Snapshot) -> list[str]:
+def describe_changes(definition: BusinessTypeDef, before: Snapshot, after: Snapshot) -> list[str]:
     """Field by field, in the form's order: ``价格（元）：1000000 → 1``; personal data masked."""
-    schema = definition["forms"][definition["application_form"]]
+    schema = definition.application_schema
     props, secret = schema.get("properties", {}), pii_fields(schema)
     keys = [k for k in props if k in before.form or k in after.form]
     keys += sorted(k for k in {*before.form, *after.form} if k not in props)
@@ -172,7 +173,7 @@ def describe_changes(definition: dict[str, Any], before: Snapshot, after: Snapsh
              for k in keys if before.form.get(k) != after.form.get(k)]
     if before.unit_code != after.unit_code and "unit_code" not in keys:
         lines.append(f"不动产单元：{before.unit_code or '（空）'} → {after.unit_code or '（空）'}")
-    names = {m["code"]: m["name"] for m in definition.get("materials", [])}
+    names = {m.code: m.name for m in definition.materials}
     old, new = set(before.materials), set(after.materials)
     lines += [f"上传材料：{names.get(code, code)}" for code, _ in sorted(new - old)]
     lines += [f"删除材料：{names.get(code, code)}" for code, _ in sorted(old - new)]
@@ -198,7 +199,7 @@ def _phone_of(session: Session, case: Case, signer: Signer) -> str | None:
     return str(invitation.phone) if invitation is not None and invitation.phone else None
 
 
-def _text(session: Session, actor: Actor, case: Case, definition: dict[str, Any], signers: list[Signer],
+def _text(session: Session, actor: Actor, case: Case, definition: BusinessTypeDef, signers: list[Signer],
           changes: str) -> None:
     from app.integrations.adapters.services import send_sms
     from app.integrations.client import CallContext, ServiceUnavailable
@@ -209,13 +210,13 @@ def _text(session: Session, actor: Actor, case: Case, definition: dict[str, Any]
             continue
         try:
             send_sms(session, CallContext(actor_id=actor.user_id, case_id=case.id), phone, "case_content_changed",
-                     {"business_type": definition.get("name", "不动产登记"), "role": signer.label,
+                     {"business_type": definition.name or "不动产登记", "role": signer.label,
                       "business_no": case.business_no or "", "changes": changes})
         except ServiceUnavailable:  # the timeline still tells; the call log shows the failed send
             continue
 
 
-def record_change(session: Session, actor: Actor, case: Case, before: Snapshot, definition: dict[str, Any], *,
+def record_change(session: Session, actor: Actor, case: Case, before: Snapshot, definition: BusinessTypeDef, *,
                   source: str, stage: str | None = None, actor_role: str | None = None) -> list[Party]:
     """After a write: if the signed content changed, void every confirmation, tell the parties, audit it.
     Once the case was submitted every change is recorded (the clerk's page lists them), even when no

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Appointment, AppointmentSlot
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.clock import beijing_today
 from app.config import ROOT
 from app.db import locked_row, utcnow
@@ -85,8 +85,8 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
         errors["day"] = [f"只能预约今后 {_config()['booking_window_days']} 个工作日内的日期"]
     if errors or office is None:  # no office: errors["tenant_id"] says so
         raise ValidationFailed("预约信息有误", errors=errors)
-    definition = current_version(session, business_type).definition
-    if definition["applicant_mode"] == "嘱托":
+    definition = version_definition(current_version(session, business_type))
+    if definition.applicant_mode == "嘱托":
         raise ValidationFailed("该业务由有权机关嘱托办理，无需预约", field="business_type")
     mine = session.execute(select(Appointment).where(Appointment.user_id == actor.user_id, Appointment.day == day,
                                                      Appointment.half == half, Appointment.status == "booked")

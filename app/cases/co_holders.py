@@ -17,22 +17,23 @@ from fractions import Fraction
 from typing import Any
 
 from app.casefile.models import Case, Party
+from app.catalog.definitions import PartyRole
 from app.errors import ValidationFailed
 from app.registry.co_ownership import BY_SHARES, SOLE, parse_share
 
 SHARE_MODE_FIELD = "share_mode"
 
 
-def typed_members(case: Case, role: dict[str, Any], data: dict[str, Any], typed: Party) -> list[Party]:
+def typed_members(case: Case, role: PartyRole, data: dict[str, Any], typed: Party) -> list[Party]:
     """The further members ``data`` lists for ``role`` as parties after ``typed`` (the form's own entry),
     with their shares when the side holds by shares; raises ValidationFailed when the shares do not add up."""
-    field = role.get("members_field")
+    field = role.members_field
     if not field:
         return []
     listed = [m for m in data.get(field) or [] if isinstance(m, dict)]
     mode = str(data.get(SHARE_MODE_FIELD) or SOLE)
     by_shares = mode == BY_SHARES and bool(listed)
-    own_share = str(data.get(role.get("share_field") or "") or "").strip() or None
+    own_share = str(data.get(role.share_field or "") or "").strip() or None
     typed.share = own_share if by_shares else None
     members: list[Party] = []
     for item in listed:
@@ -46,25 +47,25 @@ def typed_members(case: Case, role: dict[str, Any], data: dict[str, Any], typed:
     return members
 
 
-def _check(role: dict[str, Any], data: dict[str, Any], mode: str, typed: Party, members: list[Party]) -> None:
-    field = str(role["members_field"])
+def _check(role: PartyRole, data: dict[str, Any], mode: str, typed: Party, members: list[Party]) -> None:
+    field = str(role.members_field)
     if not members:
         return
     if mode == SOLE:
-        raise ValidationFailed(f"{role['label']}有多人时，共有方式不能为单独所有，请选择共同共有或按份共有",
+        raise ValidationFailed(f"{role.label}有多人时，共有方式不能为单独所有，请选择共同共有或按份共有",
                                field=SHARE_MODE_FIELD)
     bidx = [p.id_number_bidx for p in (typed, *members) if p.id_number_bidx]
     if len(set(bidx)) != len(bidx):
-        raise ValidationFailed(f"{role['label']}中有人重复列出（身份证号相同）", field=field)
+        raise ValidationFailed(f"{role.label}中有人重复列出（身份证号相同）", field=field)
     if mode != BY_SHARES:
         return
-    share_field = str(role.get("share_field") or field)
+    share_field = str(role.share_field or field)
     if not typed.share or parse_share(typed.share) <= 0:
-        raise ValidationFailed(f"按份共有时须填写{role['label']}（{typed.name or '本人'}）的份额，如 1/2",
+        raise ValidationFailed(f"按份共有时须填写{role.label}（{typed.name or '本人'}）的份额，如 1/2",
                                field=share_field)
     shares = [parse_share(p.share) for p in members]
     if not all(s > 0 for s in shares):
-        raise ValidationFailed(f"按份共有时须填写每位{role['label']}的份额，如 1/2", field=field)
+        raise ValidationFailed(f"按份共有时须填写每位{role.label}的份额，如 1/2", field=field)
     total = parse_share(typed.share) + sum(shares, Fraction(0))
     if total != 1:
-        raise ValidationFailed(f"按份共有的{role['label']}份额合计应为 1，当前合计为 {total}", field=field)
+        raise ValidationFailed(f"按份共有的{role.label}份额合计应为 1，当前合计为 {total}", field=field)

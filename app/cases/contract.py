@@ -16,14 +16,15 @@ from app.casefile.models import Case, Material
 from app.casefile.storage import Storage
 from app.cases import materials
 from app.cases.documents import Document, render_document
+from app.catalog.definitions import BusinessTypeDef
 from app.errors import NotFound, ValidationFailed
 from app.identity.actor import Actor
 
 BLANK = "＿＿＿＿＿＿"
 
 
-def template_of(definition: dict[str, Any]) -> dict[str, Any]:
-    template = definition.get("contract")
+def template_of(definition: BusinessTypeDef) -> dict[str, Any]:
+    template = definition.contract
     if not template:
         raise NotFound("该业务没有合同示范文本", code="contract_not_found")
     return template
@@ -39,12 +40,12 @@ def _clauses(template: dict[str, Any], values: dict[str, Any]) -> list[str]:
     return [string.Formatter().vformat(clause, (), filled) for clause in template["clauses"]]
 
 
-def blank_contract_pdf(definition: dict[str, Any], font_path: Path) -> bytes:
+def blank_contract_pdf(definition: BusinessTypeDef, font_path: Path) -> bytes:
     template = template_of(definition)
     paragraphs = [*_clauses(template, {}), "", f"甲方（签字）：{BLANK}　　乙方（签字）：{BLANK}",
                   f"签订日期：{BLANK}年{BLANK}月{BLANK}日"]
     return render_document(Document(title=template["title"], reference="示范文本", paragraphs=paragraphs,
-                                    author=definition["name"]), font_path)
+                                    author=definition.name), font_path)
 
 
 def filled_contract_pdf(session: Session, case: Case, font_path: Path) -> bytes:
@@ -54,12 +55,12 @@ def filled_contract_pdf(session: Session, case: Case, font_path: Path) -> bytes:
     named = {name for clause in template["clauses"] for _, name, _, _ in string.Formatter().parse(clause) if name}
     missing = sorted(name for name in named if form.get(name) in (None, ""))
     if missing:
-        titles = definition["forms"][definition["application_form"]].get("properties", {})
+        titles = definition.application_schema.get("properties", {})
         labels = "、".join(titles.get(name, {}).get("title", name) for name in missing)
         raise ValidationFailed(f"生成合同前请先在申请表中填写：{labels}", field="contract")
     reference = f"网签合同编号：{form.get('contract_no') or BLANK}"
     return render_document(Document(title=template["title"], reference=reference,
-                                    paragraphs=_clauses(template, form), author=definition["name"]), font_path)
+                                    paragraphs=_clauses(template, form), author=definition.name), font_path)
 
 
 def attach_filled_contract(session: Session, storage: Storage, actor: Actor, case: Case, font_path: Path) -> Material:

@@ -17,7 +17,7 @@ from app.casefile.models import Case
 from app.casefile.storage import Storage
 from app.cases.intake import confirm_application, create_application, submit_application
 from app.cases.materials import add_material
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 from app.vocabulary import Channel
@@ -67,8 +67,8 @@ def receive_entrustment(session: Session, storage: Storage, actor: Actor, busine
     entrustment (bad field, missing document, unknown unit) leaves nothing behind."""
     actor.require("court:entrust")
     version = current_version(session, business_type)
-    if version.definition.get("applicant_mode") != ENTRUSTED:
-        raise ValidationFailed(f"“{version.definition.get('name')}”不是嘱托登记业务，请通过网上申请办理",
+    if version_definition(version).applicant_mode != ENTRUSTED:
+        raise ValidationFailed(f"“{version_definition(version).name}”不是嘱托登记业务，请通过网上申请办理",
                                field="business_type")
     problems = _period_problems(form)
     if problems:

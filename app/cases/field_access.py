@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.casefile import consent, progress
 from app.casefile.access import definition_of
 from app.casefile.models import Case, Task
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import pii_fields, validate_form_data
 from app.errors import Conflict, PermissionDenied
 from app.identity.actor import Actor
@@ -44,17 +45,17 @@ class FieldAccess:
 UNRESTRICTED = FieldAccess((), frozenset(), frozenset())
 
 
-def _rows(definition: dict[str, Any], stages: set[str], roles: frozenset[str]) -> list[dict[str, Any]]:
-    return [r for r in definition.get("stage_permissions") or [] if r["stage"] in stages and r["role"] in roles]
+def _rows(definition: BusinessTypeDef, stages: set[str], roles: frozenset[str]) -> list[dict[str, Any]]:
+    return [r for r in definition.stage_permissions or [] if r["stage"] in stages and r["role"] in roles]
 
 
-def acting_roles(definition: dict[str, Any], stage: str, lane_role: str) -> frozenset[str]:
+def acting_roles(definition: BusinessTypeDef, stage: str, lane_role: str) -> frozenset[str]:
     """Roles that may claim and complete a task of ``stage``: the lane's role and those rows grant ``act``."""
-    granted = {r["role"] for r in definition.get("stage_permissions") or [] if r["stage"] == stage and r.get("act")}
+    granted = {r["role"] for r in definition.stage_permissions or [] if r["stage"] == stage and r.get("act")}
     return frozenset(granted | {lane_role})
 
 
-def may_act(definition: dict[str, Any], actor: Actor, task: Task) -> bool:
+def may_act(definition: BusinessTypeDef, actor: Actor, task: Task) -> bool:
     return bool(acting_roles(definition, task.stage, task.role) & actor.roles)
 
 
@@ -65,7 +66,7 @@ def open_stages(session: Session, case: Case) -> tuple[str, ...]:
 
 
 def field_access(session: Session, actor: Actor, case: Case,
-                 definition: dict[str, Any] | None = None) -> FieldAccess:
+                 definition: BusinessTypeDef | None = None) -> FieldAccess:
     if actor.kind != "staff":
         return UNRESTRICTED
     definition = definition or definition_of(session, case)
@@ -78,16 +79,16 @@ def field_access(session: Session, actor: Actor, case: Case,
     return FieldAccess(stages, hidden, editable)
 
 
-def restrict_summary(summary: dict[str, Any], definition: dict[str, Any], access: FieldAccess) -> dict[str, Any]:
+def restrict_summary(summary: dict[str, Any], definition: BusinessTypeDef, access: FieldAccess) -> dict[str, Any]:
     """The case summary without the hidden fields (and parties' names / ID numbers held in hidden fields)."""
     if access.hidden:
         summary["form"] = {k: v for k, v in summary["form"].items() if k not in access.hidden}
-        by_role = {p["role"]: p for p in definition.get("parties", [])}
+        by_role = {p.role: p for p in definition.parties}
         for party in summary["parties"]:
-            fields = by_role.get(party["role"], {})
-            if fields.get("name_field") in access.hidden:
+            role = by_role.get(party["role"])
+            if role is not None and role.name_field in access.hidden:
                 party["name"] = "（无权查看）"
-            if fields.get("id_field") in access.hidden:
+            if role is not None and role.id_field in access.hidden:
                 party["id_number"] = "（无权查看）"
     summary["field_access"] = access.as_dict()
     return summary
@@ -104,7 +105,7 @@ def correct_fields(session: Session, actor: Actor, case: Case, changes: dict[str
                                               Task.assignee_id == actor.user_id)).scalars().first()
     if task is None:
         raise Conflict("请先领取本案当前环节的任务，再更正申请信息", code="task_not_claimed")
-    schema = definition["forms"][definition["application_form"]]
+    schema = definition.application_schema
     props = schema.get("properties", {})
     refused = {name: [READ_ONLY] for name in changes if name not in access.editable}
     if refused:

@@ -130,7 +130,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     case = session.execute(select(Case).where(Case.id == task.case_id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
     definition = definition_of(session, case)
-    schema = definition["forms"][task.form_key]
+    schema = definition.forms[task.form_key]
     payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})
     if task.stage == Stage.ACCEPT and decision == "approve":
         from app.cases.sharing.rechecks import refuse_acceptance

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.casefile.access import definition_of
 from app.casefile.models import Case
 from app.cases.documents import Document, render_document
+from app.catalog.definitions import BusinessTypeDef
 from app.clock import CHINA
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, ValidationFailed
@@ -24,15 +25,15 @@ YES_NO = ["是", "否"]
 MAX_TEXT = 500
 
 
-def questions(definition: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(definition.get("inquiry") or [])
+def questions(definition: BusinessTypeDef) -> list[dict[str, Any]]:
+    return list(definition.inquiry or [])
 
 
 def options_of(question: dict[str, Any]) -> list[str]:
     return YES_NO if question["kind"] == "yes_no" else list(question.get("options") or [])
 
 
-def unanswered(definition: dict[str, Any], case: Case) -> list[str]:
+def unanswered(definition: BusinessTypeDef, case: Case) -> list[str]:
     answers = case.inquiry_answers if case.inquiry_enc else {}
     return [q["code"] for q in questions(definition) if not str(answers.get(q["code"]) or "").strip()]
 
@@ -62,7 +63,7 @@ def answer(session: Session, actor: Actor, case: Case, given: dict[str, str]) ->
     return answers
 
 
-def record(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
+def record(definition: BusinessTypeDef, case: Case) -> list[dict[str, Any]]:
     """Q&A lines for display: ``flag`` when the answer differs from what a clean case answers."""
     answers = case.inquiry_answers if case.inquiry_enc else {}
     return [{"code": q["code"], "q": q["q"], "kind": q["kind"], "options": options_of(q), "help": q.get("help"),
@@ -78,7 +79,7 @@ def inquiry_pdf(session: Session, case: Case, font_path: Path) -> bytes:
     lines = record(definition, case)
     names = "、".join(f"{p.label} {p.name or ''}" for p in case.parties)
     answered = case.inquiry_answered_at.astimezone(CHINA) if case.inquiry_answered_at else None
-    paragraphs = [f"业务类型：{definition['name']}", f"不动产单元号：{case.unit_code or '—'}",
+    paragraphs = [f"业务类型：{definition.name}", f"不动产单元号：{case.unit_code or '—'}",
                   f"被询问人：{names}",
                   f"询问方式：网上申请在线询问　作答时间：{answered:%Y-%m-%d %H:%M}" if answered
                   else "询问方式：未在线作答（受理时询问）"]

@@ -23,9 +23,10 @@ from app.cases.inquiry import unanswered
 from app.cases.materials import checklist, missing_codes
 from app.cases.numbers import next_business_no
 from app.cases.signing import Signature, sign
+from app.catalog.definitions import BusinessTypeDef, PartyRole
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
 from app.catalog.models import ProcessVersion
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.clock import beijing_today
 from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime
@@ -47,8 +48,8 @@ _KEPT_ON_EDIT = ("confirmed_at", "confirmed_by", "face_checked_at", "face_score"
                  "signature_sha256", "signature_material_id", "signed_content_sha256", "confirmation_voided_at")
 
 
-def _application_schema(definition: dict[str, Any]) -> dict[str, Any]:
-    return definition["forms"][definition["application_form"]]
+def _application_schema(definition: BusinessTypeDef) -> dict[str, Any]:
+    return definition.application_schema
 
 
 def prefill_for(session: Session, actor: Actor, schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form
     return filled
 
 
-def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: dict[str, Any],
+def _apply_form(session: Session, case: Case, definition: BusinessTypeDef, form: dict[str, Any],
                 *, partial: bool) -> None:
     schema = _application_schema(definition)
     data = validate_form_data(schema, form, partial=partial)
@@ -82,12 +83,12 @@ def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: 
     existing = {(p.role, p.id_number_bidx): p for p in case.parties}
     case.parties.clear()
     session.flush()
-    for role in definition.get("parties", []):
+    for role in definition.parties:
         party = Party(case_id=case.ensure_id(), tenant_id=case.tenant_id, position=len(case.parties),
-                      role=role["role"], label=role["label"], kind=role.get("kind", "person"))
+                      role=role.role, label=role.label, kind=role.kind or "person")
         party.ensure_id()
-        party.name = data.get(role["name_field"])
-        party.id_number = data.get(role["id_field"])
+        party.name = data.get(role.name_field)
+        party.id_number = data.get(role.id_field)
         further = [*_register_members(session, case, definition, role, data, party),
                    *typed_members(case, role, data, party)]
         for member in [party, *further]:
@@ -98,13 +99,13 @@ def _apply_form(session: Session, case: Case, definition: dict[str, Any], form: 
             case.parties.append(member)
 
 
-def _register_members(session: Session, case: Case, definition: dict[str, Any], role: dict[str, Any],
+def _register_members(session: Session, case: Case, definition: BusinessTypeDef, role: PartyRole,
                       data: dict[str, Any], typed: Party) -> list[Party]:
     """A ``multiple`` role filled from the register: the form's entry (``typed``) takes its holder's share and
     mode, and every other current holder joins as a member of the role — the book says who holds."""
-    if not role.get("multiple") or role.get("from_register") != "holders":
+    if not role.multiple or role.from_register != "holders":
         return []
-    holders = register_members(session, definition, role["role"], data, typed.id_number_bidx)
+    holders = register_members(session, definition, role.role, data, typed.id_number_bidx)
     others: list[Party] = []
     for holder in holders:
         if holder.id_number_bidx == typed.id_number_bidx:
@@ -142,7 +143,7 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     actor.require(permission)
     channel = channel or (Channel.INSTITUTION if actor.kind == "institution" else Channel.ONLINE)
     version = current_version(session, business_type)
-    definition = version.definition
+    definition = version_definition(version)
     form = _prefill(session, actor.user_id, _application_schema(definition), form)
     case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
                 channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
@@ -171,7 +172,7 @@ def create_window_application(session: Session, actor: Actor, business_type: str
         except (NotFound, Conflict) as exc:
             raise ValidationFailed(exc.message, field="appointment_code") from exc
         business_type = appointment.business_type_code
-        schema = _application_schema(current_version(session, business_type).definition)
+        schema = _application_schema(version_definition(current_version(session, business_type)))
         form = _prefill(session, appointment.user_id, schema, {k: v for k, v in form.items() if v not in (None, "")})
     if not business_type:
         raise ValidationFailed("请选择业务类型", field="business_type")
@@ -182,7 +183,7 @@ def create_window_application(session: Session, actor: Actor, business_type: str
                 applicant_id=actor.user_id, tenant_id=actor.tenant_id)
     case.ensure_id()
     session.add(case)
-    _apply_form(session, case, version.definition, form, partial=True)
+    _apply_form(session, case, version_definition(version), form, partial=True)
     if case.unit_code and _tenant_for(session, form, None) != actor.tenant_id:
         raise ValidationFailed("该不动产单元不属于本登记机构辖区，请到不动产所在地登记机构办理", field="unit_code")
     if appointment is not None:
@@ -252,11 +253,11 @@ def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
         validate_form_data(_application_schema(definition), case.form_data)
     except ValidationFailed as exc:
         problems.update(exc.errors)
-    names = {m["code"]: m["name"] for m in checklist(definition)}
+    names = {m.code: m.name for m in checklist(definition)}
     missing = missing_codes(definition, case)
     if missing:
         problems["materials"] = [f"请上传：{names.get(c, c)}" for c in missing]
-    confirm_roles = definition.get("confirm_roles")  # None: every party confirms
+    confirm_roles = definition.confirm_roles  # None: every party confirms
     quorums = _member_quorums(case)
     pending = [p for p in case.parties if p.confirmed_at is None
                and (confirm_roles is None or p.role in confirm_roles)
@@ -309,7 +310,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     _check_register_rules(session, case, definition, actor)
     now = utcnow()
     case.business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year,
-                                        definition["reg_class"])
+                                        definition.reg_class)
     case.submitted_at, case.status = now, SUBMITTED
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
@@ -324,7 +325,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     return case
 
 
-def _check_register_rules(session: Session, case: Case, definition: dict[str, Any], actor: Actor | None = None,
+def _check_register_rules(session: Session, case: Case, definition: BusinessTypeDef, actor: Actor | None = None,
                           *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused) -> None:
     """R1–R9 against the register book (app/registry/rules.py); results are kept with the case. A refusal
     is audited and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
@@ -341,7 +342,7 @@ def _check_register_rules(session: Session, case: Case, definition: dict[str, An
                     refusals=[r.as_dict() for r in refused], errors={"unit_code": messages})
 
 
-def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, definition: dict[str, Any]) -> None:
+def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, definition: BusinessTypeDef) -> None:
     """受理 re-checks the rules: the register may have changed since submission, and a paper consent
     uploaded with the application counts only once the clerk has recorded whose consent it is."""
     _check_register_rules(session, case, definition, actor, code="rule_blocked_at_acceptance",

@@ -82,7 +82,7 @@ def invite(session: Session, actor: Actor, case: Case, *, phone: str, party_role
     link = f"{base_url.rstrip('/')}/invite/{token}"
     from app.catalog.service import definition_by_version
 
-    type_name = definition_by_version(session, case.process_version_id).get("name", "不动产登记")
+    type_name = definition_by_version(session, case.process_version_id).name or "不动产登记"
     send_sms(session, CallContext(actor_id=actor.user_id, case_id=case.id), phone, "case_invitation",
              {"business_type": type_name, "role": labels[party_role], "link": link})
     progress.add_event(session, case, kind=EventKind.INVITED, actor=actor,

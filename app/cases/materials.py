@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, object_session
 from app.casefile import consent
 from app.casefile.models import Case, Material
 from app.casefile.storage import Storage, sha256_hex
+from app.catalog.definitions import BusinessTypeDef, MaterialItem
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
@@ -29,34 +30,34 @@ def sniff(content: bytes) -> tuple[str, str] | None:
     return None
 
 
-def checklist(case_definition: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(case_definition.get("materials", []))
+def checklist(case_definition: BusinessTypeDef) -> list[MaterialItem]:
+    return list(case_definition.materials)
 
 
-def _item_required(item: dict[str, Any], names: dict[str, Any]) -> bool:
+def _item_required(item: MaterialItem, names: dict[str, Any]) -> bool:
     """``required`` with its ``condition``: an optional item stays optional whatever its condition says
     (the condition of an optional item only decides whether it is shown, processes/README.md)."""
-    if not item.get("required"):
+    if not item.required:
         return False
-    if item.get("condition"):
+    if item.condition:
         from app.engine.expressions import evaluate_expression
 
         try:
-            return bool(evaluate_expression(item["condition"], names))
+            return bool(evaluate_expression(item.condition, names))
         except Exception:  # e.g. a comparison with a field not filled yet: decided once it is filled
             return False
-    return bool(item.get("required"))
+    return True
 
 
-def required_codes(definition: dict[str, Any], form_public: dict[str, Any]) -> list[str]:
+def required_codes(definition: BusinessTypeDef, form_public: dict[str, Any]) -> list[str]:
     # Every field of the form is a name (None when empty), so `a == "x" or b == "x"` still sees b
     # when a is empty instead of failing as a whole.
-    fields = definition["forms"][definition["application_form"]].get("properties", {})
+    fields = definition.application_schema.get("properties", {})
     names = {**{f: None for f in fields}, **form_public}
-    return [m["code"] for m in checklist(definition) if _item_required(m, names)]
+    return [m.code for m in checklist(definition) if _item_required(m, names)]
 
 
-def missing_codes(definition: dict[str, Any], case: Case) -> list[str]:
+def missing_codes(definition: BusinessTypeDef, case: Case) -> list[str]:
     """Required items neither uploaded nor waived by a successful data-sharing check, leaving out the
     exemptible items whose check has not run yet (app/cases/sharing/exemptions.py)."""
     from app.cases.sharing import exemptions
@@ -68,24 +69,24 @@ def missing_codes(definition: dict[str, Any], case: Case) -> list[str]:
     return [code for code in required_codes(definition, case.form_public) if code not in have]
 
 
-def add_material(session: Session, storage: Storage, actor: Actor, case: Case, definition: dict[str, Any],
+def add_material(session: Session, storage: Storage, actor: Actor, case: Case, definition: BusinessTypeDef,
                  *, code: str, filename: str, content: bytes) -> Material:
     if case.status not in EDITABLE_STATUSES:
         raise Conflict("当前状态不能上传材料", code="case_not_editable")
-    item = next((m for m in checklist(definition) if m["code"] == code), None)
+    item = next((m for m in checklist(definition) if m.code == code), None)
     if item is None:
         raise ValidationFailed("材料类型不在本业务的材料清单中", field="code")
     consent.require_may_edit(definition, actor, case)
     if not content:
         raise ValidationFailed("上传的文件为空", field="file")
-    max_mb = float(item.get("max_size_mb") or 10)
+    max_mb = float(item.max_size_mb or 10)
     if len(content) > max_mb * 1024 * 1024:
-        raise ValidationFailed(f"“{item['name']}”文件不能超过 {max_mb:g} MB", field="file")
+        raise ValidationFailed(f"“{item.name}”文件不能超过 {max_mb:g} MB", field="file")
     sniffed = sniff(content)
-    accepted = item.get("accepted_types") or ["pdf", "jpg", "png"]
+    accepted = item.accepted_types or ["pdf", "jpg", "png"]
     if sniffed is None or sniffed[0] not in accepted:
         names = "、".join(TYPE_LABELS.get(t, t) for t in accepted)
-        raise ValidationFailed(f"“{item['name']}”只接受 {names} 文件（按文件内容识别）", field="file")
+        raise ValidationFailed(f"“{item.name}”只接受 {names} 文件（按文件内容识别）", field="file")
     before = consent.snapshot(case)
     material = Material(case_id=case.id, tenant_id=case.tenant_id, code=code, content_type=sniffed[1],
                         size=len(content), sha256=sha256_hex(content),

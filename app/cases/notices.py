@@ -80,12 +80,12 @@ def _body(session: Session, case: Case, notice: Notice) -> list[str]:
     decided = _local(notice.task)
     submitted = cn_date(case.submitted_at.astimezone(CHINA).date()) if case.submitted_at else "—"
     head = (f"{names}：", f"你（单位）于{submitted}"
-            f"申请的{definition['name']}（业务号 {case.business_no}，不动产单元号 {case.unit_code or '—'}，"
+            f"申请的{definition.name}（业务号 {case.business_no}，不动产单元号 {case.unit_code or '—'}，"
             f"坐落 {case.form_public.get('location') or '—'}），")
     result: dict[str, Any] = notice.task.result or {}
     if notice.kind == "acceptance":
         calendar = calendar_for(session)
-        due_day = calendar.add_working_days(decided, int(definition["time_limit_days"]))
+        due_day = calendar.add_working_days(decided, int(definition.time_limit_days))
         due = cn_date(due_day)
         if calendar.provisional_between(decided, due_day):
             due += "（暂定：该年度节假日安排尚未公布，以公布后重新计算的期限为准）"

@@ -151,7 +151,7 @@ def start_payment(session: Session, actor: Actor, case: Case, *, return_url: str
         session.flush()
     reply = services.create_payment(session, context_of(case, actor.user_id), payment.order_no, payment.amount_yuan,
                                     payment_config().notify_url, return_url=return_url,
-                                    subject=f"{definition_of(session, case)['name']} 业务号 {case.business_no}")
+                                    subject=f"{definition_of(session, case).name} 业务号 {case.business_no}")
     audit.record(session, actor_id=actor.user_id, action="payment.start", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"order_no": payment.order_no, "amount": payment.amount_yuan})
     return str(reply["pay_url"])
@@ -194,7 +194,7 @@ def receipt_pdf(session: Session, case: Case, font_path: Path) -> bytes:
     payer_roles = {i.get("payer_role") for i in payment.items}
     payers = "、".join(p.name or "" for p in case.parties if p.role in payer_roles) or "申请人"
     paragraphs = [f"票据号码：{payment.receipt_no}", f"交款人：{payers}",
-                  f"缴费事项：{definition['name']}（业务号 {case.business_no}）", f"订单号：{payment.order_no}"]
+                  f"缴费事项：{definition.name}（业务号 {case.business_no}）", f"订单号：{payment.order_no}"]
     for i, item in enumerate(payment.items, 1):
         paragraphs.append(f"{i}. {item['name']}　{item['amount_yuan']} 元　（{item['basis']}）")
     paragraphs += [f"合计：人民币 {payment.amount_yuan} 元",

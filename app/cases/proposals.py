@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.casefile import consent, progress
 from app.casefile.access import definition_of, is_party
 from app.casefile.models import Case, ChangeProposal
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import validate_form_data
 from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -20,8 +21,8 @@ from app.security import audit
 from app.vocabulary import EDITABLE_STATUSES, EventKind
 
 
-def _schema(definition: dict[str, Any]) -> dict[str, Any]:
-    return definition["forms"][definition["application_form"]]
+def _schema(definition: BusinessTypeDef) -> dict[str, Any]:
+    return definition.application_schema
 
 
 def propose(session: Session, actor: Actor, case: Case, changes: dict[str, Any]) -> ChangeProposal:

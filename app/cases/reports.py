@@ -21,6 +21,7 @@ from app.casefile.access import definition_of
 from app.casefile.models import Case, Task
 from app.casefile.status import status_label
 from app.cases.field_access import field_access
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import pii_fields
 from app.clock import CHINA
 from app.errors import NotFound, PermissionDenied
@@ -35,11 +36,11 @@ from app.vocabulary import TaskStatus
 DECISIONS = {"approve": "通过", "reject": "不通过", "correct": "补正", "return": "退回"}
 
 
-def reports_of(definition: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(definition.get("reports") or [])
+def reports_of(definition: BusinessTypeDef) -> list[dict[str, Any]]:
+    return list(definition.reports or [])
 
 
-def _report(definition: dict[str, Any], code: str) -> dict[str, Any]:
+def _report(definition: BusinessTypeDef, code: str) -> dict[str, Any]:
     report = next((r for r in reports_of(definition) if r["code"] == code), None)
     if report is None:
         raise NotFound("该业务类型没有此报表", code="report_not_found")
@@ -54,7 +55,7 @@ def report_rows(session: Session, actor: Actor, case: Case, code: str) -> tuple[
     """The report template and its (label, value) rows for this case, as the actor may see them."""
     definition = definition_of(session, case)
     report = _report(definition, code)
-    schema = definition["forms"][definition["application_form"]]
+    schema = definition.application_schema
     unmasked = actor.has("pii:unmask")
     hidden = field_access(session, actor, case, definition).hidden
     secret = pii_fields(schema)
@@ -71,7 +72,7 @@ def report_rows(session: Session, actor: Actor, case: Case, code: str) -> tuple[
             if rest == "parties":
                 return "；".join(f"{p.label} {p.name if unmasked else mask_name(p.name)} "
                                 f"{p.id_number if unmasked else mask_id_number(p.id_number)}" for p in case.parties)
-            return str({"business_no": case.business_no, "type_name": definition["name"], "unit_code": case.unit_code,
+            return str({"business_no": case.business_no, "type_name": definition.name, "unit_code": case.unit_code,
                         "submitted_at": _local(case.submitted_at), "status": status_label(case.status)}[rest] or "")
         if kind == "form":
             if rest in hidden:

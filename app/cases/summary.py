@@ -24,7 +24,7 @@ from app.vocabulary import EDITABLE_STATUSES, TaskStatus
 
 def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dict[str, Any]:
     definition = definition_of(session, case)
-    schema = definition["forms"][definition["application_form"]]
+    schema = definition.application_schema
     secret = pii_fields(schema)
     props = schema.get("properties", {})
     form = case.form_data
@@ -35,7 +35,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "id": case.id,
         "business_no": case.business_no,
         "business_type": case.business_type_code,
-        "business_type_name": definition["name"],
+        "business_type_name": definition.name,
         "status": case.status,
         "status_label": status_label(case.status),
         "tenant_id": case.tenant_id,

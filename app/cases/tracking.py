@@ -57,7 +57,7 @@ def track_case(session: Session, *, business_no: str, name: str, id_number: str)
         raise NotFound(NOT_FOUND, code="case_not_found")
     rate_limit.clear(session, f"track:{business_no}")
     definition = definition_of(session, case)
-    return {"business_no": case.business_no, "business_type_name": definition["name"], "status": case.status,
+    return {"business_no": case.business_no, "business_type_name": definition.name, "status": case.status,
             "status_label": status_label(case.status), "party": f"{party.label} {mask_name(party.name)}",
             "submitted_at": case.submitted_at, "completed_at": case.completed_at,
             "correction_items": case.correction_items if case.status == CaseStatus.CORRECTING else [],

@@ -26,8 +26,10 @@ from app.casefile import progress
 from app.casefile.models import Case, Task
 from app.casefile.status import status_label
 from app.cases.intake import apply_outcome
+from app.catalog.definitions import UserTaskDef
 from app.catalog.designer import version_of
 from app.catalog.models import ProcessVersion
+from app.catalog.service import version_definition
 from app.engine.migration import MigrationRefused, TaskMove
 from app.engine.models import WorkflowState
 from app.engine.runtime import ReadyTask, WorkflowRuntime
@@ -77,22 +79,22 @@ class MigrationPlan:
         return [c for c in self.cases if not c.ok]
 
 
-def user_tasks(version: ProcessVersion) -> list[dict[str, Any]]:
+def user_tasks(version: ProcessVersion) -> list[UserTaskDef]:
     """The version's user tasks as the loader recorded them (id, name, role, stage, form_key, due_days)."""
-    return list(version.definition.get("user_tasks", []))
+    return list(version_definition(version).user_tasks)
 
 
 def suggested_mapping(source: ProcessVersion, target: ProcessVersion) -> dict[str, str]:
     """Each old user task → the new user task with the same id, else the only one with the same name."""
     new = user_tasks(target)
-    ids = {t["id"] for t in new}
-    names = Counter(t["name"] for t in new)
-    by_name = {t["name"]: t["id"] for t in new if names[t["name"]] == 1}
+    ids = {t.id for t in new}
+    names = Counter(t.name for t in new)
+    by_name = {t.name: t.id for t in new if names[t.name] == 1}
     mapping = {}
     for task in user_tasks(source):
-        match = task["id"] if task["id"] in ids else by_name.get(task["name"])
+        match = task.id if task.id in ids else by_name.get(task.name)
         if match:
-            mapping[task["id"]] = match
+            mapping[task.id] = match
     return mapping
 
 
@@ -114,7 +116,7 @@ def _versions(session: Session, actor: Actor, code: str, source_id: str,
 
 def _checked_mapping(source: ProcessVersion, target: ProcessVersion, mapping: Mapping[str, str]) -> dict[str, str]:
     """Only old user tasks as keys and new user tasks as values; an empty value means "no mapping"."""
-    old_ids, new_ids = {t["id"] for t in user_tasks(source)}, {t["id"] for t in user_tasks(target)}
+    old_ids, new_ids = {t.id for t in user_tasks(source)}, {t.id for t in user_tasks(target)}
     errors: dict[str, list[str]] = {}
     clean = {}
     for old, new in mapping.items():

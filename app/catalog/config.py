@@ -9,6 +9,7 @@ keeps git the source of truth for a deployment that wants it.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.catalog.definitions import BPMN_FILE, BUSINESS_FILE, MATERIALS_FILE, check_definitions, load_business_type
 from app.catalog.models import ProcessVersion
-from app.catalog.service import current_version, publish_definition
+from app.catalog.service import current_version, definition_dict, publish_definition, version_definition
 from app.errors import DefinitionError, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
@@ -53,19 +54,22 @@ def dump_form(schema: dict[str, Any]) -> bytes:
 
 
 def business_of(version: ProcessVersion) -> dict[str, Any]:
-    """business.yaml content of a version (absent optional keys left out, as an analyst writes it)."""
-    d = version.definition
+    """business.yaml content of a version (absent optional keys left out, as an analyst writes it).
+
+    The typed definition back to plain data: this is the boundary where a version becomes files again."""
+    d = definition_dict(version_definition(version))
     data = {k: d[k] for k in BUSINESS_KEYS if d.get(k) is not None}
-    data["fees"] = [{k: v for k, v in fee.items() if v is not None} for fee in d.get("fees", [])]
+    data["fees"] = [{k: v for k, v in fee.items() if v is not None} for fee in d["fees"]]
     return data
 
 
 def materials_of(version: ProcessVersion) -> list[dict[str, Any]]:
-    return [{k: v for k, v in item.items() if v is not None} for item in version.definition.get("materials", [])]
+    return [{k: v for k, v in dataclasses.asdict(item).items() if v is not None}
+            for item in version_definition(version).materials]
 
 
 def forms_of(version: ProcessVersion) -> dict[str, dict[str, Any]]:
-    return dict(version.definition.get("forms", {}))
+    return dict(version_definition(version).forms)
 
 
 def type_files(version: ProcessVersion, *, business: dict[str, Any] | None = None,

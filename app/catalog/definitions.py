@@ -117,6 +117,11 @@ class BusinessTypeDef:
     stage_permissions: list[dict[str, Any]] | None = None
     reports: list[dict[str, Any]] | None = None  # report templates (app/cases/reports.py)
 
+    @property
+    def application_schema(self) -> dict[str, Any]:
+        """The application form's JSON schema (read in many places: one name for the two-step lookup)."""
+        return self.forms[self.application_form]
+
 
 def load_business_type(type_dir: Path, forms_dir: Path, operators: set[str] | None = None,
                        roles: Iterable[str] = ()) -> BusinessTypeDef:

@@ -21,7 +21,7 @@ from app.catalog.foreign_bpmn import NS, ForeignDiagram, ForeignDiagramError, re
 from app.catalog.foreign_import import Converted, convert
 from app.catalog.foreign_mapping import Proposal, decision_choices, propose
 from app.catalog.models import BusinessType, ProcessDraft
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
 from app.identity.roles import role_names
@@ -147,7 +147,6 @@ def _renamed(xml: str, old: str, new: str) -> str:
 def _form_fields(session: Session, code: str | None) -> set[str]:
     if not code or session.get(BusinessType, code) is None:
         return set()
-    definition = current_version(session, code, unreleased=True).definition
-    form = definition.get("forms", {}).get(definition.get("application_form", ""), {})
-    return set(form.get("properties", {}))
+    definition = version_definition(current_version(session, code, unreleased=True))
+    return set(definition.application_schema.get("properties", {}))
 

@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.catalog.models import BusinessType, DictionaryEntry, ProcessVersion
+from app.catalog.definitions import BusinessTypeDef
+from app.catalog.models import DictionaryEntry
+from app.catalog.service import current_definitions
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant
@@ -166,9 +168,8 @@ def delete_entry(session: Session, actor: Actor, kind: str, code: str, book_uses
     session.delete(entry)
 
 
-def _current_definitions(session: Session) -> list[tuple[str, dict[str, Any]]]:
-    return [(code, d) for code, d in session.execute(select(BusinessType.name, ProcessVersion.definition).join(
-        ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)).all()]
+def _current_definitions(session: Session) -> list[tuple[str, BusinessTypeDef]]:
+    return [(bt.name, d) for bt, d in current_definitions(session)]
 
 
 def _count(session: Session, stmt: Any) -> int:
@@ -189,7 +190,7 @@ def _division_refs(session: Session, e: DictionaryEntry) -> list[str]:
 def _right_type_refs(session: Session, e: DictionaryEntry) -> list[str]:
     out = []
     for name, d in _current_definitions(session):
-        record = d.get("record") or {}
+        record = d.record or {}
         if e.code in (record.get("right_type"), record.get("replaces"), (record.get("ends") or {}).get("right_type")):
             out.append(f"业务类型“{name}”的登簿规则")
     return out
@@ -198,7 +199,7 @@ def _right_type_refs(session: Session, e: DictionaryEntry) -> list[str]:
 def _use_refs(session: Session, e: DictionaryEntry) -> list[str]:
     out = []
     for name, d in _current_definitions(session):
-        for form_name, schema in d.get("forms", {}).items():
+        for form_name, schema in d.forms.items():
             if any(e.name in (p.get("enum") or []) for p in schema.get("properties", {}).values()):
                 out.append(f"业务类型“{name}”的表单 {form_name}")
     return list(dict.fromkeys(out))
@@ -206,7 +207,7 @@ def _use_refs(session: Session, e: DictionaryEntry) -> list[str]:
 
 def _material_refs(session: Session, e: DictionaryEntry) -> list[str]:
     return [f"业务类型“{name}”的材料清单" for name, d in _current_definitions(session)
-            if any(m.get("code") == e.code for m in d.get("materials", []))]
+            if any(m.code == e.code for m in d.materials)]
 
 
 _REFERENCES: dict[str, Callable[[Session, DictionaryEntry], list[str]]] = {
@@ -243,8 +244,8 @@ def seed_dictionaries(session: Session, root: Path) -> dict[str, int]:
         for code, name in table.items():
             add(kind, code, name)
     for _, d in _current_definitions(session):
-        for m in d.get("materials", []):
-            add("material_types", m["code"], m["name"])
+        for m in d.materials:
+            add("material_types", m.code, m.name)
     from app.catalog.opinion_templates import dictionary_rows  # the shipped 常用意见
 
     for code, name, text in dictionary_rows(root / "dictionaries" / "opinion_templates.yaml"):

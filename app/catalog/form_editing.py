@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.config import publish_changes
 from app.catalog.forms import WIDGETS, check_form_schema
-from app.catalog.models import BusinessType, ProcessVersion
+from app.catalog.service import current_definitions, current_version, version_definition
 from app.errors import NotFound, ValidationFailed
 from app.identity.actor import Actor
 
@@ -47,20 +46,17 @@ class FieldRow:
 def forms_in_use(session: Session) -> dict[str, list[str]]:
     """``{form name: [business type codes whose current version uses it]}``."""
     used: dict[str, list[str]] = {}
-    rows = session.execute(select(BusinessType.code, ProcessVersion.definition).join(
-        ProcessVersion, ProcessVersion.id == BusinessType.current_version_id).order_by(BusinessType.code)).all()
-    for code, definition in rows:
-        for name in definition.get("forms", {}):
-            used.setdefault(name, []).append(code)
+    for bt, definition in current_definitions(session):
+        for name in definition.forms:
+            used.setdefault(name, []).append(bt.code)
     return used
 
 
 def current_form(session: Session, root: Path, name: str) -> dict[str, Any]:
     """The form as the current versions use it (what cases see), else as the file on disk."""
     for code in forms_in_use(session).get(name, []):
-        bt = session.get_one(BusinessType, code)
-        version = session.get_one(ProcessVersion, bt.current_version_id)
-        return copy.deepcopy(version.definition["forms"][name])
+        version = current_version(session, code, unreleased=True)
+        return copy.deepcopy(version_definition(version).forms[name])
     path = root / "forms" / f"{name}.json"
     if not FIELD_NAME.match(name) or not path.is_file():
         raise NotFound(f"未找到表单：{name}", code="form_not_found")

@@ -2,9 +2,11 @@
 (checklist, fees, time limit, steps), so the guide can never say something the system does not do."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
+from app.catalog.definitions import BusinessTypeDef, MaterialItem
 from app.catalog.forms import prefill_fields
 from app.vocabulary import Stage
 
@@ -26,33 +28,34 @@ def guide_sections(text: str) -> list[dict[str, Any]]:
     return sections
 
 
-def _requirement(item: dict[str, Any]) -> str:
-    if item.get("required") and item.get("condition"):
+def _requirement(item: MaterialItem) -> str:
+    if item.required and item.condition:
         return "符合条件时必交"
-    return "必交" if item.get("required") else "选交"
+    return "必交" if item.required else "选交"
 
 
-def service_guide(definition: dict[str, Any]) -> dict[str, Any]:
-    schema = definition["forms"][definition["application_form"]]
+def service_guide(definition: BusinessTypeDef) -> dict[str, Any]:
+    """The guide as plain data for the page and the API (a boundary: the template reads dicts)."""
+    schema = definition.application_schema
     materials = [{
-        "code": m["code"], "name": m["name"], "requirement": _requirement(m), "description": m.get("description", ""),
-        "accepted_types": [t.upper() for t in m.get("accepted_types", [])], "max_size_mb": m.get("max_size_mb"),
-        "sample": m.get("sample"),
-        "exempt_by": EXEMPTION_SOURCES.get(m.get("exemptible_by") or "", None),
-    } for m in definition.get("materials", [])]
-    steps = [t for t in definition.get("user_tasks", []) if t.get("stage") != Stage.CORRECT]
+        "code": m.code, "name": m.name, "requirement": _requirement(m), "description": m.description,
+        "accepted_types": [t.upper() for t in m.accepted_types], "max_size_mb": m.max_size_mb,
+        "sample": m.sample,
+        "exempt_by": EXEMPTION_SOURCES.get(m.exemptible_by or "", None),
+    } for m in definition.materials]
+    steps = [t for t in definition.user_tasks if t.stage != Stage.CORRECT]
     return {
-        "code": definition["code"], "name": definition["name"], "category": definition["category"],
-        "applicant_mode": definition["applicant_mode"], "time_limit_days": definition["time_limit_days"],
-        "parties": [p["label"] for p in definition.get("parties", [])],
-        "sections": guide_sections(definition.get("guide", "")),
+        "code": definition.code, "name": definition.name, "category": definition.category,
+        "applicant_mode": definition.applicant_mode, "time_limit_days": definition.time_limit_days,
+        "parties": [p.label for p in definition.parties],
+        "sections": guide_sections(definition.guide),
         "materials": materials,
-        "fees": definition.get("fees", []),
-        "steps": [{"name": t["name"], "stage": t["stage"]} for t in steps],
-        "legal_basis": definition.get("legal_basis", []),
-        "faq": definition.get("faq", []),
-        "inquiry": definition.get("inquiry") or [],
-        "contract": definition.get("contract"),
+        "fees": [dataclasses.asdict(f) for f in definition.fees],
+        "steps": [{"name": t.name, "stage": t.stage} for t in steps],
+        "legal_basis": definition.legal_basis,
+        "faq": definition.faq,
+        "inquiry": definition.inquiry or [],
+        "contract": definition.contract,
         "prefilled": sorted(prefill_fields(schema)),
-        "online": definition["applicant_mode"] != "嘱托",
+        "online": definition.applicant_mode != "嘱托",
     }

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.models import BusinessType, ProcessDraft, ProcessVersion
+from app.catalog.service import current_definitions
 
 _BPMN_LANE = "{http://www.omg.org/spec/BPMN/20100524/MODEL}lane"
 
@@ -29,12 +30,9 @@ def stage_roles(session: Session) -> dict[str, dict[str, list[str]]]:
     """Stage-level grants as the process definitions make them: {stage: {role code: [business type names]}}
     from the lanes of every current process version (a lane's role does that stage's tasks)."""
     out: dict[str, dict[str, list[str]]] = {}
-    rows = session.execute(select(BusinessType.name, ProcessVersion.definition)
-                           .join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
-                           .order_by(BusinessType.code)).all()
-    for name, definition in rows:
-        for task in definition.get("user_tasks", []):
-            names = out.setdefault(task.get("stage") or "—", {}).setdefault(task.get("role") or "—", [])
-            if name not in names:
-                names.append(name)
+    for bt, definition in current_definitions(session):
+        for task in definition.user_tasks:
+            names = out.setdefault(task.stage or "—", {}).setdefault(task.role or "—", [])
+            if bt.name not in names:
+                names.append(bt.name)
     return out

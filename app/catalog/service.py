@@ -2,24 +2,21 @@
 changed content becomes version n+1 and the type's current version; running cases keep theirs."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.catalog.definitions import BusinessTypeDef, load_all
 from app.catalog.models import BusinessType, ProcessVersion
+from app.catalog.stored import definition_dict, definition_from_dict
 from app.engine.specs import parse_bpmn, spec_to_json
 from app.errors import NotFound
 from app.security import audit
 
-
-def definition_dict(d: BusinessTypeDef) -> dict[str, Any]:
-    data = dataclasses.asdict(d)
-    data.pop("bpmn", None)
-    return data
+__all__ = ["business_type_names", "current_definitions", "current_version", "definition_by_version",
+           "definition_dict", "enabled_definitions", "list_business_types", "publish_definition", "sync_definitions",
+           "version_definition"]
 
 
 def sync_definitions(session: Session, root: Path, actor_id: str | None = None) -> list[str]:
@@ -72,27 +69,45 @@ def publish_definition(session: Session, d: BusinessTypeDef, actor_id: str | Non
     return version, f"{d.code}: 新版本 v{version.version_no}"
 
 
-# A process version never changes once stored, so its definition can be kept per version (read-only: callers
-# must not mutate it). Spares loading the row with its BPMN and serialized spec several times per request.
-_definitions: dict[str, dict[str, Any]] = {}
+# A process version never changes once stored, so its typed definition can be kept per version (read-only:
+# callers must not mutate it). Spares loading the row with its BPMN and serialized spec, and rebuilding the
+# dataclasses, several times per request.
+_definitions: dict[str, BusinessTypeDef] = {}
 
 
-def definition_by_version(session: Session, version_id: str) -> dict[str, Any]:
+def definition_by_version(session: Session, version_id: str) -> BusinessTypeDef:
     definition = _definitions.get(version_id)
     if definition is None:
-        definition = session.execute(select(ProcessVersion.definition)
-                                     .where(ProcessVersion.id == version_id)).scalar_one()
-        _definitions[version_id] = definition
+        stored = session.execute(select(ProcessVersion.definition)
+                                 .where(ProcessVersion.id == version_id)).scalar_one()
+        definition = _definitions[version_id] = definition_from_dict(stored)
     return definition
 
 
-def enabled_definitions(session: Session) -> list[tuple[int, dict[str, Any]]]:
+def version_definition(version: ProcessVersion) -> BusinessTypeDef:
+    """The typed definition of a version row already loaded (same cache as ``definition_by_version``)."""
+    definition = _definitions.get(version.id)
+    if definition is None:
+        definition = _definitions[version.id] = definition_from_dict(version.definition)
+    return definition
+
+
+def enabled_definitions(session: Session) -> list[tuple[int, BusinessTypeDef]]:
     """(version number, definition) of every enabled type's current version, by code — one light query."""
     rows = session.execute(
         select(ProcessVersion.id, ProcessVersion.version_no)
         .join(BusinessType, ProcessVersion.id == BusinessType.current_version_id)
         .where(BusinessType.enabled.is_(True)).order_by(BusinessType.code)).all()
     return [(version_no, definition_by_version(session, version_id)) for version_id, version_no in rows]
+
+
+def current_definitions(session: Session) -> list[tuple[BusinessType, BusinessTypeDef]]:
+    """Every type, released or not, with its current version's definition, by code (the analyst's pages: what
+    still refers to a dictionary entry, which forms and lanes are in use)."""
+    rows = session.execute(select(BusinessType, ProcessVersion.id)
+                           .join(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
+                           .order_by(BusinessType.code)).all()
+    return [(bt, definition_by_version(session, version_id)) for bt, version_id in rows]
 
 
 def list_business_types(session: Session, *, unreleased: bool = False) -> list[tuple[BusinessType, ProcessVersion]]:

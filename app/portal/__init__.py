@@ -15,9 +15,10 @@ from app.casefile.progress import timeline
 from app.cases import appointments, notices, payments, receiving
 from app.cases.summary import case_summary
 from app.cases.tracking import track_case
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.diagram import diagram_svg, lane_names, version_xml
 from app.catalog.guide import service_guide
-from app.catalog.service import current_version, enabled_definitions
+from app.catalog.service import current_version, enabled_definitions, version_definition
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from app.identity.models import Tenant
 from app.pages import login_required, page_actor
@@ -38,8 +39,9 @@ def guide(code: str) -> str:
     page_actor(required=False)
     session = db_session()
     version = current_version(session, code)
-    return render_template("portal/guide.html", guide=service_guide(version.definition), version=version.version_no,
-                           diagram=diagram_svg(session, version.id), lane_names=lane_names(session, version.id))
+    return render_template("portal/guide.html", guide=service_guide(version_definition(version)),
+                           version=version.version_no, diagram=diagram_svg(session, version.id),
+                           lane_names=lane_names(session, version.id))
 
 
 @bp.get("/guide/<code>/process.bpmn")
@@ -181,7 +183,7 @@ def appointments_page() -> Any:
             flash(f"预约成功，预约码 {booked.code}。请在预约时段携带身份证件到{halls[tenant_id]['name']}办理。",
                   "success")
             return redirect(url_for("portal.appointments_page"))
-    types = [d for _, d in enabled_definitions(session) if d["applicant_mode"] != "嘱托"]
+    types = [d for _, d in enabled_definitions(session) if d.applicant_mode != "嘱托"]
     return render_template("portal/appointments.html", halls=halls, tenant_id=tenant_id, types=types,
                            slots=appointments.slots(session, tenant_id),
                            mine=appointments.my_appointments(session, actor), halves=appointments.HALVES,
@@ -201,11 +203,11 @@ def landing_context() -> dict[str, Any]:
     session = db_session()
     districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars()
     types = [d for _, d in enabled_definitions(session)]
-    categories: dict[str, list[dict[str, Any]]] = {}
+    categories: dict[str, list[BusinessTypeDef]] = {}
     for d in types:
-        if d["applicant_mode"] != "嘱托":
-            categories.setdefault(d["category"], []).append(d)
-    entrusted = [d for d in types if d["applicant_mode"] == "嘱托"]
+        if d.applicant_mode != "嘱托":
+            categories.setdefault(d.category, []).append(d)
+    entrusted = [d for d in types if d.applicant_mode == "嘱托"]
     return {"districts": list(districts), "categories": categories, "entrusted": entrusted}
 
 

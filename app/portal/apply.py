@@ -3,6 +3,7 @@ the verified identity; then materials per checklist, each party's confirmation w
 pledge, and submission. Every step saves: the draft is there to come back to."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -14,8 +15,9 @@ from app.casefile.models import Case, Party
 from app.cases import inquiry, intake, invitations, materials
 from app.cases.signing import FACE_VALID_FOR, KIND_LABELS, parties_of
 from app.cases.summary import case_summary
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.guide import service_guide
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, RuleRefused, ValidationFailed
 from app.form_render import posted_values
@@ -34,8 +36,8 @@ def _form_values(schema: dict[str, Any]) -> dict[str, Any]:
     return posted_values(schema, request.form)
 
 
-def _schema(definition: dict[str, Any]) -> dict[str, Any]:
-    return definition["forms"][definition["application_form"]]
+def _schema(definition: BusinessTypeDef) -> dict[str, Any]:
+    return definition.application_schema
 
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
@@ -44,8 +46,8 @@ def _schema(definition: dict[str, Any]) -> dict[str, Any]:
 def apply(code: str) -> Any:
     session, actor = db_session(), page_actor()
     actor.require("application:create")
-    definition = current_version(session, code).definition
-    if definition["applicant_mode"] == "嘱托":
+    definition = version_definition(current_version(session, code))
+    if definition.applicant_mode == "嘱托":
         raise PermissionDenied("该业务由有权机关嘱托办理，不能网上申请", code="entrusted_type")
     schema = _schema(definition)
     errors: dict[str, list[str]] = {}
@@ -86,8 +88,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     needed = set(materials.required_codes(definition, case.form_public))
     waived = {w["code"]: w["reason"] for w in summary.get("materials_waived", [])}
     deferred = set(summary.get("materials_deferred", []))
-    checklist = [{**item, "uploaded": item["code"] in have, "needed": item["code"] in needed,
-                  "waived": waived.get(item["code"]), "deferred": item["code"] in deferred}
+    checklist = [{**asdict(item), "uploaded": item.code in have, "needed": item.code in needed,  # the page's rows
+                  "waived": waived.get(item.code), "deferred": item.code in deferred}
                  for item in materials.checklist(definition)]
     mine = parties_of(actor, case)
     now = utcnow()
@@ -111,7 +113,7 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            my_name=mine[0].name if mine else "", signers=signers, pledge=PLEDGE, answers=answers,
                            inquiry_lines=inquiry.record(definition, case),
                            inquiry_missing=inquiry.unanswered(definition, case),
-                           contract=definition.get("contract"),
+                           contract=definition.contract,
                            editable=editable, may_edit=may_edit,
                            reconfirm=bool(mine) and not editable and consent.may_reconfirm(case, mine),
                            unsigned_changes=consent.changes_unsigned_by(session, case, mine),

@@ -10,7 +10,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from app.casefile.access import definition_of, get_case, is_party
 from app.cases import contract, inquiry, intake
 from app.cases.signing import Signature, face_check, png_from_data_url, signature_image
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.integrations.client import ServiceUnavailable
 from app.pages import login_required, page_actor, refused
@@ -40,7 +40,7 @@ def inquiry_page(case_id: str) -> Any:
             flash("询问笔录已保存。", "success")
             return redirect(url_for("portal.edit_application", case_id=case_id) + "#inquiry")
     lines = [{**line, "answer": given.get(line["code"], "")} for line in inquiry.record(definition, case)]
-    return render_template("portal/inquiry.html", case_id=case_id, name=definition["name"], lines=lines,
+    return render_template("portal/inquiry.html", case_id=case_id, name=definition.name, lines=lines,
                            errors=errors, editable=case.status in EDITABLE_STATUSES), (422 if errors else 200)
 
 
@@ -55,7 +55,7 @@ def inquiry_pdf(case_id: str) -> Response:
 @bp.get("/guide/<code>/contract.pdf")
 def blank_contract(code: str) -> Response:
     page_actor(required=False)
-    definition = current_version(db_session(), code).definition
+    definition = version_definition(current_version(db_session(), code))
     return pdf_response(contract.blank_contract_pdf(definition, issuing_config().font), f"contract-{code}.pdf",
                         inline=False)
 

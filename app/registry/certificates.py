@@ -142,7 +142,7 @@ def issue_for_right(session: Session, storage: Storage, right: Right, actor: Act
 def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
     from app.casefile.access import definition_of
 
-    record = definition_of(context.session, context.case).get("record") or {}
+    record = definition_of(context.session, context.case).record or {}
     if record.get("reissues"):
         return _reissue(context, record["reissues"])
     if record and (not record.get("right_type") or record["right_type"] in NO_CERTIFICATE_RIGHTS):

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.catalog.definitions import BusinessTypeDef
 from app.registry.models import RealtyUnit, RightHolder
 from app.registry.service import current_rights
 
@@ -89,7 +90,7 @@ def quorum(holders: Sequence[Holding], applying: Iterable[str | None]) -> Quorum
     return Quorum(met=met, mode=mode, holders=len(holders), applying=len(matched), share=share, by_shares=by_shares)
 
 
-def register_members(session: Session, definition: dict[str, Any], role: str, form: dict[str, Any],
+def register_members(session: Session, definition: BusinessTypeDef, role: str, form: dict[str, Any],
                      id_number_bidx: str | None) -> list[RightHolder]:
     """The current holders of the right ``role`` disposes of on the form's unit, when the form's own entry
     for the role (``id_number_bidx``) is one of them; otherwise none (the rules then refuse the stranger)."""
@@ -100,7 +101,7 @@ def register_members(session: Session, definition: dict[str, Any], role: str, fo
                            .execution_options(all_tenants=True)).scalar_one_or_none()
     if unit is None:
         return []
-    ends = (definition.get("record") or {}).get("ends") or {}
+    ends = (definition.record or {}).get("ends") or {}
     if ends.get("holder_role") == role:
         rights = current_rights(session, unit, ends["right_type"])
         number = str(form.get(ends.get("number_field") or "") or "").strip()

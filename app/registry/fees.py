@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from app.catalog.definitions import BusinessTypeDef
 from app.engine.expressions import evaluate_expression
 from app.registry.models import RealtyUnit
 from app.right_types import TITLE_RIGHTS
@@ -39,34 +40,34 @@ def tariff_use(recorded_use: str) -> str:
     return "住宅" if recorded_use.strip() in RESIDENTIAL_USES else "非住宅"
 
 
-def _form_names(definition: dict[str, Any], form_public: dict[str, Any]) -> dict[str, Any]:
+def _form_names(definition: BusinessTypeDef, form_public: dict[str, Any]) -> dict[str, Any]:
     # Every form field is a name (None when empty), as for conditional materials, so a `when` that
     # mentions an unfilled optional field compares with None instead of failing on an unknown name.
-    fields = definition["forms"][definition["application_form"]].get("properties", {})
+    fields = definition.application_schema.get("properties", {})
     return {**{f: None for f in fields}, **form_public}
 
 
-def _holder_role(definition: dict[str, Any]) -> str | None:
+def _holder_role(definition: BusinessTypeDef) -> str | None:
     """Who pays the 工本费: the party that becomes the right holder, like the registration fee."""
-    for fee in definition.get("fees") or []:
-        if fee.get("payer_role"):
-            return str(fee["payer_role"])
-    roles = (definition.get("record") or {}).get("holder_roles") or []
+    for fee in definition.fees:
+        if fee.payer_role:
+            return fee.payer_role
+    roles = (definition.record or {}).get("holder_roles") or []
     return str(roles[0]) if roles else None
 
 
-def _extra_certificates(definition: dict[str, Any], names: dict[str, Any], holders: int) -> int:
+def _extra_certificates(definition: BusinessTypeDef, names: dict[str, Any], holders: int) -> int:
     """Certificates beyond the first: one per holder when they asked for separate ones (0 if the form
     cannot ask, or the registration issues a 登记证明, which carries no 工本费)."""
-    fields = definition["forms"][definition["application_form"]].get("properties", {})
-    if (definition.get("record") or {}).get("right_type") not in TITLE_RIGHTS:
+    fields = definition.application_schema.get("properties", {})
+    if (definition.record or {}).get("right_type") not in TITLE_RIGHTS:
         return 0
     if SEPARATE_CERTIFICATES_FIELD not in fields or names.get(SEPARATE_CERTIFICATES_FIELD) is not True:
         return 0
     return max(0, holders - 1)
 
 
-def compute_fees(definition: dict[str, Any], form_public: dict[str, Any], *, recorded_use: str | None = None,
+def compute_fees(definition: BusinessTypeDef, form_public: dict[str, Any], *, recorded_use: str | None = None,
                  holders: int = 1) -> list[dict[str, Any]]:
     """Fee items ``{code, name, amount_yuan, basis, payer_role}`` for a submitted application.
 
@@ -82,12 +83,12 @@ def compute_fees(definition: dict[str, Any], form_public: dict[str, Any], *, rec
         differs = f"，申请填报为“{typed}”" if typed and typed != names[USE_FIELD] else ""
         note = f"；按登记簿记载的用途“{recorded_use}”计收{differs}"
     items: list[dict[str, Any]] = []
-    for fee in definition.get("fees") or []:
-        if fee.get("when") and not evaluate_expression(fee["when"], names):
+    for fee in definition.fees:
+        if fee.when and not evaluate_expression(fee.when, names):
             continue
-        basis = fee["basis"] + (note if USE_FIELD in str(fee.get("when") or "") else "")
-        items.append({"code": fee["code"], "name": fee["name"], "amount_yuan": int(fee["amount_yuan"]),
-                      "basis": basis, "payer_role": fee.get("payer_role")})
+        basis = fee.basis + (note if USE_FIELD in (fee.when or "") else "")
+        items.append({"code": fee.code, "name": fee.name, "amount_yuan": int(fee.amount_yuan),
+                      "basis": basis, "payer_role": fee.payer_role})
     extra = _extra_certificates(definition, names, holders)
     if extra:
         name = f"不动产权证书工本费（共有人分别持证，加收 {extra} 本）"
@@ -97,14 +98,14 @@ def compute_fees(definition: dict[str, Any], form_public: dict[str, Any], *, rec
     return items
 
 
-def _holder_count(definition: dict[str, Any], case: Case) -> int:
+def _holder_count(definition: BusinessTypeDef, case: Case) -> int:
     """The new title's holders: the parties in the record's holder roles, each person once (several buyers
     are one party each: app/cases/co_holders.py)."""
-    roles = set((definition.get("record") or {}).get("holder_roles") or [])
+    roles = set((definition.record or {}).get("holder_roles") or [])
     return len({p.id_number_bidx or p.id for p in case.parties if p.role in roles})
 
 
-def fees_for_case(session: Session, definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
+def fees_for_case(session: Session, definition: BusinessTypeDef, case: Case) -> list[dict[str, Any]]:
     """The fee items of a case, from the register's facts about its unit and the case's holders. The one
     place every step that (re)computes a case's fees calls (submission, 补正, a clerk's correction)."""
     unit = None

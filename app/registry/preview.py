@@ -43,7 +43,7 @@ def record_preview(session: Session, actor: Actor, case: Case) -> dict[str, Any]
     against the application, which shows the unmask control)."""
     actor.require("case:read")
     definition = definition_of(session, case)
-    rule = definition.get("record")
+    rule = definition.record
     if not rule:
         raise Conflict("该业务类型未配置登簿规则（business.yaml 的 record）", code="no_record_rule")
     results = check_case(session, case, definition)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case, Consent, Party
+from app.catalog.definitions import BusinessTypeDef
 from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_share re-exported)
 from app.registry.models import RealtyUnit, Right
 from app.registry.service import current_rights
@@ -81,22 +82,22 @@ class RuleContext:
         return [r for t in sorted(REGISTERED_TITLES) for r in self.current(t)]
 
 
-def business_kind(definition: dict[str, Any]) -> str | None:
-    record = definition.get("record") or {}
+def business_kind(definition: BusinessTypeDef) -> str | None:
+    record = definition.record or {}
     if record.get("ends") and not record.get("right_type"):
         return RELEASE
     if record.get("right_type") == "seizure":
         return SEIZURE
     if record.get("replaces") == "land_use":
         return FIRST
-    if definition.get("category") == "更正":
+    if definition.category == "更正":
         return CORRECTION
     if record.get("right_type") == "advance_notice":
         return ADVANCE
     if record.get("right_type") == "objection":
         return OBJECTION
     if record.get("replaces") == "ownership":
-        return CHANGE if definition.get("category") == "变更" else TRANSFER
+        return CHANGE if definition.category == "变更" else TRANSFER
     if record.get("right_type") == "mortgage":
         return MORTGAGE
     return None
@@ -371,7 +372,7 @@ RULES: list[tuple[Rule, frozenset[str]]] = [
 ]
 
 
-def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list[RuleResult]:
+def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> list[RuleResult]:
     """Every rule that applies to the case's business type, checked against the unit's current rights."""
     kind = business_kind(definition)
     if kind is None or not case.unit_code:
@@ -384,15 +385,15 @@ def check_case(session: Session, case: Case, definition: dict[str, Any]) -> list
     rights: dict[str, list[Right]] = {}
     for right in current_rights(session, unit):
         rights.setdefault(right.right_type, []).append(right)
-    holder_roles = set((definition.get("record") or {}).get("holder_roles", []))
+    holder_roles = set((definition.record or {}).get("holder_roles", []))
     acting_alone = kind in (FIRST, CORRECTION)  # the holder applies for its own right: it is the one checked
     # A member filled from the register (share_mode set) applies once they confirmed (co_ownership.py).
     disposers = [p for p in case.parties if (acting_alone or p.role not in holder_roles)
                  and (p.share_mode is None or p.confirmed_at is not None)]
-    ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
+    ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.name or "该业务",
                       rights=rights, disposers=disposers,
                       material_codes=frozenset(m.code for m in case.materials),
-                      ends=(definition.get("record") or {}).get("ends"), session=session,
+                      ends=(definition.record or {}).get("ends"), session=session,
                       consents=tuple(consents_of(session, case)))
     results = [rule(ctx) for rule, kinds in RULES if kind in kinds]
     return [r for r in results if r is not None]
@@ -405,7 +406,7 @@ def consents_of(session: Session, case: Case) -> list[Consent]:
                                 .order_by(Consent.created_at)).scalars())
 
 
-def rights_needing_consent(session: Session, case: Case, definition: dict[str, Any]) -> list[Right]:
+def rights_needing_consent(session: Session, case: Case, definition: BusinessTypeDef) -> list[Right]:
     """The current rights on the case's unit whose holders must consent to this case: 预告 held by a
     third party for any disposal (R2), a mortgage restricting transfer for a transfer (R6)."""
     kind = business_kind(definition)
@@ -416,7 +417,7 @@ def rights_needing_consent(session: Session, case: Case, definition: dict[str, A
     rights: dict[str, list[Right]] = {}
     for right in current_rights(session, unit):
         rights.setdefault(right.right_type, []).append(right)
-    ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
+    ctx = RuleContext(case=case, unit=unit, kind=kind, business_name=definition.name or "该业务",
                       rights=rights, disposers=[], material_codes=frozenset(), session=session)
     needing = third_party_notices(ctx) if kind in DISPOSALS | {ADVANCE} else []
     return needing + (restricted_mortgages(ctx) if kind == TRANSFER else [])
@@ -425,7 +426,7 @@ def rights_needing_consent(session: Session, case: Case, definition: dict[str, A
 UNIT_RULES = (seizure, first_registration, not_yet_registered, mortgageable)  # need no parties
 
 
-def unit_precheck(session: Session, definition: dict[str, Any], unit_code: str) -> tuple[RealtyUnit | None,
+def unit_precheck(session: Session, definition: BusinessTypeDef, unit_code: str) -> tuple[RealtyUnit | None,
                                                                                          list[RuleResult]]:
     """Before anyone fills a form: the rules that depend on the unit alone (seized, not yet registered …),
     so an applicant is told at once that the unit cannot go through this business."""
@@ -438,7 +439,7 @@ def unit_precheck(session: Session, definition: dict[str, Any], unit_code: str) 
     rights: dict[str, list[Right]] = {}
     for right in current_rights(session, unit):
         rights.setdefault(right.right_type, []).append(right)
-    ctx = RuleContext(case=Case(), unit=unit, kind=kind, business_name=definition.get("name") or "该业务",
+    ctx = RuleContext(case=Case(), unit=unit, kind=kind, business_name=definition.name or "该业务",
                       rights=rights, disposers=[], material_codes=frozenset(), session=session)
     results = [rule(ctx) for rule, kinds in RULES if rule in UNIT_RULES and kind in kinds]
     return unit, [r for r in results if r is not None]

@@ -287,7 +287,7 @@ def _carry_holders(case: Case, right: Right, replaced: list[Right], holder_roles
 def _record_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, Any]:
     from app.casefile.access import definition_of
 
-    rule = definition_of(context.session, context.case).get("record")
+    rule = definition_of(context.session, context.case).record
     if not rule:
         raise Conflict("该业务类型未配置登簿规则（business.yaml 的 record）", code="no_record_rule")
     return record_case(context.session, context.case, context.actor, rule)

@@ -23,6 +23,7 @@ from app.cases.reports import reports_of
 from app.cases.sharing import snapshots
 from app.cases.signing import KIND_LABELS
 from app.cases.summary import show_case
+from app.catalog.definitions import BusinessTypeDef
 from app.catalog.diagram import diagram_svg, lane_names
 from app.catalog.forms import pii_fields
 from app.errors import DomainError
@@ -52,13 +53,13 @@ def _fields(schema: dict[str, Any], form: dict[str, Any]) -> list[tuple[str, str
     return [(n, str(props.get(n, {}).get("title", n)), form[n]) for n in names]
 
 
-def _checklist(definition: dict[str, Any], case: Case) -> list[dict[str, Any]]:
+def _checklist(definition: BusinessTypeDef, case: Case) -> list[dict[str, Any]]:
     required = set(required_codes(definition, case.form_public))
     by_code: dict[str, list[Any]] = {}
     for m in case.materials:
         by_code.setdefault(m.code, []).append(m)
-    return [{"code": item["code"], "name": item["name"], "required": item["code"] in required,
-             "files": by_code.get(item["code"], [])} for item in checklist(definition)]
+    return [{"code": item.code, "name": item.name, "required": item.code in required,
+             "files": by_code.get(item.code, [])} for item in checklist(definition)]
 
 
 def _actionable(session: Session, actor: Actor, case: Case) -> tuple[list[Task], Task | None]:
@@ -76,7 +77,7 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
         if task.stage == Stage.RECORD:
             return {"record_preview": record_preview(session, actor, case)}
         if task.stage == Stage.CERTIFY:
-            right_type = (definition_of(session, case).get("record") or {}).get("right_type")
+            right_type = (definition_of(session, case).record or {}).get("right_type")
             if not right_type or right_type in NO_CERTIFICATE_RIGHTS:
                 return {"certificate_note": "本业务不发放不动产权证书或登记证明"}
             right = right_recorded_by(session, case)
@@ -126,7 +127,7 @@ def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, 
 def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
     definition = definition_of(session, case)
     summary = show_case(session, actor, case, unmask=unmask)
-    schema = definition["forms"][definition["application_form"]]
+    schema = definition.application_schema
     open_tasks, task = _actionable(session, actor, case)
     register: dict[str, Any] | None = None
     register_error = None
@@ -162,7 +163,7 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
     if task is not None and task.assignee_id == actor.user_id:
         context.update(_correction_form(schema, summary))
     if task is not None:
-        form = definition["forms"].get(task.form_key, {})
+        form = definition.forms.get(task.form_key, {})
         context["decisions"] = decision_options(form)
         context["templates"] = opinion_templates(session, task.stage)
         context["assignees"] = eligible_assignees(session, task) if actor.has("task:assign") else []

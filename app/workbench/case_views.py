@@ -43,7 +43,7 @@ def correct_fields(case_id: str) -> Any:
     session, actor = db_session(), clerk()
     case = get_case(session, actor, case_id)
     definition = definition_of(session, case)
-    changes = posted_values(definition["forms"][definition["application_form"]], request.form)
+    changes = posted_values(definition.application_schema, request.form)
     try:
         correct(session, actor, case, changes)
     except DomainError as exc:

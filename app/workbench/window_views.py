@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.casefile.access import definition_of, get_case
 from app.cases import intake, materials
-from app.catalog.service import current_version, list_business_types
+from app.catalog.service import current_version, list_business_types, version_definition
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.form_render import posted_values
 from app.pages import refused
@@ -27,8 +27,8 @@ def _render_new(business_type: str | None, *, errors: dict[str, list[str]] | Non
     types = [(bt.code, bt.name) for bt, _ in list_business_types(session)]
     schema = None
     if business_type:
-        definition = current_version(session, business_type).definition
-        schema = definition["forms"][definition["application_form"]]
+        definition = version_definition(current_version(session, business_type))
+        schema = definition.application_schema
     return render_template("workbench/window_new.html", types=types, business_type=business_type, schema=schema,
                            errors=errors or {}, values=values or {}), status
 
@@ -48,8 +48,8 @@ def window_create() -> Any:
     code = (request.form.get("appointment_code") or "").strip() or None
     form: dict[str, Any] = {}
     if business_type:
-        definition = current_version(session, business_type).definition
-        form = posted_values(definition["forms"][definition["application_form"]], request.form)
+        definition = version_definition(current_version(session, business_type))
+        form = posted_values(definition.application_schema, request.form)
     try:
         case = intake.create_window_application(session, actor, business_type, form, appointment_code=code)
     except ValidationFailed as exc:
@@ -64,7 +64,7 @@ def _render_case(case_id: str, *, errors: dict[str, list[str]] | None = None, st
     if case.channel != Channel.WINDOW:
         raise Conflict("该申请不是窗口受理的申请", code="not_window_case")
     definition = definition_of(session, case)
-    names = {m["code"]: m["name"] for m in materials.checklist(definition)}
+    names = {m.code: m.name for m in materials.checklist(definition)}
     problems = intake.submission_problems(session, case) if case.status == CaseStatus.DRAFT else {}
     problems.pop("confirmations", None)  # the clerk confirms on everyone's behalf when submitting
     return render_template("workbench/window_case.html", case=case, definition=definition,

@@ -43,7 +43,7 @@ def test_two_sessions_recording_one_unit_cannot_both_transfer_it(login: Any, db:
     def record(session: Any, business_no: str) -> None:
         case = session.execute(select(Case).where(Case.business_no == business_no)).scalar_one()
         recorder = session.execute(select(User).where(User.username == STAFF["登簿"])).scalar_one()
-        record_case(session, case, actor_for(session, recorder), definition_of(session, case)["record"])
+        record_case(session, case, actor_for(session, recorder), definition_of(session, case).record)
 
     record(s1, first)  # holds the unit (PostgreSQL row lock; SQLite's write lock) until it commits
 

@@ -32,7 +32,7 @@ from test_registration_rules import (
     upload_and_sign_again,
 )
 
-from app.catalog.service import current_version
+from app.catalog.service import current_version, version_definition
 from app.demo import BANK, DEVELOPER, LI_SI, ZHANG_SAN, ZHOU_JIE
 from app.identity.service import create_user
 from app.registry.models import RealtyUnit
@@ -97,7 +97,7 @@ def consent_with_face(login: Any, username: str, case_id: str) -> Any:
 # --- unit_exists (条例 8): checked before anyone fills a form (the portal's first step) -------------------
 def precheck(db: Any, unit_code: str) -> list[dict[str, str]]:
     with db.unit_of_work() as session:
-        definition = current_version(session, "transfer_resale").definition
+        definition = version_definition(current_version(session, "transfer_resale"))
         return [r.as_dict() for r in unit_precheck(session, definition, unit_code)[1]]
 
 

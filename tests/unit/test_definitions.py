@@ -2,7 +2,6 @@
 element and line an analyst needs. Each negative case is a temp copy of a shipped type with one edit."""
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
 
@@ -240,7 +239,7 @@ def test_the_guide_shows_the_inquiry_and_the_contract_of_the_definition() -> Non
     from app.catalog.guide import service_guide
 
     definition = load_business_type(REPO / "processes" / "transfer_resale", REPO / "forms", OPERATORS)
-    guide = service_guide(dataclasses.asdict(definition))
+    guide = service_guide(definition)
     assert [q["code"] for q in guide["inquiry"]] == ["voluntary", "co_owners_agree", "disputes", "price_true",
                                                      "remarks"]
     assert guide["contract"]["material"] == "sale_contract"

@@ -3,13 +3,12 @@ the party that becomes the right holder; certificate 工本费 only for addition
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from app.catalog.definitions import load_business_type
-from app.catalog.service import definition_dict
+from app.catalog.definitions import BusinessTypeDef, load_business_type
 from app.registry.fees import compute_fees, fee_total_yuan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,18 +19,18 @@ OPERATORS = {"registry.record", "certificates.issue",  # what the shipped diagra
              "tax.await_payment", "results.announce"}
 
 
-def definition(code: str) -> dict[str, Any]:
-    return definition_dict(load_business_type(REPO / "processes" / code, REPO / "forms", OPERATORS))
+def definition(code: str) -> BusinessTypeDef:
+    return load_business_type(REPO / "processes" / code, REPO / "forms", OPERATORS)
 
 
 @pytest.fixture(scope="module")
-def transfer() -> dict[str, Any]:
+def transfer() -> BusinessTypeDef:
     return definition("transfer_resale")
 
 
 @pytest.mark.parametrize(("use", "amount", "code"), [("住宅", 80, "registration_residential"),
                                                      ("非住宅", 550, "registration_non_residential")])
-def test_transfer_charges_by_use_and_the_buyer_pays(transfer: dict[str, Any], use: str, amount: int,
+def test_transfer_charges_by_use_and_the_buyer_pays(transfer: BusinessTypeDef, use: str, amount: int,
                                                     code: str) -> None:
     items = compute_fees(transfer, {"use": use, "price": 2_350_000, "share_mode": "单独所有"})
     assert [(i["code"], i["amount_yuan"], i["payer_role"]) for i in items] == [(code, amount, "buyer")]
@@ -39,7 +38,7 @@ def test_transfer_charges_by_use_and_the_buyer_pays(transfer: dict[str, Any], us
     assert fee_total_yuan(items) == amount
 
 
-def test_use_not_given_means_no_fee_rule_matches(transfer: dict[str, Any]) -> None:
+def test_use_not_given_means_no_fee_rule_matches(transfer: BusinessTypeDef) -> None:
     assert compute_fees(transfer, {}) == []
 
 
@@ -49,19 +48,19 @@ def test_mortgage_is_paid_by_the_mortgagee(use: str, amount: int) -> None:
     assert [(i["amount_yuan"], i["payer_role"]) for i in items] == [(amount, "mortgagee")]
 
 
-def test_a_free_type_has_no_fee_items(transfer: dict[str, Any]) -> None:
-    free = {**transfer, "fees": []}
+def test_a_free_type_has_no_fee_items(transfer: BusinessTypeDef) -> None:
+    free = dataclasses.replace(transfer, fees=[])
     assert compute_fees(free, {"use": "住宅"}) == []
 
 
-def test_no_certificate_fee_when_the_form_cannot_ask_for_separate_certificates(transfer: dict[str, Any]) -> None:
+def test_no_certificate_fee_when_the_form_cannot_ask_for_separate_certificates(transfer: BusinessTypeDef) -> None:
     without = copy.deepcopy(transfer)
-    del without["forms"][without["application_form"]]["properties"]["separate_certificates"]
+    del without.application_schema["properties"]["separate_certificates"]
     items = compute_fees(without, {"use": "住宅", "separate_certificates": True}, holders=3)
     assert [i["code"] for i in items] == ["registration_residential"]
 
 
-def test_each_certificate_after_the_first_costs_ten_yuan(transfer: dict[str, Any]) -> None:
+def test_each_certificate_after_the_first_costs_ten_yuan(transfer: BusinessTypeDef) -> None:
     items = compute_fees(transfer, {"use": "住宅", "separate_certificates": True}, holders=3)
     assert [(i["code"], i["amount_yuan"], i["payer_role"]) for i in items] == [
         ("registration_residential", 80, "buyer"), ("certificate_production", 20, "buyer")]
@@ -73,7 +72,7 @@ def test_each_certificate_after_the_first_costs_ten_yuan(transfer: dict[str, Any
 
 def test_a_registration_proof_carries_no_certificate_fee() -> None:
     mortgage = definition("mortgage_first")
-    props = mortgage["forms"][mortgage["application_form"]]["properties"]
+    props = mortgage.application_schema["properties"]
     props["separate_certificates"] = {"type": "boolean", "title": "分别持证"}
     items = compute_fees(mortgage, {"use": "住宅", "separate_certificates": True}, holders=2)
     assert [i["code"] for i in items] == ["registration_residential"]
@@ -81,7 +80,7 @@ def test_a_registration_proof_carries_no_certificate_fee() -> None:
 
 @pytest.mark.parametrize(("recorded", "typed", "amount"), [("非住宅", "住宅", 550), ("商业", "住宅", 550),
                                                            ("住宅", "非住宅", 80), ("车库", "非住宅", 80)])
-def test_the_recorded_use_of_the_unit_decides_the_tariff(transfer: dict[str, Any], recorded: str, typed: str,
+def test_the_recorded_use_of_the_unit_decides_the_tariff(transfer: BusinessTypeDef, recorded: str, typed: str,
                                                          amount: int) -> None:
     items = compute_fees(transfer, {"use": typed}, recorded_use=recorded)
     assert [i["amount_yuan"] for i in items] == [amount]

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case
+from app.catalog.definitions import BusinessTypeDef
 from app.integrations.verification_models import MaterialWaiver, VerificationSnapshot
 
 # Which service operator performs which data-sharing check.
@@ -21,8 +22,8 @@ OPERATOR_SOURCES = {"identity.verify": "identity", "marriage.verify": "marriage"
                     "licence.verify": "business_licence", "tax.push_case": "tax"}
 
 
-def verified_sources(definition: dict[str, Any]) -> set[str]:
-    return {OPERATOR_SOURCES[op] for op in definition.get("service_operators") or [] if op in OPERATOR_SOURCES}
+def verified_sources(definition: BusinessTypeDef) -> set[str]:
+    return {OPERATOR_SOURCES[op] for op in definition.service_operators or [] if op in OPERATOR_SOURCES}
 
 
 def waived_codes(session: Session, case: Case) -> set[str]:
@@ -43,34 +44,34 @@ def _checked(session: Session, case: Case) -> set[tuple[str, str | None]]:
     return {(s, r) for s, r in rows} | {(s, None) for s, _ in rows}
 
 
-def deferred_codes(session: Session, definition: dict[str, Any], case: Case) -> set[str]:
+def deferred_codes(session: Session, definition: BusinessTypeDef, case: Case) -> set[str]:
     """Exemptible items whose check has not run yet for this case."""
     sources, checked = verified_sources(definition), _checked(session, case)
     deferred = set()
-    for item in definition.get("materials", []):
-        source, party = item.get("exemptible_by"), item.get("exempt_party")
+    for item in definition.materials:
+        source, party = item.exemptible_by, item.exempt_party
         if source not in sources or (source == "identity" and not party):
             continue  # not checked by this type, or an identity item of someone who is not verified
         if (source, party) not in checked:
-            deferred.add(item["code"])
+            deferred.add(item.code)
     return deferred
 
 
-def waive(session: Session, case: Case, definition: dict[str, Any], *, source: str, role: str | None,
+def waive(session: Session, case: Case, definition: BusinessTypeDef, *, source: str, role: str | None,
           snapshot: VerificationSnapshot, reason: str) -> list[str]:
     """Record a waiver for every item this successful check covers; returns the codes waived."""
     have = waived_codes(session, case)
     codes = []
-    for item in definition.get("materials", []):
-        if item.get("exemptible_by") != source or item["code"] in have:
+    for item in definition.materials:
+        if item.exemptible_by != source or item.code in have:
             continue
-        party = item.get("exempt_party")
+        party = item.exempt_party
         if (party and party != role) or (source == "identity" and not party):
             continue  # another party's item, or an identity item of someone not checked (an agent)
-        waiver = MaterialWaiver(case_id=case.id, tenant_id=case.tenant_id, material_code=item["code"],
+        waiver = MaterialWaiver(case_id=case.id, tenant_id=case.tenant_id, material_code=item.code,
                                 source=source, snapshot_id=snapshot.id, reason=reason[:300])
         session.add(waiver)
-        codes.append(item["code"])
+        codes.append(item.code)
     session.flush()
     return codes
 

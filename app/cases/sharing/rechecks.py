@@ -135,7 +135,7 @@ def _recheck_case(session: Session, case: Case, pending: list[VerificationSnapsh
     for snap in snapshots.snapshots_of(session, case):  # oldest first: the answers of this run win
         if snap.retry_state is None and (snap.operation, snap.subject_role) in asked:
             latest[(snap.operation, snap.subject_role)] = snap
-    names = {m["code"]: m["name"] for m in checklist(definition)}
+    names = {m.code: m.name for m in checklist(definition)}
     waived = sorted(exemptions.waived_codes(session, case) - waived_before)
     uploaded = {m.code for m in case.materials}
     now_deferred = exemptions.deferred_codes(session, definition, case)
