@@ -63,6 +63,8 @@ class CompleteTask(Schema):
     decision = fields.String(required=True, validate=validate.Length(min=1, max=16))
     opinion = fields.String(required=True)
     data = fields.Dict(load_default=dict)
+    confirm_record = fields.Boolean(load_default=False, metadata={
+        "description": "登簿：已核对登簿内容（登簿预览），确认登簿（decision=approve）时须为 true"})
 
 
 def _task_json(task: Task, case: Case) -> dict[str, Any]:
@@ -161,9 +163,10 @@ def claim_many(body: dict[str, Any]) -> dict[str, Any]:
 @blp.post("/<task_id>/complete")
 @blp.arguments(CompleteTask)
 def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
-    """办理任务：decision（approve / reject / correct）与 opinion 必填"""
+    """办理任务：decision（approve / reject / correct）与 opinion 必填；确认登簿须带 confirm_record: true"""
     actor = current_actor()
     task = get_task(db_session(), actor, task_id)
     case = handling.complete_task(db_session(), actor, task, decision=body["decision"], opinion=body["opinion"],
-                                  data=body["data"], storage=current_app.extensions["storage"])
+                                  data=body["data"], confirmed_record=body["confirm_record"],
+                                  storage=current_app.extensions["storage"])
     return {"task": _task_json(task, case), "case_status": case.status, "case_status_label": status_label(case.status)}
