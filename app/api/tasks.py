@@ -10,7 +10,7 @@ from app.casefile.access import get_task
 from app.casefile.models import Case, Task
 from app.casefile.status import status_label
 from app.cases import handling
-from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, inbox_query
+from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, task_list
 from app.cases.summary import show_case
 from app.identity.actor import Actor
 from app.vocabulary import TaskStatus
@@ -87,9 +87,8 @@ def inbox(args: dict[str, Any]) -> dict[str, Any]:
     actor.require("task:read")
     if args["tab"]:
         return _inbox_page(actor, args)
-    stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
-                       status=TaskStatus(args["status"]))
-    rows = db_session().execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+    rows = task_list(db_session(), actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
+                     status=TaskStatus(args["status"]), page=args["page"], per_page=args["per_page"])
     return {"items": [_task_json(t, c) for t, c in rows], "page": args["page"], "per_page": args["per_page"]}
 
 

@@ -19,6 +19,12 @@ DELIVERY_LABELS = {"mailed": "已邮寄", "collected": "已领取"}
 _TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 
 
+def certificates_of(session: Session, case_id: str) -> list[Certificate]:
+    """The certificates issued for a case, oldest first (voided and revoked ones included)."""
+    return list(session.execute(select(Certificate).where(Certificate.case_id == case_id)
+                                .order_by(Certificate.issued_at)).scalars())
+
+
 def certificate_of_case(session: Session, case_id: str, certificate_id: str) -> Certificate:
     cert = session.execute(select(Certificate).where(Certificate.id == certificate_id,
                                                      Certificate.case_id == case_id)).scalar_one_or_none()

@@ -20,6 +20,7 @@ from app.casefile.models import Appointment, Case, Material, Task
 from app.catalog.models import BusinessType
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
+from app.identity.directory import districts
 from app.identity.models import Tenant
 from app.integrations.verification_models import MaterialWaiver
 from app.registry.models import Certificate
@@ -190,6 +191,15 @@ def _appointments(session: Session, f: StatsFilter) -> dict[str, Any]:
     booked = counts.get("booked", 0) + counts.get("checked_in", 0)
     return {"booked": booked, "used": counts.get("checked_in", 0), "cancelled": counts.get("cancelled", 0),
             "share": round(counts.get("checked_in", 0) / booked, 4) if booked else 0.0}
+
+
+def filter_choices(session: Session) -> dict[str, Any]:
+    """The filter's choices as (code, name): the districts, and every business type — a disabled type's past
+    applications still count — plus the channels."""
+    return {"tenants": [(t.code, t.name) for t in districts(session)],
+            "types": session.execute(select(BusinessType.code, BusinessType.name)
+                                     .order_by(BusinessType.code)).all(),
+            "channels": CHANNELS}
 
 
 def dashboard(session: Session, actor: Actor, f: StatsFilter, today: date | None = None) -> dict[str, Any]:
