@@ -13,6 +13,7 @@ from app.cases import payments
 from app.cases.sharing import exemptions, snapshots, tax
 from app.errors import ValidationFailed
 from app.integrations import interfaces, outbox
+from app.vocabulary import OutboxStatus
 from app.web import current_actor, db_session, pdf_response
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="部门信息共享")
@@ -92,7 +93,7 @@ class CallQuery(Schema):
 
 
 class OutboxQuery(Schema):
-    status = fields.String(load_default=None, validate=lambda v: v in ("pending", "sent", "dead"))
+    status = fields.String(load_default=None, validate=lambda v: v in set(OutboxStatus))
     topic = fields.String(load_default=None)
     interface = fields.String(load_default=None)
     limit = fields.Integer(load_default=100)
