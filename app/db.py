@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, String, create_engine, event, select
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, String, create_engine, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -41,6 +41,11 @@ def affected_rows(result: object) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
     return int(result.rowcount or 0)
+
+
+def ping(session: Session) -> None:
+    """One round trip to the database (the health check): raises if it cannot be reached."""
+    session.execute(text("SELECT 1"))
 
 
 def new_id() -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
 
+from app.db import ping
 from app.web import db_session
 
 bp = Blueprint("home", __name__)
@@ -23,5 +24,5 @@ def index() -> str:
 
 @bp.get("/healthz")
 def healthz() -> dict[str, str]:
-    db_session().execute(__import__("sqlalchemy").text("SELECT 1"))
+    ping(db_session())
     return {"status": "ok"}

@@ -1,4 +1,6 @@
-"""The platform's closed vocabularies: case and task statuses, stages, case event kinds, application channels.
+"""The platform's closed vocabularies: case and task statuses, stages, case event kinds, application channels,
+and the statuses of appointments, change proposals, payments, outbox messages, tax cases, rights and
+certificates.
 
 StrEnum members compare equal to (and are stored as) their plain string values, so the database rows,
 templates and JSON written before these types existed keep working unchanged. The Chinese labels of stages
@@ -80,6 +82,61 @@ class Channel(StrEnum):
     WINDOW = "window"
     INSTITUTION = "institution"
     COURT = "court"
+
+
+class AppointmentStatus(StrEnum):
+    """Values of ``Appointment.status`` (a booked window visit)."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"  # the applicant came: the visit became a window case
+
+
+class ProposalStatus(StrEnum):
+    """Values of ``ChangeProposal.status``: a co-applicant's proposed change, decided by the creator."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class PaymentStatus(StrEnum):
+    """Values of ``Payment.status``: an order on the payment gateway."""
+
+    PENDING = "pending"
+    PAID = "paid"
+
+
+class OutboxStatus(StrEnum):
+    """Values of ``OutboxMessage.status`` and ``OutboxDelivery.status``."""
+
+    PENDING = "pending"  # to be delivered (again)
+    SENT = "sent"
+    DEAD = "dead"        # retries exhausted: waits for an operator
+
+
+class TaxStatus(StrEnum):
+    """Values of ``TaxCase.status``: the case's hand-off to 税务 and its 完税."""
+
+    PENDING = "pending"  # not pushed yet (税务 unavailable: queued in the outbox)
+    PUSHED = "pushed"
+    REFUSED = "refused"  # 税务 did not accept the push
+    PAID = "paid"
+
+
+class RightStatus(StrEnum):
+    """Values of ``Right.status`` in the register book."""
+
+    CURRENT = "current"
+    HISTORY = "history"  # ended by a later registration (or lapsed)
+
+
+class CertificateStatus(StrEnum):
+    """Values of ``Certificate.status``."""
+
+    VALID = "valid"
+    REVOKED = "revoked"  # 注销: the right it proves has ended
+    VOIDED = "voided"    # 作废: withdrawn (misprint, lost …)
 
 
 # Case statuses in which the applicant may still edit the application (materials, parties, form).

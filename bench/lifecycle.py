@@ -349,8 +349,9 @@ class Bench:
             with self.step(clerk) as (s, actor):
                 task = s.execute(select(Task).where(Task.case_id == case_id, Task.status == "open")).scalar_one()
                 assert task.stage == stage, (task.stage, stage)
+                # 登簿 needs the recorder's confirmation; 缮证 issues the certificate into the storage
                 status = handling.complete_task(s, actor, task, decision="approve", opinion="符合规定",
-                                                storage=self.storage).status  # 缮证 issues the certificate
+                                                confirmed_record=True, storage=self.storage).status
             last = done(f"complete {stage}")
         assert status == "completed", status
 

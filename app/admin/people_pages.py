@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.common import analyst
 from app.errors import ValidationFailed
-from app.identity import directory
-from app.identity.models import Role
+from app.identity import directory, roles
 from app.pages import login_required, refused
 from app.web import db_session
 
@@ -24,7 +22,7 @@ KINDS = {"staff": "工作人员", "institution": "机构账户", "applicant": "�
 def _choices() -> dict[str, Any]:
     session = db_session()
     return {"tenants": directory.list_tenants(session), "sections": directory.sections(session),
-            "all_roles": session.execute(select(Role).order_by(Role.category, Role.code)).scalars().all(),
+            "all_roles": roles.all_roles(session),
             "institution_types": directory.INSTITUTION_TYPES, "kinds": KINDS}
 
 

@@ -5,25 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, render_template, request
-from sqlalchemy import select
 
 from app.admin import bp
 from app.admin.common import analyst
 from app.admin.log_pages import download
-from app.catalog.models import BusinessType
 from app.errors import ValidationFailed
-from app.identity.models import Tenant
 from app.pages import login_required
 from app.supervision import stats
 from app.web import db_session
-
-
-def _choices() -> dict[str, Any]:
-    session = db_session()
-    return {"tenants": session.execute(select(Tenant.code, Tenant.name).where(Tenant.level == "district")
-                                       .order_by(Tenant.code)).all(),
-            "types": session.execute(select(BusinessType.code, BusinessType.name).order_by(BusinessType.code)).all(),
-            "channels": stats.CHANNELS}
 
 
 @bp.get("/stats")
@@ -37,7 +26,8 @@ def stats_dashboard() -> Any:
         f, errors = stats.StatsFilter(), exc.errors or {}
     data = stats.dashboard(db_session(), actor, f)
     return render_template("admin/ops/stats.html", f=f, data=data, errors=errors, figures=stats.FIGURES,
-                           can_export=actor.has("stats:export"), **_choices()), 422 if errors else 200
+                           can_export=actor.has("stats:export"),
+                           **stats.filter_choices(db_session())), 422 if errors else 200
 
 
 @bp.get("/stats/data")
@@ -59,7 +49,8 @@ def stats_cases() -> Any:
         actor.require("stats:export")
         return download(fmt, stats.DRILL_COLUMNS, rows, "applications")
     return render_template("admin/ops/stats_cases.html", f=f, period=period, rows=rows, limit=stats.LIST_LIMIT,
-                           columns=stats.DRILL_COLUMNS, can_export=actor.has("stats:export"), **_choices())
+                           columns=stats.DRILL_COLUMNS, can_export=actor.has("stats:export"),
+                           **stats.filter_choices(db_session()))
 
 
 @bp.get("/stats/export")

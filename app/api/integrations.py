@@ -7,14 +7,13 @@ from typing import Any
 from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
 from app.casefile.access import get_case
 from app.cases import payments
 from app.cases.sharing import exemptions, snapshots, tax
 from app.errors import ValidationFailed
-from app.integrations import outbox
-from app.integrations.models import Interface, InterfaceCallLog
+from app.integrations import interfaces, outbox
+from app.vocabulary import OutboxStatus
 from app.web import current_actor, db_session, pdf_response
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="部门信息共享")
@@ -94,7 +93,7 @@ class CallQuery(Schema):
 
 
 class OutboxQuery(Schema):
-    status = fields.String(load_default=None, validate=lambda v: v in ("pending", "sent", "dead"))
+    status = fields.String(load_default=None, validate=lambda v: v in set(OutboxStatus))
     topic = fields.String(load_default=None)
     interface = fields.String(load_default=None)
     limit = fields.Integer(load_default=100)
@@ -103,8 +102,7 @@ class OutboxQuery(Schema):
 @blp.get("/interfaces")
 def list_interfaces() -> dict[str, Any]:
     """接口管理：各部门接口地址、超时、重试与熔断状态"""
-    current_actor().require("interface:read")
-    rows = db_session().execute(select(Interface).order_by(Interface.code)).scalars()
+    rows = interfaces.all_interfaces(db_session(), current_actor())
     return {"items": [{"code": i.code, "name": i.name, "base_url": i.base_url, "timeout_ms": i.timeout_ms,
                        "max_retries": i.max_retries, "enabled": i.enabled, "topics": i.topics,
                        "breaker_state": i.breaker_state, "failure_count": i.failure_count,
@@ -115,27 +113,12 @@ def list_interfaces() -> dict[str, Any]:
 @blp.arguments(CallQuery, location="query")
 def list_calls(args: dict[str, Any]) -> dict[str, Any]:
     """接口调用日志（按接口、业务号、案件、操作、结果、时间段查询；请求摘要不含个人信息原文）"""
-    current_actor().require("interface:read")
-    stmt = select(InterfaceCallLog).order_by(InterfaceCallLog.at.desc()).limit(min(max(args["limit"], 1), 500))
-    if args["interface"]:
-        stmt = stmt.where(InterfaceCallLog.interface_code == args["interface"])
-    if args["business_no"]:
-        stmt = stmt.where(InterfaceCallLog.business_no == args["business_no"])
-    if args["case_id"]:
-        stmt = stmt.where(InterfaceCallLog.case_id == args["case_id"])
-    if args["operation"]:
-        stmt = stmt.where(InterfaceCallLog.operation == args["operation"])
-    if args["outcome"]:
-        stmt = stmt.where(InterfaceCallLog.outcome == args["outcome"])
-    if args["since"]:
-        stmt = stmt.where(InterfaceCallLog.at >= args["since"])
-    if args["until"]:
-        stmt = stmt.where(InterfaceCallLog.at < args["until"])
+    calls = interfaces.call_log(db_session(), current_actor(), interfaces.CallFilter(**args))
     return {"items": [{"id": c.id, "interface": c.interface_code, "operation": c.operation, "actor_id": c.actor_id,
                        "case_id": c.case_id, "business_no": c.business_no, "request": c.request_summary,
                        "outcome": c.outcome, "http_status": c.http_status, "attempts": c.attempts,
                        "latency_ms": c.latency_ms, "error": c.error, "at": c.at.isoformat()}
-                      for c in db_session().execute(stmt).scalars()]}
+                      for c in calls]}
 
 
 @blp.get("/outbox")

@@ -10,7 +10,7 @@ from app.casefile.access import get_task
 from app.casefile.models import Case, Task
 from app.casefile.status import status_label
 from app.cases import handling
-from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, inbox_query
+from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, task_list
 from app.cases.summary import show_case
 from app.identity.actor import Actor
 from app.vocabulary import TaskStatus
@@ -63,6 +63,8 @@ class CompleteTask(Schema):
     decision = fields.String(required=True, validate=validate.Length(min=1, max=16))
     opinion = fields.String(required=True)
     data = fields.Dict(load_default=dict)
+    confirm_record = fields.Boolean(load_default=False, metadata={
+        "description": "登簿：已核对登簿内容（登簿预览），确认登簿（decision=approve）时须为 true"})
 
 
 def _task_json(task: Task, case: Case) -> dict[str, Any]:
@@ -85,9 +87,8 @@ def inbox(args: dict[str, Any]) -> dict[str, Any]:
     actor.require("task:read")
     if args["tab"]:
         return _inbox_page(actor, args)
-    stmt = inbox_query(actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
-                       status=TaskStatus(args["status"]))
-    rows = db_session().execute(stmt.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])).all()
+    rows = task_list(db_session(), actor, business_no=args["business_no"], stage=args["stage"], mine=args["mine"],
+                     status=TaskStatus(args["status"]), page=args["page"], per_page=args["per_page"])
     return {"items": [_task_json(t, c) for t, c in rows], "page": args["page"], "per_page": args["per_page"]}
 
 
@@ -161,9 +162,10 @@ def claim_many(body: dict[str, Any]) -> dict[str, Any]:
 @blp.post("/<task_id>/complete")
 @blp.arguments(CompleteTask)
 def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
-    """办理任务：decision（approve / reject / correct）与 opinion 必填"""
+    """办理任务：decision（approve / reject / correct）与 opinion 必填；确认登簿须带 confirm_record: true"""
     actor = current_actor()
     task = get_task(db_session(), actor, task_id)
     case = handling.complete_task(db_session(), actor, task, decision=body["decision"], opinion=body["opinion"],
-                                  data=body["data"], storage=current_app.extensions["storage"])
+                                  data=body["data"], confirmed_record=body["confirm_record"],
+                                  storage=current_app.extensions["storage"])
     return {"task": _task_json(task, case), "case_status": case.status, "case_status_label": status_label(case.status)}

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
 from app.security.fields import EncryptedField, decrypt_json, encrypt_json
-from app.vocabulary import CaseStatus, Channel, TaskStatus
+from app.vocabulary import AppointmentStatus, CaseStatus, Channel, PaymentStatus, ProposalStatus, TaskStatus
 
 
 class Case(IdMixin, TenantScoped, Base):
@@ -250,7 +250,7 @@ class Appointment(IdMixin, TenantScoped, Base):
     day: Mapped[date] = mapped_column(Date)
     half: Mapped[str] = mapped_column(String(2))
     code: Mapped[str] = mapped_column(String(12), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked | cancelled | checked_in
+    status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.BOOKED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -287,7 +287,7 @@ class ChangeProposal(IdMixin, TenantScoped, Base):
     party_role: Mapped[str] = mapped_column(String(32))
     proposed_by: Mapped[str] = mapped_column(ForeignKey("app_user.id"))
     changes_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | accepted | declined
+    status: Mapped[str] = mapped_column(String(16), default=ProposalStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
@@ -312,7 +312,7 @@ class Payment(IdMixin, TenantScoped, Base):
     order_no: Mapped[str] = mapped_column(String(40), unique=True)
     amount_yuan: Mapped[str] = mapped_column(String(20))  # decimal text: tax amounts carry fen
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | paid
+    status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -24,6 +24,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
 from app.security import audit
+from app.vocabulary import AppointmentStatus
 
 HALVES = {"am": "上午", "pm": "下午"}
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out at a window
@@ -89,7 +90,8 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
     if definition.applicant_mode == "嘱托":
         raise ValidationFailed("该业务由有权机关嘱托办理，无需预约", field="business_type")
     mine = session.execute(select(Appointment).where(Appointment.user_id == actor.user_id, Appointment.day == day,
-                                                     Appointment.half == half, Appointment.status == "booked")
+                                                     Appointment.half == half,
+                                                     Appointment.status == AppointmentStatus.BOOKED)
                            .execution_options(all_tenants=True)).scalars().first()
     if mine is not None:
         raise Conflict(f"您已预约 {day.isoformat()} {HALVES[half]}（预约码 {mine.code}）", code="already_booked")
@@ -103,7 +105,7 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
                               half=half, code="".join(secrets.choice(CODE_ALPHABET) for _ in range(8)))
     appointment.ensure_id()
     session.add(appointment)
-    _announce(session, appointment, "booked")
+    _announce(session, appointment, AppointmentStatus.BOOKED)
     audit.record(session, actor_id=actor.user_id, action="appointment.book", object_type="appointment",
                  object_id=appointment.id, tenant_id=tenant_id,
                  after={"day": day.isoformat(), "half": half, "business_type": business_type})
@@ -116,13 +118,13 @@ def cancel(session: Session, actor: Actor, appointment_id: str) -> Appointment:
                                   .execution_options(all_tenants=True)).scalar_one_or_none()
     if appointment is None:
         raise NotFound("预约不存在", code="appointment_not_found")
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict("该预约已取消或已签到，不能取消", code="appointment_closed")
     slot = locked_row(session, AppointmentSlot, {"booked": 0}, tenant_id=appointment.tenant_id, day=appointment.day,
                       half=appointment.half)
     slot.booked = max(slot.booked - 1, 0)
-    appointment.status, appointment.cancelled_at = "cancelled", utcnow()
-    _announce(session, appointment, "cancelled")
+    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, utcnow()
+    _announce(session, appointment, AppointmentStatus.CANCELLED)
     audit.record(session, actor_id=actor.user_id, action="appointment.cancel", object_type="appointment",
                  object_id=appointment.id, tenant_id=appointment.tenant_id)
     return appointment
@@ -137,7 +139,8 @@ def my_appointments(session: Session, actor: Actor) -> list[Appointment]:
 def day_list(session: Session, actor: Actor, day: date) -> list[Appointment]:
     """The day's bookings at the clerk's own hall (the tenant scope applies)."""
     actor.require("case:read")
-    return list(session.execute(select(Appointment).where(Appointment.day == day, Appointment.status != "cancelled")
+    return list(session.execute(select(Appointment).where(Appointment.day == day,
+                                                          Appointment.status != AppointmentStatus.CANCELLED)
                                 .order_by(Appointment.half, Appointment.created_at)).scalars())
 
 
@@ -148,11 +151,11 @@ def check_in(session: Session, actor: Actor, code: str) -> Appointment:
         .scalar_one_or_none()
     if appointment is None:
         raise NotFound("预约码不存在或不属于本登记大厅", code="appointment_not_found")
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict("该预约已取消或已签到", code="appointment_closed")
     if appointment.day != beijing_today():
         raise Conflict(f"该预约日期为 {appointment.day.isoformat()}，不是今天", code="appointment_wrong_day")
-    appointment.status, appointment.checked_in_at = "checked_in", utcnow()
+    appointment.status, appointment.checked_in_at = AppointmentStatus.CHECKED_IN, utcnow()
     audit.record(session, actor_id=actor.user_id, action="appointment.check_in", object_type="appointment",
                  object_id=appointment.id, tenant_id=appointment.tenant_id)
     return appointment

@@ -18,7 +18,7 @@ from app.cases.intake import apply_outcome, check_rules_at_acceptance
 from app.catalog.forms import validate_form_data
 from app.db import affected_rows, utcnow
 from app.engine.runtime import WorkflowRuntime
-from app.errors import Conflict, DomainError, NotFound, PermissionDenied
+from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.security import audit
@@ -120,18 +120,35 @@ def _decision_label(schema: dict[str, Any], decision: str) -> str:
     return decision
 
 
+def _check_decision(task: Task, decision: str, confirmed_record: bool, data: dict[str, Any]) -> dict[str, Any]:
+    """The rules of a decision that hold whichever skin it comes from. 登簿 writes the register, so its approval
+    needs the recorder's explicit confirmation that he checked the preview; 登簿's 退回审核 sends the case back
+    to 审核 and is no 不予登记, so it takes no reject reasons (they are dropped, not refused: a form may send
+    the field empty)."""
+    if not decision:
+        raise ValidationFailed("请选择办理结论", field="decision")
+    if task.stage == Stage.RECORD and decision == "approve" and not confirmed_record:
+        raise ValidationFailed("请先核对登簿内容，勾选“已核对”后再确认登簿", field="confirm_record",
+                               code="record_not_confirmed")
+    if task.stage == Stage.RECORD:
+        return {k: v for k, v in data.items() if k != "reject_reasons"}
+    return data
+
+
 def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, opinion: str,
-                  data: dict[str, Any] | None = None, today: date | None = None,
+                  data: dict[str, Any] | None = None, confirmed_record: bool = False, today: date | None = None,
                   storage: Storage | None = None) -> Case:
-    """``storage`` is where service tasks after this step may write files (缮证 → the signed certificate)."""
+    """``confirmed_record`` is the recorder's tick that he checked what 登簿 will write (required to approve
+    登簿). ``storage`` is where service tasks after this step may write files (缮证 → the signed certificate)."""
     _check_can_act(session, actor, task)
+    data = _check_decision(task, decision, confirmed_record, data or {})
     # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
     # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
     case = session.execute(select(Case).where(Case.id == task.case_id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
     definition = definition_of(session, case)
     schema = definition.forms[task.form_key]
-    payload = validate_form_data(schema, {**(data or {}), "decision": decision, "opinion": opinion})
+    payload = validate_form_data(schema, {**data, "decision": decision, "opinion": opinion})
     if task.stage == Stage.ACCEPT and decision == "approve":
         from app.cases.sharing.rechecks import refuse_acceptance
 

@@ -75,6 +75,26 @@ def inbox_query(actor: Actor, *, business_no: str | None = None, stage: str | No
     return stmt.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
 
 
+def task_list(session: Session, actor: Actor, *, business_no: str | None = None, stage: str | None = None,
+              mine: bool = False, status: TaskStatus = TaskStatus.OPEN, page: int = 1,
+              per_page: int = 20) -> list[tuple[Task, Case]]:
+    """One page of ``inbox_query``: the tasks with their cases."""
+    stmt = inbox_query(actor, business_no=business_no, stage=stage, mine=mine, status=status)
+    return list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all())
+
+
+def open_tasks_of(session: Session, case_id: str) -> list[Task]:
+    """The case's open tasks, oldest first (parallel branches may hold several)."""
+    return list(session.execute(select(Task).where(Task.case_id == case_id, Task.status == TaskStatus.OPEN)
+                                .order_by(Task.created_at)).scalars())
+
+
+def completed_task_names(session: Session, case_id: str) -> set[str]:
+    """The diagram element ids of the case's completed tasks (the steps the diagram marks done)."""
+    return set(session.execute(select(Task.task_name).where(Task.case_id == case_id,
+                                                            Task.status == TaskStatus.COMPLETED)).scalars())
+
+
 @dataclass(frozen=True)
 class InboxFilter:
     tab: str = CLAIMABLE

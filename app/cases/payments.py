@@ -39,7 +39,7 @@ from app.integrations.verification_models import TaxCase
 from app.registry.certificate_content import office_name
 from app.registry.fees import fee_total_yuan
 from app.security import audit
-from app.vocabulary import EDITABLE_STATUSES, CaseStatus, Channel, EventKind
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus, Channel, EventKind, PaymentStatus, TaxStatus
 
 NOT_PAYABLE = EDITABLE_STATUSES | {CaseStatus.REJECTED, CaseStatus.REFUSED, CaseStatus.WITHDRAWN}
 TAX_LABELS = {"契税": "契税", "增值税": "增值税", "个人所得税": "个人所得税"}
@@ -70,7 +70,7 @@ def fee_due_yuan(case: Case) -> int:
 
 
 def paid_payment(session: Session, case: Case) -> Payment | None:
-    return session.execute(select(Payment).where(Payment.case_id == case.id, Payment.status == "paid")
+    return session.execute(select(Payment).where(Payment.case_id == case.id, Payment.status == PaymentStatus.PAID)
                            .order_by(Payment.paid_at.desc())).scalars().first()
 
 
@@ -92,7 +92,7 @@ def taxes_of(session: Session, case: Case) -> dict[str, Any] | None:
         return None
     items = [{"name": TAX_LABELS.get(i.get("tax_type"), i.get("tax_type")), "amount_yuan": _yuan(i.get("amount")),
               "exempt": bool(i.get("exempt"))} for i in (tax.result or {}).get("items") or []]
-    return {"status": tax.status, "paid": tax.status == "paid", "total_yuan": _yuan(tax.total_yuan),
+    return {"status": tax.status, "paid": tax.status == TaxStatus.PAID, "total_yuan": _yuan(tax.total_yuan),
             "voucher_no": tax.voucher_no, "lines": items}
 
 
@@ -140,7 +140,7 @@ def start_payment(session: Session, actor: Actor, case: Case, *, return_url: str
         raise Conflict("本申请无需缴费", code="nothing_to_pay")
     if paid_payment(session, case) is not None:
         raise Conflict("已缴费，无需重复缴纳", code="already_paid")
-    payment = session.execute(select(Payment).where(Payment.case_id == case.id, Payment.status == "pending")
+    payment = session.execute(select(Payment).where(Payment.case_id == case.id, Payment.status == PaymentStatus.PENDING)
                               ).scalars().first()
     if payment is None or Decimal(payment.amount_yuan) != due:
         count = len(session.execute(select(Payment.id).where(Payment.case_id == case.id)).all())
@@ -169,20 +169,20 @@ def record_payment(session: Session, result: dict[str, Any], *, actor: Actor = S
                            .execution_options(all_tenants=True, populate_existing=True)).scalar_one()
     payment = session.execute(select(Payment).where(Payment.id == payment.id).with_for_update()
                               .execution_options(all_tenants=True, populate_existing=True)).scalar_one()
-    if payment.status == "paid":
-        return {"order_no": order_no, "status": "paid", "duplicate": True}
+    if payment.status == PaymentStatus.PAID:
+        return {"order_no": order_no, "status": PaymentStatus.PAID, "duplicate": True}
     if result.get("status") != "已支付":
         return {"order_no": order_no, "status": payment.status, "duplicate": False}
     if Decimal(str(result.get("amount") or "0")) != Decimal(payment.amount_yuan):
         raise ValidationFailed("回调金额与订单金额不一致", field="amount")
-    payment.status, payment.paid_at = "paid", utcnow()
+    payment.status, payment.paid_at = PaymentStatus.PAID, utcnow()
     payment.receipt_no = f"PJ{payment.paid_at.astimezone(CHINA):%Y%m%d}{order_no[-8:]}"
     progress.add_event(session, case, kind=EventKind.PAID, actor=None,
                        message=f"已缴纳登记费 {payment.amount_yuan} 元，可下载电子票据")
     audit.record(session, actor_id=actor.user_id, action="payment.paid", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"order_no": order_no, "amount": payment.amount_yuan,
                                                   "receipt_no": payment.receipt_no})
-    return {"order_no": order_no, "status": "paid", "duplicate": False}
+    return {"order_no": order_no, "status": PaymentStatus.PAID, "duplicate": False}
 
 
 def receipt_pdf(session: Session, case: Case, font_path: Path) -> bytes:

@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.security import audit
-from app.vocabulary import EDITABLE_STATUSES, EventKind
+from app.vocabulary import EDITABLE_STATUSES, EventKind, ProposalStatus
 
 
 def _schema(definition: BusinessTypeDef) -> dict[str, Any]:
@@ -76,11 +76,11 @@ def decide(session: Session, actor: Actor, case: Case, proposal_id: str, *, acce
                                                             ChangeProposal.case_id == case.id)).scalar_one_or_none()
     if proposal is None:
         raise NotFound("没有该修改建议", code="proposal_not_found")
-    if proposal.status != "pending":
+    if proposal.status != ProposalStatus.PENDING:
         raise Conflict("该修改建议已处理", code="proposal_decided")
     if accept:
         update_application(session, actor, case, proposal.changes)
-    proposal.status = "accepted" if accept else "declined"
+    proposal.status = ProposalStatus.ACCEPTED if accept else ProposalStatus.DECLINED
     proposal.decided_at, proposal.decided_by = utcnow(), actor.user_id
     label = next((p.label for p in case.parties if p.role == proposal.party_role), proposal.party_role)
     progress.add_event(session, case, kind=EventKind.CHANGE_DECIDED, actor=actor,

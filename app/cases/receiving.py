@@ -69,8 +69,7 @@ def delivery_view(session: Session, actor: Actor, case: Case, *, unmasked: bool)
     if address and not unmasked:
         address = {"recipient": mask_name(address["recipient"]), "phone": mask_phone(address["phone"]),
                    "address": address["address"][:6] + "****"}
-    certs = session.execute(select(Certificate).where(Certificate.case_id == case.id)
-                            .order_by(Certificate.issued_at)).scalars().all()
+    certs = delivery.certificates_of(session, case.id)
     shipments = []
     for cert in certs:
         if cert.delivery != "mailed" or not cert.tracking_no:

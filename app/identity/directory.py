@@ -8,6 +8,7 @@ only that district's accounts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -35,6 +36,11 @@ def check_in_scope(actor: Actor, tenant_id: str | None) -> None:
 
 def list_tenants(session: Session) -> list[Tenant]:
     return list(session.execute(select(Tenant).order_by(Tenant.level, Tenant.code)).scalars())
+
+
+def districts(session: Session) -> list[Tenant]:
+    """The district offices (区县登记机构) by code: what the front page lists and a city-level filter offers."""
+    return list(session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars())
 
 
 def ensure_org_tree(session: Session) -> None:
@@ -144,6 +150,15 @@ def create_section(session: Session, actor: Actor, *, code: str, name: str, pare
 
 
 # --- people ----------------------------------------------------------------------------------------
+
+def usernames(session: Session, user_ids: Iterable[str | None]) -> dict[str, str]:
+    """id → username of the given accounts, for pages that show who holds or did a task (no permission of
+    its own: the caller already shows those tasks)."""
+    known = {i for i in user_ids if i}
+    if not known:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(known))).all())
+
 
 def list_users(session: Session, actor: Actor, *, q: str = "", tenant: str = "", kind: str = "") -> list[User]:
     actor.require("user:manage")

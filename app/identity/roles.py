@@ -28,11 +28,15 @@ class RoleValues(TypedDict):
     permissions: list[str]
 
 
+def all_roles(session: Session) -> list[Role]:
+    """Every role, ordered by category then code (the choices of an account's roles)."""
+    return list(session.execute(select(Role).order_by(Role.category, Role.code)).scalars())
+
+
 def list_roles(session: Session) -> list[tuple[Role, int]]:
     """Every role with the number of accounts holding it, ordered by category then code."""
     counts = dict(session.execute(select(UserRole.role_code, func.count()).group_by(UserRole.role_code)).all())
-    roles = session.execute(select(Role).order_by(Role.category, Role.code)).scalars().all()
-    return [(r, int(counts.get(r.code, 0))) for r in roles]
+    return [(r, int(counts.get(r.code, 0))) for r in all_roles(session)]
 
 
 def role_names(session: Session) -> dict[str, str]:

@@ -7,8 +7,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.vocabulary import OutboxStatus
+
 outbox = AppGroup("outbox", help="消息外发（事务性发件箱）")
-DELIVERY_LABELS = {"pending": "待送达", "sent": "已送达", "dead": "死信"}
+DELIVERY_LABELS = {OutboxStatus.PENDING: "待送达", OutboxStatus.SENT: "已送达", OutboxStatus.DEAD: "死信"}
 
 
 @outbox.command("deliver")
@@ -22,7 +24,7 @@ def deliver_command() -> None:
 
 
 @outbox.command("list")
-@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), default="dead")
+@click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), default=OutboxStatus.DEAD.value)
 def list_command(status: str) -> None:
     """Messages by status (default: dead letters, for operators), each with its receivers' state."""
     from app.integrations.outbox import listing
@@ -54,5 +56,6 @@ def retry_command(message_id: str) -> None:
         before = {"status": message.status, "attempts": message.attempts}
         receivers = retry_dead(session, message)
         audit.record(session, actor_id=None, action="outbox.retry", object_type="outbox_message",
-                     object_id=message.id, before=before, after={"status": "pending", "receivers": receivers})
+                     object_id=message.id, before=before,
+                     after={"status": OutboxStatus.PENDING, "receivers": receivers})
     click.echo("已重新排队" + (f"（{'、'.join(receivers)}）" if receivers else ""))

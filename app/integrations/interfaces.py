@@ -119,6 +119,42 @@ def list_interfaces(session: Session, actor: Actor, now: datetime | None = None)
     return rows
 
 
+def all_interfaces(session: Session, actor: Actor) -> list[Interface]:
+    """Every interface by code, as configured (no health figures: ``list_interfaces`` adds those)."""
+    actor.require("interface:read")
+    return list(session.execute(select(Interface).order_by(Interface.code)).scalars())
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What the call log is searched by; every criterion is optional, ``limit`` is kept within 1–500."""
+
+    interface: str | None = None
+    business_no: str | None = None
+    case_id: str | None = None
+    operation: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 100
+
+
+def call_log(session: Session, actor: Actor, f: CallFilter) -> list[InterfaceCallLog]:
+    """The latest calls first (request summaries hold no personal data in clear)."""
+    actor.require("interface:read")
+    stmt = select(InterfaceCallLog).order_by(InterfaceCallLog.at.desc()).limit(min(max(f.limit, 1), 500))
+    for column, value in ((InterfaceCallLog.interface_code, f.interface), (InterfaceCallLog.business_no, f.business_no),
+                          (InterfaceCallLog.case_id, f.case_id), (InterfaceCallLog.operation, f.operation),
+                          (InterfaceCallLog.outcome, f.outcome)):
+        if value:
+            stmt = stmt.where(column == value)
+    if f.since:
+        stmt = stmt.where(InterfaceCallLog.at >= f.since)
+    if f.until:
+        stmt = stmt.where(InterfaceCallLog.at < f.until)
+    return list(session.execute(stmt).scalars())
+
+
 def get_interface(session: Session, actor: Actor, code: str) -> Interface:
     actor.require("interface:read")
     iface = session.execute(select(Interface).where(Interface.code == code)).scalar_one_or_none()

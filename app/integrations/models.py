@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, UTCDateTime, utcnow
 from app.security.fields import EncryptedField
+from app.vocabulary import OutboxStatus
 
 
 class OutboxMessage(IdMixin, Base):
@@ -20,7 +21,7 @@ class OutboxMessage(IdMixin, Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     tenant_id: Mapped[str | None] = mapped_column(String(12))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | dead
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -39,7 +40,7 @@ class OutboxDelivery(IdMixin, Base):
 
     message_id: Mapped[str] = mapped_column(ForeignKey("outbox_message.id", ondelete="CASCADE"))
     interface_code: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | dead
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

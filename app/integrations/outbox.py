@@ -22,6 +22,7 @@ from app.db import utcnow
 from app.integrations.answers import each_in_own_transaction
 from app.integrations.client import CallContext, ServiceUnavailable, call
 from app.integrations.models import Interface, OutboxDelivery, OutboxMessage
+from app.vocabulary import OutboxStatus
 
 BASE_DELAY_S = 5
 MAX_DELAY_S = 3600
@@ -73,7 +74,7 @@ def deliver_pending(session: Session, *, max_attempts: int = 8, limit: int = 100
     """One delivery pass over due messages, each message its own transaction committed by ``session`` (the
     job's): the message row is claimed, the pushes are made with no transaction open (app/integrations/
     answers.py) and their outcome recorded with the claim re-taken."""
-    due = list(session.execute(select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+    due = list(session.execute(select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING,
                                                               OutboxMessage.next_attempt_at <= utcnow())
                                .order_by(OutboxMessage.next_attempt_at).limit(limit)).scalars())
     report = DeliveryReport()
@@ -91,7 +92,7 @@ def deliver_message(session: Session, message_id: str, *, max_attempts: int = 8)
     has already sent it."""
     now, report = utcnow(), DeliveryReport()
     message = session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                          OutboxMessage.status == "pending")
+                                                          OutboxMessage.status == OutboxStatus.PENDING)
                               .with_for_update(skip_locked=True)
                               .execution_options(populate_existing=True)).scalar_one_or_none()
     if message is None:
@@ -100,38 +101,38 @@ def deliver_message(session: Session, message_id: str, *, max_attempts: int = 8)
     deliveries = deliveries_of(session, message)
     if not deliveries:
         for iface in subscribers.get(message.topic, []):
-            delivery = OutboxDelivery(message_id=message.id, interface_code=iface.code, status="pending",
+            delivery = OutboxDelivery(message_id=message.id, interface_code=iface.code, status=OutboxStatus.PENDING,
                                       attempts=0)
             session.add(delivery)
             deliveries.append(delivery)
     if not deliveries:
-        message.status, message.sent_at, message.last_error = "sent", now, "no subscriber"
+        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, now, "no subscriber"
         report.skipped += 1
         return report
     message.attempts += 1
     by_code = {i.code: i for i in subscribers.get(message.topic, [])}
     errors = []
     for delivery in deliveries:
-        if delivery.status != "pending":
+        if delivery.status != OutboxStatus.PENDING:
             continue
         subscriber = by_code.get(delivery.interface_code)
         error = (_send(session, subscriber, message) if subscriber is not None
                  else "subscriber disabled or unsubscribed")
         delivery.attempts += 1
         if error is None:
-            delivery.status, delivery.sent_at, delivery.last_error = "sent", utcnow(), None
+            delivery.status, delivery.sent_at, delivery.last_error = OutboxStatus.SENT, utcnow(), None
             continue
         delivery.last_error = error[:500]
         if delivery.attempts >= max_attempts:
-            delivery.status = "dead"
+            delivery.status = OutboxStatus.DEAD
         errors.append(f"{delivery.interface_code}: {error}")
     statuses = {d.status for d in deliveries}
     message.last_error = "；".join(errors)[:500] or None
-    if statuses == {"sent"}:
-        message.status, message.sent_at = "sent", utcnow()
+    if statuses == {OutboxStatus.SENT}:
+        message.status, message.sent_at = OutboxStatus.SENT, utcnow()
         report.sent += 1
-    elif "pending" not in statuses:
-        message.status = "dead"
+    elif OutboxStatus.PENDING not in statuses:
+        message.status = OutboxStatus.DEAD
         report.dead += 1
     else:
         message.next_attempt_at = utcnow() + backoff(message.attempts)
@@ -175,8 +176,8 @@ def retry_dead(session: Session, message: OutboxMessage) -> list[str]:
     returns their codes. Receivers that accepted are not sent it again."""
     codes = []
     for delivery in deliveries_of(session, message):
-        if delivery.status == "dead":
-            delivery.status, delivery.attempts = "pending", 0
+        if delivery.status == OutboxStatus.DEAD:
+            delivery.status, delivery.attempts = OutboxStatus.PENDING, 0
             codes.append(delivery.interface_code)
-    message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+    message.status, message.attempts, message.next_attempt_at = OutboxStatus.PENDING, 0, utcnow()
     return codes

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
 from app.security.fields import decrypt_json, encrypt_json
+from app.vocabulary import TaxStatus
 
 MARKS = ("一致", "不一致", "未核验")
 
@@ -69,7 +70,7 @@ class TaxCase(IdMixin, TenantScoped, Base):
 
     case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), unique=True)
     business_no: Mapped[str] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | pushed | paid
+    status: Mapped[str] = mapped_column(String(16), default=TaxStatus.PENDING)
     tax_case_no: Mapped[str | None] = mapped_column(String(64))
     voucher_no: Mapped[str | None] = mapped_column(String(64))
     total_yuan: Mapped[str | None] = mapped_column(String(32))

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.casefile.access import cases_of_applicant, get_case, is_party
 from app.casefile.progress import timeline
@@ -20,7 +19,7 @@ from app.catalog.diagram import diagram_svg, lane_names, version_xml
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version, enabled_definitions, version_definition
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
-from app.identity.models import Tenant
+from app.identity import directory
 from app.pages import login_required, page_actor
 from app.registry import certificates, queries
 from app.security import throttle
@@ -201,14 +200,13 @@ def cancel_appointment(appointment_id: str) -> Any:
 def landing_context() -> dict[str, Any]:
     """The portal's front page: the districts served here and the types one can apply for online."""
     session = db_session()
-    districts = session.execute(select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars()
     types = [d for _, d in enabled_definitions(session)]
     categories: dict[str, list[BusinessTypeDef]] = {}
     for d in types:
         if d.applicant_mode != "嘱托":
             categories.setdefault(d.category, []).append(d)
     entrusted = [d for d in types if d.applicant_mode == "嘱托"]
-    return {"districts": list(districts), "categories": categories, "entrusted": entrusted}
+    return {"districts": directory.districts(session), "categories": categories, "entrusted": entrusted}
 
 
 from app.portal import account as _account  # noqa: E402,F401  (registers the account pages on bp)

@@ -9,6 +9,7 @@ from app.casefile.context import CaseContext
 from app.db import utcnow
 from app.engine.connectors import connector
 from app.integrations.models import OutboxMessage
+from app.vocabulary import CertificateStatus
 
 if TYPE_CHECKING:
     from app.registry.models import Certificate
@@ -45,7 +46,7 @@ def announce_certificate(session: Any, cert: Certificate, verify_url: str) -> Ou
     return message
 
 
-CERTIFICATE_STATUS = {"revoked": "注销", "voided": "作废"}
+CERTIFICATE_STATUS: dict[str, str] = {CertificateStatus.REVOKED: "注销", CertificateStatus.VOIDED: "作废"}
 
 
 def announce_certificate_status(session: Any, cert: Certificate) -> OutboxMessage | None:

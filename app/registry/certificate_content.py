@@ -19,6 +19,7 @@ from app.identity.models import Tenant
 from app.registry.models import RealtyUnit, RegisterEntry, Right
 from app.right_types import REGISTERED_TITLES, RIGHT_TYPES
 from app.security.masking import mask_name
+from app.vocabulary import RightStatus
 
 MORTGAGE_KINDS = {"general": "一般抵押", "maximum": "最高额抵押"}
 
@@ -78,7 +79,7 @@ def recorded_at(session: Session, right: Right) -> datetime:
 
 
 def _obligors(session: Session, unit: RealtyUnit) -> str:
-    owners = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == "current",
+    owners = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.CURRENT,
                                                  Right.right_type.in_(REGISTERED_TITLES))).scalars().all()
     return "、".join(h.name or "" for r in owners for h in r.holders) or "—"
 

@@ -16,6 +16,7 @@ from app.clock import CHINA
 from app.db import next_counter_value, utcnow
 from app.errors import Conflict, ValidationFailed
 from app.registry.models import Certificate, CertificateCounter, Right
+from app.vocabulary import CertificateStatus
 
 KINDS = {"title": "不动产权", "proof": "不动产证明", "no_property": "无房证明"}
 KIND_TITLES = {"title": "不动产权证书", "proof": "不动产登记证明", "no_property": "无房证明"}
@@ -54,9 +55,9 @@ def void_number(session: Session, certificate: Certificate, *, reason: str) -> C
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("请填写作废原因", field="reason")
-    if certificate.status == "voided":
+    if certificate.status == CertificateStatus.VOIDED:
         raise Conflict("该证书号已作废", code="certificate_already_voided")
-    certificate.status, certificate.void_reason = "voided", reason[:200]
+    certificate.status, certificate.void_reason = CertificateStatus.VOIDED, reason[:200]
     certificate.revoked_at = utcnow()
     if certificate.right_id:
         right = session.get(Right, certificate.right_id)

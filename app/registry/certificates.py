@@ -38,6 +38,7 @@ from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_c
 from app.registry.models import Certificate, Right, RightHolder
 from app.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
 from app.security import audit
+from app.vocabulary import CertificateStatus, RightStatus
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
                            remarks=[f"核验码：{code}。本证书为电子证照，经登记机构电子签章，可扫码或在登记机构网站核验。"])
     pdf = signing.sign_pdf(render_certificate(page, config.font), reason=f"{KIND_TITLES[kind]} {number}",
                            location=office, paths=config.keys)
-    cert = Certificate(tenant_id=tenant_id, kind=kind, number=number, year=year, seq=seq, status="valid",
+    cert = Certificate(tenant_id=tenant_id, kind=kind, number=number, year=year, seq=seq,
+                       status=CertificateStatus.VALID,
                        case_id=case.id if case else None, business_no=case.business_no if case else None,
                        unit_id=right.unit_id if right else None, right_id=right.id if right else None,
                        verify_code=code, holder_bidx=holder_bidx if holder_bidx is not None else content.holder_bidx,
@@ -109,7 +111,8 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
 
 def right_recorded_by(session: Session, case: Case) -> Right:
     """The current right this case's 登簿 created (its business number is the case's)."""
-    right = session.execute(select(Right).where(Right.business_no == case.business_no, Right.status == "current")
+    right = session.execute(select(Right).where(Right.business_no == case.business_no,
+                                                Right.status == RightStatus.CURRENT)
                             .order_by(Right.created_at.desc())).scalars().first()
     if not case.business_no or right is None:
         raise Conflict("登记簿中没有本案登簿形成的现势权利，不能缮证", code="nothing_to_certify")
@@ -122,8 +125,8 @@ def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor)
 
     require_current(definition_of(session, case), case)  # nor does a certificate (issue 13 §1)
     right = right_recorded_by(session, case)
-    existing = session.execute(select(Certificate).where(Certificate.right_id == right.id,
-                                                         Certificate.status == "valid")).scalars().first()
+    existing = session.execute(select(Certificate).where(
+        Certificate.right_id == right.id, Certificate.status == CertificateStatus.VALID)).scalars().first()
     if existing is not None:  # issuing twice for one right would print two valid certificates
         return existing
     return issue_for_right(session, storage, right, actor, case=case)
@@ -184,7 +187,7 @@ def void_certificate(session: Session, storage: Storage, actor: Actor, certifica
     replacement = None
     if reissue:
         right = session.get(Right, cert.right_id) if cert.right_id else None
-        if right is None or right.status != "current":
+        if right is None or right.status != RightStatus.CURRENT:
             raise Conflict("该证书记载的权利已不是现势权利，不能补发", code="right_not_current")
         case = session.get(Case, cert.case_id) if cert.case_id else None
         replacement = issue_for_right(session, storage, right, actor, case=case)
@@ -203,11 +206,11 @@ def revoke_for_rights(session: Session, right_ids: list[str], business_no: str |
 
     now = utcnow()
     ending = list(session.execute(select(Certificate).where(Certificate.right_id.in_(right_ids),
-                                                            Certificate.status == "valid")).scalars())
+                                                            Certificate.status == CertificateStatus.VALID)).scalars())
     result = session.execute(
         update(Certificate)
-        .where(Certificate.right_id.in_(right_ids), Certificate.status == "valid")
-        .values(status="revoked", revoked_at=now, revoked_by_business_no=business_no)
+        .where(Certificate.right_id.in_(right_ids), Certificate.status == CertificateStatus.VALID)
+        .values(status=CertificateStatus.REVOKED, revoked_at=now, revoked_by_business_no=business_no)
         .execution_options(synchronize_session="fetch")
     )
     for cert in ending:  # the 证照库 stops presenting them (电子证照归集)
@@ -226,7 +229,7 @@ def owned_units_count(session: Session, id_number_bidx: str) -> int:
     """Units on which the person holds a current ownership right, in any office (never tenant-scoped)."""
     stmt = (select(func.count(func.distinct(Right.unit_id))).select_from(Right)
             .join(RightHolder, RightHolder.right_id == Right.id)
-            .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == "current",
+            .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == RightStatus.CURRENT,
                    Right.right_type.in_(REGISTERED_TITLES)).execution_options(all_tenants=True))
     return int(session.execute(stmt).scalar_one())
 
@@ -264,13 +267,15 @@ def by_verify_code(session: Session, code: str) -> Certificate | None:
 def verification(session: Session, code: str) -> dict[str, Any]:
     """Public, masked: valid | revoked (incl. voided numbers) | unknown."""
     cert = by_verify_code(session, code)
-    if cert is None or cert.status not in ("valid", "revoked", "voided"):
+    if cert is None or cert.status not in set(CertificateStatus):
         return {"status": "unknown", "status_label": "未找到"}
-    status = "valid" if cert.status == "valid" else "revoked"
-    label = {"valid": "有效", "revoked": "已注销", "voided": "已作废"}[cert.status]
+    status = CertificateStatus.VALID if cert.status == CertificateStatus.VALID else CertificateStatus.REVOKED
+    labels: dict[str, str] = {CertificateStatus.VALID: "有效", CertificateStatus.REVOKED: "已注销",
+                              CertificateStatus.VOIDED: "已作废"}
+    label = labels[cert.status]
     body: dict[str, Any] = {"status": status, "status_label": label, **cert.summary}
-    if cert.status == "voided":
-        body["reason"] = "voided"
+    if cert.status == CertificateStatus.VOIDED:
+        body["reason"] = CertificateStatus.VOIDED
     if cert.revoked_at is not None:
         body["revoked_on"] = chinese_date(cert.revoked_at)
     return body

@@ -14,9 +14,16 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.models import Certificate
 from app.security import audit
+from app.vocabulary import CertificateStatus
 
 DELIVERY_LABELS = {"mailed": "已邮寄", "collected": "已领取"}
 _TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+
+
+def certificates_of(session: Session, case_id: str) -> list[Certificate]:
+    """The certificates issued for a case, oldest first (voided and revoked ones included)."""
+    return list(session.execute(select(Certificate).where(Certificate.case_id == case_id)
+                                .order_by(Certificate.issued_at)).scalars())
 
 
 def certificate_of_case(session: Session, case_id: str, certificate_id: str) -> Certificate:
@@ -35,7 +42,7 @@ def deliver(session: Session, actor: Actor, cert: Certificate, *, method: str,
     tracking = (tracking_no or "").strip()
     if method == "mailed" and not _TRACKING.match(tracking):
         raise ValidationFailed("请填写正确的快递单号（6–40 位字母、数字或连字符）", field="tracking_no")
-    if cert.status != "valid":
+    if cert.status != CertificateStatus.VALID:
         raise Conflict("该证书已注销或作废，不能发证", code="certificate_not_valid")
     if cert.delivery:
         raise Conflict(f"该证书已发证（{DELIVERY_LABELS[cert.delivery]}）", code="already_delivered")

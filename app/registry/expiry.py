@@ -23,6 +23,7 @@ from app.registry.book import append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right
 from app.security import audit
+from app.vocabulary import RightStatus
 
 OBJECTION_DAYS = 15  # 细则 83: calendar days from the objection registration
 
@@ -56,7 +57,7 @@ def expire_rights(session: Session, today: date | None = None) -> ExpiryReport:
 
     today = today or beijing_today()
     report = ExpiryReport()
-    candidates = session.execute(select(Right).where(Right.status == "current",
+    candidates = session.execute(select(Right).where(Right.status == RightStatus.CURRENT,
                                                      Right.right_type.in_(("seizure", "objection")))
                                  .order_by(Right.created_at).execution_options(all_tenants=True)).scalars().all()
     for right in candidates:
@@ -64,7 +65,7 @@ def expire_rights(session: Session, today: date | None = None) -> ExpiryReport:
         if kind is None:
             continue
         unit = session.get_one(RealtyUnit, right.unit_id)
-        right.status, right.ended_at = "history", utcnow()
+        right.status, right.ended_at = RightStatus.HISTORY, utcnow()
         right.details = {**(right.details or {}), "lapsed_on": today.isoformat()}
         revoke_for_rights(session, [right.id], None)
         change: dict[str, Any] = {"created": None, "ended": [right.id], "lapsed": kind}

@@ -25,6 +25,7 @@ from app.registry.book import append_entry
 from app.registry.import_checks import HolderIn, RightIn, UnitIn, validate_record
 from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
 from app.security import audit
+from app.vocabulary import RightStatus
 
 __all__ = ["ImportProblem", "ImportReport", "import_file", "import_records"]
 
@@ -104,7 +105,7 @@ def _write_unit(session: Session, unit_in: UnitIn, recorded_by: str | None) -> i
     session.add(unit)
     session.flush()
     for right_in in sorted(unit_in.rights, key=lambda r: r.registered_at):
-        right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_in.type, status="current",
+        right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=right_in.type, status=RightStatus.CURRENT,
                       business_no=right_in.business_no, cert_no=right_in.cert_no, amount_yuan=right_in.amount_yuan,
                       details=right_in.details, created_at=right_in.registered_at)
         right.ensure_id()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
 from app.security.fields import EncryptedField
+from app.vocabulary import CertificateStatus, RightStatus
 
 
 class RealtyUnit(IdMixin, TenantScoped, Base):
@@ -33,7 +34,7 @@ class Right(IdMixin, TenantScoped, Base):
 
     unit_id: Mapped[str] = mapped_column(ForeignKey("realty_unit.id"), index=True)
     right_type: Mapped[str] = mapped_column(String(16))  # ownership | mortgage | seizure | advance_notice | objection
-    status: Mapped[str] = mapped_column(String(16), default="current", index=True)  # current | history
+    status: Mapped[str] = mapped_column(String(16), default=RightStatus.CURRENT, index=True)
     business_no: Mapped[str | None] = mapped_column(String(32))
     cert_no: Mapped[str | None] = mapped_column(String(64))
     amount_yuan: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
@@ -94,7 +95,7 @@ class Certificate(IdMixin, TenantScoped, Base):
     number: Mapped[str] = mapped_column(String(64), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="valid", index=True)  # valid | revoked | voided
+    status: Mapped[str] = mapped_column(String(16), default=CertificateStatus.VALID, index=True)
     case_id: Mapped[str | None] = mapped_column(ForeignKey("reg_case.id"), index=True)
     business_no: Mapped[str | None] = mapped_column(String(32), index=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("realty_unit.id"), index=True)

@@ -35,6 +35,7 @@ from app.registry.service import (
 from app.right_types import REGISTERED_TITLES
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name, mask_uscc
+from app.vocabulary import RightStatus
 
 PURPOSES = ("交易", "继承", "诉讼", "仲裁", "办理登记")
 OWN = "本人查询"
@@ -144,7 +145,7 @@ def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, 
     stmt = select(RealtyUnit)
     if cert_no:
         stmt = stmt.where(RealtyUnit.id.in_(select(Right.unit_id).where(
-            Right.status == "current", Right.cert_no.in_(sorted(_cert_variants(cert_no))))))
+            Right.status == RightStatus.CURRENT, Right.cert_no.in_(sorted(_cert_variants(cert_no))))))
     if location:
         stmt = stmt.where(RealtyUnit.location.contains(location, autoescape=True))
     found = list(session.execute(stmt.order_by(RealtyUnit.unit_code).limit(SEARCH_LIMIT + 1)).scalars())
@@ -170,7 +171,7 @@ def register_page(session: Session, actor: Actor, unit_code: str) -> dict[str, A
     unit = unit_by_code(session, unit_code)
     entries = session.execute(select(RegisterEntry).where(RegisterEntry.unit_id == unit.id)
                               .order_by(RegisterEntry.seq)).scalars()
-    ended = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == "history")
+    ended = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.HISTORY)
                             .order_by(Right.ended_at)).scalars()
     page["entries"] = [{"seq": e.seq, "business_no": e.business_no, "kind": e.kind,
                         "recorded_at": e.recorded_at.isoformat(), "created": bool((e.change or {}).get("created")),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.registry.models import RegisterEntry, Right, RightHolder
+from app.vocabulary import RightStatus
 
 if TYPE_CHECKING:
     from app.registry.verify import ChainBreak
@@ -36,7 +37,8 @@ def replay(entries: list[RegisterEntry]) -> State:
 
 def recorded_state(session: Session) -> dict[str, State]:
     """The current rights and holders as the tables hold them, per unit id."""
-    rights = session.execute(select(Right.id, Right.unit_id, Right.right_type).where(Right.status == "current")
+    rights = session.execute(select(Right.id, Right.unit_id, Right.right_type)
+                             .where(Right.status == RightStatus.CURRENT)
                              .execution_options(all_tenants=True)).all()
     holders: dict[str, list[str | None]] = {}
     for right_id, bidx in session.execute(select(RightHolder.right_id, RightHolder.id_number_bidx)

@@ -22,7 +22,7 @@ from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_s
 from app.registry.models import RealtyUnit, Right
 from app.registry.service import current_rights
 from app.right_types import REGISTERED_TITLES, right_name
-from app.vocabulary import EDITABLE_STATUSES
+from app.vocabulary import EDITABLE_STATUSES, RightStatus
 
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
@@ -215,7 +215,7 @@ def duplicate_objection(ctx: RuleContext) -> RuleResult:
     if mine:
         return RuleResult("duplicate_objection", "block", f"您已在{ctx.unit_label}办理异议登记，不能重复申请", basis)
     lapsed = ctx.session.execute(select(Right).where(Right.unit_id == ctx.unit.id, Right.right_type == "objection",
-                                                     Right.status == "history")).scalars().all()
+                                                     Right.status == RightStatus.HISTORY)).scalars().all()
     again = [r for r in lapsed if (r.details or {}).get("lapsed_on") and
              str((r.details or {}).get("objection_matter") or "").strip() == matter and
              any(h.id_number_bidx in objectors for h in r.holders)]

@@ -24,6 +24,7 @@ from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
 from app.right_types import FLAG_RIGHTS, REGISTERED_TITLES
 from app.security import audit
+from app.vocabulary import RightStatus
 
 
 def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> RealtyUnit:
@@ -39,7 +40,7 @@ def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> Rea
 
 
 def current_rights(session: Session, unit: RealtyUnit, right_type: str | None = None) -> list[Right]:
-    stmt = select(Right).where(Right.unit_id == unit.id, Right.status == "current")
+    stmt = select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.CURRENT)
     if right_type:
         stmt = stmt.where(Right.right_type == right_type)
     return list(session.execute(stmt.order_by(Right.created_at)).scalars())
@@ -55,7 +56,7 @@ def unit_flags(session: Session, unit: RealtyUnit) -> dict[str, bool]:
 def units_of_holder(session: Session, id_number_bidx: str) -> list[RealtyUnit]:
     stmt = (select(RealtyUnit).join(Right, Right.unit_id == RealtyUnit.id)
             .join(RightHolder, RightHolder.right_id == Right.id)
-            .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == "current",
+            .where(RightHolder.id_number_bidx == id_number_bidx, Right.status == RightStatus.CURRENT,
                    Right.right_type.in_(REGISTERED_TITLES)).order_by(RealtyUnit.unit_code))
     return list(session.execute(stmt).scalars().unique())
 
@@ -166,7 +167,7 @@ def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -
 
 
 def _end(right: Right, case: Case) -> None:
-    right.status, right.ended_at, right.ended_by_business_no = "history", utcnow(), case.business_no
+    right.status, right.ended_at, right.ended_by_business_no = RightStatus.HISTORY, utcnow(), case.business_no
 
 
 def _entry_details(right: Right) -> dict[str, Any]:
@@ -250,7 +251,7 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
     if rule["right_type"] == "seizure":  # 细则 91: a later attachment of an attached unit waits its turn
         effective = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
         details["seizure_kind"] = "轮候查封" if effective else "查封"
-    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status="current",
+    right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status=RightStatus.CURRENT,
                   business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
                   details=details)
     right.ensure_id()

@@ -3,9 +3,10 @@
 A model declares ``name = EncryptedField("name_enc", index="name_bidx")``: the attribute reads and writes
 plain text, the row stores only ciphertext bound to ``table:attribute:row id`` and, where exact search is
 needed, an HMAC blind index. The keys are the app's (``app.extensions["keyring"]``, set by
-``app.security.init_app``). Rows are also read and written where no app context is active — scripts,
-benchmarks and tests that use a session directly — so ``init_app`` also leaves its keyring as the process
-default those fall back to; inside an app the app's own keyring is used.
+``app.security.init_app``). Requests, ``flask`` commands, scheduler jobs and the benchmarks all run in an
+app context; rows are also read and written where none is active — tests that call use cases and jobs on a
+session of their own (``db.unit_of_work()``) — so ``init_app`` also leaves its keyring as the process default
+those fall back to; inside an app the app's own keyring is used.
 """
 from __future__ import annotations
 

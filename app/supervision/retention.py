@@ -22,6 +22,7 @@ from app.integrations.models import InterfaceCallLog, OutboxMessage
 from app.security import audit
 from app.security.models import AuditEntry, AuditHead
 from app.supervision.models import ExceptionLog
+from app.vocabulary import OutboxStatus
 
 MIN_RETENTION_DAYS = 365
 
@@ -68,7 +69,7 @@ def purge_logs(session: Session, days: int, now: datetime | None = None) -> Purg
         delete(InterfaceCallLog).where(InterfaceCallLog.at < cutoff)))
     report.deleted["异常日志"] = affected_rows(session.execute(delete(ExceptionLog).where(ExceptionLog.at < cutoff)))
     report.deleted["已送达消息"] = affected_rows(session.execute(delete(OutboxMessage).where(
-        OutboxMessage.status == "sent", OutboxMessage.created_at < cutoff)))
+        OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.created_at < cutoff)))
     report.deleted["操作日志"], report.anchor_seq = _purge_audit_prefix(session, cutoff)
     if any(report.deleted.values()):
         audit.record(session, actor_id=None, action="log.purge", object_type="log", object_id=None,

@@ -20,11 +20,12 @@ from app.casefile.models import Appointment, Case, Material, Task
 from app.catalog.models import BusinessType
 from app.errors import ValidationFailed
 from app.identity.actor import Actor
+from app.identity.directory import districts
 from app.identity.models import Tenant
 from app.integrations.verification_models import MaterialWaiver
 from app.registry.models import Certificate
 from app.supervision.logs import LOCAL, day_bounds
-from app.vocabulary import Channel, Stage, TaskStatus
+from app.vocabulary import AppointmentStatus, CertificateStatus, Channel, Stage, TaskStatus
 
 CHANNELS: dict[str, str] = {Channel.ONLINE: "网上申请", Channel.WINDOW: "窗口受理", Channel.INSTITUTION: "机构申请",
             Channel.COURT: "嘱托登记"}
@@ -165,7 +166,8 @@ def _waivers(session: Session, f: StatsFilter) -> dict[str, Any]:
 
 
 def _certificates(session: Session, f: StatsFilter) -> list[dict[str, Any]]:
-    q = select(Certificate.kind, func.count()).where(Certificate.status != "voided", *_within(Certificate.issued_at, f))
+    q = select(Certificate.kind, func.count()).where(Certificate.status != CertificateStatus.VOIDED,
+                                                     *_within(Certificate.issued_at, f))
     if f.tenant_id:
         q = q.where(Certificate.tenant_id == f.tenant_id)
     if f.business_type or f.channel:
@@ -187,9 +189,19 @@ def _appointments(session: Session, f: StatsFilter) -> dict[str, Any]:
     if f.business_type:
         q = q.where(Appointment.business_type_code == f.business_type)
     counts = {s: int(n) for s, n in session.execute(q.group_by(Appointment.status)).all()}
-    booked = counts.get("booked", 0) + counts.get("checked_in", 0)
-    return {"booked": booked, "used": counts.get("checked_in", 0), "cancelled": counts.get("cancelled", 0),
-            "share": round(counts.get("checked_in", 0) / booked, 4) if booked else 0.0}
+    used = counts.get(AppointmentStatus.CHECKED_IN, 0)
+    booked = counts.get(AppointmentStatus.BOOKED, 0) + used
+    return {"booked": booked, "used": used, "cancelled": counts.get(AppointmentStatus.CANCELLED, 0),
+            "share": round(used / booked, 4) if booked else 0.0}
+
+
+def filter_choices(session: Session) -> dict[str, Any]:
+    """The filter's choices as (code, name): the districts, and every business type — a disabled type's past
+    applications still count — plus the channels."""
+    return {"tenants": [(t.code, t.name) for t in districts(session)],
+            "types": session.execute(select(BusinessType.code, BusinessType.name)
+                                     .order_by(BusinessType.code)).all(),
+            "channels": CHANNELS}
 
 
 def dashboard(session: Session, actor: Actor, f: StatsFilter, today: date | None = None) -> dict[str, Any]:

@@ -3,10 +3,7 @@ summary (masked unless revealed), checklist, rule results, register page, timeli
 with its decisions and 常用意见, the stage screen (登簿 preview, 缮证 preview), notices and certificates."""
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from app.casefile import consent, progress
 from app.casefile.access import definition_of
@@ -15,7 +12,7 @@ from app.cases import inquiry, payments, receiving
 from app.cases.consents import needed_consents
 from app.cases.field_access import may_act
 from app.cases.handling import eligible_assignees
-from app.cases.inbox import provisional_due
+from app.cases.inbox import completed_task_names, open_tasks_of, provisional_due
 from app.cases.materials import checklist, required_codes
 from app.cases.notices import notices_of_case
 from app.cases.opinions import opinion_templates
@@ -28,16 +25,18 @@ from app.catalog.diagram import diagram_svg, lane_names
 from app.catalog.forms import pii_fields
 from app.errors import DomainError
 from app.identity.actor import Actor
-from app.identity.models import User
+from app.identity.directory import usernames
 from app.registry.certificate_content import content_for_right
 from app.registry.certificates import kind_for_right, right_recorded_by
-from app.registry.delivery import DELIVERY_LABELS
-from app.registry.models import Certificate
+from app.registry.delivery import DELIVERY_LABELS, certificates_of
 from app.registry.preview import record_preview
 from app.registry.queries import register_page
 from app.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
 from app.security.masking import mask_name, mask_phone
-from app.vocabulary import CaseStatus, Stage, TaskStatus
+from app.vocabulary import CaseStatus, Stage
+
+if TYPE_CHECKING:  # the session is handed in; the page composes use cases and never queries itself
+    from sqlalchemy.orm import Session
 
 
 def decision_options(schema: dict[str, Any]) -> list[tuple[str, str]]:
@@ -63,8 +62,7 @@ def _checklist(definition: BusinessTypeDef, case: Case) -> list[dict[str, Any]]:
 
 
 def _actionable(session: Session, actor: Actor, case: Case) -> tuple[list[Task], Task | None]:
-    open_tasks = list(session.execute(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
-                                      .order_by(Task.created_at)).scalars())
+    open_tasks = open_tasks_of(session, case.id)
     definition = definition_of(session, case)
     mine = next((t for t in open_tasks if may_act(definition, actor, t)), None)
     return open_tasks, mine
@@ -116,9 +114,7 @@ def _correction_form(schema: dict[str, Any], summary: dict[str, Any]) -> dict[st
 def _diagram(session: Session, case: Case, open_tasks: list[Task]) -> dict[str, Any]:
     """The process diagram (server SVG, the no-JS form) and the element ids the bpmn-js viewer marks."""
     current = frozenset(t.task_name for t in open_tasks)
-    completed = session.execute(select(Task.task_name).where(Task.case_id == case.id,
-                                                             Task.status == TaskStatus.COMPLETED)).scalars()
-    done = frozenset(completed) - current
+    done = frozenset(completed_task_names(session, case.id)) - current
     return {"svg": diagram_svg(session, case.process_version_id, current=current, done=done),
             "current": sorted(current), "done": sorted(done),
             "lane_names": lane_names(session, case.process_version_id)}
@@ -136,11 +132,8 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
             register = register_page(session, actor, case.unit_code)
         except DomainError as exc:
             register_error = exc.message
-    certificates = list(session.execute(select(Certificate).where(Certificate.case_id == case.id)
-                                        .order_by(Certificate.issued_at)).scalars())
-    user_ids = {t.assignee_id for t in open_tasks if t.assignee_id}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
-        if user_ids else {}
+    certificates = certificates_of(session, case.id)
+    names = usernames(session, (t.assignee_id for t in open_tasks))
     context: dict[str, Any] = {
         "case": case, "summary": summary, "definition": definition,
         "fields": _fields(schema, summary["form"]),

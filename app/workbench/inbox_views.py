@@ -1,12 +1,10 @@
 """Inbox (待办箱): tabs, filters, counts, SLA countdown; claim, batch claim, release, assign."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.casefile.access import get_task
 from app.casefile.status import stage_codes, status_label
@@ -24,7 +22,7 @@ from app.cases.inbox import (
 )
 from app.catalog.service import business_type_names
 from app.errors import DomainError, ValidationFailed
-from app.identity.models import Tenant, User
+from app.identity import directory
 from app.web import db_session
 from app.workbench import bp
 from app.workbench.common import back_to, clerk, flash_error, inbox_url, staff_required
@@ -67,16 +65,12 @@ def inbox() -> Any:
         errors = exc.errors or {exc.field or "_form": [exc.message]}
         flt = InboxFilter(tab=flt.tab, per_page=PER_PAGE)
         page = inbox_page(session, actor, flt)
-    assignee_ids = {r.task.assignee_id for r in page.rows if r.task.assignee_id}
-    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(assignee_ids))).all()) \
-        if assignee_ids else {}
+    names = directory.usernames(session, (r.task.assignee_id for r in page.rows))
     types = business_type_names(session)
-    districts: Sequence[Tenant] = session.execute(
-        select(Tenant).where(Tenant.level == "district").order_by(Tenant.code)).scalars().all() \
-        if actor.city_level else []
+    districts = directory.districts(session) if actor.city_level else []
     tabs = [(code, TABS[code]) for code in page.counts]
     return render_template("workbench/inbox.html", page=page, flt=flt, tabs=tabs, names=names, types=types,
-                           stages=stage_codes(), districts=list(districts), due_filters=DUE_FILTERS,
+                           stages=stage_codes(), districts=districts, due_filters=DUE_FILTERS,
                            errors=errors, status_label=status_label, query_args=_query_args,
                            claimable_tab=flt.tab == CLAIMABLE, can_assign=can_see_all(actor),
                            request_path=request.full_path.rstrip("?"),

@@ -12,7 +12,6 @@ from app.errors import DomainError, ValidationFailed
 from app.pages import refused
 from app.registry import delivery
 from app.registry.certificates import certificate_for_download
-from app.vocabulary import Stage
 from app.web import db_session, pdf_response
 from app.workbench import bp
 from app.workbench.case_views import render_case
@@ -35,16 +34,11 @@ def complete(task_id: str) -> Any:
     data: dict[str, Any] = {}
     if decision == "correct":
         data["correction_items"] = _lines("correction_items")
-    if decision == "reject" and task.stage != Stage.RECORD:
+    if decision == "reject":
         data["reject_reasons"] = _lines("reject_reasons")
-    if task.stage == Stage.RECORD and decision == "approve" and not request.form.get("confirm_record"):
-        return refused(ValidationFailed("请先核对登簿内容，勾选“已核对”后再确认登簿", field="confirm_record"),
-                       render_case, task.case_id, values=values)
-    if not decision:
-        return refused(ValidationFailed("请选择办理结论", field="decision"), render_case, task.case_id, values=values)
     try:
         case = handling.complete_task(session, actor, task, decision=decision, opinion=opinion, data=data,
-                                      storage=storage())
+                                      confirmed_record=bool(request.form.get("confirm_record")), storage=storage())
     except ValidationFailed as exc:
         return refused(exc, render_case, task.case_id, values=values, status=422)
     except DomainError as exc:

@@ -54,3 +54,20 @@ def test_preview_reports_a_seizure_served_after_acceptance(login: Any, seeded: A
     assert preview["blocked"] is True
     assert any(r["code"] == "seizure" and r["severity"] == "block" for r in preview["rule_results"])
     assert complete_stage(login("xh_recorder"), no, "登簿").status_code == 409
+
+
+def test_the_api_approves_recording_only_with_the_confirmation(login: Any, seeded: Any,
+                                                               submitted_transfer: dict) -> None:
+    """The same tick the workbench asks for: without ``confirm_record`` nothing is written."""
+    no = submitted_transfer["business_no"]
+    complete_stage(login("xh_acceptor"), no, "受理")
+    complete_stage(login("xh_reviewer"), no, "审核")
+    before = _preview(seeded, submitted_transfer["id"])["_entries"]
+    refused = complete_stage(login("xh_recorder"), no, "登簿", confirm_record=False)
+    assert refused.status_code == 422
+    problem = refused.get_json()
+    assert problem["code"] == "record_not_confirmed" and list(problem["errors"]) == ["confirm_record"]
+    assert _preview(seeded, submitted_transfer["id"])["_entries"] == before
+    done = complete_stage(login("xh_recorder"), no, "登簿", confirm_record=True)
+    assert done.status_code == 200 and done.get_json()["case_status"] == "certifying"
+    assert _preview(seeded, submitted_transfer["id"])["_entries"] == before + 1

@@ -61,5 +61,5 @@ def test_recording_can_be_sent_back_to_review(login: Any, submitted_transfer: di
     business_no = submitted_transfer["business_no"]
     complete_stage(login("xh_acceptor"), business_no, "受理")
     complete_stage(login("xh_reviewer"), business_no, "审核")
-    resp = complete_stage(login("xh_recorder"), business_no, "登簿", "reject")
+    resp = complete_stage(login("xh_recorder"), business_no, "登簿", "reject", confirm_record=False)  # no tick needed
     assert resp.get_json()["case_status"] == "reviewing"

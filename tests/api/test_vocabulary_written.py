@@ -1,4 +1,5 @@
-"""Every status, stage, event kind and channel a case's life writes is a member of app/vocabulary.py's enums:
+"""Every status, stage, event kind and channel a case's life writes is a member of app/vocabulary.py's enums (the
+statuses of its tax case, rights, certificates, outbox messages and payments too):
 whatever the seeded database holds plus a transfer sent back for 补正, resubmitted and taken to 缮证."""
 from __future__ import annotations
 
@@ -9,8 +10,24 @@ from sqlalchemy import select
 from support.cases import complete_stage, take_through
 from support.forms import PDF
 
-from app.casefile.models import Case, CaseEvent, Task
-from app.vocabulary import CaseStatus, Channel, EventKind, Stage, TaskStatus
+from app.casefile.models import Appointment, Case, CaseEvent, ChangeProposal, Payment, Task
+from app.integrations.models import OutboxDelivery, OutboxMessage
+from app.integrations.verification_models import TaxCase
+from app.registry.models import Certificate, Right
+from app.vocabulary import (
+    AppointmentStatus,
+    CaseStatus,
+    CertificateStatus,
+    Channel,
+    EventKind,
+    OutboxStatus,
+    PaymentStatus,
+    ProposalStatus,
+    RightStatus,
+    Stage,
+    TaskStatus,
+    TaxStatus,
+)
 
 
 def _distinct(db: Any, column: Any) -> set[str]:
@@ -43,3 +60,11 @@ def test_a_case_life_writes_only_known_statuses_stages_kinds_and_channels(db: An
     assert TaskStatus.COMPLETED in _distinct(db, Task.status) <= set(TaskStatus)
     assert {Stage.ACCEPT, Stage.REVIEW, Stage.CORRECT} <= _distinct(db, Task.stage) <= set(Stage)
     assert _distinct(db, CaseEvent.stage) <= set(Stage)
+    for column, enum in ((Appointment.status, AppointmentStatus), (ChangeProposal.status, ProposalStatus),
+                         (Payment.status, PaymentStatus), (OutboxMessage.status, OutboxStatus),
+                         (OutboxDelivery.status, OutboxStatus), (TaxCase.status, TaxStatus),
+                         (Right.status, RightStatus), (Certificate.status, CertificateStatus)):
+        assert _distinct(db, column) <= set(enum), column
+    assert TaxStatus.PAID in _distinct(db, TaxCase.status)
+    assert {RightStatus.CURRENT, RightStatus.HISTORY} <= _distinct(db, Right.status)  # the seller's title ended
+    assert CertificateStatus.VALID in _distinct(db, Certificate.status)

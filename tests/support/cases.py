@@ -38,8 +38,10 @@ def submit_transfer(login: Login) -> dict[str, Any]:
     return resp.get_json()  # type: ignore[no-any-return]
 
 
-def complete_stage(api: Api, business_no: str, stage: str, decision: str = "approve", **data: Any) -> Any:
-    """``api`` completes the one open ``stage`` task of the case (waiting for it to open) with ``decision``."""
+def complete_stage(api: Api, business_no: str, stage: str, decision: str = "approve", *, confirm_record: bool = True,
+                   **data: Any) -> Any:
+    """``api`` completes the one open ``stage`` task of the case (waiting for it to open) with ``decision``;
+    ``confirm_record`` is the recorder's tick that he checked the 登簿 preview (needed to approve 登簿)."""
     def open_tasks() -> list[dict[str, Any]]:
         query = {"business_no": business_no, "stage": stage}
         return api.get("/api/v1/tasks", query_string=query).get_json()["items"]  # type: ignore[no-any-return]
@@ -50,7 +52,8 @@ def complete_stage(api: Api, business_no: str, stage: str, decision: str = "appr
         tasks = open_tasks()
     assert len(tasks) == 1, tasks
     return api.post(f"/api/v1/tasks/{tasks[0]['id']}/complete",
-                    json={"decision": decision, "opinion": f"{stage}意见：符合规定", "data": data})
+                    json={"decision": decision, "opinion": f"{stage}意见：符合规定", "data": data,
+                          "confirm_record": confirm_record})
 
 
 def take_through(login: Login, business_no: str, stages: tuple[str, ...] = ("受理", "审核", "登簿", "缮证")) -> Any:

@@ -17,7 +17,7 @@ from app.integrations.answers import each_in_own_transaction
 from app.integrations.client import CallContext, ServiceUnavailable
 from app.integrations.verification_models import TaxCase
 from app.security import audit
-from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind, Stage
+from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind, Stage, TaxStatus
 
 OPEN = sorted(FINAL_STATUSES | {CaseStatus.DRAFT})  # statuses a tax hand-off no longer waits in
 
@@ -27,7 +27,7 @@ def refresh_waiting_cases(session: Session, limit: int = 200) -> int:
     committed by ``session`` (the job's); 税务 is asked with no transaction open (app/integrations/answers.py),
     so no case row or audit head is locked while it answers."""
     case_ids = list(session.execute(select(Case.id).join(TaxCase, Case.id == TaxCase.case_id)
-                                    .where(TaxCase.status != "paid", Case.status.not_in(OPEN))
+                                    .where(TaxCase.status != TaxStatus.PAID, Case.status.not_in(OPEN))
                                     .limit(limit)).scalars())
     return sum(each_in_own_transaction(session, case_ids, lambda case_id: refresh_case(session, case_id)))
 
@@ -37,11 +37,12 @@ def refresh_case(session: Session, case_id: str) -> int:
     from app.cases.intake import apply_outcome
 
     row = session.execute(select(TaxCase, Case).join(Case, Case.id == TaxCase.case_id)
-                          .where(Case.id == case_id, TaxCase.status != "paid", Case.status.not_in(OPEN))).first()
+                          .where(Case.id == case_id, TaxCase.status != TaxStatus.PAID,
+                                 Case.status.not_in(OPEN))).first()
     if row is None:  # paid or decided since the list was read
         return 0
     tax_case, case = row
-    if tax_case.status in ("pending", "pushed"):  # pending: the push went through the outbox
+    if tax_case.status in (TaxStatus.PENDING, TaxStatus.PUSHED):  # pending: the push went through the outbox
         try:
             found = shuiwu.tax_case(session, CallContext(case_id=case.id, business_no=case.business_no),
                                     tax_case.business_no)

@@ -41,7 +41,7 @@ from app.integrations.client import ServiceUnavailable
 from app.integrations.models import OutboxMessage
 from app.integrations.verification_models import TaxCase
 from app.security import audit
-from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind
+from app.vocabulary import FINAL_STATUSES, CaseStatus, EventKind, TaxStatus
 
 MESSAGE = TAX_PAID.name  # the catalogue entry (app/engine/message_catalogue.py)
 SIGNATURE_MAX_AGE_S = 300
@@ -93,9 +93,10 @@ def push_tax_case(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     session, case = ctx.session, ctx.case
     tax = session.execute(select(TaxCase).where(TaxCase.case_id == case.id)).scalar_one_or_none()
     if tax is None:
-        tax = TaxCase(case_id=case.id, tenant_id=case.tenant_id, business_no=case.business_no or "", status="pending")
+        tax = TaxCase(case_id=case.id, tenant_id=case.tenant_id, business_no=case.business_no or "",
+                      status=TaxStatus.PENDING)
         session.add(tax)
-    if tax.status != "pending":
+    if tax.status != TaxStatus.PENDING:
         return {"status": tax.status}
     try:
         answer = shuiwu.push_tax_case(session, snapshots.context_of(case, ctx.actor.user_id), _payload(case))
@@ -106,9 +107,9 @@ def push_tax_case(context: Any, params: dict[str, Any]) -> dict[str, Any]:
                            message="税务部门暂不可用，税务事项已排队，恢复后自动推送")
         return {"status": "queued"}
     if answer.get("accepted"):
-        tax.status, tax.tax_case_no, tax.pushed_at = "pushed", answer.get("tax_case_no"), utcnow()
+        tax.status, tax.tax_case_no, tax.pushed_at = TaxStatus.PUSHED, answer.get("tax_case_no"), utcnow()
     else:
-        tax.status = "refused"
+        tax.status = TaxStatus.REFUSED
     audit.record(session, actor_id=ctx.actor.user_id, action="tax.push", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"status": tax.status, "tax_case_no": tax.tax_case_no})
     return {"status": tax.status}
@@ -129,7 +130,7 @@ def tax_paid(context: Any) -> bool:
     if context is None:
         return False
     status = context.session.execute(select(TaxCase.status).where(TaxCase.case_id == context.case.id)).scalar()
-    return bool(status == "paid")
+    return bool(status == TaxStatus.PAID)
 
 
 def record_tax_paid(session: Session, result: dict[str, Any], *, actor: Actor = SYSTEM,
@@ -144,13 +145,13 @@ def record_tax_paid(session: Session, result: dict[str, Any], *, actor: Actor = 
         raise NotFound("没有该业务号的登记申请", code="case_not_found")
     tax = session.execute(select(TaxCase).where(TaxCase.case_id == case.id).with_for_update()).scalar_one_or_none()
     if tax is None:
-        tax = TaxCase(case_id=case.id, tenant_id=case.tenant_id, business_no=business_no, status="pending")
+        tax = TaxCase(case_id=case.id, tenant_id=case.tenant_id, business_no=business_no, status=TaxStatus.PENDING)
         session.add(tax)
-    if tax.status == "paid":
-        return {"business_no": business_no, "status": "paid", "duplicate": True}
+    if tax.status == TaxStatus.PAID:
+        return {"business_no": business_no, "status": TaxStatus.PAID, "duplicate": True}
     if result.get("status") != "完税":
         return {"business_no": business_no, "status": tax.status, "duplicate": False}
-    tax.status, tax.paid_at = "paid", utcnow()
+    tax.status, tax.paid_at = TaxStatus.PAID, utcnow()
     tax.voucher_no, tax.total_yuan = result.get("voucher_no"), str(result.get("total") or "")
     tax.tax_case_no = tax.tax_case_no or result.get("tax_case_no")
     tax.result = {k: result.get(k) for k in ("tax_case_no", "voucher_no", "paid_at", "total", "items",
@@ -177,4 +178,4 @@ def record_tax_paid(session: Session, result: dict[str, Any], *, actor: Actor = 
             case.id, MESSAGE, {"tax_voucher_no": tax.voucher_no})
         if outcome is not None:
             apply_outcome(session, case, outcome)
-    return {"business_no": business_no, "status": "paid", "duplicate": False}
+    return {"business_no": business_no, "status": TaxStatus.PAID, "duplicate": False}
