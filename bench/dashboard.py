@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--iterations", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 1k and 3k cases, 1 iteration")
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 200 and 600 cases, 1 iteration")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.iterations = "1000,3000", 1
+        args.sizes, args.iterations = "200,600", 1
         inbox.BENCH_DB = f"bdcdj_bench_dash_{os.getpid()}"  # its own databases on a shared server
     print("median of", args.iterations, "runs; baseline: SELECT count(*) of submitted cases")
     results = {n: run(args.pg_url, n, args.iterations) for n in (int(s) for s in args.sizes.split(","))}

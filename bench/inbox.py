@@ -280,11 +280,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db-prefix", default=BENCH_DB,
                         help="name prefix of the bench databases (<prefix>_<n>), so runs on a shared server differ")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run (CI): 1k and 3k cases, 10 iterations, databases of this process")
+                        help="smoke run (CI): 200 and 600 cases, 10 iterations, databases of this process")
     args = parser.parse_args(argv)
     BENCH_DB = args.db_prefix
     if args.quick:
-        args.sizes, args.iterations = "1000,3000", 10
+        args.sizes, args.iterations = "200,600", 10
         if args.db_prefix == parser.get_default("db_prefix"):
             BENCH_DB = f"{args.db_prefix}_{os.getpid()}"
     sizes = [int(s) for s in args.sizes.split(",")]

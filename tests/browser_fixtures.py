@@ -59,8 +59,8 @@ def _sign_in(page: Any, username: str, password: str = DEMO_PASSWORD, next_path:
     page.goto(f"/login?next={next_path}")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("button[type=submit]")
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ def test_a_form_edit_appears_in_the_generated_preview(page: Any, sign_in: Any) -
     page.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('是否有电梯')")
     assert preview.locator("input[name='preview-elevator'][value='yes']").count() == 1
 
-    page.click("button[value=save]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+
+        page.click("button[value=save]")
     assert "表单已保存：transfer_resale: 新版本 v2" in page.locator(".flash").inner_text()
     assert "备注（可选填写）" in preview.inner_text()
 
@@ -52,23 +53,24 @@ def test_dictionary_crud_and_a_refused_delete(page: Any, sign_in: Any, db: Any) 
     page.click("main button[type=submit]")
     assert "名称必填" in page.locator(".field.has-error").inner_text()
     page.fill("#name", "商业")
-    page.click("main button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("main button[type=submit]")
     assert "已新增：commercial 商业" in page.locator(".flash").inner_text()
 
     page.click("tr[data-code='commercial'] a:text('编辑')")
     page.fill("#name", "商业服务")
-    page.click("main button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("main button[type=submit]")
     assert page.locator("tr[data-code='commercial'] td").nth(1).inner_text() == "商业服务"
 
-    page.click("tr[data-code='commercial'] button.danger")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+
+        page.click("tr[data-code='commercial'] button.danger")
     assert "已删除：commercial" in page.locator(".flash").inner_text()
 
     page.goto("/admin/dictionaries/uses")
-    page.click("tr[data-code='residential'] button.danger")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("tr[data-code='residential'] button.danger")
     message = page.locator(".flash.error").inner_text()
     assert "“住宅”（residential）仍被引用，不能删除" in message and "不动产单元" in message
     assert page.locator("tr[data-code='residential']").count() == 1

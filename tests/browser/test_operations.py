@@ -18,34 +18,34 @@ def _shot(page: Any, name: str) -> None:
 
 def test_totp_enrolment_sign_in_and_reset(page: Any, sign_in: Any) -> None:
     sign_in(page, "xh_reviewer", next_path="/account/security")
-    page.click("text=启用动态验证码")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("text=启用动态验证码")
     qr = page.locator("#totp-qr svg")
     assert qr.is_visible() and qr.bounding_box()["width"] > 100  # a QR code big enough to scan
     _shot(page, "totp-enrol")
     totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
     page.fill("#code", totp.now())
-    page.click("text=确认绑定")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("text=确认绑定")
     assert "已启用动态验证码" in page.content()
-    page.click(".site-header .who button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click(".site-header .who button")
 
     sign_in(page, "xh_reviewer", next_path="/workbench/")
     assert "/login/totp" in page.url and "xh_reviewer" not in page.locator(".site-header .who").inner_text()
     page.fill("#code", totp.now())
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("button[type=submit]")
     assert page.url.endswith("/workbench/") and "xh_reviewer" in page.locator(".site-header .who").inner_text()
-    page.click(".site-header .who button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click(".site-header .who button")
 
     sign_in(page, "ops", next_path="/admin/users?q=xh_reviewer")
     row = page.locator('tr[data-username="xh_reviewer"]')
     assert "动态码" in row.inner_text()
     _shot(page, "people")
     row.locator("text=编辑").click()
-    page.click("text=重置动态验证码")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+        page.click("text=重置动态验证码")
     assert "已关闭 xh_reviewer 的动态验证码" in page.content()
     _shot(page, "person")

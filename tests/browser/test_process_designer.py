@@ -223,7 +223,8 @@ def test_service_task_connector_parameters_and_timer_are_edited_in_the_panel(pag
     click_element(page, "timer_record")
     open_registration_group(page)
     page.select_option("#bio-properties-panel-bdc-timer-kind", "timeDuration")
-    page.fill("#bio-properties-panel-bdc-timer", "P3D")
+    page.wait_for_function(TIMER_IS, arg=["timer_record", '"P1D"'])  # the kind's default is written first …
+    page.fill("#bio-properties-panel-bdc-timer", "P3D")  # … so typing after it is never overwritten
     page.wait_for_function(TIMER_IS, arg=["timer_record", "P3D"])
     page.click("#btn-validate")
     page.locator(".bdc-error-badge[data-element='timer_record']").first.wait_for()  # with its dead end, listed too

@@ -13,8 +13,9 @@ def test_sign_in_and_out(page: Any, sign_in: Any) -> None:
     sign_in(page, "xh_acceptor")
     assert "xh_acceptor" in page.locator(".site-header .who").inner_text()
 
-    page.click(".site-header .who button")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the answer page has loaded
+
+        page.click(".site-header .who button")
     assert "您已安全退出" in page.content()
     assert page.locator(".site-header .who").inner_text().strip() == "登录"
 

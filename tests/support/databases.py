@@ -119,30 +119,28 @@ SNAPSHOT_SCHEMA = "test_snapshot"
 
 _FINGERPRINT = """
 SELECT md5(coalesce(string_agg(item, '|' ORDER BY item), '')) FROM (
-  SELECT c.relname || ':' || c.relkind || ':' || coalesce(c.relacl::text, '') || ':' || c.relrowsecurity AS item
+  SELECT concat_ws(':', 'rel', c.relname, c.relkind, c.relacl, c.relrowsecurity) AS item
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
   UNION ALL
-  SELECT c.relname || '.' || a.attname || ':' || a.atttypid || ':' || a.attnotnull || ':'
-         || coalesce(a.attacl::text, '')
+  SELECT concat_ws(':', 'col', c.relname, a.attname, a.atttypid, a.attnotnull, a.attacl)
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
-  SELECT c.relname || '!' || t.tgname || ':' || t.tgenabled || ':' || t.tgfoid
+  SELECT concat_ws(':', 'trigger', c.relname, t.tgname, t.tgenabled, t.tgfoid)
     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'public'
   UNION ALL
-  SELECT c.relname || '#' || r.conname || ':' || r.contype || ':' || r.convalidated
+  SELECT concat_ws(':', 'constraint', c.relname, r.conname, r.contype, r.convalidated)
     FROM pg_constraint r JOIN pg_class c ON c.oid = r.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'public'
   UNION ALL
-  SELECT p.proname || '(' || md5(p.prosrc) || ')' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-   WHERE n.nspname = 'public'
+  SELECT concat_ws(':', 'function', p.proname, md5(p.prosrc), p.proacl)
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'
   UNION ALL
-  SELECT 'policy ' || polname || ':' || polrelid::regclass::text || ':'
-         || md5(coalesce(pg_get_expr(polqual, polrelid), ''))
+  SELECT concat_ws(':', 'policy', polname, polrelid::regclass, md5(coalesce(pg_get_expr(polqual, polrelid), '')))
     FROM pg_policy
   UNION ALL
-  SELECT 'database ' || coalesce(datacl::text, '') FROM pg_database WHERE datname = current_database()
+  SELECT concat_ws(':', 'database', datacl) FROM pg_database WHERE datname = current_database()
 ) AS catalogue
 """
 
