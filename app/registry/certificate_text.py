@@ -2,10 +2,10 @@
 
 A unit code, a certificate number, an ID number or an amount split over two lines cannot be read back or
 matched, so lines break only between tokens: a run of letters and digits (with the separators a number
-carries: spaces between the groups of a unit code, ``.``, ``-``, ``/``, ``:``) is one token, every other
-character is one. Closing punctuation stays with what precedes it, opening brackets with what follows
-(the usual Chinese line-breaking rules). When a token is wider than the cell the font shrinks, down to
-``min_size``; only past that is a token split (no real value gets there).
+carries: spaces between the groups of a unit code, ``.``, ``-``, ``/``, ``:``) is one token, so is a whole
+certificate or proof number, every other character is one. Closing punctuation stays with what precedes it,
+opening brackets with what follows (the usual Chinese line-breaking rules). When a token is wider than the
+cell the font shrinks, down to ``min_size``; only past that is a token split (no real value gets there).
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import re
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-_TOKEN = re.compile(r"[0-9A-Za-z]+(?:[ .\-/:×][0-9A-Za-z]+)*[㎡%]?|\s+|.", re.S)
+CERT_NUMBER = r"[\u4e00-\u9fa5][(（]\d{4}[)）][\u4e00-\u9fa5]{1,24}?第\d+号"  # 浙(2026)西湖区不动产权第0000001号
+_TOKEN = re.compile(rf"{CERT_NUMBER}|[0-9A-Za-z]+(?:[ .\-/:×][0-9A-Za-z]+)*[㎡%]?|\s+|.", re.S)
 CLOSING = frozenset("，。；：、）)」』》】！？,.;:!?%㎡号")
 OPENING = frozenset("（(「『《【")
 

@@ -131,10 +131,10 @@ def parse_part(raw: Any, label: str) -> list[Polygon]:
             raise OutlineError(f"{where}最多 {MAX_POINTS} 个点")
         if len(set(points)) < 3 or len(set(points)) != len(points):
             raise OutlineError(f"{where}至少应有 3 个互不相同的点（不含闭合点）")
-        if area(points) < 0.01:
-            raise OutlineError(f"{where}面积为 0（各点共线）")
         if _self_crossing(points):
             raise OutlineError(f"{where}的边自相交，请按顺序列出界址点")
+        if area(points) < 0.01:
+            raise OutlineError(f"{where}面积为 0（各点共线）")
         polygons.append(points)
     return polygons
 
