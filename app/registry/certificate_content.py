@@ -157,10 +157,9 @@ def content_for_right(session: Session, right: Right, kind: str) -> Content:
             other.append(f"债务履行期限：{start}至{end}")
         if right.details.get("guarantee_scope"):
             other.append(f"担保范围：{right.details['guarantee_scope']}")
-        remarks = "；".join([record_note, *(_holder_note(h) for h in right.holders)])
         rows = [("证明权利或事项", RIGHT_TYPES.get(right.right_type, right.right_type)),
                 ("权利人（申请人）", names), ("义务人", _obligors(session, unit)), ("坐落", unit.location),
-                ("不动产单元号", unit_code), ("其他", "；".join(other) or "—"), ("附记", remarks)]
+                ("不动产单元号", unit_code), ("其他", "；".join(other) or "—"), ("附记", record_note)]
     summary = {"unit_code": unit_code, "location": unit.location,
                "right_type": RIGHT_TYPES.get(right.right_type, right.right_type),
                "holders": [mask_name(h.name) for h in right.holders], "business_no": right.business_no,

@@ -37,7 +37,8 @@ class UnitPlan:
 
 
 def map_scale(polygons: list[Polygon], width: float, height: float) -> int:
-    """The largest standard scale 1:N at which the polygons fit ``width`` × ``height`` points."""
+    """The largest standard scale 1:N at which the polygons fit ``width`` × ``height`` points (past 1:50000, the
+    next multiple of 10000 that fits)."""
     xs = [x for polygon in polygons for x, _ in polygon]
     ys = [y for polygon in polygons for _, y in polygon]
     span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
@@ -45,7 +46,7 @@ def map_scale(polygons: list[Polygon], width: float, height: float) -> int:
         per_metre = 1000 * mm / n
         if span_x * per_metre <= width and span_y * per_metre <= height:
             return n
-    return SCALES[-1]
+    return math.ceil(max(span_x * 1000 * mm / width, span_y * 1000 * mm / height) / 10000) * 10000
 
 
 def _north_arrow(c: Canvas, font: str, x: float, y: float) -> None:

@@ -83,3 +83,16 @@ def test_a_bad_outline_says_what_is_wrong_and_where(raw: object, reason: str) ->
     with pytest.raises(OutlineError) as caught:
         parse_part(raw, "宗地图形（parcel_outline）")
     assert reason in str(caught.value)
+
+
+def test_the_plan_is_drawn_at_a_standard_scale_that_fits_its_panel() -> None:
+    from reportlab.lib.units import mm
+
+    from app.registry.certificate_plan import map_scale
+
+    flat = [(0.0, 0.0), (10.0, 0.0), (10.0, 8.0), (0.0, 8.0)]
+    assert map_scale([flat], 130 * mm, 80 * mm) == 100  # 10 m → 100 mm at 1:100
+    assert map_scale([[(0.0, 0.0), (120.0, 0.0), (120.0, 80.0)]], 130 * mm, 80 * mm) == 1000
+    huge = [(0.0, 0.0), (200000.0, 0.0), (200000.0, 1000.0)]
+    n = map_scale([huge], 130 * mm, 80 * mm)
+    assert n % 10000 == 0 and 200000 * 1000 / n <= 130  # past 1:50000 it still fits
