@@ -49,6 +49,15 @@ VILLAGER = {"name": "陈阿土", "id_number": make_id_card("330110", date(1966, 
 VILLAGE_DISTRICT = "330110"
 VILLAGE_FACTORY_UNIT = make_unit_code(VILLAGE_DISTRICT, 2, 1, "JB", 300, 1, 1)
 HOMESTEAD_UNIT = make_unit_code(VILLAGE_DISTRICT, 2, 1, "JC", 301, 1, 1)
+# Survey geometry for the certificates' 附图 (metres, app/registry/unit_plan.py): every flat's parcel is one
+# 120 × 80 m 宗地 shared by its owners; flats are rectangles or L-shapes of about their floor area. Units 7, 14
+# and 21 of each district and the homestead have none, so their certificates say the plan is kept in the book.
+FLATS_PARCEL: list[list[float]] = [[0, 0], [120, 0], [120, 80], [0, 80]]
+FLATS_PARCEL_AREA = "9600.00"
+NO_OUTLINE_EVERY = 7
+# 示范花园's 宗地: an L shape
+NEW_BUILD_PARCEL: list[list[float]] = [[0, 0], [100, 0], [100, 40], [60, 40], [60, 70], [0, 70]]
+NEW_BUILD_PARCEL_AREA = "5800.00"
 SURNAMES = "王李赵刘陈杨黄周吴徐孙马朱胡郭何高林罗郑"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
 
@@ -98,6 +107,23 @@ def _holder(who: dict[str, str], id_type: str = "身份证", share_mode: str = "
     return {"name": who["name"], "id_type": id_type, "id_number": who["id_number"], "share_mode": share_mode}
 
 
+def flat_outline(floor_area: Decimal, l_shape: bool) -> list[list[float]]:
+    """A flat's 分户图: a 10 m wide rectangle, or an L of a 10 m and a 6 m wing, of about ``floor_area`` m²."""
+    if not l_shape:
+        depth = round(float(floor_area) / 10, 2)
+        return [[0, 0], [10, 0], [10, depth], [0, depth]]
+    depth = round(float(floor_area) / 8.4, 2)  # 10 × 0.6·depth + 6 × 0.4·depth = 8.4·depth
+    step = round(depth * 0.6, 2)
+    return [[0, 0], [10, 0], [10, step], [6, step], [6, depth], [0, depth]]
+
+
+def _survey(n: int, floor_area: Decimal, parcel: list[list[float]], parcel_area: str) -> dict[str, Any]:
+    if n % NO_OUTLINE_EVERY == 0:
+        return {}
+    return {"land_area_m2": parcel_area, "parcel_outline": parcel,
+            "building_outline": flat_outline(floor_area, l_shape=n % 2 == 0)}
+
+
 def unit_records(district: str, area: str, street: str) -> list[dict[str, Any]]:
     """The district's 24 demo units as register-import records (the JSON Lines shape of the importer)."""
     records: list[dict[str, Any]] = []
@@ -116,11 +142,13 @@ def unit_records(district: str, area: str, street: str) -> list[dict[str, Any]]:
             rights.append({"type": "mortgage", "business_no": f"2023{district}90{n:06d}", "registered_at": "2023-09-20",
                            "amount_yuan": "800000", "holders": [_holder(BANK, "统一社会信用代码")]})
         code = make_unit_code(district, 1, 1, "GB", 100 + (n - 1) // 8, 1 + (n - 1) // 8, 100 + n)
+        floor_area = Decimal("60") + n * 3
         records.append({
             "unit_code": code, "tenant": district,
             "location": f"杭州市{street}{n}号{n % 6 + 1}单元{100 + n}室",
-            "use": "住宅" if n % 10 else "非住宅", "area_m2": str(Decimal("60") + n * 3), "right_nature": "出让",
-            "land_term_end": "2088-12-31", "rights": rights})
+            "use": "住宅" if n % 10 else "非住宅", "area_m2": str(floor_area), "right_nature": "出让",
+            "land_term_end": "2088-12-31", "rights": rights,
+            **_survey(n, floor_area, FLATS_PARCEL, FLATS_PARCEL_AREA)})
     records.extend(new_build_records(district, area, street))
     return records
 
@@ -134,6 +162,7 @@ def new_build_records(district: str, area: str, street: str) -> list[dict[str, A
         records.append({
             "unit_code": code, "tenant": district, "location": f"杭州市{street}示范花园1幢2单元{200 + n}室",
             "use": "住宅", "area_m2": str(Decimal("88") + n), "right_nature": "出让", "land_term_end": "2094-06-30",
+            **_survey(n, Decimal("88") + n, NEW_BUILD_PARCEL, NEW_BUILD_PARCEL_AREA),
             "rights": [{"type": "land_use", "business_no": f"2024{district}10{900 + n:06d}",
                         "cert_no": f"浙(2024){area}不动产权第{9000 + n:07d}号", "registered_at": "2024-05-20",
                         "holders": [_holder(DEVELOPER, "统一社会信用代码")]}]})
@@ -144,7 +173,9 @@ def village_records() -> list[dict[str, Any]]:
     """示范村's rural units (DOMAIN.md §1.2 QLLX 8 and 6) as register-import records."""
     return [
         {"unit_code": VILLAGE_FACTORY_UNIT, "tenant": VILLAGE_DISTRICT, "location": "杭州市余杭区示范村村集体厂房1幢",
-         "use": "非住宅", "area_m2": "1260.00", "right_nature": "批准拨用",
+         "use": "非住宅", "area_m2": "1260.00", "right_nature": "批准拨用", "land_area_m2": "2400.00",
+         "parcel_outline": "0 0, 60 0, 60 40, 0 40",  # the WKT-like text form the importer also reads
+         "building_outline": "5 5, 45 5, 45 20, 25 20, 25 33, 5 33",
          "rights": [{"type": "collective_house", "business_no": f"2019{VILLAGE_DISTRICT}10300001",
                      "cert_no": "浙(2019)余杭区不动产权第0300001号", "registered_at": "2019-08-16",
                      "holders": [_holder(VILLAGE_COLLECTIVE, "统一社会信用代码")]}]},

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-UNIT_FIELDS = ("unit_code", "tenant", "location", "use", "area_m2", "right_nature", "land_term_end")
+UNIT_FIELDS = ("unit_code", "tenant", "location", "use", "area_m2", "right_nature", "land_term_end", "land_area_m2",
+               "parcel_outline", "building_outline")
 RIGHT_FIELDS = ("right_type", "business_no", "cert_no", "amount_yuan", "registered_at", "details")
 HOLDER_FIELDS = ("holder_name", "holder_id_type", "holder_id_number", "share", "share_mode")
 CSV_COLUMNS = UNIT_FIELDS + RIGHT_FIELDS + HOLDER_FIELDS

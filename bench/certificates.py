@@ -57,7 +57,7 @@ def _app(workdir: Path, database_url: str | None = None) -> Any:
 
 
 def _pages(app: Any, n: int) -> list[Any]:
-    """Certificate pages for the register's current ownership rights, cycled up to n."""
+    """Certificates (register, 附记 and 附图 pages) for the register's current ownership rights, cycled up to n."""
     from sqlalchemy import select
 
     from app.registry.certificate_content import content_for_right
@@ -69,9 +69,10 @@ def _pages(app: Any, n: int) -> list[Any]:
                                  .order_by(Right.created_at)).scalars().all()
         contents = [content_for_right(session, r, "title") for r in rights]
     return [CertificatePage(title="不动产权证书", number=f"浙(2026)西湖区不动产权第{i + 1:07d}号",
-                            rows=contents[i % len(contents)].rows, office="杭州市西湖区不动产登记中心",
-                            issued_on="2026年11月29日", verify_url=f"http://127.0.0.1:5000/verify/BENCH{i:019d}")
-            for i in range(n)]
+                            rows=content.rows, office="杭州市西湖区不动产登记中心",
+                            issued_on="2026年11月29日", verify_url=f"http://127.0.0.1:5000/verify/BENCH{i:019d}",
+                            notes=content.notes, plan_page=content.plan_page, plan=content.plan)
+            for i, content in ((i, contents[i % len(contents)]) for i in range(n))]
 
 
 def _rate(n: int, seconds: float) -> float:

@@ -1,7 +1,9 @@
-"""What a certificate says, read from the register book only (DOMAIN §4.2, §4.3, §4.5 R16): the unit, the
-right created by the case's 登簿, its holders and the entry's time. Never from the application form.
+"""What a certificate says, read from the register book only (DOMAIN §4.2, §4.3, §4.5 R16): the unit (and
+its recorded outline for the 附图), the right created by the case's 登簿, its holders and the entry's time.
+Never from the application form.
 
-Returns the printable rows and the masked summary the public verification page shows.
+Returns the register page's rows, the 附记 page's lines, the 附图's plan and the masked summary the public
+verification page shows.
 """
 from __future__ import annotations
 
@@ -16,19 +18,28 @@ from sqlalchemy.orm import Session
 from app.clock import CHINA
 from app.identifiers import format_unit_code
 from app.identity.models import Tenant
-from app.registry.models import RealtyUnit, RegisterEntry, Right
-from app.right_types import REGISTERED_TITLES, RIGHT_TYPES
+from app.registry.certificate_plan import UnitPlan
+from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
+from app.registry.unit_plan import polygons_of
+from app.right_types import BUILDING_TITLES, REGISTERED_TITLES, RIGHT_TYPES
 from app.security.masking import mask_name
 from app.vocabulary import RightStatus
 
 MORTGAGE_KINDS = {"general": "一般抵押", "maximum": "最高额抵押"}
+ID_KINDS = {"person": "身份证", "org": "统一社会信用代码"}
+# 权利其他状况: the building particulars a right's details may carry (from a first registration or a survey).
+BUILDING_DETAILS = {"structure": "房屋结构", "floor": "所在层", "total_floors": "总层数", "completed": "竣工时间"}
+REGISTER_PREVAILS = "本证书记载事项与不动产登记簿不一致的，以不动产登记簿为准（《民法典》第二百一十七条）。"
 
 
 @dataclass(frozen=True)
 class Content:
-    rows: list[tuple[str, str]]
+    rows: list[tuple[str, str]]  # the register page (a proof's ends with its 附记)
     summary: dict[str, Any]  # masked: safe for the public verification page
     holder_bidx: list[str]
+    notes: list[str] | None = None  # the 附记 page of a 不动产权证书
+    plan_page: bool = False  # certificates of a unit (not the 无房证明) end with the 附图 page
+    plan: UnitPlan | None = None  # None: the book holds no outline for the unit
 
 
 def office_name(session: Session, tenant_id: str) -> str:
@@ -52,11 +63,44 @@ def _area(value: Decimal | None) -> str:
     return f"{Decimal(value).quantize(Decimal('0.01'))}" if value is not None else "—"
 
 
-def _term(end: str | None) -> str:
+def _term(end: str | None, right_type: str) -> str:
     if not end:
         return "—"
+    land_right = RIGHT_TYPES.get(right_type, "国有建设用地使用权").split("/")[0]
     year, month, day = (end.split("-") + ["", ""])[:3]
-    return f"国有建设用地使用权 至{year}年{month}月{day}日止" if day else f"至{end}止"
+    return f"{land_right} 至{year}年{month}月{day}日止" if day else f"至{end}止"
+
+
+def _area_text(unit: RealtyUnit, right_type: str) -> str:
+    """面积 as the certificate prints it: the parcel's area (共有 for a flat's shared parcel) and the building's."""
+    shared = "共有宗地面积" if right_type == "ownership" else "宗地面积"
+    land = f"{shared} {_area(unit.land_area_m2)}㎡" if unit.land_area_m2 is not None else None
+    if right_type not in BUILDING_TITLES:
+        return land or f"宗地面积 {_area(unit.area_m2)}㎡"
+    return " / ".join(part for part in (land, f"房屋建筑面积 {_area(unit.area_m2)}㎡") if part)
+
+
+def _other_status(unit: RealtyUnit, right: Right) -> str:
+    parts = [f"房屋建筑面积 {_area(unit.area_m2)}㎡"] if right.right_type in BUILDING_TITLES else []
+    details = right.details or {}
+    parts += [f"{label} {details[key]}" for key, label in BUILDING_DETAILS.items() if details.get(key)]
+    if unit.land_area_m2 is not None and right.right_type == "ownership":
+        parts.append("宗地面积为本宗地全体业主共有")
+    return "；".join(parts) or "—"
+
+
+def _holder_note(holder: RightHolder) -> str:
+    share = f"，份额 {holder.share}" if holder.share else ""
+    return f"权利人：{holder.name}，{ID_KINDS.get(holder.kind, '证件号码')}：{holder.id_number}{share}"
+
+
+def unit_plan(unit: RealtyUnit) -> UnitPlan | None:
+    """The 附图 from the book: the unit's recorded outline and areas, or None when it holds no outline."""
+    if not unit.outline:
+        return None
+    return UnitPlan(parcel=polygons_of(unit.outline, "parcel"), building=polygons_of(unit.outline, "building"),
+                    parcel_area=_area(unit.land_area_m2) if unit.land_area_m2 is not None else None,
+                    building_area=_area(unit.area_m2))
 
 
 def _holders_text(right: Right) -> tuple[str, str]:
@@ -90,12 +134,15 @@ def content_for_right(session: Session, right: Right, kind: str) -> Content:
     at = recorded_at(session, right)
     unit_code = format_unit_code(unit.unit_code)
     record_note = f"业务号：{right.business_no}；登簿时间：{chinese_time(at)}"
+    notes = None
     if kind == "title":
         rows = [("权利人", names), ("共有情况", mode), ("坐落", unit.location), ("不动产单元号", unit_code),
                 ("权利类型", RIGHT_TYPES.get(right.right_type, right.right_type)),
                 ("权利性质", unit.right_nature or "—"), ("用途", str(right.details.get("use") or unit.use)),
-                ("面积", f"房屋建筑面积 {_area(unit.area_m2)}㎡"), ("使用期限", _term(unit.land_term_end)),
-                ("权利其他状况", f"房屋建筑面积 {_area(unit.area_m2)}㎡；{record_note}")]
+                ("面积", _area_text(unit, right.right_type)), ("使用期限", _term(unit.land_term_end, right.right_type)),
+                ("权利其他状况", _other_status(unit, right))]
+        notes = [f"业务号：{right.business_no}", f"登簿时间：{chinese_time(at)}",
+                 *(_holder_note(h) for h in right.holders), REGISTER_PREVAILS]
     else:
         other = []
         if right.amount_yuan is not None:
@@ -118,7 +165,8 @@ def content_for_right(session: Session, right: Right, kind: str) -> Content:
                "holders": [mask_name(h.name) for h in right.holders], "business_no": right.business_no,
                "recorded_at": chinese_date(at)}
     return Content(rows=rows, summary=summary,
-                   holder_bidx=[h.id_number_bidx for h in right.holders if h.id_number_bidx])
+                   holder_bidx=[h.id_number_bidx for h in right.holders if h.id_number_bidx],
+                   notes=notes, plan_page=True, plan=unit_plan(unit))
 
 
 def content_no_property(*, name: str, id_number: str, city: str, purpose: str, at: datetime) -> Content:

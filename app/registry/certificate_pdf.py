@@ -1,5 +1,7 @@
-"""Drawing a certificate page: title, number, a two-column table of fields, the verification QR code and the
-office seal, with a CJK TrueType font embedded (subset).
+"""Drawing a certificate: the register page (title, number, a two-column table of fields, the verification QR
+code and the office seal), then for a 不动产权证书 the 附记 page and for both it and the 不动产登记证明 the 附图
+page (``certificate_plan``), in the layout of the 簿证样式 (DOMAIN §4.2, §4.3), with a CJK TrueType font
+embedded (subset). Numbers never break across lines (``certificate_text``).
 
 reportlab draws straight onto the page (~15 ms), several times faster than HTML → PDF, which keeps
 render + sign above the throughput target. The font is a TrueType-outline CJK font installed by the
@@ -22,6 +24,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.errors import DomainError
+from app.registry.certificate_plan import UnitPlan, draw_plan
+from app.registry.certificate_text import fit_text
 
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 SEAL_RED = Color(0.82, 0.1, 0.1)
@@ -42,6 +46,13 @@ class CertificatePage:
     issued_on: str  # 2026年03月01日
     verify_url: str
     remarks: list[str] = field(default_factory=list)
+    notes: list[str] | None = None  # the 附记 page's lines; None: no 附记 page (a proof keeps 附记 in its table)
+    plan_page: bool = False  # a 附图 page follows
+    plan: UnitPlan | None = None  # what it draws; None or empty: "附图存于不动产登记簿"
+
+    @property
+    def page_count(self) -> int:
+        return 1 + (self.notes is not None) + self.plan_page
 
 
 def font_name(path: Path = DEFAULT_FONT) -> str:
@@ -111,30 +122,84 @@ def _seal(c: Canvas, font: str, office: str, cx: float, cy: float, radius: float
     c.restoreState()
 
 
+def _heading(c: Canvas, font: str, title: str, number: str) -> None:
+    width, height = A4
+    c.setFillColor(black)
+    c.setFont(font, 24)
+    c.drawCentredString(width / 2, height - 32 * mm, title)
+    c.setFont(font, 12)
+    c.drawCentredString(width / 2, height - 42 * mm, number)
+
+
+def _footer(c: Canvas, font: str, page: CertificatePage, n: int) -> None:
+    if page.page_count > 1:
+        c.setFillColor(black)
+        c.setFont(font, 8)
+        c.drawCentredString(A4[0] / 2, 10 * mm, f"{page.number}  第 {n} 页 共 {page.page_count} 页")
+
+
+def _notes_page(c: Canvas, font: str, page: CertificatePage) -> None:
+    """附记: what the register records beside the right (业务号, 登簿时间, the holders' ID documents …)."""
+    width, height = A4
+    left, right = 22 * mm, width - 22 * mm
+    _heading(c, font, "附  记", page.number)
+    top, bottom = height - 54 * mm, 24 * mm
+    c.setLineWidth(0.6)
+    c.rect(left, bottom, right - left, top - bottom, stroke=1, fill=0)
+    y, leading = top - 8 * mm, 16
+    for note in page.notes or []:
+        size, lines = fit_text(note, font, 10.5, right - left - 10 * mm)
+        c.setFont(font, size)
+        for line in lines:
+            c.drawString(left + 5 * mm, y, line)
+            y -= leading
+        y -= 4
+
+
+def _plan_page(c: Canvas, font: str, page: CertificatePage) -> None:
+    width, height = A4
+    _heading(c, font, "附  图", page.number)
+    draw_plan(c, font, page.plan, (22 * mm, 20 * mm, width - 22 * mm, height - 52 * mm))
+
+
 def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) -> bytes:
-    """One A4 page. Returns the unsigned PDF."""
+    """The register page, then the 附记 and 附图 pages the certificate has, on A4. Returns the unsigned PDF."""
     font = font_name(font_path)
     buffer = BytesIO()
     c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=0)
     c.setTitle(f"{page.title} {page.number}")
     c.setAuthor(page.office)
     c.setSubject(page.number)
+    _register_page(c, font, page)
+    _footer(c, font, page, 1)
+    if page.notes is not None:
+        c.showPage()
+        _notes_page(c, font, page)
+        _footer(c, font, page, 2)
+    if page.plan_page:
+        c.showPage()
+        _plan_page(c, font, page)
+        _footer(c, font, page, page.page_count)
+    c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _register_page(c: Canvas, font: str, page: CertificatePage) -> None:
     width, height = A4
     left, right = 22 * mm, width - 22 * mm
-    c.setFont(font, 24)
-    c.drawCentredString(width / 2, height - 32 * mm, page.title)
-    c.setFont(font, 12)
-    c.drawCentredString(width / 2, height - 42 * mm, page.number)
+    _heading(c, font, page.title, page.number)
 
     label_w, size, leading = 34 * mm, 10.5, 15.5
     y = height - 54 * mm
     c.setLineWidth(0.6)
     c.line(left, y, right, y)
     for label, value in page.rows:
-        lines = wrap_text(value, font, size, right - left - label_w - 6 * mm)
+        fitted, lines = fit_text(value, font, size, right - left - label_w - 6 * mm)
         row_h = max(1, len(lines)) * leading + 6
         c.setFont(font, size)
         c.drawString(left + 3 * mm, y - leading + 1, label)
+        c.setFont(font, fitted)
         for i, line in enumerate(lines):
             c.drawString(left + label_w + 3 * mm, y - leading * (i + 1) + 1, line)
         y -= row_h
@@ -145,9 +210,10 @@ def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) ->
     c.line(right, top, right, y)
 
     y -= 8 * mm
-    c.setFont(font, 9)
     for remark in page.remarks:
-        for line in wrap_text(remark, font, 9, right - left):
+        fitted, lines = fit_text(remark, font, 9, right - left)
+        c.setFont(font, fitted)
+        for line in lines:
             c.drawString(left, y, line)
             y -= 13
 
@@ -160,6 +226,3 @@ def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) ->
     c.setFont(font, 11)
     c.drawRightString(right, 26 * mm, f"登记机构：{page.office}")
     c.drawRightString(right, 20 * mm, f"{page.issued_on}")
-    c.showPage()
-    c.save()
-    return buffer.getvalue()

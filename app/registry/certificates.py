@@ -82,7 +82,8 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
     config = issuing_config()
     page = CertificatePage(title=KIND_TITLES[kind], number=number, rows=content.rows, office=office,
                            issued_on=chinese_date(now), verify_url=verify_url(code),
-                           remarks=[f"核验码：{code}。本证书为电子证照，经登记机构电子签章，可扫码或在登记机构网站核验。"])
+                           remarks=[f"核验码：{code}。本证书为电子证照，经登记机构电子签章，可扫码或在登记机构网站核验。"],
+                           notes=content.notes, plan_page=content.plan_page, plan=content.plan)
     pdf = signing.sign_pdf(render_certificate(page, config.font), reason=f"{KIND_TITLES[kind]} {number}",
                            location=office, paths=config.keys)
     cert = Certificate(tenant_id=tenant_id, kind=kind, number=number, year=year, seq=seq,

@@ -18,6 +18,7 @@ from app.clock import CHINA
 from app.db import utcnow
 from app.identifiers import InvalidIdentifier, check_id_card, check_unit_code, check_uscc, division_parent
 from app.import_files import ImportProblem
+from app.registry.unit_plan import OutlineError, parse_outline
 from app.right_types import RIGHT_TYPES, TITLE_RIGHTS
 
 ID_TYPES = {"身份证": "person", "统一社会信用代码": "org"}
@@ -56,6 +57,8 @@ class UnitIn:
     area_m2: Decimal
     right_nature: str | None
     land_term_end: str | None
+    land_area_m2: Decimal | None = None  # 共有宗地面积
+    outline: dict[str, Any] | None = None  # unit_plan's stored shape
     rights: list[RightIn] = field(default_factory=list)
 
 
@@ -257,6 +260,13 @@ def validate_record(raw: dict[str, Any], offices: set[str]) -> tuple[UnitIn | No
             out.add(f"权利性质“{nature}”无效，应为 {'、'.join(RIGHT_NATURES.values())} 或其代码")
             nature = None
     term_end = _date(raw.get("land_term_end"), "土地使用期限（land_term_end）", out)
+    land_area = _number(raw.get("land_area_m2"), "共有宗地面积（land_area_m2）", out, out.line, max_digits=12,
+                        positive=True)
+    outline = None
+    try:
+        outline = parse_outline(raw.get("parcel_outline"), raw.get("building_outline"))
+    except OutlineError as exc:
+        out.add(str(exc))
     rights_raw = raw.get("rights") if raw.get("rights") is not None else []
     if not isinstance(rights_raw, list):
         out.add("权利（rights）应为数组")
@@ -276,4 +286,5 @@ def validate_record(raw: dict[str, Any], offices: set[str]) -> tuple[UnitIn | No
         return None, out.problems
     assert unit_code and tenant and location and use and area is not None
     return UnitIn(line=out.line, unit_code=unit_code, tenant=tenant, location=location, use=use, area_m2=area,
-                  right_nature=nature, land_term_end=term_end, rights=[r for r in rights if r]), []
+                  right_nature=nature, land_term_end=term_end, land_area_m2=land_area, outline=outline,
+                  rights=[r for r in rights if r]), []

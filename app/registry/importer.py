@@ -6,7 +6,10 @@ has a problem are units, current rights and holders written, each right with one
 
 Idempotent: a unit already in the book whose imported content (unit fields and the rights created by its
 ``initial_*`` entries) equals the record is skipped, even if later registrations have changed it since; a
-unit present with different content is a problem for that line, never silently overwritten.
+unit present with different content is a problem for that line, never silently overwritten. The survey
+geometry (共有宗地面积 and the outline the certificate's 附图 draws) is the one exception: a unit that has none
+in the book gets the record's, so geometry surveyed later can be loaded into a book imported without it
+(counted and audited); geometry that differs from what the book holds is refused like any other change.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ class ImportReport:
     created: int = 0
     skipped: int = 0
     rights: int = 0
+    geometry_added: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
 
     @property
@@ -48,14 +52,22 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "可新增" if self.dry_run else "新增"
-        return f"{verb} {self.created} 个单元（{self.rights} 项权利），跳过已存在且内容相同的 {self.skipped} 个单元"
+        text = f"{verb} {self.created} 个单元（{self.rights} 项权利），跳过已存在且内容相同的 {self.skipped} 个单元"
+        if self.geometry_added:
+            text += f"，其中 {self.geometry_added} 个单元{'可' if self.dry_run else '已'}补充宗地面积或附图图形"
+        return text
 
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
 
 
+def _geometry(unit: UnitIn | RealtyUnit) -> dict[str, Any]:
+    return {"land_area_m2": _money(unit.land_area_m2), "outline": unit.outline}
+
+
 def _fingerprint(unit: UnitIn) -> dict[str, Any]:
+    """The unit's imported content without its survey geometry (``_geometry``), which is compared apart."""
     return {"tenant": unit.tenant, "location": unit.location, "use": unit.use, "area_m2": _money(unit.area_m2),
             "right_nature": unit.right_nature, "land_term_end": unit.land_term_end,
             "rights": sorted(({"type": r.type, "business_no": r.business_no, "cert_no": r.cert_no,
@@ -97,10 +109,20 @@ def _existing_units(session: Session, codes: list[str]) -> dict[str, RealtyUnit]
     return found
 
 
+def _geometry_fits(in_book: RealtyUnit, unit: UnitIn) -> bool | None:
+    """True: the book holds the same geometry (or the record has none); None: the book has none and the record
+    brings some (to be added); False: both have geometry and it differs."""
+    book, record = _geometry(in_book), _geometry(unit)
+    if record == {"land_area_m2": None, "outline": None} or book == record:
+        return True
+    return None if book == {"land_area_m2": None, "outline": None} else False
+
+
 def _write_unit(session: Session, unit_in: UnitIn, recorded_by: str | None) -> int:
     unit = RealtyUnit(unit_code=unit_in.unit_code, tenant_id=unit_in.tenant, location=unit_in.location,
                       use=unit_in.use, area_m2=unit_in.area_m2, right_nature=unit_in.right_nature,
-                      land_term_end=unit_in.land_term_end)
+                      land_term_end=unit_in.land_term_end, land_area_m2=unit_in.land_area_m2,
+                      outline=unit_in.outline)
     unit.ensure_id()
     session.add(unit)
     session.flush()
@@ -147,12 +169,16 @@ def import_records(session: Session, records: Iterable[dict[str, Any]], *, sourc
         units.append(unit)
     existing = _existing_units(session, [u.unit_code for u in units])
     new_units: list[UnitIn] = []
+    geometry: list[tuple[RealtyUnit, UnitIn]] = []
     for unit in units:
         in_book = existing.get(unit.unit_code)
+        fits = _geometry_fits(in_book, unit) if in_book is not None else True
         if in_book is None:
             new_units.append(unit)
-        elif _fingerprint_in_book(session, in_book) == _fingerprint(unit):
+        elif fits is not False and _fingerprint_in_book(session, in_book) == _fingerprint(unit):
             report.skipped += 1
+            if fits is None:
+                geometry.append((in_book, unit))
         else:
             report.problems.append(ImportProblem(unit.line, f"不动产单元 {unit.unit_code} 已在登记簿中且内容不同，"
                                                             "不予覆盖（如需更改请办理更正或变更登记）"))
@@ -162,13 +188,16 @@ def import_records(session: Session, records: Iterable[dict[str, Any]], *, sourc
         return report
     report.created = len(new_units)
     report.rights = sum(len(u.rights) for u in new_units)
+    report.geometry_added = len(geometry)
     if dry_run:
         return report
     for unit in new_units:
         _write_unit(session, unit, recorded_by)
+    for in_book, unit in geometry:
+        in_book.land_area_m2, in_book.outline = unit.land_area_m2, unit.outline
     audit.record(session, actor_id=recorded_by, action="register.import", object_type="register_import",
                  object_id=None, after={"source": source, "created": report.created, "skipped": report.skipped,
-                                        "rights": report.rights})
+                                        "rights": report.rights, "geometry_added": [u.unit_code for _, u in geometry]})
     return report
 
 

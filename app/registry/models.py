@@ -25,6 +25,11 @@ class RealtyUnit(IdMixin, TenantScoped, Base):
     area_m2: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     right_nature: Mapped[str | None] = mapped_column(String(16))  # 出让 / 划拨 …
     land_term_end: Mapped[str | None] = mapped_column(String(10))
+    # 共有宗地面积: the whole parcel's surveyed area, printed beside the building area on the certificate.
+    land_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # The surveyed outline the certificate's 附图 draws (``app/registry/unit_plan.py``): {"parcel": [polygon…],
+    # "building": [polygon…]}, points in metres. None when the register holds no geometry for the unit.
+    outline: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     rights: Mapped[list[Right]] = relationship(back_populates="unit", order_by="Right.created_at")
 

@@ -78,16 +78,20 @@ def test_a_completed_transfer_issues_a_signed_title_certificate_that_says_what_t
         assert right.cert_no == cert["number"]
         book = {"number": cert["number"], "unit_code": format_unit_code(unit.unit_code), "location": unit.location,
                 "holder": right.holders[0].name, "share_mode": right.holders[0].share_mode,
-                "business_no": right.business_no, "area": f"{unit.area_m2:.2f}㎡"}
-    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    lines = [line.strip() for line in text.splitlines()]
+                "id_number": right.holders[0].id_number, "business_no": right.business_no,
+                "area": f"共有宗地面积 {unit.land_area_m2:.2f}㎡ / 房屋建筑面积 {unit.area_m2:.2f}㎡"}
+    register, remarks, plan = (page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    lines = [line.strip() for line in register.splitlines()]
     assert "不动产权证书" in lines and book["number"] in lines
     assert lines[lines.index("权利人") + 1] == book["holder"] == "李四"
     assert lines[lines.index("共有情况") + 1] == book["share_mode"]
     assert lines[lines.index("坐落") + 1] == book["location"]
     assert lines[lines.index("不动产单元号") + 1] == book["unit_code"]
-    assert book["business_no"] in text and book["area"] in text
-    assert "杭州市西湖区不动产登记中心" in text
+    assert lines[lines.index("面积") + 1] == book["area"]
+    assert "杭州市西湖区不动产登记中心" in register
+    notes = [line.strip() for line in remarks.splitlines()]  # the 附记 page: what the book records beside it
+    assert f"业务号：{book['business_no']}" in notes and f"权利人：李四，身份证：{book['id_number']}" in notes
+    assert "宗地图" in plan and "房产分户图" in plan  # the 附图, drawn from the unit's outline
 
 
 def test_a_certificate_changed_after_signing_is_invalid(seeded: Flask, login: Any, submitted_transfer: dict) -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.config import ROOT
-from app.import_files import CSV_COLUMNS
+from app.import_files import CSV_COLUMNS, UNIT_FIELDS
 from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder
 
 EXAMPLE = ROOT / "dictionaries" / "register_import_example.jsonl"
@@ -38,8 +38,8 @@ def write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
         out = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         out.writeheader()
         for unit in records:
-            base = {k: unit.get(k) for k in ("unit_code", "tenant", "location", "use", "area_m2", "right_nature",
-                                             "land_term_end")}
+            base = {k: unit.get(k) if isinstance(unit.get(k), str | int | float | None) else json.dumps(unit[k])
+                    for k in UNIT_FIELDS}
             for right in unit["rights"]:
                 for holder in right["holders"]:
                     out.writerow({**base, "right_type": right["type"], "business_no": right["business_no"],
