@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from support.cases import take_through
+from support.cases import complete_stage, take_through
 from support.personas import STAFF
 
 from app.supervision.log_labels import ACTIONS
@@ -47,6 +47,18 @@ def test_a_waived_material_says_so_with_the_department(submitted_transfer: dict[
     waived = page.split('id="waived-materials"')[1].split("</p>")[0]
     assert "seller_identity" not in visible(waived) and "（公安）" in waived
 
+
+
+def test_the_applicant_sees_the_waiver_when_the_case_comes_back(submitted_transfer: dict[str, Any], login: Any,
+                                                                  page_login: Any) -> None:
+    """Back for 补正, the material list says which items shared data stood in for, not 必交."""
+    business_no = submitted_transfer["business_no"]
+    assert complete_stage(login(STAFF["受理"]), business_no, "受理").status_code == 200
+    resp = complete_stage(login(STAFF["审核"]), business_no, "审核", "correct", correction_items=["请补充说明"])
+    assert resp.get_json()["case_status"] == "correcting"
+    page = page_login("zhangsan").get(f"/my/applications/{submitted_transfer['id']}/edit").get_data(as_text=True)
+    row = page.split('id="material-seller_identity"')[1].split("</tr>")[0]
+    assert "免提交（已由公安共享核验）" in row and "必交" not in row and "seller_identity" not in visible(row)
 
 
 def test_every_recorded_action_has_a_chinese_label() -> None:
