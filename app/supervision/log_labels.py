@@ -149,6 +149,12 @@ def action_label(action: str) -> str:
     return ACTIONS.get(action) or OBJECT_TYPES.get(action.split(".", 1)[0], "其他") + "操作"
 
 
+def actions_named(text: str) -> set[str]:
+    """The action codes whose Chinese name contains ``text`` (the type filter takes either: 提交 or case.)."""
+    text = text.strip()
+    return {code for code, label in ACTIONS.items() if text and text in label} if not text.isascii() else set()
+
+
 def object_label(object_type: str) -> str:
     return OBJECT_TYPES.get(object_type, "其他")
 

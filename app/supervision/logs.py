@@ -44,12 +44,12 @@ KINDS = {
     "audit": LogKind("audit", "操作日志", (
         ("seq", "序号"), ("at", "时间"), ("user", "用户"), ("tenant_id", "辖区"), ("action", "操作"),
         ("object_type", "对象类型"), ("object_id", "对象"), ("business_no", "业务号"), ("detail", "内容")),
-        "操作（前缀，如 case.）"),
+        "操作名称（可只填其中几个字）"),
     "calls": LogKind("calls", "接口调用日志", (
         ("at", "时间"), ("interface_code", "接口"), ("operation", "操作"), ("user", "用户"),
         ("business_no", "业务号"), ("outcome", "结果"), ("http_status", "HTTP 状态"), ("attempts", "尝试次数"),
         ("latency_ms", "耗时(ms)"), ("error", "错误"), ("summary", "请求摘要")),
-        "接口代码或结果（ok/error/timeout…）"),
+        "接口代码或结果代码（如 ok、timeout）"),
     "exceptions": LogKind("exceptions", "异常日志", (
         ("at", "时间"), ("exc_type", "异常类型"), ("method", "方法"), ("path", "路径"), ("endpoint", "端点"),
         ("user", "用户"), ("business_no", "业务号"), ("where", "位置"), ("fingerprint", "指纹")),
@@ -58,7 +58,7 @@ KINDS = {
     "access": LogKind("access", "访问日志", (
         ("at", "时间"), ("user", "用户"), ("tenant_id", "辖区"), ("action", "操作"), ("object_type", "对象类型"),
         ("object_id", "对象"), ("detail", "内容")),
-        "操作（前缀，如 material.）"),
+        "操作名称（可只填其中几个字）"),
 }
 
 
@@ -169,7 +169,8 @@ def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
     if f.business_no:
         q = q.where(AuditEntry.object_id.in_(related_ids(session, f.business_no)[1]))
     if f.type:
-        q = q.where(AuditEntry.action.startswith(f.type, autoescape=True))
+        q = q.where(or_(AuditEntry.action.startswith(f.type, autoescape=True),
+                        AuditEntry.action.in_(labels.actions_named(f.type))))
     if actor.tenant_scope is not None:
         q = q.where(AuditEntry.tenant_id.in_(actor.tenant_scope))
     return q.order_by(AuditEntry.seq.desc())
@@ -177,8 +178,10 @@ def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
 
 def _access_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
     start, end = _bounds(f)
+    named = sorted(labels.actions_named(f.type))
     return audit.access_entries(
-        action=f.type or None, since=start, until=end, tenant_scope=actor.tenant_scope,
+        action=(named[0] if len(named) == 1 else f.type) or None, since=start, until=end,
+        tenant_scope=actor.tenant_scope,
         object_ids=related_ids(session, f.business_no)[1] if f.business_no else None,
         actor_id=(_user_id(session, f.username) or "-") if f.username else None)  # unknown user: no rows
 

@@ -200,3 +200,11 @@ def test_the_audit_chain_is_verified_from_the_page_and_by_command(accepted_case:
     assert "发现 1 处断裂" in html and f"<td>{seq}</td>" in html
     result = runner.invoke(args=["logs", "verify-audit"])
     assert result.exit_code == 1 and f"第 {seq} 条" in result.output
+
+
+def test_the_operation_log_is_filtered_by_the_actions_chinese_name(accepted_case: str, page_login: Any,
+                                                                  db: Any) -> None:
+    ops = page_login("ops")
+    by_word = ops.get("/admin/logs?kind=audit&type=提交申请").get_data(as_text=True)
+    n = _count(db, select(func.count()).where(AuditEntry.action == "case.submit"))
+    assert n >= 1 and f"共 {n} 条" in by_word and "办理任务" not in by_word.split('id="log-rows"')[1]
