@@ -95,11 +95,67 @@ def login_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never an open redirect to another host."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Only same-site relative paths: never an open redirect to another host (else ``default``, the hall)."""
     if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
-        return url_for("home.index")
+        return default or url_for("home.index")
     return target
+
+
+# Where a staff member's work is, strongest first: (any of these permissions, the page). A clerk who handles
+# tasks lands on the inbox, an analyst who edits definitions on the designer, an operator on operations —
+# not on the citizens' hall, whose menu is the applicant's (found: clerks landed there).
+STAFF_HOMES: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"task:complete"}), "workbench.inbox"),
+    (frozenset({"defs:manage", "dict:manage"}), "admin.index"),
+    (frozenset({"interface:read"}), "admin.interface_list"),
+    (frozenset({"log:read"}), "admin.log_list"),
+    (frozenset({"stats:read"}), "admin.stats_dashboard"),
+    (frozenset({"calendar:manage"}), "admin.calendar_index"),
+    (frozenset({"user:manage"}), "admin.user_list"),
+    (frozenset({"role:manage"}), "admin.role_list"),
+    (frozenset({"org:manage"}), "admin.org_list"),
+    (frozenset({"tenant:manage"}), "admin.tenant_list"),
+    (frozenset({"defs:read"}), "admin.index"),
+    (frozenset({"case:read", "task:read"}), "workbench.inbox"),
+)
+
+
+def home_of(actor: Actor | None) -> str:
+    """The page an account starts from: a staff member's own work (``STAFF_HOMES``); everyone else the hall."""
+    if actor is not None and actor.kind == "staff":
+        for permissions, endpoint in STAFF_HOMES:
+            if permissions & actor.permissions:
+                return url_for(endpoint)
+    return url_for("home.index")
+
+
+# The staff's desks, each with its own menu; a desk's menu links to the others its holder may open (the two
+# admin menus, configuration and operations, link to each other). (key, label, (permission, page) in order)
+DESKS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("workbench", "工作台", (("task:read", "workbench.inbox"), ("case:read", "workbench.inbox"))),
+    ("config", "业务配置", (("defs:read", "admin.index"), ("dict:manage", "admin.dictionary_index"),
+                          ("user:manage", "admin.user_list"), ("role:manage", "admin.role_list"),
+                          ("org:manage", "admin.org_list"), ("tenant:manage", "admin.tenant_list"))),
+    ("ops", "运维监管", (("interface:read", "admin.interface_list"), ("log:read", "admin.log_list"),
+                       ("stats:read", "admin.stats_dashboard"), ("calendar:manage", "admin.calendar_index"))),
+)
+
+
+def other_desks(actor: Actor | None, here: str) -> list[tuple[str, str]]:
+    """(label, url) of the desks other than ``here`` that ``actor`` may open, for the staff menus."""
+    if actor is None or actor.kind != "staff":
+        return []
+    found = []
+    for key, label, pages in DESKS:
+        target = next((endpoint for permission, endpoint in pages if actor.has(permission)), None)
+        if key != here and target:
+            found.append((label, url_for(target)))
+    return found
+
+
+def _home_of_user(user: User) -> str:
+    return home_of(actor_for(db_session(), user))
 
 
 def start_page_session(user: Any) -> None:
@@ -128,7 +184,7 @@ def login() -> Any:
                 session["totp_user"], session["totp_at"] = user.id, int(time.time())
                 return redirect(url_for("accounts.login_totp", next=request.args.get("next") or None))
             start_page_session(user)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), _home_of_user(user)))
     return render_template("accounts/login.html", error=error, next=request.args.get("next", "")), status
 
 
@@ -155,7 +211,7 @@ def login_totp() -> Any:
             error, status = exc.message, exc.status
         else:
             start_page_session(user)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), _home_of_user(user)))
     return render_template("accounts/login_totp.html", error=error), status
 
 
@@ -186,7 +242,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context() -> dict[str, Any]:
-        return {"actor": g.get("actor")}
+        return {"actor": g.get("actor"), "home_of": home_of, "other_desks": other_desks}
 
     app.add_template_filter(clock.local_time, "local_time")  # every skin shows Beijing time
     app.add_template_filter(clock.local_date, "local_date")

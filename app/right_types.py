@@ -42,3 +42,23 @@ FLAG_RIGHTS = {"mortgage": "mortgaged", "seizure": "seized", "advance_notice": "
 
 def right_name(right_type: str | None) -> str:
     return RIGHT_TYPES.get(right_type or "", right_type or "权利")
+
+
+# What a register entry records (``record.entry_kind`` of a type, else the right type it creates or ends;
+# ``initial_<right>`` for the rights taken over from the old register by the importer).
+ENTRY_KINDS: dict[str, str] = {
+    "first_registration": "首次登记", "first_transfer": "首次转移登记", "holder_change": "变更登记",
+    "correction": "更正登记", "mortgage_cancel": "抵押权注销登记", "seizure_release": "解封登记",
+}
+
+
+def entry_kind_name(kind: str) -> str:
+    """A register entry's kind in words (found: ``initial_ownership`` on the case page)."""
+    if kind in ENTRY_KINDS:
+        return ENTRY_KINDS[kind]
+    if kind.startswith("initial_"):
+        return f"{right_name(kind.removeprefix('initial_'))}（存量登记）"
+    if kind not in RIGHT_TYPES:
+        return "登记"
+    name = right_name(kind)
+    return name if name.endswith("登记") else f"{name}登记"

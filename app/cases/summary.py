@@ -60,7 +60,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
         "materials_missing": missing_codes(definition, case) if case.status in EDITABLE_STATUSES else [],
         # Data sharing (app/cases/sharing/exemptions.py): items waived and why; items a check will decide.
-        "materials_waived": exemptions.waivers_of(session, case),
+        "materials_waived": exemptions.waivers_of(session, case, definition),
         "materials_deferred": sorted(set(required_codes(definition, case.form_public))
                                      & exemptions.deferred_codes(session, definition, case)),
         "correction_items": case.correction_items,

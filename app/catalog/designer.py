@@ -23,6 +23,7 @@ from app.catalog.branch_coverage import path_problems
 from app.catalog.config import candidate_problems, publish_changes
 from app.catalog.definitions import BPMN_FILE, DEFAULT_DICTIONARIES, vocabulary
 from app.catalog.models import BusinessType, ProcessDraft, ProcessVersion
+from app.clock import in_beijing
 from app.engine.message_catalogue import palette_entries
 from app.engine.models import WorkflowState
 from app.errors import NotFound, ValidationFailed
@@ -96,7 +97,8 @@ def versions(session: Session, code: str) -> list[dict[str, Any]]:
         .group_by(WorkflowState.process_version_id)).all())
     rows = session.execute(select(ProcessVersion).where(ProcessVersion.business_type_code == code)
                            .order_by(ProcessVersion.version_no.desc())).scalars()
-    return [{"id": v.id, "version_no": v.version_no, "created_at": v.created_at.isoformat(),
+    # Beijing time: the designer shows the ISO text as it is
+    return [{"id": v.id, "version_no": v.version_no, "created_at": in_beijing(v.created_at).isoformat(),
              "current": v.id == bt.current_version_id, "running_cases": running.get(v.id, 0)} for v in rows]
 
 

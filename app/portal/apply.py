@@ -86,7 +86,7 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     summary = case_summary(session, case, unmasked=is_party(actor, case) and may_edit)
     have = {m["code"] for m in summary["materials"]}
     needed = set(materials.required_codes(definition, case.form_public))
-    waived = {w["code"]: w["reason"] for w in summary.get("materials_waived", [])}
+    waived = {w["code"]: w for w in summary.get("materials_waived", [])}  # label (免提交（已由公安共享核验）), reason
     deferred = set(summary.get("materials_deferred", []))
     checklist = [{**asdict(item), "uploaded": item.code in have, "needed": item.code in needed,  # the page's rows
                   "waived": waived.get(item.code), "deferred": item.code in deferred}

@@ -6,17 +6,20 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from app.clock import in_beijing
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def cell(value: Any) -> Any:
-    """A plain cell value: times in UTC without zone (spreadsheets have none), structures as JSON text."""
+    """A plain cell value: times in Beijing time without zone (spreadsheets have none, and the office reads
+    its own clock: found UTC times 8 hours off), structures as JSON text."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        return in_beijing(value).replace(tzinfo=None, microsecond=0)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) if value else ""
     return "" if value is None else value

@@ -21,8 +21,10 @@ from app.identity.actor import Actor
 from app.identity.models import User
 from app.integrations.models import InterfaceCallLog, OutboxMessage
 from app.registry.models import Certificate, RegisterEntry
+from app.right_types import entry_kind_name
 from app.security import audit
 from app.security.models import AuditEntry
+from app.supervision import log_labels as labels
 from app.supervision.models import ExceptionLog
 
 LOCAL = CHINA  # Beijing time (app/clock.py)
@@ -42,12 +44,12 @@ KINDS = {
     "audit": LogKind("audit", "操作日志", (
         ("seq", "序号"), ("at", "时间"), ("user", "用户"), ("tenant_id", "辖区"), ("action", "操作"),
         ("object_type", "对象类型"), ("object_id", "对象"), ("business_no", "业务号"), ("detail", "内容")),
-        "操作（前缀，如 case.）"),
+        "操作名称（可只填其中几个字）"),
     "calls": LogKind("calls", "接口调用日志", (
         ("at", "时间"), ("interface_code", "接口"), ("operation", "操作"), ("user", "用户"),
         ("business_no", "业务号"), ("outcome", "结果"), ("http_status", "HTTP 状态"), ("attempts", "尝试次数"),
         ("latency_ms", "耗时(ms)"), ("error", "错误"), ("summary", "请求摘要")),
-        "接口代码或结果（ok/error/timeout…）"),
+        "接口代码或结果代码（如 ok、timeout）"),
     "exceptions": LogKind("exceptions", "异常日志", (
         ("at", "时间"), ("exc_type", "异常类型"), ("method", "方法"), ("path", "路径"), ("endpoint", "端点"),
         ("user", "用户"), ("business_no", "业务号"), ("where", "位置"), ("fingerprint", "指纹")),
@@ -56,7 +58,7 @@ KINDS = {
     "access": LogKind("access", "访问日志", (
         ("at", "时间"), ("user", "用户"), ("tenant_id", "辖区"), ("action", "操作"), ("object_type", "对象类型"),
         ("object_id", "对象"), ("detail", "内容")),
-        "操作（前缀，如 material.）"),
+        "操作名称（可只填其中几个字）"),
 }
 
 
@@ -113,6 +115,7 @@ class LogPage:
     pages: int
     filters: LogFilter = field(default_factory=LogFilter)
     by_type: list[tuple[str, int]] = field(default_factory=list)  # the query's rows counted by type, top 10
+    type_labels: dict[str, str] = field(default_factory=dict)  # by_type's keys in words
 
 
 def day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
@@ -166,7 +169,8 @@ def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
     if f.business_no:
         q = q.where(AuditEntry.object_id.in_(related_ids(session, f.business_no)[1]))
     if f.type:
-        q = q.where(AuditEntry.action.startswith(f.type, autoescape=True))
+        q = q.where(or_(AuditEntry.action.startswith(f.type, autoescape=True),
+                        AuditEntry.action.in_(labels.actions_named(f.type))))
     if actor.tenant_scope is not None:
         q = q.where(AuditEntry.tenant_id.in_(actor.tenant_scope))
     return q.order_by(AuditEntry.seq.desc())
@@ -174,8 +178,10 @@ def _audit_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
 
 def _access_query(session: Session, actor: Actor, f: LogFilter) -> Select[Any]:
     start, end = _bounds(f)
+    named = sorted(labels.actions_named(f.type))
     return audit.access_entries(
-        action=f.type or None, since=start, until=end, tenant_scope=actor.tenant_scope,
+        action=(named[0] if len(named) == 1 else f.type) or None, since=start, until=end,
+        tenant_scope=actor.tenant_scope,
         object_ids=related_ids(session, f.business_no)[1] if f.business_no else None,
         actor_id=(_user_id(session, f.username) or "-") if f.username else None)  # unknown user: no rows
 
@@ -212,21 +218,32 @@ def _business_no_of(entry: AuditEntry) -> str:
     return ""
 
 
-def _row(kind: str, item: Any, users: dict[str, str]) -> dict[str, Any]:
+def _object_id(item: Any, names: dict[str, str]) -> str:
+    """An object's id, or the name of a code (a business type, a role …): ids are opaque, codes are words."""
+    return labels.value_label(item.object_id, names) if item.object_id else ""
+
+
+def _row(kind: str, item: Any, users: dict[str, str], names: dict[str, str]) -> dict[str, Any]:
+    """One row in words (app/supervision/log_labels.py): actions, object types and details by their Chinese
+    names; ``action_code`` keeps the stored code, which the type filter takes."""
     user = users.get(item.actor_id, "") if item.actor_id else "系统"
     if kind == "audit":
         detail = {k: v for k, v in {"before": item.before, "after": item.after}.items() if v}
         return {"seq": item.seq, "at": item.at, "user": user, "tenant_id": item.tenant_id or "",
-                "action": item.action, "object_type": item.object_type, "object_id": item.object_id or "",
-                "business_no": _business_no_of(item), "detail": detail}
+                "action": labels.action_label(item.action), "action_code": item.action,
+                "object_type": labels.object_label(item.object_type), "object_id": _object_id(item, names),
+                "business_no": _business_no_of(item), "detail": labels.describe(detail, names)}
     if kind == "access":
-        return {"at": item.at, "user": user, "tenant_id": item.tenant_id or "", "action": item.action,
-                "object_type": item.object_type, "object_id": item.object_id or "", "detail": item.after or {}}
+        return {"at": item.at, "user": user, "tenant_id": item.tenant_id or "",
+                "action": labels.action_label(item.action), "action_code": item.action,
+                "object_type": labels.object_label(item.object_type), "object_id": _object_id(item, names),
+                "detail": labels.describe(item.after, names)}
     if kind == "calls":
-        return {"at": item.at, "interface_code": item.interface_code, "operation": item.operation, "user": user,
-                "business_no": item.business_no or "", "outcome": item.outcome, "http_status": item.http_status,
-                "attempts": item.attempts, "latency_ms": item.latency_ms, "error": item.error or "",
-                "summary": item.request_summary or {}}
+        return {"at": item.at, "interface_code": names.get(item.interface_code, item.interface_code),
+                "operation": labels.value_label(item.operation, names), "user": user,
+                "business_no": item.business_no or "", "outcome": labels.value_label(item.outcome, names),
+                "http_status": item.http_status, "attempts": item.attempts, "latency_ms": item.latency_ms,
+                "error": item.error or "", "summary": labels.describe(item.request_summary, names)}
     top = item.frames[-1] if item.frames else {}
     return {"at": item.at, "exc_type": item.exc_type, "method": item.method or "", "path": item.path or "",
             "endpoint": item.endpoint or "", "user": user, "business_no": item.business_no or "",
@@ -259,7 +276,17 @@ def query_logs(session: Session, actor: Actor, f: LogFilter, *, export: bool = F
     col = rows.c[TYPE_COLUMN[f.kind]]
     by_type = [(str(k), int(n)) for k, n in session.execute(
         select(col, func.count()).group_by(col).order_by(func.count().desc(), col).limit(10))]
-    return LogPage(KINDS[f.kind], [_row(f.kind, i, users) for i in items], total, page, pages, f, by_type)
+    names = labels.code_names(session)
+    return LogPage(KINDS[f.kind], [_row(f.kind, i, users, names) for i in items], total, page, pages, f, by_type,
+                   {k: type_label(f.kind, k, names) for k, _ in by_type})
+
+
+def type_label(kind: str, key: str, names: dict[str, str]) -> str:
+    """The Chinese word for a value of the type column (an action, a call's outcome; exception classes are
+    the developers' and stay as they are)."""
+    if kind in ("audit", "access"):
+        return labels.action_label(key)
+    return key if kind == "exceptions" else labels.value_label(key, names)
 
 
 TRACE_COLUMNS = (("at", "时间"), ("source", "来源"), ("what", "事项"), ("user", "用户"), ("detail", "详情"))
@@ -274,13 +301,14 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
     if not business_no:
         raise ValidationFailed("请输入业务号", errors={"business_no": ["必填"]})
     case, ids = related_ids(session, business_no)
+    names = labels.code_names(session)
     items: list[tuple[datetime, str, str, str | None, Any]] = []
     for e in session.execute(select(AuditEntry).where(AuditEntry.object_id.in_(ids))).scalars():
         if actor.tenant_scope is None or e.tenant_id in actor.tenant_scope:
-            items.append((e.at, "操作日志", e.action, e.actor_id, {k: v for k, v in
+            items.append((e.at, "操作日志", labels.action_label(e.action), e.actor_id, {k: v for k, v in
                                                                 {"before": e.before, "after": e.after}.items() if v}))
     for r in session.execute(audit.access_entries(object_ids=ids, tenant_scope=actor.tenant_scope)).scalars():
-        items.append((r.at, "访问日志", r.action, r.actor_id, r.after or {}))
+        items.append((r.at, "访问日志", labels.action_label(r.action), r.actor_id, r.after or {}))
     if case is not None:
         for ev in session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)).scalars():
             items.append((ev.at, "办理进度", f"{ev.stage or ''} {ev.message}".strip(), ev.actor_id,
@@ -289,18 +317,19 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
                    OutboxMessage.idempotency_key.contains(business_no, autoescape=True),
                    *[OutboxMessage.idempotency_key.contains(i, autoescape=True) for i in ids - {case.id, business_no}])
         for m in session.execute(select(OutboxMessage).where(keys)).scalars():
-            items.append((m.created_at, "消息外发", f"{m.topic}（{m.status}，尝试 {m.attempts} 次）", None,
+            items.append((m.created_at, "消息外发", f"{labels.value_label(m.topic, names)}"
+                          f"（{labels.value_label(m.status, names)}，尝试 {m.attempts} 次）", None,
                           {"key": m.idempotency_key, "last_error": m.last_error}))
     entries = session.execute(select(RegisterEntry).where(RegisterEntry.business_no == business_no)).scalars().all()
     recorded = {(e.unit_id, e.seq) for e in entries}
     for entry in entries:
-        items.append((entry.recorded_at, "登记簿", f"{entry.kind} 第 {entry.seq} 条记载", entry.recorded_by,
-                      {"unit_id": entry.unit_id}))
+        items.append((entry.recorded_at, "登记簿", f"{entry_kind_name(entry.kind)} 第 {entry.seq} 条记载",
+                      entry.recorded_by, {"unit_id": entry.unit_id}))
     if recorded:  # the 登簿 audit entries name the unit; keep those of this business number's entries
         for a in session.execute(select(AuditEntry).where(
                 AuditEntry.action == "register.record", AuditEntry.object_id.in_({u for u, _ in recorded}))).scalars():
             if (a.object_id, (a.after or {}).get("entry_seq")) in recorded:
-                items.append((a.at, "操作日志", a.action, a.actor_id, {"after": a.after}))
+                items.append((a.at, "操作日志", labels.action_label(a.action), a.actor_id, {"after": a.after}))
     calls = InterfaceCallLog.business_no == business_no
     if case is not None:
         calls = or_(calls, InterfaceCallLog.case_id == case.id)
@@ -308,7 +337,9 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
     # None when the business number is another district's: the session's tenant scope hides that case)
     if case is not None or actor.tenant_scope is None:
         for c in session.execute(select(InterfaceCallLog).where(calls)).scalars():
-            items.append((c.at, "接口调用", f"{c.interface_code} {c.operation}：{c.outcome}", c.actor_id,
+            what = (f"{names.get(c.interface_code, c.interface_code)} {labels.value_label(c.operation, names)}："
+                    f"{labels.value_label(c.outcome, names)}")
+            items.append((c.at, "接口调用", what, c.actor_id,
                           {"http_status": c.http_status, "latency_ms": c.latency_ms, "error": c.error}))
     raised = select(ExceptionLog).where(ExceptionLog.business_no == business_no)
     if actor.tenant_scope is not None:
@@ -318,5 +349,5 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
     users = _usernames(session, {i[3] for i in items if i[3]})
     items.sort(key=lambda i: i[0])
     return [{"at": at, "source": source, "what": what, "user": users.get(uid, "") if uid else "系统",
-             "detail": {k: v for k, v in (detail or {}).items() if v is not None}}
+             "detail": labels.describe({k: v for k, v in (detail or {}).items() if v is not None}, names)}
             for at, source, what, uid, detail in items]

@@ -31,7 +31,7 @@ from app.registry.certificates import kind_for_right, right_recorded_by
 from app.registry.delivery import DELIVERY_LABELS, certificates_of
 from app.registry.preview import record_preview
 from app.registry.queries import register_page
-from app.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES
+from app.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES, entry_kind_name
 from app.security.masking import mask_name, mask_phone
 from app.vocabulary import CaseStatus, Stage
 
@@ -52,12 +52,17 @@ def _fields(schema: dict[str, Any], form: dict[str, Any]) -> list[tuple[str, str
     return [(n, str(props.get(n, {}).get("title", n)), form[n]) for n in names]
 
 
-def _checklist(definition: BusinessTypeDef, case: Case) -> list[dict[str, Any]]:
+def _checklist(definition: BusinessTypeDef, case: Case, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of 申请材料: a required item waived by shared data says so (with the department), one a
+    check will still decide is 待核验 — neither is 缺."""
     required = set(required_codes(definition, case.form_public))
+    waived = {w["code"]: w for w in summary.get("materials_waived", [])}
+    deferred = set(summary.get("materials_deferred", []))
     by_code: dict[str, list[Any]] = {}
     for m in case.materials:
         by_code.setdefault(m.code, []).append(m)
     return [{"code": item.code, "name": item.name, "required": item.code in required,
+             "waived": waived.get(item.code), "deferred": item.code in deferred,
              "files": by_code.get(item.code, [])} for item in checklist(definition)]
 
 
@@ -137,12 +142,12 @@ def case_context(session: Session, actor: Actor, case: Case, *, unmask: bool = F
     context: dict[str, Any] = {
         "case": case, "summary": summary, "definition": definition,
         "fields": _fields(schema, summary["form"]),
-        "checklist": _checklist(definition, case), "register": register, "register_error": register_error,
+        "checklist": _checklist(definition, case, summary), "register": register, "register_error": register_error,
         "timeline": progress.timeline(session, case), "open_tasks": open_tasks, "task": task, "names": names,
         "provisional_due": provisional_due(session, open_tasks),
         "notices": notices_of_case(session, case), "certificates": certificates,
         "reports": [(r["code"], r["title"]) for r in reports_of(definition)],
-        "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES,
+        "delivery_labels": DELIVERY_LABELS, "right_labels": RIGHT_TYPES, "entry_kind_name": entry_kind_name,
         "diagram": _diagram(session, case, open_tasks),
         "verifications": [snapshots.show(snap, unmask=unmask) for snap in snapshots.snapshots_of(session, case)],
         "waivers": {w["code"]: w for w in summary.get("materials_waived", [])},

@@ -96,7 +96,7 @@ def test_the_call_log_is_filtered_by_interface(page_login: Any) -> None:
     ops.post_form("/admin/interfaces/gongan/test", {})
     ops.post_form("/admin/interfaces/fayuan/test", {})
     html = ops.get("/admin/logs?kind=calls&type=fayuan").get_data(as_text=True)
-    assert "共 1 条" in html and "document.query" in html and "identity.verify" not in html
+    assert "共 1 条" in html and "法律文书查询" in html and "身份核验" not in html  # operations in words
 
 
 @pytest.mark.parametrize("username", ["xh_acceptor", "analyst", "zhangsan"])

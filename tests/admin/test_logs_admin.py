@@ -46,17 +46,17 @@ def test_the_operation_log_is_queried_by_user_type_business_number_and_time(acce
         from app.identity.models import User
         acceptor = session.execute(select(User.id).where(User.username == "xh_acceptor")).scalar_one()
     n = _count(db, select(func.count()).where(AuditEntry.actor_id == acceptor))
-    assert n >= 1 and f"共 {n} 条" in by_user and "task.complete" in by_user and "case.submit" not in by_user
+    assert n >= 1 and f"共 {n} 条" in by_user and "办理任务" in by_user and "提交申请" not in by_user
 
     by_type = ops.get("/admin/logs?kind=audit&type=case.").get_data(as_text=True)
     n = _count(db, select(func.count()).where(AuditEntry.action.like("case.%")))
-    assert f"共 {n} 条" in by_type and "case.submit" in by_type and "task.complete" not in by_type
+    assert f"共 {n} 条" in by_type and "提交申请" in by_type and "办理任务" not in by_type
     confirms = _count(db, select(func.count()).where(AuditEntry.action == "case.confirm"))
     stats = by_type.split('id="log-stats"')[1].split("</details>")[0]  # the query's rows counted by action
-    assert confirms == 2 and f"<code>case.confirm</code></td><td>{confirms}</td>" in stats
+    assert confirms == 2 and f'<td data-code="case.confirm">确认申请</td><td>{confirms}</td>' in stats
 
     by_case = ops.get(f"/admin/logs?kind=audit&business_no={accepted_case}").get_data(as_text=True)
-    assert "case.submit" in by_case and "task.complete" in by_case and "user.create" not in by_case
+    assert "提交申请" in by_case and "办理任务" in by_case and "新增人员" not in by_case
 
     today = date.today()
     assert "共 0 条" in ops.get(f"/admin/logs?kind=audit&to={today - timedelta(days=2)}").get_data(as_text=True)
@@ -70,7 +70,7 @@ def test_the_interface_call_log_by_business_number_and_outcome(accepted_case: st
     ops = page_login("ops")
     html = ops.get(f"/admin/logs?kind=calls&business_no={accepted_case}").get_data(as_text=True)
     n = _count(db, select(func.count()).where(InterfaceCallLog.business_no == accepted_case))
-    assert n >= 2 and "identity.verify" in html and "tax_case.push" in html
+    assert n >= 2 and "身份核验" in html and "推送税务案件" in html
     ok = _count(db, select(func.count()).where(InterfaceCallLog.outcome == "ok"))
     assert f"共 {ok} 条" in ops.get("/admin/logs?kind=calls&type=ok").get_data(as_text=True)
     # No personal data in the call log: ID numbers are masked by the adapters.
@@ -108,10 +108,10 @@ def test_one_business_number_is_traced_across_everything(accepted_case: str, pag
     html = ops.get(f"/admin/logs/trace?business_no={accepted_case}").get_data(as_text=True)
     for source in ("操作日志", "办理进度", "接口调用", "消息外发"):
         assert f'data-source="{source}"' in html, source
-    assert "case.submit" in html and "tax_case.push" in html and "case.progress" in html
+    assert "提交申请" in html and "推送税务案件" in html and "办理进度（" in html
     assert ZHANG_SAN["id_number"] not in html
     # Oldest first: the submission comes before the acceptance.
-    assert html.index("case.submit") < html.index("task.complete")
+    assert html.index("提交申请") < html.index("办理任务")
     assert "没有找到" in ops.get("/admin/logs/trace?business_no=2026999999000000").get_data(as_text=True)
 
 
@@ -126,11 +126,11 @@ def test_reads_are_in_the_access_log_and_the_trace(accepted_case: str, page_logi
     assert clerk.get(f"/workbench/cases/{case_id}/materials/{material_id}").status_code == 200
     ops = page_login("ops")
     html = ops.get(f"/admin/logs?kind=access&business_no={accepted_case}").get_data(as_text=True)
-    assert "material.view" in html and STAFF["审核"] in html
-    assert "material.view" not in ops.get(f"/admin/logs?kind=access&business_no={accepted_case}&user=nobody"
+    assert "查看材料" in html and STAFF["审核"] in html
+    assert "查看材料" not in ops.get(f"/admin/logs?kind=access&business_no={accepted_case}&user=nobody"
                                           ).get_data(as_text=True)
     trace = ops.get(f"/admin/logs/trace?business_no={accepted_case}").get_data(as_text=True)
-    assert 'data-source="访问日志"' in trace and "material.view" in trace
+    assert 'data-source="访问日志"' in trace and "查看材料" in trace
 
 
 def test_the_trace_of_a_recorded_case_includes_its_register_entry(submitted_transfer: dict[str, Any], login: Any,
@@ -138,8 +138,9 @@ def test_the_trace_of_a_recorded_case_includes_its_register_entry(submitted_tran
     business_no = submitted_transfer["business_no"]
     take_through(login, business_no, ("受理", "审核", "登簿"))
     html = page_login("ops").get(f"/admin/logs/trace?business_no={business_no}").get_data(as_text=True)
-    assert 'data-source="登记簿"' in html and "ownership 第 2 条记载" in html and "register.record" in html
-    assert html.index("register.record") > html.index("case.submit")
+    assert 'data-source="登记簿"' in html and "<td>登簿</td>" in html
+    assert "国有建设用地使用权/房屋所有权登记 第 2 条记载" in html
+    assert html.index("<td>登簿</td>") > html.index("提交申请")
 
 
 
@@ -154,7 +155,7 @@ def test_exports_carry_exactly_the_queried_rows(accepted_case: str, page_login: 
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
     assert rows[0][:5] == ["序号", "时间", "用户", "辖区", "操作"] and len(rows) == total + 1
-    assert {r[4] for r in rows[1:]} >= {"case.submit", "task.complete"}
+    assert {r[4] for r in rows[1:]} >= {"提交申请", "办理任务"}
 
     resp = ops.get(f"/admin/logs/export?{query}&format=xlsx")
     sheet = load_workbook(io.BytesIO(resp.get_data())).active
@@ -199,3 +200,11 @@ def test_the_audit_chain_is_verified_from_the_page_and_by_command(accepted_case:
     assert "发现 1 处断裂" in html and f"<td>{seq}</td>" in html
     result = runner.invoke(args=["logs", "verify-audit"])
     assert result.exit_code == 1 and f"第 {seq} 条" in result.output
+
+
+def test_the_operation_log_is_filtered_by_the_actions_chinese_name(accepted_case: str, page_login: Any,
+                                                                  db: Any) -> None:
+    ops = page_login("ops")
+    by_word = ops.get("/admin/logs?kind=audit&type=提交申请").get_data(as_text=True)
+    n = _count(db, select(func.count()).where(AuditEntry.action == "case.submit"))
+    assert n >= 1 and f"共 {n} 条" in by_word and "办理任务" not in by_word.split('id="log-rows"')[1]

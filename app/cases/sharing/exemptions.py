@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case
+from app.cases.sharing.snapshots import DEPARTMENTS
 from app.catalog.definitions import BusinessTypeDef
 from app.integrations.verification_models import MaterialWaiver, VerificationSnapshot
 
@@ -76,8 +77,18 @@ def waive(session: Session, case: Case, definition: BusinessTypeDef, *, source: 
     return codes
 
 
-def waivers_of(session: Session, case: Case) -> list[dict[str, Any]]:
+def waived_label(source: str) -> str:
+    """What a waived item says on every screen: 免提交（已由公安共享核验）, naming the department whose data
+    stood in for the upload (found: shown as 必交 · 缺 in red, or by its code)."""
+    return f"免提交（已由{DEPARTMENTS.get(source, '相关部门')}共享核验）"
+
+
+def waivers_of(session: Session, case: Case, definition: BusinessTypeDef | None = None) -> list[dict[str, Any]]:
+    """The case's waivers with the department and the label to show; ``name`` is the item's name in
+    ``definition`` (its code when the item is no longer listed, or no definition is given)."""
+    names = {m.code: m.name for m in definition.materials} if definition is not None else {}
     rows = session.execute(select(MaterialWaiver).where(MaterialWaiver.case_id == case.id)
                            .order_by(MaterialWaiver.created_at)).scalars()
-    return [{"code": w.material_code, "source": w.source, "snapshot_id": w.snapshot_id, "reason": w.reason,
-             "at": w.created_at.isoformat()} for w in rows]
+    return [{"code": w.material_code, "name": names.get(w.material_code, w.material_code), "source": w.source,
+             "department": DEPARTMENTS.get(w.source, ""), "label": waived_label(w.source),
+             "snapshot_id": w.snapshot_id, "reason": w.reason, "at": w.created_at.isoformat()} for w in rows]

@@ -12,6 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from app.clock import local_time
 from app.registry.certificate_pdf import DEFAULT_FONT, font_name
 
 FOOTER = ("本记录由不动产登记系统通过部门信息共享接口自动生成，"
@@ -32,7 +33,7 @@ def render_snapshot(shown: dict[str, Any], font_path: Path = DEFAULT_FONT) -> by
     y = height - 45 * mm
     header = [("业务号", shown.get("business_no") or "—"), ("核验部门", shown["department"]),
               ("核验事项", shown["operation"]), ("核验对象", shown.get("subject_label") or "本申请"),
-              ("核验时间", shown["checked_at"][:19].replace("T", " ") + " UTC"), ("核验结论", shown["result"])]
+              ("核验时间", local_time(shown["checked_at"]) + "（北京时间）"), ("核验结论", shown["result"])]
     for label, value in header:
         c.drawString(25 * mm, y, f"{label}：{value}")
         y -= 7 * mm
