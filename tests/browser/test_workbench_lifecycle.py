@@ -6,8 +6,12 @@ import re
 from typing import Any
 
 import httpx
-from playwright.sync_api import expect
-from workbench_pages import claim_and_open, clerk_page_fixture, submit_decision  # noqa: F401  (fixture)
+from workbench_pages import (  # noqa: F401  (fixture)
+    claim_and_open,
+    clerk_page_fixture,
+    submit_decision,
+    write_opinion,
+)
 
 
 def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any, submitted_transfer: dict,
@@ -31,8 +35,7 @@ def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any,
     claim_and_open(reviewer, no)
     assert "受理通知书" in reviewer.locator("#notices").inner_text()
     reviewer.check("input[name=decision][value=approve]")
-    reviewer.fill("#opinion", "经审核，权属来源清楚，同意登记。")
-    expect(reviewer.locator("#opinion")).to_have_value("经审核，权属来源清楚，同意登记。")
+    write_opinion(reviewer, "经审核，权属来源清楚，同意登记。")
     submit_decision(reviewer)
 
     recorder = clerk_page("xh_recorder")
@@ -42,8 +45,7 @@ def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any,
     assert "张*" in before.locator("tr.ended").inner_text() and "转为历史" in before.inner_text()
     assert "李*" in after.locator("tr.created").inner_text() and "新设" in after.inner_text()
     recorder.check("input[name=decision][value=approve]")
-    recorder.fill("#opinion", "已核对登簿内容，确认登簿。")
-    expect(recorder.locator("#opinion")).to_have_value("已核对登簿内容，确认登簿。")
+    write_opinion(recorder, "已核对登簿内容，确认登簿。")
     recorder.click("#submit-decision")  # not yet confirmed: nothing is recorded
     assert "请先核对登簿内容" in recorder.locator("#task").inner_text()
     recorder.check("#confirm_record")

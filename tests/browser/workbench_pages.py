@@ -58,6 +58,25 @@ SENT_FIELDS = """() => Object.fromEntries([...new FormData(document.getElementBy
   .filter(([k]) => k !== 'csrf_token'))"""
 
 
+FOCUS = """() => { const a = document.activeElement; return a ? `${a.tagName}#${a.id}.${a.className}` : 'none'; }"""
+
+
+def write_opinion(page: Any, text: str) -> None:
+    """Type the opinion as a clerk does (click into the box, type) and wait until the box holds it.
+
+    Seen twice on a loaded machine: the box empty after ``fill`` with no request made in between — the text
+    went to whatever had the focus when it was inserted. The second attempt is made only then, and says what
+    had the focus, so that a page that steals focus shows up in the log instead of as a flaky test."""
+    box = page.locator("#opinion")
+    box.click()
+    box.fill(text)
+    if box.input_value() != text:
+        print(f"write_opinion: the box was empty after typing; focus was on {page.evaluate(FOCUS)}")
+        box.click()
+        box.fill(text)
+    expect(box).to_have_value(text)
+
+
 def submit_decision(page: Any) -> None:
     """Complete the open task; a refusal fails the test with what the page said, not with a timeout."""
     sent = page.evaluate(SENT_FIELDS)  # what the form holds when it is sent: names a lost value if refused
