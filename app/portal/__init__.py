@@ -213,3 +213,4 @@ from app.portal import account as _account  # noqa: E402,F401  (registers the ac
 from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)
 from app.portal import follow as _follow  # noqa: E402,F401  (payment, delivery, notices)
 from app.portal import signing_views as _signing  # noqa: E402,F401  (inquiry, contract, face check, signature)
+from app.portal import steps as _steps  # noqa: E402,F401  (the step-by-step application)
