@@ -57,11 +57,12 @@ def apply(code: str) -> Any:
         if not unit_code:  # step 0: which unit? (own units offered) — checked before any typing
             own = queries.own_units(session, actor) if actor.has("unit:read_own") else []
             return render_template("portal/apply_unit.html", guide=service_guide(definition), own=own,
-                                   results=[], unit_code="")
+                                   results=[], unit_code="", errors={})
         unit, results = unit_precheck(session, definition, unit_code)
         if unit is None or blocking(results):
+            refusals = {"unit_code": [f"{r.message}（{r.basis}）" for r in blocking(results)]}
             return render_template("portal/apply_unit.html", guide=service_guide(definition), own=[],
-                                   results=blocking(results), unit_code=unit_code), 422
+                                   results=blocking(results), unit_code=unit_code, errors=refusals), 422
         values = {**values, "unit_code": unit.unit_code, "location": unit.location, "use": unit.use}
         values = {k: v for k, v in values.items() if k in schema.get("properties", {})}
     if request.method == "POST":
