@@ -114,13 +114,19 @@ def _to(case: Case, step: str) -> Response:
     return redirect(url_for("portal.step", case_id=case.id, step=step))
 
 
+@bp.get("/my/applications/<case_id>/steps", defaults={"step": ""})
 @bp.route("/my/applications/<case_id>/steps/<step>", methods=["GET", "POST"])
 @login_required
 def step(case_id: str, step: str) -> Any:
-    """A page of the flow for a draft: shown on GET, saved on POST and then the next page."""
+    """A page of the flow for a draft: shown on GET, saved on POST and then the next page. Without a step:
+    the first page not done yet (coming back to a draft from 我的申请)."""
     case = _editable_case(case_id)
     if case.status not in EDITABLE_STATUSES:
         return redirect(url_for("portal.my_application", case_id=case_id))
+    if not step:
+        session = db_session()
+        steps = case_steps(session, page_actor(), case, definition_of(session, case))
+        return _to(case, next(s.key for s in steps if not s.done and s.key != "unit"))
     if request.method == "GET":
         return show(case, step)
     return _save(case, step)

@@ -68,6 +68,8 @@ def test_a_seller_goes_through_the_steps_without_javascript(seeded: Any) -> None
     case_id = info.split("/")[3]
     assert info == f"/my/applications/{case_id}/steps/info"
     steps = f"/my/applications/{case_id}/steps"
+    assert f'id="continue-steps" href="{steps}"' in seller.get(f"/my/applications/{case_id}").get_data(as_text=True)
+    assert seller.get(steps).headers["Location"] == info  # back to a draft: its first page not done
 
     page = seller.get(info).get_data(as_text=True)
     n, total = step_count(page)
