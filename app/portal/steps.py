@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from app.casefile import consent
 from app.casefile.access import definition_of
 from app.casefile.models import Case
 from app.cases import contract, inquiry, intake, materials
@@ -123,6 +124,8 @@ def step(case_id: str, step: str) -> Any:
     case = _editable_case(case_id)
     if case.status not in EDITABLE_STATUSES:
         return redirect(url_for("portal.my_application", case_id=case_id))
+    if not consent.may_edit(definition_of(db_session(), case), page_actor(), case):
+        return redirect(url_for("portal.edit_application", case_id=case_id))  # a co-applicant: read-only, masked
     if not step:
         session = db_session()
         steps = case_steps(session, page_actor(), case, definition_of(session, case))

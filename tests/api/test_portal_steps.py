@@ -130,6 +130,7 @@ def test_a_seller_goes_through_the_steps_without_javascript(seeded: Any) -> None
 
     buyer = seeded.test_client()  # the counterparty confirms on the one-page view
     sign_in(buyer, "lisi")
+    assert buyer.get(f"{steps}/check").headers["Location"] == f"/my/applications/{case_id}/edit"  # read-only, masked
     edit = f"/my/applications/{case_id}/edit"
     assert buyer.post(f"/my/applications/{case_id}/face", content_type="multipart/form-data", data={
         "csrf_token": csrf(buyer, edit), "photo": (io.BytesIO(photo_jpeg()), "me.jpg")}).status_code == 302
