@@ -155,3 +155,18 @@ def test_a_type_without_contract_or_inquiry_has_fewer_steps(seeded: Any) -> None
     assert "contract" not in [s.key for s in mortgage] and "inquiry" not in [s.key for s in mortgage]
     fixed = ["business", "unit", "parties", "info", "check", "face", "sign", "submit"]
     assert len(mortgage) == len(fixed) + sum(s.key.startswith("material-") for s in mortgage)  # the count adjusts
+
+
+def test_the_one_page_view_keeps_what_was_typed_on_an_error(seeded: Any, login: Any) -> None:
+    created = login("zhangsan").post("/api/v1/applications",
+                                     json={"business_type": "transfer_resale", "form": transfer_form()})
+    assert created.status_code == 201, created.get_json()
+    case_id = created.get_json()["id"]
+    seller = seeded.test_client()
+    sign_in(seller, "zhangsan")
+    edit = f"/my/applications/{case_id}/edit"
+    refused = seller.post(f"/my/applications/{case_id}/form", data={
+        "csrf_token": csrf(seller, edit), "buyer_id_number": "330110199007081234", "contract_no": "WQ2026-000999"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and '<a href="#f-buyer_id_number">' in html
+    assert 'value="WQ2026-000999"' in html and 'value="330110199007081234"' in html  # nothing typed is lost
