@@ -170,3 +170,22 @@ def test_the_one_page_view_keeps_what_was_typed_on_an_error(seeded: Any, login: 
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and '<a href="#f-buyer_id_number">' in html
     assert 'value="WQ2026-000999"' in html and 'value="330110199007081234"' in html  # nothing typed is lost
+
+
+def test_every_type_applied_for_online_has_its_steps(seeded: Any) -> None:
+    """Types are data: each type's steps come from its definition, and its first page opens."""
+    from app.catalog.service import enabled_definitions
+    from app.portal.step_plan import party_fields, plan
+
+    client = seeded.test_client()
+    sign_in(client, "zhangsan")
+    with seeded.extensions["db"].unit_of_work() as session:
+        definitions = [d for _, d in enabled_definitions(session) if d.applicant_mode != "嘱托"]
+    assert len(definitions) >= 5
+    for definition in definitions:
+        keys = [s.key for s in plan(definition)]
+        assert party_fields(definition), definition.code
+        assert keys[0] == "business" and keys[-1] == "submit" and len(keys) == len(set(keys)), definition.code
+        first = client.get(f"/apply/{definition.code}/steps", follow_redirects=True)
+        assert first.status_code == 200, definition.code
+        assert step_count(first.get_data(as_text=True)) == (2, len(keys)), definition.code
