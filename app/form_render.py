@@ -121,6 +121,12 @@ def _rows(item: dict[str, Any], lines: list[str]) -> list[Any]:
     return rows
 
 
+def field_titles(schema: dict[str, Any]) -> dict[str, str]:
+    """``{field: title}``: the words an error summary puts before each field's message."""
+    return {name: prop.get("title") or name for name, prop in schema.get("properties", {}).items()}
+
+
 def init_app(app: Flask) -> None:
-    """``form_layout`` for the one Jinja2 form renderer."""
+    """``form_layout`` and ``field_titles`` for the one Jinja2 form renderer and the error summaries."""
     app.add_template_global(form_layout)
+    app.add_template_global(field_titles)

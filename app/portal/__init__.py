@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 
-from app.casefile.access import cases_of_applicant, get_case, is_party
+from app.casefile import consent
+from app.casefile.access import cases_of_applicant, definition_of, get_case, is_party
 from app.casefile.progress import timeline
 from app.cases import appointments, notices, payments, receiving
 from app.cases.summary import case_summary
@@ -107,7 +108,8 @@ def case_page(case_id: str, *, errors: dict[str, list[str]] | None = None, value
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
     mine = is_party(actor, case)
-    return render_template("portal/my_application.html", case=case_summary(session, case),
+    may_edit = mine and consent.may_edit(definition_of(session, case), actor, case)  # the draft's own author
+    return render_template("portal/my_application.html", case=case_summary(session, case), may_edit=may_edit,
                            certificates=certificates.certificates_of_case(session, case.id, actor),
                            events=timeline(session, case), notices=notices.notices_of_case(session, case),
                            bill=payments.statement(session, case), is_party=mine,
@@ -213,3 +215,4 @@ from app.portal import account as _account  # noqa: E402,F401  (registers the ac
 from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)
 from app.portal import follow as _follow  # noqa: E402,F401  (payment, delivery, notices)
 from app.portal import signing_views as _signing  # noqa: E402,F401  (inquiry, contract, face check, signature)
+from app.portal import steps as _steps  # noqa: E402,F401  (the step-by-step application)

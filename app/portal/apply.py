@@ -57,11 +57,12 @@ def apply(code: str) -> Any:
         if not unit_code:  # step 0: which unit? (own units offered) — checked before any typing
             own = queries.own_units(session, actor) if actor.has("unit:read_own") else []
             return render_template("portal/apply_unit.html", guide=service_guide(definition), own=own,
-                                   results=[], unit_code="")
+                                   results=[], unit_code="", errors={})
         unit, results = unit_precheck(session, definition, unit_code)
         if unit is None or blocking(results):
+            refusals = {"unit_code": [f"{r.message}（{r.basis}）" for r in blocking(results)]}
             return render_template("portal/apply_unit.html", guide=service_guide(definition), own=[],
-                                   results=blocking(results), unit_code=unit_code), 422
+                                   results=blocking(results), unit_code=unit_code, errors=refusals), 422
         values = {**values, "unit_code": unit.unit_code, "location": unit.location, "use": unit.use}
         values = {k: v for k, v in values.items() if k in schema.get("properties", {})}
     if request.method == "POST":
@@ -79,7 +80,9 @@ def apply(code: str) -> Any:
                            errors=errors), (422 if errors else 200)
 
 
-def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
+def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status: int = 200,
+               values: dict[str, Any] | None = None) -> Any:
+    """The one-page view; ``values``: the form as posted, shown again after an error (nothing typed is lost)."""
     session, actor = db_session(), page_actor()
     definition = definition_of(session, case)
     may_edit = consent.may_edit(definition, actor, case)  # a co-applicant: read-only, counterpart masked
@@ -107,7 +110,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
     answers = [(prop.get("title", name), shown.get(name)) for name, prop in schema["properties"].items()
                if name in summary["form"] and summary["form"][name] not in (None, "")]
     return render_template("portal/edit_application.html", case=summary, schema=schema,
-                           values=case.form_data, checklist=checklist, errors=errors or {},
+                           values=case.form_data if values is None else values, checklist=checklist,
+                           errors=errors or {},
                            can_confirm=any(p.signed_at is None or p.confirmed_at is None for p in mine),
                            face_needed=any(not s["face_ok"] for s in signers if s["mine"] and not s["signed"]),
                            my_name=mine[0].name if mine else "", signers=signers, pledge=PLEDGE, answers=answers,
@@ -151,10 +155,12 @@ def save_form(case_id: str) -> Any:
     session, actor = db_session(), page_actor()
     case = _editable_case(case_id)
     signed = sum(p.signed_at is not None for p in case.parties)
+    posted = _form_values(_schema(definition_of(session, case)))
+    typed = {**case.form_data, **posted}
     try:
-        intake.update_application(session, actor, case, _form_values(_schema(definition_of(session, case))))
+        intake.update_application(session, actor, case, posted)
     except (ValidationFailed, Conflict) as exc:
-        return refused(exc, _case_page, case, status=422)
+        return refused(exc, _case_page, case, status=422, values=typed)
     resigned = signed and not any(p.signed_at for p in case.parties)
     flash("已保存。申请内容已变更，各方须重新签名确认。" if resigned else "已保存。", "success")
     return redirect(url_for("portal.edit_application", case_id=case_id))

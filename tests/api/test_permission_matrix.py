@@ -89,6 +89,10 @@ EXPECT: dict[str, Rule] = {
     "POST portal.confirm": Rule(PARTY, hides=True, args={"case_id": FAKE}),
     "POST portal.submit": Rule(PARTY, hides=True, args={"case_id": FAKE}),
     "GET portal.apply": Rule(APPLY), "POST portal.apply": Rule(APPLY),
+    # the step-by-step application (app/portal/steps.py): before the draft, then a party's own draft
+    "GET portal.begin": Rule(APPLY, args={"step": "unit"}), "POST portal.begin": Rule(APPLY, args={"step": "parties"}),
+    "GET portal.step": Rule(PARTY, hides=True, args={"step": "check"}),
+    "POST portal.step": Rule(PARTY, hides=True, args={"case_id": FAKE, "step": "check"}),
     "GET portal.my_units": Rule(APPLY), "GET portal.no_property": Rule(APPLY),
     "POST portal.no_property": Rule(PERSON, form={"purpose": "购房资格审核"}),
     "GET portal.appointments_page": Rule(APPLY),

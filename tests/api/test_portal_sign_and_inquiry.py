@@ -39,7 +39,10 @@ def test_the_inquiry_is_answered_validated_flagged_and_printed(seeded: Any, logi
     path = f"/my/applications/{case_id}/inquiry"
     partial = seller.post(path, data={"csrf_token": csrf(seller, path), "voluntary": "也许"})
     text = partial.get_data(as_text=True)
-    assert partial.status_code == 422 and "请从选项中选择" in text and text.count("请回答此项") == 4
+    assert partial.status_code == 422 and "请从选项中选择" in text
+    summary = text.split('id="error-summary"')[1].split("</div>")[0]  # at the top, each linked to its question
+    assert summary.count("请回答此项") == 4 and '<a href="#q-disputes">' in summary
+    assert text.count("请回答此项") == 8  # and again beside each question
 
     api = login("zhangsan")
     answers = {"voluntary": "是", "co_owners_agree": "有其他共有人且均已同意", "disputes": "否", "price_true": "是",

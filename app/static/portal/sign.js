@@ -45,6 +45,11 @@
   ["pointerup", "pointercancel", "pointerleave"].forEach(function (t) {
     canvas.addEventListener(t, function () { last = null; });
   });
+  if (field.value.indexOf("data:image/png;base64,") === 0) {  // a drawing posted with a refused form: shown again
+    var kept = new Image();
+    kept.onload = function () { ctx.drawImage(kept, 0, 0, canvas.width, canvas.height); drawn = true; };
+    kept.src = field.value;
+  }
   pad.querySelector("[data-clear]").addEventListener("click", function () {
     ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; field.value = "";
   });

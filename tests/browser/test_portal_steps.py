@@ -1,0 +1,179 @@
+"""Issue 17's measure on a 360×740 phone in Debian's Chromium: the seller 张三 goes from the hall to a
+submitted application through the step-by-step pages, one thing per page, and his taps (clicks and file
+choices, counted in one place) stay ≤ 30. Every page is at most 150 KB of HTML, shows 第 n 步，共 m 步 and
+keeps its progress on screen; a submit with a missing field puts the error summary at the top and moves the
+focus to it; what was typed or drawn survives an error and going back. The buyer confirms on the existing
+one-page view. Screenshots of every page: test-artifacts/steps/."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from browser_fixtures import open_context
+from playwright.sync_api import expect
+from support.forms import transfer_form
+from test_portal_journey import draw_signature, photo_jpeg, unit
+
+from app.config import ROOT
+
+PHONE = {"width": 360, "height": 740}
+SHOTS = ROOT / "test-artifacts" / "steps"
+MAX_TAPS = 30
+MAX_PAGE_BYTES = 150 * 1024
+
+
+class Seller:
+    """The seller's phone: every tap on the shortest path goes through here and is counted; each page
+    visited is photographed and weighed."""
+
+    def __init__(self, page: Any) -> None:
+        self.page, self.taps, self.pages = page, 0, 0
+
+    def tap(self, selector: str) -> None:
+        self.taps += 1
+        self.page.click(selector)
+
+    def tick(self, selector: str) -> None:
+        self.taps += 1
+        self.page.check(selector)
+
+    def choose_file(self, selector: str, path: Path) -> None:
+        self.taps += 1
+        self.page.set_input_files(selector, str(path))
+
+    def sign(self) -> None:
+        self.taps += 1  # one stroke of the finger on the pad
+        draw_signature(self.page)
+
+    def seen(self, name: str) -> None:
+        self.pages += 1
+        html = self.page.content()
+        assert len(html.encode()) <= MAX_PAGE_BYTES, f"{name}: {len(html.encode())} bytes"
+        assert self.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1, name
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{self.pages:02d}-{name}.png"), full_page=True)
+
+
+def progress(page: Any) -> tuple[int, int]:
+    text = page.locator("#step-count").inner_text()  # 第 n 步，共 m 步
+    n, m = text.removeprefix("第 ").removesuffix(" 步").split(" 步，共 ")
+    return int(n), int(m)
+
+
+def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_server: str, sign_in: Any,
+                                                             tmp_path: Path) -> None:
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(photo_jpeg())
+    form = transfer_form()
+    context = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, "zhangsan", next_path="/")
+    seller = Seller(page)
+    seller.seen("hall")
+    seller.tap("main a[href='/guide/transfer_resale']")
+    seller.seen("guide")
+    seller.tap("main a:has-text('在线申请')")
+
+    expect(page.locator("#step-count")).to_have_text("第 2 步，共 12 步")  # two materials to photograph
+    seller.seen("unit")
+    seller.tap(f"a[href*='unit_code={unit(1)}']")  # his own flat, checked against the register
+
+    expect(page.locator("h1")).to_have_text("各方")
+    seller.seen("parties")
+    page.fill("#f-buyer_name", form["buyer_name"])
+    page.click("#step-next")  # (a detour, not counted) the buyer's ID number is missing
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.locator("a[href='#f-buyer_id_number']")).to_be_visible()
+    assert summary.bounding_box()["y"] < PHONE["height"]  # at the top, not 2,000 px below
+    assert page.locator("#f-buyer_id_number").get_attribute("aria-describedby") == "buyer_id_number-error"
+    assert page.locator("#f-buyer_name").input_value() == form["buyer_name"]  # nothing typed is lost
+    seller.seen("parties-error")
+    page.fill("#f-buyer_id_number", form["buyer_id_number"])
+    seller.tap("#step-next")
+
+    expect(page.locator("h1")).to_have_text("申请信息")
+    page.fill("#f-price", str(form["price"]))
+    page.fill("#f-contract_no", form["contract_no"])
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert abs(page.locator(".step-progress").bounding_box()["y"]) < 2  # the progress stays on screen
+    seller.seen("info")
+    seller.tap("#step-next")
+
+    while "/material-" in page.url:
+        n, total = progress(page)
+        assert page.locator("#file").get_attribute("capture") == "environment"  # the camera first
+        seller.seen(f"material-{n}")
+        seller.choose_file("#file", photo)
+        seller.tap("#upload")
+        expect(page.locator("#step-count")).to_have_text(f"第 {n + 1} 步，共 {total} 步")
+    page.click("#step-back")  # (a detour, not counted) back to the last material: it is there
+    expect(page.locator("main")).to_contain_text("已上传 photo.jpg")
+    page.click("#step-next")
+
+    expect(page.locator("h1")).to_have_text("存量房买卖合同")
+    seller.seen("contract")
+    seller.tap("#attach-contract")
+
+    expect(page.locator("h1")).to_have_text("询问笔录")
+    for code, answer in (("voluntary", "是"), ("co_owners_agree", "无其他共有人"), ("disputes", "否"),
+                         ("price_true", "是")):
+        seller.tick(f"input[name={code}][value={answer}]")
+    page.fill("textarea[name=remarks]", "无")
+    seller.seen("inquiry")
+    seller.tap("#inquiry-save")
+
+    expect(page.locator("h1")).to_have_text("核对申请信息")
+    main = page.locator("main")
+    for shown in (form["buyer_name"], form["contract_no"], "免提交", "无其他共有人"):
+        expect(main).to_contain_text(shown)
+    assert page.locator("a.change").count() >= 8  # each answer links back to its page
+    seller.seen("check")
+    seller.tap("#step-next")
+
+    expect(page.locator("h1")).to_have_text("人脸核验")
+    seller.seen("face")
+    seller.choose_file("#face-photo", photo)
+    seller.tap("#face-submit")
+
+    expect(page.locator("h1")).to_have_text("签名确认")
+    seller.seen("sign")
+    seller.sign()
+    page.click("#sign-submit")  # (a detour, not counted) the pledge is not ticked
+    expect(page.locator("#error-summary")).to_be_focused()
+    kept = page.locator("input[name=signature_png]").input_value()
+    assert kept.startswith("data:image/png;base64,")  # the drawing is kept …
+    drawn = page.evaluate("""() => { const c = document.querySelector('.signature-pad canvas');
+        return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v !== 0); }""")
+    assert drawn  # … and shown on the pad again
+    seller.seen("sign-error")
+    seller.tick("#pledge")
+    seller.tap("#sign-submit")
+
+    expect(page.locator("h1")).to_have_text("提交申请")
+    n, total = progress(page)
+    assert n == total
+    expect(page.locator("#still-to-do")).to_contain_text("待受让方确认申请并签名")
+    seller.seen("submit-waiting")
+    case_path = page.url.replace(live_server, "").rsplit("/steps/", 1)[0]
+
+    buyer = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    sign_in(buyer, "lisi", next_path=f"{case_path}/edit")  # the counterparty confirms on the one-page view
+    buyer.set_input_files("#face-photo", str(photo))
+    buyer.click("#face-submit")
+    expect(buyer.locator("body")).to_contain_text("人脸核验通过")
+    buyer.fill("#typed-name", "李四")
+    buyer.check("input[name=typed_confirm]")
+    buyer.check("input[name=pledge]")
+    buyer.click("#sign-submit")
+    expect(buyer.locator("main")).to_contain_text("您已签名确认申请")
+
+    seller.taps += 1  # he opens the page again (the SMS or 我的申请)
+    page.reload()
+    expect(page.locator("#still-to-do")).to_have_count(0)
+    seller.tap("#submit-application")
+    expect(page.locator("main")).to_contain_text("申请已提交，业务号")
+    seller.seen("submitted")
+    assert seller.taps <= MAX_TAPS, seller.taps
+    print(f"seller: {seller.taps} taps, {seller.pages} pages")
+    context.close()
