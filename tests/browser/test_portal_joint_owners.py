@@ -37,7 +37,7 @@ def test_two_joint_owners_sell_together_each_signing_on_his_own_phone(
 
     wu = phone(browser, live_server)
     sign_in(wu, "wuhao", next_path="/guide/transfer_resale")
-    wu.goto("/apply/transfer_resale")  # the one-page form (the step-by-step pages: test_portal_steps.py)
+    wu.goto("/apply/transfer_resale")  # the one-page form (the step-by-step pages: test_portal_steps_on_a_phone.py)
     wu.fill("#unit_code", JOINT)
     wu.click("text=核对并继续")
     wu.fill("#f-buyer_name", LI_SI["name"])

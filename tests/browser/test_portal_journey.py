@@ -63,7 +63,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     sign_in(seller, "zhangsan", next_path="/guide/transfer_resale")
     shot(seller, "01-guide")
     assert seller.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1  # no sideways scroll
-    seller.goto("/apply/transfer_resale")  # the one-page form (the step-by-step pages: test_portal_steps.py)
+    seller.goto("/apply/transfer_resale")  # the one-page form (the step-by-step pages: test_portal_steps_on_a_phone.py)
     seller.fill("#unit_code", unit(4))
     seller.click("text=核对并继续")
     assert "已被查封" in seller.locator("[role=alert]").inner_text()

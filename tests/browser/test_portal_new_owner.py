@@ -75,7 +75,7 @@ def test_a_new_owner_signs_up_sells_his_flat_and_the_buyer_gets_the_certificate(
     seller = phone(browser, live_server)
     sign_up_and_verify(seller, simulator, photo)
     seller.goto("/guide/transfer_resale")
-    seller.goto("/apply/transfer_resale")  # the one-page form (the step-by-step pages: test_portal_steps.py)
+    seller.goto("/apply/transfer_resale")  # the one-page form (the step-by-step pages: test_portal_steps_on_a_phone.py)
     seller.fill("#unit_code", unit(ZHOU_JIE_UNIT))
     seller.click("text=核对并继续")  # the register: 周杰 holds it, no seizure
     assert seller.locator("#f-seller_name").input_value() == ZHOU_JIE["name"]  # pre-filled from 实名认证
