@@ -19,7 +19,7 @@ from app.pages import login_required, refused
 from app.web import db_session
 
 FEE_FIELDS = ("code", "name", "amount_yuan", "basis", "payer_role", "when")
-MATERIAL_FIELDS = ("code", "name", "condition", "max_size_mb", "exemptible_by", "description", "sample")
+MATERIAL_FIELDS = ("code", "name", "condition", "max_size_mb", "exemptible_by", "description", "sample", "generated")
 
 
 def _indexed(prefix: str, fields: tuple[str, ...], limit: int = 100) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.casefile import progress
 from app.casefile.models import Case, CaseEvent, Invitation, Party
@@ -79,9 +79,21 @@ def require_may_edit(definition: BusinessTypeDef, actor: Actor, case: Case) -> N
                                code="creator_only")
 
 
+def _generated_codes(case: Case) -> set[str]:
+    """The items the platform makes from the signed content (the 申请书): derived from it, not part of it —
+    else attaching the 申请书 after the last signature would void every signature."""
+    session = object_session(case)
+    if session is None or not case.process_version_id:
+        return set()
+    from app.casefile.access import definition_of
+
+    return {m.code for m in definition_of(session, case).materials if m.generated}
+
+
 def snapshot(case: Case) -> Snapshot:
     form = case.form_data
-    materials = tuple(sorted((m.code, m.sha256) for m in case.materials if m.code not in NOT_SIGNED_CODES))
+    skipped = NOT_SIGNED_CODES | _generated_codes(case)
+    materials = tuple(sorted((m.code, m.sha256) for m in case.materials if m.code not in skipped))
     parties = [[p.role, p.name or "", p.id_number or ""] for p in case.parties]
     content = {"form": form, "parties": parties, "unit_code": case.unit_code, "materials": materials}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

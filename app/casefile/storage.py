@@ -73,9 +73,12 @@ class LocalStorage:
         return self._path(key).exists()
 
     def _promote(self, key: str) -> None:
-        final = self._path(key)
+        final, pending = self._path(key), self._pending_path(key)
+        if final.exists() and not pending.exists():
+            return  # already promoted: read back (``get``) in the transaction that wrote it, e.g. a signature
+            # drawn into the 申请书 it completes; a rollback still discards it
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._pending_path(key), final)
+        os.replace(pending, final)
 
     def _discard(self, key: str) -> None:
         self._pending_path(key).unlink(missing_ok=True)

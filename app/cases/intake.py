@@ -17,7 +17,7 @@ from app.casefile.context import CaseContext
 from app.casefile.models import Case, Party, Task
 from app.casefile.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
 from app.casefile.storage import Storage
-from app.cases import inbox
+from app.cases import application_form, inbox
 from app.cases.co_holders import typed_members
 from app.cases.inquiry import unanswered
 from app.cases.materials import checklist, missing_codes
@@ -206,6 +206,7 @@ def submit_window_application(session: Session, actor: Actor, case: Case, *, tod
         if party.confirmed_at is None or party.signed_content_sha256 != digest:
             party.confirmed_at, party.confirmed_by = now, actor.user_id
             consent.mark_signed(party, digest)
+    _make_application_form(session, actor, case, None, None)  # the parties signed the printed one in person
     return submit_application(session, actor, case, today=today)
 
 
@@ -243,7 +244,31 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     progress.add_event(session, case, kind=EventKind.CONFIRMED, actor=actor, message=f"{labels}已签名确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
+    if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
+        _make_application_form(session, actor, case, storage, font_path)
     return mine
+
+
+def _make_application_form(session: Session, actor: Actor, case: Case, storage: Storage | None,
+                           font_path: Path | None) -> None:
+    """Generate the 申请书 (app/cases/application_form.py) with this app's storage and certificate font unless
+    the caller passed its own."""
+    from flask import current_app
+
+    from app.registry.certificates import issuing_config
+
+    application_form.regenerate(session, storage or current_app.extensions["storage"], actor, case,
+                                font_path or issuing_config().font)
+
+
+def _pending_confirmations(definition: BusinessTypeDef, case: Case) -> list[Party]:
+    """Parties whose confirmation is still needed (a joint owner's not, once his co-owners who confirmed are
+    enough to dispose of the right)."""
+    confirm_roles = definition.confirm_roles  # None: every party confirms
+    quorums = _member_quorums(case)
+    return [p for p in case.parties if p.confirmed_at is None
+            and (confirm_roles is None or p.role in confirm_roles)
+            and not (p.role in quorums and quorums[p.role].met)]
 
 
 def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
@@ -257,11 +282,8 @@ def submission_problems(session: Session, case: Case) -> dict[str, list[str]]:
     missing = missing_codes(definition, case)
     if missing:
         problems["materials"] = [f"请上传：{names.get(c, c)}" for c in missing]
-    confirm_roles = definition.confirm_roles  # None: every party confirms
     quorums = _member_quorums(case)
-    pending = [p for p in case.parties if p.confirmed_at is None
-               and (confirm_roles is None or p.role in confirm_roles)
-               and not (p.role in quorums and quorums[p.role].met)]
+    pending = _pending_confirmations(definition, case)
     if pending:
         problems["confirmations"] = [f"待{_signer_label(case, p)}确认申请并签名" for p in pending]
         labels = {p.role: p.label for p in case.parties}

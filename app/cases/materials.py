@@ -1,6 +1,7 @@
 """Materials (申请材料) against the type's checklist: content sniffing, size limits, what is still missing."""
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 from sqlalchemy.orm import Session, object_session
@@ -34,6 +35,12 @@ def checklist(case_definition: BusinessTypeDef) -> list[MaterialItem]:
     return list(case_definition.materials)
 
 
+def generated_codes(definition: BusinessTypeDef) -> set[str]:
+    """Items the platform makes itself (the 申请书 from the answers and signatures): never asked for as an
+    upload, never missing — confirmations are asked for instead (app/cases/application_form.py)."""
+    return {m.code for m in definition.materials if m.generated}
+
+
 def _item_required(item: MaterialItem, names: dict[str, Any]) -> bool:
     """``required`` with its ``condition``: an optional item stays optional whatever its condition says
     (the condition of an optional item only decides whether it is shown, processes/README.md)."""
@@ -54,7 +61,7 @@ def required_codes(definition: BusinessTypeDef, form_public: dict[str, Any]) -> 
     # when a is empty instead of failing as a whole.
     fields = definition.application_schema.get("properties", {})
     names = {**{f: None for f in fields}, **form_public}
-    return [m.code for m in checklist(definition) if _item_required(m, names)]
+    return [m.code for m in checklist(definition) if not m.generated and _item_required(m, names)]
 
 
 def missing_codes(definition: BusinessTypeDef, case: Case) -> list[str]:
@@ -69,6 +76,49 @@ def missing_codes(definition: BusinessTypeDef, case: Case) -> list[str]:
     return [code for code in required_codes(definition, case.form_public) if code not in have]
 
 
+# A photo of a document has text and edges; a blank sheet, a lens cap or a uniform fill has (almost) no
+# spread of brightness. Measured on a greyscale thumbnail: real scans and phone photos stay far above this.
+_MIN_GREY_STDDEV = 4.0
+
+
+def _blank_reason(content: bytes, kind: str) -> str | None:
+    """Why the file shows nothing (found: a blank photo passed 受理), or None. Images: near-uniform pixels;
+    PDFs: no page draws anything. A file the decoder cannot read is left to the clerk, not refused here."""
+    if kind in ("jpg", "png"):
+        from PIL import Image, ImageStat
+
+        try:
+            with Image.open(BytesIO(content)) as image:
+                image.draft("L", (256, 256))  # JPEG: decode at reduced size, cheap for large photos
+                grey = image.convert("L")
+                grey.thumbnail((256, 256))
+                spread = ImageStat.Stat(grey).stddev[0]
+        except Exception:  # noqa: BLE001 - undecodable: not ours to judge here
+            return None
+        return "图片几乎是纯色（空白），看不到材料内容" if spread < _MIN_GREY_STDDEV else None
+    if kind == "pdf":
+        from pypdf import PdfReader
+
+        try:
+            pages = list(PdfReader(BytesIO(content)).pages)
+            drawn = any(_page_draws(page) for page in pages[:50])
+        except Exception:  # noqa: BLE001 - unreadable by pypdf: not ours to judge here
+            return None
+        return None if drawn else "PDF 文件没有任何页面内容（空白）"
+    return None
+
+
+# Content-stream operators that put something on the page: text, paths filled or stroked, images and
+# forms (Do, inline BI), shadings. A page of only state changes (cm, BT … ET with a font) shows nothing.
+_PAINTING = {b"Tj", b"TJ", b"'", b'"', b"Do", b"BI", b"INLINE IMAGE", b"sh",
+             b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+
+
+def _page_draws(page: Any) -> bool:
+    contents = page.get_contents()
+    return contents is not None and any(operator in _PAINTING for _, operator in contents.operations)
+
+
 def add_material(session: Session, storage: Storage, actor: Actor, case: Case, definition: BusinessTypeDef,
                  *, code: str, filename: str, content: bytes) -> Material:
     if case.status not in EDITABLE_STATUSES:
@@ -76,6 +126,9 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     item = next((m for m in checklist(definition) if m.code == code), None)
     if item is None:
         raise ValidationFailed("材料类型不在本业务的材料清单中", field="code")
+    if item.generated:
+        raise ValidationFailed(f"“{item.name}”由系统根据申请表和各方签名生成，无需上传", field="file",
+                               code="material_generated")
     consent.require_may_edit(definition, actor, case)
     if not content:
         raise ValidationFailed("上传的文件为空", field="file")
@@ -87,6 +140,10 @@ def add_material(session: Session, storage: Storage, actor: Actor, case: Case, d
     if sniffed is None or sniffed[0] not in accepted:
         names = "、".join(TYPE_LABELS.get(t, t) for t in accepted)
         raise ValidationFailed(f"“{item.name}”只接受 {names} 文件（按文件内容识别）", field="file")
+    blank = _blank_reason(content, sniffed[0])
+    if blank:
+        raise ValidationFailed(f"“{item.name}”{blank}，请重新拍摄或选择正确的文件", field="file",
+                               code="material_blank")
     before = consent.snapshot(case)
     material = Material(case_id=case.id, tenant_id=case.tenant_id, code=code, content_type=sniffed[1],
                         size=len(content), sha256=sha256_hex(content),
@@ -113,6 +170,8 @@ def remove_material(session: Session, storage: Storage, actor: Actor, case: Case
     from app.casefile.access import definition_of
 
     definition = definition_of(session, case)
+    if material.code in generated_codes(definition):
+        raise Conflict("申请书由系统生成，不能删除；修改申请后重新签名即会重新生成", code="material_generated")
     consent.require_may_edit(definition, actor, case)
     before = consent.snapshot(case)
     case.materials.remove(material)

@@ -48,6 +48,9 @@ class MaterialItem:
     sample: str | None
     # The party whose verification waives the item (identity checks are per party); None = the case.
     exempt_party: str | None = None
+    # What the platform makes this item from (``application_form``: the 申请书 from the answers and the
+    # signatures); such an item is never asked for as an upload. None = uploaded by the applicant.
+    generated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,8 @@ def _build(b: dict[str, Any], materials: list[dict[str, Any]], process_id: str, 
             code=m["code"], name=m["name"], required=m["required"], condition=m.get("condition"),
             accepted_types=list(m["accepted_types"]), max_size_mb=m["max_size_mb"],
             exemptible_by=None if m.get("exemptible_by") in exempt else m["exemptible_by"],
-            description=m["description"], sample=m.get("sample"), exempt_party=m.get("exempt_party"))
+            description=m["description"], sample=m.get("sample"), exempt_party=m.get("exempt_party"),
+            generated=m.get("generated"))
             for m in materials],
         process_id=process_id, bpmn=bpmn, bpmn_sha256=hashlib.sha256(bpmn).hexdigest(), forms=forms,
         user_tasks=list(user_tasks), content_sha256=digest.hexdigest(), record=b.get("record"),

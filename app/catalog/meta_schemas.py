@@ -16,6 +16,7 @@ APPLICANT_MODES = ["单方", "双方", "嘱托"]
 PARTY_KINDS = ["person", "org", "either"]
 FILE_TYPES = ["pdf", "jpg", "png"]
 EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "none"]
+GENERATED_KINDS = ["application_form"]  # material items the platform produces itself
 
 CODE_PATTERN = "^[a-z][a-z0-9_]{1,63}$"
 FORM_NAME_PATTERN = "^[a-z][a-z0-9_]{0,63}$"
@@ -217,6 +218,9 @@ _MATERIAL: dict[str, Any] = {
         "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 200},
         "exemptible_by": {"enum": EXEMPTION_SOURCES},
         "exempt_party": _CODE,
+        # Made by the platform, never uploaded: ``application_form`` = the 申请书 generated from the answers
+        # and the parties' signatures once they have all signed (app/cases/application_form.py).
+        "generated": {"enum": GENERATED_KINDS},
         "description": _TEXT,
         "sample": _TEXT,
     },

@@ -101,12 +101,14 @@ def _check_sections(session: Session, case: Case, definition: BusinessTypeDef,
     for item in definition.materials:
         step = f"material-{item.code}" if f"material-{item.code}" in keys else (
             "contract" if item.code == contract_material(definition) else None)
-        if item.code in counts:
+        if item.generated:
+            state = "系统生成（已生成）" if item.code in counts else "系统生成：各方签名后自动生成，无需上传"
+        elif item.code in counts:
             state = f"已上传 {counts[item.code]} 份" if item.code != contract_material(definition) else "已网上生成"
         elif item.code in waived:
             state = f"免提交（{waived[item.code]}）"
         elif item.code in deferred and item.code in materials.required_codes(definition, case.form_public):
-            state = "免提交（提交后经部门共享核验）"
+            state = "由部门共享核验，无需上传"
         elif step:
             state = "未上传"
         else:

@@ -69,7 +69,8 @@ def contract_material(definition: BusinessTypeDef) -> str | None:
 
 
 def material_steps(definition: BusinessTypeDef, progress: CaseProgress | None) -> list[Step]:
-    """One page per material to upload: the required ones not excused by shared data, and any uploaded."""
+    """One page per material to upload: the required ones not excused by shared data, and any uploaded;
+    never one the platform generates (``generated``)."""
     contract = contract_material(definition)
     needed = set(progress.needed) if progress else {m.code for m in definition.materials
                                                     if m.required and not m.condition}
@@ -77,7 +78,8 @@ def material_steps(definition: BusinessTypeDef, progress: CaseProgress | None) -
     excused = progress.excused if progress else {m.code for m in definition.materials if m.exemptible_by
                                                  and m.exemptible_by != "none"}
     return [Step(f"material-{m.code}", m.name, m.code in uploaded) for m in definition.materials
-            if m.code != contract and ((m.code in needed and m.code not in excused) or m.code in uploaded)]
+            if m.code != contract and not m.generated  # the 申请书 is made at signing, never a page to upload
+            and ((m.code in needed and m.code not in excused) or m.code in uploaded)]
 
 
 def plan(definition: BusinessTypeDef, progress: CaseProgress | None = None) -> list[Step]:

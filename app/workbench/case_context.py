@@ -63,6 +63,7 @@ def _checklist(definition: BusinessTypeDef, case: Case, summary: dict[str, Any])
         by_code.setdefault(m.code, []).append(m)
     return [{"code": item.code, "name": item.name, "required": item.code in required,
              "waived": waived.get(item.code), "deferred": item.code in deferred,
+             "generated": bool(item.generated),  # the 申请书: made by the platform (系统生成), never uploaded
              "files": by_code.get(item.code, [])} for item in checklist(definition)]
 
 

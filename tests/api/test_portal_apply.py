@@ -86,7 +86,11 @@ def test_an_applicant_applies_online_from_form_to_submission(seeded: Any) -> Non
     page = seller.get(edit_path).get_data(as_text=True)
     needed = _needed(page)
     assert "title_certificate" in needed and "seller_identity" not in needed
-    assert '<tr id="material-seller_identity">' in page and "待核验" in page  # 公安 decides at submission
+    # 公安 decides at submission: not asked for (issue 17), and the 申请书 is the platform's to make
+    seller_row = page.split('<tr id="material-seller_identity">')[1].split("</tr>")[0]
+    assert "由部门共享核验，无需上传" in seller_row and 'type="file"' not in seller_row
+    form_row = page.split('<tr id="material-application_form" class="generated">')[1].split("</tr>")[0]
+    assert "系统生成" in form_row and 'type="file"' not in form_row and "application_form" not in needed
 
     early = seller.post(f"/my/applications/{case_id}/submit", data={"csrf_token": csrf(seller, edit_path)})
     assert early.status_code == 422 and "请上传：" in early.get_data(as_text=True)
