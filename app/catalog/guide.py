@@ -29,6 +29,8 @@ def guide_sections(text: str) -> list[dict[str, Any]]:
 
 
 def _requirement(item: MaterialItem) -> str:
+    if item.generated:
+        return "系统生成，无需上传"  # the 申请书: made from the answers once every party has signed
     if item.required and item.condition:
         return "符合条件时必交"
     return "必交" if item.required else "选交"

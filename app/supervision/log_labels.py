@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "case.migrate_version": "案件迁移流程版本",
     "case.progress": "办理进度通知",
     "material.upload": "上传材料", "material.remove": "删除材料", "material.view": "查看材料",
+    "material.generate": "系统生成申请书",
     "verification.record": "部门共享核验", "verification.recheck": "重新核验",
     "tax.push": "推送税务", "tax.paid": "完税", "payment.start": "发起缴费", "payment.paid": "缴费完成",
     "task.claim": "领取任务", "task.release": "退回任务", "task.assign": "分派任务", "task.complete": "办理任务",

@@ -93,6 +93,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
         seller.click(f"#material-{code} button:has-text('上传')")
         seller.wait_for_load_state("networkidle")
     assert seller.locator("tr[id^=material-] .badge.warn:has-text('未上传')").count() == 0
+    assert "系统生成" in seller.locator("#material-application_form").inner_text()  # never uploaded (issue 17)
     assert seller.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     shot(seller, "05-materials")
     seller.click("#attach-contract")  # 网上填写 the contract: generated from the form, attached as material
@@ -133,6 +134,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
 
     seller.goto(edit_url)
     assert seller.locator("img.signature").count() == 2  # check-your-answers shows both signatures
+    expect(seller.locator("#material-application_form")).to_contain_text("已生成")  # made once both signed
     seller.click("#submit-application")
     expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
     business_no = seller.locator("main p strong").first.inner_text()

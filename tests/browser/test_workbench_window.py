@@ -13,7 +13,7 @@ from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 from app.casefile.models import Case
 from app.demo import LI_SI, ZHANG_SAN
 
-REQUIRED = ["application_form", "seller_identity", "buyer_identity", "title_certificate", "sale_contract",
+REQUIRED = ["seller_identity", "buyer_identity", "title_certificate", "sale_contract",
             "tax_voucher"]
 
 
@@ -34,6 +34,8 @@ def test_a_walk_in_transfer_is_entered_scanned_and_submitted(clerk_page: Any, se
     page.click("#create-window-case")
     page.wait_for_url(re.compile(r"/workbench/window/\w+$"))
     assert page.is_disabled("#submit-window-case")
+    assert "系统生成" in page.locator("#generated-application_form").inner_text()  # the 申请书: not scanned
+    assert page.locator("input[data-code=application_form]").count() == 0
     for code in REQUIRED:
         page.set_input_files(f"input[data-code={code}]",
                              files=[{"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
@@ -48,6 +50,7 @@ def test_a_walk_in_transfer_is_entered_scanned_and_submitted(clerk_page: Any, se
         case = session.execute(select(Case)).scalar_one()
         assert (case.channel, case.status) == ("window", "accepting")
         assert all(p.confirmed_at is not None for p in case.parties)
+        assert [m.content_type for m in case.materials if m.code == "application_form"] == ["application/pdf"]
         business_no = case.business_no
     page.goto("/workbench/?tab=claimable")
     row = page.locator("tr.task-row", has_text=business_no)

@@ -21,6 +21,19 @@ def transfer_form(**overrides: Any) -> dict[str, Any]:
     return form
 
 
+def scan_jpeg() -> bytes:
+    """A phone photo of a document: dark lines on paper (a uniform image is refused as blank, issue 17)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (400, 560), (245, 243, 238))
+    pen = ImageDraw.Draw(image)
+    for row in range(40, 520, 24):
+        pen.line([(30, row), (370 - (row * 7) % 120, row)], fill=(30, 30, 30), width=3)
+    out = io.BytesIO()
+    image.save(out, format="JPEG")
+    return out.getvalue()
+
+
 def upload_material(api: Api, case_id: str, code: str) -> None:
     """Upload a small PDF as the checklist item ``code`` (e.g. an optional consent or statement)."""
     resp = api.post(f"/api/v1/applications/{case_id}/materials",
@@ -29,6 +42,7 @@ def upload_material(api: Api, case_id: str, code: str) -> None:
 
 
 def upload_missing(api: Api, case_id: str) -> None:
-    """Upload a small PDF for every checklist item the case still needs."""
+    """Upload a small PDF for every checklist item the case still needs (never the 申请书: the platform
+    generates it once everyone has signed)."""
     for code in api.get(f"/api/v1/applications/{case_id}").get_json()["materials_missing"]:
         upload_material(api, case_id, code)
