@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -109,3 +110,19 @@ def test_a_blank_photo_or_an_empty_pdf_is_refused_naming_the_material(login: Any
         assert resp.status_code == 422, resp.get_json()
         assert "“不动产权证书”" in str(resp.get_json()) and "空白" in str(resp.get_json())
     assert upload(_png(True), "scan.png").status_code == 201
+
+
+def test_the_clerk_sees_and_downloads_the_generated_form_on_the_case_page(seeded: Any,
+                                                                          submitted_transfer: dict) -> None:
+    from test_workbench_pages import Page
+
+    clerk = Page(seeded.test_client(), "xh_acceptor")
+    case_id = submitted_transfer["id"]
+    page = clerk.get(f"/workbench/cases/{case_id}").get_data(as_text=True)
+    row = page.split('<tr id="material-application_form">')[1].split("</tr>")[0]
+    assert "系统生成" in row and "缺" not in row
+    [(sha, stored)] = _forms(seeded, case_id)
+    material_id = re.search(r'href="#m-(\w+)"', row)[1]  # type: ignore[index]
+    resp = clerk.get(f"/workbench/cases/{case_id}/materials/{material_id}")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data == stored
+    assert "账户电子签名" in _text(stored)  # both parties confirmed through the API with their accounts
