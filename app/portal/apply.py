@@ -4,7 +4,7 @@ pledge, and submission. Every step saves: the draft is there to come back to."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -21,6 +21,7 @@ from app.catalog.service import current_version, version_definition
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, RuleRefused, ValidationFailed
 from app.form_render import posted_values
+from app.identity.actor import Actor
 from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.account import verified_required
@@ -28,6 +29,9 @@ from app.registry import queries
 from app.registry.rules import blocking, unit_precheck
 from app.vocabulary import EDITABLE_STATUSES, CaseStatus
 from app.web import db_session, keep_writes_on_error, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。"
 
@@ -39,6 +43,17 @@ def _form_values(schema: dict[str, Any]) -> dict[str, Any]:
 def _schema(definition: BusinessTypeDef) -> dict[str, Any]:
     return definition.application_schema
 
+
+
+def create_draft(session: Session, actor: Actor, code: str,
+                 values: dict[str, Any]) -> tuple[Case | None, dict[str, list[str]]]:
+    """The draft, or the errors to show on the page (both the one-page form and the steps begin here)."""
+    try:
+        return intake.create_application(session, actor, code, values), {}
+    except ValidationFailed as exc:
+        return None, exc.errors or {"_form": [exc.message]}
+    except PermissionDenied as exc:
+        return None, {"_form": [exc.message]}
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 @login_required
@@ -67,13 +82,8 @@ def apply(code: str) -> Any:
         values = {k: v for k, v in values.items() if k in schema.get("properties", {})}
     if request.method == "POST":
         values = {**values, **_form_values(schema)}
-        try:
-            case = intake.create_application(session, actor, code, values)
-        except ValidationFailed as exc:
-            errors = exc.errors or {"_form": [exc.message]}
-        except PermissionDenied as exc:
-            errors = {"_form": [exc.message]}
-        else:
+        case, errors = create_draft(session, actor, code, values)
+        if case is not None:
             flash("草稿已保存。请上传材料、确认后提交。", "success")
             return redirect(url_for("portal.edit_application", case_id=case.id))
     return render_template("portal/apply.html", guide=service_guide(definition), schema=schema, values=values,
