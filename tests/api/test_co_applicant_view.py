@@ -134,3 +134,5 @@ def test_the_author_is_told_before_saving_that_the_others_will_sign_again(login:
     for path in (f"/my/applications/{case_id}/edit", f"/my/applications/{case_id}/steps/info"):
         html = seller.get(path).get_data(as_text=True)
         assert "受让方（李*）已签名确认，保存修改后其签名失效" in html, path
+    materials = seller.get(f"/my/applications/{case_id}/edit").get_data(as_text=True)
+    assert "受让方（李*）已签名确认，上传或删除材料后其签名失效" in materials  # uploads void signatures too
