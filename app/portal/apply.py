@@ -115,8 +115,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                 "voided": p.confirmation_voided_at is not None}
                for i, p in enumerate(case.parties)]
     editable = case.status in EDITABLE_STATUSES
-    shown = case.form_data if summary["masked"] is False else summary["form"]
     schema = _schema(definition)
+    shown = case.form_data if summary["masked"] is False else {**summary["form"], **_own_fields(definition, case, mine)}
     answers = [(prop.get("title", name), shown.get(name)) for name, prop in schema["properties"].items()
                if name in summary["form"] and summary["form"][name] not in (None, "")]
     return render_template("portal/edit_application.html", case=summary, schema=schema,
@@ -129,10 +129,19 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            inquiry_missing=inquiry.unanswered(definition, case),
                            contract=definition.contract,
                            editable=editable, may_edit=may_edit,
+                           resign=consent.resign_notice(actor, case) if may_edit else None,
                            reconfirm=bool(mine) and not editable and consent.may_reconfirm(case, mine),
                            unsigned_changes=consent.changes_unsigned_by(session, case, mine),
                            invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
                            invited=invitations.invitations_of(session, case) if mine else []), status
+
+
+def _own_fields(definition: BusinessTypeDef, case: Case, mine: list[Party]) -> dict[str, Any]:
+    """The fields that hold the reader's own name and ID number, whole: only his counterpart is masked."""
+    own_values = {v for p in mine for v in (p.name, p.id_number) if v}
+    fields = {f for role in definition.parties if any(p.role == role.role for p in mine)
+              for f in (role.name_field, role.id_field)}
+    return {f: case.form_data[f] for f in fields if case.form_data.get(f) in own_values}
 
 
 def _signature_key(case: Case, party: Party) -> str:
