@@ -96,6 +96,7 @@ class TooManyRequests(DomainError):
 
     status = 429
     code = "rate_limited"
+    retry_after: int | None = None  # seconds until the limit lets the next request through, when known
 
 
 class DefinitionError(DomainError):

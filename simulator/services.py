@@ -83,7 +83,7 @@ def _settle(sim: SimulatorState, config: Any, business_no: str, callback_url: st
                 return
             sim.in_flight += 1
         try:
-            status = _post_callback(config, callback_url, raw)
+            status = post_signed(callback_url, raw, config.tax_callback_secret)
         finally:
             with sim.idle:
                 sim.in_flight -= 1
@@ -94,11 +94,11 @@ def _settle(sim: SimulatorState, config: Any, business_no: str, callback_url: st
             return
 
 
-def _post_callback(config: Any, callback_url: str, raw: bytes) -> int:
+def post_signed(url: str, raw: bytes, secret: str) -> int:
+    """A signed callback to the platform (税务's 完税, the payment gateway's notification): HTTP status or 0."""
     stamp = str(int(time.time()))
-    req = urllib.request.Request(callback_url, data=raw, method="POST", headers={
-        "Content-Type": "application/json", "X-Timestamp": stamp,
-        "X-Signature": sign(config.tax_callback_secret, stamp, raw)})
+    req = urllib.request.Request(url, data=raw, method="POST", headers={
+        "Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": sign(secret, stamp, raw)})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
             return int(resp.status)
@@ -181,17 +181,7 @@ def _notify(order: dict[str, Any]) -> int:
     """The gateway's signed notification to the platform (the tax callback's format); HTTP status or 0."""
     raw = json.dumps({"order_no": order["order_no"], "status": "已支付", "amount": order["amount"]},
                      ensure_ascii=False).encode()
-    stamp = str(int(time.time()))
-    req = urllib.request.Request(str(order["notify_url"]), data=raw, method="POST", headers={
-        "Content-Type": "application/json", "X-Timestamp": stamp,
-        "X-Signature": sign(current_app.config["SIM"].payment_callback_secret, stamp, raw)})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (configured URL)
-            return int(resp.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
-    except OSError:
-        return 0
+    return post_signed(str(order["notify_url"]), raw, current_app.config["SIM"].payment_callback_secret)
 
 
 @bp.route("/pay/orders/<order_no>", methods=["GET", "POST"])

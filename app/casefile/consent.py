@@ -8,9 +8,11 @@ Every write path that can change the signed content — a draft edit, an edit du
 or deleted, a clerk's field correction — takes a ``snapshot`` before and calls ``record_change`` after. When
 the digest moved, *every* party that had confirmed loses its confirmation and signature, the one who made the
 change included (his signature covered the old content too; he renews it by signing again). Each affected
-party is told field by field: a timeline event (personal data masked) and an SMS to the phone of the party's
-verified account (or the phone he was invited on); the clerk's case page lists the changes since the case was
-last decided at 受理/审核 (``changes_since_last_review``).
+party is told field by field: a timeline event "某某修改了申请信息，…需重新签名" (who, masked, and when; personal
+data masked) and an SMS naming the editor to the phone of the party's verified account (or the phone he was
+invited on); the clerk's case page lists the changes since the case was last decided at 受理/审核
+(``changes_since_last_review``). Before saving, the editing page says whose signatures the edit will void
+(``resign_notice``).
 
 Submission, resubmission after 补正 and 登簿 call ``require_current``: every party that must confirm
 (``confirm_roles``) holds a confirmation over exactly the current content, else 409 ``confirmation_required``
@@ -123,10 +125,34 @@ def stale_parties(definition: BusinessTypeDef, case: Case) -> list[Party]:
     return [p for p in must_confirm(definition, case) if not is_current(p, digest)]
 
 
+def _is_actor(actor: Actor, party: Party) -> bool:
+    return bool(actor.id_number_bidx) and party.id_number_bidx == actor.id_number_bidx
+
+
 def changed_by(actor: Actor, case: Case) -> str:
-    """Who changed the content, as the timeline names it (no personal data)."""
-    mine = [p.label for p in case.parties if actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx]
+    """Who changed the content, as the timeline names it: the party's role and masked name (the other
+    parties read it, so no personal data in clear)."""
+    mine = [f"{p.label}（{mask_name(p.name)}）" for p in case.parties if _is_actor(actor, p)]
     return "、".join(mine) if mine else ("登记机构工作人员" if actor.kind == "staff" else "申请人")
+
+
+@dataclass(frozen=True)
+class ResignNotice:
+    """What a page tells an editor before he saves: whose signatures his change would void."""
+
+    others: tuple[str, ...]  # the other parties holding a confirmation, role and masked name
+    own: bool  # his own signature too
+
+    def __bool__(self) -> bool:
+        return bool(self.others) or self.own
+
+
+def resign_notice(actor: Actor, case: Case) -> ResignNotice:
+    """Said before saving, not after: an edit now voids these confirmations (``record_change``), so the
+    editor knows the others will have to sign again before he changes anything."""
+    holding = [p for p in case.parties if _holds_something(p)]
+    others = tuple(dict.fromkeys(f"{p.label}（{mask_name(p.name)}）" for p in holding if not _is_actor(actor, p)))
+    return ResignNotice(others, any(_is_actor(actor, p) for p in holding))
 
 
 def _who(parties: list[Party]) -> str:
@@ -212,7 +238,7 @@ def _phone_of(session: Session, case: Case, signer: Signer) -> str | None:
 
 
 def _text(session: Session, actor: Actor, case: Case, definition: BusinessTypeDef, signers: list[Signer],
-          changes: str) -> None:
+          changes: str, editor: str) -> None:
     from app.integrations.adapters.services import send_sms
     from app.integrations.client import CallContext, ServiceUnavailable
 
@@ -223,7 +249,7 @@ def _text(session: Session, actor: Actor, case: Case, definition: BusinessTypeDe
         try:
             send_sms(session, CallContext(actor_id=actor.user_id, case_id=case.id), phone, "case_content_changed",
                      {"business_type": definition.name or "不动产登记", "role": signer.label,
-                      "business_no": case.business_no or "", "changes": changes})
+                      "business_no": case.business_no or "", "changes": changes, "editor": editor})
         except ServiceUnavailable:  # the timeline still tells; the call log shows the failed send
             continue
 
@@ -248,11 +274,11 @@ def record_change(session: Session, actor: Actor, case: Case, before: Snapshot, 
             party.confirmation_voided_at = party.confirmation_voided_at or now
     labels = list(dict.fromkeys(s.label for s in before.signers))
     changes = _summary(lines) or "申请内容"
-    tail = f"。{'、'.join(labels)}须重新签名确认" if labels else ""
+    tail = f"，{'、'.join(labels)}需重新签名" if labels else ""
     progress.add_event(session, case, kind=CHANGED_KIND, actor=actor, stage=stage, actor_role=actor_role,
-                       message=f"{source}变更申请内容：{changes}{tail}")
+                       message=f"{source}修改了申请信息{tail}。修改内容：{changes}")
     told = [s for s in before.signers if not (actor.id_number_bidx and s.id_number_bidx == actor.id_number_bidx)]
-    _text(session, actor, case, definition, told, changes)
+    _text(session, actor, case, definition, told, changes, source)
     audit.record(session, actor_id=actor.user_id, action="case.content_changed", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id, before={"sha256": before.digest},
                  after={"sha256": after.digest, "changes": len(lines), "source": source,

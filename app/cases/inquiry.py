@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.casefile import consent
 from app.casefile.access import definition_of
 from app.casefile.models import Case
 from app.cases.documents import Document, render_document
@@ -44,6 +45,7 @@ def answer(session: Session, actor: Actor, case: Case, given: dict[str, str]) ->
         raise Conflict("申请已提交，不能修改询问笔录", code="case_not_editable")
     if not any(actor.id_number_bidx and p.id_number_bidx == actor.id_number_bidx for p in case.parties):
         raise PermissionDenied("您不是本申请的当事人，不能回答询问", code="not_a_party")
+    consent.require_may_edit(definition_of(session, case), actor, case)  # a co-applicant reads what he signs
     errors: dict[str, list[str]] = {}
     answers: dict[str, str] = {}
     for q in questions(definition_of(session, case)):

@@ -80,14 +80,16 @@ def _sign_in(user_id: str) -> None:
 
 def _sms_page(signup: bool) -> Any:
     """One form in two steps (works without JavaScript): the phone (and 用户须知 on sign-up) → 获取验证码; then
-    the code → 登录. Errors stand beside their field."""
+    the code → 登录. Errors stand beside their field. 重新获取验证码 (``action=resend``) refused by the one-a-minute
+    limit keeps the code step and what was typed, and says how many seconds remain: the code sent is still good."""
     db = db_session()
     typed_phone, terms = (request.form.get("phone") or "").strip(), request.form.get("terms") == "yes"
-    values = {"phone": typed_phone, "code": "", "terms": terms}
+    action = request.form.get("action")
+    values = {"phone": typed_phone, "code": (request.form.get("code") or "").strip()[:6] if action == "resend" else "",
+              "terms": terms}
     errors: dict[str, list[str]] = {}
     sent_to, status = None, 200
-    action = request.form.get("action")
-    if request.method == "POST" and action == "send":
+    if request.method == "POST" and action in ("send", "resend"):
         try:
             if signup and not terms:
                 raise ValidationFailed("请阅读并同意《用户须知》", field="terms")
@@ -96,7 +98,15 @@ def _sms_page(signup: bool) -> Any:
                 raise ValidationFailed("该手机号尚未注册，请先注册", field="phone", code="not_registered")
             sms_codes.send_code(db, phone, client_address=_client_address())
             sent_to = mask_phone(phone)
-        except (ValidationFailed, TooManyRequests, ServiceUnavailable) as exc:
+        except TooManyRequests as exc:
+            status = exc.status
+            if action == "resend":  # 重新获取验证码 too soon: the code sent before still works, keep its field
+                sent_to = mask_phone(sms_codes.normalise_phone(typed_phone))
+                wait = f"{exc.retry_after} 秒" if exc.retry_after and exc.retry_after < 120 else None
+                errors = {"resend": [f"请 {wait}后再重新获取验证码，已发送的验证码仍然有效" if wait else exc.message]}
+            else:
+                errors = {"phone": [exc.message]}
+        except (ValidationFailed, ServiceUnavailable) as exc:
             errors, status = exc.errors or {"phone": [exc.message]}, exc.status
     elif request.method == "POST" and action == "verify":
         keep_writes_on_error()  # a wrong code uses up an attempt even though the answer is an error

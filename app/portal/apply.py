@@ -4,7 +4,7 @@ pledge, and submission. Every step saves: the draft is there to come back to."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -21,6 +21,7 @@ from app.catalog.service import current_version, version_definition
 from app.db import utcnow
 from app.errors import Conflict, PermissionDenied, RuleRefused, ValidationFailed
 from app.form_render import posted_values
+from app.identity.actor import Actor
 from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.account import verified_required
@@ -28,6 +29,9 @@ from app.registry import queries
 from app.registry.rules import blocking, unit_precheck
 from app.vocabulary import EDITABLE_STATUSES, CaseStatus
 from app.web import db_session, keep_writes_on_error, settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 PLEDGE = "本人承诺：所填信息和所提交的材料真实、合法、有效，如有虚假，愿承担相应法律责任。"
 
@@ -39,6 +43,17 @@ def _form_values(schema: dict[str, Any]) -> dict[str, Any]:
 def _schema(definition: BusinessTypeDef) -> dict[str, Any]:
     return definition.application_schema
 
+
+
+def create_draft(session: Session, actor: Actor, code: str,
+                 values: dict[str, Any]) -> tuple[Case | None, dict[str, list[str]]]:
+    """The draft, or the errors to show on the page (both the one-page form and the steps begin here)."""
+    try:
+        return intake.create_application(session, actor, code, values), {}
+    except ValidationFailed as exc:
+        return None, exc.errors or {"_form": [exc.message]}
+    except PermissionDenied as exc:
+        return None, {"_form": [exc.message]}
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 @login_required
@@ -67,13 +82,8 @@ def apply(code: str) -> Any:
         values = {k: v for k, v in values.items() if k in schema.get("properties", {})}
     if request.method == "POST":
         values = {**values, **_form_values(schema)}
-        try:
-            case = intake.create_application(session, actor, code, values)
-        except ValidationFailed as exc:
-            errors = exc.errors or {"_form": [exc.message]}
-        except PermissionDenied as exc:
-            errors = {"_form": [exc.message]}
-        else:
+        case, errors = create_draft(session, actor, code, values)
+        if case is not None:
             flash("草稿已保存。请上传材料、确认后提交。", "success")
             return redirect(url_for("portal.edit_application", case_id=case.id))
     return render_template("portal/apply.html", guide=service_guide(definition), schema=schema, values=values,
@@ -105,8 +115,8 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                 "voided": p.confirmation_voided_at is not None}
                for i, p in enumerate(case.parties)]
     editable = case.status in EDITABLE_STATUSES
-    shown = case.form_data if summary["masked"] is False else summary["form"]
     schema = _schema(definition)
+    shown = case.form_data if summary["masked"] is False else {**summary["form"], **_own_fields(definition, case, mine)}
     answers = [(prop.get("title", name), shown.get(name)) for name, prop in schema["properties"].items()
                if name in summary["form"] and summary["form"][name] not in (None, "")]
     return render_template("portal/edit_application.html", case=summary, schema=schema,
@@ -119,10 +129,19 @@ def _case_page(case: Case, *, errors: dict[str, list[str]] | None = None, status
                            inquiry_missing=inquiry.unanswered(definition, case),
                            contract=definition.contract,
                            editable=editable, may_edit=may_edit,
+                           resign=consent.resign_notice(actor, case) if may_edit else None,
                            reconfirm=bool(mine) and not editable and consent.may_reconfirm(case, mine),
                            unsigned_changes=consent.changes_unsigned_by(session, case, mine),
                            invitable=invitations.invitable_parties(case, actor) if editable and mine else [],
                            invited=invitations.invitations_of(session, case) if mine else []), status
+
+
+def _own_fields(definition: BusinessTypeDef, case: Case, mine: list[Party]) -> dict[str, Any]:
+    """The fields that hold the reader's own name and ID number, whole: only his counterpart is masked."""
+    own_values = {v for p in mine for v in (p.name, p.id_number) if v}
+    fields = {f for role in definition.parties if any(p.role == role.role for p in mine)
+              for f in (role.name_field, role.id_field)}
+    return {f: case.form_data[f] for f in fields if case.form_data.get(f) in own_values}
 
 
 def _signature_key(case: Case, party: Party) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
+from app.casefile import consent
 from app.casefile.access import definition_of, get_case, is_party
 from app.cases import contract, inquiry, intake
 from app.cases.signing import Signature, face_check, png_from_data_url, signature_image
@@ -40,8 +41,9 @@ def inquiry_page(case_id: str) -> Any:
             flash("询问笔录已保存。", "success")
             return redirect(url_for("portal.edit_application", case_id=case_id) + "#inquiry")
     lines = [{**line, "answer": given.get(line["code"], "")} for line in inquiry.record(definition, case)]
+    editable = case.status in EDITABLE_STATUSES and consent.may_edit(definition, actor, case)  # a co-applicant reads
     return render_template("portal/inquiry.html", case_id=case_id, name=definition.name, lines=lines,
-                           errors=errors, editable=case.status in EDITABLE_STATUSES), (422 if errors else 200)
+                           errors=errors, editable=editable), (422 if errors else 200)
 
 
 @bp.get("/my/applications/<case_id>/inquiry.pdf")

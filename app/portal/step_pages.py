@@ -140,7 +140,8 @@ def page_context(session: Session, actor: Actor, case: Case, definition: Busines
     context: dict[str, Any] = {
         **frame(steps, key, step_url(case.id, definition.code, back)), "name": definition.name,
         "code": definition.code, "case": {"id": case.id, "status": case.status}, "key": key,
-        "step_url": lambda k: step_url(case.id, definition.code, k)}
+        "step_url": lambda k: step_url(case.id, definition.code, k),
+        "resign": consent.resign_notice(actor, case)}  # said before a save that voids others' signatures
     schema = definition.application_schema
     if key == "unit":
         return {**context, "template": "unit_chosen", "unit_code": case.unit_code,

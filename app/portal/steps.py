@@ -25,7 +25,7 @@ from app.integrations.client import ServiceUnavailable
 from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.account import verified_required
-from app.portal.apply import _editable_case
+from app.portal.apply import _editable_case, create_draft
 from app.portal.step_pages import case_steps, form_labels, frame, page_context
 from app.portal.step_plan import UNIT_FIELD, following, has_unit_step, info_fields, party_fields, plan, sub_schema
 from app.registry import queries
@@ -87,13 +87,8 @@ def begin(code: str, step: str) -> Any:
         values = {**values, **posted_values(schema, request.form, only=set(fields))}
         errors = page_errors(schema, values, fields)
         if not errors:
-            try:
-                case = intake.create_application(session, actor, code, values)
-            except ValidationFailed as exc:
-                errors = exc.errors or {"_form": [exc.message]}
-            except PermissionDenied as exc:
-                errors = {"_form": [exc.message]}
-            else:
+            case, errors = create_draft(session, actor, code, values)
+            if case is not None:
                 flash("草稿已保存，下次可从“我的申请”继续。", "success")
                 return _to(case, following(case_steps(session, actor, case, definition), "parties").key)
     return _begin_page(definition, "parties", schema=sub_schema(schema, fields), values=values,

@@ -42,7 +42,10 @@ def check(session: Session, key: str, limits: tuple[Limit, ...], *, now: datetim
         count, oldest = session.execute(select(func.count(), func.min(RateEvent.at))
                                         .where(RateEvent.key == key, RateEvent.at > since)).one()
         if count >= rule.limit:
-            raise TooManyRequests(rule.message.format(wait=_wait_text((oldest + rule.window - now).total_seconds())))
+            wait = (oldest + rule.window - now).total_seconds()
+            refused = TooManyRequests(rule.message.format(wait=_wait_text(wait)))
+            refused.retry_after = max(1, int(wait + 0.999))
+            raise refused
 
 
 def hit(session: Session, key: str, limits: tuple[Limit, ...], *, now: datetime | None = None) -> None:

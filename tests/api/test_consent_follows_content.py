@@ -83,7 +83,7 @@ def test_a_price_change_in_correction_voids_both_signatures_until_both_sign_agai
     assert _case(seller, case_id)["status"] == "correcting"
 
     assert _changes(seller, case_id) == [
-        "转让方变更申请内容：成交价格（元）：2350000 → 1。转让方、受让方须重新签名确认"]
+        "转让方（张*）修改了申请信息，转让方、受让方需重新签名。修改内容：成交价格（元）：2350000 → 1"]
     told = _texts(simulator.url, LI_SI["phone"])
     assert [t["params"]["changes"] for t in told] == ["成交价格（元）：2350000 → 1"]
     assert told[0]["params"]["business_no"] == no and told[0]["params"]["role"] == "受让方"
@@ -119,7 +119,8 @@ def test_replacing_the_buyer_in_a_draft_is_refused_at_submission_naming_who_must
     assert refused.status_code == 409 and refused.get_json()["code"] == "confirmation_required"
     assert "转让方（张*）" in refused.get_json()["detail"] and "受让方（王*）" in refused.get_json()["detail"]
     [message] = _changes(seller, case_id)
-    assert message.startswith("转让方变更申请内容：受让方姓名：李* → 王*；受让方身份证号：")
+    assert message.startswith("转让方（张*）修改了申请信息，转让方、受让方需重新签名。"
+                              "修改内容：受让方姓名：李* → 王*；受让方身份证号：")
     assert WANG_FANG["id_number"] not in message and LI_SI["id_number"] not in message  # masked
     assert [t["params"]["role"] for t in _texts(simulator.url, LI_SI["phone"])] == ["受让方"]  # the replaced buyer
     assert login("lisi").get(f"/api/v1/applications/{case_id}").status_code == 404
@@ -135,7 +136,7 @@ def test_a_material_uploaded_after_signing_voids_the_signatures(login: Any) -> N
     upload_material(seller, case_id, "sale_contract")
     assert not any(p["confirmed"] for p in _parties(seller, case_id).values())
     assert _changes(seller, case_id) == [
-        "转让方变更申请内容：上传材料：存量房买卖合同（网签备案）。转让方、受让方须重新签名确认"]
+        "转让方（张*）修改了申请信息，转让方、受让方需重新签名。修改内容：上传材料：存量房买卖合同（网签备案）"]
     refused = seller.post(f"/api/v1/applications/{case_id}/submit")
     assert refused.status_code == 409 and refused.get_json()["code"] == "confirmation_required"
 

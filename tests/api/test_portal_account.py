@@ -3,11 +3,21 @@ simulator, the code's rules (wrong, expired, attempts, rate limits per phone and
 公安 and the face check, organisation accounts with 市场监管, idle sign-out."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from portal_account_helpers import enter_code, last_sms, post_form, request_code, sign_up, verify_face, verify_person
+from portal_account_helpers import (
+    enter_code,
+    last_sms,
+    post_form,
+    request_code,
+    sign_up,
+    sms_outbox,
+    verify_face,
+    verify_person,
+)
 from sqlalchemy import select, update
 from support.servers import LiveServer, simulator_control
 
@@ -132,6 +142,31 @@ def test_codes_are_limited_per_phone_to_one_a_minute_and_five_an_hour(seeded: Fl
     _age_rate_events(seeded, timedelta(minutes=2))
     hour = request_code(client, NEW_PHONE)
     assert hour.status_code == 429 and "本小时获取验证码次数已达上限" in hour.get_data(as_text=True)
+
+
+def test_asking_again_within_a_minute_keeps_the_code_field_and_what_was_typed(
+        seeded: Flask, simulator: LiveServer) -> None:
+    client = seeded.test_client()
+    assert request_code(client, NEW_PHONE).status_code == 200
+    code = last_sms(simulator.url, NEW_PHONE)["params"]["code"]
+    again = post_form(client, "/signup", {"phone": NEW_PHONE, "terms": "yes", "code": "12345", "action": "resend"})
+    assert again.status_code == 429
+    page = again.get_data(as_text=True)
+    assert 'id="code"' in page and 'value="12345"' in page  # the field and what was typed stay
+    wait = re.search(r"请 (\d+) 秒后再重新获取验证码，已发送的验证码仍然有效", page)
+    assert wait and 1 <= int(wait.group(1)) <= 60, page[:2000]
+    assert [m for m in sms_outbox(simulator.url) if m["phone"] == NEW_PHONE and m["template"] == "verify_code"] \
+        == [last_sms(simulator.url, NEW_PHONE)]  # nothing sent
+    assert enter_code(client, NEW_PHONE, code).status_code == 302  # the code sent first still signs up
+
+
+def test_asking_again_after_a_minute_sends_a_new_code(seeded: Flask, simulator: LiveServer) -> None:
+    client = seeded.test_client()
+    assert request_code(client, NEW_PHONE).status_code == 200
+    _age_rate_events(seeded, timedelta(minutes=2))
+    again = post_form(client, "/signup", {"phone": NEW_PHONE, "terms": "yes", "code": "", "action": "resend"})
+    assert again.status_code == 200 and "验证码已发送至 138****0004" in again.get_data(as_text=True)
+    assert len([m for m in sms_outbox(simulator.url) if m["phone"] == NEW_PHONE]) == 2
 
 
 def test_codes_are_limited_per_address_across_phones(seeded: Flask) -> None:
