@@ -187,14 +187,14 @@ def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, s
 
     page = phone(browser, live_server)
     sign_in(page, "zhangsan", next_path=f"/my/applications/{case_id}")
-    expect(page.locator("main .flash.warning")).to_contain_text(f"需补正：{fix}")
+    expect(page.locator("main .flash.warning[role=status]")).to_contain_text(f"需补正：{fix}")
     expect(page.locator("#case-status")).to_contain_text("待补正")
     shot(page, "c01-correction-notice")
     notice = page.locator("li:has-text('补正材料通知书') a.notice-link")
     pdf = page.context.request.get(f"{live_server}{notice.get_attribute('href')}")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     page.click("main >> text=去补正")
-    expect(page.locator("main .flash.warning")).to_contain_text(fix)  # the notice stays beside the work
+    expect(page.locator("main .flash.warning[role=status]")).to_contain_text(fix)  # the notice stays beside the work
     row = page.locator("#material-title_certificate")
     row.locator("button:has-text('删除')").click()
     expect(page.locator(".flash").first).to_contain_text("材料已删除")
@@ -211,7 +211,7 @@ def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, s
     page.click("#submit-application:has-text('补正后重新提交')")
     expect(page.locator(".flash").first).to_contain_text("补正材料已提交")
     expect(page.locator("ol.timeline")).to_contain_text("申请人已补正并重新提交")
-    assert page.locator("main .flash.warning").count() == 0  # nothing left to fix
+    assert page.locator("main .flash.warning[role=status]").count() == 0  # nothing left to fix
     shot(page, "c03-resubmitted")
     no_sideways_scroll(page)
     take_through(login, business_no, ("受理", "审核"))
