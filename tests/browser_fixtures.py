@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD
 
@@ -16,9 +17,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 # Caps on waits, not waits: an action (click, fill) gives up after ACTION_MS, a page load after NAVIGATION_MS.
 # A navigation includes the server's answer and the new page's assets; on a 2-core machine running the other
-# xdist worker and CI's own load, 10 s was seen to run out on a plain form POST (found: the 更正申请信息 save).
-ACTION_MS = 10_000
+# xdist worker and CI's own load, 10 s was seen to run out on a plain form POST (found: the 更正申请信息 save),
+# and a read right after a click waits under the action cap for the answer page (found: 标记已邮寄, > 10 s
+# with two busy loops on the cores): both caps are 30 s.
+ACTION_MS = 30_000
 NAVIGATION_MS = 30_000
+expect.set_options(timeout=ACTION_MS)  # Playwright's expect(...) waits under the same cap (default 5 s)
 
 
 def open_context(browser: Any, base_url: str, **options: Any) -> Any:
