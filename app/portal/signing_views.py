@@ -104,23 +104,35 @@ def face(case_id: str) -> Any:
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#sign")
 
 
+def signature_from_form() -> tuple[Signature | None, dict[str, list[str]]]:
+    """The 真实性承诺 and the signature (pad PNG, or the typed full name without JavaScript) as posted, or every
+    error at once: the one-page form and the steps' 签名 page read them the same way."""
+    errors: dict[str, list[str]] = {}
+    if request.form.get("pledge") != "yes":
+        errors["pledge"] = ["请阅读并勾选真实性承诺"]
+    png = png_from_data_url(request.form.get("signature_png") or "")
+    typed = (request.form.get("typed_name") or "").strip()
+    if png is None and not typed:
+        errors["signature"] = ["请在签名区手写签名，或输入本人姓名签名"]
+    elif png is None and request.form.get("typed_confirm") != "yes":
+        errors["typed_name"] = ["请勾选“以输入的姓名作为本人电子签名”"]
+    if errors:
+        return None, errors
+    return Signature(png=png, typed_name=None if png else typed), {}
+
+
 @bp.post("/my/applications/<case_id>/confirm")
 @login_required
 def confirm(case_id: str) -> Any:
     """真实性承诺 + 电子签名 (pad PNG, or the typed full name without JavaScript) = the party's confirmation."""
     session, actor = db_session(), page_actor()
     case = get_case(session, actor, case_id)
-    if request.form.get("pledge") != "yes":
-        return _case_page(case, errors={"pledge": ["请阅读并勾选真实性承诺"]}, status=422)
-    png = png_from_data_url(request.form.get("signature_png") or "")
-    typed = (request.form.get("typed_name") or "").strip()
-    if png is None and not typed:
-        return _case_page(case, errors={"signature": ["请在签名区手写签名，或输入本人姓名签名"]}, status=422)
-    if png is None and request.form.get("typed_confirm") != "yes":
-        return _case_page(case, errors={"typed_name": ["请勾选“以输入姓名作为本人电子签名”"]}, status=422)
+    signature, errors = signature_from_form()
+    if signature is None:
+        return _case_page(case, errors=errors, status=422)
     try:
-        intake.confirm_application(session, actor, case, Signature(png=png, typed_name=None if png else typed),
-                                   storage=current_app.extensions["storage"], font_path=issuing_config().font)
+        intake.confirm_application(session, actor, case, signature, storage=current_app.extensions["storage"],
+                                   font_path=issuing_config().font)
     except (ValidationFailed, Conflict) as exc:
         return refused(exc, _case_page, case, field="signature")
     flash("您已签名确认申请。", "success")

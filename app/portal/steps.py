@@ -15,7 +15,7 @@ from app.casefile import consent
 from app.casefile.access import definition_of
 from app.casefile.models import Case
 from app.cases import contract, inquiry, intake, materials
-from app.cases.signing import Signature, face_check, png_from_data_url
+from app.cases.signing import face_check
 from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import validate_form_data
 from app.catalog.service import current_version, version_definition
@@ -26,6 +26,7 @@ from app.pages import login_required, page_actor, refused
 from app.portal import bp
 from app.portal.account import verified_required
 from app.portal.apply import _editable_case, create_draft
+from app.portal.signing_views import signature_from_form
 from app.portal.step_pages import case_steps, form_labels, frame, page_context
 from app.portal.step_plan import UNIT_FIELD, following, has_unit_step, info_fields, party_fields, plan, sub_schema
 from app.registry import queries
@@ -229,20 +230,11 @@ def _save_face(case: Case) -> Any:
 def _save_signature(case: Case) -> Any:
     """As the one-page form's confirm, but each error on this page with what was drawn or typed kept (the
     template puts the posted drawing back into its hidden field and the pad redraws it)."""
-    errors: dict[str, list[str]] = {}
-    if request.form.get("pledge") != "yes":
-        errors["pledge"] = ["请阅读并勾选真实性承诺"]
-    png = png_from_data_url(request.form.get("signature_png") or "")
-    typed = (request.form.get("typed_name") or "").strip()
-    if png is None and not typed:
-        errors["signature"] = ["请在签名区手写签名，或输入本人姓名签名"]
-    elif png is None and request.form.get("typed_confirm") != "yes":
-        errors["typed_name"] = ["请勾选“以输入的姓名作为本人电子签名”"]
-    if errors:
+    signature, errors = signature_from_form()
+    if signature is None:
         return show(case, "sign", errors=errors, status=422)
     try:
-        intake.confirm_application(db_session(), page_actor(), case,
-                                   Signature(png=png, typed_name=None if png else typed),
+        intake.confirm_application(db_session(), page_actor(), case, signature,
                                    storage=current_app.extensions["storage"], font_path=issuing_config().font)
     except (ValidationFailed, Conflict) as exc:
         return refused(exc, show, case, "sign", field="signature")
