@@ -27,7 +27,8 @@ ZHANG_SAN = {"name": "张三", "id_number": make_id_card("330106", date(1985, 3,
 LI_SI = {"name": "李四", "id_number": make_id_card("330110", date(1990, 7, 8), 42), "phone": "13800000002"}
 # A flat owner the register and 公安 know but who has no portal account yet: the person who signs up in the
 # portal (the phone journey test, a demo). Holds 西湖区 unit 8 (文三路8号) and has a filed 网签 contract selling
-# it to 李四. An ID number verified on one account is refused on another, so no demo account may use it.
+# it to 赵敏 (simulator/data.py), whom 公安 knows and who has no account either. An ID number verified on one
+# account is refused on another, so no demo account may use either.
 ZHOU_JIE = {"name": "周杰", "id_number": make_id_card("330106", date(1978, 9, 16), 57), "phone": "13800000005"}
 ZHOU_JIE_UNIT = 8
 ZHANG_SAN_UNITS = 3  # 西湖区 units 1–3

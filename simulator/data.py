@@ -2,9 +2,9 @@
 same people, marriages, companies, contracts and documents — and so the demo cases verify.
 
 Everyone here is fictional. ID numbers and credit codes carry valid check characters (GB 11643, GB 32100).
-The demo applicants (张三, 李四), 周杰 (a flat owner without an account), the demo bank and court, and the
-register owners of ``app.demo`` are
-included with the same particulars the platform's demo data uses.
+The demo applicants (张三, 李四), 周杰 (a flat owner without an account) and 赵敏 (the buyer of his flat, without an
+account either), the demo bank and court, and the register owners of ``app.demo`` are included with the same
+particulars the platform's demo data uses.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from app.demo import (
     WU_HAO,
     ZHANG_SAN,
     ZHOU_JIE,
+    ZHOU_JIE_UNIT,
     _owner,
     register_holders,
     register_owner,
@@ -111,18 +112,21 @@ def _marry(world: World, a: dict[str, str], b: dict[str, str], on: str, office: 
 
 
 def _contracts(world: World) -> None:
-    """One filed resale contract per 西湖区 demo unit; the 张三 → 李四 sale of unit 101 is the demo one."""
+    """One filed resale contract per 西湖区 demo unit, bought by 李四; the 张三 → 李四 sale of unit 101 is the
+    demo one. 周杰's flat goes to 赵敏: seller and buyer both without an account, so the whole sale can be done
+    by two new people (tests/browser/test_portal_new_owner.py)."""
     for n in range(1, 25):
         unit_code = make_unit_code("330106", 1, 1, "GB", 100 + (n - 1) // 8, 1 + (n - 1) // 8, 100 + n)
         seller = register_owner(n, "330106")
         number = DEMO_CONTRACT_NO if n == 1 else f"WQ2026-{n:06d}"
         price = Decimal(2_350_000) if n == 1 else Decimal(1_800_000 + n * 25_000)
+        buyer = ZHAO_MIN if n == ZHOU_JIE_UNIT else LI_SI
         world.contracts[number] = {
             "contract_no": number, "filing_no": f"BA2026-{n:06d}", "status": "备案", "unit_code": unit_code,
             "location": f"杭州市文三路{n}号{n % 6 + 1}单元{100 + n}室", "area_m2": str(Decimal("60") + n * 3),
             "price": str(price), "payment": "商业贷款" if n % 2 else "一次性付款", "filed_on": "2026-11-02",
             "seller": {"name": seller["name"], "id_number": seller["id_number"]},
-            "buyer": {"name": LI_SI["name"], "id_number": LI_SI["id_number"]},
+            "buyer": {"name": buyer["name"], "id_number": buyer["id_number"]},
             "use": "住宅" if n % 10 else "非住宅"}
     # 李四 sells unit …0101 back to 张三 (the demo's second transfer of the same flat).
     first = world.contracts[DEMO_CONTRACT_NO]

@@ -247,17 +247,25 @@ def invitation(token: str) -> Any:
 @login_required
 @verified_required
 def invite(case_id: str) -> Any:
+    """From the one-page view, or from the steps' 提交 page (``return_to=steps``), whose answer — sent, or the
+    error beside the phone field — stays on that page: the applicant is one tap from submitting there."""
     from app.casefile.access import get_case
     from app.portal.apply import _case_page
+    from app.portal.steps import show
 
     db, actor = db_session(), page_actor()
     case = get_case(db, actor, case_id)
+    in_steps = request.form.get("return_to") == "steps"
     try:
         invitations.invite(db, actor, case, phone=request.form.get("phone") or "",
                            party_role=request.form.get("party_role") or "", secret=settings().secret_key,
                            base_url=settings().public_base_url)
     except (ValidationFailed, TooManyRequests, ServiceUnavailable, Conflict) as exc:
         errors = {f"invite_{k}": v for k, v in (exc.errors or {"phone": [exc.message]}).items()}
+        if in_steps:
+            return refused(exc, show, case, "submit", errors=errors)
         return refused(exc, _case_page, case, errors=errors)
     flash("邀请短信已发送。对方登录并完成实名认证后即可查看和确认申请。", "success")
+    if in_steps:
+        return redirect(url_for("portal.step", case_id=case_id, step="submit"))
     return redirect(url_for("portal.edit_application", case_id=case_id) + "#parties")

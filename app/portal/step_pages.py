@@ -182,9 +182,14 @@ def page_context(session: Session, actor: Actor, case: Case, definition: Busines
                 "labels": {"pledge": "真实性承诺", "signature": "签名", "typed_name": "签名"},
                 "links": {"pledge": "#pledge", "signature": "#typed-name", "typed_name": "#typed-confirm"}}
     problems = intake.submission_problems(session, case)
+    invitable = invitations.invitable_parties(case, actor)
+    links = _problem_links(definition, case.id, steps, problems)
+    if invitable:  # 待…确认申请并签名: the invitation form is on this page
+        links["confirmations"] = "#invite-phone"
     return {**context, "template": "submit", "parties": _parties(actor, case), "problems": problems,
-            "invitable": invitations.invitable_parties(case, actor), "links": _problem_links(definition, case.id,
-                                                                                              steps, problems)}
+            "invitable": invitable, "invited": invitations.invitations_of(session, case), "invite_return_to": "steps",
+            "labels": {"invite_phone": "对方手机号码", "invite_party_role": "邀请"},
+            "links": {**links, "invite_phone": "#invite-phone", "invite_party_role": "#invite-role"}}
 
 
 def form_labels(schema: dict[str, Any], fields: list[str]) -> dict[str, Any]:

@@ -21,8 +21,9 @@ def _draft(login: object) -> str:
     return str(created.get_json()["id"])
 
 
-def _invite(client: object, case_id: str, phone: str, role: str = "buyer") -> object:
-    return post_form(client, f"/my/applications/{case_id}/invite", {"phone": phone, "party_role": role})  # type: ignore[arg-type]
+def _invite(client: object, case_id: str, phone: str, role: str = "buyer", **more: str) -> object:
+    return post_form(client, f"/my/applications/{case_id}/invite",  # type: ignore[arg-type]
+                     {"phone": phone, "party_role": role, **more})
 
 
 def test_the_invited_buyer_signs_in_from_the_sms_link_and_confirms(seeded: Flask, simulator: LiveServer,
@@ -100,3 +101,27 @@ def test_an_applicant_invites_through_the_api_too(seeded: Flask, simulator: Live
     outsider = login("xh_acceptor").post(  # type: ignore[operator]
         f"/api/v1/applications/{case_id}/invitations", json={"phone": LI_SI["phone"], "party_role": "buyer"})
     assert outsider.status_code == 403 and outsider.get_json()["code"] == "not_a_party"
+
+
+def test_the_steps_submit_page_invites_and_keeps_the_applicant_there(seeded: Flask, simulator: LiveServer,
+                                                                     login: object) -> None:
+    """The step-by-step flow's last page offers the invitation itself (found: it only linked to the one-page
+    view, and the answer landed there, away from the 提交 button): sent or refused, the page stays."""
+    case_id = _draft(login)
+    seller = seeded.test_client()
+    sign_in(seller, "zhangsan")
+    submit = f"/my/applications/{case_id}/steps/submit"
+    page = seller.get(submit).get_data(as_text=True)
+    assert 'id="invite"' in page and 'name="return_to" value="steps"' in page
+    assert 'href="#invite-phone">待受让方确认申请并签名' in page  # what is left links to the form
+
+    bad = _invite(seller, case_id, "1380000", return_to="steps")
+    html = bad.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert bad.status_code == 422 and "第 " in html and "提交申请</h1>" in html  # type: ignore[attr-defined]
+    assert '<a href="#invite-phone">对方手机号码：手机号码应为11位</a>' in html  # the error summary, linked
+    assert 'aria-describedby="invite-phone-error"' in html
+    assert f'<form method="post" action="{submit}">' in html  # 提交 still posts to its step, not to /invite
+    sent = _invite(seller, case_id, LI_SI["phone"], return_to="steps")
+    assert sent.status_code == 302 and sent.headers["Location"] == submit  # type: ignore[attr-defined]
+    assert last_sms(simulator.url, LI_SI["phone"], template="case_invitation")["params"]["role"] == "受让方"
+    assert "已短信邀请受让方，对方尚未查看" in seller.get(submit).get_data(as_text=True)

@@ -9,55 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from browser_fixtures import open_context
+from phone_taps import MAX_TAPS, PHONE, Tapper, phone_page, progress
 from playwright.sync_api import expect
 from support.forms import scan_jpeg, transfer_form
-from test_portal_journey import draw_signature, photo_jpeg, unit
+from test_portal_journey import photo_jpeg, unit
 
 from app.config import ROOT
 
-PHONE = {"width": 360, "height": 740}
 SHOTS = ROOT / "test-artifacts" / "steps"
-MAX_TAPS = 30
-MAX_PAGE_BYTES = 150 * 1024
-
-
-class Seller:
-    """The seller's phone: every tap on the shortest path goes through here and is counted; each page
-    visited is photographed and weighed."""
-
-    def __init__(self, page: Any) -> None:
-        self.page, self.taps, self.pages = page, 0, 0
-
-    def tap(self, selector: str) -> None:
-        self.taps += 1
-        self.page.click(selector)
-
-    def tick(self, selector: str) -> None:
-        self.taps += 1
-        self.page.check(selector)
-
-    def choose_file(self, selector: str, path: Path) -> None:
-        self.taps += 1
-        self.page.set_input_files(selector, str(path))
-
-    def sign(self) -> None:
-        self.taps += 1  # one stroke of the finger on the pad
-        draw_signature(self.page)
-
-    def seen(self, name: str) -> None:
-        self.pages += 1
-        html = self.page.content()
-        assert len(html.encode()) <= MAX_PAGE_BYTES, f"{name}: {len(html.encode())} bytes"
-        assert self.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1, name
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{self.pages:02d}-{name}.png"), full_page=True)
-
-
-def progress(page: Any) -> tuple[int, int]:
-    text = page.locator("#step-count").inner_text()  # 第 n 步，共 m 步
-    n, m = text.removeprefix("第 ").removesuffix(" 步").split(" 步，共 ")
-    return int(n), int(m)
 
 
 def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_server: str, sign_in: Any,
@@ -66,10 +25,9 @@ def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_s
     photo.write_bytes(photo_jpeg())
     scan.write_bytes(scan_jpeg())  # a blank photo is refused (issue 17)
     form = transfer_form()
-    context = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
+    page = phone_page(browser, live_server)
     sign_in(page, "zhangsan", next_path="/")
-    seller = Seller(page)
+    seller = Tapper(page, SHOTS)
     seller.seen("hall")
     seller.tap("main a[href='/guide/transfer_resale']")
     seller.seen("guide")
@@ -159,7 +117,7 @@ def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_s
     seller.seen("submit-waiting")
     case_path = page.url.replace(live_server, "").rsplit("/steps/", 1)[0]
 
-    buyer = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    buyer = phone_page(browser, live_server)
     sign_in(buyer, "lisi", next_path=f"{case_path}/edit")  # the counterparty confirms on the one-page view
     buyer.set_input_files("#face-photo", str(photo))
     buyer.click("#face-submit")
@@ -179,4 +137,4 @@ def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_s
     seller.seen("submitted")
     assert seller.taps <= MAX_TAPS, seller.taps
     print(f"seller: {seller.taps} taps, {seller.pages} pages")
-    context.close()
+    page.context.close()

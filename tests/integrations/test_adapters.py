@@ -65,9 +65,10 @@ def test_the_simulated_people_and_companies_have_valid_check_characters() -> Non
 def test_the_register_holders_are_the_people_and_sellers_the_simulator_knows() -> None:
     """The demo register (app/demo.py) and the simulator's world agree: every person holding a demo unit is
     known to 公安 under the same name, and each 网签 contract's seller is the unit's holder — so 周杰, who has
-    no account, can sign up, pass 实名认证 and sell his flat (tests/browser/test_portal_new_owner.py)."""
+    no account, can sign up, pass 实名认证 and sell his flat to 赵敏, who has none either
+    (tests/browser/test_portal_new_owner.py)."""
     from app.demo import DISTRICTS, ZHOU_JIE, ZHOU_JIE_UNIT, unit_records
-    from simulator.data import build_world
+    from simulator.data import ZHAO_MIN, build_world
 
     world = build_world()
     holders: dict[str, dict[str, str]] = {}
@@ -83,3 +84,5 @@ def test_the_register_holders_are_the_people_and_sellers_the_simulator_knows() -
     ours = [code for code, h in holders.items() if h["id_number"] == ZHOU_JIE["id_number"]]
     assert len(ours) == 1 and ours[0].endswith(f"{100 + ZHOU_JIE_UNIT:04d}")
     assert world.marriages[ZHOU_JIE["id_number"]]["status"] == "未婚"
+    sale = next(c for c in world.contracts.values() if c["seller"]["id_number"] == ZHOU_JIE["id_number"])
+    assert sale["buyer"]["id_number"] == ZHAO_MIN["id_number"]  # a buyer without an account too
