@@ -24,6 +24,12 @@ def upgrade_to_head(database_url: str) -> None:
 
 
 @cache
+def known_revisions() -> frozenset[str]:
+    """Every revision this code's migrations know (a database at none of them was migrated by newer code)."""
+    return frozenset(r.revision for r in ScriptDirectory(str(ROOT / "migrations")).walk_revisions())
+
+
+@cache
 def head_revisions() -> frozenset[str]:
     """The revisions this code expects the database at (read once per process: the code does not change
     under a running process)."""

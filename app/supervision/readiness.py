@@ -1,7 +1,8 @@
 """Readiness: may this process take traffic? A load balancer asks ``/readyz`` and sends requests only to
 processes that answer 200 — one that cannot reach the database, runs code newer than the schema (``flask
 setup`` not yet run after an upgrade), has no certificate signing keys or cannot write files would fail the
-requests it got. Liveness (``/healthz``) is the other question and asks nothing of the database, so an outage
+requests it got (a schema *newer* than the code is fine: a rolling upgrade migrates before it replaces the
+processes). Liveness (``/healthz``) is the other question and asks nothing of the database, so an outage
 of the database does not get every worker restarted.
 
 Each check runs on its own; a failure is logged here with its cause and answered only by its name (the
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.casefile.storage import Storage
 from app.db import ping
-from app.migrate import database_revisions, head_revisions
+from app.migrate import database_revisions, head_revisions, known_revisions
 from app.registry.signing import KeyPaths, load_signing_keys
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,13 @@ class Readiness:
                 "failed": list(self.failed)}
 
 
-def _migrations_at_head(session: Session) -> None:
+def _schema_not_behind(session: Session) -> None:
+    """The schema is this code's head — or newer: during a rolling upgrade ``flask setup`` has migrated for the
+    next release (its migrations keep the previous release working) and this process serves until replaced."""
     found = database_revisions(session.connection())
-    if found != head_revisions():
-        raise RuntimeError(f"database at {sorted(found)}, code expects {sorted(head_revisions())}: run flask setup")
+    if found == head_revisions() or (found and not found <= known_revisions()):
+        return
+    raise RuntimeError(f"database at {sorted(found)}, code expects {sorted(head_revisions())}: run flask setup")
 
 
 def check_readiness(session: Session, *, signing_keys: KeyPaths, storage: Storage) -> Readiness:
@@ -49,7 +53,7 @@ def check_readiness(session: Session, *, signing_keys: KeyPaths, storage: Storag
     and kept; one small file written and removed)."""
     checks: dict[str, Callable[[], None]] = {
         "database": lambda: ping(session),
-        "migrations": lambda: _migrations_at_head(session),
+        "migrations": lambda: _schema_not_behind(session),
         "signing_keys": lambda: load_signing_keys(signing_keys),
         "storage": storage.check_writable,
     }

@@ -46,6 +46,15 @@ def test_a_schema_behind_the_code_is_named(app: Flask, monkeypatch: pytest.Monke
     assert resp.get_json() == _unavailable("migrations")
 
 
+def test_a_schema_migrated_by_the_next_release_keeps_the_process_ready(app: Flask,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rolling upgrade runs ``flask setup`` first: processes of the previous release keep serving."""
+    monkeypatch.setattr(readiness, "database_revisions", lambda connection: frozenset({"0000nextrelease"}))
+    assert app.test_client().get("/readyz").status_code == 200
+    monkeypatch.setattr(readiness, "database_revisions", lambda connection: frozenset())  # never migrated
+    assert app.test_client().get("/readyz").get_json() == _unavailable("migrations")
+
+
 def test_missing_signing_keys_are_named_without_their_path(app: Flask, tmp_path: Path) -> None:
     missing = tmp_path / "secret-keys"
     app.extensions["signing_keys"] = KeyPaths(key=missing / "k.pem", cert=missing / "c.pem", root=missing / "r.pem")
