@@ -13,8 +13,8 @@
   holder was killed.
 - Graceful shutdown: SIGTERM lets requests in flight finish for ``WEB_GRACEFUL_TIMEOUT`` seconds (and a
   running job finish), then the master exits 0.
-- Access log: one JSON line per request on stdout without personal data (app/access_log.py); gunicorn's own
-  messages go to stderr.
+- Request log (gunicorn's access log): one JSON line per request on stdout without personal data
+  (app/request_log.py); gunicorn's own messages go to stderr.
 """
 from __future__ import annotations
 
@@ -36,13 +36,13 @@ def default_workers(cores: int | None = None) -> int:
 
 
 class JsonAccessLogger(Logger):
-    """gunicorn's logger with the access line replaced: JSON built by app/access_log.py, never the URL's query
+    """gunicorn's logger with the access line replaced: JSON built by app/request_log.py, never the URL's query
     string, the client's address or a user name (what gunicorn's access line format would offer)."""
 
     def access(self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: timedelta) -> None:
         if not self.access_log_enabled:
             return
-        from app.access_log import access_line
+        from app.request_log import access_line
 
         status = resp.status
         code = int(status.split(None, 1)[0]) if isinstance(status, str) else int(status)

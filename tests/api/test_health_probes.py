@@ -1,6 +1,6 @@
 """The load balancer's probes (app/home.py): ``/healthz`` asks nothing of the database, ``/readyz`` answers 503
 naming each failed check (app/supervision/readiness.py) and nothing more; and every answer carries the request
-id the access log writes (app/access_log.py)."""
+id the request log writes (app/request_log.py)."""
 from __future__ import annotations
 
 import uuid
@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.access_log import REQUEST_ID, ROUTE, access_line, masked_path
 from app.casefile.storage import LocalStorage
 from app.db import Database
 from app.registry.signing import KeyPaths
+from app.request_log import REQUEST_ID, ROUTE, access_line, masked_path
 from app.supervision import readiness
 
 ALL_OK = {"database": "ok", "migrations": "ok", "signing_keys": "ok", "storage": "ok"}

@@ -114,9 +114,10 @@ def test_gunicorn_serves_logs_without_personal_data_elects_one_scheduler_and_sto
         wait_for(server.ready, "a worker to answer /readyz with 200", timeout_s=180)
 
         request_id = str(uuid.uuid4())
-        status, headers, _ = server.get(f"/portal/track?id_number={ID_NUMBER}&phone={PHONE}",
+        status, headers, _ = server.get(f"/track?id_number={ID_NUMBER}&phone={PHONE}",
                                         headers={"X-Request-ID": request_id})
-        assert headers["X-Request-ID"] == request_id
+        assert (status, headers["X-Request-ID"]) == (200, request_id)
+        verify_status = server.get(f"/verify/{ID_NUMBER}")[0]
         assert server.get(f"/no-such-page/{ID_NUMBER}")[0] == 404
 
         wait_for(lambda: any(line["request_id"] == request_id for line in server.access_lines()),
@@ -124,10 +125,10 @@ def test_gunicorn_serves_logs_without_personal_data_elects_one_scheduler_and_sto
         log_text = server.out.read_text(encoding="utf-8")
         assert ID_NUMBER not in log_text and PHONE not in log_text
         line = next(line for line in server.access_lines() if line["request_id"] == request_id)
-        assert line["method"] == "GET" and line["path"] == "/portal/track" and line["status"] == status
+        assert (line["method"], line["path"], line["status"]) == ("GET", "/track", 200)
         assert isinstance(line["ms"], float) and line["ms"] >= 0
-        assert {"path": "/no-such-page/*", "status": 404} in [{k: x[k] for k in ("path", "status")}
-                                                              for x in server.access_lines()]
+        logged = [(x["path"], x["status"]) for x in server.access_lines()]
+        assert ("/verify/<code>", verify_status) in logged and ("/no-such-page/*", 404) in logged
 
         # exactly one process runs the scheduler: the lease names one live worker
         wait_for(lambda: _holder_pid(owner) in server.workers(), "a worker to hold the scheduler lease",

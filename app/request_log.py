@@ -1,9 +1,10 @@
-"""The access log without personal data: one JSON line per request, written by the WSGI server (gunicorn,
-app/serving.py) from what the app tagged the request with.
+"""The request log (the WSGI server's access log; not the ``access_log`` table of personal-data reads,
+app/security/audit.py): one JSON line per HTTP request without personal data, written by gunicorn
+(app/serving.py) from what the app tagged the request with.
 
 A URL may carry personal data — an ID number or phone in a query string (登记资料查询, 进度查询), a business or
 certificate number in a path — and so may a client's address or a user name. A line therefore holds only the
-method, the route's template (``/portal/cases/<case_id>``, never the values filled in), the status, the
+method, the route's template (``/my/applications/<case_id>``, never the values filled in), the status, the
 duration, the size and a request id; a path no route matched keeps only its segments made of letters (any
 other segment becomes ``*``). The request id comes from a load balancer's ``X-Request-ID`` when that is a
 UUID (nothing else: a free-form header could carry anything), else it is made here, and the response carries
