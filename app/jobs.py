@@ -169,10 +169,6 @@ class SchedulerElection:
         self._thread.start()
         return self
 
-    @property
-    def leading(self) -> bool:
-        return self.scheduler is not None
-
     def _run(self) -> None:
         while not self._stopping.is_set():
             self.turn()
@@ -197,7 +193,8 @@ class SchedulerElection:
     def stop(self) -> None:
         """No new run starts, a run in progress finishes, the lease is released."""
         self._stopping.set()
-        self._thread.join(timeout=self.ttl_s)
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.ttl_s)
         with self._lock:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=True)

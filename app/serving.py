@@ -31,8 +31,8 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-def default_workers(cores: int | None = None) -> int:
-    return min(2 * (cores or os.cpu_count() or 1) + 1, 8)
+def default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
 class JsonAccessLogger(Logger):
