@@ -61,6 +61,16 @@ run: setup ## Serve http://127.0.0.1:5000 with SQLite and demo data, the departm
 	CALLBACK_BASE_URL=$${CALLBACK_BASE_URL:-http://$(HOST):$(PORT)} SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Production serving (docs/deployment.md): gunicorn with app/serving.py over PostgreSQL. Migrations are a separate
+# deploy step (`flask --app wsgi setup` as the tables' owner): the app's role cannot migrate, and /readyz answers 503
+# ("migrations") until the schema matches the code.
+serve-database-url:  # first, before any install: the one thing serve cannot default
+	@case "$$DATABASE_URL" in postgresql*) ;; \
+	  *) echo "make serve: set DATABASE_URL to the PostgreSQL database (postgresql+psycopg://bdcdj_app@host/bdcdj); see docs/deployment.md" >&2; exit 2;; esac
+
+serve: serve-database-url $(VENV)/.installed $(CERT_FONT) $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Serve with gunicorn over PostgreSQL (DATABASE_URL): WEB_CONCURRENCY workers, the scheduler in one
+	SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} $(BIN)/gunicorn -c python:app.serving --bind $(HOST):$(PORT)
+
 simulator: install ## Serve only the department simulator on :5010 (make run starts it too)
 	$(BIN)/python -m simulator --host $(HOST) --port $(SIM_PORT)
 
@@ -94,4 +104,4 @@ bench-quick: install ## Every benchmark's --quick run (~1.5 min; CI)
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL
 	bash .ci/run
 
-.PHONY: help admin-ui install setup run simulator test test-fast lint bench bench-quick ci
+.PHONY: help admin-ui install setup run serve-database-url serve simulator test test-fast lint bench bench-quick ci

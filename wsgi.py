@@ -1,5 +1,5 @@
-"""WSGI entry point for any WSGI server; none is shipped (`make run` uses `flask --app wsgi run`):
-see docs/deployment.md."""
+"""WSGI entry point: gunicorn serves it in production (`make serve`, configured by app/serving.py), Flask's
+development server in development (`make run`); see docs/deployment.md."""
 from app import create_app
 
 app = create_app()

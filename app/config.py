@@ -143,6 +143,9 @@ class Settings:
     # Logs (audit, interface calls, exceptions, delivered outbox messages) are kept at least a year.
     log_retention_days: int = 365
     scheduler_enabled: bool = False
+    # Of several processes with the scheduler enabled, the one holding the ``scheduler`` lease runs the jobs; it
+    # renews the lease every third of this, and another process takes over this long after the holder died.
+    scheduler_lease_seconds: int = 30
     # Throttling counters (flask-limiter): process memory in development, Redis etc. in production.
     ratelimit_storage_uri: str = "memory://"
     # The session cookie only over HTTPS (default on in production; behind a TLS-terminating proxy too).
@@ -197,6 +200,7 @@ class Settings:
             outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
             log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
+            scheduler_lease_seconds=env_int("SCHEDULER_LEASE_SECONDS", 30),
             checkpoint_dir=_env_path("CHECKPOINT_DIR"),
             migrate_database_url=env_str("MIGRATE_DATABASE_URL") or "",
         )
@@ -208,6 +212,8 @@ class Settings:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
         if self.log_retention_days < 365:
             raise ConfigError("LOG_RETENTION_DAYS must be at least 365 (logs are kept at least one year)")
+        if self.scheduler_lease_seconds < 3:
+            raise ConfigError("SCHEDULER_LEASE_SECONDS must be at least 3 (the holder renews it every third)")
         callback_secrets = [self.tax_callback_secret, self.payment_callback_secret]
         if len(set(callback_secrets)) != len(callback_secrets):
             raise ConfigError("each callback needs its own secret: TAX_CALLBACK_SECRET and PAYMENT_CALLBACK_SECRET "

@@ -1,9 +1,14 @@
-"""The landing page (the portal's front page) and the health check."""
+"""The landing page (the portal's front page) and the probes of a load balancer or orchestrator: liveness
+(``/healthz``) and readiness (``/readyz``, app/supervision/readiness.py). The probes are public, read no
+input, write nothing and are never throttled (a balancer polls them every few seconds from one address)."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from typing import Any
 
-from app.db import ping
+from flask import Blueprint, Flask, current_app, render_template
+
+from app.security.throttle import limiter
+from app.supervision.readiness import check_readiness
 from app.web import db_session
 
 bp = Blueprint("home", __name__)
@@ -23,6 +28,16 @@ def index() -> str:
 
 
 @bp.get("/healthz")
+@limiter.exempt
 def healthz() -> dict[str, str]:
-    ping(db_session())
+    """The process answers. Nothing else is asked: restarting workers cures no database outage."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+@limiter.exempt
+def readyz() -> tuple[dict[str, Any], int]:
+    """200 when this process can serve; 503 naming the failed checks when the balancer should send it nothing."""
+    readiness = check_readiness(db_session(), signing_keys=current_app.extensions["signing_keys"],
+                                storage=current_app.extensions["storage"])
+    return readiness.as_json(), 200 if readiness.ready else 503

@@ -2,9 +2,11 @@
 the re-run of department checks that got no answer (cases 等待部门核验), signed checkpoints of the register
 and audit chains, and the daily log purge (retention).
 
-Several app processes may run the scheduler; each job first takes a lease row in ``job_lease`` (an atomic
-conditional UPDATE — the database is the coordination point, DESIGN.md §6), so exactly one process runs a
-given job at a time and another takes over when a holder dies and its lease expires. A job that calls
+Several app processes (gunicorn workers, hosts: app/serving.py) may have the scheduler enabled; the one holding
+the ``scheduler`` lease row in ``job_lease`` runs it (``SchedulerElection``), and another takes over when the
+holder dies and its lease expires. Each run of a job also takes that job's own lease (an atomic conditional
+UPDATE — the database is the coordination point, DESIGN.md §6), so even a holder that stalled past its lease
+and resumed never runs a job at the same time as the new holder or a ``flask`` command. A job that calls
 departments (outbox, tax_waits, verifications) takes one case or message per transaction and makes the calls
 with no transaction open (app/integrations/answers.py); the others commit once or not at all.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,7 +29,9 @@ from app.db import Database, affected_rows, utcnow
 from app.integrations.models import JobLease
 
 log = logging.getLogger(__name__)
-HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+# Who holds a lease: host, process (and a scheduler's own suffix), within the 64 characters of ``job_lease.holder``
+# (a container's host name may itself be 63).
+HOLDER = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
 def acquire_lease(database: Database, name: str, ttl_s: int = 60, holder: str = HOLDER) -> bool:
@@ -125,11 +130,79 @@ def make_checkpoint(session: Session) -> Any:
 
 def init_app(app: Any) -> None:
     """The job runner the ``flask`` commands run a job once with, under its lease
-    (``app.extensions["run_job"](name, work)``), and the scheduler when ``SCHEDULER_ENABLED``."""
+    (``app.extensions["run_job"](name, work)``), and, when ``SCHEDULER_ENABLED``, this process's candidacy
+    to run the scheduler (``stop_scheduler`` ends it)."""
     database: Database = app.extensions["db"]
+    settings = app.config["SETTINGS"]
     app.extensions["run_job"] = lambda name, work: run_job(database, name, work)
-    if app.config["SETTINGS"].scheduler_enabled:
-        start_scheduler(app)
+    if settings.scheduler_enabled:
+        app.extensions["scheduler_election"] = SchedulerElection(app, settings.scheduler_lease_seconds).start()
+
+
+def stop_scheduler(app: Any) -> None:
+    """This process is shutting down (gunicorn's ``worker_exit``): let a running job finish, start none, and
+    release the scheduler lease so another process takes over at once rather than after it expires."""
+    election: SchedulerElection | None = app.extensions.get("scheduler_election")
+    if election is not None:
+        election.stop()
+
+
+SCHEDULER_LEASE = "scheduler"  # the lease row whose holder runs the scheduler (beside one row per job)
+
+
+class SchedulerElection:
+    """Runs this app's scheduler only while it holds the ``scheduler`` lease, so that of several processes
+    with the scheduler enabled exactly one runs the jobs. A daemon thread takes or renews the lease every third
+    of its time (``SCHEDULER_LEASE_SECONDS``); a holder that could not renew stops its scheduler, and when a
+    holder dies without releasing the lease another process takes it once it has expired."""
+
+    def __init__(self, app: Any, ttl_s: int, intervals: dict[str, float] | None = None) -> None:
+        self.app, self.ttl_s, self.intervals = app, ttl_s, intervals
+        self.database: Database = app.extensions["db"]
+        self.holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
+        self.scheduler: Any = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduler-election", daemon=True)
+
+    def start(self) -> SchedulerElection:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.turn()
+            self._stopping.wait(self.ttl_s / 3)
+
+    def turn(self) -> None:
+        """Take or renew the lease, then start or stop the scheduler to match."""
+        try:
+            held = acquire_lease(self.database, SCHEDULER_LEASE, self.ttl_s, self.holder)
+        except Exception:  # the database is unreachable: whoever can renew leads, this process must not
+            log.exception("the scheduler lease could not be taken or renewed")
+            held = False
+        with self._lock:
+            if held and self.scheduler is None and not self._stopping.is_set():
+                log.info("scheduler lease taken by %s: this process runs the scheduled jobs", self.holder)
+                self.scheduler = start_scheduler(self.app, self.intervals)
+            elif not held and self.scheduler is not None:
+                log.warning("scheduler lease lost by %s: this process stops running the jobs", self.holder)
+                self.scheduler.shutdown(wait=False)
+                self.scheduler = None
+
+    def stop(self) -> None:
+        """No new run starts, a run in progress finishes, the lease is released."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.ttl_s)
+        with self._lock:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=True)
+                self.scheduler = None
+        try:  # a no-op when another process holds it
+            release_lease(self.database, SCHEDULER_LEASE, self.holder)
+        except Exception:  # it expires by itself
+            log.exception("the scheduler lease could not be released")
 
 
 INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600,

@@ -116,8 +116,10 @@ def pdf_response(data: bytes, filename: str, *, inline: bool = True) -> Response
 
 
 def init_app(app: Flask) -> None:
-    """Request plumbing, in this order: the client address behind trusted proxies, the input guard, one
-    transaction per request, then the security headers and the rate limits."""
+    """Request plumbing, in this order: the client address behind trusted proxies, the request's id and route
+    for the request log, the input guard, one transaction per request, then the security headers and the rate
+    limits."""
+    from app import request_log
     from app.input_guard import init_input_guard
     from app.security.headers import init_security_headers
     from app.security.throttle import init_throttling
@@ -129,7 +131,8 @@ def init_app(app: Flask) -> None:
         # Flask documents wrapping the WSGI callable this way; its typing declares wsgi_app a method
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
-    init_input_guard(app)  # first: malformed input is refused before anything parses it
+    request_log.init_app(app)  # first: a refused request is logged with its id and route too
+    init_input_guard(app)  # then malformed input is refused before anything parses it
 
     @app.after_request
     def _commit(response: Any) -> Any:

@@ -8,7 +8,7 @@ One run, on the seeded demo (SQLite in a temp dir) served by werkzeug's threaded
    takes SQLite's write lock and requests queue):
 2. **server time** — 20 client threads request the pages round-robin; the p50 / p95 of the server-side
    time (measured inside the app, from request start to response) and of the client round trip. The
-   /healthz endpoint (one `SELECT 1`) is the baseline measured the same way in the same run.
+   /healthz endpoint (the request plumbing alone, no database) is the baseline measured the same way in the same run.
 
     .venv/bin/python bench/portal_pages.py [--requests 40] [--users 20] [--sqlite] [--quick]
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ class Storage(Protocol):
     def put(self, session: Session, content: bytes, *, tenant_id: str) -> str: ...
     def get(self, key: str, *, tenant_id: str) -> bytes: ...
     def delete(self, session: Session, key: str) -> None: ...
+    def check_writable(self) -> None: ...
 
 
 class LocalStorage:
@@ -71,6 +73,13 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
+
+    def check_writable(self) -> None:
+        """Raise unless a file can be written here now (the readiness check: a full or read-only volume
+        must take the process out of the load balancer, not fail the next upload)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.root, prefix=".probe-"):
+            pass
 
     def _promote(self, key: str) -> None:
         final, pending = self._path(key), self._pending_path(key)

@@ -126,6 +126,12 @@ def _signer(paths: KeyPaths) -> signers.SimpleSigner:
     return signer
 
 
+def load_signing_keys(paths: KeyPaths) -> None:
+    """Load the office key and certificate now (kept for later signatures); raises when they are missing or
+    unreadable — the readiness check, so a host without its keys takes no 缮证."""
+    _signer(paths)
+
+
 def trust_root(paths: KeyPaths | None = None) -> asn1_x509.Certificate:
     paths = paths or configured_paths()
     root = _roots.get(paths.root)

@@ -59,7 +59,7 @@ class Rule:
 TASK = {"decision": "approve", "opinion": "同意"}
 EXPECT: dict[str, Rule] = {
     # --- public -------------------------------------------------------------------------------------
-    "GET home.index": Rule(EVERYONE), "GET home.healthz": Rule(EVERYONE),
+    "GET home.index": Rule(EVERYONE), "GET home.healthz": Rule(EVERYONE), "GET home.readyz": Rule(EVERYONE),
     "GET accounts.login": Rule(EVERYONE), "POST accounts.login": Rule(EVERYONE),
     "GET accounts.login_totp": Rule(EVERYONE), "POST accounts.login_totp": Rule(EVERYONE),
     "POST accounts.logout": Rule(EVERYONE),

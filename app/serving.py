@@ -1,0 +1,72 @@
+"""The production server's configuration: ``gunicorn -c python:app.serving`` (``make serve``; docs/deployment.md).
+
+- Workers: ``WEB_CONCURRENCY`` (gunicorn's own name), by default 2 × cores + 1 and at most 8 — each worker is
+  a whole app with its own connection pool, and PostgreSQL's connections are the limit that comes first. Each
+  worker serves ``WEB_THREADS`` requests at once (gthread): a request waiting for a department does not hold
+  up the others.
+- No preload: every worker builds its own app after the fork. A database pool or the scheduler's threads
+  built in the master would be shared by, or lost in, the forked workers, the lease holder's name carries the
+  worker's own pid (app/jobs.py), and ``kill -HUP`` then starts workers on the new code.
+- The scheduler: each worker with ``SCHEDULER_ENABLED=1`` is a candidate and the holder of the ``scheduler``
+  lease runs the jobs (app/jobs.py ``SchedulerElection``); ``worker_exit`` hands the lease back, so on a
+  graceful stop or restart another worker takes over at once, and within ``SCHEDULER_LEASE_SECONDS`` if the
+  holder was killed.
+- Graceful shutdown: SIGTERM lets requests in flight finish for ``WEB_GRACEFUL_TIMEOUT`` seconds (and a
+  running job finish), then the master exits 0.
+- Request log (gunicorn's access log): one JSON line per request on stdout without personal data
+  (app/request_log.py); gunicorn's own messages go to stderr.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def default_workers() -> int:
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+class JsonAccessLogger(Logger):
+    """gunicorn's logger with the access line replaced: JSON built by app/request_log.py, never the URL's query
+    string, the client's address or a user name (what gunicorn's access line format would offer)."""
+
+    def access(self, resp: Any, req: Any, environ: MutableMapping[str, Any], request_time: timedelta) -> None:
+        if not self.access_log_enabled:
+            return
+        from app.request_log import access_line
+
+        status = resp.status
+        code = int(status.split(None, 1)[0]) if isinstance(status, str) else int(status)
+        self.access_log.info("%s", access_line(environ, status=code, duration_s=request_time.total_seconds(),
+                                               size=getattr(resp, "sent", None)))
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In the worker, after its last request: stop its scheduler (if it ran one) and release the lease."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        from app.jobs import stop_scheduler
+
+        stop_scheduler(app)
+
+
+wsgi_app = "wsgi:app"
+workers = _env_int("WEB_CONCURRENCY", default_workers())
+worker_class = "gthread"
+threads = _env_int("WEB_THREADS", 4)
+preload_app = False
+graceful_timeout = _env_int("WEB_GRACEFUL_TIMEOUT", 30)
+timeout = 60  # a worker whose main loop stalls this long is restarted (a slow request does not stall it)
+control_socket_disable = True  # gunicornc's socket sits at one path per user: a second server would take it over
+accesslog = "-"
+errorlog = "-"
+logger_class = JsonAccessLogger
