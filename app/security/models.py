@@ -32,8 +32,8 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """Single row locked (FOR UPDATE) by every appender, so concurrent transactions extend one chain
-    instead of forking it. The anchor is where the kept chain starts after retention purged its oldest
+    """Single row locked (FOR UPDATE) by every appender as its transaction commits (app/security/audit.py),
+    so concurrent transactions extend one chain instead of forking it. The anchor is where the kept chain starts after retention purged its oldest
     entries: the last purged entry's seq and hash, so ``verify_chain`` still checks every kept link."""
 
     __tablename__ = "audit_head"
