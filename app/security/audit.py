@@ -3,17 +3,18 @@
 Callers pass before/after dictionaries that carry no personal data (ids, statuses, decisions); the audit
 trail is read by operators, so it must not become a second copy of the encrypted fields.
 
-Two logs, one module: ``record`` appends a state change (or a security-relevant act such as unmasking) to
-the hash chain. The chain is one line, so appenders must take turns on its head row; they do so only at
-commit: ``record`` keeps the entry with the session (``session.info``), and just before the transaction
-commits the entries are numbered and linked under the head's lock (``_link_at_commit``). The head is thus
-the last lock any transaction takes (locks are taken in one order: case → unit → audit chain, so the chain
-cannot close a deadlock cycle) and it is held for the commit only, not from a step's first entry to its end
-(found: every state change in every district queued behind one submission's remaining work). Entries of a
-savepoint that rolls back, or of a transaction that does, are dropped with it. ``record_access`` logs a plain read (a material viewed, a register query) into the unchained
-``access_log``: the case page records such reads at the start of a request, and with the chain they made
-every concurrent case-page view wait for the previous one to finish (bench/audit_contention.py measures
-it). Both are read through this module (``access_entries``) so the operators' log pages see one trail.
+Two logs, one module: ``record`` appends a state change (or a security-relevant act such as unmasking) to the
+hash chain. The chain is one line, so appenders must take turns on its head row; they do so only at commit:
+``record`` keeps the entry with the session (``session.info``), and just before the transaction commits the
+entries are numbered and linked under the head's lock (``_link_at_commit``). The head is thus the last lock
+any transaction takes (locks are taken in one order: case → unit → audit chain, so the chain cannot close a
+deadlock cycle) and it is held for the commit only, not from a step's first entry to its end (found: every
+state change in every district queued behind one submission's remaining work). Entries of a savepoint that
+rolls back, or of a transaction that does, are dropped with it. ``record_access`` logs a plain read (a
+material viewed, a register query) into the unchained ``access_log``: the case page records such reads at the
+start of a request, and with the chain they made every concurrent case-page view wait for the previous one to
+finish (bench/audit_contention.py measures it). Both are read through this module (``access_entries``) so the
+operators' log pages see one trail.
 """
 from __future__ import annotations
 

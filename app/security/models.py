@@ -32,9 +32,10 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """Single row locked (FOR UPDATE) by every appender as its transaction commits (app/security/audit.py),
-    so concurrent transactions extend one chain instead of forking it. The anchor is where the kept chain starts after retention purged its oldest
-    entries: the last purged entry's seq and hash, so ``verify_chain`` still checks every kept link."""
+    """Single row locked (FOR UPDATE) by every appender as its transaction commits (app/security/audit.py), so
+    concurrent transactions extend one chain instead of forking it. The anchor is where the kept chain starts
+    after retention purged its oldest entries: the last purged entry's seq and hash, so ``verify_chain`` still
+    checks every kept link."""
 
     __tablename__ = "audit_head"
 
