@@ -7,6 +7,7 @@ register as at the start; then what described the old unit goes and everything e
 - the parties' answers, the 询问笔录 and the uploaded materials stay (an ID card is still the same person's);
   the uploads are listed for the applicant to check, since a scan of the old unit's certificate no longer
   fits and only the applicant knows which scan shows what;
+- only a draft: once accepted (补正) the case stays on the unit its number was given for;
 - any signature on the old content is void (``consent.record_change``), as for every change."""
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from app.errors import Conflict, ValidationFailed
 from app.identity.actor import Actor
 from app.registry.models import RealtyUnit
 from app.registry.rules import blocking, unit_precheck
-from app.vocabulary import EDITABLE_STATUSES
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus
 
 UNIT_FIELD = "unit_code"
 _FROM_REGISTER = ("location", "use")  # what the register says of a unit, as the application form names it
@@ -74,6 +75,9 @@ def change_unit(session: Session, storage: Storage, actor: Actor, case: Case, de
     """Put the draft on another unit (see the module's docstring); the same unit again changes nothing."""
     if case.status not in EDITABLE_STATUSES:
         raise Conflict("申请已提交，不能更换不动产", code="case_not_editable")
+    if case.status != CaseStatus.DRAFT:  # 补正: the office accepted the case for this unit under its number
+        raise Conflict("申请已受理，补正时不能更换不动产；如需办理其他不动产，请另行申请",
+                       code="unit_fixed_after_acceptance")
     if not unit_code.strip():
         raise ValidationFailed("请填写不动产单元号", field=UNIT_FIELD)
     unit = checked_unit(session, definition, unit_code)

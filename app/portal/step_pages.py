@@ -30,6 +30,7 @@ from app.portal.step_plan import (
 )
 from app.registry import queries
 from app.security.masking import mask_id_number, mask_name
+from app.vocabulary import CaseStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -147,11 +148,12 @@ def page_context(session: Session, actor: Actor, case: Case, definition: Busines
     schema = definition.application_schema
     if key == "unit":  # the unit chosen, and another one to be chosen instead (app/cases/unit_change.py)
         own = [u for u in queries.own_units(session, actor) if u["unit_code"] != case.unit_code] if actor.has(
-            "unit:read_own") else []
+            "unit:read_own") and case.status == CaseStatus.DRAFT else []
         uploads = [{"name": m.name, "step": f"material-{m.code}"} for m in definition.materials
                    if m.code != contract_material(definition) and not m.generated
                    and any(u.code == m.code for u in case.materials)]
         return {**context, "template": "unit_chosen", "unit_code": case.unit_code, "own": own, "uploads": uploads,
+                "changeable": case.status == CaseStatus.DRAFT,
                 "location": case.form_data.get("location"), "typed": (values or {}).get(UNIT_FIELD, ""),
                 "labels": {UNIT_FIELD: "不动产单元号"}, "links": {UNIT_FIELD: "#unit_code"}}
     if key in ("parties", "info"):

@@ -209,7 +209,7 @@ def _change_unit(case: Case, definition: BusinessTypeDef) -> Any:
         change = unit_change.change_unit(db_session(), current_app.extensions["storage"], page_actor(), case,
                                          definition, typed)
     except (ValidationFailed, Conflict, PermissionDenied) as exc:
-        return refused(exc, show, case, "unit", field=UNIT_FIELD, values={UNIT_FIELD: typed}, status=422)
+        return refused(exc, show, case, "unit", field=UNIT_FIELD, values={UNIT_FIELD: typed})
     if not change.changed:
         return _next(case, "unit")
     flash(_unit_change_message(change), "success")

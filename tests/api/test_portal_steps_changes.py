@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from flask.testing import FlaskClient
+from support.cases import complete_stage
 from support.forms import scan_jpeg, transfer_form
 from test_portal_apply import drawn_png, photo_jpeg, unit
 from test_portal_pages import sign_in
@@ -111,3 +112,18 @@ def test_an_uploaded_material_is_deleted_on_its_page(seeded: Any, login: Any) ->
                  content_type="multipart/form-data")
     assert again.status_code == 302 and again.headers["Location"] == f"{steps}/check"  # replaced, back to 核对
     assert "title_certificate" in stored(seeded, case_id)[1]
+
+
+def test_a_case_in_correction_keeps_its_unit(seeded: Any, login: Any, submitted_transfer: dict) -> None:
+    """补正: the office accepted the case for its unit; the steps show it but offer no change."""
+    case_id = submitted_transfer["id"]
+    assert complete_stage(login("xh_acceptor"), submitted_transfer["business_no"], "受理", "correct",
+                          correction_items=["请补充不动产权证书清晰扫描件"]).status_code == 200
+    seller = seeded.test_client()
+    sign_in(seller, "zhangsan")
+    steps = f"/my/applications/{case_id}/steps"
+    page = seller.get(f"{steps}/unit").get_data(as_text=True)
+    assert 'id="change-unit"' not in page and "补正时不能更换不动产" in page
+    refused = post(seller, f"{steps}/unit", {"pick": unit(2)})
+    assert refused.status_code == 409 and "补正时不能更换不动产" in refused.get_data(as_text=True)
+    assert stored(seeded, case_id)[0]["unit_code"] == unit(1)
