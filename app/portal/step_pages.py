@@ -28,7 +28,9 @@ from app.portal.step_plan import (
     preceding,
     sub_schema,
 )
+from app.registry import queries
 from app.security.masking import mask_id_number, mask_name
+from app.vocabulary import CaseStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -88,7 +90,8 @@ def _check_sections(session: Session, case: Case, definition: BusinessTypeDef,
     form, keys = case.form_data, {s.key for s in steps}
     sections: list[dict[str, Any]] = []
     if "unit" in keys:
-        sections.append({"title": "不动产", "step": "unit", "rows": _rows(definition, form, [UNIT_FIELD])})
+        rows = [{**r, "anchor": None} for r in _rows(definition, form, [UNIT_FIELD])]
+        sections.append({"title": "不动产", "step": "unit", "rows": rows})  # changed as a whole on its page
     sections.append({"title": "各方", "step": "parties", "rows": _rows(definition, form, party_fields(definition))})
     if "info" in keys:
         sections.append({"title": "申请信息", "step": "info", "rows": _rows(definition, form, info_fields(definition))})
@@ -136,16 +139,23 @@ def page_context(session: Session, actor: Actor, case: Case, definition: Busines
     steps = case_steps(session, actor, case, definition)
     if key not in {s.key for s in steps} and not key.startswith("material-"):
         return None
-    back = preceding(steps, key).key
+    back = "check" if request.values.get("return_to") == "check" and key != "check" else preceding(steps, key).key
     context: dict[str, Any] = {
         **frame(steps, key, step_url(case.id, definition.code, back)), "name": definition.name,
         "code": definition.code, "case": {"id": case.id, "status": case.status}, "key": key,
         "step_url": lambda k: step_url(case.id, definition.code, k),
         "resign": consent.resign_notice(actor, case)}  # said before a save that voids others' signatures
     schema = definition.application_schema
-    if key == "unit":
-        return {**context, "template": "unit_chosen", "unit_code": case.unit_code,
-                "location": case.form_data.get("location")}
+    if key == "unit":  # the unit chosen, and another one to be chosen instead (app/cases/unit_change.py)
+        own = [u for u in queries.own_units(session, actor) if u["unit_code"] != case.unit_code] if actor.has(
+            "unit:read_own") and case.status == CaseStatus.DRAFT else []
+        uploads = [{"name": m.name, "step": f"material-{m.code}"} for m in definition.materials
+                   if m.code != contract_material(definition) and not m.generated
+                   and any(u.code == m.code for u in case.materials)]
+        return {**context, "template": "unit_chosen", "unit_code": case.unit_code, "own": own, "uploads": uploads,
+                "changeable": case.status == CaseStatus.DRAFT,
+                "location": case.form_data.get("location"), "typed": (values or {}).get(UNIT_FIELD, ""),
+                "labels": {UNIT_FIELD: "不动产单元号"}, "links": {UNIT_FIELD: "#unit_code"}}
     if key in ("parties", "info"):
         fields = party_fields(definition) if key == "parties" else info_fields(definition)
         return {**context, **form_labels(schema, fields), "template": "form", "schema": sub_schema(schema, fields),

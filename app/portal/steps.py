@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from app.casefile import consent
 from app.casefile.access import definition_of
 from app.casefile.models import Case
-from app.cases import contract, inquiry, intake, materials
+from app.cases import contract, inquiry, intake, materials, unit_change
 from app.cases.signing import face_check
 from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import validate_form_data
@@ -153,10 +153,14 @@ def _save(case: Case, step: str) -> Any:
     session, actor = db_session(), page_actor()
     definition = definition_of(session, case)
     storage = current_app.extensions["storage"]
-    if step in ("unit", "check"):
+    if step == "unit":
+        return _change_unit(case, definition)
+    if step == "check":
         return _next(case, step)
     if step in ("parties", "info"):
         return _save_fields(case, definition, step)
+    if step.startswith("material-") and request.form.get("remove"):
+        return _remove_material(case, step)
     if step.startswith("material-"):
         code = step.removeprefix("material-")
         upload = next((f for f in (request.files.get("file"), request.files.get("file_pick")) if f and f.filename),
@@ -193,6 +197,54 @@ def _save(case: Case, step: str) -> Any:
     if step == "submit":
         return _submit(case)
     raise NotFound("没有这一步", code="step_not_found")
+
+
+def _change_unit(case: Case, definition: BusinessTypeDef) -> Any:
+    """不动产 once there is a draft: another unit (one of the applicant's own, or typed) replaces the chosen
+    one; what that changed is said at once (app/cases/unit_change.py)."""
+    typed = (request.form.get("pick") or request.form.get(UNIT_FIELD) or "").replace(" ", "").strip()
+    if not typed:
+        return _next(case, "unit")
+    try:
+        change = unit_change.change_unit(db_session(), current_app.extensions["storage"], page_actor(), case,
+                                         definition, typed)
+    except (ValidationFailed, Conflict, PermissionDenied) as exc:
+        return refused(exc, show, case, "unit", field=UNIT_FIELD, values={UNIT_FIELD: typed})
+    if not change.changed:
+        return _next(case, "unit")
+    flash(_unit_change_message(change), "success")
+    if request.form.get("return_to") == "check":
+        return _to(case, "check")
+    return _to(case, "unit")
+
+
+def _unit_change_message(change: unit_change.UnitChange) -> str:
+    said = [f"已更换为 {change.location or change.unit_code}（{change.unit_code}），已核对登记簿。"]
+    if change.refilled:
+        said.append(f"{'、'.join(change.refilled)}已按登记簿更新。")
+    if change.emptied:
+        said.append(f"{'、'.join(change.emptied)}属原不动产，已清空，请在申请信息中重新填写。")
+    if change.contract_removed:
+        said.append("按原不动产生成的合同已删除，请重新生成。")
+    if change.kept_uploads:
+        said.append(f"已上传的材料仍保留（{'、'.join(change.kept_uploads)}）；属于原不动产的（如不动产权证书），"
+                    "请到该材料页删除后重新上传。")
+    said.append("各方的其他填写内容不变。")
+    return "".join(said)
+
+
+def _remove_material(case: Case, step: str) -> Any:
+    """删除 on a material's page (without JavaScript: a plain post), to upload a better scan instead."""
+    code, material_id = step.removeprefix("material-"), request.form.get("remove", "")
+    try:
+        if not any(m.id == material_id and m.code == code for m in case.materials):
+            raise ValidationFailed("材料不存在或已删除", field="file")
+        materials.remove_material(db_session(), current_app.extensions["storage"], page_actor(), case, material_id)
+    except (ValidationFailed, Conflict, PermissionDenied) as exc:
+        return refused(exc, show, case, step, errors={"file": [exc.message]}, status=422)
+    flash("材料已删除，可重新上传。", "info")
+    back = "check" if request.form.get("return_to") == "check" else None
+    return redirect(url_for("portal.step", case_id=case.id, step=step, return_to=back))
 
 
 def _save_fields(case: Case, definition: BusinessTypeDef, step: str) -> Any:

@@ -30,6 +30,7 @@ from app.registry.certificate_text import fit_text
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 SEAL_RED = Color(0.82, 0.1, 0.1)
 _fonts: dict[Path, str] = {}
+PREVIEW_NOTE = "预览件：缮证完成后编号、签章，不作证书使用"
 
 
 class FontMissing(DomainError):
@@ -49,6 +50,7 @@ class CertificatePage:
     notes: list[str] | None = None  # the 附记 page's lines; None: no 附记 page (a proof keeps 附记 in its table)
     plan_page: bool = False  # a 附图 page follows
     plan: UnitPlan | None = None  # what it draws; None or empty: "附图存于不动产登记簿"
+    preview: bool = False  # 缮证's preview: no QR code and no seal, said so where they would be
 
     @property
     def page_count(self) -> int:
@@ -217,11 +219,16 @@ def _register_page(c: Canvas, font: str, page: CertificatePage) -> None:
             c.drawString(left, y, line)
             y -= 13
 
-    qr_size = 32 * mm
-    _qr(c, page.verify_url, left, 24 * mm, qr_size)
-    c.setFont(font, 8)
-    c.drawString(left, 20 * mm, "扫码核验证书状态")
-    _seal(c, font, page.office, right - 30 * mm, 52 * mm, 21 * mm)
+    if page.preview:
+        c.setFillColor(SEAL_RED)
+        c.setFont(font, 14)
+        c.drawString(left, 40 * mm, PREVIEW_NOTE)
+    else:
+        qr_size = 32 * mm
+        _qr(c, page.verify_url, left, 24 * mm, qr_size)
+        c.setFont(font, 8)
+        c.drawString(left, 20 * mm, "扫码核验证书状态")
+        _seal(c, font, page.office, right - 30 * mm, 52 * mm, 21 * mm)
     c.setFillColor(black)
     c.setFont(font, 11)
     c.drawRightString(right, 26 * mm, f"登记机构：{page.office}")

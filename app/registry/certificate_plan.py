@@ -49,6 +49,19 @@ def map_scale(polygons: list[Polygon], width: float, height: float) -> int:
     return math.ceil(max(span_x * 1000 * mm / width, span_y * 1000 * mm / height) / 10000) * 10000
 
 
+def side_length(a: Point, b: Point) -> str:
+    """A side's surveyed length as the plan writes it beside the side (metres, two decimals)."""
+    return f"{math.hypot(b[0] - a[0], b[1] - a[1]):.2f}"
+
+
+def panels(plan: UnitPlan) -> list[tuple[str, list[Polygon], str | None, Color]]:
+    """The 附图's two drawings, top to bottom: (title, polygons, area caption, fill) — for the certificate's
+    page and for the 缮证 preview alike."""
+    return [("宗地图", plan.parcel, f"宗地面积 {plan.parcel_area}㎡" if plan.parcel_area else None, PARCEL_FILL),
+            ("房产分户图", plan.building, f"建筑面积 {plan.building_area}㎡" if plan.building_area else None,
+             BUILDING_FILL)]
+
+
 def _north_arrow(c: Canvas, font: str, x: float, y: float) -> None:
     arrow = c.beginPath()
     arrow.moveTo(x, y + 9 * mm)
@@ -73,7 +86,7 @@ def _edge_labels(c: Canvas, font: str, polygon: Polygon, on_paper: list[Point]) 
         nx, ny = py2 - py1, px1 - px2  # a normal of the side, turned to point away from the centre
         if nx * (mx - centre[0]) + ny * (my - centre[1]) < 0:
             nx, ny = -nx, -ny
-        text = f"{math.hypot(x2 - x1, y2 - y1):.2f}"
+        text = side_length((x1, y1), (x2, y2))
         if abs(nx) > abs(ny):  # an upright side: the length beside it, outside
             (c.drawString if nx > 0 else c.drawRightString)(mx + (3 if nx > 0 else -3), my - 2, text)
         else:
@@ -137,8 +150,6 @@ def draw_plan(c: Canvas, font: str, plan: UnitPlan | None, box: tuple[float, flo
         return
     middle = (bottom + top) / 2
     gap = 3 * mm
-    _panel(c, font, "宗地图", plan.parcel, f"宗地面积 {plan.parcel_area}㎡" if plan.parcel_area else None,
-           (left, middle + gap, right, top), PARCEL_FILL)
-    _panel(c, font, "房产分户图", plan.building,
-           f"建筑面积 {plan.building_area}㎡" if plan.building_area else None, (left, bottom, right, middle - gap),
-           BUILDING_FILL)
+    (parcel, building) = panels(plan)
+    _panel(c, font, *parcel[:3], (left, middle + gap, right, top), parcel[3])
+    _panel(c, font, *building[:3], (left, bottom, right, middle - gap), building[3])

@@ -120,6 +120,25 @@ def right_recorded_by(session: Session, case: Case) -> Right:
     return right
 
 
+def preview_content(session: Session, case: Case) -> tuple[str, Content]:
+    """(kind, content) of the certificate 缮证 would issue for this case, read from the book by the same
+    ``content_for_right`` the issuing uses, so the certifier checks what will be printed (issue 17)."""
+    right = right_recorded_by(session, case)
+    kind = kind_for_right(right.right_type)
+    return kind, content_for_right(session, right, kind)
+
+
+def preview_pdf(session: Session, case: Case) -> bytes:
+    """The certificate's pages as they will be printed (register page, 附记, 附图), by the same renderer, but
+    unnumbered, unsigned, without QR code or seal, and never stored: nothing is issued by looking."""
+    kind, content = preview_content(session, case)
+    page = CertificatePage(title=KIND_TITLES[kind], number="（缮证完成后编号）", rows=content.rows,
+                           office=office_name(session, case.tenant_id), issued_on=chinese_date(utcnow()),
+                           verify_url="", notes=content.notes, plan_page=content.plan_page, plan=content.plan,
+                           preview=True)
+    return render_certificate(page, issuing_config().font)
+
+
 def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor) -> Certificate:
     from app.casefile.access import definition_of
     from app.casefile.consent import require_current

@@ -26,9 +26,9 @@ from app.catalog.forms import pii_fields
 from app.errors import DomainError
 from app.identity.actor import Actor
 from app.identity.directory import usernames
-from app.registry.certificate_content import content_for_right
-from app.registry.certificates import kind_for_right, right_recorded_by
+from app.registry.certificates import preview_content
 from app.registry.delivery import DELIVERY_LABELS, certificates_of
+from app.registry.plan_svg import plan_svg
 from app.registry.preview import record_preview
 from app.registry.queries import register_page
 from app.right_types import NO_CERTIFICATE_RIGHTS, RIGHT_TYPES, entry_kind_name
@@ -84,9 +84,9 @@ def _stage_screen(session: Session, actor: Actor, case: Case, task: Task | None)
             right_type = (definition_of(session, case).record or {}).get("right_type")
             if not right_type or right_type in NO_CERTIFICATE_RIGHTS:
                 return {"certificate_note": "本业务不发放不动产权证书或登记证明"}
-            right = right_recorded_by(session, case)
-            kind = kind_for_right(right.right_type)
-            return {"certificate_preview": {"kind": kind, "rows": content_for_right(session, right, kind).rows}}
+            kind, content = preview_content(session, case)
+            return {"certificate_preview": {"kind": kind, "rows": content.rows, "notes": content.notes or [],
+                                            "plan_page": content.plan_page, "plan": plan_svg(content.plan)}}
     except DomainError as exc:
         return {"stage_error": exc.message}
     return {}

@@ -8,10 +8,12 @@ from flask import Response, flash, redirect, request, url_for
 from app.casefile.access import get_case, get_task
 from app.casefile.status import status_label
 from app.cases import handling, receiving
-from app.errors import DomainError, ValidationFailed
+from app.cases.inbox import open_tasks_of
+from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.pages import refused
 from app.registry import delivery
-from app.registry.certificates import certificate_for_download
+from app.registry.certificates import certificate_for_download, preview_pdf
+from app.vocabulary import Stage
 from app.web import db_session, pdf_response
 from app.workbench import bp
 from app.workbench.case_views import render_case
@@ -54,6 +56,18 @@ def certificate_pdf(certificate_id: str) -> Response:
     cert = certificate_for_download(db_session(), clerk(), certificate_id)
     assert cert.storage_key is not None
     return pdf_response(storage().get(cert.storage_key, tenant_id=cert.tenant_id), f"certificate-{cert.id}.pdf")
+
+
+@bp.get("/cases/<case_id>/certificate-preview.pdf")
+@staff_required
+def certificate_preview(case_id: str) -> Response:
+    """缮证: the certificate as it will be printed (附记 and 附图 pages included), for the certifier to check before
+    he confirms — shown to whom the 缮证 task is assigned, as the stage screen is."""
+    session, actor = db_session(), clerk()
+    case = get_case(session, actor, case_id)
+    if not any(t.stage == Stage.CERTIFY and t.assignee_id == actor.user_id for t in open_tasks_of(session, case.id)):
+        raise PermissionDenied("证书预览仅供本案缮证的办理人员查看", code="not_the_certifier")
+    return pdf_response(preview_pdf(session, case), f"certificate-preview-{case.business_no}.pdf")
 
 
 @bp.post("/cases/<case_id>/certificates/<certificate_id>/deliver")

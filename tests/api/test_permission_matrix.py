@@ -194,6 +194,8 @@ EXPECT: dict[str, Rule] = {
     "POST workbench.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
                                                 form={"consenter_name": "王五", "consenter_id_number": "x"}),
     "GET workbench.certificate_pdf": Rule(OFFICE, hides=True),
+    # only the assignee of the case's open 缮证 task (test_certify_preview.py); the case here has none
+    "GET workbench.certificate_preview": Rule(NOBODY, hides=True),
     "POST workbench.deliver": Rule(OFFICE, hides=True, args={"case_id": FAKE, "certificate_id": FAKE}),
     "POST workbench.claim_many": Rule(OFFICE), "POST workbench.claim": Rule(OFFICE, hides=True, args={"task_id": FAKE}),
     "POST workbench.release": Rule(OFFICE, hides=True, args={"task_id": FAKE}),

@@ -138,3 +138,44 @@ def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_s
     assert seller.taps <= MAX_TAPS, seller.taps
     print(f"seller: {seller.taps} taps, {seller.pages} pages")
     page.context.close()
+
+
+def test_the_seller_changes_the_unit_and_a_scan_from_check(browser: Any, live_server: str, sign_in: Any,
+                                                           login: Any, tmp_path: Path) -> None:
+    """Going back from 核对 on the phone, without JavaScript doing the work: 修改 不动产 → another of his flats
+    (told what that changed) → back on 核对; 修改 不动产权证书 → 删除 → a new photo → back on 核对."""
+    created = login("zhangsan").post("/api/v1/applications", json={
+        "business_type": "transfer_resale", "form": transfer_form(cert_no="浙（2020）杭州市不动产权第0000101号")})
+    assert created.status_code == 201, created.get_json()
+    steps = f"/my/applications/{created.get_json()['id']}/steps"
+    scan = tmp_path / "scan.jpg"
+    scan.write_bytes(scan_jpeg())
+    page = phone_page(browser, live_server)
+    sign_in(page, "zhangsan", next_path=f"{steps}/material-title_certificate")
+    page.set_input_files("#file", str(scan))
+    page.click("#upload")
+    page.goto(f"{live_server}{steps}/check")
+
+    page.click(f"a[href='{steps}/unit?return_to=check']")
+    expect(page.locator("h1")).to_have_text("不动产")
+    expect(page.locator("#step-back")).to_have_attribute("href", f"{steps}/check")
+    page.locator("#change-unit summary").click()
+    page.click(f"button[name=pick][value='{unit(2)}']")
+    expect(page.locator("h1")).to_have_text("核对申请信息")
+    told = page.locator(".flash.success")
+    expect(told).to_contain_text("已更换为 杭州市文三路")
+    expect(told).to_contain_text("原不动产权证书号属原不动产，已清空")
+    expect(told).to_contain_text("已上传的材料仍保留（不动产权证书）")
+    expect(page.locator("main")).to_contain_text(unit(2))
+
+    page.click(f"a[href='{steps}/material-title_certificate?return_to=check']")
+    expect(page.locator("#uploaded")).to_contain_text("scan.jpg")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+    page.click("#uploaded button[name=remove]")
+    expect(page.locator("main")).to_contain_text("材料已删除，可重新上传")
+    expect(page.locator("#uploaded")).to_have_count(0)
+    page.set_input_files("#file", str(scan))
+    page.click("#upload")
+    expect(page.locator("h1")).to_have_text("核对申请信息")
+    expect(page.locator("main")).to_contain_text("已上传 1 份")
+    page.context.close()
