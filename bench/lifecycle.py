@@ -285,9 +285,11 @@ class Bench:
         from app.db import set_tenant_scope
         from app.identity.actor import actor_for
         from app.identity.models import User
+        from app.identity.service import load_user
 
         with self.db.unit_of_work() as s:
-            user = s.execute(select(User).where(User.username == username)).scalar_one()
+            user = load_user(s, User.username == username)  # one query, as a request's token check
+            assert user is not None, username
             actor = actor_for(s, user)
             set_tenant_scope(s, actor.tenant_scope)
             yield s, actor

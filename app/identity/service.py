@@ -1,10 +1,12 @@
 """Accounts and API tokens."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, has_app_context
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import AuthenticationRequired, NotFound, ValidationFailed
@@ -137,9 +139,20 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
     return user_for_session(session, data.get("uid"), data.get("sv"))
 
 
+def load_user(session: Session, *criteria: Any) -> User | None:
+    """The user matching ``criteria`` with everything that authenticating a request reads, in one query: the
+    roles with their permissions (for ``actor_for``) and the office (whether it is enabled) joined in. Three
+    queries per request were 17 % of the server's CPU (issue 18)."""
+    row = session.execute(
+        select(User, Tenant).outerjoin(Tenant, Tenant.code == User.tenant_id).where(*criteria)
+        .options(joinedload(User.roles))
+    ).unique().first()
+    return row[0] if row is not None else None
+
+
 def user_for_session(session: Session, user_id: object, version: object) -> User:
     """The active user whose sessions are still at ``version`` (a page session or a token's claims)."""
-    user = session.get(User, user_id) if isinstance(user_id, str) else None
+    user = load_user(session, User.id == user_id) if isinstance(user_id, str) else None
     if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
     _check_tenant_enabled(session, user)
