@@ -79,8 +79,10 @@ register_pending_work(_PENDING)  # a transaction holding unwritten entries has w
 
 @event.listens_for(Session, "before_commit")
 def _write_on_commit(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's entries go with its parent's
-        write_pending(session)
+    """Also when a savepoint is released: what it holds then belongs to its parent, and a root commit that
+    releases open savepoints first calls this while they are still open, so waiting for "the root" could miss
+    it."""
+    write_pending(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
