@@ -6,6 +6,7 @@ commits once, so everything a step writes lands together or not at all.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, String, create_engine, event, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -120,17 +121,21 @@ def init_app(app: Any) -> None:
     app.extensions["db"] = Database(app.config["SETTINGS"].database_url)
 
 
+# A pooled connection idle for longer than this is pinged before use (see _ping_idle_connections).
+PING_IDLE_AFTER_S = 30.0
+
+
 class Database:
     """One engine + session factory per app (tests create many apps)."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, ping_idle_after_s: float = PING_IDLE_AFTER_S, **engine_kwargs: Any) -> None:
         if url.startswith("sqlite"):
             engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
-        else:
-            engine_kwargs.setdefault("pool_pre_ping", True)
         self.engine: Engine = create_engine(url, **engine_kwargs)
         if url.startswith("sqlite"):
             _configure_sqlite(self.engine)
+        elif not engine_kwargs.get("pool_pre_ping"):
+            _ping_idle_connections(self.engine, ping_idle_after_s)
         _track_writes(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -146,6 +151,33 @@ class Database:
             raise
         finally:
             session.close()
+
+
+def _ping_idle_connections(engine: Engine, idle_after_s: float) -> None:
+    """Ping a pooled connection before use only when it sat idle for ``idle_after_s``: one dropped meanwhile
+    (a firewall's idle timeout, a server restart) is replaced before a request meets it, as ``pool_pre_ping``
+    would, without its round trip on every checkout — a request checks out a connection per transaction
+    (run_unit's passes, department-call logs), and pinging each was a statement in three per request
+    before its own work (issue 18). A connection in steady use is used as it is; should it have died within
+    the last seconds, the request fails like any request in flight when the server goes away."""
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_after_s:
+            return  # new, or used moments ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:  # noqa: BLE001 — any failure: the pool connects afresh and checks out again
+            raise DisconnectionError(f"idle pooled connection is gone: {exc}") from exc
 
 
 # ---- Does a transaction hold anything? (no department call may wait inside one that does) ------------------
@@ -192,6 +224,27 @@ def _note_row_locks(state: ORMExecuteState) -> None:
 def _forget_row_locks(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_ROW_LOCKS, None)
+
+
+_TX_CACHES = "transaction_caches"
+
+
+def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
+    """A dict kept for the session's current transaction only, for what a step would otherwise read again and
+    again (issue 18): dropped when the transaction ends and when any part of it (a savepoint) rolls back."""
+    caches: dict[str, dict[Any, Any]] = session.info.setdefault(_TX_CACHES, {})
+    return caches.setdefault(name, {})
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_caches_on_rollback(session: Session, _transaction: SessionTransaction) -> None:
+    session.info.pop(_TX_CACHES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_caches_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_TX_CACHES, None)
 
 
 def register_pending_work(info_key: str) -> None:

@@ -20,6 +20,7 @@ Figures and ratios are printed, never asserted. Usage::
     .venv/bin/python bench/lifecycle.py            # default run (< 2 min on 2 cores)
     .venv/bin/python bench/lifecycle.py --quick    # smoke run
     .venv/bin/python bench/lifecycle.py --profile  # + cProfile of the use-case lifecycles (top 25 cumulative)
+    .venv/bin/python bench/lifecycle.py --statements  # + each step's SQL of the last lifecycle, grouped, counted
     .venv/bin/python bench/lifecycle.py --pg-url postgresql+psycopg://user@host:5432/postgres
     .venv/bin/python bench/lifecycle.py --no-pg
 """
@@ -106,6 +107,7 @@ class Timings:
     engine_part: list[float] = field(default_factory=list)
     steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statements: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    sql_texts: dict[str, list[str]] = field(default_factory=dict)  # the last lifecycle's statements per step
 
     @property
     def total(self) -> float:
@@ -243,10 +245,12 @@ class Bench:
         self._context = self.app.app_context()
         self._context.push()
         self.sql_count = 0  # statements sent to the database (BEGIN included, COMMIT is not a statement here)
+        self.sql_texts: list[str] = []  # their text, to see which ones repeat (--statements)
 
         @event.listens_for(self.db.engine, "before_cursor_execute")
-        def _count(*_args: Any) -> None:
+        def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             self.sql_count += 1
+            self.sql_texts.append(statement)
         with self.db.unit_of_work() as s:
             load_roles(s)
             sync_definitions(s, APP_ROOT)
@@ -281,9 +285,11 @@ class Bench:
         from app.db import set_tenant_scope
         from app.identity.actor import actor_for
         from app.identity.models import User
+        from app.identity.service import load_user
 
         with self.db.unit_of_work() as s:
-            user = s.execute(select(User).where(User.username == username)).scalar_one()
+            user = load_user(s, User.username == username)  # one query, as a request's token check
+            assert user is not None, username
             actor = actor_for(s, user)
             set_tenant_scope(s, actor.tenant_scope)
             yield s, actor
@@ -306,11 +312,15 @@ class Bench:
         mark = [clock(), self.sql_count]
         t0 = mark[0]
         paused = [0.0]  # waiting for 税务's callback: not part of any figure
+        texts: dict[str, list[str]] = {}
+        self.sql_texts.clear()
 
         def done(name: str) -> float:
             now, sql = clock(), self.sql_count
             steps.append((name, now - mark[0], sql - mark[1]))
             mark[:] = [now, sql]
+            texts[name] = list(self.sql_texts)
+            self.sql_texts.clear()
             return now
 
         with self.step(seller) as (s, actor):
@@ -346,6 +356,7 @@ class Bench:
                 paused[0] += clock() - waited
                 mark[0] += clock() - waited
                 mark[1] += self.sql_count - sql  # less the callback's own statements if it landed meanwhile
+                del self.sql_texts[len(self.sql_texts) - (self.sql_count - sql):]
             with self.step(clerk) as (s, actor):
                 task = s.execute(select(Task).where(Task.case_id == case_id, Task.status == "open")).scalar_one()
                 assert task.stage == stage, (task.stage, stage)
@@ -364,6 +375,7 @@ class Bench:
             for name, seconds, statements in steps:
                 timings.steps[name].append(seconds)
                 timings.statements[name].append(statements)
+            timings.sql_texts = texts
 
     # -------------------------------------------------------------------------------- 3. stored bytes
     def stored_bytes(self) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]], str]:
@@ -432,8 +444,28 @@ def runtime_meter() -> tuple[dict[str, float], Callable[[], None]]:
     return spent, restore
 
 
+def normalized_sql(statement: str) -> str:
+    """One line per kind of statement: whitespace folded, IN lists of any length as one, long texts cut."""
+    flat = re.sub(r"\s+", " ", statement).strip()
+    flat = re.sub(r"\((?:\s*(?:\?|%\(\w+\)s|:\w+|\$\d+)\s*,?)+\)", "(…)", flat)
+    return flat if len(flat) <= 150 else flat[:147] + "…"
+
+
+def print_statements(label: str, texts: dict[str, list[str]]) -> None:
+    """Each step's statements of the last measured lifecycle, grouped by normalized text, most repeated first:
+    the queries that run again and again are where the statement budget goes (issue 18)."""
+    header(f"SQL statements per step of the last lifecycle — {label} (grouped, most repeated first)")
+    for name, statements in texts.items():
+        groups: dict[str, int] = defaultdict(int)
+        for statement in statements:
+            groups[normalized_sql(statement)] += 1
+        print(f"  {name}: {len(statements)} statements, {len(groups)} distinct")
+        for sql, n in sorted(groups.items(), key=lambda item: -item[1]):
+            print(f"    {n:3d} × {sql}")
+
+
 def run_use_case(label: str, url: str, workdir: Path, warmup: int, count: int, raw_rate: float,
-                 profile: bool) -> dict[str, Any]:
+                 profile: bool, statements: bool = False) -> dict[str, Any]:
     header(f"2. Use-case lifecycle — {label}")
     t = time.perf_counter()
     bench = Bench(url, workdir)
@@ -500,6 +532,8 @@ def run_use_case(label: str, url: str, workdir: Path, warmup: int, count: int, r
         print(f"  not in the list above (the right 登簿 created): {extra_desc}; "
               f"with them {total + extra_total} B")
 
+        if statements:
+            print_statements(label, timings.sql_texts)
         if profiler:
             header(f"cProfile of the {count} measured use-case lifecycles — {label} (top 25 by cumulative time)")
             buffer = io.StringIO()
@@ -521,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few lifecycles: a smoke run")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the use-case lifecycles and print the top 25 cumulative entries")
+    parser.add_argument("--statements", action="store_true",
+                        help="list each step's SQL statements of the last lifecycle, grouped by text and counted")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),
                         help="PostgreSQL server to use; its database is only used to CREATE and DROP a fresh "
                              f"bench database (default {DEFAULT_PG_URL}, or $BENCH_PG_URL)")
@@ -556,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
         sqlite_url = f"sqlite:///{work / 'sqlite' / 'bench.sqlite3'}"
         (work / "sqlite").mkdir()
         results.append(run_use_case("SQLite", sqlite_url, work / "sqlite", uc_warmup, uc_count, raw_rate,
-                                    args.profile))
+                                    args.profile, args.statements))
         if args.no_pg:
             header("2. Use-case lifecycle — PostgreSQL")
             print("  skipped (--no-pg)")
@@ -568,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
                     print("  skipped: not reachable (see note above); use --pg-url to point elsewhere")
                 else:
                     results.append(run_use_case("PostgreSQL", pg_url, work / "pg", uc_warmup, uc_count,
-                                                raw_rate, args.profile))
+                                                raw_rate, args.profile, args.statements))
 
     header("Summary")
     print(f"  {'raw SpiffWorkflow baseline':<38}{raw_rate:8.1f} lifecycles/s")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.casefile.models import Case, CaseEvent
 from app.casefile.status import status_label
-from app.db import utcnow
+from app.db import transaction_cache, utcnow
 from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
 from app.vocabulary import EventKind
@@ -17,7 +17,13 @@ from app.vocabulary import EventKind
 
 def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | None, message: str,
               stage: str | None = None, decision: str | None = None, actor_role: str | None = None) -> CaseEvent:
-    last = session.execute(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case.id)).scalar() or 0
+    # The case's last seq is read once per transaction: a step adds several events (submit: up to 5).
+    last_seq = transaction_cache(session, "case_event_seq")
+    if case.id not in last_seq:
+        last_seq[case.id] = session.execute(select(func.max(CaseEvent.seq))
+                                            .where(CaseEvent.case_id == case.id)).scalar() or 0
+    last = last_seq[case.id]
+    last_seq[case.id] = last + 1
     event = CaseEvent(case_id=case.id, tenant_id=case.tenant_id, seq=last + 1, kind=kind, stage=stage,
                       status=case.status, decision=decision, actor_id=actor.user_id if actor else None,
                       actor_role=actor_role, message=message[:500], at=utcnow())

@@ -64,15 +64,18 @@ def required_codes(definition: BusinessTypeDef, form_public: dict[str, Any]) -> 
     return [m.code for m in checklist(definition) if not m.generated and _item_required(m, names)]
 
 
-def missing_codes(definition: BusinessTypeDef, case: Case) -> list[str]:
+def missing_codes(definition: BusinessTypeDef, case: Case, *, waived: set[str] | None = None,
+                  deferred: set[str] | None = None) -> list[str]:
     """Required items neither uploaded nor waived by a successful data-sharing check, leaving out the
-    exemptible items whose check has not run yet (app/cases/sharing/exemptions.py)."""
+    exemptible items whose check has not run yet (app/cases/sharing/exemptions.py). ``waived`` and ``deferred``:
+    those codes when the caller read them already (the case summary shows them too), else they are read."""
     from app.cases.sharing import exemptions
 
     have = {m.code for m in case.materials}
     session = object_session(case)
     if session is not None:
-        have |= exemptions.waived_codes(session, case) | exemptions.deferred_codes(session, definition, case)
+        have |= exemptions.waived_codes(session, case) if waived is None else waived
+        have |= exemptions.deferred_codes(session, definition, case) if deferred is None else deferred
     return [code for code in required_codes(definition, case.form_public) if code not in have]
 
 

@@ -31,6 +31,10 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
     shown = {k: (v if unmasked or k not in secret else mask_value(k, props.get(k, {}), v)) for k, v in form.items()}
     open_tasks = session.execute(select(Task).where(Task.case_id == case.id,
                                                     Task.status == TaskStatus.OPEN)).scalars().all()
+    waivers = exemptions.waivers_of(session, case, definition)
+    deferred = exemptions.deferred_codes(session, definition, case)
+    missing = (missing_codes(definition, case, waived={w["code"] for w in waivers}, deferred=deferred)
+               if case.status in EDITABLE_STATUSES else [])
     return {
         "id": case.id,
         "business_no": case.business_no,
@@ -58,11 +62,10 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         } for p in case.parties],
         "materials": [{"id": m.id, "code": m.code, "content_type": m.content_type, "size": m.size,
                        "sha256": m.sha256, "uploaded_at": m.created_at.isoformat()} for m in case.materials],
-        "materials_missing": missing_codes(definition, case) if case.status in EDITABLE_STATUSES else [],
+        "materials_missing": missing,
         # Data sharing (app/cases/sharing/exemptions.py): items waived and why; items a check will decide.
-        "materials_waived": exemptions.waivers_of(session, case, definition),
-        "materials_deferred": sorted(set(required_codes(definition, case.form_public))
-                                     & exemptions.deferred_codes(session, definition, case)),
+        "materials_waived": waivers,
+        "materials_deferred": sorted(set(required_codes(definition, case.form_public)) & deferred),
         "correction_items": case.correction_items,
         "fee_items": case.fee_items or [],
         "fee_total_yuan": fee_total_yuan(case.fee_items or []),

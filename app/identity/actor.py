@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.errors import PermissionDenied
@@ -43,9 +43,19 @@ class Actor:
 SYSTEM = Actor(user_id=None, username="system", kind="system", city_level=True)
 
 
+def _roles_of(session: Session, user: User) -> list[Role]:
+    """The user's roles: those loaded with the links (``identity.service.load_user``) without a query, else
+    looked up (links just made, not flushed yet, have no role loaded)."""
+    links = user.roles
+    if all("role" not in inspect(link).unloaded and link.role is not None for link in links):
+        return [link.role for link in links]
+    codes = user.role_codes
+    return list(session.execute(select(Role).where(Role.code.in_(codes))).scalars()) if codes else []
+
+
 def actor_for(session: Session, user: User) -> Actor:
     codes = user.role_codes
-    roles = session.execute(select(Role).where(Role.code.in_(codes))).scalars().all() if codes else []
+    roles = _roles_of(session, user)
     permissions = frozenset(p for r in roles for p in r.permissions)
     city_level = any(r.scope == "city" for r in roles) and user.tenant_id is None
     if not city_level:  # platform-wide data has no district to scope it by: city level only

@@ -1,10 +1,12 @@
 """Accounts and API tokens."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, has_app_context
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import AuthenticationRequired, NotFound, ValidationFailed
@@ -92,10 +94,11 @@ def authenticate(session: Session, username: str, password: str, address: str) -
     return user
 
 
-def _check_tenant_enabled(session: Session, user: User) -> None:
-    """Staff of a disabled district can neither sign in nor keep using a token issued before."""
+def _check_tenant_enabled(session: Session, user: User, tenant: Tenant | None = None) -> None:
+    """Staff of a disabled district can neither sign in nor keep using a token issued before. ``tenant``: the
+    user's office when the caller loaded it already."""
     if user.tenant_id is not None:
-        tenant = session.get(Tenant, user.tenant_id)
+        tenant = tenant if tenant is not None and tenant.code == user.tenant_id else session.get(Tenant, user.tenant_id)
         if tenant is not None and not tenant.enabled:
             raise AuthenticationRequired(f"所属辖区（{tenant.name}）已停用，无法登录", code="tenant_disabled")
 
@@ -137,12 +140,29 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
     return user_for_session(session, data.get("uid"), data.get("sv"))
 
 
+def load_user(session: Session, *criteria: Any) -> User | None:
+    """The user matching ``criteria`` with everything that authenticating a request reads, in one query: the
+    roles with their permissions (for ``actor_for``) and the office joined in. Three queries per request were
+    17 % of the server's CPU (issue 18)."""
+    found = _user_and_office(session, *criteria)
+    return found[0] if found is not None else None
+
+
+def _user_and_office(session: Session, *criteria: Any) -> tuple[User, Tenant | None] | None:
+    row = session.execute(
+        select(User, Tenant).outerjoin(Tenant, Tenant.code == User.tenant_id).where(*criteria)
+        .options(joinedload(User.roles))
+    ).unique().first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def user_for_session(session: Session, user_id: object, version: object) -> User:
     """The active user whose sessions are still at ``version`` (a page session or a token's claims)."""
-    user = session.get(User, user_id) if isinstance(user_id, str) else None
+    found = _user_and_office(session, User.id == user_id) if isinstance(user_id, str) else None
+    user, office = found if found is not None else (None, None)
     if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
-    _check_tenant_enabled(session, user)
+    _check_tenant_enabled(session, user, office)
     return user
 
 

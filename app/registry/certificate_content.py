@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import CHINA
+from app.db import transaction_cache
 from app.identifiers import format_unit_code
 from app.identity.models import Tenant
 from app.registry.certificate_plan import UnitPlan
@@ -43,12 +44,16 @@ class Content:
 
 
 def office_name(session: Session, tenant_id: str) -> str:
-    """``杭州市西湖区不动产登记中心`` for a district, ``杭州市不动产登记中心`` for the city."""
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        return "不动产登记中心"
-    parent = session.get(Tenant, tenant.parent_code) if tenant.parent_code else None
-    return f"{parent.name if parent else ''}{tenant.name}不动产登记中心"
+    """``杭州市西湖区不动产登记中心`` for a district, ``杭州市不动产登记中心`` for the city. Kept for the
+    transaction (the 申请书 and the certificate ask for it several times in one step; issue 18)."""
+    names = transaction_cache(session, "office_names")
+    if tenant_id not in names:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            return "不动产登记中心"
+        parent = session.get(Tenant, tenant.parent_code) if tenant.parent_code else None
+        names[tenant_id] = f"{parent.name if parent else ''}{tenant.name}不动产登记中心"
+    return str(names[tenant_id])
 
 
 def chinese_date(at: datetime) -> str:

@@ -3,18 +3,12 @@
 Callers pass before/after dictionaries that carry no personal data (ids, statuses, decisions); the audit
 trail is read by operators, so it must not become a second copy of the encrypted fields.
 
-Two logs, one module: ``record`` appends a state change (or a security-relevant act such as unmasking) to the
-hash chain. The chain is one line, so appenders must take turns on its head row; they do so only at commit:
-``record`` keeps the entry with the session (``session.info``), and just before the transaction commits the
-entries are numbered and linked under the head's lock (``_link_at_commit``). The head is thus the last lock
-any transaction takes (locks are taken in one order: case → unit → audit chain, so the chain cannot close a
-deadlock cycle) and it is held for the commit only, not from a step's first entry to its end (found: every
-state change in every district queued behind one submission's remaining work). Entries of a savepoint that
-rolls back, or of a transaction that does, are dropped with it. ``record_access`` logs a plain read (a
-material viewed, a register query) into the unchained ``access_log``: the case page records such reads at the
-start of a request, and with the chain they made every concurrent case-page view wait for the previous one to
-finish (bench/audit_contention.py measures it). Both are read through this module (``access_entries``) so the
-operators' log pages see one trail.
+Two logs, one module: ``record`` appends a state change (or a security-relevant act such as unmasking) to
+the hash chain — every appender locks the chain's head row until its transaction commits, so appends are
+serialized. ``record_access`` logs a plain read (a material viewed, a register query) into the unchained
+``access_log``: the case page records such reads at the start of a request, and with the chain they made
+every concurrent case-page view wait for the previous one to finish (bench/audit_contention.py measures
+it). Both are read through this module (``access_entries``) so the operators' log pages see one trail.
 """
 from __future__ import annotations
 
@@ -25,12 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.db import register_pending_work, utcnow
 from app.security.models import AccessEntry, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+_PENDING = "audit_pending"  # session.info: (transaction recorded in, entry) not yet chained
 
 
 def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -46,43 +41,57 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-_PENDING = "audit_pending"  # [(entry, the savepoint it was recorded in or None)], linked at commit
-register_pending_work(_PENDING)  # a session holding entries has work a rollback would lose
-
-
 def record(session: Session, *, actor_id: str | None, action: str, object_type: str, object_id: str | None,
            tenant_id: str | None = None, before: dict[str, Any] | None = None,
            after: dict[str, Any] | None = None) -> AuditEntry:
-    """Append to the chain when the transaction commits (its ``seq`` and hashes are set then)."""
-    entry = AuditEntry(at=utcnow(), actor_id=actor_id, tenant_id=tenant_id, action=action,
-                       object_type=object_type, object_id=object_id, before=before, after=after)
+    """Append a state change to the chain when the transaction commits (its ``seq`` and hashes are set then).
+
+    Why at commit: a step records several entries (submit: up to 8), and reading and updating the head for
+    each was 3 statements apiece, a sixth of a lifecycle's SQL (issue 18); at commit the head is locked and
+    updated once and the entries inserted together. The lock is also held for less time, and taken last, in
+    the house order (case → unit → chain heads). A rolled-back transaction or savepoint drops what it
+    recorded; a query that reads the chain in the same transaction writes the waiting entries first."""
+    entry = AuditEntry(at=utcnow(), actor_id=actor_id, tenant_id=tenant_id, action=action, object_type=object_type,
+                       object_id=object_id, before=before, after=after)
     if not session.in_transaction():  # so that a rollback, even of nothing else, drops the entry
         session.begin()
-    session.info.setdefault(_PENDING, []).append((entry, session.get_nested_transaction()))
+    recorded_in = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((recorded_in, entry))
     return entry
 
 
-def pending_entries(session: Session) -> list[AuditEntry]:
-    """The entries this transaction will append when it commits."""
-    return [entry for entry, _ in session.info.get(_PENDING, [])]
-
-
-@event.listens_for(Session, "before_commit")
-def _link_at_commit(session: Session) -> None:
-    if session.get_nested_transaction() is not None:  # a savepoint released: its entries wait for the commit
-        return
-    pending = session.info.pop(_PENDING, None)
+def write_pending(session: Session) -> None:
+    """Chain the entries recorded in this transaction onto the head, locked until the transaction ends."""
+    pending: list[tuple[SessionTransaction | None, AuditEntry]] = session.info.pop(_PENDING, None) or []
     if not pending:
         return
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
-    for entry, _ in pending:
+    for _, entry in pending:
         entry.seq, entry.prev_hash = head.seq + 1, head.hash
         entry.hash = _digest(entry.prev_hash, _fields(entry))
         head.seq, head.hash = entry.seq, entry.hash
-        session.add(entry)
+    session.add_all([entry for _, entry in pending])
+
+
+register_pending_work(_PENDING)  # a transaction holding unwritten entries has work to lose (answers.must_wait)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_on_commit(session: Session) -> None:
+    """Also when a savepoint is released: what it holds then belongs to its parent, and a root commit that
+    releases open savepoints first calls this while they are still open, so waiting for "the root" could miss
+    it."""
+    write_pending(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading_chain(state: ORMExecuteState) -> None:
+    """Read-your-writes: the chain read in the transaction that recorded entries includes them."""
+    if state.session.info.get(_PENDING) and any(m.class_ in (AuditEntry, AuditHead) for m in state.all_mappers):
+        write_pending(state.session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -93,22 +102,20 @@ def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None
     if not transaction.nested:
         session.info.pop(_PENDING, None)
         return
-    session.info[_PENDING] = [(e, tx) for e, tx in pending if not _within(tx, transaction)]
+    session.info[_PENDING] = [(tx, entry) for tx, entry in pending if not _within(tx, transaction)]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
-    """A transaction closed without committing (``close()`` with no rollback call) leaves nothing behind for
-    the session's next transaction."""
-    if transaction.parent is None:
+    if transaction.parent is None:  # committed (written above), rolled back or closed: nothing carries over
         session.info.pop(_PENDING, None)
 
 
-def _within(recorded_in: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
-    while recorded_in is not None:
-        if recorded_in is savepoint:
+def _within(tx: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while tx is not None:
+        if tx is outer:
             return True
-        recorded_in = recorded_in.parent
+        tx = tx.parent
     return False
 
 

@@ -1,0 +1,66 @@
+"""Audit entries are chained when their transaction commits (issue 18: one head lock and update per transaction
+instead of three statements per entry): what a transaction or a savepoint rolled back never reaches the
+chain, entries get consecutive numbers in the order recorded, and a read of the chain in the recording
+transaction sees them."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.security import audit
+from app.security.audit import verify_chain
+from app.security.models import AuditEntry, AuditHead
+
+
+def _record(session: Any, tag: str) -> None:
+    audit.record(session, actor_id=None, action=f"test.{tag}", object_type="test", object_id=tag)
+
+
+def _actions(db: Any, since: int) -> list[str]:
+    with db.unit_of_work() as session:
+        return list(session.execute(select(AuditEntry.action).where(AuditEntry.seq > since)
+                                    .order_by(AuditEntry.seq)).scalars())
+
+
+def _head_seq(db: Any) -> int:
+    with db.unit_of_work() as session:
+        head = session.get(AuditHead, 1)
+        return head.seq if head is not None else 0
+
+
+def test_entries_are_chained_at_commit_without_what_was_rolled_back(db: Any) -> None:
+    start = _head_seq(db)
+    with db.unit_of_work() as session:
+        _record(session, "first")
+        try:
+            with session.begin_nested():
+                _record(session, "undone")
+                raise RuntimeError("the savepoint fails")
+        except RuntimeError:
+            pass
+        with session.begin_nested():  # a released savepoint's entry stays with its transaction
+            _record(session, "kept")
+        _record(session, "last")
+    try:
+        with db.unit_of_work() as session:
+            _record(session, "rolled back")
+            raise RuntimeError("the transaction fails")
+    except RuntimeError:
+        pass
+    assert _actions(db, start) == ["test.first", "test.kept", "test.last"]
+    assert _head_seq(db) == start + 3
+    with db.unit_of_work() as session:
+        assert verify_chain(session) == []
+
+
+def test_the_recording_transaction_reads_its_own_entries(db: Any) -> None:
+    start = _head_seq(db)
+    with db.unit_of_work() as session:
+        _record(session, "seen")
+        entry = session.execute(select(AuditEntry).where(AuditEntry.action == "test.seen")).scalar_one()
+        assert entry.seq == start + 1 and entry.hash
+        _record(session, "after the read")
+    assert _actions(db, start) == ["test.seen", "test.after the read"]
+    with db.unit_of_work() as session:
+        assert verify_chain(session) == []
