@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
+from app.db import has_uncommitted_work
 from app.security import audit
 from app.security.audit import verify_chain
 from app.security.models import AuditEntry, AuditHead
@@ -62,5 +64,42 @@ def test_the_recording_transaction_reads_its_own_entries(db: Any) -> None:
         assert entry.seq == start + 1 and entry.hash
         _record(session, "after the read")
     assert _actions(db, start) == ["test.seen", "test.after the read"]
+    with db.unit_of_work() as session:
+        assert verify_chain(session) == []
+
+
+def test_a_rollback_before_any_statement_drops_the_entries_too(db: Any) -> None:
+    """``record`` on a session with no transaction yet begins one, so a rollback has something to end."""
+    start = _head_seq(db)
+    session = db.session_factory()
+    try:
+        _record(session, "rolled_back")
+        assert has_uncommitted_work(session)  # no department call may wait inside this transaction
+        session.rollback()
+        _record(session, "next")  # the same session's next transaction carries nothing of the last one
+        session.commit()
+    finally:
+        session.close()
+    assert _actions(db, start) == ["test.next"]
+
+
+def test_a_transaction_holding_entries_does_not_hold_the_chain(db: Any) -> None:
+    """The first transaction has recorded and not committed; the second records and commits without waiting
+    for it (PostgreSQL: a lock wait would end in the lock timeout and fail the test; SQLite's one writer is
+    its BEGIN IMMEDIATE, so there the second could not start while the first writes)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    start = _head_seq(db)
+    first = db.session_factory()
+    try:
+        _record(first, "slow")
+        first.execute(text("SELECT 1"))  # the first transaction is open
+        with db.unit_of_work() as second:
+            second.execute(text("SET LOCAL lock_timeout = '5s'"))
+            _record(second, "fast")
+        first.commit()
+    finally:
+        first.close()
+    assert _actions(db, start) == ["test.fast", "test.slow"]  # the chain's order is the order of commits
     with db.unit_of_work() as session:
         assert verify_chain(session) == []
