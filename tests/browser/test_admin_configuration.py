@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from support.forms import transfer_form
 
 from app.catalog.dictionaries import seed_dictionaries
@@ -25,7 +26,7 @@ def test_a_form_edit_appears_in_the_generated_preview(page: Any, sign_in: Any) -
     page.select_option("tr[data-row='new'] select[aria-label='控件']", "radio")
     page.fill("tr[data-row='new'] textarea[aria-label='选项']", "yes=有\nno=无")
     page.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('是否有电梯')")
-    assert preview.locator("input[name='preview-elevator'][value='yes']").count() == 1
+    expect(preview.locator("input[name='preview-elevator'][value='yes']")).to_have_count(1)
 
     with page.expect_navigation():  # the answer page has loaded
 
@@ -37,7 +38,7 @@ def test_a_form_edit_appears_in_the_generated_preview(page: Any, sign_in: Any) -
     page.context.clear_cookies()
     sign_in(page, "zhangsan", next_path=f"/apply/transfer_resale?unit_code={transfer_form()['unit_code']}")
     assert page.locator("label[for='f-remarks']").inner_text() == "备注（可选填写）"
-    assert page.locator("input[name='elevator'][value='yes']").count() == 1
+    expect(page.locator("input[name='elevator'][value='yes']")).to_have_count(1)
     assert "是否有电梯" in page.locator("[data-field='elevator']").inner_text()
     page.screenshot(path="test-artifacts/admin/form-edit-in-portal.png", full_page=True)
 
@@ -73,4 +74,4 @@ def test_dictionary_crud_and_a_refused_delete(page: Any, sign_in: Any, db: Any) 
         page.click("tr[data-code='residential'] button.danger")
     message = page.locator(".flash.error").inner_text()
     assert "“住宅”（residential）仍被引用，不能删除" in message and "不动产单元" in message
-    assert page.locator("tr[data-code='residential']").count() == 1
+    expect(page.locator("tr[data-code='residential']")).to_have_count(1)

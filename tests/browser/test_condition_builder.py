@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from playwright.sync_api import expect
 from test_process_designer import BUILDER, add_row, click_element, open_registration_group, wait_condition
 
 
@@ -75,7 +76,7 @@ def test_an_analyst_builds_conditions_and_dry_runs_from_the_generated_form(page:
 
     # The dry run's input is the application form with sample data and a choice per user task.
     assert page.locator("#trial-field-use").input_value() == "住宅"
-    assert page.locator("#trial-field-seller_name").count() == 0  # personal data is not process data
+    expect(page.locator("#trial-field-seller_name")).to_have_count(0)  # personal data is not process data
     assert page.locator("label[for=trial-decision-task_review-decision]").inner_text().startswith("审核")
     assert "end_registered" in dry_run(page)
     page.select_option("#trial-field-use", "非住宅")
@@ -114,4 +115,4 @@ def test_a_fee_condition_is_built_on_the_type_page(page: Any, sign_in: Any) -> N
     page.wait_for_selector(".flash.success")
     saved = page.locator("tr[data-fee='large_deal_service']")
     assert saved.locator("input[name$='-when']").input_value() == 'price > 3000000 and use in ["非住宅"]'
-    assert saved.locator(".bdc-cond-row").count() == 2  # and it opens in the builder again
+    expect(saved.locator(".bdc-cond-row")).to_have_count(2)  # and it opens in the builder again

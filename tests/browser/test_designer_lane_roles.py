@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from test_process_designer import LANE_HEADER, open_registration_group
 
 LANE_LABEL = "(id) => document.querySelector(`.djs-element[data-element-id='${id}'] .djs-visual text`).textContent"
@@ -24,7 +25,7 @@ def test_a_lane_shows_and_picks_its_role_by_chinese_name(page: Any, sign_in: Any
     page.mouse.dblclick(point["x"], point["y"])  # a double click selects; it never opens a text box on the code
     assert page.locator(".djs-direct-editing-parent").is_hidden()
     assert page.evaluate("() => window.bdcModeler.get('selection').get().map(e => e.id)") == ["lane_reviewer"]
-    assert page.locator("#bio-properties-panel-name").count() == 0  # no free-text name for a lane
+    expect(page.locator("#bio-properties-panel-name")).to_have_count(0)  # no free-text name for a lane
 
     open_registration_group(page)
     select = page.locator("#bio-properties-panel-bdc-lane-role")

@@ -84,7 +84,7 @@ def test_two_joint_owners_sell_together_each_signing_on_his_own_phone(
     no_sideways_scroll(sun)
 
     wu.goto(edit_url)
-    assert wu.locator("img.signature").count() == 2
+    expect(wu.locator("img.signature")).to_have_count(2)
     wu.click("#submit-application")
     expect(wu.locator("main")).to_contain_text("申请已提交，业务号")
     shot(wu, "j04-submitted")

@@ -78,7 +78,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     seller.fill("#f-contract_no", form["contract_no"])
     shot(seller, "03-form")
     seller.click("text=保存并继续")
-    assert seller.locator(".field.has-error[data-field=buyer_id_number]").count() == 1
+    expect(seller.locator(".field.has-error[data-field=buyer_id_number]")).to_have_count(1)
     shot(seller, "04-form-error")
     seller.fill("#f-buyer_id_number", form["buyer_id_number"])
     seller.click("text=保存并继续")
@@ -92,7 +92,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
         seller.set_input_files(f"#material-{code} input[type=file]", str(sample))
         seller.click(f"#material-{code} button:has-text('上传')")
         seller.wait_for_load_state("networkidle")
-    assert seller.locator("tr[id^=material-] .badge.warn:has-text('未上传')").count() == 0
+    expect(seller.locator("tr[id^=material-] .badge.warn:has-text('未上传')")).to_have_count(0)
     assert "系统生成" in seller.locator("#material-application_form").inner_text()  # never uploaded (issue 17)
     assert seller.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
     shot(seller, "05-materials")
@@ -117,7 +117,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     shot(seller, "05c-sign")
     seller.click("#sign-submit")
     expect(seller.locator("body")).to_contain_text("您已签名确认申请")
-    assert seller.locator("img.signature").count() == 1
+    expect(seller.locator("img.signature")).to_have_count(1)
     seller.click("#submit-application")  # refused with a clear message until every party has signed
     assert "待受让方确认申请并签名" in seller.locator("[role=alert]").first.inner_text()
 
@@ -133,7 +133,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     shot(buyer, "05d-co-applicant-signed")
 
     seller.goto(edit_url)
-    assert seller.locator("img.signature").count() == 2  # check-your-answers shows both signatures
+    expect(seller.locator("img.signature")).to_have_count(2)  # check-your-answers shows both signatures
     expect(seller.locator("#material-application_form")).to_contain_text("已生成")  # made once both signed
     seller.click("#submit-application")
     expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
@@ -145,9 +145,9 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
     timeline = seller.locator("ol.timeline").inner_text()
     for stage in ("受理", "审核", "登簿", "缮证"):
         assert stage in timeline
-    assert seller.locator("a.certificate-link").count() == 0  # the title is the buyer's, not the seller's
+    expect(seller.locator("a.certificate-link")).to_have_count(0)  # the title is the buyer's, not the seller's
     buyer.goto(seller.url.replace(live_server, ""))
-    assert buyer.locator("a.notice-link").count() == 1  # 受理通知书
+    expect(buyer.locator("a.notice-link")).to_have_count(1)  # 受理通知书
     notice = buyer.context.request.get(f"{live_server}{buyer.locator('a.notice-link').get_attribute('href')}")
     assert notice.ok and notice.body().startswith(b"%PDF")
     assert "契税" in buyer.locator("#taxes").inner_text() and "已完税" in buyer.locator("#taxes").inner_text()

@@ -184,7 +184,7 @@ def test_two_new_people_sell_and_buy_a_flat_on_their_phones(
     expect(main).not_to_contain_text(ZHOU_JIE["name"])
     expect(main).to_contain_text(ZHAO_MIN["id_number"])  # … her own particulars whole
     editing = "main form[action$='/form'], main input[type=file]:not(#face-photo)"  # the form, material uploads
-    assert buyer_page.locator(editing).count() == 0
+    expect(buyer_page.locator(editing)).to_have_count(0)
     buyer.seen("read-only")
     buyer.choose_file("#face-photo", photo)
     buyer.tap("#face-submit")
@@ -276,7 +276,7 @@ def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, s
     page.set_input_files("#material-title_certificate input[type=file]", str(clearer))
     page.click("#material-title_certificate button:has-text('上传')")
     expect(page.locator(".flash").first).to_contain_text("材料已上传")
-    assert page.locator("#material-title_certificate .badge.ok:has-text('已上传')").count() == 1
+    expect(page.locator("#material-title_certificate .badge.ok:has-text('已上传')")).to_have_count(1)
     shot(page, "c02-material-replaced")
     expect(page.locator("#content-changed")).to_contain_text("上传材料：不动产权证书")  # signatures voided
     for username in ("zhangsan", "lisi"):  # both sign the corrected application again (account signature)
@@ -284,7 +284,7 @@ def test_a_correction_round_trip_in_the_portal(browser: Any, live_server: str, s
     page.click("#submit-application:has-text('补正后重新提交')")
     expect(page.locator(".flash").first).to_contain_text("补正材料已提交")
     expect(page.locator("ol.timeline")).to_contain_text("申请人已补正并重新提交")
-    assert page.locator("main .flash.warning[role=status]").count() == 0  # nothing left to fix
+    expect(page.locator("main .flash.warning[role=status]")).to_have_count(0)  # nothing left to fix
     shot(page, "c03-resubmitted")
     no_sideways_scroll(page)
     take_through(login, business_no, ("受理", "审核"))

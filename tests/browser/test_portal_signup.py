@@ -85,7 +85,7 @@ def test_sign_up_by_sms_code_verify_identity_and_face_on_a_phone(camera_browser:
     page.click("button:has-text('提交核验')")
     page.wait_for_url(f"{live_server}/")
     assert "实名认证成功" in page.locator(".flash").first.inner_text()
-    assert page.locator("header a:has-text('我的申请')").count() == 1
+    expect(page.locator("header a:has-text('我的申请')")).to_have_count(1)
     shot(page, "15-landed-on-portal")
     no_sideways_scroll(page)
     context.close()

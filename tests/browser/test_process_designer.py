@@ -8,6 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from playwright.sync_api import expect
 from support.cases import complete_stage
 from support.forms import transfer_form, upload_missing
 
@@ -156,11 +157,11 @@ def test_analyst_adds_a_review_step_validates_dry_runs_and_publishes(
     wait_condition(page, "flow_review_reject", 'decision == "reject"')
     page.click("#btn-validate")
     page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('校验通过')")
-    assert page.locator(".bdc-error-badge").count() == 0
+    expect(page.locator(".bdc-error-badge")).to_have_count(0)
 
     # The dry run starts from the generated application form, with a choice per user task (复核 included).
     assert page.locator("#trial-field-use").input_value() == "住宅"
-    assert page.locator(f"#trial-decision-{new_id}-decision").count() == 1
+    expect(page.locator(f"#trial-decision-{new_id}-decision")).to_have_count(1)
     page.click("#btn-dryrun")
     page.wait_for_function("() => document.querySelector('#designer-status').textContent.includes('试运行')")
     assert "end_registered" in page.locator("#designer-status").inner_text()

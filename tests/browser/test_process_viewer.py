@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from browser_fixtures import open_context
+from playwright.sync_api import expect
 from support.cases import take_through
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
@@ -24,8 +25,9 @@ def test_case_page_viewer_marks_the_current_and_the_completed_steps(clerk_page: 
     assert viewer.locator(".bpmn-canvas svg .djs-element").count() > 10  # drawn by bpmn-js, not the fallback
     assert reviewer.is_hidden("#process .bpmn-fallback")
     current = viewer.locator(".djs-element.bdc-current")
-    assert current.count() == 1 and current.get_attribute("data-element-id") == "task_review"
-    assert viewer.locator('.djs-element.bdc-done[data-element-id="task_accept"]').count() == 1
+    expect(current).to_have_count(1)
+    assert current.get_attribute("data-element-id") == "task_review"
+    expect(viewer.locator('.djs-element.bdc-done[data-element-id="task_accept"]')).to_have_count(1)
     assert lane_label(viewer, "lane_reviewer") == "审核人员"
     assert lane_label(viewer, "lane_certifier") == "缮证发证人员"
     stroke = current.locator(".djs-visual > :first-child").evaluate("e => getComputedStyle(e).stroke")
@@ -40,14 +42,14 @@ def test_guide_page_shows_the_process_with_the_viewer_and_without_javascript(bro
         page = context.new_page()
         page.goto("/guide/transfer_resale")
         if javascript:  # public page: the bundle is fetched only on request (the page's weight budget)
-            assert page.locator("script[src*='viewer/build']").count() == 0
+            expect(page.locator("script[src*='viewer/build']")).to_have_count(0)
             page.click("text=可缩放查看流程图")
             page.locator(".process .bpmn-viewer-ready .djs-element[data-element-id=task_review]").wait_for()
             assert page.is_hidden(".process .bpmn-fallback")
             assert lane_label(page.locator(".process .bpmn-viewer-ready"), "lane_acceptor") == "受理人员"
         else:
             assert page.is_visible(".process .bpmn-fallback svg")
-            assert page.locator('.bpmn-fallback [data-element-id="task_review"]').count() == 1
+            expect(page.locator('.bpmn-fallback [data-element-id="task_review"]')).to_have_count(1)
             assert page.is_hidden("text=可缩放查看流程图")
             assert "受理人员" in page.locator(".bpmn-fallback .bpmn-lane").all_text_contents()
         context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
 
@@ -24,9 +25,9 @@ def test_another_clerk_cannot_claim_a_claimed_task(clerk_page: Any, seeded: Any,
         second.locator("tr.task-row", has_text=no).locator("button.claim").click()  # a page loaded before the claim
     assert "该任务已由他人领取" in second.locator(".flash.error").inner_text()
     second.goto("/workbench/?tab=claimable")
-    assert second.locator("tr.task-row", has_text=no).count() == 0
+    expect(second.locator("tr.task-row", has_text=no)).to_have_count(0)
     second.goto(f"/workbench/cases/{submitted_transfer['id']}")
-    assert second.locator("#decision-form").count() == 0  # only the assignee gets the decision form
+    expect(second.locator("#decision-form")).to_have_count(0)  # only the assignee gets the decision form
     assert "xh_acceptor" in second.locator("#task").inner_text()
 
 
@@ -35,7 +36,7 @@ def test_a_yuhang_clerk_sees_nothing_of_xihu(clerk_page: Any, submitted_transfer
     for tab in ("mine", "claimable", "done", "all"):
         yuhang.goto(f"/workbench/?tab={tab}")
         assert yuhang.locator(".tabs .count").all_inner_texts() == ["0", "0", "0", "0"]
-        assert yuhang.locator("tr.task-row").count() == 0
+        expect(yuhang.locator("tr.task-row")).to_have_count(0)
     response = yuhang.goto(f"/workbench/cases/{submitted_transfer['id']}")
     assert response.status == 404 and "未找到" in yuhang.content()
     assert submitted_transfer["business_no"] not in yuhang.content()

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+from playwright.sync_api import expect
 from workbench_pages import (  # noqa: F401  (fixture)
     claim_and_open,
     clerk_page_fixture,
@@ -29,7 +30,7 @@ def test_a_transfer_goes_from_the_inbox_to_a_mailed_certificate(clerk_page: Any,
     assert acceptor.is_checked("input[name=decision][value=approve]")
     submit_decision(acceptor)
     acceptor.click(".tabs a[data-tab=done]")
-    assert acceptor.locator("tr.task-row", has_text=no).count() == 1
+    expect(acceptor.locator("tr.task-row", has_text=no)).to_have_count(1)
 
     reviewer = clerk_page("xh_reviewer")
     claim_and_open(reviewer, no)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 from support.forms import PDF, transfer_form
 from workbench_pages import clerk_page_fixture  # noqa: F401  (fixture)
@@ -29,13 +30,13 @@ def test_a_walk_in_transfer_is_entered_scanned_and_submitted(clerk_page: Any, se
         page.fill(f"#f-{name}", str(form[name]))
     page.check("input[name=use][value=住宅]")
     page.click("#create-window-case")
-    assert page.locator(".field.has-error #buyer_id_number-error").count() == 1
+    expect(page.locator(".field.has-error #buyer_id_number-error")).to_have_count(1)
     page.fill("#f-buyer_id_number", LI_SI["id_number"])
     page.click("#create-window-case")
     page.wait_for_url(re.compile(r"/workbench/window/\w+$"))
     assert page.is_disabled("#submit-window-case")
     assert "系统生成" in page.locator("#generated-application_form").inner_text()  # the 申请书: not scanned
-    assert page.locator("input[data-code=application_form]").count() == 0
+    expect(page.locator("input[data-code=application_form]")).to_have_count(0)
     for code in REQUIRED:
         page.set_input_files(f"input[data-code={code}]",
                              files=[{"name": f"{code}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
