@@ -129,8 +129,9 @@ def render_soon(session: Session) -> Callable[[], None] | None:
 
 
 def render_now(app: Any, ids: list[str] | None = None) -> int:
-    """Render ``ids`` (default: all pending) in ``app`` now, outside any request: the after-response trigger,
-    ``flask registry render-certificates`` and tests (the scheduled job runs ``render_pending`` under its lease)."""
+    """Render ``ids`` (default: all pending) in ``app`` now, outside any request: the after-response trigger and
+    tests. (The scheduled job and ``flask registry render-certificates`` run ``render_pending`` under the job's
+    lease; this may run beside them: a certificate being rendered is skipped, one rendered is not pending.)"""
     with app.app_context():
         config = app.extensions["certificates"]
         session = app.extensions["db"].session_factory()

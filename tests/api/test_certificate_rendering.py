@@ -133,3 +133,10 @@ def test_a_certificate_being_rendered_cannot_be_marked_delivered(
         with pytest.raises(Conflict) as refused:
             deliver(session, replace(SYSTEM, permissions=frozenset({"certificate:deliver"})), cert, method="collected")
     assert refused.value.code == "certificate_rendering"
+
+
+def test_the_command_renders_what_is_pending(seeded: Flask, login: Any, submitted_transfer: dict) -> None:
+    certify_without_rendering(login, submitted_transfer["business_no"])
+    result = seeded.test_cli_runner().invoke(args=["registry", "render-certificates"])
+    assert result.exit_code == 0 and "已制证 1 份" in result.output, result.output
+    assert not the_certificate(seeded).rendering
