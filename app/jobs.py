@@ -1,14 +1,15 @@
-"""Scheduled jobs (APScheduler): outbox delivery, workflow timers (完税 escalation), 税务 reconciliation and
-the re-run of department checks that got no answer (cases 等待部门核验), signed checkpoints of the register
-and audit chains, and the daily log purge (retention).
+"""Scheduled jobs (APScheduler): outbox delivery, rendering the certificates 缮证 numbered, workflow timers
+(完税 escalation), 税务 reconciliation and the re-run of department checks that got no answer (cases
+等待部门核验), signed checkpoints of the register and audit chains, and the daily log purge (retention).
 
 Several app processes (gunicorn workers, hosts: app/serving.py) may have the scheduler enabled; the one holding
 the ``scheduler`` lease row in ``job_lease`` runs it (``SchedulerElection``), and another takes over when the
 holder dies and its lease expires. Each run of a job also takes that job's own lease (an atomic conditional
 UPDATE — the database is the coordination point, DESIGN.md §6), so even a holder that stalled past its lease
 and resumed never runs a job at the same time as the new holder or a ``flask`` command. A job that calls
-departments (outbox, tax_waits, verifications) takes one case or message per transaction and makes the calls
-with no transaction open (app/integrations/answers.py); the others commit once or not at all.
+departments (outbox, tax_waits, verifications) or renders certificates takes one case, message or certificate
+per transaction and makes the calls with no transaction open (app/integrations/answers.py); the others commit
+once or not at all.
 """
 from __future__ import annotations
 
@@ -107,8 +108,8 @@ def purge_old_logs(session: Session, days: int) -> Any:
 
 
 def sweep_orphan_files(session: Session, storage: Any, older_than_s: float = 3600) -> int:
-    """Remove files a crashed step wrote but never committed (app.casefile.storage): a 缮证 killed between
-    signing and commit must not leave a signed PDF whose number is issued again to someone else."""
+    """Remove files a crashed step wrote but never committed (app.casefile.storage): a 制证 killed between
+    signing and commit must not leave a second signed PDF of a number that the next run renders again."""
     from sqlalchemy import exists, or_, select
 
     from app.casefile.models import Material
@@ -119,6 +120,15 @@ def sweep_orphan_files(session: Session, storage: Any, older_than_s: float = 360
                                                exists().where(Certificate.storage_key == key)))))
 
     return int(storage.sweep_pending(older_than_s=older_than_s, referenced=referenced))
+
+
+def render_certificates(session: Session, app: Any) -> int:
+    """制证: render, sign and store the certificates 缮证 numbered, one per transaction (a request asks for its
+    own right after its response; this catches what that missed or what failed)."""
+    from app.registry.certificate_rendering import render_pending
+
+    config = app.extensions["certificates"]
+    return render_pending(session, app.extensions["storage"], config.keys, config.font)
 
 
 def make_checkpoint(session: Session) -> Any:
@@ -205,8 +215,8 @@ class SchedulerElection:
             log.exception("the scheduler lease could not be released")
 
 
-INTERVALS_S = {"outbox": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600,
-               "checkpoint": 30}
+INTERVALS_S = {"outbox": 10, "certificates": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600,
+               "file_sweep": 3600, "checkpoint": 30}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -231,6 +241,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
 
     jobs: dict[str, Callable[[Session], Any]] = {
         "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts),
+        "certificates": lambda s: render_certificates(s, app),
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),
         "sign_in_prune": prune_sign_in_records,

@@ -141,11 +141,21 @@ def init_app(app: Flask) -> None:
             try:
                 if response.status_code < 400 or g.pop("keep_writes_on_error", False):
                     session.commit()
+                    _after_response(response, session)
                 else:
                     session.rollback()
             finally:
                 session.close()
         return response
+
+    def _after_response(response: Any, session: Any) -> None:
+        """Slow work the committed transaction asked for (render a certificate 缮证 numbered) runs once the
+        response has gone, so nobody waits for it and no lock is held (DESIGN.md §7). Each hook in
+        ``app.extensions["after_commit"]`` maps the session to such work or None; jobs catch what is missed."""
+        for hook in app.extensions.get("after_commit", []):
+            work = hook(session)
+            if work is not None:
+                response.call_on_close(work)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:

@@ -111,6 +111,7 @@ def main() -> None:
     from app.identity.actor import SYSTEM
     from app.registry import certificates, signing
     from app.registry.certificate_pdf import render_certificate
+    from app.registry.certificate_rendering import render_at_once
     from app.registry.models import Right
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +139,8 @@ def main() -> None:
             for i in range(n):
                 with db.unit_of_work() as session:
                     right = session.get_one(Right, right_ids[i % len(right_ids)])
-                    certificates.issue_for_right(session, storage, right, SYSTEM)
+                    cert = certificates.issue_for_right(session, storage, right, SYSTEM)
+                    render_at_once(session, storage, cert, config.keys, config.font)  # 缮证 and its 制证 at once
             issue_s = time.perf_counter() - t
 
             t = time.perf_counter()

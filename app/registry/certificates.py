@@ -1,9 +1,11 @@
 """Certificates (缮证 → 发证, 注销, 核验): issue the 不动产权证书 / 不动产登记证明 for what a case recorded, the
 无房证明 on request, revoke a certificate when a later 登簿 ends its right, and find one to verify or download.
 
-Every certificate is numbered (``certificate_numbers``), rendered from the register book
-(``certificate_content`` → ``certificate_pdf``), signed with the office key (``signing``), stored through the
-storage interface, and carries a random ``verify_code`` for the public QR verification page.
+Every certificate is numbered (``certificate_numbers``) from the register book (``certificate_content``) and
+carries a random ``verify_code`` for the public QR verification page. The PDF (``certificate_pdf``, signed with
+the office key by ``signing``, stored through the storage interface) is made after 缮证 commits, by
+``certificate_rendering`` — 制证中 until then, so the counter row is not held while a PDF is signed. The
+无房证明 is rendered in its own request: the applicant is waiting on the page to take it away.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
-from app.casefile.storage import Storage, sha256_hex
+from app.casefile.storage import Storage
 from app.db import affected_rows, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -35,6 +37,7 @@ from app.registry.certificate_content import (
 )
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
+from app.registry.certificate_rendering import render_at_once, snapshot_page
 from app.registry.models import Certificate, Right, RightHolder
 from app.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
 from app.security import audit
@@ -79,13 +82,10 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
     number = format_number(tenant.province_abbr, year, tenant.name, kind, seq)
     code = _new_verify_code()
     office = office_name(session, tenant_id)
-    config = issuing_config()
     page = CertificatePage(title=KIND_TITLES[kind], number=number, rows=content.rows, office=office,
                            issued_on=chinese_date(now), verify_url=verify_url(code),
                            remarks=[f"核验码：{code}。本证书为电子证照，经登记机构电子签章，可扫码或在登记机构网站核验。"],
                            notes=content.notes, plan_page=content.plan_page, plan=content.plan)
-    pdf = signing.sign_pdf(render_certificate(page, config.font), reason=f"{KIND_TITLES[kind]} {number}",
-                           location=office, paths=config.keys)
     cert = Certificate(tenant_id=tenant_id, kind=kind, number=number, year=year, seq=seq,
                        status=CertificateStatus.VALID,
                        case_id=case.id if case else None, business_no=case.business_no if case else None,
@@ -93,8 +93,8 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
                        verify_code=code, holder_bidx=holder_bidx if holder_bidx is not None else content.holder_bidx,
                        summary={**content.summary, "number": number, "kind": kind, "title": KIND_TITLES[kind],
                                 "office": office, "issued_on": chinese_date(now)},
-                       storage_key=storage.put(session, pdf, tenant_id=tenant_id), sha256=sha256_hex(pdf),
                        issued_by=actor.user_id, issued_at=now)
+    snapshot_page(session, cert, page)  # rendered and signed after the commit (制证中 until then)
     cert.ensure_id()
     session.add(cert)
     if right is not None:
@@ -102,12 +102,8 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
     session.flush()
     audit.record(session, actor_id=actor.user_id, action="certificate.issue", object_type="certificate",
                  object_id=cert.id, tenant_id=tenant_id,
-                 after={"number": number, "kind": kind, "right_id": cert.right_id, "sha256": cert.sha256})
-    if case is not None:  # 缮证 of a case (not a 无房证明): collected into the 电子证照库 through the outbox
-        from app.registry.announce import announce_certificate
-
-        announce_certificate(session, cert, verify_url(code))
-    return cert
+                 after={"number": number, "kind": kind, "right_id": cert.right_id})
+    return cert  # announced to the 电子证照库 once rendered (certificate_rendering.render_one)
 
 
 def right_recorded_by(session: Session, case: Case) -> Right:
@@ -272,8 +268,11 @@ def issue_no_property(session: Session, storage: Storage, actor: Actor, *, purpo
                        code="owns_property")
     content = content_no_property(name=user.real_name, id_number=user.id_number or "", city=city.name,
                                   purpose=purpose[:200], at=utcnow())
-    return _issue(session, storage, tenant_id=city.code, kind="no_property", content=content, actor=actor,
+    cert = _issue(session, storage, tenant_id=city.code, kind="no_property", content=content, actor=actor,
                   holder_bidx=[actor.id_number_bidx])
+    config = issuing_config()  # the applicant waits for it: rendered now, not after the commit
+    render_at_once(session, storage, cert, config.keys, config.font)
+    return cert
 
 
 def by_verify_code(session: Session, code: str) -> Certificate | None:
@@ -312,16 +311,22 @@ def certificate_for_download(session: Session, actor: Actor, certificate_id: str
     """404 to everyone but those who ``may_download``: Staff sessions are tenant-scoped, so another office's
     certificate is simply not found."""
     cert = session.execute(select(Certificate).where(Certificate.id == certificate_id)).scalar_one_or_none()
-    if cert is None or cert.storage_key is None or not may_download(actor, cert):
+    if cert is None or not may_download(actor, cert) or (cert.storage_key is None and not cert.rendering):
         raise NotFound("未找到该证书", code="certificate_not_found")
+    if cert.storage_key is None:  # 缮证 has committed, the job has not yet signed the PDF
+        raise Conflict("证书正在制作中（制证中），请稍后再下载", code="certificate_rendering")
     return cert
 
 
 def certificates_of_case(session: Session, case_id: str, actor: Actor | None = None) -> list[dict[str, Any]]:
-    """``downloadable`` says whether ``actor`` (when given) may fetch the PDF, so pages only offer real links."""
+    """``downloadable`` says whether ``actor`` (when given) may fetch the PDF, so pages only offer real links;
+    ``holder``: ``actor`` may, once it exists; ``rendering``: 制证中, the PDF is not made yet."""
     rows = session.execute(select(Certificate).where(Certificate.case_id == case_id)
                            .order_by(Certificate.issued_at)).scalars()
-    return [{"id": c.id, "number": c.number, "kind": c.kind, "status": c.status,
-             "downloadable": actor is not None and c.storage_key is not None and may_download(actor, c)}
-            for c in rows]
+    listed = []
+    for c in rows:
+        holder = actor is not None and may_download(actor, c)
+        listed.append({"id": c.id, "number": c.number, "kind": c.kind, "status": c.status, "rendering": c.rendering,
+                       "holder": holder, "downloadable": holder and c.storage_key is not None})
+    return listed
 

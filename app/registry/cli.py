@@ -1,5 +1,6 @@
-"""``flask registry …``: the register book's commands (verify, import, expire, void-certificate; the checkpoint
-and log-export commands are in log_cli.py). Each runs in one unit of work: all or nothing."""
+"""``flask registry …``: the register book's commands (verify, import, expire, void-certificate,
+render-certificates; the checkpoint and log-export commands are in log_cli.py). Each runs in one unit of work:
+all or nothing (render-certificates: one per certificate)."""
 from __future__ import annotations
 
 import sys
@@ -54,6 +55,21 @@ def _run_checkpoint_job(_database: Database) -> object:
 
 
 add_log_commands(registry, _db, _run_checkpoint_job)
+
+
+@registry.command("render-certificates")
+def render_certificates_command() -> None:
+    """制证 now: render, sign and store every certificate 缮证 numbered that has no PDF yet (the ``certificates``
+    job, under its lease), one per transaction."""
+    from app.registry.certificate_rendering import render_pending
+
+    config, storage = current_app.extensions["certificates"], current_app.extensions["storage"]
+    rendered = current_app.extensions["run_job"]("certificates",
+                                                 lambda s: render_pending(s, storage, config.keys, config.font))
+    if rendered is None:
+        click.echo("另一进程正在制证，请稍后再试", err=True)
+        sys.exit(1)
+    click.echo(f"已制证 {rendered} 份")
 
 
 @registry.command("import")

@@ -44,6 +44,8 @@ def deliver(session: Session, actor: Actor, cert: Certificate, *, method: str,
         raise ValidationFailed("请填写正确的快递单号（6–40 位字母、数字或连字符）", field="tracking_no")
     if cert.status != CertificateStatus.VALID:
         raise Conflict("该证书已注销或作废，不能发证", code="certificate_not_valid")
+    if cert.rendering:  # the paper is printed from the signed PDF
+        raise Conflict("该证书尚在制证中，请稍后再发证", code="certificate_rendering")
     if cert.delivery:
         raise Conflict(f"该证书已发证（{DELIVERY_LABELS[cert.delivery]}）", code="already_delivered")
     cert.delivery, cert.tracking_no = method, tracking if method == "mailed" else None

@@ -108,8 +108,13 @@ class Certificate(IdMixin, TenantScoped, Base):
     verify_code: Mapped[str] = mapped_column(String(40), unique=True)
     holder_bidx: Mapped[list[str]] = mapped_column(JSON, default=list)  # who may download it
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # masked, for the verification page
+    # 制证中 until the job renders it (app/registry/certificate_rendering.py): ``page_enc`` holds, encrypted, the
+    # page 缮证 numbered (what the register said then); the job renders and signs exactly that, stores the PDF
+    # (``storage_key``, ``sha256``, ``rendered_at``) and drops the snapshot.
+    page_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     storage_key: Mapped[str | None] = mapped_column(String(128))
     sha256: Mapped[str | None] = mapped_column(String(64))
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     issued_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -121,6 +126,11 @@ class Certificate(IdMixin, TenantScoped, Base):
     tracking_no: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+
+    @property
+    def rendering(self) -> bool:
+        """制证中: numbered at 缮证, its signed PDF not yet made."""
+        return self.storage_key is None and self.page_enc is not None
 
 
 class CertificateCounter(Base):

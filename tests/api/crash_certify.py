@@ -1,5 +1,6 @@
-"""Run 缮证 of one case in a separate process and stop at a hook point inside its transaction, for the kill -9
-test in test_crash_safe_certify.py. Usage: ``python crash_certify.py '<json settings>'``.
+"""Run 缮证 of one case in a separate process, then its 制证 (``complete_stage`` renders after 缮证 commits), and
+stop at a hook point inside the 制证 transaction, for the kill -9 test in test_crash_safe_certify.py. Usage:
+``python crash_certify.py '<json settings>'``.
 
 The hook wraps the storage's ``put``: once the signed PDF has been written (still uncommitted), it prints
 ``HOOK <storage key>`` and waits forever, so the parent kills it exactly there.

@@ -10,9 +10,11 @@ from typing import Any
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
+from support.cases import render_certificates
 
 from app.demo import NO_OUTLINE_EVERY
 from app.identifiers import format_unit_code, make_unit_code
+from app.registry.models import Certificate
 
 TITLE_FIELDS = ["权利人", "共有情况", "坐落", "不动产单元号", "权利类型", "权利性质", "用途", "面积", "使用期限",
                 "权利其他状况"]
@@ -25,7 +27,7 @@ def demo_unit_code(n: int, district: str = "330106") -> str:
 
 
 def issued(app: Flask, n: int, right_type: str) -> tuple[list[Any], dict[str, Any]]:
-    """Issue (number, render, sign, store) the certificate of demo unit ``n``'s current ``right_type`` right;
+    """Issue (number; then render, sign, store) the certificate of demo unit ``n``'s current ``right_type`` right;
     its pages and what the book says."""
     from app.identity.actor import SYSTEM
     from app.registry.certificates import issue_for_right
@@ -36,11 +38,14 @@ def issued(app: Flask, n: int, right_type: str) -> tuple[list[Any], dict[str, An
         right = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == "current",
                                                     Right.right_type == right_type)).scalar_one()
         cert = issue_for_right(session, app.extensions["storage"], right, SYSTEM)
-        key, tenant = cert.storage_key, cert.tenant_id
+        cert_id, tenant = cert.id, cert.tenant_id
         book = {"number": cert.number, "unit_code": format_unit_code(unit.unit_code), "location": unit.location,
                 "holders": [(h.name, h.id_number) for h in right.holders], "business_no": right.business_no,
                 "area": unit.area_m2, "land_area": unit.land_area_m2, "outline": unit.outline}
-    pdf = app.extensions["storage"].get(key, tenant_id=tenant)  # stored once the transaction committed
+    render_certificates(app)  # 制证, after 缮证's commit
+    with app.extensions["db"].unit_of_work() as session:
+        key = session.get_one(Certificate, cert_id).storage_key
+    pdf = app.extensions["storage"].get(key, tenant_id=tenant)
     return list(PdfReader(io.BytesIO(pdf)).pages), book
 
 

@@ -6,7 +6,7 @@ import json
 import urllib.request
 from typing import Any
 
-from support.cases import take_through
+from support.cases import render_certificates, take_through
 
 from app.demo import LI_SI, ZHANG_SAN
 
@@ -59,6 +59,7 @@ def test_a_voided_certificate_is_reported_to_the_证照库_and_its_replacement_c
     resp = login("xh_certifier").post(f"/api/v1/certificates/{cert['id']}/void",
                                       json={"reason": "打印错误", "reissue": True})
     assert resp.status_code == 200, resp.get_json()
+    render_certificates(seeded)  # the replacement is collected once its PDF is made
     result = seeded.test_cli_runner().invoke(args=["outbox", "deliver"])
     assert "死信 0 条" in result.output, result.output
     bodies = [m["body"] for m in _received(simulator)]
