@@ -22,7 +22,8 @@ def test_page_kinds_ignore_identifiers_and_query_values() -> None:
     assert page_kind("http://h/workbench/cases/BDC2026000123", 404) == "404 /workbench/cases/BDC#"
     assert page_kind("http://h/invite/eyJpbnYiOiI3ZmQ.axSL4g.WQHT5H2mjKatg", 200) == "200 /invite/:id"
     assert page_kind("http://h/x/steps/material-title_certificate", 200) == "200 /x/steps/material-title_certificate"
-    assert page_kind("http://h/guide/transfer_resale", 200) == "200 /guide/transfer_resale"
+    assert page_kind("http://h/admin/designer/mortgage_first", 200) == "200 /admin/designer/:code"
+    assert page_kind("http://h/admin/forms/seizure_application", 200) == "200 /admin/forms/:code"
     assert page_kind("http://h/workbench/?tab=claimable", 200, phone=True) == "200 /workbench/?tab phone"
 
 

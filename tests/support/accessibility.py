@@ -6,15 +6,17 @@ serious and critical violations are recorded; the ``axe_check`` fixture fails th
 
 Cost: axe takes from a tenth of a second to a few seconds on a page, and the suite loads ~600 pages, so each
 *page kind* is checked once per worker: the path with identifiers replaced (digit runs, 32-hex ids, uuids,
-long tokens), the names of its query parameters and the document's response status. A check cut short (the
-test navigated away or closed the context while axe ran) records nothing and leaves the kind to its next load,
-so the check never makes a test flaky and never passes a page it did not finish.
+long tokens, business-type and form codes), the names of its query parameters, the document's response status
+and whether the page has its phone layout. A check cut short (the test navigated away or closed the context
+while axe ran) records nothing and leaves the kind to its next load, so the check never makes a test flaky and
+never passes a page it did not finish.
 """
 from __future__ import annotations
 
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -58,6 +60,12 @@ _RUN = """async ({exclude, impacts, phoneMedia}) => {
 _WHOLE_ID = re.compile(r"^(?:[0-9a-f]{16,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|(?=.*\d)[\w.-]{20,})$", re.I)
 _DIGITS = re.compile(r"\d+")
 
+# Business-type and form codes name the same pages with other data (eleven designers, guides, applications):
+# one of each page is checked, not one per type.
+_DEFINITIONS = Path(__file__).resolve().parents[2]
+_CODES = frozenset([p.name for p in (_DEFINITIONS / "processes").iterdir() if p.is_dir()]
+                   + [p.stem for p in (_DEFINITIONS / "forms").glob("*.json")])
+
 # How Playwright says the page went away under a check (navigation, closed page or context, a run abandoned
 # with its document): the check is cut short, not failed. Any other error is the checker's or axe's own fault.
 _GONE = re.compile(r"context was destroyed|has been closed|target closed|detached|cannot find context|"
@@ -65,11 +73,12 @@ _GONE = re.compile(r"context was destroyed|has been closed|target closed|detache
 
 
 def page_kind(url: str, status: int, phone: bool = False) -> str:
-    """What makes two loads the same page for the check: ``200 /my/applications/:id/steps/form`` (identifiers
-    and numbers replaced, query values dropped, their names kept; `` phone`` below app.css's phone width), so a
-    case's tenth page is not checked again."""
+    """What makes two loads the same page for the check: ``200 /my/applications/:id/steps/form`` (identifiers,
+    business-type and form codes and numbers replaced, query values dropped, their names kept; `` phone`` below
+    app.css's phone width), so a case's tenth page is not checked again."""
     parts = urlsplit(url)
-    segments = [":id" if _WHOLE_ID.match(seg) else _DIGITS.sub("#", seg) for seg in parts.path.split("/")]
+    segments = [":id" if _WHOLE_ID.match(seg) else ":code" if seg in _CODES else _DIGITS.sub("#", seg)
+                for seg in parts.path.split("/")]
     names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
     return f"{status} {'/'.join(segments)}" + (f"?{'&'.join(names)}" if names else "") + (" phone" if phone else "")
 
