@@ -37,13 +37,16 @@ _PROBE = """phoneMedia => ({
   url: location.href,
   status: performance.getEntriesByType('navigation')[0]?.responseStatus ?? 0,
   phone: matchMedia(phoneMedia).matches,
+  document: performance.timeOrigin,
   html: document.contentType === 'text/html',
   injected: typeof window.axe !== 'undefined',
 })"""
 
-# One evaluation in one document: the address it reports is the page the violations belong to. Frames are
-# not entered (axe would wait for an answer from frames it was not injected into); the app has none.
-_RUN = """async ({exclude, impacts, phoneMedia}) => {
+# One evaluation in the document probed (its time origin is its own): after a navigation the evaluation would
+# land in the next document, whose own check may be running axe already, so it gives up there (null). Frames
+# are not entered (axe would wait for an answer from frames it was not injected into); the app has none.
+_RUN = """async ({exclude, impacts, phoneMedia, probed}) => {
+  if (performance.timeOrigin !== probed) return null;
   const results = await axe.run({exclude}, {resultTypes: ['violations'], iframes: false});
   return {
     url: location.href,
@@ -67,9 +70,10 @@ _CODES = frozenset([p.name for p in (_DEFINITIONS / "processes").iterdir() if p.
                    + [p.stem for p in (_DEFINITIONS / "forms").glob("*.json")])
 
 # How Playwright says the page went away under a check (navigation, closed page or context, a run abandoned
-# with its document): the check is cut short, not failed. Any other error is the checker's or axe's own fault.
+# with its document, or axe busy in the next document): the check is cut short, not failed. Any other error is
+# the checker's or axe's own fault.
 _GONE = re.compile(r"context was destroyed|has been closed|target closed|detached|cannot find context|"
-                   r"promise was collected|navigat", re.I)
+                   r"promise was collected|navigat|axe is already running", re.I)
 
 
 def page_kind(url: str, status: int, phone: bool = False) -> str:
@@ -149,7 +153,10 @@ class AxeChecker:
             if not probe["injected"]:
                 page.evaluate(AXE_SCRIPT)
             result = page.evaluate(_RUN, {"exclude": self.exclude, "impacts": list(KEPT_IMPACTS),
-                                          "phoneMedia": PHONE_MEDIA})
+                                          "phoneMedia": PHONE_MEDIA, "probed": probe["document"]})
+            if result is None:
+                self.cut_short.add(kind)
+                return
             done = page_kind(result["url"], result["status"], result["phone"])
             self.checked[done] = time.perf_counter() - started
             self._found.extend(Violation(done, result["url"], v["rule"], v["impact"], v["help"], tuple(v["targets"]))
