@@ -2,12 +2,15 @@
 Playwright in Debian's Chromium (no browser download is possible here; `make install` apt-installs it)."""
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import expect
+from support.accessibility import AxeChecker, report
 
 from app.demo import DEMO_PASSWORD
 
@@ -24,14 +27,40 @@ ACTION_MS = 30_000
 NAVIGATION_MS = 30_000
 expect.set_options(timeout=ACTION_MS)  # Playwright's expect(...) waits under the same cap (default 5 s)
 
+# axe-core on every page kind this worker loads (support/accessibility.py; tests/README.md "Accessibility").
+AXE = AxeChecker()
+
 
 def open_context(browser: Any, base_url: str, **options: Any) -> Any:
-    """A zh-CN browser context on ``base_url`` with the suite's caps on waits (every browser test opens its
-    contexts here, so the caps live in one place)."""
+    """A zh-CN browser context on ``base_url`` with the suite's caps on waits and axe-core on its pages (every
+    browser test opens its contexts here, so the caps and the check live in one place)."""
     context = browser.new_context(locale="zh-CN", base_url=base_url, **options)
     context.set_default_timeout(ACTION_MS)
     context.set_default_navigation_timeout(NAVIGATION_MS)
+    AXE.watch(context)
     return context
+
+
+@pytest.fixture(autouse=True)
+def axe_check() -> Iterator[AxeChecker]:
+    """Fails a test whose pages have serious or critical axe-core violations, listing rule, impact, targets and
+    address. A test that means to load a faulty page (the checker's own test) takes the findings itself."""
+    AXE.take()  # nothing found before this test counts against it
+    yield AXE
+    AXE.settle()
+    found, errors = AXE.take()
+    if found or errors:
+        pytest.fail(report(found, errors), pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With AXE_STATS=<file>, each worker appends what its checks cost: the seconds per kind checked, the time
+    spent in the checker in all, and the kinds whose every check was cut short (left unchecked)."""
+    if (path := os.environ.get("AXE_STATS")) and (AXE.checked or AXE.cut_short):
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+                                  "seconds": round(AXE.seconds, 1), "checked": AXE.checked,
+                                  "unchecked": sorted(AXE.cut_short - set(AXE.checked))}, ensure_ascii=False) + "\n")
 
 
 @pytest.fixture(scope="session")

@@ -11,3 +11,14 @@ document.addEventListener('click', function (event) {
 document.addEventListener('submit', function (event) {
   if (event.target.matches && event.target.matches('form[data-no-submit]')) event.preventDefault();
 });
+// On a phone a wide table scrolls inside itself (app.css): one that does is a tab stop, so that it can be
+// scrolled from the keyboard too (WCAG 2.1.1; axe-core's scrollable-region-focusable). Kept in step with the
+// width: a table that fits again leaves the tab order.
+function tabStopsOnScrollingTables() {
+  document.querySelectorAll('table.data').forEach(function (table) {
+    if (table.scrollWidth > table.clientWidth) table.tabIndex = 0;
+    else table.removeAttribute('tabindex');
+  });
+}
+tabStopsOnScrollingTables();
+window.addEventListener('resize', tabStopsOnScrollingTables);
