@@ -17,13 +17,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import PermissionDenied, ValidationFailed
 from app.identifiers import format_unit_code
 from app.identity.actor import Actor
-from app.registry.models import RealtyUnit, RegisterEntry, Right
+from app.registry.models import RealtyUnit, RegisterEntry, Right, doubled_location
 from app.registry.service import (
     current_rights_by_unit,
     flags_of,
@@ -133,6 +133,14 @@ def _cert_variants(cert_no: str) -> set[str]:
     return {text, text.replace("(", "（").replace(")", "）")}
 
 
+def _location_contains(session: Session, term: str) -> ColumnElement[bool]:
+    """坐落 contains ``term`` (LIKE wildcards taken literally). On PostgreSQL a 2-character term is looked for
+    in the doubled address, whose trigram index finds it (the term alone has no trigram; models.doubled_location)."""
+    if len(term) == 2 and session.get_bind().dialect.name == "postgresql":
+        return doubled_location().contains("".join(c * 2 for c in term), autoescape=True)
+    return RealtyUnit.location.contains(term, autoescape=True)
+
+
 def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, location: str | None = None,
                  purpose: str | None = None, unmask: bool = False) -> dict[str, Any]:
     """Units by the exact certificate/proof number of a current right and/or a 坐落 substring (given both,
@@ -150,7 +158,7 @@ def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, 
         stmt = stmt.where(RealtyUnit.id.in_(select(Right.unit_id).where(
             Right.status == RightStatus.CURRENT, Right.cert_no.in_(sorted(_cert_variants(cert_no))))))
     if location:
-        stmt = stmt.where(RealtyUnit.location.contains(location, autoescape=True))
+        stmt = stmt.where(_location_contains(session, location))
     found = list(session.execute(stmt.order_by(RealtyUnit.unit_code).limit(SEARCH_LIMIT + 1)).scalars())
     units, truncated = found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
     rights = current_rights_by_unit(session, units)
