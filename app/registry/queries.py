@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import PermissionDenied, ValidationFailed
@@ -141,6 +141,17 @@ def _location_contains(session: Session, term: str) -> ColumnElement[bool]:
     return RealtyUnit.location.contains(term, autoescape=True)
 
 
+def search_query(session: Session, cert_no: str | None, location: str | None) -> Select[RealtyUnit]:
+    """The units of a search page in unit-code order, one more than a page (to tell it was cut short)."""
+    stmt = select(RealtyUnit)
+    if cert_no:
+        stmt = stmt.where(RealtyUnit.id.in_(select(Right.unit_id).where(
+            Right.status == RightStatus.CURRENT, Right.cert_no.in_(sorted(_cert_variants(cert_no))))))
+    if location:
+        stmt = stmt.where(_location_contains(session, location))
+    return stmt.order_by(RealtyUnit.unit_code).limit(SEARCH_LIMIT + 1)
+
+
 def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, location: str | None = None,
                  purpose: str | None = None, unmask: bool = False) -> dict[str, Any]:
     """Units by the exact certificate/proof number of a current right and/or a 坐落 substring (given both,
@@ -153,13 +164,7 @@ def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, 
                                code="search_terms_required", field="cert_no")
     if location is not None and not 2 <= len(location) <= 100:
         raise ValidationFailed("坐落查询词应为 2 至 100 个字符", code="search_terms_invalid", field="location")
-    stmt = select(RealtyUnit)
-    if cert_no:
-        stmt = stmt.where(RealtyUnit.id.in_(select(Right.unit_id).where(
-            Right.status == RightStatus.CURRENT, Right.cert_no.in_(sorted(_cert_variants(cert_no))))))
-    if location:
-        stmt = stmt.where(_location_contains(session, location))
-    found = list(session.execute(stmt.order_by(RealtyUnit.unit_code).limit(SEARCH_LIMIT + 1)).scalars())
+    found = list(session.execute(search_query(session, cert_no, location)).scalars())
     units, truncated = found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
     rights = current_rights_by_unit(session, units)
     views = [_view(actor, rights[u.id]) for u in units]
