@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import PermissionDenied, ValidationFailed
@@ -134,14 +134,15 @@ def _cert_variants(cert_no: str) -> set[str]:
 
 
 def _location_contains(session: Session, term: str) -> ColumnElement[bool]:
-    """坐落 contains ``term`` (LIKE wildcards taken literally). On PostgreSQL a 2-character term is also looked
-    for in the doubled address, whose trigram index finds it (the term alone has no trigram;
-    models.doubled_location); the plain test stays, first: it is the cheap one where the planner reads the
-    units in code order and filters (a common term), sparing most rows the doubling."""
-    contains = RealtyUnit.location.contains(term, autoescape=True)
+    """坐落 contains ``term`` (LIKE wildcards taken literally). On PostgreSQL a 2-character term is looked for in
+    the doubled address, whose trigram index finds it (the term alone has no trigram; models.doubled_location),
+    after ``strpos``: the cheap exact test spares most rows the doubling where the planner reads units in code
+    order (a common term), and unlike a second LIKE it does not make the planner think the term rare (it
+    guesses ⅓ for it), which sent a 1 % term (10k units of 1M) to a bitmap scan and a sort: 130 ms, 1 ms now."""
     if len(term) == 2 and session.get_bind().dialect.name == "postgresql":
-        return and_(contains, doubled_location().contains("".join(c * 2 for c in term), autoescape=True))
-    return contains
+        return and_(func.strpos(RealtyUnit.location, term) > 0,
+                    doubled_location().contains("".join(c * 2 for c in term), autoescape=True))
+    return RealtyUnit.location.contains(term, autoescape=True)
 
 
 def search_query(session: Session, cert_no: str | None, location: str | None) -> Select[RealtyUnit]:
