@@ -7,13 +7,13 @@ unit-code order and stops at 51 rows; a rare one comes from the index). CREATE E
 owner (migrations run as the owner; the app role bdcdj_app only reads and writes rows).
 
 Revision ID: e3b7c9d1f5a2
-Revises: d4e8a2c6f1b3
+Revises: e7c3a9d1b5f2
 Create Date: 2026-12-05 22:30:00
 """
 from alembic import op
 
 revision = 'e3b7c9d1f5a2'
-down_revision = 'd4e8a2c6f1b3'
+down_revision = 'e7c3a9d1b5f2'
 branch_labels = None
 depends_on = None
 
