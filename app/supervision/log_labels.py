@@ -40,7 +40,8 @@ ACTIONS: dict[str, str] = {
     "appointment.book": "预约办理", "appointment.cancel": "取消预约", "appointment.check_in": "预约签到",
     # register and certificates
     "register.record": "登簿", "register.lapse": "权利到期注销", "register.import": "存量登记数据导入",
-    "certificate.issue": "缮证", "certificate.deliver": "发证", "certificate.void": "证书作废",
+    "certificate.issue": "缮证", "certificate.render": "制证", "certificate.deliver": "发证",
+    "certificate.void": "证书作废",
     "certificate.no_property_query": "无房证明查询",
     "query.unit": "查询登记簿", "query.unit_search": "检索不动产单元", "query.own_units": "查询本人名下不动产",
     "query.track_case": "办件进度查询",
