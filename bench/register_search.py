@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,8 @@ def location(g: int, n: int) -> str:
 
 def rows(n: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]]:
     """(unit, its rights, their holders) for units 1..n, as column dicts."""
-    from app.identifiers import make_unit_code
+    from app.demo import BANK, COURT
+    from app.identifiers import make_id_card, make_unit_code
     from app.registry.models import RightHolder
 
     now = datetime.now(UTC)
@@ -96,9 +97,9 @@ def rows(n: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], list[di
                            "created_at": now})
             holder = RightHolder(id=f"bh{g:029d}{k}")
             holder.name, holder.id_number, holder.kind = {
-                "ownership": (NAMES[g % 8], f"330106198{g % 10}0101{g % 10000:04d}", "person"),
-                "mortgage": ("中国示范银行杭州分行", "91330100MA2XXXXX0X", "org"),
-                "seizure": ("杭州市西湖区人民法院", "11330106002XXXXX0X", "org")}[kind]
+                "ownership": (NAMES[g % 8], make_id_card("330106", date(1980 + g % 10, 1, 1), g % 1000), "person"),
+                "mortgage": (BANK["name"], BANK["id_number"], "org"),
+                "seizure": (COURT["name"], COURT["id_number"], "org")}[kind]
             holders.append({"id": holder.id, "tenant_id": tenant, "right_id": right_id, "position": 0,
                             "kind": holder.kind, "share_mode": "单独所有", "name_enc": holder.name_enc,
                             "id_number_enc": holder.id_number_enc, "id_number_bidx": holder.id_number_bidx})

@@ -120,15 +120,18 @@ def test_gunicorn_serves_logs_without_personal_data_elects_one_scheduler_and_sto
         verify_status = server.get(f"/verify/{ID_NUMBER}")[0]
         assert server.get(f"/no-such-page/{ID_NUMBER}")[0] == 404
 
-        wait_for(lambda: any(line["request_id"] == request_id for line in server.access_lines()),
-                 "the access line of the request", timeout_s=30)
+        expected = {("/track", 200), ("/verify/<code>", verify_status), ("/no-such-page/*", 404)}
+
+        def logged() -> set[tuple[str, int]]:
+            return {(x["path"], x["status"]) for x in server.access_lines()}
+
+        # each worker writes its line after its response has gone: wait for all three, not only the first
+        wait_for(lambda: expected <= logged(), "the access lines of the three requests", timeout_s=30)
         log_text = server.out.read_text(encoding="utf-8")
         assert ID_NUMBER not in log_text and PHONE not in log_text
         line = next(line for line in server.access_lines() if line["request_id"] == request_id)
         assert (line["method"], line["path"], line["status"]) == ("GET", "/track", 200)
         assert isinstance(line["ms"], float) and line["ms"] >= 0
-        logged = [(x["path"], x["status"]) for x in server.access_lines()]
-        assert ("/verify/<code>", verify_status) in logged and ("/no-such-page/*", 404) in logged
 
         # exactly one process runs the scheduler: the lease names one live worker
         wait_for(lambda: _holder_pid(owner) in server.workers(), "a worker to hold the scheduler lease",
