@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -19,7 +19,8 @@ class WorkflowState(Base):
 
     case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), primary_key=True)
     process_version_id: Mapped[str] = mapped_column(ForeignKey("process_version.id"))
-    state_json: Mapped[str] = mapped_column(Text)
+    # zlib-compressed JSON behind a format byte, read and written only by app/engine/state_format.py.
+    state: Mapped[bytes] = mapped_column(LargeBinary)
     completed: Mapped[bool] = mapped_column(default=False)
     # Optimistic lock: an UPDATE that finds another version raises StaleDataError → 409, so the same
     # task can never be completed twice (no double 登簿).

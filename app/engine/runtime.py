@@ -4,7 +4,7 @@ to another version is delegated to app/engine/migration.py, on a workflow loaded
 Per request: load the case's state → run one user task → ``do_engine_steps`` → save. The state row has a
 version column, so a second concurrent completion of the same task fails with ``Conflict`` instead of
 running the step twice. Task data holds no personal data (only ids, public form fields and decisions):
-the state is stored in plain JSON and must stay that way.
+the state is stored unencrypted (compressed JSON, app/engine/state_format.py) and must stay that way.
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.engine import migration
 from app.engine.models import WorkflowState
 from app.engine.script_engine import SafeScriptEngine
-from app.engine.specs import cached_spec, is_cached, serializer
+from app.engine.specs import cached_spec, is_cached
+from app.engine.state_format import dump_state, load_state
 from app.errors import Conflict, DomainError
 
 
@@ -78,7 +79,7 @@ class WorkflowRuntime:
         for task in wf.get_tasks(state=TaskState.READY):
             task.set_data(**data)
         self._run_engine(wf)
-        state = WorkflowState(case_id=case_id, process_version_id=version.id, state_json="{}")
+        state = WorkflowState(case_id=case_id, process_version_id=version.id, state=b"")
         self.session.add(state)
         return self._save(wf, state)
 
@@ -151,12 +152,12 @@ class WorkflowRuntime:
             spec_json = self.session.execute(select(_VERSION_SPECS.c.spec_json)
                                              .where(_VERSION_SPECS.c.id == state.process_version_id)).scalar_one()
             cached_spec(state.process_version_id, spec_json)
-        wf = serializer().deserialize_json(state.state_json)
+        wf = load_state(state.state)
         wf.script_engine = self._engine()
         return wf, state
 
     def _save(self, wf: BpmnWorkflow, state: WorkflowState) -> StepOutcome:
-        state.state_json = serializer().serialize_json(wf)
+        state.state = dump_state(wf)
         state.completed = wf.completed
         try:
             self.session.flush()
