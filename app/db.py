@@ -6,6 +6,7 @@ commits once, so everything a step writes lands together or not at all.
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -121,6 +122,14 @@ def init_app(app: Any) -> None:
     app.extensions["db"] = Database(app.config["SETTINGS"].database_url)
 
 
+def compact_json(value: Any) -> str:
+    """How JSON columns are written: no spaces, and Chinese as UTF-8 rather than ``\\uXXXX`` escapes (3 bytes a
+    character instead of 6; JSON columns are stored as text on both databases). Issue 18: rule results, fee
+    items and audit payloads are mostly Chinese. Reading is unchanged (rows written escaped still parse); the
+    input guard (app/input_guard.py) keeps lone surrogates, which UTF-8 cannot encode, out of the data."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 # A pooled connection idle for longer than this is pinged before use (see _ping_idle_connections).
 PING_IDLE_AFTER_S = 30.0
 
@@ -131,6 +140,7 @@ class Database:
     def __init__(self, url: str, *, ping_idle_after_s: float = PING_IDLE_AFTER_S, **engine_kwargs: Any) -> None:
         if url.startswith("sqlite"):
             engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine_kwargs.setdefault("json_serializer", compact_json)
         self.engine: Engine = create_engine(url, **engine_kwargs)
         if url.startswith("sqlite"):
             _configure_sqlite(self.engine)
