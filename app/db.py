@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Engine, MetaData, String, create_engine, event, select, text
+from sqlalchemy import CursorResult, DateTime, Engine, LargeBinary, MetaData, String, create_engine, event, select, text
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -74,6 +74,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class HexDigest(TypeDecorator[str]):
+    """A SHA-256 digest stored as its 32 bytes and read as the 64 hex digits the code computes and compares
+    (issue 18: half the bytes of the text form). The hash chains hash the hex text (app/security/audit.py), so
+    how the column stores it changes no digest."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> bytes | None:
+        return bytes.fromhex(value) if value is not None else None
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> str | None:
+        return bytes(value).hex() if value is not None else None
 
 
 class Base(DeclarativeBase):

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import Base, HexDigest, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):
@@ -27,8 +27,9 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(64), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # 32 bytes each in the database, hex in Python (HexDigest); the digest covers the hex form.
+    prev_hash: Mapped[str] = mapped_column(HexDigest())
+    hash: Mapped[str] = mapped_column(HexDigest())
 
 
 class AuditHead(Base):

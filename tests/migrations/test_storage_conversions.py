@@ -1,22 +1,27 @@
-"""The migration that stores workflow states compressed converts existing rows, up and down, and the app's
-reader (app/engine/state_format.py) reads what it wrote."""
+"""Issue 18's storage migrations convert existing rows, up and down: workflow states compressed (read by
+app/engine/state_format.py), audit digests as bytes (read as hex by the column type)."""
 from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from support.databases import create_empty, drop, worker_database_url
 
 from app.engine.state_format import state_dict
 from app.migrate import alembic_config
+from app.security.audit import GENESIS, _digest, _fields, verify_chain
+from app.security.models import AuditEntry
 
 BEFORE = "e3b7c9d1f5a2"  # the revision before the conversion
 AFTER = "f2a4c6e8b0d1"
+AUDIT_DIGESTS = "a8c0e2f4b6d3"  # the next: audit digests as bytes
 # A saved instance as the old code wrote it (indented, ASCII-escaped), with what JSON round-trips exactly.
 STATE = {"data": {"case_id": "c1", "use": "住宅", "price": 2350000}, "tasks": {"t1": {
     "id": "t1", "last_state_change": 1796517967.2835796, "state": 64, "triggered": False, "data": {}}},
@@ -59,3 +64,36 @@ def test_existing_states_are_compressed_and_restored(scratch_url: str) -> None:
         restored = conn.execute(text("SELECT state_json, version FROM workflow_state WHERE case_id = 'c1'")).one()
     engine.dispose()
     assert json.loads(restored.state_json) == STATE and restored.version == 5
+
+
+def test_audit_digests_are_stored_as_bytes_and_the_chain_written_before_still_verifies(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, AFTER)
+    at = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
+    entry = AuditEntry(seq=1, at=at, actor_id=None, tenant_id="330106", action="case.create", object_type="case",
+                       object_id="c1", before=None, after={"status": "draft"})
+    digest = _digest(GENESIS, _fields(entry))  # as the code before the migration chained it
+    engine = create_engine(scratch_url)
+    with engine.begin() as conn:  # the old columns are text: the entry as the old code stored it
+        conn.execute(text("INSERT INTO audit_entry (seq, at, tenant_id, action, object_type, object_id, after,"
+                          " prev_hash, hash) VALUES (1, :at, '330106', 'case.create', 'case', 'c1', :after, :p, :h)"),
+                     {"at": at.replace(tzinfo=None), "after": '{"status": "draft"}', "p": GENESIS, "h": digest})
+        conn.execute(text("INSERT INTO audit_head (id, seq, hash, anchor_seq, anchor_hash) VALUES (1, 1, :h, 0, :g)"),
+                     {"h": digest, "g": GENESIS})
+    engine.dispose()
+
+    command.upgrade(config, AUDIT_DIGESTS)
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT prev_hash, hash FROM audit_entry")).one()
+        assert (bytes(stored.prev_hash), bytes(stored.hash)) == (bytes(32), bytes.fromhex(digest))
+    with Session(engine) as session:
+        assert session.execute(select(AuditEntry.hash)).scalar_one() == digest  # read back as hex
+        assert verify_chain(session) == []
+    engine.dispose()
+
+    command.downgrade(config, AFTER)
+    engine = create_engine(scratch_url)
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text("SELECT prev_hash, hash FROM audit_entry")).one()) == (GENESIS, digest)
+    engine.dispose()
