@@ -154,7 +154,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
 
         refuse_acceptance(session, case)  # not on data a department has not verified yet
         check_rules_at_acceptance(session, actor, case, definition)
-    before = {"status": case.status, "task": task.task_name}
+    before = {"status": case.status}  # the task is named once, in ``after`` (issue 18: no repeated payloads)
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor, storage))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": decision})
     now = utcnow()

@@ -58,8 +58,8 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
     session.add(snap)
     session.flush()
     audit.record(session, actor_id=actor_id, action="verification.record", object_type="case", object_id=case.id,
-                 tenant_id=case.tenant_id, after={"snapshot_id": snap.id, "source": source, "role": role,
-                                                  "result": snap.result, "retry_state": retry_state})
+                 tenant_id=case.tenant_id, after=_present({"snapshot_id": snap.id, "source": source, "role": role,
+                                                           "result": snap.result, "retry_state": retry_state}))
     return snap
 
 
@@ -134,3 +134,9 @@ def snapshot_pdf(session: Session, case: Case, snapshot_id: str, *, unmask: bool
     if snap is None:
         raise NotFound("未找到该核验记录", code="snapshot_not_found")
     return render_snapshot(show(snap, unmask=unmask), issuing_config().font)
+
+
+def _present(fields: dict[str, Any]) -> dict[str, Any]:
+    """The audit payload without its empty fields (no role for a case-wide check, no retry state for an answer):
+    five of these per submission, and an absent key reads as empty on the log pages (issue 18)."""
+    return {k: v for k, v in fields.items() if v is not None}
