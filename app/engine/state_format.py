@@ -41,7 +41,7 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
 
 def load_state(blob: bytes) -> BpmnWorkflow:
     """The workflow stored as ``blob`` (its process version's spec must be in the cache)."""
-    return serializer().deserialize_json(state_text(blob))  # type: ignore[no-any-return]
+    return serializer().deserialize_json(state_text(blob))
 
 
 def state_text(blob: bytes) -> str:
