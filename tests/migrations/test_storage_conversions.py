@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -19,9 +20,15 @@ from app.migrate import alembic_config
 from app.security.audit import GENESIS, _digest, _fields, verify_chain
 from app.security.models import AuditEntry
 
-BEFORE = "e3b7c9d1f5a2"  # the revision before the conversion
-AFTER = "f2a4c6e8b0d1"
-AUDIT_DIGESTS = "a8c0e2f4b6d3"  # the next: audit digests as bytes
+WORKFLOW_STATE = "f2a4c6e8b0d1"  # workflow states compressed
+AUDIT_DIGESTS = "a8c0e2f4b6d3"  # audit digests as bytes
+
+
+def _before(revision: str) -> str:
+    """The revision a conversion runs from (read from the script, so re-chaining the migrations keeps this test)."""
+    down = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision).down_revision
+    assert isinstance(down, str)
+    return down
 # A saved instance as the old code wrote it (indented, ASCII-escaped), with what JSON round-trips exactly.
 STATE = {"data": {"case_id": "c1", "use": "住宅", "price": 2350000}, "tasks": {"t1": {
     "id": "t1", "last_state_change": 1796517967.2835796, "state": 64, "triggered": False, "data": {}}},
@@ -39,7 +46,7 @@ def scratch_url(base_database_url: str) -> Iterator[str]:
 
 def test_existing_states_are_compressed_and_restored(scratch_url: str) -> None:
     config = alembic_config(scratch_url)
-    command.upgrade(config, BEFORE)
+    command.upgrade(config, _before(WORKFLOW_STATE))
     engine = create_engine(scratch_url)
     postgres = make_url(scratch_url).get_backend_name() == "postgresql"
     with engine.begin() as conn:  # the row alone: its case and version rows do not matter to the conversion
@@ -50,7 +57,7 @@ def test_existing_states_are_compressed_and_restored(scratch_url: str) -> None:
                      {"s": json.dumps(STATE, indent=2)})
     engine.dispose()
 
-    command.upgrade(config, AFTER)
+    command.upgrade(config, WORKFLOW_STATE)
     engine = create_engine(scratch_url)
     with engine.connect() as conn:
         blob = conn.execute(text("SELECT state FROM workflow_state WHERE case_id = 'c1'")).scalar_one()
@@ -58,7 +65,7 @@ def test_existing_states_are_compressed_and_restored(scratch_url: str) -> None:
     assert state_dict(blob) == STATE
     assert len(blob) < len(json.dumps(STATE, indent=2))
 
-    command.downgrade(config, BEFORE)
+    command.downgrade(config, _before(WORKFLOW_STATE))
     engine = create_engine(scratch_url)
     with engine.connect() as conn:
         restored = conn.execute(text("SELECT state_json, version FROM workflow_state WHERE case_id = 'c1'")).one()
@@ -68,7 +75,7 @@ def test_existing_states_are_compressed_and_restored(scratch_url: str) -> None:
 
 def test_audit_digests_are_stored_as_bytes_and_the_chain_written_before_still_verifies(scratch_url: str) -> None:
     config = alembic_config(scratch_url)
-    command.upgrade(config, AFTER)
+    command.upgrade(config, _before(AUDIT_DIGESTS))
     at = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     entry = AuditEntry(seq=1, at=at, actor_id=None, tenant_id="330106", action="case.create", object_type="case",
                        object_id="c1", before=None, after={"status": "draft"})
@@ -92,7 +99,7 @@ def test_audit_digests_are_stored_as_bytes_and_the_chain_written_before_still_ve
         assert verify_chain(session) == []
     engine.dispose()
 
-    command.downgrade(config, AFTER)
+    command.downgrade(config, _before(AUDIT_DIGESTS))
     engine = create_engine(scratch_url)
     with engine.connect() as conn:
         assert tuple(conn.execute(text("SELECT prev_hash, hash FROM audit_entry")).one()) == (GENESIS, digest)
