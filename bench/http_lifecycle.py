@@ -414,8 +414,11 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
                 errors.append(f"client {applicant.index} (warm-up): {type(exc).__name__}: {exc}")
                 warmed.abort()
                 return
-            warmed.wait()
-            go.wait()
+            try:
+                warmed.wait()
+                go.wait()
+            except threading.BrokenBarrierError:  # another client's warm-up failed: no measured run
+                return
             try:
                 for _ in range(args.lifecycles):
                     applicant.lifecycle()
