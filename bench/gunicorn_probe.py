@@ -25,6 +25,7 @@ from app.serving import (  # noqa: F401 — gunicorn reads these names from this
     errorlog,
     graceful_timeout,
     logger_class,
+    on_starting,
     preload_app,
     threads,
     timeout,
