@@ -94,6 +94,17 @@ def _env_path(name: str) -> Path | None:
     return Path(raw) if raw else None
 
 
+def cert_font_path() -> Path:
+    """``CERT_FONT_FILE``, or the CJK font ``make install`` puts in place."""
+    return _env_path("CERT_FONT_FILE") or Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
+def shared_font_name(path: Path) -> str:
+    """The name under which gunicorn's master registers a font with reportlab before forking (app/serving.py
+    ``on_starting``); a worker finding it registered uses that copy instead of parsing its own."""
+    return f"CJK:{path}"
+
+
 @dataclass
 class Settings:
     env: str = "development"
@@ -187,7 +198,7 @@ class Settings:
             cert_signing_key_file=_env_path("CERT_SIGNING_KEY_FILE"),
             cert_signing_cert_file=_env_path("CERT_SIGNING_CERT_FILE"),
             cert_trust_root_file=_env_path("CERT_TRUST_ROOT_FILE"),
-            cert_font_file=_env_path("CERT_FONT_FILE") or Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+            cert_font_file=cert_font_path(),
             public_base_url=env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
             integrations_base_url=env_str("INTEGRATIONS_BASE_URL") or "http://127.0.0.1:5010",
             integrations_api_key=secrets["SIMULATOR_API_KEY"],

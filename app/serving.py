@@ -4,7 +4,8 @@
   a whole app with its own connection pool, and PostgreSQL's connections are the limit that comes first. Each
   worker serves ``WEB_THREADS`` requests at once (gthread): a request waiting for a department does not hold
   up the others.
-- No preload: every worker builds its own app after the fork. A database pool or the scheduler's threads
+- No preload: every worker builds its own app after the fork (only the certificate font is parsed in the master
+  and shared copy-on-write: ``on_starting``). A database pool or the scheduler's threads
   built in the master would be shared by, or lost in, the forked workers, the lease holder's name carries the
   worker's own pid (app/jobs.py), and ``kill -HUP`` then starts workers on the new code.
 - The scheduler: each worker with ``SCHEDULER_ENABLED=1`` is a candidate and the holder of the ``scheduler``
@@ -48,6 +49,26 @@ class JsonAccessLogger(Logger):
         code = int(status.split(None, 1)[0]) if isinstance(status, str) else int(status)
         self.access_log.info("%s", access_line(environ, status=code, duration_s=request_time.total_seconds(),
                                                size=getattr(resp, "sent", None)))
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before any worker forks: parse the certificate font once (≈ 50 MB of Python objects and the
+    file's bytes, which every worker otherwise loads for its first PDF — 申请书, notice, certificate) and freeze
+    what the master holds, so the workers share those pages copy-on-write and their garbage collections do not
+    write to them. Only reportlab is loaded here, none of the app's code: ``kill -HUP`` still starts workers on the
+    code on disk."""
+    import gc
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from app.config import cert_font_path, shared_font_name
+
+    path = cert_font_path()
+    if path.exists():
+        pdfmetrics.registerFont(TTFont(shared_font_name(path), str(path), subfontIndex=0))
+    gc.collect()
+    gc.freeze()
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -554,7 +554,7 @@ def run_use_case(label: str, url: str, workdir: Path, warmup: int, count: int, r
             pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(
                 re.escape(str(ROOT / "app") + os.sep), 25)
             print(buffer.getvalue().replace(str(ROOT) + os.sep, "").rstrip())
-        return {"label": label, "whole": whole, "engine": engine, "bytes": total}
+        return {"label": label, "whole": whole, "engine": engine, "bytes": total, "sql": whole_sql}
     finally:
         bench.close()
 

@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from app.config import shared_font_name
 from app.errors import DomainError
 from app.registry.certificate_plan import UnitPlan, draw_plan
 from app.registry.certificate_text import fit_text
@@ -59,6 +60,8 @@ class CertificatePage:
 
 def font_name(path: Path = DEFAULT_FONT) -> str:
     name = _fonts.get(path)
+    if name is None and shared_font_name(path) in pdfmetrics.getRegisteredFontNames():
+        name = _fonts[path] = shared_font_name(path)  # parsed once in gunicorn's master, shared by its workers
     if name is None:
         if not path.exists():
             raise FontMissing(f"证书字体文件不存在：{path}（请运行 make install 或设置 CERT_FONT_FILE）")

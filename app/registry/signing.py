@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -51,8 +52,17 @@ def dev_key_paths(instance_path: Path) -> KeyPaths:
                     root=keys / "dev-root-ca.cert.pem", generate=True)
 
 
-_signers: dict[KeyPaths, signers.SimpleSigner] = {}
-_roots: dict[Path, Any] = {}
+class _PerThread(threading.local):
+    """The loaded signer and trust roots, one set per thread: asn1crypto parses and re-encodes a certificate's
+    fields lazily on first use, so two request threads of one worker using the same objects at once corrupt them
+    (issue 18: concurrent 申请书 signatures answered 500, "Integer value must be an integer … not NoneType")."""
+
+    def __init__(self) -> None:
+        self.signers: dict[KeyPaths, signers.SimpleSigner] = {}
+        self.roots: dict[Path, Any] = {}
+
+
+_cache = _PerThread()
 
 
 def configured_paths() -> KeyPaths:
@@ -113,7 +123,7 @@ def _write_atomic(path: Path, content: bytes, mode: int) -> None:
 
 
 def _signer(paths: KeyPaths) -> signers.SimpleSigner:
-    signer = _signers.get(paths)
+    signer = _cache.signers.get(paths)
     if signer is None:
         ensure_dev_keys(paths)
         root = load_cert_from_pemder(str(paths.root))
@@ -122,7 +132,7 @@ def _signer(paths: KeyPaths) -> signers.SimpleSigner:
             signing_key=load_private_key_from_pemder(str(paths.key), passphrase=None),
             cert_registry=SimpleCertificateStore.from_certs([root]),
         )
-        _signers[paths] = signer
+        _cache.signers[paths] = signer
     return signer
 
 
@@ -134,10 +144,10 @@ def load_signing_keys(paths: KeyPaths) -> None:
 
 def trust_root(paths: KeyPaths | None = None) -> asn1_x509.Certificate:
     paths = paths or configured_paths()
-    root = _roots.get(paths.root)
+    root = _cache.roots.get(paths.root)
     if root is None:
         ensure_dev_keys(paths)
-        root = _roots[paths.root] = load_cert_from_pemder(str(paths.root))
+        root = _cache.roots[paths.root] = load_cert_from_pemder(str(paths.root))
     return root
 
 
