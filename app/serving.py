@@ -84,6 +84,10 @@ wsgi_app = "wsgi:app"
 workers = _env_int("WEB_CONCURRENCY", default_workers())
 worker_class = "gthread"
 threads = _env_int("WEB_THREADS", 4)
+# A gthread worker keeps every keep-alive connection it accepted (default 1,000): clients or a balancer that keep
+# connections open pinned the whole load on one worker while the others idled (bench/http_lifecycle.py). Capped at
+# two per thread, a busy worker stops accepting and the next connection goes to another worker.
+worker_connections = _env_int("WEB_CONNECTIONS", 2 * threads)
 preload_app = False
 graceful_timeout = _env_int("WEB_GRACEFUL_TIMEOUT", 30)
 timeout = 60  # a worker whose main loop stalls this long is restarted (a slow request does not stall it)
