@@ -146,7 +146,7 @@ class Settings:
     outbox_deliverers: int = 4
     outbox_budget_seconds: int = 20
     outbox_retention_days: int = 7
-    # Logs (audit, interface calls, exceptions, delivered outbox messages) are kept at least a year.
+    # Logs (audit, interface calls, exceptions) are kept at least a year.
     log_retention_days: int = 365
     scheduler_enabled: bool = False
     # Of several processes with the scheduler enabled, the one holding the ``scheduler`` lease runs the jobs; it
