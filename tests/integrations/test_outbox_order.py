@@ -177,3 +177,18 @@ def test_the_backlog_is_on_the_operations_page(page_login: Any, seeded: Any, sim
     figures = html.split('id="outbox-backlog"')[1].split("</table>")[0]
     assert f'<td class="pending">{pending}</td>' in figures and "消息外发积压" in html
     assert '<span class="badge bad">1</span>' in figures  # the dead letter
+
+
+def test_messages_of_one_flush_get_increasing_creation_times_and_their_key(seeded: Any) -> None:
+    """A step adds several messages in one flush (submit: up to 5): their creation order is the add order."""
+    db = seeded.extensions["db"]
+    with db.unit_of_work() as session:
+        for seq in range(8):
+            session.add(OutboxMessage(topic="case.progress", idempotency_key=f"flush:{seq}",
+                                      payload={"business_no": "ORDER-F", "seq": seq}))
+    with db.unit_of_work() as session:
+        rows = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.ordering_key)
+                               .where(OutboxMessage.idempotency_key.like("flush:%"))
+                               .order_by(OutboxMessage.created_at)).all()
+    assert [k for k, _ in rows] == [f"flush:{seq}" for seq in range(8)]
+    assert {key for _, key in rows} == {"ORDER-F"}
