@@ -230,9 +230,16 @@ def drain(session_factory: Callable[[], Session], *, deliverers: int = 1, budget
             session.close()
 
     if deliverers <= 1:
-        run()
+        run()  # a failure to fetch the due messages (the database gone) fails the job run
         return report
-    threads = [threading.Thread(target=run, name=f"outbox-deliverer-{i}", daemon=True)
+
+    def run_logged() -> None:
+        try:
+            run()
+        except Exception:  # the others go on; the job runs again at its next tick
+            log.exception("an outbox deliverer stopped")
+
+    threads = [threading.Thread(target=run_logged, name=f"outbox-deliverer-{i}", daemon=True)
                for i in range(deliverers)]
     for thread in threads:
         thread.start()

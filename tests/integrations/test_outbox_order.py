@@ -192,3 +192,11 @@ def test_messages_of_one_flush_get_increasing_creation_times_and_their_key(seede
                                .order_by(OutboxMessage.created_at)).all()
     assert [k for k, _ in rows] == [f"flush:{seq}" for seq in range(8)]
     assert {key for _, key in rows} == {"ORDER-F"}
+
+
+def test_a_run_whose_budget_is_spent_takes_no_further_message(seeded: Any) -> None:
+    db = seeded.extensions["db"]
+    _enqueue(db, KEYS[:1], 2)
+    assert outbox.drain(db.session_factory, deliverers=4, budget_s=0).empty
+    with db.unit_of_work() as session:
+        assert outbox.backlog(session).pending >= 2 and outbox.backlog(session).dead == 0
