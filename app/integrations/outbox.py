@@ -137,7 +137,7 @@ class Claims:
         self.queue: deque[tuple[str, str | None]] = deque()
         self.held: set[str] = set()
         self.stuck: set[str] = set()
-        self.in_flight = 0
+        self.flying: set[str] = set()  # messages being delivered (those without a key have no key to hold)
         self.taken = 0
         self._cond = threading.Condition()
 
@@ -152,19 +152,20 @@ class Claims:
             while not self._over():
                 while self.queue:
                     message_id, key = self.queue.popleft()
-                    if key is not None and key in self.held:
+                    if (key is not None and key in self.held) or message_id in self.flying:
                         continue  # claimed again by a later fetch once its holder is done
                     if key is not None:
                         self.held.add(key)
                     self.taken += 1
-                    self.in_flight += 1
+                    self.flying.add(message_id)
                     return message_id, key
-                heads = due_heads(session, limit=self.batch, exclude_keys=self.held, exclude_ids=self.stuck)
+                heads = due_heads(session, limit=self.batch, exclude_keys=self.held,
+                                  exclude_ids=self.stuck | self.flying)
                 session.rollback()  # the fetch is no part of any message's transaction
                 if heads:
                     self.queue.extend(heads)
                     continue
-                if not self.in_flight:
+                if not self.flying:
                     return None
                 self._cond.wait()  # a message in flight may free the next one of its key
             return None
@@ -177,7 +178,7 @@ class Claims:
                 self.held.discard(key)
             if not moved:
                 self.stuck.add(message_id)
-            self.in_flight -= 1
+            self.flying.discard(message_id)
             self._cond.notify_all()
 
 

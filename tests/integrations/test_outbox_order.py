@@ -200,3 +200,17 @@ def test_a_run_whose_budget_is_spent_takes_no_further_message(seeded: Any) -> No
     assert outbox.drain(db.session_factory, deliverers=4, budget_s=0).empty
     with db.unit_of_work() as session:
         assert outbox.backlog(session).pending >= 2 and outbox.backlog(session).dead == 0
+
+
+def test_messages_without_a_key_are_each_pushed_once(seeded: Any, simulator: Any) -> None:
+    db = seeded.extensions["db"]
+    with db.unit_of_work() as session:
+        for seq in range(8):
+            session.add(OutboxMessage(topic="case.progress", idempotency_key=f"nokey:{seq}", payload={"seq": seq}))
+    assert outbox.drain(db.session_factory, deliverers=4, batch=3).sent >= 8
+    with db.unit_of_work() as session:
+        pushes = session.execute(select(func.count()).select_from(InterfaceCallLog)
+                                 .where(InterfaceCallLog.operation == "push.case.progress",
+                                        InterfaceCallLog.request_summary["key"].as_string().like("nokey:%"))
+                                 ).scalar_one()
+    assert pushes == 16  # to the province and the SMS platform, once each
