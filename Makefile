@@ -101,6 +101,7 @@ bench-quick: install ## Every benchmark's --quick run (~1.5 min; CI)
 	$(BIN)/python bench/dashboard.py --quick
 	$(BIN)/python bench/inbox.py --quick
 	$(BIN)/python bench/register_search.py --quick
+	$(BIN)/python bench/outbox.py --quick
 	$(BIN)/python bench/http_lifecycle.py --quick
 
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL

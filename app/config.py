@@ -151,7 +151,13 @@ class Settings:
     callback_base_url: str = "http://127.0.0.1:5000"
     tax_wait_working_days: int = 5
     outbox_max_attempts: int = 8
-    # Logs (audit, interface calls, exceptions, delivered outbox messages) are kept at least a year.
+    # Outbox delivery (app/integrations/outbox.py): deliverer threads of a job run (one on SQLite), how long a
+    # run may drain before it yields to the next tick, and how many days a sent message is kept (0: pruned
+    # at the next prune run; each push stays in the interface call log for the log retention).
+    outbox_deliverers: int = 4
+    outbox_budget_seconds: int = 20
+    outbox_retention_days: int = 7
+    # Logs (audit, interface calls, exceptions) are kept at least a year.
     log_retention_days: int = 365
     scheduler_enabled: bool = False
     # Of several processes with the scheduler enabled, the one holding the ``scheduler`` lease runs the jobs; it
@@ -209,6 +215,9 @@ class Settings:
             callback_base_url=env_str("CALLBACK_BASE_URL") or env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:5000",
             tax_wait_working_days=env_int("TAX_WAIT_WORKING_DAYS", 5),
             outbox_max_attempts=env_int("OUTBOX_MAX_ATTEMPTS", 8),
+            outbox_deliverers=env_int("OUTBOX_DELIVERERS", 4),
+            outbox_budget_seconds=env_int("OUTBOX_BUDGET_SECONDS", 20),
+            outbox_retention_days=env_int("OUTBOX_RETENTION_DAYS", 7),
             log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
             scheduler_lease_seconds=env_int("SCHEDULER_LEASE_SECONDS", 30),
@@ -225,6 +234,12 @@ class Settings:
             raise ConfigError("LOG_RETENTION_DAYS must be at least 365 (logs are kept at least one year)")
         if self.scheduler_lease_seconds < 3:
             raise ConfigError("SCHEDULER_LEASE_SECONDS must be at least 3 (the holder renews it every third)")
+        if not 1 <= self.outbox_deliverers <= 32:
+            raise ConfigError("OUTBOX_DELIVERERS must be between 1 and 32 (each is a thread with a connection)")
+        if not 1 <= self.outbox_budget_seconds <= 600:
+            raise ConfigError("OUTBOX_BUDGET_SECONDS must be between 1 and 600")
+        if self.outbox_retention_days < 0:
+            raise ConfigError("OUTBOX_RETENTION_DAYS must be 0 (prune once sent) or more")
         callback_secrets = [self.tax_callback_secret, self.payment_callback_secret]
         if len(set(callback_secrets)) != len(callback_secrets):
             raise ConfigError("each callback needs its own secret: TAX_CALLBACK_SECRET and PAYMENT_CALLBACK_SECRET "

@@ -1,6 +1,7 @@
-"""Scheduled jobs (APScheduler): outbox delivery, rendering the certificates 缮证 numbered, workflow timers
-(完税 escalation), 税务 reconciliation and the re-run of department checks that got no answer (cases
-等待部门核验), signed checkpoints of the register and audit chains, and the daily log purge (retention).
+"""Scheduled jobs (APScheduler): outbox delivery and the pruning of sent messages, rendering the certificates
+缮证 numbered, workflow timers (完税 escalation), 税务 reconciliation and the re-run of department checks that
+got no answer (cases 等待部门核验), signed checkpoints of the register and audit chains, and the daily log
+purge (retention).
 
 Several app processes (gunicorn workers, hosts: app/serving.py) may have the scheduler enabled; the one holding
 the ``scheduler`` lease row in ``job_lease`` runs it (``SchedulerElection``), and another takes over when the
@@ -72,10 +73,20 @@ def run_job(database: Database, name: str, work: Callable[[Session], Any], ttl_s
         release_lease(database, name, holder)
 
 
-def deliver_outbox(session: Session, max_attempts: int = 8) -> Any:
-    from app.integrations.outbox import deliver_pending
+def deliver_outbox(session: Session, max_attempts: int = 8, deliverers: int = 1,
+                   budget_s: float | None = None) -> Any:
+    """Drain the outbox (app/integrations/outbox.py): ``deliverers`` threads, each its own session on the job
+    session's engine, until nothing is due or ``budget_s`` is spent; a key's messages in order."""
+    from app.integrations.outbox import drain, session_factory_of
 
-    return deliver_pending(session, max_attempts=max_attempts)
+    return drain(session_factory_of(session), deliverers=deliverers, budget_s=budget_s, max_attempts=max_attempts)
+
+
+def prune_outbox(session: Session, retention_days: int) -> int:
+    """Delete sent outbox messages older than the retention, in batches (their pushes are in the call log)."""
+    from app.integrations.outbox import prune_sent, session_factory_of
+
+    return prune_sent(session_factory_of(session), retention_days)
 
 
 def refresh_tax_waits(session: Session) -> int:
@@ -215,8 +226,8 @@ class SchedulerElection:
             log.exception("the scheduler lease could not be released")
 
 
-INTERVALS_S = {"outbox": 10, "certificates": 10, "tax_waits": 60, "verifications": 60, "sign_in_prune": 3600,
-               "file_sweep": 3600, "checkpoint": 30}
+INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "tax_waits": 60, "verifications": 60,
+               "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -230,17 +241,22 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
     holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
     every = {**INTERVALS_S, **(intervals or {})}
 
+    # A drain runs up to its budget: its lease outlasts it, so no other holder starts the job meanwhile.
+    ttl = {"outbox": max(60, 2 * settings.outbox_budget_seconds + 30)}
+
     def guarded(name: str, work: Callable[[Session], Any]) -> Callable[[], None]:
         def job() -> None:
             try:
                 with app.app_context():
-                    run_job(database, name, work, holder=holder)
+                    run_job(database, name, work, ttl_s=ttl.get(name, 60), holder=holder)
             except Exception:  # a failed run is retried at the next tick; never kill the scheduler
                 log.exception("job %s failed", name)
         return job
 
     jobs: dict[str, Callable[[Session], Any]] = {
-        "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts),
+        "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts, settings.outbox_deliverers,
+                                           settings.outbox_budget_seconds),
+        "outbox_prune": lambda s: prune_outbox(s, settings.outbox_retention_days),
         "certificates": lambda s: render_certificates(s, app),
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),

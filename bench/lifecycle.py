@@ -14,7 +14,8 @@
    web skin (department calls outside the transaction), and the app is served too so 税务's 完税 callback
    reaches it; the wait for that callback is left out of every figure (its own statements, when they land
    during a step, are counted in that step).
-3. Stored bytes of one finished case (materials' file content excluded), per table.
+3. Stored bytes of one finished case (materials' file content excluded), per table; the outbox first
+   delivered and its sent messages pruned with retention 0 (``OUTBOX_RETENTION_DAYS=0``).
 
 Figures and ratios are printed, never asserted. Usage::
 
@@ -388,6 +389,16 @@ class Bench:
             timings.sql_texts = texts
 
     # -------------------------------------------------------------------------------- 3. stored bytes
+    def deliver_and_prune_outbox(self) -> str:
+        """A finished case's outbox rows as they stand once delivered and pruned with retention 0 (what the
+        outbox and outbox_prune jobs leave; each push stays in interface_call_log): the issue counts stored
+        bytes per *finished* case."""
+        from app.integrations.outbox import drain, prune_sent
+
+        report = drain(self.db.session_factory, deliverers=4)
+        pruned = prune_sent(self.db.session_factory, 0)
+        return f"outbox delivered ({report}) and pruned with retention 0 ({pruned} sent messages deleted)"
+
     def stored_bytes(self) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]], str]:
         """Per table: (rows, bytes) of one finished case; plus rows the case wrote outside the target list."""
         assert self.last_case is not None
@@ -525,10 +536,12 @@ def run_use_case(label: str, url: str, workdir: Path, warmup: int, count: int, r
             verdict = "meets" if ratio >= TARGET_RATIO else "below"
             print(f"    {what:<40} {ratio:6.3f}  ({verdict} target)")
 
+        outbox_note = bench.deliver_and_prune_outbox()
         main, extra, how = bench.stored_bytes()
         case_id, business_no = bench.last_case  # type: ignore[misc]
         header(f"3. Stored bytes of one finished case — {label}")
         print(f"  case {case_id}  business no {business_no}")
+        print(f"  {outbox_note}: outbox_message counts what is left after delivery + pruning")
         print(f"  method: {how}; material file content excluded (material rows = metadata only)")
         total = 0
         for table, (rows, size) in main.items():

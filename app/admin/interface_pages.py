@@ -1,4 +1,5 @@
-"""Interface management pages (运维): every external interface with its health; edit endpoint, credential
+"""Interface management pages (运维): every external interface with its health, and the outbox's backlog
+(pending, due, the oldest pending message's age, dead letters: whether delivery keeps up); edit endpoint, credential
 (write-only), timeout, retries, breaker policy and enabled; a test call through the real adapter; the call
 log is the log page filtered by the interface."""
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.admin import bp
 from app.admin.common import analyst
 from app.errors import ValidationFailed
-from app.integrations import interfaces, probes
+from app.integrations import interfaces, outbox, probes
 from app.pages import login_required, refused
 from app.web import db_session
 
@@ -21,8 +22,10 @@ FIELDS = ("base_url", "timeout_ms", "max_retries", "breaker_threshold", "breaker
 @login_required
 def interface_list() -> str:
     actor = analyst("interface:read")
-    return render_template("admin/ops/interfaces.html", rows=interfaces.list_interfaces(db_session(), actor),
-                           can_manage=actor.has("interface:manage"), window_hours=24)
+    session = db_session()
+    return render_template("admin/ops/interfaces.html", rows=interfaces.list_interfaces(session, actor),
+                           backlog=outbox.backlog(session), can_manage=actor.has("interface:manage"),
+                           window_hours=24)
 
 
 def _edit_page(iface: Any, values: dict[str, Any], errors: dict[str, list[str]], result: Any = None,

@@ -164,8 +164,8 @@ def check_in(session: Session, actor: Actor, code: str) -> Appointment:
 def _announce(session: Session, appointment: Appointment, event: str) -> None:
     office = offices().get(appointment.tenant_id, {})
     session.add(OutboxMessage(
-        topic="sms.appointment", idempotency_key=f"appointment:{appointment.id}:{event}",
-        tenant_id=appointment.tenant_id,
+        topic="sms.appointment", idempotency_key=f"appointment:{appointment.ensure_id()}:{event}",
+        ordering_key=f"appointment:{appointment.id}", tenant_id=appointment.tenant_id,  # booked before cancelled
         payload={"user_id": appointment.user_id, "event": event, "code": appointment.code,
                  "day": appointment.day.isoformat(), "half": HALVES[appointment.half],
                  "office": office.get("name"), "address": office.get("address")}))

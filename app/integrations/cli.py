@@ -1,4 +1,5 @@
-"""``flask outbox …``: the transactional outbox — one delivery pass, dead letters, putting one back."""
+"""``flask outbox …``: the transactional outbox — draining it, pruning sent messages, dead letters, putting one
+back."""
 from __future__ import annotations
 
 import sys
@@ -15,12 +16,29 @@ DELIVERY_LABELS = {OutboxStatus.PENDING: "待送达", OutboxStatus.SENT: "已送
 
 @outbox.command("deliver")
 def deliver_command() -> None:
-    """One delivery pass over due messages (what the scheduler job runs), under the job lease."""
-    from app.integrations.outbox import deliver_pending
+    """Drain due messages (what the scheduler job runs: ``OUTBOX_DELIVERERS`` deliverers, a key's messages in
+    order, until nothing is due or ``OUTBOX_BUDGET_SECONDS`` is spent), under the job lease."""
+    from app.integrations.outbox import drain, session_factory_of
 
-    max_attempts = current_app.config["SETTINGS"].outbox_max_attempts
-    report = current_app.extensions["run_job"]("outbox", lambda s: deliver_pending(s, max_attempts=max_attempts))
+    settings = current_app.config["SETTINGS"]
+    report = current_app.extensions["run_job"]("outbox", lambda s: drain(
+        session_factory_of(s), deliverers=settings.outbox_deliverers, budget_s=settings.outbox_budget_seconds,
+        max_attempts=settings.outbox_max_attempts))
     click.echo("另一进程正在投递，本次跳过" if report is None else str(report))
+
+
+@outbox.command("prune")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="保留天数（默认 OUTBOX_RETENTION_DAYS；0 = 已送达即删除）")
+def prune_command(days: int | None) -> None:
+    """Delete sent messages older than the retention (what the ``outbox_prune`` job runs), under its lease;
+    dead letters stay."""
+    from app.integrations.outbox import prune_sent, session_factory_of
+
+    retention = current_app.config["SETTINGS"].outbox_retention_days if days is None else days
+    deleted = current_app.extensions["run_job"]("outbox_prune", lambda s: prune_sent(session_factory_of(s), retention))
+    click.echo("另一进程正在清理，本次跳过" if deleted is None
+               else f"已删除已送达消息 {deleted} 条（保留 {retention} 天）")
 
 
 @outbox.command("list")

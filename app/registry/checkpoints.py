@@ -133,8 +133,8 @@ def _stamp(session: Session, cp: Checkpoint) -> str | None:
 
 def _push(session: Session, key: str, record: dict[str, Any]) -> None:
     """The guide's one-way export of the register log (一.四): the province keeps every signed checkpoint."""
-    session.add(OutboxMessage(topic=TOPIC, idempotency_key=key, payload={"record": record,
-                                                                          "sha256": _sha(record)}))
+    session.add(OutboxMessage(topic=TOPIC, idempotency_key=key, ordering_key=TOPIC,  # the province gets them in order
+                              payload={"record": record, "sha256": _sha(record)}))
 
 
 def _sha(record: dict[str, Any]) -> str:

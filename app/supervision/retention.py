@@ -1,6 +1,7 @@
-"""Log retention: operation (audit), interface-call and exception logs and delivered outbox messages are
-kept at least one year (``LOG_RETENTION_DAYS``, never below ``MIN_RETENTION_DAYS``); the purge job deletes
-only what is older than that, and never anything younger.
+"""Log retention: operation (audit), interface-call and exception logs are kept at least one year
+(``LOG_RETENTION_DAYS``, never below ``MIN_RETENTION_DAYS``); the purge job deletes only what is older than
+that, and never anything younger. Delivered outbox messages go sooner (``OUTBOX_RETENTION_DAYS``, the
+``outbox_prune`` job: each push is in the interface-call log); any sent one still older is purged here too.
 
 The audit log is hash-chained, so only a *prefix* of it can go: the entries from the oldest up to the last
 one before the first entry still within the retention period (an old entry that comes after a young one in

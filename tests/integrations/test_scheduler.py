@@ -42,7 +42,7 @@ def test_two_schedulers_deliver_the_outbox_one_at_a_time(seeded: Any, simulator:
                 tries.append((holder, got))
         return got
 
-    def slow_deliver(session: Any, max_attempts: int = 8) -> Any:
+    def slow_deliver(session: Any, max_attempts: int = 8, *more: Any) -> Any:
         with lock:
             running[0] += 1
             runs[0] += 1
@@ -53,7 +53,7 @@ def test_two_schedulers_deliver_the_outbox_one_at_a_time(seeded: Any, simulator:
             # lease that other run would overlap this one, which ``most`` would show.
             wait_for(lambda: stopping.is_set() or any(not got for _, got in tries[seen:]),
                      "a turn skipped during this run", timeout_s=10)
-            return real_deliver(session, max_attempts)
+            return real_deliver(session, max_attempts, *more)
         finally:
             with lock:
                 running[0] -= 1
