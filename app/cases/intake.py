@@ -33,6 +33,7 @@ from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
+from app.integrations.answers import discard_if_waiting
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
@@ -337,6 +338,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
+    discard_if_waiting(session)  # the department calls are made and the submission run again with their answers
     case.fee_items = fees_for_case(session, definition, case)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
@@ -386,6 +388,7 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
+    discard_if_waiting(session)
     task.status, task.completed_at = TaskStatus.COMPLETED, utcnow()
     task.completed_by, task.decision = actor.user_id, "approve"
     case.correction_items = []
