@@ -246,7 +246,7 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
     if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
-        _make_application_form(session, actor, case, storage, font_path)
+        application_form.request_form(session, case)  # rendered and signed after the commit
     return mine
 
 
