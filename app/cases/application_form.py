@@ -16,7 +16,7 @@ that request. Once it has committed, the form is made in a transaction of its ow
 response (``make_soon``, best effort) and by the ``application_forms`` job, which catches what that missed.
 The job makes it only while the case's content still has that digest (a change since voided the signatures;
 the next last signature marks the case again), so the form always shows what the parties signed. Until it is
-made the checklist says 待签名后生成 — nothing waits for it (a generated item is never missing).
+made the portal says 生成中 — nothing waits for it (a generated item is never missing).
 """
 from __future__ import annotations
 
@@ -198,6 +198,7 @@ def regenerate(session: Session, storage: Storage, actor: Actor, case: Case, fon
     if item is None:
         return None
     now = at or utcnow()
+    case.application_form_due = None  # made now (window submission makes it in its request)
     pdf = office_signing.sign_pdf(render(session, case, storage, font_path, at=now),
                                   reason=f"{TITLE} {case.business_no or case.id}",
                                   location=office_name(session, case.tenant_id))
