@@ -8,7 +8,7 @@ the ``scheduler`` lease row in ``job_lease`` runs it (``SchedulerElection``), an
 holder dies and its lease expires. Each run of a job also takes that job's own lease (an atomic conditional
 UPDATE — the database is the coordination point, DESIGN.md §6), so even a holder that stalled past its lease
 and resumed never runs a job at the same time as the new holder or a ``flask`` command. A job that calls
-departments (outbox, tax_waits, verifications) or renders certificates takes one case, message or certificate
+departments (outbox, tax_waits, verifications) or renders certificates or 申请书 takes one case, message or certificate
 per transaction and makes the calls with no transaction open (app/integrations/answers.py); the others commit
 once or not at all.
 """
@@ -142,6 +142,15 @@ def render_certificates(session: Session, app: Any) -> int:
     return render_pending(session, app.extensions["storage"], config.keys, config.font)
 
 
+def make_application_forms(session: Session, app: Any) -> int:
+    """The 申请书 of cases whose last party has signed, one per transaction (the request asks for its own right
+    after its response; this catches what that missed or what failed)."""
+    from app.cases.application_form import make_pending
+    from app.registry.certificates import issuing_config
+
+    return make_pending(session, app.extensions["storage"], issuing_config().font)
+
+
 def make_checkpoint(session: Session) -> Any:
     """Sign, time-stamp and export the chain heads recorded since the last checkpoint (app/registry/checkpoints)."""
     from app.registry.checkpoints import make_checkpoint as make
@@ -226,8 +235,8 @@ class SchedulerElection:
             log.exception("the scheduler lease could not be released")
 
 
-INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "tax_waits": 60, "verifications": 60,
-               "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30}
+INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
+               "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -258,6 +267,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
                                            settings.outbox_budget_seconds),
         "outbox_prune": lambda s: prune_outbox(s, settings.outbox_retention_days),
         "certificates": lambda s: render_certificates(s, app),
+        "application_forms": lambda s: make_application_forms(s, app),
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),
         "sign_in_prune": prune_sign_in_records,

@@ -32,6 +32,9 @@ class Case(IdMixin, TenantScoped, Base):
     # the clerk sees what was charged and checked, and why.
     fee_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     rule_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The signed content's digest (app/casefile/consent.py) the 申请书 is still to be made for: set by the last
+    # signature, cleared by the job that renders and signs it after the commit (app/cases/application_form.py).
+    application_form_due: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When 受理 accepted it (the latest acceptance after any 补正): mortgage rank follows it (细则 67, R10).

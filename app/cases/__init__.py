@@ -18,5 +18,8 @@ def init_app(app: Flask) -> None:
     app.extensions["payments"] = PaymentConfig(notify_url=callbacks + "/payment",
                                                secret=settings.payment_callback_secret,
                                                platform_url=settings.public_base_url)
+    from app.cases.application_form import make_soon
+
+    app.extensions.setdefault("after_commit", []).append(make_soon)  # the 申请书 once the last signature's
     app.cli.add_command(tax_waits_command)
     app.cli.add_command(verifications)

@@ -9,14 +9,26 @@ office key like the certificates (PAdES, app/registry/signing.py), stored encryp
 attached to the case as that item, replacing an earlier one: a change voids the signatures
 (app/casefile/consent.py) and signing again regenerates it. It is not part of the signed content (it is
 derived from it), so attaching it voids nobody.
+
+Rendering and signing take tens of milliseconds (most of a confirmation, issue 18), so the last signature
+only marks the case: ``application_form_due`` holds the digest of the content everyone signed, computed in
+that request. Once it has committed, the form is made in a transaction of its own — right after the
+response (``make_soon``, best effort) and by the ``application_forms`` job, which catches what that missed.
+The job makes it only while the case's content still has that digest (a change since voided the signatures;
+the next last signature marks the case again), so the form always shows what the parties signed. Until it is
+made the portal says 生成中 — nothing waits for it (a generated item is never missing).
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.casefile import consent
 from app.casefile.access import definition_of
 from app.casefile.models import Case, Material, Party
 from app.casefile.storage import Storage, sha256_hex
@@ -24,12 +36,14 @@ from app.cases.documents import Document, render_document
 from app.cases.signing import KIND_LABELS, signature_image
 from app.catalog.definitions import BusinessTypeDef, MaterialItem
 from app.clock import CHINA
-from app.identity.actor import Actor
+from app.identity.actor import SYSTEM, Actor
 from app.registry import signing as office_signing
 from app.registry.certificate_content import office_name
 from app.security import audit
 
+log = logging.getLogger(__name__)
 KIND = "application_form"
+MAKE_SOON = "application_forms_to_make"  # session.info: cases marked in this transaction (see ``make_soon``)
 TITLE = "不动产登记申请书"
 PLEDGE = ("申请人承诺：本申请书所填内容及提交的申请材料真实、合法、有效，复印件与原件一致；"
           "如有不实，申请人愿承担相应的法律责任。")
@@ -99,17 +113,92 @@ def render(session: Session, case: Case, storage: Storage, font_path: Path, *, a
                                     author=definition.name), font_path)
 
 
-def regenerate(session: Session, storage: Storage, actor: Actor, case: Case, font_path: Path) -> Material | None:
+def request_form(session: Session, case: Case) -> None:
+    """The last signature: mark the case for its 申请书, bound to the content everyone signed, and ask for it to
+    be made once this transaction commits."""
+    if generated_item(definition_of(session, case)) is None:
+        return
+    case.application_form_due = consent.content_digest(case)
+    session.info.setdefault(MAKE_SOON, []).append(case.ensure_id())
+
+
+def make_one(session: Session, storage: Storage, case_id: str, font_path: Path) -> bool:
+    """Make the 申请书 a case is due for, in ``session``'s transaction; False when none is due any more, another
+    process is making it (``SKIP LOCKED`` on PostgreSQL) or the content changed since it was signed."""
+    case = session.execute(select(Case).where(Case.id == case_id, Case.application_form_due.is_not(None))
+                           .with_for_update(skip_locked=True)
+                           .execution_options(all_tenants=True, populate_existing=True)).scalar_one_or_none()
+    if case is None:
+        return False
+    due, case.application_form_due = case.application_form_due, None
+    if consent.content_digest(case) != due:  # changed since the last signature: signing again marks it anew
+        log.info("application form of case %s not made: its content changed since it was signed", case_id)
+        return False
+    signed = [p.confirmed_at for p in case.parties if p.confirmed_at is not None]
+    return regenerate(session, storage, SYSTEM, case, font_path, at=max(signed) if signed else None) is not None
+
+
+def due_ids(session: Session, limit: int = 100) -> list[str]:
+    """Cases whose 申请书 is still to be made."""
+    return list(session.execute(select(Case.id).where(Case.application_form_due.is_not(None)).limit(limit)
+                                .execution_options(all_tenants=True)).scalars())
+
+
+def make_pending(session: Session, storage: Storage, font_path: Path, ids: list[str] | None = None) -> int:
+    """The ``application_forms`` job: make the forms of ``ids`` (default: every case with one due), each in its
+    own transaction committed by ``session``; one that fails is rolled back, logged and stays due."""
+    from app.integrations.answers import each_in_own_transaction
+
+    todo = due_ids(session) if ids is None else ids
+    return sum(each_in_own_transaction(session, todo, lambda case_id: make_one(session, storage, case_id,
+                                                                                font_path)))
+
+
+def make_soon(session: Session) -> Callable[[], None] | None:
+    """After ``session`` committed: the forms it marked, as work for the skin to run once the response has gone
+    (``app.web``), or None. Best effort: whatever it misses, the job makes."""
+    ids: list[str] = session.info.pop(MAKE_SOON, None) or []
+    if not ids:
+        return None
+    from flask import current_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def work() -> None:
+        try:
+            make_now(app, ids)
+        except Exception:  # the job retries it
+            log.exception("application forms of %s not made after the request; the job will", ids)
+    return work
+
+
+def make_now(app: Any, ids: list[str] | None = None) -> int:
+    """Make the forms of ``ids`` (default: all due) in ``app`` now, outside any request: the after-response
+    trigger and tests."""
+    from app.registry.certificates import issuing_config
+
+    with app.app_context():
+        session = app.extensions["db"].session_factory()
+        try:
+            return make_pending(session, app.extensions["storage"], issuing_config().font, ids)
+        finally:
+            session.close()
+
+
+def regenerate(session: Session, storage: Storage, actor: Actor, case: Case, font_path: Path, *,
+               at: Any = None) -> Material | None:
     """Make the 申请书 from the current content and signatures, sign it with the office key and attach it in
-    place of an earlier one. Called when the last party that must confirm has signed (and at window
-    submission). None when the type has no such item."""
+    place of an earlier one. Called by the job after the last party that must confirm has signed (and at window
+    submission). ``at``: the date the form shows (the last signature's; default now). None when the type has
+    no such item."""
     from app.db import utcnow
 
     definition = definition_of(session, case)
     item = generated_item(definition)
     if item is None:
         return None
-    now = utcnow()
+    now = at or utcnow()
+    case.application_form_due = None  # made now (window submission makes it in its request)
     pdf = office_signing.sign_pdf(render(session, case, storage, font_path, at=now),
                                   reason=f"{TITLE} {case.business_no or case.id}",
                                   location=office_name(session, case.tenant_id))

@@ -21,6 +21,7 @@ from app.engine.runtime import WorkflowRuntime
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import User
+from app.integrations.answers import discard_if_waiting
 from app.security import audit
 from app.vocabulary import EventKind, Stage, TaskStatus
 
@@ -157,6 +158,7 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     before = {"status": case.status}  # the task is named once, in ``after`` (issue 18: no repeated payloads)
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor, storage))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": decision})
+    discard_if_waiting(session)  # a department answer is wanted: the step runs again with it
     now = utcnow()
     task.assignee_id = task.assignee_id or actor.user_id
     task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, actor.user_id

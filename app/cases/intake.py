@@ -33,6 +33,7 @@ from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
+from app.integrations.answers import discard_if_waiting
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
@@ -245,7 +246,7 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
     if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
-        _make_application_form(session, actor, case, storage, font_path)
+        application_form.request_form(session, case)  # rendered and signed after the commit
     return mine
 
 
@@ -337,6 +338,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
+    discard_if_waiting(session)  # the department calls are made and the submission run again with their answers
     case.fee_items = fees_for_case(session, definition, case)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
@@ -386,6 +388,7 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
+    discard_if_waiting(session)
     task.status, task.completed_at = TaskStatus.COMPLETED, utcnow()
     task.completed_by, task.decision = actor.user_id, "approve"
     case.correction_items = []

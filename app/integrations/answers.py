@@ -16,12 +16,12 @@ transaction open and runs the unit again with their answers: the usual case is o
 answers lead to further calls makes another; at most ``MAX_PASSES``). The pass that wants nothing is the one
 whose result stands.
 
-Each call is made once per unit — its log line and breaker change are written when it is made, in a short
-transaction of their own (app/integrations/calllog.py) — and a re-run that sends the same request gets the
-same answer, so an SMS is never sent twice. A request is identified by what is sent (department, path, body,
-idempotency key); values that are part of a request and would differ between passes (a random SMS code, an
-invitation token) come from ``stable``. Files follow the transaction (app/casefile/storage.py), so a discarded
-pass leaves none.
+Each call is made once per unit — the log lines and breaker changes of a pass's calls are written right after
+them, in one short transaction of their own (app/integrations/calllog.py) — and a re-run that sends the same
+request gets the same answer, so an SMS is never sent twice. A request is identified by what is sent
+(department, path, body, idempotency key); values that are part of a request and would differ between passes
+(a random SMS code, an invitation token) come from ``stable``. Files follow the transaction
+(app/casefile/storage.py), so a discarded pass leaves none.
 
 Outside ``run_unit`` a call from a session with uncommitted work raises ``LockedCall``: a code path that would
 call a department while holding locks fails loudly instead of blocking the platform.
@@ -112,6 +112,20 @@ def stable(session: Session, name: str, make: Callable[[], T]) -> T:
     return answers.values[name]
 
 
+class PassDiscarded(RuntimeError):
+    """Raised by ``discard_if_waiting``: this pass wants department answers and will be re-run, so the rest of
+    it would be written only to be rolled back."""
+
+
+def discard_if_waiting(session: Session) -> None:
+    """End a pass early once the engine has run and the pass wants department answers (issue 18: the first
+    pass of a submission wrote the workflow state, the tasks, the events and the audit entry only to roll them
+    back). Call it after the last step that may call a department; a later call is found by the next pass."""
+    answers = answers_of(session)
+    if answers is not None and answers.wanted:
+        raise PassDiscarded("department answers wanted: the pass is re-run with them")
+
+
 def must_wait(session: Session) -> bool:
     """True when a call now would wait inside a transaction holding locks; otherwise the session's
     read-only transaction (if any) is ended so that none is open while the department answers."""
@@ -130,7 +144,7 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
     caller commits. ``before_rerun`` restores what a pass consumed outside the session (request streams)."""
     if answers_of(session) is not None:  # already inside a unit: the outer runner re-runs
         return work()
-    from app.integrations.client import perform
+    from app.integrations.client import perform_all
 
     answers = Answers()
     session.info[_KEY] = answers
@@ -150,8 +164,9 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
                 raise RuntimeError(f"department calls did not settle after {MAX_PASSES} passes: "
                                    + ", ".join(sorted(f"{r.code} {r.path}" for r in answers.wanted.values())))
             session.rollback()
-            for key, request in list(answers.wanted.items()):
-                answers.replies[key] = perform(session, request)
+            wanted = list(answers.wanted.items())
+            for (key, _), outcome in zip(wanted, perform_all(session, [r for _, r in wanted]), strict=True):
+                answers.replies[key] = outcome
             if before_rerun is not None:
                 before_rerun()
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.integrations.models import Interface, InterfaceCallLog
@@ -43,8 +43,35 @@ def breaker_allows(iface: Interface, now: datetime) -> tuple[bool, bool]:
 
 def record(engine: Any, log: InterfaceCallLog, *, breaker: bool | None) -> None:
     """Write the log line (and the breaker outcome: True success, False failure, None no change) and commit."""
+    record_all(engine, [(log, breaker)])
+
+
+def record_all(engine: Any, logs: list[tuple[InterfaceCallLog, bool | None]]) -> None:
+    """Write the log lines of a batch of calls in one transaction (one INSERT) with their breaker outcomes
+    (True success, False failure, None no change), in call order. Successes close the breakers in one UPDATE
+    that matches only breakers not already closed, so the healthy path reads and locks no interface row."""
+    if not logs:
+        return
     with Session(bind=engine) as session:
-        session.add(log)
-        if breaker is not None:
-            apply_breaker(session, log.interface_code, breaker, log.at)
+        session.add_all([log for log, _ in logs])
+        succeeded: set[str] = set()
+        for log, breaker in logs:
+            if breaker is False:
+                if succeeded:  # a success before this failure resets the count first, as one by one would
+                    _close(session, succeeded)
+                    succeeded = set()
+                apply_breaker(session, log.interface_code, False, log.at)
+            elif breaker:
+                succeeded.add(log.interface_code)
+        if succeeded:
+            _close(session, succeeded)
         session.commit()
+
+
+def _close(session: Session, codes: set[str]) -> None:
+    """Any success closes the breaker (the success path of ``apply_breaker``) without reading the rows."""
+    session.flush()
+    session.execute(update(Interface).where(Interface.code.in_(sorted(codes)),
+                                            (Interface.breaker_state != "closed") | (Interface.failure_count != 0))
+                    .values(breaker_state="closed", failure_count=0, opened_at=None)
+                    .execution_options(synchronize_session=False))

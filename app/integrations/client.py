@@ -10,7 +10,9 @@ written, the call is deferred and the unit re-run with the answer (app/integrati
 """
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ from app.integrations.answers import CallRequest, Failure, answers_of, must_wait
 from app.integrations.models import Interface, InterfaceCallLog
 
 MAX_BACKOFF_S = 1.0
+MAX_PARALLEL_CALLS = 8
 
 
 class ServiceUnavailable(DomainError):
@@ -51,13 +54,16 @@ class Reply:
 
 
 _shared: list[httpx.Client] = []
+_shared_lock = threading.Lock()
 
 
 def _client() -> httpx.Client:
     """One pooled client per process: creating a client builds an SSL context (~0.1–0.3 s), far more than
     a call to a nearby department takes. Connection pools are plumbing, not business state."""
     if not _shared:
-        _shared.append(httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50)))
+        with _shared_lock:  # the calls of a batch run in threads (``perform_all``)
+            if not _shared:
+                _shared.append(httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50)))
     return _shared[0]
 
 
@@ -97,12 +103,33 @@ def _outcome(outcome: Reply | Failure) -> Reply:
 
 
 def perform(session: Session, request: CallRequest) -> Reply | Failure:
-    """Make the call now — ``session`` has no transaction open — and record its log line and breaker change
-    in a short transaction of their own, kept whatever becomes of the caller's."""
+    """Make one call now (``perform_all`` with one request)."""
+    return perform_all(session, [request])[0]
+
+
+def perform_all(session: Session, requests: list[CallRequest]) -> list[Reply | Failure]:
+    """Make the calls now — ``session`` has no transaction open — and record their log
+    lines and breaker changes in one short transaction of their own, kept whatever becomes of the caller's.
+    The interface rows are read once for all of them (issue 18: five statements per call became five per
+    batch of calls), and the calls of a batch are made side by side: the pass waits for the slowest
+    department, not for the sum of them."""
     engine = session.get_bind()
+    codes = sorted({r.code for r in requests})
     with Session(bind=engine) as fresh:
-        iface = fresh.execute(select(Interface).where(Interface.code == request.code)).scalar_one_or_none()
+        found = {i.code: i for i in fresh.execute(select(Interface).where(Interface.code.in_(codes))).scalars()}
         fresh.expunge_all()
+    if len(requests) == 1:
+        done = [_perform_one(found.get(requests[0].code), requests[0])]
+    else:  # a pass's calls do not depend on each other (each was wanted while the others were unanswered)
+        with ThreadPoolExecutor(max_workers=min(len(requests), MAX_PARALLEL_CALLS)) as pool:
+            done = list(pool.map(lambda r: _perform_one(found.get(r.code), r), requests))
+    calllog.record_all(engine, [(log, breaker) for _, log, breaker in done])
+    return [outcome for outcome, _, _ in done]
+
+
+def _perform_one(iface: Interface | None, request: CallRequest) -> tuple[Reply | Failure, InterfaceCallLog,
+                                                                         bool | None]:
+    """One call: its outcome, its log line and the breaker outcome (True success, False failure, None none)."""
     started, now = time.monotonic(), utcnow()
     log = InterfaceCallLog(interface_code=request.code, operation=request.operation, actor_id=request.ctx.actor_id,
                            case_id=request.ctx.case_id, business_no=request.ctx.business_no,
@@ -110,24 +137,20 @@ def perform(session: Session, request: CallRequest) -> Reply | Failure:
     log.ensure_id()
     if iface is None or not iface.enabled:
         log.outcome, log.error = "rejected", "interface not configured or disabled"
-        calllog.record(engine, log, breaker=None)
-        return Failure("该部门接口未配置或已停用，请联系管理员", "interface_disabled")
+        return Failure("该部门接口未配置或已停用，请联系管理员", "interface_disabled"), log, None
     unavailable = Failure(f"{iface.name}服务暂不可用，请稍后重试", ServiceUnavailable.code)
     allowed, trial = calllog.breaker_allows(iface, now)
     if not allowed:
         log.outcome, log.error = "short_circuit", "circuit breaker open"
-        calllog.record(engine, log, breaker=None)
-        return unavailable
+        return unavailable, log, None
     reply, error, status = _exchange(iface, request, log, trial)
     log.latency_ms, log.http_status = int((time.monotonic() - started) * 1000), status
     if reply is not None:
         log.outcome, log.error = "ok", None
-        calllog.record(engine, log, breaker=True)
-        return reply
+        return reply, log, True
     log.outcome = "timeout" if error == "timeout" else "error"
     log.error = error
-    calllog.record(engine, log, breaker=False)
-    return unavailable
+    return unavailable, log, False
 
 
 def _exchange(iface: Interface, request: CallRequest, log: InterfaceCallLog,

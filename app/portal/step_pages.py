@@ -105,7 +105,8 @@ def _check_sections(session: Session, case: Case, definition: BusinessTypeDef,
         step = f"material-{item.code}" if f"material-{item.code}" in keys else (
             "contract" if item.code == contract_material(definition) else None)
         if item.generated:
-            state = "系统生成（已生成）" if item.code in counts else "系统生成：各方签名后自动生成，无需上传"
+            state = ("系统生成（生成中）" if case.application_form_due else "系统生成（已生成）" if item.code in counts
+                     else "系统生成：各方签名后自动生成，无需上传")
         elif item.code in counts:
             state = f"已上传 {counts[item.code]} 份" if item.code != contract_material(definition) else "已网上生成"
         elif item.code in waived:

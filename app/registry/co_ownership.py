@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.definitions import BusinessTypeDef
-from app.registry.models import RealtyUnit, RightHolder
+from app.registry.models import RightHolder, unit_for_code
 from app.registry.service import current_rights
 
 TWO_THIRDS = Fraction(2, 3)
@@ -97,8 +96,7 @@ def register_members(session: Session, definition: BusinessTypeDef, role: str, f
     unit_code = str(form.get("unit_code") or "").replace(" ", "")
     if not unit_code or not id_number_bidx:
         return []
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code)
-                           .execution_options(all_tenants=True)).scalar_one_or_none()
+    unit = unit_for_code(session, unit_code, all_tenants=True)
     if unit is None:
         return []
     ends = (definition.record or {}).get("ends") or {}

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from app.catalog.definitions import BusinessTypeDef
 from app.engine.expressions import evaluate_expression
-from app.registry.models import RealtyUnit
+from app.registry.models import unit_for_code
 from app.right_types import TITLE_RIGHTS
 
 if TYPE_CHECKING:
@@ -110,8 +108,7 @@ def fees_for_case(session: Session, definition: BusinessTypeDef, case: Case) -> 
     place every step that (re)computes a case's fees calls (submission, 补正, a clerk's correction)."""
     unit = None
     if case.unit_code:
-        unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == case.unit_code.replace(" ", ""))
-                               .execution_options(all_tenants=True)).scalar_one_or_none()
+        unit = unit_for_code(session, case.unit_code, all_tenants=True)
     return compute_fees(definition, case.form_public, recorded_use=unit.use if unit is not None else None,
                         holders=_holder_count(definition, case))
 

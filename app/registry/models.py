@@ -171,3 +171,29 @@ class CertificateCounter(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def unit_for_code(session: Any, unit_code: str | None, *, all_tenants: bool = False) -> RealtyUnit | None:
+    """The unit with this code, looked up once per transaction (issue 18: a submission looked the same unit
+    up four times: the rules, the consents, the fees). ``all_tenants`` searches outside the session's tenant
+    scope (a unit's fees, a joint owner's share). A step that must lock the unit uses ``unit_by_code(lock=
+    True)`` (app/registry/service.py), which reads it afresh."""
+    from sqlalchemy import select
+
+    from app.db import transaction_cache
+
+    code = (unit_code or "").replace(" ", "")
+    known = transaction_cache(session, "units_by_code")
+    key = (code, all_tenants)
+    if key in known:
+        found: RealtyUnit = known[key]
+        return found
+    stmt = select(RealtyUnit).where(RealtyUnit.unit_code == code)
+    if all_tenants:
+        stmt = stmt.execution_options(all_tenants=True)
+    unit: RealtyUnit | None = session.execute(stmt).scalar_one_or_none()
+    if unit is not None:  # a miss is not kept: the step may yet create the unit (首次登记)
+        known[key] = unit
+        if not all_tenants:
+            known[(code, True)] = unit  # found in scope: found outside it too
+    return unit

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.casefile.models import Case, Consent, Party
 from app.catalog.definitions import BusinessTypeDef
 from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_share re-exported)
-from app.registry.models import RealtyUnit, Right
+from app.registry.models import RealtyUnit, Right, unit_for_code
 from app.registry.service import current_rights
 from app.right_types import REGISTERED_TITLES, right_name
 from app.vocabulary import EDITABLE_STATUSES, RightStatus
@@ -377,8 +377,7 @@ def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> lis
     kind = business_kind(definition)
     if kind is None or not case.unit_code:
         return []
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == case.unit_code.replace(" ", "")))\
-        .scalar_one_or_none()
+    unit = unit_for_code(session, case.unit_code)
     if unit is None:
         return [RuleResult("unit_exists", "block", f"登记簿中没有不动产单元 {case.unit_code}",
                            "《不动产登记暂行条例》第八条")]
@@ -410,8 +409,7 @@ def rights_needing_consent(session: Session, case: Case, definition: BusinessTyp
     """The current rights on the case's unit whose holders must consent to this case: 预告 held by a
     third party for any disposal (R2), a mortgage restricting transfer for a transfer (R6)."""
     kind = business_kind(definition)
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == (case.unit_code or "").replace(" ", "")))\
-        .scalar_one_or_none()
+    unit = unit_for_code(session, case.unit_code)
     if unit is None:
         return []
     rights: dict[str, list[Right]] = {}
@@ -430,8 +428,7 @@ def unit_precheck(session: Session, definition: BusinessTypeDef, unit_code: str)
                                                                                          list[RuleResult]]:
     """Before anyone fills a form: the rules that depend on the unit alone (seized, not yet registered …),
     so an applicant is told at once that the unit cannot go through this business."""
-    unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
-                           .execution_options(all_tenants=True)).scalar_one_or_none()
+    unit = unit_for_code(session, unit_code, all_tenants=True)
     if unit is None:
         return None, [RuleResult("unit_exists", "block", f"登记簿中没有不动产单元 {unit_code}",
                                  "《不动产登记暂行条例》第八条")]

@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from sqlalchemy import select
+from support.cases import make_application_forms
 from support.forms import transfer_form
 from test_portal_apply import face_and_sign
 from test_portal_pages import sign_in
@@ -69,6 +70,7 @@ def test_a_case_on_an_older_version_gets_the_generated_application_form(seeded: 
     buyer = seeded.test_client()
     sign_in(buyer, "lisi")
     face_and_sign(buyer, case_id, drawn=True)
+    make_application_forms(seeded)  # made after the last signature's commit
     with seeded.extensions["db"].unit_of_work() as session:
         made = session.execute(select(Material).where(Material.case_id == case_id,
                                                       Material.code == "application_form")).scalars().all()

@@ -14,6 +14,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
+from support.cases import make_application_forms
 from support.forms import transfer_form
 from test_portal_apply import face_and_sign, unit
 from test_portal_pages import csrf, sign_in
@@ -23,7 +24,8 @@ from app.demo import LI_SI, ZHANG_SAN
 
 
 def _forms(seeded: Any, case_id: str) -> list[tuple[str, bytes]]:
-    """(sha256, PDF) of every 申请书 the case holds."""
+    """(sha256, PDF) of every 申请书 the case holds, once what the last signature asked for is made."""
+    make_application_forms(seeded)
     with seeded.extensions["db"].unit_of_work() as session:
         case = session.get(Case, case_id)
         rows = session.execute(select(Material).where(Material.case_id == case_id,
@@ -73,6 +75,27 @@ def test_the_form_is_generated_when_all_have_signed_and_again_after_a_change(see
     face_and_sign(buyer, case_id, drawn=True)
     [(second_sha, again)] = _forms(seeded, case_id)
     assert second_sha != first_sha and "成交价格（元）：2400000" in _text(again)
+
+
+def test_the_form_shows_only_what_was_signed_when_the_content_changes_before_it_is_made(seeded: Any,
+                                                                                          login: Any) -> None:
+    """The form is made after the last signature's commit: a change in between voids the signatures, and the
+    form is not made from content nobody signed; signing again makes it from the new content."""
+    from app.cases.application_form import due_ids, make_now
+
+    seller, buyer, case_id = _draft(seeded)
+    face_and_sign(seller, case_id, typed=ZHANG_SAN["name"])
+    face_and_sign(buyer, case_id, drawn=True)
+    with seeded.extensions["db"].unit_of_work() as session:
+        assert case_id in due_ids(session)  # marked by the last signature, not yet made (no response closed)
+    api = login("zhangsan")
+    assert api.patch(f"/api/v1/applications/{case_id}", json={"form": {"price": 2400000}}).status_code == 200
+    assert make_now(seeded, [case_id]) == 0  # the signed content changed: nothing made
+    assert _forms(seeded, case_id) == []
+    face_and_sign(seller, case_id, typed=ZHANG_SAN["name"])
+    face_and_sign(buyer, case_id, drawn=True)
+    [(_, pdf)] = _forms(seeded, case_id)
+    assert "成交价格（元）：2400000" in _text(pdf)
 
 
 def _png(draw: bool) -> bytes:

@@ -16,6 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from support.cases import take_through
 from support.forms import PDF, transfer_form
+from support.waiting import wait_for
 
 from app.config import ROOT
 from app.identifiers import make_unit_code
@@ -44,6 +45,15 @@ def shot(page: Any, name: str) -> None:
 def phone(browser: Any, live_server: str) -> Any:
     context = open_context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
     return context.new_page()
+
+
+def until_the_form_is_made(page: Any) -> None:
+    """The 申请书 is made right after the last signature's commit, not in its request: reload until the page
+    shows it made (生成中 until then)."""
+    def made() -> bool:
+        page.reload()
+        return "已生成" in page.locator("#material-application_form").inner_text()
+    wait_for(made, "the 申请书 made after the last signature")
 
 
 def draw_signature(page: Any) -> None:
@@ -134,7 +144,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
 
     seller.goto(edit_url)
     expect(seller.locator("img.signature")).to_have_count(2)  # check-your-answers shows both signatures
-    expect(seller.locator("#material-application_form")).to_contain_text("已生成")  # made once both signed
+    until_the_form_is_made(seller)  # made once both signed
     seller.click("#submit-application")
     expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
     business_no = seller.locator("main p strong").first.inner_text()

@@ -12,7 +12,7 @@ from typing import Any
 from phone_taps import MAX_TAPS, PHONE, Tapper, phone_page, progress
 from playwright.sync_api import expect
 from support.forms import scan_jpeg, transfer_form
-from test_portal_journey import photo_jpeg, unit
+from test_portal_journey import photo_jpeg, unit, until_the_form_is_made
 
 from app.config import ROOT
 
@@ -127,7 +127,7 @@ def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_s
     buyer.check("input[name=pledge]")
     buyer.click("#sign-submit")
     expect(buyer.locator("main")).to_contain_text("您已签名确认申请")
-    expect(buyer.locator("#material-application_form")).to_contain_text("已生成")  # both signed: the 申请书 is made
+    until_the_form_is_made(buyer)  # both signed: the 申请书 is made
 
     seller.taps += 1  # he opens the page again (the SMS or 我的申请)
     page.reload()

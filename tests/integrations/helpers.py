@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from support.cases import make_application_forms
 from support.forms import PDF, transfer_form
 from support.personas import Api
 
@@ -21,6 +22,7 @@ def draft_transfer(seller: Api, buyer: Api, **overrides: Any) -> str:
         assert resp.status_code == 201, resp.get_json()
     assert seller.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     assert buyer.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    make_application_forms(buyer.client.application)  # the 申请书, made after the last signature's commit
     return case_id
 
 
@@ -61,4 +63,5 @@ def draft_mortgage(login: Any) -> tuple[Api, str]:
     upload_missing(owner, case_id)
     for api in (owner, bank):
         assert api.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    make_application_forms(owner.client.application)
     return owner, case_id

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.casefile.models import Case
 from app.cases.sharing.snapshots import DEPARTMENTS
 from app.catalog.definitions import BusinessTypeDef
+from app.db import transaction_cache
 from app.integrations.verification_models import MaterialWaiver, VerificationSnapshot
 
 # Which service operator performs which data-sharing check.
@@ -28,10 +29,15 @@ def verified_sources(definition: BusinessTypeDef) -> set[str]:
 
 
 def waived_codes(session: Session, case: Case) -> set[str]:
+    """The codes waived for the case, read once per transaction (a submission asked three times per pass;
+    ``waive`` keeps the kept copy current)."""
     if case.id is None:
         return set()
-    return set(session.execute(select(MaterialWaiver.material_code)
-                               .where(MaterialWaiver.case_id == case.id)).scalars())
+    known = transaction_cache(session, "waived_codes")
+    if case.id not in known:
+        known[case.id] = set(session.execute(select(MaterialWaiver.material_code)
+                                             .where(MaterialWaiver.case_id == case.id)).scalars())
+    return set(known[case.id])
 
 
 def _checked(session: Session, case: Case) -> set[tuple[str, str | None]]:
@@ -74,6 +80,7 @@ def waive(session: Session, case: Case, definition: BusinessTypeDef, *, source: 
         session.add(waiver)
         codes.append(item.code)
     session.flush()
+    transaction_cache(session, "waived_codes").setdefault(case.id, set()).update(codes)
     return codes
 
 

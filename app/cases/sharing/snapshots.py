@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case
+from app.db import transaction_cache
 from app.integrations.client import CallContext
 from app.integrations.verification_models import MARKS, VerificationSnapshot
 from app.security import audit
@@ -45,10 +46,9 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
     """Keep the record of one check. An answered check resolves the pending (unanswered) one of the same
     operation and subject, so the verification job does not ask again."""
     if retry_state is None:
-        session.execute(update(VerificationSnapshot).where(
-            VerificationSnapshot.case_id == case.id, VerificationSnapshot.operation == operation,
-            _same_subject(role), VerificationSnapshot.retry_state == PENDING)
-            .values(retry_state=RESOLVED).execution_options(synchronize_session="fetch"))
+        for snap in pending_of(session, case):  # read once per transaction: usually none is pending
+            if snap.operation == operation and snap.subject_role == role:
+                snap.retry_state = RESOLVED
     snap = VerificationSnapshot(case_id=case.id, tenant_id=case.tenant_id, business_no=case.business_no,
                                 source=source, department=DEPARTMENTS.get(source, source), operation=operation,
                                 subject_role=role, subject_label=label, result=overall(fields),
@@ -57,6 +57,8 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
     snap.fields = fields
     session.add(snap)
     session.flush()
+    if retry_state == PENDING:
+        _pending_cache(session, case).append(snap)
     audit.record(session, actor_id=actor_id, action="verification.record", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after=_present({"snapshot_id": snap.id, "source": source, "role": role,
                                                            "result": snap.result, "retry_state": retry_state}))
@@ -87,10 +89,19 @@ def take_unavailable(session: Session, case: Case, actor_id: str | None, *, sour
 
 
 def pending_of(session: Session, case: Case) -> list[VerificationSnapshot]:
-    """Checks of this case still waiting for their department."""
-    return list(session.execute(select(VerificationSnapshot).where(
-        VerificationSnapshot.case_id == case.id, VerificationSnapshot.retry_state == PENDING)
-        .order_by(VerificationSnapshot.checked_at)).scalars())
+    """Checks of this case still waiting for their department (read once per transaction, kept current by
+    ``take``; a row resolved or cancelled in between drops out by its state)."""
+    return [s for s in _pending_cache(session, case) if s.retry_state == PENDING]
+
+
+def _pending_cache(session: Session, case: Case) -> list[VerificationSnapshot]:
+    known = transaction_cache(session, "pending_snapshots")
+    if case.id not in known:
+        known[case.id] = list(session.execute(select(VerificationSnapshot).where(
+            VerificationSnapshot.case_id == case.id, VerificationSnapshot.retry_state == PENDING)
+            .order_by(VerificationSnapshot.checked_at)).scalars())
+    result: list[VerificationSnapshot] = known[case.id]
+    return result
 
 
 def latest_by_role(session: Session, case: Case, source: str) -> dict[str | None, VerificationSnapshot]:
