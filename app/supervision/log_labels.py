@@ -66,7 +66,7 @@ ACTIONS: dict[str, str] = {
     "role.create": "新增角色", "role.update": "修改角色", "role.delete": "删除角色", "org.create": "新增组织机构",
     "tenant.create": "新增辖区", "tenant.enable": "启用辖区",
     "interface.update": "修改接口配置", "interface.test_call": "接口测试调用", "interface.breaker_reset": "重置熔断",
-    "outbox.retry": "重发消息", "log.export": "导出日志", "log.purge": "清理过期日志",
+    "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
 }
 
 OBJECT_TYPES: dict[str, str] = {
