@@ -78,7 +78,8 @@ DISTRICT = "330106"  # 西湖区; the demo gives 张三 its first 3 units
 CASE_TABLES = ["reg_case", "party", "material", "task", "case_event", "workflow_state", "outbox_message",
                "audit_entry", "register_entry"]
 TARGET_BYTES = 8 * 1024
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.2  # issue 18 (issue 2 had asked 0.5 of the engine-only part)
+TARGET_STATEMENTS = 100  # issue 18, per lifecycle
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -533,6 +534,8 @@ def run_use_case(label: str, url: str, workdir: Path, warmup: int, count: int, r
         engine_sql = sum(statistics.fmean(timings.statements[n]) for n in engine_steps)
         print(f"    {pad('whole lifecycle', 30)} {ms(statistics.fmean(timings.lifecycles))}   {whole_sql:6.1f}")
         print(f"    {pad('engine-only part', 30)} {ms(statistics.fmean(timings.engine_part))}   {engine_sql:6.1f}")
+        print(f"  SQL statements per lifecycle {whole_sql:.0f} (target ≤ {TARGET_STATEMENTS}: "
+              f"{'met' if whole_sql <= TARGET_STATEMENTS else 'over'})")
         runtime_ms = spent["seconds"] / count
         print(f"  inside WorkflowRuntime.start/complete (load + engine + serialize + flush): "
               f"{ms(runtime_ms)} per lifecycle = {100 * spent['seconds'] / timings.engine_total:4.1f}% "
@@ -648,8 +651,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile and results:
         print("  NOTE: the use-case rates above were measured under cProfile (about 2× slower); quote a run "
               "without --profile")
-    print(f"  issue-2 targets: use-case ≥ {TARGET_RATIO:.2f} × raw rate (the like-for-like comparison is the "
-          f"engine-only part: raw covers submit + 4 completions only); ≤ {TARGET_BYTES // 1024} KiB per case")
+    print(f"  issue-18 targets: use-case ≥ {TARGET_RATIO:.2f} × raw rate (the engine-only part is the like-for-like "
+          f"comparison: raw covers submit + 4 completions only); ≤ {TARGET_STATEMENTS} SQL statements per "
+          f"lifecycle; ≤ {TARGET_BYTES // 1024} KiB per case")
     print(f"  total run time {time.perf_counter() - started:.1f} s")
     return 0
 
