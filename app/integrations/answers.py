@@ -23,6 +23,13 @@ idempotency key); values that are part of a request and would differ between pas
 invitation token) come from ``stable``. Files follow the transaction (app/casefile/storage.py), so a discarded
 pass leaves none.
 
+A value that a call sends and that the unit takes from a shared counter (the 业务号 a submission pushes to
+税务) must not change between passes: a pass's number is given back by its rollback, another submission may
+take it before the next pass, and 税务 would hold this case's contract under the other case's number (found
+by tests/integrations/test_concurrent_load.py). ``reserved`` takes such a value once per unit, between passes,
+in a short transaction of its own that commits it; every later pass uses it. A unit that then fails for good
+leaves a gap in the numbers — the price of sending them before the step commits.
+
 Outside ``run_unit`` a call from a session with uncommitted work raises ``LockedCall``: a code path that would
 call a department while holding locks fails loudly instead of blocking the platform.
 """
@@ -94,7 +101,11 @@ class Answers:
     replies: dict[str, Reply | Failure] = field(default_factory=dict)
     wanted: dict[str, CallRequest] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    reservations: dict[str, Callable[[Session], Any]] = field(default_factory=dict)
     passes: int = 0
+
+    def pending(self) -> bool:
+        return bool(self.wanted or self.reservations)
 
 
 def answers_of(session: Session) -> Answers | None:
@@ -110,6 +121,32 @@ def stable(session: Session, name: str, make: Callable[[], T]) -> T:
     if name not in answers.values:
         answers.values[name] = make()
     return answers.values[name]
+
+
+class ReservationPending(RuntimeError):
+    """This pass stops here: ``run_unit`` takes the value between passes and runs the unit again."""
+
+
+def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
+    """``reserve(s)`` committed in a transaction of its own, once per unit of work, and the same value on every
+    pass (see the module's docstring). Outside ``run_unit`` it runs in the caller's transaction, as before."""
+    answers = answers_of(session)
+    if answers is None:
+        return reserve(session)
+    if name not in answers.values:
+        answers.reservations[name] = reserve
+        raise ReservationPending(name)
+    value: T = answers.values[name]
+    return value
+
+
+def _reserve(session: Session, reserve: Callable[[Session], Any]) -> Any:
+    """Run ``reserve`` in a fresh session on ``session``'s engine and commit (no transaction of ``session`` is
+    open: ``run_unit`` has rolled it back)."""
+    with Session(bind=session.get_bind(), expire_on_commit=False) as fresh:
+        value = reserve(fresh)
+        fresh.commit()
+    return value
 
 
 def must_wait(session: Session) -> bool:
@@ -138,18 +175,21 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
         while True:
             answers.passes += 1
             answers.wanted.clear()
+            answers.reservations.clear()
             try:
                 result = work()
             except Exception:
-                if not answers.wanted:
+                if not answers.pending():
                     raise
             else:
-                if not answers.wanted:
+                if not answers.pending():
                     return result
             if answers.passes >= MAX_PASSES:
                 raise RuntimeError(f"department calls did not settle after {MAX_PASSES} passes: "
                                    + ", ".join(sorted(f"{r.code} {r.path}" for r in answers.wanted.values())))
             session.rollback()
+            for name, reserve in list(answers.reservations.items()):
+                answers.values[name] = _reserve(session, reserve)
             for key, request in list(answers.wanted.items()):
                 answers.replies[key] = perform(session, request)
             if before_rerun is not None:
