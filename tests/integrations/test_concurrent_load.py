@@ -188,13 +188,16 @@ def lock_watch(seeded: Any) -> Iterator[LockWatch]:
 def _deadlocks(owner_url: str, database: Any) -> int:
     """PostgreSQL's count of deadlocks detected in this database (pg_stat_database), once no backend of the
     app still holds unreported statistics: every connection of the app role has gone (they report on exit)."""
-    database.engine.dispose()
     engine = create_engine(owner_url)
+
+    def app_connections() -> int:
+        database.engine.dispose()  # again on each look: a late 完税 callback may have opened one meanwhile
+        return int(conn.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                     "WHERE datname = current_database() AND usename = 'bdcdj_app'")).scalar() or 0)
+
     try:
         with engine.connect() as conn:
-            wait_for(lambda: not conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = 'bdcdj_app'"
-            )).scalar(), "the app's connections to close (their statistics reported)")
+            wait_for(lambda: app_connections() == 0, "the app's connections to close (their statistics reported)")
             conn.execute(text("SELECT pg_stat_clear_snapshot()"))
             return int(conn.execute(text("SELECT deadlocks FROM pg_stat_database "
                                          "WHERE datname = current_database()")).scalar() or 0)
