@@ -332,7 +332,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     _check_register_rules(session, case, definition, actor)
     now = utcnow()
     case.business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year,
-                                        definition.reg_class, case_id=case.id)
+                                        definition.reg_class)
     case.submitted_at, case.status = now, SUBMITTED
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}

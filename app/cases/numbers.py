@@ -15,7 +15,7 @@ from app.db import next_counter_value
 from app.integrations.answers import reserved
 
 
-def next_business_no(session: Session, tenant_id: str, year: int, reg_class: str, *, case_id: str = "") -> str:
-    serial = reserved(session, f"business_no:{case_id}:{tenant_id}:{year}", lambda s: next_counter_value(
+def next_business_no(session: Session, tenant_id: str, year: int, reg_class: str) -> str:
+    serial = reserved(session, f"business_no:{tenant_id}:{year}", lambda s: next_counter_value(
         s, BusinessNumberCounter, tenant_id=tenant_id, year=year))
     return f"{year:04d}{tenant_id}{reg_class}{serial:06d}"

@@ -102,6 +102,8 @@ class Answers:
     wanted: dict[str, CallRequest] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     reservations: dict[str, Callable[[Session], Any]] = field(default_factory=dict)
+    reserved_in_pass: dict[str, int] = field(default_factory=dict)
+    taken: int = 0  # values reserved so far
     passes: int = 0
 
     def pending(self) -> bool:
@@ -129,10 +131,15 @@ class ReservationPending(RuntimeError):
 
 def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
     """``reserve(s)`` committed in a transaction of its own, once per unit of work, and the same value on every
-    pass (see the module's docstring). Outside ``run_unit`` it runs in the caller's transaction, as before."""
+    pass (see the module's docstring). The n-th value of ``name`` a pass asks for is the n-th of the first pass
+    (a court's entrustment files several cases in one request, with new row ids on each pass). Outside
+    ``run_unit`` it runs in the caller's transaction, as before."""
     answers = answers_of(session)
     if answers is None:
         return reserve(session)
+    nth = answers.reserved_in_pass.get(name, 0)
+    answers.reserved_in_pass[name] = nth + 1
+    name = f"reserved:{name}#{nth}"
     if name not in answers.values:
         answers.reservations[name] = reserve
         raise ReservationPending(name)
@@ -176,6 +183,7 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
             answers.passes += 1
             answers.wanted.clear()
             answers.reservations.clear()
+            answers.reserved_in_pass.clear()
             try:
                 result = work()
             except Exception:
@@ -184,12 +192,13 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
             else:
                 if not answers.pending():
                     return result
-            if answers.passes >= MAX_PASSES:
+            if answers.passes >= MAX_PASSES + answers.taken:  # each reserved value may cost one pass
                 raise RuntimeError(f"department calls did not settle after {MAX_PASSES} passes: "
                                    + ", ".join(sorted(f"{r.code} {r.path}" for r in answers.wanted.values())))
             session.rollback()
             for name, reserve in list(answers.reservations.items()):
                 answers.values[name] = _reserve(session, reserve)
+                answers.taken += 1
             for key, request in list(answers.wanted.items()):
                 answers.replies[key] = perform(session, request)
             if before_rerun is not None:
