@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ def dev_key_paths(instance_path: Path) -> KeyPaths:
 
 _signers: dict[KeyPaths, signers.SimpleSigner] = {}
 _roots: dict[Path, Any] = {}
+# The cached signer and root are asn1crypto objects that parse and serialise themselves lazily, not safely
+# from two threads at once: two confirmations signing their 申请书 together failed with a TypeError deep in
+# asn1crypto (HTTP 500, tests/integrations/test_concurrent_load.py). One signature or validation at a time per
+# process; each takes milliseconds and holds the GIL anyway.
+_PKI = threading.Lock()
 
 
 def configured_paths() -> KeyPaths:
@@ -154,9 +160,10 @@ def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return fn(*args, **kwargs)
+        with _PKI:
+            return fn(*args, **kwargs)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+        return pool.submit(_outside_event_loop, fn, *args, **kwargs).result()
 
 
 def _sign(pdf: bytes, *, reason: str, location: str, paths: KeyPaths) -> bytes:
