@@ -195,6 +195,7 @@ def _deadlocks(owner_url: str, database: Any) -> int:
     def app_connections() -> int:
         database.engine.dispose()  # again on each look: a late 完税 callback may have opened one meanwhile
         # one still checked out (a callback's request, the 制证 after a response) is ended: it reports as it exits
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # pg_stat_activity is cached per transaction
         conn.execute(text(f"SELECT pg_terminate_backend(pid) {ours}"))
         return int(conn.execute(text(f"SELECT count(*) {ours}")).scalar() or 0)
 
