@@ -100,8 +100,11 @@ class LocalStorage:
         cutoff = time.time() - older_than_s
         folder = self.root / "pending"
         for path in folder.iterdir() if folder.is_dir() else []:
-            if path.stat().st_mtime > cutoff:
-                continue  # may belong to a transaction still running in another process
+            try:
+                if path.stat().st_mtime > cutoff:
+                    continue  # may belong to a transaction still running in another process
+            except FileNotFoundError:  # its transaction ended meanwhile: promoted or discarded (issue 18's load)
+                continue
             if referenced(path.name):
                 self._promote(path.name)
             else:

@@ -23,6 +23,13 @@ request gets the same answer, so an SMS is never sent twice. A request is identi
 (a random SMS code, an invitation token) come from ``stable``. Files follow the transaction
 (app/casefile/storage.py), so a discarded pass leaves none.
 
+A value that a call sends and that the unit takes from a shared counter (the 业务号 a submission pushes to
+税务) must not change between passes: a pass's number is given back by its rollback, another submission may
+take it before the next pass, and 税务 would hold this case's contract under the other case's number (found
+by tests/integrations/test_concurrent_load.py). ``reserved`` takes such a value once per unit, between passes,
+in a short transaction of its own that commits it; every later pass uses it. A unit that then fails for good
+leaves a gap in the numbers — the price of sending them before the step commits.
+
 Outside ``run_unit`` a call from a session with uncommitted work raises ``LockedCall``: a code path that would
 call a department while holding locks fails loudly instead of blocking the platform.
 """
@@ -94,7 +101,13 @@ class Answers:
     replies: dict[str, Reply | Failure] = field(default_factory=dict)
     wanted: dict[str, CallRequest] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    reservations: dict[str, Callable[[Session], Any]] = field(default_factory=dict)
+    reserved_in_pass: dict[str, int] = field(default_factory=dict)
+    taken: int = 0  # values reserved so far
     passes: int = 0
+
+    def pending(self) -> bool:
+        return bool(self.wanted or self.reservations)
 
 
 def answers_of(session: Session) -> Answers | None:
@@ -126,6 +139,37 @@ def discard_if_waiting(session: Session) -> None:
         raise PassDiscarded("department answers wanted: the pass is re-run with them")
 
 
+class ReservationPending(RuntimeError):
+    """This pass stops here: ``run_unit`` takes the value between passes and runs the unit again."""
+
+
+def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
+    """``reserve(s)`` committed in a transaction of its own, once per unit of work, and the same value on every
+    pass (see the module's docstring). The n-th value of ``name`` a pass asks for is the n-th of the first pass
+    (a court's entrustment files several cases in one request, with new row ids on each pass). Outside
+    ``run_unit`` it runs in the caller's transaction, as before."""
+    answers = answers_of(session)
+    if answers is None:
+        return reserve(session)
+    nth = answers.reserved_in_pass.get(name, 0)
+    answers.reserved_in_pass[name] = nth + 1
+    name = f"reserved:{name}#{nth}"
+    if name not in answers.values:
+        answers.reservations[name] = reserve
+        raise ReservationPending(name)
+    value: T = answers.values[name]
+    return value
+
+
+def _reserve(session: Session, reserve: Callable[[Session], Any]) -> Any:
+    """Run ``reserve`` in a fresh session on ``session``'s engine and commit (no transaction of ``session`` is
+    open: ``run_unit`` has rolled it back)."""
+    with Session(bind=session.get_bind(), expire_on_commit=False) as fresh:
+        value = reserve(fresh)
+        fresh.commit()
+    return value
+
+
 def must_wait(session: Session) -> bool:
     """True when a call now would wait inside a transaction holding locks; otherwise the session's
     read-only transaction (if any) is ended so that none is open while the department answers."""
@@ -152,18 +196,23 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
         while True:
             answers.passes += 1
             answers.wanted.clear()
+            answers.reservations.clear()
+            answers.reserved_in_pass.clear()
             try:
                 result = work()
             except Exception:
-                if not answers.wanted:
+                if not answers.pending():
                     raise
             else:
-                if not answers.wanted:
+                if not answers.pending():
                     return result
-            if answers.passes >= MAX_PASSES:
+            if answers.passes >= MAX_PASSES + answers.taken:  # each reserved value may cost one pass
                 raise RuntimeError(f"department calls did not settle after {MAX_PASSES} passes: "
                                    + ", ".join(sorted(f"{r.code} {r.path}" for r in answers.wanted.values())))
             session.rollback()
+            for name, reserve in list(answers.reservations.items()):
+                answers.values[name] = _reserve(session, reserve)
+                answers.taken += 1
             wanted = list(answers.wanted.items())
             for (key, _), outcome in zip(wanted, perform_all(session, [r for _, r in wanted]), strict=True):
                 answers.replies[key] = outcome

@@ -65,6 +65,9 @@ def write_pending(session: Session) -> None:
     pending: list[tuple[SessionTransaction | None, AuditEntry]] = session.info.pop(_PENDING, None) or []
     if not pending:
         return
+    # Every row this transaction writes is written (and locked) before the head: at commit SQLAlchemy calls
+    # this before its final flush, and the head must be the last lock taken (case → unit → audit head).
+    session.flush()
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
@@ -158,15 +161,22 @@ class ChainBreak:
 def verify_chain(session: Session, batch: int = 1000) -> list[ChainBreak]:
     """Recompute every hash in order from the anchor (genesis, or the last entry retention purged); report
     the first entry of each break. A head that does not match the last entry (entries cut off the end) is a
-    break too."""
+    break too.
+
+    The entries checked are those up to the head as read first: the head and the entries it covers commit
+    together, so every one of them is visible by then, while appends committed during the check (each batch
+    is its own statement, which under READ COMMITTED sees them) are left to the next check. Without the bound
+    a busy platform's checkpoint job found "entries after N are missing" and refused to sign (issue 18)."""
     problems: list[ChainBreak] = []
     head = session.get(AuditHead, 1)
     anchor_seq, anchor_hash = (head.anchor_seq, head.anchor_hash) if head is not None else (0, GENESIS)
     prev_hash, expected_seq, last_seq = anchor_hash, anchor_seq + 1, anchor_seq
+    upto = head.seq if head is not None else None
     while True:
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
-        ).scalars().all()
+        stmt = select(AuditEntry).where(AuditEntry.seq > last_seq)
+        if upto is not None:
+            stmt = stmt.where(AuditEntry.seq <= upto)
+        rows = session.execute(stmt.order_by(AuditEntry.seq).limit(batch)).scalars().all()
         if not rows:
             break
         for entry in rows:

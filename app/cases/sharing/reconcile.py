@@ -52,6 +52,13 @@ def refresh_case(session: Session, case_id: str) -> int:
             tax.record_tax_paid(session, found, via="reconcile")
             return 1
     if case.status == CaseStatus.AWAITING_TAX:
+        # The case row first, as a clerk's step and the 完税 callback lock it (case → workflow → audit head):
+        # firing the timer writes the workflow state, and taking that before the case could deadlock with them.
+        locked = session.execute(select(Case).where(Case.id == case_id, Case.status == CaseStatus.AWAITING_TAX)
+                                 .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+        if locked is None:  # moved on since it was read
+            return 0
+        case = locked
         try:
             outcome = WorkflowRuntime(session, CaseContext(session, case, SYSTEM)).refresh_timers(case.id)
         except DomainError:
