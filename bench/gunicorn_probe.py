@@ -30,6 +30,7 @@ from app.serving import (  # noqa: F401 — gunicorn reads these names from this
     threads,
     timeout,
     worker_class,
+    worker_connections,
     workers,
     wsgi_app,
 )

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from support.cases import make_application_forms
@@ -65,3 +69,48 @@ def draft_mortgage(login: Any) -> tuple[Api, str]:
         assert api.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
     make_application_forms(owner.client.application)
     return owner, case_id
+
+
+HOLD_LIMIT_S = 60  # a bound so a broken build fails instead of hanging; the tests never wait for it
+
+
+class GongAnGate:
+    """WSGI middleware in front of a simulator: a 公安 request announces it has arrived, then waits until the
+    test releases it — the department is "slow" exactly as long as the test needs, with no clock involved.
+    ``first_only`` holds the first 公安 request alone and lets the others through."""
+
+    def __init__(self, wsgi_app: Any, *, first_only: bool = False) -> None:
+        self.wsgi_app = wsgi_app
+        self.first_only = first_only
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/gongan/"):
+            with self._lock:
+                first = not self.arrived.is_set()
+                self.arrived.set()
+            if first or not self.first_only:
+                self.release.wait(HOLD_LIMIT_S)
+        return self.wsgi_app(environ, start_response)
+
+
+@contextmanager
+def gongan_behind_a_gate(seeded: Any, *, first_only: bool = False) -> Iterator[GongAnGate]:
+    """公安 served by its own simulator behind a ``GongAnGate``; the interface row points there."""
+    from support.servers import LiveServer
+
+    from simulator import SimulatorConfig, create_simulator_app
+
+    config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
+                             tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],
+                             payment_callback_secret=os.environ["PAYMENT_CALLBACK_SECRET"])
+    gate = GongAnGate(create_simulator_app(config), first_only=first_only)
+    server = LiveServer(gate)
+    interface_row(seeded, "gongan", base_url=server.url, timeout_ms=(HOLD_LIMIT_S + 5) * 1000, max_retries=0)
+    try:
+        yield gate
+    finally:
+        gate.release.set()
+        server.stop()

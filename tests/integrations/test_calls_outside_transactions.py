@@ -4,57 +4,23 @@ a direct call, each call is made (and logged) once, and a call from a locked tra
 work fails loudly."""
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import draft_transfer, interface_row, verifications
+from helpers import HOLD_LIMIT_S, GongAnGate, draft_transfer, gongan_behind_a_gate, verifications
 from sqlalchemy import func, select
 from support.forms import transfer_form
 from support.personas import Api
-from support.servers import LiveServer
 
 from app.integrations.models import InterfaceCallLog
 
-HOLD_LIMIT_S = 60  # a safety bound so a broken build fails instead of hanging; the test never waits for it
-
-
-class Gate:
-    """WSGI middleware in front of a simulator: a 公安 request announces it has arrived, then waits until the
-    test releases it — the department is "slow" exactly as long as the test needs, with no clock involved."""
-
-    def __init__(self, wsgi_app: Any) -> None:
-        self.wsgi_app = wsgi_app
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.held = 0
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO", "").startswith("/gongan/"):
-            self.held += 1
-            self.arrived.set()
-            self.release.wait(HOLD_LIMIT_S)
-        return self.wsgi_app(environ, start_response)
-
 
 @pytest.fixture
-def slow_gongan(seeded: Any) -> Iterator[Gate]:
-    """公安 served by its own simulator behind a ``Gate``; the interface row points there."""
-    from simulator import SimulatorConfig, create_simulator_app
-
-    config = SimulatorConfig(api_key=os.environ["SIMULATOR_API_KEY"],
-                             tax_callback_secret=os.environ["TAX_CALLBACK_SECRET"],
-                             payment_callback_secret=os.environ["PAYMENT_CALLBACK_SECRET"])
-    gate = Gate(create_simulator_app(config))
-    server = LiveServer(gate)
-    interface_row(seeded, "gongan", base_url=server.url, timeout_ms=(HOLD_LIMIT_S + 5) * 1000, max_retries=0)
-    try:
+def slow_gongan(seeded: Any) -> Iterator[GongAnGate]:
+    with gongan_behind_a_gate(seeded) as gate:
         yield gate
-    finally:
-        gate.release.set()
-        server.stop()
 
 
 def _in_thread(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
@@ -71,7 +37,7 @@ def _in_thread(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
     return thread, result
 
 
-def test_while_a_submission_waits_on_gongan_other_reads_and_writes_go_on(seeded: Any, slow_gongan: Gate) -> None:
+def test_while_a_submission_waits_on_gongan_other_reads_and_writes_go_on(seeded: Any, slow_gongan: GongAnGate) -> None:
     seller, buyer = Api(seeded.test_client(), "zhangsan"), Api(seeded.test_client(), "lisi")
     case_id = draft_transfer(seller, buyer)
     other = seller.post("/api/v1/applications", json={"business_type": "transfer_resale", "form": _second_flat()})
