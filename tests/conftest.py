@@ -27,6 +27,7 @@ from support.databases import (
     settle_sqlite,
     worker_database_url,
 )
+from support.locks import LockWatch
 from support.personas import Api
 from support.servers import LiveServer, simulator_reset
 from support.settings import make_settings
@@ -237,3 +238,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def lock_watch(seeded: Flask) -> Iterator[LockWatch]:
+    """Flags a department call made while this thread's transaction holds locks, and locks taken out of the
+    house order (tests/support/locks.py; issue 18)."""
+    watch = LockWatch(seeded.extensions["db"].engine)
+    try:
+        yield watch
+    finally:
+        watch.close()

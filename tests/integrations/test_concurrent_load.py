@@ -176,15 +176,6 @@ def job_failures() -> Iterator[JobFailures]:
         logging.getLogger("app").removeHandler(handler)
 
 
-@pytest.fixture
-def lock_watch(seeded: Any) -> Iterator[LockWatch]:
-    watch = LockWatch(seeded.extensions["db"].engine)
-    try:
-        yield watch
-    finally:
-        watch.close()
-
-
 def _deadlocks(owner_url: str, database: Any) -> int:
     """PostgreSQL's count of deadlocks detected in this database (pg_stat_database), once no backend of the
     app still holds unreported statistics: every connection of the app role has gone (they report on exit)."""

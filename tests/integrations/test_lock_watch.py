@@ -3,38 +3,29 @@ thread's transaction holds a written row, and a row locked out of the house orde
 audit head); a call with no transaction open and locks in order pass unnoticed."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 from support.locks import LockWatch, locked_table
 
 
-@pytest.fixture
-def watch(seeded: Any) -> Iterator[LockWatch]:
-    lock_watch = LockWatch(seeded.extensions["db"].engine)
-    try:
-        yield lock_watch
-    finally:
-        lock_watch.close()
-
-
-def test_a_call_under_a_lock_and_a_lock_out_of_order_are_seen(seeded: Any, simulator: Any, watch: LockWatch) -> None:
+def test_a_call_under_a_lock_and_a_lock_out_of_order_are_seen(seeded: Any, simulator: Any,
+                                                               lock_watch: LockWatch) -> None:
     db = seeded.extensions["db"]
     with httpx.Client() as client:
         client.get(f"{simulator.url}/_control/state")  # no transaction open
         with db.unit_of_work() as session:
             session.execute(text("UPDATE reg_case SET status = status WHERE 1 = 0"))
             session.execute(text("UPDATE audit_head SET seq = seq WHERE 1 = 0"))  # case → audit head: in order
-        assert watch.calls_under_lock == [] and watch.out_of_order == []
+        assert lock_watch.calls_under_lock == [] and lock_watch.out_of_order == []
         with db.unit_of_work() as session:
             session.execute(text("UPDATE audit_head SET seq = seq WHERE 1 = 0"))
             session.execute(text("UPDATE reg_case SET status = status WHERE 1 = 0"))
             client.get(f"{simulator.url}/_control/state")
-    assert len(watch.out_of_order) == 1 and watch.out_of_order[0].startswith("reg_case locked after audit_head")
-    assert len(watch.calls_under_lock) == 1 and "/_control/state while holding" in watch.calls_under_lock[0]
+    out_of_order, under_lock = lock_watch.out_of_order, lock_watch.calls_under_lock
+    assert len(out_of_order) == 1 and out_of_order[0].startswith("reg_case locked after audit_head")
+    assert len(under_lock) == 1 and "/_control/state while holding" in under_lock[0]
 
 
 def test_the_tables_a_statement_locks() -> None:
