@@ -69,7 +69,8 @@ serve-database-url:  # first, before any install: the one thing serve cannot def
 	  *) echo "make serve: set DATABASE_URL to the PostgreSQL database (postgresql+psycopg://bdcdj_app@host/bdcdj); see docs/deployment.md" >&2; exit 2;; esac
 
 serve: serve-database-url $(VENV)/.installed $(CERT_FONT) $(ADMIN_UI_BUNDLE) $(CHARTS_BUNDLE) ## Serve with gunicorn over PostgreSQL (DATABASE_URL): WEB_CONCURRENCY workers, the scheduler in one
-	SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} $(BIN)/gunicorn -c python:app.serving --bind $(HOST):$(PORT)
+	SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} \
+	$(BIN)/gunicorn -c python:app.serving --bind $(HOST):$(PORT)
 
 simulator: install ## Serve only the department simulator on :5010 (make run starts it too)
 	$(BIN)/python -m simulator --host $(HOST) --port $(SIM_PORT)

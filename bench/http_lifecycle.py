@@ -393,7 +393,8 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
 
         t = time.perf_counter()
         server_env = {**env, "SCHEDULER_ENABLED": "1", "WEB_CONCURRENCY": str(args.workers),
-                      "WEB_THREADS": str(args.threads), "BENCH_PROBE_DIR": str(probe_dir)}
+                      "WEB_THREADS": str(args.threads), "BENCH_PROBE_DIR": str(probe_dir),
+                      "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}  # as `make serve` runs it
         server_env.pop("MIGRATE_DATABASE_URL")
         if args.profile:
             server_env["BENCH_PROFILE"] = "1"
