@@ -234,10 +234,13 @@ BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/browser is marked ``browser`` (so `make test-fast` can leave Chromium out)."""
+    """Every test under tests/browser is marked ``browser`` (so `make test-fast` can leave Chromium out); tests
+    marked ``long`` go first, so one xdist worker starts the minute-long one while the other takes the rest
+    instead of leaving it for the end of the run."""
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: otherwise in file order
 
 
 @pytest.fixture

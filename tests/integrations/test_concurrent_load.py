@@ -43,7 +43,7 @@ from app.identifiers import make_unit_code
 from app.integrations.verification_models import VerificationSnapshot
 from app.vocabulary import CaseStatus, TaskStatus
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.long,
               pytest.mark.skipif(not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
                                  reason="PostgreSQL only: row locks and deadlocks are what this load is about "
                                         "(SQLite serialises writers by design)")]
