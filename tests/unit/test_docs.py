@@ -108,7 +108,7 @@ def make_targets() -> frozenset[str]:
 @cache
 def known_settings() -> frozenset[str]:
     """Names read from the environment: every one app/config.py reads, and the few read elsewhere (one
-    interface's address, the simulator's and the tests' own)."""
+    interface's address, the simulator's and the tests' own, glibc's malloc)."""
     names = set(re.findall(r"\"([A-Z][A-Z0-9_]+)\"", (ROOT / "app/config.py").read_text(encoding="utf-8")))
     read = re.compile(r"(?:environ(?:\.get)?[\[(]|env_\w+\()\s*\"([A-Z][A-Z0-9_]+)\"")
     for folder in ("app", "simulator", "tests"):
@@ -118,6 +118,7 @@ def known_settings() -> frozenset[str]:
 
     names.update(f"INTERFACE_{d.code.upper()}_URL" for d in DEFAULTS)
     names.add("INTERFACE_<CODE>_URL")
+    names.add("MALLOC_ARENA_MAX")  # read by glibc's malloc, not by Python: `make serve` sets it for gunicorn
     return frozenset(names)
 
 
