@@ -123,10 +123,13 @@ def request_form(session: Session, case: Case) -> None:
 
 
 def make_one(session: Session, storage: Storage, case_id: str, font_path: Path) -> bool:
-    """Make the 申请书 a case is due for, in ``session``'s transaction; False when none is due any more, another
-    process is making it (``SKIP LOCKED`` on PostgreSQL) or the content changed since it was signed."""
+    """Make the 申请书 a case is due for, in ``session``'s transaction; False when none is due any more (another
+    process made it) or the content changed since it was signed. The case row is waited for, not skipped when
+    locked: the request that follows the last signature (the browser's redirect) may hold it for a moment, and
+    a skipped form stayed due until the next job run (a flake on PostgreSQL); whoever gets the row second finds
+    nothing due (PostgreSQL re-checks the condition after the wait)."""
     case = session.execute(select(Case).where(Case.id == case_id, Case.application_form_due.is_not(None))
-                           .with_for_update(skip_locked=True)
+                           .with_for_update()
                            .execution_options(all_tenants=True, populate_existing=True)).scalar_one_or_none()
     if case is None:
         return False
