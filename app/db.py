@@ -7,9 +7,10 @@ commits once, so everything a step writes lands together or not at all.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -259,6 +260,26 @@ def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
     again (issue 18): dropped when the transaction ends and when any part of it (a savepoint) rolls back."""
     caches: dict[str, dict[Any, Any]] = session.info.setdefault(_TX_CACHES, {})
     return caches.setdefault(name, {})
+
+
+def work_after_response(session: Session, key: str, run: Callable[[Any, list[str]], Any],
+                        what: str) -> Callable[[], None] | None:
+    """After ``session`` committed: the ids its transaction listed under ``session.info[key]``, as work for the
+    skin to run once the response has gone (``app.web``: the 制证 of a certificate, the 申请书), or None. Best
+    effort: ``run(app, ids)`` failing is logged, and the job that makes the same things picks them up."""
+    ids: list[str] = session.info.pop(key, None) or []
+    if not ids:
+        return None
+    from flask import current_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def work() -> None:
+        try:
+            run(app, ids)
+        except Exception:  # the job retries it
+            logging.getLogger("app").exception("%s %s not made after the request; the job will", what, ids)
+    return work
 
 
 @event.listens_for(Session, "after_soft_rollback")

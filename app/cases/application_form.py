@@ -36,6 +36,7 @@ from app.cases.documents import Document, render_document
 from app.cases.signing import KIND_LABELS, signature_image
 from app.catalog.definitions import BusinessTypeDef, MaterialItem
 from app.clock import CHINA
+from app.db import work_after_response
 from app.identity.actor import SYSTEM, Actor
 from app.registry import signing as office_signing
 from app.registry.certificate_content import office_name
@@ -158,21 +159,9 @@ def make_pending(session: Session, storage: Storage, font_path: Path, ids: list[
 
 
 def make_soon(session: Session) -> Callable[[], None] | None:
-    """After ``session`` committed: the forms it marked, as work for the skin to run once the response has gone
-    (``app.web``), or None. Best effort: whatever it misses, the job makes."""
-    ids: list[str] = session.info.pop(MAKE_SOON, None) or []
-    if not ids:
-        return None
-    from flask import current_app
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def work() -> None:
-        try:
-            make_now(app, ids)
-        except Exception:  # the job retries it
-            log.exception("application forms of %s not made after the request; the job will", ids)
-    return work
+    """After ``session`` committed: the forms it marked, made once the response has gone (best effort:
+    whatever it misses, the job makes)."""
+    return work_after_response(session, MAKE_SOON, make_now, "application forms of cases")
 
 
 def make_now(app: Any, ids: list[str] | None = None) -> int:

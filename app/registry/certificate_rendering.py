@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.storage import Storage, sha256_hex
-from app.db import utcnow
+from app.db import utcnow, work_after_response
 from app.registry import signing
 from app.registry.certificate_pdf import CertificatePage, render_certificate
 from app.registry.certificate_plan import UnitPlan
@@ -111,21 +111,9 @@ def render_pending(session: Session, storage: Storage, keys: signing.KeyPaths, f
 
 
 def render_soon(session: Session) -> Callable[[], None] | None:
-    """After ``session`` committed: the certificates it numbered, as work for the skin to run once the response
-    has gone (``app.web``), or None. Best effort: whatever it misses, the job renders."""
-    ids: list[str] = session.info.pop(RENDER_SOON, None) or []
-    if not ids:
-        return None
-    from flask import current_app
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def work() -> None:
-        try:
-            render_now(app, ids)
-        except Exception:  # the job retries it
-            log.exception("certificates %s not rendered after the request; the job will", ids)
-    return work
+    """After ``session`` committed: the certificates it numbered, rendered once the response has gone (best
+    effort: whatever it misses, the job renders)."""
+    return work_after_response(session, RENDER_SOON, render_now, "certificates")
 
 
 def render_now(app: Any, ids: list[str] | None = None) -> int:
