@@ -262,12 +262,18 @@ def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
     return caches.setdefault(name, {})
 
 
-def work_after_response(session: Session, key: str, run: Callable[[Any, list[str]], Any],
+# Pauses before the after-response work tries again what failed (a lock, a storage hiccup); then the job's next
+# run is the fallback.
+AFTER_RESPONSE_RETRY_PAUSES_S = (0.5, 2.0)
+
+
+def work_after_response(session: Session, key: str, run: Callable[[Any, list[str]], int],
                         what: str) -> Callable[[], None] | None:
     """After ``session`` committed: the ids its transaction listed under ``session.info[key]``, as work for the
     skin to run once the response has gone (``app.web``: the 制证 of a certificate, the 申请书), or None. Best
-    effort: ``run(app, ids)`` failing is logged, and the job that makes the same things picks them up."""
-    ids: list[str] = session.info.pop(key, None) or []
+    effort: what ``run(app, ids)`` did not settle (it returns how many ids it made or found no longer due) is
+    tried again after a pause, twice, then left to the job that makes the same things; failures are logged."""
+    ids: list[str] = list(dict.fromkeys(session.info.pop(key, None) or []))  # a re-run pass may list one twice
     if not ids:
         return None
     from flask import current_app
@@ -275,10 +281,16 @@ def work_after_response(session: Session, key: str, run: Callable[[Any, list[str
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def work() -> None:
-        try:
-            run(app, ids)
-        except Exception:  # the job retries it
-            logging.getLogger("app").exception("%s %s not made after the request; the job will", what, ids)
+        for pause in (*AFTER_RESPONSE_RETRY_PAUSES_S, None):
+            try:
+                if run(app, ids) >= len(ids):
+                    return
+            except Exception:
+                logging.getLogger("app").exception("%s %s: making them after the request failed", what, ids)
+            if pause is None:
+                break
+            time.sleep(pause)  # a transient failure (a lock, a storage hiccup): the user is waiting for it
+        logging.getLogger("app").warning("%s %s not all made after the request; the job will", what, ids)
     return work
 
 

@@ -20,6 +20,7 @@ made the portal says 生成中 — nothing waits for it (a generated item is nev
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -136,7 +137,7 @@ def make_one(session: Session, storage: Storage, case_id: str, font_path: Path) 
         return False
     due, case.application_form_due = case.application_form_due, None
     if consent.content_digest(case) != due:  # changed since the last signature: signing again marks it anew
-        log.info("application form of case %s not made: its content changed since it was signed", case_id)
+        log.warning("application form of case %s not made: its content changed since it was signed", case_id)
         return False
     signed = [p.confirmed_at for p in case.parties if p.confirmed_at is not None]
     return regenerate(session, storage, SYSTEM, case, font_path, at=max(signed) if signed else None) is not None
@@ -148,31 +149,34 @@ def due_ids(session: Session, limit: int = 100) -> list[str]:
                                 .execution_options(all_tenants=True)).scalars())
 
 
-def make_pending(session: Session, storage: Storage, font_path: Path, ids: list[str] | None = None) -> int:
+def make_pending(session: Session, storage: Storage, font_path: Path, ids: list[str] | None = None, *,
+                 settled: bool = False) -> int:
     """The ``application_forms`` job: make the forms of ``ids`` (default: every case with one due), each in its
-    own transaction committed by ``session``; one that fails is rolled back, logged and stays due."""
+    own transaction committed by ``session``; one that fails is rolled back, logged and stays due. Returns how
+    many were made, or with ``settled`` how many did not fail (made, or found no longer due)."""
     from app.integrations.answers import each_in_own_transaction
 
     todo = due_ids(session) if ids is None else ids
-    return sum(each_in_own_transaction(session, todo, lambda case_id: make_one(session, storage, case_id,
-                                                                                font_path)))
+    done = each_in_own_transaction(session, todo, lambda case_id: make_one(session, storage, case_id, font_path))
+    return len(done) if settled else sum(done)
 
 
 def make_soon(session: Session) -> Callable[[], None] | None:
     """After ``session`` committed: the forms it marked, made once the response has gone (best effort:
     whatever it misses, the job makes)."""
-    return work_after_response(session, MAKE_SOON, make_now, "application forms of cases")
+    return work_after_response(session, MAKE_SOON, functools.partial(make_now, settled=True),
+                               "application forms of cases")
 
 
-def make_now(app: Any, ids: list[str] | None = None) -> int:
+def make_now(app: Any, ids: list[str] | None = None, *, settled: bool = False) -> int:
     """Make the forms of ``ids`` (default: all due) in ``app`` now, outside any request: the after-response
-    trigger and tests."""
+    trigger and tests (``settled``: see ``make_pending``)."""
     from app.registry.certificates import issuing_config
 
     with app.app_context():
         session = app.extensions["db"].session_factory()
         try:
-            return make_pending(session, app.extensions["storage"], issuing_config().font, ids)
+            return make_pending(session, app.extensions["storage"], issuing_config().font, ids, settled=settled)
         finally:
             session.close()
 

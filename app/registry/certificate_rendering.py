@@ -12,6 +12,7 @@ it) and the row still pending: the next run renders the same number again, so ex
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -99,24 +100,26 @@ def pending_ids(session: Session, limit: int = 100) -> list[str]:
 
 
 def render_pending(session: Session, storage: Storage, keys: signing.KeyPaths, font: Any,
-                   ids: list[str] | None = None) -> int:
+                   ids: list[str] | None = None, *, settled: bool = False) -> int:
     """The ``certificates`` job: render ``ids`` (default: every pending certificate), each in its own
     transaction committed by ``session``; one that fails is rolled back, logged and stays pending for the
-    next run. Returns how many were rendered."""
+    next run. Returns how many were rendered, or with ``settled`` how many did not fail (rendered, or found
+    not pending: rendered meanwhile by the job)."""
     from app.integrations.answers import each_in_own_transaction
 
     todo = pending_ids(session) if ids is None else ids
-    return sum(each_in_own_transaction(session, todo, lambda certificate_id: render_one(
-        session, storage, certificate_id, keys, font)))
+    done = each_in_own_transaction(session, todo, lambda certificate_id: render_one(
+        session, storage, certificate_id, keys, font))
+    return len(done) if settled else sum(done)
 
 
 def render_soon(session: Session) -> Callable[[], None] | None:
     """After ``session`` committed: the certificates it numbered, rendered once the response has gone (best
     effort: whatever it misses, the job renders)."""
-    return work_after_response(session, RENDER_SOON, render_now, "certificates")
+    return work_after_response(session, RENDER_SOON, functools.partial(render_now, settled=True), "certificates")
 
 
-def render_now(app: Any, ids: list[str] | None = None) -> int:
+def render_now(app: Any, ids: list[str] | None = None, *, settled: bool = False) -> int:
     """Render ``ids`` (default: all pending) in ``app`` now, outside any request: the after-response trigger and
     tests. (The scheduled job and ``flask registry render-certificates`` run ``render_pending`` under the job's
     lease; this may run beside them: a certificate being rendered is skipped, one rendered is not pending.)"""
@@ -124,6 +127,6 @@ def render_now(app: Any, ids: list[str] | None = None) -> int:
         config = app.extensions["certificates"]
         session = app.extensions["db"].session_factory()
         try:
-            return render_pending(session, app.extensions["storage"], config.keys, config.font, ids)
+            return render_pending(session, app.extensions["storage"], config.keys, config.font, ids, settled=settled)
         finally:
             session.close()

@@ -8,9 +8,11 @@ Screenshots of each page go to test-artifacts/portal/."""
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from browser_fixtures import open_context
 from PIL import Image
 from playwright.sync_api import expect
@@ -47,13 +49,19 @@ def phone(browser: Any, live_server: str) -> Any:
     return context.new_page()
 
 
-def until_the_form_is_made(page: Any) -> None:
+def until_the_form_is_made(page: Any, caplog: pytest.LogCaptureFixture) -> None:
     """The 申请书 is made right after the last signature's commit, not in its request: reload until the page
-    shows it made (生成中 until then)."""
+    shows it made (生成中 until then). A failure says what the page showed and what the app logged."""
     def made() -> bool:
         page.reload()
         return "已生成" in page.locator("#material-application_form").inner_text()
-    wait_for(made, "the 申请书 made after the last signature")
+    try:
+        wait_for(made, "the 申请书 made after the last signature")
+    except AssertionError as exc:
+        logged = [f"{r.name} {r.levelname}: {r.getMessage()}" for r in caplog.records
+                  if r.levelno >= logging.WARNING]
+        shown = page.locator("#material-application_form").inner_text()
+        raise AssertionError(f"{exc}; the page shows {shown!r}; the app logged {logged}") from exc
 
 
 def draw_signature(page: Any) -> None:
@@ -68,7 +76,7 @@ def draw_signature(page: Any) -> None:
 
 
 def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, sign_in: Any, login: Any,
-                                              seeded: Any, tmp_path: Path) -> None:
+                                              seeded: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     seller = phone(browser, live_server)
     sign_in(seller, "zhangsan", next_path="/guide/transfer_resale")
     shot(seller, "01-guide")
@@ -144,7 +152,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
 
     seller.goto(edit_url)
     expect(seller.locator("img.signature")).to_have_count(2)  # check-your-answers shows both signatures
-    until_the_form_is_made(seller)  # made once both signed
+    until_the_form_is_made(seller, caplog)  # made once both signed
     seller.click("#submit-application")
     expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
     business_no = seller.locator("main p strong").first.inner_text()
