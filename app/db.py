@@ -344,6 +344,17 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def one_snapshot(session: Session) -> None:
+    """Let the transaction ``session`` is about to begin read the database as of one moment: a verification
+    that reads the register book, then the rights, then the audit head (app/registry/verify.py, the checkpoint
+    job) must not see a 登簿 committed between its reads as a break. PostgreSQL: REPEATABLE READ (the writes
+    such a check makes are new rows, which cannot conflict); SQLite: BEGIN IMMEDIATE already keeps writers out.
+    Only a fresh transaction can be set so: in one already begun (a caller's earlier reads) it stays as it is."""
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def locked_row(session: Session, model: type[Any], defaults: dict[str, Any], **keys: Any) -> Any:
     """The row of ``model`` identified by ``keys``, locked FOR UPDATE until the caller's transaction ends;
     created with ``defaults`` on first use in a savepoint, since two transactions may race to create it."""

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import one_snapshot
 from app.registry.book import GENESIS, entry_digest
 from app.registry.checkpoint_log import Checkpoint
 from app.registry.models import RealtyUnit, RegisterEntry
@@ -105,7 +106,9 @@ def _chain_breaks(units: list[Any], by_unit: dict[str, list[RegisterEntry]],
 
 def verify_register_report(session: Session, checkpoint: Checkpoint | None = None) -> VerifyReport:
     """Recompute every unit's chain, in ``seq`` order, across all tenants; compare it with ``checkpoint``;
-    replay the entries against the current rights and holders."""
+    replay the entries against the current rights and holders. Read in one snapshot when ``session`` is fresh
+    (``db.one_snapshot``): a 登簿 committing meanwhile is not a break."""
+    one_snapshot(session)
     units, by_unit, total = _entries_by_unit(session)
     breaks = _chain_breaks(units, by_unit, checkpoint) + state_breaks(session, units, by_unit)
     return VerifyReport(units=len(units), entries=total, breaks=breaks, checkpoint=checkpoint)
@@ -145,7 +148,8 @@ def audit_status(session: Session, checkpoint: Checkpoint | None) -> dict[str, A
 
 def anchored_breaks(session: Session, checkpoint: Checkpoint | None) -> list[str]:
     """Every chain break of the book and the audit log, and every departure from ``checkpoint``: what must
-    be empty before a new checkpoint may be signed."""
+    be empty before a new checkpoint may be signed (read in one snapshot, as ``verify_register_report``)."""
+    one_snapshot(session)
     units, by_unit, _total = _entries_by_unit(session)
     found = [f"单元 {b.unit_code} 第 {b.seq} 条：{b.reason}" for b in _chain_breaks(units, by_unit, checkpoint)]
     found += [f"审计日志第 {b.seq} 条：{b.reason}" for b in verify_chain(session)]
