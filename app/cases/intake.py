@@ -330,11 +330,12 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     if office is not None and not office.enabled:
         raise Conflict(f"{office.name}登记机构已停用，暂不受理新的申请", code="tenant_disabled")
     definition = definition_of(session, case)
-    _check_register_rules(session, case, definition, actor)
-    now = utcnow()
-    case.business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year,
-                                        definition.reg_class)
-    case.submitted_at, case.status = now, SUBMITTED
+    results = _check_register_rules(session, case, definition, actor, keep=False)
+    # The number before the first write: a pass that has written nothing takes it at once and goes on to
+    # collect its department calls (app/integrations/answers.py reserved).
+    business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year, definition.reg_class)
+    case.rule_results = results
+    case.business_no, case.submitted_at, case.status = business_no, utcnow(), SUBMITTED
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
@@ -350,13 +351,17 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
 
 
 def _check_register_rules(session: Session, case: Case, definition: BusinessTypeDef, actor: Actor | None = None,
-                          *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused) -> None:
-    """R1–R9 against the register book (app/registry/rules.py); results are kept with the case. A refusal
-    is audited and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
+                          *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused,
+                          keep: bool = True) -> list[dict[str, Any]]:
+    """R1–R9 against the register book (app/registry/rules.py); results are kept with the case (``keep``
+    False: returned for the caller to keep, the case left unchanged unless refused). A refusal is audited
+    and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
     (``web.keep_writes_on_error``) keeps it on the draft for the applicant and the clerk to see."""
     results = check_case(session, case, definition)
-    case.rule_results = [r.as_dict() for r in results]
+    kept = [r.as_dict() for r in results]
     refused = blocking(results)
+    if keep or refused:
+        case.rule_results = kept
     if refused:
         audit.record(session, actor_id=actor.user_id if actor else None, action="case.rule_refused",
                      object_type="case", object_id=case.id, tenant_id=case.tenant_id,
@@ -364,6 +369,7 @@ def _check_register_rules(session: Session, case: Case, definition: BusinessType
         messages = [r.message for r in refused]
         raise error("该不动产单元当前不能办理此业务：" + "；".join(messages), code=code,
                     refusals=[r.as_dict() for r in refused], errors={"unit_code": messages})
+    return kept
 
 
 def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, definition: BusinessTypeDef) -> None:

@@ -105,9 +105,10 @@ class Answers:
     reserved_in_pass: dict[str, int] = field(default_factory=dict)
     taken: int = 0  # values reserved so far
     passes: int = 0
+    stale: bool = False  # this pass took a value in-line (``reserved``): what it read before cannot stand
 
     def pending(self) -> bool:
-        return bool(self.wanted or self.reservations)
+        return bool(self.wanted or self.reservations or self.stale)
 
 
 def answers_of(session: Session) -> Answers | None:
@@ -135,7 +136,7 @@ def discard_if_waiting(session: Session) -> None:
     pass of a submission wrote the workflow state, the tasks, the events and the audit entry only to roll them
     back). Call it after the last step that may call a department; a later call is found by the next pass."""
     answers = answers_of(session)
-    if answers is not None and answers.wanted:
+    if answers is not None and (answers.wanted or answers.stale):
         raise PassDiscarded("department answers wanted: the pass is re-run with them")
 
 
@@ -155,8 +156,18 @@ def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
     answers.reserved_in_pass[name] = nth + 1
     name = f"reserved:{name}#{nth}"
     if name not in answers.values:
-        answers.reservations[name] = reserve
-        raise ReservationPending(name)
+        if has_uncommitted_work(session):
+            answers.reservations[name] = reserve
+            raise ReservationPending(name)
+        # Nothing written or locked yet: end the read-only transaction (a commit that writes nothing and keeps
+        # the loaded rows), take the value now and let this pass go on to collect its department calls; a
+        # later pass, reading afresh, is the one that stands (issue 18: a submission's first pass stopped here,
+        # and a second pass read everything again only to collect the calls).
+        if session.in_transaction():
+            session.commit()
+        answers.values[name] = _reserve(session, reserve)
+        answers.taken += 1
+        answers.stale = True
     value: T = answers.values[name]
     return value
 
@@ -198,6 +209,7 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
             answers.wanted.clear()
             answers.reservations.clear()
             answers.reserved_in_pass.clear()
+            answers.stale = False
             try:
                 result = work()
             except Exception:
