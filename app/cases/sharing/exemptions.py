@@ -77,9 +77,8 @@ def waive(session: Session, case: Case, definition: BusinessTypeDef, *, source: 
             continue  # another party's item, or an identity item of someone not checked (an agent)
         waiver = MaterialWaiver(case_id=case.id, tenant_id=case.tenant_id, material_code=item.code,
                                 source=source, snapshot_id=snapshot.id, reason=reason[:300])
-        session.add(waiver)
+        session.add(waiver)  # flushed with the step's other rows (issue 18: one INSERT per check before)
         codes.append(item.code)
-    session.flush()
     transaction_cache(session, "waived_codes").setdefault(case.id, set()).update(codes)
     return codes
 

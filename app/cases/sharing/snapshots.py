@@ -55,8 +55,7 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
                                 marks={f["label"]: f["mark"] for f in fields}, retry_state=retry_state)
     snap.ensure_id()
     snap.fields = fields
-    session.add(snap)
-    session.flush()
+    session.add(snap)  # flushed with the step's other rows: a submission's checks in one INSERT (issue 18)
     if retry_state == PENDING:
         _pending_cache(session, case).append(snap)
     audit.record(session, actor_id=actor_id, action="verification.record", object_type="case", object_id=case.id,
