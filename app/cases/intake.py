@@ -25,7 +25,6 @@ from app.cases.numbers import next_business_no
 from app.cases.signing import Signature, sign
 from app.catalog.definitions import BusinessTypeDef, PartyRole
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
-from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version, version_definition
 from app.clock import beijing_today
 from app.db import utcnow
@@ -336,10 +335,11 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year, definition.reg_class)
     case.rule_results = results
     case.business_no, case.submitted_at, case.status = business_no, utcnow(), SUBMITTED
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    # A pass that wants department answers ends once the engine has run, before its state is written: the
+    # calls are made and the submission run again with their answers.
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor), before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
-    outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
-    discard_if_waiting(session)  # the department calls are made and the submission run again with their answers
+    outcome = runtime.start(case.id, case.process_version_id, data)
     case.fee_items = fees_for_case(session, definition, case)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
@@ -392,9 +392,8 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
     _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor), before_save=lambda: discard_if_waiting(session))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
-    discard_if_waiting(session)
     task.status, task.completed_at = TaskStatus.COMPLETED, utcnow()
     task.completed_by, task.decision = actor.user_id, "approve"
     case.correction_items = []

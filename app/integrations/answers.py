@@ -106,6 +106,7 @@ class Answers:
     taken: int = 0  # values reserved so far
     passes: int = 0
     stale: bool = False  # this pass took a value in-line (``reserved``): what it read before cannot stand
+    doomed: bool = False  # this pass will be re-run: it flushes nothing more (``doomed``)
 
     def pending(self) -> bool:
         return bool(self.wanted or self.reservations or self.stale)
@@ -124,6 +125,15 @@ def stable(session: Session, name: str, make: Callable[[], T]) -> T:
     if name not in answers.values:
         answers.values[name] = make()
     return answers.values[name]
+
+
+def doomed(session: Session, answers: Answers) -> None:
+    """This pass will be re-run (it wants a department answer or took a value in-line): from now on its
+    changes wait in the session instead of being flushed before each query, as they are rolled back unread
+    (issue 18: a submission's collecting pass wrote its 未核验 records, events and messages only to undo them).
+    Such a pass stands for nothing but the calls it wants."""
+    answers.doomed = True
+    session.autoflush = False
 
 
 class PassDiscarded(RuntimeError):
@@ -168,6 +178,7 @@ def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
         answers.values[name] = _reserve(session, reserve)
         answers.taken += 1
         answers.stale = True
+        doomed(session, answers)
     value: T = answers.values[name]
     return value
 
@@ -203,13 +214,15 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
 
     answers = Answers()
     session.info[_KEY] = answers
+    autoflush = session.autoflush
     try:
         while True:
             answers.passes += 1
             answers.wanted.clear()
             answers.reservations.clear()
             answers.reserved_in_pass.clear()
-            answers.stale = False
+            answers.stale = answers.doomed = False
+            session.autoflush = autoflush
             try:
                 result = work()
             except Exception:
@@ -232,6 +245,7 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
                 before_rerun()
     finally:
         session.info.pop(_KEY, None)
+        session.autoflush = autoflush
 
 
 def run_in_new_session(database: Database, work: Callable[[Session], T]) -> T:

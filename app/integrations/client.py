@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import DomainError
 from app.integrations import calllog
-from app.integrations.answers import CallRequest, Failure, answers_of, must_wait
+from app.integrations.answers import CallRequest, Failure, answers_of, doomed, must_wait
 from app.integrations.models import Interface, InterfaceCallLog
 
 MAX_BACKOFF_S = 1.0
@@ -84,6 +84,7 @@ def call(session: Session, code: str, operation: str, method: str, path: str, *,
     if must_wait(session):
         assert known is not None
         known.wanted[key] = request
+        doomed(session, known)
         raise AnswerPending("部门服务暂不可用，请稍后重试")
     outcome = perform(session, request)
     if known is not None:
