@@ -32,7 +32,7 @@ from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
-from app.integrations.answers import discard_if_waiting
+from app.integrations.answers import discard_if_waiting, read_once
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
@@ -325,7 +325,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     if problems:
         raise ValidationFailed("申请尚不能提交：" + "；".join(m for ms in problems.values() for m in ms),
                                code="not_ready", errors=problems)
-    office = session.get(Tenant, case.tenant_id)
+    office = read_once(session, Tenant, case.tenant_id)  # not read again by the pass that stands
     if office is not None and not office.enabled:
         raise Conflict(f"{office.name}登记机构已停用，暂不受理新的申请", code="tenant_disabled")
     definition = definition_of(session, case)
@@ -335,12 +335,12 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year, definition.reg_class)
     case.rule_results = results
     case.business_no, case.submitted_at, case.status = business_no, utcnow(), SUBMITTED
+    case.fee_items = fees_for_case(session, definition, case)  # written with the above, in one UPDATE
     # A pass that wants department answers ends once the engine has run, before its state is written: the
     # calls are made and the submission run again with their answers.
     runtime = WorkflowRuntime(session, CaseContext(session, case, actor), before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, case.process_version_id, data)
-    case.fee_items = fees_for_case(session, definition, case)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
                        message=f"申请已提交，业务号 {case.business_no}")

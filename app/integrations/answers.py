@@ -44,14 +44,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db import Database, has_uncommitted_work
+from app.db import _TX_CACHES, Database, has_uncommitted_work
 
 if TYPE_CHECKING:
     from app.integrations.client import CallContext, Reply
 
 T = TypeVar("T")
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 MAX_PASSES = 6
 _KEY = "department_answers"
@@ -103,6 +106,7 @@ class Answers:
     values: dict[str, Any] = field(default_factory=dict)
     reservations: dict[str, Callable[[Session], Any]] = field(default_factory=dict)
     reserved_in_pass: dict[str, int] = field(default_factory=dict)
+    rows: dict[tuple[type[Any], Any], dict[str, Any] | None] = field(default_factory=dict)  # ``read_once``
     taken: int = 0  # values reserved so far
     passes: int = 0
     stale: bool = False  # this pass took a value in-line (``reserved``): what it read before cannot stand
@@ -134,6 +138,29 @@ def doomed(session: Session, answers: Answers) -> None:
     Such a pass stands for nothing but the calls it wants."""
     answers.doomed = True
     session.autoflush = False
+
+
+def read_once(session: Session, model: type[R], key: Any) -> R | None:
+    """``session.get(model, key)`` read once per unit of work: a later pass gets the row of the first without
+    a statement (issue 18: a submission read its office three times). Only for rows that are not changed by
+    the unit itself and whose change while a request runs may count as made just after it (an office's
+    name and whether it is enabled); never for what a rule is checked against."""
+    answers = answers_of(session)
+    if answers is None:
+        return session.get(model, key)
+    if (model, key) not in answers.rows:
+        row = session.get(model, key)
+        answers.rows[(model, key)] = None if row is None else {
+            attr.key: getattr(row, attr.key) for attr in sa_inspect(model).column_attrs}
+        return row
+    values = answers.rows[(model, key)]
+    if values is None:
+        return None
+    copy = sa_inspect(model).class_manager.new_instance()
+    for name, value in values.items():
+        set_committed_value(copy, name, value)
+    make_transient_to_detached(copy)
+    return session.merge(copy, load=False)
 
 
 class PassDiscarded(RuntimeError):
@@ -174,7 +201,10 @@ def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
         # later pass, reading afresh, is the one that stands (issue 18: a submission's first pass stopped here,
         # and a second pass read everything again only to collect the calls).
         if session.in_transaction():
+            kept = session.info.get(_TX_CACHES)
             session.commit()
+            if kept is not None:  # what the pass read stays usable for the rest of it (a doomed pass: below)
+                session.info[_TX_CACHES] = kept
         answers.values[name] = _reserve(session, reserve)
         answers.taken += 1
         answers.stale = True
