@@ -338,7 +338,8 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     case.fee_items = fees_for_case(session, definition, case)  # written with the above, in one UPDATE
     # A pass that wants department answers ends once the engine has run, before its state is written: the
     # calls are made and the submission run again with their answers.
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor), before_save=lambda: discard_if_waiting(session))
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor),
+                              before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, case.process_version_id, data)
     apply_outcome(session, case, outcome, today)
@@ -392,7 +393,8 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
     _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor), before_save=lambda: discard_if_waiting(session))
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor),
+                              before_save=lambda: discard_if_waiting(session))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
     task.status, task.completed_at = TaskStatus.COMPLETED, utcnow()
     task.completed_by, task.decision = actor.user_id, "approve"
