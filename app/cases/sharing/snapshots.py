@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case
@@ -49,7 +49,6 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
         for snap in pending_of(session, case):  # read once per transaction: usually none is pending
             if snap.operation == operation and snap.subject_role == role:
                 snap.retry_state = RESOLVED
-                _note_answered(session, case, snap)
     snap = VerificationSnapshot(case_id=case.id, tenant_id=case.tenant_id, business_no=case.business_no,
                                 source=source, department=DEPARTMENTS.get(source, source), operation=operation,
                                 subject_role=role, subject_label=label, result=overall(fields),
@@ -57,10 +56,7 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
     snap.ensure_id()
     snap.fields = fields
     session.add(snap)  # flushed with the step's other rows: a submission's checks in one INSERT (issue 18)
-    if retry_state == PENDING:
-        _pending_cache(session, case).append(snap)
-    else:
-        _note_answered(session, case, snap)
+    _kept(session, case).append(snap)
     audit.record(session, actor_id=actor_id, action="verification.record", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after=_present({"snapshot_id": snap.id, "source": source, "role": role,
                                                            "result": snap.result, "retry_state": retry_state}))
@@ -91,44 +87,32 @@ def take_unavailable(session: Session, case: Case, actor_id: str | None, *, sour
 
 
 def pending_of(session: Session, case: Case) -> list[VerificationSnapshot]:
-    """Checks of this case still waiting for their department (read once per transaction, kept current by
-    ``take``; a row resolved or cancelled in between drops out by its state)."""
-    return [s for s in _pending_cache(session, case) if s.retry_state == PENDING]
+    """Checks of this case still waiting for their department (a row resolved or cancelled in between drops
+    out by its state)."""
+    return [s for s in _kept(session, case) if s.retry_state == PENDING]
 
 
 def answered(session: Session, case: Case) -> set[tuple[str, str | None]]:
-    """(source, subject role) of the case's checks that got an answer or were given up (not pending), read
-    once per transaction (a submission asked before its checks and again for its response); ``take`` and
-    ``cancel`` keep the kept copy current."""
-    if case.id is None:
-        return set()
-    known = transaction_cache(session, "answered_checks")
-    if case.id not in known:
-        known[case.id] = {(s, r) for s, r in session.execute(
-            select(VerificationSnapshot.source, VerificationSnapshot.subject_role)
-            .where(VerificationSnapshot.case_id == case.id,
-                   or_(VerificationSnapshot.retry_state.is_(None), VerificationSnapshot.retry_state != PENDING)))}
-    return set(known[case.id])
-
-
-def _note_answered(session: Session, case: Case, snap: VerificationSnapshot) -> None:
-    known = transaction_cache(session, "answered_checks")
-    if case.id in known:
-        known[case.id].add((snap.source, snap.subject_role))
+    """(source, subject role) of the case's checks that got an answer or were given up (not pending)."""
+    return {(s.source, s.subject_role) for s in _kept(session, case) if s.retry_state != PENDING}
 
 
 def cancel(session: Session, case: Case, snap: VerificationSnapshot) -> None:
     """A pending check no longer waited for (the case was decided without it)."""
     snap.retry_state = CANCELLED
-    _note_answered(session, case, snap)
 
 
-def _pending_cache(session: Session, case: Case) -> list[VerificationSnapshot]:
-    known = transaction_cache(session, "pending_snapshots")
+def _kept(session: Session, case: Case) -> list[VerificationSnapshot]:
+    """The case's checks, oldest first, read once per transaction and kept current by ``take`` (issue 18: a
+    submission read them three ways per pass: the answered ones, the pending ones, all of them). The first
+    read of a transaction that locks the case comes after the lock (rechecks: a concurrent run's work is
+    seen)."""
+    if case.id is None:
+        return []
+    known = transaction_cache(session, "snapshots")
     if case.id not in known:
         known[case.id] = list(session.execute(select(VerificationSnapshot).where(
-            VerificationSnapshot.case_id == case.id, VerificationSnapshot.retry_state == PENDING)
-            .order_by(VerificationSnapshot.checked_at)).scalars())
+            VerificationSnapshot.case_id == case.id).order_by(VerificationSnapshot.checked_at)).scalars())
     result: list[VerificationSnapshot] = known[case.id]
     return result
 
@@ -160,8 +144,7 @@ def show(snap: VerificationSnapshot, *, unmask: bool = False) -> dict[str, Any]:
 
 
 def snapshots_of(session: Session, case: Case) -> list[VerificationSnapshot]:
-    return list(session.execute(select(VerificationSnapshot).where(VerificationSnapshot.case_id == case.id)
-                                .order_by(VerificationSnapshot.checked_at)).scalars())
+    return list(_kept(session, case))
 
 
 def snapshot_pdf(session: Session, case: Case, snapshot_id: str, *, unmask: bool = False) -> bytes:
