@@ -152,7 +152,7 @@ def test_a_value_reserved_before_any_write_is_taken_in_the_first_pass_which_then
     for write_first in (False, True):
         seen: list[tuple[int, int]] = []
         with db.unit_of_work() as session:
-            def work() -> int:
+            def work(write_first: bool = write_first, seen: list[tuple[int, int]] = seen) -> int:
                 if write_first:
                     session.add(InterfaceCallLog(interface_code="gongan", operation="probe", request_summary={},
                                                  outcome="ok", attempts=0))
