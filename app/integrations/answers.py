@@ -196,16 +196,15 @@ def reserved(session: Session, name: str, reserve: Callable[[Session], T]) -> T:
         if has_uncommitted_work(session):
             answers.reservations[name] = reserve
             raise ReservationPending(name)
-        # Nothing written or locked yet: end the read-only transaction (a commit that writes nothing and keeps
-        # the loaded rows), take the value now and let this pass go on to collect its department calls; a
-        # later pass, reading afresh, is the one that stands (issue 18: a submission's first pass stopped here,
-        # and a second pass read everything again only to collect the calls).
-        if session.in_transaction():
-            kept = session.info.get(_TX_CACHES)
-            session.commit()
-            if kept is not None:  # what the pass read stays usable for the rest of it (a doomed pass: below)
-                session.info[_TX_CACHES] = kept
-        answers.values[name] = _reserve(session, reserve)
+        # Nothing written or locked yet: take the value now in this pass's transaction and commit it, which
+        # writes nothing else and keeps the loaded rows, and let the pass go on to collect its department
+        # calls; a later pass, reading afresh, is the one that stands (issue 18: a submission's first pass
+        # stopped here, and a second pass read everything again only to collect the calls).
+        kept = session.info.get(_TX_CACHES)
+        answers.values[name] = reserve(session)
+        session.commit()
+        if kept is not None:  # what the pass read stays usable for the rest of it (a doomed pass: below)
+            session.info[_TX_CACHES] = kept
         answers.taken += 1
         answers.stale = True
         doomed(session, answers)
