@@ -263,18 +263,33 @@ def run_unit(session: Session, work: Callable[[], T], *, before_rerun: Callable[
             if answers.passes >= MAX_PASSES + answers.taken:  # each reserved value may cost one pass
                 raise RuntimeError(f"department calls did not settle after {MAX_PASSES} passes: "
                                    + ", ".join(sorted(f"{r.code} {r.path}" for r in answers.wanted.values())))
+            wanted = list(answers.wanted.items())
+            found = _interfaces_before_rollback(session, [r for _, r in wanted])
             session.rollback()
             for name, reserve in list(answers.reservations.items()):
                 answers.values[name] = _reserve(session, reserve)
                 answers.taken += 1
-            wanted = list(answers.wanted.items())
-            for (key, _), outcome in zip(wanted, perform_all(session, [r for _, r in wanted]), strict=True):
+            for (key, _), outcome in zip(wanted, perform_all(session, [r for _, r in wanted], found), strict=True):
                 answers.replies[key] = outcome
             if before_rerun is not None:
                 before_rerun()
     finally:
         session.info.pop(_KEY, None)
         session.autoflush = autoflush
+
+
+def _interfaces_before_rollback(session: Session, requests: list[CallRequest]) -> dict[str, Any] | None:
+    """The interface rows of the calls a pass wants, read in its transaction before it is rolled back (issue
+    18: not in a transaction of their own); None when the pass cannot read any more (a failed statement),
+    and the calls read them themselves."""
+    if not requests:
+        return None
+    from app.integrations.client import interfaces_of
+
+    try:
+        return dict(interfaces_of(session, requests))
+    except Exception:  # e.g. PostgreSQL's "current transaction is aborted": read after the rollback instead
+        return None
 
 
 def run_in_new_session(database: Database, work: Callable[[Session], T]) -> T:
