@@ -9,7 +9,10 @@ command — runs through ``run_unit``. Inside it ``client.call``:
 2. otherwise, when the session has no uncommitted work (``app.db.has_uncommitted_work``: nothing written or
    locked, nothing pending), ends its read-only transaction and calls at once;
 3. otherwise records the call as *wanted* and raises ``AnswerPending`` — a ``ServiceUnavailable``, so the
-   callers take their "department down" path and one pass collects every call it would make.
+   callers take their "department down" path and one pass collects every call it would make. From then on
+   the pass is *doomed* (``doomed``): its session stops autoflushing, so the records of that path wait
+   unwritten until the rollback (issue 18), and a step may end it before writing its engine state
+   (``discard_if_waiting`` as ``WorkflowRuntime``'s ``before_save``).
 
 After a pass that wanted calls, ``run_unit`` rolls the transaction back, makes those calls with no
 transaction open and runs the unit again with their answers: the usual case is one pass more (a pass whose
@@ -26,9 +29,13 @@ request gets the same answer, so an SMS is never sent twice. A request is identi
 A value that a call sends and that the unit takes from a shared counter (the 业务号 a submission pushes to
 税务) must not change between passes: a pass's number is given back by its rollback, another submission may
 take it before the next pass, and 税务 would hold this case's contract under the other case's number (found
-by tests/integrations/test_concurrent_load.py). ``reserved`` takes such a value once per unit, between passes,
-in a short transaction of its own that commits it; every later pass uses it. A unit that then fails for good
-leaves a gap in the numbers — the price of sending them before the step commits.
+by tests/integrations/test_concurrent_load.py). ``reserved`` takes such a value once per unit and commits it;
+every later pass uses it. A pass that has written nothing yet takes it at once, in its own transaction, which
+commits only that (and keeps the rows it read), and goes on to collect its calls; it is then re-run whatever
+it wants, so the pass that stands reads afresh (a submission: two passes, the number taken in the first).
+A pass that has written stops at the reservation, and the value is taken between passes in a short
+transaction of its own. A unit that then fails for good leaves a gap in the numbers — the price of sending
+them before the step commits.
 
 Outside ``run_unit`` a call from a session with uncommitted work raises ``LockedCall``: a code path that would
 call a department while holding locks fails loudly instead of blocking the platform.
