@@ -25,7 +25,6 @@ from app.cases.numbers import next_business_no
 from app.cases.signing import Signature, sign
 from app.catalog.definitions import BusinessTypeDef, PartyRole
 from app.catalog.forms import pii_fields, prefill_fields, validate_form_data
-from app.catalog.models import ProcessVersion
 from app.catalog.service import current_version, version_definition
 from app.clock import beijing_today
 from app.db import utcnow
@@ -33,7 +32,7 @@ from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
-from app.integrations.answers import discard_if_waiting
+from app.integrations.answers import discard_if_waiting, read_once
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
@@ -326,20 +325,23 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     if problems:
         raise ValidationFailed("申请尚不能提交：" + "；".join(m for ms in problems.values() for m in ms),
                                code="not_ready", errors=problems)
-    office = session.get(Tenant, case.tenant_id)
+    office = read_once(session, Tenant, case.tenant_id)  # not read again by the pass that stands
     if office is not None and not office.enabled:
         raise Conflict(f"{office.name}登记机构已停用，暂不受理新的申请", code="tenant_disabled")
     definition = definition_of(session, case)
-    _check_register_rules(session, case, definition, actor)
-    now = utcnow()
-    case.business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year,
-                                        definition.reg_class)
-    case.submitted_at, case.status = now, SUBMITTED
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    results = _check_register_rules(session, case, definition, actor, keep=False)
+    # The number before the first write: a pass that has written nothing takes it at once and goes on to
+    # collect its department calls (app/integrations/answers.py reserved).
+    business_no = next_business_no(session, case.tenant_id, (today or beijing_today()).year, definition.reg_class)
+    case.rule_results = results
+    case.business_no, case.submitted_at, case.status = business_no, utcnow(), SUBMITTED
+    case.fee_items = fees_for_case(session, definition, case)  # written with the above, in one UPDATE
+    # A pass that wants department answers ends once the engine has run, before its state is written: the
+    # calls are made and the submission run again with their answers.
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor),
+                              before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
-    outcome = runtime.start(case.id, session.get_one(ProcessVersion, case.process_version_id), data)
-    discard_if_waiting(session)  # the department calls are made and the submission run again with their answers
-    case.fee_items = fees_for_case(session, definition, case)
+    outcome = runtime.start(case.id, case.process_version_id, data)
     apply_outcome(session, case, outcome, today)
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
                        message=f"申请已提交，业务号 {case.business_no}")
@@ -350,13 +352,17 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
 
 
 def _check_register_rules(session: Session, case: Case, definition: BusinessTypeDef, actor: Actor | None = None,
-                          *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused) -> None:
-    """R1–R9 against the register book (app/registry/rules.py); results are kept with the case. A refusal
-    is audited and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
+                          *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused,
+                          keep: bool = True) -> list[dict[str, Any]]:
+    """R1–R9 against the register book (app/registry/rules.py); results are kept with the case (``keep``
+    False: returned for the caller to keep, the case left unchanged unless refused). A refusal is audited
+    and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
     (``web.keep_writes_on_error``) keeps it on the draft for the applicant and the clerk to see."""
     results = check_case(session, case, definition)
-    case.rule_results = [r.as_dict() for r in results]
+    kept = [r.as_dict() for r in results]
     refused = blocking(results)
+    if keep or refused:
+        case.rule_results = kept
     if refused:
         audit.record(session, actor_id=actor.user_id if actor else None, action="case.rule_refused",
                      object_type="case", object_id=case.id, tenant_id=case.tenant_id,
@@ -364,6 +370,7 @@ def _check_register_rules(session: Session, case: Case, definition: BusinessType
         messages = [r.message for r in refused]
         raise error("该不动产单元当前不能办理此业务：" + "；".join(messages), code=code,
                     refusals=[r.as_dict() for r in refused], errors={"unit_code": messages})
+    return kept
 
 
 def check_rules_at_acceptance(session: Session, actor: Actor, case: Case, definition: BusinessTypeDef) -> None:
@@ -386,9 +393,9 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     if task is None:
         raise Conflict("没有待补正的事项", code="nothing_to_correct")
     _check_register_rules(session, case, definition_of(session, case), actor)  # the register may have changed since
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor))
+    runtime = WorkflowRuntime(session, CaseContext(session, case, actor),
+                              before_save=lambda: discard_if_waiting(session))
     outcome = runtime.complete(case.id, task.spiff_task_id, {"decision": "approve"})
-    discard_if_waiting(session)
     task.status, task.completed_at = TaskStatus.COMPLETED, utcnow()
     task.completed_by, task.decision = actor.user_id, "approve"
     case.correction_items = []

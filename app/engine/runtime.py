@@ -8,7 +8,7 @@ the state is stored unencrypted (compressed JSON, app/engine/state_format.py) an
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.engine import migration
 from app.engine.models import WorkflowState
 from app.engine.script_engine import SafeScriptEngine
-from app.engine.specs import cached_spec, is_cached
+from app.engine.specs import SpecPair, cached_spec, is_cached, lookup
 from app.engine.state_format import dump_state, load_state
 from app.errors import Conflict, DomainError
 
@@ -63,23 +63,35 @@ class StepOutcome:
 
 
 class WorkflowRuntime:
-    def __init__(self, session: Session, context: Any = None) -> None:
+    """``before_save``: called once the engine has run, before the new state is serialized and flushed; it may
+    raise to drop the step (a unit of work's pass that will be re-run: app/integrations/answers.py)."""
+
+    def __init__(self, session: Session, context: Any = None, *,
+                 before_save: Callable[[], None] | None = None) -> None:
         self.session = session
         self.context = context
+        self.before_save = before_save
 
     def _engine(self) -> SafeScriptEngine:
         engine = SafeScriptEngine()
         engine.context = self.context
         return engine
 
-    def start(self, case_id: str, version: CompiledVersion, data: dict[str, Any]) -> StepOutcome:
-        spec, subprocess_specs = cached_spec(version.id, version.spec_json)
+    def start(self, case_id: str, version: CompiledVersion | str, data: dict[str, Any]) -> StepOutcome:
+        """``version``: the version, or its id (its spec is then read only when this process has not parsed
+        it yet: a submission need not load the version row, issue 18)."""
+        if isinstance(version, str):
+            version_id = version
+            spec, subprocess_specs = self._spec(version_id)
+        else:
+            version_id = version.id
+            spec, subprocess_specs = cached_spec(version.id, version.spec_json)
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self._engine())
-        wf.spec_ref = version.id
+        wf.spec_ref = version_id
         for task in wf.get_tasks(state=TaskState.READY):
             task.set_data(**data)
         self._run_engine(wf)
-        state = WorkflowState(case_id=case_id, process_version_id=version.id, state=b"")
+        state = WorkflowState(case_id=case_id, process_version_id=version_id, state=b"")
         self.session.add(state)
         return self._save(wf, state)
 
@@ -148,15 +160,22 @@ class WorkflowRuntime:
         state = self.session.get(WorkflowState, case_id)
         if state is None:
             raise Conflict("该申请尚未进入办理流程", code="workflow_not_started")
-        if not is_cached(state.process_version_id):
-            spec_json = self.session.execute(select(_VERSION_SPECS.c.spec_json)
-                                             .where(_VERSION_SPECS.c.id == state.process_version_id)).scalar_one()
-            cached_spec(state.process_version_id, spec_json)
+        self._spec(state.process_version_id)
         wf = load_state(state.state)
         wf.script_engine = self._engine()
         return wf, state
 
+    def _spec(self, version_id: str) -> SpecPair:
+        """The version's parsed spec, put in the process's cache (read from the database the first time)."""
+        if not is_cached(version_id):
+            spec_json = self.session.execute(select(_VERSION_SPECS.c.spec_json)
+                                             .where(_VERSION_SPECS.c.id == version_id)).scalar_one()
+            return cached_spec(version_id, spec_json)
+        return lookup(version_id)
+
     def _save(self, wf: BpmnWorkflow, state: WorkflowState) -> StepOutcome:
+        if self.before_save is not None:
+            self.before_save()
         state.state = dump_state(wf)
         state.completed = wf.completed
         try:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import DomainError
 from app.integrations import calllog
-from app.integrations.answers import CallRequest, Failure, answers_of, must_wait
+from app.integrations.answers import CallRequest, Failure, answers_of, doomed, must_wait
 from app.integrations.models import Interface, InterfaceCallLog
 
 MAX_BACKOFF_S = 1.0
@@ -84,6 +84,7 @@ def call(session: Session, code: str, operation: str, method: str, path: str, *,
     if must_wait(session):
         assert known is not None
         known.wanted[key] = request
+        doomed(session, known)
         raise AnswerPending("部门服务暂不可用，请稍后重试")
     outcome = perform(session, request)
     if known is not None:
@@ -107,19 +108,29 @@ def perform(session: Session, request: CallRequest) -> Reply | Failure:
     return perform_all(session, [request])[0]
 
 
-def perform_all(session: Session, requests: list[CallRequest]) -> list[Reply | Failure]:
+def interfaces_of(session: Session, requests: list[CallRequest]) -> dict[str, Interface]:
+    """The interface rows the requests go to, detached from ``session`` (read before its transaction ends)."""
+    codes = sorted({r.code for r in requests})
+    found = {i.code: i for i in session.execute(select(Interface).where(Interface.code.in_(codes))).scalars()}
+    for iface in found.values():
+        session.expunge(iface)
+    return found
+
+
+def perform_all(session: Session, requests: list[CallRequest],
+                found: dict[str, Interface] | None = None) -> list[Reply | Failure]:
     """Make the calls now — ``session`` has no transaction open — and record their log
     lines and breaker changes in one short transaction of their own, kept whatever becomes of the caller's.
     The interface rows are read once for all of them (issue 18: five statements per call became five per
-    batch of calls), and the calls of a batch are made side by side: the pass waits for the slowest
-    department, not for the sum of them."""
+    batch of calls) — ``found``: already read, by the pass that wanted the calls, just before it ended —
+    and the calls of a batch are made side by side: the pass waits for the slowest department, not for the
+    sum of them."""
     if not requests:  # a pass that only reserved a value (answers.reserved) wants no call
         return []
     engine = session.get_bind()
-    codes = sorted({r.code for r in requests})
-    with Session(bind=engine) as fresh:
-        found = {i.code: i for i in fresh.execute(select(Interface).where(Interface.code.in_(codes))).scalars()}
-        fresh.expunge_all()
+    if found is None:
+        with Session(bind=engine) as fresh:
+            found = interfaces_of(fresh, requests)
     if len(requests) == 1:
         done = [_perform_one(found.get(requests[0].code), requests[0])]
     else:  # a pass's calls do not depend on each other (each was wanted while the others were unanswered)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
 from app.security.fields import decrypt_json, encrypt_json
@@ -60,6 +60,9 @@ class MaterialWaiver(IdMixin, TenantScoped, Base):
     snapshot_id: Mapped[str | None] = mapped_column(ForeignKey("verification_snapshot.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Never loaded (set ``snapshot_id``): it tells the flush to insert the snapshots before the waivers that
+    # name them, so that a step's checks and waivers go out as one INSERT each, not one flush per check.
+    snapshot: Mapped[VerificationSnapshot | None] = relationship(lazy="raise")
 
 
 class TaxCase(IdMixin, TenantScoped, Base):

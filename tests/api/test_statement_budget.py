@@ -31,10 +31,15 @@ from support.waiting import wait_for
 # first pass stops once the engine has run (app/integrations/answers.py discard_if_waiting), and the unit, the
 # waivers and the pending checks are read once per transaction. Submit is still two passes (four department
 # calls). The target: ≤ 100 per lifecycle.
+# 2026-12-06, branch h18-submit: submit 91 → 52 on SQLite, 83 → 48 on PostgreSQL (the first submission of the
+# year also creates the office's number counter: 3 statements the benchmark does not pay). The first pass takes
+# the business number at once (it has written nothing) and goes on to collect the department calls, writing
+# nothing more once doomed; the second pass stands. Snapshots and waivers go out in one INSERT each; a case's
+# checks, waivers and office are read once; get_case loads the parties with the case (confirm and GET −1).
 BUDGETS = {  # request → most statements allowed, per dialect
-    "sqlite": {"create": 25, "confirm": 18, "submit": 92, "受理": 27, "审核": 20, "登簿": 36, "缮证": 35, "GET": 10},
-    "postgresql": {"create": 24, "confirm": 17, "submit": 88, "受理": 26, "审核": 19, "登簿": 35, "缮证": 34,
-                   "GET": 9},
+    "sqlite": {"create": 25, "confirm": 17, "submit": 55, "受理": 27, "审核": 20, "登簿": 36, "缮证": 35, "GET": 9},
+    "postgresql": {"create": 24, "confirm": 16, "submit": 51, "受理": 26, "审核": 19, "登簿": 35, "缮证": 34,
+                   "GET": 8},
 }
 
 
@@ -90,7 +95,7 @@ def test_each_request_of_a_transfer_stays_within_its_statement_budget(seeded: Fl
     with counter.counting() as used["confirm"]:  # the last signature: the 申请书 is generated
         confirmed = buyer.post(f"/api/v1/applications/{case_id}/confirm")
     assert confirmed.status_code == 200, confirmed.get_json()
-    with counter.counting() as used["submit"]:  # four department calls, each pass of run_unit counted
+    with counter.counting() as used["submit"]:  # four department calls, both passes of run_unit counted
         submitted = seller.post(f"/api/v1/applications/{case_id}/submit")
     assert submitted.status_code == 200, submitted.get_json()
     business_no = submitted.get_json()["business_no"]

@@ -134,3 +134,38 @@ def test_a_sign_in_code_sent_after_writes_goes_out_once_and_is_the_one_stored(se
     assert enter_code(client, phone, code).status_code == 302  # signed in, on to 实名认证
     with client.session_transaction() as cookie:
         assert cookie.get("uid")
+
+
+def test_a_value_reserved_before_any_write_is_taken_in_the_first_pass_which_then_does_not_stand(seeded: Any) -> None:
+    """issue 18: a pass that has written nothing takes its reserved value at once (committed on its own) and
+    goes on, collecting its department calls; it is still re-run, so that the pass that stands reads afresh.
+    A pass that has written first stops at the reservation as before. Every pass gets the same value."""
+    from app.casefile.models import BusinessNumberCounter
+    from app.db import next_counter_value
+    from app.integrations.answers import answers_of, reserved, run_unit
+
+    db = seeded.extensions["db"]
+
+    def take(s: Any) -> int:
+        return int(next_counter_value(s, BusinessNumberCounter, tenant_id="330106", year=2099))
+
+    for write_first in (False, True):
+        seen: list[tuple[int, int]] = []
+        with db.unit_of_work() as session:
+            def work(write_first: bool = write_first, seen: list[tuple[int, int]] = seen) -> int:
+                if write_first:
+                    session.add(InterfaceCallLog(interface_code="gongan", operation="probe", request_summary={},
+                                                 outcome="ok", attempts=0))
+                value = reserved(session, "probe", take)
+                answers = answers_of(session)
+                assert answers is not None
+                seen.append((answers.passes, value))
+                return value
+
+            value = run_unit(session, work)
+        # in-line: the first pass saw the value and went on; after a write: it stopped before seeing it
+        assert [p for p, _ in seen] == ([1, 2] if not write_first else [2])
+        assert {v for _, v in seen} == {value}
+    with db.unit_of_work() as session:
+        last = session.get(BusinessNumberCounter, ("330106", 2099))
+        assert last is not None and last.last == 2  # one value per unit of work, none given back

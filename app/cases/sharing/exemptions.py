@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case
+from app.cases.sharing import snapshots
 from app.cases.sharing.snapshots import DEPARTMENTS
 from app.catalog.definitions import BusinessTypeDef
 from app.db import transaction_cache
@@ -29,26 +30,27 @@ def verified_sources(definition: BusinessTypeDef) -> set[str]:
 
 
 def waived_codes(session: Session, case: Case) -> set[str]:
-    """The codes waived for the case, read once per transaction (a submission asked three times per pass;
-    ``waive`` keeps the kept copy current)."""
+    """The codes waived for the case."""
+    return {w.material_code for w in _waivers(session, case)}
+
+
+def _waivers(session: Session, case: Case) -> list[MaterialWaiver]:
+    """The case's waivers, read once per transaction (a submission asked three times per pass, and again for
+    its response); ``waive`` keeps the kept list current. Waivers are never deleted."""
     if case.id is None:
-        return set()
-    known = transaction_cache(session, "waived_codes")
+        return []
+    known = transaction_cache(session, "waivers")
     if case.id not in known:
-        known[case.id] = set(session.execute(select(MaterialWaiver.material_code)
-                                             .where(MaterialWaiver.case_id == case.id)).scalars())
-    return set(known[case.id])
+        known[case.id] = list(session.execute(select(MaterialWaiver).where(MaterialWaiver.case_id == case.id)
+                                              .order_by(MaterialWaiver.created_at)).scalars())
+    found: list[MaterialWaiver] = known[case.id]
+    return found
 
 
 def _checked(session: Session, case: Case) -> set[tuple[str, str | None]]:
     """Checks that got an answer (a check whose department was unavailable is still to come)."""
-    if case.id is None:
-        return set()
-    rows = session.execute(select(VerificationSnapshot.source, VerificationSnapshot.subject_role)
-                           .where(VerificationSnapshot.case_id == case.id,
-                                  or_(VerificationSnapshot.retry_state.is_(None),
-                                      VerificationSnapshot.retry_state != "pending"))).all()
-    return {(s, r) for s, r in rows} | {(s, None) for s, _ in rows}
+    rows = snapshots.answered(session, case)
+    return rows | {(s, None) for s, _ in rows}
 
 
 def deferred_codes(session: Session, definition: BusinessTypeDef, case: Case) -> set[str]:
@@ -77,10 +79,9 @@ def waive(session: Session, case: Case, definition: BusinessTypeDef, *, source: 
             continue  # another party's item, or an identity item of someone not checked (an agent)
         waiver = MaterialWaiver(case_id=case.id, tenant_id=case.tenant_id, material_code=item.code,
                                 source=source, snapshot_id=snapshot.id, reason=reason[:300])
-        session.add(waiver)
+        session.add(waiver)  # flushed with the step's other rows (issue 18: one INSERT per check before)
+        _waivers(session, case).append(waiver)
         codes.append(item.code)
-    session.flush()
-    transaction_cache(session, "waived_codes").setdefault(case.id, set()).update(codes)
     return codes
 
 
@@ -94,8 +95,7 @@ def waivers_of(session: Session, case: Case, definition: BusinessTypeDef | None 
     """The case's waivers with the department and the label to show; ``name`` is the item's name in
     ``definition`` (its code when the item is no longer listed, or no definition is given)."""
     names = {m.code: m.name for m in definition.materials} if definition is not None else {}
-    rows = session.execute(select(MaterialWaiver).where(MaterialWaiver.case_id == case.id)
-                           .order_by(MaterialWaiver.created_at)).scalars()
+    rows = sorted(_waivers(session, case), key=lambda w: (w.created_at is None, w.created_at))  # unflushed last
     return [{"code": w.material_code, "name": names.get(w.material_code, w.material_code), "source": w.source,
              "department": DEPARTMENTS.get(w.source, ""), "label": waived_label(w.source),
              "snapshot_id": w.snapshot_id, "reason": w.reason, "at": w.created_at.isoformat()} for w in rows]

@@ -100,7 +100,7 @@ def recheck_case(session: Session, case_id: str) -> RecheckReport:
     report.cases += 1
     if case.status in FINAL_STATUSES:  # decided without the check (不予受理, withdrawn): nothing to wait for
         for snap in pending:
-            snap.retry_state = snapshots.CANCELLED
+            snapshots.cancel(session, case, snap)
         return report
     _recheck_case(session, case, pending, report)
     return report

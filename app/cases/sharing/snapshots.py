@@ -55,10 +55,8 @@ def take(session: Session, case: Case, actor_id: str | None, *, source: str, ope
                                 marks={f["label"]: f["mark"] for f in fields}, retry_state=retry_state)
     snap.ensure_id()
     snap.fields = fields
-    session.add(snap)
-    session.flush()
-    if retry_state == PENDING:
-        _pending_cache(session, case).append(snap)
+    session.add(snap)  # flushed with the step's other rows: a submission's checks in one INSERT (issue 18)
+    _kept(session, case).append(snap)
     audit.record(session, actor_id=actor_id, action="verification.record", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after=_present({"snapshot_id": snap.id, "source": source, "role": role,
                                                            "result": snap.result, "retry_state": retry_state}))
@@ -89,17 +87,32 @@ def take_unavailable(session: Session, case: Case, actor_id: str | None, *, sour
 
 
 def pending_of(session: Session, case: Case) -> list[VerificationSnapshot]:
-    """Checks of this case still waiting for their department (read once per transaction, kept current by
-    ``take``; a row resolved or cancelled in between drops out by its state)."""
-    return [s for s in _pending_cache(session, case) if s.retry_state == PENDING]
+    """Checks of this case still waiting for their department (a row resolved or cancelled in between drops
+    out by its state)."""
+    return [s for s in _kept(session, case) if s.retry_state == PENDING]
 
 
-def _pending_cache(session: Session, case: Case) -> list[VerificationSnapshot]:
-    known = transaction_cache(session, "pending_snapshots")
+def answered(session: Session, case: Case) -> set[tuple[str, str | None]]:
+    """(source, subject role) of the case's checks that got an answer or were given up (not pending)."""
+    return {(s.source, s.subject_role) for s in _kept(session, case) if s.retry_state != PENDING}
+
+
+def cancel(session: Session, case: Case, snap: VerificationSnapshot) -> None:
+    """A pending check no longer waited for (the case was decided without it)."""
+    snap.retry_state = CANCELLED
+
+
+def _kept(session: Session, case: Case) -> list[VerificationSnapshot]:
+    """The case's checks, oldest first, read once per transaction and kept current by ``take`` (issue 18: a
+    submission read them three ways per pass: the answered ones, the pending ones, all of them). The first
+    read of a transaction that locks the case comes after the lock (rechecks: a concurrent run's work is
+    seen)."""
+    if case.id is None:
+        return []
+    known = transaction_cache(session, "snapshots")
     if case.id not in known:
         known[case.id] = list(session.execute(select(VerificationSnapshot).where(
-            VerificationSnapshot.case_id == case.id, VerificationSnapshot.retry_state == PENDING)
-            .order_by(VerificationSnapshot.checked_at)).scalars())
+            VerificationSnapshot.case_id == case.id).order_by(VerificationSnapshot.checked_at)).scalars())
     result: list[VerificationSnapshot] = known[case.id]
     return result
 
@@ -131,8 +144,7 @@ def show(snap: VerificationSnapshot, *, unmask: bool = False) -> dict[str, Any]:
 
 
 def snapshots_of(session: Session, case: Case) -> list[VerificationSnapshot]:
-    return list(session.execute(select(VerificationSnapshot).where(VerificationSnapshot.case_id == case.id)
-                                .order_by(VerificationSnapshot.checked_at)).scalars())
+    return list(_kept(session, case))
 
 
 def snapshot_pdf(session: Session, case: Case, snapshot_id: str, *, unmask: bool = False) -> bytes:
