@@ -8,7 +8,7 @@
   threads built in the master would be shared by, or lost in, the forked workers, the lease holder's name carries
   the worker's own pid (app/jobs.py), and ``kill -HUP`` then starts workers on the new code. Only third-party
   libraries are imported in the master (``SHARED_LIBRARIES``), and the certificate font parsed (``on_starting``):
-  the workers share those pages copy-on-write instead of each holding its own copy (issue 18: ≈ 60 MB of private
+  the workers share those pages copy-on-write instead of each holding its own copy (issue 18: ≈ 45 MB of private
   memory per worker). They open nothing and start no thread at import. A new version of one of them needs a
   restart of the master (``kill -USR2`` or the service's restart), not ``kill -HUP``.
 - The scheduler: each worker with ``SCHEDULER_ENABLED=1`` is a candidate and the holder of the ``scheduler``
