@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, render_template
 
 from app.security.throttle import limiter
-from app.supervision.readiness import check_readiness
 from app.web import db_session
 
 bp = Blueprint("home", __name__)
@@ -38,6 +37,8 @@ def healthz() -> dict[str, str]:
 @limiter.exempt
 def readyz() -> tuple[dict[str, Any], int]:
     """200 when this process can serve; 503 naming the failed checks when the balancer should send it nothing."""
+    from app.supervision.readiness import check_readiness  # alembic and pyhanko: loaded by the first probe only
+
     readiness = check_readiness(db_session(), signing_keys=current_app.extensions["signing_keys"],
                                 storage=current_app.extensions["storage"])
     return readiness.as_json(), 200 if readiness.ready else 503

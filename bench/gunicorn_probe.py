@@ -4,7 +4,8 @@ each worker that the benchmark reads after the run — so the server measured is
 Per worker, written to ``$BENCH_PROBE_DIR/<pid>.json`` when the worker exits (SIGTERM at the end of the run):
 requests served, SQL statements sent (every thread: requests, callbacks, the scheduler's jobs), VmRSS when it had
 served 1,000 requests. With ``BENCH_PROFILE=1`` each request thread runs under its own cProfile (gthread: one
-profiler per thread, enabled around each request), merged into ``<pid>.prof``. With ``BENCH_TRACEMALLOC=<n>`` the
+profiler per thread, enabled around each request), merged into ``<pid>.prof``; ``BENCH_PROFILE=cpu`` times them by
+the thread's CPU time (waits for PostgreSQL, locks and departments left out). With ``BENCH_TRACEMALLOC=<n>`` the
 worker traces allocations from its n-th request and writes the top allocation sites still alive at exit into
 ``<pid>.json`` (what holds the memory: from request 1, what the first requests load; from request 100, what grows)."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import pstats
 import threading
+import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -75,7 +77,8 @@ class Probe:
         self.served = 0
         self.statements = itertools.count(1)
         self.rss_at: int | None = None
-        self.profile = os.environ.get("BENCH_PROFILE") == "1"
+        self.profile = os.environ.get("BENCH_PROFILE") in ("1", "cpu")
+        self.profile_cpu = os.environ.get("BENCH_PROFILE") == "cpu"  # the thread's CPU time, waits left out
         self.trace_from = int(os.environ.get("BENCH_TRACEMALLOC") or 0)
         self.local = threading.local()
         self.profilers: list[cProfile.Profile] = []
@@ -96,7 +99,8 @@ class Probe:
             return self.inner(environ, start_response)
         profiler = getattr(self.local, "profiler", None)
         if profiler is None:
-            profiler = self.local.profiler = cProfile.Profile()
+            profiler = self.local.profiler = (cProfile.Profile(time.thread_time) if self.profile_cpu
+                                              else cProfile.Profile())
             self.profilers.append(profiler)
         profiler.enable()
         try:

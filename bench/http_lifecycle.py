@@ -21,6 +21,7 @@ printed, never asserted. Usage::
     .venv/bin/python bench/http_lifecycle.py              # 4 workers, 16 clients × (1 + 10) lifecycles (~2 min)
     .venv/bin/python bench/http_lifecycle.py --quick      # smoke run: 2 workers, 2 clients × (1 + 2), < 60 s
     .venv/bin/python bench/http_lifecycle.py --profile    # + cProfile of every request thread of every worker
+    .venv/bin/python bench/http_lifecycle.py --profile cpu --profile-out req.prof  # their CPU time only, kept
     .venv/bin/python bench/http_lifecycle.py --tracemalloc  # + what the workers' memory is held by
     .venv/bin/python bench/http_lifecycle.py --workers 4 --threads 4 --clients 16 --lifecycles 10
 """
@@ -397,7 +398,7 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
                       "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}  # as `make serve` runs it
         server_env.pop("MIGRATE_DATABASE_URL")
         if args.profile:
-            server_env["BENCH_PROFILE"] = "1"
+            server_env["BENCH_PROFILE"] = "cpu" if args.profile == "cpu" else "1"
         if args.tracemalloc:
             server_env["BENCH_TRACEMALLOC"] = str(args.tracemalloc)
         server = Server(server_env, port, work)
@@ -554,7 +555,7 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
         if args.tracemalloc:
             print_tracemalloc(probes)
         if args.profile:
-            print_profile(probe_dir)
+            print_profile(probe_dir, args.profile_out)
         result.update(rate=http_rate, p99=percentile(all_samples, 0.99), worst=rows[0] if rows else None,
                       server_5xx=server_5xx, errors=errors, rss_after=rss_after, rss_end=rss_end,
                       probes=probes, stored=stored, statements=statements / max(total_lifecycles, 1),
@@ -587,7 +588,7 @@ def print_tracemalloc(probes: list[dict[str, Any]]) -> None:
             print(f"    {kb:7d} KiB {count:7d} blocks  {where.replace(str(ROOT) + os.sep, '')}")
 
 
-def print_profile(probe_dir: Path) -> None:
+def print_profile(probe_dir: Path, out: str | None = None) -> None:
     files = sorted(probe_dir.glob("*.prof"))
     if not files:
         print("  (no profile written)")
@@ -595,6 +596,8 @@ def print_profile(probe_dir: Path) -> None:
     stats = pstats.Stats(str(files[0]))
     for f in files[1:]:
         stats.add(str(f))
+    if out:
+        stats.dump_stats(out)  # for pstats / snakeviz: callers, callees, any function
     header(f"cProfile of every request thread of {len(files)} workers (top 30 by cumulative time; slower than "
            "unprofiled)")
     buffer = io.StringIO()
@@ -641,7 +644,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-keep-alive", action="store_true",
                         help="a new connection per request, as nginx's default upstream does: with keep-alive a "
                              "gthread worker that accepted a client's connection serves all its requests")
-    parser.add_argument("--profile", action="store_true", help="cProfile every request thread of every worker")
+    parser.add_argument("--profile", nargs="?", const="wall", choices=("wall", "cpu"),
+                        help="cProfile every request thread of every worker; wall (default): elapsed time, waits "
+                             "for PostgreSQL and locks included; cpu: the thread's CPU time (time.thread_time)")
+    parser.add_argument("--profile-out", metavar="FILE", help="with --profile: write the merged pstats file")
     parser.add_argument("--tracemalloc", type=int, nargs="?", const=100, default=0, metavar="FROM",
                         help="trace allocations from each worker's FROM-th request (default 100; 1: from the start)")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL),

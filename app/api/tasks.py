@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from app.casefile.access import get_task
+from app.casefile.access import get_task, get_task_with_case
 from app.casefile.models import Case, Task
 from app.casefile.status import status_label
 from app.cases import handling
@@ -119,8 +119,7 @@ def show(task_id: str) -> dict[str, Any]:
     """任务详情（含案件信息）"""
     actor = current_actor()
     actor.require("task:read")
-    task = get_task(db_session(), actor, task_id)
-    case = db_session().get_one(Case, task.case_id)
+    task, case = get_task_with_case(db_session(), actor, task_id)
     return {**_task_json(task, case), "case": show_case(db_session(), actor, case)}  # stage permissions apply
 
 

@@ -39,6 +39,15 @@ def get_task(session: Session, actor: Actor, task_id: str) -> Task:
     return task
 
 
+def get_task_with_case(session: Session, actor: Actor, task_id: str) -> tuple[Task, Case]:
+    """``get_task`` and its case in one query (a task's page shows both)."""
+    row = session.execute(select(Task, Case).join(Case, Case.id == Task.case_id)
+                          .where(Task.id == task_id)).first()
+    if row is None or actor.kind != "staff":
+        raise NotFound("未找到该任务", code="task_not_found")
+    return row[0], row[1]
+
+
 def definition_of(session: Session, case: Case) -> BusinessTypeDef:
     return definition_by_version(session, case.process_version_id)
 

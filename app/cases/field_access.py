@@ -65,12 +65,13 @@ def open_stages(session: Session, case: Case) -> tuple[str, ...]:
     return tuple(sorted(set(stages)))
 
 
-def field_access(session: Session, actor: Actor, case: Case,
-                 definition: BusinessTypeDef | None = None) -> FieldAccess:
+def field_access(session: Session, actor: Actor, case: Case, definition: BusinessTypeDef | None = None,
+                 stages: tuple[str, ...] | None = None) -> FieldAccess:
+    """``stages``: the case's open stages (sorted) when the caller has just read them."""
     if actor.kind != "staff":
         return UNRESTRICTED
     definition = definition or definition_of(session, case)
-    stages = open_stages(session, case)
+    stages = open_stages(session, case) if stages is None else stages
     rows = _rows(definition, set(stages), actor.roles)
     if not rows:
         return FieldAccess(stages, frozenset(), frozenset())

@@ -19,7 +19,7 @@ from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
 from app.security import audit
 from app.security.masking import mask_id_number, mask_name, mask_value
-from app.vocabulary import EDITABLE_STATUSES, TaskStatus
+from app.vocabulary import EDITABLE_STATUSES, CaseStatus, TaskStatus
 
 
 def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dict[str, Any]:
@@ -29,8 +29,11 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
     props = schema.get("properties", {})
     form = case.form_data
     shown = {k: (v if unmasked or k not in secret else mask_value(k, props.get(k, {}), v)) for k, v in form.items()}
-    open_tasks = session.execute(select(Task).where(Task.case_id == case.id,
-                                                    Task.status == TaskStatus.OPEN)).scalars().all()
+    # A draft has neither tasks nor certificates (both come after submission): two queries fewer for each answer
+    # of create, upload, confirm and the applicant's reads before submitting (issue 18).
+    draft = case.status == CaseStatus.DRAFT
+    open_stages = () if draft else tuple(sorted(set(session.execute(
+        select(Task.stage).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)).scalars())))
     waivers = exemptions.waivers_of(session, case, definition)
     deferred = exemptions.deferred_codes(session, definition, case)
     missing = (missing_codes(definition, case, waived={w["code"] for w in waivers}, deferred=deferred)
@@ -70,8 +73,8 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "fee_items": case.fee_items or [],
         "fee_total_yuan": fee_total_yuan(case.fee_items or []),
         "rule_results": case.rule_results or [],
-        "current_stages": sorted({t.stage for t in open_tasks}),
-        "certificates": certificates_of_case(session, case.id),
+        "current_stages": list(open_stages),
+        "certificates": [] if draft else certificates_of_case(session, case.id),
         "created_at": case.created_at.isoformat(),
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,
@@ -92,6 +95,7 @@ def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = Fals
                      tenant_id=case.tenant_id)
     summary = case_summary(session, case, unmasked=unmask)
     if actor.kind == "staff":  # per-stage permissions: fields the role may not see at this stage are left out
-        definition = definition_of(session, case)
-        summary = restrict_summary(summary, definition, field_access(session, actor, case, definition))
+        definition = definition_of(session, case)  # the open stages just read by the summary, not read again
+        access = field_access(session, actor, case, definition, stages=tuple(summary["current_stages"]))
+        summary = restrict_summary(summary, definition, access)
     return summary
