@@ -31,7 +31,8 @@ class Case(IdMixin, TenantScoped, Base):
     # Computed fee items (fees.py) and the last registration-rule results (rules.py), kept with the case so
     # the clerk sees what was charged and checked, and why.
     fee_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    rule_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Stored packed (standard passing texts left out): read through app.registry.rule_results.unpack.
+    rule_results: Mapped[dict[str, Any] | list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The signed content's digest (app/casefile/consent.py) the 申请书 is still to be made for: set by the last
     # signature, cleared by the job that renders and signs it after the commit (app/cases/application_form.py).
     application_form_due: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -34,6 +34,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRe
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.integrations.answers import discard_if_waiting
+from app.registry import rule_results
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
@@ -355,7 +356,7 @@ def _check_register_rules(session: Session, case: Case, definition: BusinessType
     is audited and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
     (``web.keep_writes_on_error``) keeps it on the draft for the applicant and the clerk to see."""
     results = check_case(session, case, definition)
-    case.rule_results = [r.as_dict() for r in results]
+    case.rule_results = rule_results.pack(results)  # the passing texts are not stored again
     refused = blocking(results)
     if refused:
         audit.record(session, actor_id=actor.user_id if actor else None, action="case.rule_refused",
