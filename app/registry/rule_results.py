@@ -16,6 +16,7 @@ before this format (a list of such dictionaries) are read as they are.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 # The usual legal basis of each rule (a rule may give another for a special case: it is then stored).
@@ -52,18 +53,23 @@ PASSED: dict[str, str] = {
 
 
 class _Result(Protocol):  # app.registry.rules.RuleResult
-    code: str
-    severity: str
-    message: str
-    basis: str
-    args: dict[str, str] | None
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def basis(self) -> str: ...
+    @property
+    def args(self) -> dict[str, str] | None: ...
 
 
 def passed_text(code: str, unit: str, args: dict[str, str] | None = None) -> str:
     return PASSED[code].format(unit=unit, **(args or {}))
 
 
-def pack(results: list[_Result]) -> dict[str, Any] | list[Any]:
+def pack(results: Sequence[_Result]) -> dict[str, Any] | list[Any]:
     """The stored form of ``results`` (an empty list when no rule applied)."""
     if not results:
         return []
