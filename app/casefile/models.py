@@ -216,7 +216,8 @@ class CaseEvent(IdMixin, TenantScoped, Base):
     decision: Mapped[str | None] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     actor_role: Mapped[str | None] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(String(500))
+    # NULL: the standard text of its kind/stage/decision (app/casefile/event_messages.py: read with message_of).
+    message: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
