@@ -202,14 +202,14 @@ class Task(IdMixin, TenantScoped, Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class CaseEvent(IdMixin, TenantScoped, Base):
-    """One line of the progress timeline. Carries no personal data: it is shown and pushed widely."""
+class CaseEvent(TenantScoped, Base):
+    """One line of the progress timeline. Carries no personal data: it is shown and pushed widely. Identified
+    by its case and its number in the case (no id of its own: issue 18, stored bytes per case)."""
 
     __tablename__ = "case_event"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
 
-    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(32))
     stage: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
