@@ -291,9 +291,9 @@ def changes_unsigned_by(session: Session, case: Case, parties: list[Party]) -> l
     since = min((p.confirmation_voided_at for p in parties if p.confirmation_voided_at), default=None)
     if since is None:
         return []
-    return list(session.execute(select(CaseEvent.message).where(
+    return [m or "" for m in session.execute(select(CaseEvent.message).where(  # changes are always stored
         CaseEvent.case_id == case.id, CaseEvent.kind == CHANGED_KIND, CaseEvent.at >= since)
-        .order_by(CaseEvent.seq)).scalars())
+        .order_by(CaseEvent.seq)).scalars()]
 
 
 def changes_since_last_review(session: Session, case: Case) -> list[dict[str, Any]]:

@@ -31,7 +31,8 @@ class Case(IdMixin, TenantScoped, Base):
     # Computed fee items (fees.py) and the last registration-rule results (rules.py), kept with the case so
     # the clerk sees what was charged and checked, and why.
     fee_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    rule_results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Stored packed (standard passing texts left out): read through app.registry.rule_results.unpack.
+    rule_results: Mapped[dict[str, Any] | list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The signed content's digest (app/casefile/consent.py) the 申请书 is still to be made for: set by the last
     # signature, cleared by the job that renders and signs it after the commit (app/cases/application_form.py).
     application_form_due: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -201,21 +202,22 @@ class Task(IdMixin, TenantScoped, Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class CaseEvent(IdMixin, TenantScoped, Base):
-    """One line of the progress timeline. Carries no personal data: it is shown and pushed widely."""
+class CaseEvent(TenantScoped, Base):
+    """One line of the progress timeline. Carries no personal data: it is shown and pushed widely. Identified
+    by its case and its number in the case (no id of its own: issue 18, stored bytes per case)."""
 
     __tablename__ = "case_event"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
 
-    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[str] = mapped_column(ForeignKey("reg_case.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(32))
     stage: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     decision: Mapped[str | None] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     actor_role: Mapped[str | None] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(String(500))
+    # NULL: the standard text of its kind/stage/decision (app/casefile/event_messages.py: read with message_of).
+    message: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -33,6 +33,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRe
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.integrations.answers import discard_if_waiting, read_once
+from app.registry import rule_results
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
 from app.registry.models import RealtyUnit
@@ -353,13 +354,13 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
 
 def _check_register_rules(session: Session, case: Case, definition: BusinessTypeDef, actor: Actor | None = None,
                           *, code: str = "rule_blocked", error: type[RuleRefused] = RuleRefused,
-                          keep: bool = True) -> list[dict[str, Any]]:
+                          keep: bool = True) -> dict[str, Any] | list[Any]:
     """R1–R9 against the register book (app/registry/rules.py); results are kept with the case (``keep``
     False: returned for the caller to keep, the case left unchanged unless refused). A refusal is audited
     and leaves ``rule_results`` on the case: a skin that lets the refusal's writes stand
     (``web.keep_writes_on_error``) keeps it on the draft for the applicant and the clerk to see."""
     results = check_case(session, case, definition)
-    kept = [r.as_dict() for r in results]
+    kept = rule_results.pack(results)  # the passing texts are not stored again
     refused = blocking(results)
     if keep or refused:
         case.rule_results = kept

@@ -155,10 +155,11 @@ def sign(session: Session, storage: Storage | None, actor: Actor, case: Case, si
                 .hexdigest()
         party.signed_at, party.signature_kind, party.signature_sha256 = now, signature.kind, digest
         mark_signed(party, content)
+        signed = {"role": party.role, "kind": signature.kind, "sha256": digest, "content_sha256": content}
+        if party.signature_material_id:  # a drawn signature's image (an account signature has none)
+            signed["material_id"] = party.signature_material_id
         audit.record(session, actor_id=actor.user_id, action="case.sign", object_type="case", object_id=case.id,
-                     tenant_id=case.tenant_id, after={"role": party.role, "kind": signature.kind, "sha256": digest,
-                                                      "content_sha256": content,
-                                                      "material_id": party.signature_material_id})
+                     tenant_id=case.tenant_id, after=signed)
     return mine
 
 

@@ -15,6 +15,7 @@ from app.cases.sharing import exemptions
 from app.catalog.forms import pii_fields
 from app.errors import PermissionDenied
 from app.identity.actor import Actor
+from app.registry import rule_results
 from app.registry.certificates import certificates_of_case
 from app.registry.fees import fee_total_yuan
 from app.security import audit
@@ -72,7 +73,7 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "correction_items": case.correction_items,
         "fee_items": case.fee_items or [],
         "fee_total_yuan": fee_total_yuan(case.fee_items or []),
-        "rule_results": case.rule_results or [],
+        "rule_results": rule_results.unpack(case.rule_results),
         "current_stages": list(open_stages),
         "certificates": [] if draft else certificates_of_case(session, case.id),
         "created_at": case.created_at.isoformat(),

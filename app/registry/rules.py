@@ -10,7 +10,7 @@ that records a mortgage is a mortgage (transfer and mortgage are disposals); a t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from app.casefile.models import Case, Consent, Party
 from app.catalog.definitions import BusinessTypeDef
 from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_share re-exported)
 from app.registry.models import RealtyUnit, Right, unit_for_code
+from app.registry.rule_results import BASIS, passed_text
 from app.registry.service import current_rights
 from app.right_types import REGISTERED_TITLES, right_name
 from app.vocabulary import EDITABLE_STATUSES, RightStatus
@@ -52,9 +53,12 @@ class RuleResult:
     severity: Severity
     message: str
     basis: str
+    # A standard passing result (``passed``): the values of its text, so the case stores only these
+    # (app/registry/rule_results.py). Not part of the result's value.
+    args: dict[str, str] | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {"code": self.code, "severity": self.severity, "message": self.message, "basis": self.basis}
 
 
 @dataclass(frozen=True)
@@ -110,23 +114,29 @@ def _truthy(value: Any) -> bool:
 Rule = Callable[[RuleContext], RuleResult | None]
 
 
+def passed(ctx: RuleContext, code: str, basis: str | None = None, **args: str) -> RuleResult:
+    """The rule's standard passing result (its text: rule_results.PASSED)."""
+    values = {"unit": ctx.unit_label, **args}
+    return RuleResult(code, "pass", passed_text(code, ctx.unit_label, args), basis or BASIS[code], args=values)
+
+
 def seizure(ctx: RuleContext) -> RuleResult:
-    basis = "《不动产登记暂行条例实施细则》第九十条至第九十二条；法发〔2004〕5号"
+    basis = BASIS["seizure"]
     seized = ctx.current("seizure")
     if seized:
         docs = "、".join(str(r.details.get("court_doc")) for r in seized if (r.details or {}).get("court_doc"))
         doc = f"（{docs}）" if docs else ""
         return RuleResult("seizure", "block", f"{ctx.unit_label}已被查封{doc}，查封期间不得办理{ctx.business_name}",
                           basis)
-    return RuleResult("seizure", "pass", f"{ctx.unit_label}未被查封", basis)
+    return passed(ctx, "seizure")
 
 
 def first_registration(ctx: RuleContext) -> RuleResult:
-    basis = "《不动产登记暂行条例实施细则》第二十四条、第六十六条"
+    basis = BASIS["first_registration"]
     if not ctx.titles():
         return RuleResult("first_registration", "block",
                           f"{ctx.unit_label}尚未办理首次登记（登记簿无现势所有权），不得办理{ctx.business_name}", basis)
-    return RuleResult("first_registration", "pass", f"{ctx.unit_label}已办理首次登记", basis)
+    return passed(ctx, "first_registration")
 
 
 def holder_identity(ctx: RuleContext) -> RuleResult | None:
@@ -144,7 +154,7 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
     if ctx.kind == MORTGAGE:
         basis = "《不动产登记暂行条例实施细则》第十条、第六十六条；《民法典》第三百零一条"
     else:
-        basis = "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第十条；《民法典》第三百零一条"
+        basis = BASIS["holder_identity"]
     labels = "、".join(dict.fromkeys(p.label for p in ctx.disposers)) or "申请人"
     applying = {p.id_number_bidx for p in ctx.disposers if p.id_number_bidx}
     matched = [h for h in holders if h.id_number_bidx in applying]
@@ -165,7 +175,7 @@ def holder_identity(ctx: RuleContext) -> RuleResult | None:
         return RuleResult(code, "pass", f"{labels}为{ctx.unit_label}的全体共有人（{q.mode}）", basis)
     if not matched:
         return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}登记簿记载的权利人", basis)
-    return RuleResult(code, "pass", f"{labels}与{ctx.unit_label}登记簿记载的权利人一致", basis)
+    return passed(ctx, code, basis, labels=labels)
 
 
 def _title_type(ctx: RuleContext) -> str:
@@ -176,24 +186,24 @@ def _title_type(ctx: RuleContext) -> str:
 
 
 def not_yet_registered(ctx: RuleContext) -> RuleResult:
-    basis = "《不动产登记暂行条例实施细则》第二十四条、第三十五条"
+    basis = BASIS["not_yet_registered"]
     if ctx.titles():
         return RuleResult("not_yet_registered", "block", f"{ctx.unit_label}已办理房屋所有权首次登记，不能重复办理",
                           basis)
-    return RuleResult("not_yet_registered", "pass", f"{ctx.unit_label}尚未办理房屋所有权首次登记", basis)
+    return passed(ctx, "not_yet_registered")
 
 
 def queued_seizure(ctx: RuleContext) -> RuleResult:
-    basis = "《不动产登记暂行条例实施细则》第九十一条"
+    basis = BASIS["queued_seizure"]
     if ctx.current("seizure"):
         return RuleResult("queued_seizure", "warn", f"{ctx.unit_label}已被查封，本次查封将登记为轮候查封，"
                           "自在先的查封解除时起生效", basis)
-    return RuleResult("queued_seizure", "pass", f"{ctx.unit_label}无在先查封，本次查封登簿即生效", basis)
+    return passed(ctx, "queued_seizure")
 
 
 def correction_limits(ctx: RuleContext) -> RuleResult:
     """R9 (细则 80–81): no correction once a disposal, 预告 or 查封 has been registered after the entry."""
-    basis = "《不动产登记暂行条例实施细则》第七十九条至第八十一条"
+    basis = BASIS["correction_limits"]
     titles = ctx.titles()
     since = max((r.created_at for r in titles), default=None)
     later = [r for t in ("mortgage", "advance_notice", "seizure") for r in ctx.current(t)
@@ -202,13 +212,13 @@ def correction_limits(ctx: RuleContext) -> RuleResult:
         names = "、".join(dict.fromkeys(right_name(r.right_type) for r in later))
         return RuleResult("correction_limits", "block", f"{ctx.unit_label}在所涉登记之后已办理{names}，"
                           "不能办理更正登记，请通过诉讼等途径解决", basis)
-    return RuleResult("correction_limits", "pass", f"{ctx.unit_label}所涉登记之后无处分、预告或查封登记", basis)
+    return passed(ctx, "correction_limits")
 
 
 def duplicate_objection(ctx: RuleContext) -> RuleResult:
     """细则 83: no second objection by the same person while one stands, nor again on the same matter after
     the first lapsed for want of a lawsuit."""
-    basis = "《不动产登记暂行条例实施细则》第八十三条"
+    basis = BASIS["duplicate_objection"]
     objectors = {p.id_number_bidx for p in ctx.case.parties if p.id_number_bidx}
     matter = str(ctx.case.form_public.get("objection_matter") or "").strip()
     mine = [r for r in ctx.current("objection") if any(h.id_number_bidx in objectors for h in r.holders)]
@@ -222,7 +232,7 @@ def duplicate_objection(ctx: RuleContext) -> RuleResult:
     if again:
         return RuleResult("duplicate_objection", "block", "异议登记失效后，申请人就同一事项以同一理由"
                           "再次申请异议登记的，不予受理", basis)
-    return RuleResult("duplicate_objection", "pass", f"申请人在{ctx.unit_label}无有效或已失效的同一异议登记", basis)
+    return passed(ctx, "duplicate_objection")
 
 
 def third_party_notices(ctx: RuleContext) -> list[Right]:
@@ -269,10 +279,10 @@ def _consent_result(ctx: RuleContext, code: str, basis: str, rights: list[Right]
 
 
 def advance_notice(ctx: RuleContext) -> RuleResult:
-    basis = "《民法典》第二百二十一条；《不动产登记暂行条例实施细则》第八十五条"
+    basis = BASIS["advance_notice"]
     third = third_party_notices(ctx)
     if not third:
-        return RuleResult("advance_notice", "pass", f"{ctx.unit_label}无以第三人为权利人的预告登记", basis)
+        return passed(ctx, "advance_notice")
     return _consent_result(ctx, "advance_notice", basis, third, holder="以第三人为权利人的预告登记",
                            material=ADVANCE_NOTICE_CONSENT,
                            refused=f"{ctx.unit_label}存在以第三人为权利人的预告登记，未经预告登记权利人同意"
@@ -281,21 +291,21 @@ def advance_notice(ctx: RuleContext) -> RuleResult:
 
 def objection(ctx: RuleContext) -> RuleResult:
     """R4: an objection warns; going on needs the applicants' signed statement that they accept the risk."""
-    basis = "《不动产登记暂行条例实施细则》第八十三条、第八十四条；《民法典》第二百二十条"
+    basis = BASIS["objection"]
     if ctx.current("objection"):
         if OBJECTION_RISK_STATEMENT not in ctx.material_codes:
             return RuleResult("objection", "block", f"{ctx.unit_label}存在异议登记，继续办理的，须上传申请人签署的"
                               "知悉异议、自担风险的书面声明", basis)
         return RuleResult("objection", "warn", f"{ctx.unit_label}存在异议登记，申请人已签署知悉异议、"
                           "自担风险的书面声明", basis)
-    return RuleResult("objection", "pass", f"{ctx.unit_label}无异议登记", basis)
+    return passed(ctx, "objection")
 
 
 def mortgage_on_transfer(ctx: RuleContext) -> RuleResult:
-    basis = "《民法典》第四百零六条；《自然资源部关于做好不动产抵押权登记工作的通知》（2021年）"
+    basis = BASIS["mortgage_on_transfer"]
     mortgages = ctx.current("mortgage")
     if not mortgages:
-        return RuleResult("mortgage_on_transfer", "pass", f"{ctx.unit_label}未设定抵押", basis)
+        return passed(ctx, "mortgage_on_transfer")
     restricted = restricted_mortgages(ctx)
     if restricted:
         consent = _consent_result(ctx, "mortgage_on_transfer", basis, restricted,
@@ -312,7 +322,7 @@ def mortgage_on_transfer(ctx: RuleContext) -> RuleResult:
 
 def mortgageable(ctx: RuleContext) -> RuleResult:
     """民法典 398/399 by the unit's registered right type (and its recorded use for public-welfare facilities)."""
-    basis = "《民法典》第三百九十九条"
+    basis = BASIS["mortgageable"]
     for title in ctx.titles():
         if title.right_type in NON_MORTGAGEABLE_RIGHTS:
             law, why = NON_MORTGAGEABLE_RIGHTS[title.right_type]
@@ -324,7 +334,7 @@ def mortgageable(ctx: RuleContext) -> RuleResult:
                               COLLECTIVE_LAND_BASIS)
     if ctx.unit.use in NON_MORTGAGEABLE_USES:
         return RuleResult("mortgageable", "block", f"{ctx.unit_label}用途为{ctx.unit.use}，依法不得抵押", basis)
-    return RuleResult("mortgageable", "pass", f"{ctx.unit_label}不属于依法不得抵押的财产", basis)
+    return passed(ctx, "mortgageable")
 
 
 def holds_ended_right(ctx: RuleContext) -> RuleResult:
@@ -333,7 +343,7 @@ def holds_ended_right(ctx: RuleContext) -> RuleResult:
     from app.registry.service import rights_ended_by
 
     ends = ctx.ends or {}
-    basis = "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第七十条"
+    basis = BASIS["holds_ended_right"]
     labels = "、".join(p.label for p in ctx.case.parties if p.role == ends.get("holder_role")) or "申请人"
     name = right_name(ends.get("right_type"))
     holders = {p.id_number_bidx for p in ctx.case.parties if p.role == ends.get("holder_role") and p.id_number_bidx}
@@ -350,7 +360,7 @@ def holds_ended_right(ctx: RuleContext) -> RuleResult:
     if not targets:
         return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}有 {len(held)} 项现势{name}，"
                           f"请填写要注销的{number_label}", basis)
-    return RuleResult("holds_ended_right", "pass", f"{labels}为{ctx.unit_label}拟注销{name}的权利人", basis)
+    return passed(ctx, "holds_ended_right", labels=labels, name=name)
 
 
 

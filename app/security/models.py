@@ -25,10 +25,12 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # 32 bytes each in the database, hex in Python (HexDigest); the digest covers the hex form.
-    prev_hash: Mapped[str] = mapped_column(HexDigest())
+    # None is stored as SQL NULL, not the JSON text ``null`` (issue 18: most entries have no ``before``).
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # 32 bytes in the database, hex in Python (HexDigest): sha256 of the previous entry's hash (hex) and this
+    # entry's fields. The previous hash is the previous entry's own column (or the head's anchor), not stored
+    # again here (issue 18); verify_chain recomputes every link from it.
     hash: Mapped[str] = mapped_column(HexDigest())
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.casefile.event_messages import message_of
 from app.casefile.models import Appointment, Case, CaseEvent, Task
 from app.clock import CHINA
 from app.errors import ValidationFailed
@@ -311,8 +312,8 @@ def trace(session: Session, actor: Actor, business_no: str) -> list[dict[str, An
         items.append((r.at, "访问日志", labels.action_label(r.action), r.actor_id, r.after or {}))
     if case is not None:
         for ev in session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)).scalars():
-            items.append((ev.at, "办理进度", f"{ev.stage or ''} {ev.message}".strip(), ev.actor_id,
-                          {"status": ev.status, "decision": ev.decision}))
+            line = f"{ev.stage or ''} {message_of(ev, case.business_no)}".strip()
+            items.append((ev.at, "办理进度", line, ev.actor_id, {"status": ev.status, "decision": ev.decision}))
         keys = or_(OutboxMessage.idempotency_key.contains(case.id, autoescape=True),
                    OutboxMessage.idempotency_key.contains(business_no, autoescape=True),
                    *[OutboxMessage.idempotency_key.contains(i, autoescape=True) for i in ids - {case.id, business_no}])

@@ -176,7 +176,7 @@ def test_a_rewritten_audit_chain_and_head_fail(seeded: Flask, owner_database_url
                 fake.after = {"forged": True}
             digest = _digest(prev, _fields(fake))
             conn.execute(update(AuditEntry).where(AuditEntry.seq == row["seq"])
-                         .values(after=fake.after, prev_hash=prev, hash=digest))
+                         .values(after=fake.after, hash=digest))
             prev = digest
         conn.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
     result = cli(seeded, "logs", "verify-audit")
