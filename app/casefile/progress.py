@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import event as orm_events
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import QueryContext, Session
+from sqlalchemy.orm import QueryContext, Session, SessionTransaction
 
 from app.casefile.models import Case, CaseEvent
 from app.casefile.status import status_label
@@ -35,15 +35,53 @@ def _case_added(session: Session, instance: object) -> None:
         transaction_cache(session, _SEQ_FRESH)[instance.ensure_id()] = True
 
 
+_NUMBERS = "case_event_numbers"  # session.info: case id → (case, its last event's number in this transaction)
+
+
+def _unwritten(session: Session) -> list[tuple[Case, int]]:
+    numbers: dict[str, tuple[Case, int]] = session.info.get(_NUMBERS) or {}
+    return [(case, last) for case, last in numbers.values()
+            if inspect(case).dict.get("last_event_seq") != last]
+
+
+@orm_events.listens_for(Session, "before_flush")
+def _number_on_the_case_update(session: Session, _context: object, _instances: object) -> None:
+    """A case this flush inserts or updates anyway carries its number (no UPDATE of its own)."""
+    for case, last in _unwritten(session):
+        if case in session.new or case in session.dirty:
+            case.last_event_seq = last
+
+
+def _number_at_commit(session: Session) -> None:
+    """What no flush carried is written by the commit's last flush, before the audit chain's head is locked
+    (listened first, ``insert=True``: the house lock order is case → … → audit head)."""
+    for case, last in _unwritten(session):
+        case.last_event_seq = last
+
+
+orm_events.listen(Session, "before_commit", _number_at_commit, insert=True)
+
+
+@orm_events.listens_for(Session, "after_transaction_end")
+def _forget_numbers(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_NUMBERS, None)
+
+
 def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | None, message: str,
               stage: str | None = None, decision: str | None = None, actor_role: str | None = None) -> CaseEvent:
-    # The case row keeps its last event's number; the step's own UPDATE of the case carries the new one, so no
-    # event reads max(seq) (issue 18). The number is taken as this transaction read (or inserted) the row; a
-    # case object carried over from an earlier transaction (sessions keep objects across commits) is re-read.
-    if case.id not in transaction_cache(session, _SEQ_FRESH) and inspect(case).persistent:
-        session.refresh(case, ["last_event_seq"])
-    last = case.last_event_seq or 0
-    case.last_event_seq = last + 1
+    # The case row keeps its last event's number (issue 18: no SELECT max(seq) per event). The number is taken
+    # as this transaction read (or inserted) the row — a case object carried over from an earlier transaction
+    # (sessions keep objects across commits) is re-read — and counted on in ``session.info`` for the rest of the
+    # transaction; it rides on an UPDATE of the case the step makes anyway, or is written alone at commit.
+    numbers: dict[str, tuple[Case, int]] = session.info.setdefault(_NUMBERS, {})
+    if case.id in numbers:
+        last = numbers[case.id][1]
+    else:
+        if case.id not in transaction_cache(session, _SEQ_FRESH) and inspect(case).persistent:
+            session.refresh(case, ["last_event_seq"])
+        last = case.last_event_seq or 0
+    numbers[case.id] = (case, last + 1)
     event = CaseEvent(case_id=case.id, tenant_id=case.tenant_id, seq=last + 1, kind=kind, stage=stage,
                       status=case.status, decision=decision, actor_id=actor.user_id if actor else None,
                       actor_role=actor_role, message=message[:500], at=utcnow())
