@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event as orm_events
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import QueryContext, Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.casefile.models import Case, CaseEvent
 from app.casefile.status import status_label
@@ -15,17 +16,18 @@ from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
 from app.vocabulary import EventKind
 
-_SEQ_FRESH = "case_last_event_seq_read"  # transaction cache: cases whose last_event_seq this transaction read
+_SEQ_FRESH = "case_last_event_seq_read"  # transaction cache: cases this transaction read under their lock
 
 
 @orm_events.listens_for(Case, "load")
 def _case_loaded(case: Case, context: QueryContext) -> None:
-    transaction_cache(context.session, _SEQ_FRESH)[case.id] = True
+    if getattr(context.query, "_for_update_arg", None) is not None:  # read under its lock (a step's case)
+        transaction_cache(context.session, _SEQ_FRESH)[case.id] = True
 
 
 @orm_events.listens_for(Case, "refresh")
 def _case_refreshed(case: Case, context: QueryContext, attrs: frozenset[str] | None) -> None:
-    if attrs is None or "last_event_seq" in attrs:
+    if (attrs is None or "last_event_seq" in attrs) and getattr(context.query, "_for_update_arg", None) is not None:
         transaction_cache(context.session, _SEQ_FRESH)[case.id] = True
 
 
@@ -70,17 +72,21 @@ def _forget_numbers(session: Session, transaction: SessionTransaction) -> None:
 
 def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | None, message: str,
               stage: str | None = None, decision: str | None = None, actor_role: str | None = None) -> CaseEvent:
-    # The case row keeps its last event's number (issue 18: no SELECT max(seq) per event). The number is taken
-    # as this transaction read (or inserted) the row — a case object carried over from an earlier transaction
-    # (sessions keep objects across commits) is re-read — and counted on in ``session.info`` for the rest of the
-    # transaction; it rides on an UPDATE of the case the step makes anyway, or is written alone at commit.
+    # The case row keeps its last event's number (issue 18: no SELECT max(seq) per event). A case this transaction
+    # read under its lock (or inserts) gives it as read; any other takes it by one UPDATE … RETURNING (another
+    # request may add an event meanwhile: the 完税 callback). Counted on in ``session.info`` for the rest of the
+    # transaction, it rides on an UPDATE of the case the step makes anyway, or is written alone at commit.
     numbers: dict[str, tuple[Case, int]] = session.info.setdefault(_NUMBERS, {})
     if case.id in numbers:
         last = numbers[case.id][1]
-    else:
-        if case.id not in transaction_cache(session, _SEQ_FRESH) and inspect(case).persistent:
-            session.refresh(case, ["last_event_seq"])
+    elif case.id in transaction_cache(session, _SEQ_FRESH) or not inspect(case).persistent:
         last = case.last_event_seq or 0
+    else:  # not locked by this transaction: take the number atomically (and the case's lock with it)
+        taken = session.execute(update(Case).where(Case.id == case.id)
+                                .values(last_event_seq=Case.last_event_seq + 1).returning(Case.last_event_seq)
+                                .execution_options(synchronize_session=False)).scalar_one()
+        set_committed_value(case, "last_event_seq", taken)
+        last = taken - 1
     numbers[case.id] = (case, last + 1)
     event = CaseEvent(case_id=case.id, tenant_id=case.tenant_id, seq=last + 1, kind=kind, stage=stage,
                       status=case.status, decision=decision, actor_id=actor.user_id if actor else None,
