@@ -275,7 +275,9 @@ def engine_cache(session: Session) -> dict[str, Any]:
 
 
 @event.listens_for(Engine, "engine_disposed")
-def _forget_engine_cache(engine: Engine) -> None:
+def forget_engine_cache(engine: Engine) -> None:
+    """Empty ``engine_cache`` for ``engine``: on dispose, and when the data under it was replaced otherwise (the
+    tests reset a PostgreSQL database's rows under the shared app)."""
     _engine_caches.pop(engine, None)
 
 

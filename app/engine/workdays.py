@@ -179,7 +179,7 @@ def calendar_for(session: Session) -> WorkCalendar:
     shared = engine_cache(session)
     held = shared.get(_SHARED)
     now = time.monotonic()
-    if held is not None and now - held[0] < CALENDAR_TTL_S and not session.info.get(_CHANGED):
+    if held is not None and 0 <= now - held[0] < CALENDAR_TTL_S and not session.info.get(_CHANGED):
         calendar = held[1]
     else:
         rows = session.execute(select(WorkdaySchedule)).scalars().all()
