@@ -32,16 +32,16 @@ from support.waiting import wait_for
 # waivers and the pending checks are read once per transaction. Submit is still two passes (four department
 # calls). The target: ≤ 100 per lifecycle.
 # 2026-12-06, the per-step overhead (h18-steps; main at fac90b3 measured 23, 16, 91, 25, 18, 34, 33, 9 = 249 on
-# SQLite, 22, 15, 85, 24, 17, 33, 32, 8 = 236 on PostgreSQL), SQLite: create 23, confirm 14, submit 88, 受理 19,
-# 审核 13, 登簿 26, 缮证 27, GET 9 = 219; PostgreSQL 22, 13, 82, 18, 12, 25, 26, 8 = 206. The audit head is moved by
+# SQLite, 22, 15, 85, 24, 17, 33, 32, 8 = 236 on PostgreSQL), SQLite: create 23, confirm 15, submit 90, 受理 19,
+# 审核 13, 登簿 26, 缮证 27, GET 9 = 222; PostgreSQL 22, 14, 84, 18, 12, 25, 26, 8 = 209. The audit head is moved by
 # one conditional UPDATE (was SELECT … FOR UPDATE + UPDATE), an event's number comes from reg_case.last_event_seq
-# written with the case's own UPDATE or once at commit (was SELECT max(seq) per transaction), the working-day
+# taken by one UPDATE … RETURNING where the case is not locked (was SELECT max(seq) per transaction), the working-day
 # calendar is shared by the process (was one SELECT per step), a completion reads its workflow state with the
 # locked case and does not read the inbox again, 登簿 reads its unit and the unit's current rights once, and 缮证
 # reads its office once.
 BUDGETS = {  # request → most statements allowed, per dialect
-    "sqlite": {"create": 25, "confirm": 16, "submit": 90, "受理": 21, "审核": 15, "登簿": 28, "缮证": 29, "GET": 10},
-    "postgresql": {"create": 24, "confirm": 15, "submit": 84, "受理": 20, "审核": 14, "登簿": 27, "缮证": 28,
+    "sqlite": {"create": 25, "confirm": 16, "submit": 92, "受理": 21, "审核": 15, "登簿": 28, "缮证": 29, "GET": 10},
+    "postgresql": {"create": 24, "confirm": 15, "submit": 86, "受理": 20, "审核": 14, "登簿": 27, "缮证": 28,
                    "GET": 9},
 }
 
