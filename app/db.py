@@ -10,6 +10,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -260,6 +261,24 @@ def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
     again (issue 18): dropped when the transaction ends and when any part of it (a savepoint) rolls back."""
     caches: dict[str, dict[Any, Any]] = session.info.setdefault(_TX_CACHES, {})
     return caches.setdefault(name, {})
+
+
+_engine_caches: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def engine_cache(session: Session) -> dict[str, Any]:
+    """A dict this process keeps per database (engine) across transactions, for what a step would otherwise read
+    every time (issue 18: the audit chain's head, the working-day calendar). Each user decides how it stays
+    right when another process changes the data. Emptied when the engine is disposed: its pool may then reach
+    another database (the tests copy a fresh one under the app)."""
+    return _engine_caches.setdefault(session.get_bind().engine, {})
+
+
+@event.listens_for(Engine, "engine_disposed")
+def forget_engine_cache(engine: Engine) -> None:
+    """Empty ``engine_cache`` for ``engine``: on dispose, and when the data under it was replaced otherwise (the
+    tests reset a PostgreSQL database's rows under the shared app)."""
+    _engine_caches.pop(engine, None)
 
 
 # Pauses before the after-response work tries again what failed (a lock, a storage hiccup); then the job's next

@@ -41,6 +41,9 @@ class Case(IdMixin, TenantScoped, Base):
     # When 受理 accepted it (the latest acceptance after any 补正): mortgage rank follows it (细则 67, R10).
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The seq of the case's last progress event (app/casefile/progress.py): the next event takes it + 1, and the
+    # step's own UPDATE of the case carries the new number (no max(seq) read per event, issue 18).
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # 询问笔录: the applicant's answers to the type's inquiry questions (business.yaml ``inquiry``), encrypted
     # like the form since free-text answers may name people.
     inquiry_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

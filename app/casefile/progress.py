@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event as orm_events
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import QueryContext, Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.casefile.event_messages import message_of, message_to_store
 from app.casefile.models import Case, CaseEvent
@@ -15,17 +17,78 @@ from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
 from app.vocabulary import EventKind
 
+_SEQ_FRESH = "case_last_event_seq_read"  # transaction cache: cases this transaction read under their lock
+
+
+@orm_events.listens_for(Case, "load")
+def _case_loaded(case: Case, context: QueryContext) -> None:
+    if getattr(context.query, "_for_update_arg", None) is not None:  # read under its lock (a step's case)
+        transaction_cache(context.session, _SEQ_FRESH)[case.id] = True
+
+
+@orm_events.listens_for(Case, "refresh")
+def _case_refreshed(case: Case, context: QueryContext, attrs: frozenset[str] | None) -> None:
+    if (attrs is None or "last_event_seq" in attrs) and getattr(context.query, "_for_update_arg", None) is not None:
+        transaction_cache(context.session, _SEQ_FRESH)[case.id] = True
+
+
+@orm_events.listens_for(Session, "transient_to_pending")
+def _case_added(session: Session, instance: object) -> None:
+    if isinstance(instance, Case):
+        transaction_cache(session, _SEQ_FRESH)[instance.ensure_id()] = True
+
+
+_NUMBERS = "case_event_numbers"  # session.info: case id → (case, its last event's number in this transaction)
+
+
+def _unwritten(session: Session) -> list[tuple[Case, int]]:
+    numbers: dict[str, tuple[Case, int]] = session.info.get(_NUMBERS) or {}
+    return [(case, last) for case, last in numbers.values()
+            if inspect(case).dict.get("last_event_seq") != last]
+
+
+@orm_events.listens_for(Session, "before_flush")
+def _number_on_the_case_update(session: Session, _context: object, _instances: object) -> None:
+    """A case this flush inserts or updates anyway carries its number (no UPDATE of its own)."""
+    for case, last in _unwritten(session):
+        if case in session.new or case in session.dirty:
+            case.last_event_seq = last
+
+
+def _number_at_commit(session: Session) -> None:
+    """What no flush carried is written by the commit's last flush, before the audit chain's head is locked
+    (listened first, ``insert=True``: the house lock order is case → … → audit head)."""
+    for case, last in _unwritten(session):
+        case.last_event_seq = last
+
+
+orm_events.listen(Session, "before_commit", _number_at_commit, insert=True)
+
+
+@orm_events.listens_for(Session, "after_transaction_end")
+def _forget_numbers(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_NUMBERS, None)
+
 
 def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | None, message: str,
               stage: str | None = None, decision: str | None = None, actor_role: str | None = None) -> CaseEvent:
-    # The case's last seq is read once per transaction: a step adds several events (submit: up to 5).
-    last_seq = transaction_cache(session, "case_event_seq")
-    if case.id not in last_seq:
-        last_seq[case.id] = session.execute(select(func.max(CaseEvent.seq))
-                                            .where(CaseEvent.case_id == case.id)).scalar() or 0
-    last = last_seq[case.id]
-    last_seq[case.id] = last + 1
-    message = message[:500]  # a standard text is not stored (event_messages.py)
+    # The case row keeps its last event's number (issue 18: no SELECT max(seq) per event). A case this transaction
+    # read under its lock (or inserts) gives it as read; any other takes it by one UPDATE … RETURNING (another
+    # request may add an event meanwhile: the 完税 callback). Counted on in ``session.info`` for the rest of the
+    # transaction, it rides on an UPDATE of the case the step makes anyway, or is written alone at commit.
+    numbers: dict[str, tuple[Case, int]] = session.info.setdefault(_NUMBERS, {})
+    if case.id in numbers:
+        last = numbers[case.id][1]
+    elif case.id in transaction_cache(session, _SEQ_FRESH) or not inspect(case).persistent:
+        last = case.last_event_seq or 0
+    else:  # not locked by this transaction: take the number atomically (and the case's lock with it)
+        taken = session.execute(update(Case).where(Case.id == case.id)
+                                .values(last_event_seq=Case.last_event_seq + 1).returning(Case.last_event_seq)
+                                .execution_options(synchronize_session=False)).scalar_one()
+        set_committed_value(case, "last_event_seq", taken)
+        last = taken - 1
+    numbers[case.id] = (case, last + 1)
     event = CaseEvent(case_id=case.id, tenant_id=case.tenant_id, seq=last + 1, kind=kind, stage=stage,
                       status=case.status, decision=decision, actor_id=actor.user_id if actor else None,
                       actor_role=actor_role, at=utcnow(),

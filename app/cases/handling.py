@@ -17,6 +17,7 @@ from app.cases.field_access import may_act
 from app.cases.intake import apply_outcome, check_rules_at_acceptance
 from app.catalog.forms import validate_form_data
 from app.db import affected_rows, utcnow
+from app.engine.models import WorkflowState
 from app.engine.runtime import WorkflowRuntime
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
@@ -145,8 +146,11 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     data = _check_decision(task, decision, confirmed_record, data or {})
     # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
     # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
-    case = session.execute(select(Case).where(Case.id == task.case_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
+    # The workflow's state row comes with it: held here, the runtime finds it in the session (whose identity map
+    # keeps only referenced objects) instead of reading it again.
+    case, _workflow_state = session.execute(
+        select(Case).outerjoin(WorkflowState, WorkflowState.case_id == Case.id).add_columns(WorkflowState)
+        .where(Case.id == task.case_id).with_for_update(of=Case).execution_options(populate_existing=True)).one()
     definition = definition_of(session, case)
     schema = definition.forms[task.form_key]
     payload = validate_form_data(schema, {**data, "decision": decision, "opinion": opinion})
@@ -168,7 +172,9 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
         case.accepted_at = now
     if decision == "correct":
         case.correction_items = list(payload.get("correction_items") or [])
-    apply_outcome(session, case, outcome, today)
+    # The inbox mirrors the READY user tasks: when this task was the only one, the case has no other open row
+    # to read (issue 18: the task was read twice per completion).
+    apply_outcome(session, case, outcome, today, [] if outcome.was_ready == frozenset({task.spiff_task_id}) else None)
     label = _decision_label(schema, decision)
     progress.add_event(session, case, kind=EventKind.STEP_COMPLETED, actor=actor, stage=task.stage, decision=decision,
                        actor_role=task.role, message=f"{task.title}：{label}")

@@ -34,12 +34,15 @@ DUE_FILTERS = {"soon": "即将到期", "overdue": "已超期"}
 COUNT_CAP = 1000
 
 
-def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date | None = None) -> list[Task]:
-    """Open a row for each newly READY task; cancel open rows whose task is no longer READY."""
+def sync_tasks(session: Session, case: Case, ready: list[ReadyTask], today: date | None = None,
+               open_rows: list[Task] | None = None) -> list[Task]:
+    """Open a row for each newly READY task; cancel open rows whose task is no longer READY. ``open_rows``: the
+    case's open rows when the caller knows them (not read again)."""
     today = today or beijing_today()
     calendar = calendar_for(session)
-    open_rows = session.execute(select(Task).where(Task.case_id == case.id,
-                                                   Task.status == TaskStatus.OPEN)).scalars().all()
+    if open_rows is None:
+        open_rows = list(session.execute(select(Task).where(Task.case_id == case.id,
+                                                            Task.status == TaskStatus.OPEN)).scalars())
     by_spiff_id = {t.spiff_task_id: t for t in open_rows}
     ready_ids = {r.spiff_task_id for r in ready}
     for row in open_rows:

@@ -409,9 +409,10 @@ def _resubmit(session: Session, actor: Actor, case: Case, today: date | None) ->
     return case
 
 
-def apply_outcome(session: Session, case: Case, outcome: StepOutcome, today: date | None = None) -> None:
-    """Mirror the engine's new state into the inbox and the case status."""
-    inbox.sync_tasks(session, case, outcome.ready, today)
+def apply_outcome(session: Session, case: Case, outcome: StepOutcome, today: date | None = None,
+                  open_rows: list[Task] | None = None) -> None:
+    """Mirror the engine's new state into the inbox and the case status (``open_rows``: see inbox.sync_tasks)."""
+    inbox.sync_tasks(session, case, outcome.ready, today, open_rows)
     if outcome.finished:
         case.status = status_for_outcome(outcome.end_event)
         case.completed_at = utcnow()

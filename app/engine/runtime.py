@@ -60,6 +60,8 @@ class StepOutcome:
     ready: list[ReadyTask] = field(default_factory=list)
     finished: bool = False
     end_event: str | None = None
+    # The user tasks READY before the step ran (``complete`` only): what the inbox held open for the case.
+    was_ready: frozenset[str] | None = None
 
 
 class WorkflowRuntime:
@@ -100,10 +102,13 @@ class WorkflowRuntime:
         task = wf.get_task_from_id(UUID(spiff_task_id)) if spiff_task_id else None
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise Conflict("该任务已办理或不可办理", code="task_not_ready")
+        was_ready = frozenset(str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True))
         task.set_data(**data)
         task.run()
         self._run_engine(wf)
-        return self._save(wf, state)
+        outcome = self._save(wf, state)
+        outcome.was_ready = was_ready
+        return outcome
 
     def deliver_message(self, case_id: str, name: str, payload: dict[str, Any]) -> StepOutcome | None:
         """Hand an inbound message (e.g. 完税 from 税务) to the case's workflow; None when nothing waits for it.

@@ -10,6 +10,7 @@ and screens mark a deadline that reaches into a provisional year 暂定 until th
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,9 +20,10 @@ from typing import Any
 
 import holidays
 import yaml
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
+from app.db import engine_cache
 from app.engine.models import WorkdaySchedule
 from app.errors import DefinitionError
 
@@ -158,19 +160,46 @@ def working_days_between(a: date, b: date) -> int:
     return SHIPPED.working_days_between(a, b)
 
 
+CALENDAR_TTL_S = 60.0
+"""How long a process keeps the entered schedules before reading them again (issue 18: not one SELECT per step).
+The process that enters a plan drops its copy at once (``forget_calendar``); another process (gunicorn worker,
+job runner) sees the entry within this many seconds. A deadline it counts in that minute uses the previous plan:
+entering the same plan again on the admin page recounts the open tasks (``enter_plan``) and corrects it."""
+
+_CHANGED = "work_calendar_changed"  # session.info: this transaction entered a schedule
+_SHARED = "work_calendar"  # engine cache: (time.monotonic() when read, the calendar)
+
+
 def calendar_for(session: Session) -> WorkCalendar:
-    """The calendar with the schedules entered in the database, read once per unit of work (kept on the
-    session, which the admin page refreshes after an entry) — never cached across requests, so every
-    process sees an entry at once."""
+    """The calendar with the schedules entered in the database: read once per unit of work (kept on the session,
+    which the admin page refreshes after an entry) and shared by the process's sessions for ``CALENDAR_TTL_S``."""
     cached = session.info.get("work_calendar")
     if isinstance(cached, WorkCalendar):
         return cached
-    rows = session.execute(select(WorkdaySchedule)).scalars().all()
-    calendar = WorkCalendar({r.year: r.as_schedule() for r in rows})
+    shared = engine_cache(session)
+    held = shared.get(_SHARED)
+    now = time.monotonic()
+    if held is not None and 0 <= now - held[0] < CALENDAR_TTL_S and not session.info.get(_CHANGED):
+        calendar = held[1]
+    else:
+        rows = session.execute(select(WorkdaySchedule)).scalars().all()
+        calendar = WorkCalendar({r.year: r.as_schedule() for r in rows})
+        if not session.info.get(_CHANGED):  # an entry not committed yet is this transaction's alone
+            shared[_SHARED] = (now, calendar)
     session.info["work_calendar"] = calendar
     return calendar
 
 
 def forget_calendar(session: Session) -> None:
-    """Drop the session's copy after a schedule was entered, so the same request computes with it."""
+    """Drop the session's copy after a schedule was entered, so the same request computes with it; the process's
+    copy is dropped too, and once more when its transaction ends."""
     session.info.pop("work_calendar", None)
+    session.info[_CHANGED] = True
+    engine_cache(session).pop(_SHARED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_entered(session: Session, transaction: SessionTransaction) -> None:
+    """Committed or not, the transaction that entered a schedule leaves no process copy behind."""
+    if transaction.parent is None and session.info.pop(_CHANGED, None):
+        engine_cache(session).pop(_SHARED, None)

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import transaction_cache, utcnow
 from app.registry.models import RealtyUnit, RegisterEntry
 
 GENESIS = "0" * 64
+# transaction cache: ids of the units this transaction locked (dropped, like the locks, when a savepoint rolls back)
+LOCKED_UNITS = "locked_units"
 
 
 def entry_digest(prev_hash: str, unit_code: str, seq: int, business_no: str, kind: str,
@@ -25,8 +27,12 @@ def entry_digest(prev_hash: str, unit_code: str, seq: int, business_no: str, kin
 
 def append_entry(session: Session, unit: RealtyUnit, *, business_no: str, kind: str, change: dict[str, Any],
                  recorded_by: str | None) -> RegisterEntry:
-    # Lock the unit row so two recordings on one unit serialize (PostgreSQL; SQLite locks the database).
-    session.execute(select(RealtyUnit.id).where(RealtyUnit.id == unit.id).with_for_update())
+    # Lock the unit row so two recordings on one unit serialize (PostgreSQL; SQLite locks the database), unless
+    # this transaction holds it already (登簿 locks it first: service.unit_by_code(lock=True)).
+    locked = transaction_cache(session, LOCKED_UNITS)
+    if unit.id not in locked:
+        session.execute(select(RealtyUnit.id).where(RealtyUnit.id == unit.id).with_for_update())
+        locked[unit.id] = True
     last = session.execute(select(RegisterEntry).where(RegisterEntry.unit_id == unit.id)
                            .order_by(RegisterEntry.seq.desc()).limit(1)).scalar_one_or_none()
     seq = (last.seq + 1) if last else 1

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.clock import CHINA
 from app.db import transaction_cache
@@ -46,14 +46,26 @@ class Content:
 def office_name(session: Session, tenant_id: str) -> str:
     """``杭州市西湖区不动产登记中心`` for a district, ``杭州市不动产登记中心`` for the city. Kept for the
     transaction (the 申请书 and the certificate ask for it several times in one step; issue 18)."""
-    names = transaction_cache(session, "office_names")
-    if tenant_id not in names:
-        tenant = session.get(Tenant, tenant_id)
-        if tenant is None:
-            return "不动产登记中心"
-        parent = session.get(Tenant, tenant.parent_code) if tenant.parent_code else None
-        names[tenant_id] = f"{parent.name if parent else ''}{tenant.name}不动产登记中心"
-    return str(names[tenant_id])
+    return _office(session, tenant_id)[1]
+
+
+def registration_office(session: Session, tenant_id: str) -> Tenant | None:
+    """The office (tenant) itself, read with its name in one statement and kept for the transaction."""
+    return _office(session, tenant_id)[0]
+
+
+def _office(session: Session, tenant_id: str) -> tuple[Tenant | None, str]:
+    offices = transaction_cache(session, "offices")
+    if tenant_id not in offices:
+        parent = aliased(Tenant)
+        row = session.execute(select(Tenant, parent).outerjoin(parent, parent.code == Tenant.parent_code)
+                              .where(Tenant.code == tenant_id)).first()
+        if row is None:
+            return None, "不动产登记中心"
+        tenant, up = row
+        offices[tenant_id] = (tenant, f"{up.name if up else ''}{tenant.name}不动产登记中心")
+    found: tuple[Tenant | None, str] = offices[tenant_id]
+    return found
 
 
 def chinese_date(at: datetime) -> str:

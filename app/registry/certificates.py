@@ -34,6 +34,7 @@ from app.registry.certificate_content import (
     content_for_right,
     content_no_property,
     office_name,
+    registration_office,
 )
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
@@ -73,7 +74,7 @@ def kind_for_right(right_type: str) -> str:
 def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, content: Content,
            actor: Actor, case: Case | None = None, right: Right | None = None,
            holder_bidx: list[str] | None = None) -> Certificate:
-    tenant = session.get(Tenant, tenant_id)
+    tenant = registration_office(session, tenant_id)
     if tenant is None:
         raise NotFound("未找到登记机构", code="tenant_not_found")
     now = utcnow()

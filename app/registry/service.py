@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
-from app.db import utcnow
+from app.db import transaction_cache, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, RuleRefusedInOffice
 from app.identity.actor import Actor
-from app.registry.book import append_entry
+from app.registry.book import LOCKED_UNITS, append_entry
 from app.registry.certificates import revoke_for_rights
 from app.registry.models import RealtyUnit, Right, RightHolder
 from app.right_types import FLAG_RIGHTS, REGISTERED_TITLES
@@ -36,14 +36,39 @@ def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> Rea
     unit = session.execute(stmt).scalar_one_or_none()
     if unit is None:
         raise NotFound("登记簿中没有该不动产单元", code="unit_not_found")
+    if lock:  # read afresh under the lock: what the rest of the transaction looks up (models.unit_for_code)
+        known = transaction_cache(session, "units_by_code")
+        known[(unit.unit_code, False)] = known[(unit.unit_code, True)] = unit
+        transaction_cache(session, LOCKED_UNITS)[unit.id] = True
     return unit
 
 
 def current_rights(session: Session, unit: RealtyUnit, right_type: str | None = None) -> list[Right]:
+    """The unit's current rights (of ``right_type``), oldest first. All of them are kept for the transaction
+    while no right changes (issue 18: 登簿 read them for the rules, then by type for the plan)."""
+    known = transaction_cache(session, _CURRENT_RIGHTS)
+    if unit.id in known and not _rights_changing(session):
+        return [r for r in known[unit.id] if right_type is None or r.right_type == right_type]
     stmt = select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.CURRENT)
     if right_type:
         stmt = stmt.where(Right.right_type == right_type)
-    return list(session.execute(stmt.order_by(Right.created_at)).scalars())
+    rights = list(session.execute(stmt.order_by(Right.created_at)).scalars())
+    if not right_type:
+        known[unit.id] = rights
+    return rights
+
+
+_CURRENT_RIGHTS = "current_rights"  # transaction cache: unit id → its current rights, while none changes
+
+
+def _rights_changing(session: Session) -> bool:
+    return any(isinstance(o, Right) for o in (*session.new, *session.dirty, *session.deleted))
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_current_rights(session: Session, _context: object, _instances: object) -> None:
+    if _rights_changing(session):
+        transaction_cache(session, _CURRENT_RIGHTS).clear()
 
 
 def current_rights_by_unit(session: Session, units: list[RealtyUnit]) -> dict[str, list[Right]]:

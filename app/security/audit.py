@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from app.db import register_pending_work, utcnow
+from app.db import affected_rows, engine_cache, register_pending_work, utcnow
 from app.security.models import AccessEntry, AuditEntry, AuditHead
 
 GENESIS = "0" * 64
+_HEAD = "audit_head"  # engine cache: (seq, hash) of the head this process last wrote or read, a guess the
+# UPDATE's WHERE checks
 _PENDING = "audit_pending"  # session.info: (transaction recorded in, entry) not yet chained
 
 
@@ -61,22 +63,48 @@ def record(session: Session, *, actor_id: str | None, action: str, object_type: 
 
 
 def write_pending(session: Session) -> None:
-    """Chain the entries recorded in this transaction onto the head, locked until the transaction ends."""
+    """Chain the entries recorded in this transaction onto the head, locked until the transaction ends.
+
+    One statement when this process knows the head (issue 18): the head this process last wrote or read is
+    kept per engine, the entries are chained onto it, and one conditional UPDATE moves the head on only if it
+    still is that head (same seq and hash), locking it. Another process (gunicorn worker, job runner) that
+    appended meanwhile makes it match no row; then the head is read under lock and updated as before (three
+    statements instead of two). The WHERE clause, not the memory, makes the chain right: entries are only
+    ever chained onto the head the database holds at that moment."""
     pending: list[tuple[SessionTransaction | None, AuditEntry]] = session.info.pop(_PENDING, None) or []
     if not pending:
         return
     # Every row this transaction writes is written (and locked) before the head: at commit SQLAlchemy calls
     # this before its final flush, and the head must be the last lock taken (case → unit → audit head).
     session.flush()
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    entries = [entry for _, entry in pending]
+    seen = engine_cache(session)
+    known = seen.get(_HEAD)
+    if known is not None:
+        seq, hash_ = _chain(entries, *known)
+        moved = session.execute(update(AuditHead).where(AuditHead.id == 1, AuditHead.seq == known[0],
+                                                        AuditHead.hash == known[1]).values(seq=seq, hash=hash_))
+        if affected_rows(moved):
+            seen[_HEAD] = (seq, hash_)
+            session.add_all(entries)
+            return
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS)
         session.add(head)
-    for _, entry in pending:
-        entry.seq = head.seq + 1
-        entry.hash = _digest(head.hash, _fields(entry))
-        head.seq, head.hash = entry.seq, entry.hash
-    session.add_all([entry for _, entry in pending])
+    head.seq, head.hash = _chain(entries, head.seq, head.hash)
+    seen[_HEAD] = (head.seq, head.hash)
+    session.add_all(entries)
+
+
+def _chain(entries: list[AuditEntry], seq: int, hash_: str) -> tuple[int, str]:
+    """Number and hash ``entries`` after the head (seq, hash); the new head."""
+    for entry in entries:
+        entry.seq = seq + 1
+        entry.hash = _digest(hash_, _fields(entry))
+        seq, hash_ = entry.seq, entry.hash
+    return seq, hash_
 
 
 register_pending_work(_PENDING)  # a transaction holding unwritten entries has work to lose (answers.must_wait)

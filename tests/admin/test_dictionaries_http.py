@@ -44,7 +44,7 @@ def test_create_edit_and_delete_an_entry_with_audit(dictionaries: Any, page_logi
     assert "没有符合条件的条目" in analyst.get("/admin/dictionaries/uses?q=commercial").get_data(as_text=True)
     with dictionaries.unit_of_work() as session:
         actions = session.execute(select(AuditEntry.action).where(AuditEntry.object_id == "commercial")
-                                  .order_by(AuditEntry.seq)).scalars()  # no ORDER BY: heap order on PostgreSQL
+                                  .order_by(AuditEntry.seq)).scalars()
         assert list(actions) == ["dictionary.create", "dictionary.update", "dictionary.delete"]
 
 

@@ -37,7 +37,9 @@ def _empty(directory: Path | None) -> None:
 
 
 def restore(app: Flask) -> None:
-    """Config, settings and extensions as built; no stored file, no checkpoint, no throttling count."""
+    """Config, settings and extensions as built; no stored file, no checkpoint, no throttling count, nothing
+    remembered about the database (its rows were reset under the app: the calendar, the audit head)."""
+    from app.db import forget_engine_cache
     from app.security.throttle import limiter
 
     built = _state_of(app)
@@ -48,6 +50,7 @@ def restore(app: Flask) -> None:
     vars(settings).update(copy.deepcopy(built.settings))
     app.extensions.clear()
     app.extensions.update(built.extensions)
+    forget_engine_cache(app.extensions["db"].engine)
     _empty(settings.storage_dir)
     _empty(app.extensions.get("checkpoint_dir"))
     with app.app_context():
