@@ -49,19 +49,45 @@ def phone(browser: Any, live_server: str) -> Any:
     return context.new_page()
 
 
-def until_the_form_is_made(page: Any, caplog: pytest.LogCaptureFixture) -> None:
+def until_the_form_is_made(page: Any, app: Any = None, caplog: pytest.LogCaptureFixture | None = None) -> None:
     """The 申请书 is made right after the last signature's commit, not in its request: reload until the page
-    shows it made (生成中 until then). A failure says what the page showed and what the app logged."""
+    shows it made (生成中 until then). A failure says what the page showed, the case's state and what the app
+    logged."""
     def made() -> bool:
         page.reload()
         return "已生成" in page.locator("#material-application_form").inner_text()
     try:
         wait_for(made, "the 申请书 made after the last signature")
     except AssertionError as exc:
-        logged = [f"{r.name} {r.levelname}: {r.getMessage()}" for r in caplog.records
+        logged = [f"{r.name} {r.levelname}: {r.getMessage()}" for r in (caplog.records if caplog else [])
                   if r.levelno >= logging.WARNING]
         shown = page.locator("#material-application_form").inner_text()
-        raise AssertionError(f"{exc}; the page shows {shown!r}; the app logged {logged}") from exc
+        raise AssertionError(f"{exc}; the page shows {shown!r}; the case: {case_state(app, page.url)}; "
+                             f"the app logged {logged}") from exc
+
+
+def case_state(app: Any, url: str) -> str:
+    """What decides whether the 申请书 is due: each party's confirmation against the content, the definition."""
+    if app is None:
+        return "?"
+    from app.casefile import consent
+    from app.casefile.access import definition_of
+    from app.casefile.models import Case
+
+    if "/my/applications/" not in url:
+        return f"no case in {url}"
+    case_id = url.split("/my/applications/")[1].split("/")[0]
+    with app.app_context(), app.extensions["db"].unit_of_work() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return f"no case {case_id}"
+        definition = definition_of(session, case)
+        digest = consent.content_digest(case)
+        parties = [(p.role, p.confirmed_at is not None, p.signed_content_sha256 == digest) for p in case.parties]
+        generated = [m.code for m in definition.materials if m.generated]
+        return (f"due={case.application_form_due} status={case.status} parties(role, confirmed, current)={parties}"
+                f" generated={generated} confirm_roles={definition.confirm_roles}"
+                f" materials={[m.code for m in case.materials]}")
 
 
 def draw_signature(page: Any) -> None:
@@ -152,7 +178,7 @@ def test_apply_on_a_phone_with_a_co_applicant(browser: Any, live_server: str, si
 
     seller.goto(edit_url)
     expect(seller.locator("img.signature")).to_have_count(2)  # check-your-answers shows both signatures
-    until_the_form_is_made(seller, caplog)  # made once both signed
+    until_the_form_is_made(seller, seeded, caplog)  # made once both signed
     seller.click("#submit-application")
     expect(seller.locator("main")).to_contain_text("申请已提交，业务号")
     business_no = seller.locator("main p strong").first.inner_text()

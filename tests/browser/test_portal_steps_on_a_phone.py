@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from phone_taps import MAX_TAPS, PHONE, Tapper, phone_page, progress
 from playwright.sync_api import expect
 from support.forms import scan_jpeg, transfer_form
@@ -20,7 +21,8 @@ SHOTS = ROOT / "test-artifacts" / "steps"
 
 
 def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_server: str, sign_in: Any,
-                                                             tmp_path: Path) -> None:
+                                                             tmp_path: Path, seeded: Any,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
     photo, scan = tmp_path / "photo.jpg", tmp_path / "scan.jpg"
     photo.write_bytes(photo_jpeg())
     scan.write_bytes(scan_jpeg())  # a blank photo is refused (issue 17)
@@ -127,7 +129,7 @@ def test_the_seller_applies_step_by_step_in_at_most_30_taps(browser: Any, live_s
     buyer.check("input[name=pledge]")
     buyer.click("#sign-submit")
     expect(buyer.locator("main")).to_contain_text("您已签名确认申请")
-    until_the_form_is_made(buyer)  # both signed: the 申请书 is made
+    until_the_form_is_made(buyer, seeded, caplog)  # both signed: the 申请书 is made
 
     seller.taps += 1  # he opens the page again (the SMS or 我的申请)
     page.reload()
