@@ -168,7 +168,6 @@ def worker_app(database_url: str, simulator: LiveServer, tmp_path_factory: pytes
                                            public_base_url=live.url))
     application.config["TESTING"] = True
     application.config["LIVE_URL"] = live.url
-    application.config["LIVE_SERVER"] = live  # ``app`` waits for it to be idle before replacing the database
     ensure_dev_keys(application.extensions["signing_keys"])  # now, not on a first 缮证 under a frozen clock
     holder.append(application)
     yield application
@@ -183,10 +182,6 @@ def app(request: pytest.FixtureRequest, worker_app: Flask, worker_database: Any,
     directly or through another, else ``empty``), with its settings, extensions, files and throttling counters
     as they were when it was built."""
     simulator_reset(simulator)  # first: no callback of the previous test's cases arrives from here on
-    # then no request of the previous test (a browser's last one, a callback already sent, the work after a
-    # response) is still running: on SQLite one opening a connection while the file is replaced made a second
-    # database beside the copy, and requests saw another state than the test (a 申请书 never made, CI)
-    worker_app.config["LIVE_SERVER"].wait_idle()
     template = "seeded" if "seeded" in request.fixturenames else "empty"
     engine = worker_app.extensions["db"].engine
     if worker_database is None:

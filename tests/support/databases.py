@@ -63,6 +63,22 @@ def drop(url_text: str) -> None:
         _pg_execute(url, f"DROP DATABASE IF EXISTS {_quoted(url.database or '')} WITH (FORCE)")
 
 
+def _restore_sqlite(template: Path, target: Path) -> None:
+    """Overwrite the database at ``target`` with ``template``'s content by SQLite's backup API, under its locks.
+    Removing the file and copying a new one left a gap: a connection opened in it by a request of the previous
+    test still running in the shared live server (a late browser request, a callback, the work after a
+    response) made a second database beside the copy, and later requests read another state than the test's
+    (a 申请书 never made, twice in CI). In place, any connection sees the one file, before or after."""
+    import sqlite3
+
+    source, destination = sqlite3.connect(template), sqlite3.connect(target, timeout=30)
+    try:
+        source.backup(destination)
+    finally:
+        source.close()
+        destination.close()
+
+
 def remove_sqlite(path: Path) -> None:
     for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         candidate.unlink(missing_ok=True)
@@ -84,6 +100,9 @@ def copy_database(template_url: str, target_url: str) -> None:
     template, target = make_url(template_url), make_url(target_url)
     if template.get_backend_name() == "sqlite":
         target_path = Path(target.database or "")
+        if target_path.exists():  # in place, through SQLite: see _restore_sqlite
+            _restore_sqlite(Path(template.database or ""), target_path)
+            return
         remove_sqlite(target_path)
         shutil.copyfile(template.database or "", target_path)
         return
