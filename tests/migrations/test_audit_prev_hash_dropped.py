@@ -2,7 +2,6 @@
 verifies after the upgrade, and the downgrade refills the column from the previous entries (and the anchor)."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
-from support.databases import create_empty, drop, worker_database_url
+from support.databases import scratch_database
 
 from app.migrate import alembic_config
 from app.security.audit import _digest, _fields, verify_chain
@@ -23,11 +22,8 @@ ANCHOR = "ab" * 32  # as after retention purged entries 1–4
 
 @pytest.fixture
 def scratch_url(base_database_url: str) -> Iterator[str]:
-    url = worker_database_url(base_database_url, os.environ.get("PYTEST_XDIST_WORKER", "main"), "prevhash")
-    drop(url)
-    create_empty(url)
-    yield url
-    drop(url)
+    with scratch_database(base_database_url, "prevhash") as url:
+        yield url
 
 
 def test_the_chain_verifies_without_prev_hash_and_the_downgrade_refills_it(scratch_url: str) -> None:

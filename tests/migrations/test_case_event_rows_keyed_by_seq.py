@@ -2,7 +2,6 @@
 give every event an id again and write the standard texts back."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +9,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from support.databases import create_empty, drop, worker_database_url
+from support.databases import scratch_database
 
 from app.migrate import alembic_config
 
@@ -20,11 +19,8 @@ KEYED_BY_SEQ = "e5a7c9d1f3b4"
 
 @pytest.fixture
 def scratch_url(base_database_url: str) -> Iterator[str]:
-    url = worker_database_url(base_database_url, os.environ.get("PYTEST_XDIST_WORKER", "main"), "eventkey")
-    drop(url)
-    create_empty(url)
-    yield url
-    drop(url)
+    with scratch_database(base_database_url, "eventkey") as url:
+        yield url
 
 
 def test_events_lose_their_id_and_standard_messages_and_get_them_back(scratch_url: str) -> None:

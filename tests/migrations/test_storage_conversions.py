@@ -3,7 +3,6 @@ app/engine/state_format.py), audit digests as bytes (read as hex by the column t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from support.databases import create_empty, drop, worker_database_url
+from support.databases import scratch_database
 
 from app.engine.state_format import state_dict
 from app.migrate import alembic_config
@@ -37,11 +36,8 @@ STATE = {"data": {"case_id": "c1", "use": "住宅", "price": 2350000}, "tasks": 
 
 @pytest.fixture
 def scratch_url(base_database_url: str) -> Iterator[str]:
-    url = worker_database_url(base_database_url, os.environ.get("PYTEST_XDIST_WORKER", "main"), "statefmt")
-    drop(url)
-    create_empty(url)
-    yield url
-    drop(url)
+    with scratch_database(base_database_url, "statefmt") as url:
+        yield url
 
 
 def test_existing_states_are_compressed_and_restored(scratch_url: str) -> None:

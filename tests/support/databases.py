@@ -6,8 +6,10 @@ one of them under the same name: on SQLite a file copy, on PostgreSQL ``CREATE D
 template may have no connections, so its engines are disposed before it is copied)."""
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -43,6 +45,19 @@ def _pg_execute(url: URL, *statements: str) -> None:
         for statement in statements:
             conn.execute(text(statement))
     engine.dispose()
+
+
+@contextmanager
+def scratch_database(base_url: str, suffix: str) -> Iterator[str]:
+    """An empty database of this worker's own for a test that migrates step by step (tests/migrations), dropped
+    after it."""
+    url = worker_database_url(base_url, os.environ.get("PYTEST_XDIST_WORKER", "main"), suffix)
+    drop(url)
+    create_empty(url)
+    try:
+        yield url
+    finally:
+        drop(url)
 
 
 def create_empty(url_text: str) -> None:
