@@ -212,7 +212,7 @@ def _sections(session: Session) -> dict[tuple[str, str], str]:
     return placed
 
 
-DEMO_INSTITUTIONS = [(BANK, "bank", None, ["bank", "bank_admin"]), (DEVELOPER, "developer", "330106", ["developer"]),
+DEMO_INSTITUTIONS = [(BANK, "bank", None, ["bank", "bankadmin"]), (DEVELOPER, "developer", "330106", ["developer"]),
                      (VILLAGE_COLLECTIVE, "collective", VILLAGE_DISTRICT, ["village"]),
                      (COURT, "court", "330106", ["court"])]
 
@@ -265,7 +265,7 @@ def seed_demo(session: Session) -> str:
     _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"]
           ).institution_type = "court"
     # 机构: every institution account belongs to its organisation; the bank's administrator manages its staff.
-    _user(session, "bank_admin", roles=["institution", "institution_admin"], real_name=BANK["name"],
+    _user(session, "bankadmin", roles=["institution", "institution_admin"], real_name=BANK["name"],
           id_number=BANK["id_number"]).institution_type = "bank"
     _institutions(session)
     records = [r for code, area, _, street in DISTRICTS

@@ -105,7 +105,7 @@ def test_the_same_key_with_other_content_is_refused_and_json_lines_work(seeded: 
 def test_only_institution_accounts_follow_their_own_batches(seeded: Flask, login: Any) -> None:
     units = _mortgaged_units(seeded, 1, parcel=720)
     batch = login("bank").post("/api/v1/institutions/batches", json={"items": [_item("ONE", units[0])]}).get_json()
-    assert login("bank_admin").get(f"/api/v1/institutions/batches/{batch['id']}").status_code == 200  # same bank
+    assert login("bankadmin").get(f"/api/v1/institutions/batches/{batch['id']}").status_code == 200  # same bank
     assert login("developer").get(f"/api/v1/institutions/batches/{batch['id']}").status_code == 404
     refused = login("zhangsan").post("/api/v1/institutions/batches", json={"items": [_item("X", units[0])]})
     assert refused.status_code == 403 and refused.get_json()["code"] == "not_an_institution"
@@ -123,7 +123,7 @@ def test_a_closed_port_refuses_new_filings_and_running_cases_finish(seeded: Flas
     assert org["cases_filed"] >= 1
     no_reason = ops.post(f"/api/v1/institutions/supervision/{org['id']}/port", json={"open": False, "reason": ""})
     assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]
-    assert login("bank_admin").post(f"/api/v1/institutions/supervision/{org['id']}/port",
+    assert login("bankadmin").post(f"/api/v1/institutions/supervision/{org['id']}/port",
                                     json={"open": False, "reason": "x"}).status_code == 403
     closed = ops.post(f"/api/v1/institutions/supervision/{org['id']}/port",
                       json={"open": False, "reason": "多次提交虚假结清证明"})
@@ -184,7 +184,7 @@ def test_a_first_mortgage_item_waits_for_the_owner_and_its_proof_comes_back_to_t
         assert complete_stage(login(username), business_no, stage).status_code == 200
     followed = bank.get(f"/api/v1/institutions/batches/{batch['id']}").get_json()["items"][0]
     assert (followed["case_status"], followed["business_no"]) == ("completed", business_no)
-    for account in ("bank", "bank_admin"):
+    for account in ("bank", "bankadmin"):
         proofs = login(account).get("/api/v1/institutions/certificates", query_string={"kind": "proof"})
         mine = [p for p in proofs.get_json()["items"] if p["business_no"] == business_no]
         assert len(mine) == 1 and mine[0]["pdf"], proofs.get_json()

@@ -13,14 +13,14 @@ STRONG = "Officer#2026pass"
 
 
 def test_the_institution_administrator_manages_its_own_staff(client: Any, login: Any) -> None:
-    admin = login("bank_admin")
+    admin = login("bankadmin")
     created = admin.post("/api/v1/institutions/staff", json={"username": "bank_xixi_officer", "password": STRONG,
                                                              "role": "officer", "branch": "西溪支行"})
     assert created.status_code == 201, created.get_json()
     officer_id = created.get_json()["id"]
     assert created.get_json()["roles"] == ["institution"]
     listed = {s["username"] for s in admin.get("/api/v1/institutions/staff").get_json()["items"]}
-    assert {"bank", "bank_admin", "bank_xixi_officer"} <= listed and "developer" not in listed
+    assert {"bank", "bankadmin", "bank_xixi_officer"} <= listed and "developer" not in listed
 
     officer = Api(client, "bank_xixi_officer", STRONG)
     # the officer acts in the bank's name: a 注销 of the bank's mortgage is prefilled with the bank's USCC
@@ -47,7 +47,7 @@ def test_the_institution_administrator_manages_its_own_staff(client: Any, login:
 
 
 def test_another_organisations_accounts_cannot_be_touched(login: Any) -> None:
-    admin, ops = login("bank_admin"), login("ops")
+    admin, ops = login("bankadmin"), login("ops")
     developer_id = next(u["id"] for u in ops.get("/api/v1/institutions/supervision").get_json()["items"]
                         if u["type"] == "developer")  # an organisation id, not an account: not found either
     assert admin.post(f"/api/v1/institutions/staff/{developer_id}/disable").status_code == 404
