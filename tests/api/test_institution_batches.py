@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from support.cases import complete_stage
-from support.forms import PDF, upload_missing
+from support.forms import PDF, upload_material, upload_missing
 
 from app.casefile.models import Case
 from app.demo import BANK, bank_mortgage_records
@@ -120,7 +120,7 @@ def test_a_closed_port_refuses_new_filings_and_running_cases_finish(seeded: Flas
 
     listed = ops.get("/api/v1/institutions/supervision").get_json()["items"]
     org = next(i for i in listed if i["uscc"] == BANK["id_number"])
-    assert org["cases_filed"] >= 1
+    assert org["cases_filed"] >= 1 and org["port_open"] is True
     no_reason = ops.post(f"/api/v1/institutions/supervision/{org['id']}/port", json={"open": False, "reason": ""})
     assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]
     assert login("bankadmin").post(f"/api/v1/institutions/supervision/{org['id']}/port",
@@ -138,12 +138,24 @@ def test_a_closed_port_refuses_new_filings_and_running_cases_finish(seeded: Flas
     assert single.status_code == 409 and single.get_json()["code"] == "institution_port_closed"
     assert "已受理的业务可继续办理" in single.get_json()["detail"]
 
+    # the running case goes on: 受理, a 补正 round (upload, sign again, resubmit), 审核, 登簿
+    business_no, case_id = running["business_no"], running["case_id"]
+    assert complete_stage(login("xh_acceptor"), business_no, "受理").status_code == 200
+    sent_back = complete_stage(login("xh_reviewer"), business_no, "审核", "correct",
+                               correction_items=["请补充结清证明原件扫描件"])
+    assert sent_back.get_json()["case_status"] == "correcting"
+    upload_material(bank, case_id, "other_materials")
+    assert bank.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    resubmitted = bank.post(f"/api/v1/applications/{case_id}/submit")
+    assert resubmitted.status_code == 200, resubmitted.get_json()
     for username, stage in [("xh_acceptor", "受理"), ("xh_reviewer", "审核"), ("xh_recorder", "登簿")]:
-        resp = complete_stage(login(username), running["business_no"], stage)
+        resp = complete_stage(login(username), business_no, stage)
         assert resp.status_code == 200, resp.get_json()
     followed = bank.get(f"/api/v1/institutions/batches/{batch['id']}").get_json()
     assert followed["items"][0]["case_status"] in ("certifying", "completed"), followed
 
+    figures = next(i for i in ops.get("/api/v1/institutions/supervision").get_json()["items"] if i["id"] == org["id"])
+    assert figures["corrections"] >= 1 and figures["port_open"] is False
     history = ops.get(f"/api/v1/institutions/supervision/{org['id']}").get_json()
     assert [h["action"] for h in history["port_history"]][:1] == ["close"]
     assert history["port_history"][0]["reason"] == "多次提交虚假结清证明"
