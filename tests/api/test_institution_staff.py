@@ -66,3 +66,19 @@ def test_another_organisations_accounts_cannot_be_touched(login: Any) -> None:
     assert login("developer").get("/api/v1/institutions/staff").status_code == 403  # no admin of its own
     assert login("zhangsan").get("/api/v1/institutions/staff").status_code == 403
     assert login("ops").get("/api/v1/institutions/staff").status_code == 403  # operators manage via /admin
+
+
+def test_an_operators_new_institution_account_belongs_to_the_organisation_of_its_uscc(seeded: Any, page_login: Any,
+                                                                                     login: Any) -> None:
+    from app.identifiers import make_uscc
+
+    ops, uscc = page_login("ops"), make_uscc("91", "330106", "MA2AGT02")
+    for username in ("agent_a", "agent_b"):
+        created = ops.post_form("/admin/users/new", {"kind": "institution", "username": username,
+                                                     "password": "Ag3nt#2026x", "roles": ["institution"],
+                                                     "institution_type": "agent", "id_number": uscc,
+                                                     "real_name": "杭州示范登记代理有限公司"})
+        assert created.status_code == 302, created.get_data(as_text=True)[:500]
+    orgs = [o for o in login("ops").get("/api/v1/institutions/supervision").get_json()["items"] if o["uscc"] == uscc]
+    assert len(orgs) == 1 and orgs[0]["accounts"] == 2 and orgs[0]["type"] == "agent"
+    assert orgs[0]["name"] == "杭州示范登记代理有限公司"
