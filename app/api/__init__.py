@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         admin_users,
         applications,
         appointments,
+        attorney,
         auth,
         business_types,
         certificates,
@@ -60,7 +61,7 @@ def init_app(app: Flask) -> None:
     from app.pages import csrf
 
     for module in (auth, business_types, applications, consents, tasks, units, certificates, court, appointments,
-                   integrations, admin_users):
+                   integrations, admin_users, attorney):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 
