@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
         appointments,
         attorney,
         auth,
+        buildings,
         business_types,
         certificates,
         consents,
@@ -61,7 +62,7 @@ def init_app(app: Flask) -> None:
     from app.pages import csrf
 
     for module in (auth, business_types, applications, consents, tasks, units, certificates, court, appointments,
-                   integrations, admin_users, attorney):
+                   integrations, admin_users, attorney, buildings):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 
