@@ -9,7 +9,7 @@ from typing import Any
 from portal_account_helpers import last_sms
 from support.cases import make_application_forms
 from support.forms import transfer_form, upload_missing
-from support.servers import LiveServer
+from support.servers import LiveServer, simulator_control
 
 from app.demo import LI_SI, ZHANG_SAN
 from app.identifiers import make_unit_code
@@ -134,3 +134,18 @@ def test_recording_a_power_of_attorney_checks_each_field(login: Any) -> None:
     not_an_agent = login("bank").post("/api/v1/powers-of-attorney", json=attorney())
     assert not_an_agent.status_code == 403 and not_an_agent.get_json()["code"] == "not_an_agent"
     assert login("bank").get("/api/v1/powers-of-attorney").status_code == 403
+
+
+def test_when_justice_cannot_confirm_the_notarisation_nothing_is_filed(login: Any, simulator: LiveServer) -> None:
+    agent = login("agent")
+    poa_id = recorded(agent)
+    simulator_control(simulator, "sifa", "mismatch")  # 司法 answers, but its record differs
+    differs = file(agent, poa_id)
+    assert differs.status_code == 422
+    assert differs.get_json()["errors"]["notarial_no"] == ["该公证书不是委托人的授权委托书公证，请核对公证书编号"]
+    simulator_control(simulator, "sifa", "fail")  # 司法 down: a clear answer to try again, no draft left
+    down = file(agent, poa_id)
+    assert down.status_code == 503 and "暂不可用" in down.get_json()["detail"], down.get_json()
+    assert agent.get("/api/v1/applications").get_json()["items"] == []
+    simulator_control(simulator, "sifa", "ok")
+    assert file(agent, poa_id).status_code == 201
