@@ -51,6 +51,8 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False, viewer
         "status_label": status_label(case.status),
         "tenant_id": case.tenant_id,
         "channel": case.channel,
+        # filed by an agent institution for its client: under which 授权委托书 (the principal masked)
+        "power_of_attorney": _power_of_attorney(session, case),
         "unit_code": case.unit_code,
         "form": shown,
         "masked": not unmasked,
@@ -83,6 +85,16 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False, viewer
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,
     }
+
+
+def _power_of_attorney(session: Session, case: Case) -> dict[str, Any] | None:
+    if not case.power_of_attorney_id:
+        return None
+    from app.casefile.attorney_models import PowerOfAttorney
+    from app.cases.attorney import shown
+
+    poa = session.get(PowerOfAttorney, case.power_of_attorney_id)
+    return shown(poa) if poa is not None else None
 
 
 def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:

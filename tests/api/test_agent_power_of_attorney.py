@@ -51,6 +51,9 @@ def test_an_agent_sells_a_flat_for_its_client_under_a_notarised_power_of_attorne
     assert created.status_code == 201, created.get_json()
     case = created.get_json()
     assert case["channel"] == "institution"
+    assert case["power_of_attorney"]["id"] == poa_id and case["power_of_attorney"]["notarial_no"] == NOTARISED
+    clerk_view = login("xh_acceptor").get(f"/api/v1/applications/{case['id']}")
+    assert clerk_view.status_code == 200 and clerk_view.get_json()["power_of_attorney"]["principal_name"] == "张*"
     checks = agent.get(f"/api/v1/applications/{case['id']}/verifications").get_json()["items"]
     [notarial] = [c for c in checks if c["source"] == "notarial"]
     assert notarial["department"] == "司法" and notarial["result"] == "一致"
@@ -106,6 +109,12 @@ def test_filing_is_refused_with_the_field_that_is_wrong(login: Any, simulator: L
     unnotarised = file(agent, recorded(agent, notarial_no=None))
     assert unnotarised.status_code == 422
     assert "须经公证" in unnotarised.get_json()["errors"]["power_of_attorney_id"][0]
+
+    draft = file(agent, poa_id).get_json()["id"]  # an edit stays within the 委托书 too
+    moved = agent.patch(f"/api/v1/applications/{draft}", json={"form": {"unit_code": OTHER_UNIT}})
+    assert moved.status_code == 422
+    assert moved.get_json()["errors"]["unit_code"] == ["授权委托书的委托范围不包括该不动产单元"]
+    assert agent.get(f"/api/v1/applications/{draft}").get_json()["unit_code"] == SOLD_UNIT  # nothing changed
 
     # The buyer's 委托书 needs no 公证: he disposes of nothing (细则 12 is about disposing).
     buyer_side = file(agent, recorded(agent, who=LI_SI, notarial_no=None))
