@@ -41,7 +41,7 @@ def file(agent: Any, power_of_attorney_id: str | None, business_type: str = "tra
 
 
 def test_an_agent_sells_a_flat_for_its_client_under_a_notarised_power_of_attorney(
-        login: Any, simulator: LiveServer) -> None:
+        login: Any, page_login: Any, simulator: LiveServer) -> None:
     agent = login("agent")
     poa_id = recorded(agent)
     listed = agent.get("/api/v1/powers-of-attorney").get_json()["items"]
@@ -74,6 +74,8 @@ def test_an_agent_sells_a_flat_for_its_client_under_a_notarised_power_of_attorne
     submitted = agent.post(f"/api/v1/applications/{case['id']}/submit")
     assert submitted.status_code == 200, submitted.get_json()
     assert submitted.get_json()["business_no"]
+    page = page_login("xh_acceptor").get(f"/workbench/cases/{case['id']}").get_data(as_text=True)
+    assert f"代理办理：授权委托书（委托人 张*，公证书 {NOTARISED}，委托期限至" in page  # what 受理 checks
 
 
 def test_the_agent_sees_only_the_cases_it_filed_for_its_clients(login: Any, simulator: LiveServer) -> None:
