@@ -21,6 +21,8 @@ class CreateApplication(Schema):
     business_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
     form = fields.Dict(required=True)
     tenant_id = fields.String(load_default=None)
+    # an agent institution files for its client under a recorded 授权委托书 (/api/v1/powers-of-attorney)
+    power_of_attorney_id = fields.String(load_default=None, validate=validate.Length(max=32))
 
 
 class UpdateApplication(Schema):
@@ -49,7 +51,8 @@ def list_mine() -> dict[str, Any]:
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """创建申请（草稿）"""
     case = intake.create_application(db_session(), current_actor(), body["business_type"], body["form"],
-                                     tenant_id=body.get("tenant_id"))
+                                     tenant_id=body.get("tenant_id"),
+                                     power_of_attorney_id=body.get("power_of_attorney_id"))
     return _show(case)
 
 

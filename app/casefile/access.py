@@ -13,6 +13,8 @@ from app.identity.actor import Actor
 
 
 def is_party(actor: Actor, case: Case) -> bool:
+    """The applicant (creator) or a person the application names. An agent institution is the applicant of the
+    cases it filed for its clients under a 授权委托书 (app/cases/attorney.py) and of no other: it sees only those."""
     if actor.user_id and case.applicant_id == actor.user_id:
         return True
     return bool(actor.id_number_bidx) and any(p.id_number_bidx == actor.id_number_bidx for p in case.parties)

@@ -31,6 +31,8 @@ ACTIONS: dict[str, str] = {
     "case.fields.correct": "更正申请信息", "case.rule_refused": "登记规则拒绝",
     "case.migrate_version": "案件迁移流程版本",
     "case.progress": "办理进度通知",
+    "case.file_as_agent": "代理机构受托申请", "power_of_attorney.record": "备案授权委托书",
+    "building.first_registration": "整幢申请首次登记",
     "material.upload": "上传材料", "material.remove": "删除材料", "material.view": "查看材料",
     "material.generate": "系统生成申请书",
     "verification.record": "部门共享核验", "verification.recheck": "重新核验",
@@ -75,6 +77,7 @@ OBJECT_TYPES: dict[str, str] = {
     "dictionary": "字典", "realty_unit": "不动产单元", "register_import": "存量数据导入", "certificate": "证书",
     "appointment": "预约", "interface": "接口", "outbox": "外发消息", "outbox_message": "外发消息", "log": "日志",
     "calendar": "工作日历", "holiday_plan": "节假日安排", "material": "材料",
+    "power_of_attorney": "授权委托书", "building": "幢",
 }
 
 DETAIL_KEYS: dict[str, str] = {
@@ -88,6 +91,8 @@ DETAIL_KEYS: dict[str, str] = {
     "holders": "权利人", "number": "证号", "unit_code": "不动产单元号", "unit_id": "不动产单元", "rows": "行数",
     "filters": "查询条件", "skipped": "跳过", "rights": "权利数", "http_status": "HTTP 状态",
     "latency_ms": "耗时（毫秒）",
+    "power_of_attorney": "授权委托书", "notarised": "经公证", "business_types": "委托事项", "units": "单元数",
+    "valid_until": "委托期限至", "already_registered": "已登记跳过",
     "error": "错误", "key": "消息键", "last_error": "最近错误", "path": "路径", "fingerprint": "指纹",
     "reason": "原因",
     "level": "认证级别", "score": "比对分值", "uscc": "统一社会信用代码", "field": "字段", "day": "日期",

@@ -177,6 +177,14 @@ EXPECT: dict[str, Rule] = {
     "POST certificates.no_property": Rule(PERSON, json={"purpose": "购房资格审核"}),
     "POST court.entrust": Rule(frozenset({"court"}), json={"business_type": "seizure", "form": {},
                                                            "documents": [{"code": "x", "content_base64": "eA=="}]}),
+    # issue 19: an agent institution's 授权委托书 (no persona here is an agent: the bank is refused, 403), a
+    # developer's building filing (application:create; a bad building code is a 422 to the allowed)
+    "GET powers_of_attorney.list_mine": Rule(frozenset()),
+    "POST powers_of_attorney.record": Rule(frozenset(), json={
+        "principal_name": "张三", "principal_id_number": "x", "business_types": [], "unit_codes": [],
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31"}),
+    "POST buildings.file_first_registrations": Rule(APPLY, args={"building_code": "x"}, json={
+        "particulars": {}, "documents": [{"code": "x", "content_base64": "eA=="}]}),
     # --- operations --------------------------------------------------------------------------------------
     "GET integrations.list_interfaces": Rule(OPERATOR), "GET integrations.list_calls": Rule(OPERATOR),
     "POST admin_users.sync": Rule(OPERATOR, json={"users": []}),
