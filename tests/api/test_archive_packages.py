@@ -276,3 +276,39 @@ def test_a_package_is_not_deleted_before_its_term(seeded: Flask, login: Any, sub
                                            .where(ArchivePackage.business_no == business_no)).one())
     assert refused.value.code == "archive_retained" and "永久" in refused.value.message
     assert the_package(seeded, business_no).archive_no
+
+
+def test_a_case_waits_for_the_time_stamping_authority_and_the_archive_system(
+        seeded: Flask, login: Any, simulator: Any, submitted_transfer: dict) -> None:
+    from support.servers import simulator_control
+
+    business_no = registered(login, submitted_transfer)
+    simulator_control(simulator, "tsa", "fail")
+    assert build(seeded) == 0  # not archived without its time stamp; nothing half-written
+    with seeded.extensions["db"].unit_of_work() as session:
+        assert session.scalars(select(ArchivePackage)).all() == []
+        assert session.scalars(select(ArchiveFile)).all() == []
+    simulator_control(simulator, "tsa", "ok")
+    assert build(seeded) == 1
+
+    storage = seeded.extensions["storage"]
+    simulator_control(simulator, "archive", "fail")
+    assert run(seeded, lambda s: export_pending(s, storage, None)) == 0
+    assert the_package(seeded, business_no).exported_http_at is None
+    simulator_control(simulator, "archive", "ok")
+    assert run(seeded, lambda s: export_pending(s, storage, None)) == 1
+    assert the_package(seeded, business_no).export_receipt
+
+
+def test_another_districts_archivist_neither_finds_nor_consults_the_package(
+        seeded: Flask, login: Any, client: FlaskClient, submitted_transfer: dict) -> None:
+    business_no = registered(login, submitted_transfer)
+    assert build(seeded) == 1
+    package = the_package(seeded, business_no)
+    sign_in(client, "yh_archivist")  # 余杭区
+    page = client.get("/workbench/archives", query_string={"business_no": business_no})
+    assert page.status_code == 200 and f'data-business-no="{business_no}"' not in page.get_data(as_text=True)
+    resp = client.post(f"/workbench/archives/{package.id}/consult",
+                       data={"csrf_token": csrf_of(page.get_data(as_text=True)), "purpose": "查阅原始登记资料"})
+    assert resp.status_code == 404
+    assert audited(seeded, "archive.consult") == []
