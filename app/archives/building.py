@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from datetime import datetime
 from typing import Any
 
+from asn1crypto import cms
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import exists, select
@@ -86,15 +88,12 @@ def build_package(session: Session, storage: Storage, case_id: str, font: Any) -
         return None
     xml = eep.assemble(signed, signature=signature, cert_pem=cert_pem, signer=f"{office}{SIGNER}",
                        signed_at=desc.created_at, token=token)
-    from app.integrations.tsa import check_token
-
-    stamped = check_token(token, digest)
     package = ArchivePackage(
         tenant_id=tenant_id, case_id=case_id, archive_no=number, business_no=business_no, unit_code=unit_code,
         business_type_code=type_code, title=title[:200], category=cls.category, retention=cls.retention,
         retain_until=classes.retain_until(cls, now), outcome=status, item_count=len(docs),
         page_count=sum(d.pages for d in docs), storage_key=storage.put(session, xml, tenant_id=tenant_id),
-        size=len(xml), sha256=sha256_hex(xml), signed_digest=digest.hex(), stamped_at=stamped.stamped_at,
+        size=len(xml), sha256=sha256_hex(xml), signed_digest=digest.hex(), stamped_at=stamped_at(token),
         built_at=now, fixity_checked_at=now, fixity_ok=True)
     package.ensure_id()
     session.add(package)
@@ -111,6 +110,16 @@ def build_package(session: Session, storage: Storage, case_id: str, font: Any) -
                         "items": len(docs), "sha256": package.sha256,
                         "token": base64.b64encode(hashlib.sha256(token).digest()).decode()})
     return package
+
+
+def stamped_at(token: bytes) -> datetime | None:
+    """The time the TSA put in the token it just gave (checked against the digest by ``request_token``)."""
+    try:
+        info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
+        at: datetime | None = info["gen_time"].native
+        return at
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def build_pending(session: Session, storage: Storage, font: Any, ids: list[str] | None = None) -> int:

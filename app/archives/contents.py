@@ -19,6 +19,9 @@ from app.integrations.verification_models import VerificationSnapshot
 from app.registry.models import Certificate, RegisterEntry
 from app.vocabulary import CertificateStatus
 
+SIGNATURES = {"signature": "当事人签名", "consent_signature": "书面同意签名"}  # not checklist items
+CERTIFICATE_STATES: dict[str, str] = {CertificateStatus.VALID: "有效", CertificateStatus.REVOKED: "已注销",
+                      CertificateStatus.VOIDED: "已作废"}
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "application/json": "json"}
 
 
@@ -48,13 +51,16 @@ def _local(at: Any) -> str:
 
 
 def documents(session: Session, storage: Storage, case: Case, font: Any) -> list[Document]:
+    from app.casefile.access import definition_of
     from app.cases.notices import notices_of_case, render_notice
 
+    names = {item.code: item.name for item in definition_of(session, case).materials}
     docs: list[Document] = []
     for m in session.scalars(select(Material).where(Material.case_id == case.id).order_by(Material.created_at)):
         content = storage.get(m.storage_key, tenant_id=case.tenant_id)
         pages = pdf_pages(content) if m.content_type == "application/pdf" else 1
-        docs.append(Document("material", m.code, m.filename or f"{m.code}.{EXTENSIONS.get(m.content_type, 'bin')}",
+        title = names.get(m.code) or SIGNATURES.get(m.code) or m.code
+        docs.append(Document("material", title, m.filename or f"{m.code}.{EXTENSIONS.get(m.content_type, 'bin')}",
                              m.content_type, content, pages))
     for notice in notices_of_case(session, case):
         pdf = render_notice(session, case, notice.kind, font)
@@ -63,7 +69,8 @@ def documents(session: Session, storage: Storage, case: Case, font: Any) -> list
                                                           Certificate.storage_key.is_not(None))
                                 .order_by(Certificate.issued_at)):
         pdf = storage.get(cert.storage_key or "", tenant_id=cert.tenant_id)
-        docs.append(Document("certificate", f"{cert.number}（{cert.status}）", f"{cert.number}.pdf",
+        state = CERTIFICATE_STATES.get(cert.status, cert.status)
+        docs.append(Document("certificate", f"{cert.number}（{state}）", f"{cert.number}.pdf",
                              "application/pdf", pdf, pdf_pages(pdf)))
     entries = session.scalars(select(RegisterEntry).where(RegisterEntry.business_no == case.business_no)
                               .order_by(RegisterEntry.recorded_at).execution_options(all_tenants=True)).all()
