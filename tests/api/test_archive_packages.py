@@ -312,3 +312,31 @@ def test_another_districts_archivist_neither_finds_nor_consults_the_package(
                        data={"csrf_token": csrf_of(page.get_data(as_text=True)), "purpose": "查阅原始登记资料"})
     assert resp.status_code == 404
     assert audited(seeded, "archive.consult") == []
+
+
+def test_a_consultation_lasts_four_hours_and_each_download_is_access_logged(
+        seeded: Flask, login: Any, client: FlaskClient, submitted_transfer: dict) -> None:
+    from datetime import timedelta
+
+    from app.db import utcnow
+    from app.security.models import AccessEntry
+
+    business_no = registered(login, submitted_transfer)
+    assert build(seeded) == 1
+    package = the_package(seeded, business_no)
+    sign_in(client, "xh_archivist")
+    token = csrf_of(client.get("/workbench/archives").get_data(as_text=True))
+    opened = client.post(f"/workbench/archives/{package.id}/consult", data={"csrf_token": token,
+                                                                            "purpose": "核对抵押登记原始资料"})
+    page = opened.headers["Location"]
+    assert client.get(f"{page}/files/2").status_code == 200
+    assert client.get(f"{page}/files/99").status_code == 404
+    with seeded.extensions["db"].unit_of_work() as session:
+        logged = session.scalars(select(AccessEntry).where(AccessEntry.action == "archive.document")).all()
+        assert [(e.object_id, e.after["seq"]) for e in logged] == [(package.id, 2)]
+        consultation = session.scalars(select(ArchiveConsultation)).one()
+        assert timedelta(hours=3, minutes=59) < consultation.expires_at - consultation.opened_at <= timedelta(hours=4)
+        consultation.expires_at = utcnow() - timedelta(seconds=1)
+    expired = client.get(page)
+    assert expired.status_code == 403 and "已过期" in expired.get_data(as_text=True)
+    assert client.get(f"{page}/files/2").status_code == 403
