@@ -32,18 +32,26 @@ def problems_of(session: Session, storage: Storage, package: ArchivePackage, pub
     problems = []
     if hashlib.sha256(xml).hexdigest() != package.sha256:
         problems.append("封装包的SHA-256与归档时记录的不符")
-    check = verify_package(xml, public_pem)
-    problems += check.problems
-    if check.ok or not problems:
+    problems += verify_package(xml, public_pem).problems
+    try:
         parsed = parse(xml)
-        recorded = {f.seq: f.sha256 for f in session.scalars(select(ArchiveFile)
-                                                             .where(ArchiveFile.package_id == package.id))}
-        actual = {d["seq"]: hashlib.sha256(base64.b64decode(d["data"])).hexdigest() for d in parsed.documents}
-        problems += [f"文档 {seq} 的SHA-256与归档时记录的不符" for seq in sorted(recorded)
-                     if actual.get(seq) != recorded[seq]]
-        if set(actual) != set(recorded):
-            problems.append("封装包的文档与归档时记录的不符")
+    except ValueError:
+        return problems  # verify_package said why
+    recorded = {f.seq: f.sha256 for f in session.scalars(select(ArchiveFile)
+                                                         .where(ArchiveFile.package_id == package.id))}
+    actual = {d["seq"]: _digest(d["data"]) for d in parsed.documents}
+    problems += [f"文档 {seq} 的SHA-256与归档时记录的不符" for seq in sorted(recorded)
+                 if actual.get(seq) != recorded[seq]]
+    if set(actual) != set(recorded):
+        problems.append("封装包的文档与归档时记录的不符")
     return problems
+
+
+def _digest(data: str) -> str:
+    try:
+        return hashlib.sha256(base64.b64decode(data, validate=True)).hexdigest()
+    except ValueError:
+        return ""
 
 
 def check_one(session: Session, storage: Storage, package_id: str, public_pem: bytes) -> bool:

@@ -340,3 +340,17 @@ def test_a_consultation_lasts_four_hours_and_each_download_is_access_logged(
     expired = client.get(page)
     assert expired.status_code == 403 and "已过期" in expired.get_data(as_text=True)
     assert client.get(f"{page}/files/2").status_code == 403
+
+
+def test_a_package_whose_stored_file_no_longer_opens_is_reported(seeded: Flask, login: Any,
+                                                                 submitted_transfer: dict) -> None:
+    business_no = registered(login, submitted_transfer)
+    assert build(seeded) == 1
+    package = the_package(seeded, business_no)
+    storage = seeded.extensions["storage"]
+    path = storage._path(package.storage_key)
+    sealed = bytearray(path.read_bytes())
+    sealed[len(sealed) // 2] ^= 0xFF  # one bit flipped on the disk
+    path.write_bytes(bytes(sealed))
+    assert run(seeded, lambda s: check_due(s, storage, ids=[package.id])).failed == 1
+    assert "无法读取" in (the_package(seeded, business_no).fixity_problem or "")
