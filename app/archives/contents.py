@@ -17,6 +17,7 @@ from app.clock import CHINA
 from app.identity.models import User
 from app.integrations.verification_models import VerificationSnapshot
 from app.registry.models import Certificate, RegisterEntry
+from app.registry.rule_results import unpack
 from app.vocabulary import CertificateStatus
 
 SIGNATURES = {"signature": "当事人签名", "consent_signature": "书面同意签名"}  # not checklist items
@@ -55,7 +56,8 @@ def documents(session: Session, storage: Storage, case: Case, font: Any) -> list
     from app.cases.notices import notices_of_case, render_notice
 
     names = {item.code: item.name for item in definition_of(session, case).materials}
-    docs: list[Document] = []
+    docs: list[Document] = [_json_doc("application", "申请信息（申请表、当事人、确认与签名记录）", "application.json",
+                                      application(session, case))]
     for m in session.scalars(select(Material).where(Material.case_id == case.id).order_by(Material.created_at)):
         content = storage.get(m.storage_key, tenant_id=case.tenant_id)
         pages = pdf_pages(content) if m.content_type == "application/pdf" else 1
@@ -87,6 +89,23 @@ def documents(session: Session, storage: Storage, case: Case, font: Any) -> list
              "checked_at": _local(s.checked_at)} for s in snapshots]))
     docs.append(_json_doc("history", "办理过程记录", "history.json", history(session, case)))
     return docs
+
+
+def application(session: Session, case: Case) -> dict[str, Any]:
+    """What was applied for and by whom: the form's answers, each party with its share, its confirmation, face
+    check and signature (kind, time, the digest of the content signed), the inquiry answers, fees and rules."""
+    parties = session.scalars(select(Party).where(Party.case_id == case.id).order_by(Party.position))
+    return {"business_no": case.business_no, "business_type": case.business_type_code, "channel": case.channel,
+            "unit_code": case.unit_code, "submitted_at": _local(case.submitted_at),
+            "accepted_at": _local(case.accepted_at), "completed_at": _local(case.completed_at),
+            "form": case.form_data, "inquiry": case.inquiry_answers, "fees": case.fee_items,
+            "rule_results": unpack(case.rule_results),
+            "parties": [{"role": p.role, "label": p.label, "kind": p.kind, "name": p.name, "id_number": p.id_number,
+                         "share": p.share, "share_mode": p.share_mode, "confirmed_at": _local(p.confirmed_at),
+                         "face_checked_at": _local(p.face_checked_at), "face_score": p.face_score,
+                         "signed_at": _local(p.signed_at), "signature_kind": p.signature_kind,
+                         "signature_sha256": p.signature_sha256, "signed_content_sha256": p.signed_content_sha256,
+                         "confirmation_voided_at": _local(p.confirmation_voided_at)} for p in parties]}
 
 
 def history(session: Session, case: Case) -> dict[str, Any]:

@@ -95,7 +95,10 @@ def test_a_finished_case_is_archived_once_and_validates_offline(seeded: Flask, l
 
     parsed = eep.parse(xml)
     kinds = [d["kind"] for d in parsed.documents]
-    assert {"material", "certificate", "register", "history"} <= set(kinds), kinds
+    assert {"application", "material", "certificate", "register", "history"} <= set(kinds), kinds
+    application = json.loads(eep.document_content(parsed, kinds.index("application") + 1)[1])
+    assert {p["name"] for p in application["parties"]} == {"张三", "李四"}
+    assert all(p["confirmed_at"] for p in application["parties"]) and application["form"]
     assert "notice" in kinds  # 受理通知书
     with seeded.extensions["db"].unit_of_work() as session:
         files = list(session.scalars(select(ArchiveFile).where(ArchiveFile.package_id == package.id)
