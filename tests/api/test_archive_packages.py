@@ -168,7 +168,8 @@ def test_a_refused_case_is_archived_with_its_notice(seeded: Flask, login: Any, s
     resp = complete_stage(login("xh_acceptor"), business_no, "受理", "reject",
                           reject_reasons=["申请材料与登记簿记载不一致"])
     assert resp.status_code == 200 and resp.get_json()["case_status"] == "rejected"
-    assert build(seeded) == 1
+    result = seeded.test_cli_runner().invoke(args=["archives", "build"])  # the job's work, by hand
+    assert result.exit_code == 0 and "已生成 1 个档案封装包" in result.output, result.output
     package = the_package(seeded, business_no)
     assert (package.category, package.retention, package.outcome) == ("不予受理类", "30年", "rejected")
     assert package.retain_until is not None and package.retain_until.year == package.built_at.year + 31
@@ -176,6 +177,8 @@ def test_a_refused_case_is_archived_with_its_notice(seeded: Flask, login: Any, s
     assert [d["title"] for d in parsed.documents if d["kind"] == "notice"] == ["不予受理告知书"]
     assert "certificate" not in {d["kind"] for d in parsed.documents}
     assert verify_package(stored_xml(seeded, package), office_cert(seeded)).ok
+    result = seeded.test_cli_runner().invoke(args=["archives", "export"])
+    assert result.exit_code == 0 and "档案接收系统已确认 1 个封装包" in result.output, result.output
 
 
 def test_a_case_still_at_certify_waits_and_one_in_progress_is_not_archived(seeded: Flask, login: Any,
