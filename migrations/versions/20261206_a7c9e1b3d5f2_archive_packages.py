@@ -2,6 +2,11 @@
 case: 档号, 类别, 保管期限, counts, SHA-256, fixity and export state), archive_file (each document's SHA-256),
 archive_holder (blind indexes for search by holder) and archive_consultation (调阅 with its purpose).
 
+On PostgreSQL a trigger refuses to delete a package before its 保管期限 ends (a permanent one never) and to
+change what was recorded when it was built (档号, 保管期限, the stored file and its digests): only the fixity
+and export columns change afterwards. The app's role may only add archive files and holder rows
+(app/db_roles.py).
+
 Revision ID: a7c9e1b3d5f2
 Revises: c3e5a7b9d1f4
 Create Date: 2026-12-06 07:06:36.176425
@@ -108,7 +113,39 @@ def upgrade() -> None:
 
 
 
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("""
+            CREATE FUNCTION archive_package_kept() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    RAISE EXCEPTION 'archive % is kept until its term (档案保管期限未满，不得删除)', OLD.archive_no;
+                END IF;
+                RAISE EXCEPTION 'archive % is fixed once built (档案归档内容不得修改)', OLD.archive_no;
+            END;
+            $$ LANGUAGE plpgsql;
+        """)
+        op.execute("""
+            CREATE TRIGGER archive_package_no_early_delete BEFORE DELETE ON archive_package
+            FOR EACH ROW WHEN (OLD.retain_until IS NULL OR OLD.retain_until > now())
+            EXECUTE FUNCTION archive_package_kept();
+        """)
+        op.execute("""
+            CREATE TRIGGER archive_package_fixed BEFORE UPDATE ON archive_package
+            FOR EACH ROW WHEN (OLD.case_id IS DISTINCT FROM NEW.case_id OR OLD.archive_no IS DISTINCT FROM NEW.archive_no
+                               OR OLD.retention IS DISTINCT FROM NEW.retention
+                               OR OLD.retain_until IS DISTINCT FROM NEW.retain_until
+                               OR OLD.storage_key IS DISTINCT FROM NEW.storage_key
+                               OR OLD.sha256 IS DISTINCT FROM NEW.sha256
+                               OR OLD.signed_digest IS DISTINCT FROM NEW.signed_digest)
+            EXECUTE FUNCTION archive_package_kept();
+        """)
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP TRIGGER IF EXISTS archive_package_fixed ON archive_package")
+        op.execute("DROP TRIGGER IF EXISTS archive_package_no_early_delete ON archive_package")
+        op.execute("DROP FUNCTION IF EXISTS archive_package_kept()")
     with op.batch_alter_table('archive_holder', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_archive_holder_tenant_id'))
         batch_op.drop_index(batch_op.f('ix_archive_holder_bidx'))

@@ -360,3 +360,27 @@ def test_a_package_whose_stored_file_no_longer_opens_is_reported(seeded: Flask, 
     path.write_bytes(bytes(sealed))
     assert run(seeded, lambda s: check_due(s, storage, ids=[package.id])).failed == 1
     assert "无法读取" in (the_package(seeded, business_no).fixity_problem or "")
+
+
+@pytest.mark.parametrize("statement, refusal", [
+    ("DELETE FROM archive_package", "保管期限未满"),
+    ("UPDATE archive_package SET sha256 = repeat('0', 64)", "归档内容不得修改"),
+    ("UPDATE archive_package SET retention = '10年', retain_until = now()", "归档内容不得修改"),
+    ("UPDATE archive_file SET sha256 = repeat('0', 64)", "permission denied"),
+    ("DELETE FROM archive_file", "permission denied"),
+    ("DELETE FROM archive_holder", "permission denied"),
+])
+def test_on_postgresql_the_database_keeps_what_was_archived(seeded: Flask, db: Any, login: Any,
+                                                             submitted_transfer: dict, statement: str,
+                                                             refusal: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("triggers and the app role's grants are PostgreSQL's; SQLite relies on the session's guard")
+    registered(login, submitted_transfer)
+    assert build(seeded) == 1
+    with pytest.raises(DBAPIError, match=refusal), db.engine.begin() as conn:
+        conn.execute(text(statement))
+    with db.engine.begin() as conn:  # what may change afterwards: the fixity and export columns
+        assert conn.execute(text("UPDATE archive_package SET fixity_ok = false, export_receipt = 'X'")).rowcount == 1
