@@ -2,9 +2,10 @@
 
 An owner can disable the append-only trigger, truncate the book or rewrite the audit chain in one statement.
 The app's role (the user in ``DATABASE_URL``) is granted only what the code does: read and write the working
-tables, append to ``register_entry``, ``audit_entry`` and the archive's ``archive_file`` / ``archive_holder`` (no
-UPDATE, no TRUNCATE; DELETE of audit entries only for the retention purge), use the sequences. ``flask setup`` (and the tests) re-grant after every
-migration, so a new table is covered. SQLite has no roles: there the signed checkpoints are the guard.
+tables, append to ``register_entry``, ``audit_entry`` and the archive's ``archive_file`` / ``archive_holder``
+(no UPDATE, no TRUNCATE; DELETE of audit entries only for the retention purge), use the sequences. ``flask
+setup`` (and the tests) re-grant after every migration, so a new table is covered. SQLite has no roles: there
+the signed checkpoints are the guard.
 """
 from __future__ import annotations
 
