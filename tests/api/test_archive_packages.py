@@ -384,3 +384,22 @@ def test_on_postgresql_the_database_keeps_what_was_archived(seeded: Flask, db: A
         conn.execute(text(statement))
     with db.engine.begin() as conn:  # what may change afterwards: the fixity and export columns
         assert conn.execute(text("UPDATE archive_package SET fixity_ok = false, export_receipt = 'X'")).rowcount == 1
+
+
+@pytest.mark.slow  # a real scheduler (like tests/integrations/test_scheduler.py)
+def test_the_scheduler_archives_an_ended_case_and_exports_it(seeded: Flask, login: Any, simulator: Any,
+                                                             submitted_transfer: dict) -> None:
+    from support.waiting import wait_for
+
+    from app import jobs
+
+    business_no = registered(login, submitted_transfer)
+    every = {name: 3600 for name in jobs.INTERVALS_S} | {"archives": 0.2, "archive_export": 0.2}
+    scheduler = jobs.start_scheduler(seeded, every)
+    try:
+        wait_for(lambda: any(r["key"].endswith(business_no) for r in sim_received(simulator.url)),
+                 "the archives job to build the package and the export job to send it", timeout_s=30)
+    finally:
+        scheduler.shutdown(wait=True)
+    package = the_package(seeded, business_no)
+    assert package.export_receipt and package.fixity_ok is True
