@@ -225,6 +225,7 @@ def seed_demo(session: Session) -> str:
             clerk = _user(session, f"{prefix}_{role}", roles=[role], tenant_id=code)
             clerk.org_unit_id = clerk.org_unit_id or sections[(code, role)]
         _user(session, f"{prefix}_leader", roles=["team_leader", *STAFF_ROLES], tenant_id=code)
+        _user(session, f"{prefix}_archivist", roles=["archivist"], tenant_id=code)
     _user(session, "zhangsan", roles=["applicant"], real_name=ZHANG_SAN["name"], id_number=ZHANG_SAN["id_number"],
           phone=ZHANG_SAN["phone"])
     _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],

@@ -1,4 +1,5 @@
 """Imports every context's models so Alembic and ``create_all`` see the whole schema."""
+from app.archives.models import ArchiveConsultation, ArchiveFile, ArchiveHolder, ArchivePackage  # noqa: F401
 from app.casefile.attorney_models import PowerOfAttorney  # noqa: F401
 from app.casefile.models import BusinessNumberCounter, Case, CaseEvent, Material, Party, Task  # noqa: F401
 from app.catalog.models import BusinessType, ProcessVersion  # noqa: F401

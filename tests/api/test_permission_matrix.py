@@ -191,6 +191,11 @@ EXPECT: dict[str, Rule] = {
     "GET integrations.list_outbox": Rule(OPERATOR),
     # --- workbench pages ----------------------------------------------------------------------------------
     "GET workbench.inbox": Rule(OFFICE), "POST workbench.inbox_search": Rule(OFFICE),
+    # 电子档案: the archivist's (archive:read), whom no persona here holds (tests/api/test_archive_packages.py)
+    "GET workbench.archive_index": Rule(NOBODY), "POST workbench.archive_index": Rule(NOBODY),
+    "POST workbench.archive_consult": Rule(NOBODY, args={"package_id": FAKE}),
+    "GET workbench.archive_consultation": Rule(NOBODY, args={"consultation_id": FAKE}),
+    "GET workbench.archive_file": Rule(NOBODY, args={"consultation_id": FAKE, "seq": "1"}),
     "GET workbench.case_page": Rule(OFFICE, hides=True),
     "POST workbench.reveal": Rule(OFFICE, hides=True, args={"case_id": FAKE}),
     "GET workbench.verification_pdf": Rule(OFFICE, hides=True), "GET workbench.material": Rule(OFFICE, hides=True),
