@@ -39,6 +39,9 @@ ACTIONS: dict[str, str] = {
     "tax.push": "推送税务", "tax.paid": "完税", "payment.start": "发起缴费", "payment.paid": "缴费完成",
     "task.claim": "领取任务", "task.release": "退回任务", "task.assign": "分派任务", "task.complete": "办理任务",
     "workflow.timer": "流程定时事件", "pii.unmask": "查看完整个人信息",
+    "archive.build": "电子档案归档", "archive.consult": "档案调阅", "archive.document": "调阅档案文件",
+    "archive.export": "档案移交档案系统", "archive.fixity_failed": "档案完整性校验发现变化",
+    "archive.fixity_restored": "档案完整性校验恢复正常",
     "appointment.book": "预约办理", "appointment.cancel": "取消预约", "appointment.check_in": "预约签到",
     # register and certificates
     "register.record": "登簿", "register.lapse": "权利到期注销", "register.import": "存量登记数据导入",
@@ -77,7 +80,7 @@ OBJECT_TYPES: dict[str, str] = {
     "dictionary": "字典", "realty_unit": "不动产单元", "register_import": "存量数据导入", "certificate": "证书",
     "appointment": "预约", "interface": "接口", "outbox": "外发消息", "outbox_message": "外发消息", "log": "日志",
     "calendar": "工作日历", "holiday_plan": "节假日安排", "material": "材料",
-    "power_of_attorney": "授权委托书", "building": "幢",
+    "power_of_attorney": "授权委托书", "building": "幢", "archive_package": "档案封装包",
 }
 
 DETAIL_KEYS: dict[str, str] = {
@@ -92,6 +95,9 @@ DETAIL_KEYS: dict[str, str] = {
     "filters": "查询条件", "skipped": "跳过", "rights": "权利数", "http_status": "HTTP 状态",
     "latency_ms": "耗时（毫秒）",
     "power_of_attorney": "授权委托书", "notarised": "经公证", "business_types": "委托事项", "units": "单元数",
+    "archive_no": "档号", "retention": "保管期限", "receipt": "接收回执", "problems": "问题",
+    "consultation": "调阅登记", "purpose": "调阅目的", "token": "时间戳摘要", "directory": "目录移交",
+    "seq": "序号",
     "valid_until": "委托期限至", "already_registered": "已登记跳过",
     "error": "错误", "key": "消息键", "last_error": "最近错误", "path": "路径", "fingerprint": "指纹",
     "reason": "原因",
