@@ -48,6 +48,7 @@ DEFAULTS = [
     InterfaceDefault("payment", "统一支付"),
     InterfaceDefault("express", "邮政快递"),
     InterfaceDefault("tsa", "时间戳服务（RFC 3161）"),
+    InterfaceDefault("haochaping", "省政务服务好差评系统", topics=("feedback.rating",)),
 ]
 
 

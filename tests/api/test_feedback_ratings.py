@@ -1,0 +1,123 @@
+"""好差评: an ended case is rated once per party on the portal or by the SMS link; bad input is a field error in
+Chinese; a 差评 opens the office leader's follow-up (核实 → 联系 → 整改 → 答复) whose answer the rater sees; every
+rating reaches the province's 好差评 system (the simulator); the statistics count them."""
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from support.cases import complete_stage
+from test_portal_pages import csrf, sign_in
+
+from app.feedback import links
+from app.identity.actor import actor_for
+from app.identity.models import User
+from app.integrations.outbox import deliver_pending
+from app.supervision import stats
+
+FOLLOW_UP_STAGES = ("核实", "联系", "整改", "答复")
+
+
+def _refused_case(login: Any, submitted: dict[str, Any]) -> str:
+    resp = complete_stage(login("xh_acceptor"), submitted["business_no"], "受理", "reject",
+                          reject_reasons=["申请材料与登记簿记载不一致"])
+    assert resp.status_code == 200 and resp.get_json()["case_status"] == "rejected", resp.get_json()
+    return str(submitted["id"])
+
+
+def _rate(client: FlaskClient, case_id: str, **form: str) -> Any:
+    page = f"/my/applications/{case_id}"
+    return client.post(f"{page}/rating", data={"csrf_token": csrf(client, page), **form})
+
+
+def test_a_running_case_offers_no_rating_and_an_ended_one_is_rated_once(
+        client: FlaskClient, login: Any, submitted_transfer: dict[str, Any]) -> None:
+    sign_in(client, "zhangsan")
+    page = f"/my/applications/{submitted_transfer['id']}"
+    assert "服务评价" not in client.get(page).get_data(as_text=True)
+    case_id = _refused_case(login, submitted_transfer)
+    assert 'name="level"' in client.get(page).get_data(as_text=True)
+
+    bad = _rate(client, case_id, level="9")
+    assert bad.status_code == 422 and "请选择评价等级" in bad.get_data(as_text=True)
+    long = _rate(client, case_id, level="4", comment="慢" * 501)
+    assert long.status_code == 422 and "评价意见不能超过 500 个字" in long.get_data(as_text=True)
+
+    assert _rate(client, case_id, level="4", comment="窗口耐心").status_code == 302
+    shown = client.get(page).get_data(as_text=True)
+    assert "您的评价：<strong>满意</strong>" in shown and 'name="level"' not in shown
+    again = _rate(client, case_id, level="5")
+    assert again.status_code == 409 and "每项服务只能评价一次" in again.get_data(as_text=True)
+
+
+def test_a_bad_rating_goes_through_its_follow_up_to_the_answer_the_rater_sees(
+        client: FlaskClient, login: Any, submitted_transfer: dict[str, Any]) -> None:
+    case_id = _refused_case(login, submitted_transfer)
+    sign_in(client, "zhangsan")
+    assert _rate(client, case_id, level="1", comment="材料一次没说清楚").status_code == 302
+    page = client.get(f"/my/applications/{case_id}").get_data(as_text=True)
+    assert "差评整改" in page and "差评核实中" in page
+    leader = login("xh_leader")
+    tasks = leader.get("/api/v1/tasks", query_string={"stage": "核实"}).get_json()["items"]
+    assert len(tasks) == 1 and tasks[0]["role"] == "team_leader" and tasks[0]["due_at"], tasks
+    follow_up_no = tasks[0]["business_no"]
+    assert login("xh_acceptor").get("/api/v1/tasks", query_string={"stage": "核实"}).get_json()["items"] == []
+    for stage in FOLLOW_UP_STAGES:
+        resp = complete_stage(leader, follow_up_no, stage)
+        assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["case_status"] == "completed"
+    page = client.get(f"/my/applications/{case_id}").get_data(as_text=True)
+    assert "已答复" in page and "登记机构答复" in page and "答复意见：符合规定" in page
+    # the follow-up is the office's work: not among the rater's applications
+    assert follow_up_no not in client.get("/my/applications").get_data(as_text=True)
+
+
+def test_ratings_reach_the_provinces_system_and_the_statistics(
+        client: FlaskClient, login: Any, submitted_transfer: dict[str, Any], seeded: Any, simulator: Any) -> None:
+    case_id = _refused_case(login, submitted_transfer)
+    sign_in(client, "zhangsan")
+    assert _rate(client, case_id, level="2").status_code == 302
+    with seeded.extensions["db"].unit_of_work() as session:
+        report = deliver_pending(session)
+    assert report.sent >= 1, str(report)
+    with urllib.request.urlopen(f"{simulator.url}/_control/state") as resp:  # noqa: S310 (the test's own simulator)
+        received = json.load(resp)["received"].get("haochaping", [])
+    bodies = [m["body"] for m in received if m["body"].get("business_no") == submitted_transfer["business_no"]]
+    assert len(bodies) == 1 and bodies[0]["level"] == 2 and bodies[0]["level_label"] == "不满意", received
+    assert bodies[0]["office"] == "330106" and bodies[0]["stage"] == "不予受理"
+
+    with seeded.extensions["db"].unit_of_work() as session:
+        ops = session.execute(select(User).where(User.username == "ops")).scalar_one()
+        ratings = stats.dashboard(session, actor_for(session, ops), stats.StatsFilter())["ratings"]
+    assert ratings["total"] == 1 and ratings["satisfied"] == 0 and ratings["share"] == 0.0
+    assert ratings["open_bad"] == 1
+    assert [(r["key"], r["value"]) for r in ratings["by_stage"]] == [("不予受理", 1)]
+    assert [r["label"] for r in ratings["by_clerk"]] == ["xh_acceptor"]
+
+
+def test_the_sms_link_rates_once_without_signing_in(
+        client: FlaskClient, login: Any, submitted_transfer: dict[str, Any], seeded: Any, simulator: Any) -> None:
+    _refused_case(login, submitted_transfer)
+    settings = seeded.config["SETTINGS"]
+    with seeded.extensions["db"].unit_of_work() as session:
+        sent = links.send_due(session, secret=settings.secret_key, base_url="http://portal.test")
+    assert sent == 2  # the seller (applicant) and the buyer who confirmed
+    with urllib.request.urlopen(f"{simulator.url}/sms/outbox") as resp:  # noqa: S310
+        texts = [m for m in json.load(resp)["items"] if m["template"] == "feedback_invitation"
+                 and m["params"]["reference"] == submitted_transfer["business_no"]]
+    assert len(texts) == 2
+    path = texts[0]["params"]["link"].removeprefix("http://portal.test")
+    form = client.get(path)
+    assert form.status_code == 200 and 'name="level"' in form.get_data(as_text=True)
+    token = csrf(client, path)
+    bad = client.post(path, data={"csrf_token": token, "level": "很好"})
+    assert bad.status_code == 422 and "请选择评价等级" in bad.get_data(as_text=True)
+    done = client.post(path, data={"csrf_token": token, "level": "非常满意"})
+    assert done.status_code == 200 and "感谢您的评价" in done.get_data(as_text=True)
+    used = client.get(path)
+    assert used.status_code == 409 and "该评价链接已使用" in used.get_data(as_text=True)
+    tampered = client.get(path[:-2] + "xx")
+    assert tampered.status_code == 404 and "评价链接无效" in tampered.get_data(as_text=True)
