@@ -95,6 +95,14 @@ class Channel(StrEnum):
     INTERNAL = "internal"
 
 
+class RatingChannel(StrEnum):
+    """Values of ``Rating.channel`` (app/feedback): where a 好差评 was given."""
+
+    PORTAL = "portal"  # the case page or the appointments page
+    SMS = "sms"        # the signed link texted once the service ended
+    API = "api"        # the REST API (apps)
+
+
 class AppointmentStatus(StrEnum):
     """Values of ``Appointment.status`` (a booked window visit)."""
 

@@ -26,7 +26,7 @@ from app.identity.models import User
 from app.integrations.adapters.services import send_sms
 from app.integrations.answers import each_in_own_transaction, stable
 from app.integrations.client import CallContext
-from app.vocabulary import FINAL_STATUSES, AppointmentStatus, Channel
+from app.vocabulary import FINAL_STATUSES, AppointmentStatus, Channel, RatingChannel
 
 LINK_TTL = timedelta(days=15)
 WINDOW = timedelta(days=7)  # services that ended this recently are asked for a rating
@@ -118,7 +118,7 @@ def rate_by_link(session: Session, link: RatingLink, *, level: Any, comment: Any
     if rater is None:
         raise NotFound("评价链接无效，请核对短信中的链接", code="link_invalid")
     rating = rate(session, actor_for(session, rater), subject_for_key(session, link.subject_key),
-                  level=level, comment=comment, channel="sms")
+                  level=level, comment=comment, channel=RatingChannel.SMS)
     link.used_at = utcnow()
     return rating
 

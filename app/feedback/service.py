@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.access import is_party
-from app.casefile.models import Case
+from app.casefile.models import Appointment, Case
 from app.db import utcnow
-from app.errors import Conflict, PermissionDenied
+from app.errors import Conflict, NotFound, PermissionDenied
 from app.feedback import followups, push
 from app.feedback.models import Rating
 from app.feedback.scale import LEVELS, is_bad, parse_comment, parse_level
-from app.feedback.subjects import Subject, case_subject
+from app.feedback.subjects import Subject, appointment_subject, case_subject
 from app.identity.actor import Actor
 from app.identity.models import User
 from app.security import audit
@@ -59,6 +59,28 @@ def rate_case(session: Session, actor: Actor, case: Case, *, level: Any, comment
     if not is_party(actor, case):
         raise PermissionDenied("只有本业务的申请人可以评价", code="not_a_party")
     return rate(session, actor, case_subject(session, case), level=level, comment=comment, channel=channel)
+
+
+def rate_appointment(session: Session, actor: Actor, appointment_id: str, *, level: Any, comment: Any,
+                     channel: str) -> Rating:
+    """The applicant rates the window service of a visit he booked, once he came (checked in)."""
+    appointment = session.execute(select(Appointment).where(Appointment.id == appointment_id,
+                                                            Appointment.user_id == actor.user_id)
+                                  .execution_options(all_tenants=True)).scalar_one_or_none()
+    if appointment is None:
+        raise NotFound("预约不存在", code="appointment_not_found")
+    return rate(session, actor, appointment_subject(session, appointment), level=level, comment=comment,
+                channel=channel)
+
+
+def levels_given(session: Session, actor: Actor, appointments: list[Appointment]) -> dict[str, str]:
+    """Appointment id → the label of the rating ``actor`` gave its visit (the appointments page)."""
+    keys = {f"appointment:{a.id}": a.id for a in appointments}
+    if not keys or not actor.user_id:
+        return {}
+    rows = session.execute(select(Rating.subject_key, Rating.level).where(
+        Rating.subject_key.in_(sorted(keys)), Rating.rater_id == actor.user_id).execution_options(all_tenants=True))
+    return {keys[key]: LEVELS[level] for key, level in rows}
 
 
 def rating_panel(session: Session, actor: Actor, case: Case) -> dict[str, Any] | None:

@@ -20,7 +20,8 @@ from app.catalog.diagram import diagram_svg, lane_names, version_xml
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version, enabled_definitions, version_definition
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
-from app.feedback.service import rating_panel
+from app.feedback.scale import LEVELS
+from app.feedback.service import levels_given, rating_panel
 from app.identity import directory
 from app.pages import login_required, page_actor
 from app.registry import certificates, queries
@@ -187,9 +188,11 @@ def appointments_page() -> Any:
                   "success")
             return redirect(url_for("portal.appointments_page"))
     types = [d for _, d in enabled_definitions(session) if d.applicant_mode not in ("嘱托", "内部")]
+    mine = appointments.my_appointments(session, actor)
     return render_template("portal/appointments.html", halls=halls, tenant_id=tenant_id, types=types,
                            slots=appointments.slots(session, tenant_id),
-                           mine=appointments.my_appointments(session, actor), halves=appointments.HALVES,
+                           mine=mine, halves=appointments.HALVES,
+                           rated=levels_given(session, actor, mine), levels=LEVELS,
                            errors=errors, message=message), (422 if message else 200)
 
 

@@ -7,12 +7,15 @@ import json
 import urllib.request
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from support.cases import complete_stage
 from test_portal_pages import csrf, sign_in
 
+from app.cases import appointments
 from app.feedback import links
+from app.feedback.models import Rating
 from app.identity.actor import actor_for
 from app.identity.models import User
 from app.integrations.outbox import deliver_pending
@@ -121,3 +124,48 @@ def test_the_sms_link_rates_once_without_signing_in(
     assert used.status_code == 409 and "该评价链接已使用" in used.get_data(as_text=True)
     tampered = client.get(path[:-2] + "xx")
     assert tampered.status_code == 404 and "评价链接无效" in tampered.get_data(as_text=True)
+
+
+def test_the_rest_api_rates_once_with_field_errors_in_chinese(
+        login: Any, submitted_transfer: dict[str, Any]) -> None:
+    buyer = login("lisi")
+    path = f"/api/v1/applications/{submitted_transfer['id']}/rating"
+    early = buyer.post(path, json={"level": 5})
+    assert early.status_code == 409 and early.get_json()["code"] == "not_ended"
+    _refused_case(login, submitted_transfer)
+    assert buyer.get(path).get_json() == {"may_rate": True, "rated": False}
+    bad = buyer.post(path, json={"level": "还行"})
+    assert bad.status_code == 422 and "请选择评价等级" in bad.get_json()["errors"]["level"][0]
+    given = buyer.post(path, json={"level": "基本满意", "comment": "等候时间较长"})
+    assert given.status_code == 201 and given.get_json()["level"] == 3 and given.get_json()["follow_up"] is False
+    assert buyer.get(path).get_json()["level_label"] == "基本满意"
+    again = buyer.post(path, json={"level": 5})
+    assert again.status_code == 409 and again.get_json()["code"] == "already_rated"
+    # the seller is another party: his own rating is still open
+    assert login("zhangsan").get(path).get_json()["may_rate"] is True
+    assert login("xh_acceptor").post(path, json={"level": 1}).status_code == 403
+
+
+def test_a_window_visit_is_rated_from_the_appointments_page(
+        client: FlaskClient, seeded: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with seeded.extensions["db"].unit_of_work() as session:
+        lisi = actor_for(session, session.execute(select(User).where(User.username == "lisi")).scalar_one())
+        booked = appointments.book(session, lisi, tenant_id="330106", business_type="transfer_resale",
+                                   day=appointments.bookable_days()[0], half="am")
+        appointment_id, code, day = booked.id, booked.code, booked.day
+    sign_in(client, "lisi")
+    early = client.post(f"/appointments/{appointment_id}/rating",
+                        data={"csrf_token": csrf(client, "/appointments"), "level": "5"})
+    assert early.status_code == 302
+    assert "到窗口办理（预约签到）后才能评价" in client.get("/appointments").get_data(as_text=True)
+    monkeypatch.setattr(appointments, "beijing_today", lambda: day)
+    with seeded.extensions["db"].unit_of_work() as session:
+        clerk = actor_for(session, session.execute(select(User).where(User.username == "xh_acceptor")).scalar_one())
+        appointments.check_in(session, clerk, code)
+    assert client.post(f"/appointments/{appointment_id}/rating",
+                       data={"csrf_token": csrf(client, "/appointments"), "level": "4"}).status_code == 302
+    page = client.get("/appointments").get_data(as_text=True)
+    assert "已评价：满意" in page
+    with seeded.extensions["db"].unit_of_work() as session:
+        rating = session.execute(select(Rating).where(Rating.appointment_id == appointment_id)).scalar_one()
+        assert (rating.stage, rating.reference, rating.tenant_id) == ("窗口服务", code, "330106")

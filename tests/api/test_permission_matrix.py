@@ -120,6 +120,7 @@ EXPECT: dict[str, Rule] = {
     "GET portal.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
     "POST portal.pay": Rule(PARTY, hides=True, args={"case_id": FAKE}),
     "POST portal.rate_case_page": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.rate_visit": Rule(APPLY, hides=True),  # one's own visit (another's: 预约不存在)
     "GET portal.paid": Rule(PARTY | OFFICE, hides=True),
     "GET portal.receipt": Rule(PARTY | OFFICE, hides=True, fake=True),  # not paid yet
     "POST portal.choose_delivery": Rule(PARTY, hides=True, args={"case_id": FAKE}),
@@ -151,6 +152,8 @@ EXPECT: dict[str, Rule] = {
     "POST consents.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
                                                json={"consenter_name": "王五", "consenter_id_number": "x"}),
     "PUT applications.answer_inquiry": Rule(PARTY, hides=True, json={"answers": {}}, args={"case_id": FAKE}),
+    "POST applications.rate": Rule(PARTY, hides=True, json={"level": 5}, args={"case_id": FAKE}),
+    "GET applications.rating": Rule(PARTY | OFFICE, hides=True),
     "POST applications.invite": Rule(PARTY, hides=True, json={"phone": "13900000000", "party_role": "buyer"},
                                      args={"case_id": FAKE}),
     "GET integrations.payment_statement": Rule(PARTY | OFFICE, hides=True),
