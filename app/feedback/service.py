@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.casefile.access import is_party
@@ -41,7 +42,12 @@ def rate(session: Session, actor: Actor, subject: Subject, *, level: Any, commen
                     tenant_id=subject.tenant_id, created_at=utcnow())
     rating.ensure_id()
     rating.comment = text or None
-    session.add(rating)
+    try:  # the unique key decides between two submissions of the same person at the same moment
+        with session.begin_nested():
+            session.add(rating)
+            session.flush()
+    except IntegrityError:
+        raise Conflict("您已评价过该服务，每项服务只能评价一次", code="already_rated") from None
     if is_bad(value):
         rater = session.get(User, actor.user_id)
         assert rater is not None

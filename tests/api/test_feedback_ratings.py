@@ -4,6 +4,7 @@ rating reaches the province's 好差评 system (the simulator); the statistics c
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 from typing import Any
 
@@ -12,14 +13,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from support.cases import complete_stage
 from test_portal_pages import csrf, sign_in
+from test_workbench_pages import Page
 
+from app.casefile.models import Case
 from app.cases import appointments
+from app.errors import Conflict
 from app.feedback import links
 from app.feedback.models import Rating
+from app.feedback.service import rate_case
 from app.identity.actor import actor_for
 from app.identity.models import User
 from app.integrations.outbox import deliver_pending
 from app.supervision import stats
+from app.vocabulary import RatingChannel
 
 FOLLOW_UP_STAGES = ("核实", "联系", "整改", "答复")
 
@@ -57,25 +63,35 @@ def test_a_running_case_offers_no_rating_and_an_ended_one_is_rated_once(
 
 
 def test_a_bad_rating_goes_through_its_follow_up_to_the_answer_the_rater_sees(
-        client: FlaskClient, login: Any, submitted_transfer: dict[str, Any]) -> None:
+        client: FlaskClient, login: Any, seeded: Any, submitted_transfer: dict[str, Any]) -> None:
     case_id = _refused_case(login, submitted_transfer)
     sign_in(client, "zhangsan")
     assert _rate(client, case_id, level="1", comment="材料一次没说清楚").status_code == 302
     page = client.get(f"/my/applications/{case_id}").get_data(as_text=True)
     assert "差评整改" in page and "差评核实中" in page
-    leader = login("xh_leader")
-    tasks = leader.get("/api/v1/tasks", query_string={"stage": "核实"}).get_json()["items"]
+    tasks = login("xh_leader").get("/api/v1/tasks", query_string={"stage": "核实"}).get_json()["items"]
     assert len(tasks) == 1 and tasks[0]["role"] == "team_leader" and tasks[0]["due_at"], tasks
     follow_up_no = tasks[0]["business_no"]
     assert login("xh_acceptor").get("/api/v1/tasks", query_string={"stage": "核实"}).get_json()["items"] == []
-    for stage in FOLLOW_UP_STAGES:
-        resp = complete_stage(leader, follow_up_no, stage)
-        assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["case_status"] == "completed"
+
+    leader = Page(seeded.test_client(), "xh_leader")  # the workbench pages, as the office leader works
+    for stage, opinion in zip(FOLLOW_UP_STAGES, ("差评属实：未一次告知", "已电话联系评价人", "已修订一次性告知单",
+                                                 "已核实并整改，今后受理时一次性告知所需材料"), strict=True):
+        inbox = leader.get("/workbench/?tab=all").get_data(as_text=True)
+        assert follow_up_no in inbox, stage
+        task = login("xh_leader").get("/api/v1/tasks", query_string={"stage": stage,
+                                                                     "business_no": follow_up_no}).get_json()["items"]
+        case_page = leader.get(f"/workbench/cases/{task[0]['case_id']}")
+        assert case_page.status_code == 200 and "差评整改" in case_page.get_data(as_text=True)
+        done = leader.post(f"/workbench/tasks/{task[0]['id']}/complete", decision="approve", opinion=opinion)
+        assert done.status_code == 302, done.get_data(as_text=True)[:500]
     page = client.get(f"/my/applications/{case_id}").get_data(as_text=True)
-    assert "已答复" in page and "登记机构答复" in page and "答复意见：符合规定" in page
-    # the follow-up is the office's work: not among the rater's applications
+    assert "已答复" in page and "登记机构答复" in page and "今后受理时一次性告知所需材料" in page
+    answered = login("zhangsan").get(f"/api/v1/applications/{case_id}/rating").get_json()
+    assert answered["follow_up"]["answered"] is True and answered["follow_up"]["status"] == "completed"
+    # the follow-up is the office's work: not among the rater's applications, not opened to him
     assert follow_up_no not in client.get("/my/applications").get_data(as_text=True)
+    assert login("zhangsan").get(f"/api/v1/applications/{task[0]['case_id']}").status_code == 404
 
 
 def test_ratings_reach_the_provinces_system_and_the_statistics(
@@ -169,3 +185,44 @@ def test_a_window_visit_is_rated_from_the_appointments_page(
     with seeded.extensions["db"].unit_of_work() as session:
         rating = session.execute(select(Rating).where(Rating.appointment_id == appointment_id)).scalar_one()
         assert (rating.stage, rating.reference, rating.tenant_id) == ("窗口服务", code, "330106")
+
+
+def test_two_simultaneous_ratings_by_the_same_person_keep_exactly_one(
+        login: Any, seeded: Any, submitted_transfer: dict[str, Any]) -> None:
+    case_id = _refused_case(login, submitted_transfer)
+    db = seeded.extensions["db"]
+    with db.unit_of_work() as session:  # resolved first: a thread holding SQLite's lock must not wait below
+        lisi = actor_for(session, session.execute(select(User).where(User.username == "lisi")).scalar_one())
+    results: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def attempt(level: int) -> None:
+        barrier.wait()
+        session = db.session_factory()
+        try:
+            case = session.execute(select(Case).where(Case.id == case_id)).scalar_one()
+            rate_case(session, lisi, case, level=level, comment="", channel=RatingChannel.API)
+            session.commit()
+            results.append("rated")
+        except Conflict as exc:
+            session.rollback()
+            results.append(exc.code)
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
+            session.rollback()
+            results.append(repr(exc))
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=attempt, args=(level,)) for level in (5, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == ["already_rated", "rated"], results
+    with db.unit_of_work() as session:
+        ratings = session.execute(select(Rating).where(Rating.case_id == case_id)).scalars().all()
+        assert len(ratings) == 1
+        # a 差评 that lost the race opened no follow-up
+        assert (ratings[0].level == 1) == (ratings[0].follow_up_case_id is not None)
+        follow_ups = session.execute(select(Case.id).where(Case.business_type_code == "feedback_followup")).scalars()
+        assert list(follow_ups) == ([] if ratings[0].level == 5 else [ratings[0].follow_up_case_id])
