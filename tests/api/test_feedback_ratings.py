@@ -23,6 +23,7 @@ from app.feedback.models import Rating
 from app.feedback.service import rate_case
 from app.identity.actor import actor_for
 from app.identity.models import User
+from app.integrations.models import OutboxMessage
 from app.integrations.outbox import deliver_pending
 from app.supervision import stats
 from app.vocabulary import RatingChannel
@@ -92,6 +93,9 @@ def test_a_bad_rating_goes_through_its_follow_up_to_the_answer_the_rater_sees(
     # the follow-up is the office's work: not among the rater's applications, not opened to him
     assert follow_up_no not in client.get("/my/applications").get_data(as_text=True)
     assert login("zhangsan").get(f"/api/v1/applications/{task[0]['case_id']}").status_code == 404
+    with seeded.extensions["db"].unit_of_work() as session:  # nor announced to the registration subscribers
+        assert session.execute(select(OutboxMessage).where(OutboxMessage.topic == "case.progress")
+                               .where(OutboxMessage.payload["business_no"].as_string() == follow_up_no)).first() is None
 
 
 def test_ratings_reach_the_provinces_system_and_the_statistics(
