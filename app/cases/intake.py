@@ -142,11 +142,12 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
     its account, else ``online``; window intake and court entrustment name theirs."""
     actor.require(permission)
+    # opened by the platform itself (a 差评's follow-up, app/feedback); the rows are in the session's map after it
+    if version_definition(current_version(session, business_type)).applicant_mode == "内部":
+        raise PermissionDenied("该事项由登记机构内部办理，不能申请", code="internal_type")
     channel = channel or (Channel.INSTITUTION if actor.kind == "institution" else Channel.ONLINE)
     version = current_version(session, business_type)
     definition = version_definition(version)
-    if definition.applicant_mode == "内部":  # opened by the platform itself (a 差评's follow-up, app/feedback)
-        raise PermissionDenied("该事项由登记机构内部办理，不能申请", code="internal_type")
     form = _prefill(session, actor.user_id, _application_schema(definition), form)
     case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
                 channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
