@@ -75,6 +75,8 @@ def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form
 
 def _apply_form(session: Session, case: Case, definition: BusinessTypeDef, form: dict[str, Any],
                 *, partial: bool) -> None:
+    if definition.applicant_mode == "内部":  # the platform fills these itself (a 差评's follow-up, app/feedback)
+        raise PermissionDenied("该事项由登记机构内部办理，不能申请", code="internal_type")
     schema = _application_schema(definition)
     data = validate_form_data(schema, form, partial=partial)
     secret = pii_fields(schema)
@@ -142,9 +144,6 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
     its account, else ``online``; window intake and court entrustment name theirs."""
     actor.require(permission)
-    # opened by the platform itself (a 差评's follow-up, app/feedback); the rows are in the session's map after it
-    if version_definition(current_version(session, business_type)).applicant_mode == "内部":
-        raise PermissionDenied("该事项由登记机构内部办理，不能申请", code="internal_type")
     channel = channel or (Channel.INSTITUTION if actor.kind == "institution" else Channel.ONLINE)
     version = current_version(session, business_type)
     definition = version_definition(version)

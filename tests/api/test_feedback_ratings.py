@@ -164,6 +164,10 @@ def test_the_rest_api_rates_once_with_field_errors_in_chinese(
     # the seller is another party: his own rating is still open
     assert login("zhangsan").get(path).get_json()["may_rate"] is True
     assert login("xh_acceptor").post(path, json={"level": 1}).status_code == 403
+    # the follow-up type is the platform's own: nobody applies for it
+    internal = buyer.post("/api/v1/applications", json={"business_type": "feedback_followup",
+                                                         "form": {"unit_code": "330106001001GB00100F00010101"}})
+    assert internal.status_code == 403 and internal.get_json()["code"] == "internal_type"
 
 
 def test_a_window_visit_is_rated_from_the_appointments_page(
