@@ -151,6 +151,14 @@ def make_application_forms(session: Session, app: Any) -> int:
     return make_pending(session, app.extensions["storage"], issuing_config().font)
 
 
+def send_rating_links(session: Session, app: Any) -> int:
+    """好差评 by SMS: text a signed rating link for each service that ended (app/feedback/links.py)."""
+    from app.feedback.links import send_due
+
+    settings = app.config["SETTINGS"]
+    return send_due(session, secret=settings.secret_key, base_url=settings.public_base_url)
+
+
 def make_checkpoint(session: Session) -> Any:
     """Sign, time-stamp and export the chain heads recorded since the last checkpoint (app/registry/checkpoints)."""
     from app.registry.checkpoints import make_checkpoint as make
@@ -259,7 +267,7 @@ class SchedulerElection:
 
 INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
                "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30, "archives": 60,
-               "archive_export": 300, "archive_fixity": 3600}
+               "archive_export": 300, "archive_fixity": 3600, "rating_links": 300}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -299,6 +307,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "archives": lambda s: build_archives(s, app),
         "archive_export": lambda s: export_archives(s, app),
         "archive_fixity": lambda s: check_archive_fixity(s, app),
+        "rating_links": lambda s: send_rating_links(s, app),
     }
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,

@@ -5,6 +5,7 @@ from app.casefile.models import BusinessNumberCounter, Case, CaseEvent, Material
 from app.catalog.models import BusinessType, ProcessVersion  # noqa: F401
 from app.db import Base  # noqa: F401
 from app.engine.models import WorkflowState  # noqa: F401
+from app.feedback.models import Rating, RatingLink  # noqa: F401
 from app.identity.models import OrgUnit, Role, Tenant, User, UserRole  # noqa: F401
 from app.integrations.models import (  # noqa: F401
     Interface,

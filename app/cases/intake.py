@@ -75,6 +75,8 @@ def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form
 
 def _apply_form(session: Session, case: Case, definition: BusinessTypeDef, form: dict[str, Any],
                 *, partial: bool) -> None:
+    if definition.applicant_mode == "内部":  # the platform fills these itself (a 差评's follow-up, app/feedback)
+        raise PermissionDenied("该事项由登记机构内部办理，不能申请", code="internal_type")
     schema = _application_schema(definition)
     data = validate_form_data(schema, form, partial=partial)
     secret = pii_fields(schema)

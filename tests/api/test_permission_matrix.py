@@ -75,6 +75,8 @@ EXPECT: dict[str, Rule] = {
     "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram
     "GET portal.blank_contract": Rule(EVERYONE),  # the 示范文本 of a type, linked from its public guide
     "GET portal.invitation": Rule(EVERYONE, args={"token": "x"}),  # the SMS link; the token is the check
+    "GET portal.rating_link": Rule(EVERYONE, args={"token": "x"}),  # 好差评 by SMS; the token is the check
+    "POST portal.rating_link": Rule(EVERYONE, args={"token": "x"}),
     "GET api_docs": Rule(EVERYONE), "GET api-docs.openapi_json": Rule(EVERYONE), "GET static": Rule(EVERYONE),
     # --- account security (staff) -------------------------------------------------------------------------
     "GET accounts.security": Rule(STAFF), "POST accounts.totp_start": Rule(STAFF),
@@ -117,6 +119,8 @@ EXPECT: dict[str, Rule] = {
     # after submission: notices, payment (paid by a party), receipt, delivery (chosen by a party)
     "GET portal.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
     "POST portal.pay": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.rate_case_page": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.rate_visit": Rule(APPLY, hides=True),  # one's own visit (another's: 预约不存在)
     "GET portal.paid": Rule(PARTY | OFFICE, hides=True),
     "GET portal.receipt": Rule(PARTY | OFFICE, hides=True, fake=True),  # not paid yet
     "POST portal.choose_delivery": Rule(PARTY, hides=True, args={"case_id": FAKE}),
@@ -148,6 +152,8 @@ EXPECT: dict[str, Rule] = {
     "POST consents.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
                                                json={"consenter_name": "王五", "consenter_id_number": "x"}),
     "PUT applications.answer_inquiry": Rule(PARTY, hides=True, json={"answers": {}}, args={"case_id": FAKE}),
+    "POST applications.rate": Rule(PARTY, hides=True, json={"level": 5}, args={"case_id": FAKE}),
+    "GET applications.rating": Rule(PARTY | OFFICE, hides=True),
     "POST applications.invite": Rule(PARTY, hides=True, json={"phone": "13900000000", "party_role": "buyer"},
                                      args={"case_id": FAKE}),
     "GET integrations.payment_statement": Rule(PARTY | OFFICE, hides=True),
