@@ -29,6 +29,7 @@ from app.clock import CHINA
 from app.db import utcnow
 from app.integrations.client import ServiceUnavailable
 from app.security import audit
+from app.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 SIGNER = "不动产登记机构电子签章"
@@ -36,9 +37,11 @@ SIGNER = "不动产登记机构电子签章"
 
 def pending_case_ids(session: Session, limit: int = 50) -> list[str]:
     """Ended cases (with a business number: a draft withdrawn before submission leaves nothing to keep) that
-    have no package yet, oldest end first."""
+    have no package yet, oldest end first. A 好差评 follow-up (channel ``internal``) is a record of the office's
+    service, not a registration file: it stays with the cases and is not archived here."""
     return list(session.scalars(
         select(Case.id).where(Case.status.in_([str(s) for s in classes.ENDED]), Case.business_no.is_not(None),
+                              Case.channel != Channel.INTERNAL,
                               ~exists().where(ArchivePackage.case_id == Case.id))
         .order_by(Case.completed_at, Case.id).limit(limit).execution_options(all_tenants=True)))
 
@@ -52,7 +55,8 @@ def build_package(session: Session, storage: Storage, case_id: str, font: Any) -
     from app.registry.checkpoints import office_keys
 
     case = session.get(Case, case_id, populate_existing=True)
-    if case is None or case.business_no is None or case.status not in classes.ENDED:
+    if case is None or case.business_no is None or case.status not in classes.ENDED \
+            or case.channel == Channel.INTERNAL:
         return None
     if session.scalar(select(ArchivePackage.id).where(ArchivePackage.case_id == case.id)) is not None:
         return None

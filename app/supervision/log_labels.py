@@ -42,6 +42,7 @@ ACTIONS: dict[str, str] = {
     "archive.build": "电子档案归档", "archive.consult": "档案调阅", "archive.document": "调阅档案文件",
     "archive.export": "档案移交档案系统", "archive.fixity_failed": "档案完整性校验发现变化",
     "archive.fixity_restored": "档案完整性校验恢复正常",
+    "feedback.rate": "好差评评价", "feedback.follow_up_open": "差评整改立案",
     "appointment.book": "预约办理", "appointment.cancel": "取消预约", "appointment.check_in": "预约签到",
     # register and certificates
     "register.record": "登簿", "register.lapse": "权利到期注销", "register.import": "存量登记数据导入",
@@ -97,7 +98,7 @@ DETAIL_KEYS: dict[str, str] = {
     "power_of_attorney": "授权委托书", "notarised": "经公证", "business_types": "委托事项", "units": "单元数",
     "archive_no": "档号", "retention": "保管期限", "receipt": "接收回执", "problems": "问题",
     "consultation": "调阅登记", "purpose": "调阅目的", "token": "时间戳摘要", "directory": "目录移交",
-    "seq": "序号",
+    "seq": "序号", "rating": "评价编号", "follow_up": "差评整改件",
     "valid_until": "委托期限至", "already_registered": "已登记跳过",
     "error": "错误", "key": "消息键", "last_error": "最近错误", "path": "路径", "fingerprint": "指纹",
     "reason": "原因",

@@ -96,6 +96,11 @@ def test_a_bad_rating_goes_through_its_follow_up_to_the_answer_the_rater_sees(
     with seeded.extensions["db"].unit_of_work() as session:  # nor announced to the registration subscribers
         assert session.execute(select(OutboxMessage).where(OutboxMessage.topic == "case.progress")
                                .where(OutboxMessage.payload["business_no"].as_string() == follow_up_no)).first() is None
+    # nor archived as a registration file: the electronic archive takes the refused case, not its follow-up
+    from app.archives.building import pending_case_ids
+    with seeded.extensions["db"].unit_of_work() as session:
+        pending = pending_case_ids(session)
+    assert case_id in pending and task[0]["case_id"] not in pending
 
 
 def test_ratings_reach_the_provinces_system_and_the_statistics(
