@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         account_security,  # noqa: F401  (its routes join the sign-in blueprint before pages registers it)
         admin,
         api,
+        archives,
         casefile,
         cases,
         catalog,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     registry.init_app(app)  # certificate keys, checkpoint log; flask registry
     cases.init_app(app)  # 税务 and payment callbacks; flask tax-waits, verifications
     supervision.init_app(app)  # flask logs
+    archives.init_app(app)  # flask archives
     web.init_app(app)  # request plumbing: input guard, one transaction per request, headers, rate limits
     error_handlers.init_app(app)
     pages.init_app(app)  # sign-in pages, CSRF, layout context, Beijing-time filters

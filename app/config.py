@@ -170,6 +170,9 @@ class Settings:
     # Anchoring (h6): the signed checkpoint log's directory (default instance/checkpoints), and the owner's
     # connection that runs migrations on PostgreSQL while the app connects as a role that owns no table.
     checkpoint_dir: Path | None = None
+    # Electronic archives (docs/archives.md): the directory packages are dropped into for the archive system
+    # (none: the HTTP interface only).
+    archive_export_dir: Path | None = None
     migrate_database_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -222,6 +225,7 @@ class Settings:
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
             scheduler_lease_seconds=env_int("SCHEDULER_LEASE_SECONDS", 30),
             checkpoint_dir=_env_path("CHECKPOINT_DIR"),
+            archive_export_dir=_env_path("ARCHIVE_EXPORT_DIR"),
             migrate_database_url=env_str("MIGRATE_DATABASE_URL") or "",
         )
         settings.check()

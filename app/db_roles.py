@@ -2,9 +2,10 @@
 
 An owner can disable the append-only trigger, truncate the book or rewrite the audit chain in one statement.
 The app's role (the user in ``DATABASE_URL``) is granted only what the code does: read and write the working
-tables, append to ``register_entry`` and ``audit_entry`` (no UPDATE, no TRUNCATE; DELETE of audit entries
-only for the retention purge), use the sequences. ``flask setup`` (and the tests) re-grant after every
-migration, so a new table is covered. SQLite has no roles: there the signed checkpoints are the guard.
+tables, append to ``register_entry``, ``audit_entry`` and the archive's ``archive_file`` / ``archive_holder``
+(no UPDATE, no TRUNCATE; DELETE of audit entries only for the retention purge), use the sequences. ``flask
+setup`` (and the tests) re-grant after every migration, so a new table is covered. SQLite has no roles: there
+the signed checkpoints are the guard.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 APPEND_ONLY = {"register_entry": "SELECT, INSERT", "audit_entry": "SELECT, INSERT, DELETE",
+               "archive_file": "SELECT, INSERT", "archive_holder": "SELECT, INSERT",  # fixity records (电子档案)
                "alembic_version": "SELECT"}
 
 

@@ -41,6 +41,8 @@ JOINT_UNIT = 9
 BANK = {"name": "中国示范银行股份有限公司杭州分行", "id_number": make_uscc("91", "330100", "MA2DEM01")}
 COURT = {"name": "杭州市西湖区人民法院", "id_number": make_uscc("11", "330106", "00250041")}
 DEVELOPER = {"name": "杭州示范房地产开发有限公司", "id_number": make_uscc("91", "330106", "MA2DEF01")}
+# 房屋经纪机构: files for its clients under a recorded 授权委托书 (app/cases/attorney.py)
+AGENT = {"name": "杭州示范房产经纪有限公司", "id_number": make_uscc("91", "330106", "MA2DAG01")}
 NEW_BUILD_UNITS = 4  # per district: 示范花园 1幢 2单元, surveyed, land right only (first registration pending)
 # 余杭区 示范村: its 村集体经济组织 (credit code issued by 农业农村, ``N2…``; the 主体标识码 is not a GB 11714
 # organisation code) holds the village factory under a 集体建设用地使用权/房屋所有权 and may mortgage it with its
@@ -213,6 +215,7 @@ def _sections(session: Session) -> dict[tuple[str, str], str]:
 
 
 DEMO_INSTITUTIONS = [(BANK, "bank", None, ["bank", "bankadmin"]), (DEVELOPER, "developer", "330106", ["developer"]),
+                     (AGENT, "agent", "330106", ["agent"]),
                      (VILLAGE_COLLECTIVE, "collective", VILLAGE_DISTRICT, ["village"]),
                      (COURT, "court", "330106", ["court"])]
 
@@ -247,6 +250,7 @@ def seed_demo(session: Session) -> str:
             clerk = _user(session, f"{prefix}_{role}", roles=[role], tenant_id=code)
             clerk.org_unit_id = clerk.org_unit_id or sections[(code, role)]
         _user(session, f"{prefix}_leader", roles=["team_leader", *STAFF_ROLES], tenant_id=code)
+        _user(session, f"{prefix}_archivist", roles=["archivist"], tenant_id=code)
     _user(session, "zhangsan", roles=["applicant"], real_name=ZHANG_SAN["name"], id_number=ZHANG_SAN["id_number"],
           phone=ZHANG_SAN["phone"])
     _user(session, "lisi", roles=["applicant"], real_name=LI_SI["name"], id_number=LI_SI["id_number"],
@@ -258,6 +262,8 @@ def seed_demo(session: Session) -> str:
           ).institution_type = "bank"
     _user(session, "developer", roles=["institution"], real_name=DEVELOPER["name"], id_number=DEVELOPER["id_number"]
           ).institution_type = "developer"
+    _user(session, "agent", roles=["institution"], real_name=AGENT["name"], id_number=AGENT["id_number"]
+          ).institution_type = "agent"
     _user(session, "village", roles=["institution"], real_name=VILLAGE_COLLECTIVE["name"],
           id_number=VILLAGE_COLLECTIVE["id_number"]).institution_type = "collective"
     _user(session, "villager", roles=["applicant"], real_name=VILLAGER["name"], id_number=VILLAGER["id_number"],

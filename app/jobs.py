@@ -1,7 +1,7 @@
 """Scheduled jobs (APScheduler): outbox delivery and the pruning of sent messages, rendering the certificates
 缮证 numbered, workflow timers (完税 escalation), 税务 reconciliation and the re-run of department checks that
-got no answer (cases 等待部门核验), signed checkpoints of the register and audit chains, and the daily log
-purge (retention).
+got no answer (cases 等待部门核验), signed checkpoints of the register and audit chains, the electronic
+archives (build, export, fixity check) and the daily log purge (retention).
 
 Several app processes (gunicorn workers, hosts: app/serving.py) may have the scheduler enabled; the one holding
 the ``scheduler`` lease row in ``job_lease`` runs it (``SchedulerElection``), and another takes over when the
@@ -151,11 +151,41 @@ def make_application_forms(session: Session, app: Any) -> int:
     return make_pending(session, app.extensions["storage"], issuing_config().font)
 
 
+def send_rating_links(session: Session, app: Any) -> int:
+    """好差评 by SMS: text a signed rating link for each service that ended (app/feedback/links.py)."""
+    from app.feedback.links import send_due
+
+    settings = app.config["SETTINGS"]
+    return send_due(session, secret=settings.secret_key, base_url=settings.public_base_url)
+
+
 def make_checkpoint(session: Session) -> Any:
     """Sign, time-stamp and export the chain heads recorded since the last checkpoint (app/registry/checkpoints)."""
     from app.registry.checkpoints import make_checkpoint as make
 
     return make(session)
+
+
+def build_archives(session: Session, app: Any) -> int:
+    """电子档案: the packages of ended cases, one per transaction (app/archives/building.py)."""
+    from app.archives.building import build_pending
+    from app.registry.certificates import issuing_config
+
+    return build_pending(session, app.extensions["storage"], issuing_config().font)
+
+
+def check_archive_fixity(session: Session, app: Any) -> Any:
+    """Re-verify the stored archive packages not checked for 30 days (app/archives/fixity.py)."""
+    from app.archives.fixity import check_due
+
+    return check_due(session, app.extensions["storage"])
+
+
+def export_archives(session: Session, app: Any) -> int:
+    """Send the packages not yet exported to the archive system (app/archives/export.py)."""
+    from app.archives.export import export_pending
+
+    return export_pending(session, app.extensions["storage"], app.extensions.get("archive_export_dir"))
 
 
 def init_app(app: Any) -> None:
@@ -236,7 +266,8 @@ class SchedulerElection:
 
 
 INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
-               "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30}
+               "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30, "archives": 60,
+               "archive_export": 300, "archive_fixity": 3600, "rating_links": 300}
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -273,6 +304,10 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "sign_in_prune": prune_sign_in_records,
         "file_sweep": lambda s: sweep_orphan_files(s, app.extensions["storage"]),
         "checkpoint": make_checkpoint,
+        "archives": lambda s: build_archives(s, app),
+        "archive_export": lambda s: export_archives(s, app),
+        "archive_fixity": lambda s: check_archive_fixity(s, app),
+        "rating_links": lambda s: send_rating_links(s, app),
     }
     for name, work in jobs.items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,

@@ -112,6 +112,7 @@ STAFF_HOMES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"log:read"}), "admin.log_list"),
     (frozenset({"stats:read"}), "admin.stats_dashboard"),
     (frozenset({"calendar:manage"}), "admin.calendar_index"),
+    (frozenset({"archive:read"}), "workbench.archive_index"),
     (frozenset({"user:manage"}), "admin.user_list"),
     (frozenset({"role:manage"}), "admin.role_list"),
     (frozenset({"org:manage"}), "admin.org_list"),
@@ -134,6 +135,7 @@ def home_of(actor: Actor | None) -> str:
 # admin menus, configuration and operations, link to each other). (key, label, (permission, page) in order)
 DESKS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("workbench", "工作台", (("task:read", "workbench.inbox"), ("case:read", "workbench.inbox"))),
+    ("archives", "电子档案", (("archive:read", "workbench.archive_index"),)),
     ("config", "业务配置", (("defs:read", "admin.index"), ("dict:manage", "admin.dictionary_index"),
                           ("user:manage", "admin.user_list"), ("role:manage", "admin.role_list"),
                           ("org:manage", "admin.org_list"), ("tenant:manage", "admin.tenant_list"))),

@@ -26,6 +26,10 @@ class CaseStatus(StrEnum):
     CERTIFYING = "certifying"          # 缮证
     CORRECTING = "correcting"          # 补正: back with the applicant
     PROCESSING = "processing"          # a task whose stage is not in stages.yaml
+    VERIFYING = "verifying"            # 核实: a 差评's follow-up (app/feedback) is being verified
+    CONTACTING = "contacting"          # 联系: the office leader contacts the applicant who rated
+    RECTIFYING = "rectifying"          # 整改
+    ANSWERING = "answering"            # 答复
     COMPLETED = "completed"            # end_registered
     REJECTED = "rejected"              # end_rejected (不予受理)
     REFUSED = "refused"                # end_refused (不予登记)
@@ -41,6 +45,10 @@ class Stage(StrEnum):
     RECORD = "登簿"
     CERTIFY = "缮证"
     CORRECT = "补正"
+    VERIFY = "核实"    # the 差评 follow-up's stages (processes/feedback_followup)
+    CONTACT = "联系"
+    RECTIFY = "整改"
+    ANSWER = "答复"
 
 
 class TaskStatus(StrEnum):
@@ -82,6 +90,17 @@ class Channel(StrEnum):
     WINDOW = "window"
     INSTITUTION = "institution"
     COURT = "court"
+    # A case the platform opens for itself (a 差评's follow-up, app/feedback): no applicant's application, left
+    # out of the applicants' lists and of the application statistics.
+    INTERNAL = "internal"
+
+
+class RatingChannel(StrEnum):
+    """Values of ``Rating.channel`` (app/feedback): where a 好差评 was given."""
+
+    PORTAL = "portal"  # the case page or the appointments page
+    SMS = "sms"        # the signed link texted once the service ended
+    API = "api"        # the REST API (apps)
 
 
 class AppointmentStatus(StrEnum):

@@ -1,6 +1,6 @@
 """A separate WSGI app that plays every department the platform shares data with (公安, 民政, 市场监管, 税务,
 住建, 法院, 金融监管, 司法, 卫健) plus SMS, face verification, payment, express delivery and a time-stamping
-authority (RFC 3161, ``tsa.py``).
+authority (RFC 3161, ``tsa.py``) and an archive system receiving archive packages (``archive.py``).
 
 It has no access to the platform's database: it answers from its own fictional world (``data.py``) and
 talks to the platform only over HTTP, like the real departments would. Control endpoints under
@@ -28,7 +28,7 @@ class SimulatorConfig:
 
 
 def create_simulator_app(config: SimulatorConfig) -> Flask:
-    from simulator import control, departments, services, tsa
+    from simulator import archive, control, departments, services, tsa
     from simulator.state import SimulatorState
 
     app = Flask("bdcdj_simulator")
@@ -39,4 +39,5 @@ def create_simulator_app(config: SimulatorConfig) -> Flask:
     app.register_blueprint(services.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(tsa.bp)
+    app.register_blueprint(archive.bp)
     return app

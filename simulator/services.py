@@ -16,7 +16,10 @@ from simulator.data import compute_tax
 from simulator.state import SimulatorState
 
 bp = Blueprint("sim_services", __name__)
-SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平台", "sms": "短信", "zhengzhao": "电子证照库"}
+SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平台", "sms": "短信", "zhengzhao": "电子证照库",
+               "haochaping": "省政务服务好差评系统"}
+# The national 政务服务好差评 scale the province's system accepts (5 非常满意 … 1 非常不满意).
+HAOCHAPING_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
 @bp.post("/shuiwu/tax-cases")
@@ -122,10 +125,23 @@ def subscriber_inbox(subscriber: str) -> Any:
     if not key:
         return jsonify(error="missing Idempotency-Key"), 400
     message = body()
+    if subscriber == "haochaping" and (problem := _rating_problem(message)):
+        return jsonify(accepted=False, message=problem), 422
     fresh = state().receive(subscriber, key, message)
     if fresh and subscriber == "shuiwu" and message.get("topic") == "tax.case":
         _open_tax_case(message)  # a tax case pushed late through the platform's outbox
     return jsonify(received=True, duplicate=not fresh), 200
+
+
+def _rating_problem(message: dict[str, Any]) -> str | None:
+    """The 好差评 system refuses a rating off the national scale or without the service it rates."""
+    if message.get("topic") != "feedback.rating":
+        return "未知的消息类型"
+    if HAOCHAPING_LEVELS.get(message.get("level")) != message.get("level_label"):  # type: ignore[arg-type]
+        return "评价等级不在政务服务好差评五级标准内"
+    if not message.get("business_no") or not message.get("office"):
+        return "缺少被评价的办件编号或办理机构"
+    return None
 
 
 @bp.post("/sms/send")

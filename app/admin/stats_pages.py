@@ -26,6 +26,7 @@ def stats_dashboard() -> Any:
         f, errors = stats.StatsFilter(), exc.errors or {}
     data = stats.dashboard(db_session(), actor, f)
     return render_template("admin/ops/stats.html", f=f, data=data, errors=errors, figures=stats.FIGURES,
+                           rating_figures=stats.RATING_FIGURES,
                            can_export=actor.has("stats:export"),
                            **stats.filter_choices(db_session())), 422 if errors else 200
 

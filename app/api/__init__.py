@@ -48,7 +48,9 @@ def init_app(app: Flask) -> None:
         admin_users,
         applications,
         appointments,
+        attorney,
         auth,
+        buildings,
         business_types,
         certificates,
         consents,
@@ -61,7 +63,7 @@ def init_app(app: Flask) -> None:
     from app.pages import csrf
 
     for module in (auth, business_types, applications, consents, tasks, units, certificates, court, appointments,
-                   integrations, admin_users, institutions):
+                   integrations, admin_users, attorney, buildings, institutions):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 

@@ -12,6 +12,7 @@ from app.cases import inquiry, intake, materials, notices
 from app.cases.summary import case_summary, show_case
 from app.errors import NotFound, PermissionDenied, RuleRefused, ValidationFailed
 from app.registry.certificates import issuing_config
+from app.vocabulary import RatingChannel
 from app.web import current_actor, db_session, keep_writes_on_error, pdf_response, settings
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications", description="登记申请")
@@ -21,6 +22,8 @@ class CreateApplication(Schema):
     business_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
     form = fields.Dict(required=True)
     tenant_id = fields.String(load_default=None)
+    # an agent institution files for its client under a recorded 授权委托书 (/api/v1/powers-of-attorney)
+    power_of_attorney_id = fields.String(load_default=None, validate=validate.Length(max=32))
 
 
 class UpdateApplication(Schema):
@@ -49,7 +52,8 @@ def list_mine() -> dict[str, Any]:
 def create(body: dict[str, Any]) -> dict[str, Any]:
     """创建申请（草稿）"""
     case = intake.create_application(db_session(), current_actor(), body["business_type"], body["form"],
-                                     tenant_id=body.get("tenant_id"))
+                                     tenant_id=body.get("tenant_id"),
+                                     power_of_attorney_id=body.get("power_of_attorney_id"))
     return _show(case)
 
 
@@ -242,3 +246,42 @@ def notice_pdf(case_id: str, kind: str) -> Response:
     case = get_case(db_session(), current_actor(), case_id)
     pdf = notices.render_notice(db_session(), case, kind, issuing_config().font)
     return pdf_response(pdf, f"{kind}-{case.business_no}.pdf", inline=False)
+
+
+class RatingArgs(Schema):
+    # Raw: a value off the scale gets the use case's own message naming ``level`` (not a type error)
+    level = fields.Raw(required=True, metadata={
+        "description": "5 非常满意 / 4 满意 / 3 基本满意 / 2 不满意 / 1 非常不满意，或其中文名称"})
+    comment = fields.String(load_default="", metadata={"description": "评价意见（选填，不超过 500 字）"})
+
+
+@blp.post("/<case_id>/rating")
+@blp.arguments(RatingArgs)
+@blp.response(201)
+def rate(args: dict[str, Any], case_id: str) -> dict[str, Any]:
+    """好差评：业务办结（或不予受理、不予登记、撤回）后，当事人评价一次；差评开启整改并答复"""
+    from app.feedback.service import rate_case
+
+    actor = current_actor()
+    case = get_case(db_session(), actor, case_id)
+    rating = rate_case(db_session(), actor, case, level=args["level"], comment=args["comment"],
+                       channel=RatingChannel.API)
+    return {"id": rating.id, "level": rating.level, "follow_up": rating.follow_up_case_id is not None}
+
+
+@blp.get("/<case_id>/rating")
+def rating(case_id: str) -> dict[str, Any]:
+    """本人对该业务的评价：可否评价、已给的评价，差评的整改进度和答复"""
+    from app.feedback.service import rating_panel
+
+    actor = current_actor()
+    panel = rating_panel(db_session(), actor, get_case(db_session(), actor, case_id))
+    if panel is None:
+        return {"may_rate": False, "rated": False}
+    panel.pop("levels", None)
+    if panel.get("at"):
+        panel["at"] = panel["at"].isoformat()
+    follow_up = panel.get("follow_up")
+    if follow_up and follow_up.get("answered_at"):
+        follow_up["answered_at"] = follow_up["answered_at"].isoformat()
+    return {**panel, "rated": not panel["may_rate"]}

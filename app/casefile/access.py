@@ -10,9 +10,12 @@ from app.catalog.definitions import BusinessTypeDef
 from app.catalog.service import definition_by_version
 from app.errors import NotFound
 from app.identity.actor import Actor
+from app.vocabulary import Channel
 
 
 def is_party(actor: Actor, case: Case) -> bool:
+    """The applicant (creator) or a person the application names. An agent institution is the applicant of the
+    cases it filed for its clients under a 授权委托书 (app/cases/attorney.py) and of no other: it sees only those."""
     if actor.user_id and case.applicant_id == actor.user_id:
         return True
     return bool(actor.id_number_bidx) and any(p.id_number_bidx == actor.id_number_bidx for p in case.parties)
@@ -27,7 +30,8 @@ def get_case(session: Session, actor: Actor, case_id: str) -> Case:
         raise NotFound("未找到该申请", code="case_not_found")
     if actor.kind == "staff" and actor.has("case:read"):
         return case
-    if actor.kind in ("applicant", "institution") and is_party(actor, case):
+    # A case the platform opened for itself (a 差评's follow-up) is the office's work, not an application.
+    if actor.kind in ("applicant", "institution") and is_party(actor, case) and case.channel != Channel.INTERNAL:
         return case
     raise NotFound("未找到该申请", code="case_not_found")
 
@@ -59,4 +63,5 @@ def cases_of_applicant(session: Session, actor: Actor) -> list[Case]:
             (Case.applicant_id == actor.user_id)
             | Case.id.in_(select(Party.case_id).where(Party.id_number_bidx == actor.id_number_bidx))
         )
+    stmt = stmt.where(Case.channel != Channel.INTERNAL)  # a 差评's follow-up is the office's work (app/feedback)
     return list(session.execute(stmt.order_by(Case.created_at.desc())).scalars())

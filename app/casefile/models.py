@@ -22,6 +22,8 @@ class Case(IdMixin, TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.DRAFT, index=True)
     channel: Mapped[str] = mapped_column(String(16), default=Channel.ONLINE)  # app.vocabulary.Channel
     applicant_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"), index=True)
+    # Filed by an agent institution (the applicant_id) for its client under this 授权委托书 (app/cases/attorney.py)
+    power_of_attorney_id: Mapped[str | None] = mapped_column(ForeignKey("power_of_attorney.id"), index=True)
     unit_code: Mapped[str | None] = mapped_column(String(28), index=True)
     form_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Fields of the form that are not personal data (unit code, price, contract no …): readable for
@@ -325,3 +327,6 @@ class Payment(IdMixin, TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     receipt_no: Mapped[str | None] = mapped_column(String(40))
+
+
+from app.casefile import attorney_models as _attorney_models  # noqa: E402,F401  (reg_case's FK names its table)

@@ -15,7 +15,7 @@ from app.casefile.status import status_label
 from app.db import transaction_cache, utcnow
 from app.identity.actor import Actor
 from app.integrations.models import OutboxMessage
-from app.vocabulary import EventKind
+from app.vocabulary import Channel, EventKind
 
 _SEQ_FRESH = "case_last_event_seq_read"  # transaction cache: cases this transaction read under their lock
 
@@ -94,7 +94,9 @@ def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | N
                       actor_role=actor_role, at=utcnow(),
                       message=message_to_store(kind, stage, decision, case.business_no, message))
     session.add(event)
-    if case.business_no:  # drafts are private to the applicant: nothing to announce yet
+    # Drafts are private to the applicant: nothing to announce yet; a case the platform opened for itself (a
+    # 差评's follow-up, app/feedback) is the office's own work, not a registration the subscribers follow.
+    if case.business_no and case.channel != Channel.INTERNAL:
         session.add(OutboxMessage(
             topic="case.progress", idempotency_key=f"progress:{case.id}:{event.seq}", tenant_id=case.tenant_id,
             payload={"business_no": case.business_no, "business_type": case.business_type_code,

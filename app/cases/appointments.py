@@ -87,8 +87,8 @@ def book(session: Session, actor: Actor, *, tenant_id: str, business_type: str, 
     if errors or office is None:  # no office: errors["tenant_id"] says so
         raise ValidationFailed("预约信息有误", errors=errors)
     definition = version_definition(current_version(session, business_type))
-    if definition.applicant_mode == "嘱托":
-        raise ValidationFailed("该业务由有权机关嘱托办理，无需预约", field="business_type")
+    if definition.applicant_mode in ("嘱托", "内部"):
+        raise ValidationFailed("该业务由有权机关嘱托或登记机构内部办理，无需预约", field="business_type")
     mine = session.execute(select(Appointment).where(Appointment.user_id == actor.user_id, Appointment.day == day,
                                                      Appointment.half == half,
                                                      Appointment.status == AppointmentStatus.BOOKED)

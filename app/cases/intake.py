@@ -17,7 +17,7 @@ from app.casefile.context import CaseContext
 from app.casefile.models import Case, Party, Task
 from app.casefile.status import DRAFT, SUBMITTED, status_for_outcome, status_for_stage
 from app.casefile.storage import Storage
-from app.cases import application_form, inbox
+from app.cases import application_form, attorney, inbox
 from app.cases.co_holders import typed_members
 from app.cases.inquiry import unanswered
 from app.cases.materials import checklist, missing_codes
@@ -76,6 +76,8 @@ def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form
 
 def _apply_form(session: Session, case: Case, definition: BusinessTypeDef, form: dict[str, Any],
                 *, partial: bool) -> None:
+    if definition.applicant_mode == "内部":  # the platform fills these itself (a 差评's follow-up, app/feedback)
+        raise PermissionDenied("该事项由登记机构内部办理，不能申请", code="internal_type")
     schema = _application_schema(definition)
     data = validate_form_data(schema, form, partial=partial)
     secret = pii_fields(schema)
@@ -138,25 +140,32 @@ def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -
 
 def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
                        tenant_id: str | None = None, channel: Channel | None = None,
-                       permission: str = "application:create") -> Case:
+                       permission: str = "application:create", power_of_attorney_id: str | None = None) -> Case:
     """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust).
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
-    its account, else ``online``; window intake and court entrustment name theirs. An institution whose port an
-    operator closed files nothing new (app/identity/institutions.py); its running cases go on."""
+    its account, else ``online``; window intake and court entrustment name theirs. An agent institution, not a
+    party itself, files for its client under a recorded 授权委托书 (``power_of_attorney_id``,
+    app/cases/attorney.py). An institution whose port an operator closed files nothing new
+    (app/identity/institutions.py); its running cases go on."""
     actor.require(permission)
     if actor.kind == "institution":
         require_port_open(session, actor)
     channel = channel or (Channel.INSTITUTION if actor.kind == "institution" else Channel.ONLINE)
     version = current_version(session, business_type)
     definition = version_definition(version)
-    form = _prefill(session, actor.user_id, _application_schema(definition), form)
+    # an agent types its client's particulars: its own identity fills nothing
+    for_client = power_of_attorney_id is not None or attorney.is_agent(session, actor)
+    if not for_client:
+        form = _prefill(session, actor.user_id, _application_schema(definition), form)
     case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
                 channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
     case.ensure_id()
     session.add(case)
     _apply_form(session, case, definition, form, partial=True)
     if actor.id_number_bidx not in {p.id_number_bidx for p in case.parties}:
-        raise PermissionDenied("您不是本申请的当事人，不能以本人名义申请", code="not_a_party")
+        if not for_client:
+            raise PermissionDenied("您不是本申请的当事人，不能以本人名义申请", code="not_a_party")
+        attorney.file_under_power_of_attorney(session, actor, case, power_of_attorney_id)
     progress.add_event(session, case, kind=EventKind.CREATED, actor=actor, message="申请已创建（草稿）")
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status})
@@ -223,6 +232,8 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     before = consent.snapshot(case)
     merged = {**before.form, **form}
     _apply_form(session, case, definition, merged, partial=True)
+    if case.power_of_attorney_id and actor.user_id == case.applicant_id:  # the agent stays within the 委托书
+        attorney.file_under_power_of_attorney(session, actor, case, case.power_of_attorney_id)
     consent.record_change(session, actor, case, before, definition, source=consent.changed_by(actor, case))
     if case.unit_code and _tenant_for(session, merged, None) != case.tenant_id:
         raise ValidationFailed("不动产单元不属于本申请的办理辖区", field="unit_code")

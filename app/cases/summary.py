@@ -23,7 +23,10 @@ from app.security.masking import mask_id_number, mask_name, mask_value
 from app.vocabulary import EDITABLE_STATUSES, CaseStatus, TaskStatus
 
 
-def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dict[str, Any]:
+def case_summary(session: Session, case: Case, *, unmasked: bool = False, viewer: Actor | None = None
+                 ) -> dict[str, Any]:
+    """``viewer``: who reads it, so each certificate says whether they may download it (a bank's 登记证明
+    comes back to the bank's account, issue 19); without one nothing is offered for download."""
     definition = definition_of(session, case)
     schema = definition.application_schema
     secret = pii_fields(schema)
@@ -48,6 +51,8 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "status_label": status_label(case.status),
         "tenant_id": case.tenant_id,
         "channel": case.channel,
+        # filed by an agent institution for its client: under which 授权委托书 (the principal masked)
+        "power_of_attorney": _power_of_attorney(session, case),
         "unit_code": case.unit_code,
         "form": shown,
         "masked": not unmasked,
@@ -75,11 +80,21 @@ def case_summary(session: Session, case: Case, *, unmasked: bool = False) -> dic
         "fee_total_yuan": fee_total_yuan(case.fee_items or []),
         "rule_results": rule_results.unpack(case.rule_results),
         "current_stages": list(open_stages),
-        "certificates": [] if draft else certificates_of_case(session, case.id),
+        "certificates": [] if draft else certificates_of_case(session, case.id, viewer),
         "created_at": case.created_at.isoformat(),
         "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
         "completed_at": case.completed_at.isoformat() if case.completed_at else None,
     }
+
+
+def _power_of_attorney(session: Session, case: Case) -> dict[str, Any] | None:
+    if not case.power_of_attorney_id:
+        return None
+    from app.casefile.attorney_models import PowerOfAttorney
+    from app.cases.attorney import shown
+
+    poa = session.get(PowerOfAttorney, case.power_of_attorney_id)
+    return shown(poa) if poa is not None else None
 
 
 def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = False) -> dict[str, Any]:
@@ -94,7 +109,7 @@ def show_case(session: Session, actor: Actor, case: Case, *, unmask: bool = Fals
             raise PermissionDenied("您没有查看完整个人信息的权限", code="pii_unmask_forbidden")
         audit.record(session, actor_id=actor.user_id, action="pii.unmask", object_type="case", object_id=case.id,
                      tenant_id=case.tenant_id)
-    summary = case_summary(session, case, unmasked=unmask)
+    summary = case_summary(session, case, unmasked=unmask, viewer=actor)
     if actor.kind == "staff":  # per-stage permissions: fields the role may not see at this stage are left out
         definition = definition_of(session, case)  # the open stages just read by the summary, not read again
         access = field_access(session, actor, case, definition, stages=tuple(summary["current_stages"]))

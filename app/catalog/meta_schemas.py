@@ -12,7 +12,7 @@ from typing import Any
 from app.right_types import RIGHT_TYPES
 
 CATEGORIES = ["首次", "转移", "变更", "注销", "更正", "异议", "预告", "查封", "其他"]
-APPLICANT_MODES = ["单方", "双方", "嘱托"]
+APPLICANT_MODES = ["单方", "双方", "嘱托", "内部"]
 PARTY_KINDS = ["person", "org", "either"]
 FILE_TYPES = ["pdf", "jpg", "png"]
 EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "none"]

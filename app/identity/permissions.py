@@ -37,6 +37,9 @@ _CATALOGUE = [
         ("unit:read", "查询登记簿"),
         ("pii:unmask", "查看完整个人信息（留痕）"),
     ]),
+    ("电子档案", [
+        ("archive:read", "档案检索、调阅（须填写调阅目的，留痕）"),
+    ]),
     ("证书", [
         ("certificate:deliver", "发证（领证登记）"),
         ("certificate:void", "证书作废、补发"),

@@ -48,6 +48,8 @@ DEFAULTS = [
     InterfaceDefault("payment", "统一支付"),
     InterfaceDefault("express", "邮政快递"),
     InterfaceDefault("tsa", "时间戳服务（RFC 3161）"),
+    InterfaceDefault("archive", "档案馆电子档案接收", timeout_ms=10000),
+    InterfaceDefault("haochaping", "省政务服务好差评系统", topics=("feedback.rating",)),
 ]
 
 

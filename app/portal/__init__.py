@@ -20,6 +20,8 @@ from app.catalog.diagram import diagram_svg, lane_names, version_xml
 from app.catalog.guide import service_guide
 from app.catalog.service import current_version, enabled_definitions, version_definition
 from app.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
+from app.feedback.scale import LEVELS
+from app.feedback.service import levels_given, rating_panel
 from app.identity import directory
 from app.pages import login_required, page_actor
 from app.registry import certificates, queries
@@ -115,6 +117,7 @@ def case_page(case_id: str, *, errors: dict[str, list[str]] | None = None, value
                            bill=payments.statement(session, case), is_party=mine,
                            delivery=receiving.delivery_view(session, actor, case, unmasked=mine),
                            address=receiving.address_of(case) if mine else None, methods=receiving.METHODS,
+                           rating=rating_panel(session, actor, case),
                            errors=errors or {}, values=values or {}), status
 
 
@@ -184,10 +187,12 @@ def appointments_page() -> Any:
             flash(f"预约成功，预约码 {booked.code}。请在预约时段携带身份证件到{halls[tenant_id]['name']}办理。",
                   "success")
             return redirect(url_for("portal.appointments_page"))
-    types = [d for _, d in enabled_definitions(session) if d.applicant_mode != "嘱托"]
+    types = [d for _, d in enabled_definitions(session) if d.applicant_mode not in ("嘱托", "内部")]
+    mine = appointments.my_appointments(session, actor)
     return render_template("portal/appointments.html", halls=halls, tenant_id=tenant_id, types=types,
                            slots=appointments.slots(session, tenant_id),
-                           mine=appointments.my_appointments(session, actor), halves=appointments.HALVES,
+                           mine=mine, halves=appointments.HALVES,
+                           rated=levels_given(session, actor, mine), levels=LEVELS,
                            errors=errors, message=message), (422 if message else 200)
 
 
@@ -205,7 +210,7 @@ def landing_context() -> dict[str, Any]:
     types = [d for _, d in enabled_definitions(session)]
     categories: dict[str, list[BusinessTypeDef]] = {}
     for d in types:
-        if d.applicant_mode != "嘱托":
+        if d.applicant_mode not in ("嘱托", "内部"):
             categories.setdefault(d.category, []).append(d)
     entrusted = [d for d in types if d.applicant_mode == "嘱托"]
     return {"districts": directory.districts(session), "categories": categories, "entrusted": entrusted}
@@ -214,5 +219,6 @@ def landing_context() -> dict[str, Any]:
 from app.portal import account as _account  # noqa: E402,F401  (registers the account pages on bp)
 from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)
 from app.portal import follow as _follow  # noqa: E402,F401  (payment, delivery, notices)
+from app.portal import rating_views as _rating  # noqa: E402,F401  (好差评: the case page's form, the SMS link)
 from app.portal import signing_views as _signing  # noqa: E402,F401  (inquiry, contract, face check, signature)
 from app.portal import steps as _steps  # noqa: E402,F401  (the step-by-step application)

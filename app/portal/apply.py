@@ -64,6 +64,8 @@ def apply(code: str) -> Any:
     definition = version_definition(current_version(session, code))
     if definition.applicant_mode == "嘱托":
         raise PermissionDenied("该业务由有权机关嘱托办理，不能网上申请", code="entrusted_type")
+    if definition.applicant_mode == "内部":
+        raise PermissionDenied("该事项由登记机构内部办理，不能网上申请", code="internal_type")
     schema = _schema(definition)
     errors: dict[str, list[str]] = {}
     values = intake.prefill_for(session, actor, schema)

@@ -24,6 +24,7 @@ from app.identity.directory import districts
 from app.identity.models import Tenant
 from app.integrations.verification_models import MaterialWaiver
 from app.registry.models import Certificate
+from app.supervision.feedback_stats import RATING_FIGURES, rating_figures
 from app.supervision.logs import LOCAL, day_bounds
 from app.vocabulary import AppointmentStatus, CertificateStatus, Channel, Stage, TaskStatus
 
@@ -84,7 +85,8 @@ def _within(column: Any, f: StatsFilter) -> list[ColumnElement[bool]]:
 
 def cases_query(f: StatsFilter) -> Select[Any]:
     """The applications a figure counts: submitted (drafts are not applications yet) and matching ``f``."""
-    q = select(Case).where(Case.submitted_at.is_not(None), *_within(Case.submitted_at, f))
+    q = select(Case).where(Case.submitted_at.is_not(None), Case.channel != Channel.INTERNAL,
+                           *_within(Case.submitted_at, f))
     if f.tenant_id:
         q = q.where(Case.tenant_id == f.tenant_id)
     if f.business_type:
@@ -225,6 +227,7 @@ def dashboard(session: Session, actor: Actor, f: StatsFilter, today: date | None
         "waivers": _waivers(session, f),
         "certificates": _certificates(session, f),
         "appointments": _appointments(session, f),
+        "ratings": rating_figures(session, f),
     }
 
 
@@ -264,4 +267,10 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
              {"figure": "预约", "label": "已到场", "value": a["used"]},
              {"figure": "预约", "label": "已取消", "value": a["cancelled"]},
              {"figure": "预约", "label": "到场率", "value": a["share"]}]
+    r = data["ratings"]
+    rows += [{"figure": "好差评", "label": "评价数", "value": r["total"]},
+             {"figure": "好差评", "label": "满意率", "value": r["share"]},
+             {"figure": "好差评", "label": "未办结差评", "value": r["open_bad"]}]
+    for key, title in RATING_FIGURES.items():
+        rows.extend({"figure": f"好差评{title}", "label": item["label"], "value": item["share"]} for item in r[key])
     return rows

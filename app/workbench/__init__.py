@@ -13,7 +13,14 @@ bp = Blueprint("workbench", __name__, url_prefix="/workbench")
 
 def init_app(app: Flask) -> None:
     """The workbench's pages and its ``district`` filter."""
-    from app.workbench import case_views, consent_views, inbox_views, stage_views, window_views  # noqa: F401
+    from app.workbench import (  # noqa: F401
+        archive_views,
+        case_views,
+        consent_views,
+        inbox_views,
+        stage_views,
+        window_views,
+    )
     from app.workbench.common import district_name
 
     app.add_template_filter(district_name, "district")

@@ -5,7 +5,7 @@ are encrypted on the account and cannot be read here: the name is the username u
 operator completes it).
 
 Revision ID: b7d9f1a3c5e7
-Revises: c3e5a7b9d1f4
+Revises: a9f3d5b7c1e2
 Create Date: 2026-12-06 07:05:43.690851
 """
 import uuid
@@ -17,7 +17,7 @@ import app.db
 
 
 revision = 'b7d9f1a3c5e7'
-down_revision = 'c3e5a7b9d1f4'
+down_revision = 'a9f3d5b7c1e2'
 branch_labels = None
 depends_on = None
 

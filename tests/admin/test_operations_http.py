@@ -87,18 +87,18 @@ def test_roles_are_classified_edited_and_deleted_only_when_unused(seeded: Any, d
     listing = ops.get("/admin/roles").get_data(as_text=True)
     assert re.search(r'data-category="management".*data-code="admin"', listing, re.S)
 
-    bad = ops.post_form("/admin/roles/new", {"code": "Archivist", "name": "", "category": "business",
+    bad = ops.post_form("/admin/roles/new", {"code": "Surveyor", "name": "", "category": "business",
                                              "scope": "tenant", "permissions": ["case:read", "case:fly"]})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "小写字母" in html and "请填写角色名称" in html and "未知权限：case:fly" in html
-    assert ops.post_form("/admin/roles/new", {"code": "archivist", "name": "档案管理员", "category": "business",
+    assert ops.post_form("/admin/roles/new", {"code": "surveyor", "name": "测绘审核员", "category": "business",
                                               "scope": "tenant", "permissions": ["case:read", "unit:read"]}
                          ).status_code == 302
-    assert ops.post_form("/admin/roles/archivist", {"name": "档案管理人员", "category": "business", "scope": "city",
+    assert ops.post_form("/admin/roles/surveyor", {"name": "测绘审核人员", "category": "business", "scope": "city",
                                                     "permissions": ["case:read"]}).status_code == 302
     with db.unit_of_work() as session:
-        role = session.get(Role, "archivist")
-        assert (role.name, role.scope, role.permissions) == ("档案管理人员", "city", ["case:read"])
+        role = session.get(Role, "surveyor")
+        assert (role.name, role.scope, role.permissions) == ("测绘审核人员", "city", ["case:read"])
     grants = ["case:read", "task:read", "task:claim", "task:complete", "unit:read"]  # the reviewer's own
     assert ops.post_form("/admin/roles/reviewer", {"name": "审核人员", "category": "business", "scope": "tenant",
                                                    "permissions": [*grants, "pii:unmask"]}).status_code == 302
@@ -113,9 +113,9 @@ def test_roles_are_classified_edited_and_deleted_only_when_unused(seeded: Any, d
     assert held.status_code == 302 and "不能删除角色“登簿人员”" in message and "xh_recorder" in message
     assert "流程泳道仍指定该角色" in message and "存量房转移登记" in message
 
-    assert ops.post_form("/admin/roles/archivist/delete", {}).status_code == 302
+    assert ops.post_form("/admin/roles/surveyor/delete", {}).status_code == 302
     with db.unit_of_work() as session:
-        assert session.get(Role, "archivist") is None and session.get(Role, "recorder") is not None
+        assert session.get(Role, "surveyor") is None and session.get(Role, "recorder") is not None
 
 
 def test_the_permission_catalogue_lists_every_enforced_and_granted_code(seeded: Any, page_login: Any) -> None:

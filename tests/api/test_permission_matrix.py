@@ -76,6 +76,8 @@ EXPECT: dict[str, Rule] = {
     "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram
     "GET portal.blank_contract": Rule(EVERYONE),  # the 示范文本 of a type, linked from its public guide
     "GET portal.invitation": Rule(EVERYONE, args={"token": "x"}),  # the SMS link; the token is the check
+    "GET portal.rating_link": Rule(EVERYONE, args={"token": "x"}),  # 好差评 by SMS; the token is the check
+    "POST portal.rating_link": Rule(EVERYONE, args={"token": "x"}),
     "GET api_docs": Rule(EVERYONE), "GET api-docs.openapi_json": Rule(EVERYONE), "GET static": Rule(EVERYONE),
     # --- account security (staff) -------------------------------------------------------------------------
     "GET accounts.security": Rule(STAFF), "POST accounts.totp_start": Rule(STAFF),
@@ -118,6 +120,8 @@ EXPECT: dict[str, Rule] = {
     # after submission: notices, payment (paid by a party), receipt, delivery (chosen by a party)
     "GET portal.notice_pdf": Rule(PARTY | OFFICE, hides=True, fake=True),  # not issued before 受理
     "POST portal.pay": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.rate_case_page": Rule(PARTY, hides=True, args={"case_id": FAKE}),
+    "POST portal.rate_visit": Rule(APPLY, hides=True),  # one's own visit (another's: 预约不存在)
     "GET portal.paid": Rule(PARTY | OFFICE, hides=True),
     "GET portal.receipt": Rule(PARTY | OFFICE, hides=True, fake=True),  # not paid yet
     "POST portal.choose_delivery": Rule(PARTY, hides=True, args={"case_id": FAKE}),
@@ -149,6 +153,8 @@ EXPECT: dict[str, Rule] = {
     "POST consents.record_paper_consent": Rule(frozenset({"clerk"}), hides=True,
                                                json={"consenter_name": "王五", "consenter_id_number": "x"}),
     "PUT applications.answer_inquiry": Rule(PARTY, hides=True, json={"answers": {}}, args={"case_id": FAKE}),
+    "POST applications.rate": Rule(PARTY, hides=True, json={"level": 5}, args={"case_id": FAKE}),
+    "GET applications.rating": Rule(PARTY | OFFICE, hides=True),
     "POST applications.invite": Rule(PARTY, hides=True, json={"phone": "13900000000", "party_role": "buyer"},
                                      args={"case_id": FAKE}),
     "GET integrations.payment_statement": Rule(PARTY | OFFICE, hides=True),
@@ -178,6 +184,14 @@ EXPECT: dict[str, Rule] = {
     "POST certificates.no_property": Rule(PERSON, json={"purpose": "购房资格审核"}),
     "POST court.entrust": Rule(frozenset({"court"}), json={"business_type": "seizure", "form": {},
                                                            "documents": [{"code": "x", "content_base64": "eA=="}]}),
+    # issue 19: an agent institution's 授权委托书 (no persona here is an agent: the bank is refused, 403), a
+    # developer's building filing (application:create; a bad building code is a 422 to the allowed)
+    "GET powers_of_attorney.list_mine": Rule(frozenset()),
+    "POST powers_of_attorney.record": Rule(frozenset(), json={
+        "principal_name": "张三", "principal_id_number": "x", "business_types": [], "unit_codes": [],
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31"}),
+    "POST buildings.file_first_registrations": Rule(APPLY, args={"building_code": "x"}, json={
+        "particulars": {}, "documents": [{"code": "x", "content_base64": "eA=="}]}),
     # --- operations --------------------------------------------------------------------------------------
     "GET integrations.list_interfaces": Rule(OPERATOR), "GET integrations.list_calls": Rule(OPERATOR),
     "POST admin_users.sync": Rule(OPERATOR, json={"users": []}),
@@ -198,6 +212,11 @@ EXPECT: dict[str, Rule] = {
                                           args={"institution_id": FAKE}),
     # --- workbench pages ----------------------------------------------------------------------------------
     "GET workbench.inbox": Rule(OFFICE), "POST workbench.inbox_search": Rule(OFFICE),
+    # 电子档案: the archivist's (archive:read), whom no persona here holds (tests/api/test_archive_packages.py)
+    "GET workbench.archive_index": Rule(NOBODY), "POST workbench.archive_index": Rule(NOBODY),
+    "POST workbench.archive_consult": Rule(NOBODY, args={"package_id": FAKE}),
+    "GET workbench.archive_consultation": Rule(NOBODY, args={"consultation_id": FAKE}),
+    "GET workbench.archive_file": Rule(NOBODY, args={"consultation_id": FAKE, "seq": "1"}),
     "GET workbench.case_page": Rule(OFFICE, hides=True),
     "POST workbench.reveal": Rule(OFFICE, hides=True, args={"case_id": FAKE}),
     "GET workbench.verification_pdf": Rule(OFFICE, hides=True), "GET workbench.material": Rule(OFFICE, hides=True),

@@ -13,7 +13,7 @@ from support.personas import STAFF
 from app.supervision.log_labels import ACTIONS
 
 CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
-USERNAME = re.compile(r"\b[xy]h_(acceptor|reviewer|recorder|certifier|leader)\b")  # sign-in names are names
+USERNAME = re.compile(r"\b[xy]h_(acceptor|reviewer|recorder|certifier|leader|archivist)\b")  # sign-in names are names
 
 
 def visible(html: str) -> str:

@@ -71,7 +71,12 @@ def test_the_shipped_types_load_without_problems() -> None:
     types = by_code(REPO)
     assert set(types) == {"transfer_resale", "mortgage_first", "mortgage_cancel", "holder_change", "objection",
                           "seizure", "seizure_release", "first_registration", "advance_notice", "first_transfer",
-                          "correction"}
+                          "correction", "feedback_followup"}
+    # 差评整改 is the platform's own (app/feedback): every step in the office leader's lane, nothing applied for
+    followup = types["feedback_followup"]
+    assert followup.applicant_mode == "内部"
+    assert [(t.role, t.stage) for t in followup.user_tasks] == [
+        ("team_leader", "核实"), ("team_leader", "联系"), ("team_leader", "整改"), ("team_leader", "答复")]
 
 
 def test_a_loaded_type_carries_its_tasks_forms_parties_fees_and_materials() -> None:

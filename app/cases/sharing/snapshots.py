@@ -16,7 +16,7 @@ from app.security.masking import mask_id_number, mask_name
 from app.vocabulary import EventKind, Stage
 
 DEPARTMENTS = {"identity": "公安", "marriage": "民政", "contract": "住建", "business_licence": "市场监管",
-               "tax": "税务"}
+               "tax": "税务", "notarial": "司法"}
 PII_KINDS = {"name": mask_name, "id_number": mask_id_number}
 
 
