@@ -105,6 +105,7 @@ bench-quick: install ## Every benchmark's --quick run (~1.5 min; CI)
 	$(BIN)/python bench/outbox.py --quick
 	$(BIN)/python bench/http_lifecycle.py --quick
 	$(BIN)/python bench/archives.py --quick
+	$(BIN)/python bench/institution_batch.py --quick
 
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL
 	bash .ci/run

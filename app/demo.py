@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.identifiers import make_id_card, make_unit_code, make_uscc
 from app.identity.directory import ensure_org_tree
-from app.identity.models import Tenant, User
+from app.identity.institutions import create_institution
+from app.identity.models import Institution, Tenant, User
 from app.identity.service import create_user
 from app.registry.importer import import_records
 
@@ -213,6 +214,30 @@ def _sections(session: Session) -> dict[tuple[str, str], str]:
     return placed
 
 
+DEMO_INSTITUTIONS = [(BANK, "bank", None, ["bank", "bankadmin"]), (DEVELOPER, "developer", "330106", ["developer"]),
+                     (AGENT, "agent", "330106", ["agent"]),
+                     (VILLAGE_COLLECTIVE, "collective", VILLAGE_DISTRICT, ["village"]),
+                     (COURT, "court", "330106", ["court"])]
+
+
+def _institutions(session: Session) -> None:
+    """The demo organisations (found by USCC), with their accounts attached."""
+    for who, kind, tenant, usernames in DEMO_INSTITUTIONS:
+        org = session.execute(select(Institution).where(Institution.uscc == who["id_number"])).scalar_one_or_none()
+        accounts = list(session.execute(select(User).where(User.username.in_(usernames))).scalars())
+        # An organisation the migration made for an existing account (named by its username, no USCC): completed.
+        made = next((session.get(Institution, u.institution_id) for u in accounts if u.institution_id), None)
+        if org is None and made is not None and made.uscc is None:
+            org = made
+            org.name, org.uscc, org.institution_type, org.tenant_id = who["name"], who["id_number"], kind, tenant
+        if org is None:
+            org = create_institution(session, name=who["name"], uscc=who["id_number"], institution_type=kind,
+                                     tenant_id=tenant)
+        for user in accounts:
+            user.institution_id = org.id
+    session.flush()
+
+
 def seed_demo(session: Session) -> str:
     _tenants(session)
     sections = _sections(session)
@@ -245,6 +270,10 @@ def seed_demo(session: Session) -> str:
           phone=VILLAGER["phone"])
     _user(session, "court", roles=["court"], kind="institution", real_name=COURT["name"], id_number=COURT["id_number"]
           ).institution_type = "court"
+    # 机构: every institution account belongs to its organisation; the bank's administrator manages its staff.
+    _user(session, "bankadmin", roles=["institution", "institution_admin"], real_name=BANK["name"],
+          id_number=BANK["id_number"]).institution_type = "bank"
+    _institutions(session)
     records = [r for code, area, _, street in DISTRICTS
                for r in unit_records(code, area, street)]
     records.extend(village_records())
@@ -255,3 +284,24 @@ def seed_demo(session: Session) -> str:
         raise RuntimeError("演示登记簿数据无效：" + "；".join(map(str, report.problems)))
     created = report.created
     return f"demo data ready (password {DEMO_PASSWORD}; {created} new units)"
+
+
+def bank_mortgage_records(district: str, count: int, *, parcel: int = 700) -> list[dict[str, Any]]:
+    """``count`` flats of ``district`` (parcel ``parcel``), each owned by a demo owner and mortgaged to the demo
+    bank: register-import records for a bank's batch of 注销 (tests, bench/institution_batch.py). Not part of
+    the seeded demo data; unit codes are far from the demo's own (parcels 100–2xx)."""
+    records: list[dict[str, Any]] = []
+    for n in range(count):
+        owner = _owner(n % 800, district)
+        code = make_unit_code(district, 1, 3, "GB", parcel + n // 9000, 1 + (n // 100) % 90, 1 + n % 100)
+        records.append({
+            "unit_code": code, "tenant": district, "location": f"杭州市示范路{parcel}号{1 + (n // 100) % 90}幢"
+                                                              f"{1 + n % 100}室",
+            "use": "住宅", "area_m2": "88.00", "right_nature": "出让", "land_term_end": "2088-12-31",
+            "rights": [{"type": "ownership", "business_no": f"2016{district}1{parcel % 10}{n:06d}",
+                        "cert_no": f"浙(2016)示范不动产权第{parcel:03d}{n:05d}号", "registered_at": "2016-05-10",
+                        "holders": [_holder(owner)]},
+                       {"type": "mortgage", "business_no": f"2022{district}9{parcel % 10}{n:06d}",
+                        "registered_at": "2022-08-01", "amount_yuan": "600000",
+                        "holders": [_holder(BANK, "统一社会信用代码")]}]})
+    return records

@@ -2,11 +2,12 @@
 from app.archives.models import ArchiveConsultation, ArchiveFile, ArchiveHolder, ArchivePackage  # noqa: F401
 from app.casefile.attorney_models import PowerOfAttorney  # noqa: F401
 from app.casefile.models import BusinessNumberCounter, Case, CaseEvent, Material, Party, Task  # noqa: F401
+from app.cases.batch_models import BatchItem, InstitutionBatch, InstitutionFiling  # noqa: F401
 from app.catalog.models import BusinessType, ProcessVersion  # noqa: F401
 from app.db import Base  # noqa: F401
 from app.engine.models import WorkflowState  # noqa: F401
 from app.feedback.models import Rating, RatingLink  # noqa: F401
-from app.identity.models import OrgUnit, Role, Tenant, User, UserRole  # noqa: F401
+from app.identity.models import Institution, OrgUnit, Role, Tenant, User, UserRole  # noqa: F401
 from app.integrations.models import (  # noqa: F401
     Interface,
     InterfaceCallLog,

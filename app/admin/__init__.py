@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         dictionary_pages,
         form_pages,
         import_pages,
+        institution_pages,
         interface_pages,
         log_pages,
         migration_pages,

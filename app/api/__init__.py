@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
         certificates,
         consents,
         court,
+        institutions,
         integrations,
         tasks,
         units,
@@ -62,7 +63,7 @@ def init_app(app: Flask) -> None:
     from app.pages import csrf
 
     for module in (auth, business_types, applications, consents, tasks, units, certificates, court, appointments,
-                   integrations, admin_users, attorney, buildings):
+                   integrations, admin_users, attorney, buildings, institutions):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 

@@ -31,6 +31,7 @@ from app.db import utcnow
 from app.engine.runtime import StepOutcome, WorkflowRuntime
 from app.errors import Conflict, NotFound, PermissionDenied, RuleRefused, RuleRefusedInOffice, ValidationFailed
 from app.identity.actor import Actor
+from app.identity.institutions import require_port_open
 from app.identity.models import Tenant, User
 from app.integrations.answers import discard_if_waiting, read_once
 from app.registry import rule_results
@@ -144,8 +145,11 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
     its account, else ``online``; window intake and court entrustment name theirs. An agent institution, not a
     party itself, files for its client under a recorded 授权委托书 (``power_of_attorney_id``,
-    app/cases/attorney.py)."""
+    app/cases/attorney.py). An institution whose port an operator closed files nothing new
+    (app/identity/institutions.py); its running cases go on."""
     actor.require(permission)
+    if actor.kind == "institution":
+        require_port_open(session, actor)
     channel = channel or (Channel.INSTITUTION if actor.kind == "institution" else Channel.ONLINE)
     version = current_version(session, business_type)
     definition = version_definition(version)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
-from app.identity.models import OrgUnit, Role, Tenant, User, UserRole
+from app.identity.models import Institution, OrgUnit, Role, Tenant, User, UserRole
 from app.identity.service import create_user, get_user, revoke_sessions, set_password
 from app.identity.signin import reset_totp, unlock
 from app.security import audit
@@ -209,7 +209,24 @@ def create_account(session: Session, actor: Actor, values: dict[str, Any]) -> Us
         raise ValidationFailed("人员信息有误", errors=errors)
     user.org_unit_id = values.get("org_unit_id") or None
     user.institution_type = values.get("institution_type") or None
+    if user.kind == "institution":
+        attach_to_institution(session, actor, user)
     return user
+
+
+def attach_to_institution(session: Session, actor: Actor, user: User) -> None:
+    """An institution account belongs to the organisation of its USCC — the one on record, else a new one named
+    after the account — so an operator's new bank account can file batches and be supervised at once."""
+    from app.identity.institutions import create_institution
+
+    uscc = user.id_number
+    org = session.execute(select(Institution).where(Institution.uscc == uscc)).scalar_one_or_none() if uscc else None
+    if org is None:
+        org = create_institution(session, name=user.real_name or user.username, uscc=uscc,
+                                 institution_type=user.institution_type or "bank", tenant_id=user.tenant_id,
+                                 actor_id=actor.user_id)
+    user.institution_id = org.id
+    user.institution_type = user.institution_type or org.institution_type
 
 
 def update_account(session: Session, actor: Actor, user_id: str, values: dict[str, Any]) -> User:

@@ -37,6 +37,24 @@ class OrgUnit(IdMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class Institution(IdMixin, TimestampMixin, Base):
+    """An organisation that files in volume — a bank, a developer, an agency, a court, a collective. Its
+    accounts (branches, officers, its administrator) belong to it and act in its name; the platform's
+    operators supervise it and may close its port (停用端口: no new filings) for irregular or dishonest
+    filing (guide 三.6), with the reason kept here and every change in the audit chain."""
+
+    __tablename__ = "institution"
+
+    name: Mapped[str] = mapped_column(String(128))
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)  # 统一社会信用代码 (checked)
+    institution_type: Mapped[str] = mapped_column(String(16))  # bank | developer | agent | court | collective
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenant.code"), index=True)  # home district, if any
+    port_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    port_reason: Mapped[str | None] = mapped_column(String(500))  # why it was last closed or reopened
+    port_changed_by: Mapped[str | None] = mapped_column(String(32))  # app_user.id of the operator
+    port_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Role(Base):
     __tablename__ = "role"
 
@@ -89,6 +107,8 @@ class User(IdMixin, TimestampMixin, Base):
     org_unit_id: Mapped[str | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     institution_type: Mapped[str | None] = mapped_column(String(16))  # bank | developer | agent | court
+    # The organisation an institution account acts for (its administrator manages the accounts that share it).
+    institution_id: Mapped[str | None] = mapped_column(ForeignKey("institution.id"), index=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)

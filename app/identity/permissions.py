@@ -24,6 +24,7 @@ _CATALOGUE = [
         ("application:read_own", "查看本人的申请与证书"),
         ("unit:read_own", "查询本人名下的不动产"),
         ("court:entrust", "嘱托登记（查封、解封）"),
+        ("institution:staff", "机构管理员：管理本机构的网点、经办人员账户（新增、停用、重置密码）"),
     ]),
     ("业务办理（工作台）", [
         ("case:read", "查看本辖区案件"),
@@ -62,6 +63,7 @@ _CATALOGUE = [
         ("stats:read", "查看统计分析"),
         ("stats:export", "导出统计数据"),
         ("calendar:manage", "录入年度节假日安排（工作日历）"),
+        ("institution:supervise", "机构监管：查看机构办件统计，关闭、恢复机构申报端口"),
     ]),
 ]
 
@@ -69,7 +71,7 @@ _CATALOGUE = [
 # chain (one chain over every district). Only a city-level account holds these; granted to an account bound
 # to a district they have no effect (``actor_for``). Logs and statistics are not here: a district account
 # granted log:* / stats:* sees its own district's rows (the queries are scoped like every list).
-CITY_ONLY = frozenset({"interface:read", "interface:manage", "audit:read"})
+CITY_ONLY = frozenset({"interface:read", "interface:manage", "audit:read", "institution:supervise"})
 
 PERMISSIONS: dict[str, Permission] = {code: Permission(code, group, label)
                                       for group, items in _CATALOGUE for code, label in items}

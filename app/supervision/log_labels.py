@@ -71,6 +71,10 @@ ACTIONS: dict[str, str] = {
     "user.organisation_check_failed": "单位信息核验未通过",
     "role.create": "新增角色", "role.update": "修改角色", "role.delete": "删除角色", "org.create": "新增组织机构",
     "tenant.create": "新增辖区", "tenant.enable": "启用辖区",
+    # institution channel (issue 19)
+    "institution.create": "新增机构", "institution.port_close": "关闭机构申报端口",
+    "institution.port_open": "恢复机构申报端口", "institution.staff_create": "机构管理员新增本机构账户",
+    "institution.batch_open": "机构批量申报", "institution.batch_item_refused": "批量申报项不予接收",
     "interface.update": "修改接口配置", "interface.test_call": "接口测试调用", "interface.breaker_reset": "重置熔断",
     "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
 }
@@ -82,6 +86,7 @@ OBJECT_TYPES: dict[str, str] = {
     "appointment": "预约", "interface": "接口", "outbox": "外发消息", "outbox_message": "外发消息", "log": "日志",
     "calendar": "工作日历", "holiday_plan": "节假日安排", "material": "材料",
     "power_of_attorney": "授权委托书", "building": "幢", "archive_package": "档案封装包",
+    "institution": "机构", "institution_batch": "批量申报批次",
 }
 
 DETAIL_KEYS: dict[str, str] = {
@@ -113,6 +118,7 @@ DETAIL_KEYS: dict[str, str] = {
     "channel": "渠道", "amount_yuan": "金额（元）", "order_no": "订单号", "receipt_no": "票据号",
     "delivery": "领证方式", "address": "地址", "phone": "电话", "tracking_no": "运单号", "kind_label": "类别",
     "interface_code": "接口", "operation": "操作", "outcome": "结果", "party": "当事人", "label": "名称",
+    "port_open": "端口开放", "institution": "机构", "position": "序号", "branch": "网点", "by": "操作方",
 }
 
 # Interface operations (app/integrations/adapters) and outbox topics.

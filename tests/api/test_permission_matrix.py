@@ -39,6 +39,7 @@ PERSON = frozenset({"applicant"})  # a natural person (无房证明 is not for o
 ANALYST = frozenset({"analyst", "ops"})  # defs:read (ops reads definitions, the analyst also edits them)
 DEFS_EDIT = frozenset({"analyst"})  # defs:manage / dict:manage
 OPERATOR = frozenset({"ops"})
+INSTITUTION = frozenset({"institution"})
 NOBODY: frozenset[str] = frozenset()
 
 FAKE = "f" * 32
@@ -195,6 +196,20 @@ EXPECT: dict[str, Rule] = {
     "GET integrations.list_interfaces": Rule(OPERATOR), "GET integrations.list_calls": Rule(OPERATOR),
     "POST admin_users.sync": Rule(OPERATOR, json={"users": []}),
     "GET integrations.list_outbox": Rule(OPERATOR),
+    # --- institution channel (issue 19): batches and held 证明 for institution accounts (the court is one);
+    # staff accounts for an institution's administrator (no persona here is one); supervision for operators
+    "POST institutions.create_batch": Rule(INSTITUTION, json={"items": []}),
+    "GET institutions.show_batch": Rule(INSTITUTION, hides=True, fake=True, args={"batch_id": FAKE}),
+    "GET institutions.list_certificates": Rule(INSTITUTION | {"court"}),
+    "GET institutions.list_staff": Rule(NOBODY),
+    "POST institutions.create_staff": Rule(NOBODY, json={"username": "x", "password": "x"}),
+    "POST institutions.disable_staff": Rule(NOBODY, args={"user_id": FAKE}),
+    "POST institutions.enable_staff": Rule(NOBODY, args={"user_id": FAKE}),
+    "POST institutions.reset_staff_password": Rule(NOBODY, json={"password": "x"}, args={"user_id": FAKE}),
+    "GET institutions.supervision_list": Rule(OPERATOR),
+    "GET institutions.supervision_detail": Rule(OPERATOR, fake=True, args={"institution_id": FAKE}),
+    "POST institutions.change_port": Rule(OPERATOR, fake=True, json={"open": False, "reason": "x"},
+                                          args={"institution_id": FAKE}),
     # --- workbench pages ----------------------------------------------------------------------------------
     "GET workbench.inbox": Rule(OFFICE), "POST workbench.inbox_search": Rule(OFFICE),
     # 电子档案: the archivist's (archive:read), whom no persona here holds (tests/api/test_archive_packages.py)
@@ -275,6 +290,10 @@ EXPECT: dict[str, Rule] = {
     "GET admin.audit_chain": Rule(OPERATOR), "POST admin.audit_chain": Rule(OPERATOR),
     "GET admin.stats_dashboard": Rule(OPERATOR), "GET admin.stats_data": Rule(OPERATOR),
     "GET admin.stats_cases": Rule(OPERATOR), "GET admin.stats_export": Rule(OPERATOR),
+    "GET admin.institution_supervision": Rule(OPERATOR),
+    "GET admin.institution_port_page": Rule(OPERATOR, fake=True, args={"institution_id": FAKE}),
+    "POST admin.institution_port_change": Rule(OPERATOR, fake=True, form={"reason": "x"},
+                                               args={"institution_id": FAKE}),
 }
 
 
