@@ -238,6 +238,10 @@ class SchedulerElection:
 INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
                "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30}
 
+# With DOCUMENTS_AFTER_RESPONSE off the web workers leave every certificate and 申请书 to these jobs: they look
+# often (one indexed query each), so a document is made within about 2 s of its request.
+DOCUMENTS_ONLY_BY_JOBS_S = {"certificates": 2, "application_forms": 2}
+
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
     """Start the background scheduler of this app (``SCHEDULER_ENABLED=1``; ``make run`` sets it). Each
@@ -248,7 +252,8 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
     settings = app.config["SETTINGS"]
     scheduler = BackgroundScheduler(timezone="UTC")
     holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
-    every = {**INTERVALS_S, **(intervals or {})}
+    every = {**INTERVALS_S, **({} if settings.documents_after_response else DOCUMENTS_ONLY_BY_JOBS_S),
+             **(intervals or {})}
 
     # A drain runs up to its budget: its lease outlasts it, so no other holder starts the job meanwhile.
     ttl = {"outbox": max(60, 2 * settings.outbox_budget_seconds + 30)}
