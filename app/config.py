@@ -159,6 +159,10 @@ class Settings:
     # app/serving.py sets for gunicorn): the web workers leave them to the scheduler's jobs, which then run every
     # 2 s, so a web worker never loads the PDF stack for them (issue 18: ≈ 80 MB per worker).
     documents_after_response: bool = True
+    # The scheduler's document jobs (certificates, 申请书) run in a child process of the lease holder
+    # (``python -m app.renderer``), the only process that loads the PDF stack; off: in the holder itself.
+    # app/serving.py sets it for gunicorn, so no web worker carries the PDF stack.
+    renderer_process: bool = False
     # Of several processes with the scheduler enabled, the one holding the ``scheduler`` lease runs the jobs; it
     # renews the lease every third of this, and another process takes over this long after the holder died.
     scheduler_lease_seconds: int = 30
@@ -220,6 +224,7 @@ class Settings:
             log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
             documents_after_response=env_bool("DOCUMENTS_AFTER_RESPONSE", True),
+            renderer_process=env_bool("RENDERER_PROCESS", False),
             scheduler_lease_seconds=env_int("SCHEDULER_LEASE_SECONDS", 30),
             checkpoint_dir=_env_path("CHECKPOINT_DIR"),
             migrate_database_url=env_str("MIGRATE_DATABASE_URL") or "",

@@ -299,7 +299,8 @@ def work_after_response(session: Session, key: str, run: Callable[[Any, list[str
     from flask import current_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config["SETTINGS"].documents_after_response:
+    settings = app.config.get("SETTINGS")
+    if settings is not None and not settings.documents_after_response:
         return None  # DOCUMENTS_AFTER_RESPONSE=0 (gunicorn): the scheduler's job makes them, in its process
 
     def work() -> None:

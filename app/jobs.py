@@ -219,6 +219,7 @@ class SchedulerElection:
                 log.warning("scheduler lease lost by %s: this process stops running the jobs", self.holder)
                 self.scheduler.shutdown(wait=False)
                 self.scheduler = None
+                stop_renderer(self.app)
 
     def stop(self) -> None:
         """No new run starts, a run in progress finishes, the lease is released."""
@@ -229,6 +230,7 @@ class SchedulerElection:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=True)
                 self.scheduler = None
+                stop_renderer(self.app)
         try:  # a no-op when another process holds it
             release_lease(self.database, SCHEDULER_LEASE, self.holder)
         except Exception:  # it expires by itself
@@ -241,6 +243,26 @@ INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "applicati
 # With DOCUMENTS_AFTER_RESPONSE off the web workers leave every certificate and 申请书 to these jobs: they look
 # often (one indexed query each), so a document is made within about 2 s of its request.
 DOCUMENTS_ONLY_BY_JOBS_S = {"certificates": 2, "application_forms": 2}
+
+
+def _document_jobs_in_renderer(app: Any) -> dict[str, Callable[[Session], Any]]:
+    """With ``RENDERER_PROCESS`` on, the document jobs as requests to the renderer process (app/renderer.py),
+    started on the first of them; otherwise none (they run here)."""
+    if not app.config["SETTINGS"].renderer_process:
+        return {}
+    from app.config import ROOT
+    from app.renderer_process import RendererProcess, child_environment
+
+    renderer = app.extensions["renderer"] = RendererProcess(child_environment(app.config["SETTINGS"]), cwd=ROOT)
+    return {"certificates": lambda _s: renderer.run("certificates"),
+            "application_forms": lambda _s: renderer.run("application_forms")}
+
+
+def stop_renderer(app: Any) -> None:
+    """The scheduler stopped: end its renderer process, if it started one."""
+    renderer = app.extensions.pop("renderer", None)
+    if renderer is not None:
+        renderer.stop()
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -273,6 +295,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "outbox_prune": lambda s: prune_outbox(s, settings.outbox_retention_days),
         "certificates": lambda s: render_certificates(s, app),
         "application_forms": lambda s: make_application_forms(s, app),
+        **_document_jobs_in_renderer(app),
         "tax_waits": lambda s: refresh_tax_waits(s),
         "verifications": lambda s: recheck_verifications(s),
         "sign_in_prune": prune_sign_in_records,

@@ -99,6 +99,7 @@ def on_starting(server: Any) -> None:
     import gc
 
     os.environ.setdefault("DOCUMENTS_AFTER_RESPONSE", "0")
+    os.environ.setdefault("RENDERER_PROCESS", "1")
     preload_libraries()
     gc.collect()
     gc.freeze()
