@@ -14,6 +14,7 @@ once or not at all.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -246,16 +247,21 @@ DOCUMENTS_ONLY_BY_JOBS_S = {"certificates": 2, "application_forms": 2}
 
 
 def _document_jobs_in_renderer(app: Any) -> dict[str, Callable[[Session], Any]]:
-    """With ``RENDERER_PROCESS`` on, the document jobs as requests to the renderer process (app/renderer.py),
-    started on the first of them; otherwise none (they run here)."""
+    """With ``RENDERER_PROCESS`` on, the jobs that render or sign (certificates, 申请书, checkpoint: pyHanko time
+    stamps) as requests to the renderer process (app/renderer.py), started on the first of them; otherwise none
+    (they run here)."""
     if not app.config["SETTINGS"].renderer_process:
         return {}
     from app.config import ROOT
     from app.renderer_process import RendererProcess, child_environment
 
     renderer = app.extensions["renderer"] = RendererProcess(child_environment(app.config["SETTINGS"]), cwd=ROOT)
-    return {"certificates": lambda _s: renderer.run("certificates"),
-            "application_forms": lambda _s: renderer.run("application_forms")}
+    return {name: functools.partial(_in_renderer, renderer, name)
+            for name in ("certificates", "application_forms", "checkpoint")}
+
+
+def _in_renderer(renderer: Any, name: str, _session: Session) -> int:
+    return int(renderer.run(name))
 
 
 def stop_renderer(app: Any) -> None:

@@ -1,11 +1,12 @@
-"""The scheduler's side of the renderer process (app/renderer.py): with ``RENDERER_PROCESS`` on, the document jobs
-(``certificates``, ``application_forms``) of the lease holder are run by a child process that alone loads the PDF
-stack, so the gunicorn worker holding the lease stays as small as the others (issue 18, docs/deployment.md).
+"""The scheduler's side of the renderer process (app/renderer.py): with ``RENDERER_PROCESS`` on, the jobs of the lease
+holder that render or sign (``certificates``, ``application_forms``, ``checkpoint``) are run by a child process that
+alone loads the PDF and signature stack, so the gunicorn worker holding the lease stays as small as the others
+(issue 18, docs/deployment.md).
 
 The child is started on the first job and kept; one job at a time. One that died (or a job that did not answer
-within its timeout: the child is killed) is started again at the next job; a failed job is logged and left to
-the next tick, like any job. Closed with the scheduler (``stop``); a worker killed outright closes the child's
-stdin with its death and the child exits."""
+within its timeout: the child is killed) is started again at the next job; a failed job is logged and left to the
+next tick, like any job. Closed with the scheduler (``stop``); a worker killed outright closes the child's stdin
+with its death and the child exits."""
 from __future__ import annotations
 
 import json
@@ -32,7 +33,8 @@ def child_environment(settings: Any) -> dict[str, str]:
               "PUBLIC_BASE_URL": settings.public_base_url, "CERT_FONT_FILE": settings.cert_font_file,
               "CERT_SIGNING_KEY_FILE": settings.cert_signing_key_file,
               "CERT_SIGNING_CERT_FILE": settings.cert_signing_cert_file,
-              "CERT_TRUST_ROOT_FILE": settings.cert_trust_root_file}
+              "CERT_TRUST_ROOT_FILE": settings.cert_trust_root_file, "CHECKPOINT_DIR": settings.checkpoint_dir,
+              "INTEGRATIONS_BASE_URL": settings.integrations_base_url}
     env.update({name: str(value) for name, value in values.items() if value})
     env.update(SCHEDULER_ENABLED="0", RENDERER_PROCESS="0")
     return env

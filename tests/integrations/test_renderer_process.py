@@ -60,6 +60,10 @@ def test_the_child_renders_what_certify_numbered_and_stops_with_the_scheduler(
         ok, details = validate_certificate_pdf(pdf)
     assert ok, details
 
+    assert renderer.run("checkpoint") == 1  # 登簿 wrote the book: the heads are signed (and time-stamped) there
+    assert renderer.run("checkpoint") == 0  # nothing new
+    assert seeded.extensions["checkpoint_dir"].joinpath("checkpoints.jsonl").read_text().count("\n") == 1
+
     renderer.stop()
     assert renderer.pid is None
 
