@@ -295,20 +295,7 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
                 log.exception("job %s failed", name)
         return job
 
-    jobs: dict[str, Callable[[Session], Any]] = {
-        "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts, settings.outbox_deliverers,
-                                           settings.outbox_budget_seconds),
-        "outbox_prune": lambda s: prune_outbox(s, settings.outbox_retention_days),
-        "certificates": lambda s: render_certificates(s, app),
-        "application_forms": lambda s: make_application_forms(s, app),
-        **_document_jobs_in_renderer(app),
-        "tax_waits": lambda s: refresh_tax_waits(s),
-        "verifications": lambda s: recheck_verifications(s),
-        "sign_in_prune": prune_sign_in_records,
-        "file_sweep": lambda s: sweep_orphan_files(s, app.extensions["storage"]),
-        "checkpoint": make_checkpoint,
-    }
-    for name, work in jobs.items():
+    for name, work in scheduled_jobs(app).items():
         scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,
                           coalesce=True)
     scheduler.add_job(guarded("log_purge", lambda s: purge_old_logs(s, settings.log_retention_days)),
@@ -317,3 +304,22 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
     app.extensions["scheduler_holder"] = holder
     app.extensions["scheduler"] = scheduler
     return scheduler
+
+
+def scheduled_jobs(app: Any) -> dict[str, Callable[[Session], Any]]:
+    """The interval jobs by name, each run with the session ``run_job`` opens (with ``RENDERER_PROCESS``, the ones
+    that render or sign are requests to the renderer process, which ``stop_renderer`` ends)."""
+    settings = app.config["SETTINGS"]
+    return {
+        "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts, settings.outbox_deliverers,
+                                           settings.outbox_budget_seconds),
+        "outbox_prune": lambda s: prune_outbox(s, settings.outbox_retention_days),
+        "certificates": lambda s: render_certificates(s, app),
+        "application_forms": lambda s: make_application_forms(s, app),
+        "tax_waits": lambda s: refresh_tax_waits(s),
+        "verifications": lambda s: recheck_verifications(s),
+        "sign_in_prune": prune_sign_in_records,
+        "file_sweep": lambda s: sweep_orphan_files(s, app.extensions["storage"]),
+        "checkpoint": make_checkpoint,
+        **_document_jobs_in_renderer(app),  # last: these replace the ones above
+    }

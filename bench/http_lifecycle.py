@@ -537,7 +537,8 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
         for pid in workers:
             mem = smaps_end.get(pid) or {}
             print(f"    worker {pid}: {mb(rss_after.get(pid))} / {mb(rss_end.get(pid))}   PSS {mb(mem.get('pss'))}"
-                  f"  USS {mb(mem.get('uss'))}   (target ≤ {TARGETS['rss_mb']:.0f} MB VmRSS)")
+                  f"  USS {mb(mem.get('uss'))}  anonymous {mb(mem.get('anon'))}   (target ≤ {TARGETS['rss_mb']:.0f} MB "
+                  "VmRSS)")
         for pid in renderers:  # not a web worker: the one process that loads the PDF stack (app/renderer.py)
             mem = smaps_end.get(pid) or {}
             print(f"    renderer process {pid} (the scheduler's PDFs, not a web worker): VmRSS {mb(vm_rss_kb(pid))}"
@@ -565,7 +566,10 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
         total_lifecycles = sum(a.done for a in applicants)
         print(f"  gunicorn stopped (SIGTERM) with exit code {code}; per worker (probe): "
               + "; ".join(f"{p['pid']}: {p['requests']} requests, {p['statements']} statements, RSS at its "
-                          f"{RSS_AFTER}th request {mb(p['rss_kb_at_1000'])} MB" for p in probes))
+                          f"{RSS_AFTER}th request {mb(p['rss_kb_at_1000'])} MB, {p.get('modules')} modules, "
+                          f"{p.get('threads')} threads{', the scheduler' if p.get('scheduler') else ''}, PDF stack "
+                          f"{'loaded: ' + ', '.join(p['pdf_stack']) if p.get('pdf_stack') else 'not loaded'}"
+                          for p in probes))
         print(f"  SQL statements per lifecycle over HTTP (every worker thread: requests, 完税 callbacks, jobs; "
               f"warm-up included): {statements / max(total_lifecycles, 1):.0f}")
         if args.tracemalloc:

@@ -78,3 +78,22 @@ def test_a_failed_job_is_an_error_and_a_dead_child_is_replaced(renderer: Rendere
     renderer.process.wait(timeout=10)
     assert renderer.run("application_forms") == 0  # nothing due: a new child answered
     assert renderer.pid not in (None, first)
+
+
+def test_with_the_renderer_on_the_jobs_that_render_or_sign_go_to_it_and_the_others_stay(
+        seeded: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from app.jobs import INTERVALS_S, scheduled_jobs, stop_renderer
+
+    monkeypatch.setitem(seeded.config, "SETTINGS", replace(seeded.config["SETTINGS"], renderer_process=True))
+    sent: list[str] = []
+    monkeypatch.setattr(RendererProcess, "run", lambda _self, job, timeout_s=0.0: sent.append(job) or 0)
+    jobs = scheduled_jobs(seeded)
+    assert set(jobs) == set(INTERVALS_S)
+    for name in ("certificates", "application_forms", "checkpoint"):
+        assert jobs[name](None) == 0  # type: ignore[arg-type]  # the renderer's, which needs no session here
+    assert sent == ["certificates", "application_forms", "checkpoint"]
+    assert isinstance(seeded.extensions["renderer"], RendererProcess)
+    stop_renderer(seeded)
+    assert "renderer" not in seeded.extensions
