@@ -241,6 +241,11 @@ class SchedulerElection:
 INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
                "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30}
 
+# The jobs that render or sign: with RENDERER_PROCESS on, the renderer process runs them (app/renderer.py), so no
+# web worker, the lease holder included, loads the PDF and signature stack. A new job that makes a PDF, signs or
+# checks a signature belongs here.
+IN_RENDERER = ("certificates", "application_forms", "checkpoint")
+
 # With DOCUMENTS_AFTER_RESPONSE off the web workers leave every certificate and 申请书 to these jobs: they look
 # often (one indexed query each), so a document is made within about 2 s of its request.
 DOCUMENTS_ONLY_BY_JOBS_S = {"certificates": 2, "application_forms": 2}
@@ -256,12 +261,11 @@ def _document_jobs_in_renderer(app: Any) -> dict[str, Callable[[Session], Any]]:
     from app.renderer_process import RendererProcess, child_environment
 
     renderer = app.extensions["renderer"] = RendererProcess(child_environment(app.config["SETTINGS"]), cwd=ROOT)
-    return {name: functools.partial(_in_renderer, renderer, name)
-            for name in ("certificates", "application_forms", "checkpoint")}
+    return {name: functools.partial(_in_renderer, renderer, name) for name in IN_RENDERER}
 
 
-def _in_renderer(renderer: Any, name: str, _session: Session) -> int:
-    return int(renderer.run(name))
+def _in_renderer(renderer: Any, name: str, _session: Session) -> Any:
+    return renderer.run(name)
 
 
 def stop_renderer(app: Any) -> None:

@@ -52,8 +52,9 @@ class RendererProcess:
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None and self.process.poll() is None else None
 
-    def run(self, job: str, timeout_s: float = JOB_TIMEOUT_S) -> int:
-        """Run ``job`` in the child; how many documents it made. Raises when the child failed or gave none."""
+    def run(self, job: str, timeout_s: float = JOB_TIMEOUT_S) -> Any:
+        """Run ``job`` in the child; its result (how many documents it made; a checkpoint's text). Raises when the
+        job failed or the child gave no answer."""
         with self._lock:
             process = self._started()
             assert process.stdin is not None and process.stdout is not None
@@ -66,7 +67,7 @@ class RendererProcess:
             answer = self._answer(process.stdout, timeout_s)
         if "error" in answer:
             raise RuntimeError(f"renderer: {job}: {answer['error']}")
-        return int(answer["done"])
+        return answer["done"]
 
     def _started(self) -> subprocess.Popen[str]:
         if self.process is not None and self.process.poll() is None:
