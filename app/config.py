@@ -99,12 +99,6 @@ def cert_font_path() -> Path:
     return _env_path("CERT_FONT_FILE") or Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 
-def shared_font_name(path: Path) -> str:
-    """The name under which gunicorn's master registers a font with reportlab before forking (app/serving.py
-    ``on_starting``); a worker finding it registered uses that copy instead of parsing its own."""
-    return f"CJK:{path}"
-
-
 @dataclass
 class Settings:
     env: str = "development"
@@ -160,6 +154,15 @@ class Settings:
     # Logs (audit, interface calls, exceptions) are kept at least a year.
     log_retention_days: int = 365
     scheduler_enabled: bool = False
+    # The PDFs a committed request asked for (the certificate 缮证 numbered, the 申请书 after the last signature)
+    # made by the same process right after its response (development, tests, a single process). Off (what
+    # app/serving.py sets for gunicorn): the web workers leave them to the scheduler's jobs, which then run every
+    # 2 s, so a web worker never loads the PDF stack for them (issue 18: ≈ 80 MB per worker).
+    documents_after_response: bool = True
+    # The scheduler's document jobs (certificates, 申请书) run in a child process of the lease holder
+    # (``python -m app.renderer``), the only process that loads the PDF stack; off: in the holder itself.
+    # app/serving.py sets it for gunicorn, so no web worker carries the PDF stack.
+    renderer_process: bool = False
     # Of several processes with the scheduler enabled, the one holding the ``scheduler`` lease runs the jobs; it
     # renews the lease every third of this, and another process takes over this long after the holder died.
     scheduler_lease_seconds: int = 30
@@ -223,6 +226,8 @@ class Settings:
             outbox_retention_days=env_int("OUTBOX_RETENTION_DAYS", 7),
             log_retention_days=env_int("LOG_RETENTION_DAYS", 365),
             scheduler_enabled=env_bool("SCHEDULER_ENABLED", False),
+            documents_after_response=env_bool("DOCUMENTS_AFTER_RESPONSE", True),
+            renderer_process=env_bool("RENDERER_PROCESS", False),
             scheduler_lease_seconds=env_int("SCHEDULER_LEASE_SECONDS", 30),
             checkpoint_dir=_env_path("CHECKPOINT_DIR"),
             archive_export_dir=_env_path("ARCHIVE_EXPORT_DIR"),

@@ -291,13 +291,17 @@ def work_after_response(session: Session, key: str, run: Callable[[Any, list[str
     """After ``session`` committed: the ids its transaction listed under ``session.info[key]``, as work for the
     skin to run once the response has gone (``app.web``: the 制证 of a certificate, the 申请书), or None. Best
     effort: what ``run(app, ids)`` did not settle (it returns how many ids it made or found no longer due) is
-    tried again after a pause, twice, then left to the job that makes the same things; failures are logged."""
+    tried again after a pause, twice, then left to the job that makes the same things; failures are logged.
+    With ``DOCUMENTS_AFTER_RESPONSE`` off, always None: the job makes them (app/serving.py)."""
     ids: list[str] = list(dict.fromkeys(session.info.pop(key, None) or []))  # a re-run pass may list one twice
     if not ids:
         return None
     from flask import current_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.config.get("SETTINGS")
+    if settings is not None and not settings.documents_after_response:
+        return None  # DOCUMENTS_AFTER_RESPONSE=0 (gunicorn): the scheduler's job makes them, in its process
 
     def work() -> None:
         for pause in (*AFTER_RESPONSE_RETRY_PAUSES_S, None):

@@ -14,6 +14,7 @@ once or not at all.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -249,6 +250,7 @@ class SchedulerElection:
                 log.warning("scheduler lease lost by %s: this process stops running the jobs", self.holder)
                 self.scheduler.shutdown(wait=False)
                 self.scheduler = None
+                stop_renderer(self.app)
 
     def stop(self) -> None:
         """No new run starts, a run in progress finishes, the lease is released."""
@@ -259,6 +261,7 @@ class SchedulerElection:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=True)
                 self.scheduler = None
+                stop_renderer(self.app)
         try:  # a no-op when another process holds it
             release_lease(self.database, SCHEDULER_LEASE, self.holder)
         except Exception:  # it expires by itself
@@ -268,6 +271,39 @@ class SchedulerElection:
 INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
                "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30, "archives": 60,
                "archive_export": 300, "archive_fixity": 3600, "rating_links": 300}
+
+# The jobs that render or sign: with RENDERER_PROCESS on, the renderer process runs them (app/renderer.py), so no
+# web worker, the lease holder included, loads the PDF and signature stack. A new job that makes a PDF, signs or
+# checks a signature belongs here.
+IN_RENDERER = ("certificates", "application_forms", "checkpoint", "archives", "archive_fixity")
+
+# With DOCUMENTS_AFTER_RESPONSE off the web workers leave every certificate and 申请书 to these jobs: they look
+# often (one indexed query each), so a document is made within about 2 s of its request.
+DOCUMENTS_ONLY_BY_JOBS_S = {"certificates": 2, "application_forms": 2}
+
+
+def _document_jobs_in_renderer(app: Any) -> dict[str, Callable[[Session], Any]]:
+    """With ``RENDERER_PROCESS`` on, the jobs that render or sign (certificates, 申请书, checkpoint: pyHanko time
+    stamps) as requests to the renderer process (app/renderer.py), started on the first of them; otherwise none
+    (they run here)."""
+    if not app.config["SETTINGS"].renderer_process:
+        return {}
+    from app.config import ROOT
+    from app.renderer_process import RendererProcess, child_environment
+
+    renderer = app.extensions["renderer"] = RendererProcess(child_environment(app.config["SETTINGS"]), cwd=ROOT)
+    return {name: functools.partial(_in_renderer, renderer, name) for name in IN_RENDERER}
+
+
+def _in_renderer(renderer: Any, name: str, _session: Session) -> Any:
+    return renderer.run(name)
+
+
+def stop_renderer(app: Any) -> None:
+    """The scheduler stopped: end its renderer process, if it started one."""
+    renderer = app.extensions.pop("renderer", None)
+    if renderer is not None:
+        renderer.stop()
 
 
 def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
@@ -279,7 +315,8 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
     settings = app.config["SETTINGS"]
     scheduler = BackgroundScheduler(timezone="UTC")
     holder = f"{HOLDER}:{uuid.uuid4().hex[:8]}"
-    every = {**INTERVALS_S, **(intervals or {})}
+    every = {**INTERVALS_S, **({} if settings.documents_after_response else DOCUMENTS_ONLY_BY_JOBS_S),
+             **(intervals or {})}
 
     # A drain runs up to its budget: its lease outlasts it, so no other holder starts the job meanwhile.
     ttl = {"outbox": max(60, 2 * settings.outbox_budget_seconds + 30)}
@@ -293,7 +330,22 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
                 log.exception("job %s failed", name)
         return job
 
-    jobs: dict[str, Callable[[Session], Any]] = {
+    for name, work in scheduled_jobs(app).items():
+        scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,
+                          coalesce=True)
+    scheduler.add_job(guarded("log_purge", lambda s: purge_old_logs(s, settings.log_retention_days)),
+                      "cron", hour=3, minute=17, id="log_purge", max_instances=1, coalesce=True)
+    scheduler.start()
+    app.extensions["scheduler_holder"] = holder
+    app.extensions["scheduler"] = scheduler
+    return scheduler
+
+
+def scheduled_jobs(app: Any) -> dict[str, Callable[[Session], Any]]:
+    """The interval jobs by name, each run with the session ``run_job`` opens (with ``RENDERER_PROCESS``, the ones
+    that render or sign are requests to the renderer process, which ``stop_renderer`` ends)."""
+    settings = app.config["SETTINGS"]
+    return {
         "outbox": lambda s: deliver_outbox(s, settings.outbox_max_attempts, settings.outbox_deliverers,
                                            settings.outbox_budget_seconds),
         "outbox_prune": lambda s: prune_outbox(s, settings.outbox_retention_days),
@@ -308,13 +360,5 @@ def start_scheduler(app: Any, intervals: dict[str, float] | None = None) -> Any:
         "archive_export": lambda s: export_archives(s, app),
         "archive_fixity": lambda s: check_archive_fixity(s, app),
         "rating_links": lambda s: send_rating_links(s, app),
+        **_document_jobs_in_renderer(app),  # last: these replace the ones above
     }
-    for name, work in jobs.items():
-        scheduler.add_job(guarded(name, work), "interval", seconds=every[name], id=name, max_instances=1,
-                          coalesce=True)
-    scheduler.add_job(guarded("log_purge", lambda s: purge_old_logs(s, settings.log_retention_days)),
-                      "cron", hour=3, minute=17, id="log_purge", max_instances=1, coalesce=True)
-    scheduler.start()
-    app.extensions["scheduler_holder"] = holder
-    app.extensions["scheduler"] = scheduler
-    return scheduler

@@ -6,11 +6,18 @@
   up the others.
 - No preload of the app: every worker builds its own app after the fork. A database pool or the scheduler's
   threads built in the master would be shared by, or lost in, the forked workers, the lease holder's name carries
-  the worker's own pid (app/jobs.py), and ``kill -HUP`` then starts workers on the new code. Only third-party
-  libraries are imported in the master (``SHARED_LIBRARIES``), and the certificate font parsed (``on_starting``):
-  the workers share those pages copy-on-write instead of each holding its own copy (issue 18: ≈ 45 MB of private
-  memory per worker). They open nothing and start no thread at import. A new version of one of them needs a
-  restart of the master (``kill -USR2`` or the service's restart), not ``kill -HUP``.
+  the worker's own pid (app/jobs.py), and ``kill -HUP`` then starts workers on the new code. Only the third-party
+  libraries every worker uses are imported in the master (``SHARED_LIBRARIES``): the workers share those pages
+  copy-on-write instead of each holding its own copy. They open nothing and start no thread at import. A new
+  version of one of them needs a restart of the master (``kill -USR2`` or the service's restart), not
+  ``kill -HUP``.
+- PDFs stay out of the web workers (issue 18): the PDF stack — reportlab, the CJK certificate font (≈ 50 MB once
+  parsed), pyHanko and asn1crypto (≈ 30 MB) — is neither preloaded nor imported by ``create_app``, and
+  ``DOCUMENTS_AFTER_RESPONSE=0`` (set here unless the environment says otherwise) leaves the certificates 缮证
+  numbers and the 申请书 to the scheduler's jobs, which run every 2 s in the lease holder. A page shared
+  copy-on-write still counts in each worker's VmRSS, so preloading what one process needs would make every
+  worker carry it. A PDF made synchronously (无房证明, a notice downloaded, window submission's 申请书) loads the
+  stack in the worker that serves it, on first use.
 - The scheduler: each worker with ``SCHEDULER_ENABLED=1`` is a candidate and the holder of the ``scheduler``
   lease runs the jobs (app/jobs.py ``SchedulerElection``); ``worker_exit`` hands the lease back, so on a
   graceful stop or restart another worker takes over at once, and within ``SCHEDULER_LEASE_SECONDS`` if the
@@ -54,24 +61,36 @@ class JsonAccessLogger(Logger):
                                                size=getattr(resp, "sent", None)))
 
 
-# What every worker loads (create_app, then its first requests: PDFs and their signatures, department calls, the
-# BPMN engine), imported once in the master. Libraries only, never app code (``kill -HUP`` reloads that).
+# What every worker loads (create_app, then its first requests: department calls, the BPMN engine, the signature
+# drawings' check), imported once in the master. Libraries only, never app code (``kill -HUP`` reloads that), and
+# never the PDF stack (reportlab, pyHanko, asn1crypto, the font): only the process that renders loads it.
 SHARED_LIBRARIES = (
     "sqlalchemy.orm", "sqlalchemy.dialects.postgresql.psycopg", "sqlalchemy.dialects.sqlite", "psycopg",
     "flask", "flask_smorest", "flask_limiter", "flask_talisman", "flask_wtf", "wtforms", "jinja2", "marshmallow",
     "webargs", "apispec", "yaml", "jsonschema", "lxml.etree", "SpiffWorkflow.bpmn.parser",
     "SpiffWorkflow.bpmn.serializer", "SpiffWorkflow.spiff.parser", "SpiffWorkflow.spiff.serializer", "simpleeval",
-    "pyhanko.sign", "pyhanko.sign.validation", "pyhanko.pdf_utils.reader", "pyhanko_certvalidator",
-    "cryptography.x509", "asn1crypto.x509", "reportlab.pdfgen.canvas", "reportlab.platypus", "PIL.Image", "httpx",
-    "holidays", "limits", "pyotp", "segno", "dateutil.parser",
+    "cryptography.x509", "PIL.Image", "httpx", "holidays", "limits", "pyotp", "dateutil.parser",
     "alembic.command", "alembic.config", "alembic.script", "alembic.runtime.migration",  # /readyz: the schema
 )
+# Never preloaded (tests/unit/test_web_worker_imports.py keeps create_app from importing them either).
+PDF_STACK = ("reportlab", "pyhanko", "pyhanko_certvalidator", "asn1crypto", "fontTools")
+
+
+# Optional parts two libraries import with themselves, which no worker uses: httpx's command line (``httpx._main``:
+# rich, pygments) and mako's syntax highlighting of template errors (pygments, through alembic) — ≈ 4 MB in every
+# worker. The master marks them absent before the imports, and each library falls back as it does when those
+# packages are not installed (httpx: a stub ``main``; mako: plain escaping).
+LEFT_OUT = ("httpx._main", "mako.ext.pygmentplugin")
 
 
 def preload_libraries(names: tuple[str, ...] = SHARED_LIBRARIES) -> list[str]:
-    """Import ``names`` (one that is not installed is skipped: the worker will not need it either); the ones
-    imported."""
+    """Import ``names`` (one that is not installed is skipped: the worker will not need it either), leaving out
+    the modules of ``LEFT_OUT``; the ones imported."""
     import importlib
+    import sys
+
+    for name in LEFT_OUT:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # importing it raises ImportError
 
     loaded = []
     for name in names:
@@ -84,23 +103,15 @@ def preload_libraries(names: tuple[str, ...] = SHARED_LIBRARIES) -> list[str]:
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before any worker forks: import the libraries every worker uses (``SHARED_LIBRARIES``),
-    parse the certificate font once (≈ 50 MB of Python objects and the file's bytes, which every worker otherwise
-    loads for its first PDF — 申请书, notice, certificate) and freeze what the master holds, so the workers share
-    those pages copy-on-write and their garbage collections do not write to them. None of the app's code is
-    loaded here: ``kill -HUP`` still starts workers on the code on disk."""
+    """In the master, before any worker forks: import the libraries every worker uses (``SHARED_LIBRARIES``) and
+    freeze what the master holds, so the workers share those pages copy-on-write and their garbage collections
+    do not write to them; and leave the PDFs to the scheduler's jobs (``DOCUMENTS_AFTER_RESPONSE=0`` unless set).
+    None of the app's code is loaded here: ``kill -HUP`` still starts workers on the code on disk."""
     import gc
 
+    os.environ.setdefault("DOCUMENTS_AFTER_RESPONSE", "0")
+    os.environ.setdefault("RENDERER_PROCESS", "1")
     preload_libraries()
-
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    from app.config import cert_font_path, shared_font_name
-
-    path = cert_font_path()
-    if path.exists():
-        pdfmetrics.registerFont(TTFont(shared_font_name(path), str(path), subfontIndex=0))
     gc.collect()
     gc.freeze()
 

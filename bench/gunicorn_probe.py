@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import pstats
+import sys
 import threading
 import time
 import tracemalloc
@@ -59,12 +60,12 @@ def smaps_kb(pid: int | str = "self") -> dict[str, int]:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             key, _, rest = line.partition(":")
-            if key in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+            if key in ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous"):
                 out[key] = int(rest.split()[0])
     except OSError:
         return {}
     return {"rss": out.get("Rss", 0), "pss": out.get("Pss", 0),
-            "uss": out.get("Private_Clean", 0) + out.get("Private_Dirty", 0)}
+            "uss": out.get("Private_Clean", 0) + out.get("Private_Dirty", 0), "anon": out.get("Anonymous", 0)}
 
 
 class Probe:
@@ -83,6 +84,7 @@ class Probe:
         self.local = threading.local()
         self.profilers: list[cProfile.Profile] = []
         self.inner = app.wsgi_app
+        self.app = app
         event.listen(app.extensions["db"].engine, "before_cursor_execute", self._statement)
 
     def _statement(self, *_args: Any) -> None:
@@ -110,8 +112,14 @@ class Probe:
 
     def write(self, directory: Path) -> None:
         pid = os.getpid()
+        from app.serving import PDF_STACK
+
+        loaded = {name.split(".")[0] for name in list(sys.modules)}
         report: dict[str, Any] = {"pid": pid, "requests": self.served, "statements": next(self.statements) - 1,
-                                  "rss_kb_at_1000": self.rss_at, "rss_kb_at_exit": vm_rss_kb()}
+                                  "rss_kb_at_1000": self.rss_at, "rss_kb_at_exit": vm_rss_kb(),
+                                  "modules": len(sys.modules), "pdf_stack": sorted(loaded & set(PDF_STACK)),
+                                  "scheduler": self.app.extensions.get("scheduler") is not None,
+                                  "threads": threading.active_count()}
         if tracemalloc.is_tracing():
             snapshot = tracemalloc.take_snapshot().filter_traces([
                 tracemalloc.Filter(False, tracemalloc.__file__)])

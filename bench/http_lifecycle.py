@@ -313,6 +313,16 @@ class Server:
         pid = self.process.pid
         return sorted(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
 
+    def renderers(self) -> list[int]:
+        """The workers' children: the renderer process the scheduler's lease holder starts (app/renderer.py), a
+        child of the thread that ran the first document job (hence every task's list)."""
+        found = []
+        for worker in self.workers():
+            for children in Path(f"/proc/{worker}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    found += [int(c) for c in children.read_text().split()]
+        return sorted(found)
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -474,7 +484,7 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
         warm_errors = len(errors)
         workers = server.workers()
         backends = pg_backends(owner_url)
-        server_pids = [server.process.pid, *workers]
+        server_pids = [server.process.pid, *workers, *server.renderers()]  # a renderer started in the warm-up
         cpu0 = {pid: cpu_seconds(pid) for pid in server_pids}
         pg0 = {pid: cpu_seconds(pid) for pid in backends}
         own0 = time.process_time()
@@ -485,11 +495,13 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
             thread.join()
         elapsed = max(finished) - started
         own_cpu = time.process_time() - own0
-        server_cpu = sum(cpu_seconds(pid) - cpu0.get(pid, 0.0) for pid in [server.process.pid, *server.workers()])
+        renderers = server.renderers()
+        server_cpu = sum(cpu_seconds(pid) - cpu0.get(pid, 0.0)
+                         for pid in [server.process.pid, *server.workers(), *renderers])
         backends_end = pg_backends(owner_url)
         pg_cpu = sum(cpu_seconds(pid) - pg0.get(pid, 0.0) for pid in backends_end)
         rss_end = {pid: vm_rss_kb(pid) for pid in server.workers()}
-        smaps_end = {pid: smaps_kb(pid) for pid in server.workers()}
+        smaps_end = {pid: smaps_kb(pid) for pid in [*server.workers(), *renderers]}
         lifecycles = sum(a.done for a in applicants) - warm_done
         requests = sum(len(v) for v in recorder.samples.values())
         http_rate = rate(lifecycles, elapsed)
@@ -516,7 +528,7 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
                   f"{1000 * percentile(values, 0.95):8.1f} {1000 * percentile(values, 0.99):8.1f} "
                   f"{1000 * max(values):8.1f}")
         per = max(lifecycles, 1)
-        print(f"  CPU per lifecycle: server (master + workers) {1000 * server_cpu / per:.1f} ms, PostgreSQL "
+        print(f"  CPU per lifecycle: server (master + workers + renderer) {1000 * server_cpu / per:.1f} ms, PostgreSQL "
               f"({len(backends_end)} backends of the bench database) {1000 * pg_cpu / per:.1f} ms, this process "
               f"(clients + simulator) {1000 * own_cpu / per:.1f} ms; the server used {server_cpu / elapsed:.2f} "
               f"cores, PostgreSQL {pg_cpu / elapsed:.2f}")
@@ -525,7 +537,12 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
         for pid in workers:
             mem = smaps_end.get(pid) or {}
             print(f"    worker {pid}: {mb(rss_after.get(pid))} / {mb(rss_end.get(pid))}   PSS {mb(mem.get('pss'))}"
-                  f"  USS {mb(mem.get('uss'))}")
+                  f"  USS {mb(mem.get('uss'))}  anonymous {mb(mem.get('anon'))}   (target ≤ {TARGETS['rss_mb']:.0f} MB "
+                  "VmRSS)")
+        for pid in renderers:  # not a web worker: the one process that loads the PDF stack (app/renderer.py)
+            mem = smaps_end.get(pid) or {}
+            print(f"    renderer process {pid} (the scheduler's PDFs, not a web worker): VmRSS {mb(vm_rss_kb(pid))}"
+                  f"   PSS {mb(mem.get('pss'))}  USS {mb(mem.get('uss'))}")
 
         last = applicants[0].last_case
         stored: tuple[int, dict[str, tuple[int, int]]] | None = None
@@ -549,7 +566,10 @@ def run_http(args: argparse.Namespace, raw_rate: float) -> dict[str, Any]:
         total_lifecycles = sum(a.done for a in applicants)
         print(f"  gunicorn stopped (SIGTERM) with exit code {code}; per worker (probe): "
               + "; ".join(f"{p['pid']}: {p['requests']} requests, {p['statements']} statements, RSS at its "
-                          f"{RSS_AFTER}th request {mb(p['rss_kb_at_1000'])} MB" for p in probes))
+                          f"{RSS_AFTER}th request {mb(p['rss_kb_at_1000'])} MB, {p.get('modules')} modules, "
+                          f"{p.get('threads')} threads{', the scheduler' if p.get('scheduler') else ''}, PDF stack "
+                          f"{'loaded: ' + ', '.join(p['pdf_stack']) if p.get('pdf_stack') else 'not loaded'}"
+                          for p in probes))
         print(f"  SQL statements per lifecycle over HTTP (every worker thread: requests, 完税 callbacks, jobs; "
               f"warm-up included): {statements / max(total_lifecycles, 1):.0f}")
         if args.tracemalloc:

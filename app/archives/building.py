@@ -15,7 +15,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from asn1crypto import cms
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import exists, select
@@ -119,6 +118,8 @@ def build_package(session: Session, storage: Storage, case_id: str, font: Any) -
 def stamped_at(token: bytes) -> datetime | None:
     """The time the TSA put in the token it just gave (checked against the digest by ``request_token``)."""
     try:
+        from asn1crypto import cms  # on use (issue 18: no signature stack in a web worker)
+
         info = cms.ContentInfo.load(token)["content"]["encap_content_info"]["content"].parsed
         at: datetime | None = info["gen_time"].native
         return at

@@ -8,13 +8,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.archives.eep import ParsedPackage, parse
-from app.integrations.tsa import check_token
 from app.registry.checkpoint_log import load_public_key
 
 
@@ -59,6 +57,10 @@ def verify_package(xml: bytes, public_pem: bytes, tsa_root_pem: bytes | None = N
     if package.token is None:
         (check.problems if require_timestamp else check.notes).append("封装包没有时间戳")
     else:
+        from asn1crypto import x509 as asn1_x509  # on use: a web worker importing this loads no signature stack
+
+        from app.integrations.tsa import check_token
+
         roots = [asn1_x509.Certificate.load(_der(tsa_root_pem))] if tsa_root_pem else []
         token = check_token(package.token, signed_digest(package), roots)
         if not token.intact:

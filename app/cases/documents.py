@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen.canvas import Canvas
-
+from app.pdf_page import A4, mm
 from app.registry.certificate_pdf import font_name, wrap_text
 
 
@@ -28,6 +24,9 @@ class Document:
 
 
 def render_document(doc: Document, font_path: Path) -> bytes:
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
     font = font_name(font_path)
     buffer = BytesIO()
     c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=1)

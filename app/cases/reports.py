@@ -11,9 +11,6 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +24,7 @@ from app.clock import CHINA
 from app.errors import NotFound, PermissionDenied
 from app.identity.actor import Actor
 from app.identity.models import User
+from app.pdf_page import A4, mm
 from app.registry.certificate_content import office_name
 from app.registry.certificate_pdf import font_name, wrap_text
 from app.security import audit
@@ -101,6 +99,8 @@ def render_report(session: Session, actor: Actor, case: Case, code: str, font_pa
     report, rows = report_rows(session, actor, case, code)
     audit.record(session, actor_id=actor.user_id, action="pii.unmask" if actor.has("pii:unmask") else "report.print",
                  object_type="case", object_id=case.id, tenant_id=case.tenant_id, after={"report": code})
+    from reportlab.pdfgen.canvas import Canvas
+
     font = font_name(font_path)
     office = office_name(session, case.tenant_id)
     buffer = BytesIO()

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-import segno
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
@@ -150,6 +149,8 @@ def totp_uri(user: User) -> str:
 
 def totp_qr_svg(uri: str) -> str:
     """The enrolment QR code as an inline SVG (segno), scanned by any authenticator app."""
+    import segno  # on use: only staff enrolling a TOTP app need it
+
     return segno.make(uri, error="m").svg_inline(scale=5)
 
 

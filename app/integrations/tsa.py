@@ -4,7 +4,8 @@ the real TSA in production via ``INTERFACE_TSA_URL``), and checking a token offl
 The request goes through the one HTTP path to departments (app/integrations/client.py: timeout, retries,
 breaker, call log); a TSA that is down raises ``ServiceUnavailable`` and the caller stamps later. Checking a
 token is pyHanko's (``validate_tst_signed_data``): the signature over the TSTInfo, and the message imprint
-against the digest we expect.
+against the digest we expect. pyHanko and asn1crypto are imported on use: a web worker that imports this module
+(e.g. through a page that shows checkpoints) does not load them (issue 18).
 """
 from __future__ import annotations
 
@@ -12,22 +13,23 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from asn1crypto import cms, tsp
-from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-from pyhanko_certvalidator import ValidationContext
 from sqlalchemy.orm import Session
 
 from app.integrations.client import CallContext, ServiceUnavailable, call
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
 
 MEDIA_QUERY = "application/timestamp-query"
 
 
 def request_token(session: Session, digest: bytes) -> bytes:
     """A DER TimeStampToken over the SHA-256 ``digest``; ``ServiceUnavailable`` when the TSA cannot answer."""
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.api import TimeStamper
+
     nonce, req = TimeStamper(include_nonce=True).request_cms(digest, "sha256")
     reply = call(session, "tsa", "timestamp", "POST", "/tsa", ctx=CallContext(),
                  summary={"imprint": digest.hex()}, content=(req.dump(), MEDIA_QUERY))
@@ -56,6 +58,10 @@ class TokenCheck:
 
 
 def check_token(token_der: bytes, digest: bytes, tsa_roots: list[asn1_x509.Certificate] | None = None) -> TokenCheck:
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+    from pyhanko_certvalidator import ValidationContext
+
     try:
         signed_data = cms.ContentInfo.load(token_der)["content"]
         context = ValidationContext(trust_roots=tsa_roots or [], allow_fetching=False, revocation_mode="soft-fail")

@@ -11,26 +11,24 @@ is fetched at run time.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import segno
-from reportlab.lib.colors import Color, black
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-
-from app.config import shared_font_name
 from app.errors import DomainError
+from app.pdf_page import A4, BLACK, Rgb, mm
 from app.registry.certificate_plan import UnitPlan, draw_plan
 from app.registry.certificate_text import fit_text
 
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-SEAL_RED = Color(0.82, 0.1, 0.1)
+SEAL_RED: Rgb = (0.82, 0.1, 0.1)
 _fonts: dict[Path, str] = {}
+_font_lock = threading.Lock()
 PREVIEW_NOTE = "预览件：缮证完成后编号、签章，不作证书使用"
 
 
@@ -59,24 +57,34 @@ class CertificatePage:
 
 
 def font_name(path: Path = DEFAULT_FONT) -> str:
+    """The name the CJK font at ``path`` is registered under with reportlab, parsing it on first use (≈ 50 MB
+    once parsed: only a process that renders a PDF loads it; app/serving.py). Once per process: two request
+    threads rendering their first PDF at once wait for one parse."""
     name = _fonts.get(path)
-    if name is None and shared_font_name(path) in pdfmetrics.getRegisteredFontNames():
-        name = _fonts[path] = shared_font_name(path)  # parsed once in gunicorn's master, shared by its workers
-    if name is None:
-        if not path.exists():
-            raise FontMissing(f"证书字体文件不存在：{path}（请运行 make install 或设置 CERT_FONT_FILE）")
-        name = f"CJK{len(_fonts)}"
-        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))  # the first face of a .ttc collection
-        _fonts[path] = name
+    if name is not None:
+        return name
+    with _font_lock:
+        name = _fonts.get(path)
+        if name is None:
+            if not path.exists():
+                raise FontMissing(f"证书字体文件不存在：{path}（请运行 make install 或设置 CERT_FONT_FILE）")
+            from reportlab.pdfbase import pdfmetrics
+            from reportlab.pdfbase.ttfonts import TTFont
+
+            name = f"CJK{len(_fonts)}"
+            pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))  # the first face of a .ttc collection
+            _fonts[path] = name
     return name
 
 
 def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         line = ""
         for char in paragraph:
-            if pdfmetrics.stringWidth(line + char, font, size) > width and line:
+            if stringWidth(line + char, font, size) > width and line:
                 lines.append(line)
                 line = char
             else:
@@ -86,10 +94,12 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def _qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
+    import segno
+
     matrix = segno.make(url, error="m").matrix
     count = len(matrix) + 8  # quiet zone of 4 modules each side
     module = size / count
-    c.setFillColor(black)
+    c.setFillColorRGB(*BLACK)
     path = c.beginPath()
     for r, row in enumerate(matrix):
         for col, dark in enumerate(row):
@@ -100,8 +110,8 @@ def _qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
 
 def _seal(c: Canvas, font: str, office: str, cx: float, cy: float, radius: float) -> None:
     c.saveState()
-    c.setStrokeColor(SEAL_RED)
-    c.setFillColor(SEAL_RED)
+    c.setStrokeColorRGB(*SEAL_RED)
+    c.setFillColorRGB(*SEAL_RED)
     c.setLineWidth(2.2)
     c.circle(cx, cy, radius, stroke=1, fill=0)
     star = c.beginPath()
@@ -129,7 +139,7 @@ def _seal(c: Canvas, font: str, office: str, cx: float, cy: float, radius: float
 
 def _heading(c: Canvas, font: str, title: str, number: str) -> None:
     width, height = A4
-    c.setFillColor(black)
+    c.setFillColorRGB(*BLACK)
     c.setFont(font, 24)
     c.drawCentredString(width / 2, height - 32 * mm, title)
     c.setFont(font, 12)
@@ -138,7 +148,7 @@ def _heading(c: Canvas, font: str, title: str, number: str) -> None:
 
 def _footer(c: Canvas, font: str, page: CertificatePage, n: int) -> None:
     if page.page_count > 1:
-        c.setFillColor(black)
+        c.setFillColorRGB(*BLACK)
         c.setFont(font, 8)
         c.drawCentredString(A4[0] / 2, 10 * mm, f"{page.number}  第 {n} 页 共 {page.page_count} 页")
 
@@ -169,6 +179,8 @@ def _plan_page(c: Canvas, font: str, page: CertificatePage) -> None:
 
 def render_certificate(page: CertificatePage, font_path: Path = DEFAULT_FONT) -> bytes:
     """The register page, then the 附记 and 附图 pages the certificate has, on A4. Returns the unsigned PDF."""
+    from reportlab.pdfgen.canvas import Canvas
+
     font = font_name(font_path)
     buffer = BytesIO()
     c = Canvas(buffer, pagesize=A4, pageCompression=1, invariant=0)
@@ -223,7 +235,7 @@ def _register_page(c: Canvas, font: str, page: CertificatePage) -> None:
             y -= 13
 
     if page.preview:
-        c.setFillColor(SEAL_RED)
+        c.setFillColorRGB(*SEAL_RED)
         c.setFont(font, 14)
         c.drawString(left, 40 * mm, PREVIEW_NOTE)
     else:
@@ -232,7 +244,7 @@ def _register_page(c: Canvas, font: str, page: CertificatePage) -> None:
         c.setFont(font, 8)
         c.drawString(left, 20 * mm, "扫码核验证书状态")
         _seal(c, font, page.office, right - 30 * mm, 52 * mm, 21 * mm)
-    c.setFillColor(black)
+    c.setFillColorRGB(*BLACK)
     c.setFont(font, 11)
     c.drawRightString(right, 26 * mm, f"登记机构：{page.office}")
     c.drawRightString(right, 20 * mm, f"{page.issued_on}")

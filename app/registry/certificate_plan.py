@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from reportlab.lib.colors import Color, black
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-
+from app.pdf_page import BLACK, Rgb, mm
 from app.registry.unit_plan import Point, Polygon
 
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
+
 SCALES = (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000)
-PARCEL_FILL = Color(0.93, 0.95, 0.98)
-BUILDING_FILL = Color(0.96, 0.93, 0.88)
+PARCEL_FILL: Rgb = (0.93, 0.95, 0.98)
+BUILDING_FILL: Rgb = (0.96, 0.93, 0.88)
 NOT_RECORDED = "附图存于不动产登记簿"
 
 
@@ -54,7 +55,7 @@ def side_length(a: Point, b: Point) -> str:
     return f"{math.hypot(b[0] - a[0], b[1] - a[1]):.2f}"
 
 
-def panels(plan: UnitPlan) -> list[tuple[str, list[Polygon], str | None, Color]]:
+def panels(plan: UnitPlan) -> list[tuple[str, list[Polygon], str | None, Rgb]]:
     """The 附图's two drawings, top to bottom: (title, polygons, area caption, fill) — for the certificate's
     page and for the 缮证 preview alike."""
     return [("宗地图", plan.parcel, f"宗地面积 {plan.parcel_area}㎡" if plan.parcel_area else None, PARCEL_FILL),
@@ -94,7 +95,7 @@ def _edge_labels(c: Canvas, font: str, polygon: Polygon, on_paper: list[Point]) 
 
 
 def _panel(c: Canvas, font: str, title: str, polygons: list[Polygon], area_text: str | None,
-           box: tuple[float, float, float, float], fill: Color) -> None:
+           box: tuple[float, float, float, float], fill: Rgb) -> None:
     left, bottom, right, top = box
     c.setLineWidth(0.6)
     c.rect(left, bottom, right - left, top - bottom, stroke=1, fill=0)
@@ -115,8 +116,8 @@ def _panel(c: Canvas, font: str, title: str, polygons: list[Polygon], area_text:
     cx = (left + right) / 2 - (min(xs) + max(xs)) / 2 * per_metre
     cy = (bottom + top - 6 * mm) / 2 - (min(ys) + max(ys)) / 2 * per_metre
     c.saveState()
-    c.setFillColor(fill)
-    c.setStrokeColor(black)
+    c.setFillColorRGB(*fill)
+    c.setStrokeColorRGB(*BLACK)
     c.setLineWidth(1.1)
     for polygon in polygons:
         on_paper = [(cx + x * per_metre, cy + y * per_metre) for x, y in polygon]
@@ -126,9 +127,9 @@ def _panel(c: Canvas, font: str, title: str, polygons: list[Polygon], area_text:
             path.lineTo(*point)
         path.close()
         c.drawPath(path, stroke=1, fill=1)
-        c.setFillColor(black)
+        c.setFillColorRGB(*BLACK)
         _edge_labels(c, font, polygon, on_paper)
-        c.setFillColor(fill)
+        c.setFillColorRGB(*fill)
     c.restoreState()
     _north_arrow(c, font, right - 10 * mm, bottom + 8 * mm)
     c.setFont(font, 7.5)

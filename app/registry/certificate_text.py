@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
-
 CERT_NUMBER = r"[\u4e00-\u9fa5][(（]\d{4}[)）][\u4e00-\u9fa5]{1,24}?第\d+号"  # 浙(2026)西湖区不动产权第0000001号
 _TOKEN = re.compile(rf"{CERT_NUMBER}|[0-9A-Za-z]+(?:[ .\-/:×][0-9A-Za-z]+)*[㎡%]?|\s+|.", re.S)
 CLOSING = frozenset("，。；：、）)」』》】！？,.;:!?%㎡号")
@@ -35,6 +33,8 @@ def tokens(text: str) -> list[str]:
 
 def wrap_tokens(text: str, font: str, size: float, width: float) -> list[str] | None:
     """Lines no wider than ``width``, broken only between tokens; None when one token alone is wider."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth  # on use: importing this module loads no PDF stack
+
     lines: list[str] = []
     for paragraph in (text or "").split("\n"):
         line = ""
@@ -55,6 +55,8 @@ def wrap_tokens(text: str, font: str, size: float, width: float) -> list[str] | 
 def fit_text(text: str, font: str, size: float, width: float, *, min_size: float = 7.0) -> tuple[float, list[str]]:
     """(font size, lines): ``size`` when every token fits the width, else the largest size ≥ ``min_size``
     at which it does; at ``min_size`` a token wider than the cell is split by characters as a last resort."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     current = size
     while current >= min_size:
         lines = wrap_tokens(text, font, current, width)

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from asn1crypto import x509 as asn1_x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,9 @@ from app.errors import Conflict
 from app.registry.book import GENESIS, entry_digest
 from app.registry.checkpoint_log import Checkpoint, CheckpointLog, body_problems, load_public_key, signature_ok
 from app.registry.models import RealtyUnit, RegisterEntry
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
 
 FORMAT = "bdcdj-register-log/1"
 
@@ -79,6 +81,8 @@ def verify_package(package: dict[str, Any], public_pem: bytes, tsa_root_pem: byt
     check = PackageCheck()
     if package.get("format") != FORMAT:
         return PackageCheck(problems=["不是登记簿日志包"])
+    from asn1crypto import x509 as asn1_x509  # on use: importing this module loads no signature stack
+
     roots = [asn1_x509.Certificate.load(_der(tsa_root_pem))] if tsa_root_pem else []
     latest = Checkpoint.from_record(package["checkpoint"])
     _check_signed(f"检查点 #{latest.seq}", latest, public_pem, roots, check)

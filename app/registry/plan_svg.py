@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 
 from markupsafe import Markup, escape
-from reportlab.lib.colors import Color
 
+from app.pdf_page import Rgb
 from app.registry.certificate_plan import NOT_RECORDED, UnitPlan, panels, side_length
 from app.registry.unit_plan import Polygon
 
@@ -16,11 +16,11 @@ WIDTH, HEIGHT = 320, 240  # one panel, in CSS pixels
 MARGIN = 34
 
 
-def _hex(colour: Color) -> str:
-    return "#" + "".join(f"{round(v * 255):02x}" for v in (colour.red, colour.green, colour.blue))
+def _hex(colour: Rgb) -> str:
+    return "#" + "".join(f"{round(v * 255):02x}" for v in colour)
 
 
-def _panel(title: str, polygons: list[Polygon], caption: str | None, fill: Color) -> str:
+def _panel(title: str, polygons: list[Polygon], caption: str | None, fill: Rgb) -> str:
     head = f'<text x="6" y="16" font-size="13">{escape(title)}</text>'
     if caption:
         head += f'<text x="{WIDTH - 6}" y="16" font-size="11" text-anchor="end">{escape(caption)}</text>'

@@ -4,6 +4,9 @@ Keys are configuration: production reads the office key, its certificate and the
 in the settings (``CERT_SIGNING_KEY_FILE`` …); development generates a throw-away root CA and an office
 signing certificate (ECDSA P-256) under ``instance/keys/`` on ``flask setup`` or on first use. Nothing here
 fetches anything: validation trusts only the root shipped with the verifier and needs no network.
+
+pyHanko and asn1crypto (≈ 30 MB once imported) are imported by the functions that sign or validate, never at
+import: a web worker that serves no signature never loads them (issue 18, docs/deployment.md).
 """
 from __future__ import annotations
 
@@ -16,21 +19,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from flask import current_app
-from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+if TYPE_CHECKING:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign import signers
 
 T = TypeVar("T")
 
@@ -125,6 +124,10 @@ def _write_atomic(path: Path, content: bytes, mode: int) -> None:
 def _signer(paths: KeyPaths) -> signers.SimpleSigner:
     signer = _cache.signers.get(paths)
     if signer is None:
+        from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+        from pyhanko.sign import signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
         ensure_dev_keys(paths)
         root = load_cert_from_pemder(str(paths.root))
         signer = signers.SimpleSigner(
@@ -137,15 +140,25 @@ def _signer(paths: KeyPaths) -> signers.SimpleSigner:
 
 
 def load_signing_keys(paths: KeyPaths) -> None:
-    """Load the office key and certificate now (kept for later signatures); raises when they are missing or
-    unreadable — the readiness check, so a host without its keys takes no 缮证."""
-    _signer(paths)
+    """Read the office key, its certificate and the trust root now; raises when one is missing or unreadable,
+    or the key is not the certificate's — the readiness check, so a host without its keys takes no 缮证. Read
+    with ``cryptography`` alone: a worker asked ``/readyz`` does not load pyHanko for it (issue 18)."""
+    ensure_dev_keys(paths)
+    key = serialization.load_pem_private_key(paths.key.read_bytes(), password=None)
+    cert = x509.load_pem_x509_certificate(paths.cert.read_bytes())
+    x509.load_pem_x509_certificate(paths.root.read_bytes())
+    if key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) \
+            != cert.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo):
+        raise ValueError(f"the office signing key {paths.key} is not the key of its certificate {paths.cert}")
 
 
 def trust_root(paths: KeyPaths | None = None) -> asn1_x509.Certificate:
     paths = paths or configured_paths()
     root = _cache.roots.get(paths.root)
     if root is None:
+        from pyhanko.keys import load_cert_from_pemder
+
         ensure_dev_keys(paths)
         root = _cache.roots[paths.root] = load_cert_from_pemder(str(paths.root))
     return root
@@ -170,6 +183,9 @@ def _outside_event_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def _sign(pdf: bytes, *, reason: str, location: str, paths: KeyPaths) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=FIELD_NAME, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES)
@@ -184,6 +200,10 @@ def validate_certificate_pdf(pdf: bytes, *, root: asn1_x509.Certificate | None =
     Valid means: exactly one signature, intact (the signed bytes hash matches), cryptographically valid,
     covering the whole file, and chaining to the trusted root. ``details`` says which check failed.
     """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
     details: dict[str, Any] = {"signatures": 0}
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)

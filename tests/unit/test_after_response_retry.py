@@ -58,3 +58,16 @@ def test_it_gives_up_after_the_last_pause_and_says_so(no_pauses: None, caplog: p
 def test_nothing_listed_is_no_work() -> None:
     with Flask(__name__).app_context():
         assert db.work_after_response(FakeSession([]), KEY, lambda _a, _i: 0, "things") is None  # type: ignore[arg-type]
+
+
+def test_with_documents_after_response_off_nothing_runs_here_and_the_ids_are_left_to_the_job() -> None:
+    """gunicorn's workers (app/serving.py: ``DOCUMENTS_AFTER_RESPONSE=0``) make no PDF after a response: the
+    scheduler's job makes them in the renderer process, so a web worker never loads the PDF stack."""
+    from app.config import Settings
+
+    app = Flask(__name__)
+    app.config["SETTINGS"] = Settings(documents_after_response=False)
+    session = FakeSession(["a"])
+    with app.app_context():
+        assert db.work_after_response(session, KEY, lambda _app, _ids: 1, "things") is None  # type: ignore[arg-type]
+    assert KEY not in session.info  # taken off the session all the same: nothing lingers for a later commit

@@ -7,21 +7,19 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from reportlab.lib.colors import Color, black
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
-
 from app.clock import local_time
+from app.pdf_page import A4, BLACK, Rgb, mm
 from app.registry.certificate_pdf import DEFAULT_FONT, font_name
 
 FOOTER = ("本记录由不动产登记系统通过部门信息共享接口自动生成，"
           "作为登记原始资料归档（《不动产登记暂行条例实施细则》第九十四条）。")
-MARK_COLOURS = {"一致": Color(0.1, 0.5, 0.2), "不一致": Color(0.8, 0.1, 0.1), "未核验": Color(0.45, 0.45, 0.45)}
+MARK_COLOURS: dict[str, Rgb] = {"一致": (0.1, 0.5, 0.2), "不一致": (0.8, 0.1, 0.1), "未核验": (0.45, 0.45, 0.45)}
 
 
 def render_snapshot(shown: dict[str, Any], font_path: Path = DEFAULT_FONT) -> bytes:
     """``shown`` is ``snapshots.show(...)``: already masked as the reader is entitled to see it."""
+    from reportlab.pdfgen.canvas import Canvas
+
     font = font_name(font_path)
     buffer = BytesIO()
     c = Canvas(buffer, pagesize=A4, pageCompression=1)
@@ -45,13 +43,13 @@ def render_snapshot(shown: dict[str, Any], font_path: Path = DEFAULT_FONT) -> by
         c.drawString(x, y, title)
     y -= 8 * mm
     for line in shown["fields"]:
-        c.setFillColor(black)
+        c.setFillColorRGB(*BLACK)
         for x, value in zip(columns[:3], (line["label"], line["declared"], line["found"]), strict=True):
             c.drawString(x, y, str(value if value not in (None, "") else "—")[:26])
-        c.setFillColor(MARK_COLOURS.get(line["mark"], black))
+        c.setFillColorRGB(*MARK_COLOURS.get(line["mark"], BLACK))
         c.drawString(columns[3], y, line["mark"])
         y -= 7 * mm
-    c.setFillColor(black)
+    c.setFillColorRGB(*BLACK)
     c.line(22 * mm, y + 3 * mm, width - 22 * mm, y + 3 * mm)
     c.setFont(font, 9)
     c.drawString(25 * mm, y - 5 * mm, FOOTER)
