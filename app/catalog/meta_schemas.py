@@ -98,6 +98,13 @@ _RECORD: dict[str, Any] = {
                           "properties": {k: _FIELD for k in _UNIT_FIELDS}},
         "reissues": _RIGHT_TYPE,  # revoke and reissue the certificate of the unit's current right of this type
         "keeps_co_holders": {"type": "boolean"},  # 变更: carry the other holders of the replaced right over
+        # 变更 of one right found by its number (``ends``): what the new right takes from the one it ends when
+        # the form leaves it empty — detail keys (``accepted_at`` keeps a mortgage's rank) or ``amount``
+        "carries": {"type": "array", "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}},
+        # 预转本 (细则 78): the unit's current rights of ``from`` whose detail ``by_detail`` is the number of a
+        # right this record ends become rights of ``to`` (same holders, amount, details; a new proof is issued)
+        "converts": {"type": "object", "additionalProperties": False, "required": ["from", "to", "by_detail"],
+                     "properties": {"from": _RIGHT_TYPE, "to": _RIGHT_TYPE, "by_detail": _FIELD}},
     },
     # A created right needs holders; a record that creates nothing must end or correct something.
     "anyOf": [
