@@ -15,7 +15,7 @@ CATEGORIES = ["首次", "转移", "变更", "注销", "更正", "异议", "预�
 APPLICANT_MODES = ["单方", "双方", "嘱托", "内部"]
 PARTY_KINDS = ["person", "org", "either"]
 FILE_TYPES = ["pdf", "jpg", "png"]
-EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "none"]
+EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "notarial", "none"]
 GENERATED_KINDS = ["application_form"]  # material items the platform produces itself
 
 CODE_PATTERN = "^[a-z][a-z0-9_]{1,63}$"
