@@ -127,7 +127,8 @@ def advance_mortgage_form(unit_code: str, notice_no: str) -> dict[str, Any]:
             "guarantee_scope": "主债权及利息、违约金、损害赔偿金和实现抵押权的费用", "contract_no": "YDY2026-0077"}
 
 
-def test_a_buyers_advance_mortgage_filed_at_the_branch_becomes_a_mortgage_at_the_first_transfer(login: Any) -> None:
+def test_a_buyers_advance_mortgage_filed_at_the_branch_becomes_a_mortgage_at_the_first_transfer(
+        login: Any, db: Any) -> None:
     unit_code = flat(3)
     # without a current 预售商品房买卖预告 of the buyer there is nothing to mortgage
     early = at_the_branch(login, "advance_mortgage",
@@ -153,6 +154,11 @@ def test_a_buyers_advance_mortgage_filed_at_the_branch_becomes_a_mortgage_at_the
     [advance] = [r for r in view["rights"] if r["type"] == "advance_mortgage"]
     assert advance["cert_no"] == advance_proof["number"] and advance["amount_yuan"] == 2_000_000
     assert "预抵押" in view["restrictions"] and [h["name"] for h in advance["holders"]] == [mask_name(BANK["name"])]
+    with db.unit_of_work() as session:  # the 证明's 义务人 is the buyer holding the notice, not the developer
+        from app.registry.certificate_content import content_for_right
+
+        right = session.execute(select(Right).where(Right.cert_no == advance_proof["number"])).scalar_one()
+        assert dict(content_for_right(session, right, "proof").rows)["义务人"] == LI_SI["name"]
 
     # the developer registers the building's flat, then 李四's 首次转移 converts his notice (预转本) and with it
     # the bank's advance mortgage: a mortgage of the same amount and rank, a new 证明 for the bank
