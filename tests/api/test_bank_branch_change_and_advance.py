@@ -171,7 +171,19 @@ def test_a_buyers_advance_mortgage_filed_at_the_branch_becomes_a_mortgage_at_the
     transfer = file_application(login, "lisi", "first_transfer",
                                 notice_form(unit_code, advance_notice_proof_no=notice_proof["number"]), ("developer",))
     assert transfer.status_code == 200, transfer.get_json()
-    take_through(login, transfer.get_json()["business_no"])
+    take_through(login, transfer.get_json()["business_no"], ("受理", "审核"))
+    with db.unit_of_work() as session:  # the 登簿 screen shows the conversion before it is recorded
+        from app.casefile.models import Case
+        from app.identity.actor import actor_for
+        from app.identity.models import User
+        from app.registry.preview import record_preview
+
+        recorder = actor_for(session, session.execute(select(User).where(User.username == "xh_recorder")).scalar_one())
+        preview = record_preview(session, recorder, session.get_one(Case, transfer.get_json()["id"]))
+        assert [(r["type"], r["change"]) for r in preview["after"]] == [("ownership", "created"),
+                                                                         ("mortgage", "converted")]
+        assert {r["type"]: r["change"] for r in preview["before"]}["advance_mortgage"] == "ended"
+    take_through(login, transfer.get_json()["business_no"], ("登簿", "缮证"))
 
     view = login("xh_acceptor").get(f"/api/v1/units/{unit_code}").get_json()
     types = sorted(r["type"] for r in view["rights"])
