@@ -69,7 +69,7 @@ def mortgages(login: Any, unit_code: str) -> list[dict[str, Any]]:
     return [r for r in view["rights"] if r["type"] == "mortgage"]
 
 
-def test_the_bank_changes_a_recorded_mortgage_found_by_its_proof_number(login: Any, db: Any) -> None:
+def test_the_bank_changes_a_recorded_mortgage_found_by_its_proof_number(login: Any, page_login: Any, db: Any) -> None:
     first = at_the_branch(login, "mortgage_first", mortgage_form(), "zhangsan", ZHANG_SAN["phone"])
     assert first.status_code == 200, first.get_json()
     take_through(login, first.get_json()["business_no"])
@@ -111,6 +111,8 @@ def test_the_bank_changes_a_recorded_mortgage_found_by_its_proof_number(login: A
         entry = session.execute(select(RegisterEntry)
                                 .where(RegisterEntry.business_no == body["business_no"])).scalar_one()
         assert entry.kind == "mortgage_change" and len(entry.change["ended"]) == 1 and entry.change["created"]
+    page = page_login("xh_acceptor").get(f"/workbench/cases/{change.get_json()['id']}")
+    assert page.status_code == 200 and "抵押权变更登记" in page.get_data(as_text=True)
 
 
 def notice_form(unit_code: str, **more: Any) -> dict[str, Any]:
