@@ -21,6 +21,7 @@ RIGHT_TYPES: dict[str, str] = {
     "land_contract": "土地承包经营权",
     "mortgage": "抵押权",
     "advance_notice": "预告登记",
+    "advance_mortgage": "抵押预告登记",  # 预购商品房抵押预告 (细则 78): held by the bank, becomes a mortgage at 预转本
     "objection": "异议登记",
     "seizure": "查封登记",
 }
@@ -49,6 +50,7 @@ def right_name(right_type: str | None) -> str:
 ENTRY_KINDS: dict[str, str] = {
     "first_registration": "首次登记", "first_transfer": "首次转移登记", "holder_change": "变更登记",
     "correction": "更正登记", "mortgage_cancel": "抵押权注销登记", "seizure_release": "解封登记",
+    "mortgage_change": "抵押权变更登记",
 }
 
 

@@ -39,3 +39,15 @@ def record(body: dict[str, Any]) -> dict[str, Any]:
 def list_mine() -> dict[str, Any]:
     """本机构备案的授权委托书（委托人信息脱敏）"""
     return {"items": [attorney.shown(p) for p in attorney.powers_of(db_session(), current_actor())]}
+
+
+class RevokeRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=200))
+
+
+@blp.post("/<string:power_of_attorney_id>/revoke")
+@blp.arguments(RevokeRequest)
+def revoke(body: dict[str, Any], power_of_attorney_id: str) -> dict[str, Any]:
+    """撤销授权委托书（备案的代理机构、委托人本人或窗口工作人员；撤销后不能再据此代理申请）"""
+    poa = attorney.revoke_power_of_attorney(db_session(), current_actor(), power_of_attorney_id, body["reason"])
+    return attorney.shown(poa)

@@ -28,6 +28,10 @@ class PowerOfAttorney(IdMixin, Base):
     valid_until: Mapped[date] = mapped_column(Date)
     notarial_no: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # 撤销: by the agent, the principal, or a window clerk the principal asked; no new filing may use it after
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(String(200))
 
     principal_name = EncryptedField("principal_name_enc")
     principal_id_number = EncryptedField("principal_id_enc", index="principal_bidx")

@@ -157,6 +157,8 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     for_client = power_of_attorney_id is not None or attorney.is_agent(session, actor)
     if not for_client:
         form = _prefill(session, actor.user_id, _application_schema(definition), form)
+    elif power_of_attorney_id is not None:
+        form = attorney.with_agent(definition, form)  # the 授权委托书 and the agent's ID are asked for
     case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
                 channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
     case.ensure_id()
@@ -231,6 +233,8 @@ def update_application(session: Session, actor: Actor, case: Case, form: dict[st
     consent.require_may_edit(definition, actor, case)
     before = consent.snapshot(case)
     merged = {**before.form, **form}
+    if case.power_of_attorney_id:  # filed under a 委托书: it stays a case with an agent
+        merged = attorney.with_agent(definition, merged)
     _apply_form(session, case, definition, merged, partial=True)
     if case.power_of_attorney_id and actor.user_id == case.applicant_id:  # the agent stays within the 委托书
         attorney.file_under_power_of_attorney(session, actor, case, case.power_of_attorney_id)
@@ -354,8 +358,9 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     case.fee_items = fees_for_case(session, definition, case)  # written with the above, in one UPDATE
     # A pass that wants department answers ends once the engine has run, before its state is written: the
     # calls are made and the submission run again with their answers.
-    runtime = WorkflowRuntime(session, CaseContext(session, case, actor),
-                              before_save=lambda: discard_if_waiting(session))
+    context = CaseContext(session, case, actor)
+    attorney.check_notarial(context)  # a 委托书's 公证, with the diagram's department checks (司法 down: it waits)
+    runtime = WorkflowRuntime(session, context, before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, case.process_version_id, data)
     apply_outcome(session, case, outcome, today)

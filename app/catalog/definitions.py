@@ -334,6 +334,14 @@ def _business_problems(b: dict[str, Any], raw: bytes, file: str, forms: dict[str
     if ends and ends.get("holder_role") not in roles:
         errors.append(yaml_error(raw, file, ["record", "ends", "holder_role"],
                                  f"注销权利的持有人角色 {ends.get('holder_role')} 不是本业务的当事人角色"))
+    if record.get("carries") and (not ends or ends.get("right_type") != record.get("right_type")):
+        errors.append(yaml_error(raw, file, ["record", "carries"],
+                                 "carries 只能用于注销并重新记载同一类权利的登簿规则"
+                                 "（ends 的 right_type 须与 right_type 相同）"))
+    converts = record.get("converts") or {}
+    if converts and not ends:
+        errors.append(yaml_error(raw, file, ["record", "converts"],
+                                 "converts 须与 ends 同时使用：转换的是以本次注销的权利证明号为依据的权利"))
     for field in [record.get("amount_field"), *record.get("detail_fields", []), ends.get("number_field")]:
         if field and fields and field not in fields:
             errors.append(yaml_error(raw, file, ["record"], f"登簿规则引用了申请表单中没有的字段 {field}"))

@@ -13,7 +13,7 @@ from app.vocabulary import Stage
 SECTION = re.compile(r"【(?P<title>[^】]+)】")
 EXEMPTION_SOURCES = {"identity": "公安部门身份核验", "marriage": "民政部门婚姻登记信息",
                      "business_licence": "市场监管部门营业执照信息", "contract": "住建部门网签备案合同",
-                     "tax": "税务部门完税信息"}
+                     "tax": "税务部门完税信息", "notarial": "司法部门公证信息（经公证的授权委托书）"}
 
 
 def guide_sections(text: str) -> list[dict[str, Any]]:

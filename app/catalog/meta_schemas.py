@@ -15,7 +15,7 @@ CATEGORIES = ["首次", "转移", "变更", "注销", "更正", "异议", "预�
 APPLICANT_MODES = ["单方", "双方", "嘱托", "内部"]
 PARTY_KINDS = ["person", "org", "either"]
 FILE_TYPES = ["pdf", "jpg", "png"]
-EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "none"]
+EXEMPTION_SOURCES = ["identity", "marriage", "business_licence", "contract", "tax", "notarial", "none"]
 GENERATED_KINDS = ["application_form"]  # material items the platform produces itself
 
 CODE_PATTERN = "^[a-z][a-z0-9_]{1,63}$"
@@ -98,6 +98,13 @@ _RECORD: dict[str, Any] = {
                           "properties": {k: _FIELD for k in _UNIT_FIELDS}},
         "reissues": _RIGHT_TYPE,  # revoke and reissue the certificate of the unit's current right of this type
         "keeps_co_holders": {"type": "boolean"},  # 变更: carry the other holders of the replaced right over
+        # 变更 of one right found by its number (``ends``): what the new right takes from the one it ends when
+        # the form leaves it empty — detail keys (``accepted_at`` keeps a mortgage's rank) or ``amount``
+        "carries": {"type": "array", "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}},
+        # 预转本 (细则 78): the unit's current rights of ``from`` whose detail ``by_detail`` is the number of a
+        # right this record ends become rights of ``to`` (same holders, amount, details; a new proof is issued)
+        "converts": {"type": "object", "additionalProperties": False, "required": ["from", "to", "by_detail"],
+                     "properties": {"from": _RIGHT_TYPE, "to": _RIGHT_TYPE, "by_detail": _FIELD}},
     },
     # A created right needs holders; a record that creates nothing must end or correct something.
     "anyOf": [

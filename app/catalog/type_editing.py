@@ -19,7 +19,8 @@ from app.identity.actor import Actor
 EDITABLE_KEYS = ("name", "time_limit_days", "applicant_mode", "guide", "legal_basis", "faq", "fees",
                  "stage_permissions")
 EXEMPTION_LABELS = {"none": "不可免交", "identity": "身份核验", "marriage": "婚姻登记信息",
-                    "business_licence": "营业执照信息", "contract": "网签合同信息", "tax": "完税信息"}
+                    "business_licence": "营业执照信息", "contract": "网签合同信息", "tax": "完税信息",
+                    "notarial": "公证信息（授权委托书）"}
 FILE_TYPES = ("pdf", "jpg", "png")
 
 

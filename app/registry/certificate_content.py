@@ -139,7 +139,15 @@ def recorded_at(session: Session, right: Right) -> datetime:
     return entry.recorded_at if entry is not None else right.created_at
 
 
-def _obligors(session: Session, unit: RealtyUnit) -> str:
+def _obligors(session: Session, unit: RealtyUnit, right: Right | None = None) -> str:
+    """The 义务人: the title holders; for a right resting on a buyer's 预告 (预购商品房抵押预告, detail
+    ``advance_notice_proof_no``) the buyer holding that notice, who is not yet on the title."""
+    notice_no = ((right.details or {}).get("advance_notice_proof_no") if right is not None else None) or ""
+    if notice_no and right is not None and right.right_type != "mortgage":
+        notices = session.execute(select(Right).where(Right.unit_id == unit.id, Right.right_type == "advance_notice",
+                                                      Right.cert_no == notice_no)).scalars().all()
+        if notices:
+            return "、".join(h.name or "" for r in notices for h in r.holders) or "—"
     owners = session.execute(select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.CURRENT,
                                                  Right.right_type.in_(REGISTERED_TITLES))).scalars().all()
     return "、".join(h.name or "" for r in owners for h in r.holders) or "—"
@@ -175,7 +183,7 @@ def content_for_right(session: Session, right: Right, kind: str) -> Content:
         if right.details.get("guarantee_scope"):
             other.append(f"担保范围：{right.details['guarantee_scope']}")
         rows = [("证明权利或事项", RIGHT_TYPES.get(right.right_type, right.right_type)),
-                ("权利人（申请人）", names), ("义务人", _obligors(session, unit)), ("坐落", unit.location),
+                ("权利人（申请人）", names), ("义务人", _obligors(session, unit, right)), ("坐落", unit.location),
                 ("不动产单元号", unit_code), ("其他", "；".join(other) or "—"), ("附记", record_note)]
     summary = {"unit_code": unit_code, "location": unit.location,
                "right_type": RIGHT_TYPES.get(right.right_type, right.right_type),

@@ -171,7 +171,13 @@ def _issue_connector(context: CaseContext, params: dict[str, Any]) -> dict[str, 
     if storage is None:
         raise Conflict("未配置证书文件存储，不能发证", code="certificate_storage_missing")
     cert = issue_for_case(context.session, storage, context.case, context.actor)
-    return {"certificate_id": cert.id, "number": cert.number, "kind": cert.kind}
+    result: dict[str, Any] = {"certificate_id": cert.id, "number": cert.number, "kind": cert.kind}
+    if record.get("converts"):  # 预转本: the converted rights' new proofs (their old ones were revoked at 登簿)
+        from app.registry.service import converted_by
+
+        result["converted"] = [issue_for_right(context.session, storage, right, context.actor, case=context.case).number
+                               for right in converted_by(context.session, context.case, record["converts"]["to"])]
+    return result
 
 
 def _reissue(context: CaseContext, right_type: str) -> dict[str, Any]:

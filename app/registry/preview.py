@@ -49,8 +49,11 @@ def record_preview(session: Session, actor: Actor, case: Case) -> dict[str, Any]
     results = check_case(session, case, definition)
     plan = plan_record(session, case, rule)
     before = current_rights(session, plan.unit)
-    ended_ids = {r.id for r in plan.ended}
-    after = [r for r in before if r.id not in ended_ids] + ([plan.created] if plan.created is not None else [])
+    converted = {old.id: successor for old, successor in plan.converted}  # 预转本: advance mortgage → mortgage
+    ended_ids = {r.id for r in plan.ended} | set(converted)
+    after = [r for r in before if r.id not in ended_ids] + ([plan.created] if plan.created is not None else []) \
+        + list(converted.values())
+    converted_ids = {r.id for r in converted.values()}
     promoted = {r.id for r in plan.promoted}
     reissued = {r.id for r in plan.reissued}
     flags_before, flags_after = _flags(before), _flags(after)
@@ -59,7 +62,8 @@ def record_preview(session: Session, actor: Actor, case: Case) -> dict[str, Any]
                  "area_m2": float(plan.unit.area_m2)},
         "before": [_right_json(r, "ended" if r.id in ended_ids else None) for r in before],
         "after": [_right_json(r, "created" if r is plan.created else "promoted" if r.id in promoted
-                              else "reissued" if r.id in reissued else None) for r in after],
+                              else "reissued" if r.id in reissued else "converted" if r.id in converted_ids
+                              else None) for r in after],
         "unit_changes": [{"field": UNIT_FIELDS.get(a, a), "before": old, "after": new}
                          for a, (old, new, _value) in plan.unit_changes.items()],
         "flags": [{"code": k, "label": FLAG_LABELS[k], "before": flags_before[k], "after": flags_after[k]}

@@ -40,7 +40,8 @@ from app.vocabulary import RightStatus
 PURPOSES = ("交易", "继承", "诉讼", "仲裁", "办理登记")
 OWN = "本人查询"
 STAFF_DEFAULT_PURPOSE = "办理登记"
-RESTRICTIONS = {"seizure": "查封", "mortgage": "抵押", "advance_notice": "预告", "objection": "异议"}
+RESTRICTIONS = {"seizure": "查封", "mortgage": "抵押", "advance_notice": "预告", "objection": "异议",
+                "advance_mortgage": "预抵押"}
 SEARCH_LIMIT = 50
 
 

@@ -33,6 +33,8 @@ BASIS: dict[str, str] = {
     "mortgage_on_transfer": "《民法典》第四百零六条；《自然资源部关于做好不动产抵押权登记工作的通知》（2021年）",
     "mortgageable": "《民法典》第三百九十九条",
     "holds_ended_right": "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第七十条",
+    "holds_changed_right": "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第六十八条",
+    "holds_advance_notice": "《不动产登记暂行条例实施细则》第八十五条、第八十六条（预购商品房抵押预告登记）",
 }
 
 # The standard passing text of each rule; ``{unit}`` is the unit's label (RuleContext.unit_label).
@@ -49,6 +51,8 @@ PASSED: dict[str, str] = {
     "mortgage_on_transfer": "{unit}未设定抵押",
     "mortgageable": "{unit}不属于依法不得抵押的财产",
     "holds_ended_right": "{labels}为{unit}拟注销{name}的权利人",
+    "holds_changed_right": "{labels}为{unit}拟变更{name}的权利人",
+    "holds_advance_notice": "{labels}为{unit}现势预售商品房买卖预告登记的权利人",
 }
 
 

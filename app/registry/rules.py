@@ -28,6 +28,7 @@ from app.vocabulary import EDITABLE_STATUSES, RightStatus
 Severity = Literal["block", "warn", "pass"]
 TRANSFER, MORTGAGE, CHANGE, RELEASE = "transfer", "mortgage", "change", "release"
 FIRST, ADVANCE, SEIZURE, CORRECTION, OBJECTION = "first", "advance", "seizure", "correction", "objection"
+ADVANCE_MORTGAGE = "advance_mortgage"  # 预购商品房抵押预告: the buyer mortgages what his advance notice secures
 DISPOSALS = frozenset({TRANSFER, MORTGAGE})
 # 民法典 399(三): public-welfare facilities of schools, hospitals and elderly care (a recorded use of the
 # unit). Homestead and contract land are refused by their right type (NON_MORTGAGEABLE_RIGHTS).
@@ -98,6 +99,8 @@ def business_kind(definition: BusinessTypeDef) -> str | None:
         return CORRECTION
     if record.get("right_type") == "advance_notice":
         return ADVANCE
+    if record.get("right_type") == "advance_mortgage":
+        return ADVANCE_MORTGAGE
     if record.get("right_type") == "objection":
         return OBJECTION
     if record.get("replaces") == "ownership":
@@ -339,35 +342,63 @@ def mortgageable(ctx: RuleContext) -> RuleResult:
 
 def holds_ended_right(ctx: RuleContext) -> RuleResult:
     """A release (e.g. 抵押权注销) may only be applied for by the holder of the right it ends; with several
-    such rights the application must name the one (by its certificate / proof number)."""
+    such rights the application must name the one (by its certificate / proof number). A type that ends one
+    right to record it again changed (抵押权变更: ``ends`` the same right type it creates) is checked alike."""
+    ends = ctx.ends or {}
+    if ctx.kind != RELEASE:
+        return _holds_right(ctx, ends, "holds_changed_right", "变更")
+    return _holds_right(ctx, ends, "holds_ended_right", "注销")
+
+
+def _holds_right(ctx: RuleContext, ends: dict[str, Any], code: str, verb: str) -> RuleResult:
     from app.registry.service import rights_ended_by
 
-    ends = ctx.ends or {}
-    basis = BASIS["holds_ended_right"]
+    basis = BASIS[code]
     labels = "、".join(p.label for p in ctx.case.parties if p.role == ends.get("holder_role")) or "申请人"
     name = right_name(ends.get("right_type"))
     holders = {p.id_number_bidx for p in ctx.case.parties if p.role == ends.get("holder_role") and p.id_number_bidx}
     held = [r for r in ctx.current(ends.get("right_type", "")) if any(h.id_number_bidx in holders for h in r.holders)]
     if not held:
-        return RuleResult("holds_ended_right", "block", f"{labels}不是{ctx.unit_label}现势{name}的权利人，"
-                          f"不能申请注销", basis)
+        return RuleResult(code, "block", f"{labels}不是{ctx.unit_label}现势{name}的权利人，"
+                          f"不能申请{verb}", basis)
     targets = rights_ended_by(ctx.session, ctx.case, ctx.unit, ends)
     number = str(ctx.case.form_data.get(ends.get("number_field") or "") or "").strip()
     number_label = ends.get("number_label") or "不动产登记证明号"
     if not targets and number:
-        return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}没有{number_label}为 {number} 的"
+        return RuleResult(code, "block", f"{labels}在{ctx.unit_label}没有{number_label}为 {number} 的"
                           f"现势{name}", basis)
     if not targets:
-        return RuleResult("holds_ended_right", "block", f"{labels}在{ctx.unit_label}有 {len(held)} 项现势{name}，"
-                          f"请填写要注销的{number_label}", basis)
-    return passed(ctx, "holds_ended_right", labels=labels, name=name)
+        return RuleResult(code, "block", f"{labels}在{ctx.unit_label}有 {len(held)} 项现势{name}，"
+                          f"请填写要{verb}的{number_label}", basis)
+    return passed(ctx, code, labels=labels, name=name)
+
+
+ADVANCE_NOTICE_NUMBER = "advance_notice_proof_no"  # the form field naming the buyer's 预告登记证明号
+
+
+def holds_advance_notice(ctx: RuleContext) -> RuleResult:
+    """细则 85/86 (预购商品房抵押预告): the mortgagor is the buyer holding a current 预售商品房买卖预告 on the
+    unit (the one with the 预告登记证明号 the form gives, when it gives one); a lapsed or ended notice secures
+    nothing to mortgage."""
+    basis = BASIS["holds_advance_notice"]
+    labels = "、".join(p.label for p in ctx.disposers) or "申请人"
+    buyers = {p.id_number_bidx for p in ctx.disposers if p.id_number_bidx}
+    held = [r for r in ctx.current("advance_notice") if any(h.id_number_bidx in buyers for h in r.holders)]
+    number = str(ctx.case.form_data.get(ADVANCE_NOTICE_NUMBER) or "").strip()
+    if number:
+        held = [r for r in held if (r.cert_no or "").strip() == number]
+    if not held:
+        which = f"证明号为 {number} 的" if number else ""
+        return RuleResult("holds_advance_notice", "block", f"{labels}在{ctx.unit_label}没有{which}现势预售商品房买卖"
+                          "预告登记（预告登记已失效、已注销或不是本人的），不能申请预购商品房抵押预告登记", basis)
+    return passed(ctx, "holds_advance_notice", labels=labels)
 
 
 
 
 # (rule, business kinds it applies to), in the order results are reported.
 RULES: list[tuple[Rule, frozenset[str]]] = [
-    (seizure, DISPOSALS | {ADVANCE}),
+    (seizure, DISPOSALS | {ADVANCE, ADVANCE_MORTGAGE}),
     (queued_seizure, frozenset({SEIZURE})),
     (not_yet_registered, frozenset({FIRST})),
     (first_registration, DISPOSALS | {CHANGE, CORRECTION, OBJECTION}),
@@ -379,6 +410,7 @@ RULES: list[tuple[Rule, frozenset[str]]] = [
     (mortgage_on_transfer, frozenset({TRANSFER})),
     (mortgageable, frozenset({MORTGAGE})),
     (holds_ended_right, frozenset({RELEASE})),
+    (holds_advance_notice, frozenset({ADVANCE_MORTGAGE})),
 ]
 
 
@@ -405,6 +437,8 @@ def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> lis
                       ends=(definition.record or {}).get("ends"), session=session,
                       consents=tuple(consents_of(session, case)))
     results = [rule(ctx) for rule, kinds in RULES if kind in kinds]
+    if kind != RELEASE and ctx.ends and not ctx.ends.get("optional"):  # 变更 of one right found by its number
+        results.append(holds_ended_right(ctx))
     return [r for r in results if r is not None]
 
 

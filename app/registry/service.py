@@ -132,6 +132,7 @@ class RecordPlan:
     unit_changes: dict[str, tuple[str, str, Any]] = field(default_factory=dict)  # attr: (old, new, new value)
     reissued: list[Right] = field(default_factory=list)
     promoted: list[Right] = field(default_factory=list)
+    converted: list[tuple[Right, Right]] = field(default_factory=list)  # (ended, its successor) — 预转本
 
 
 def plan_record(session: Session, case: Case, rule: dict[str, Any], unit: RealtyUnit | None = None) -> RecordPlan:
@@ -154,7 +155,9 @@ def plan_record(session: Session, case: Case, rule: dict[str, Any], unit: Realty
     if any(r.right_type == "seizure" for r in plan.ended):
         plan.promoted = queued_seizure_to_promote(session, unit, ended_ids)
     if rule.get("right_type"):
-        plan.created = _create_right(session, case, unit, rule, replaced, ended_ids)
+        plan.created = _create_right(session, case, unit, rule, replaced, ended_ids, ended=plan.ended)
+    if rule.get("converts"):
+        plan.converted = _conversions(session, case, unit, rule["converts"], plan.ended)
     return plan
 
 
@@ -194,6 +197,12 @@ def apply_record(session: Session, case: Case, actor: Actor, plan: RecordPlan) -
     revoke_for_rights(session, ended, case.business_no)  # 注销 their certificates in the same transaction
     for queued in plan.promoted:
         queued.details = {**(queued.details or {}), "seizure_kind": "查封"}
+    if plan.converted:
+        revoke_for_rights(session, [old.id for old, _new in plan.converted], case.business_no)
+        for old, successor in plan.converted:
+            _end(old, case)
+            session.add(successor)
+        change["converted"] = [[old.id, successor.id] for old, successor in plan.converted]
     if right is not None:
         session.add(right)
     change.update({"created": {"right_id": right.id, "type": right.right_type, "details": _entry_details(right),
@@ -286,18 +295,27 @@ def rights_ended_by(session: Session, case: Case, unit: RealtyUnit, ends: dict[s
 
 
 def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str, Any],
-                  replaced: list[Right], ended_ids: set[str] | frozenset[str] = frozenset()) -> Right:
+                  replaced: list[Right], ended_ids: set[str] | frozenset[str] = frozenset(),
+                  ended: list[Right] | None = None) -> Right:
     form = case.form_data
     holder_roles = set(rule.get("holder_roles", []))
     details = {k: case.form_public.get(k) for k in rule.get("detail_fields", [])}
-    if rule["right_type"] == "mortgage":  # R10: the rank is derived from this (mortgage_ranks)
+    amount = _amount(form.get(rule.get("amount_field") or ""))
+    if rule["right_type"] in ("mortgage", "advance_mortgage"):  # R10: the rank is derived from this (mortgage_ranks)
         details["accepted_at"] = (case.accepted_at or case.submitted_at or utcnow()).isoformat()
+    predecessors = [r for r in ended or [] if r.right_type == rule["right_type"]]
+    if rule.get("carries") and len(predecessors) == 1:  # 变更 of one right: what the form does not change stays
+        before = predecessors[0]
+        for key in rule["carries"]:
+            if key == "amount":
+                amount = amount if amount is not None else before.amount_yuan
+            elif key == "accepted_at" or details.get(key) in (None, ""):
+                details[key] = (before.details or {}).get(key, details.get(key))
     if rule["right_type"] == "seizure":  # 细则 91: a later attachment of an attached unit waits its turn
         effective = [r for r in current_rights(session, unit, "seizure") if r.id not in ended_ids]
         details["seizure_kind"] = "轮候查封" if effective else "查封"
     right = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=rule["right_type"], status=RightStatus.CURRENT,
-                  business_no=case.business_no, amount_yuan=_amount(form.get(rule.get("amount_field") or "")),
-                  details=details)
+                  business_no=case.business_no, amount_yuan=amount, details=details)
     right.ensure_id()
     if rule.get("keeps_co_holders") and replaced:
         _carry_holders(case, right, replaced, holder_roles)
@@ -310,6 +328,42 @@ def _create_right(session: Session, case: Case, unit: RealtyUnit, rule: dict[str
         holder.id_number = party.id_number
         right.holders.append(holder)
     return right
+
+
+def _conversions(session: Session, case: Case, unit: RealtyUnit, converts: dict[str, str],
+                 ended: list[Right]) -> list[tuple[Right, Right]]:
+    """细则 78 (预转本): the unit's current rights of ``converts["from"]`` whose detail ``by_detail`` is the
+    certificate number of a right this 登簿 ends (the buyer's advance notice) become rights of ``converts["to"]``
+    with the same holders, amount and particulars (a mortgage keeps its rank: the advance's acceptance time).
+    The successor keeps the old right's business number; ``converted_by`` names the case that converted it."""
+    numbers = {r.cert_no for r in ended if r.cert_no}
+    detail = converts.get("by_detail") or ""
+    pairs = []
+    for old in current_rights(session, unit, converts["from"]):
+        if not numbers or str((old.details or {}).get(detail) or "").strip() not in numbers:
+            continue
+        successor = Right(unit_id=unit.id, tenant_id=unit.tenant_id, right_type=converts["to"],
+                          status=RightStatus.CURRENT, business_no=old.business_no, amount_yuan=old.amount_yuan,
+                          details={**(old.details or {}), "converted_from": old.id,
+                                   "converted_by": case.business_no})
+        successor.ensure_id()
+        for position, h in enumerate(old.holders):
+            holder = RightHolder(right_id=successor.id, tenant_id=unit.tenant_id, position=position, kind=h.kind,
+                                 share=h.share, share_mode=h.share_mode)
+            holder.ensure_id()
+            holder.name, holder.id_number = h.name, h.id_number
+            successor.holders.append(holder)
+        pairs.append((old, successor))
+    return pairs
+
+
+def converted_by(session: Session, case: Case, right_type: str) -> list[Right]:
+    """The current rights of ``right_type`` this case's 登簿 converted (their new certificates are issued at 缮证)."""
+    if not case.business_no or not case.unit_code:
+        return []
+    unit = unit_by_code(session, case.unit_code)
+    return [r for r in current_rights(session, unit, right_type)
+            if (r.details or {}).get("converted_by") == case.business_no]
 
 
 def _carry_holders(case: Case, right: Right, replaced: list[Right], holder_roles: set[str]) -> None:

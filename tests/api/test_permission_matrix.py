@@ -190,6 +190,9 @@ EXPECT: dict[str, Rule] = {
     "POST powers_of_attorney.record": Rule(frozenset(), json={
         "principal_name": "张三", "principal_id_number": "x", "business_types": [], "unit_codes": [],
         "valid_from": "2026-01-01", "valid_until": "2026-12-31"}),
+    # the agent that recorded it, the principal, or a window clerk (case:window_intake); anyone else: not found
+    "POST powers_of_attorney.revoke": Rule(frozenset({"clerk"}), hides=True, fake=True,
+                                           args={"power_of_attorney_id": FAKE}, json={"reason": "委托人撤销委托"}),
     "POST buildings.file_first_registrations": Rule(APPLY, args={"building_code": "x"}, json={
         "particulars": {}, "documents": [{"code": "x", "content_base64": "eA=="}]}),
     # --- operations --------------------------------------------------------------------------------------

@@ -106,3 +106,22 @@ def test_public_information_comes_from_the_definitions(client: FlaskClient) -> N
     assert "不动产登记费（住宅）" in html and "80 元/件" in html and "发改价格规〔2016〕2559号" in html
     assert "查封登记" in html and "不收费" in html and "《不动产登记暂行条例实施细则》" in html
     assert "如实申请" in client.get("/terms").get_data(as_text=True)
+
+
+def test_the_bank_types_of_issue_19_have_their_guide_and_form(client: FlaskClient, login: Any) -> None:
+    """抵押权变更 and 预购商品房抵押预告 are data: listed, their guide and application form generated."""
+    listed = {t["code"] for t in login("zhangsan").get("/api/v1/business-types").get_json()["items"]}
+    assert {"mortgage_change", "advance_mortgage"} <= listed
+    for code, words in (("mortgage_change", ("抵押权变更协议", "变更登记免收", "顺位")),
+                        ("advance_mortgage", ("预告登记证明号", "转为抵押权登记", "不收费"))):
+        definition = login("zhangsan").get(f"/api/v1/business-types/{code}").get_json()
+        html = client.get(f"/guide/{code}").get_data(as_text=True)
+        for material in definition["materials"]:
+            assert material["name"] in html
+        assert all(w in html or any(w in f["a"] for f in definition.get("faq", [])) for w in words), code
+    sign_in(client, "zhangsan")
+    unit = "330106001001GB00100F00010102"
+    form = client.get("/apply/mortgage_change", query_string={"unit_code": unit})
+    assert form.status_code == 200
+    page = form.get_data(as_text=True)
+    assert "不动产登记证明号（抵押权）" in page and "变更后债务履行期限截止日期" in page

@@ -55,6 +55,7 @@ RULE_TABLE = {
                                    "《自然资源部关于做好不动产抵押权登记工作的通知》（2021年）"),
     "mortgageable": ("—", "《民法典》第三百九十九条"),
     "holds_ended_right": ("—", "《不动产登记暂行条例》第十四条；《不动产登记暂行条例实施细则》第七十条"),
+    "holds_advance_notice": ("—", "《不动产登记暂行条例实施细则》第八十五条、第八十六条（预购商品房抵押预告登记）"),
 }
 WARN_ONLY = {"queued_seizure"}  # a queued attachment is recorded, never refused (细则 91)
 
@@ -296,6 +297,27 @@ def test_holds_ended_right_blocks_a_bank_cancelling_someone_elses_mortgage(login
 
 def test_holds_ended_right_passes_the_mortgagee_cancelling_its_own_mortgage(login: Any) -> None:
     assert passed(_cancel(login, unit(5)), "holds_ended_right")["severity"] == "pass"
+
+
+# --- 细则 85/86: only the buyer holding a current 预售商品房买卖预告 mortgages the flat in advance -------------
+def _advance_mortgage(login: Any, unit_code: str, notice_no: str) -> Any:
+    form = {"unit_code": unit_code, "advance_notice_proof_no": notice_no, "mortgagor_name": LI_SI["name"],
+            "mortgagor_id_number": LI_SI["id_number"], "mortgagee_name": BANK["name"],
+            "mortgagee_uscc": BANK["id_number"], "mortgage_kind": "一般抵押", "debt_amount": 1_000_000,
+            "debt_start": "2026-12-10", "debt_end": "2046-12-09", "guarantee_scope": "主债权及利息",
+            "contract_no": "YDY2026-0001"}
+    return file_application(login, "bank", "advance_mortgage", form, ("lisi",))
+
+
+def test_holds_advance_notice_blocks_a_buyer_without_a_current_notice(login: Any) -> None:
+    refused_by(_advance_mortgage(login, flat(1), "浙(2026)西湖区不动产证明第0000042号"), "holds_advance_notice")
+
+
+def test_holds_advance_notice_passes_the_buyer_holding_the_notice(login: Any) -> None:
+    notice = file_application(login, "lisi", "advance_notice", buyer_form(flat(1), LI_SI), ("developer",))
+    take_through(login, notice.get_json()["business_no"])
+    [proof] = login("lisi").get(f"/api/v1/applications/{notice.get_json()['id']}").get_json()["certificates"]
+    assert passed(_advance_mortgage(login, flat(1), proof["number"]), "holds_advance_notice")["severity"] == "pass"
 
 
 def test_every_rule_has_a_refusing_and_a_passing_test() -> None:

@@ -71,7 +71,7 @@ def test_the_shipped_types_load_without_problems() -> None:
     types = by_code(REPO)
     assert set(types) == {"transfer_resale", "mortgage_first", "mortgage_cancel", "holder_change", "objection",
                           "seizure", "seizure_release", "first_registration", "advance_notice", "first_transfer",
-                          "correction", "feedback_followup"}
+                          "correction", "feedback_followup", "mortgage_change", "advance_mortgage"}
     # 差评整改 is the platform's own (app/feedback): every step in the office leader's lane, nothing applied for
     followup = types["feedback_followup"]
     assert followup.applicant_mode == "内部"

@@ -56,6 +56,11 @@ def _checked(session: Session, case: Case) -> set[tuple[str, str | None]]:
 def deferred_codes(session: Session, definition: BusinessTypeDef, case: Case) -> set[str]:
     """Exemptible items whose check has not run yet for this case."""
     sources, checked = verified_sources(definition), _checked(session, case)
+    if case.power_of_attorney_id:  # 司法 checks a disposing principal's notarised 委托书 at submission
+        from app.cases.attorney import disposing_principal
+
+        if disposing_principal(session, case) is not None:
+            sources = sources | {"notarial"}
     deferred = set()
     for item in definition.materials:
         source, party = item.exemptible_by, item.exempt_party

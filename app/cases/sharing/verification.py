@@ -19,6 +19,7 @@ from typing import Any
 from app.casefile.access import definition_of
 from app.casefile.context import CaseContext
 from app.casefile.models import Case, Party
+from app.cases.attorney import check_notarial
 from app.cases.sharing import exemptions, snapshots
 from app.cases.sharing.snapshots import field
 from app.engine.connectors import connector
@@ -229,4 +230,5 @@ RECHECKS: dict[str, tuple[Check, str]] = {
     "marriage.verify": (check_marriage, "minzheng"),
     "contract.verify": (check_contract, "zhujian"),
     "licence.verify": (check_licence, "shichang"),
+    "notarial.query": (check_notarial, "sifa"),  # a 委托书's 公证 (app/cases/attorney.py), checked at submission
 }
