@@ -60,13 +60,21 @@ def prefill_for(session: Session, actor: Actor, schema: dict[str, Any]) -> dict[
 
 
 def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
-    """Fill the form's empty x-prefill fields from the verified identity of user ``user_id``."""
+    """Fill the form's empty x-prefill fields from the verified identity of user ``user_id`` — unless the form
+    already names that identity in another field: a bank filing a mortgage as the mortgagee (its USCC in
+    ``mortgagee_uscc``) is not also the mortgagor the prefill annotations describe."""
     sources = prefill_fields(schema)
     if not sources or not user_id:
         return form
     user = session.get(User, user_id)
+    if user is None:
+        return form
+    own = (user.id_number or "").upper()
+    if own and any(isinstance(value, str) and value.strip().upper() == own
+                   for field, value in form.items() if field not in sources):
+        return form
     identity = {"identity.real_name": user.real_name, "identity.id_number": user.id_number,
-                "identity.phone": user.phone} if user else {}
+                "identity.phone": user.phone}
     filled = dict(form)
     for field, source in sources.items():
         if filled.get(field) in (None, "") and identity.get(source):

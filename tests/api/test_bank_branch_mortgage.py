@@ -57,3 +57,17 @@ def test_a_loan_officer_files_a_mortgage_the_customer_confirms_and_the_proof_com
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert customer.get(f"/api/v1/certificates/{proof['id']}/pdf").status_code == 404
     assert case["id"] in [c["id"] for c in bank.get("/api/v1/applications").get_json()["items"]]
+
+
+def test_the_bank_filing_as_mortgagee_is_not_also_made_the_mortgagor(login: Any) -> None:
+    """The form's identity prefill describes the mortgagor; a bank that names itself as mortgagee and leaves the
+    customer's fields for later is not written into them (it was: the bank's name and USCC as 抵押人)."""
+    bank = login("bank")
+    form = {k: v for k, v in counter_mortgage_form().items() if not k.startswith("mortgagor_")}
+    created = bank.post("/api/v1/applications", json={"business_type": "mortgage_first", "form": form})
+    if created.status_code == 201:
+        saved = bank.get(f"/api/v1/applications/{created.get_json()['id']}").get_json()["form"]
+        assert not saved.get("mortgagor_name") and not saved.get("mortgagor_id_number"), saved
+    else:  # or the missing customer is named as the field to fill
+        assert created.status_code == 422, created.get_json()
+        assert "mortgagor_name" in str(created.get_json()), created.get_json()
