@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.casefile import progress
 from app.casefile.access import definition_of
@@ -147,10 +147,13 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
     # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
     # The workflow's state row comes with it: held here, the runtime finds it in the session (whose identity map
-    # keeps only referenced objects) instead of reading it again.
+    # keeps only referenced objects) instead of reading it again. So do its parties (a case has a few): the
+    # rules at 受理 and the signatures' check at 登簿 and 缮证 read them.
     case, _workflow_state = session.execute(
         select(Case).outerjoin(WorkflowState, WorkflowState.case_id == Case.id).add_columns(WorkflowState)
-        .where(Case.id == task.case_id).with_for_update(of=Case).execution_options(populate_existing=True)).one()
+        .options(joinedload(Case.parties))
+        .where(Case.id == task.case_id).with_for_update(of=Case).execution_options(populate_existing=True)
+    ).unique().one()
     definition = definition_of(session, case)
     schema = definition.forms[task.form_key]
     payload = validate_form_data(schema, {**data, "decision": decision, "opinion": opinion})
