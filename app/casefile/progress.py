@@ -14,6 +14,7 @@ from app.casefile.models import Case, CaseEvent
 from app.casefile.status import status_label
 from app.db import transaction_cache, utcnow
 from app.identity.actor import Actor
+from app.integrations.answers import answers_of
 from app.integrations.models import OutboxMessage
 from app.vocabulary import EventKind
 
@@ -80,7 +81,7 @@ def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | N
     numbers: dict[str, tuple[Case, int]] = session.info.setdefault(_NUMBERS, {})
     if case.id in numbers:
         last = numbers[case.id][1]
-    elif case.id in transaction_cache(session, _SEQ_FRESH) or not inspect(case).persistent:
+    elif case.id in transaction_cache(session, _SEQ_FRESH) or not inspect(case).persistent or _doomed(session):
         last = case.last_event_seq or 0
     else:  # not locked by this transaction: take the number atomically (and the case's lock with it)
         taken = session.execute(update(Case).where(Case.id == case.id)
@@ -103,6 +104,14 @@ def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | N
                      "message": message, "at": event.at.isoformat()},
         ))
     return event
+
+
+def _doomed(session: Session) -> bool:
+    """A pass that will be rolled back and re-run (app/integrations/answers.py doomed): its events are never
+    written, so their numbers need not be taken from the row (a submission's first pass took one for its
+    未核验 record: a write, in a pass that writes nothing else)."""
+    answers = answers_of(session)
+    return answers is not None and answers.doomed
 
 
 def timeline(session: Session, case: Case) -> list[dict[str, Any]]:

@@ -347,7 +347,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
                               before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, case.process_version_id, data)
-    apply_outcome(session, case, outcome, today)
+    apply_outcome(session, case, outcome, today, [])  # a draft has no task rows: none to read
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
                        message=f"申请已提交，业务号 {case.business_no}")
     audit.record(session, actor_id=actor.user_id, action="case.submit", object_type="case", object_id=case.id,
