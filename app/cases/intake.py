@@ -246,11 +246,12 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     for party in mine:
         party.confirmed_at, party.confirmed_by = now, actor.user_id
     labels = "、".join(p.label for p in mine)
+    if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
+        application_form.request_form(session, case)  # rendered and signed after the commit
+    # After the mark above: the UPDATE that numbers the event writes it too.
     progress.add_event(session, case, kind=EventKind.CONFIRMED, actor=actor, message=f"{labels}已签名确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
-    if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
-        application_form.request_form(session, case)  # rendered and signed after the commit
     return mine
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.casefile.context import CaseContext
@@ -108,16 +108,22 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
 
 
 def right_recorded_by(session: Session, case: Case) -> Right:
-    """The current right this case's 登簿 created (its business number is the case's), with its unit and
-    holders: the certificate is made from the three (one statement, issue 18)."""
-    rights = session.execute(select(Right).where(Right.business_no == case.business_no,
-                                                 Right.status == RightStatus.CURRENT)
-                             .options(joinedload(Right.unit), joinedload(Right.holders))
-                             .order_by(Right.created_at.desc())).unique().scalars().all()
-    right = rights[0] if rights else None
-    if not case.business_no or right is None:
+    """The current right this case's 登簿 created (its business number is the case's)."""
+    return _recorded_right(session, case)[0]
+
+
+def _recorded_right(session: Session, case: Case) -> tuple[Right, Certificate | None]:
+    """``right_recorded_by`` with its unit and holders (the certificate is made from the three) and its valid
+    certificate if it has one, in one statement (issue 18: four)."""
+    rows = session.execute(
+        select(Right, Certificate)
+        .outerjoin(Certificate, and_(Certificate.right_id == Right.id, Certificate.status == CertificateStatus.VALID))
+        .where(Right.business_no == case.business_no, Right.status == RightStatus.CURRENT)
+        .options(joinedload(Right.unit), joinedload(Right.holders))
+        .order_by(Right.created_at.desc(), Certificate.issued_at)).unique().all()
+    if not case.business_no or not rows:
         raise Conflict("登记簿中没有本案登簿形成的现势权利，不能缮证", code="nothing_to_certify")
-    return right
+    return rows[0][0], rows[0][1]
 
 
 def preview_content(session: Session, case: Case) -> tuple[str, Content]:
@@ -144,9 +150,7 @@ def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor)
     from app.casefile.consent import require_current
 
     require_current(definition_of(session, case), case)  # nor does a certificate (issue 13 §1)
-    right = right_recorded_by(session, case)
-    existing = session.execute(select(Certificate).where(
-        Certificate.right_id == right.id, Certificate.status == CertificateStatus.VALID)).scalars().first()
+    right, existing = _recorded_right(session, case)
     if existing is not None:  # issuing twice for one right would print two valid certificates
         return existing
     return issue_for_right(session, storage, right, actor, case=case)
