@@ -58,6 +58,9 @@ class Case(IdMixin, TenantScoped, Base):
                                                 order_by="Party.position")
     materials: Mapped[list[Material]] = relationship(back_populates="case", cascade="all, delete-orphan",
                                                      order_by="Material.created_at")
+    # Read with the case by the steps that check the rules (issue 18); written as rows of their own
+    # (app/cases/consents.py), so read through app.registry.rules.consents_of, which sees unwritten ones.
+    consents: Mapped[list[Consent]] = relationship(viewonly=True, order_by="Consent.created_at")
 
     @property
     def form_data(self) -> dict[str, Any]:

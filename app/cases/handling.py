@@ -142,13 +142,15 @@ _LOCKED_FOR_STEP = "case_locked_for_step"  # transaction cache: case id → (cas
 
 def task_to_complete(session: Session, actor: Actor, task_id: str) -> Task:
     """``get_task`` for a completion: the task with its case locked — the step's first lock, as
-    ``complete_task`` takes it — and the case's workflow state, parties and materials, in one statement (issue 18: the
-    task, then the case). Read under the case's lock, the task's status is checked against what the last
-    completion wrote; the workflow state's version still guards the step (``WorkflowRuntime``)."""
+    ``complete_task`` takes it — and the case's workflow state, parties, materials and consents, in one
+    statement (issue 18: the task, then the case, then each collection). A statement that waited for the
+    case's lock sees the joined rows as they were when it began (PostgreSQL, READ COMMITTED): the workflow
+    state's version guards the step (a completion that raced another is refused, ``WorkflowRuntime``); the
+    department messages that lock the case (完税) write none of the collections."""
     row = session.execute(
         select(Task, Case, WorkflowState).join(Case, Case.id == Task.case_id)
         .outerjoin(WorkflowState, WorkflowState.case_id == Case.id)
-        .options(joinedload(Case.parties), joinedload(Case.materials))
+        .options(joinedload(Case.parties), joinedload(Case.materials), joinedload(Case.consents))
         .where(Task.id == task_id).with_for_update(of=Case).execution_options(populate_existing=True)
     ).unique().one_or_none()
     if row is None or actor.kind != "staff":
@@ -168,16 +170,16 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
     # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
     # The workflow's state row comes with it: held here, the runtime finds it in the session (whose identity map
-    # keeps only referenced objects) instead of reading it again. So do its parties and materials (a few rows
-    # each): the rules at 受理 and the signatures' check at 登簿 and 缮证 read them. Already read with the task
-    # (``task_to_complete``): not again.
+    # keeps only referenced objects) instead of reading it again. So do its parties, materials and consents
+    # (a few rows each): the rules at 受理 and 登簿 and the signatures' check at 登簿 and 缮证 read them.
+    # Read with the task already (``task_to_complete``): not again.
     held = transaction_cache(session, _LOCKED_FOR_STEP).get(task.case_id)
     if held is not None:
         case = held[0]
     else:
         case, _workflow_state = session.execute(
             select(Case).outerjoin(WorkflowState, WorkflowState.case_id == Case.id).add_columns(WorkflowState)
-            .options(joinedload(Case.parties), joinedload(Case.materials))
+            .options(joinedload(Case.parties), joinedload(Case.materials), joinedload(Case.consents))
             .where(Case.id == task.case_id).with_for_update(of=Case).execution_options(populate_existing=True)
         ).unique().one()
     definition = definition_of(session, case)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -409,8 +410,14 @@ def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> lis
 
 
 def consents_of(session: Session, case: Case) -> list[Consent]:
+    """The case's consents, oldest first: as read with the case (``Case.consents``, loaded by the steps that
+    check the rules) unless this transaction adds, changes or deletes one."""
     if case.id is None:
         return []
+    changing = any(isinstance(o, Consent) and o.case_id == case.id
+                   for o in (*session.new, *session.dirty, *session.deleted))
+    if "consents" in sa_inspect(case).dict and not changing:
+        return list(case.consents)
     return list(session.execute(select(Consent).where(Consent.case_id == case.id)
                                 .order_by(Consent.created_at)).scalars())
 

@@ -29,35 +29,39 @@ from app.vocabulary import RightStatus
 
 def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> RealtyUnit:
     """``lock``: hold the unit's row until commit (登簿), so a concurrent 登簿 of the same unit waits and
-    then re-checks the rules against what this one recorded (its current rights are read with it, afresh)."""
+    then re-checks the rules against what this one recorded. The lock is taken by a statement of its own and
+    the rights are read after it (``current_rights``): a statement that waited for the lock still sees the
+    other tables as they were when it began (PostgreSQL, READ COMMITTED), without what the other 登簿 wrote."""
+    stmt = select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
     if lock:
-        unit = unit_with_rights(session, unit_code, lock=True)
-    else:
-        unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
-                               ).scalar_one_or_none()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    unit = session.execute(stmt).scalar_one_or_none()
     if unit is None:
         raise NotFound("登记簿中没有该不动产单元", code="unit_not_found")
+    if lock:  # read afresh under the lock: what the rest of the transaction looks up (models.unit_for_code)
+        known = transaction_cache(session, "units_by_code")
+        known[(unit.unit_code, False)] = known[(unit.unit_code, True)] = unit
+        transaction_cache(session, LOCKED_UNITS)[unit.id] = True
+        transaction_cache(session, _CURRENT_RIGHTS).pop(unit.id, None)  # read again, after the lock
     return unit
 
 
-def unit_with_rights(session: Session, unit_code: str | None, *, lock: bool = False,
-                     all_tenants: bool = False) -> RealtyUnit | None:
+def unit_with_rights(session: Session, unit_code: str | None, *, all_tenants: bool = False) -> RealtyUnit | None:
     """The unit with this code and its current rights with their holders, in one statement, kept for the
     transaction where ``unit_for_code`` and ``current_rights`` look (issue 18: the rules read the unit, its
-    rights and their holders in three). ``lock`` holds the unit's row until commit and reads all three afresh
-    under it (登簿); ``all_tenants`` looks outside the session's tenant scope, as ``unit_for_code`` does."""
+    rights and their holders in three); ``all_tenants`` looks outside the session's tenant scope, as
+    ``unit_for_code`` does. A unit this transaction locked (登簿: ``unit_by_code(lock=True)``) is not read
+    again, and its rights are read after the lock."""
     code = (unit_code or "").replace(" ", "")
     rights_known = transaction_cache(session, _CURRENT_RIGHTS)
-    if not lock:
-        unit = unit_for_code(session, code, all_tenants=all_tenants, cached_only=True)
-        if unit is not None and (unit.id in rights_known and not _rights_changing(session)):
-            return unit
+    unit = unit_for_code(session, code, all_tenants=all_tenants, cached_only=True)
+    if unit is not None and (unit.id in transaction_cache(session, LOCKED_UNITS)
+                             or (unit.id in rights_known and not _rights_changing(session))):
+        return unit
     stmt = (select(RealtyUnit, Right)
             .outerjoin(Right, and_(Right.unit_id == RealtyUnit.id, Right.status == RightStatus.CURRENT))
             .outerjoin(RightHolder, RightHolder.right_id == Right.id).options(contains_eager(Right.holders))
             .where(RealtyUnit.unit_code == code).order_by(Right.created_at, RightHolder.position))
-    if lock:
-        stmt = stmt.with_for_update(of=RealtyUnit).execution_options(populate_existing=True)
     if all_tenants:
         stmt = stmt.execution_options(all_tenants=True)
     rows = session.execute(stmt).unique().all()
@@ -71,8 +75,6 @@ def unit_with_rights(session: Session, unit_code: str | None, *, lock: bool = Fa
     if in_scope:  # found in scope, or outside it but it is in scope: the scoped look-up finds the same
         known[(code, False)] = unit
         rights_known[unit.id] = [right for _, right in rows if right is not None]
-    if lock:  # read afresh under the lock: what the rest of the transaction looks up
-        transaction_cache(session, LOCKED_UNITS)[unit.id] = True
     return unit
 
 
