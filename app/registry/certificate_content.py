@@ -130,7 +130,14 @@ def _holders_text(right: Right) -> tuple[str, str]:
     return names, mode
 
 
+RECORDED_AT = "right_recorded_at"  # transaction cache: right id → when its 登簿 was recorded (certificates.py)
+
+
 def recorded_at(session: Session, right: Right) -> datetime:
+    known = transaction_cache(session, RECORDED_AT)
+    if right.id in known:  # read with the right (certificates._recorded_right)
+        found: datetime = known[right.id]
+        return found
     entry = session.execute(
         select(RegisterEntry).where(RegisterEntry.unit_id == right.unit_id,
                                     RegisterEntry.business_no == right.business_no)

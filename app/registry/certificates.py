@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session, joinedload
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
 from app.casefile.storage import Storage
-from app.db import utcnow
+from app.db import transaction_cache, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.registry import signing
 from app.registry.certificate_content import (
+    RECORDED_AT,
     Content,
     chinese_date,
     content_for_right,
@@ -39,7 +40,7 @@ from app.registry.certificate_content import (
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
 from app.registry.certificate_rendering import render_at_once, snapshot_page
-from app.registry.models import Certificate, Right, RightHolder
+from app.registry.models import Certificate, RegisterEntry, Right, RightHolder
 from app.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
 from app.security import audit
 from app.vocabulary import CertificateStatus, RightStatus
@@ -116,14 +117,19 @@ def _recorded_right(session: Session, case: Case) -> tuple[Right, Certificate | 
     """``right_recorded_by`` with its unit and holders (the certificate is made from the three) and its valid
     certificate if it has one, in one statement (issue 18: four)."""
     rows = session.execute(
-        select(Right, Certificate)
+        select(Right, Certificate, RegisterEntry.recorded_at)
         .outerjoin(Certificate, and_(Certificate.right_id == Right.id, Certificate.status == CertificateStatus.VALID))
+        .outerjoin(RegisterEntry, and_(RegisterEntry.unit_id == Right.unit_id,
+                                       RegisterEntry.business_no == Right.business_no))
         .where(Right.business_no == case.business_no, Right.status == RightStatus.CURRENT)
         .options(joinedload(Right.unit), joinedload(Right.holders))
-        .order_by(Right.created_at.desc(), Certificate.issued_at)).unique().all()
+        .order_by(Right.created_at.desc(), Certificate.issued_at, RegisterEntry.seq.desc())).unique().all()
     if not case.business_no or not rows:
         raise Conflict("登记簿中没有本案登簿形成的现势权利，不能缮证", code="nothing_to_certify")
-    return rows[0][0], rows[0][1]
+    right, certificate, at = rows[0]
+    # When the book recorded it (its latest entry of the business), for the certificate (recorded_at)
+    transaction_cache(session, RECORDED_AT)[right.id] = at if at is not None else right.created_at
+    return right, certificate
 
 
 def preview_content(session: Session, case: Case) -> tuple[str, Content]:

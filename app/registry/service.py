@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, event, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.casefile.context import CaseContext
@@ -19,9 +19,9 @@ from app.db import transaction_cache, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, RuleRefusedInOffice
 from app.identity.actor import Actor
-from app.registry.book import LOCKED_UNITS, append_entry
+from app.registry.book import LAST_ENTRIES, LOCKED_UNITS, append_entry
 from app.registry.certificates import revoke_for_rights
-from app.registry.models import RealtyUnit, Right, RightHolder, unit_for_code
+from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder, unit_for_code
 from app.right_types import FLAG_RIGHTS, REGISTERED_TITLES
 from app.security import audit
 from app.vocabulary import RightStatus
@@ -42,8 +42,22 @@ def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> Rea
         known = transaction_cache(session, "units_by_code")
         known[(unit.unit_code, False)] = known[(unit.unit_code, True)] = unit
         transaction_cache(session, LOCKED_UNITS)[unit.id] = True
-        transaction_cache(session, _CURRENT_RIGHTS).pop(unit.id, None)  # read again, after the lock
+        _read_locked_unit(session, unit)
     return unit
+
+
+def _read_locked_unit(session: Session, unit: RealtyUnit) -> None:
+    """What 登簿 reads of the unit it locked, in one statement after the lock: its current rights with their
+    holders (the rules, the plan) and its last register entry (the chain ``append_entry`` extends)."""
+    last_seq = select(func.max(RegisterEntry.seq)).where(RegisterEntry.unit_id == unit.id).scalar_subquery()
+    rows = session.execute(
+        select(RealtyUnit.id, Right, RegisterEntry).select_from(RealtyUnit)
+        .outerjoin(Right, and_(Right.unit_id == RealtyUnit.id, Right.status == RightStatus.CURRENT))
+        .outerjoin(RightHolder, RightHolder.right_id == Right.id).options(contains_eager(Right.holders))
+        .outerjoin(RegisterEntry, and_(RegisterEntry.unit_id == RealtyUnit.id, RegisterEntry.seq == last_seq))
+        .where(RealtyUnit.id == unit.id).order_by(Right.created_at, RightHolder.position)).unique().all()
+    transaction_cache(session, _CURRENT_RIGHTS)[unit.id] = [right for _, right, _ in rows if right is not None]
+    transaction_cache(session, LAST_ENTRIES)[unit.id] = rows[0][2] if rows else None
 
 
 def unit_with_rights(session: Session, unit_code: str | None, *, all_tenants: bool = False) -> RealtyUnit | None:
