@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
@@ -36,6 +36,7 @@ from app.registry.certificate_content import (
     content_no_property,
     office_name,
     registration_office,
+    remember_office,
 )
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
@@ -114,21 +115,26 @@ def right_recorded_by(session: Session, case: Case) -> Right:
 
 
 def _recorded_right(session: Session, case: Case) -> tuple[Right, Certificate | None]:
-    """``right_recorded_by`` with its unit and holders (the certificate is made from the three) and its valid
-    certificate if it has one, in one statement (issue 18: four)."""
+    """``right_recorded_by`` with its unit and holders (the certificate is made from the three), its valid
+    certificate if it has one, when it was recorded and its office, in one statement (issue 18: six)."""
+    parent = aliased(Tenant)
     rows = session.execute(
-        select(Right, Certificate, RegisterEntry.recorded_at)
+        select(Right, Certificate, RegisterEntry.recorded_at, Tenant, parent)
         .outerjoin(Certificate, and_(Certificate.right_id == Right.id, Certificate.status == CertificateStatus.VALID))
         .outerjoin(RegisterEntry, and_(RegisterEntry.unit_id == Right.unit_id,
                                        RegisterEntry.business_no == Right.business_no))
+        .outerjoin(Tenant, Tenant.code == Right.tenant_id).outerjoin(parent, parent.code == Tenant.parent_code)
         .where(Right.business_no == case.business_no, Right.status == RightStatus.CURRENT)
         .options(joinedload(Right.unit), joinedload(Right.holders))
         .order_by(Right.created_at.desc(), Certificate.issued_at, RegisterEntry.seq.desc())).unique().all()
     if not case.business_no or not rows:
         raise Conflict("登记簿中没有本案登簿形成的现势权利，不能缮证", code="nothing_to_certify")
-    right, certificate, at = rows[0]
-    # When the book recorded it (its latest entry of the business), for the certificate (recorded_at)
+    right, certificate, at, office, city = rows[0]
+    # When the book recorded it (its latest entry of the business) and the office that issues: the certificate
+    # shows both (certificate_content.recorded_at, registration_office)
     transaction_cache(session, RECORDED_AT)[right.id] = at if at is not None else right.created_at
+    if office is not None:
+        remember_office(session, office, city)
     return right, certificate
 
 
