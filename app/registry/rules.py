@@ -411,15 +411,20 @@ def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> lis
 
 def consents_of(session: Session, case: Case) -> list[Consent]:
     """The case's consents, oldest first: as read with the case (``Case.consents``, loaded by the steps that
-    check the rules) unless this transaction adds, changes or deletes one."""
+    check the rules) unless this transaction added, changed or deleted one since."""
     if case.id is None:
         return []
-    changing = any(isinstance(o, Consent) and o.case_id == case.id
-                   for o in (*session.new, *session.dirty, *session.deleted))
-    if "consents" in sa_inspect(case).dict and not changing:
+    if "consents" in sa_inspect(case).dict and not _consents_changed(session, case):
         return list(case.consents)
     return list(session.execute(select(Consent).where(Consent.case_id == case.id)
                                 .order_by(Consent.created_at)).scalars())
+
+
+def _consents_changed(session: Session, case: Case) -> bool:
+    """A consent of the case added, changed or deleted and not written yet (one written since the case was read
+    has expired ``Case.consents``: app/cases/consents.py)."""
+    return any(isinstance(o, Consent) and o.case_id == case.id
+               for o in (*session.new, *session.dirty, *session.deleted))
 
 
 def rights_needing_consent(session: Session, case: Case, definition: BusinessTypeDef) -> list[Right]:
