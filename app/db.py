@@ -16,7 +16,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Engine, LargeBinary, MetaData, String, create_engine, event, select, text
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -28,6 +40,7 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -400,9 +413,17 @@ def locked_row(session: Session, model: type[Any], defaults: dict[str, Any], **k
 
 def next_counter_value(session: Session, model: type[Any], **keys: Any) -> int:
     """Increment the counter row ``model`` identified by ``keys`` (a ``last`` column) inside the caller's
-    transaction. The row is locked FOR UPDATE, so numbers are gap-free: a rolled-back transaction gives
-    its number back."""
-    counter = locked_row(session, model, {"last": 0}, **keys)
-    counter.last += 1
-    session.flush()
-    return int(counter.last)
+    transaction. The row stays locked until the transaction ends, so numbers are gap-free: a rolled-back
+    transaction gives its number back. One statement (issue 18: a locking read, then the UPDATE): the UPDATE
+    takes the lock and returns the number; only a counter's first use creates its row first (``locked_row``)."""
+    taken = session.execute(update(model).filter_by(**keys).values(last=model.last + 1).returning(model.last)
+                            .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if taken is None:
+        counter = locked_row(session, model, {"last": 0}, **keys)
+        counter.last += 1
+        session.flush()
+        return int(counter.last)
+    for row in list(session.identity_map.values()):  # a copy this session holds shows the number taken
+        if isinstance(row, model) and all(getattr(row, k) == v for k, v in keys.items()):
+            set_committed_value(row, "last", taken)
+    return int(taken)

@@ -374,8 +374,16 @@ class Bench:
                 mark[0] += clock() - waited
                 mark[1] += self.sql_count - sql  # less the callback's own statements if it landed meanwhile
                 del self.sql_texts[len(self.sql_texts) - (self.sql_count - sql):]
+            # The clerk opens the task from the inbox (another request, not counted), then completes it by id as
+            # the API does: the task and its locked case in one statement (handling.task_to_complete).
+            looked, sql = clock(), self.sql_count
+            with self.db.unit_of_work() as s:
+                task_id = s.execute(select(Task.id).where(Task.case_id == case_id, Task.status == "open")).scalar_one()
+            mark[0] += clock() - looked
+            mark[1] += self.sql_count - sql
+            del self.sql_texts[len(self.sql_texts) - (self.sql_count - sql):]
             with self.step(clerk) as (s, actor):
-                task = s.execute(select(Task).where(Task.case_id == case_id, Task.status == "open")).scalar_one()
+                task = handling.task_to_complete(s, actor, task_id)
                 assert task.stage == stage, (task.stage, stage)
                 # 登簿 needs the recorder's confirmation; 缮证 issues the certificate into the storage
                 status = handling.complete_task(s, actor, task, decision="approve", opinion="符合规定",

@@ -163,7 +163,7 @@ def claim_many(body: dict[str, Any]) -> dict[str, Any]:
 def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
     """办理任务：decision（approve / reject / correct）与 opinion 必填；确认登簿须带 confirm_record: true"""
     actor = current_actor()
-    task = get_task(db_session(), actor, task_id)
+    task = handling.task_to_complete(db_session(), actor, task_id)
     case = handling.complete_task(db_session(), actor, task, decision=body["decision"], opinion=body["opinion"],
                                   data=body["data"], confirmed_record=body["confirm_record"],
                                   storage=current_app.extensions["storage"])

@@ -22,9 +22,13 @@ def is_party(actor: Actor, case: Case) -> bool:
 
 
 def get_case(session: Session, actor: Actor, case_id: str) -> Case:
-    # The parties with the case, in one statement (issue 18): an applicant's access is decided by them, and
-    # nearly every step on a case reads them.
-    case = session.execute(select(Case).where(Case.id == case_id).options(joinedload(Case.parties))
+    # The parties, materials and consents with the case, in one statement (issue 18): an applicant's access is
+    # decided by the parties, nearly every step on a case reads the first two (the signed content covers the
+    # materials), and the rules the consents. Each is a few rows (consents mostly none); their product is what
+    # the statement returns. And its office (one row): a submission checks that it is open.
+    case = session.execute(select(Case).where(Case.id == case_id)
+                           .options(joinedload(Case.parties), joinedload(Case.materials), joinedload(Case.consents),
+                                    joinedload(Case.office))
                            ).unique().scalar_one_or_none()
     if case is None:
         raise NotFound("未找到该申请", code="case_not_found")

@@ -3,7 +3,7 @@ progress timeline and the gap-free business-number counters."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base, IdMixin, TenantScoped, UTCDateTime, utcnow
 from app.security.fields import EncryptedField, decrypt_json, encrypt_json
 from app.vocabulary import AppointmentStatus, CaseStatus, Channel, PaymentStatus, ProposalStatus, TaskStatus
+
+if TYPE_CHECKING:
+    from app.identity.models import Tenant
 
 
 class Case(IdMixin, TenantScoped, Base):
@@ -60,6 +63,13 @@ class Case(IdMixin, TenantScoped, Base):
                                                 order_by="Party.position")
     materials: Mapped[list[Material]] = relationship(back_populates="case", cascade="all, delete-orphan",
                                                      order_by="Material.created_at")
+    # Read with the case by the steps that check the rules (issue 18); written as rows of their own
+    # (app/cases/consents.py), so read through app.registry.rules.consents_of, which sees unwritten ones.
+    consents: Mapped[list[Consent]] = relationship(viewonly=True, order_by="Consent.created_at")
+    # The office the case belongs to, read with the case (app/casefile/access.py get_case): a submission checks
+    # that it is open, a 申请书 is headed with its name.
+    office: Mapped[Tenant] = relationship("Tenant", primaryjoin="foreign(Case.tenant_id) == Tenant.code",
+                                          viewonly=True)
 
     @property
     def form_data(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from app.casefile.models import Case, CaseEvent
 from app.casefile.status import status_label
 from app.db import transaction_cache, utcnow
 from app.identity.actor import Actor
+from app.integrations.answers import answers_of
 from app.integrations.models import OutboxMessage
 from app.vocabulary import Channel, EventKind
 
@@ -80,13 +81,17 @@ def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | N
     numbers: dict[str, tuple[Case, int]] = session.info.setdefault(_NUMBERS, {})
     if case.id in numbers:
         last = numbers[case.id][1]
-    elif case.id in transaction_cache(session, _SEQ_FRESH) or not inspect(case).persistent:
+    elif case.id in transaction_cache(session, _SEQ_FRESH) or not inspect(case).persistent or _doomed(session):
         last = case.last_event_seq or 0
     else:  # not locked by this transaction: take the number atomically (and the case's lock with it)
-        taken = session.execute(update(Case).where(Case.id == case.id)
-                                .values(last_event_seq=Case.last_event_seq + 1).returning(Case.last_event_seq)
-                                .execution_options(synchronize_session=False)).scalar_one()
-        set_committed_value(case, "last_event_seq", taken)
+        with session.no_autoflush:  # the case's own changes go with it; the step's other rows wait for the flush
+            changed = _changed_columns(case)
+            taken = session.execute(update(Case).where(Case.id == case.id)
+                                    .values(last_event_seq=Case.last_event_seq + 1, **changed)
+                                    .returning(Case.last_event_seq)
+                                    .execution_options(synchronize_session=False)).scalar_one()
+        for name, value in {**changed, "last_event_seq": taken}.items():
+            set_committed_value(case, name, value)
         last = taken - 1
     numbers[case.id] = (case, last + 1)
     event = CaseEvent(case_id=case.id, tenant_id=case.tenant_id, seq=last + 1, kind=kind, stage=stage,
@@ -105,6 +110,26 @@ def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | N
                      "message": message, "at": event.at.isoformat()},
         ))
     return event
+
+
+def _changed_columns(case: Case) -> dict[str, Any]:
+    """The case's columns set in this transaction and not yet written: the UPDATE that takes the event number
+    writes them too (issue 18: a submission updated its case, then took the number by a second UPDATE)."""
+    state = inspect(case)
+    changed = {}
+    for column in state.mapper.column_attrs:
+        added = state.attrs[column.key].history.added
+        if added:
+            changed[column.key] = added[0]
+    return changed
+
+
+def _doomed(session: Session) -> bool:
+    """A pass that will be rolled back and re-run (app/integrations/answers.py doomed): its events are never
+    written, so their numbers need not be taken from the row (a submission's first pass took one for its
+    未核验 record: a write, in a pass that writes nothing else)."""
+    answers = answers_of(session)
+    return answers is not None and answers.doomed
 
 
 def timeline(session: Session, case: Case) -> list[dict[str, Any]]:

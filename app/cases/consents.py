@@ -189,6 +189,7 @@ def record_paper(session: Session, actor: Actor, case: Case, *, right_id: str | 
 def _record(session: Session, actor: Actor, case: Case, consent: Consent, right: Right) -> Consent:
     session.add(consent)
     session.flush()
+    session.expire(case, ["consents"])  # read with the case (Case.consents): the new one is read afresh
     how = "在平台确认" if consent.method == "online" else "纸质书面同意经受理人员核验"
     progress.add_event(session, case, kind=EventKind.CONSENTED, actor=actor,
                        message=f"{right_name(right.right_type)}权利人{mask_name(consent.consenter_name or '')}"

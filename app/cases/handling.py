@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.casefile import progress
 from app.casefile.access import definition_of
@@ -16,7 +16,7 @@ from app.cases import notices
 from app.cases.field_access import may_act
 from app.cases.intake import apply_outcome, check_rules_at_acceptance
 from app.catalog.forms import validate_form_data
-from app.db import affected_rows, utcnow
+from app.db import affected_rows, transaction_cache, utcnow
 from app.engine.models import WorkflowState
 from app.engine.runtime import WorkflowRuntime
 from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -137,6 +137,29 @@ def _check_decision(task: Task, decision: str, confirmed_record: bool, data: dic
     return data
 
 
+_LOCKED_FOR_STEP = "case_locked_for_step"  # transaction cache: case id → (case, its workflow state), read locked
+
+
+def task_to_complete(session: Session, actor: Actor, task_id: str) -> Task:
+    """``get_task`` for a completion: the task with its case locked — the step's first lock, as
+    ``complete_task`` takes it — and the case's workflow state, parties, materials and consents, in one
+    statement (issue 18: the task, then the case, then each collection). A statement that waited for the
+    case's lock sees the joined rows as they were when it began (PostgreSQL, READ COMMITTED): the workflow
+    state's version guards the step (a completion that raced another is refused, ``WorkflowRuntime``); the
+    department messages that lock the case (完税) write none of the collections."""
+    row = session.execute(
+        select(Task, Case, WorkflowState).join(Case, Case.id == Task.case_id)
+        .outerjoin(WorkflowState, WorkflowState.case_id == Case.id)
+        .options(joinedload(Case.parties), joinedload(Case.materials), joinedload(Case.consents))
+        .where(Task.id == task_id).with_for_update(of=Case).execution_options(populate_existing=True)
+    ).unique().one_or_none()
+    if row is None or actor.kind != "staff":
+        raise NotFound("未找到该任务", code="task_not_found")
+    task, case, state = row
+    transaction_cache(session, _LOCKED_FOR_STEP)[case.id] = (case, state)  # held: the identity map is weak
+    return task
+
+
 def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, opinion: str,
                   data: dict[str, Any] | None = None, confirmed_record: bool = False, today: date | None = None,
                   storage: Storage | None = None) -> Case:
@@ -147,10 +170,18 @@ def complete_task(session: Session, actor: Actor, task: Task, *, decision: str, 
     # Lock the case first: inbound department messages (完税) lock it too, so a message and a step never miss
     # each other (the step's gateways read what the message wrote, or the message finds the step's wait).
     # The workflow's state row comes with it: held here, the runtime finds it in the session (whose identity map
-    # keeps only referenced objects) instead of reading it again.
-    case, _workflow_state = session.execute(
-        select(Case).outerjoin(WorkflowState, WorkflowState.case_id == Case.id).add_columns(WorkflowState)
-        .where(Case.id == task.case_id).with_for_update(of=Case).execution_options(populate_existing=True)).one()
+    # keeps only referenced objects) instead of reading it again. So do its parties, materials and consents
+    # (a few rows each): the rules at 受理 and 登簿 and the signatures' check at 登簿 and 缮证 read them.
+    # Read with the task already (``task_to_complete``): not again.
+    held = transaction_cache(session, _LOCKED_FOR_STEP).get(task.case_id)
+    if held is not None:
+        case = held[0]
+    else:
+        case, _workflow_state = session.execute(
+            select(Case).outerjoin(WorkflowState, WorkflowState.case_id == Case.id).add_columns(WorkflowState)
+            .options(joinedload(Case.parties), joinedload(Case.materials), joinedload(Case.consents))
+            .where(Case.id == task.case_id).with_for_update(of=Case).execution_options(populate_existing=True)
+        ).unique().one()
     definition = definition_of(session, case)
     schema = definition.forms[task.form_key]
     payload = validate_form_data(schema, {**data, "decision": decision, "opinion": opinion})

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.casefile import consent, progress
@@ -37,8 +37,8 @@ from app.integrations.answers import discard_if_waiting, read_once
 from app.registry import rule_results
 from app.registry.co_ownership import Quorum, quorum, register_members
 from app.registry.fees import fees_for_case
-from app.registry.models import RealtyUnit
 from app.registry.rules import blocking, check_case
+from app.registry.service import unit_with_rights
 from app.security import audit
 from app.security.masking import mask_name
 from app.vocabulary import EDITABLE_STATUSES, CaseStatus, Channel, EventKind, Stage, TaskStatus
@@ -94,7 +94,8 @@ def _apply_form(session: Session, case: Case, definition: BusinessTypeDef, form:
     case.unit_code = data.get("unit_code")
     existing = {(p.role, p.id_number_bidx): p for p in case.parties}
     case.parties.clear()
-    session.flush()
+    if inspect(case).persistent:  # an edit: the old parties are deleted before the new take their places
+        session.flush()
     for role in definition.parties:
         party = Party(case_id=case.ensure_id(), tenant_id=case.tenant_id, position=len(case.parties),
                       role=role.role, label=role.label, kind=role.kind or "person")
@@ -135,8 +136,8 @@ def _register_members(session: Session, case: Case, definition: BusinessTypeDef,
 def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -> str:
     unit_code = str(form.get("unit_code") or "").replace(" ", "")
     if unit_code:
-        unit = session.execute(select(RealtyUnit).where(RealtyUnit.unit_code == unit_code)
-                               .execution_options(all_tenants=True)).scalar_one_or_none()
+        # read once, with its rights: the register members and the rules need them too
+        unit = unit_with_rights(session, unit_code, all_tenants=True)
         if unit is None:
             raise ValidationFailed("登记簿中没有该不动产单元，请核对不动产单元代码", field="unit_code")
         return unit.tenant_id
@@ -171,12 +172,15 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
                 channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
     case.ensure_id()
     session.add(case)
-    _apply_form(session, case, definition, form, partial=True)
-    if actor.id_number_bidx not in {p.id_number_bidx for p in case.parties}:
-        if not for_client:
-            raise PermissionDenied("您不是本申请的当事人，不能以本人名义申请", code="not_a_party")
-        attorney.file_under_power_of_attorney(session, actor, case, power_of_attorney_id)
-    progress.add_event(session, case, kind=EventKind.CREATED, actor=actor, message="申请已创建（草稿）")
+    # The new case stays pending until the commit (issue 18): the register reads below would flush it early,
+    # and then its parties were read back (none) and its first event's number written by a second UPDATE.
+    with session.no_autoflush:
+        _apply_form(session, case, definition, form, partial=True)
+        if actor.id_number_bidx not in {p.id_number_bidx for p in case.parties}:
+            if not for_client:
+                raise PermissionDenied("您不是本申请的当事人，不能以本人名义申请", code="not_a_party")
+            attorney.file_under_power_of_attorney(session, actor, case, power_of_attorney_id)
+        progress.add_event(session, case, kind=EventKind.CREATED, actor=actor, message="申请已创建（草稿）")
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status})
     return case
@@ -269,11 +273,12 @@ def confirm_application(session: Session, actor: Actor, case: Case, signature: S
     for party in mine:
         party.confirmed_at, party.confirmed_by = now, actor.user_id
     labels = "、".join(p.label for p in mine)
+    if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
+        application_form.request_form(session, case)  # rendered and signed after the commit
+    # After the mark above: the UPDATE that numbers the event writes it too.
     progress.add_event(session, case, kind=EventKind.CONFIRMED, actor=actor, message=f"{labels}已签名确认申请")
     audit.record(session, actor_id=actor.user_id, action="case.confirm", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"roles": [p.role for p in mine]})
-    if not _pending_confirmations(definition_of(session, case), case):  # the last signature: the 申请书
-        application_form.request_form(session, case)  # rendered and signed after the commit
     return mine
 
 
@@ -371,7 +376,7 @@ def submit_application(session: Session, actor: Actor, case: Case, *, today: dat
     runtime = WorkflowRuntime(session, context, before_save=lambda: discard_if_waiting(session))
     data = {"case_id": case.id, "business_type": case.business_type_code, **case.form_public}
     outcome = runtime.start(case.id, case.process_version_id, data)
-    apply_outcome(session, case, outcome, today)
+    apply_outcome(session, case, outcome, today, [])  # a draft has no task rows: none to read
     progress.add_event(session, case, kind=EventKind.SUBMITTED, actor=actor,
                        message=f"申请已提交，业务号 {case.business_no}")
     audit.record(session, actor_id=actor.user_id, action="case.submit", object_type="case", object_id=case.id,

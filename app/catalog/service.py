@@ -130,9 +130,12 @@ def business_type_names(session: Session) -> dict[str, str]:
 
 def current_version(session: Session, code: str, *, unreleased: bool = False) -> ProcessVersion:
     """``unreleased``: also a type not yet released (the analyst's pages); applicants' and clerks' never."""
-    bt = session.get(BusinessType, code)
+    # The type and its current version in one statement (issue 18: two per new application).
+    row = session.execute(select(BusinessType, ProcessVersion)
+                          .outerjoin(ProcessVersion, ProcessVersion.id == BusinessType.current_version_id)
+                          .where(BusinessType.code == code)).first()
+    bt, version = (row[0], row[1]) if row is not None else (None, None)
     if bt is None or not (bt.enabled or unreleased) or bt.current_version_id is None:
         raise NotFound(f"未找到业务类型：{code}", code="business_type_not_found")
-    version = session.get(ProcessVersion, bt.current_version_id)
     assert version is not None
     return version

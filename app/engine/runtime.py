@@ -19,10 +19,11 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import column, select, table
+from sqlalchemy import column, inspect, select, table, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db import affected_rows, utcnow
 from app.engine import migration
 from app.engine.models import WorkflowState
 from app.engine.script_engine import SafeScriptEngine
@@ -181,16 +182,32 @@ class WorkflowRuntime:
     def _save(self, wf: BpmnWorkflow, state: WorkflowState) -> StepOutcome:
         if self.before_save is not None:
             self.before_save()
-        state.state = dump_state(wf)
-        state.completed = wf.completed
-        try:
-            self.session.flush()
-        except StaleDataError as exc:
-            raise Conflict("该案件已被他人同时办理，请刷新后重试", code="concurrent_update") from exc
+        values = {"state": dump_state(wf), "completed": wf.completed}
+        if inspect(state).persistent:
+            self._update(state, values)
+        else:  # a new instance: inserted with the step's other rows at the flush
+            state.state, state.completed = values["state"], values["completed"]
         outcome = StepOutcome(ready=_ready(wf), finished=wf.completed)
         if wf.completed:
             outcome.end_event = _end_event(wf)
         return outcome
+
+
+    def _update(self, state: WorkflowState, values: dict[str, Any]) -> None:
+        """Write the instance now, only if it still is the version this step loaded (the optimistic lock: the
+        same task can never be completed twice), and alone: the step's other writes stay pending until its
+        last flush, where the rows of each table go out in one INSERT (issue 18: flushing everything here
+        split 登簿's outbox messages and register rows over two flushes)."""
+        values.update(version=state.version + 1, updated_at=utcnow(), process_version_id=state.process_version_id)
+        with self.session.no_autoflush:
+            moved = self.session.execute(
+                update(WorkflowState).where(WorkflowState.case_id == state.case_id,
+                                            WorkflowState.version == state.version)
+                .values(**values).execution_options(synchronize_session=False))
+        if not affected_rows(moved):
+            raise Conflict("该案件已被他人同时办理，请刷新后重试", code="concurrent_update")
+        for name, value in values.items():
+            set_committed_value(state, name, value)
 
 
 def _ready(wf: BpmnWorkflow) -> list[ReadyTask]:

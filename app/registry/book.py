@@ -15,6 +15,8 @@ from app.registry.models import RealtyUnit, RegisterEntry
 GENESIS = "0" * 64
 # transaction cache: ids of the units this transaction locked (dropped, like the locks, when a savepoint rolls back)
 LOCKED_UNITS = "locked_units"
+# transaction cache: unit id → its last entry (None: none yet), read under the unit's lock (service.unit_by_code)
+LAST_ENTRIES = "last_register_entries"
 
 
 def entry_digest(prev_hash: str, unit_code: str, seq: int, business_no: str, kind: str,
@@ -33,8 +35,12 @@ def append_entry(session: Session, unit: RealtyUnit, *, business_no: str, kind: 
     if unit.id not in locked:
         session.execute(select(RealtyUnit.id).where(RealtyUnit.id == unit.id).with_for_update())
         locked[unit.id] = True
-    last = session.execute(select(RegisterEntry).where(RegisterEntry.unit_id == unit.id)
-                           .order_by(RegisterEntry.seq.desc()).limit(1)).scalar_one_or_none()
+    known = transaction_cache(session, LAST_ENTRIES)
+    if unit.id in known:  # read with its rights, after the lock (issue 18)
+        last = known[unit.id]
+    else:
+        last = session.execute(select(RegisterEntry).where(RegisterEntry.unit_id == unit.id)
+                               .order_by(RegisterEntry.seq.desc()).limit(1)).scalar_one_or_none()
     seq = (last.seq + 1) if last else 1
     prev_hash = last.hash if last else GENESIS
     at = utcnow()
@@ -42,6 +48,7 @@ def append_entry(session: Session, unit: RealtyUnit, *, business_no: str, kind: 
                           recorded_by=recorded_by, recorded_at=at, change=change, prev_hash=prev_hash)
     entry.hash = entry_digest(prev_hash, unit.unit_code, seq, business_no, kind, at.isoformat(), change)
     session.add(entry)
+    known[unit.id] = entry
     return entry
 
 

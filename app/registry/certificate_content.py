@@ -62,10 +62,16 @@ def _office(session: Session, tenant_id: str) -> tuple[Tenant | None, str]:
                               .where(Tenant.code == tenant_id)).first()
         if row is None:
             return None, "不动产登记中心"
-        tenant, up = row
-        offices[tenant_id] = (tenant, f"{up.name if up else ''}{tenant.name}不动产登记中心")
+        remember_office(session, row[0], row[1])
     found: tuple[Tenant | None, str] = offices[tenant_id]
     return found
+
+
+def remember_office(session: Session, tenant: Tenant, parent: Tenant | None) -> None:
+    """Keep an office read with something else (its parent names the city) for ``office_name`` and
+    ``registration_office`` in this transaction."""
+    name = f"{parent.name if parent else ''}{tenant.name}不动产登记中心"
+    transaction_cache(session, "offices")[tenant.code] = (tenant, name)
 
 
 def chinese_date(at: datetime) -> str:
@@ -130,7 +136,14 @@ def _holders_text(right: Right) -> tuple[str, str]:
     return names, mode
 
 
+RECORDED_AT = "right_recorded_at"  # transaction cache: right id → when its 登簿 was recorded (certificates.py)
+
+
 def recorded_at(session: Session, right: Right) -> datetime:
+    known = transaction_cache(session, RECORDED_AT)
+    if right.id in known:  # read with the right (certificates._recorded_right)
+        found: datetime = known[right.id]
+        return found
     entry = session.execute(
         select(RegisterEntry).where(RegisterEntry.unit_id == right.unit_id,
                                     RegisterEntry.business_no == right.business_no)

@@ -16,30 +16,32 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
 from app.casefile.storage import Storage
-from app.db import affected_rows, utcnow
+from app.db import transaction_cache, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.identity.actor import Actor
 from app.identity.models import Tenant, User
 from app.registry import signing
 from app.registry.certificate_content import (
+    RECORDED_AT,
     Content,
     chinese_date,
     content_for_right,
     content_no_property,
     office_name,
     registration_office,
+    remember_office,
 )
 from app.registry.certificate_numbers import KIND_TITLES, format_number, local_year, next_seq, void_number
 from app.registry.certificate_pdf import DEFAULT_FONT, CertificatePage, render_certificate
 from app.registry.certificate_rendering import render_at_once, snapshot_page
-from app.registry.models import Certificate, Right, RightHolder
+from app.registry.models import Certificate, RegisterEntry, Right, RightHolder
 from app.right_types import NO_CERTIFICATE_RIGHTS, REGISTERED_TITLES, TITLE_RIGHTS
 from app.security import audit
 from app.vocabulary import CertificateStatus, RightStatus
@@ -109,12 +111,31 @@ def _issue(session: Session, storage: Storage, *, tenant_id: str, kind: str, con
 
 def right_recorded_by(session: Session, case: Case) -> Right:
     """The current right this case's 登簿 created (its business number is the case's)."""
-    right = session.execute(select(Right).where(Right.business_no == case.business_no,
-                                                Right.status == RightStatus.CURRENT)
-                            .order_by(Right.created_at.desc())).scalars().first()
-    if not case.business_no or right is None:
+    return _recorded_right(session, case)[0]
+
+
+def _recorded_right(session: Session, case: Case) -> tuple[Right, Certificate | None]:
+    """``right_recorded_by`` with its unit and holders (the certificate is made from the three), its valid
+    certificate if it has one, when it was recorded and its office, in one statement (issue 18: six)."""
+    parent = aliased(Tenant)
+    rows = session.execute(
+        select(Right, Certificate, RegisterEntry.recorded_at, Tenant, parent)
+        .outerjoin(Certificate, and_(Certificate.right_id == Right.id, Certificate.status == CertificateStatus.VALID))
+        .outerjoin(RegisterEntry, and_(RegisterEntry.unit_id == Right.unit_id,
+                                       RegisterEntry.business_no == Right.business_no))
+        .outerjoin(Tenant, Tenant.code == Right.tenant_id).outerjoin(parent, parent.code == Tenant.parent_code)
+        .where(Right.business_no == case.business_no, Right.status == RightStatus.CURRENT)
+        .options(joinedload(Right.unit), joinedload(Right.holders))
+        .order_by(Right.created_at.desc(), Certificate.issued_at, RegisterEntry.seq.desc())).unique().all()
+    if not case.business_no or not rows:
         raise Conflict("登记簿中没有本案登簿形成的现势权利，不能缮证", code="nothing_to_certify")
-    return right
+    right, certificate, at, office, city = rows[0]
+    # When the book recorded it (its latest entry of the business) and the office that issues: the certificate
+    # shows both (certificate_content.recorded_at, registration_office)
+    transaction_cache(session, RECORDED_AT)[right.id] = at if at is not None else right.created_at
+    if office is not None:
+        remember_office(session, office, city)
+    return right, certificate
 
 
 def preview_content(session: Session, case: Case) -> tuple[str, Content]:
@@ -141,9 +162,7 @@ def issue_for_case(session: Session, storage: Storage, case: Case, actor: Actor)
     from app.casefile.consent import require_current
 
     require_current(definition_of(session, case), case)  # nor does a certificate (issue 13 §1)
-    right = right_recorded_by(session, case)
-    existing = session.execute(select(Certificate).where(
-        Certificate.right_id == right.id, Certificate.status == CertificateStatus.VALID)).scalars().first()
+    right, existing = _recorded_right(session, case)
     if existing is not None:  # issuing twice for one right would print two valid certificates
         return existing
     return issue_for_right(session, storage, right, actor, case=case)
@@ -228,17 +247,16 @@ def revoke_for_rights(session: Session, right_ids: list[str], business_no: str |
     from app.registry.announce import announce_certificate_status
 
     now = utcnow()
-    ending = list(session.execute(select(Certificate).where(Certificate.right_id.in_(right_ids),
-                                                            Certificate.status == CertificateStatus.VALID)).scalars())
-    result = session.execute(
+    # One statement: the UPDATE returns the certificates it revoked, as they now are (issue 18: they were read
+    # first by a SELECT of their own).
+    ending = list(session.scalars(
         update(Certificate)
         .where(Certificate.right_id.in_(right_ids), Certificate.status == CertificateStatus.VALID)
         .values(status=CertificateStatus.REVOKED, revoked_at=now, revoked_by_business_no=business_no)
-        .execution_options(synchronize_session="fetch")
-    )
+        .returning(Certificate), execution_options={"synchronize_session": False, "populate_existing": True}))
     for cert in ending:  # the 证照库 stops presenting them (电子证照归集)
         announce_certificate_status(session, cert)
-    return affected_rows(result)
+    return len(ending)
 
 
 def _city_tenant(session: Session) -> Tenant:

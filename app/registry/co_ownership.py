@@ -23,8 +23,8 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from app.catalog.definitions import BusinessTypeDef
-from app.registry.models import RightHolder, unit_for_code
-from app.registry.service import current_rights
+from app.registry.models import RightHolder
+from app.registry.service import current_rights, unit_with_rights
 
 TWO_THIRDS = Fraction(2, 3)
 JOINT, BY_SHARES, OTHER, SOLE = "共同共有", "按份共有", "其它共有", "单独所有"
@@ -96,7 +96,7 @@ def register_members(session: Session, definition: BusinessTypeDef, role: str, f
     unit_code = str(form.get("unit_code") or "").replace(" ", "")
     if not unit_code or not id_number_bidx:
         return []
-    unit = unit_for_code(session, unit_code, all_tenants=True)
+    unit = unit_with_rights(session, unit_code, all_tenants=True)
     if unit is None:
         return []
     ends = (definition.record or {}).get("ends") or {}

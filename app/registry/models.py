@@ -173,7 +173,8 @@ class CertificateCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def unit_for_code(session: Any, unit_code: str | None, *, all_tenants: bool = False) -> RealtyUnit | None:
+def unit_for_code(session: Any, unit_code: str | None, *, all_tenants: bool = False,
+                  cached_only: bool = False) -> RealtyUnit | None:
     """The unit with this code, looked up once per transaction (issue 18: a submission looked the same unit
     up four times: the rules, the consents, the fees). ``all_tenants`` searches outside the session's tenant
     scope (a unit's fees, a joint owner's share). A step that must lock the unit uses ``unit_by_code(lock=
@@ -188,12 +189,17 @@ def unit_for_code(session: Any, unit_code: str | None, *, all_tenants: bool = Fa
     if key in known:
         found: RealtyUnit = known[key]
         return found
+    if cached_only:  # the caller reads it itself (app/registry/service.py unit_with_rights)
+        return None
     stmt = select(RealtyUnit).where(RealtyUnit.unit_code == code)
     if all_tenants:
         stmt = stmt.execution_options(all_tenants=True)
     unit: RealtyUnit | None = session.execute(stmt).scalar_one_or_none()
     if unit is not None:  # a miss is not kept: the step may yet create the unit (首次登记)
         known[key] = unit
+        scope = session.info.get("tenant_scope")
         if not all_tenants:
             known[(code, True)] = unit  # found in scope: found outside it too
+        elif scope is None or unit.tenant_id in scope:  # found outside the scope, and it is in scope
+            known[(code, False)] = unit
     return unit

@@ -13,15 +13,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.models import Case, Consent, Party
 from app.catalog.definitions import BusinessTypeDef
 from app.registry.co_ownership import parse_share, quorum  # noqa: F401 (parse_share re-exported)
-from app.registry.models import RealtyUnit, Right, unit_for_code
+from app.registry.models import RealtyUnit, Right
 from app.registry.rule_results import BASIS, passed_text
-from app.registry.service import current_rights
+from app.registry.service import current_rights, unit_with_rights
 from app.right_types import REGISTERED_TITLES, right_name
 from app.vocabulary import EDITABLE_STATUSES, RightStatus
 
@@ -419,7 +420,7 @@ def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> lis
     kind = business_kind(definition)
     if kind is None or not case.unit_code:
         return []
-    unit = unit_for_code(session, case.unit_code)
+    unit = unit_with_rights(session, case.unit_code)  # with its current rights and their holders
     if unit is None:
         return [RuleResult("unit_exists", "block", f"登记簿中没有不动产单元 {case.unit_code}",
                            "《不动产登记暂行条例》第八条")]
@@ -443,17 +444,28 @@ def check_case(session: Session, case: Case, definition: BusinessTypeDef) -> lis
 
 
 def consents_of(session: Session, case: Case) -> list[Consent]:
+    """The case's consents, oldest first: as read with the case (``Case.consents``, loaded by the steps that
+    check the rules) unless this transaction added, changed or deleted one since."""
     if case.id is None:
         return []
+    if "consents" in sa_inspect(case).dict and not _consents_changed(session, case):
+        return list(case.consents)
     return list(session.execute(select(Consent).where(Consent.case_id == case.id)
                                 .order_by(Consent.created_at)).scalars())
+
+
+def _consents_changed(session: Session, case: Case) -> bool:
+    """A consent of the case added, changed or deleted and not written yet (one written since the case was read
+    has expired ``Case.consents``: app/cases/consents.py)."""
+    return any(isinstance(o, Consent) and o.case_id == case.id
+               for o in (*session.new, *session.dirty, *session.deleted))
 
 
 def rights_needing_consent(session: Session, case: Case, definition: BusinessTypeDef) -> list[Right]:
     """The current rights on the case's unit whose holders must consent to this case: 预告 held by a
     third party for any disposal (R2), a mortgage restricting transfer for a transfer (R6)."""
     kind = business_kind(definition)
-    unit = unit_for_code(session, case.unit_code)
+    unit = unit_with_rights(session, case.unit_code)  # with its current rights and their holders
     if unit is None:
         return []
     rights: dict[str, list[Right]] = {}
@@ -472,7 +484,7 @@ def unit_precheck(session: Session, definition: BusinessTypeDef, unit_code: str)
                                                                                          list[RuleResult]]:
     """Before anyone fills a form: the rules that depend on the unit alone (seized, not yet registered …),
     so an applicant is told at once that the unit cannot go through this business."""
-    unit = unit_for_code(session, unit_code, all_tenants=True)
+    unit = unit_with_rights(session, unit_code, all_tenants=True)
     if unit is None:
         return None, [RuleResult("unit_exists", "block", f"登记簿中没有不动产单元 {unit_code}",
                                  "《不动产登记暂行条例》第八条")]

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, event, func, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from app.casefile.context import CaseContext
 from app.casefile.models import Case
@@ -19,9 +19,9 @@ from app.db import transaction_cache, utcnow
 from app.engine.connectors import connector
 from app.errors import Conflict, NotFound, RuleRefusedInOffice
 from app.identity.actor import Actor
-from app.registry.book import LOCKED_UNITS, append_entry
+from app.registry.book import LAST_ENTRIES, LOCKED_UNITS, append_entry
 from app.registry.certificates import revoke_for_rights
-from app.registry.models import RealtyUnit, Right, RightHolder
+from app.registry.models import RealtyUnit, RegisterEntry, Right, RightHolder, unit_for_code
 from app.right_types import FLAG_RIGHTS, REGISTERED_TITLES
 from app.security import audit
 from app.vocabulary import RightStatus
@@ -29,7 +29,9 @@ from app.vocabulary import RightStatus
 
 def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> RealtyUnit:
     """``lock``: hold the unit's row until commit (登簿), so a concurrent 登簿 of the same unit waits and
-    then re-checks the rules against what this one recorded."""
+    then re-checks the rules against what this one recorded. The lock is taken by a statement of its own and
+    the rights are read after it (``current_rights``): a statement that waited for the lock still sees the
+    other tables as they were when it began (PostgreSQL, READ COMMITTED), without what the other 登簿 wrote."""
     stmt = select(RealtyUnit).where(RealtyUnit.unit_code == unit_code.replace(" ", ""))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -40,6 +42,53 @@ def unit_by_code(session: Session, unit_code: str, *, lock: bool = False) -> Rea
         known = transaction_cache(session, "units_by_code")
         known[(unit.unit_code, False)] = known[(unit.unit_code, True)] = unit
         transaction_cache(session, LOCKED_UNITS)[unit.id] = True
+        _read_locked_unit(session, unit)
+    return unit
+
+
+def _read_locked_unit(session: Session, unit: RealtyUnit) -> None:
+    """What 登簿 reads of the unit it locked, in one statement after the lock: its current rights with their
+    holders (the rules, the plan) and its last register entry (the chain ``append_entry`` extends)."""
+    last_seq = select(func.max(RegisterEntry.seq)).where(RegisterEntry.unit_id == unit.id).scalar_subquery()
+    rows = session.execute(
+        select(RealtyUnit.id, Right, RegisterEntry).select_from(RealtyUnit)
+        .outerjoin(Right, and_(Right.unit_id == RealtyUnit.id, Right.status == RightStatus.CURRENT))
+        .outerjoin(RightHolder, RightHolder.right_id == Right.id).options(contains_eager(Right.holders))
+        .outerjoin(RegisterEntry, and_(RegisterEntry.unit_id == RealtyUnit.id, RegisterEntry.seq == last_seq))
+        .where(RealtyUnit.id == unit.id).order_by(Right.created_at, RightHolder.position)).unique().all()
+    transaction_cache(session, _CURRENT_RIGHTS)[unit.id] = [right for _, right, _ in rows if right is not None]
+    transaction_cache(session, LAST_ENTRIES)[unit.id] = rows[0][2] if rows else None
+
+
+def unit_with_rights(session: Session, unit_code: str | None, *, all_tenants: bool = False) -> RealtyUnit | None:
+    """The unit with this code and its current rights with their holders, in one statement, kept for the
+    transaction where ``unit_for_code`` and ``current_rights`` look (issue 18: the rules read the unit, its
+    rights and their holders in three); ``all_tenants`` looks outside the session's tenant scope, as
+    ``unit_for_code`` does. A unit this transaction locked (登簿: ``unit_by_code(lock=True)``) is not read
+    again, and its rights are read after the lock."""
+    code = (unit_code or "").replace(" ", "")
+    rights_known = transaction_cache(session, _CURRENT_RIGHTS)
+    unit = unit_for_code(session, code, all_tenants=all_tenants, cached_only=True)
+    if unit is not None and (unit.id in transaction_cache(session, LOCKED_UNITS)
+                             or (unit.id in rights_known and not _rights_changing(session))):
+        return unit
+    stmt = (select(RealtyUnit, Right)
+            .outerjoin(Right, and_(Right.unit_id == RealtyUnit.id, Right.status == RightStatus.CURRENT))
+            .outerjoin(RightHolder, RightHolder.right_id == Right.id).options(contains_eager(Right.holders))
+            .where(RealtyUnit.unit_code == code).order_by(Right.created_at, RightHolder.position))
+    if all_tenants:
+        stmt = stmt.execution_options(all_tenants=True)
+    rows = session.execute(stmt).unique().all()
+    if not rows:  # a miss is not kept: the step may yet create the unit (首次登记)
+        return None
+    unit = rows[0][0]
+    scope = session.info.get("tenant_scope")
+    in_scope = scope is None or unit.tenant_id in scope
+    known = transaction_cache(session, "units_by_code")
+    known[(code, True)] = unit
+    if in_scope:  # found in scope, or outside it but it is in scope: the scoped look-up finds the same
+        known[(code, False)] = unit
+        rights_known[unit.id] = [right for _, right in rows if right is not None]
     return unit
 
 
@@ -49,10 +98,13 @@ def current_rights(session: Session, unit: RealtyUnit, right_type: str | None = 
     known = transaction_cache(session, _CURRENT_RIGHTS)
     if unit.id in known and not _rights_changing(session):
         return [r for r in known[unit.id] if right_type is None or r.right_type == right_type]
-    stmt = select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.CURRENT)
+    # With their holders, in the same statement: every caller but a few reads them (the rules, the register
+    # members of a co-owned unit, 登簿's plan), and a unit has one or two current rights.
+    stmt = (select(Right).where(Right.unit_id == unit.id, Right.status == RightStatus.CURRENT)
+            .options(joinedload(Right.holders)))
     if right_type:
         stmt = stmt.where(Right.right_type == right_type)
-    rights = list(session.execute(stmt.order_by(Right.created_at)).scalars())
+    rights = list(session.execute(stmt.order_by(Right.created_at)).unique().scalars())
     if not right_type:
         known[unit.id] = rights
     return rights

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, event, select, update
+from sqlalchemy import Insert, Select, Update, cast, event, insert, literal, select, union_all, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.db import affected_rows, engine_cache, register_pending_work, utcnow
@@ -82,9 +82,13 @@ def write_pending(session: Session) -> None:
     known = seen.get(_HEAD)
     if known is not None:
         seq, hash_ = _chain(entries, *known)
-        moved = session.execute(update(AuditHead).where(AuditHead.id == 1, AuditHead.seq == known[0],
-                                                        AuditHead.hash == known[1]).values(seq=seq, hash=hash_))
-        if affected_rows(moved):
+        moved_head = (update(AuditHead).where(AuditHead.id == 1, AuditHead.seq == known[0],
+                                              AuditHead.hash == known[1]).values(seq=seq, hash=hash_))
+        if session.get_bind().dialect.name == "postgresql":
+            if session.execute(_insert_if_moved(entries, moved_head)).all():  # the rows inserted, or none
+                seen[_HEAD] = (seq, hash_)
+                return
+        elif affected_rows(session.execute(moved_head)):
             seen[_HEAD] = (seq, hash_)
             session.add_all(entries)
             return
@@ -96,6 +100,21 @@ def write_pending(session: Session) -> None:
     head.seq, head.hash = _chain(entries, head.seq, head.hash)
     seen[_HEAD] = (head.seq, head.hash)
     session.add_all(entries)
+
+
+def _insert_if_moved(entries: list[AuditEntry], moved_head: Update) -> Insert:
+    """PostgreSQL: the head's conditional UPDATE and the entries' INSERT in one statement (issue 18: two per
+    transaction): the UPDATE runs in a WITH clause and the entries are inserted once per row it moved — one
+    row, or none when the head is no longer the one they were chained onto (nothing written then; the rows
+    the INSERT returns say which: the driver gives no row count for it). The entries go in as the ORM would
+    write them (each value through its column's type); the objects stay outside the session, written rows
+    that nothing changes."""
+    moved = moved_head.returning(AuditHead.id).cte("moved_head")
+    columns = list(AuditEntry.__table__.columns)
+    rows = [select(*[cast(literal(getattr(entry, c.key), c.type), c.type) for c in columns]).select_from(moved)
+            for entry in entries]
+    return (insert(AuditEntry).from_select([c.key for c in columns], rows[0] if len(rows) == 1 else union_all(*rows))
+            .add_cte(moved).returning(AuditEntry.seq))
 
 
 def _chain(entries: list[AuditEntry], seq: int, hash_: str) -> tuple[int, str]:

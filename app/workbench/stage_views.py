@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 
-from app.casefile.access import get_case, get_task
+from app.casefile.access import get_case
 from app.casefile.status import status_label
 from app.cases import handling, receiving
 from app.cases.inbox import open_tasks_of
@@ -28,7 +28,7 @@ def _lines(name: str) -> list[str]:
 @staff_required
 def complete(task_id: str) -> Any:
     session, actor = db_session(), clerk()
-    task = get_task(session, actor, task_id)
+    task = handling.task_to_complete(session, actor, task_id)
     decision = request.form.get("decision") or ""
     opinion = (request.form.get("opinion") or "").strip() or (request.form.get("opinion_template") or "").strip()
     values = {"decision": decision, "opinion": opinion, "correction_items": request.form.get("correction_items", ""),

@@ -34,3 +34,9 @@ def test_the_tables_a_statement_locks() -> None:
     assert locked_table("SELECT reg_case.id FROM reg_case WHERE reg_case.id = %(id)s FOR UPDATE") == "reg_case"
     assert locked_table("SELECT audit_head.seq FROM audit_head WHERE audit_head.id = 1") is None
     assert locked_table("INSERT INTO task (id) VALUES (%(id)s)") is None
+    # a completion's task read with its case: only the case's rows are locked
+    assert locked_table("SELECT task.id, reg_case.id FROM task JOIN reg_case ON reg_case.id = task.case_id "
+                        "WHERE task.id = %(id)s FOR UPDATE OF reg_case") == "reg_case"
+    # PostgreSQL's audit append: the head moved in a WITH clause of the entries' INSERT
+    assert locked_table("WITH moved_head AS (UPDATE audit_head SET seq=%(s)s WHERE audit_head.id = 1 RETURNING "
+                        "audit_head.id) INSERT INTO audit_entry (seq) SELECT %(s)s FROM moved_head") == "audit_head"

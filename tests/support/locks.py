@@ -23,8 +23,11 @@ from app.db import _WRITES
 # The house order: a transaction that holds a lock of a later rank never takes one of an earlier rank.
 RANKS = {"reg_case": 0, "realty_unit": 1, "business_number_counter": 2, "certificate_counter": 2, "audit_head": 3}
 _LOCKING_SELECT = re.compile(r"\bFOR\s+(UPDATE|NO KEY UPDATE|SHARE|KEY SHARE)\b", re.IGNORECASE)
-_TABLE = (re.compile(r"^\s*UPDATE\s+(\w+)", re.IGNORECASE), re.compile(r"^\s*DELETE\s+FROM\s+(\w+)", re.IGNORECASE))
+_TABLE = (re.compile(r"^\s*UPDATE\s+(\w+)", re.IGNORECASE), re.compile(r"^\s*DELETE\s+FROM\s+(\w+)", re.IGNORECASE),
+          # an UPDATE in a WITH clause (PostgreSQL: the audit head moved by its entries INSERT, app/security/audit.py)
+          re.compile(r"^\s*WITH\s+\w+\s+AS\s+\(\s*UPDATE\s+(\w+)", re.IGNORECASE))
 _FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+_LOCKING_OF = re.compile(r"\bFOR\s+(?:UPDATE|NO KEY UPDATE|SHARE|KEY SHARE)\s+OF\s+(\w+)", re.IGNORECASE)
 _ORDER = "lockwatch_order"
 
 
@@ -35,7 +38,7 @@ def locked_table(statement: str) -> str | None:
         if found:
             return found.group(1).lower()
     if statement.lstrip()[:6].upper() == "SELECT" and _LOCKING_SELECT.search(statement):
-        found = _FROM.search(statement)
+        found = _LOCKING_OF.search(statement) or _FROM.search(statement)  # FOR UPDATE OF t locks rows of t alone
         return found.group(1).lower() if found else None
     return None
 

@@ -91,7 +91,12 @@ def _payload(case: Case) -> dict[str, Any]:
 def push_tax_case(context: Any, params: dict[str, Any]) -> dict[str, Any]:
     ctx: CaseContext = context
     session, case = ctx.session, ctx.case
-    tax = session.execute(select(TaxCase).where(TaxCase.case_id == case.id)).scalar_one_or_none()
+    # Not flushed for: the submission's changes to the case go out with its later ones, in one UPDATE (issue
+    # 18); a tax case this transaction added is found among the pending rows.
+    tax = next((o for o in session.new if isinstance(o, TaxCase) and o.case_id == case.id), None)
+    if tax is None:
+        with session.no_autoflush:
+            tax = session.execute(select(TaxCase).where(TaxCase.case_id == case.id)).scalar_one_or_none()
     if tax is None:
         tax = TaxCase(case_id=case.id, tenant_id=case.tenant_id, business_no=case.business_no or "",
                       status=TaxStatus.PENDING)
