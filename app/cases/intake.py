@@ -60,9 +60,10 @@ def prefill_for(session: Session, actor: Actor, schema: dict[str, Any]) -> dict[
 
 
 def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
-    """Fill the form's empty x-prefill fields from the verified identity of user ``user_id`` — unless the form
-    already names that identity in another field: a bank filing a mortgage as the mortgagee (its USCC in
-    ``mortgagee_uscc``) is not also the mortgagor the prefill annotations describe."""
+    """Fill the form's empty x-prefill fields from the verified identity of user ``user_id`` — unless it is an
+    organisation the form already names in another field: a bank filing a mortgage as the mortgagee (its USCC in
+    ``mortgagee_uscc``) is not also the mortgagor the prefill annotations describe. (A person may well be named
+    twice: the holder before and after a change of name.)"""
     sources = prefill_fields(schema)
     if not sources or not user_id:
         return form
@@ -70,7 +71,7 @@ def _prefill(session: Session, user_id: str | None, schema: dict[str, Any], form
     if user is None:
         return form
     own = (user.id_number or "").upper()
-    if own and any(isinstance(value, str) and value.strip().upper() == own
+    if own and user.kind == "institution" and any(isinstance(value, str) and value.strip().upper() == own
                    for field, value in form.items() if field not in sources):
         return form
     identity = {"identity.real_name": user.real_name, "identity.id_number": user.id_number,
@@ -214,9 +215,10 @@ def create_window_application(session: Session, actor: Actor, business_type: str
     _apply_form(session, case, version_definition(version), form, partial=True)
     if case.unit_code and _tenant_for(session, form, None) != actor.tenant_id:
         raise ValidationFailed("该不动产单元不属于本登记机构辖区，请到不动产所在地登记机构办理", field="unit_code")
-    if appointment is not None:
-        appointment.case_id = case.id
     progress.add_event(session, case, kind=EventKind.CREATED, actor=actor, message="窗口录入申请（草稿）")
+    if appointment is not None:
+        session.flush()  # the case's row first: no relationship tells the flush that the appointment refers to it
+        appointment.case_id = case.id
     audit.record(session, actor_id=actor.user_id, action="case.create", object_type="case", object_id=case.id,
                  tenant_id=case.tenant_id, after={"business_type": business_type, "status": case.status,
                                                   "channel": "window", "appointment": bool(appointment_code)})
