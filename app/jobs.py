@@ -153,11 +153,13 @@ def make_application_forms(session: Session, app: Any) -> int:
 
 
 def send_rating_links(session: Session, app: Any) -> int:
-    """好差评 by SMS: text a signed rating link for each service that ended (app/feedback/links.py)."""
+    """好差评 by SMS: text a signed rating link for each service that ended (app/feedback/links.py), and tell
+    each rater whose 差评's follow-up was answered (app/feedback/answer_notice.py)."""
+    from app.feedback.answer_notice import send_answers_due
     from app.feedback.links import send_due
 
     settings = app.config["SETTINGS"]
-    return send_due(session, secret=settings.secret_key, base_url=settings.public_base_url)
+    return send_due(session, secret=settings.secret_key, base_url=settings.public_base_url) + send_answers_due(session)
 
 
 def make_checkpoint(session: Session) -> Any:

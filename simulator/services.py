@@ -2,6 +2,9 @@
 provincial platform, SMS notifications), and the SMS, face, payment and express-delivery services."""
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import threading
 import time
@@ -17,7 +20,7 @@ from simulator.state import SimulatorState
 
 bp = Blueprint("sim_services", __name__)
 SUBSCRIBERS = {"zhujian": "住建", "shuiwu": "税务", "province": "省级平台", "sms": "短信", "zhengzhao": "电子证照库",
-               "haochaping": "省政务服务好差评系统"}
+               "haochaping": "省政务服务好差评系统", "bank_receiver": "银行不动产登记证明接收"}
 # The national 政务服务好差评 scale the province's system accepts (5 非常满意 … 1 非常不满意).
 HAOCHAPING_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
@@ -127,6 +130,8 @@ def subscriber_inbox(subscriber: str) -> Any:
     message = body()
     if subscriber == "haochaping" and (problem := _rating_problem(message)):
         return jsonify(accepted=False, message=problem), 422
+    if subscriber == "bank_receiver" and (problem := _certificate_problem(message)):
+        return jsonify(accepted=False, message=problem), 422
     fresh = state().receive(subscriber, key, message)
     if fresh and subscriber == "shuiwu" and message.get("topic") == "tax.case":
         _open_tax_case(message)  # a tax case pushed late through the platform's outbox
@@ -141,6 +146,24 @@ def _rating_problem(message: dict[str, Any]) -> str | None:
         return "评价等级不在政务服务好差评五级标准内"
     if not message.get("business_no") or not message.get("office"):
         return "缺少被评价的办件编号或办理机构"
+    return None
+
+
+def _certificate_problem(message: dict[str, Any]) -> str | None:
+    """The bank's receiving system takes a 证明 for a bank it knows by USCC, whose PDF matches its SHA-256 (and
+    the platform's test call, ``interface.probe``)."""
+    if message.get("topic") == "interface.probe":
+        return None
+    if message.get("topic") != "certificate.issued_to_institution":
+        return "未知的消息类型"
+    if not message.get("institution_uscc") or not message.get("certificate_no"):
+        return "缺少接收机构统一社会信用代码或证明号"
+    try:
+        pdf = base64.b64decode(str(message.get("pdf_base64") or ""), validate=True)
+    except binascii.Error:
+        return "证明文件编码有误"
+    if not pdf.startswith(b"%PDF") or hashlib.sha256(pdf).hexdigest() != message.get("sha256"):
+        return "证明文件与其 SHA-256 摘要不符"
     return None
 
 

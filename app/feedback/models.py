@@ -34,6 +34,8 @@ class Rating(IdMixin, TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # A 差评's follow-up: a case of the internal type feedback_followup (its 答复 is the answer shown).
     follow_up_case_id: Mapped[str | None] = mapped_column(ForeignKey("reg_case.id"), index=True)
+    # The rater was texted that the follow-up was answered (app/feedback/answer_notice.py): once only.
+    answer_texted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     comment = EncryptedField("comment_enc")
 

@@ -50,6 +50,10 @@ DEFAULTS = [
     InterfaceDefault("tsa", "时间戳服务（RFC 3161）"),
     InterfaceDefault("archive", "档案馆电子档案接收", timeout_ms=10000),
     InterfaceDefault("haochaping", "省政务服务好差评系统", topics=("feedback.rating",)),
+    # The banks' receiving system for the 不动产登记证明 of their mortgages (app/registry/institution_copies.py);
+    # the message names the bank by its USCC and carries the signed PDF.
+    InterfaceDefault("bank_receiver", "银行不动产登记证明接收", topics=("certificate.issued_to_institution",),
+                     timeout_ms=10000),
 ]
 
 

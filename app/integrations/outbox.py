@@ -22,9 +22,13 @@ on PostgreSQL) that the message is still pending and the head of its key, so eve
 without the lease keep the order (at worst a message is sent twice; receivers dedupe). ``prune_sent`` then
 deletes sent messages after ``OUTBOX_RETENTION_DAYS`` (each push is in ``interface_call_log`` already, kept a
 year); dead ones stay for the operator.
+
+Personal data a receiver needs (a signed certificate's PDF for the bank) is ``seal``-ed into the payload:
+encrypted at rest under the message's idempotency key, opened only in the body that is sent.
 """
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 import threading
@@ -42,12 +46,28 @@ from app.db import affected_rows, utcnow
 from app.integrations.answers import run_unit
 from app.integrations.client import CallContext, ServiceUnavailable, call
 from app.integrations.models import Interface, OutboxDelivery, OutboxMessage
+from app.security.fields import decrypt_json, encrypt_json
 from app.vocabulary import OutboxStatus
 
 log = logging.getLogger(__name__)
 
 BASE_DELAY_S = 5
 MAX_DELAY_S = 3600
+SEALED = "sealed"  # payload key of the encrypted fields (``seal``)
+
+
+def seal(idempotency_key: str, fields: dict[str, Any]) -> dict[str, str]:
+    """Payload entries that keep ``fields`` encrypted in the outbox table; merged into the body when sent."""
+    blob = encrypt_json(fields, f"outbox:{idempotency_key}")
+    return {SEALED: base64.b64encode(blob).decode("ascii")}
+
+
+def body_of(message: OutboxMessage) -> dict[str, Any]:
+    """What a receiver is sent: the topic and the payload, its sealed fields opened."""
+    payload = dict(message.payload)
+    sealed = payload.pop(SEALED, None)
+    opened = decrypt_json(base64.b64decode(sealed), f"outbox:{message.idempotency_key}") if sealed else {}
+    return {"topic": message.topic, **payload, **opened}
 
 
 @dataclass
@@ -97,7 +117,7 @@ def _send(session: Session, iface: Interface, message: OutboxMessage) -> str | N
         reply = call(session, iface.code, f"push.{message.topic}", "POST", iface.inbox_path or "",
                      ctx=CallContext(business_no=str(message.payload.get("business_no") or "") or None),
                      summary={"topic": message.topic, "key": message.idempotency_key},
-                     json={"topic": message.topic, **message.payload},
+                     json=body_of(message),
                      idempotency_key=message.idempotency_key, answers=())
     except ServiceUnavailable as exc:
         return exc.message

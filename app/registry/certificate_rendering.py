@@ -78,6 +78,9 @@ def render_one(session: Session, storage: Storage, certificate_id: str, keys: si
         from app.registry.announce import announce_certificate
 
         announce_certificate(session, cert, page.verify_url)
+        from app.registry.institution_copies import queue_copies
+
+        queue_copies(session, cert, pdf)  # the 证明 back to the bank's receiving system, signed PDF and all
     return True
 
 

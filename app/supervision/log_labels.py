@@ -44,6 +44,7 @@ ACTIONS: dict[str, str] = {
     "archive.export": "档案移交档案系统", "archive.fixity_failed": "档案完整性校验发现变化",
     "archive.fixity_restored": "档案完整性校验恢复正常",
     "feedback.rate": "好差评评价", "feedback.follow_up_open": "差评整改立案",
+    "feedback.answer_texted": "差评答复短信告知",
     "appointment.book": "预约办理", "appointment.cancel": "取消预约", "appointment.check_in": "预约签到",
     # register and certificates
     "register.record": "登簿", "register.lapse": "权利到期注销", "register.import": "存量登记数据导入",

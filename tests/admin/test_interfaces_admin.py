@@ -25,7 +25,8 @@ def test_every_interface_is_listed_with_its_health(page_login: Any) -> None:
     assert "熔断" in html and "错误率" in html
 
 
-@pytest.mark.parametrize("code", ["gongan", "zhujian", "shuiwu", "fayuan", "express", "province", "sms"])
+@pytest.mark.parametrize("code", ["gongan", "zhujian", "shuiwu", "fayuan", "express", "province", "sms",
+                                  "bank_receiver"])
 def test_a_test_call_reaches_the_department_through_its_adapter(page_login: Any, db: Any, code: str) -> None:
     ops = page_login("ops")
     resp = ops.post_form(f"/admin/interfaces/{code}/test", {})

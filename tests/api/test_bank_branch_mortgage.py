@@ -1,18 +1,28 @@
 """将抵押权登记业务延伸至银行网点 (issue 19): at the branch the loan officer (the bank's institution account) files
 抵押权首次登记 for a customer, uploads the contract and texts the customer (mortgagor) the invitation link; the
 customer confirms (here over the API; on a phone in tests/browser/test_bank_branch_customer.py); the bank
-confirms as mortgagee and submits; after 缮证 the 不动产登记证明 is the bank's to download, not the customer's."""
+confirms as mortgagee and submits; after 缮证 the 不动产登记证明 is the bank's to download, not the customer's,
+and is pushed, signed PDF and all, to the bank's receiving system (the simulator's ``bank_receiver``)."""
 from __future__ import annotations
 
+import base64
+import json
+import os
+import urllib.error
+import urllib.request
 from typing import Any
 
+import pytest
 from portal_account_helpers import last_sms
+from sqlalchemy import select
 from support.cases import make_application_forms, take_through
 from support.forms import upload_missing
 from support.servers import LiveServer
 
 from app.demo import BANK, ZHANG_SAN
 from app.identifiers import make_unit_code
+from app.integrations.models import OutboxMessage
+from app.integrations.outbox import deliver_pending
 
 UNIT = make_unit_code("330106", 1, 1, "GB", 100, 1, 102)
 
@@ -57,6 +67,33 @@ def test_a_loan_officer_files_a_mortgage_the_customer_confirms_and_the_proof_com
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert customer.get(f"/api/v1/certificates/{proof['id']}/pdf").status_code == 404
     assert case["id"] in [c["id"] for c in bank.get("/api/v1/applications").get_json()["items"]]
+
+    # … and the 证明 went back to the bank's receiving system by itself, byte-identical to the download.
+    app = bank.client.application
+    with app.extensions["db"].unit_of_work() as session:
+        [queued] = session.execute(select(OutboxMessage).where(
+            OutboxMessage.topic == "certificate.issued_to_institution",
+            OutboxMessage.payload["certificate_no"].as_string() == proof["number"])).scalars().all()
+        assert "pdf_base64" not in queued.payload and queued.payload["sealed"]  # the PDF is not at rest in clear
+        report = deliver_pending(session)
+    assert report.sent >= 1 and report.dead == 0, str(report)
+    with urllib.request.urlopen(f"{simulator.url}/_control/state") as resp:  # noqa: S310 (the test's own simulator)
+        received = json.load(resp)["received"].get("bank_receiver", [])
+    [copy] = [m["body"] for m in received if m["body"].get("certificate_no") == proof["number"]]
+    assert copy["institution_uscc"] == BANK["id_number"] and copy["institution_type"] == "bank"
+    assert copy["business_no"] == submitted.get_json()["business_no"] and copy["kind"] == "proof"
+    assert base64.b64decode(copy["pdf_base64"]) == pdf.data and copy["size"] == len(pdf.data)
+
+    # The receiver checks the file against its SHA-256: a changed byte is refused, not stored.
+    changed = pdf.data[:100] + bytes([pdf.data[100] ^ 1]) + pdf.data[101:]
+    altered = {**copy, "pdf_base64": base64.b64encode(changed).decode()}
+    refused = urllib.request.Request(f"{simulator.url}/bank_receiver/inbox", method="POST",
+                                     data=json.dumps(altered).encode(), headers={
+                                         "Content-Type": "application/json", "Idempotency-Key": "altered-copy",
+                                         "Authorization": f"Bearer {os.environ['SIMULATOR_API_KEY']}"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(refused)  # noqa: S310 (the test's own simulator)
+    assert err.value.code == 422 and "SHA-256" in json.load(err.value)["message"]
 
 
 def test_the_bank_filing_as_mortgagee_is_not_also_made_the_mortgagor(login: Any) -> None:

@@ -17,8 +17,9 @@ from test_workbench_pages import Page
 
 from app.casefile.models import Case
 from app.cases import appointments
+from app.demo import ZHANG_SAN
 from app.errors import Conflict
-from app.feedback import links
+from app.feedback import answer_notice, links
 from app.feedback.models import Rating
 from app.feedback.service import rate_case
 from app.identity.actor import actor_for
@@ -63,11 +64,19 @@ def test_a_running_case_offers_no_rating_and_an_ended_one_is_rated_once(
     assert again.status_code == 409 and "每项服务只能评价一次" in again.get_data(as_text=True)
 
 
+def _answer_texts(simulator: Any, reference: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{simulator.url}/sms/outbox") as resp:  # noqa: S310 (the test's own simulator)
+        return [m for m in json.load(resp)["items"]
+                if m["template"] == answer_notice.TEMPLATE and m["params"]["reference"] == reference]
+
+
 def test_a_bad_rating_goes_through_its_follow_up_to_the_answer_the_rater_sees(
-        client: FlaskClient, login: Any, seeded: Any, submitted_transfer: dict[str, Any]) -> None:
+        client: FlaskClient, login: Any, seeded: Any, submitted_transfer: dict[str, Any], simulator: Any) -> None:
     case_id = _refused_case(login, submitted_transfer)
     sign_in(client, "zhangsan")
     assert _rate(client, case_id, level="1", comment="材料一次没说清楚").status_code == 302
+    with seeded.extensions["db"].unit_of_work() as session:  # no answer yet: nothing to tell the rater
+        assert answer_notice.send_answers_due(session) == 0
     page = client.get(f"/my/applications/{case_id}").get_data(as_text=True)
     assert "差评整改" in page and "差评核实中" in page
     tasks = login("xh_leader").get("/api/v1/tasks", query_string={"stage": "核实"}).get_json()["items"]
@@ -90,6 +99,15 @@ def test_a_bad_rating_goes_through_its_follow_up_to_the_answer_the_rater_sees(
     assert "已答复" in page and "登记机构答复" in page and "今后受理时一次性告知所需材料" in page
     answered = login("zhangsan").get(f"/api/v1/applications/{case_id}/rating").get_json()
     assert answered["follow_up"]["answered"] is True and answered["follow_up"]["status"] == "completed"
+    # the rater is texted that the answer is there, once: the job's next runs send nothing more
+    for expected in (1, 0):
+        with seeded.extensions["db"].unit_of_work() as session:
+            assert answer_notice.send_answers_due(session) == expected
+    [text] = _answer_texts(simulator, submitted_transfer["business_no"])
+    assert text["phone"] == ZHANG_SAN["phone"] and text["params"]["follow_up_no"] == follow_up_no
+    with seeded.extensions["db"].unit_of_work() as session:
+        rating = session.execute(select(Rating).where(Rating.follow_up_case_id == task[0]["case_id"])).scalar_one()
+        assert rating.answer_texted_at is not None
     # the follow-up is the office's work: not among the rater's applications, not opened to him
     assert follow_up_no not in client.get("/my/applications").get_data(as_text=True)
     assert login("zhangsan").get(f"/api/v1/applications/{task[0]['case_id']}").status_code == 404
