@@ -26,6 +26,8 @@ def random_keys(algorithm: str = "SM4-GCM") -> dict[str, str]:
         "TAX_CALLBACK_SECRET": secrets.token_urlsafe(32),
         "PAYMENT_CALLBACK_SECRET": secrets.token_urlsafe(32),
         "SIMULATOR_API_KEY": secrets.token_urlsafe(24),
+        # this platform's own Ed25519 key towards other platforms (docs/federation.md)
+        "FEDERATION_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
 
 
