@@ -132,7 +132,7 @@ def arrive(session: Session, token: str, *, own_code: str, skew_seconds: int) ->
         user.real_name, user.id_number = subject.name, subject.id_number
         user.verified_at, user.verification_level = utcnow(), VERIFIED_VIA
     audit.record(session, actor_id=user.id, action="federation.identity_arrived", object_type="user",
-                 object_id=user.id, after={"issuer": peer.code, "issuer_level": subject.level, "created": created,
-                                           "verification_level": user.verification_level})
+                 object_id=user.id, after={"issuer": peer.code, "issuer_level": subject.level,
+                                           "account_created": created, "verification_level": user.verification_level})
     session.flush()
     return user, created

@@ -155,7 +155,7 @@ def test_city_signs_in_a_person_on_the_province_assertion(platforms: Platforms) 
         assert (user.real_name, user.id_number, user.verified_at is not None) == ("钱多多", id_number, True)
         user_id = user.id
     assert _arrival_audits(platforms.city, user_id) == [
-        {"issuer": PROVINCE, "issuer_level": "face", "created": True, "verification_level": "assertion"}]
+        {"issuer": PROVINCE, "issuer_level": "face", "account_created": True, "verification_level": "assertion"}]
     assert id_number not in json.dumps(_arrival_audits(platforms.city, user_id))
 
 
@@ -169,7 +169,7 @@ def test_an_existing_verified_account_is_matched_by_id_number(platforms: Platfor
         zhangsan = session.execute(select(User).where(User.username == "zhangsan")).scalars().one()
         assert zhangsan.verification_level != assertion.VERIFIED_VIA  # his own 实名认证 stands
         zhangsan_id = zhangsan.id
-    assert [a["created"] for a in _arrival_audits(platforms.city, zhangsan_id)] == [False]
+    assert [a["account_created"] for a in _arrival_audits(platforms.city, zhangsan_id)] == [False]
 
 
 def test_bad_assertions_are_refused(platforms: Platforms) -> None:
@@ -200,3 +200,31 @@ def test_bad_assertions_are_refused(platforms: Platforms) -> None:
     with platforms.city.extensions["db"].unit_of_work() as session:
         made = session.execute(select(User.id).where(User.verification_level == assertion.VERIFIED_VIA)).all()
         assert len(made) == 1  # only the good assertion made an account
+
+
+def test_peers_are_managed_from_the_command_line(seeded: Flask) -> None:
+    runner = seeded.test_cli_runner()
+    own = runner.invoke(args=["federation", "key"])
+    assert own.exit_code == 0, own.output
+    level, code, public = own.output.split()
+    assert (level, code) == (seeded.config["SETTINGS"].platform_level, seeded.config["SETTINGS"].platform_code)
+    added = runner.invoke(args=["federation", "peer", "add", OTHER_CITY, "--name", "宁波市", "--level", "city",
+                                "--url", "http://127.0.0.1:5999/", "--public-key", public])
+    assert added.exit_code == 0, added.output
+    assert "已添加对接平台 330200 宁波市（市级） http://127.0.0.1:5999" in added.output
+    bad = runner.invoke(args=["federation", "peer", "add", "330201", "--name", "x", "--level", "city",
+                              "--url", "http://127.0.0.1:5999", "--public-key", "not-a-key"])
+    assert bad.exit_code == 1 and "未添加" in bad.output
+    bad_key = runner.invoke(args=["federation", "peer", "add", "330300", "--name", "温州市", "--level", "city",
+                                  "--url", "http://127.0.0.1:5999", "--public-key", "bm90LWEta2V5"])
+    assert bad_key.exit_code == 1 and "公钥应为 32 字节" in bad_key.output
+    listed = runner.invoke(args=["federation", "peer", "list"])
+    assert f"330200  宁波市  市级  http://127.0.0.1:5999  {public}" in listed.output
+    assert "共 1 个对接平台" in listed.output
+    assert runner.invoke(args=["federation", "peer", "remove", OTHER_CITY]).exit_code == 0
+    assert runner.invoke(args=["federation", "peer", "remove", OTHER_CITY]).exit_code == 1
+    assert "共 0 个对接平台" in runner.invoke(args=["federation", "peer", "list"]).output
+    with seeded.extensions["db"].unit_of_work() as session:
+        actions = session.execute(select(AuditEntry.action).where(AuditEntry.object_id == OTHER_CITY)
+                                  .order_by(AuditEntry.seq)).scalars().all()
+    assert actions == ["federation.peer_added", "federation.peer_removed"]
