@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -75,3 +76,17 @@ def test_levels_and_codes_that_agree(level: str, code: str) -> None:
 def test_levels_and_codes_that_do_not(level: str, code: str) -> None:
     with pytest.raises(ConfigError):
         check_platform(level, code)
+
+
+def test_an_older_keys_file_gets_a_federation_key_and_keeps_the_rest(tmp_path: Path) -> None:
+    from app.config import KEYS_FILE, read_keys_file
+    from app.security.keygen import write_keys_file
+
+    path = tmp_path / KEYS_FILE
+    path.write_text("SECRET_KEY=old-secret\nBLIND_INDEX_KEY=old-index\n", encoding="utf-8")
+    assert not write_keys_file(tmp_path)
+    first = read_keys_file(path)
+    assert first["SECRET_KEY"] == "old-secret" and first["BLIND_INDEX_KEY"] == "old-index"
+    signing.private_key(first["FEDERATION_SIGNING_KEY"])  # a usable key
+    write_keys_file(tmp_path)
+    assert read_keys_file(path) == first  # added once, then kept
