@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -121,6 +123,22 @@ def test_a_replayed_request_is_refused(platforms: Platforms) -> None:
     first = _send(platforms, body=body, headers=headers)
     assert first.status_code == 200, first.text
     _refused(_send(platforms, body=body, headers=headers), "request_replayed")
+
+
+def test_two_copies_at_once_pass_once(platforms: Platforms) -> None:
+    """The nonce's primary key, not a read-then-write, decides: of two copies sent at the same moment one passes."""
+    body = b'{"echo":"twice"}'
+    headers = signed_headers(platforms.province_key, sender=PROVINCE, audience=CITY, method="POST",
+                             path="/federation/ping", body=body)
+    start = threading.Barrier(2)
+
+    def send() -> httpx.Response:
+        start.wait(timeout=10)
+        return _send(platforms, body=body, headers=headers)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = sorted(r.status_code for r in pool.map(lambda _: send(), range(2)))
+    assert answers == [200, 401]
 
 
 def _assert_for(p: Platforms, *, name: str, id_number: str, audience: str = CITY, key: Ed25519PrivateKey | None = None,
