@@ -90,3 +90,22 @@ def test_an_older_keys_file_gets_a_federation_key_and_keeps_the_rest(tmp_path: P
     signing.private_key(first["FEDERATION_SIGNING_KEY"])  # a usable key
     write_keys_file(tmp_path)
     assert read_keys_file(path) == first  # added once, then kept
+
+
+def test_the_platform_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.config import Settings
+
+    monkeypatch.delenv("PLATFORM_LEVEL", raising=False)
+    monkeypatch.delenv("PLATFORM_CODE", raising=False)
+    default = Settings.from_env()
+    assert (default.platform_level, default.platform_code) == ("city", "330100")  # today's platform
+    monkeypatch.setenv("PLATFORM_LEVEL", "National")
+    assert Settings.from_env().platform_code == "000000"
+    monkeypatch.setenv("PLATFORM_LEVEL", "province")
+    with pytest.raises(ConfigError, match="PLATFORM_CODE"):  # a province must say which
+        Settings.from_env()
+    monkeypatch.setenv("PLATFORM_CODE", "330000")
+    assert (Settings.from_env().platform_level, Settings.from_env().platform_code) == ("province", "330000")
+    monkeypatch.setenv("PLATFORM_LEVEL", "county")
+    with pytest.raises(ConfigError, match="PLATFORM_LEVEL"):
+        Settings.from_env()
