@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         db,
         engine,
         error_handlers,
+        federation,
+        federation_views,
         form_render,
         home,
         identity,
@@ -67,12 +69,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     cases.init_app(app)  # 税务 and payment callbacks; flask tax-waits, verifications
     supervision.init_app(app)  # flask logs
     archives.init_app(app)  # flask archives
+    federation.init_app(app)  # flask federation
     web.init_app(app)  # request plumbing: input guard, one transaction per request, headers, rate limits
     error_handlers.init_app(app)
     pages.init_app(app)  # sign-in pages, CSRF, layout context, Beijing-time filters
     form_render.init_app(app)
     portal.init_app(app)  # the skins
     verify_page.init_app(app)
+    federation_views.init_app(app)  # the peers' endpoints
     workbench.init_app(app)
     admin.init_app(app)
     api.init_app(app)

@@ -83,6 +83,25 @@ def configured_secrets(instance: Path, env: str) -> dict[str, str]:
     return values
 
 
+PLATFORM_LEVELS = ("national", "province", "city")
+DEFAULT_PLATFORM_CODES = {"national": "000000", "city": "330100"}
+
+
+def check_platform(level: str, code: str) -> None:
+    """PLATFORM_LEVEL and PLATFORM_CODE agree: national is 000000, a province code ends in 0000 (330000 浙江), a
+    city's in 00 but not 0000 (330100 杭州) — the six digits a unit code starts with route to it."""
+    if level not in PLATFORM_LEVELS:
+        raise ConfigError(f"PLATFORM_LEVEL must be national, province or city, got {level!r}")
+    if not (len(code) == 6 and code.isdigit()):
+        raise ConfigError(f"PLATFORM_CODE must be a six-digit division code (dictionaries/divisions.csv), got {code!r}")
+    fits = {"national": code == "000000",
+            "province": code.endswith("0000") and code != "000000",
+            "city": code.endswith("00") and not code.endswith("0000")}[level]
+    if not fits:
+        raise ConfigError(f"PLATFORM_CODE {code} is not a {level} code (national 000000, a province like 330000, "
+                          "a city like 330100)")
+
+
 def database_url_from_env() -> str:
     """The database URL alone (migrations need no keys)."""
     instance = Path(env_str("INSTANCE_PATH") or ROOT / "instance")
@@ -177,6 +196,14 @@ class Settings:
     # (none: the HTTP interface only).
     archive_export_dir: Path | None = None
     migrate_database_url: str = ""
+    # Federation (docs/federation.md): the level this deployment serves (national | province | city — city is
+    # the platform as it always was), its division code (dictionaries/divisions.csv; 000000 for national), its
+    # own Ed25519 signing key (base64 of the 32-byte private key, a secret like the others; none: it cannot call
+    # or assert to peers) and how far a peer's clock may differ from ours.
+    platform_level: str = "city"
+    platform_code: str = "330100"
+    federation_signing_key: str = ""
+    federation_skew_seconds: int = 300
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -232,11 +259,21 @@ class Settings:
             checkpoint_dir=_env_path("CHECKPOINT_DIR"),
             archive_export_dir=_env_path("ARCHIVE_EXPORT_DIR"),
             migrate_database_url=env_str("MIGRATE_DATABASE_URL") or "",
+            platform_level=(env_str("PLATFORM_LEVEL") or "city").strip().lower(),
+            platform_code=(env_str("PLATFORM_CODE") or "").strip() or DEFAULT_PLATFORM_CODES.get(
+                (env_str("PLATFORM_LEVEL") or "city").strip().lower(), ""),
+            federation_signing_key=env_str("FEDERATION_SIGNING_KEY") or (
+                {} if app_env == "production" else read_keys_file(instance / KEYS_FILE)).get(
+                "FEDERATION_SIGNING_KEY", ""),
+            federation_skew_seconds=env_int("FEDERATION_SKEW_SECONDS", 300),
         )
         settings.check()
         return settings
 
     def check(self) -> None:
+        check_platform(self.platform_level, self.platform_code)
+        if not 10 <= self.federation_skew_seconds <= 3600:
+            raise ConfigError("FEDERATION_SKEW_SECONDS must be between 10 and 3600")
         if self.field_algorithm not in {"SM4-GCM", "AES-256-GCM"}:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
         if self.log_retention_days < 365:

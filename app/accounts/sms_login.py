@@ -86,7 +86,7 @@ def verify_code(session: Session, phone: str, code: str) -> str:
     return phone
 
 
-def _free_username(session: Session) -> str:
+def free_username(session: Session) -> str:
     """A display name that says nothing about the person (the phone and the name are personal data)."""
     while True:
         name = f"用户{secrets.randbelow(10**8):08d}"
@@ -107,7 +107,7 @@ def sign_up_or_in(session: Session, phone: str, *, accepted_terms: bool, may_cre
     if not accepted_terms:
         raise ValidationFailed("请阅读并同意《用户须知》", field="terms", code="terms_required")
     now = utcnow()
-    user = User(username=_free_username(session), kind="applicant", is_active=True, terms_accepted_at=now,
+    user = User(username=free_username(session), kind="applicant", is_active=True, terms_accepted_at=now,
                 # no password: sign-in is by SMS code only; this value can never match a password check
                 password_hash=f"!sms-only${secrets.token_urlsafe(24)}")
     user.ensure_id()

@@ -79,6 +79,8 @@ ACTIONS: dict[str, str] = {
     "institution.batch_open": "机构批量申报", "institution.batch_item_refused": "批量申报项不予接收",
     "interface.update": "修改接口配置", "interface.test_call": "接口测试调用", "interface.breaker_reset": "重置熔断",
     "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
+    "federation.peer_added": "添加对接平台", "federation.peer_removed": "移除对接平台",
+    "federation.identity_arrived": "经上级平台身份认证进入",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -88,7 +90,7 @@ OBJECT_TYPES: dict[str, str] = {
     "appointment": "预约", "interface": "接口", "outbox": "外发消息", "outbox_message": "外发消息", "log": "日志",
     "calendar": "工作日历", "holiday_plan": "节假日安排", "material": "材料",
     "power_of_attorney": "授权委托书", "building": "幢", "archive_package": "档案封装包",
-    "institution": "机构", "institution_batch": "批量申报批次",
+    "institution": "机构", "institution_batch": "批量申报批次", "federation_peer": "对接平台",
 }
 
 DETAIL_KEYS: dict[str, str] = {
@@ -122,6 +124,8 @@ DETAIL_KEYS: dict[str, str] = {
     "delivery": "领证方式", "address": "地址", "phone": "电话", "tracking_no": "运单号", "kind_label": "类别",
     "interface_code": "接口", "operation": "操作", "outcome": "结果", "party": "当事人", "label": "名称",
     "port_open": "端口开放", "institution": "机构", "position": "序号", "branch": "网点", "by": "操作方",
+    "issuer": "签发平台", "issuer_level": "上级平台认证方式", "account_created": "新建账户",
+    "verification_level": "本平台认证方式", "base_url": "平台地址", "public_key": "公钥",
 }
 
 # Interface operations (app/integrations/adapters) and outbox topics.

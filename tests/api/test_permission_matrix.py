@@ -71,6 +71,10 @@ EXPECT: dict[str, Rule] = {
     "GET business_types.list_types": Rule(EVERYONE), "GET business_types.get_type": Rule(EVERYONE),
     "POST integrations.tax_callback": Rule(EVERYONE - EVERYONE, json={"business_no": "x"}),  # HMAC only
     "POST integrations.payment_callback": Rule(EVERYONE - EVERYONE, json={"order_no": "x"}),  # HMAC only
+    # another platform's signed request / identity assertion is the only credential (docs/federation.md)
+    "GET federation.ping": Rule(NOBODY), "POST federation.ping": Rule(NOBODY, json={"echo": "x"}),
+    "GET federation.arrive": Rule(NOBODY, query={"assertion": "x"}),
+    "POST federation.arrive": Rule(NOBODY, form={"assertion": "x"}),
     "GET portal.signup": Rule(EVERYONE), "POST portal.signup": Rule(EVERYONE),
     "GET portal.sms_login": Rule(EVERYONE), "POST portal.sms_login": Rule(EVERYONE),
     "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram

@@ -1,0 +1,72 @@
+"""The endpoints other platforms use: ``/federation/ping`` (a signed request, answered only for a trusted
+peer) and ``/federation/arrive`` (an upper platform's identity assertion signs the applicant in here).
+
+``peer_required`` is the decorator every peer-to-peer endpoint wears: it authenticates the request with the
+sender's configured public key (app/federation/peers.py) before the view runs and hands the view the peer.
+Both are CSRF-exempt: no browser cookie authorises them, only the signature.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, g, redirect, request
+
+from app.federation import assertion, peers
+from app.federation.signing import FederationRefused
+from app.pages import csrf, render_error_page, safe_next, start_page_session, wants_html
+from app.security.throttle import limiter
+from app.web import db_session, settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+bp = Blueprint("federation", __name__, url_prefix="/federation")
+
+
+def init_app(app: Flask) -> None:
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+
+def peer_required(view: F) -> F:
+    """Run ``view`` only for a request signed by a configured peer (``g.peer``); else problem JSON 401 with
+    peer_unknown / signature_invalid / wrong_audience / request_expired / request_replayed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        config = settings()
+        path = request.full_path if request.query_string else request.path
+        g.peer = peers.authenticate_request(
+            db_session(), own_code=config.platform_code, skew_seconds=config.federation_skew_seconds,
+            method=request.method, path=path, headers=request.headers, body=request.get_data(cache=True))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@bp.route("/ping", methods=["GET", "POST"])
+@limiter.exempt
+@peer_required
+def ping() -> dict[str, Any]:
+    """Who answers here, for a peer checking its link (and the proof that its key is accepted)."""
+    config = settings()
+    return {"platform": config.platform_code, "level": config.platform_level, "peer": g.peer.code,
+            "echo": (request.get_json(silent=True) or {}).get("echo") if request.is_json else None}
+
+
+@bp.route("/arrive", methods=["GET", "POST"])
+def arrive() -> Any:
+    """Link navigation from an upper platform: a good assertion signs the person in (their account found by
+    ID number, or made, verified by the assertion) and goes on to ``next``; a bad one is refused with why.
+    POST (an auto-submitted form) keeps the assertion out of proxies' access logs; GET works for a link."""
+    config = settings()
+    try:
+        user, _created = assertion.arrive(db_session(), request.values.get("assertion") or "",
+                                          own_code=config.platform_code,
+                                          skew_seconds=config.federation_skew_seconds)
+    except FederationRefused as exc:
+        if wants_html():
+            return render_error_page(403, f"无法通过上级平台身份认证进入：{exc.message}")
+        raise
+    start_page_session(user)
+    return redirect(safe_next(request.values.get("next")))
