@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.definitions import OPERATORS, REPO
 
+import app.cases.sharing.tax  # noqa: F401  (registers tax_paid(), which transfer_resale's gateway reads)
 from app.catalog.definitions import BusinessTypeDef, FeeItem, MaterialItem, PartyRole, UserTaskDef, load_all
 from app.catalog.stored import definition_dict, definition_from_dict
 
-REPO = Path(__file__).resolve().parents[2]
-import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
-
-OPERATORS = {"registry.record", "certificates.issue", "identity.verify", "contract.verify", "marriage.verify",
-             "licence.verify", "tax.push_case", "tax.await_payment", "results.announce"}
 SHIPPED = {d.code: d for d in load_all(REPO, operators=OPERATORS)}
 
 

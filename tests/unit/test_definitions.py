@@ -2,14 +2,15 @@
 element and line an analyst needs. Each negative case is a temp copy of a shipped type with one edit."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+from support.definitions import OPERATORS, REPO, copy_definitions, edit
 
+import app.cases.sharing.tax  # noqa: F401  (registers tax_paid(), which transfer_resale's gateway reads)
 from app.catalog.definitions import (
     BusinessTypeDef,
     check_definitions,
@@ -19,25 +20,10 @@ from app.catalog.definitions import (
 from app.engine.script_engine import SafeScriptEngine
 from app.errors import DefinitionError
 
-REPO = Path(__file__).resolve().parents[2]
-import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
-
-OPERATORS = {"registry.record", "certificates.issue",  # + the data-sharing connectors (app/integrations)
-             "identity.verify", "contract.verify", "marriage.verify", "licence.verify", "tax.push_case",
-             "tax.await_payment", "results.announce"}
-
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for folder in ("processes", "forms", "dictionaries"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy_definitions(tmp_path)
 
 
 def line_of(path: Path, needle: str) -> int:

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from pathlib import Path
 
 import pytest
+from support.definitions import OPERATORS, REPO
 
+import app.cases.sharing.tax  # noqa: F401  (registers tax_paid(), which transfer_resale's gateway reads)
 from app.catalog.definitions import BusinessTypeDef, load_business_type
 from app.registry.fees import compute_fees, fee_total_yuan
-
-REPO = Path(__file__).resolve().parents[2]
-import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
-
-OPERATORS = {"registry.record", "certificates.issue",  # what the shipped diagrams call (+ app/integrations)
-             "identity.verify", "contract.verify", "marriage.verify", "licence.verify", "tax.push_case",
-             "tax.await_payment", "results.announce"}
 
 
 def definition(code: str) -> BusinessTypeDef:

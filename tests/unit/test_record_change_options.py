@@ -4,29 +4,17 @@ notice that become another type). Their behaviour over the register:
 tests/api/test_bank_branch_change_and_advance.py."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from support.definitions import OPERATORS, REPO, copy_definitions, edit
 
 from app.catalog.definitions import DefinitionError, check_definitions, load_all
-
-REPO = Path(__file__).resolve().parents[2]
-OPERATORS = {"registry.record", "certificates.issue", "identity.verify", "contract.verify", "marriage.verify",
-             "licence.verify", "tax.push_case", "tax.await_payment", "results.announce"}
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for folder in ("processes", "forms", "dictionaries"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy_definitions(tmp_path)
 
 
 def problems(root: Path) -> list[DefinitionError]:

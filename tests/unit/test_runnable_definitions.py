@@ -3,13 +3,13 @@ checker (``flask defs check``, the designer) meets it on a temp copy of the ship
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
+from support.definitions import OPERATORS, REPO, copy_definitions
 
 from app.catalog.definitions import check_definitions
 from app.catalog.designer import palette_vocabulary
@@ -18,22 +18,17 @@ from app.engine.dry_run import dry_run
 from app.engine.expressions import ExpressionRejected, check_expression, evaluate_expression, run_script
 from app.errors import DefinitionError
 
-REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "admin"))
 from construct_matrix import REFUSED, insert, single  # noqa: E402
 
-import app.cases.sharing.tax  # noqa: E402,F401  (registers tax_paid(), which transfer_resale's gateway reads)
+import app.cases.sharing.tax  # noqa: F401  (registers tax_paid(), which transfer_resale's gateway reads)
 
-OPERATORS = {"registry.record", "certificates.issue", "identity.verify", "contract.verify", "marriage.verify",
-             "licence.verify", "tax.push_case", "tax.await_payment", "results.announce"}
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for folder in ("processes", "forms", "dictionaries"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+    return copy_definitions(tmp_path)
 
 
 def check(root: Path, xml: str) -> list[DefinitionError]:
