@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.casefile.models import Party
 from app.identity.actor import Actor
+from app.identity.institutions import require_institution
 from app.registry.certificates import may_download
 from app.registry.models import Certificate
 
@@ -17,7 +18,10 @@ from app.registry.models import Certificate
 def held_certificates(session: Session, actor: Actor, *, kind: str | None = None, since: datetime | None = None,
                       limit: int = 500) -> list[Certificate]:
     """Certificates whose holder is the actor's verified identity (an institution: its USCC), newest first;
-    found through the cases where that identity is a party, then checked against the certificate's holders."""
+    found through the cases where that identity is a party, then checked against the certificate's holders.
+    Institution accounts only (``PermissionDenied`` otherwise)."""
+    actor.require("application:read_own")
+    require_institution(session, actor)
     if not actor.id_number_bidx:
         return []
     cases = select(Party.case_id).where(Party.id_number_bidx == actor.id_number_bidx)
