@@ -40,8 +40,8 @@ FORBIDDEN_ENV = ("DATABASE_URL", "MIGRATE_DATABASE_URL", "SECRET_KEY", "FIELD_KE
 # Hop-by-hop headers (RFC 9110 §7.6.1) and the ones this front sets itself: never copied across.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "transfer-encoding", "upgrade", "proxy-connection"})
-DROPPED_REQUEST = HOP_BY_HOP | {"host", "content-length", "x-forwarded-for", "x-forwarded-proto",
-                                "x-forwarded-host", "x-real-ip", "forwarded"} | {h.lower() for h in front_signing.HEADERS}
+DROPPED_REQUEST = (HOP_BY_HOP | {"host", "content-length", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+                                 "x-real-ip", "forwarded"} | {h.lower() for h in front_signing.HEADERS})
 CHUNK = 64 * 1024
 SPOOL_IN_MEMORY = 1024 * 1024  # bodies above 1 MB (uploads) wait in a temporary file, not in memory
 
@@ -90,7 +90,8 @@ class PortalFront:
         headers += front_signing.signed_headers(
             self.key, method=request.method, target=target, body_sha256=digest, client=request.remote_addr or "",
             front=self.front_id).items()
-        outgoing = self.client.build_request(request.method, url, headers=headers, content=_chunks(spooled) if size else b"")
+        outgoing = self.client.build_request(request.method, url, headers=headers,
+                                             content=_chunks(spooled) if size else b"")
         try:
             answer = self.client.send(outgoing, stream=True)
         except httpx.HTTPError:
@@ -167,7 +168,8 @@ def check_environment(environ: dict[str, str] | os._Environ[str] | None = None) 
     env = os.environ if environ is None else environ
     held = [name for name in FORBIDDEN_ENV if env.get(name)]
     if held:
-        raise FrontConfigError(f"refusing to start: the internet zone holds no register secrets, found {', '.join(held)}")
+        raise FrontConfigError("refusing to start: the internet zone holds no register secrets, found "
+                               + ", ".join(held))
 
 
 def from_env(environ: dict[str, str] | os._Environ[str] | None = None) -> PortalFront:

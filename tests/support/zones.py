@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from support.forms import PDF, transfer_form
 from support.personas import PASSWORD
 
