@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -84,7 +84,6 @@ class PortalFront:
         target = url.raw_path.decode("ascii")
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST]
         headers.append(("Host", request.host))
-        headers.append(("X-Forwarded-Proto", request.scheme))
         if size:
             headers.append(("Content-Length", str(size)))
         headers += front_signing.signed_headers(
@@ -148,12 +147,12 @@ def _refusal(request: Request, status: int, code: str, detail: str) -> Response:
                           "code": code}, mimetype="application/problem+json")
 
 
-def load_key(environ: dict[str, str] | os._Environ[str] | None = None) -> Ed25519PrivateKey:
+def load_key(environ: Mapping[str, str] | None = None) -> Ed25519PrivateKey:
     """The front's own key from FRONT_SIGNING_KEY (base64 of 32 bytes) or the file FRONT_SIGNING_KEY_FILE names."""
-    env = os.environ if environ is None else environ
-    encoded = (env.get("FRONT_SIGNING_KEY") or "").strip()
-    if not encoded and env.get("FRONT_SIGNING_KEY_FILE"):
-        with open(env["FRONT_SIGNING_KEY_FILE"], encoding="ascii") as handle:
+    environ = os.environ if environ is None else environ
+    encoded = (environ.get("FRONT_SIGNING_KEY") or "").strip()
+    if not encoded and environ.get("FRONT_SIGNING_KEY_FILE"):
+        with open(environ["FRONT_SIGNING_KEY_FILE"], encoding="ascii") as handle:
             encoded = handle.read().strip()
     if not encoded:
         raise FrontConfigError("FRONT_SIGNING_KEY is not set (python -m app.portal_front keygen makes a pair)")
@@ -163,24 +162,24 @@ def load_key(environ: dict[str, str] | os._Environ[str] | None = None) -> Ed2551
         raise FrontConfigError("FRONT_SIGNING_KEY is not a base64 Ed25519 key of 32 bytes") from exc
 
 
-def check_environment(environ: dict[str, str] | os._Environ[str] | None = None) -> None:
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
     """Refuse to run with a register secret at hand: the internet zone must not hold one, even unused."""
-    env = os.environ if environ is None else environ
-    held = [name for name in FORBIDDEN_ENV if env.get(name)]
+    environ = os.environ if environ is None else environ
+    held = [name for name in FORBIDDEN_ENV if environ.get(name)]
     if held:
         raise FrontConfigError("refusing to start: the internet zone holds no register secrets, found "
                                + ", ".join(held))
 
 
-def from_env(environ: dict[str, str] | os._Environ[str] | None = None) -> PortalFront:
+def from_env(environ: Mapping[str, str] | None = None) -> PortalFront:
     """The front as configured by FRONT_BACK_OFFICE_URL, FRONT_SIGNING_KEY(_FILE), FRONT_MAX_BODY_MB."""
-    env = os.environ if environ is None else environ
-    check_environment(env)
-    url = (env.get("FRONT_BACK_OFFICE_URL") or "").strip()
+    environ = os.environ if environ is None else environ
+    check_environment(environ)
+    url = (environ.get("FRONT_BACK_OFFICE_URL") or "").strip()
     if not url.startswith(("http://", "https://")):
         raise FrontConfigError("FRONT_BACK_OFFICE_URL must be the back office's front channel, http(s)://host:port")
-    max_mb = int(env.get("FRONT_MAX_BODY_MB") or 21)
-    return PortalFront(url, load_key(env), max_body_bytes=max_mb * 1024 * 1024)
+    max_mb = int(environ.get("FRONT_MAX_BODY_MB") or 21)
+    return PortalFront(url, load_key(environ), max_body_bytes=max_mb * 1024 * 1024)
 
 
 def keygen() -> tuple[str, str]:
