@@ -7,10 +7,12 @@ and requests the front did not sign are refused. Skips with the reason where nam
 no iproute2); test_zones_front.py runs the same flows as plain processes."""
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from flask import Flask
 from support.zones import (
@@ -89,3 +91,18 @@ def test_staff_routes_stop_at_the_internet_zone(deployment: Deployment) -> None:
 
 def test_the_channel_refuses_what_the_front_did_not_sign(deployment: Deployment) -> None:
     assert_forgeries_refused_by_channel(deployment.channel.url, deployment.private_key)
+
+
+def test_with_the_link_filtered_only_the_channel_port_is_reachable(deployment: Deployment) -> None:
+    """An extranet service bound to every address is reachable over the link until it is filtered: the reason
+    production needs the firewall rule of docs/zones.md. Filtered, only the channel's port is left, and the front
+    still serves the applicant."""
+    zone = deployment.zone
+    with socket.create_server(("0.0.0.0", 0)) as decoy:  # e.g. a monitoring agent listening on all addresses
+        decoy_port = decoy.getsockname()[1]
+        assert zone.can_connect(zone.extranet_address, decoy_port)
+        zone.restrict(channel_port=deployment.channel.port, front_port=int(urlsplit(deployment.front.url).port or 0))
+        assert not zone.can_connect(zone.extranet_address, decoy_port)
+    assert zone.can_connect(zone.extranet_address, deployment.channel.port)
+    answer = httpx.get(deployment.front.url + "/api/v1/business-types", trust_env=False, timeout=30)
+    assert answer.status_code == 200, answer.text

@@ -158,6 +158,16 @@ class InternetZone:
                               capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "")})
         return done.returncode == 0
 
+    def restrict(self, *, channel_port: int, front_port: int) -> None:
+        """The zone's routing policy admits only TCP to the channel's port and the front's answers to its
+        applicants; any other connection from inside fails at once (``prohibit``: EACCES, no timeout). It stands
+        in for the extranet's firewall rule (docs/zones.md), which needs nft or iptables this machine lacks."""
+        _ip("-n", self.name, "rule", "add", "prio", "1000", "to", self.extranet_address, "ipproto", "tcp",
+            "dport", str(channel_port), "lookup", "main")
+        _ip("-n", self.name, "rule", "add", "prio", "1001", "from", self.internet_address, "ipproto", "tcp",
+            "sport", str(front_port), "lookup", "main")
+        _ip("-n", self.name, "rule", "add", "prio", "1002", "prohibit")
+
     def destroy(self) -> None:
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
         subprocess.run(["ip", "link", "del", self.root_link], capture_output=True)  # gone with the namespace
