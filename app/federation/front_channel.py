@@ -69,8 +69,8 @@ class FrontChannel:
         try:
             spooled, size = self._admit(environ)
         except ChannelRefused as refused:
-            log.warning("front channel refused %s %s: %s", environ.get("REQUEST_METHOD"),
-                        environ.get("PATH_INFO", "")[:200], refused.code)
+            # the method and the reason only: a path may carry an invitation's token or a case id
+            log.warning("front channel refused a %s request: %s", environ.get("REQUEST_METHOD"), refused.code)
             body = json.dumps({"type": f"about:blank#{refused.code}", "title": refused.detail,
                                "status": refused.status, "detail": refused.detail, "code": refused.code},
                               ensure_ascii=False).encode()

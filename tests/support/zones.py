@@ -206,6 +206,10 @@ def applicant_journey(front_url: str) -> str:
         uploaded = web.post(f"/api/v1/applications/{case_id}/materials", headers=bearer, data={"code": missing[0]},
                             files={"file": (f"{missing[0]}.pdf", PDF, "application/pdf")})
         assert uploaded.status_code == 201, uploaded.text
+        scan = PDF + b"%" + b"0" * (1536 * 1024) + b"\n"  # 1.5 MB: spooled to disk at both ends, streamed between
+        large = web.post(f"/api/v1/applications/{case_id}/materials", headers=bearer, data={"code": missing[0]},
+                         files={"file": (f"{missing[0]}-2.pdf", scan, "application/pdf")})
+        assert large.status_code == 201, large.text
         shown = web.get(f"/api/v1/applications/{case_id}", headers=bearer).json()
         assert missing[0] not in shown["materials_missing"], shown
         progress = web.get(f"/api/v1/applications/{case_id}/progress", headers=bearer)

@@ -114,3 +114,13 @@ def test_the_front_loads_no_database_code() -> None:
                             capture_output=True, text=True, cwd=REPO, timeout=60)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == ""
+
+
+def test_the_channel_needs_a_front_key_and_takes_several_for_a_rotation() -> None:
+    from app.federation.front_channel import parse_keys
+
+    with pytest.raises(ValueError):
+        parse_keys(" , ")
+    with pytest.raises(ValueError):
+        parse_keys("not-a-key")
+    assert len(parse_keys(f"{keygen()[1]}, {keygen()[1]}")) == 2
