@@ -54,15 +54,23 @@ class PortalFront:
     """The WSGI application of the internet zone: allow-list, sign, forward, stream the answer back."""
 
     def __init__(self, back_office_url: str, key: Ed25519PrivateKey, *, max_body_bytes: int = 21 * 1024 * 1024,
-                 timeout_s: float = 60.0, front_id: str = front_signing.FRONT_ID) -> None:
+                 timeout_s: float = 60.0, trusted_proxies: int = 0,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.back_office_url = back_office_url.rstrip("/")
         self.key = key
         self.max_body_bytes = max_body_bytes
-        self.front_id = front_id
         self.client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=5.0), follow_redirects=False,
-                                   trust_env=False)
+                                   trust_env=False, transport=transport)
+        self._entry: Any = self._serve
+        if trusted_proxies:  # behind the internet side's load balancer: the applicant's address from X-Forwarded-For
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            self._entry = ProxyFix(self._serve, x_for=trusted_proxies, x_proto=trusted_proxies)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        return self._entry(environ, start_response)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         response = self.handle(request)
         return response(environ, start_response)
@@ -87,8 +95,8 @@ class PortalFront:
         if size:
             headers.append(("Content-Length", str(size)))
         headers += front_signing.signed_headers(
-            self.key, method=request.method, target=target, body_sha256=digest, client=request.remote_addr or "",
-            front=self.front_id).items()
+            self.key, method=request.method, target=target, body_sha256=digest,
+            client=request.remote_addr or "").items()
         outgoing = self.client.build_request(request.method, url, headers=headers,
                                              content=_chunks(spooled) if size else b"")
         try:
@@ -172,14 +180,17 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> PortalFront:
-    """The front as configured by FRONT_BACK_OFFICE_URL, FRONT_SIGNING_KEY(_FILE), FRONT_MAX_BODY_MB."""
+    """The front as configured by FRONT_BACK_OFFICE_URL, FRONT_SIGNING_KEY(_FILE), FRONT_MAX_BODY_MB and
+    FRONT_TRUSTED_PROXIES (how many proxies in front of it set X-Forwarded-For, like the back office's
+    TRUSTED_PROXIES)."""
     environ = os.environ if environ is None else environ
     check_environment(environ)
     url = (environ.get("FRONT_BACK_OFFICE_URL") or "").strip()
     if not url.startswith(("http://", "https://")):
         raise FrontConfigError("FRONT_BACK_OFFICE_URL must be the back office's front channel, http(s)://host:port")
     max_mb = int(environ.get("FRONT_MAX_BODY_MB") or 21)
-    return PortalFront(url, load_key(environ), max_body_bytes=max_mb * 1024 * 1024)
+    proxies = int(environ.get("FRONT_TRUSTED_PROXIES") or 0)
+    return PortalFront(url, load_key(environ), max_body_bytes=max_mb * 1024 * 1024, trusted_proxies=proxies)
 
 
 def keygen() -> tuple[str, str]:

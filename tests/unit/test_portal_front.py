@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,44 @@ def test_the_channel_needs_a_front_key_and_takes_several_for_a_rotation() -> Non
     with pytest.raises(ValueError):
         parse_keys("not-a-key")
     assert len(parse_keys(f"{keygen()[1]}, {keygen()[1]}")) == 2
+
+
+@pytest.mark.parametrize("proxies, seen", [(0, "192.0.2.10"), (1, "198.51.100.23")])
+def test_the_front_signs_what_it_forwards_and_drops_what_a_client_may_not_say(proxies: int, seen: str) -> None:
+    """What leaves the front (captured at the HTTP transport): the applicant's address — behind a trusted proxy the
+    one X-Forwarded-For names — signed with the body and the target; a client's own X-Front-* and forwarding
+    headers never pass."""
+    import httpx
+    from werkzeug.test import Client
+
+    from app.portal_front import PortalFront
+
+    private, public = keygen()
+    sent: list[httpx.Request] = []
+
+    class Streamed(httpx.SyncByteStream):  # an answer arriving over the wire (the front relays it unread)
+        def __iter__(self) -> Iterator[bytes]:
+            yield b'{"ok": true}'
+
+    def back_office(request: httpx.Request) -> httpx.Response:
+        request.read()
+        sent.append(request)
+        return httpx.Response(201, stream=Streamed(), headers=[("Content-Type", "application/json"),
+                                                               ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+
+    front = PortalFront("http://10.0.0.1:8001", private_key(private), trusted_proxies=proxies,
+                        transport=httpx.MockTransport(back_office))
+    answer = Client(front).post("/api/v1/applications?x=1", data=b'{"a":1}', content_type="application/json",
+                                environ_base={"REMOTE_ADDR": "192.0.2.10"},
+                                headers={"X-Forwarded-For": "198.51.100.23", "X-Front-Client": "203.0.113.1",
+                                         "X-Front-Signature": "forged"})
+    assert answer.status_code == 201 and answer.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
+    assert answer.get_json() == {"ok": True}
+    (request,) = sent
+    assert request.headers["X-Front-Client"] == seen and "x-forwarded-for" not in request.headers
+    assert request.url.raw_path == b"/api/v1/applications?x=1" and request.content == b'{"a":1}'
+    message = front_signing.canonical("POST", "/api/v1/applications?x=1", request.headers["X-Front-Timestamp"],
+                                      request.headers["X-Front-Nonce"], front_signing.body_digest(b'{"a":1}'),
+                                      front_signing.FRONT_ID, seen)
+    assert front_signing.verify([parse_public_key(public)], message, request.headers["X-Front-Signature"])
+    assert not sent[0].headers.get_list("X-Front-Signature")[1:]  # one signature: the front's, not the client's
