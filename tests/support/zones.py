@@ -216,6 +216,8 @@ def applicant_journey(front_url: str) -> str:
         assert progress.status_code == 200, progress.text
         listed = web.get("/api/v1/applications", headers=bearer).json()
         assert case_id in [item["id"] for item in listed["items"]], listed
+        tracked = web.get("/track", params={"from": "首页 & 导航", "page": "1"})  # an encoded query, signed as sent
+        assert tracked.status_code == 200, tracked.text[:300]
         diagram = web.get("/guide/transfer_resale/process.bpmn")
         assert diagram.status_code == 200 and b"bpmn" in diagram.content[:2000].lower(), diagram.status_code
         page = web.get(f"/my/applications/{case_id}")
