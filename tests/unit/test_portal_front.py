@@ -166,3 +166,25 @@ def test_the_front_signs_what_it_forwards_and_drops_what_a_client_may_not_say(pr
                                       front_signing.FRONT_ID, seen)
     assert front_signing.verify([parse_public_key(public)], message, request.headers["X-Front-Signature"])
     assert not sent[0].headers.get_list("X-Front-Signature")[1:]  # one signature: the front's, not the client's
+
+
+def test_the_front_answers_for_itself_when_it_does_not_forward() -> None:
+    """Its own liveness, a Chinese page or problem JSON for a refused route, and 502 when the back office is not
+    there (a port just released: the connection is refused at once)."""
+    import socket
+
+    from werkzeug.test import Client
+
+    from app.portal_front import PortalFront
+
+    with socket.create_server(("127.0.0.1", 0)) as gone:
+        port = gone.getsockname()[1]
+    front = Client(PortalFront(f"http://127.0.0.1:{port}", private_key(keygen()[0])))
+    alive = front.get("/healthz")
+    assert alive.status_code == 200 and alive.get_json() == {"status": "ok", "zone": "internet"}
+    page = front.get("/workbench/", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "页面不存在" in page.get_data(as_text=True) and page.mimetype == "text/html"
+    problem = front.get("/admin/", headers={"Accept": "application/json"})
+    assert problem.status_code == 404 and problem.get_json()["code"] == "not_found"
+    down = front.get("/api/v1/business-types", headers={"Accept": "application/json"})
+    assert down.status_code == 502 and down.get_json()["code"] == "back_office_unavailable"
