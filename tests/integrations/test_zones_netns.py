@@ -30,9 +30,6 @@ from support.zones import (
 
 from app.federation.front_channel import FrontChannel, parse_keys
 
-WHY_NOT = namespaces_unavailable()
-pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"no network namespaces here: {WHY_NOT}")
-
 POSTGRES_PORT = 5432
 
 
@@ -50,6 +47,9 @@ class Deployment:
 def deployment(seeded: Flask) -> Iterator[Deployment]:
     """The internet zone's namespace; the back office's front channel on the extranet side of its link; the portal
     front inside, listening on the internet side (the test, an applicant, reaches it over the link)."""
+    why_not = namespaces_unavailable()
+    if why_not:
+        pytest.skip(f"no network namespaces here: {why_not}")
     zone = InternetZone.create()
     channel: HostServer | None = None
     front: FrontProcess | None = None
