@@ -83,7 +83,8 @@ ACTIONS: dict[str, str] = {
     "federation.identity_arrived": "经上级平台身份认证进入",
     "federation.navigation_started": "全国平台导航去办理", "federation.navigation_passed_on": "省级平台转至办理地平台",
     "federation.definition_published": "发布业务定义包", "federation.definition_adopted": "采用省级业务定义包",
-    "federation.definition_overridden": "业务定义设为本地覆盖", "federation.definition_override_cleared": "取消业务定义本地覆盖",
+    "federation.definition_overridden": "业务定义设为本地覆盖",
+    "federation.definition_override_cleared": "取消业务定义本地覆盖",
 }
 
 OBJECT_TYPES: dict[str, str] = {

@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
-from support.databases import copy_database, drop, worker_database_url
-from support.personas import PASSWORD
-from support.servers import LiveServer
-from support.settings import make_settings
 
 from app import create_app
 from app.federation.peers import add_peer
 from app.federation.signing import private_key, public_key_text
+from support.databases import copy_database, drop, worker_database_url
+from support.personas import PASSWORD
+from support.servers import LiveServer
+from support.settings import make_settings
 
 NATIONAL, PROVINCE, CITY, OTHER_CITY = "000000", "330000", "330100", "330200"
 NAMES = {NATIONAL: "全国网上一窗办事平台", PROVINCE: "浙江省", CITY: "杭州市", OTHER_CITY: "宁波市"}
