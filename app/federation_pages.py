@@ -1,8 +1,14 @@
-"""The national entrance (全国网上“一窗办事”平台, PLATFORM_LEVEL=national): choose a province, a city (or county)
+"""Pages of the federation (issue 20) for people: the national entrance and the definition packages' admin page.
+
+The national entrance (全国网上“一窗办事”平台, PLATFORM_LEVEL=national): choose a province, a city (or county)
 and a business type — or type a 不动产单元代码, whose first six digits tell the county — and 去办理 navigates the
 signed-in, verified applicant to the province platform, which passes them on to the city (link navigation,
 app/federation/navigation.py). The page lists the person's navigations. Interface navigation (a form filled
 here and forwarded through the province's API) is ``/national/apply``.
+
+业务定义包 (``/admin/federation/definitions``): a province's analyst publishes types as signed packages; a city's
+analyst sees the province's packages with what the city did with each (已采用 / 本地覆盖 / 未采用) and adopts
+or keeps its own version (app/federation/packages.py).
 """
 from __future__ import annotations
 
@@ -12,19 +18,21 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 
 from app.catalog.service import enabled_definitions
-from app.errors import ValidationFailed
-from app.federation import navigation
+from app.errors import DomainError, ValidationFailed
+from app.federation import navigation, packages
 from app.federation.signing import private_key
 from app.identifiers import division_name
-from app.pages import page_actor, user_of
+from app.pages import login_required, page_actor, user_of
 from app.security.headers import allow_form_action
 from app.web import db_session, settings
 
 bp = Blueprint("national_entrance", __name__, url_prefix="/national")
+admin_bp = Blueprint("federation_admin", __name__, url_prefix="/admin/federation")
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
 
 
 @bp.before_request
@@ -93,3 +101,85 @@ def go() -> Any:
     allow_form_action(hop.action)
     return render_template("federation/hop.html", hop=hop, where=f"{row.business_type_name} · {target.target_name}")
 
+
+
+# ------------------------------------------------------------------ 业务定义包 (province publishes, city adopts)
+
+def _analyst(permission: str) -> Any:
+    actor = page_actor()
+    actor.require(permission)
+    return actor
+
+
+@admin_bp.get("/definitions")
+@login_required
+def definitions() -> Any:
+    actor = _analyst("defs:read")
+    config, session = settings(), db_session()
+    if config.platform_level == "province":
+        published = {p.business_type: p for p in packages.latest_packages(session)}
+        return render_template("admin/federation_definitions.html", level="province", published=published,
+                               types=_all_types(), can_manage=actor.has("defs:manage"))
+    if config.platform_level != "city":
+        abort(404)
+    error, found = None, []
+    try:
+        province = packages.province_peer(session, config.platform_code)
+        found = packages.fetch_list(province, private_key(config.federation_signing_key), config.platform_code)
+    except DomainError as exc:
+        error = exc.message
+    return render_template("admin/federation_definitions.html", level="city", found=found, error=error,
+                           status=packages.local_status(session), can_manage=actor.has("defs:manage"))
+
+
+def _all_types() -> list[tuple[str, str, int]]:
+    return [(d.code, d.name, version_no) for version_no, d in enabled_definitions(db_session())]
+
+
+@admin_bp.post("/definitions/<code>/publish")
+@login_required
+def publish(code: str) -> Any:
+    actor = _analyst("defs:manage")
+    config = settings()
+    if config.platform_level != "province":
+        abort(404)
+    row, made = packages.publish(db_session(), code, key=private_key(config.federation_signing_key),
+                                 own_code=config.platform_code, actor_id=actor.user_id)
+    flash(f"{code}：{'已发布' if made else '该版本已发布'}第 {row.version} 版业务定义包。", "success")
+    return redirect(url_for("federation_admin.definitions"))
+
+
+@admin_bp.post("/definitions/<code>/adopt")
+@login_required
+def adopt(code: str) -> Any:
+    """Fetch (a signed call, before any write), verify and install the province's package."""
+    actor = _analyst("defs:manage")
+    config, session = settings(), db_session()
+    if config.platform_level != "city":
+        abort(404)
+    try:
+        province = packages.province_peer(session, config.platform_code)
+        package = packages.fetch(province, private_key(config.federation_signing_key), config.platform_code, code)
+        _row, message = packages.adopt(session, package, root=settings().definitions_root, actor_id=actor.user_id,
+                                       force=request.form.get("force") == "1")
+    except DomainError as exc:
+        flash(f"未采用：{exc.message}", "error")
+        return redirect(url_for("federation_admin.definitions"))
+    flash(f"已采用{package.province}第 {package.version} 版：{message}", "success")
+    return redirect(url_for("federation_admin.definitions"))
+
+
+@admin_bp.post("/definitions/<code>/override")
+@login_required
+def override(code: str) -> Any:
+    actor = _analyst("defs:manage")
+    if settings().platform_level != "city":
+        abort(404)
+    session = db_session()
+    if request.form.get("off") == "1":
+        packages.clear_override(session, code, actor_id=actor.user_id)
+        flash(f"{code}：已取消本地覆盖。", "success")
+    else:
+        packages.mark_override(session, code, request.form.get("reason") or "本地版本", actor_id=actor.user_id)
+        flash(f"{code}：已设为本地覆盖，省级版本不再自动采用。", "success")
+    return redirect(url_for("federation_admin.definitions"))

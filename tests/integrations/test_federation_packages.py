@@ -15,7 +15,7 @@ import yaml
 from flask import Flask
 from sqlalchemy import select
 from support.cases import file_application
-from support.federation_nav import PROVINCE, Platform, city_platform, extra_platform, trust
+from support.federation_nav import PROVINCE, Platform, city_platform, csrf_token, extra_platform, sign_in, trust
 from support.forms import transfer_form
 
 from app.casefile.models import Case
@@ -149,3 +149,35 @@ def test_an_overridden_type_is_kept_unless_forced(platforms: tuple[Platform, Pla
                                   .order_by(AuditEntry.seq)).scalars().all()
     assert actions == ["federation.definition_overridden", "federation.definition_adopted"]
     assert _flask(city, "override", TYPE, "--off").exit_code == 1  # nothing to clear any more
+
+
+def test_the_admin_pages_publish_adopt_and_override(platforms: tuple[Platform, Platform], page_login: Any) -> None:
+    province, city = platforms
+    _province_changes_the_type(province, time_limit_days=4)
+    with province.browser() as browser:  # the province's analyst publishes from the page
+        sign_in(browser, "analyst")
+        page = browser.get("/admin/federation/definitions")
+        assert page.status_code == 200 and "二手房转移登记（存量房转移登记）" in page.text
+        published = browser.post(f"/admin/federation/definitions/{TYPE}/publish",
+                                 data={"csrf_token": csrf_token(page.text)})
+        assert published.status_code == 302, published.text[:300]
+        assert "第 2 版" in browser.get("/admin/federation/definitions").text
+    analyst = page_login("analyst")  # the city's analyst
+    listed = analyst.client.get("/admin/federation/definitions").get_data(as_text=True)
+    assert "第 2 版" in listed and "未采用" in listed and "本地覆盖" in listed
+    kept = analyst.post_form(f"/admin/federation/definitions/{TYPE}/override", {"reason": "本市另有材料要求"})
+    assert kept.status_code == 302
+    assert "本地覆盖（本市另有材料要求）" in analyst.client.get("/admin/federation/definitions").get_data(as_text=True)
+    refused = analyst.post_form(f"/admin/federation/definitions/{TYPE}/adopt", {})
+    assert refused.status_code == 302
+    assert "未采用：本市对业务" in analyst.client.get("/admin/federation/definitions").get_data(as_text=True)
+    assert _city_version(city) == (1, 5)
+    cleared = analyst.post_form(f"/admin/federation/definitions/{TYPE}/override", {"off": "1"})
+    assert cleared.status_code == 302
+    adopted = analyst.post_form(f"/admin/federation/definitions/{TYPE}/adopt", {})
+    assert adopted.status_code == 302
+    after = analyst.client.get("/admin/federation/definitions").get_data(as_text=True)
+    assert "已采用330000第 2 版" in after and ">已采用" in after.replace("\n", "").replace(" ", "")
+    assert _city_version(city) == (2, 4)
+    clerk = page_login("xh_acceptor")  # no defs:read
+    assert clerk.client.get("/admin/federation/definitions").status_code == 403
