@@ -22,8 +22,7 @@ from app.errors import DomainError, ValidationFailed
 from app.federation import navigation, packages
 from app.federation.signing import private_key
 from app.identifiers import division_name
-from app.pages import login_required, page_actor, user_of
-from app.security.headers import allow_form_action
+from app.pages import hop_page, login_required, page_actor, user_of
 from app.web import db_session, settings
 
 bp = Blueprint("national_entrance", __name__, url_prefix="/national")
@@ -98,8 +97,7 @@ def go() -> Any:
                                                own_code=config.platform_code)
     except ValidationFailed as exc:
         return _entrance(errors={exc.field or "_form": [exc.message]}, status=422)
-    allow_form_action(hop.action)
-    return render_template("federation/hop.html", hop=hop, where=f"{row.business_type_name} · {target.target_name}")
+    return hop_page(hop.action, hop.fields, f"{row.business_type_name} · {target.target_name}")
 
 
 

@@ -11,15 +11,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, g, redirect, render_template, request
+from flask import Blueprint, Flask, g, redirect, request
 from flask import session as cookie_session
 
 from app.errors import PermissionDenied
 from app.federation import assertion, navigation, packages, peers
 from app.federation.navigation import NavigationRefused
 from app.federation.signing import FederationRefused, private_key
-from app.pages import csrf, render_error_page, safe_next, start_page_session, wants_html
-from app.security.headers import allow_form_action
+from app.pages import csrf, hop_page, render_error_page, safe_next, start_page_session, wants_html
 from app.security.throttle import limiter
 from app.web import db_session, settings
 
@@ -83,8 +82,7 @@ def arrive() -> Any:
         raise
     start_page_session(arrival.user)
     if hop is not None:
-        allow_form_action(hop.action)
-        return render_template("federation/hop.html", hop=hop, where="办理地平台")
+        return hop_page(hop.action, hop.fields, "办理地平台")
     if landing is not None:
         path, origin = landing
         cookie_session["federation_origin"] = origin  # the lead glues it to the case's origin (progress back)

@@ -168,10 +168,13 @@ def navigations_of(session: Session, user_id: str, limit: int = 20) -> list[Navi
 
 
 def pass_on(session: Session, arrival: assertion.Arrival, *, key: Ed25519PrivateKey, own_code: str) -> Hop:
-    """At the province: a navigation to one of its cities goes on with a fresh assertion for that city (same
-    person, same navigation claim); a target outside the province or an unconnected city is refused."""
+    """At the province: a navigation the national platform started, to one of its cities, goes on with a fresh
+    assertion for that city (same person, same navigation claim); one from elsewhere, a target outside the
+    province or an unconnected city is refused."""
     navigation = arrival.navigation
     assert navigation is not None
+    if arrival.issuer.level != "national" or navigation.origin != arrival.issuer.code:
+        raise NavigationRefused("导航须由全国平台发起", code="wrong_issuer")
     if province_of(navigation.target) != own_code:
         raise NavigationRefused("办理地区不在本省，无法转到该地区平台", code="wrong_target")
     city = session.get(FederationPeer, city_of(navigation.target))
@@ -189,9 +192,12 @@ def pass_on(session: Session, arrival: assertion.Arrival, *, key: Ed25519Private
 
 def landing(arrival: assertion.Arrival, *, own_code: str) -> tuple[str, dict[str, str]]:
     """At the city: the page that starts the chosen type's application (with the unit code when one was
-    given) and the origin to keep in the person's session, so that the case can later report back."""
+    given) and the origin to keep in the person's session, so that the case can later report back. Only its own
+    province passes a navigation on to a city."""
     navigation = arrival.navigation
     assert navigation is not None
+    if arrival.issuer.code != province_of(own_code):
+        raise NavigationRefused("导航须经本省平台转来", code="wrong_issuer")
     if city_of(navigation.target) != own_code:
         raise NavigationRefused("办理地区不属于本平台", code="wrong_target")
     path = f"/apply/{navigation.business_type}"

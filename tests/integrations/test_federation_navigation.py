@@ -24,6 +24,7 @@ from support.federation_nav import (
     hop_form,
     sign_in,
     three_platforms,
+    trust,
 )
 
 from app.demo import ZHANG_SAN
@@ -60,6 +61,7 @@ def _follow(federation: Federation, hop_page: httpx.Response) -> tuple[httpx.Cli
     action, fields = hop_form(hop_page.text)
     assert action == federation.province.url + "/federation/arrive"
     assert federation.province.url in _form_action(hop_page)
+    assert hop_page.headers["Cache-Control"] == "no-store"  # the assertion names the person
     province = federation.province.browser()
     passed = province.post(action, data=fields)
     assert passed.status_code == 200, passed.text[:500]
@@ -217,6 +219,16 @@ def test_tampered_expired_and_misrouted_navigations_are_refused(federation: Fede
                             navigation={**claim, "target": "330203"})
     answer = city.post(city_action, data={"assertion": other}, headers={"Accept": "application/json"})
     assert answer.status_code == 403 and answer.json()["code"] == "wrong_target"
+    # a navigation comes from the national platform through the province, from no one else
+    from_city = assertion.issue(federation.city.key, issuer=CITY, audience=PROVINCE, subject=subject,
+                                navigation={**claim, "origin": CITY})
+    answer = province.post(action, data={"assertion": from_city}, headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and answer.json()["code"] == "wrong_issuer", answer.text
+    trust(federation.city, federation.national)
+    skipping = assertion.issue(federation.national.key, issuer=NATIONAL, audience=CITY, subject=subject,
+                               navigation=claim)
+    answer = city.post(city_action, data={"assertion": skipping}, headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and answer.json()["code"] == "wrong_issuer", answer.text
     bad_claim = assertion.issue(federation.province.key, issuer=PROVINCE, audience=CITY, subject=subject,
                                 navigation={**claim, "type": "../admin"})
     answer = city.post(city_action, data={"assertion": bad_claim}, headers={"Accept": "application/json"})
