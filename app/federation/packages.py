@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.catalog.config import publish_files, type_files
-from app.catalog.service import current_version
+from app.catalog.service import business_type_names, current_version
 from app.errors import Conflict, DomainError, NotFound
 from app.federation import signing
 from app.federation.client import call_peer
@@ -108,8 +108,9 @@ def latest_packages(session: Session) -> list[PackageInfo]:
     rows = session.execute(select(DefinitionPackage).join(
         newest, (DefinitionPackage.business_type_code == newest.c.business_type_code)
         & (DefinitionPackage.version == newest.c.v)).order_by(DefinitionPackage.business_type_code)).scalars()
-    return [PackageInfo(r.business_type_code, str(json.loads(r.package).get("name") or r.business_type_code),
-                        r.version, r.package_sha256, r.published_at.isoformat()) for r in rows]
+    names = business_type_names(session)
+    return [PackageInfo(r.business_type_code, names.get(r.business_type_code, r.business_type_code), r.version,
+                        r.package_sha256, r.published_at.isoformat()) for r in rows]
 
 
 def package_of(session: Session, code: str, version: int) -> DefinitionPackage:
