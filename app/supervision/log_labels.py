@@ -131,6 +131,9 @@ DETAIL_KEYS: dict[str, str] = {
     "port_open": "端口开放", "institution": "机构", "position": "序号", "branch": "网点", "by": "操作方",
     "issuer": "签发平台", "issuer_level": "上级平台认证方式", "account_created": "新建账户",
     "verification_level": "本平台认证方式", "base_url": "平台地址", "public_key": "公钥",
+    # link navigation and definition packages (issue 20)
+    "target": "办理地区", "province": "省份", "city": "市", "origin": "发起平台", "ref": "导航编号",
+    "navigation": "导航", "version": "版本", "forced": "强制采用",
 }
 
 # Interface operations (app/integrations/adapters) and outbox topics.
