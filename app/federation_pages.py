@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 
 from app.catalog.service import enabled_definitions
-from app.errors import DomainError, ValidationFailed
+from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.federation import navigation, packages
 from app.federation.signing import private_key
 from app.identifiers import division_name
@@ -80,7 +80,9 @@ def go() -> Any:
     if actor is None:
         flash("请先登录，登录后继续办理。", "info")
         return redirect(url_for("accounts.login", next=back))
-    if actor.kind == "staff" or not actor.id_number_bidx:
+    if actor.kind == "staff":
+        raise PermissionDenied("工作人员账户不能在此办理业务，请使用个人账户登录", code="applicants_only")
+    if not actor.id_number_bidx:
         flash("办理业务前请先完成实名认证。", "info")
         return redirect(url_for("portal.verify", next=back))
     config, session = settings(), db_session()

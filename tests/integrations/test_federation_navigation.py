@@ -118,6 +118,8 @@ def test_navigation_lands_signed_in_on_the_city_application_page(federation: Fed
 
     listed = national.get("/national")  # the national page lists the person's navigations
     assert "我的导航记录" in listed.text and "西湖区（330106）" in listed.text
+    assert "二手房转移登记（存量房转移登记）" in listed.text
+    assert city.get("/national").status_code == 404  # the entrance is the national platform's only
 
 
 def test_a_unit_code_tells_where_and_the_city_opens_that_unit(federation: Federation) -> None:
@@ -175,6 +177,12 @@ def test_sign_in_first_and_verify_first(federation: Federation) -> None:
     asked = _go(unverified, unit_code=ZHANG_SAN_FLAT, business_type="transfer_resale")
     assert asked.status_code == 302
     assert urlsplit(asked.headers["Location"]).path == "/account/verify"
+    staff = federation.national.browser()
+    sign_in(staff, "xh_acceptor")
+    refused = _go(staff, unit_code=ZHANG_SAN_FLAT, business_type="transfer_resale")
+    assert refused.status_code == 403 and "工作人员账户不能在此办理业务" in refused.text
+    with federation.national.unit_of_work() as session:
+        assert session.execute(select(Navigation.id)).all() == []
 
 
 def _tampered(token: str, change: dict[str, object]) -> str:
