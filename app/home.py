@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
 
 from app.security.throttle import limiter
 from app.web import db_session
@@ -18,10 +18,12 @@ def init_app(app: Flask) -> None:
 
 
 @bp.get("/")
-def index() -> str:
+def index() -> Any:
     from app.pages import page_actor
     from app.portal import landing_context
 
+    if current_app.config["SETTINGS"].platform_level == "national":  # its front page is the entrance
+        return redirect(url_for("national_entrance.index"))
     page_actor(required=False)  # the header shows who is signed in
     return render_template("home.html", **landing_context())
 

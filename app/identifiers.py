@@ -77,6 +77,19 @@ def division_parent(code: str) -> str | None:
     return div.parent if div else None
 
 
+def divisions_under(code: str) -> list[Division]:
+    """The current divisions whose parent is ``code`` (a province's cities, a city's counties), by code: what
+    the national entrance offers to choose from."""
+    parent = _normalise(code)
+    return sorted((d for d in _divisions().values() if d.parent == parent and d.effective_to is None),
+                  key=lambda d: d.code)
+
+
+def division_level(code: str) -> str | None:
+    div = _current(_normalise(code))
+    return div.level if div else None
+
+
 def check_division_code(value: str) -> str:
     code = _normalise(value)
     if not re.fullmatch(r"\d{6}", code):

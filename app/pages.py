@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any, Literal, TypeVar, overload
 from urllib.parse import urlparse
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.db import set_tenant_scope
@@ -288,3 +288,15 @@ def refused(exc: DomainError, page: Callable[..., R], *args: Any, field: str = "
 
 def domain_error_page(exc: DomainError) -> Any:
     return render_error_page(exc.status, exc.message)
+
+
+def hop_page(action: str, fields: dict[str, str], where: str) -> Any:
+    """Link navigation's step to another platform: a page whose form posts ``fields`` (a signed identity
+    assertion) to ``action`` at once (docs/federation.md). Its CSP lets that one form leave the site; no cache
+    keeps it (the assertion names the person)."""
+    from app.security.headers import allow_form_action
+
+    allow_form_action(action)
+    response = make_response(render_template("federation/hop.html", action=action, fields=fields, where=where))
+    response.headers["Cache-Control"] = "no-store"
+    return response

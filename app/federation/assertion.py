@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -38,6 +39,36 @@ VERIFIED_VIA = "assertion"
 
 
 @dataclass(frozen=True)
+class Navigation:
+    """The link navigation claim (``nav``): the platform where the person chose 去办理 and its reference there,
+    the business type and the division (a city, or a county under it) where it is to be done."""
+
+    origin: str
+    ref: str
+    business_type: str
+    target: str
+    unit_code: str | None = None
+
+    def claim(self) -> dict[str, Any]:
+        data = {"origin": self.origin, "ref": self.ref, "type": self.business_type, "target": self.target}
+        return {**data, "unit_code": self.unit_code} if self.unit_code else data
+
+
+_NAV_FIELDS = {"origin": re.compile(r"^\d{6}$"), "ref": re.compile(r"^[A-Za-z0-9_-]{8,64}$"),
+               "type": re.compile(r"^[a-z][a-z0-9_]{0,63}$"), "target": re.compile(r"^\d{6}$")}
+
+
+def _navigation(raw: Any) -> Navigation:
+    if not isinstance(raw, dict) or any(not isinstance(raw.get(k), str) or not p.match(raw[k])
+                                        for k, p in _NAV_FIELDS.items()):
+        raise _refuse("身份断言中的导航信息不正确", "assertion_invalid")
+    unit = raw.get("unit_code")
+    if unit is not None and (not isinstance(unit, str) or not re.fullmatch(r"[0-9A-Z]{28}", unit)):
+        raise _refuse("身份断言中的不动产单元代码不正确", "assertion_invalid")
+    return Navigation(raw["origin"], raw["ref"], raw["type"], raw["target"], unit)
+
+
+@dataclass(frozen=True)
 class Subject:
     name: str
     id_number: str
@@ -54,14 +85,19 @@ def _unb64(text: str) -> bytes:
 
 
 def issue(key: Ed25519PrivateKey, *, issuer: str, audience: str, subject: Subject,
-          lifetime_s: int = DEFAULT_LIFETIME_S, now: float | None = None, nonce: str | None = None) -> str:
+          lifetime_s: int = DEFAULT_LIFETIME_S, now: float | None = None, nonce: str | None = None,
+          navigation: dict[str, Any] | None = None) -> str:
     """A signed assertion of ``subject`` for the platform ``audience`` (what the upper platform's link
-    navigation puts into the redirect)."""
+    navigation puts into the redirect); ``navigation`` is the link navigation's claim (``nav``: the origin
+    platform, its reference, the business type, the target division), passed on unchanged level by level."""
     issued = int(time.time() if now is None else now)
-    payload = {"v": 1, "iss": issuer, "aud": audience, "iat": issued, "exp": issued + lifetime_s,
-               "nonce": nonce or secrets.token_urlsafe(18),
-               "sub": {"name": subject.name, "id_number": subject.id_number, "level": subject.level,
-                       "verified_at": subject.verified_at}}
+    payload: dict[str, Any] = {
+        "v": 1, "iss": issuer, "aud": audience, "iat": issued, "exp": issued + lifetime_s,
+        "nonce": nonce or secrets.token_urlsafe(18),
+        "sub": {"name": subject.name, "id_number": subject.id_number, "level": subject.level,
+                "verified_at": subject.verified_at}}
+    if navigation is not None:
+        payload["nav"] = navigation
     body = _b64(json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode())
     return f"{body}.{signing.sign(key, PREFIX + body.encode())}"
 
@@ -74,6 +110,14 @@ def verify(session: Session, token: str, *, own_code: str, skew_seconds: int) ->
     """The issuer and the subject of a good assertion for this platform; else ``FederationRefused``
     (assertion_invalid, peer_unknown, signature_invalid, wrong_audience, request_expired, request_replayed).
     The nonce is spent only by an assertion that passed every other check."""
+    peer, subject, _navigation = verify_claims(session, token, own_code=own_code, skew_seconds=skew_seconds)
+    return peer, subject
+
+
+def verify_claims(session: Session, token: str, *, own_code: str,
+                  skew_seconds: int) -> tuple[peers.Peer, Subject, Navigation | None]:
+    """``verify`` with the link navigation's claim, when the assertion carries one (checked like the rest:
+    a malformed claim refuses the whole assertion, ``assertion_invalid``)."""
     body, dot, signature = (token or "").strip().partition(".")
     try:
         payload: dict[str, Any] = json.loads(_unb64(body)) if dot else {}
@@ -102,15 +146,32 @@ def verify(session: Session, token: str, *, own_code: str, skew_seconds: int) ->
         raise _refuse("身份断言中的身份证号码无效", "assertion_invalid") from exc
     if not 2 <= len(subject.name) <= 30:
         raise _refuse("身份断言中的姓名无效", "assertion_invalid")
+    navigation = _navigation(payload.get("nav")) if "nav" in payload else None
     peers.use_nonce(session, peer.code, str(payload.get("nonce") or ""),
                     datetime.fromtimestamp(expires, tz=UTC) + timedelta(seconds=skew_seconds))
-    return peer, subject
+    return peer, subject, navigation
 
 
 def arrive(session: Session, token: str, *, own_code: str, skew_seconds: int) -> tuple[User, bool]:
     """Verify ``token`` and return the applicant account it signs in (created when the ID number has none);
     (user, created). A staff account with that ID number is never signed in this way."""
-    peer, subject = verify(session, token, own_code=own_code, skew_seconds=skew_seconds)
+    arrival = arrive_navigated(session, token, own_code=own_code, skew_seconds=skew_seconds)
+    return arrival.user, arrival.created
+
+
+@dataclass(frozen=True)
+class Arrival:
+    user: User
+    created: bool
+    issuer: peers.Peer
+    subject: Subject
+    navigation: Navigation | None
+
+
+def arrive_navigated(session: Session, token: str, *, own_code: str, skew_seconds: int) -> Arrival:
+    """``arrive`` telling also who sent the person, as whom, and the link navigation's claim if any (what
+    the province passes on to the city, and what the city lands the person on)."""
+    peer, subject, navigation = verify_claims(session, token, own_code=own_code, skew_seconds=skew_seconds)
     bidx = blind_index(subject.id_number)
     users = session.execute(select(User).where(User.id_number_bidx == bidx, User.kind == "applicant",
                                                User.is_active.is_(True))
@@ -131,8 +192,12 @@ def arrive(session: Session, token: str, *, own_code: str, skew_seconds: int) ->
     if user.verified_at is None:
         user.real_name, user.id_number = subject.name, subject.id_number
         user.verified_at, user.verification_level = utcnow(), VERIFIED_VIA
+    after: dict[str, Any] = {"issuer": peer.code, "issuer_level": subject.level, "account_created": created,
+                             "verification_level": user.verification_level}
+    if navigation is not None:  # which navigation brought the person (its origin's reference, the type)
+        after.update(navigation={"origin": navigation.origin, "ref": navigation.ref,
+                                 "type": navigation.business_type, "target": navigation.target})
     audit.record(session, actor_id=user.id, action="federation.identity_arrived", object_type="user",
-                 object_id=user.id, after={"issuer": peer.code, "issuer_level": subject.level,
-                                           "account_created": created, "verification_level": user.verification_level})
+                 object_id=user.id, after=after)
     session.flush()
-    return user, created
+    return Arrival(user, created, peer, subject, navigation)

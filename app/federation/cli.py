@@ -72,3 +72,8 @@ def remove_command(code: str) -> None:
         click.echo(f"没有对接平台 {code}", err=True)
         sys.exit(1)
     click.echo(f"已移除对接平台 {code}")
+
+
+from app.federation.package_cli import definitions  # noqa: E402  (flask federation definitions …)
+
+federation.add_command(definitions)

@@ -8,10 +8,12 @@ when SESSION_COOKIE_SECURE — on by default in production, where the app is ser
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Flask, g
 from flask_talisman import Talisman
+from werkzeug.wrappers import Response
 
 from app.config import Settings
 
@@ -59,3 +61,22 @@ def init_security_headers(app: Flask, settings: Settings) -> None:
         session_cookie_samesite="Lax",
         x_content_type_options=True,
     )
+    # Runs after talisman's header hook (Flask calls after-request functions last-registered first).
+    app.after_request_funcs.setdefault(None, []).insert(0, _widen_form_action)
+
+
+def allow_form_action(url: str) -> None:
+    """Let this response's form post to ``url``'s origin too: link navigation's auto-submitted form that takes the
+    browser to another platform's ``/federation/arrive`` (docs/federation.md). Only for that one response."""
+    origin = _origin(url)
+    if origin:
+        g.extra_form_actions = [*g.get("extra_form_actions", []), origin]
+
+
+def _widen_form_action(response: Response) -> Response:
+    extra = g.get("extra_form_actions")
+    policy = response.headers.get("Content-Security-Policy")
+    if extra and policy:
+        response.headers["Content-Security-Policy"] = re.sub(
+            r"form-action ([^;]*)", lambda m: "form-action " + " ".join([m.group(1), *extra]), policy, count=1)
+    return response

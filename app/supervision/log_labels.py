@@ -81,6 +81,10 @@ ACTIONS: dict[str, str] = {
     "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
     "federation.peer_added": "添加对接平台", "federation.peer_removed": "移除对接平台",
     "federation.identity_arrived": "经上级平台身份认证进入",
+    "federation.navigation_started": "全国平台导航去办理", "federation.navigation_passed_on": "省级平台转至办理地平台",
+    "federation.definition_published": "发布业务定义包", "federation.definition_adopted": "采用省级业务定义包",
+    "federation.definition_overridden": "业务定义设为本地覆盖",
+    "federation.definition_override_cleared": "取消业务定义本地覆盖",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -91,6 +95,7 @@ OBJECT_TYPES: dict[str, str] = {
     "calendar": "工作日历", "holiday_plan": "节假日安排", "material": "材料",
     "power_of_attorney": "授权委托书", "building": "幢", "archive_package": "档案封装包",
     "institution": "机构", "institution_batch": "批量申报批次", "federation_peer": "对接平台",
+    "federation_navigation": "导航记录",
 }
 
 DETAIL_KEYS: dict[str, str] = {
@@ -126,6 +131,9 @@ DETAIL_KEYS: dict[str, str] = {
     "port_open": "端口开放", "institution": "机构", "position": "序号", "branch": "网点", "by": "操作方",
     "issuer": "签发平台", "issuer_level": "上级平台认证方式", "account_created": "新建账户",
     "verification_level": "本平台认证方式", "base_url": "平台地址", "public_key": "公钥",
+    # link navigation and definition packages (issue 20)
+    "target": "办理地区", "province": "省份", "city": "市", "origin": "发起平台", "ref": "导航编号",
+    "navigation": "导航", "version": "版本", "forced": "强制采用",
 }
 
 # Interface operations (app/integrations/adapters) and outbox topics.
