@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         engine,
         error_handlers,
         federation,
+        federation_forward_views,
         federation_views,
         form_render,
         home,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     portal.init_app(app)  # the skins
     verify_page.init_app(app)
     federation_views.init_app(app)  # the peers' endpoints
+    federation_forward_views.init_app(app)  # applications across levels, reports from below; /national pages
     workbench.init_app(app)
     admin.init_app(app)
     api.init_app(app)

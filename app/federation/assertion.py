@@ -111,6 +111,13 @@ def arrive(session: Session, token: str, *, own_code: str, skew_seconds: int) ->
     """Verify ``token`` and return the applicant account it signs in (created when the ID number has none);
     (user, created). A staff account with that ID number is never signed in this way."""
     peer, subject = verify(session, token, own_code=own_code, skew_seconds=skew_seconds)
+    return account_for(session, peer, subject)
+
+
+def account_for(session: Session, peer: peers.Peer, subject: Subject) -> tuple[User, bool]:
+    """The applicant account of a person ``peer`` vouches for (verified there): found by ID number, or made and
+    marked verified ``assertion``; (user, created). Shared by link navigation (``arrive``) and by applications
+    forwarded from above (app/federation/applications.py)."""
     bidx = blind_index(subject.id_number)
     users = session.execute(select(User).where(User.id_number_bidx == bidx, User.kind == "applicant",
                                                User.is_active.is_(True))

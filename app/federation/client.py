@@ -15,9 +15,12 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.db import utcnow
 from app.federation import signing
 from app.federation.peers import Peer
+from app.integrations import calllog
 from app.integrations.client import ServiceUnavailable
+from app.integrations.models import InterfaceCallLog
 
 TIMEOUT_S = 10.0
 
@@ -39,18 +42,36 @@ def signed_headers(key: Ed25519PrivateKey, *, sender: str, audience: str, method
 
 
 def call_peer(peer: Peer, key: Ed25519PrivateKey, *, sender: str, method: str, path: str,
-              json: dict[str, Any] | None = None) -> PeerReply:
+              json: dict[str, Any] | None = None, log_to: Any = None, operation: str = "peer.call",
+              business_no: str | None = None, timeout_s: float = TIMEOUT_S) -> PeerReply:
     """Send a signed request to ``peer``; any HTTP answer is a reply (the caller reads its code), no answer
-    raises ``ServiceUnavailable``."""
+    raises ``ServiceUnavailable``. ``log_to`` (an engine): the call gets a line in the interface call log
+    (interface ``peer:<code>``, the path only — never the body), written in a transaction of its own."""
     body = b"" if json is None else jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
     headers = signed_headers(key, sender=sender, audience=peer.code, method=method, path=path, body=body)
     if json is not None:
         headers["Content-Type"] = "application/json"
+    log = None
+    if log_to is not None:
+        log = InterfaceCallLog(interface_code=f"peer:{peer.code}", operation=operation, business_no=business_no,
+                               request_summary={"method": method, "path": path.split("?")[0], "bytes": len(body)},
+                               at=utcnow(), attempts=1)
+        log.ensure_id()
+    started = time.monotonic()
     try:
-        response = httpx.request(method, peer.base_url + path, content=body, headers=headers, timeout=TIMEOUT_S,
+        response = httpx.request(method, peer.base_url + path, content=body, headers=headers, timeout=timeout_s,
                                  follow_redirects=False)
     except httpx.HTTPError as exc:
+        if log is not None:
+            log.outcome = "timeout" if isinstance(exc, httpx.TimeoutException) else "error"
+            log.error, log.latency_ms = f"{type(exc).__name__}"[:300], int((time.monotonic() - started) * 1000)
+            calllog.record(log_to, log, breaker=None)
         raise ServiceUnavailable(f"对接平台 {peer.name}（{peer.code}）暂时无法连接") from exc
+    if log is not None:
+        log.outcome = "ok" if response.status_code < 500 else "error"
+        log.http_status, log.latency_ms = response.status_code, int((time.monotonic() - started) * 1000)
+        log.error = None if response.status_code < 500 else f"HTTP {response.status_code}"
+        calllog.record(log_to, log, breaker=None)
     try:
         data = response.json()
     except ValueError:

@@ -81,6 +81,9 @@ ACTIONS: dict[str, str] = {
     "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
     "federation.peer_added": "添加对接平台", "federation.peer_removed": "移除对接平台",
     "federation.identity_arrived": "经上级平台身份认证进入",
+    "federation.application_accepted": "受理上级平台转来的申请", "federation.application_routed": "转送申请至市级平台",
+    "federation.application_filed": "经全国平台提交申请", "federation.report_received": "接收下级平台上报的办理进度",
+    "federation.checkpoint_collected": "归集市级平台登记簿检查点",
 }
 
 OBJECT_TYPES: dict[str, str] = {
