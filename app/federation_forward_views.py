@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, current_app, flash, g, redirect, render_temp
 from app.catalog.definitions import BusinessTypeDef
 from app.clock import CHINA
 from app.db import new_id, utcnow
-from app.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from app.errors import DomainError, NotFound, PermissionDenied
 from app.federation import applications, checkpoint_store, forwarding, reports
 from app.federation_views import peer_required
 from app.form_render import posted_values
@@ -155,28 +155,25 @@ def apply(code: str) -> Any:
         uploads, errors = _uploads(definition)
         if not request.form.get("pledge"):
             errors["pledge"] = ["请阅读并勾选申请承诺"]
-        if not re.fullmatch(applications.REF_PATTERN.pattern[1:-1], ref):
+        if not applications.REF_PATTERN.match(ref):
             ref = new_id()
-        if not errors:
-            body = applications.build_body(
-                origin=settings().platform_code, ref=ref, business_type=code, unit_code=unit_code, form=values,
-                applicant=subject, uploads=uploads, agreed_at=utcnow().astimezone(CHINA).isoformat(),
-                statement=PLEDGE)
-            try:
-                filing = applications.parse_filing(body)
-                problems = applications.completeness_problems(definition, filing)
-                if problems:
-                    raise ValidationFailed("申请材料不完整", code="incomplete", errors=problems)
-                existing = applications.find_filed(session, filing.origin, filing.ref, filing.content_sha256)
+        body = applications.build_body(
+            origin=settings().platform_code, ref=ref, business_type=code, unit_code=unit_code, form=values,
+            applicant=subject, uploads=uploads, agreed_at=utcnow().astimezone(CHINA).isoformat(), statement=PLEDGE)
+        try:
+            filing = applications.parse_filing(body)
+            errors.update(applications.completeness_problems(definition, filing))  # all problems at once
+            if not errors:
+                # the same form sent twice (a second click, a retry) is the application already filed
+                existing = applications.find_filed(session, filing.origin, filing.ref)
                 row = existing or forwarding.file_from_national(
                     session, filing, applicant_user_id=actor.user_id or "", own_code=settings().platform_code,
                     signing_key=settings().federation_signing_key)
-            except DomainError as exc:
-                errors = exc.errors or {"_form": [exc.message]}
-                status = exc.status
-            else:
                 flash(f"申请已转送至不动产所在地登记机构，业务号 {row.business_no}。", "success")
                 return redirect(url_for("national.mine"))
+        except DomainError as exc:
+            errors.update(exc.errors or {"_form": [exc.message]})
+            status = exc.status
         status = status if status != 200 else 422
     return render_template("national/apply.html", definition=definition, schema=schema, values=values,
                            errors=errors, unit_code=unit_code, ref=ref, pledge=PLEDGE), status

@@ -269,13 +269,23 @@ def record_routed(session: Session, filing: Filing, answer: dict[str, Any], *, a
                   action: str = "federation.application_routed") -> FederatedCase:
     """The row of an application sent down and accepted there (the province's routing record, the national
     portal's "my applications"); audited."""
+    collected = None
+    if answer.get("city") and answer.get("business_no"):  # the city's first report may have come first
+        collected = session.execute(select(FederatedCase).where(
+            FederatedCase.city_code == str(answer["city"]), FederatedCase.business_no == answer["business_no"],
+            FederatedCase.origin_ref == f"local:{answer['business_no']}")).scalar_one_or_none()
+    if collected is not None:
+        session.delete(collected)
+        session.flush()
     row = FederatedCase(origin_code=filing.origin, origin_ref=filing.ref, content_sha256=filing.content_sha256,
                         business_type=filing.business_type, unit_code=filing.unit_code,
                         applicant_user_id=applicant_user_id,
                         applicant_bidx=blind_index(filing.applicants[0].id_number),
                         city_code=str(answer.get("city") or ""), case_id=answer.get("case_id"),
                         business_no=answer.get("business_no"), status=str(answer.get("status") or ""),
-                        status_label=str(answer.get("status_label") or ""), steps=[], certificates=[])
+                        status_label=str(answer.get("status_label") or ""),
+                        steps=list(collected.steps) if collected else [],
+                        certificates=list(collected.certificates) if collected else [])
     row.ensure_id()
     session.add(row)
     audit.record(session, actor_id=applicant_user_id, action=action, object_type="federated_case",

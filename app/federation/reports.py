@@ -12,6 +12,7 @@ Receivers dedupe: a step by its number, a certificate by its number; a message s
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -125,9 +126,11 @@ def _collected_row(session: Session, city: str, body: dict[str, Any]) -> Federat
 def _relay(session: Session, row: FederatedCase, topic: str, body: dict[str, Any]) -> None:
     """Up to the national platform, through the province's outbox (per-case order, retried, per subscriber)."""
     payload = {k: v for k, v in body.items() if k != "topic"}
-    key = f"relay:{row.origin_code}:{row.origin_ref}:{topic}:{body.get('seq') or body.get('certificate_no') or ''}"
-    key += f":{body.get('status') or ''}" if topic == "certificate.status" else ""
-    session.add(OutboxMessage(topic=RELAY_TOPIC, idempotency_key=key[:128], ordering_key=f"relay:{row.id}",
+    what = f"{row.origin_code}:{row.origin_ref}:{topic}:{body.get('seq') or body.get('certificate_no') or ''}"
+    what += f":{body.get('status') or ''}" if topic == "certificate.status" else ""
+    # a header value: ASCII only (a certificate number is Chinese)
+    key = "relay:" + hashlib.sha256(what.encode()).hexdigest()
+    session.add(OutboxMessage(topic=RELAY_TOPIC, idempotency_key=key, ordering_key=f"relay:{row.id}",
                               payload={**payload, "report": topic, "origin": row.origin_code, "ref": row.origin_ref}))
 
 
