@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.federation import applications, peers, signing
+from app.federation import applications, peers, reports, signing
 from app.federation.applications import Filing, PeerUnavailable, RefusedBelow
 from app.federation.client import call_peer
 from app.federation.forward_models import FederatedCase
 from app.integrations.client import ServiceUnavailable
 
 APPLICATIONS_PATH = "/federation/applications"
+NATIONAL = "000000"
 
 
 def send_down(session: Session, peer: peers.Peer, body: dict[str, Any], *, own_code: str, signing_key: str,
@@ -50,7 +51,9 @@ def route_down(session: Session, filing: Filing, *, own_code: str, signing_key: 
     city = applications.check_and_route(session, filing, own_code=own_code)
     answer = send_down(session, city, filing.body, own_code=own_code, signing_key=signing_key,
                        unavailable_code="city_unavailable")
-    applications.record_routed(session, filing, {**answer, "city": answer.get("city") or city.code})
+    row = applications.record_routed(session, filing, {**answer, "city": answer.get("city") or city.code})
+    if filing.origin == NATIONAL and (row.steps or row.certificates):
+        reports.relay_kept(session, row)
     return answer
 
 

@@ -134,6 +134,19 @@ def _relay(session: Session, row: FederatedCase, topic: str, body: dict[str, Any
                               payload={**payload, "report": topic, "origin": row.origin_code, "ref": row.origin_ref}))
 
 
+def relay_kept(session: Session, row: FederatedCase) -> None:
+    """Relay what a city reported before the province recorded the application as the national platform's (the
+    city's first report can overtake the city's answer)."""
+    for step in row.steps:
+        if step.get("kind") == "recorded":
+            _relay(session, row, "registration.result", {"business_no": row.business_no, "result": step.get("message"),
+                                                          "recorded_at": step.get("at")})
+        else:
+            _relay(session, row, "case.progress", {**step, "business_no": row.business_no})
+    for cert in row.certificates:
+        _relay(session, row, "certificate.issued", {**cert, "business_no": row.business_no})
+
+
 def receive(session: Session, peer: peers.Peer, body: dict[str, Any], *, own_code: str,
             own_level: str) -> dict[str, Any]:
     """A report from the level below: at a province from one of its cities, at the national platform from a

@@ -269,3 +269,29 @@ def test_the_national_page_shows_the_refusal_from_below_on_the_form(platforms: P
     html = missing.get_data(as_text=True)
     assert missing.status_code == 422 and "请上传：不动产权证书" in html and "请阅读并勾选申请承诺" in html
     assert _count(platforms.national, FederatedCase) == 0
+
+
+def test_a_report_that_overtook_the_citys_answer_moves_to_the_routing_row(platforms: Platforms) -> None:
+    """The city's first progress report reached the province before the province recorded its routing row (here:
+    the city was sent the application directly): the province kept it for the city's case and, once the
+    application is routed, the row is the national application's and its steps go up."""
+    from app.integrations.models import OutboxMessage
+
+    body = _body("REF-overtaken-1", _unit(2))
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    direct = platforms.post_signed(platforms.city_url, PATH, raw, key=platforms.province_key, sender=PROVINCE,
+                                   audience=CITY)
+    assert direct.status_code == 200, direct.text
+    business_no = direct.json()["business_no"]
+    _deliver(platforms.city)
+    with platforms.session(platforms.province) as session:
+        [kept] = session.execute(select(FederatedCase)).scalars().all()
+        assert (kept.origin_ref, kept.business_no) == (f"local:{business_no}", business_no) and kept.steps
+    routed = _to_province(platforms, body)
+    assert routed.status_code == 200 and routed.json() == direct.json()
+    with platforms.session(platforms.province) as session:
+        [row] = session.execute(select(FederatedCase)).scalars().all()
+        assert (row.origin_code, row.origin_ref, row.business_no) == (NATIONAL, "REF-overtaken-1", business_no)
+        assert row.steps
+        relayed = session.execute(select(OutboxMessage).where(OutboxMessage.topic == "federation.report")).scalars()
+        assert {m.payload["report"] for m in relayed} == {"case.progress"}
