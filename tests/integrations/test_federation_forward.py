@@ -295,3 +295,25 @@ def test_a_report_that_overtook_the_citys_answer_moves_to_the_routing_row(platfo
         assert row.steps
         relayed = session.execute(select(OutboxMessage).where(OutboxMessage.topic == "federation.report")).scalars()
         assert {m.payload["report"] for m in relayed} == {"case.progress"}
+
+
+def test_the_citys_own_rules_refuse_and_the_province_passes_the_refusal_on(platforms: Platforms) -> None:
+    """李四 is not the registered holder of 张三's flat: the city's intake refuses at submission exactly as its
+    portal does (a register rule, in Chinese), the province answers that refusal and neither keeps anything."""
+    from app.demo import LI_SI
+    from app.federation.assertion import Subject
+
+    uploads = [applications.Upload(code, f"{code}.pdf", PDF)
+               for code in ("holder_identity", "title_certificate", "change_proof")]
+    body = applications.build_body(
+        origin=NATIONAL, ref="REF-not-holder-1", business_type="holder_change", unit_code=_unit(1),
+        form=_form(holder_name=LI_SI["name"], holder_id_number=LI_SI["id_number"], new_name="李思",
+                   new_id_number=LI_SI["id_number"]),
+        uploads=uploads, agreed_at="2026-12-06T10:00:00+08:00", statement="本人承诺",
+        applicant=Subject(LI_SI["name"], LI_SI["id_number"], "face", "2026-12-01T08:00:00+00:00"))
+    cases_before = _count(platforms.city, Case)
+    refused = _to_province(platforms, body)
+    assert refused.status_code == 422, refused.text
+    assert "权利人" in refused.json()["detail"] and refused.json()["code"] not in ("incomplete", "city_unknown")
+    assert _count(platforms.city, Case) == cases_before
+    assert _count(platforms.city, FederatedCase) == 0 and _count(platforms.province, FederatedCase) == 0
