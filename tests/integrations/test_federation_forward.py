@@ -178,10 +178,14 @@ def test_a_city_that_does_not_answer_leaves_nothing_stored(platforms: Platforms)
     refused = _to_province(platforms, _body("REF-down-1", _unit(3)))
     assert refused.status_code == 503 and refused.json()["code"] == "city_unavailable", refused.text
     assert _count(platforms.province, FederatedCase) == 0 and _count(platforms.city, Case) == cases_before
+    for n in (2, 3, 4):  # three failures in a row open the breaker: the fourth answers at once
+        again = _to_province(platforms, _body(f"REF-down-{n}", _unit(3)))
+        assert again.status_code == 503 and again.json()["code"] == "city_unavailable", again.text
     with platforms.session(platforms.province) as session:
-        outcome = session.execute(select(InterfaceCallLog.outcome).where(
-            InterfaceCallLog.interface_code == f"peer:{CITY}")).scalar_one()
-    assert outcome == "error"
+        outcomes = session.execute(select(InterfaceCallLog.outcome).where(
+            InterfaceCallLog.interface_code == f"peer:{CITY}").order_by(InterfaceCallLog.at)).scalars().all()
+    assert outcomes == ["error", "error", "error", "short_circuit"]
+    assert _count(platforms.province, FederatedCase) == 0
 
 
 def test_a_replay_answers_the_same_and_files_nothing_new(platforms: Platforms) -> None:
