@@ -25,6 +25,7 @@ from app.errors import DomainError, NotFound, PermissionDenied
 from app.federation import applications, checkpoint_store, forwarding, reports
 from app.federation_views import peer_required
 from app.form_render import posted_values
+from app.identifiers import division_name
 from app.pages import csrf, login_required, page_actor
 from app.portal.account import verified_required
 from app.security.throttle import limiter
@@ -185,5 +186,8 @@ def mine() -> Any:
     """The person's applications filed here: where each went, its 业务号, the steps and e-certificates fed back
     from below (Beijing times)."""
     _national_only()
-    actor = page_actor()
-    return render_template("national/my.html", rows=applications.filings_of(db_session(), actor.user_id or ""))
+    actor, session = page_actor(), db_session()
+    rows = applications.filings_of(session, actor.user_id or "")
+    names = {d.code: d.name for d in applications.cross_level_types(session)}
+    places = {r.city_code: division_name(r.city_code) or r.city_code for r in rows}
+    return render_template("national/my.html", rows=rows, names=names, places=places)

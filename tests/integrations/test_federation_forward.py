@@ -28,6 +28,7 @@ from app.federation.forward_models import CollectedCheckpoint, FederatedCase
 from app.identifiers import make_unit_code
 from app.integrations.models import InterfaceCallLog
 from app.integrations.outbox import deliver_pending
+from app.security.models import AuditEntry
 
 PATH = "/federation/applications"
 
@@ -142,6 +143,12 @@ def test_an_application_filed_nationally_gets_its_certificate_and_the_progress_c
         number = filed.certificates[0]["certificate_no"]
     mine = browser.get("/national/my").get_data(as_text=True)
     assert business_no in mine and number in mine and "查验" in mine
+    assert "杭州市" in mine and "变更登记" in mine and "已办结" in mine
+    with platforms.session(platforms.city) as session:  # 张三's own account at the city, matched by ID number
+        [accepted] = session.execute(select(AuditEntry).where(
+            AuditEntry.action == "federation.application_accepted")).scalars().all()
+        assert accepted.after["account_created"] is False and accepted.after["forwarded_by"] == PROVINCE
+        assert ZHANG_SAN["id_number"] not in json.dumps(accepted.after, ensure_ascii=False)
     assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", mine)  # steps in Beijing time
     with platforms.session(platforms.province) as session:  # peer calls are in the interface call log
         lines = session.execute(select(InterfaceCallLog.operation).where(
