@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.casefile.status import status_label
@@ -33,7 +34,6 @@ from app.cases import intake, materials
 from app.catalog.definitions import BusinessTypeDef
 from app.catalog.forms import validate_form_data
 from app.catalog.service import current_version, version_definition
-from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.federation import assertion, peers, signing
 from app.federation.forward_models import FederatedCase
@@ -287,7 +287,12 @@ def record_routed(session: Session, filing: Filing, answer: dict[str, Any], *, a
                         steps=list(collected.steps) if collected else [],
                         certificates=list(collected.certificates) if collected else [])
     row.ensure_id()
-    session.add(row)
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:  # a copy sent at the same moment recorded it first
+        raise Conflict("同一申请正在办理，请稍后以同一编号重新发送", code="ref_in_progress") from exc
     audit.record(session, actor_id=applicant_user_id, action=action, object_type="federated_case",
                  object_id=row.id, after={"origin": filing.origin, "ref": filing.ref, "city": row.city_code,
                                           "business_no": row.business_no, "business_type": filing.business_type})
@@ -310,6 +315,7 @@ def accept_at_city(session: Session, storage: Storage, filing: Filing, *, forwar
         raise CityUnknown("该不动产单元不属于本市", code="city_unknown", field="unit_code")
     definition = definition_for(session, filing.business_type)
     subject = _single_applicant(definition, filing)
+    row = claim(session, filing, city_code=own_code)  # first: a copy arriving at the same moment files nothing
     user, created = assertion.account_for(session, forwarded_by, subject)
     actor = actor_for(session, user)
     case = intake.create_application(session, actor, filing.business_type, filing.form)
@@ -318,13 +324,9 @@ def accept_at_city(session: Session, storage: Storage, filing: Filing, *, forwar
                                filename=upload.filename, content=upload.content)
     intake.confirm_application(session, actor, case)
     intake.submit_application(session, actor, case)
-    row = FederatedCase(origin_code=filing.origin, origin_ref=filing.ref, content_sha256=filing.content_sha256,
-                        business_type=filing.business_type, unit_code=filing.unit_code, applicant_user_id=user.id,
-                        applicant_bidx=blind_index(subject.id_number), city_code=own_code, case_id=case.id,
-                        business_no=case.business_no, status=case.status, status_label=status_label(case.status),
-                        steps=[], certificates=[])
-    row.ensure_id()
-    session.add(row)
+    row.applicant_user_id, row.applicant_bidx = user.id, blind_index(subject.id_number)
+    row.case_id, row.business_no, row.status = case.id, case.business_no, case.status
+    row.status_label = status_label(case.status)
     audit.record(session, actor_id=user.id, action="federation.application_accepted", object_type="case",
                  object_id=case.id, tenant_id=case.tenant_id,
                  after={"origin": filing.origin, "ref": filing.ref, "forwarded_by": forwarded_by.code,
@@ -334,8 +336,21 @@ def accept_at_city(session: Session, storage: Storage, filing: Filing, *, forwar
     return answer_of(row)
 
 
-def touch(row: FederatedCase) -> None:
-    row.updated_at = utcnow()
+def claim(session: Session, filing: Filing, *, city_code: str) -> FederatedCase:
+    """The row of ``filing``, written at once: its unique (origin, ref) makes a second copy that arrives while
+    this one is being filed wait for it and then fail here — 409 ``ref_in_progress`` (sent again, it gets the
+    first one's answer) — instead of filing twice."""
+    row = FederatedCase(origin_code=filing.origin, origin_ref=filing.ref, content_sha256=filing.content_sha256,
+                        business_type=filing.business_type, unit_code=filing.unit_code, city_code=city_code,
+                        status="filing", status_label="", steps=[], certificates=[])
+    row.ensure_id()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("同一申请正在办理，请稍后以同一编号重新发送", code="ref_in_progress") from exc
+    return row
 
 
 # ---------------------------------------------------------------------------------------------- national

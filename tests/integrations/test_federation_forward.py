@@ -328,3 +328,28 @@ def test_the_citys_own_rules_refuse_and_the_province_passes_the_refusal_on(platf
     assert "权利人" in refused.json()["detail"] and refused.json()["code"] not in ("incomplete", "city_unknown")
     assert _count(platforms.city, Case) == cases_before
     assert _count(platforms.city, FederatedCase) == 0 and _count(platforms.province, FederatedCase) == 0
+
+
+def test_two_copies_at_the_same_moment_file_one_case(platforms: Platforms) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases_before = _count(platforms.city, Case)
+    body = _body("REF-twice-1", _unit(2))
+    start = threading.Barrier(2)
+
+    def send() -> httpx.Response:
+        start.wait(timeout=10)
+        return _to_province(platforms, body)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: send(), range(2)))
+    filed = [a.json() for a in answers if a.status_code == 200]
+    assert filed, [a.text for a in answers]
+    assert all(a.status_code == 200 or (a.status_code == 409 and a.json()["code"] == "ref_in_progress")
+               for a in answers), [a.text for a in answers]
+    assert len({f["business_no"] for f in filed}) == 1
+    assert _count(platforms.city, Case) == cases_before + 1
+    assert _count(platforms.city, FederatedCase) == 1
+    again = _to_province(platforms, body)  # sent again later: the first one's answer
+    assert again.status_code == 200 and again.json()["business_no"] == filed[0]["business_no"]
