@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.casefile.status import status_label
+from app.db import utcnow
 from app.errors import ValidationFailed
 from app.federation import peers
 from app.federation.forward_models import FederatedCase
@@ -29,6 +30,7 @@ from app.security import audit
 
 REPORTS_PATH = "/federation/reports"
 RELAY_TOPIC = "federation.report"
+PROBE_TOPIC = "interface.probe"
 CASE_TOPICS = ("case.progress", "registration.result", "certificate.issued", "certificate.status")
 CERTIFICATE_FIELDS = ("certificate_no", "kind", "title", "status", "unit_code", "right_type", "office", "issued_on",
                       "issued_at", "sha256", "verify_url")
@@ -153,6 +155,8 @@ def receive(session: Session, peer: peers.Peer, body: dict[str, Any], *, own_cod
     province (relayed). Kept on the application's row; at a province relayed up when the application came from
     the national platform. Audited when it changed something."""
     topic = str(body.get("topic") or "")
+    if topic == PROBE_TOPIC:  # an operator's test call of the interface (app/integrations/probes.py)
+        return {"accepted": True, "probe": True}
     if own_level == "national" and topic == RELAY_TOPIC:
         topic = str(body.get("report") or "")
         if topic not in CASE_TOPICS or peer.level != "province":
@@ -173,8 +177,6 @@ def receive(session: Session, peer: peers.Peer, body: dict[str, Any], *, own_cod
         raise ValidationFailed("本平台不接收该类上报", code="report_unknown", field="topic")
     changed = apply_report(row, topic, body)
     if changed:
-        from app.db import utcnow
-
         row.updated_at = utcnow()
         if own_level == "province" and row.origin_code == "000000":
             _relay(session, row, topic, body)

@@ -87,6 +87,7 @@ ACTIONS: dict[str, str] = {
 }
 
 OBJECT_TYPES: dict[str, str] = {
+    "federated_case": "跨层级申请", "collected_checkpoint": "归集的登记簿检查点",
     "case": "案件", "task": "任务", "user": "用户", "role": "角色", "tenant": "辖区", "org_unit": "组织机构",
     "business_type": "业务类型", "process_version": "流程版本", "process_draft": "流程草稿", "form": "表单",
     "dictionary": "字典", "realty_unit": "不动产单元", "register_import": "存量数据导入", "certificate": "证书",

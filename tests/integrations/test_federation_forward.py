@@ -353,3 +353,20 @@ def test_two_copies_at_the_same_moment_file_one_case(platforms: Platforms) -> No
     assert _count(platforms.city, FederatedCase) == 1
     again = _to_province(platforms, body)  # sent again later: the first one's answer
     assert again.status_code == 200 and again.json()["business_no"] == filed[0]["business_no"]
+
+
+def test_an_operators_test_call_of_the_province_interface_reaches_the_province_signed(platforms: Platforms) -> None:
+    from app.federation.models import FederationNonce
+    from app.integrations.client import CallContext
+    from app.integrations.probes import _push_probe
+
+    city = platforms.city
+    with city.app_context(), city.extensions["db"].unit_of_work() as session:
+        _push_probe(session, CallContext(), "province", "/province/inbox")
+    with platforms.session(city) as session:
+        line = session.execute(select(InterfaceCallLog).where(InterfaceCallLog.interface_code == "province")
+                               .order_by(InterfaceCallLog.at.desc()).limit(1)).scalar_one()
+    assert (line.outcome, line.http_status) == ("ok", 200)
+    with platforms.session(platforms.province) as session:  # the province took it, signed by the city
+        senders = session.execute(select(FederationNonce.peer_code)).scalars().all()
+    assert senders == [CITY]
