@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 
+from app.cases import intake
 from app.catalog.definitions import BusinessTypeDef
 from app.clock import CHINA
 from app.db import new_id, utcnow
@@ -146,9 +147,7 @@ def apply(code: str) -> Any:
     schema = definition.application_schema
     unit_code = (request.values.get("unit_code") or "").replace(" ", "")
     subject = applications.applicant_subject(session, actor.user_id or "")
-    prefill = {"holder_name": subject.name, "holder_id_number": subject.id_number}
-    values = {k: v for k, v in prefill.items() if k in schema.get("properties", {})}
-    values["unit_code"] = unit_code
+    values = {**intake.prefill_for(session, actor, schema), "unit_code": unit_code}  # as the portal prefills
     ref, status = request.form.get("ref") or new_id(), 200
     errors: dict[str, Any] = {}
     if request.method == "POST":

@@ -102,6 +102,7 @@ def test_an_application_filed_nationally_gets_its_certificate_and_the_progress_c
     html = page.get_data(as_text=True)
     assert page.status_code == 200, html[:500]
     assert "变更后姓名" in html and "不动产权证书" in html  # the form and the checklist from the definition
+    assert f'value="{ZHANG_SAN["name"]}"' in html  # prefilled from the verified identity, as the portal does
     ref = re.search(r'name="ref" value="([^"]+)"', html)
     assert ref
     data: dict[str, Any] = {**_form(), "csrf_token": _csrf(browser, chosen.headers["Location"]), "ref": ref.group(1),
