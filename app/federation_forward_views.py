@@ -103,7 +103,7 @@ def choose() -> Any:
     page_actor().require("application:create")
     types = applications.cross_level_types(db_session())
     code = request.args.get("business_type") or ""
-    unit_code = (request.args.get("unit_code") or "").replace(" ", "")
+    unit_code = (request.args.get("unit_code") or "").replace(" ", "").upper()
     errors: dict[str, list[str]] = {}
     if "business_type" in request.args:
         if code not in {d.code for d in types}:
