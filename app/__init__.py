@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         error_handlers,
         federation,
         federation_pages,
+        federation_forward_views,
         federation_views,
         form_render,
         home,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     verify_page.init_app(app)
     federation_views.init_app(app)  # the peers' endpoints
     federation_pages.init_app(app)  # the national entrance (PLATFORM_LEVEL=national)
+    federation_forward_views.init_app(app)  # applications across levels, reports from below; /national pages
     workbench.init_app(app)
     admin.init_app(app)
     api.init_app(app)

@@ -6,6 +6,7 @@ from app.cases.batch_models import BatchItem, InstitutionBatch, InstitutionFilin
 from app.catalog.models import BusinessType, ProcessVersion  # noqa: F401
 from app.db import Base  # noqa: F401
 from app.engine.models import WorkflowState  # noqa: F401
+from app.federation.forward_models import CollectedCheckpoint, FederatedCase  # noqa: F401
 from app.federation.models import FederationNonce, FederationPeer  # noqa: F401
 from app.federation.nav_models import DefinitionAdoption, DefinitionOverride, DefinitionPackage, Navigation  # noqa: F401
 from app.feedback.models import Rating, RatingLink  # noqa: F401

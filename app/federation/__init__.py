@@ -7,5 +7,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app.federation.cli import federation
+    from app.federation.reports import route
+    from app.integrations.client import register_peer_router
 
     app.cli.add_command(federation)
+    register_peer_router(route)  # the outbox's province / national subscribers are peers, called signed

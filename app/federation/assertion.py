@@ -172,6 +172,15 @@ def arrive_navigated(session: Session, token: str, *, own_code: str, skew_second
     """``arrive`` telling also who sent the person, as whom, and the link navigation's claim if any (what
     the province passes on to the city, and what the city lands the person on)."""
     peer, subject, navigation = verify_claims(session, token, own_code=own_code, skew_seconds=skew_seconds)
+    user, created = account_for(session, peer, subject, navigation=navigation)
+    return Arrival(user, created, peer, subject, navigation)
+
+
+def account_for(session: Session, peer: peers.Peer, subject: Subject, *,
+                navigation: Navigation | None = None) -> tuple[User, bool]:
+    """The applicant account of a person ``peer`` vouches for (verified there): found by ID number, or made and
+    marked verified ``assertion``; (user, created). Shared by link navigation (``arrive``) and by applications
+    forwarded from above (app/federation/applications.py)."""
     bidx = blind_index(subject.id_number)
     users = session.execute(select(User).where(User.id_number_bidx == bidx, User.kind == "applicant",
                                                User.is_active.is_(True))
@@ -200,4 +209,4 @@ def arrive_navigated(session: Session, token: str, *, own_code: str, skew_second
     audit.record(session, actor_id=user.id, action="federation.identity_arrived", object_type="user",
                  object_id=user.id, after=after)
     session.flush()
-    return Arrival(user, created, peer, subject, navigation)
+    return user, created

@@ -10,11 +10,14 @@ written, the call is deferred and the unit re-run with the answer (app/integrati
 """
 from __future__ import annotations
 
+import json as jsonlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -65,6 +68,34 @@ def _client() -> httpx.Client:
             if not _shared:
                 _shared.append(httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50)))
     return _shared[0]
+
+
+@dataclass(frozen=True)
+class PeerRoute:
+    """A subscriber that is another platform (the province above a city, the national platform above a
+    province): its address and the signature headers of a request to it (method, path, body) — no bearer key."""
+
+    url: str
+    sign: Callable[[str, str, bytes], dict[str, str]]
+
+
+PeerRouter = Callable[[Any, str], "PeerRoute | None"]  # (engine, interface code) → route, or None: as configured
+_peer_routers: list[PeerRouter] = []
+
+
+def register_peer_router(router: PeerRouter) -> None:
+    """app/federation registers how an interface that is a peer platform is reached (it knows the keys and the
+    trust store; this layer does not). Idempotent: one router per function, whatever the number of apps."""
+    if router not in _peer_routers:
+        _peer_routers.append(router)
+
+
+def _peer_route(engine: Any, code: str) -> PeerRoute | None:
+    for router in _peer_routers:
+        route = router(engine, code)
+        if route is not None:
+            return route
+    return None
 
 
 def call(session: Session, code: str, operation: str, method: str, path: str, *, ctx: CallContext,
@@ -131,17 +162,18 @@ def perform_all(session: Session, requests: list[CallRequest],
     if found is None:
         with Session(bind=engine) as fresh:
             found = interfaces_of(fresh, requests)
+    routes = {r.code: _peer_route(engine, r.code) for r in requests}  # here: the routers read the app's settings
     if len(requests) == 1:
-        done = [_perform_one(found.get(requests[0].code), requests[0])]
+        done = [_perform_one(found.get(requests[0].code), requests[0], routes[requests[0].code])]
     else:  # a pass's calls do not depend on each other (each was wanted while the others were unanswered)
         with ThreadPoolExecutor(max_workers=min(len(requests), MAX_PARALLEL_CALLS)) as pool:
-            done = list(pool.map(lambda r: _perform_one(found.get(r.code), r), requests))
+            done = list(pool.map(lambda r: _perform_one(found.get(r.code), r, routes[r.code]), requests))
     calllog.record_all(engine, [(log, breaker) for _, log, breaker in done])
     return [outcome for outcome, _, _ in done]
 
 
-def _perform_one(iface: Interface | None, request: CallRequest) -> tuple[Reply | Failure, InterfaceCallLog,
-                                                                         bool | None]:
+def _perform_one(iface: Interface | None, request: CallRequest, route: PeerRoute | None = None
+                 ) -> tuple[Reply | Failure, InterfaceCallLog, bool | None]:
     """One call: its outcome, its log line and the breaker outcome (True success, False failure, None none)."""
     started, now = time.monotonic(), utcnow()
     log = InterfaceCallLog(interface_code=request.code, operation=request.operation, actor_id=request.ctx.actor_id,
@@ -156,7 +188,7 @@ def _perform_one(iface: Interface | None, request: CallRequest) -> tuple[Reply |
     if not allowed:
         log.outcome, log.error = "short_circuit", "circuit breaker open"
         return unavailable, log, None
-    reply, error, status = _exchange(iface, request, log, trial)
+    reply, error, status = _exchange(iface, request, log, trial, route)
     log.latency_ms, log.http_status = int((time.monotonic() - started) * 1000), status
     if reply is not None:
         log.outcome, log.error = "ok", None
@@ -166,11 +198,19 @@ def _perform_one(iface: Interface | None, request: CallRequest) -> tuple[Reply |
     return unavailable, log, False
 
 
-def _exchange(iface: Interface, request: CallRequest, log: InterfaceCallLog,
-              trial: bool) -> tuple[Reply | None, str | None, int | None]:
-    """The HTTP exchange with its bounded retries: ``(reply, error, last status)``."""
+def _exchange(iface: Interface, request: CallRequest, log: InterfaceCallLog, trial: bool,
+              route: PeerRoute | None = None) -> tuple[Reply | None, str | None, int | None]:
+    """The HTTP exchange with its bounded retries: ``(reply, error, last status)``. A peer platform (``route``)
+    gets the JSON body as signed bytes and the signature headers instead of the bearer key; each attempt is
+    signed afresh (a new nonce: the receiver refuses a replayed one)."""
     headers = {"Authorization": f"Bearer {iface.credential or ''}", "Accept": "application/json"}
     content = request.content
+    url = iface.base_url.rstrip("/") + request.path
+    signed_body = None
+    if route is not None:
+        url, signed_body = route.url, jsonlib.dumps(request.json, ensure_ascii=False, separators=(",", ":")).encode()
+        del headers["Authorization"]
+        headers["Content-Type"] = "application/json"
     if content is not None:
         headers["Content-Type"] = headers["Accept"] = content[1]
     if request.idempotency_key:
@@ -181,9 +221,12 @@ def _exchange(iface: Interface, request: CallRequest, log: InterfaceCallLog,
     for attempt in range(attempts):
         log.attempts = attempt + 1
         try:
-            resp = client.request(request.method, iface.base_url.rstrip("/") + request.path, json=request.json,
-                                  headers=headers, timeout=timeout,
-                                  content=content[0] if content is not None else None)
+            if route is not None and signed_body is not None:
+                signed = {**headers, **route.sign(request.method, _signed_path(url), signed_body)}
+                resp = client.request(request.method, url, content=signed_body, headers=signed, timeout=timeout)
+            else:
+                resp = client.request(request.method, url, json=request.json, headers=headers, timeout=timeout,
+                                      content=content[0] if content is not None else None)
             status = resp.status_code
             if content is not None and 200 <= status < 300:
                 return Reply(status, {}, resp.content), None, status
@@ -198,3 +241,9 @@ def _exchange(iface: Interface, request: CallRequest, log: InterfaceCallLog,
         if attempt + 1 < attempts:
             time.sleep(min(0.1 * 2 ** attempt, MAX_BACKOFF_S))
     return None, error, status
+
+
+def _signed_path(url: str) -> str:
+    """The path (and query) the receiver sees: what a peer's signature covers."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -41,7 +41,11 @@ DEFAULTS = [
     InterfaceDefault("sifa", "司法公证"),
     InterfaceDefault("weijian", "卫健出生死亡证明"),
     InterfaceDefault("province", "省级不动产登记平台",
-                     topics=("case.progress", "registration.result", "register.checkpoint")),
+                     topics=("case.progress", "registration.result", "register.checkpoint", "certificate.issued",
+                             "certificate.status")),
+    # At a province: the national platform, sent the reports of applications filed there (app/federation/reports.py;
+    # called signed when the national platform is a peer).
+    InterfaceDefault("national", "全国一窗办事平台", topics=("federation.report",)),
     InterfaceDefault("sms", "短信平台", topics=("case.progress",)),
     InterfaceDefault("zhengzhao", "电子证照库", topics=("certificate.issued", "certificate.status")),
     InterfaceDefault("face", "人脸核验"),

@@ -260,13 +260,29 @@ def drain(session_factory: Callable[[], Session], *, deliverers: int = 1, budget
         except Exception:  # the others go on; the job runs again at its next tick
             log.exception("an outbox deliverer stopped")
 
-    threads = [threading.Thread(target=run_logged, name=f"outbox-deliverer-{i}", daemon=True)
+    threads = [threading.Thread(target=_in_app_context(run_logged), name=f"outbox-deliverer-{i}", daemon=True)
                for i in range(deliverers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return report
+
+
+def _in_app_context(run: Callable[[], None]) -> Callable[[], None]:
+    """A deliverer thread in the app's context, like the job that started it: a subscriber that is a peer
+    platform is called signed with the app's own key (app/federation/reports.py ``route``)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return run
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def in_context() -> None:
+        with app.app_context():
+            run()
+
+    return in_context
 
 
 def session_factory_of(session: Session) -> Callable[[], Session]:

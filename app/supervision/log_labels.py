@@ -85,9 +85,13 @@ ACTIONS: dict[str, str] = {
     "federation.definition_published": "发布业务定义包", "federation.definition_adopted": "采用省级业务定义包",
     "federation.definition_overridden": "业务定义设为本地覆盖",
     "federation.definition_override_cleared": "取消业务定义本地覆盖",
+    "federation.application_accepted": "受理上级平台转来的申请", "federation.application_routed": "转送申请至市级平台",
+    "federation.application_filed": "经全国平台提交申请", "federation.report_received": "接收下级平台上报的办理进度",
+    "federation.checkpoint_collected": "归集市级平台登记簿检查点",
 }
 
 OBJECT_TYPES: dict[str, str] = {
+    "federated_case": "跨层级申请", "collected_checkpoint": "归集的登记簿检查点",
     "case": "案件", "task": "任务", "user": "用户", "role": "角色", "tenant": "辖区", "org_unit": "组织机构",
     "business_type": "业务类型", "process_version": "流程版本", "process_draft": "流程草稿", "form": "表单",
     "dictionary": "字典", "realty_unit": "不动产单元", "register_import": "存量数据导入", "certificate": "证书",
