@@ -85,7 +85,7 @@ def arrive() -> Any:
         return hop_page(hop.action, hop.fields, "办理地平台")
     if landing is not None:
         path, origin = landing
-        cookie_session["federation_origin"] = origin  # the lead glues it to the case's origin (progress back)
+        cookie_session["federation_origin"] = origin  # the draft it starts takes it as its origin (app/portal/apply.py)
         return redirect(path)
     return redirect(safe_next(request.values.get("next")))
 

@@ -55,6 +55,11 @@ class Case(IdMixin, TenantScoped, Base):
     inquiry_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # 领证方式: ``postal`` (mailed to the address) or ``hall`` (collected at the office); None: not chosen yet.
     delivery_method: Mapped[str | None] = mapped_column(String(16))
+    # Where the application began when another platform sent it (issue 20): that platform's code and its
+    # reference (an application forwarded from above, or the national entrance's link navigation that brought the
+    # applicant here). Every progress report carries them up, so the level it began at shows the progress.
+    origin_code: Mapped[str | None] = mapped_column(String(6))
+    origin_ref: Mapped[str | None] = mapped_column(String(64))
     delivery_address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     delivery_address = EncryptedField("delivery_address_enc")

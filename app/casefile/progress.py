@@ -107,7 +107,9 @@ def add_event(session: Session, case: Case, *, kind: EventKind, actor: Actor | N
             payload={"business_no": case.business_no, "business_type": case.business_type_code,
                      "seq": event.seq, "kind": kind, "stage": stage, "status": case.status,
                      "status_label": status_label(case.status), "decision": decision,
-                     "message": message, "at": event.at.isoformat()},
+                     "message": message, "at": event.at.isoformat(),
+                     # where the case began when another platform sent it: the levels above follow it by this
+                     **({"origin": case.origin_code, "ref": case.origin_ref} if case.origin_ref else {})},
         ))
     return event
 

@@ -150,13 +150,15 @@ def _tenant_for(session: Session, form: dict[str, Any], tenant_id: str | None) -
 
 def create_application(session: Session, actor: Actor, business_type: str, form: dict[str, Any], *,
                        tenant_id: str | None = None, channel: Channel | None = None,
-                       permission: str = "application:create", power_of_attorney_id: str | None = None) -> Case:
+                       permission: str = "application:create", power_of_attorney_id: str | None = None,
+                       origin: tuple[str, str] | None = None) -> Case:
     """``permission``: what the actor needs to open this kind of case (a court's 嘱托 needs court:entrust).
     ``channel`` (for statistics): by default ``institution`` when a bank, developer or agent applies through
     its account, else ``online``; window intake and court entrustment name theirs. An agent institution, not a
     party itself, files for its client under a recorded 授权委托书 (``power_of_attorney_id``,
     app/cases/attorney.py). An institution whose port an operator closed files nothing new
-    (app/identity/institutions.py); its running cases go on."""
+    (app/identity/institutions.py); its running cases go on. ``origin``: (platform code, its reference) when
+    another platform sent the application or the applicant (issue 20): reported upward with every step."""
     actor.require(permission)
     if actor.kind == "institution":
         require_port_open(session, actor)
@@ -170,7 +172,8 @@ def create_application(session: Session, actor: Actor, business_type: str, form:
     elif power_of_attorney_id is not None:
         form = attorney.with_agent(definition, form)  # the 授权委托书 and the agent's ID are asked for
     case = Case(business_type_code=business_type, process_version_id=version.id, status=DRAFT,
-                channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id))
+                channel=channel, applicant_id=actor.user_id, tenant_id=_tenant_for(session, form, tenant_id),
+                origin_code=origin[0] if origin else None, origin_ref=origin[1] if origin else None)
     case.ensure_id()
     session.add(case)
     # The new case stays pending until the commit (issue 18): the register reads below would flush it early,

@@ -197,6 +197,8 @@ def find_filed(session: Session, origin: str, ref: str, content_sha256: str | No
     content is refused (409 ``ref_reused``)."""
     row = session.execute(select(FederatedCase).where(FederatedCase.origin_code == origin,
                                                       FederatedCase.origin_ref == ref)).scalar_one_or_none()
+    if row is not None and not row.content_sha256 and content_sha256 is not None:
+        return None  # a row the city's reports opened (they carry the origin), not a filing: the filing takes it over
     if row is not None and content_sha256 is not None and row.content_sha256 != content_sha256:
         raise Conflict("该申请编号已用于另一份不同的申请", code="ref_reused")
     return row
@@ -269,8 +271,8 @@ def record_routed(session: Session, filing: Filing, answer: dict[str, Any], *, a
                   action: str = "federation.application_routed") -> FederatedCase:
     """The row of an application sent down and accepted there (the province's routing record, the national
     portal's "my applications"); audited."""
-    collected = None
-    if answer.get("city") and answer.get("business_no"):  # the city's first report may have come first
+    collected = reported_first(session, filing)
+    if collected is None and answer.get("city") and answer.get("business_no"):  # the city's first report came first
         collected = session.execute(select(FederatedCase).where(
             FederatedCase.city_code == str(answer["city"]), FederatedCase.business_no == answer["business_no"],
             FederatedCase.origin_ref == f"local:{answer['business_no']}")).scalar_one_or_none()
@@ -299,6 +301,14 @@ def record_routed(session: Session, filing: Filing, answer: dict[str, Any], *, a
     return row
 
 
+def reported_first(session: Session, filing: Filing) -> FederatedCase | None:
+    """The row the city's reports opened under the filing's origin and reference before the city's answer reached
+    this level (the reports carry the case's origin; their steps were relayed up as they came)."""
+    return session.execute(select(FederatedCase).where(
+        FederatedCase.origin_code == filing.origin, FederatedCase.origin_ref == filing.ref,
+        FederatedCase.content_sha256 == "")).scalar_one_or_none()
+
+
 # ---------------------------------------------------------------------------------------------- city
 
 
@@ -318,7 +328,8 @@ def accept_at_city(session: Session, storage: Storage, filing: Filing, *, forwar
     row = claim(session, filing, city_code=own_code)  # first: a copy arriving at the same moment files nothing
     user, created = assertion.account_for(session, forwarded_by, subject)
     actor = actor_for(session, user)
-    case = intake.create_application(session, actor, filing.business_type, filing.form)
+    case = intake.create_application(session, actor, filing.business_type, filing.form,
+                                     origin=(filing.origin, filing.ref))
     for upload in filing.uploads:
         materials.add_material(session, storage, actor, case, definition, code=upload.code,
                                filename=upload.filename, content=upload.content)

@@ -15,7 +15,7 @@ from app.federation.forward_models import FederatedCase
 from app.integrations.client import ServiceUnavailable
 
 APPLICATIONS_PATH = "/federation/applications"
-NATIONAL = "000000"
+NATIONAL = reports.NATIONAL_CODE
 
 
 def send_down(session: Session, peer: peers.Peer, body: dict[str, Any], *, own_code: str, signing_key: str,
@@ -51,8 +51,9 @@ def route_down(session: Session, filing: Filing, *, own_code: str, signing_key: 
     city = applications.check_and_route(session, filing, own_code=own_code)
     answer = send_down(session, city, filing.body, own_code=own_code, signing_key=signing_key,
                        unavailable_code="city_unavailable")
+    relayed = applications.reported_first(session, filing) is not None  # its steps went up as they came
     row = applications.record_routed(session, filing, {**answer, "city": answer.get("city") or city.code})
-    if filing.origin == NATIONAL and (row.steps or row.certificates):
+    if filing.origin == NATIONAL and not relayed and (row.steps or row.certificates):
         reports.relay_kept(session, row)
     return answer
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.federation import assertion, peers
+from app.federation.forward_models import FederatedCase
 from app.federation.models import FederationPeer
 from app.federation.nav_models import Navigation
 from app.identifiers import (
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from app.identity.models import User
 
 ARRIVE_PATH = "/federation/arrive"
+NAVIGATED_LABEL = "已导航至办理地，待提交申请"
 
 
 class NavigationRefused(DomainError):
@@ -149,6 +151,13 @@ def start_navigation(session: Session, user: User, business_type: str, business_
                      unit_code=target.unit_code)
     row.ensure_id()
     session.add(row)
+    # The person's row among their cross-level applications (/national/my): the city reports the case the
+    # navigation starts under this reference, and the province relays its progress and certificates here.
+    followed = FederatedCase(origin_code=own_code, origin_ref=row.id, content_sha256="", business_type=business_type,
+                             unit_code=target.unit_code or "", applicant_user_id=user.id, city_code=target.city_code,
+                             status="navigated", status_label=NAVIGATED_LABEL, steps=[], certificates=[])
+    followed.ensure_id()
+    session.add(followed)
     session.flush()
     claim = assertion.Navigation(own_code, row.id, business_type, target.target_code, target.unit_code)
     subject = assertion.Subject(user.real_name, user.id_number, user.verification_level or "identity",

@@ -29,6 +29,7 @@ from app.integrations.models import OutboxMessage
 from app.security import audit
 
 REPORTS_PATH = "/federation/reports"
+NATIONAL_CODE = "000000"
 RELAY_TOPIC = "federation.report"
 PROBE_TOPIC = "interface.probe"
 CASE_TOPICS = ("case.progress", "registration.result", "certificate.issued", "certificate.status")
@@ -53,7 +54,7 @@ def route(engine: Any, code: str) -> PeerRoute | None:
     if (code, level) == ("province", "city"):
         target = own[:2] + "0000"
     elif (code, level) == ("national", "province"):
-        target = "000000"
+        target = NATIONAL_CODE
     else:
         return None
     with Session(bind=engine) as session:
@@ -125,6 +126,27 @@ def _collected_row(session: Session, city: str, body: dict[str, Any]) -> Federat
     return row
 
 
+def _navigated_row(session: Session, city: str, body: dict[str, Any]) -> FederatedCase | None:
+    """The province's row of a case a link navigation started (the city reports its origin with every step): kept
+    under the origin's reference, so its reports are relayed to the platform the person began at."""
+    origin, ref = str(body.get("origin") or ""), str(body.get("ref") or "")
+    if origin != NATIONAL_CODE or not ref:
+        return None
+    row = session.execute(select(FederatedCase).where(FederatedCase.origin_code == origin,
+                                                      FederatedCase.origin_ref == ref)).scalar_one_or_none()
+    if row is not None:  # another case began from the same navigation: collected as the city's own
+        return None
+    row = FederatedCase(origin_code=origin, origin_ref=ref, content_sha256="",
+                        business_type=str(body.get("business_type") or ""), unit_code=str(body.get("unit_code") or ""),
+                        city_code=city, business_no=str(body.get("business_no") or ""),
+                        status=str(body.get("status") or ""), status_label=str(body.get("status_label") or ""),
+                        steps=[], certificates=[])
+    row.ensure_id()
+    session.add(row)
+    session.flush()
+    return row
+
+
 def _relay(session: Session, row: FederatedCase, topic: str, body: dict[str, Any]) -> None:
     """Up to the national platform, through the province's outbox (per-case order, retried, per subscriber)."""
     payload = {k: v for k, v in body.items() if k != "topic"}
@@ -166,19 +188,21 @@ def receive(session: Session, peer: peers.Peer, body: dict[str, Any], *, own_cod
         ).scalar_one_or_none()
         if row is None:
             return {"accepted": False, "reason": "unknown_application"}
+        if not row.business_no and body.get("business_no"):  # a link navigation's case: its 业务号 known now
+            row.business_no = str(body["business_no"])
     elif own_level == "province" and topic in CASE_TOPICS and peer.level == "city":
         business_no = str(body.get("business_no") or "")
         if not business_no:
             raise ValidationFailed("缺少业务号", code="report_invalid", field="business_no")
         row = session.execute(select(FederatedCase).where(
             FederatedCase.city_code == peer.code, FederatedCase.business_no == business_no)).scalar_one_or_none()
-        row = row or _collected_row(session, peer.code, body)
+        row = row or _navigated_row(session, peer.code, body) or _collected_row(session, peer.code, body)
     else:
         raise ValidationFailed("本平台不接收该类上报", code="report_unknown", field="topic")
     changed = apply_report(row, topic, body)
     if changed:
         row.updated_at = utcnow()
-        if own_level == "province" and row.origin_code == "000000":
+        if own_level == "province" and row.origin_code == NATIONAL_CODE:
             _relay(session, row, topic, body)
         audit.record(session, actor_id=None, action="federation.report_received", object_type="federated_case",
                      object_id=row.id, after={"from": peer.code, "topic": topic, "business_no": row.business_no,

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from werkzeug.wrappers import Response
 
 from app.casefile import consent
@@ -45,11 +46,26 @@ def _schema(definition: BusinessTypeDef) -> dict[str, Any]:
 
 
 
+def _navigation_origin(code: str) -> tuple[str, str] | None:
+    """The national entrance's link navigation that brought the person here for this type (kept in the session
+    by /federation/arrive): the draft takes it as its origin, so its progress goes back there (issue 20)."""
+    origin = cookie_session.get("federation_origin")
+    if not isinstance(origin, dict) or origin.get("type") != code:
+        return None
+    if not origin.get("platform") or not origin.get("ref"):
+        return None
+    return str(origin["platform"]), str(origin["ref"])
+
+
 def create_draft(session: Session, actor: Actor, code: str,
                  values: dict[str, Any]) -> tuple[Case | None, dict[str, list[str]]]:
     """The draft, or the errors to show on the page (both the one-page form and the steps begin here)."""
     try:
-        return intake.create_application(session, actor, code, values), {}
+        origin = _navigation_origin(code)
+        case = intake.create_application(session, actor, code, values, origin=origin)
+        if origin is not None:  # one navigation, one application
+            cookie_session.pop("federation_origin", None)
+        return case, {}
     except ValidationFailed as exc:
         return None, exc.errors or {"_form": [exc.message]}
     except PermissionDenied as exc:

@@ -285,8 +285,8 @@ def test_the_national_page_shows_the_refusal_from_below_on_the_form(platforms: P
 
 def test_a_report_that_overtook_the_citys_answer_moves_to_the_routing_row(platforms: Platforms) -> None:
     """The city's first progress report reached the province before the province recorded its routing row (here:
-    the city was sent the application directly): the province kept it for the city's case and, once the
-    application is routed, the row is the national application's and its steps go up."""
+    the city was sent the application directly): the report carries the case's origin, so the province kept it
+    under the national application's reference and relayed it at once; the routing then takes that row over."""
     from app.integrations.models import OutboxMessage
 
     body = _body("REF-overtaken-1", _unit(2))
@@ -298,7 +298,8 @@ def test_a_report_that_overtook_the_citys_answer_moves_to_the_routing_row(platfo
     _deliver(platforms.city)
     with platforms.session(platforms.province) as session:
         [kept] = session.execute(select(FederatedCase)).scalars().all()
-        assert (kept.origin_ref, kept.business_no) == (f"local:{business_no}", business_no) and kept.steps
+        assert (kept.origin_code, kept.origin_ref, kept.business_no) == (NATIONAL, "REF-overtaken-1", business_no)
+        assert kept.steps and not kept.content_sha256
     routed = _to_province(platforms, body)
     assert routed.status_code == 200 and routed.json() == direct.json()
     with platforms.session(platforms.province) as session:

@@ -9,12 +9,14 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support.cases import take_through
 from support.federation_nav import (
     CITY,
     NATIONAL,
@@ -26,12 +28,16 @@ from support.federation_nav import (
     three_platforms,
     trust,
 )
+from support.forms import upload_missing
 
+from app.casefile.models import Case
 from app.demo import ZHANG_SAN
 from app.federation import assertion
+from app.federation.forward_models import FederatedCase
 from app.federation.nav_models import Navigation
 from app.identifiers import make_unit_code
 from app.identity.models import User
+from app.integrations.outbox import deliver_pending
 from app.security.models import AuditEntry
 
 ZHANG_SAN_FLAT = make_unit_code("330106", 1, 1, "GB", 100, 1, 101)  # 西湖区 demo unit 1, his
@@ -244,3 +250,49 @@ def test_tampered_expired_and_misrouted_navigations_are_refused(federation: Fede
     with federation.city.unit_of_work() as session:
         assert session.execute(select(AuditEntry.seq).where(
             AuditEntry.action == "federation.identity_arrived")).all() == []
+
+
+def test_a_case_begun_by_link_navigation_reports_its_progress_back_to_the_national_page(
+        federation: Federation, login: Any) -> None:
+    """The city keeps the navigation as the case's origin; every step it reports to the province carries it, the
+    province relays those reports up, and the person sees the steps and the certificate on /national/my."""
+    national = federation.national.browser()
+    sign_in(national, "zhangsan")
+    city, landed = _follow(federation, _go(national, unit_code=ZHANG_SAN_FLAT, business_type="holder_change"))
+    assert landed.status_code == 302, landed.text[:500]
+    page = city.get(landed.headers["Location"])
+    assert page.status_code == 200, page.text[:500]
+    created = city.post(landed.headers["Location"], data={
+        "csrf_token": csrf_token(page.text), "unit_code": ZHANG_SAN_FLAT, "holder_name": ZHANG_SAN["name"],
+        "holder_id_number": ZHANG_SAN["id_number"], "new_name": "张叁", "new_id_number": ZHANG_SAN["id_number"],
+        "reason": "name_change"})
+    assert created.status_code == 302, created.text[:2000]
+    with federation.national.unit_of_work() as session:
+        navigation = session.execute(select(Navigation)).scalars().one()
+    with federation.city.unit_of_work() as session:
+        case = session.execute(select(Case).where(Case.origin_ref == navigation.id)).scalars().one()
+        case_id = case.id
+        assert case.origin_code == NATIONAL and case.business_type_code == "holder_change"
+    assert "federation_origin" not in _session_of(federation.city.app, city)  # one navigation, one application
+
+    owner = login("zhangsan")  # the same account at the city: uploads, confirms and submits through the API
+    upload_missing(owner, case_id)
+    assert owner.post(f"/api/v1/applications/{case_id}/confirm").status_code == 200
+    submitted = owner.post(f"/api/v1/applications/{case_id}/submit")
+    assert submitted.status_code == 200, submitted.get_json()
+    business_no = submitted.get_json()["business_no"]
+    take_through(login, business_no)
+    for platform in (federation.city, federation.province):  # the city reports, the province relays
+        with platform.app.app_context(), platform.unit_of_work() as session:
+            assert deliver_pending(session).dead == 0
+    with federation.province.unit_of_work() as session:
+        kept = session.execute(select(FederatedCase).where(FederatedCase.business_no == business_no)).scalars().one()
+        assert (kept.origin_code, kept.origin_ref, kept.city_code) == (NATIONAL, navigation.id, CITY)
+    with federation.national.unit_of_work() as session:
+        followed = session.execute(select(FederatedCase).where(
+            FederatedCase.origin_ref == navigation.id)).scalars().one()
+        assert followed.business_no == business_no and followed.status == "completed"
+        assert {"受理", "审核", "登簿", "缮证"} <= {s["stage"] for s in followed.steps}
+        number = followed.certificates[0]["certificate_no"]
+    mine = national.get("/national/my").text
+    assert business_no in mine and number in mine and "已办结" in mine
