@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         error_handlers,
         federation,
         federation_views,
+        ferry,
         form_render,
         home,
         identity,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     supervision.init_app(app)  # flask logs
     archives.init_app(app)  # flask archives
     federation.init_app(app)  # flask federation
+    ferry.init_app(app)  # flask ferry
     web.init_app(app)  # request plumbing: input guard, one transaction per request, headers, rate limits
     error_handlers.init_app(app)
     pages.init_app(app)  # sign-in pages, CSRF, layout context, Beijing-time filters

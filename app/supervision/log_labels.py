@@ -81,6 +81,10 @@ ACTIONS: dict[str, str] = {
     "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
     "federation.peer_added": "添加对接平台", "federation.peer_removed": "移除对接平台",
     "federation.identity_arrived": "经上级平台身份认证进入",
+    # zones: one-way export and offline return (docs/ferry.md)
+    "ferry.package_exported": "写出内网摆渡包", "ferry.package_imported": "导入外网摆渡包",
+    "ferry.review_recorded": "记录空间审核结果", "ferry.return_written": "写出空间审核回传文件",
+    "ferry.return_imported": "导入内网空间审核结果",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -91,6 +95,7 @@ OBJECT_TYPES: dict[str, str] = {
     "calendar": "工作日历", "holiday_plan": "节假日安排", "material": "材料",
     "power_of_attorney": "授权委托书", "building": "幢", "archive_package": "档案封装包",
     "institution": "机构", "institution_batch": "批量申报批次", "federation_peer": "对接平台",
+    "ferry_package": "摆渡包", "ferry_review": "空间审核结果", "ferry_return": "审核结果回传文件",
 }
 
 DETAIL_KEYS: dict[str, str] = {
