@@ -1,0 +1,198 @@
+"""Issue 20 §2: the extranet writes a signed package after 登簿 into the gate's directory; the intranet, a
+separate process with its own database, imports the packages strictly in sequence with the extranet's public key
+alone and proves its copy against the signed checkpoint; its spatial-review results come back as a signed file
+(光盘摆渡) that the extranet accepts once. Tampered, out-of-sequence, replayed, unsigned and foreign-key files are
+refused with their codes. On SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
+from sqlalchemy import create_engine, select, text
+from support.cases import complete_stage
+from support.databases import copy_database, drop, worker_database_url
+
+from app.config import ROOT
+from app.ferry.models import FerryPackage
+from app.ferry.package import sign_return
+from app.federation.signing import private_key, public_key_text
+from app.integrations.verification_models import VerificationSnapshot
+from app.registry.checkpoint_log import canonical
+from app.renderer_process import child_environment
+from app.security.models import AuditEntry
+
+
+@dataclass
+class Zones:
+    extranet: Flask
+    gate: Path  # the export directory, as the one-way gate delivers it to the intranet
+    intranet_url: str
+    intranet_env: dict[str, str]
+    intranet_key: Ed25519PrivateKey
+    work: Path
+
+    def intranet(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``flask ferry …`` in a separate intranet process on its own database: no link to the extranet's."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "ferry", *args], cwd=ROOT,
+                              env=self.intranet_env, capture_output=True, text=True, timeout=120, check=False)
+
+    def extranet_cli(self, *args: str) -> Any:
+        return self.extranet.test_cli_runner().invoke(args=["ferry", *args])
+
+
+@pytest.fixture
+def zones(seeded: Flask, base_database_url: str, database_templates: dict[str, str],
+          tmp_path: Path) -> Iterator[Zones]:
+    url = worker_database_url(base_database_url, os.environ.get("PYTEST_XDIST_WORKER", "main"), "intranet")
+    drop(url)
+    copy_database(database_templates["empty"], url)
+    settings = seeded.config["SETTINGS"]
+    settings.ferry_export_dir = tmp_path / "gate"
+    with seeded.app_context():
+        from app.registry.signing import configured_paths, ensure_dev_keys
+
+        paths = configured_paths()
+        ensure_dev_keys(paths)
+        cert = tmp_path / "extranet-office.pem"  # all the intranet is given: the office's certificate
+        shutil.copyfile(paths.cert, cert)
+    intranet_secret = base64.b64encode(os.urandom(32)).decode()
+    intranet_key = private_key(intranet_secret)
+    settings.ferry_intranet_public_key = public_key_text(intranet_key)
+    env = child_environment(settings)
+    for name in ("FERRY_EXPORT_DIR", "CHECKPOINT_DIR", "CERT_SIGNING_KEY_FILE", "CERT_SIGNING_CERT_FILE",
+                 "CERT_TRUST_ROOT_FILE", "FERRY_INTRANET_PUBLIC_KEY"):
+        env.pop(name, None)
+    env.update(DATABASE_URL=url, INSTANCE_PATH=str(tmp_path / "intranet"), STORAGE_DIR=str(tmp_path / "intranet-files"),
+               FERRY_EXTRANET_CERT_FILE=str(cert), FEDERATION_SIGNING_KEY=intranet_secret,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    (tmp_path / "intranet").mkdir()
+    try:
+        yield Zones(seeded, tmp_path / "gate", url, env, intranet_key, tmp_path)
+    finally:
+        drop(url)
+
+
+def _ok(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    for word in words:
+        assert word in result.stdout, result.stdout
+    return result.stdout
+
+
+def _refused(result: Any, code: str) -> None:
+    output = result.stdout + result.stderr if isinstance(result, subprocess.CompletedProcess) else result.output
+    status = result.returncode if isinstance(result, subprocess.CompletedProcess) else result.exit_code
+    assert status == 1, output
+    assert f"（{code}）" in output, output
+
+
+def _record(login: Any, business_no: str) -> None:
+    for username, stage in [("xh_acceptor", "受理"), ("xh_reviewer", "审核"), ("xh_recorder", "登簿")]:
+        resp = complete_stage(login(username), business_no, stage)
+        assert resp.status_code == 200, resp.get_json()
+
+
+def _export(zones: Zones, *words: str) -> str:
+    result = zones.extranet_cli("export")
+    assert result.exit_code == 0, result.output
+    for word in words:
+        assert word in result.output, result.output
+    return str(result.output)
+
+
+def test_register_crosses_the_gate_one_way_and_the_copy_verifies(zones: Zones, login: Any,
+                                                                submitted_transfer: dict) -> None:
+    _export(zones, "已写出摆渡包 #1")  # the register as seeded, from genesis
+    _record(login, submitted_transfer["business_no"])
+    _export(zones, "已写出摆渡包 #2")  # the transfer's 登簿, and the entries since package 1
+    _export(zones, "无新的登簿记载")  # nothing recorded since: no package (its own audit entry is no 登簿)
+    names = sorted(p.name for p in zones.gate.iterdir())
+    assert names == [".staging", "ferry-00000001.json", "ferry-00000002.json"]
+    assert not list((zones.gate / ".staging").iterdir())
+    second = json.loads((zones.gate / "ferry-00000002.json").read_bytes())
+    assert [r["business_no"] for r in second["body"]["results"]] == [submitted_transfer["business_no"]]
+    assert second["body"]["prev"] is not None and second["body"]["log"]["since"] is not None
+    with zones.extranet.extensions["db"].unit_of_work() as session:
+        assert [p.published for p in session.execute(select(FerryPackage)).scalars()] == [True, True]
+
+    # out of sequence: package 2 alone into the empty copy
+    _refused(zones.intranet("import", str(zones.gate / "ferry-00000002.json")), "package_gap")
+    # tampered: one entry of package 1 changed (the signature no longer holds)
+    forged_dir = zones.work / "forged"
+    forged_dir.mkdir()
+    forged = json.loads((zones.gate / "ferry-00000001.json").read_bytes())
+    forged["body"]["log"]["entries"][0]["business_no"] = "X" + forged["body"]["log"]["entries"][0]["business_no"][1:]
+    (forged_dir / "ferry-00000001.json").write_bytes(canonical(forged))
+    _refused(zones.intranet("import", str(forged_dir)), "package_tampered")
+    assert zones.intranet("verify").returncode == 1  # nothing imported yet
+
+    out = _ok(zones.intranet("import", str(zones.gate)), "已导入摆渡包 #1", "已导入摆渡包 #2")
+    assert out.index("#1") < out.index("#2")
+    _ok(zones.intranet("verify"), "内网副本与检查点", "一致")
+    _ok(zones.intranet("import", str(zones.gate)), "没有新的摆渡包")  # the gate left them: same bytes, skipped
+    _refused(zones.intranet("import", str(zones.gate / "ferry-00000001.json")), "package_replayed")
+
+    # the copy changed in the intranet database no longer matches what the signed checkpoint and the entries say
+    engine = create_engine(zones.intranet_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ferry_copy_right SET holders = :h WHERE right_id = "
+                          "(SELECT MIN(right_id) FROM ferry_copy_right WHERE current = :t)"),
+                     {"h": json.dumps(["someone-else"]), "t": True})
+    engine.dispose()
+    result = zones.intranet("verify")
+    assert result.returncode == 1 and "副本的现势权利与记载重放的结果不符" in result.stderr, result.stderr
+
+
+def test_the_spatial_review_comes_back_once_by_a_signed_file(zones: Zones, login: Any, page_login: Any,
+                                                             submitted_transfer: dict) -> None:
+    business_no, unit = submitted_transfer["business_no"], submitted_transfer["unit_code"]
+    _record(login, business_no)
+    _export(zones, "已写出摆渡包 #1")
+    _ok(zones.intranet("import", str(zones.gate)), "已导入摆渡包 #1")
+    _ok(zones.intranet("review", business_no, "--unit", unit, "--result", "不通过", "--remarks", "界址与宗地图不符",
+                       "--reviewer", "内网审核员"), "待回传")
+    returns = zones.work / "disc"
+    _ok(zones.intranet("return-export", str(returns)), "已写出回传文件 #1")
+    _ok(zones.intranet("return-export", str(returns)), "没有待回传的审核结果")
+    disc = returns / "return-00000001.json"
+    document = json.loads(disc.read_bytes())
+
+    def variant(name: str, changed: dict[str, Any]) -> str:
+        path = zones.work / name
+        path.write_bytes(canonical(changed))
+        return str(path)
+
+    unsigned = {k: v for k, v in document.items() if k != "signature"}
+    _refused(zones.extranet_cli("return-import", variant("unsigned.json", unsigned)), "return_unsigned")
+    tampered = json.loads(json.dumps(document))
+    tampered["body"]["results"][0]["passed"] = True
+    _refused(zones.extranet_cli("return-import", variant("tampered.json", tampered)), "return_signature_invalid")
+    foreign = sign_return(document["body"], Ed25519PrivateKey.generate())
+    _refused(zones.extranet_cli("return-import", variant("foreign.json", foreign)), "return_signature_invalid")
+
+    result = zones.extranet_cli("return-import", str(disc))
+    assert result.exit_code == 0 and "已导入回传文件 #1：1 条审核结果" in result.output, result.output
+    _refused(zones.extranet_cli("return-import", str(disc)), "return_replayed")
+    again = sign_return({**document["body"], "nonce": document["body"]["nonce"]}, zones.intranet_key)
+    _refused(zones.extranet_cli("return-import", variant("again.json", again)), "return_replayed")
+
+    with zones.extranet.extensions["db"].unit_of_work() as session:
+        snap = session.execute(select(VerificationSnapshot).where(VerificationSnapshot.source == "spatial_review")
+                               .execution_options(all_tenants=True)).scalar_one()
+        assert (snap.business_no, snap.result, snap.subject_label) == (business_no, "不一致", unit)
+        assert {f["label"]: f["found"] for f in snap.fields}["审核意见"] == "界址与宗地图不符"
+        actions = list(session.execute(select(AuditEntry.action).where(AuditEntry.action.like("ferry.%"))).scalars())
+        assert actions.count("ferry.return_imported") == 1 and "ferry.package_exported" in actions
+    page = page_login("xh_acceptor").get(f"/workbench/cases/{submitted_transfer['id']}").get_data(as_text=True)
+    assert "内网空间审核" in page and "界址与宗地图不符" in page and "不一致" in page
