@@ -170,19 +170,11 @@ def make_checkpoint(session: Session) -> Any:
 
 
 def export_to_intranet(session: Session, app: Any) -> Any:
-    """单向光闸: sign a checkpoint of the 登簿s since the last one (under the checkpoint job's lease) and write the
-    next export package for the intranet into ``FERRY_EXPORT_DIR`` (app/ferry/export.py); nothing when the ferry
-    is not configured or nothing new was recorded."""
-    settings = app.config["SETTINGS"]
-    if settings.ferry_export_dir is None:
-        return None
-    from app.ferry.export import export_next
-    from app.integrations.outbox import session_factory_of
-    from app.registry.checkpoints import checkpoint_log, office_keys
+    """单向光闸: a checkpoint of the 登簿s since the last one, then the next export package for the intranet in
+    ``FERRY_EXPORT_DIR`` (app/ferry/export.py); nothing when the ferry is not configured or nothing was recorded."""
+    from app.ferry.export import export_after_checkpoint
 
-    run_job(app.extensions["db"], "checkpoint", make_checkpoint)  # None: the checkpoint job is running right now
-    return export_next(session_factory_of(session), settings.ferry_export_dir, checkpoint_log(),
-                       settings.platform_code, office_keys()[0])
+    return export_after_checkpoint(session, app)
 
 
 def build_archives(session: Session, app: Any) -> int:

@@ -7,6 +7,7 @@ from app.catalog.models import BusinessType, ProcessVersion  # noqa: F401
 from app.db import Base  # noqa: F401
 from app.engine.models import WorkflowState  # noqa: F401
 from app.federation.models import FederationNonce, FederationPeer  # noqa: F401
+from app.feedback.models import Rating, RatingLink  # noqa: F401
 from app.ferry.models import (  # noqa: F401
     FerryCopyEntry,
     FerryCopyRight,
@@ -16,7 +17,6 @@ from app.ferry.models import (  # noqa: F401
     FerryReturnReceived,
     FerryReview,
 )
-from app.feedback.models import Rating, RatingLink  # noqa: F401
 from app.identity.models import Institution, OrgUnit, Role, Tenant, User, UserRole  # noqa: F401
 from app.integrations.models import (  # noqa: F401
     Interface,

@@ -35,10 +35,11 @@ def export_command() -> None:
     """Extranet: sign a checkpoint of the new 登簿s and write the next package into FERRY_EXPORT_DIR (the job)."""
     if current_app.config["SETTINGS"].ferry_export_dir is None:
         _fail("未配置导出目录（FERRY_EXPORT_DIR）")
-    from app.jobs import export_to_intranet
+    from app.ferry.export import export_after_checkpoint
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        result = current_app.extensions["run_job"]("ferry_export", lambda s: export_to_intranet(s, current_app))
+        result = app.extensions["run_job"]("ferry_export", lambda s: export_after_checkpoint(s, app))
     except DomainError as exc:
         _fail(exc.message)
     click.echo("无新的登簿记载，未写出摆渡包" if result is None else str(result))

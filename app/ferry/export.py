@@ -57,6 +57,21 @@ def results_of(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(by_no.values())
 
 
+def export_after_checkpoint(session: Session, app: Any) -> Exported | None:
+    """What the ``ferry_export`` job runs: sign a checkpoint of the 登簿s since the last one (under the checkpoint
+    job's own lease, through the app's job runner, so it never races the checkpoint job), then write the next
+    package. None when ``FERRY_EXPORT_DIR`` is not set or nothing new was recorded."""
+    from app.integrations.outbox import session_factory_of
+    from app.registry.checkpoints import checkpoint_log, make_checkpoint, office_keys
+
+    settings = app.config["SETTINGS"]
+    if settings.ferry_export_dir is None:
+        return None
+    app.extensions["run_job"]("checkpoint", make_checkpoint)  # None: the checkpoint job is running right now
+    return export_next(session_factory_of(session), settings.ferry_export_dir, checkpoint_log(),
+                       settings.platform_code, office_keys()[0])
+
+
 def export_next(new_session: Callable[[], Session], directory: Path, book: CheckpointLog, issuer: str,
                 key_pem: bytes) -> Exported | None:
     """Publish what an earlier run committed but did not link, then write the package up to the latest
