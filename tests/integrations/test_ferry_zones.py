@@ -24,9 +24,9 @@ from support.cases import complete_stage
 from support.databases import copy_database, drop, worker_database_url
 
 from app.config import ROOT
+from app.federation.signing import private_key, public_key_text
 from app.ferry.models import FerryPackage
 from app.ferry.package import sign_return
-from app.federation.signing import private_key, public_key_text
 from app.integrations.verification_models import VerificationSnapshot
 from app.registry.checkpoint_log import canonical
 from app.renderer_process import child_environment

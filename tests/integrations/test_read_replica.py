@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from page_fixtures import PageUser
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -22,7 +23,6 @@ from support.servers import LiveServer
 from support.settings import make_settings
 
 from app import create_app
-from page_fixtures import PageUser
 
 REPLICA_ROLE = "bdcdj_replica"
 
