@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, UTCDateTime, utcnow
+from app.security.fields import EncryptedField
 
 
 class FerryPackage(Base):
@@ -88,17 +89,20 @@ class FerryCopyRight(Base):
 
 
 class FerryReview(IdMixin, Base):
-    """A spatial-review result made in the intranet, waiting for the next return file (``return_seq`` None)."""
+    """A spatial-review result made in the intranet, waiting for the next return file (``return_seq`` None). The
+    remarks are free text that may name a person or an address: encrypted, row-bound."""
 
     __tablename__ = "ferry_review"
 
     business_no: Mapped[str] = mapped_column(String(32), index=True)
     unit_code: Mapped[str | None] = mapped_column(String(40))
     passed: Mapped[bool] = mapped_column(Boolean)
-    remarks: Mapped[str] = mapped_column(Text, default="")
+    remarks_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reviewer: Mapped[str] = mapped_column(String(64))
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     return_seq: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    remarks = EncryptedField("remarks_enc")
 
 
 class FerryReturnFile(Base):

@@ -86,7 +86,8 @@ def write_return(new_session: Callable[[], Session], directory: Path, key: Ed255
         nonce = os.urandom(16).hex()
         body = {"seq": seq, "nonce": nonce, "issuer": issuer, "issued_at": utcnow().isoformat(),
                 "results": [{"business_no": r.business_no, "unit_code": r.unit_code, "passed": r.passed,
-                             "remarks": r.remarks, "reviewer": r.reviewer, "reviewed_at": r.reviewed_at.isoformat()}
+                             "remarks": r.remarks or "", "reviewer": r.reviewer,
+                             "reviewed_at": r.reviewed_at.isoformat()}
                             for r in pending]}
         for review in pending:
             review.return_seq = seq

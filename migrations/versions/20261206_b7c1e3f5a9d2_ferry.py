@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column('business_no', sa.String(length=32), nullable=False),
         sa.Column('unit_code', sa.String(length=40), nullable=True),
         sa.Column('passed', sa.Boolean(), nullable=False),
-        sa.Column('remarks', sa.Text(), nullable=False),
+        sa.Column('remarks_enc', sa.LargeBinary(), nullable=True),
         sa.Column('reviewer', sa.String(length=64), nullable=False),
         sa.Column('reviewed_at', UTCDateTime(), nullable=False),
         sa.Column('return_seq', sa.Integer(), nullable=True),
