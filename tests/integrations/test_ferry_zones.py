@@ -196,3 +196,34 @@ def test_the_spatial_review_comes_back_once_by_a_signed_file(zones: Zones, login
         assert actions.count("ferry.return_imported") == 1 and "ferry.package_exported" in actions
     page = page_login("xh_acceptor").get(f"/workbench/cases/{submitted_transfer['id']}").get_data(as_text=True)
     assert "内网空间审核" in page and "界址与宗地图不符" in page and "不一致" in page
+
+
+def test_a_package_committed_but_not_yet_linked_is_published_once_and_never_rewritten(db: Any,
+                                                                                      tmp_path: Path) -> None:
+    """The run that died between its commit and the link: the next run links the staged file; a different file
+    already under the package's name is never overwritten."""
+    from app.errors import Conflict
+    from app.ferry.export import STAGING, publish_pending
+    from app.ferry.package import sha256, write_new
+
+    gate = tmp_path / "gate"
+    data = b'{"format":"bdcdj-ferry/1"}'
+    write_new(gate / STAGING / "ferry-00000001.json", data)
+    with db.unit_of_work() as session:
+        session.add(FerryPackage(seq=1, checkpoint_seq=1, file_name="ferry-00000001.json", sha256=sha256(data),
+                                 entries=0, business_nos=[], published=False))
+    assert publish_pending(db.session_factory, gate) == 1
+    assert (gate / "ferry-00000001.json").read_bytes() == data and not list((gate / STAGING).iterdir())
+    assert publish_pending(db.session_factory, gate) == 0
+
+    write_new(gate / STAGING / "ferry-00000002.json", data + b" ")
+    (gate / "ferry-00000002.json").write_bytes(b"something else")
+    with db.unit_of_work() as session:
+        session.add(FerryPackage(seq=2, checkpoint_seq=2, file_name="ferry-00000002.json",
+                                 sha256=sha256(data + b" "), entries=0, business_nos=[], published=False))
+    with pytest.raises(Conflict) as refused:
+        publish_pending(db.session_factory, gate)
+    assert refused.value.code == "ferry_package_exists"
+    assert (gate / "ferry-00000002.json").read_bytes() == b"something else"
+    with pytest.raises(FileExistsError):
+        write_new(gate / "ferry-00000001.json", b"again")
