@@ -22,7 +22,9 @@ from flask import Flask
 from sqlalchemy import create_engine, select, text
 from support.cases import complete_stage
 from support.databases import copy_database, drop, worker_database_url
+from support.waiting import wait_for
 
+from app import jobs
 from app.config import ROOT
 from app.federation.signing import private_key, public_key_text
 from app.ferry.models import FerryPackage
@@ -227,3 +229,20 @@ def test_a_package_committed_but_not_yet_linked_is_published_once_and_never_rewr
     assert (gate / "ferry-00000002.json").read_bytes() == b"something else"
     with pytest.raises(FileExistsError):
         write_new(gate / "ferry-00000001.json", b"again")
+
+
+def test_the_scheduler_writes_a_package_after_each_登簿_without_being_asked(zones: Zones, login: Any,
+                                                                          submitted_transfer: dict) -> None:
+    every = {name: 3600 for name in jobs.INTERVALS_S} | {"ferry_export": 0.2}
+    scheduler = jobs.start_scheduler(zones.extranet, every)
+    try:
+        wait_for(lambda: (zones.gate / "ferry-00000001.json").exists(), "the register as seeded to be exported",
+                 timeout_s=30)
+        _record(login, submitted_transfer["business_no"])
+        wait_for(lambda: (zones.gate / "ferry-00000002.json").exists(), "the 登簿 to be exported", timeout_s=30)
+    finally:
+        scheduler.shutdown(wait=True)
+    second = json.loads((zones.gate / "ferry-00000002.json").read_bytes())
+    assert [r["business_no"] for r in second["body"]["results"]] == [submitted_transfer["business_no"]]
+    _ok(zones.intranet("import", str(zones.gate)), "已导入摆渡包 #1", "已导入摆渡包 #2")
+    _ok(zones.intranet("verify"), "一致")
