@@ -153,3 +153,29 @@ def import_return(session: Session, document: dict[str, Any], data: bytes,
                      object_id=case.id, tenant_id=case.tenant_id,
                      after={"return_seq": seq, "result": verdict, "unit_code": result.get("unit_code")})
     return snapshots
+
+
+def import_return_upload(session: Session, actor_id: str | None, data: bytes,
+                         public_key_text: str) -> list[VerificationSnapshot]:
+    """Extranet, from the operators' upload page: the same checks as ``flask ferry return-import``."""
+    import json
+
+    from app.federation.signing import parse_public_key
+
+    try:
+        document = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReturnRefused("文件不是有效的 JSON", code="return_invalid") from exc
+    if not isinstance(document, dict):
+        raise ReturnRefused("不是空间审核结果回传文件", code="return_invalid")
+    try:
+        key = parse_public_key(public_key_text) if public_key_text else None
+    except ValueError as exc:
+        raise ReturnRefused("配置的内网公钥（FERRY_INTRANET_PUBLIC_KEY）无效", code="return_key_missing") from exc
+    return import_return(session, document, data, key, actor_id=actor_id)
+
+
+def received_returns(session: Session, limit: int = 50) -> list[FerryReturnReceived]:
+    """The return files accepted, newest first (the upload page lists them)."""
+    return list(session.execute(select(FerryReturnReceived).order_by(FerryReturnReceived.seq.desc())
+                                .limit(limit)).scalars())

@@ -199,6 +199,29 @@ def test_the_spatial_review_comes_back_once_by_a_signed_file(zones: Zones, login
     page = page_login("xh_acceptor").get(f"/workbench/cases/{submitted_transfer['id']}").get_data(as_text=True)
     assert "内网空间审核" in page and "界址与宗地图不符" in page and "不一致" in page
 
+    # the operators' upload page: the same checks; the next disc is accepted, the first one refused again
+    ops = page_login("ops")
+    with disc.open("rb") as upload:
+        replay = ops.client.post("/admin/ferry/returns", data={"file": (upload, disc.name), "csrf_token": ops.csrf},
+                                 content_type="multipart/form-data")
+    assert replay.status_code == 422 and "拒绝重放" in replay.get_data(as_text=True)
+    assert "return_replayed" not in replay.get_data(as_text=True)  # words on the page, not codes
+    _ok(zones.intranet("review", business_no, "--unit", unit, "--result", "通过", "--reviewer", "内网审核员"))
+    _ok(zones.intranet("return-export", str(returns)), "已写出回传文件 #2")
+    second = returns / "return-00000002.json"
+    with second.open("rb") as upload:
+        accepted = ops.client.post("/admin/ferry/returns", data={"file": (upload, second.name),
+                                                                 "csrf_token": ops.csrf},
+                                   content_type="multipart/form-data")
+    assert accepted.status_code == 302, accepted.get_data(as_text=True)
+    listing = ops.get("/admin/ferry/returns").get_data(as_text=True)
+    assert "已导入回传文件：1 条空间审核结果已附入案件" in listing and "#2" in listing and "#1" in listing
+    with zones.extranet.extensions["db"].unit_of_work() as session:
+        results = [s.result for s in session.execute(
+            select(VerificationSnapshot).where(VerificationSnapshot.source == "spatial_review")
+            .order_by(VerificationSnapshot.checked_at).execution_options(all_tenants=True)).scalars()]
+    assert results == ["不一致", "一致"]
+
 
 def test_a_package_committed_but_not_yet_linked_is_published_once_and_never_rewritten(db: Any,
                                                                                       tmp_path: Path) -> None:
