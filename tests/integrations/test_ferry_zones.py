@@ -28,7 +28,7 @@ from app import jobs
 from app.config import ROOT
 from app.federation.signing import private_key, public_key_text
 from app.ferry.models import FerryPackage
-from app.ferry.package import sign_return
+from app.ferry.package import sign_export, sign_return
 from app.integrations.verification_models import VerificationSnapshot
 from app.registry.checkpoint_log import canonical
 from app.renderer_process import child_environment
@@ -43,6 +43,7 @@ class Zones:
     intranet_env: dict[str, str]
     intranet_key: Ed25519PrivateKey
     work: Path
+    office_key: bytes  # the extranet office's private key (PEM): only to forge a package the office "signed"
 
     def intranet(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``flask ferry …`` in a separate intranet process on its own database: no link to the extranet's."""
@@ -80,7 +81,7 @@ def zones(seeded: Flask, base_database_url: str, database_templates: dict[str, s
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     (tmp_path / "intranet").mkdir()
     try:
-        yield Zones(seeded, tmp_path / "gate", url, env, intranet_key, tmp_path)
+        yield Zones(seeded, tmp_path / "gate", url, env, intranet_key, tmp_path, paths.key.read_bytes())
     finally:
         drop(url)
 
@@ -139,8 +140,14 @@ def test_register_crosses_the_gate_one_way_and_the_copy_verifies(zones: Zones, l
     _refused(zones.intranet("import", str(forged_dir)), "package_tampered")
     assert zones.intranet("verify").returncode == 1  # nothing imported yet
 
-    out = _ok(zones.intranet("import", str(zones.gate)), "已导入摆渡包 #1", "已导入摆渡包 #2")
-    assert out.index("#1") < out.index("#2")
+    _ok(zones.intranet("import", str(zones.gate / "ferry-00000001.json")), "已导入摆渡包 #1")
+    # reordered: a package 2 signed by the office itself but not continuing package 1 (another prev digest)
+    skipping = json.loads((zones.gate / "ferry-00000002.json").read_bytes())
+    skipping["body"]["prev"] = "0" * 64
+    (forged_dir / "ferry-00000002.json").write_bytes(canonical(sign_export(skipping["body"], zones.office_key)))
+    _refused(zones.intranet("import", str(forged_dir / "ferry-00000002.json")), "package_out_of_order")
+    out = _ok(zones.intranet("import", str(zones.gate)), "已导入摆渡包 #2")  # package 1 left by the gate: skipped
+    assert "#1" not in out
     _ok(zones.intranet("verify"), "内网副本与检查点", "一致")
     _ok(zones.intranet("import", str(zones.gate)), "没有新的摆渡包")  # the gate left them: same bytes, skipped
     _refused(zones.intranet("import", str(zones.gate / "ferry-00000001.json")), "package_replayed")
