@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         federation_forward_views,
         federation_pages,
         federation_views,
+        ferry,
         form_render,
         home,
         identity,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     supervision.init_app(app)  # flask logs
     archives.init_app(app)  # flask archives
     federation.init_app(app)  # flask federation
+    ferry.init_app(app)  # flask ferry
     web.init_app(app)  # request plumbing: input guard, one transaction per request, headers, rate limits
     error_handlers.init_app(app)
     pages.init_app(app)  # sign-in pages, CSRF, layout context, Beijing-time filters

@@ -204,6 +204,16 @@ class Settings:
     platform_code: str = "330100"
     federation_signing_key: str = ""
     federation_skew_seconds: int = 300
+    # Zones (docs/ferry.md): the extranet writes a signed package after 登簿 into FERRY_EXPORT_DIR (none: no
+    # export); the intranet checks them with the extranet office's certificate or public key
+    # (FERRY_EXTRANET_CERT_FILE, PEM); the extranet checks the intranet's offline return files with the
+    # intranet's Ed25519 public key (FERRY_INTRANET_PUBLIC_KEY, base64, what `flask federation key` prints there).
+    ferry_export_dir: Path | None = None
+    ferry_extranet_cert_file: Path | None = None
+    ferry_intranet_public_key: str = ""
+    # Scaling (docs/scaling.md): a streaming replica's URL for the inbox counts, statistics and register queries
+    # (none: they read the primary, as do they when the replica cannot be reached).
+    database_replica_url: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -266,6 +276,10 @@ class Settings:
                 {} if app_env == "production" else read_keys_file(instance / KEYS_FILE)).get(
                 "FEDERATION_SIGNING_KEY", ""),
             federation_skew_seconds=env_int("FEDERATION_SKEW_SECONDS", 300),
+            ferry_export_dir=_env_path("FERRY_EXPORT_DIR"),
+            ferry_extranet_cert_file=_env_path("FERRY_EXTRANET_CERT_FILE"),
+            ferry_intranet_public_key=env_str("FERRY_INTRANET_PUBLIC_KEY") or "",
+            database_replica_url=env_str("DATABASE_REPLICA_URL") or "",
         )
         settings.check()
         return settings

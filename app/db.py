@@ -43,6 +43,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
+log = logging.getLogger(__name__)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -148,8 +150,10 @@ def set_tenant_scope(session: Session, tenants: set[str] | frozenset[str] | None
 
 
 def init_app(app: Any) -> None:
-    """The database of ``DATABASE_URL`` (``app.extensions["db"]``)."""
-    app.extensions["db"] = Database(app.config["SETTINGS"].database_url)
+    """The database of ``DATABASE_URL`` (``app.extensions["db"]``), with the read replica of
+    ``DATABASE_REPLICA_URL`` when one is configured."""
+    settings = app.config["SETTINGS"]
+    app.extensions["db"] = Database(settings.database_url, replica_url=settings.database_replica_url or None)
 
 
 def compact_json(value: Any) -> str:
@@ -164,10 +168,16 @@ def compact_json(value: Any) -> str:
 PING_IDLE_AFTER_S = 30.0
 
 
-class Database:
-    """One engine + session factory per app (tests create many apps)."""
+# After the replica could not be reached, reads go to the primary for this long before it is tried again.
+REPLICA_RETRY_S = 30.0
 
-    def __init__(self, url: str, *, ping_idle_after_s: float = PING_IDLE_AFTER_S, **engine_kwargs: Any) -> None:
+
+class Database:
+    """One engine + session factory per app (tests create many apps), and optionally a read replica's
+    (docs/scaling.md): ``replica_session`` serves the reads that may lag a moment behind the primary."""
+
+    def __init__(self, url: str, *, ping_idle_after_s: float = PING_IDLE_AFTER_S, replica_url: str | None = None,
+                 **engine_kwargs: Any) -> None:
         if url.startswith("sqlite"):
             engine_kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine_kwargs.setdefault("json_serializer", compact_json)
@@ -178,6 +188,43 @@ class Database:
             _ping_idle_connections(self.engine, ping_idle_after_s)
         _track_writes(self.engine)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.replica_engine: Engine | None = None
+        self._replica_down_until = 0.0
+        if replica_url:
+            # pre-ping: a replica restarted or failed over is noticed at checkout, and the read falls back
+            self.replica_engine = create_engine(replica_url, pool_pre_ping=True, json_serializer=compact_json,
+                                                **({"connect_args": {"check_same_thread": False, "timeout": 30}}
+                                                   if replica_url.startswith("sqlite") else {}))
+            self._replica_factory = sessionmaker(self.replica_engine, expire_on_commit=False)
+
+    def replica_session(self) -> Session | None:
+        """A session on the read replica (its transaction begun, so the reads of one page see one snapshot), or
+        None when none is configured or it cannot be reached — then the caller reads the primary; the failure
+        is logged and the replica is tried again after ``REPLICA_RETRY_S``. Never write through it: production
+        gives the replica URL a read-only role, and a streaming replica refuses writes anyway."""
+        if self.replica_engine is None or time.monotonic() < self._replica_down_until:
+            return None
+        session = self._replica_factory()
+        try:
+            session.connection()
+        except Exception:  # any failure to reach it: the primary serves, the request never fails for it
+            session.close()
+            self._replica_down_until = time.monotonic() + REPLICA_RETRY_S
+            log.warning("read replica unreachable: reads go to the primary for %.0f s", REPLICA_RETRY_S,
+                        exc_info=True)
+            return None
+        return session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """Reads only (statistics, inbox counts, register queries outside a request, benches): the replica when
+        it answers, else the primary; rolled back at the end, whatever happened."""
+        session = self.replica_session() or self.session_factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

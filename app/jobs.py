@@ -169,6 +169,14 @@ def make_checkpoint(session: Session) -> Any:
     return make(session)
 
 
+def export_to_intranet(session: Session, app: Any) -> Any:
+    """单向光闸: a checkpoint of the 登簿s since the last one, then the next export package for the intranet in
+    ``FERRY_EXPORT_DIR`` (app/ferry/export.py); nothing when the ferry is not configured or nothing was recorded."""
+    from app.ferry.export import export_after_checkpoint
+
+    return export_after_checkpoint(session, app)
+
+
 def build_archives(session: Session, app: Any) -> int:
     """电子档案: the packages of ended cases, one per transaction (app/archives/building.py)."""
     from app.archives.building import build_pending
@@ -272,12 +280,13 @@ class SchedulerElection:
 
 INTERVALS_S = {"outbox": 10, "outbox_prune": 600, "certificates": 10, "application_forms": 10, "tax_waits": 60,
                "verifications": 60, "sign_in_prune": 3600, "file_sweep": 3600, "checkpoint": 30, "archives": 60,
-               "archive_export": 300, "archive_fixity": 3600, "rating_links": 300}
+               "archive_export": 300, "archive_fixity": 3600, "rating_links": 300,
+               "ferry_export": 10}
 
 # The jobs that render or sign: with RENDERER_PROCESS on, the renderer process runs them (app/renderer.py), so no
 # web worker, the lease holder included, loads the PDF and signature stack. A new job that makes a PDF, signs or
 # checks a signature belongs here.
-IN_RENDERER = ("certificates", "application_forms", "checkpoint", "archives", "archive_fixity")
+IN_RENDERER = ("certificates", "application_forms", "checkpoint", "archives", "archive_fixity", "ferry_export")
 
 # With DOCUMENTS_AFTER_RESPONSE off the web workers leave every certificate and 申请书 to these jobs: they look
 # often (one indexed query each), so a document is made within about 2 s of its request.
@@ -362,5 +371,6 @@ def scheduled_jobs(app: Any) -> dict[str, Callable[[Session], Any]]:
         "archive_export": lambda s: export_archives(s, app),
         "archive_fixity": lambda s: check_archive_fixity(s, app),
         "rating_links": lambda s: send_rating_links(s, app),
+        "ferry_export": lambda s: export_to_intranet(s, app),
         **_document_jobs_in_renderer(app),  # last: these replace the ones above
     }

@@ -10,6 +10,15 @@ from app.federation.forward_models import CollectedCheckpoint, FederatedCase  # 
 from app.federation.models import FederationNonce, FederationPeer  # noqa: F401
 from app.federation.nav_models import DefinitionAdoption, DefinitionOverride, DefinitionPackage, Navigation  # noqa: F401
 from app.feedback.models import Rating, RatingLink  # noqa: F401
+from app.ferry.models import (  # noqa: F401
+    FerryCopyEntry,
+    FerryCopyRight,
+    FerryImport,
+    FerryPackage,
+    FerryReturnFile,
+    FerryReturnReceived,
+    FerryReview,
+)
 from app.identity.models import Institution, OrgUnit, Role, Tenant, User, UserRole  # noqa: F401
 from app.integrations.models import (  # noqa: F401
     Interface,

@@ -34,7 +34,8 @@ def child_environment(settings: Any) -> dict[str, str]:
               "CERT_SIGNING_KEY_FILE": settings.cert_signing_key_file,
               "CERT_SIGNING_CERT_FILE": settings.cert_signing_cert_file,
               "CERT_TRUST_ROOT_FILE": settings.cert_trust_root_file, "CHECKPOINT_DIR": settings.checkpoint_dir,
-              "INTEGRATIONS_BASE_URL": settings.integrations_base_url}
+              "INTEGRATIONS_BASE_URL": settings.integrations_base_url,
+              "FERRY_EXPORT_DIR": settings.ferry_export_dir}
     env.update({name: str(value) for name, value in values.items() if value})
     env.update(SCHEDULER_ENABLED="0", RENDERER_PROCESS="0")
     return env

@@ -56,6 +56,22 @@ def db_session() -> Session:
     return g.db_session
 
 
+def read_db_session() -> Session:
+    """The request's session for reads that may lag a moment behind the primary — inbox counts, statistics,
+    register queries (docs/scaling.md): on the read replica when ``DATABASE_REPLICA_URL`` is set and answers,
+    else the request's own session. It carries the request session's tenant scope as it is when first asked
+    (so take the actor first). Nothing is written through it; the request's writes (its access log included)
+    stay on ``db_session()``."""
+    primary = db_session()
+    if "replica_session" not in g:
+        database: Database = current_app.extensions["db"]
+        g.replica_session = database.replica_session()
+        if g.replica_session is not None:
+            g.replica_session.info["tenant_scope"] = primary.info.get("tenant_scope")
+    replica: Session | None = g.replica_session
+    return replica or primary
+
+
 @overload
 def current_actor(required: Literal[True] = True) -> Actor: ...
 @overload
@@ -163,6 +179,10 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+        replica = g.pop("replica_session", None)
+        if replica is not None:
+            replica.rollback()
+            replica.close()
 
     init_security_headers(app, settings)
     init_throttling(app, settings)

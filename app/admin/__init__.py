@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         designer_api,
         designer_pages,
         dictionary_pages,
+        ferry_pages,
         form_pages,
         import_pages,
         institution_pages,

@@ -12,7 +12,7 @@ from app.admin.log_pages import download
 from app.errors import ValidationFailed
 from app.pages import login_required
 from app.supervision import stats
-from app.web import db_session
+from app.web import db_session, read_db_session
 
 
 @bp.get("/stats")
@@ -24,18 +24,18 @@ def stats_dashboard() -> Any:
         f = stats.StatsFilter.parse(request.args)
     except ValidationFailed as exc:
         f, errors = stats.StatsFilter(), exc.errors or {}
-    data = stats.dashboard(db_session(), actor, f)
+    data = stats.dashboard(read_db_session(), actor, f)
     return render_template("admin/ops/stats.html", f=f, data=data, errors=errors, figures=stats.FIGURES,
                            rating_figures=stats.RATING_FIGURES,
                            can_export=actor.has("stats:export"),
-                           **stats.filter_choices(db_session())), 422 if errors else 200
+                           **stats.filter_choices(read_db_session())), 422 if errors else 200
 
 
 @bp.get("/stats/data")
 @login_required
 def stats_data() -> Any:
     actor = analyst("stats:read")
-    return jsonify(stats.dashboard(db_session(), actor, stats.StatsFilter.parse(request.args)))
+    return jsonify(stats.dashboard(read_db_session(), actor, stats.StatsFilter.parse(request.args)))
 
 
 @bp.get("/stats/cases")

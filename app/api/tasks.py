@@ -14,7 +14,7 @@ from app.cases.inbox import TABS, InboxFilter, applicant_token, inbox_page, task
 from app.cases.summary import show_case
 from app.identity.actor import Actor
 from app.vocabulary import TaskStatus
-from app.web import current_actor, db_session
+from app.web import current_actor, db_session, read_db_session
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="待办任务")
 
@@ -108,7 +108,7 @@ def _inbox_page(actor: Actor, args: dict[str, Any]) -> dict[str, Any]:
     flt = InboxFilter(tab=args["tab"], business_type=args["business_type"], stage=args["stage"],
                       district=args["district"], due=args["due"], business_no=args["business_no"],
                       applicant=args["applicant"], page=args["page"], per_page=args["per_page"])
-    page = inbox_page(db_session(), actor, flt)
+    page = inbox_page(db_session(), actor, flt, counts_session=read_db_session())
     return {"items": [{**_task_json(r.task, r.case), "days_left": r.days_left, "overdue": r.overdue,
                        "due_provisional": r.provisional} for r in page.rows],
             "page": args["page"], "per_page": args["per_page"], "total": page.total, "counts": page.counts}

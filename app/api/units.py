@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from app.errors import NotFound
 from app.registry import queries
-from app.web import current_actor, db_session
+from app.web import current_actor, db_session, read_db_session
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="不动产单元查询")
 
@@ -41,7 +41,8 @@ def list_units(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(SearchArgs, location="query")
 def search_units(args: dict[str, Any]) -> dict[str, Any]:
     """按证书号（精确）或坐落（包含）查询登记簿；非权利人须说明查询目的（条例 27–28；查询留痕）"""
-    return queries.search_units(db_session(), current_actor(), **args)
+    actor = current_actor()  # first: the read session takes the actor's tenant scope
+    return queries.search_units(db_session(), actor, read=read_db_session(), **args)
 
 
 @blp.get("/<unit_code>")

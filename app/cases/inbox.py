@@ -267,16 +267,17 @@ def page_query(actor: Actor, flt: InboxFilter, today: date,
 
 
 def inbox_page(session: Session, actor: Actor, flt: InboxFilter, *, today: date | None = None,
-               with_counts: bool = True) -> InboxPage:
+               with_counts: bool = True, counts_session: Session | None = None) -> InboxPage:
     """One page of the inbox for ``flt.tab`` plus, for the tab bar, the count of every tab the actor may
-    open under the same filters."""
+    open under the same filters. ``counts_session``: where the counts are read (a read replica, which may lag
+    a moment; docs/scaling.md) — the rows always come from ``session``, so a task just claimed is listed."""
     actor.require("task:read")
     today = today or beijing_today()
     calendar = calendar_for(session)
     stmt = page_query(actor, flt, today, calendar)
     rows = session.execute(stmt).all()
     tabs = [MINE, CLAIMABLE, DONE] + ([ALL] if can_see_all(actor) else [])
-    counts = _counts(session, actor, flt, today, tabs if with_counts else [flt.tab])
+    counts = _counts(counts_session or session, actor, flt, today, tabs if with_counts else [flt.tab])
     total = counts[flt.tab]
     if not with_counts:
         counts = {}

@@ -158,9 +158,10 @@ def search_query(session: Session, cert_no: str | None, location: str | None) ->
 
 
 def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, location: str | None = None,
-                 purpose: str | None = None, unmask: bool = False) -> dict[str, Any]:
+                 purpose: str | None = None, unmask: bool = False, read: Session | None = None) -> dict[str, Any]:
     """Units by the exact certificate/proof number of a current right and/or a 坐落 substring (given both,
-    a unit must match both). A purpose is required unless every unit found is the actor's own."""
+    a unit must match both). A purpose is required unless every unit found is the actor's own. ``read``: where
+    the units and rights are read (a read replica; docs/scaling.md); the access log is written to ``session``."""
     if not (actor.has("unit:read") or actor.has("application:create") or actor.has("unit:read_own")):
         raise PermissionDenied("您没有查询登记簿的权限", code="forbidden")
     cert_no, location = (cert_no or "").strip() or None, (location or "").strip() or None
@@ -169,9 +170,10 @@ def search_units(session: Session, actor: Actor, *, cert_no: str | None = None, 
                                code="search_terms_required", field="cert_no")
     if location is not None and not 2 <= len(location) <= 100:
         raise ValidationFailed("坐落查询词应为 2 至 100 个字符", code="search_terms_invalid", field="location")
-    found = list(session.execute(search_query(session, cert_no, location)).scalars())
+    reader = read or session
+    found = list(reader.execute(search_query(reader, cert_no, location)).scalars())
     units, truncated = found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
-    rights = current_rights_by_unit(session, units)
+    rights = current_rights_by_unit(reader, units)
     views = [_view(actor, rights[u.id]) for u in units]
     own_only = bool(units) and all(v == "holder" for v in views)
     stated = _check_purpose(purpose, required=not own_only)

@@ -88,6 +88,10 @@ ACTIONS: dict[str, str] = {
     "federation.application_accepted": "受理上级平台转来的申请", "federation.application_routed": "转送申请至市级平台",
     "federation.application_filed": "经全国平台提交申请", "federation.report_received": "接收下级平台上报的办理进度",
     "federation.checkpoint_collected": "归集市级平台登记簿检查点",
+    # zones: one-way export and offline return (docs/ferry.md)
+    "ferry.package_exported": "写出内网摆渡包", "ferry.package_imported": "导入外网摆渡包",
+    "ferry.review_recorded": "记录空间审核结果", "ferry.return_written": "写出空间审核回传文件",
+    "ferry.return_imported": "导入内网空间审核结果",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -100,6 +104,7 @@ OBJECT_TYPES: dict[str, str] = {
     "power_of_attorney": "授权委托书", "building": "幢", "archive_package": "档案封装包",
     "institution": "机构", "institution_batch": "批量申报批次", "federation_peer": "对接平台",
     "federation_navigation": "导航记录",
+    "ferry_package": "摆渡包", "ferry_review": "空间审核结果", "ferry_return": "审核结果回传文件",
 }
 
 DETAIL_KEYS: dict[str, str] = {

@@ -23,7 +23,7 @@ from app.cases.inbox import (
 from app.catalog.service import business_type_names
 from app.errors import DomainError, ValidationFailed
 from app.identity import directory
-from app.web import db_session
+from app.web import db_session, read_db_session
 from app.workbench import bp
 from app.workbench.common import back_to, clerk, flash_error, inbox_url, staff_required
 
@@ -60,11 +60,11 @@ def inbox() -> Any:
     flt = _filter_from_args()
     errors: dict[str, list[str]] = {}
     try:
-        page = inbox_page(session, actor, flt)
+        page = inbox_page(session, actor, flt, counts_session=read_db_session())
     except ValidationFailed as exc:
         errors = exc.errors or {exc.field or "_form": [exc.message]}
         flt = InboxFilter(tab=flt.tab, per_page=PER_PAGE)
-        page = inbox_page(session, actor, flt)
+        page = inbox_page(session, actor, flt, counts_session=read_db_session())
     names = directory.usernames(session, (r.task.assignee_id for r in page.rows))
     types = business_type_names(session)
     districts = directory.districts(session) if actor.city_level else []

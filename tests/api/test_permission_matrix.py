@@ -291,6 +291,8 @@ EXPECT: dict[str, Rule] = {
     "POST admin.interface_test": Rule(OPERATOR, args={"code": FAKE}),
     "GET admin.calendar_index": Rule(OPERATOR), "POST admin.calendar_enter": Rule(OPERATOR, form={"year": "x"}),
     "POST admin.interface_reset": Rule(OPERATOR, args={"code": FAKE}),
+    # the intranet's return files (光盘摆渡; the upload without a file: refused as input, nothing imported)
+    "GET admin.ferry_returns": Rule(OPERATOR), "POST admin.ferry_return_upload": Rule(OPERATOR),
     # logs and supervision (综合监管), statistics
     "GET admin.log_list": Rule(OPERATOR), "GET admin.log_export": Rule(OPERATOR),
     "GET admin.log_trace": Rule(OPERATOR, query={"business_no": "x"}),
