@@ -82,7 +82,9 @@ def receive_report() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- /national
 
 
+@national.before_request
 def _national_only() -> None:
+    """Before sign-in and verification: below the national level these pages do not exist for anyone."""
     if settings().platform_level != "national":
         raise NotFound("本平台不提供全国平台的跨层级申请", code="not_national")
 

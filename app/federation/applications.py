@@ -36,7 +36,7 @@ from app.catalog.forms import validate_form_data
 from app.catalog.service import current_version, version_definition
 from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.federation import assertion, peers, signing
-from app.federation.forward_models import FederatedCase
+from app.federation.forward_models import FederatedCase, FederatedStatus
 from app.identifiers import InvalidIdentifier, check_id_card, division_name
 from app.identity.actor import actor_for
 from app.security import audit
@@ -353,7 +353,7 @@ def claim(session: Session, filing: Filing, *, city_code: str) -> FederatedCase:
     first one's answer) — instead of filing twice."""
     row = FederatedCase(origin_code=filing.origin, origin_ref=filing.ref, content_sha256=filing.content_sha256,
                         business_type=filing.business_type, unit_code=filing.unit_code, city_code=city_code,
-                        status="filing", status_label="", steps=[], certificates=[])
+                        status=FederatedStatus.FILING, status_label="", steps=[], certificates=[])
     row.ensure_id()
     try:
         with session.begin_nested():

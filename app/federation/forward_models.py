@@ -9,12 +9,21 @@ from below in the same row, so each can show them without asking the level benea
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, IdMixin, UTCDateTime, utcnow
+
+
+class FederatedStatus(StrEnum):
+    """A row's own states before the city's case has one to report (from then on the row mirrors the case's
+    ``CaseStatus`` as reported from below)."""
+
+    FILING = "filing"  # claimed at the city while the application is being filed
+    NAVIGATED = "navigated"  # the national entrance sent the person to the city; no application yet
 
 
 class FederatedCase(IdMixin, Base):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError, PermissionDenied, ValidationFailed
 from app.federation import assertion, peers
-from app.federation.forward_models import FederatedCase
+from app.federation.forward_models import FederatedCase, FederatedStatus
 from app.federation.models import FederationPeer
 from app.federation.nav_models import Navigation
 from app.identifiers import (
@@ -155,7 +155,7 @@ def start_navigation(session: Session, user: User, business_type: str, business_
     # navigation starts under this reference, and the province relays its progress and certificates here.
     followed = FederatedCase(origin_code=own_code, origin_ref=row.id, content_sha256="", business_type=business_type,
                              unit_code=target.unit_code or "", applicant_user_id=user.id, city_code=target.city_code,
-                             status="navigated", status_label=NAVIGATED_LABEL, steps=[], certificates=[])
+                             status=FederatedStatus.NAVIGATED, status_label=NAVIGATED_LABEL, steps=[], certificates=[])
     followed.ensure_id()
     session.add(followed)
     session.flush()

@@ -75,6 +75,18 @@ EXPECT: dict[str, Rule] = {
     "GET federation.ping": Rule(NOBODY), "POST federation.ping": Rule(NOBODY, json={"echo": "x"}),
     "GET federation.arrive": Rule(NOBODY, query={"assertion": "x"}),
     "POST federation.arrive": Rule(NOBODY, form={"assertion": "x"}),
+    "GET federation.definitions": Rule(NOBODY),
+    "GET federation.definition_package": Rule(NOBODY, args={"version": "1"}),
+    "POST federation_forward.accept_application": Rule(NOBODY, json={}),
+    "POST federation_forward.receive_report": Rule(NOBODY, json={}),
+    # the national platform's pages: none exist below the national level (this app is a city)
+    "GET national_entrance.index": Rule(NOBODY, hides=True), "POST national_entrance.go": Rule(NOBODY, hides=True),
+    "GET national.choose": Rule(NOBODY, hides=True), "GET national.apply": Rule(NOBODY, hides=True),
+    "POST national.apply": Rule(NOBODY, hides=True), "GET national.mine": Rule(NOBODY, hides=True),
+    # 业务定义包: analysts read (a city lists its province's packages); publishing is a province's, adopting and
+    # overriding a city's — the analyst who may manage definitions
+    "GET federation_admin.definitions": Rule(ANALYST), "POST federation_admin.publish": Rule(DEFS_EDIT),
+    "POST federation_admin.adopt": Rule(DEFS_EDIT), "POST federation_admin.override": Rule(DEFS_EDIT),
     "GET portal.signup": Rule(EVERYONE), "POST portal.signup": Rule(EVERYONE),
     "GET portal.sms_login": Rule(EVERYONE), "POST portal.sms_login": Rule(EVERYONE),
     "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram
