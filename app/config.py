@@ -204,6 +204,9 @@ class Settings:
     platform_code: str = "330100"
     federation_signing_key: str = ""
     federation_skew_seconds: int = 300
+    # How long the province waits for each city's answer to a cross-city question (province-wide 无房证明);
+    # a city that has not answered by then is named in a partial answer.
+    federation_query_timeout_s: float = 3.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -266,6 +269,7 @@ class Settings:
                 {} if app_env == "production" else read_keys_file(instance / KEYS_FILE)).get(
                 "FEDERATION_SIGNING_KEY", ""),
             federation_skew_seconds=env_int("FEDERATION_SKEW_SECONDS", 300),
+            federation_query_timeout_s=float(env_int("FEDERATION_QUERY_TIMEOUT_S", 3)),
         )
         settings.check()
         return settings
@@ -274,6 +278,8 @@ class Settings:
         check_platform(self.platform_level, self.platform_code)
         if not 10 <= self.federation_skew_seconds <= 3600:
             raise ConfigError("FEDERATION_SKEW_SECONDS must be between 10 and 3600")
+        if not 0 < self.federation_query_timeout_s <= 60:
+            raise ConfigError("FEDERATION_QUERY_TIMEOUT_S must be between 1 and 60 seconds")
         if self.field_algorithm not in {"SM4-GCM", "AES-256-GCM"}:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
         if self.log_retention_days < 365:

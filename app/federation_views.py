@@ -70,3 +70,17 @@ def arrive() -> Any:
         raise
     start_page_session(user)
     return redirect(safe_next(request.values.get("next")))
+
+
+# -- Cross-city questions (issue 20 §1): the city answers its province (app/federation/province_queries.py) ----
+
+@bp.post("/queries/no-property")
+@limiter.exempt
+@peer_required
+def no_property_query() -> dict[str, Any]:
+    """The province asks whether a person holds a current ownership in this city's register (the province-wide
+    无房证明). Audited here without personal data."""
+    from app.federation.province_queries import answer_no_property
+
+    return answer_no_property(db_session(), g.peer, request.get_json(silent=True) or {},
+                              own_code=settings().platform_code)

@@ -39,7 +39,7 @@ def signed_headers(key: Ed25519PrivateKey, *, sender: str, audience: str, method
 
 
 def call_peer(peer: Peer, key: Ed25519PrivateKey, *, sender: str, method: str, path: str,
-              json: dict[str, Any] | None = None) -> PeerReply:
+              json: dict[str, Any] | None = None, timeout: float = TIMEOUT_S) -> PeerReply:
     """Send a signed request to ``peer``; any HTTP answer is a reply (the caller reads its code), no answer
     raises ``ServiceUnavailable``."""
     body = b"" if json is None else jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
@@ -47,7 +47,7 @@ def call_peer(peer: Peer, key: Ed25519PrivateKey, *, sender: str, method: str, p
     if json is not None:
         headers["Content-Type"] = "application/json"
     try:
-        response = httpx.request(method, peer.base_url + path, content=body, headers=headers, timeout=TIMEOUT_S,
+        response = httpx.request(method, peer.base_url + path, content=body, headers=headers, timeout=timeout,
                                  follow_redirects=False)
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(f"对接平台 {peer.name}（{peer.code}）暂时无法连接") from exc

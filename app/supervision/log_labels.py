@@ -81,6 +81,8 @@ ACTIONS: dict[str, str] = {
     "outbox.retry": "重发消息", "outbox.prune": "清理已送达消息", "log.export": "导出日志", "log.purge": "清理过期日志",
     "federation.peer_added": "添加对接平台", "federation.peer_removed": "移除对接平台",
     "federation.identity_arrived": "经上级平台身份认证进入",
+    "federation.no_property_answered": "答复省级平台无房查询",
+    "federation.province_no_property_query": "全省无房证明查询",
 }
 
 OBJECT_TYPES: dict[str, str] = {
