@@ -9,6 +9,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -59,6 +60,29 @@ def _ask_province(p: RunningPlatforms, username: str) -> httpx.Response:
     return httpx.post(p.url(PROVINCE) + "/api/v1/certificates/province-no-property",
                       json={"purpose": "购房资格审核"}, timeout=30,
                       headers={"Authorization": f"Bearer {_token(p, PROVINCE, username)}"})
+
+
+@contextmanager
+def _signed_in(p: RunningPlatforms, code: str, username: str) -> Iterator[httpx.Client]:
+    """A browser-like client signed in on the platform's pages (session cookie, CSRF token of each form)."""
+    with httpx.Client(base_url=p.url(code), timeout=30) as browser:
+        page = browser.get("/login")
+        signed = browser.post("/login", data={"csrf_token": _csrf(page.text), "username": username,
+                                              "password": DEMO_PASSWORD})
+        assert signed.status_code == 302, signed.text
+        yield browser
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def _ask_on_the_page(browser: httpx.Client) -> httpx.Response:
+    page = browser.get("/my/province-no-property")
+    assert page.status_code == 200 and "全省无房证明" in page.text
+    return browser.post("/my/province-no-property", data={"csrf_token": _csrf(page.text), "purpose": "子女入学"})
 
 
 def _rows(p: RunningPlatforms, code: str, stmt: Any) -> list[Any]:
@@ -116,6 +140,21 @@ def test_province_wide_no_property_is_issued_for_a_person_without_any(platforms:
         "issued", [HANGZHOU, NINGBO], [])
 
 
+def test_the_portal_page_at_the_province_issues_it(platforms: RunningPlatforms) -> None:
+    with _signed_in(platforms, PROVINCE, "lisi") as browser:
+        assert "全省无房证明" in browser.get("/my/applications").text  # in the province's menu
+        done = _ask_on_the_page(browser)
+        assert done.status_code == 302, done.text
+        page = browser.get(done.headers["location"])
+        assert "已出具全省无房证明 浙(" in page.text
+        link = re.search(r'href="([^"]+\.pdf)">下载全省无房证明 PDF', page.text)
+        assert link, page.text
+        assert browser.get(link.group(1)).content.startswith(b"%PDF")
+    with _signed_in(platforms, PROVINCE, "zhangsan") as browser:
+        refused = _ask_on_the_page(browser)
+    assert refused.status_code == 422 and "您名下在杭州市登记有现势房屋所有权" in refused.text
+
+
 @pytest.mark.parametrize(("username", "who", "holding", "other"), [
     ("zhangsan", ZHANG_SAN, "杭州市", "宁波市"), ("wangning", WANG_NING, "宁波市", "杭州市")])
 def test_a_city_holding_a_flat_refuses_naming_that_city(platforms: RunningPlatforms, username: str,
@@ -146,6 +185,12 @@ def test_a_city_down_gives_a_partial_answer_and_no_certificate(platforms: Runnin
                         .where(AuditEntry.action == "federation.province_no_property_query")
                         .order_by(AuditEntry.seq.desc()).limit(1))[0][0]
         assert (outcome["outcome"], outcome["missing"]) == ("partial", [NINGBO])
+        with _signed_in(platforms, PROVINCE, "lisi") as browser:  # the portal page says the same
+            page = _ask_on_the_page(browser)
+        assert page.status_code == 503
+        assert "部分答复：暂不能出具全省无房证明" in page.text and "未答复：宁波市" in page.text
+        assert "重新查询" in page.text and "下载全省无房证明" not in page.text
+        assert _certificates(platforms) == before
     finally:
         platforms.start(NINGBO)
     again = _ask_province(platforms, "lisi")  # the retry the partial answer offers, once 宁波 is back

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from support.databases import copy_database, drop
 
 from app import federation_demo as demo
+from support.databases import copy_database, drop
 
 FAST_HASH = "pbkdf2:sha256:1000"  # ~60 demo accounts are seeded per platform
 
