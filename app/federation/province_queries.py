@@ -132,14 +132,14 @@ def province_no_property(session: Session, storage: Storage, actor: Actor, setti
                          purpose: str) -> Certificate:
     """全省无房证明 for a real-name applicant: ask every city, then issue, refuse or answer partially (above).
     Always audited at the province, whatever the outcome."""
-    if settings.platform_level != "province":
-        raise NotFound("全省无房证明由省级平台出具", code="not_province")
     purpose = (purpose or "").strip()
     if not purpose:
         raise ValidationFailed("请填写查询用途", field="purpose")
     user = session.get(User, actor.user_id) if actor.user_id else None
     if actor.kind != "applicant" or user is None or not actor.id_number_bidx or not user.real_name:
         raise PermissionDenied("无房证明仅向已实名认证的申请人本人出具", code="real_name_required")
+    if settings.platform_level != "province":
+        raise NotFound("全省无房证明由省级平台出具，请在市级平台申请本市无房证明", code="not_province")
     cities = city_peers(session, settings.platform_code)
     if not cities:
         raise Conflict("本省尚未配置市级平台，不能出具全省无房证明", code="no_city_peers")
