@@ -3,6 +3,9 @@
 ``instance/federation/<code>/``, trusting each other's keys (national ↔ province, province ↔ each city), plus the
 department simulator. Ctrl-C stops them all. A second run reuses what exists (keys, databases, data).
 
+An entry point like app/renderer.py and in its layer (the top of setup.cfg's stack): a platform's preparing child
+builds the app with ``create_app``.
+
 The same preparation is what tests/support/platforms.py runs for the multi-process tests, so what the tests prove
 is what the demo runs: ``prepare`` (keys, ``flask setup --demo`` per level and code, ``flask federation peer add``
 for each link, in one child process per platform, all at once) and ``start`` (``flask run`` per platform).
@@ -249,6 +252,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def _interrupted(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if args[:1] == ["prepare-one"]:
@@ -267,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     prepare(specs, simulator_url=simulator_url, extra=extra)
     if options.prepare_only:
         return 0
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a TERM, stops every process started here
+        signal.signal(stop_signal, _interrupted)
     processes = {simulator_url: start_simulator(options.simulator_port, options.root)}  # reads <root>/keys.env
     try:
         processes.update({spec.url: start(spec, simulator_url=simulator_url, extra=extra) for spec in specs})
