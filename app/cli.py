@@ -33,6 +33,10 @@ def setup_command(demo: bool) -> None:
         click.echo(f"granted the application role {role} its table privileges")
     with _db().unit_of_work() as session:
         load_roles(session)
+        if settings.platform_level == "province":  # its own office numbers the province-wide 无房证明
+            from app.identity.directory import ensure_province_office
+
+            ensure_province_office(session, settings.platform_code)
         for line in sync_definitions(session, settings.definitions_root):
             click.echo(line)
     from app.integrations.interfaces import ensure_interfaces

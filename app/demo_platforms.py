@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.demo import DEMO_PASSWORD, LI_SI, SECTIONS, STAFF_ROLES, ZHANG_SAN, _holder, _owner, _user, seed_demo
 from app.identifiers import make_id_card, make_unit_code
-from app.identity.directory import ensure_org_tree
+from app.identity.directory import ensure_org_tree, ensure_province_office
 from app.identity.models import OrgUnit, Tenant
 from app.registry.importer import import_records
 
@@ -31,7 +31,6 @@ NINGBO_DISTRICTS = [("330203", "海曙区", "hs", "中山西路"), ("330212", "�
 NINGBO_UNITS = 12  # per district
 WANG_NING = {"name": "王宁", "id_number": make_id_card("330203", date(1982, 11, 3), 71), "phone": "13800000011"}
 WANG_NING_UNITS = 2  # 海曙区 units 1–2
-PROVINCE_NAMES = {"330000": "浙江省"}
 DEMO_APPLICANTS = [("zhangsan", ZHANG_SAN), ("lisi", LI_SI), ("wangning", WANG_NING)]
 
 
@@ -59,9 +58,8 @@ def _operators(session: Session) -> None:
 def seed_upper(session: Session, level: str, code: str) -> str:
     """A province or the national platform: no register book, only its operators and the demo applicants (who
     sign in here or arrive by assertion). The province's own office names and numbers its 无房证明."""
-    if level == "province" and session.get(Tenant, code) is None:
-        session.add(Tenant(code=code, name=PROVINCE_NAMES.get(code, code), level="province", province_abbr="浙"))
-        session.flush()
+    if level == "province":
+        ensure_province_office(session, code)  # `flask setup` made it already; the demo's tests seed directly
     _operators(session)
     _applicants(session)
     return f"demo data ready for the {level} platform {code} (password {DEMO_PASSWORD}; no units)"

@@ -117,8 +117,8 @@ def test_upper_platforms_seed_operators_and_applicants_but_no_units(app: Flask, 
     with app.app_context(), app.extensions["db"].unit_of_work() as session:
         assert session.execute(select(func.count()).select_from(RealtyUnit)
                                .execution_options(all_tenants=True)).scalar_one() == 0
-        tenants = [(t.code, t.level) for t in session.execute(select(Tenant)).scalars()]
-        assert tenants == ([(PROVINCE, "province")] if level == "province" else [])
+        tenants = [(t.code, t.name, t.level, t.province_abbr) for t in session.execute(select(Tenant)).scalars()]
+        assert tenants == ([(PROVINCE, "浙江省", "province", "浙")] if level == "province" else [])
         names = set(session.execute(select(User.username)).scalars())
         assert names == {"admin", "ops", "analyst", "zhangsan", "lisi", "wangning"}
 
