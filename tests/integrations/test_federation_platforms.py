@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from support.platforms import RunningPlatforms, running_platforms
 
-from app.config import KEYS_FILE, read_keys_file
+from app.config import KEYS_FILE, ROOT, read_keys_file
 from app.demo import LI_SI, ZHANG_SAN
 from app.demo_platforms import DEMO_PASSWORD, WANG_NING
 from app.federation.client import call_peer
@@ -109,6 +111,24 @@ def test_the_four_platforms_see_each_other(platforms: RunningPlatforms) -> None:
     refused = call_peer(_peer(platforms, NATIONAL), _key(platforms, HANGZHOU), sender=HANGZHOU, method="POST",
                         path="/federation/ping", json={})
     assert (refused.status, refused.data["code"]) == (401, "peer_unknown")
+
+
+def test_each_platform_pings_its_peers_from_its_own_process(platforms: RunningPlatforms) -> None:
+    """``flask federation ping`` in each platform's own environment: its peer table's addresses answer and
+    trust its key."""
+    from app import federation_demo as demo
+
+    pings = {code: subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "federation", "ping"],
+                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    env=demo.environment(spec, simulator_url=platforms.simulator_url,
+                                                         extra=platforms.extra))
+             for code, spec in platforms.specs.items()}
+    peers = {NATIONAL: [PROVINCE], PROVINCE: [NATIONAL, HANGZHOU, NINGBO], HANGZHOU: [PROVINCE], NINGBO: [PROVINCE]}
+    for code, process in pings.items():
+        output = process.communicate(timeout=120)[0]
+        assert process.returncode == 0, output
+        assert [line for line in output.splitlines() if line.endswith("正常")] == [
+            f"{peer} {NAMES[peer]} 正常" for peer in peers[code]], output
 
 
 def test_province_wide_no_property_is_issued_for_a_person_without_any(platforms: RunningPlatforms) -> None:
