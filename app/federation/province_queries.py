@@ -16,6 +16,7 @@ is ended, the cities answer, and only then are the audit entry and the certifica
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from app.security import audit
 from app.security.fields import blind_index
 
 QUERY_PATH = "/federation/queries/no-property"
+log = logging.getLogger(__name__)
 
 
 class PartialAnswer(DomainError):
@@ -100,6 +102,11 @@ def _ask_one(peer: Peer, key: Any, sender: str, body: dict[str, Any], timeout: f
         reply = call_peer(peer, key, sender=sender, method="POST", path=QUERY_PATH, json=body, timeout=timeout)
     except ServiceUnavailable:
         return CityAnswer(peer.code, peer.name, replied=False)
+    except Exception:  # any other failure of one city is that city not answering, never the whole question's
+        log.exception("province-wide query to %s failed", peer.code)
+        return CityAnswer(peer.code, peer.name, replied=False)
+    if reply.status != 200:
+        log.warning("province-wide query: %s answered HTTP %s %s", peer.code, reply.status, reply.data.get("code"))
     if reply.status != 200 or not isinstance(reply.data.get("owned_units"), int):
         return CityAnswer(peer.code, peer.name, replied=False)  # refused or garbled: no answer to rely on
     return CityAnswer(peer.code, peer.name, replied=True, owned_units=reply.data["owned_units"])

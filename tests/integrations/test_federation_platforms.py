@@ -219,8 +219,8 @@ def test_a_city_down_gives_a_partial_answer_and_no_certificate(platforms: Runnin
 
 
 def test_a_city_that_never_answers_is_not_waited_for_beyond_the_timeout(platforms: RunningPlatforms) -> None:
-    """A city that accepts the connection and never replies counts as not replied after the per-city timeout,
-    while the city that answers is heard: the province's question is asked of both at once."""
+    """A city that accepts the connection and never replies counts as not replied after the per-city timeout, so
+    does one that refuses the question, while the city that answers is heard: all are asked at once."""
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
@@ -239,10 +239,13 @@ def test_a_city_that_never_answers_is_not_waited_for_beyond_the_timeout(platform
     holder.start()
     try:
         port = silent.getsockname()[1]
-        cities = [_peer(platforms, HANGZHOU), Peer("330300", "温州市", "city", f"http://127.0.0.1:{port}", "")]
+        cities = [_peer(platforms, HANGZHOU), Peer("330300", "温州市", "city", f"http://127.0.0.1:{port}", ""),
+                  # a platform that refuses the question (signed for 330400, it is 000000: wrong_audience)
+                  Peer("330400", "嘉兴市", "city", platforms.url(NATIONAL), "")]
         answers = ask_cities(cities, _key(platforms, PROVINCE), sender=PROVINCE, timeout=1.0,
                              body={"name": LI_SI["name"], "id_number": LI_SI["id_number"], "purpose": "测试"})
-        assert [(a.code, a.replied, a.owned_units) for a in answers] == [(HANGZHOU, True, 0), ("330300", False, 0)]
+        assert [(a.code, a.replied, a.owned_units) for a in answers] == [
+            (HANGZHOU, True, 0), ("330300", False, 0), ("330400", False, 0)]
     finally:
         stop.set()
         holder.join(timeout=5)
