@@ -131,6 +131,26 @@ def test_each_platform_pings_its_peers_from_its_own_process(platforms: RunningPl
             f"{peer} {NAMES[peer]} 正常" for peer in peers[code]], output
 
 
+def test_preparing_again_reuses_what_exists(platforms: RunningPlatforms) -> None:
+    """The demo's second run: the same keys, no unit seeded twice, no peer added again, the servers unaffected."""
+    from app import federation_demo as demo
+    from app.registry.models import RealtyUnit
+
+    keys = {code: (spec.instance / KEYS_FILE).read_text() for code, spec in platforms.specs.items()}
+    added = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "federation.peer_added")
+    units = select(func.count()).select_from(RealtyUnit)
+    before = {code: (_rows(platforms, code, added)[0][0], _rows(platforms, code, units)[0][0])
+              for code in platforms.specs}
+    demo.prepare(list(platforms.specs.values()), simulator_url=platforms.simulator_url, extra=platforms.extra)
+    assert {code: (spec.instance / KEYS_FILE).read_text() for code, spec in platforms.specs.items()} == keys
+    assert {code: (_rows(platforms, code, added)[0][0], _rows(platforms, code, units)[0][0])
+            for code in platforms.specs} == before
+    assert before[PROVINCE][0] == 3 and before[NINGBO] == (1, 24)
+    reply = call_peer(_peer(platforms, NINGBO), _key(platforms, PROVINCE), sender=PROVINCE, method="POST",
+                      path="/federation/ping", json={})
+    assert reply.status == 200, reply.data
+
+
 def test_province_wide_no_property_is_issued_for_a_person_without_any(platforms: RunningPlatforms) -> None:
     before = _certificates(platforms)
     reply = _ask_province(platforms, "lisi")
