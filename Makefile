@@ -75,6 +75,11 @@ serve: serve-database-url $(VENV)/.installed $(CERT_FONT) $(ADMIN_UI_BUNDLE) $(C
 simulator: install ## Serve only the department simulator on :5010 (make run starts it too)
 	$(BIN)/python -m simulator --host $(HOST) --port $(SIM_PORT)
 
+# docs/federation.md "The four-platform demo": national, 浙江, 杭州, 宁波 as four processes, each its own database
+# (SQLite under instance/federation/<code>/, or FEDERATION_DEMO_DATABASE_URL's PostgreSQL server) and keys.
+federation-demo: install ## Four platforms (national :5100, 浙江 :5101, 杭州 :5102, 宁波 :5103) and the simulator (:5104); Ctrl-C stops all
+	$(BIN)/python -m app.federation_demo
+
 # pytest-xdist workers, each with its own databases, simulator and live servers (bench/README.md "Test suite").
 TEST_WORKERS ?= 2
 
@@ -110,4 +115,4 @@ bench-quick: install ## Every benchmark's --quick run (~1.5 min; CI)
 ci: ## What CI runs: the suite on SQLite and on PostgreSQL
 	bash .ci/run
 
-.PHONY: help admin-ui install setup run serve-database-url serve simulator test test-fast lint bench bench-quick ci
+.PHONY: help admin-ui install setup run serve-database-url serve simulator federation-demo test test-fast lint bench bench-quick ci

@@ -33,6 +33,10 @@ def setup_command(demo: bool) -> None:
         click.echo(f"granted the application role {role} its table privileges")
     with _db().unit_of_work() as session:
         load_roles(session)
+        if settings.platform_level == "province":  # its own office numbers the province-wide 无房证明
+            from app.identity.directory import ensure_province_office
+
+            ensure_province_office(session, settings.platform_code)
         for line in sync_definitions(session, settings.definitions_root):
             click.echo(line)
     from app.integrations.interfaces import ensure_interfaces
@@ -47,10 +51,10 @@ def setup_command(demo: bool) -> None:
         if added:
             click.echo("dictionaries: " + ", ".join(f"{k} +{n}" for k, n in added.items()))
     if demo:
-        from app.demo import seed_demo
+        from app.demo_platforms import seed_for_platform  # 杭州 (the default) is app.demo's seed_demo
 
         with _db().unit_of_work() as session:
-            click.echo(seed_demo(session))
+            click.echo(seed_for_platform(session, settings.platform_level, settings.platform_code))
     from app.registry.signing import configured_paths, ensure_dev_keys
 
     if ensure_dev_keys(configured_paths()):  # production: the configured key files must exist

@@ -214,6 +214,9 @@ class Settings:
     # Scaling (docs/scaling.md): a streaming replica's URL for the inbox counts, statistics and register queries
     # (none: they read the primary, as do they when the replica cannot be reached).
     database_replica_url: str = ""
+    # How long the province waits for each city's answer to a cross-city question (province-wide 无房证明);
+    # a city that has not answered by then is named in a partial answer.
+    federation_query_timeout_s: float = 3.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -280,6 +283,7 @@ class Settings:
             ferry_extranet_cert_file=_env_path("FERRY_EXTRANET_CERT_FILE"),
             ferry_intranet_public_key=env_str("FERRY_INTRANET_PUBLIC_KEY") or "",
             database_replica_url=env_str("DATABASE_REPLICA_URL") or "",
+            federation_query_timeout_s=float(env_int("FEDERATION_QUERY_TIMEOUT_S", 3)),
         )
         settings.check()
         return settings
@@ -288,6 +292,8 @@ class Settings:
         check_platform(self.platform_level, self.platform_code)
         if not 10 <= self.federation_skew_seconds <= 3600:
             raise ConfigError("FEDERATION_SKEW_SECONDS must be between 10 and 3600")
+        if not 0 < self.federation_query_timeout_s <= 60:
+            raise ConfigError("FEDERATION_QUERY_TIMEOUT_S must be between 1 and 60 seconds")
         if self.field_algorithm not in {"SM4-GCM", "AES-256-GCM"}:
             raise ConfigError("FIELD_ALGORITHM must be SM4-GCM or AES-256-GCM")
         if self.log_retention_days < 365:

@@ -115,3 +115,17 @@ def _province_serves(peer: peers.Peer) -> None:
     config = settings()
     if config.platform_level != "province" or not packages.may_fetch(peer, config.platform_code):
         raise PermissionDenied("本平台不向该平台提供业务定义包", code="packages_not_served")
+
+
+# -- Cross-city questions (issue 20 §1): the city answers its province (app/federation/province_queries.py) ----
+
+@bp.post("/queries/no-property")
+@limiter.exempt
+@peer_required
+def no_property_query() -> dict[str, Any]:
+    """The province asks whether a person holds a current ownership in this city's register (the province-wide
+    无房证明). Audited here without personal data."""
+    from app.federation.province_queries import answer_no_property
+
+    return answer_no_property(db_session(), g.peer, request.get_json(silent=True) or {},
+                              own_code=settings().platform_code)

@@ -29,6 +29,7 @@ from app.demo import (
     register_holders,
     register_owner,
 )
+from app.demo_platforms import NINGBO_DISTRICTS, NINGBO_UNITS, WANG_NING, ningbo_owner, ningbo_unit_code
 from app.identifiers import make_id_card, make_unit_code, make_uscc
 
 WANG_FANG = {"name": "王芳", "id_number": make_id_card("330106", date(1986, 5, 20), 62), "phone": "13800000003"}
@@ -53,10 +54,20 @@ def _person(who: dict[str, str], sex: str, ethnicity: str = "汉", address: str 
     number = who["id_number"]
     birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     return {"name": who["name"], "id_number": number, "sex": sex, "ethnicity": ethnicity,
-            "birth_date": birth.isoformat(), "address": address or f"浙江省杭州市{number[:6]}某街道1号",
-            "issuing_authority": "杭州市公安局西湖分局" if number.startswith("330106") else "杭州市公安局余杭分局",
+            "birth_date": birth.isoformat(), "address": address or f"浙江省{_city(number)}{number[:6]}某街道1号",
+            "issuing_authority": _police(number),
             "valid_until": "2036-01-01", "household_no": f"HH{number[:6]}{number[14:17]}",
             "face_template": f"face:{number}"}
+
+
+def _city(number: str) -> str:
+    return "宁波市" if number.startswith("3302") else "杭州市"
+
+
+def _police(number: str) -> str:
+    if number.startswith("3302"):
+        return "宁波市公安局海曙分局" if number.startswith("330203") else "宁波市公安局鄞州分局"
+    return "杭州市公安局西湖分局" if number.startswith("330106") else "杭州市公安局余杭分局"
 
 
 def build_world() -> World:
@@ -68,6 +79,13 @@ def build_world() -> World:
         for n in range(1, 25):
             for i, owner in enumerate(register_holders(n, code)):
                 world.people.setdefault(owner["id_number"], _person(owner, "男" if (n + i) % 2 else "女"))
+    # 宁波 (the four-platform demo, app/demo_platforms.py): 王宁 and the owners of its demo flats
+    world.people[WANG_NING["id_number"]] = _person(WANG_NING, "男")
+    world.marriages[WANG_NING["id_number"]] = {"status": "未婚", "records": []}
+    for code, _, _, _ in NINGBO_DISTRICTS:
+        for n in range(1, NINGBO_UNITS + 1):
+            owner = ningbo_owner(n, code)
+            world.people.setdefault(owner["id_number"], _person(owner, "男" if n % 2 else "女"))
     _marry(world, ZHANG_SAN, WANG_FANG, "2012-10-01", "杭州市西湖区民政局婚姻登记处", "J330106-2012-001234")
     _marry(world, WU_HAO, SUN_YUE, "2011-05-01", "杭州市西湖区民政局婚姻登记处", "J330106-2011-000517")
     for who in (LI_SI, ZHAO_MIN, ZHOU_JIE):
@@ -128,6 +146,18 @@ def _contracts(world: World) -> None:
             "seller": {"name": seller["name"], "id_number": seller["id_number"]},
             "buyer": {"name": buyer["name"], "id_number": buyer["id_number"]},
             "use": "住宅" if n % 10 else "非住宅"}
+    # 宁波 海曙区: one filed contract per demo flat, bought by 李四 (王宁 sells units 1–2: ``WQ2026-NB0001``, …).
+    district, area, street = NINGBO_DISTRICTS[0][0], NINGBO_DISTRICTS[0][1], NINGBO_DISTRICTS[0][3]
+    for n in range(1, NINGBO_UNITS + 1):
+        seller, number = ningbo_owner(n, district), f"WQ2026-NB{n:04d}"
+        world.contracts[number] = {
+            "contract_no": number, "filing_no": f"BA2026-NB{n:04d}", "status": "备案",
+            "unit_code": ningbo_unit_code(district, n),
+            "location": f"宁波市{area}{street}{n}号{n % 6 + 1}单元{100 + n}室",
+            "area_m2": str(Decimal("70") + n * 4), "price": str(Decimal(1_600_000 + n * 20_000)),
+            "payment": "一次性付款", "filed_on": "2026-11-05",
+            "seller": {"name": seller["name"], "id_number": seller["id_number"]},
+            "buyer": {"name": LI_SI["name"], "id_number": LI_SI["id_number"]}, "use": "住宅"}
     # 李四 sells unit …0101 back to 张三 (the demo's second transfer of the same flat).
     first = world.contracts[DEMO_CONTRACT_NO]
     world.contracts["WQ2026-000456"] = {**first, "contract_no": "WQ2026-000456", "filing_no": "BA2026-000456",

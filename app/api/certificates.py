@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from app.registry import certificates
 from app.security import throttle
-from app.web import current_actor, db_session, keep_writes_on_error, pdf_response
+from app.web import current_actor, db_session, keep_writes_on_error, pdf_response, settings
 
 blp = Blueprint("certificates", __name__, url_prefix="/api/v1/certificates", description="不动产权证书与登记证明")
 
@@ -59,6 +59,21 @@ def no_property(body: dict[str, Any]) -> dict[str, Any]:
     cert = certificates.issue_no_property(db_session(), current_app.extensions["storage"], current_actor(),
                                           purpose=body["purpose"])
     return _cert_json(cert)
+
+
+@blp.post("/province-no-property")
+@blp.arguments(NoPropertyRequest)
+@blp.response(201)
+def province_no_property(body: dict[str, Any]) -> dict[str, Any]:
+    """申请全省无房证明（省级平台；实名申请人本人；查询留痕）
+
+    同时向本省各市查询：全部答复且均无登记时出具；有市登记的返回 409 owns_property；有市未答复的返回 503
+    partial_answer（answered / missing 列出各市），不出具证明，可重试。"""
+    from app.federation.province_queries import province_no_property as ask
+
+    keep_writes_on_error()  # refused or partial, the question was asked: keep its audit entry
+    cert = ask(db_session(), current_app.extensions["storage"], current_actor(), settings(), purpose=body["purpose"])
+    return {**_cert_json(cert), "scope": cert.summary.get("scope")}
 
 
 @blp.post("/<certificate_id>/void")

@@ -77,3 +77,37 @@ def remove_command(code: str) -> None:
 from app.federation.package_cli import definitions  # noqa: E402  (flask federation definitions …)
 
 federation.add_command(definitions)
+@federation.command("ping")
+@click.argument("codes", nargs=-1)
+def ping_command(codes: tuple[str, ...]) -> None:
+    """Send a signed ping to every configured peer (or those named): its address answers and it trusts our key.
+    Exit code 1 when any did not answer or refused."""
+    from app.federation.client import call_peer
+    from app.federation.peers import list_peers
+    from app.federation.signing import FederationKeyMissing, private_key
+    from app.integrations.client import ServiceUnavailable
+
+    settings = current_app.config["SETTINGS"]
+    try:
+        key = private_key(settings.federation_signing_key)
+    except FederationKeyMissing as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    with current_app.extensions["db"].unit_of_work() as session:
+        targets = [p for p in list_peers(session) if not codes or p.code in codes]
+    failed = 0
+    for p in targets:  # no transaction is open while a peer answers
+        try:
+            reply = call_peer(p, key, sender=settings.platform_code, method="POST", path="/federation/ping",
+                              json={"echo": "ping"})
+        except ServiceUnavailable as exc:
+            click.echo(f"{p.code} {p.name} 无法连接：{exc.message}")
+            failed += 1
+            continue
+        if reply.status == 200 and reply.data.get("platform") == p.code:
+            click.echo(f"{p.code} {p.name} 正常")
+        else:
+            click.echo(f"{p.code} {p.name} 拒绝：HTTP {reply.status} {reply.data.get('code', '')}")
+            failed += 1
+    click.echo(f"共 {len(targets)} 个对接平台，{failed} 个异常")
+    sys.exit(1 if failed else 0)

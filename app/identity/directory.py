@@ -298,3 +298,23 @@ def reset_account_totp(session: Session, actor: Actor, user_id: str) -> User:
     check_in_scope(actor, user.tenant_id)
     reset_totp(session, user, actor.user_id)
     return user
+
+
+# 证书号 prefixes (简称) by the first two digits of a province's division code
+PROVINCE_ABBREVIATIONS = dict(zip(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65".split(),
+    "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔云藏陕甘青宁新", strict=True))
+
+
+def ensure_province_office(session: Session, code: str) -> Tenant:
+    """A province platform's own office row (``flask setup`` at PLATFORM_LEVEL=province): it names and numbers
+    what the province itself issues, the province-wide 无房证明 (``浙(2026)浙江省无房证明第0000001号``)."""
+    from app.identifiers import division_name
+
+    office = session.get(Tenant, code)
+    if office is None:
+        office = Tenant(code=code, name=division_name(code) or code, level="province",
+                        province_abbr=PROVINCE_ABBREVIATIONS.get(code[:2], "浙"))
+        session.add(office)
+        session.flush()
+    return office

@@ -219,6 +219,7 @@ def landing_context() -> dict[str, Any]:
 from app.portal import account as _account  # noqa: E402,F401  (registers the account pages on bp)
 from app.portal import apply as _apply  # noqa: E402,F401  (registers the application pages on bp)
 from app.portal import follow as _follow  # noqa: E402,F401  (payment, delivery, notices)
+from app.portal import province_views as _province  # noqa: E402,F401  (全省无房证明 at a province)
 from app.portal import rating_views as _rating  # noqa: E402,F401  (好差评: the case page's form, the SMS link)
 from app.portal import signing_views as _signing  # noqa: E402,F401  (inquiry, contract, face check, signature)
 from app.portal import steps as _steps  # noqa: E402,F401  (the step-by-step application)

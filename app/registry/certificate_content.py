@@ -214,3 +214,16 @@ def content_no_property(*, name: str, id_number: str, city: str, purpose: str, a
             ("查询用途", purpose)]
     summary = {"holders": [mask_name(name)], "scope": city, "queried_at": chinese_time(at)}
     return Content(rows=rows, summary=summary, holder_bidx=[])
+
+
+def content_province_no_property(*, name: str, id_number: str, province: str, cities: list[str], purpose: str,
+                                 at: datetime) -> Content:
+    """The province-wide 无房证明: it names the cities whose registers answered (all the province's cities, or
+    it would not be issued)."""
+    covered = "、".join(cities)
+    rows = [("申请人", name), ("身份证件号码", id_number),
+            ("查询范围", f"{province}行政区域内{covered}登记簿记载的房屋所有权（由各市登记机构答复）"),
+            ("查询结果", f"经查询{covered}不动产登记簿，截至{chinese_time(at)}，申请人名下无现势房屋所有权登记记录。"),
+            ("查询用途", purpose)]
+    summary = {"holders": [mask_name(name)], "scope": f"{province}（{covered}）", "queried_at": chinese_time(at)}
+    return Content(rows=rows, summary=summary, holder_bidx=[])

@@ -34,6 +34,7 @@ from app.registry.certificate_content import (
     chinese_date,
     content_for_right,
     content_no_property,
+    content_province_no_property,
     office_name,
     registration_office,
     remember_office,
@@ -266,6 +267,11 @@ def _city_tenant(session: Session) -> Tenant:
     return city
 
 
+def city_office(session: Session) -> Tenant:
+    """The city registration office whose register this platform keeps (what its 无房证明 covers)."""
+    return _city_tenant(session)
+
+
 def owned_units_count(session: Session, id_number_bidx: str) -> int:
     """Units on which the person holds a current ownership right, in any office (never tenant-scoped)."""
     stmt = (select(func.count(func.distinct(Right.unit_id))).select_from(Right)
@@ -296,6 +302,26 @@ def issue_no_property(session: Session, storage: Storage, actor: Actor, *, purpo
     cert = _issue(session, storage, tenant_id=city.code, kind="no_property", content=content, actor=actor,
                   holder_bidx=[actor.id_number_bidx])
     config = issuing_config()  # the applicant waits for it: rendered now, not after the commit
+    render_at_once(session, storage, cert, config.keys, config.font)
+    return cert
+
+
+def issue_province_no_property(session: Session, storage: Storage, actor: Actor, *, office_code: str,
+                               purpose: str, cities: list[str]) -> Certificate:
+    """The province's 无房证明 once every city in ``cities`` answered that the applicant holds no current
+    ownership (app/federation/province_queries.py asks them): numbered by the province's own office, rendered
+    now like the city's. The caller checked the applicant and audited the question."""
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    if user is None or not actor.id_number_bidx or not user.real_name:
+        raise PermissionDenied("无房证明仅向已实名认证的申请人本人出具", code="real_name_required")
+    office = registration_office(session, office_code)
+    if office is None:
+        raise Conflict("未配置省级登记机构，不能出具全省无房证明", code="no_province_office")
+    content = content_province_no_property(name=user.real_name, id_number=user.id_number or "", province=office.name,
+                                           cities=cities, purpose=purpose[:200], at=utcnow())
+    cert = _issue(session, storage, tenant_id=office.code, kind="no_property", content=content, actor=actor,
+                  holder_bidx=[actor.id_number_bidx])
+    config = issuing_config()
     render_at_once(session, storage, cert, config.keys, config.font)
     return cert
 

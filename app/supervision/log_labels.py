@@ -92,6 +92,8 @@ ACTIONS: dict[str, str] = {
     "ferry.package_exported": "写出内网摆渡包", "ferry.package_imported": "导入外网摆渡包",
     "ferry.review_recorded": "记录空间审核结果", "ferry.return_written": "写出空间审核回传文件",
     "ferry.return_imported": "导入内网空间审核结果",
+    "federation.no_property_answered": "答复省级平台无房查询",
+    "federation.province_no_property_query": "全省无房证明查询",
 }
 
 OBJECT_TYPES: dict[str, str] = {

@@ -87,6 +87,7 @@ EXPECT: dict[str, Rule] = {
     # overriding a city's — the analyst who may manage definitions
     "GET federation_admin.definitions": Rule(ANALYST), "POST federation_admin.publish": Rule(DEFS_EDIT),
     "POST federation_admin.adopt": Rule(DEFS_EDIT), "POST federation_admin.override": Rule(DEFS_EDIT),
+    "POST federation.no_property_query": Rule(NOBODY, json={"name": "张三", "id_number": "x", "purpose": "x"}),
     "GET portal.signup": Rule(EVERYONE), "POST portal.signup": Rule(EVERYONE),
     "GET portal.sms_login": Rule(EVERYONE), "POST portal.sms_login": Rule(EVERYONE),
     "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram
@@ -114,6 +115,9 @@ EXPECT: dict[str, Rule] = {
     "POST portal.step": Rule(PARTY, hides=True, args={"case_id": FAKE, "step": "check"}),
     "GET portal.my_units": Rule(APPLY), "GET portal.no_property": Rule(APPLY),
     "POST portal.no_property": Rule(PERSON, form={"purpose": "购房资格审核"}),
+    # 全省无房证明: a province's page and API (this city answers 404 not_province to whoever may ask)
+    "GET portal.province_no_property": Rule(APPLY),
+    "POST portal.province_no_property": Rule(PERSON, form={"purpose": "购房资格审核"}),
     "GET portal.appointments_page": Rule(APPLY),
     "POST portal.appointments_page": Rule(APPLY, form={"business_type": "transfer_resale", "slot": "2020-01-06|am"}),
     "POST portal.cancel_appointment": Rule(APPLY, hides=True),
@@ -198,6 +202,7 @@ EXPECT: dict[str, Rule] = {
     "POST certificates.void": Rule(frozenset({"certifier"}), hides=True, json={"reason": "打印错误"},
                                    args={"certificate_id": FAKE}),
     "POST certificates.no_property": Rule(PERSON, json={"purpose": "购房资格审核"}),
+    "POST certificates.province_no_property": Rule(PERSON, json={"purpose": "购房资格审核"}),
     "POST court.entrust": Rule(frozenset({"court"}), json={"business_type": "seizure", "form": {},
                                                            "documents": [{"code": "x", "content_base64": "eA=="}]}),
     # issue 19: an agent institution's 授权委托书 (no persona here is an agent: the bank is refused, 403), a

@@ -78,6 +78,12 @@ def test_the_register_holders_are_the_people_and_sellers_the_simulator_knows() -
                 if right["type"] == "ownership":
                     holders[record["unit_code"]] = right["holders"][0]
                     assert world.people[right["holders"][0]["id_number"]]["name"] == right["holders"][0]["name"]
+    from app.demo_platforms import NINGBO_DISTRICTS, ningbo_records
+
+    for code, area, _, street in NINGBO_DISTRICTS:  # 宁波's flats (the four-platform demo) too
+        for record in ningbo_records(code, area, street):
+            holder = holders[record["unit_code"]] = record["rights"][0]["holders"][0]
+            assert world.people[holder["id_number"]]["name"] == holder["name"]
     for contract in world.contracts.values():
         if contract["contract_no"] != "WQ2026-000456":  # 李四 selling back the flat she bought in the demo
             assert contract["seller"]["id_number"] == holders[contract["unit_code"]]["id_number"]
