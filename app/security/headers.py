@@ -31,7 +31,6 @@ CSP: dict[str, str | list[str]] = {
     "form-action": "'self'",
 }
 
-talisman = Talisman()
 
 
 def _origin(url: str) -> str | None:
@@ -49,7 +48,10 @@ def payment_gateway_origin(settings: Settings) -> str | None:
 def init_security_headers(app: Flask, settings: Settings) -> None:
     gateway = payment_gateway_origin(settings)
     csp = {**CSP, "form-action": ["'self'", gateway] if gateway else "'self'"}
-    talisman.init_app(
+    # One Talisman per app: ``init_app`` keeps its options on the Talisman object, so a module-level one shared by
+    # two apps in a process (the platforms of a federation test, a worker's second app) gave the first app the
+    # last app's policy — its pay form's redirect to the gateway then blocked by another gateway's form-action.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=False,  # TLS ends at the reverse proxy; HSTS is sent on HTTPS requests
         content_security_policy=csp,

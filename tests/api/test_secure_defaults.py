@@ -218,6 +218,26 @@ def test_the_cookie_is_secure_when_served_over_https(database_url: str, tmp_path
         application.extensions["db"].engine.dispose()
 
 
+def test_a_second_app_in_the_process_leaves_the_first_apps_policy_alone(client: Any, database_url: str,
+                                                                         tmp_path: Path) -> None:
+    """Found: one Talisman shared by every app kept the last app's options, so a federation test's province app
+    (another payment gateway) took the worker app's gateway out of form-action and the portal's pay redirect was
+    blocked in the browser tests that ran after it."""
+    from app import create_app
+
+    def form_action(headers: Any) -> str:
+        return re.search(r"form-action ([^;]*)", headers["Content-Security-Policy"]).group(1)  # type: ignore[union-attr]
+
+    before = form_action(client.get("/login").headers)
+    other = create_app(make_settings(database_url, tmp_path, integrations_base_url="http://127.0.0.9:5999",
+                                     session_cookie_secure=True))
+    try:
+        assert "http://127.0.0.9:5999" in form_action(other.test_client().get("/login").headers)
+        assert form_action(client.get("/login").headers) == before
+    finally:
+        other.extensions["db"].engine.dispose()
+
+
 # --- headers ---------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/login", "/track", "/verify/NOSUCHCODE", "/login/sms", "/api/v1/openapi.json",
