@@ -190,6 +190,14 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
     assert 'class="status valid"' in verified.text and "有效" in verified.text
     assert WANG_NING["id_number"] not in verified.text
 
+    # at 宁波: the case completed, filed for 王宁's own account there (matched by ID number, vouched for by the
+    # province), audited without his ID number
+    assert _rows(platforms, NINGBO, select(Case.status).where(Case.business_no == business_no)) == [("completed",)]
+    [(accepted,)] = _rows(platforms, NINGBO, select(AuditEntry.after)
+                          .where(AuditEntry.action == "federation.application_accepted"))
+    assert (accepted["business_no"], accepted["forwarded_by"], accepted["origin"]) == (business_no, PROVINCE, NATIONAL)
+    assert accepted["account_created"] is False and WANG_NING["id_number"] not in str(accepted)
+
     # 杭州's process saw nothing of it: no case, no routing row, no audit entry, no call from the province
     assert _rows(platforms, HANGZHOU, select(func.count()).select_from(Case)
                  .where(Case.business_no == business_no)) == [(0,)]
