@@ -87,6 +87,12 @@ class Clerk:
         self.http = httpx.Client(base_url=base_url, timeout=30,
                                  headers={"Authorization": f"Bearer {reply.json()['access_token']}"})
 
+    def __enter__(self) -> Clerk:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.http.close()
+
     def open_tasks(self, business_no: str, stage: str) -> list[dict[str, Any]]:
         reply = self.http.get("/api/v1/tasks", params={"business_no": business_no, "stage": stage})
         assert reply.status_code == 200, reply.text
@@ -153,7 +159,8 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
         assert (tenant, status) == (HAISHU, "accepting")
 
         for stage, username in CLERKS.items():
-            done = Clerk(platforms.url(NINGBO), username).complete(business_no, stage)
+            with Clerk(platforms.url(NINGBO), username) as clerk:
+                done = clerk.complete(business_no, stage)
             assert done.status_code == 200, (stage, done.text)
 
         # 制证 follows 缮证 in 宁波's process (after the response): its certificate, rendered and announced
