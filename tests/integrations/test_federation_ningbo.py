@@ -30,6 +30,7 @@ from app.casefile.models import Case
 from app.config import ROOT
 from app.demo_platforms import DEMO_PASSWORD, WANG_NING, ningbo_unit_code
 from app.federation.forward_models import FederatedCase
+from app.federation.models import FederationNonce
 from app.integrations.models import InterfaceCallLog, OutboxDelivery, OutboxMessage
 from app.registry.models import Certificate
 from app.security.models import AuditEntry
@@ -205,10 +206,13 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
     assert (accepted["business_no"], accepted["forwarded_by"], accepted["origin"]) == (business_no, PROVINCE, NATIONAL)
     assert accepted["account_created"] is False and WANG_NING["id_number"] not in str(accepted)
 
-    # 杭州's process saw nothing of it: no case, no routing row, no audit entry, no call from the province
+    # 杭州's process saw nothing of it: no case, no routing row, no signed request at all, no audit entry; the
+    # province called only 宁波
     assert _rows(platforms, HANGZHOU, select(func.count()).select_from(Case)
                  .where(Case.business_no == business_no)) == [(0,)]
     assert _rows(platforms, HANGZHOU, select(func.count()).select_from(FederatedCase)) == [(0,)]
+    assert _rows(platforms, HANGZHOU, select(func.count()).select_from(FederationNonce)) == [(0,)]  # no signed call
+    assert _rows(platforms, NINGBO, select(FederationNonce.peer_code).distinct()) == [(PROVINCE,)]
     assert _rows(platforms, HANGZHOU, select(func.count()).select_from(AuditEntry)
                  .where(AuditEntry.action.like("federation.application%"))) == [(0,)]
     assert _rows(platforms, PROVINCE, select(InterfaceCallLog.interface_code, InterfaceCallLog.operation)
