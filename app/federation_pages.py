@@ -201,12 +201,13 @@ def _collected_filter() -> tuple[collected.CollectedFilter, dict[str, list[str]]
             days[name], errors[name] = None, ["日期格式应为 YYYY-MM-DD"]
     try:
         page = max(1, int(args.get("page") or 1))
+        per_page = min(max(1, int(args.get("per_page") or 50)), collected.MAX_PER_PAGE)
     except ValueError:
-        page = 1
+        page, per_page = 1, 50
     return collected.CollectedFilter(
         city=(args.get("city") or "").strip()[:6], business_type=(args.get("business_type") or "").strip()[:64],
         status=(args.get("status") or "").strip()[:32], business_no=(args.get("business_no") or "").strip()[:32],
-        date_from=days["date_from"], date_to=days["date_to"], page=page), errors
+        date_from=days["date_from"], date_to=days["date_to"], page=page, per_page=per_page), errors
 
 
 @admin_bp.get("/collected")

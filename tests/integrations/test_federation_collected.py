@@ -140,6 +140,12 @@ def test_the_province_sees_what_its_city_reported(platforms: Platforms, login: A
     assert (first["pages"], first["total"], second["page"]) == (2, 2, 2)
     assert {first["items"][0]["business_no"], second["items"][0]["business_no"]} == {national_no, local_no}
     assert first["items"][0]["updated_at"] >= second["items"][0]["updated_at"]
+    paged = ops.get(PAGE, query_string={"per_page": 1, "city": CITY}).get_data(as_text=True)
+    assert _rows(paged) == [first["items"][0]["business_no"]] and "第 1/2 页" in paged
+    following = re.search(r'href="\?([^"]+)" rel="next"', paged)
+    assert following and "city=330100" in following.group(1)
+    then = ops.get(PAGE + "?" + following.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert _rows(then) == [second["items"][0]["business_no"]] and 'rel="prev"' in then and 'rel="next"' not in then
 
     _deliver(platforms.province)  # the relay reaches the national platform: the backlog empties
     health = api.get(f"{API}/health").get_json()
