@@ -164,6 +164,9 @@ def test_only_the_provinces_operators_see_it(platforms: Platforms) -> None:
     _sign_in(ops, "ops")
     empty = ops.get(PAGE).get_data(as_text=True)
     assert "尚未归集到办件" in empty and "从未上报" in empty  # the configured city, before any report
+    spec = platforms.province.test_client().get("/api/openapi.json").get_json()
+    assert {"get"} == set(spec["paths"][API]) == set(spec["paths"][f"{API}/health"])  # documented, read-only
+    assert {p["name"] for p in spec["paths"][API]["get"]["parameters"]} >= {"city", "status", "date_from", "page"}
     at_city = platforms.city.test_client()  # below the province the page and the API do not exist
     _sign_in(at_city, "ops")
     assert at_city.get(PAGE).status_code == 404
