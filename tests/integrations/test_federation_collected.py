@@ -100,7 +100,7 @@ def test_the_province_sees_what_its_city_reported(platforms: Platforms, login: A
     assert 'data-origin="city"' in local_row and "本市门户" in local_row and "核验</a>" not in local_row
     checkpoints = html.split('id="collected-checkpoints"')[1].split("</table>")[0]
     assert f'data-city="{CITY}"' in checkpoints and "#1" in checkpoints and "签名与内容一致" in checkpoints
-    assert "各市归集" in html  # the operators' menu links the page at a province
+    assert f'<a href="{PAGE}">各市归集</a>' in html  # the operators' menu links the page at a province
     assert ZHANG_SAN["name"] not in html and ZHANG_SAN["id_number"] not in html  # no personal data
 
     api = Api(platforms.province.test_client(), "ops", DEMO_PASSWORD)
