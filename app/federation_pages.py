@@ -12,14 +12,16 @@ or keeps its own version (app/federation/packages.py).
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 
+from app.casefile.status import status_label
 from app.catalog.service import enabled_definitions
 from app.errors import DomainError, PermissionDenied, ValidationFailed
-from app.federation import navigation, packages
+from app.federation import collected, navigation, packages
 from app.federation.signing import private_key
 from app.identifiers import division_name
 from app.pages import hop_page, login_required, page_actor, user_of
@@ -183,3 +185,50 @@ def override(code: str) -> Any:
         packages.mark_override(session, code, request.form.get("reason") or "本地版本", actor_id=actor.user_id)
         flash(f"{code}：已设为本地覆盖，省级版本不再自动采用。", "success")
     return redirect(url_for("federation_admin.definitions"))
+
+
+# ------------------------------------------------------------------ 各市归集 (a province's view of what it collects)
+
+def _collected_filter() -> tuple[collected.CollectedFilter, dict[str, list[str]]]:
+    """The list's filters from the query string; a malformed date or page is named, not a 500."""
+    args, errors = request.args, {}
+    days: dict[str, date | None] = {}
+    for name in ("date_from", "date_to"):
+        text = (args.get(name) or "").strip()
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            days[name], errors[name] = None, ["日期格式应为 YYYY-MM-DD"]
+    try:
+        page = max(1, int(args.get("page") or 1))
+        per_page = min(max(1, int(args.get("per_page") or 50)), collected.MAX_PER_PAGE)
+    except ValueError:
+        page, per_page = 1, 50
+    return collected.CollectedFilter(
+        city=(args.get("city") or "").strip()[:6], business_type=(args.get("business_type") or "").strip()[:64],
+        status=(args.get("status") or "").strip()[:32], business_no=(args.get("business_no") or "").strip()[:32],
+        date_from=days["date_from"], date_to=days["date_to"], page=page, per_page=per_page), errors
+
+
+@admin_bp.get("/collected")
+def collected_cases() -> Any:
+    """各市归集: the cases, checkpoints and reporting health of this province's cities (operators; province only —
+    absent elsewhere, 404 before sign-in like the national pages)."""
+    if settings().platform_level != "province":
+        abort(404)
+    return _collected_page()
+
+
+@login_required
+def _collected_page() -> Any:
+    _analyst("interface:read")
+    session = db_session()
+    wanted, errors = _collected_filter()
+    found = collected.collected_cases(session, wanted)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/ops/federation_collected.html", found=found, wanted=wanted, errors=errors, query=query,
+        cities=collected.city_names(session), types=collected.type_names(session),
+        statuses=collected.statuses(session), counts=collected.counts_by_city_and_status(session),
+        health=collected.city_health(session), checkpoints=collected.city_checkpoints(session),
+        relay=collected.relay_backlog(session), status_label=status_label), 422 if errors else 200

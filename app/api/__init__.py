@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
         certificates,
         consents,
         court,
+        federation_collected,
         institutions,
         integrations,
         tasks,
@@ -63,7 +64,8 @@ def init_app(app: Flask) -> None:
     from app.pages import csrf
 
     for module in (auth, business_types, applications, consents, tasks, units, certificates, court, appointments,
-                   integrations, admin_users, attorney, buildings, institutions):
+                   integrations, admin_users, attorney, buildings, institutions,
+                   federation_collected):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)  # bearer tokens only, never the session cookie: nothing to forge
 

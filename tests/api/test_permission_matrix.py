@@ -88,6 +88,10 @@ EXPECT: dict[str, Rule] = {
     "GET federation_admin.definitions": Rule(ANALYST), "POST federation_admin.publish": Rule(DEFS_EDIT),
     "POST federation_admin.adopt": Rule(DEFS_EDIT), "POST federation_admin.override": Rule(DEFS_EDIT),
     "POST federation.no_property_query": Rule(NOBODY, json={"name": "张三", "id_number": "x", "purpose": "x"}),
+    # 各市归集 (the province's operators: interface:read): absent below the province level (this app is a city)
+    "GET federation_admin.collected_cases": Rule(NOBODY, hides=True),
+    "GET federation_collected.list_collected": Rule(NOBODY, hides=True),
+    "GET federation_collected.collected_health": Rule(NOBODY, hides=True),
     "GET portal.signup": Rule(EVERYONE), "POST portal.signup": Rule(EVERYONE),
     "GET portal.sms_login": Rule(EVERYONE), "POST portal.sms_login": Rule(EVERYONE),
     "GET portal.guide_process": Rule(EVERYONE),  # the BPMN behind the public guide's diagram
