@@ -168,7 +168,7 @@ def user_for_session(session: Session, user_id: object, version: object, *, chan
     user, office = found if found is not None else (None, None)
     if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
-    if credential_refused(user, channel=channel):
+    if credential_refused(session, user, channel=channel):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
     _check_tenant_enabled(session, user, office)
     return user

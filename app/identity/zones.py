@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, has_request_context, request
+from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from app.identity.models import User
@@ -52,31 +52,24 @@ def _entry(user: User, zone: str | None, channel: str) -> dict[str, str | None]:
 
 def sign_in_refused(session: Session, user: User, *, channel: str) -> bool:
     """True when this request's zone does not serve ``user`` (the caller then answers as for a wrong password or
-    code), after auditing the refusal on ``session``: the sign-in views keep their writes on the error they
-    answer with. ``channel`` says which way in: ``password``, ``totp``, ``page``."""
-    zone = request_zone()
-    if serves(zone, user.kind):
-        return False
-    audit.record(session, actor_id=None, action=REFUSED_ACTION, object_type="user", object_id=user.id,
-                 tenant_id=user.tenant_id, after=_entry(user, zone, channel))
-    log.warning("refused a %s sign-in of a %s account over the %s zone", channel, user.kind, zone)
-    return True
+    code). ``channel`` says which way in: ``password``, ``totp``, ``page``."""
+    return _refused(session, user, channel=channel, what="sign-in")
 
 
-def credential_refused(user: User, *, channel: str) -> bool:
+def credential_refused(session: Session, user: User, *, channel: str) -> bool:
     """True when this request's zone does not serve ``user``, whose page session or API token (``channel``)
-    came with it: the caller refuses it as an expired credential. Audited once per request, in a transaction of
-    its own (the request's own writes are rolled back with its 401)."""
+    came with it: the caller refuses it as an expired credential."""
+    return _refused(session, user, channel=channel, what="credential")
+
+
+def _refused(session: Session, user: User, *, channel: str, what: str) -> bool:
+    """Audited on the request's ``session`` in a way that stands although the request answers with an error
+    (``audit.record_kept``), once per request and way in."""
     zone = request_zone()
     if serves(zone, user.kind):
         return False
-    log.warning("refused a %s of a %s account over the %s zone", channel, user.kind, zone)
-    if not g.get("zone_refusal_audited"):
-        g.zone_refusal_audited = True
-        try:
-            with current_app.extensions["db"].unit_of_work() as session:
-                audit.record(session, actor_id=None, action=REFUSED_ACTION, object_type="user", object_id=user.id,
-                             tenant_id=user.tenant_id, after=_entry(user, zone, channel))
-        except Exception:  # the refusal stands even when its audit entry cannot be written
-            log.exception("could not audit the refused %s over the %s zone", channel, zone)
+    audit.record_kept(session, actor_id=None, action=REFUSED_ACTION, object_type="user", object_id=user.id,
+                      tenant_id=user.tenant_id,
+                      after={"reason": "zone", "zone": zone, "channel": channel, "kind": user.kind})
+    log.warning("refused a %s (%s) of a %s account over the %s zone", what, channel, user.kind, zone)
     return True
