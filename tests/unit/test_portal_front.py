@@ -179,6 +179,33 @@ def test_the_front_signs_what_it_forwards_and_drops_what_a_client_may_not_say(pr
     assert not sent[0].headers.get_list("X-Front-Signature")[1:]  # one signature: the front's, not the client's
 
 
+def test_the_front_keeps_no_cookie_of_one_applicant_for_the_next() -> None:
+    """The back office's Set-Cookie goes to the applicant it answers and nowhere else: the next request, from
+    another applicant with no cookie, leaves the front with none (the shared HTTP client keeps no cookie jar)."""
+    import httpx
+    from werkzeug.test import Client
+
+    from app.portal_front import PortalFront
+
+    cookies_sent: list[str | None] = []
+
+    class Streamed(httpx.SyncByteStream):  # an answer arriving over the wire (the front relays it unread)
+        def __iter__(self) -> Iterator[bytes]:
+            yield b""
+
+    def back_office(request: httpx.Request) -> httpx.Response:
+        cookies_sent.append(request.headers.get("Cookie"))
+        return httpx.Response(302, stream=Streamed(),
+                              headers=[("Location", "/"), ("Set-Cookie", "session=first-applicant; Path=/")])
+
+    front = PortalFront("http://10.0.0.1:8001", private_key(keygen()[0]), transport=httpx.MockTransport(back_office))
+    first = Client(front, use_cookies=False).post("/login", data={"username": "a"})
+    assert first.headers["Set-Cookie"].startswith("session=first-applicant")
+    Client(front, use_cookies=False).get("/my/applications")
+    Client(front, use_cookies=False).get("/", headers={"Cookie": "session=own"})
+    assert cookies_sent == [None, None, "session=own"]
+
+
 def test_the_front_answers_for_itself_when_it_does_not_forward() -> None:
     """Its own liveness, a Chinese page or problem JSON for a refused route, and 502 when the back office is not
     there (a port just released: the connection is refused at once)."""
