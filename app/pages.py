@@ -22,6 +22,7 @@ from app.errors import AuthenticationRequired, DomainError, TooManyRequests
 from app.identity.actor import Actor, actor_for
 from app.identity.models import User
 from app.identity.service import authenticate, get_user, revoke_sessions, user_for_session
+from app.identity.zones import sign_in_refused
 from app.security import throttle
 from app.web import db_session, keep_writes_on_error, problem, settings
 
@@ -162,7 +163,11 @@ def _home_of_user(user: User) -> str:
 
 def start_page_session(user: Any) -> None:
     """Sign ``user`` in on this browser: a fresh cookie (no fixation) holding the user id and session version,
-    expiring after the configured lifetime (``PERMANENT_SESSION_LIFETIME`` = TOKEN_TTL_SECONDS)."""
+    expiring after the configured lifetime (``PERMANENT_SESSION_LIFETIME`` = TOKEN_TTL_SECONDS). The last guard
+    of every way in (password, TOTP, SMS code, an upper platform's assertion): over the internet zone only its
+    own users get a session (app/identity/zones.py), whichever way found the account."""
+    if sign_in_refused(db_session(), user, channel="page"):
+        raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
     session.clear()
     session["uid"], session["sv"] = user.id, user.session_version or 0
     session["seen"] = int(time.time())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import http.cookiejar
 import json
 import os
 import sys
@@ -59,8 +60,11 @@ class PortalFront:
         self.back_office_url = back_office_url.rstrip("/")
         self.key = key
         self.max_body_bytes = max_body_bytes
+        # cookies=_NoCookies(): the applicants' cookies pass through, the front keeps none. httpx's client has a
+        # cookie jar; with it, the session cookie one applicant's sign-in set went with the next applicant's
+        # requests that carried none (found: a fresh browser arrived signed in as the previous person).
         self.client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=5.0), follow_redirects=False,
-                                   trust_env=False, transport=transport)
+                                   trust_env=False, transport=transport, cookies=_NoCookies())
         self._entry: Any = self._serve
         if trusted_proxies:  # behind the internet side's load balancer: the applicant's address from X-Forwarded-For
             from werkzeug.middleware.proxy_fix import ProxyFix
@@ -112,6 +116,16 @@ class PortalFront:
                 reply.headers.add(name, value)
         reply.call_on_close(answer.close)
         return reply
+
+
+class _NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing: the front is shared by every applicant, a cookie belongs to one."""
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
 
 
 def _spool(stream: IO[bytes], limit: int) -> tuple[IO[bytes], str, int] | None:

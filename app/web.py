@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import Database, set_tenant_scope
 from app.errors import AuthenticationRequired
 from app.identity.actor import Actor, actor_for
+from app.security import audit
 
 HTTP_TITLES = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "未找到", 405: "不支持的请求方法",
                409: "状态冲突", 413: "文件过大", 415: "不支持的内容类型", 422: "输入有误", 429: "请求过于频繁",
@@ -156,10 +157,13 @@ def init_app(app: Flask) -> None:
         if session is not None:
             try:
                 if response.status_code < 400 or g.pop("keep_writes_on_error", False):
+                    audit.write_kept(session)
                     session.commit()
                     _after_response(response, session)
                 else:
                     session.rollback()
+                    if audit.write_kept(session):  # a refusal's trace stands (audit.record_kept)
+                        session.commit()
             finally:
                 session.close()
         return response

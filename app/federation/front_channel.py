@@ -33,6 +33,7 @@ from werkzeug.wsgi import ClosingIterator
 from app.db import utcnow
 from app.federation import front_signing, peers, signing
 from app.federation.front_routes import is_allowed
+from app.identity.zones import INTERNET, ZONE_KEY
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -145,5 +146,5 @@ def _as_from_front(environ: dict[str, Any], body: IO[bytes], size: int) -> dict[
     environ["wsgi.input_terminated"] = False
     environ["CONTENT_LENGTH"] = str(size) if size else ""
     environ["REMOTE_ADDR"] = client or environ.get("REMOTE_ADDR", "")
-    environ["bdcdj.zone"] = "internet"
+    environ[ZONE_KEY] = INTERNET  # which accounts may sign in or act here: app/identity/zones.py
     return environ

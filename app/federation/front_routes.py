@@ -4,7 +4,9 @@ office's front channel accepts (issue 20 §2, docs/zones.md).
 The portal front (app/portal_front.py) runs in the internet zone with no database and no register keys; it
 reaches the back office only through these routes, which are the applicant's own: sign-up and sign-in, the guide,
 applications, materials, signing, 补正, payment, progress and tracking, the applicant's own certificates and their
-public verification, 无房证明, appointments. The workbench, the admin skin, the federation endpoints, the
+public verification, 无房证明 (the city's and the province-wide one), appointments, the arrival of link navigation
+from an upper platform (``/federation/arrive``) and the national entrance's pages. The workbench, the admin
+skin, the platforms' federation endpoints, the
 institutions' and departments' APIs, unit queries, callbacks, health and readiness probes and anything not listed
 here are refused at the front (404) and, should a request get past it, again at the channel. Both ends import
 this one list, so they cannot drift apart. It is checked on the path alone (no query string), after the path was
@@ -73,6 +75,13 @@ ALLOWED: tuple[Route, ...] = (
     _route(GET, "/api/v1/certificates/<id>/pdf"), _route(GET, "/api/v1/certificates/verify"),
     _route(POST, "/api/v1/certificates/no-property"),
     _route(BOTH, "/api/v1/powers-of-attorney"), _route(POST, "/api/v1/powers-of-attorney/<id>/revoke"),
+    # issue 20's applicant pages: link navigation from an upper platform lands here (the signed identity
+    # assertion is verified by the back office, as on any listener: docs/federation.md); the national
+    # entrance and its cross-level applications (404 below the national level); the province-wide 无房证明
+    _route(BOTH, "/federation/arrive"),
+    _route(GET, "/national"), _route(POST, "/national/go"), _route(GET, "/national/apply"),
+    _route(BOTH, "/national/apply/<id>"), _route(GET, "/national/my"),
+    _route(BOTH, "/my/province-no-property"), _route(POST, "/api/v1/certificates/province-no-property"),
 )
 
 # Never forwarded even where a pattern above would match: staff tools' bundles, and the staff-only actions that

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.errors import AuthenticationRequired, NotFound, ValidationFailed
 from app.identifiers import InvalidIdentifier, check_id_card, check_mobile, check_uscc
 from app.identity.models import Role, Tenant, User, UserRole
+from app.identity.zones import credential_refused, sign_in_refused
 from app.security import audit
 
 _TOKEN_SALT = "bdcdj-api-token"
@@ -79,11 +80,14 @@ def authenticate(session: Session, username: str, password: str, address: str) -
     """Check the password, honouring the growing delays of this account for this client ``address``: while one
     runs the attempt is refused (429) before the password is checked, and a wrong password lengthens the next.
     The skin must keep this request's writes on its error (``web.keep_writes_on_error``), or the failure would
-    roll back with it."""
+    roll back with it. Over the internet zone a staff account is refused before its password is checked, with
+    the same answer (app/identity/zones.py)."""
     from app.identity.signin import check_not_delayed, register_failure, register_success
 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
+        raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
+    if sign_in_refused(session, user, channel="password"):  # a staff account over the internet zone: as unknown
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
     check_not_delayed(session, user, address)
     if not check_password_hash(user.password_hash, password or ""):
@@ -137,7 +141,7 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
         raise AuthenticationRequired("登录凭证无效", code="bad_token") from exc
     if not isinstance(data, dict):
         raise AuthenticationRequired("登录凭证无效", code="bad_token")
-    return user_for_session(session, data.get("uid"), data.get("sv"))
+    return user_for_session(session, data.get("uid"), data.get("sv"), channel="token")
 
 
 def load_user(session: Session, *criteria: Any) -> User | None:
@@ -156,11 +160,15 @@ def _user_and_office(session: Session, *criteria: Any) -> tuple[User, Tenant | N
     return (row[0], row[1]) if row is not None else None
 
 
-def user_for_session(session: Session, user_id: object, version: object) -> User:
-    """The active user whose sessions are still at ``version`` (a page session or a token's claims)."""
+def user_for_session(session: Session, user_id: object, version: object, *, channel: str = "session") -> User:
+    """The active user whose sessions are still at ``version`` (a page session or a token's claims, ``channel``).
+    Over the internet zone a staff account's session or token is refused as an expired one
+    (app/identity/zones.py)."""
     found = _user_and_office(session, User.id == user_id) if isinstance(user_id, str) else None
     user, office = found if found is not None else (None, None)
     if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
+        raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
+    if credential_refused(session, user, channel=channel):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
     _check_tenant_enabled(session, user, office)
     return user

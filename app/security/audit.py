@@ -62,6 +62,31 @@ def record(session: Session, *, actor_id: str | None, action: str, object_type: 
     return entry
 
 
+_KEPT = "audit_kept"  # session.info: entries a request writes whatever it answers (``record_kept``)
+
+
+def record_kept(session: Session, *, actor_id: str | None, action: str, object_type: str, object_id: str | None,
+                tenant_id: str | None = None, after: dict[str, Any] | None = None) -> None:
+    """An entry the request's end writes whatever the request answers (``write_kept``, app/web.py): the trace of
+    a refusal that answers with an error and so rolls back the request's own writes (a staff sign-in refused
+    over the internet zone, app/identity/zones.py). Queued once however often the request asks (a view run
+    again, two look-ups of the same credential)."""
+    fields = {"actor_id": actor_id, "action": action, "object_type": object_type, "object_id": object_id,
+              "tenant_id": tenant_id, "after": after}
+    kept: list[dict[str, Any]] = session.info.setdefault(_KEPT, [])
+    if fields not in kept:
+        kept.append(fields)
+
+
+def write_kept(session: Session) -> bool:
+    """Record what ``record_kept`` queued on ``session`` into its current transaction (the caller commits it;
+    after a rollback, in a fresh one); whether there was any."""
+    kept: list[dict[str, Any]] = session.info.pop(_KEPT, None) or []
+    for fields in kept:
+        record(session, **fields)
+    return bool(kept)
+
+
 def write_pending(session: Session) -> None:
     """Chain the entries recorded in this transaction onto the head, locked until the transaction ends.
 

@@ -71,6 +71,7 @@ ACTIONS: dict[str, str] = {
     "user.identity_checked": "公安身份核验通过", "user.identity_check_failed": "公安身份核验未通过",
     "user.face_check_failed": "人脸核验未通过", "user.real_name_verified": "完成实名认证",
     "user.organisation_check_failed": "单位信息核验未通过",
+    "user.sign_in_refused": "拒绝登录（网络区域）",
     "role.create": "新增角色", "role.update": "修改角色", "role.delete": "删除角色", "org.create": "新增组织机构",
     "tenant.create": "新增辖区", "tenant.enable": "启用辖区",
     # institution channel (issue 19)
@@ -145,6 +146,8 @@ DETAIL_KEYS: dict[str, str] = {
     # link navigation and definition packages (issue 20)
     "target": "办理地区", "province": "省份", "city": "市", "origin": "发起平台", "ref": "导航编号",
     "navigation": "导航", "version": "版本", "forced": "强制采用",
+    # the internet zone (docs/zones.md)
+    "zone": "网络区域",
 }
 
 # Interface operations (app/integrations/adapters) and outbox topics.
@@ -172,6 +175,7 @@ FIXED_VALUES: dict[str, str] = {
     "ok": "成功", "error": "失败", "timeout": "超时", "face": "人脸核验", "organisation": "单位核验",
     "pdf": "PDF", "jpg": "JPG", "png": "PNG", "not_found": "未查到", "name_mismatch": "姓名不一致",
     "sent": "已发送", "failed": "失败", "dead": "放弃重试",
+    "internet": "互联网区",
 }
 
 

@@ -14,9 +14,12 @@ from support.zones import (
     HostServer,
     applicant_journey,
     assert_forgeries_refused_by_channel,
+    assert_navigation_lands_through_front,
+    assert_staff_cannot_sign_in_at_front,
     assert_staff_routes_refused_at_front,
     front_secret_names,
     new_front_key,
+    staff_token,
     start_front,
 )
 
@@ -28,6 +31,7 @@ class Zones:
     channel: HostServer
     front: FrontProcess
     private_key: str
+    back_office: Flask
 
 
 @pytest.fixture
@@ -40,7 +44,7 @@ def zones(seeded: Flask) -> Iterator[Zones]:
         channel.stop()
         raise
     try:
-        yield Zones(channel, front, private)
+        yield Zones(channel, front, private, seeded)
     finally:
         front.stop()
         channel.stop()
@@ -57,7 +61,15 @@ def test_applicant_journey_through_the_front(zones: Zones) -> None:
 
 
 def test_staff_routes_are_not_forwarded(zones: Zones) -> None:
-    assert_staff_routes_refused_at_front(zones.front.url)
+    assert_staff_routes_refused_at_front(zones.front.url, staff_token(zones.back_office))
+
+
+def test_staff_cannot_sign_in_through_the_front(zones: Zones) -> None:
+    assert_staff_cannot_sign_in_at_front(zones.front.url, staff_token(zones.back_office))
+
+
+def test_link_navigation_lands_through_the_front(zones: Zones) -> None:
+    assert_navigation_lands_through_front(zones.front.url, zones.back_office)
 
 
 def test_the_channel_refuses_what_the_front_did_not_sign(zones: Zones) -> None:

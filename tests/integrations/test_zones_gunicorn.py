@@ -17,8 +17,10 @@ from support.waiting import wait_for
 from support.zones import (
     applicant_journey,
     assert_forgeries_refused_by_channel,
+    assert_staff_cannot_sign_in_at_front,
     assert_staff_routes_refused_at_front,
     new_front_key,
+    staff_token,
     start_front,
 )
 
@@ -68,8 +70,10 @@ def served(seeded: Any, database_url: str, simulator: Any, tmp_path: Path) -> It
         channel.process.wait(timeout=60)
 
 
-def test_the_front_channel_under_gunicorn(served: tuple[str, str, str]) -> None:
+def test_the_front_channel_under_gunicorn(served: tuple[str, str, str], seeded: Any) -> None:
     channel_url, front_url, private = served
     applicant_journey(front_url)
-    assert_staff_routes_refused_at_front(front_url)
+    clerk_token = staff_token(seeded)  # the same SECRET_KEY (this run's environment) and database as gunicorn's
+    assert_staff_cannot_sign_in_at_front(front_url, clerk_token)
+    assert_staff_routes_refused_at_front(front_url, clerk_token)
     assert_forgeries_refused_by_channel(channel_url, private)

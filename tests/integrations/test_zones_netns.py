@@ -21,10 +21,13 @@ from support.zones import (
     InternetZone,
     applicant_journey,
     assert_forgeries_refused_by_channel,
+    assert_navigation_lands_through_front,
+    assert_staff_cannot_sign_in_at_front,
     assert_staff_routes_refused_at_front,
     front_secret_names,
     namespaces_unavailable,
     new_front_key,
+    staff_token,
     start_front,
 )
 
@@ -41,6 +44,7 @@ class Deployment:
     private_key: str
     staff_url: str
     database_url: str
+    back_office: Flask
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def deployment(seeded: Flask) -> Iterator[Deployment]:
         channel = HostServer(FrontChannel(seeded, parse_keys(public)), host=zone.extranet_address)
         front = start_front(channel.url, private, host=zone.internet_address, netns=zone.name)
         yield Deployment(zone, channel, front, private, seeded.config["LIVE_URL"],
-                         seeded.config["SETTINGS"].database_url)
+                         seeded.config["SETTINGS"].database_url, seeded)
     finally:
         if front is not None:
             front.stop()
@@ -86,7 +90,12 @@ def test_applicant_journey_across_the_zones(deployment: Deployment) -> None:
 
 
 def test_staff_routes_stop_at_the_internet_zone(deployment: Deployment) -> None:
-    assert_staff_routes_refused_at_front(deployment.front.url)
+    assert_staff_routes_refused_at_front(deployment.front.url, staff_token(deployment.back_office))
+    assert_staff_cannot_sign_in_at_front(deployment.front.url, staff_token(deployment.back_office))
+
+
+def test_link_navigation_lands_across_the_zones(deployment: Deployment) -> None:
+    assert_navigation_lands_through_front(deployment.front.url, deployment.back_office)
 
 
 def test_the_channel_refuses_what_the_front_did_not_sign(deployment: Deployment) -> None:

@@ -232,13 +232,43 @@ NOT_FORWARDED = ("/workbench/", "/admin/", "/admin/users", "/federation/ping", "
                  "/my/applications/../../admin/", "/my/applications/%2e%2e/%2e%2e/admin/")
 
 
-def assert_staff_routes_refused_at_front(front_url: str) -> None:
-    """Every staff route answers 404 at the front, even to a signed-in clerk's token (a clerk may sign in on the
-    internet — the token endpoint is the applicant's too — but cannot use it for anything staff)."""
+def staff_token(app: Any, username: str = "xh_acceptor") -> str:
+    """A clerk's API token as the staff listener issues it (the back office's own secret): what a staff credential
+    that leaked to the internet would be."""
+    from sqlalchemy import select
+
+    from app.identity.models import User
+    from app.identity.service import issue_token
+
+    with app.app_context(), app.extensions["db"].unit_of_work() as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one()
+        return issue_token(app.config["SETTINGS"].secret_key, user)
+
+
+def assert_staff_cannot_sign_in_at_front(front_url: str, clerk_token: str) -> None:
+    """Through the front a clerk's password gets the answer of a wrong password, on the API and on the page (no
+    account enumeration, nothing to guess at), and a clerk's token made on the staff listener is refused as an
+    expired one; the applicant's own sign-in through the same front works (the control)."""
     with httpx.Client(base_url=front_url, timeout=30, trust_env=False) as web:
-        token = web.post("/api/v1/auth/token", json={"username": "xh_acceptor", "password": PASSWORD})
-        assert token.status_code == 200, token.text
-        bearer = {"Authorization": f"Bearer {token.json()['access_token']}", "Accept": "application/json"}
+        refused = web.post("/api/v1/auth/token", json={"username": "xh_acceptor", "password": PASSWORD})
+        unknown = web.post("/api/v1/auth/token", json={"username": "no_such_account", "password": PASSWORD})
+        assert refused.status_code == unknown.status_code == 401, refused.text
+        assert refused.json() == unknown.json() and refused.json()["code"] == "bad_credentials", refused.text
+        form = web.get("/login")
+        page = web.post("/login", data={"csrf_token": _csrf(form), "username": "xh_acceptor", "password": PASSWORD})
+        assert page.status_code == 401 and "用户名或密码错误" in page.text, page.status_code
+        bearer = {"Authorization": f"Bearer {clerk_token}", "Accept": "application/json"}
+        used = web.get("/api/v1/applications", headers=bearer)
+        assert used.status_code == 401 and used.json()["code"] == "bad_token", used.text
+        applicant = web.post("/api/v1/auth/token", json={"username": "zhangsan", "password": PASSWORD})
+        assert applicant.status_code == 200, applicant.text
+
+
+def assert_staff_routes_refused_at_front(front_url: str, clerk_token: str) -> None:
+    """Every staff route answers 404 at the front, even with a clerk's valid token (made on the staff listener:
+    the internet zone issues none to staff, ``assert_staff_cannot_sign_in_at_front``)."""
+    with httpx.Client(base_url=front_url, timeout=30, trust_env=False) as web:
+        bearer = {"Authorization": f"Bearer {clerk_token}", "Accept": "application/json"}
         for path in NOT_FORWARDED:
             for method in ("GET", "POST"):
                 answer = web.request(method, path, headers=bearer)
@@ -247,6 +277,57 @@ def assert_staff_routes_refused_at_front(front_url: str) -> None:
         too_big = web.post("/api/v1/applications", content=b"x" * (3 * 1024 * 1024),
                            headers={**bearer, "Content-Type": "application/json"})
         assert too_big.status_code == 413 and too_big.json()["code"] == "payload_too_large", too_big.text
+
+
+def assert_navigation_lands_through_front(front_url: str, city: Any) -> None:
+    """Link navigation into a zoned city (``city``: the back office, 330100): its province (330000, a key of its
+    own the city trusts) signs an identity assertion carrying the national platform's navigation claim, and the
+    browser posts it to the city's portal — the front. The back office verifies it as on any listener: the
+    person lands signed in on the chosen type's application; the same assertion again is a replay, and a
+    tampered one is refused."""
+    import secrets
+    from datetime import date
+
+    from app.federation import assertion
+    from app.federation.peers import add_peer
+    from app.federation.signing import private_key, public_key_text
+    from app.identifiers import make_id_card
+    from app.security.masking import mask_id_number
+
+    key = private_key(new_federation_key())
+    with city.app_context(), city.extensions["db"].unit_of_work() as session:
+        add_peer(session, code="330000", name="浙江省", level="province", base_url="http://198.51.100.1:8000",
+                 public_key=public_key_text(key))
+    subject = assertion.Subject("钱多多", make_id_card("330106", date(1991, 2, 3), 77), "face",
+                                "2026-12-01T08:00:00+00:00")
+    claim = assertion.Navigation("000000", secrets.token_hex(8), "transfer_resale", "330106").claim()
+    token = assertion.issue(key, issuer="330000", audience="330100", subject=subject, navigation=claim)
+    with httpx.Client(base_url=front_url, timeout=30, trust_env=False) as browser:
+        arrived = browser.post("/federation/arrive", data={"assertion": token, "next": "/"})
+        assert arrived.status_code == 302, arrived.text[:300]
+        assert arrived.headers["Location"] == "/apply/transfer_resale", arrived.headers["Location"]
+        landed = browser.get("/apply/transfer_resale")
+        assert landed.status_code == 200, (landed.status_code, landed.headers.get("Location"))
+        verify = browser.get("/account/verify")  # signed in, and verified by the province's assertion
+        assert verify.status_code == 200 and mask_id_number(subject.id_number) in verify.text, verify.status_code
+    with httpx.Client(base_url=front_url, timeout=30, trust_env=False) as browser:
+        again = browser.post("/federation/arrive", data={"assertion": token},
+                             headers={"Accept": "application/json"})
+        assert again.status_code == 401 and again.json()["code"] == "request_replayed", again.text
+        forged = assertion.issue(private_key(new_federation_key()), issuer="330000", audience="330100",
+                                 subject=subject)
+        refused = browser.get("/federation/arrive", params={"assertion": forged},
+                              headers={"Accept": "application/json"})
+        assert refused.status_code == 401 and refused.json()["code"] == "signature_invalid", refused.text
+        # signed in by neither, nor by the front: it keeps no cookie of the person before (it did: httpx's jar)
+        assert browser.get("/account/verify").status_code == 302 and not browser.cookies
+
+
+def new_federation_key() -> str:
+    """A platform's Ed25519 private key (base64 of 32 bytes), as ``FEDERATION_SIGNING_KEY`` holds it."""
+    import base64
+
+    return base64.b64encode(os.urandom(32)).decode()
 
 
 def assert_forgeries_refused_by_channel(channel_url: str, private_key: str) -> None:

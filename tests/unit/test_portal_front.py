@@ -25,6 +25,9 @@ STAFF_ENDPOINTS = {"integrations.payment_callback", "integrations.tax_callback",
                    "integrations.list_calls", "integrations.list_outbox", "integrations.list_verifications",
                    "integrations.verification_pdf", "appointments.day_list", "appointments.check_in",
                    "certificates.void", "consents.record_paper_consent", "home.readyz", "home.healthz"}
+# The one route of a staff or platform blueprint that is the applicant's: link navigation's arrival (the browser
+# posts an upper platform's signed identity assertion; only applicant accounts are signed in by it).
+APPLICANT_ENDPOINTS = {"federation.arrive"}
 
 
 def _sample(rule: str) -> str:
@@ -38,7 +41,8 @@ def test_no_staff_route_of_the_application_is_open_to_the_internet_zone(app: Fla
     opened = []
     for rule in app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) - {"OPTIONS"}):
-            staff = rule.endpoint.startswith(STAFF_BLUEPRINTS) or rule.endpoint in STAFF_ENDPOINTS
+            staff = ((rule.endpoint.startswith(STAFF_BLUEPRINTS) and rule.endpoint not in APPLICANT_ENDPOINTS)
+                     or rule.endpoint in STAFF_ENDPOINTS)
             if staff and is_allowed(method, _sample(rule.rule)):
                 opened.append(f"{method} {rule.rule} ({rule.endpoint})")
     assert opened == []
@@ -57,7 +61,11 @@ def test_the_applicants_routes_are_open() -> None:
                          ("POST", "/my/applications/c1/materials"), ("GET", "/my/applications/c1/steps/sign"),
                          ("POST", "/api/v1/applications"), ("PATCH", "/api/v1/applications/c1/fields"),
                          ("GET", "/api/v1/applications/c1/progress"), ("GET", "/my/certificates/k1.pdf"),
-                         ("POST", "/api/v1/certificates/no-property"), ("GET", "/static/portal.css")]:
+                         ("POST", "/api/v1/certificates/no-property"), ("GET", "/static/portal.css"),
+                         ("GET", "/federation/arrive"), ("POST", "/federation/arrive"), ("GET", "/national"),
+                         ("POST", "/national/go"), ("GET", "/national/my"), ("POST", "/national/apply/transfer"),
+                         ("POST", "/my/province-no-property"),
+                         ("POST", "/api/v1/certificates/province-no-property")]:
         assert is_allowed(method, path), (method, path)
 
 
@@ -66,6 +74,9 @@ def test_the_applicants_routes_are_open() -> None:
     ("GET", "/my/applications/../../admin/"), ("GET", "/my//applications"), ("GET", "/static/admin/app.js"),
     ("GET", "/my/applications/c1%2F..%2Fx"), ("GET", "relative"), ("GET", "/track\n"), ("GET", "/my/a\\b"),
     ("POST", "/api/v1/appointments/check-in"), ("GET", "/api/v1/appointments/day"),
+    ("POST", "/federation/ping"), ("POST", "/federation/applications"), ("POST", "/federation/reports"),
+    ("POST", "/federation/queries/no-property"), ("GET", "/federation/definitions"),
+    ("GET", "/federation/arrive/x"), ("PUT", "/federation/arrive"),
 ])
 def test_anything_else_is_refused(method: str, path: str) -> None:
     assert not is_allowed(method, path)
@@ -166,6 +177,33 @@ def test_the_front_signs_what_it_forwards_and_drops_what_a_client_may_not_say(pr
                                       front_signing.FRONT_ID, seen)
     assert front_signing.verify([parse_public_key(public)], message, request.headers["X-Front-Signature"])
     assert not sent[0].headers.get_list("X-Front-Signature")[1:]  # one signature: the front's, not the client's
+
+
+def test_the_front_keeps_no_cookie_of_one_applicant_for_the_next() -> None:
+    """The back office's Set-Cookie goes to the applicant it answers and nowhere else: the next request, from
+    another applicant with no cookie, leaves the front with none (the shared HTTP client keeps no cookie jar)."""
+    import httpx
+    from werkzeug.test import Client
+
+    from app.portal_front import PortalFront
+
+    cookies_sent: list[str | None] = []
+
+    class Streamed(httpx.SyncByteStream):  # an answer arriving over the wire (the front relays it unread)
+        def __iter__(self) -> Iterator[bytes]:
+            yield b""
+
+    def back_office(request: httpx.Request) -> httpx.Response:
+        cookies_sent.append(request.headers.get("Cookie"))
+        return httpx.Response(302, stream=Streamed(),
+                              headers=[("Location", "/"), ("Set-Cookie", "session=first-applicant; Path=/")])
+
+    front = PortalFront("http://10.0.0.1:8001", private_key(keygen()[0]), transport=httpx.MockTransport(back_office))
+    first = Client(front, use_cookies=False).post("/login", data={"username": "a"})
+    assert first.headers["Set-Cookie"].startswith("session=first-applicant")
+    Client(front, use_cookies=False).get("/my/applications")
+    Client(front, use_cookies=False).get("/", headers={"Cookie": "session=own"})
+    assert cookies_sent == [None, None, "session=own"]
 
 
 def test_the_front_answers_for_itself_when_it_does_not_forward() -> None:
