@@ -166,7 +166,7 @@ def start_page_session(user: Any) -> None:
     expiring after the configured lifetime (``PERMANENT_SESSION_LIFETIME`` = TOKEN_TTL_SECONDS). The last guard
     of every way in (password, TOTP, SMS code, an upper platform's assertion): over the internet zone only its
     own users get a session (app/identity/zones.py), whichever way found the account."""
-    if sign_in_refused(db_session(), user, channel="page"):
+    if sign_in_refused(db_session(), user, way="page"):
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
     session.clear()
     session["uid"], session["sv"] = user.id, user.session_version or 0

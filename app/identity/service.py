@@ -87,7 +87,7 @@ def authenticate(session: Session, username: str, password: str, address: str) -
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
-    if sign_in_refused(session, user, channel="password"):  # a staff account over the internet zone: as unknown
+    if sign_in_refused(session, user, way="password"):  # a staff account over the internet zone: as unknown
         raise AuthenticationRequired("用户名或密码错误", code="bad_credentials")
     check_not_delayed(session, user, address)
     if not check_password_hash(user.password_hash, password or ""):
@@ -141,7 +141,7 @@ def user_for_token(session: Session, secret: str, token: str, max_age: int) -> U
         raise AuthenticationRequired("登录凭证无效", code="bad_token") from exc
     if not isinstance(data, dict):
         raise AuthenticationRequired("登录凭证无效", code="bad_token")
-    return user_for_session(session, data.get("uid"), data.get("sv"), channel="token")
+    return user_for_session(session, data.get("uid"), data.get("sv"), way="token")
 
 
 def load_user(session: Session, *criteria: Any) -> User | None:
@@ -160,15 +160,15 @@ def _user_and_office(session: Session, *criteria: Any) -> tuple[User, Tenant | N
     return (row[0], row[1]) if row is not None else None
 
 
-def user_for_session(session: Session, user_id: object, version: object, *, channel: str = "session") -> User:
-    """The active user whose sessions are still at ``version`` (a page session or a token's claims, ``channel``).
+def user_for_session(session: Session, user_id: object, version: object, *, way: str = "session") -> User:
+    """The active user whose sessions are still at ``version`` (a page session or a token's claims, ``way``).
     Over the internet zone a staff account's session or token is refused as an expired one
     (app/identity/zones.py)."""
     found = _user_and_office(session, User.id == user_id) if isinstance(user_id, str) else None
     user, office = found if found is not None else (None, None)
     if user is None or not user.is_active or not isinstance(version, int) or version != (user.session_version or 0):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
-    if credential_refused(session, user, channel=channel):
+    if credential_refused(session, user, way=way):
         raise AuthenticationRequired("登录已失效，请重新登录", code="bad_token")
     _check_tenant_enabled(session, user, office)
     return user

@@ -182,7 +182,7 @@ def require_totp(session: Session, user: User, code: str | None, address: str) -
     """The second step for an account with TOTP on; a wrong code counts towards the delays."""
     if not user.totp_enabled:
         return
-    if sign_in_refused(session, user, channel="totp"):  # the password step of another zone: answer as a bad code
+    if sign_in_refused(session, user, way="totp"):  # the password step of another zone: answer as a bad code
         raise AuthenticationRequired("动态验证码不正确", code="bad_otp")
     if not code:
         raise AuthenticationRequired("该账户已启用动态验证码，请输入验证码", code="otp_required")

@@ -46,23 +46,19 @@ def serves(zone: str | None, kind: str | None) -> bool:
     return zone != INTERNET or kind in INTERNET_KINDS
 
 
-def _entry(user: User, zone: str | None, channel: str) -> dict[str, str | None]:
-    return {"reason": "zone", "zone": zone, "channel": channel, "kind": user.kind}
-
-
-def sign_in_refused(session: Session, user: User, *, channel: str) -> bool:
+def sign_in_refused(session: Session, user: User, *, way: str) -> bool:
     """True when this request's zone does not serve ``user`` (the caller then answers as for a wrong password or
-    code). ``channel`` says which way in: ``password``, ``totp``, ``page``."""
-    return _refused(session, user, channel=channel, what="sign-in")
+    code). ``way`` says which way in: ``password``, ``totp``, ``page``."""
+    return _refused(session, user, way=way, what="sign-in")
 
 
-def credential_refused(session: Session, user: User, *, channel: str) -> bool:
-    """True when this request's zone does not serve ``user``, whose page session or API token (``channel``)
+def credential_refused(session: Session, user: User, *, way: str) -> bool:
+    """True when this request's zone does not serve ``user``, whose page session or API token (``way``)
     came with it: the caller refuses it as an expired credential."""
-    return _refused(session, user, channel=channel, what="credential")
+    return _refused(session, user, way=way, what="credential")
 
 
-def _refused(session: Session, user: User, *, channel: str, what: str) -> bool:
+def _refused(session: Session, user: User, *, way: str, what: str) -> bool:
     """Audited on the request's ``session`` in a way that stands although the request answers with an error
     (``audit.record_kept``), once per request and way in."""
     zone = request_zone()
@@ -70,6 +66,6 @@ def _refused(session: Session, user: User, *, channel: str, what: str) -> bool:
         return False
     audit.record_kept(session, actor_id=None, action=REFUSED_ACTION, object_type="user", object_id=user.id,
                       tenant_id=user.tenant_id,
-                      after={"reason": "zone", "zone": zone, "channel": channel, "kind": user.kind})
-    log.warning("refused a %s (%s) of a %s account over the %s zone", what, channel, user.kind, zone)
+                      after={"reason": "zone", "zone": zone, "channel": way, "kind": user.kind})
+    log.warning("refused a %s (%s) of a %s account over the %s zone", what, way, user.kind, zone)
     return True
