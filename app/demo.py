@@ -194,13 +194,15 @@ SECTIONS = [("SL", "受理科", ["acceptor"]), ("SH", "审核科", ["reviewer"])
             ("DF", "登簿发证科", ["recorder", "certifier"])]
 
 
-def _sections(session: Session) -> dict[tuple[str, str], str]:
-    """Each district office's sections (科室) in the organisation tree; {(district, role): section id}."""
+def district_sections(session: Session, districts: list[tuple[str, str, str, str]] | None = None,
+                      ) -> dict[tuple[str, str], str]:
+    """Each district office's sections (科室) in the organisation tree; {(district, role): section id}. The
+    demo's 杭州 districts, or a second city's (app/demo_platforms.py)."""
     from app.identity.models import OrgUnit
 
     ensure_org_tree(session)
     placed: dict[tuple[str, str], str] = {}
-    for code, _, _, _ in DISTRICTS:
+    for code, _, _, _ in (DISTRICTS if districts is None else districts):
         office = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one()
         for suffix, name, roles in SECTIONS:
             node = session.execute(select(OrgUnit).where(OrgUnit.code == f"{code}-{suffix}")).scalar_one_or_none()
@@ -240,7 +242,7 @@ def _institutions(session: Session) -> None:
 
 def seed_demo(session: Session) -> str:
     _tenants(session)
-    sections = _sections(session)
+    sections = district_sections(session)
     _user(session, "admin", roles=["admin"])
     # 运维: users, roles, organisations, tenants (admin); interfaces, logs, statistics (ops)
     _user(session, "ops", roles=["account_admin", "ops"])  # no pii:unmask: personal data stays masked

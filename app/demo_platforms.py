@@ -17,13 +17,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.demo import DEMO_PASSWORD, LI_SI, SECTIONS, STAFF_ROLES, ZHANG_SAN, _holder, _owner, _user, seed_demo
+from app.demo import DEMO_PASSWORD, LI_SI, STAFF_ROLES, ZHANG_SAN, _holder, _owner, _user, district_sections, seed_demo
 from app.identifiers import make_id_card, make_unit_code
-from app.identity.directory import ensure_org_tree, ensure_province_office
-from app.identity.models import OrgUnit, Tenant
+from app.identity.directory import ensure_province_office
+from app.identity.models import Tenant
 from app.registry.importer import import_records
 
 NINGBO = ("330200", "宁波市")
@@ -98,20 +97,7 @@ def _ningbo_offices(session: Session) -> dict[tuple[str, str], str]:
         if session.get(Tenant, code) is None:
             session.add(Tenant(code=code, name=name, level="district", parent_code=NINGBO[0], province_abbr="浙"))
     session.flush()
-    ensure_org_tree(session)
-    placed: dict[tuple[str, str], str] = {}
-    for code, _, _, _ in NINGBO_DISTRICTS:
-        office = session.execute(select(OrgUnit).where(OrgUnit.code == code)).scalar_one()
-        for suffix, name, roles in SECTIONS:
-            node = session.execute(select(OrgUnit).where(OrgUnit.code == f"{code}-{suffix}")).scalar_one_or_none()
-            if node is None:
-                node = OrgUnit(code=f"{code}-{suffix}", name=name, kind="section", parent_id=office.id,
-                               tenant_id=code)
-                node.ensure_id()
-                session.add(node)
-            placed.update({(code, role): node.id for role in roles})
-    session.flush()
-    return placed
+    return district_sections(session, NINGBO_DISTRICTS)
 
 
 def seed_ningbo(session: Session) -> str:

@@ -32,7 +32,6 @@ from app.federation.client import call_peer
 from app.federation.peers import Peer, list_peers
 from app.identifiers import InvalidIdentifier, check_id_card
 from app.identity.actor import Actor
-from app.identity.models import User
 from app.integrations.answers import must_wait
 from app.integrations.client import ServiceUnavailable
 from app.registry import certificates
@@ -139,12 +138,7 @@ def province_no_property(session: Session, storage: Storage, actor: Actor, setti
                          purpose: str) -> Certificate:
     """全省无房证明 for a real-name applicant: ask every city, then issue, refuse or answer partially (above).
     Always audited at the province, whatever the outcome."""
-    purpose = (purpose or "").strip()
-    if not purpose:
-        raise ValidationFailed("请填写查询用途", field="purpose")
-    user = session.get(User, actor.user_id) if actor.user_id else None
-    if actor.kind != "applicant" or user is None or not actor.id_number_bidx or not user.real_name:
-        raise PermissionDenied("无房证明仅向已实名认证的申请人本人出具", code="real_name_required")
+    user, purpose, _ = certificates.no_property_applicant(session, actor, purpose)
     if settings.platform_level != "province":
         raise NotFound("全省无房证明由省级平台出具，请在市级平台申请本市无房证明", code="not_province")
     cities = city_peers(session, settings.platform_code)

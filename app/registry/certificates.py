@@ -281,16 +281,23 @@ def owned_units_count(session: Session, id_number_bidx: str) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def issue_no_property(session: Session, storage: Storage, actor: Actor, *, purpose: str) -> Certificate:
-    """无房证明 for a real-name applicant who holds no current ownership in the city. Always audited."""
+def no_property_applicant(session: Session, actor: Actor, purpose: str) -> tuple[User, str, str]:
+    """Who may ask for a 无房证明 (the city's or the province's): a real-name applicant, for themself, with a
+    stated purpose; (their account, the purpose, their ID number's blind index)."""
     purpose = (purpose or "").strip()
     if not purpose:
         raise ValidationFailed("请填写查询用途", field="purpose")
     user = session.get(User, actor.user_id) if actor.user_id else None
     if actor.kind != "applicant" or user is None or not actor.id_number_bidx or not user.real_name:
         raise PermissionDenied("无房证明仅向已实名认证的申请人本人出具", code="real_name_required")
+    return user, purpose, actor.id_number_bidx
+
+
+def issue_no_property(session: Session, storage: Storage, actor: Actor, *, purpose: str) -> Certificate:
+    """无房证明 for a real-name applicant who holds no current ownership in the city. Always audited."""
+    user, purpose, bidx = no_property_applicant(session, actor, purpose)
     city = _city_tenant(session)
-    owned = owned_units_count(session, actor.id_number_bidx)
+    owned = owned_units_count(session, bidx)
     audit.record(session, actor_id=actor.user_id, action="certificate.no_property_query", object_type="person",
                  object_id=actor.user_id, tenant_id=city.code,
                  after={"purpose": purpose[:200], "owned_units": owned, "outcome": "refused" if owned else "issued"})
@@ -300,7 +307,7 @@ def issue_no_property(session: Session, storage: Storage, actor: Actor, *, purpo
     content = content_no_property(name=user.real_name, id_number=user.id_number or "", city=city.name,
                                   purpose=purpose[:200], at=utcnow())
     cert = _issue(session, storage, tenant_id=city.code, kind="no_property", content=content, actor=actor,
-                  holder_bidx=[actor.id_number_bidx])
+                  holder_bidx=[bidx])
     config = issuing_config()  # the applicant waits for it: rendered now, not after the commit
     render_at_once(session, storage, cert, config.keys, config.font)
     return cert

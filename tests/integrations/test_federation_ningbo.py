@@ -14,12 +14,12 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
+from support.federation_nav import csrf_token
 from support.forms import PDF
 from support.platforms import RunningPlatforms, running_platforms
 from support.servers import LiveServer
@@ -52,30 +52,7 @@ def platforms(database_templates: dict[str, str], simulator: LiveServer, tmp_pat
         yield running
 
 
-def _rows(p: RunningPlatforms, code: str, stmt: Any) -> list[Any]:
-    engine = create_engine(p.specs[code].database_url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(stmt))
-    finally:
-        engine.dispose()
 
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html[:500]
-    return found.group(1)
-
-
-@contextmanager
-def _signed_in(p: RunningPlatforms, code: str, username: str) -> Iterator[httpx.Client]:
-    """A browser-like client signed in on the platform's pages (session cookie, the CSRF token of each form)."""
-    with httpx.Client(base_url=p.url(code), timeout=30) as browser:
-        page = browser.get("/login")
-        signed = browser.post("/login", data={"csrf_token": _csrf(page.text), "username": username,
-                                              "password": DEMO_PASSWORD})
-        assert signed.status_code == 302, signed.text
-        yield browser
 
 
 class Clerk:
@@ -120,7 +97,7 @@ def _deliver_outbox(p: RunningPlatforms, code: str) -> str:
 def _deliveries(p: RunningPlatforms, code: str, interface: str) -> dict[str, str]:
     """What the platform's outbox did with its messages for the subscriber ``interface`` (only this test's case
     has any): topic → status (with the last error when not sent)."""
-    rows = _rows(p, code, select(OutboxMessage.topic, OutboxDelivery.status, OutboxDelivery.last_error)
+    rows = p.rows(code, select(OutboxMessage.topic, OutboxDelivery.status, OutboxDelivery.last_error)
                  .join(OutboxDelivery, OutboxDelivery.message_id == OutboxMessage.id)
                  .where(OutboxDelivery.interface_code == interface))
     return {topic: status if status == OutboxStatus.SENT else f"{status}: {error}" for topic, status, error in rows}
@@ -134,7 +111,7 @@ def _file_at_the_national_portal(browser: httpx.Client, unit_code: str) -> httpx
     assert "变更后姓名" in page.text and f'value="{WANG_NING["name"]}"' in page.text  # prefilled from his identity
     ref = re.search(r'name="ref" value="([^"]+)"', page.text)
     assert ref, page.text[:500]
-    data = {"csrf_token": _csrf(page.text), "ref": ref.group(1), "unit_code": unit_code, "pledge": "1",
+    data = {"csrf_token": csrf_token(page.text), "ref": ref.group(1), "unit_code": unit_code, "pledge": "1",
             "holder_name": WANG_NING["name"], "holder_id_number": WANG_NING["id_number"], "new_name": "王凝",
             "new_id_number": WANG_NING["id_number"], "reason": "name_change"}
     files = [(f"material-{code}", (f"{code}.pdf", PDF, "application/pdf")) for code in MATERIALS]
@@ -143,7 +120,7 @@ def _file_at_the_national_portal(browser: httpx.Client, unit_code: str) -> httpx
 
 def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platforms: RunningPlatforms) -> None:
     unit_code = ningbo_unit_code(HAISHU, 1)  # 王宁's 海曙区 flat
-    with _signed_in(platforms, NATIONAL, "wangning") as browser:
+    with platforms.signed_in(NATIONAL, "wangning") as browser:
         sent = _file_at_the_national_portal(browser, unit_code)
         assert sent.status_code == 302 and sent.headers["location"].endswith("/national/my"), sent.text[:2000]
         mine = browser.get("/national/my").text
@@ -153,9 +130,9 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
         assert "宁波市" in mine and "变更登记" in mine
 
         # the province routed it to 宁波, which filed it and holds it in 海曙区's 受理 inbox
-        [(city, routed_no)] = _rows(platforms, PROVINCE, select(FederatedCase.city_code, FederatedCase.business_no))
+        [(city, routed_no)] = platforms.rows(PROVINCE, select(FederatedCase.city_code, FederatedCase.business_no))
         assert (city, routed_no) == (NINGBO, business_no)
-        [(tenant, status)] = _rows(platforms, NINGBO, select(Case.tenant_id, Case.status)
+        [(tenant, status)] = platforms.rows(NINGBO, select(Case.tenant_id, Case.status)
                                    .where(Case.business_no == business_no))
         assert (tenant, status) == (HAISHU, "accepting")
 
@@ -166,7 +143,7 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
 
         # 制证 follows 缮证 in 宁波's process (after the response): its certificate, rendered and announced
         def rendered() -> list[Any]:
-            return _rows(platforms, NINGBO, select(Certificate.number, Certificate.verify_code, Certificate.sha256)
+            return platforms.rows(NINGBO, select(Certificate.number, Certificate.verify_code, Certificate.sha256)
                          .where(Certificate.business_no == business_no, Certificate.sha256.is_not(None)))
 
         wait_for(rendered, "宁波's certificate rendered", timeout_s=60)
@@ -178,7 +155,7 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
         sent = _deliveries(platforms, NINGBO, "province")
         assert {"case.progress", "certificate.issued"} <= set(sent), sent
         assert set(sent.values()) == {OutboxStatus.SENT}, sent
-        [(status, certificates)] = _rows(platforms, PROVINCE, select(FederatedCase.status, FederatedCase.certificates)
+        [(status, certificates)] = platforms.rows(PROVINCE, select(FederatedCase.status, FederatedCase.certificates)
                                          .where(FederatedCase.business_no == business_no))
         assert status == "completed" and [c["certificate_no"] for c in certificates] == [number]
         _deliver_outbox(platforms, PROVINCE)
@@ -200,20 +177,20 @@ def test_a_national_application_for_a_ningbo_flat_ends_in_its_certificate(platfo
 
     # at 宁波: the case completed, filed for 王宁's own account there (matched by ID number, vouched for by the
     # province), audited without his ID number
-    assert _rows(platforms, NINGBO, select(Case.status).where(Case.business_no == business_no)) == [("completed",)]
-    [(accepted,)] = _rows(platforms, NINGBO, select(AuditEntry.after)
+    assert platforms.rows(NINGBO, select(Case.status).where(Case.business_no == business_no)) == [("completed",)]
+    [(accepted,)] = platforms.rows(NINGBO, select(AuditEntry.after)
                           .where(AuditEntry.action == "federation.application_accepted"))
     assert (accepted["business_no"], accepted["forwarded_by"], accepted["origin"]) == (business_no, PROVINCE, NATIONAL)
     assert accepted["account_created"] is False and WANG_NING["id_number"] not in str(accepted)
 
     # 杭州's process saw nothing of it: no case, no routing row, no signed request at all, no audit entry; the
     # province called only 宁波
-    assert _rows(platforms, HANGZHOU, select(func.count()).select_from(Case)
+    assert platforms.rows(HANGZHOU, select(func.count()).select_from(Case)
                  .where(Case.business_no == business_no)) == [(0,)]
-    assert _rows(platforms, HANGZHOU, select(func.count()).select_from(FederatedCase)) == [(0,)]
-    assert _rows(platforms, HANGZHOU, select(func.count()).select_from(FederationNonce)) == [(0,)]  # no signed call
-    assert _rows(platforms, NINGBO, select(FederationNonce.peer_code).distinct()) == [(PROVINCE,)]
-    assert _rows(platforms, HANGZHOU, select(func.count()).select_from(AuditEntry)
+    assert platforms.rows(HANGZHOU, select(func.count()).select_from(FederatedCase)) == [(0,)]
+    assert platforms.rows(HANGZHOU, select(func.count()).select_from(FederationNonce)) == [(0,)]  # no signed call
+    assert platforms.rows(NINGBO, select(FederationNonce.peer_code).distinct()) == [(PROVINCE,)]
+    assert platforms.rows(HANGZHOU, select(func.count()).select_from(AuditEntry)
                  .where(AuditEntry.action.like("federation.application%"))) == [(0,)]
-    assert _rows(platforms, PROVINCE, select(InterfaceCallLog.interface_code, InterfaceCallLog.operation)
+    assert platforms.rows(PROVINCE, select(InterfaceCallLog.interface_code, InterfaceCallLog.operation)
                  .where(InterfaceCallLog.interface_code.like("peer:%"))) == [(f"peer:{NINGBO}", "application.forward")]

@@ -11,12 +11,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
+from support.federation_nav import csrf_token
 from support.platforms import RunningPlatforms, running_platforms
 
 from app.config import KEYS_FILE, ROOT, read_keys_file
@@ -64,40 +64,17 @@ def _ask_province(p: RunningPlatforms, username: str) -> httpx.Response:
                       headers={"Authorization": f"Bearer {_token(p, PROVINCE, username)}"})
 
 
-@contextmanager
-def _signed_in(p: RunningPlatforms, code: str, username: str) -> Iterator[httpx.Client]:
-    """A browser-like client signed in on the platform's pages (session cookie, CSRF token of each form)."""
-    with httpx.Client(base_url=p.url(code), timeout=30) as browser:
-        page = browser.get("/login")
-        signed = browser.post("/login", data={"csrf_token": _csrf(page.text), "username": username,
-                                              "password": DEMO_PASSWORD})
-        assert signed.status_code == 302, signed.text
-        yield browser
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
 
 
 def _ask_on_the_page(browser: httpx.Client) -> httpx.Response:
     page = browser.get("/my/province-no-property")
     assert page.status_code == 200 and "全省无房证明" in page.text
-    return browser.post("/my/province-no-property", data={"csrf_token": _csrf(page.text), "purpose": "子女入学"})
+    return browser.post("/my/province-no-property", data={"csrf_token": csrf_token(page.text), "purpose": "子女入学"})
 
-
-def _rows(p: RunningPlatforms, code: str, stmt: Any) -> list[Any]:
-    engine = create_engine(p.specs[code].database_url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(stmt))
-    finally:
-        engine.dispose()
 
 
 def _certificates(p: RunningPlatforms) -> int:
-    return int(_rows(p, PROVINCE, select(func.count()).select_from(Certificate))[0][0])
+    return int(p.rows(PROVINCE, select(func.count()).select_from(Certificate))[0][0])
 
 
 def test_the_four_platforms_see_each_other(platforms: RunningPlatforms) -> None:
@@ -139,11 +116,11 @@ def test_preparing_again_reuses_what_exists(platforms: RunningPlatforms) -> None
     keys = {code: (spec.instance / KEYS_FILE).read_text() for code, spec in platforms.specs.items()}
     added = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "federation.peer_added")
     units = select(func.count()).select_from(RealtyUnit)
-    before = {code: (_rows(platforms, code, added)[0][0], _rows(platforms, code, units)[0][0])
+    before = {code: (platforms.rows(code, added)[0][0], platforms.rows(code, units)[0][0])
               for code in platforms.specs}
     demo.prepare(list(platforms.specs.values()), simulator_url=platforms.simulator_url, extra=platforms.extra)
     assert {code: (spec.instance / KEYS_FILE).read_text() for code, spec in platforms.specs.items()} == keys
-    assert {code: (_rows(platforms, code, added)[0][0], _rows(platforms, code, units)[0][0])
+    assert {code: (platforms.rows(code, added)[0][0], platforms.rows(code, units)[0][0])
             for code in platforms.specs} == before
     assert before[PROVINCE][0] == 3 and before[NINGBO] == (1, 24)
     reply = call_peer(_peer(platforms, NINGBO), _key(platforms, PROVINCE), sender=PROVINCE, method="POST",
@@ -168,12 +145,12 @@ def test_province_wide_no_property_is_issued_for_a_person_without_any(platforms:
     assert (verified["status"], verified["scope"]) == ("valid", "浙江省（杭州市、宁波市）")
     # each city answered and audited the question, naming the province, never the person
     for city in (HANGZHOU, NINGBO):
-        entries = _rows(platforms, city, select(AuditEntry.object_id, AuditEntry.after)
+        entries = platforms.rows(city, select(AuditEntry.object_id, AuditEntry.after)
                         .where(AuditEntry.action == "federation.no_property_answered"))
         assert entries and entries[-1][0] == PROVINCE
         assert entries[-1][1]["outcome"] == "none"
         assert LI_SI["id_number"] not in str(entries) and LI_SI["name"] not in str(entries)
-    outcome = _rows(platforms, PROVINCE, select(AuditEntry.after)
+    outcome = platforms.rows(PROVINCE, select(AuditEntry.after)
                     .where(AuditEntry.action == "federation.province_no_property_query")
                     .order_by(AuditEntry.seq.desc()).limit(1))[0][0]
     assert (outcome["outcome"], sorted(outcome["answered"]), outcome["missing"]) == (
@@ -181,7 +158,7 @@ def test_province_wide_no_property_is_issued_for_a_person_without_any(platforms:
 
 
 def test_the_portal_page_at_the_province_issues_it(platforms: RunningPlatforms) -> None:
-    with _signed_in(platforms, PROVINCE, "lisi") as browser:
+    with platforms.signed_in(PROVINCE, "lisi") as browser:
         assert "全省无房证明" in browser.get("/my/applications").text  # in the province's menu
         done = _ask_on_the_page(browser)
         assert done.status_code == 302, done.text
@@ -190,7 +167,7 @@ def test_the_portal_page_at_the_province_issues_it(platforms: RunningPlatforms) 
         link = re.search(r'href="([^"]+\.pdf)">下载全省无房证明 PDF', page.text)
         assert link, page.text
         assert browser.get(link.group(1)).content.startswith(b"%PDF")
-    with _signed_in(platforms, PROVINCE, "zhangsan") as browser:
+    with platforms.signed_in(PROVINCE, "zhangsan") as browser:
         refused = _ask_on_the_page(browser)
     assert refused.status_code == 422 and "您名下在杭州市登记有现势房屋所有权" in refused.text
 
@@ -221,11 +198,11 @@ def test_a_city_down_gives_a_partial_answer_and_no_certificate(platforms: Runnin
         assert problem["answered"] == [{"code": HANGZHOU, "name": "杭州市"}]
         assert "宁波市未在规定时间内答复" in problem["detail"] and "请稍后重试" in problem["detail"]
         assert _certificates(platforms) == before
-        outcome = _rows(platforms, PROVINCE, select(AuditEntry.after)
+        outcome = platforms.rows(PROVINCE, select(AuditEntry.after)
                         .where(AuditEntry.action == "federation.province_no_property_query")
                         .order_by(AuditEntry.seq.desc()).limit(1))[0][0]
         assert (outcome["outcome"], outcome["missing"]) == ("partial", [NINGBO])
-        with _signed_in(platforms, PROVINCE, "lisi") as browser:  # the portal page says the same
+        with platforms.signed_in(PROVINCE, "lisi") as browser:  # the portal page says the same
             page = _ask_on_the_page(browser)
         assert page.status_code == 503
         assert "部分答复：暂不能出具全省无房证明" in page.text and "未答复：宁波市" in page.text

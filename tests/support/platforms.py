@@ -12,11 +12,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from app import federation_demo as demo
+from app.demo import DEMO_PASSWORD
 from support.databases import copy_database, drop
+from support.federation_nav import csrf_token
 
 FAST_HASH = "pbkdf2:sha256:1000"  # ~60 demo accounts are seeded per platform
 
@@ -43,6 +48,25 @@ class RunningPlatforms:
             self.processes[code] = demo.start(self.specs[code], simulator_url=self.simulator_url, extra=self.extra)
         demo.wait_ready([self.specs[c].url for c in codes or self.specs],
                         {self.specs[c].url: self.processes[c] for c in codes or self.specs})
+
+    def rows(self, code: str, stmt: Any) -> list[Any]:
+        """``stmt``'s rows read straight from the platform's own database (no app in this process)."""
+        engine = create_engine(self.specs[code].database_url)
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(stmt))
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def signed_in(self, code: str, username: str) -> Iterator[httpx.Client]:
+        """A browser-like client signed in on the platform's pages (session cookie, the CSRF token of each form)."""
+        with httpx.Client(base_url=self.url(code), timeout=30) as browser:
+            page = browser.get("/login")
+            signed = browser.post("/login", data={"csrf_token": csrf_token(page.text), "username": username,
+                                                  "password": DEMO_PASSWORD})
+            assert signed.status_code == 302, signed.text
+            yield browser
 
     def stop(self, *codes: str) -> None:
         """Stop the platforms ``codes`` (all when none): their processes end, their ports answer nothing."""
