@@ -164,7 +164,8 @@ def test_a_province_package_is_adopted_by_ningbo_and_kept_out_by_hangzhou(platfo
     assert published.returncode == 0, published.stdout + published.stderr
     assert f"已发布 第 {before[0] + 1} 版" in published.stdout
     [(package_version, package_sha256)] = platforms.rows(PROVINCE, select(
-        DefinitionPackage.version, DefinitionPackage.package_sha256).where(DefinitionPackage.business_type_code == TYPE))
+        DefinitionPackage.version, DefinitionPackage.package_sha256)
+        .where(DefinitionPackage.business_type_code == TYPE))
     assert package_version == before[0] + 1 and f"sha256={package_sha256}" in published.stdout
 
     listed = _definitions(platforms, NINGBO, "list")
